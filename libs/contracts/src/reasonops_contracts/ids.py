@@ -1,0 +1,28 @@
+"""Identifiers: sortable unique message ids and human incident numbers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id() -> str:
+    """Return a ULID: 48-bit millisecond time + 80 random bits, 26 Crockford base32 chars.
+
+    Ids sort by creation time, which keeps outbox relays and logs in causal order.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def incident_number(sequence: int) -> str:
+    """Format an incident sequence number the ITSM way: ``INC0000001``."""
+    if sequence < 1:
+        raise ValueError("incident sequence starts at 1")
+    return f"INC{sequence:07d}"

@@ -1,0 +1,58 @@
+"""Every NATS subject ReasonOps uses, declared once.
+
+Events:   ``itsm.<domain>.<entity>.<verb>``   (stored in the domain's stream)
+Commands: ``itsm.<domain>.cmd.<verb>``        (core request-reply, never stored)
+Queries:  ``itsm.<domain>.query.<name>``      (core request-reply, never stored)
+"""
+
+from __future__ import annotations
+
+# Ingest: raw payloads published directly by senders inside the cluster, and the
+# normalised result.
+INGEST_RAW_ALERTMANAGER = "itsm.ingest.raw.alertmanager"
+INGEST_RAW_EVENT = "itsm.ingest.raw.event"
+INGEST_EVENT_ACCEPTED = "itsm.ingest.event.accepted"
+
+# Incidents
+INCIDENT_OPENED = "itsm.incident.opened"
+INCIDENT_ACKNOWLEDGED = "itsm.incident.acknowledged"
+INCIDENT_RESOLVED = "itsm.incident.resolved"
+INCIDENT_CLOSED = "itsm.incident.closed"
+INCIDENT_REOPENED = "itsm.incident.reopened"
+INCIDENT_CMD_ACKNOWLEDGE = "itsm.incident.cmd.acknowledge"
+INCIDENT_CMD_RESOLVE = "itsm.incident.cmd.resolve"
+INCIDENT_CMD_CLOSE = "itsm.incident.cmd.close"
+INCIDENT_CMD_REOPEN = "itsm.incident.cmd.reopen"
+INCIDENT_QUERY_LIST = "itsm.incident.query.list"
+INCIDENT_QUERY_GET = "itsm.incident.query.get"
+
+# Service level management
+SLA_STARTED = "itsm.slm.sla.started"
+SLA_MET = "itsm.slm.sla.met"
+SLA_BREACHED = "itsm.slm.sla.breached"
+PENALTY_ASSESSED = "itsm.slm.penalty.assessed"
+SLM_QUERY_STATUS = "itsm.slm.query.status"
+
+# Finance
+FINANCE_ENTRY_POSTED = "itsm.finance.entry.posted"
+FINANCE_QUERY_SUMMARY = "itsm.finance.query.summary"
+FINANCE_QUERY_ENTRIES = "itsm.finance.query.entries"
+
+# Agents
+AGENT_TRIAGE_REQUESTED = "itsm.agent.triage.requested"
+AGENT_DECISION = "itsm.agent.decision.recorded"
+
+# Workflows
+WORKFLOW_STARTED = "itsm.workflow.instance.started"
+WORKFLOW_STEP_COMPLETED = "itsm.workflow.step.completed"
+WORKFLOW_COMPLETED = "itsm.workflow.instance.completed"
+WORKFLOW_FAILED = "itsm.workflow.instance.failed"
+WORKFLOW_QUERY_GET = "itsm.workflow.query.get"
+
+# Messages a consumer gave up on after max_deliver attempts, per service.
+DEAD_LETTER_PREFIX = "itsm.deadletter"
+
+
+def dead_letter(service: str) -> str:
+    """Subject on which ``service`` parks messages it could not handle."""
+    return f"{DEAD_LETTER_PREFIX}.{service}"

@@ -1,0 +1,27 @@
+"""ReasonOps service kit: what every service is built on."""
+
+from .clock import Clock, FrozenClock, SystemClock
+from .routing import Delivery, EventRouter
+from .rpc import DomainError, IllegalTransition, NotFound
+from .service import Service, run
+from .settings import ServiceSettings
+from .store import Store, Transaction, UtcDateTime
+from .timers import Timer
+
+__all__ = [
+    "Clock",
+    "Delivery",
+    "DomainError",
+    "EventRouter",
+    "FrozenClock",
+    "IllegalTransition",
+    "NotFound",
+    "Service",
+    "ServiceSettings",
+    "Store",
+    "SystemClock",
+    "Timer",
+    "Transaction",
+    "UtcDateTime",
+    "run",
+]

@@ -1,0 +1,218 @@
+"""Durable pull consumers that handle a whole batch in one transaction.
+
+Fetch up to N messages -> decode -> one store transaction (inbox + state + outbox)
+-> publish the outbox with ``publish_async`` and wait for every ack -> ack the inputs.
+A batch that fails is retried message by message so one poison message cannot
+hold back the others; a message that keeps failing goes to the dead-letter subject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.deadletter import MessageDeadLettered
+from reasonops_contracts.streams import StreamSpec
+
+from .metrics import KitMetrics
+from .outbox import OutboxRelay
+from .routing import Delivery
+from .store import OutboxMessage, Store, Transaction
+
+log = logging.getLogger(__name__)
+
+
+class BatchHandler(Protocol):
+    def decode(self, delivery: Delivery) -> Any:
+        """Turn a delivery into the handler's item; raise ``ValueError`` if it never can be."""
+        ...
+
+    def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]
+                 ) -> Awaitable[None]: ...
+
+
+@dataclass
+class ConsumerSpec:
+    """A durable pull consumer: ``name`` is the durable, shared by a service's replicas."""
+
+    name: str
+    stream: StreamSpec
+    handler: BatchHandler
+    subjects: tuple[str, ...] = field(default=())
+    batch_size: int | None = None
+
+
+class BatchConsumer:
+    def __init__(self, spec: ConsumerSpec, *, service: str, js: JetStreamContext, store: Store,
+                 relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
+                 fetch_timeout: float, max_deliver: int, ack_wait: float) -> None:
+        self.spec = spec
+        self.service = service
+        self.js = js
+        self.store = store
+        self.relay = relay
+        self.metrics = metrics
+        self.batch_size = spec.batch_size or batch_size
+        self.fetch_timeout = fetch_timeout
+        self.max_deliver = max_deliver
+        self.ack_wait = ack_wait
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self.started = asyncio.Event()
+
+    async def subscribe(self) -> None:
+        subjects_ = list(self.spec.subjects)
+        config = ConsumerConfig(
+            durable_name=self.spec.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            # The kit dead-letters after max_deliver attempts; the server bound is a backstop.
+            max_deliver=self.max_deliver * 2,
+            max_ack_pending=max(1000, self.batch_size * 4),
+            filter_subjects=subjects_ if len(subjects_) > 1 else None,
+            filter_subject=subjects_[0] if len(subjects_) == 1 else None,
+        )
+        self._sub = await self.js.pull_subscribe(
+            subjects_[0], durable=self.spec.name, stream=self.spec.stream.name, config=config,
+            pending_msgs_limit=self.batch_size * 8,
+        )
+        self.started.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        if self._sub is None:
+            await self.subscribe()
+        assert self._sub is not None
+        while not stopping.is_set():
+            try:
+                msgs = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue
+            except Exception as exc:
+                if stopping.is_set():
+                    break
+                log.warning("fetch failed", extra={"consumer": self.spec.name, "error": repr(exc)})
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await self.handle_batch(msgs)
+            except Exception:
+                # Nothing acked: the messages come back after ack_wait.
+                log.exception("batch failed", extra={"consumer": self.spec.name})
+        await self.close()
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    async def refresh_lag(self) -> None:
+        if self._sub is None:
+            return
+        info = await self._sub.consumer_info()
+        self.metrics.pending.labels(self.service, self.spec.name).set(info.num_pending or 0)
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        started = time.perf_counter()
+        decoded: list[tuple[Msg, Delivery, Any]] = []
+        for msg in msgs:
+            delivery = _delivery(msg)
+            try:
+                decoded.append((msg, delivery, self.spec.handler.decode(delivery)))
+            except ValueError as exc:  # can never succeed: park it now
+                await self._dead_letter(msg, delivery, f"undecodable: {exc}")
+        emitted = await self._commit_batch(decoded)
+        if emitted is not None:
+            # Outputs are acknowledged by JetStream before the inputs are acked.
+            await self.relay.publish(emitted)
+            for msg, _, _ in decoded:
+                await msg.ack()
+        else:
+            await self.relay.publish(await self._commit_one_by_one(decoded))
+        self.metrics.batch_seconds.labels(self.service, self.spec.name).observe(
+            time.perf_counter() - started)
+
+    async def _commit_batch(self, decoded: list[tuple[Msg, Delivery, Any]]
+                            ) -> list[OutboxMessage] | None:
+        if not decoded:
+            return []
+        try:
+            async with self.store.transaction() as tx:
+                fresh = await tx.claim(self.spec.name, [d.key for _, d, _ in decoded])
+                todo = []
+                for _, delivery, item in decoded:
+                    if delivery.key in fresh:
+                        fresh.discard(delivery.key)  # a duplicate inside one batch runs once
+                        todo.append((delivery, item))
+                await self.spec.handler(tx, todo)
+        except Exception as exc:
+            log.warning("batch rolled back, retrying one by one",
+                        extra={"consumer": self.spec.name, "error": repr(exc)})
+            return None
+        self._count("handled", len(todo))
+        self._count("duplicate", len(decoded) - len(todo))
+        return tx.emitted
+
+    async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]]
+                                 ) -> list[OutboxMessage]:
+        emitted: list[OutboxMessage] = []
+        for msg, delivery, item in decoded:
+            try:
+                async with self.store.transaction() as tx:
+                    if await tx.claim(self.spec.name, [delivery.key]):
+                        await self.spec.handler(tx, [(delivery, item)])
+                        self._count("handled", 1)
+                    else:
+                        self._count("duplicate", 1)
+                emitted.extend(tx.emitted)
+                await msg.ack()
+            except Exception as exc:
+                log.exception("message failed", extra={"consumer": self.spec.name,
+                                                        "subject": delivery.subject})
+                if msg.metadata.num_delivered >= self.max_deliver:
+                    await self._dead_letter(msg, delivery, repr(exc))
+                else:
+                    self._count("retried", 1)
+                    await msg.nak(delay=min(30.0, 0.5 * 2 ** msg.metadata.num_delivered))
+        return emitted
+
+    async def _dead_letter(self, msg: Msg, delivery: Delivery, error: str) -> None:
+        parked = MessageDeadLettered(
+            service=self.service, original_subject=delivery.subject,
+            stream_sequence=msg.metadata.sequence.stream if msg.metadata.sequence else None,
+            deliveries=msg.metadata.num_delivered or 1, error=error[:4000],
+            payload=delivery.data.decode(errors="replace")[:65536],
+            dead_lettered_at=datetime.now(UTC),
+        )
+        envelope = Envelope.wrap(parked, source=self.service, subject=delivery.key)
+        await self.js.publish(subjects.dead_letter(self.service), envelope.to_bytes(),
+                              headers=envelope.headers())
+        await msg.ack()
+        self._count("dead_lettered", 1)
+        log.error("message dead-lettered", extra={"consumer": self.spec.name,
+                                                   "subject": delivery.subject, "error": error})
+
+    def _count(self, outcome: str, n: int) -> None:
+        if n:
+            self.metrics.messages.labels(self.service, self.spec.name, outcome).inc(n)
+
+
+def _delivery(msg: Msg) -> Delivery:
+    headers = dict(msg.headers or {})
+    key = headers.get("Nats-Msg-Id")
+    if not key:
+        meta = msg.metadata
+        key = f"{meta.stream}:{meta.sequence.stream}"
+    return Delivery(subject=msg.subject, data=msg.data, key=key, headers=headers)
+

@@ -1,0 +1,46 @@
+"""Declares the contracts' streams on the server (idempotent, at every start)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamSource
+from nats.js.errors import BadRequestError, NotFoundError
+from reasonops_contracts.streams import ALL_STREAMS, StreamSpec
+
+log = logging.getLogger(__name__)
+
+
+def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects) or None,
+        description=spec.description,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=float(spec.max_age_seconds),
+        duplicate_window=float(spec.duplicate_window_seconds),
+        num_replicas=replicas,
+        sources=[StreamSource(name=s) for s in spec.sources] or None,
+    )
+
+
+async def ensure_streams(js: JetStreamContext, specs: Iterable[StreamSpec] = ALL_STREAMS,
+                         replicas: int = 1) -> None:
+    """Create missing streams and bring existing ones to the declared config."""
+    for spec in specs:
+        config = stream_config(spec, replicas)
+        try:
+            await js.stream_info(spec.name)
+        except NotFoundError:
+            try:
+                await js.add_stream(config)
+                continue
+            except BadRequestError:  # another service created it a moment ago
+                pass
+        try:
+            await js.update_stream(config)
+        except Exception as exc:  # e.g. a replica change the server refuses; keep running
+            log.warning("stream update refused", extra={"stream": spec.name, "error": repr(exc)})

@@ -1,0 +1,95 @@
+"""Relays committed outbox rows to JetStream, with ``Nats-Msg-Id`` for broker de-dup."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from nats.js import JetStreamContext
+from reasonops_contracts import MSG_ID_HEADER
+from sqlalchemy import delete, func, select
+
+from .metrics import KitMetrics
+from .store import OutboxMessage, Store, outbox_table
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Publishes outbox rows and deletes them once JetStream acknowledged each one.
+
+    The handler that committed rows relays them at once; the background sweep only
+    takes rows older than ``grace`` (left by a crash or a broker outage). A row
+    published twice is dropped by the stream's duplicate window.
+    """
+
+    def __init__(self, js: JetStreamContext, store: Store, metrics: KitMetrics,
+                 *, poll_seconds: float = 0.5, grace: timedelta = timedelta(seconds=5),
+                 ack_timeout: float = 10.0) -> None:
+        self.js = js
+        self.store = store
+        self.metrics = metrics
+        self.poll_seconds = poll_seconds
+        self.grace = grace
+        self.ack_timeout = ack_timeout
+        self._lock = asyncio.Lock()
+
+    async def publish(self, messages: Sequence[OutboxMessage]) -> bool:
+        """Publish and wait for every ack; delete the rows. False if any publish failed."""
+        if not messages:
+            return True
+        try:
+            futures = [
+                await self.js.publish_async(m.subject, m.payload,
+                                            headers={MSG_ID_HEADER: m.message_id})
+                for m in messages
+            ]
+            await asyncio.wait_for(asyncio.gather(*futures), self.ack_timeout)
+        except Exception as exc:  # the sweep will retry; the rows are safe in the store
+            log.warning("outbox publish failed, will retry", extra={"error": repr(exc),
+                                                                    "count": len(messages)})
+            return False
+        ids = [m.message_id for m in messages]
+        async with self.store.transaction() as tx:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                await tx.session.execute(
+                    delete(outbox_table).where(outbox_table.c.message_id.in_(chunk)))
+        self.metrics.outbox_published.labels(self.metrics.service).inc(len(messages))
+        return True
+
+    async def sweep(self, *, older_than: timedelta | None = None, limit: int = 1000) -> int:
+        """Publish rows committed more than ``older_than`` ago; return how many went out."""
+        cutoff = datetime.now(UTC) - (self.grace if older_than is None else older_than)
+        async with self._lock:
+            async with self.store.read() as session:
+                rows = (await session.execute(
+                    select(outbox_table.c.message_id, outbox_table.c.subject,
+                           outbox_table.c.payload)
+                    .where(outbox_table.c.created_at <= cutoff)
+                    .order_by(outbox_table.c.seq).limit(limit)
+                )).all()
+                backlog = (await session.execute(
+                    select(func.count()).select_from(outbox_table))).scalar_one()
+            self.metrics.outbox_backlog.labels(self.metrics.service).set(backlog)
+            messages = [OutboxMessage(r.message_id, r.subject, r.payload) for r in rows]
+            return len(messages) if await self.publish(messages) else 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                sent = await self.sweep()
+            except Exception:
+                log.exception("outbox sweep failed")
+                sent = 0
+            if sent == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), self.poll_seconds)
+
+    async def flush(self) -> None:
+        """Publish everything still in the outbox (on shutdown)."""
+        while await self.sweep(older_than=timedelta(0)):
+            pass

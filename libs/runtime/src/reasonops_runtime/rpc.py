@@ -1,0 +1,80 @@
+"""Commands and queries over NATS request-reply, answered with a typed ``Reply``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faststream.nats import NatsBroker
+from faststream.nats.annotations import NatsMessage
+from pydantic import BaseModel, ValidationError
+from reasonops_contracts import Command, Query, Reply, ReplyError
+
+from .metrics import KitMetrics
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Command | Query)
+Responder = Callable[[Any], Awaitable[BaseModel]]
+
+
+class DomainError(Exception):
+    """A request the domain refuses; becomes a typed error reply."""
+
+    code: str = "invalid_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+
+def validation_reply(exc: ValidationError) -> Reply:
+    """One error reply naming every offending field."""
+    problems = [f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
+                for e in exc.errors()]
+    first = exc.errors()[0]["loc"] if exc.errors() else ()
+    return Reply.failure("invalid_request", "; ".join(problems),
+                         ".".join(str(p) for p in first) or None)
+
+
+async def answer(model: type[BaseModel], fn: Responder, body: bytes) -> Reply:
+    try:
+        request = model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        return validation_reply(exc)
+    try:
+        return Reply.success(await fn(request))
+    except DomainError as exc:
+        return Reply.failure(exc.code, str(exc), exc.field)  # type: ignore[arg-type]
+    except ReplyError as exc:
+        return Reply(ok=False, error=exc.detail)
+    except Exception:
+        log.exception("request handler crashed", extra={"model": model.__name__})
+        return Reply.failure("internal", "internal error; see the service log")
+
+
+def add_responder(broker: NatsBroker, service: str, metrics: KitMetrics,
+                  model: type[Command] | type[Query], fn: Responder) -> None:
+    """Answer ``model.SUBJECT``; replicas share the work through the service's queue group."""
+    subject = model.SUBJECT
+
+    async def handle(body: Any, msg: NatsMessage) -> bytes:
+        started = time.perf_counter()
+        reply = await answer(model, fn, msg.body)
+        metrics.requests.labels(service, subject, "ok" if reply.ok else
+                                reply.error.code if reply.error else "error").inc()
+        metrics.request_seconds.labels(service, subject).observe(time.perf_counter() - started)
+        return reply.model_dump_json(exclude_none=True).encode()
+
+    handle.__name__ = f"answer_{model.__name__}"
+    broker.subscriber(subject, queue=service)(handle)

@@ -1,0 +1,204 @@
+"""A ReasonOps service: consumers, responders, timers and HTTP routes around one store.
+
+Each service's ``app.build_service(settings)`` is its composition root: it builds a
+``Service``, registers its handlers and returns it; ``run`` connects and serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import nats
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from reasonops_contracts import Command, Query
+from reasonops_contracts.streams import StreamSpec, stream_for
+from sqlalchemy import MetaData
+from starlette.routing import BaseRoute
+
+from .clock import Clock, SystemClock
+from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
+from .http import HttpServer, build_http_app
+from .jetstream import ensure_streams
+from .logs import configure_logging
+from .metrics import KitMetrics
+from .outbox import OutboxRelay
+from .routing import EventRouter
+from .rpc import Responder, add_responder
+from .settings import ServiceSettings
+from .store import Store, Transaction
+from .timers import TimerHandler, TimerWheel
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(self, name: str, settings: ServiceSettings, *, metadata: tuple[MetaData, ...] = (),
+                 clock: Clock | None = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.store = Store(settings.db_url(), *metadata, clock=self.clock)
+        self.metrics = KitMetrics(name)
+        self.registry = self.metrics.registry
+        self.consumer_specs: list[ConsumerSpec] = []
+        self.responders: list[tuple[type[Command] | type[Query], Responder]] = []
+        self.timer_handlers: dict[str, TimerHandler] = {}
+        self.routes: list[BaseRoute] = []
+        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.broker: NatsBroker | None = None
+        self._js: JetStreamContext | None = None
+        self.relay: OutboxRelay | None = None
+        self.timers: TimerWheel | None = None
+        self.consumers: list[BatchConsumer] = []
+        self.stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._http: HttpServer | None = None
+
+    # -- registration (before start) -------------------------------------------------
+    def consume(self, name: str, handler: EventRouter | BatchHandler, *,
+                subjects: tuple[str, ...] | None = None, stream: StreamSpec | None = None,
+                batch_size: int | None = None) -> None:
+        """Add a durable pull consumer named ``name`` (shared by this service's replicas)."""
+        subs = subjects or (handler.subjects if isinstance(handler, EventRouter) else ())
+        if not subs:
+            raise ValueError(f"consumer {name} has no subjects")
+        self.consumer_specs.append(ConsumerSpec(name, stream or stream_for(subs[0]), handler,
+                                                tuple(subs), batch_size))
+
+    def respond(self, model: type[Command] | type[Query], fn: Responder) -> None:
+        self.responders.append((model, fn))
+
+    def on_timer(self, kind: str, fn: TimerHandler) -> None:
+        self.timer_handlers[kind] = fn
+
+    # -- runtime ------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A unit of work outside a consumer (commands, timers): commit, then relay."""
+        async with self.store.transaction() as tx:
+            yield tx
+        if self.relay is not None:
+            await self.relay.publish(tx.emitted)
+
+    @property
+    def nc(self) -> Client:
+        if self.broker is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self.broker.connection
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._js
+
+    async def readiness(self) -> dict[str, bool]:
+        return {
+            "broker": self.broker is not None and self.broker._connection is not None
+            and self.nc.is_connected,
+            "store": await self.store.ping(),
+            "consumers": all(c.started.is_set() for c in self.consumers),
+        }
+
+    async def start(self) -> None:
+        s = self.settings
+        if s.db_url().startswith("sqlite"):
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.create_all()
+        self.broker = NatsBroker(s.nats_url, name=f"reasonops-{self.name}",
+                                 log_level=logging.DEBUG, graceful_timeout=5.0,
+                                 max_reconnect_attempts=-1)
+        for model, fn in self.responders:
+            add_responder(self.broker, self.name, self.metrics, model, fn)
+        await self.broker.start()
+        self._js = self.nc.jetstream(publish_async_max_pending=4000)
+        await ensure_streams(self.js)
+        self.relay = OutboxRelay(self.js, self.store, self.metrics,
+                                 poll_seconds=s.outbox_poll_seconds)
+        for spec in self.consumer_specs:
+            consumer = BatchConsumer(spec, service=self.name, js=self.js, store=self.store,
+                                     relay=self.relay, metrics=self.metrics,
+                                     batch_size=s.batch_size, fetch_timeout=s.fetch_timeout,
+                                     max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds)
+            await consumer.subscribe()
+            self.consumers.append(consumer)
+        for hook in self.startup_hooks:
+            await hook()
+        self._spawn(self.relay.run(self.stopping))
+        for consumer in self.consumers:
+            self._spawn(consumer.run(self.stopping))
+        if self.timer_handlers:
+            self.timers = TimerWheel(self.store, self.relay, self.clock, self.timer_handlers,
+                                     self.metrics, poll_seconds=s.timer_poll_seconds)
+            self._spawn(self.timers.run(self.stopping))
+        self._spawn(self._watch_lag())
+        self._http = HttpServer(build_http_app(self.name, self.registry, self.readiness,
+                                               self.routes), s.http_host, s.port())
+        await self._http.start()
+        self.metrics.up.labels(self.name).set(1)
+        log.info("service started", extra={"port": s.port(), "nats": s.nats_url})
+
+    async def stop(self) -> None:
+        """Drain: finish in-flight batches, stop HTTP, flush the outbox, close connections."""
+        self.metrics.up.labels(self.name).set(0)
+        self.stopping.set()
+        if self._http is not None:
+            await self._http.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks,
+                                            timeout=self.settings.drain_timeout_seconds / 2)
+            for task in pending:
+                task.cancel()
+        if self.relay is not None and self.broker is not None and self.nc.is_connected:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.flush(), 2.0)
+        if self.broker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.broker.stop(), 3.0)
+        await self.store.close()
+        log.info("service stopped")
+
+    def _spawn(self, coro: Any) -> None:
+        self._tasks.append(asyncio.create_task(coro))
+
+    async def _watch_lag(self) -> None:
+        while not self.stopping.is_set():
+            for consumer in self.consumers:
+                with contextlib.suppress(Exception):
+                    await consumer.refresh_lag()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), 5.0)
+
+
+async def serve(service: Service) -> None:
+    """Run until SIGTERM or SIGINT, then drain."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    await stop.wait()
+    await service.stop()
+
+
+def run(service: Service) -> None:
+    """Blocking entry point: JSON logs, uvloop when available, serve until signalled."""
+    configure_logging(service.name, service.settings.log_level)
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        asyncio.run(serve(service))
+    else:
+        uvloop.run(serve(service))
+
+
+async def connect(url: str, name: str = "reasonops-client") -> Client:
+    """A plain nats-py connection, for clients that are not services (CLI, tests)."""
+    return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2)

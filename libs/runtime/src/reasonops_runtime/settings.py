@@ -1,0 +1,58 @@
+"""Settings every service shares; each service subclasses to add its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+# The HTTP port each service listens on by default (health, readiness, metrics, APIs).
+DEFAULT_PORTS: dict[str, int] = {
+    "ingest": 8081,
+    "incidents": 8082,
+    "slm": 8083,
+    "finance": 8084,
+    "orchestrator": 8085,
+    "agent-triage": 8086,
+}
+
+
+class ServiceSettings(BaseSettings):
+    """``REASONOPS_*`` environment variables (``NATS_URL`` and ``DATABASE_URL`` also work)."""
+
+    model_config = SettingsConfigDict(env_prefix="REASONOPS_", extra="ignore")
+
+    service_name: str = "service"
+    nats_url: str = Field(
+        default=DEFAULT_NATS_URL,
+        validation_alias=AliasChoices("REASONOPS_NATS_URL", "NATS_URL"),
+    )
+    data_dir: Path = Field(default=Path(".reasonops"))
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REASONOPS_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy async URL; default a SQLite file per service in data_dir",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, description="Default from DEFAULT_PORTS")
+    batch_size: int = Field(default=256, ge=1, le=5000)
+    fetch_timeout: float = Field(default=0.5, gt=0)
+    max_deliver: int = Field(default=5, ge=1)
+    ack_wait_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    timer_poll_seconds: float = Field(default=0.25, gt=0)
+    drain_timeout_seconds: float = Field(default=8.0, gt=0)
+    log_level: str = "INFO"
+    instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+    def port(self) -> int:
+        return self.http_port or DEFAULT_PORTS.get(self.service_name, 8080)
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / (self.service_name + '.db')}"

@@ -1,0 +1,219 @@
+"""A service's own database: its tables plus the kit's inbox, outbox and timers.
+
+One ``Transaction`` is one unit of work: the inbox records which messages were
+handled, the outbox holds the events that work produced, and both commit with the
+state change or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from reasonops_contracts import Envelope
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeDecorator
+
+from .clock import Clock, SystemClock
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every dialect (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; ReasonOps stores UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+kit_metadata = MetaData()
+
+inbox_table = Table(
+    "kit_inbox",
+    kit_metadata,
+    Column("consumer", String(128), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("processed_at", UtcDateTime(), nullable=False),
+)
+
+outbox_table = Table(
+    "kit_outbox",
+    kit_metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("subject", String(256), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+timers_table = Table(
+    "kit_timers",
+    kit_metadata,
+    Column("timer_id", String(200), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("correlation_id", String(64), nullable=True),
+    Column("causation_id", String(64), nullable=True),
+    Index("ix_kit_timers_due", "due_at"),
+)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    message_id: str
+    subject: str
+    payload: bytes
+
+
+class Transaction:
+    """The unit of work handed to handlers."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+        self.emitted: list[OutboxMessage] = []
+
+    def emit(self, envelope: Envelope, subject: str) -> None:
+        """Publish ``envelope`` on ``subject`` if, and only if, this transaction commits."""
+        self.emitted.append(OutboxMessage(envelope.id, subject, envelope.to_bytes()))
+
+    async def claim(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
+        """Record ``message_ids`` as handled by ``consumer``; return those not handled before."""
+        unique = list(dict.fromkeys(message_ids))
+        if not unique:
+            return set()
+        seen: set[str] = set()
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            rows = await self.session.execute(
+                select(inbox_table.c.message_id).where(
+                    inbox_table.c.consumer == consumer, inbox_table.c.message_id.in_(chunk)
+                )
+            )
+            seen.update(rows.scalars())
+        fresh = [m for m in unique if m not in seen]
+        if fresh:
+            now = datetime.now(UTC)
+            await self.session.execute(
+                insert(inbox_table),
+                [{"consumer": consumer, "message_id": m, "processed_at": now} for m in fresh],
+            )
+        return set(fresh)
+
+    async def schedule(self, timer_id: str, kind: str, due_at: datetime, payload: dict[str, Any],
+                       *, correlation_id: str | None = None,
+                       causation_id: str | None = None) -> None:
+        """Arm a durable timer; it fires once, at or after ``due_at``, even across restarts."""
+        await self.cancel(timer_id)
+        await self.session.execute(insert(timers_table).values(
+            timer_id=timer_id, kind=kind, due_at=due_at, payload=payload,
+            correlation_id=correlation_id, causation_id=causation_id,
+        ))
+
+    async def cancel(self, timer_id: str) -> bool:
+        result = await self.session.execute(
+            delete(timers_table).where(timers_table.c.timer_id == timer_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def _flush_outbox(self) -> None:
+        if self.emitted:
+            now = datetime.now(UTC)
+            await self.session.execute(
+                insert(outbox_table),
+                [{"message_id": m.message_id, "subject": m.subject, "payload": m.payload,
+                  "created_at": now} for m in self.emitted],
+            )
+
+
+class Store:
+    """Engine, sessions and the kit tables for one service's database."""
+
+    def __init__(self, url: str, *metadata: MetaData, clock: Clock | None = None) -> None:
+        self.url = url
+        self.clock: Clock = clock or SystemClock()
+        self.metadata = (kit_metadata, *metadata)
+        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
+        if url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_all(self) -> None:
+        async with self.engine.begin() as conn:
+            for md in self.metadata:
+                await conn.run_sync(md.create_all)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.sessions() as session, session.begin():
+            tx = Transaction(session, self.clock)
+            yield tx
+            await tx._flush_outbox()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (queries, readiness) run while a batch writes; NORMAL
+    # synchronous is durable across process crashes, which is what we test.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,99 @@
+"""Durable timers: rows in the service's store, fired once by whichever replica claims them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from .clock import Clock
+from .metrics import KitMetrics
+from .outbox import OutboxRelay
+from .store import Store, Transaction, timers_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Timer:
+    timer_id: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    correlation_id: str | None
+    causation_id: str | None
+
+
+TimerHandler = Callable[[Transaction, Timer], Awaitable[None]]
+
+
+class TimerWheel:
+    """Polls for due timers. Deleting the row is the claim, so exactly one replica fires it."""
+
+    def __init__(self, store: Store, relay: OutboxRelay | None, clock: Clock,
+                 handlers: dict[str, TimerHandler], metrics: KitMetrics,
+                 *, poll_seconds: float = 0.25, retry_after: timedelta = timedelta(seconds=30)
+                 ) -> None:
+        self.store = store
+        self.relay = relay
+        self.clock = clock
+        self.handlers = handlers
+        self.metrics = metrics
+        self.poll_seconds = poll_seconds
+        self.retry_after = retry_after
+
+    async def fire_due(self, limit: int = 200) -> int:
+        """Fire every timer due now; return how many fired."""
+        now = self.clock.now()
+        async with self.store.read() as session:
+            rows = (await session.execute(
+                select(timers_table).where(timers_table.c.due_at <= now)
+                .order_by(timers_table.c.due_at).limit(limit)
+            )).all()
+        fired = 0
+        for row in rows:
+            timer = Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
+                          row.causation_id)
+            if await self._fire(timer):
+                fired += 1
+        return fired
+
+    async def _fire(self, timer: Timer) -> bool:
+        handler = self.handlers.get(timer.kind)
+        if handler is None:
+            log.error("no handler for timer kind", extra={"kind": timer.kind})
+            return False
+        try:
+            async with self.store.transaction() as tx:
+                claimed = await tx.session.execute(
+                    delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
+                                               timers_table.c.due_at == timer.due_at))
+                if getattr(claimed, "rowcount", 0) != 1:
+                    return False  # another replica fired it, or it was re-armed
+                await handler(tx, timer)
+        except Exception:
+            log.exception("timer handler failed; retrying later", extra={"timer": timer.timer_id})
+            async with self.store.transaction() as tx:
+                await tx.session.execute(
+                    update(timers_table).where(timers_table.c.timer_id == timer.timer_id)
+                    .values(due_at=self.clock.now() + self.retry_after))
+            return False
+        self.metrics.timers_fired.labels(self.metrics.service, timer.kind).inc()
+        if self.relay is not None:
+            await self.relay.publish(tx.emitted)
+        return True
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self.fire_due()
+            except Exception:
+                log.exception("timer poll failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.poll_seconds)

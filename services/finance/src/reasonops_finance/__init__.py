@@ -1,0 +1,1 @@
+"""ReasonOps finance service."""

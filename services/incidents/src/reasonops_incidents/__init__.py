@@ -1,0 +1,1 @@
+"""ReasonOps incidents service."""

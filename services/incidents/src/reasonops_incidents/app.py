@@ -1,0 +1,24 @@
+"""Composition root of the incident service."""
+
+from __future__ import annotations
+
+from reasonops_contracts.ingest import EventAccepted
+from reasonops_runtime import Clock, Service, ServiceSettings
+
+from .handlers import INTAKE_CONSUMER, AlertIntake, IncidentMetrics, register_commands
+from .store import metadata
+
+
+class IncidentSettings(ServiceSettings):
+    service_name: str = "incidents"
+
+
+def build_service(settings: IncidentSettings | None = None, *,
+                  clock: Clock | None = None) -> Service:
+    settings = settings or IncidentSettings()
+    service = Service("incidents", settings, metadata=(metadata,), clock=clock)
+    metrics = IncidentMetrics(service.registry)
+    service.consume(INTAKE_CONSUMER, AlertIntake(service.clock, metrics),
+                    subjects=(EventAccepted.SUBJECT,))
+    register_commands(service, metrics)
+    return service

@@ -1,0 +1,151 @@
+"""Incident lifecycle and alert de-duplication. Pure: no I/O, no broker, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .priority import assess
+
+
+class State(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset({State.NEW, State.ACKNOWLEDGED})
+
+# action -> states it may be taken from, and the state it leads to
+TRANSITIONS: dict[str, tuple[frozenset[State], State]] = {
+    "acknowledge": (frozenset({State.NEW}), State.ACKNOWLEDGED),
+    "resolve": (frozenset({State.NEW, State.ACKNOWLEDGED}), State.RESOLVED),
+    "close": (frozenset({State.RESOLVED}), State.CLOSED),
+    "reopen": (frozenset({State.RESOLVED}), State.NEW),
+}
+
+
+class TransitionError(ValueError):
+    """An action the incident's current state does not allow."""
+
+    def __init__(self, incident_id: str, action: str, state: State) -> None:
+        allowed = sorted(a for a, (src, _) in TRANSITIONS.items() if state in src)
+        super().__init__(
+            f"cannot {action} {incident_id}: it is {state.value}"
+            + (f" (allowed: {', '.join(allowed)})" if allowed else " (no further actions)"))
+        self.action = action
+        self.state = state
+
+
+@dataclass
+class Alert:
+    """What ingest told us about one alert, reduced to what the lifecycle needs."""
+
+    fingerprint: str
+    status: str
+    name: str
+    severity: str
+    summary: str
+    service: str | None
+    resource: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime | None
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    title: str
+    fingerprint: str
+    severity: str
+    service: str | None
+    resource: str | None
+    impact: int
+    urgency: int
+    priority: int
+    priority_reason: str
+    opened_at: datetime
+    updated_at: datetime
+    correlation_id: str
+    state: State = State.NEW
+    alert_count: int = 1
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    first_alert_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    note: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def apply(self, action: str, at: datetime, note: str | None = None) -> None:
+        """Move through the state machine or raise ``TransitionError``."""
+        allowed_from, target = TRANSITIONS[action]
+        if self.state not in allowed_from:
+            raise TransitionError(self.incident_id, action, self.state)
+        self.state = target
+        self.updated_at = at
+        if note:
+            self.note = note
+        if target is State.ACKNOWLEDGED:
+            self.acknowledged_at = at
+        elif target is State.RESOLVED:
+            self.resolved_at = at
+        elif target is State.CLOSED:
+            self.closed_at = at
+        elif action == "reopen":
+            self.acknowledged_at = self.resolved_at = None
+
+
+def open_incident(alert: Alert, *, incident_id: str, at: datetime,
+                  correlation_id: str) -> Incident:
+    assessment = assess(alert.severity, alert.labels)
+    return Incident(
+        incident_id=incident_id,
+        title=alert.summary or alert.name,
+        fingerprint=alert.fingerprint,
+        severity=alert.severity,
+        service=alert.service,
+        resource=alert.resource,
+        impact=assessment.impact,
+        urgency=assessment.urgency,
+        priority=assessment.priority,
+        priority_reason=assessment.reason,
+        opened_at=at,
+        updated_at=at,
+        correlation_id=correlation_id,
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        first_alert_at=alert.starts_at,
+    )
+
+
+class Outcome(StrEnum):
+    OPENED = "opened"
+    COUNTED = "counted"
+    REOPENED = "reopened"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+def route_alert(alert: Alert, incident: Incident | None) -> Outcome:
+    """What an alert does to the incident its fingerprint points at (if any).
+
+    Firing: opens an incident if there is none (or it is closed), counts a repeat on an
+    open one, reopens a resolved one. Resolved: resolves an open incident, else nothing.
+    """
+    if alert.status == "firing":
+        if incident is None or incident.state is State.CLOSED:
+            return Outcome.OPENED
+        if incident.state is State.RESOLVED:
+            return Outcome.REOPENED
+        return Outcome.COUNTED
+    if incident is not None and incident.is_open:
+        return Outcome.RESOLVED
+    return Outcome.IGNORED

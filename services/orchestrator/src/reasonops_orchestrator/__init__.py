@@ -1,0 +1,1 @@
+"""ReasonOps orchestrator service."""

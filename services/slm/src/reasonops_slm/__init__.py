@@ -1,0 +1,1 @@
+"""ReasonOps slm service."""
