@@ -21,6 +21,16 @@ def server_binary() -> str:
     return found
 
 
+def die_with_parent() -> None:
+    """Child-side: get SIGTERM when the parent dies, so a killed ``up`` leaves nothing behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -63,7 +73,7 @@ class EmbeddedNats:
             args += ["--http_port", str(self.monitor_port)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=die_with_parent)
         try:
             wait_for_port(self.host, self.port, timeout)
         except TimeoutError:

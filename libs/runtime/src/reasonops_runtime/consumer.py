@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -40,6 +40,10 @@ class BatchHandler(Protocol):
 
     def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]
                  ) -> Awaitable[None]: ...
+
+    # Optional: ``key(item) -> str`` names the inbox key (default: Nats-Msg-Id header,
+    # else stream sequence). Envelope handlers return the envelope id, so a message
+    # re-published under another transport id is still handled once.
 
 
 @dataclass
@@ -126,12 +130,17 @@ class BatchConsumer:
     async def handle_batch(self, msgs: list[Msg]) -> None:
         started = time.perf_counter()
         decoded: list[tuple[Msg, Delivery, Any]] = []
+        key_of = getattr(self.spec.handler, "key", None)
         for msg in msgs:
             delivery = _delivery(msg)
             try:
-                decoded.append((msg, delivery, self.spec.handler.decode(delivery)))
+                item = self.spec.handler.decode(delivery)
             except ValueError as exc:  # can never succeed: park it now
                 await self._dead_letter(msg, delivery, f"undecodable: {exc}")
+                continue
+            if key_of is not None:  # e.g. the envelope id, whatever the transport did
+                delivery = replace(delivery, key=key_of(item))
+            decoded.append((msg, delivery, item))
         emitted = await self._commit_batch(decoded)
         if emitted is not None:
             # Outputs are acknowledged by JetStream before the inputs are acked.

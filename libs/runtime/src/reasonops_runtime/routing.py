@@ -53,6 +53,9 @@ class EventRouter:
             entry[0].model_validate(envelope.data)
         return envelope
 
+    def key(self, envelope: Envelope) -> str:
+        return envelope.id
+
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
         for _, envelope in batch:
             entry = self._handlers.get(envelope.type)

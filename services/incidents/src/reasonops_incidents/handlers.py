@@ -96,6 +96,9 @@ class AlertIntake:
         envelope = Envelope.from_bytes(delivery.data)
         return envelope, envelope.decode(EventAccepted)
 
+    def key(self, item: tuple[Envelope, EventAccepted]) -> str:
+        return item[0].id
+
     async def __call__(self, tx: Transaction,
                        batch: Sequence[tuple[Delivery, Any]]) -> None:
         session = tx.session

@@ -1,0 +1,40 @@
+# ReasonOps: `make up` starts everything, `make test` runs every test.
+# uv is bootstrapped into .tools/ when it is not on PATH.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(CURDIR)/.tools/bin/uv
+UV_DEP := $(UV)
+endif
+
+# The demo supplier contract, so breaches on `checkout` turn into penalties.
+export REASONOPS_SUPPLIER_CONTRACTS ?= $(CURDIR)/examples/config/supplier-contracts.yaml
+
+.PHONY: up test lint bench sync schemas clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+sync: $(UV_DEP)
+	$(UV) sync --all-packages --locked --quiet
+
+up: sync
+	$(UV) run --no-sync reasonops up
+
+test: sync
+	$(UV) run --no-sync pytest
+
+lint: sync
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync mypy libs/contracts/src libs/runtime/src libs/cli/src services/*/src
+
+bench: sync
+	$(UV) run --no-sync python -m tests.bench.run $(BENCH_ARGS)
+
+schemas: sync
+	$(UV) run --no-sync reasonops contracts export libs/contracts/schemas
+
+clean:
+	rm -rf .reasonops .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from reasonops_cli.main import main
+
+main()

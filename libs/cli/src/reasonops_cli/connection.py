@@ -1,0 +1,58 @@
+"""How CLI commands reach ReasonOps: NATS request-reply, with typed errors shown plainly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from nats.aio.client import Client
+from pydantic import BaseModel
+
+from reasonops_contracts import Command, Query, ReplyError
+from reasonops_runtime.client import request
+from reasonops_runtime.service import connect
+from reasonops_runtime.settings import DEFAULT_NATS_URL
+
+T = TypeVar("T")
+V = TypeVar("V", bound=BaseModel)
+
+
+def nats_url() -> str:
+    return os.environ.get("NATS_URL") or os.environ.get("REASONOPS_NATS_URL") or DEFAULT_NATS_URL
+
+
+def with_nats(fn: Callable[[Client], Awaitable[T]]) -> T:
+    async def go() -> T:
+        try:
+            nc = await connect(nats_url(), name="reasonops-cli")
+        except Exception as exc:
+            raise CliError(f"cannot reach NATS at {nats_url()} ({exc.__class__.__name__}); "
+                           "start ReasonOps with `make up` or set NATS_URL") from None
+        try:
+            return await fn(nc)
+        finally:
+            await nc.close()
+    return asyncio.run(go())
+
+
+def ask(message: Command | Query, result: type[V], *, timeout: float = 5.0) -> V:
+    """Send a command or query and return its typed result; exit 1 with the error otherwise."""
+    async def go(nc: Client) -> V:
+        return await request(nc, message, result, timeout=timeout)
+    try:
+        return with_nats(go)
+    except ReplyError as exc:
+        where = f" (field: {exc.detail.field})" if exc.detail.field else ""
+        raise CliError(f"{exc.detail.code}: {exc.detail.message}{where}") from None
+
+
+class CliError(Exception):
+    """A failure to show the user without a traceback."""
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)

@@ -1,0 +1,61 @@
+"""The ``reasonops`` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import contracts, finance, incidents, sla
+from .connection import CliError, fail
+from .publish import publish
+from .run import installed_services, run_service
+from .up import Supervisor, run_up
+
+app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(sla.app, name="sla")
+app.add_typer(finance.app, name="finance")
+app.add_typer(contracts.app, name="contracts")
+app.command("publish")(publish)
+
+
+@app.command()
+def up(
+    data_dir: Annotated[Path, typer.Option(envvar="REASONOPS_DATA_DIR",
+                                           help="Where NATS and the services keep data.")]
+    = Path(".reasonops"),
+    port_base: Annotated[int, typer.Option(help="HTTP port of the first service; the others "
+                                           "follow (ingest, incidents, slm, ...).")] = 8081,
+    nats_port: Annotated[int, typer.Option(help="Embedded nats-server client port.")] = 4222,
+    nats_monitor_port: Annotated[int, typer.Option(help="Embedded nats-server monitor port.")]
+    = 8222,
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="Start only these services; repeatable.")] = None,
+) -> None:
+    """Start everything: an embedded nats-server (unless NATS_URL is set) and every service."""
+    names = list(installed_services())
+    wanted = service or names
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        raise CliError(f"unknown service(s) {', '.join(unknown)}; installed: {', '.join(names)}")
+    ports = {name: port_base + names.index(name) for name in names if name in wanted}
+    supervisor = Supervisor(data_dir=data_dir, nats_url=os.environ.get("NATS_URL"),
+                            nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports)
+    run_up(supervisor, ports.get("ingest", port_base))
+
+
+@app.command()
+def run(name: Annotated[str, typer.Argument(help="Service to run, e.g. incidents.")]) -> None:
+    """Run one service in the foreground (how a container runs it)."""
+    run_service(name)
+
+
+def main() -> None:
+    try:
+        app()
+    except CliError as exc:
+        fail(str(exc))

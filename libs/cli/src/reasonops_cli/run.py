@@ -1,0 +1,26 @@
+"""``reasonops run SERVICE``: one service in the foreground, as a container runs it."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from .connection import CliError
+
+SERVICE_ORDER = ("ingest", "incidents", "slm", "finance", "orchestrator", "agent-triage")
+
+
+def installed_services() -> dict[str, Any]:
+    """Service name -> its ``build_service`` entry point, in start-up order."""
+    found = {ep.name: ep for ep in entry_points(group="reasonops.services")}
+    ordered = [n for n in SERVICE_ORDER if n in found] + sorted(set(found) - set(SERVICE_ORDER))
+    return {name: found[name] for name in ordered}
+
+
+def run_service(name: str) -> None:
+    from reasonops_runtime import run
+
+    services = installed_services()
+    if name not in services:
+        raise CliError(f"unknown service {name!r}; installed: {', '.join(services)}")
+    run(services[name].load()())

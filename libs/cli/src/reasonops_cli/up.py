@@ -1,0 +1,187 @@
+"""``reasonops up``: the embedded nats-server and every service as its own process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import typer
+
+from .natsd import EmbeddedNats, die_with_parent
+from .output import table
+
+STOP_GRACE_SECONDS = 8.0
+MAX_RESTARTS = 5
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+class Supervisor:
+    def __init__(self, *, data_dir: Path, nats_url: str | None, nats_port: int,
+                 nats_monitor_port: int, ports: dict[str, int], host: str = "127.0.0.1") -> None:
+        self.data_dir = data_dir.resolve()
+        self.logs = self.data_dir / "logs"
+        self.external_nats = nats_url
+        self.nats = None if nats_url else EmbeddedNats(
+            self.data_dir / "jetstream", port=nats_port, monitor_port=nats_monitor_port,
+            host=host, log_file=self.logs / "nats-server.log")
+        self.host = host
+        self.children = [Child(name, port, self.logs / f"{name}.log")
+                         for name, port in ports.items()]
+        self.stop_requested = False
+
+    @property
+    def nats_url(self) -> str:
+        return self.external_nats or (self.nats.url if self.nats else "")
+
+    def start(self, ready_timeout: float = 90.0) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if self.nats is not None:
+            self.nats.start()
+        for child in self.children:
+            self._spawn(child)
+        self._wait_ready(ready_timeout)
+
+    def _spawn(self, child: Child) -> None:
+        env = dict(os.environ, REASONOPS_NATS_URL=self.nats_url,
+                   REASONOPS_DATA_DIR=str(self.data_dir), REASONOPS_HTTP_PORT=str(child.port),
+                   REASONOPS_HTTP_HOST=self.host)
+        env.pop("NATS_URL", None)
+        child.log = open(child.log_path, "ab")  # noqa: SIM115 - lives as long as the child
+        child.process = subprocess.Popen(
+            [sys.executable, "-m", "reasonops_cli", "run", child.name], env=env,
+            stdout=child.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches only us; we stop children in order
+            preexec_fn=die_with_parent)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.children)
+        while pending:
+            if self.stop_requested:
+                raise KeyboardInterrupt
+            for child in list(pending):
+                if not child.alive():
+                    raise RuntimeError(f"{child.name} exited during start-up:\n"
+                                       + _tail(child.log_path))
+                if _ready(child.url):
+                    pending.remove(child)
+            if time.monotonic() > deadline:
+                names = ", ".join(c.name for c in pending)
+                raise RuntimeError(f"not ready after {timeout:.0f}s: {names}")
+            time.sleep(0.1)
+
+    def watch(self) -> None:
+        """Restart a service that dies, up to MAX_RESTARTS times; return on a stop signal."""
+        while not self.stop_requested:
+            time.sleep(0.2)
+            for child in self.children:
+                if self.stop_requested or child.alive():
+                    continue
+                code = child.process.returncode if child.process else None
+                if child.restarts >= MAX_RESTARTS:
+                    typer.secho(f"{child.name} exited ({code}) too often; not restarting",
+                                err=True, fg=typer.colors.RED)
+                    continue
+                child.restarts += 1
+                typer.secho(f"{child.name} exited ({code}); restarting "
+                            f"({child.restarts}/{MAX_RESTARTS}), log: {child.log_path}",
+                            err=True, fg=typer.colors.YELLOW)
+                self._spawn(child)
+
+    def stop(self) -> None:
+        """SIGTERM every service, SIGKILL what is left after the grace period, then NATS."""
+        for child in self.children:
+            if child.alive() and child.process is not None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(max(0.05, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+            if child.log is not None:
+                child.log.close()
+        if self.nats is not None:
+            self.nats.stop(timeout=1.5)
+
+    def summary(self) -> str:
+        rows: list[list[object]] = []
+        if self.nats is not None and self.nats.process is not None:
+            rows.append(["nats-server", self.nats.process.pid, self.nats.url,
+                         f"http://{self.host}:{self.nats.monitor_port}"])
+        else:
+            rows.append(["nats-server", "-", self.nats_url, "(external)"])
+        for child in self.children:
+            pid = child.process.pid if child.process else "-"
+            rows.append([child.name, pid, child.url, f"{child.url}/metrics"])
+        return table(["SERVICE", "PID", "URL", "METRICS / MONITOR"], rows)
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=0.5) as response:
+            return bool(response.status == 200)
+    except Exception:
+        return False
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def run_up(supervisor: Supervisor, ingest_port: int) -> None:
+    def on_signal(signum: int, _frame: object) -> None:
+        supervisor.stop_requested = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        supervisor.start()
+    except (RuntimeError, TimeoutError, FileNotFoundError, KeyboardInterrupt) as exc:
+        supervisor.stop()
+        if isinstance(exc, KeyboardInterrupt):
+            raise typer.Exit(130) from None
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    typer.echo(f"ReasonOps is up. Data: {supervisor.data_dir}  Logs: {supervisor.logs}\n")
+    typer.echo(supervisor.summary())
+    typer.echo(f"\nSend an alert:\n  curl -XPOST localhost:{ingest_port}/v1/alertmanager "
+               "-H 'content-type: application/json' -d @examples/payloads/alertmanager-firing.json"
+               f"\nThen: reasonops incidents list   (NATS_URL={supervisor.nats_url})"
+               "\nStop with Ctrl-C.", )
+    sys.stdout.flush()
+    try:
+        supervisor.watch()
+    finally:
+        typer.echo("Stopping ReasonOps...")
+        supervisor.stop()
+        typer.echo("Stopped.")

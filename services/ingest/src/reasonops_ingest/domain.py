@@ -1,0 +1,149 @@
+"""Normalisation and fingerprinting. Pure: no I/O, no broker, no clock.
+
+Every format becomes ``EventAccepted`` with the same rules:
+
+- severity: the first of the labels ``severity``, ``priority`` mapped through
+  ``SEVERITY_ALIASES`` (case-insensitive); missing or unknown -> ``warning``.
+- service: label ``service``, else ``job``.
+- resource: label ``instance``, else ``pod``, else ``host``.
+- summary: annotation ``summary``, else ``description``, else the alert name.
+- fingerprint: the sender's own when it gives one (Alertmanager does), else
+  ``label_fingerprint`` of the identifying labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from reasonops_contracts.ingest import EventAccepted, NativeEvent, Severity
+
+from .formats import AlertmanagerAlert, AlertmanagerWebhook, Format
+
+DEFAULT_SEVERITY: Severity = "warning"
+SEVERITY_LABELS = ("severity", "priority")
+SERVICE_LABELS = ("service", "job")
+RESOURCE_LABELS = ("instance", "pod", "host")
+FINGERPRINT_LENGTH = 16
+
+_ALIASES: dict[Severity, tuple[str, ...]] = {
+    "critical": ("critical", "crit", "page", "p1", "sev1", "fatal", "emergency", "disaster"),
+    "error": ("error", "err", "high", "major", "p2", "sev2"),
+    "warning": ("warning", "warn", "medium", "minor", "p3", "sev3", "average"),
+    "info": ("info", "informational", "notice", "low", "none", "p4", "p5", "sev4", "sev5",
+             "debug", "ok"),
+}
+SEVERITY_ALIASES: dict[str, Severity] = {
+    alias: severity for severity, aliases in _ALIASES.items() for alias in aliases
+}
+"""Sender severity words (lower case) -> the canonical scale critical|error|warning|info."""
+
+
+def canonical_severity(value: str | None) -> Severity:
+    """Map a sender's severity word onto the canonical scale; unknown or missing -> warning."""
+    if value is None:
+        return DEFAULT_SEVERITY
+    return SEVERITY_ALIASES.get(value.strip().lower(), DEFAULT_SEVERITY)
+
+
+def severity_from_labels(labels: Mapping[str, str]) -> Severity:
+    return canonical_severity(_first(labels, SEVERITY_LABELS))
+
+
+def label_fingerprint(labels: Mapping[str, str]) -> str:
+    """A stable id for a label set: sha256 of its sorted ``[name, value]`` pairs as compact
+    JSON, first 16 hex chars (the length of Alertmanager's own fingerprints).
+
+    Independent of label order; any change of a name or value changes it.
+    """
+    canonical = json.dumps(sorted(labels.items()), separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def from_alertmanager(webhook: AlertmanagerWebhook, *, received_at: datetime
+                      ) -> list[EventAccepted]:
+    """One accepted event per alert of the webhook, in the order they were sent."""
+    return [_alertmanager_event(alert, webhook.group_key, received_at)
+            for alert in webhook.alerts]
+
+
+def _alertmanager_event(alert: AlertmanagerAlert, group_key: str | None,
+                        received_at: datetime) -> EventAccepted:
+    labels, annotations = alert.labels, alert.annotations
+    name = labels["alertname"]
+    return EventAccepted(
+        fingerprint=alert.fingerprint or label_fingerprint(labels),
+        status=alert.status,
+        name=name,
+        severity=severity_from_labels(labels),
+        service=_first(labels, SERVICE_LABELS),
+        resource=_first(labels, RESOURCE_LABELS),
+        summary=_first(annotations, ("summary", "description")) or name,
+        description=annotations.get("description"),
+        labels=dict(labels),
+        annotations=dict(annotations),
+        starts_at=_utc(alert.starts_at),
+        ends_at=_utc(alert.ends_at),
+        received_at=received_at,
+        source_format=Format.ALERTMANAGER.value,
+        source="alertmanager",
+        generator_url=alert.generator_url,
+        group_key=group_key,
+    )
+
+
+def from_native(event: NativeEvent, *, received_at: datetime) -> EventAccepted:
+    """A native event: explicit fields win over labels and annotations.
+
+    Without a fingerprint the identifying labels are the event's labels plus
+    ``alertname``, ``service`` and ``resource`` taken from its fields.
+    """
+    labels, annotations = event.labels, event.annotations
+    service = event.service or _first(labels, SERVICE_LABELS)
+    resource = event.resource or _first(labels, RESOURCE_LABELS)
+    severity = (event.severity if "severity" in event.model_fields_set
+                else severity_from_labels(labels))
+    description = event.description or annotations.get("description")
+    return EventAccepted(
+        fingerprint=event.fingerprint or label_fingerprint(
+            identifying_labels(event.name, labels, service=service, resource=resource)),
+        status=event.status,
+        name=event.name,
+        severity=severity,
+        service=service,
+        resource=resource,
+        summary=event.summary or annotations.get("summary") or description or event.name,
+        description=description,
+        labels=dict(labels),
+        annotations=dict(annotations),
+        starts_at=_utc(event.starts_at),
+        ends_at=_utc(event.ends_at),
+        received_at=received_at,
+        source_format=Format.EVENT.value,
+        source=event.source,
+    )
+
+
+def identifying_labels(name: str, labels: Mapping[str, str], *, service: str | None,
+                       resource: str | None) -> dict[str, str]:
+    """The label set a native event is fingerprinted by (fields override labels)."""
+    identity = {**labels, "alertname": name}
+    if service:
+        identity["service"] = service
+    if resource:
+        identity["resource"] = resource
+    return identity
+
+
+def _first(values: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = values.get(key, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None

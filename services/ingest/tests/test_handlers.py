@@ -1,0 +1,68 @@
+"""The raw-NATS batch handler: decode rejects what can never be valid, the batch emits events."""
+
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.ingest import EventAccepted
+from reasonops_ingest.handlers import IngestMetrics, RawIntake
+from reasonops_runtime import Delivery, FrozenClock, Store
+
+PAYLOADS = Path(__file__).resolve().parents[3] / "examples" / "payloads"
+
+
+def delivery(subject: str, data: bytes, key: str = "k1") -> Delivery:
+    return Delivery(subject=subject, data=data, key=key, headers={})
+
+
+@pytest.fixture
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+@pytest.fixture
+def intake(registry) -> RawIntake:
+    return RawIntake(FrozenClock(), IngestMetrics(registry), max_bytes=64 * 1024)
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'ingest.db'}")
+    await store.create_all()
+    yield store
+    await store.close()
+
+
+async def test_raw_batch_emits_one_accepted_event_per_alert(intake, store, registry):
+    firing = delivery(subjects.INGEST_RAW_ALERTMANAGER,
+                      (PAYLOADS / "alertmanager-firing.json").read_bytes(), "k1")
+    native = delivery(subjects.INGEST_RAW_EVENT, (PAYLOADS / "event.json").read_bytes(), "k2")
+    batch = [(d, intake.decode(d)) for d in (firing, native)]
+    async with store.transaction() as tx:
+        await intake(tx, batch)
+    assert {m.subject for m in tx.emitted} == {EventAccepted.SUBJECT}
+    events = [Envelope.from_bytes(m.payload).decode(EventAccepted) for m in tx.emitted]
+    assert [e.source_format for e in events] == ["alertmanager", "alertmanager", "event"]
+    assert [m.message_id for m in tx.emitted] == [Envelope.from_bytes(m.payload).id
+                                                  for m in tx.emitted]
+    assert registry.get_sample_value("reasonops_ingest_events_total", {
+        "format": "alertmanager", "transport": "nats", "outcome": "accepted"}) == 2
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"{not json", "malformed_json"),
+    (b'{"version": "4"}', "invalid_payload"),
+    (b" " * (64 * 1024 + 1), "too_large"),
+])
+def test_decode_raises_value_error_for_payloads_that_never_become_valid(intake, registry, data,
+                                                                        reason):
+    with pytest.raises(ValueError):  # noqa: PT011 - the kit's contract is ValueError
+        intake.decode(delivery(subjects.INGEST_RAW_ALERTMANAGER, data))
+    assert registry.get_sample_value("reasonops_ingest_rejected_total", {
+        "format": "alertmanager", "transport": "nats", "reason": reason}) == 1
+
+
+def test_decode_error_names_the_field(intake):
+    with pytest.raises(ValueError, match=r"0\.name: Field required"):
+        intake.decode(delivery(subjects.INGEST_RAW_EVENT, b'[{"severity": "info"}]'))

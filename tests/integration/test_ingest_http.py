@@ -1,0 +1,209 @@
+"""Ingest against a real nats-server: HTTP webhooks and raw NATS publishing."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
+from reasonops_contracts.deadletter import MessageDeadLettered
+from reasonops_contracts.ingest import EventAccepted
+from reasonops_contracts.streams import DEADLETTER, INGEST
+from reasonops_ingest.app import IngestSettings, build_service
+
+pytestmark = pytest.mark.nats
+
+PAYLOADS = Path(__file__).resolve().parents[2] / "examples" / "payloads"
+JSON = {"content-type": "application/json"}
+
+
+def sample(name: str) -> bytes:
+    return (PAYLOADS / name).read_bytes()
+
+
+async def count(js, stream: str, subject: str) -> int:
+    info = await js.stream_info(stream, subjects_filter=subject)
+    return (info.state.subjects or {}).get(subject, 0)
+
+
+async def wait_for(predicate, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def read_all(js, stream: str, subject: str, n: int):
+    """The first ``n`` messages on ``subject``, read with an ephemeral consumer."""
+    sub = await js.pull_subscribe(subject, stream=stream)
+    msgs = []
+    while len(msgs) < n:
+        msgs.extend(await sub.fetch(n - len(msgs), timeout=5))
+    await sub.unsubscribe()
+    return msgs
+
+
+@pytest.fixture
+async def ingest(start_service):
+    return await start_service(build_service, IngestSettings)
+
+
+@pytest.fixture
+async def http(ingest):
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.settings.port()}",
+                                 timeout=30) as client:
+        yield client
+
+
+async def test_firing_webhook_is_acked_only_once_events_are_in_the_stream(nc, http):
+    js = nc.jetstream()
+    response = await http.post("/v1/alertmanager", content=sample("alertmanager-firing.json"),
+                               headers=JSON)
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["status"], body["accepted"]) == ("accepted", 2)
+    # 202 means JetStream already acknowledged: no waiting needed.
+    assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 2
+    msgs = await read_all(js, INGEST.name, EventAccepted.SUBJECT, 2)
+    envelopes = [Envelope.from_bytes(m.data) for m in msgs]
+    assert [e.id for e in envelopes] == body["event_ids"]
+    assert [m.headers[MSG_ID_HEADER] for m in msgs] == body["event_ids"]
+    events = [e.decode(EventAccepted) for e in envelopes]
+    assert {e.fingerprint for e in events} == {"a3c91e0f5d27b846", "5be204d7c81fa693"}
+    assert {(e.status, e.severity, e.service) for e in events} == {
+        ("firing", "critical", "checkout")}
+    assert {e.resource for e in events} == {"10.42.3.17:8080", "10.42.5.9:8080"}
+    assert all(e.source == "ingest" for e in envelopes)
+
+
+async def test_resolved_webhook_resolves_the_same_fingerprints(nc, http):
+    js = nc.jetstream()
+    for name in ("alertmanager-firing.json", "alertmanager-resolved.json"):
+        response = await http.post("/v1/alertmanager", content=sample(name), headers=JSON)
+        assert response.status_code == 202
+    events = [Envelope.from_bytes(m.data).decode(EventAccepted)
+              for m in await read_all(js, INGEST.name, EventAccepted.SUBJECT, 4)]
+    firing = {e.fingerprint for e in events if e.status == "firing"}
+    resolved = {e.fingerprint for e in events if e.status == "resolved"}
+    assert firing == resolved and len(firing) == 2
+    assert all(e.ends_at is not None for e in events if e.status == "resolved")
+
+
+async def test_native_event_is_accepted(nc, http):
+    response = await http.post("/v1/events", content=sample("event.json"), headers=JSON)
+    assert (response.status_code, response.json()["accepted"]) == (202, 1)
+    [msg] = await read_all(nc.jetstream(), INGEST.name, EventAccepted.SUBJECT, 1)
+    event = Envelope.from_bytes(msg.data).decode(EventAccepted)
+    assert (event.name, event.severity, event.source_format) == ("DiskAlmostFull", "error",
+                                                                "event")
+
+
+async def test_bad_requests_get_a_clear_4xx_and_publish_nothing(nc, http):
+    js = nc.jetstream()
+    ten_mb = b'{"alerts": [' + b" " * (10 * 1024 * 1024) + b"]}"
+
+    async def chunked():
+        for start in range(0, len(ten_mb), 65536):
+            yield ten_mb[start:start + 65536]
+
+    cases = [
+        ("/v1/alertmanager", b'{"alerts": [{"status": "firing",', JSON, 400, "malformed JSON"),
+        ("/v1/alertmanager", json.dumps({"alerts": "everything is on fire"}).encode(), JSON,
+         422, "alerts"),
+        ("/v1/alertmanager", json.dumps({"version": "4", "status": "firing"}).encode(), JSON,
+         422, "alerts"),
+        ("/v1/alertmanager", json.dumps({"alerts": [
+            {"status": "on", "labels": {"alertname": 7}, "startsAt": "soon"}]}).encode(), JSON,
+         422, "alerts.0.status"),
+        ("/v1/events", json.dumps({"severity": "loud"}).encode(), JSON, 422, "name"),
+        ("/v1/alertmanager", ten_mb, JSON, 413, "1048576"),
+        ("/v1/alertmanager", chunked(), JSON, 413, "1048576"),
+        ("/v1/events", b'{"name": "A"}', {"content-type": "text/plain"}, 415, "application/json"),
+    ]
+    for path, content, headers, status, named in cases:
+        response = await http.post(path, content=content, headers=headers)
+        assert response.status_code == status, (path, response.text)
+        assert named in response.text
+    wrong = (await http.post("/v1/alertmanager", json={"alerts": [
+        {"status": "on", "labels": {"alertname": 7}, "startsAt": "soon"},
+        {"status": "firing", "labels": {"instance": "x"}}]})).json()
+    assert wrong["error"] == "invalid payload"
+    assert {p["field"] for p in wrong["problems"]} == {
+        "alerts.0.status", "alerts.0.labels.alertname", "alerts.0.startsAt", "alerts.1.labels"}
+    assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 0
+
+    response = await http.post("/v1/alertmanager", content=sample("alertmanager-firing.json"),
+                               headers=JSON)
+    assert response.status_code == 202
+    assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 2
+    metrics = (await http.get("/metrics")).text
+    assert 'reasonops_ingest_rejected_total{format="alertmanager",reason="too_large",' \
+           'transport="http"} 2.0' in metrics
+    assert 'reasonops_ingest_events_total{format="alertmanager",outcome="accepted",' \
+           'transport="http"} 2.0' in metrics
+
+
+async def test_publish_failure_is_503_and_the_service_recovers(nc, http, ingest):
+    js = nc.jetstream()
+    await js.delete_stream(INGEST.name)
+    ingest.settings.publish_timeout_seconds = 1.0
+    response = await http.post("/v1/events", json={"name": "A"})
+    assert response.status_code == 503
+    assert response.json()["error"] == "publish failed"
+    from reasonops_runtime.jetstream import ensure_streams
+
+    await ensure_streams(js, [INGEST])
+    response = await http.post("/v1/events", json={"name": "A"})
+    assert response.status_code == 202
+
+
+async def test_raw_nats_payloads_become_accepted_events(nc, ingest):
+    js = nc.jetstream()
+    await js.publish(subjects.INGEST_RAW_ALERTMANAGER, sample("alertmanager-firing.json"))
+    await js.publish(subjects.INGEST_RAW_EVENT, sample("event.json"),
+                     headers={MSG_ID_HEADER: "sender-42"})
+    await js.publish(subjects.INGEST_RAW_EVENT, sample("event.json"),
+                     headers={MSG_ID_HEADER: "sender-42"})  # a retry: stored once
+
+    async def three():
+        return await count(js, INGEST.name, EventAccepted.SUBJECT) == 3
+
+    await wait_for(three)
+    events = [Envelope.from_bytes(m.data).decode(EventAccepted)
+              for m in await read_all(js, INGEST.name, EventAccepted.SUBJECT, 3)]
+    assert sorted(e.source_format for e in events) == ["alertmanager", "alertmanager", "event"]
+    await asyncio.sleep(0.3)
+    assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 3
+
+
+async def test_invalid_raw_message_is_dead_lettered_with_the_problem(nc, ingest):
+    js = nc.jetstream()
+    dead = subjects.dead_letter("ingest")
+    await js.publish(subjects.INGEST_RAW_ALERTMANAGER, b'{"version": "4", "alerts": "none"}')
+    await js.publish(subjects.INGEST_RAW_EVENT, b"not json at all")
+
+    async def two():
+        return await count(js, DEADLETTER.name, dead) == 2
+
+    await wait_for(two)
+    parked = [Envelope.from_bytes(m.data).decode(MessageDeadLettered)
+              for m in await read_all(js, DEADLETTER.name, dead, 2)]
+    by_subject = {p.original_subject: p for p in parked}
+    assert "alerts: Input should be a valid array" in \
+        by_subject[subjects.INGEST_RAW_ALERTMANAGER].error
+    assert "not valid JSON" in by_subject[subjects.INGEST_RAW_EVENT].error
+    assert by_subject[subjects.INGEST_RAW_EVENT].payload == "not json at all"
+    assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 0
+    # the consumer keeps going
+    await js.publish(subjects.INGEST_RAW_EVENT, b'{"name": "StillAlive"}')
+
+    async def one():
+        return await count(js, INGEST.name, EventAccepted.SUBJECT) == 1
+
+    await wait_for(one)

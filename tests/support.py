@@ -1,0 +1,70 @@
+"""Helpers for cross-service tests (no fixtures here; see conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.ingest import EventAccepted
+
+
+def accepted(fingerprint: str, status: str = "firing", severity: str = "critical",
+             service: str = "checkout", **labels: str) -> Envelope:
+    event = EventAccepted(fingerprint=fingerprint, status=status, name="HighErrorRate",
+                          severity=severity, service=service, resource="pod-1",
+                          summary="checkout 5xx", labels={"alertname": "HighErrorRate", **labels},
+                          received_at=datetime.now(UTC), source_format="alertmanager")
+    return Envelope.wrap(event, source="test")
+
+
+async def publish_all(nc: Any, envelopes: Iterable[Envelope], *, with_msg_id: bool = True,
+                      subject: str | None = None) -> None:
+    js = nc.jetstream()
+    for env in envelopes:
+        headers = env.headers() if with_msg_id else {"ce-type": env.type}
+        await js.publish(subject or _subject(env), env.to_bytes(), headers=headers)
+
+
+def _subject(env: Envelope) -> str:
+    from reasonops_contracts.registry import EVENTS
+
+    return EVENTS[env.type].SUBJECT
+
+
+async def wait_for(probe: Callable[[], Any], *, check: Callable[[Any], Any] = bool,
+                   timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Call ``probe`` (sync or async) until ``check(result)`` is truthy; return the result."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = probe()
+            if inspect.isawaitable(last):
+                last = await last
+            if check(last):
+                return last
+        except Exception as exc:  # not ready yet (e.g. no responders)
+            last = exc
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last: {last!r}")
+        await asyncio.sleep(interval)
+
+
+async def stream_messages(nc: Any, stream: str, subject: str | None = None) -> list[Envelope]:
+    """Every envelope currently in ``stream`` (optionally one subject), oldest first."""
+    js = nc.jetstream()
+    info = await js.stream_info(stream)
+    found = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        try:
+            msg = await js.get_msg(stream, seq)
+        except Exception:
+            continue
+        if subject is None or msg.subject == subject:
+            found.append(Envelope.from_bytes(msg.data))
+    return found
