@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-
 from reasonops_cli.natsd import EmbeddedNats, free_port
 
 

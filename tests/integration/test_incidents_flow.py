@@ -1,5 +1,4 @@
 import pytest
-
 from reasonops_contracts import ReplyError
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
@@ -13,6 +12,7 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime.client import request
+
 from tests.support import accepted, publish_all, wait_for
 
 pytestmark = pytest.mark.nats
@@ -69,7 +69,8 @@ async def test_unknown_incident_and_malformed_requests_get_typed_errors(nc, star
     body = reply.json() if hasattr(reply, "json") else __import__("json").loads(reply.data)
     assert body["ok"] is False
     assert body["error"]["code"] == "invalid_request"
-    assert "incident_id" in body["error"]["message"] and "x" in body["error"]["message"]
+    assert "incident_id" in body["error"]["message"]
+    assert "x" in body["error"]["message"]
 
     reply = await nc.request(AcknowledgeIncident.SUBJECT, b"not json", timeout=5)
     assert b"invalid_request" in reply.data

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
+from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import DEADLETTER, INGEST
 from reasonops_ingest.app import IngestSettings, build_service
+from reasonops_runtime.jetstream import ensure_streams
+
+from tests.support import stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -26,27 +28,6 @@ def sample(name: str) -> bytes:
 async def count(js, stream: str, subject: str) -> int:
     info = await js.stream_info(stream, subjects_filter=subject)
     return (info.state.subjects or {}).get(subject, 0)
-
-
-async def wait_for(predicate, timeout=10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-async def read_all(js, stream: str, subject: str, n: int):
-    """The first ``n`` messages on ``subject``, read with an ephemeral consumer."""
-    sub = await js.pull_subscribe(subject, stream=stream)
-    msgs = []
-    while len(msgs) < n:
-        msgs.extend(await sub.fetch(n - len(msgs), timeout=5))
-    await sub.unsubscribe()
-    return msgs
 
 
 @pytest.fixture
@@ -70,10 +51,10 @@ async def test_firing_webhook_is_acked_only_once_events_are_in_the_stream(nc, ht
     assert (body["status"], body["accepted"]) == ("accepted", 2)
     # 202 means JetStream already acknowledged: no waiting needed.
     assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 2
-    msgs = await read_all(js, INGEST.name, EventAccepted.SUBJECT, 2)
-    envelopes = [Envelope.from_bytes(m.data) for m in msgs]
+    envelopes = await stream_messages(nc, INGEST.name, EventAccepted.SUBJECT)
     assert [e.id for e in envelopes] == body["event_ids"]
-    assert [m.headers[MSG_ID_HEADER] for m in msgs] == body["event_ids"]
+    last = await js.get_last_msg(INGEST.name, EventAccepted.SUBJECT)
+    assert last.headers[MSG_ID_HEADER] == body["event_ids"][-1]
     events = [e.decode(EventAccepted) for e in envelopes]
     assert {e.fingerprint for e in events} == {"a3c91e0f5d27b846", "5be204d7c81fa693"}
     assert {(e.status, e.severity, e.service) for e in events} == {
@@ -83,23 +64,24 @@ async def test_firing_webhook_is_acked_only_once_events_are_in_the_stream(nc, ht
 
 
 async def test_resolved_webhook_resolves_the_same_fingerprints(nc, http):
-    js = nc.jetstream()
     for name in ("alertmanager-firing.json", "alertmanager-resolved.json"):
         response = await http.post("/v1/alertmanager", content=sample(name), headers=JSON)
         assert response.status_code == 202
-    events = [Envelope.from_bytes(m.data).decode(EventAccepted)
-              for m in await read_all(js, INGEST.name, EventAccepted.SUBJECT, 4)]
+    events = [e.decode(EventAccepted)
+              for e in await stream_messages(nc, INGEST.name, EventAccepted.SUBJECT)]
+    assert len(events) == 4
     firing = {e.fingerprint for e in events if e.status == "firing"}
     resolved = {e.fingerprint for e in events if e.status == "resolved"}
-    assert firing == resolved and len(firing) == 2
+    assert firing == resolved
+    assert len(firing) == 2
     assert all(e.ends_at is not None for e in events if e.status == "resolved")
 
 
 async def test_native_event_is_accepted(nc, http):
     response = await http.post("/v1/events", content=sample("event.json"), headers=JSON)
     assert (response.status_code, response.json()["accepted"]) == (202, 1)
-    [msg] = await read_all(nc.jetstream(), INGEST.name, EventAccepted.SUBJECT, 1)
-    event = Envelope.from_bytes(msg.data).decode(EventAccepted)
+    [envelope] = await stream_messages(nc, INGEST.name, EventAccepted.SUBJECT)
+    event = envelope.decode(EventAccepted)
     assert (event.name, event.severity, event.source_format) == ("DiskAlmostFull", "error",
                                                                 "event")
 
@@ -156,8 +138,6 @@ async def test_publish_failure_is_503_and_the_service_recovers(nc, http, ingest)
     response = await http.post("/v1/events", json={"name": "A"})
     assert response.status_code == 503
     assert response.json()["error"] == "publish failed"
-    from reasonops_runtime.jetstream import ensure_streams
-
     await ensure_streams(js, [INGEST])
     response = await http.post("/v1/events", json={"name": "A"})
     assert response.status_code == 202
@@ -171,12 +151,9 @@ async def test_raw_nats_payloads_become_accepted_events(nc, ingest):
     await js.publish(subjects.INGEST_RAW_EVENT, sample("event.json"),
                      headers={MSG_ID_HEADER: "sender-42"})  # a retry: stored once
 
-    async def three():
-        return await count(js, INGEST.name, EventAccepted.SUBJECT) == 3
-
-    await wait_for(three)
-    events = [Envelope.from_bytes(m.data).decode(EventAccepted)
-              for m in await read_all(js, INGEST.name, EventAccepted.SUBJECT, 3)]
+    envelopes = await wait_for(lambda: stream_messages(nc, INGEST.name, EventAccepted.SUBJECT),
+                               check=lambda found: len(found) >= 3)
+    events = [e.decode(EventAccepted) for e in envelopes]
     assert sorted(e.source_format for e in events) == ["alertmanager", "alertmanager", "event"]
     await asyncio.sleep(0.3)
     assert await count(js, INGEST.name, EventAccepted.SUBJECT) == 3
@@ -188,12 +165,9 @@ async def test_invalid_raw_message_is_dead_lettered_with_the_problem(nc, ingest)
     await js.publish(subjects.INGEST_RAW_ALERTMANAGER, b'{"version": "4", "alerts": "none"}')
     await js.publish(subjects.INGEST_RAW_EVENT, b"not json at all")
 
-    async def two():
-        return await count(js, DEADLETTER.name, dead) == 2
-
-    await wait_for(two)
-    parked = [Envelope.from_bytes(m.data).decode(MessageDeadLettered)
-              for m in await read_all(js, DEADLETTER.name, dead, 2)]
+    found = await wait_for(lambda: stream_messages(nc, DEADLETTER.name, dead),
+                           check=lambda found: len(found) >= 2)
+    parked = [e.decode(MessageDeadLettered) for e in found]
     by_subject = {p.original_subject: p for p in parked}
     assert "alerts: Input should be a valid array" in \
         by_subject[subjects.INGEST_RAW_ALERTMANAGER].error
@@ -203,7 +177,5 @@ async def test_invalid_raw_message_is_dead_lettered_with_the_problem(nc, ingest)
     # the consumer keeps going
     await js.publish(subjects.INGEST_RAW_EVENT, b'{"name": "StillAlive"}')
 
-    async def one():
-        return await count(js, INGEST.name, EventAccepted.SUBJECT) == 1
-
-    await wait_for(one)
+    await wait_for(lambda: count(js, INGEST.name, EventAccepted.SUBJECT),
+                   check=lambda n: n == 1)

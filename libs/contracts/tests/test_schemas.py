@@ -10,6 +10,6 @@ def test_checked_in_schemas_match_the_models():
     on_disk = {p.name: p.read_text() for p in CHECKED_IN.glob("*.json")}
     stale = sorted(name for name in rendered if on_disk.get(name) != rendered[name])
     extra = sorted(set(on_disk) - set(rendered))
-    assert not stale and not extra, (
-        f"contracts changed without re-export (run `make schemas`): changed {stale}, "
-        f"removed {extra}")
+    hint = "contracts changed without re-export: run `make schemas`"
+    assert not stale, f"{hint}; changed {stale}"
+    assert not extra, f"{hint}; removed {extra}"

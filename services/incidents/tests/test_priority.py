@@ -1,5 +1,4 @@
 import pytest
-
 from reasonops_incidents.priority import assess, priority_of
 
 
@@ -13,7 +12,7 @@ def test_priority_follows_the_itil_matrix(impact, urgency, expected):
 
 
 def test_priority_refuses_levels_outside_one_to_three():
-    with pytest.raises(ValueError, match="1..3"):
+    with pytest.raises(ValueError, match=r"1\.\.3"):
         priority_of(0, 2)
 
 

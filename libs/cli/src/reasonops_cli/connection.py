@@ -10,7 +10,6 @@ from typing import TypeVar
 import typer
 from nats.aio.client import Client
 from pydantic import BaseModel
-
 from reasonops_contracts import Command, Query, ReplyError
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect

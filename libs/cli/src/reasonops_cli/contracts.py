@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from reasonops_contracts.schemas import export_schemas
 
 from .output import emit_json

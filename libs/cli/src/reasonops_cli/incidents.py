@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
     CloseIncident,
@@ -102,9 +101,11 @@ def _transition(command_cls: type, verb: str, doc: str):  # type: ignore[no-unty
     return run
 
 
-app.command("ack")(_transition(AcknowledgeIncident, "acknowledged",
-                               "Acknowledge an incident: someone is on it (stops the response clock)."))
-app.command("resolve")(_transition(ResolveIncident, "resolved",
-                                   "Resolve an incident: service restored (stops the resolution clock)."))
+app.command("ack")(_transition(
+    AcknowledgeIncident, "acknowledged",
+    "Acknowledge an incident: someone is on it (stops the response clock)."))
+app.command("resolve")(_transition(
+    ResolveIncident, "resolved",
+    "Resolve an incident: service restored (stops the resolution clock)."))
 app.command("close")(_transition(CloseIncident, "closed", "Close a resolved incident."))
 app.command("reopen")(_transition(ReopenIncident, "reopened", "Reopen a resolved incident."))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import contracts, finance, incidents, sla
+from . import contracts, finance, incidents, sla, workflows
 from .connection import CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
@@ -19,6 +19,7 @@ app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a l
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(sla.app, name="sla")
 app.add_typer(finance.app, name="finance")
+app.add_typer(workflows.app, name="workflows")
 app.add_typer(contracts.app, name="contracts")
 app.command("publish")(publish)
 

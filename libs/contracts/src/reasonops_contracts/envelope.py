@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -75,7 +76,7 @@ class Envelope(BaseModel):
             time=time,
         )
 
-    def decode(self, model: type[E]) -> E:
+    def decode(self, model: builtins.type[E]) -> E:
         """Validate ``data`` as ``model``; raises ``ValueError`` on a type mismatch."""
         if self.type != model.TYPE:
             raise ValueError(f"envelope type {self.type!r} is not {model.TYPE!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
@@ -165,7 +165,7 @@ async def save(session: AsyncSession, *, created: list[Incident], changed: list[
                               old)
 
 
-async def list_incidents(session: AsyncSession, *, states: list[str] | None,
+async def list_incidents(session: AsyncSession, *, states: Sequence[str] | None,
                          service: str | None, limit: int) -> list[Incident]:
     query = select(incidents).order_by(incidents.c.seq.desc()).limit(limit)
     if states:

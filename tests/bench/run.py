@@ -1,0 +1,195 @@
+"""``make bench``: ReasonOps throughput and latency, next to a hand-written reference hop.
+
+Phases, each on the real services as separate processes over one embedded nats-server:
+1. ingest alone: N alerts over HTTP, then N alerts published directly on NATS;
+2. incidents started on the backlog of 2N accepted alerts (F distinct fingerprints);
+3. slm, finance, orchestrator and agent-triage started on the backlog of F incidents;
+4. everything running: paced fresh alerts, latency from accepted to incident.opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import nats
+from reasonops_cli.natsd import free_port
+from reasonops_cli.up import Supervisor
+from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.incidents import IncidentOpened
+from reasonops_contracts.ingest import EventAccepted
+
+from .load import alert, webhooks
+from .reference import reference_hop
+
+DOWNSTREAM = ("slm", "finance", "orchestrator", "agent-triage")
+
+
+def _ports(names: tuple[str, ...]) -> dict[str, int]:
+    return {name: free_port() for name in names}
+
+
+async def drained(nc, streams: tuple[str, ...], *, skip: tuple[str, ...] = (),
+                  timeout: float = 600) -> None:
+    """Wait until every durable consumer on ``streams`` has nothing pending or unacked."""
+    jsm = nc.jetstream()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = False
+        for stream in streams:
+            for info in await jsm.consumers_info(stream):
+                if info.name in skip:
+                    continue
+                if info.num_pending or info.num_ack_pending:
+                    busy = True
+        if not busy:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("consumers did not drain")
+
+
+async def stream_count(nc, stream: str, subject: str) -> int:
+    info = await nc.jetstream().stream_info(stream, subjects_filter=subject)
+    return int((info.state.subjects or {}).get(subject, 0))
+
+
+async def post_all(url: str, bodies: list[bytes], concurrency: int = 8) -> None:
+    queue = list(reversed(bodies))
+    async with httpx.AsyncClient(timeout=60) as client:
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                r = await client.post(url, content=body,
+                                      headers={"content-type": "application/json"})
+                if r.status_code != 202:
+                    raise RuntimeError(f"ingest answered {r.status_code}: {r.text[:200]}")
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def wait_count(nc, stream: str, subject: str, expected: int, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while await stream_count(nc, stream, subject) < expected:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{subject} never reached {expected}")
+        await asyncio.sleep(0.02)
+
+
+async def timestamps(nc, stream: str, subject: str) -> dict[str, tuple[float, Envelope]]:
+    """Envelope id -> (server receive time, envelope) for every message on ``subject``."""
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(subject, stream=stream)
+    found: dict[str, tuple[float, Envelope]] = {}
+    while True:
+        try:
+            msgs = await sub.fetch(2000, timeout=1)
+        except (TimeoutError, nats.errors.TimeoutError):
+            break
+        for msg in msgs:
+            envelope = Envelope.from_bytes(msg.data)
+            found[envelope.id] = (msg.metadata.timestamp.timestamp(), envelope)
+            await msg.ack()
+    await sub.unsubscribe()
+    return found
+
+
+def show(label: str, value: float, reference: float, unit: str = "/s") -> None:
+    print(f"  {label:<48} {value:>10,.0f}{unit:<4} {value / reference:>6.2f} x reference")
+
+
+async def bench(args: argparse.Namespace, data_dir: Path) -> None:
+    n, f = args.alerts, args.fingerprints
+    nats_port = free_port()
+    edge = Supervisor(data_dir=data_dir, nats_url=None, nats_port=nats_port,
+                      nats_monitor_port=free_port(), ports=_ports(("ingest",)))
+    others: list[Supervisor] = []
+    try:
+        edge.start()
+        nc = await nats.connect(edge.nats_url)
+        ingest_url = f"{edge.children[0].url}/v1/alertmanager"
+
+        sample = Envelope.wrap(EventAccepted.model_validate({
+            **{k: v for k, v in alert(0, 1).items() if k in ("labels", "annotations")},
+            "fingerprint": "f" * 16, "status": "firing", "name": "HighErrorRate",
+            "severity": "critical", "summary": "5xx ratio above 5%",
+            "received_at": "2026-11-20T09:00:00Z", "source_format": "alertmanager"}),
+            source="bench").to_bytes()
+        ref = await reference_hop(nc, [sample] * n)
+        print(f"\nReasonOps benchmark: {n:,} alerts per path, {f:,} fingerprints, "
+              f"{args.per_post} alerts per POST\n")
+        print(f"  {'reference hop (nats-py, fetch 100, publish_async)':<48} {ref:>10,.0f}/s")
+
+        t = time.perf_counter()
+        await post_all(ingest_url, webhooks(n, f, args.per_post, "http"))
+        show("ingest over HTTP: alerts accepted (202)", n / (time.perf_counter() - t), ref)
+
+        js = nc.jetstream(publish_async_max_pending=4000)
+        t = time.perf_counter()
+        futures = [await js.publish_async(subjects.INGEST_RAW_ALERTMANAGER, body)
+                   for body in webhooks(n, f, args.per_post, "http")]
+        await asyncio.gather(*futures)
+        await wait_count(nc, "INGEST", EventAccepted.SUBJECT, 2 * n)
+        show("ingest over NATS: alerts normalised", n / (time.perf_counter() - t), ref)
+
+        t = time.perf_counter()
+        others.append(Supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
+                                 nats_monitor_port=0, ports=_ports(("incidents",))))
+        others[-1].start()
+        started = time.perf_counter()
+        await drained(nc, ("INGEST",))
+        elapsed = time.perf_counter() - started
+        opened = await stream_count(nc, "INCIDENTS", IncidentOpened.SUBJECT)
+        show("incidents: alerts handled", 2 * n / elapsed, ref)
+        print(f"  {'':<48} ({opened:,} incidents opened; start-up "
+              f"{started - t:.1f}s not counted)")
+
+        others.append(Supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
+                                 nats_monitor_port=0, ports=_ports(DOWNSTREAM)))
+        others[-1].start()
+        started = time.perf_counter()
+        await drained(nc, ("INGEST", "INCIDENTS", "SLM", "AGENTS", "WORKFLOWS"))
+        show("whole chain (slm, finance, orchestrator, triage): incidents",
+             opened / (time.perf_counter() - started), ref)
+
+        fresh = args.latency_alerts
+        bodies = webhooks(fresh, fresh, 10, "late")
+        for body in bodies:  # paced: latency without a backlog in front of it
+            await post_all(ingest_url, [body], concurrency=1)
+            await asyncio.sleep(10 / args.latency_rate)
+        await drained(nc, ("INGEST", "INCIDENTS"))
+        accepted = await timestamps(nc, "INGEST", EventAccepted.SUBJECT)
+        incidents = await timestamps(nc, "INCIDENTS", IncidentOpened.SUBJECT)
+        lat = sorted((ts - accepted[env.causation_id][0]) * 1000
+                     for ts, env in incidents.values()
+                     if env.causation_id in accepted and
+                     accepted[env.causation_id][1].data["fingerprint"].startswith("late"))
+        if lat:
+            p50 = statistics.median(lat)
+            p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+            print(f"  {'latency accepted -> incident.opened':<48} p50 {p50:.1f} ms, "
+                  f"p99 {p99:.1f} ms ({len(lat)} incidents at ~{args.latency_rate}/s)")
+        await nc.close()
+    finally:
+        for sup in reversed(others):
+            sup.stop()
+        edge.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--alerts", type=int, default=20_000, help="alerts per ingest path")
+    parser.add_argument("--fingerprints", type=int, default=2_000)
+    parser.add_argument("--per-post", type=int, default=100, help="alerts per webhook POST")
+    parser.add_argument("--latency-alerts", type=int, default=500)
+    parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
+        asyncio.run(bench(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

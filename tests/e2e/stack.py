@@ -1,0 +1,126 @@
+"""Driving ``reasonops up`` and the CLI as a user would, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port_range(count: int) -> int:
+    """A base port with ``count`` consecutive free ports after it."""
+    for _ in range(200):
+        base = random.randint(20_000, 60_000 - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port range")
+
+
+class Stack:
+    """``reasonops up`` in a subprocess on free ports and a temporary data dir."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port_base = free_port_range(6)
+        self.nats_port = free_port_range(2)
+        self.env = dict(os.environ, **env)
+        self.env.pop("NATS_URL", None)
+        self.process: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.nats_port}"
+
+    def url(self, offset: int = 0) -> str:
+        return f"http://127.0.0.1:{self.port_base + offset}"
+
+    def start(self, timeout: float = 120) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reasonops_cli", "up", "--data-dir", str(self.data_dir),
+             "--port-base", str(self.port_base), "--nats-port", str(self.nats_port),
+             "--nats-monitor-port", str(self.nats_port + 1)],
+            env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1)
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                raise RuntimeError("reasonops up exited:\n" + "".join(self.output))
+            self.output.append(line)
+            if line.startswith("Stop with Ctrl-C"):
+                return
+        raise TimeoutError("reasonops up not ready:\n" + "".join(self.output))
+
+    def pids(self) -> list[int]:
+        found = []
+        for line in self.output:
+            parts = line.split()
+            if len(parts) >= 3 and parts[1].isdigit() and parts[2].startswith(("http", "nats")):
+                found.append(int(parts[1]))
+        return found
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 10) -> float:
+        """Signal ``up``; return how long it took to exit."""
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.send_signal(sig)
+        self.process.communicate(timeout=timeout)
+        return time.monotonic() - started
+
+    def cli(self, *args: str, check: bool = True) -> Any:
+        """Run ``reasonops ARGS --json``; return the parsed JSON."""
+        result = subprocess.run([sys.executable, "-m", "reasonops_cli", *args, "--json"],
+                                env=dict(self.env, NATS_URL=self.nats_url), cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"reasonops {' '.join(args)} failed: {result.stderr}")
+        return json.loads(result.stdout) if result.returncode == 0 else result
+
+    def post(self, path: str, payload_file: str) -> httpx.Response:
+        body = (ROOT / "examples" / "payloads" / payload_file).read_bytes()
+        return httpx.post(f"{self.url()}{path}", content=body,
+                          headers={"content-type": "application/json"}, timeout=10)
+
+
+def wait_until(probe: Any, timeout: float = 30, interval: float = 0.3) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"not reached within {timeout}s; last: {last!r}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except OSError:
+        return False

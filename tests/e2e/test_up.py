@@ -1,0 +1,98 @@
+"""End to end: `reasonops up` as a user runs it, driven over HTTP and the CLI."""
+
+import signal
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.e2e.stack import ROOT, Stack, alive, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+FAST = {
+    "REASONOPS_SLA_POLICIES": str(ROOT / "examples/config/sla-policies-fast.yaml"),
+    "REASONOPS_SUPPLIER_CONTRACTS": str(ROOT / "examples/config/supplier-contracts.yaml"),
+}
+
+
+@pytest.fixture
+def stack(tmp_path):
+    stack = Stack(tmp_path / "data", **FAST)
+    stack.start()
+    yield stack
+    if stack.process and stack.process.poll() is None:
+        stack.stop(signal.SIGTERM)
+
+
+def test_alert_to_ledger_and_back(stack):
+    response = stack.post("/v1/alertmanager", "alertmanager-firing.json")
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] == 2
+
+    incidents = wait_until(lambda: len(items := stack.cli("incidents", "list")["items"]) == 2
+                           and items)
+    assert {i["service"] for i in incidents} == {"checkout"}
+    assert {i["priority"] for i in incidents} == {1}
+    assert {i["state"] for i in incidents} == {"new"}
+
+    workflow = wait_until(lambda: _triaged(stack.cli("workflows", "show", "INC0000001")))
+    triage = next(s for s in workflow["steps"] if s["step"] == "triage")
+    assert triage["result"]["category"] == "application"
+
+    # The demo policy gives P1 2 s to respond and 3 s to resolve: both clocks breach.
+    status = wait_until(lambda: _breached(stack.cli("sla", "status", "INC0000001"), 2),
+                        timeout=30)
+    assert all(c["state"] == "breached" for c in status["clocks"])
+    assert {p["supplier"] for p in status["penalties"]} == {"Acme Hosting"}
+    penalties = sum(len(wait_until(lambda n=n: _breached(stack.cli("sla", "status", n), 2))
+                        ["penalties"]) for n in ("INC0000001", "INC0000002"))
+    assert penalties == 4
+
+    month = datetime.now(UTC).strftime("%Y-%m")
+    summary = wait_until(lambda: (s := stack.cli("finance", "summary", "--month", month))
+                         ["entries"] == penalties and s)
+    assert summary["totals"] == {"EUR": "2000.00"}  # 4 breaches x P1 500.00
+    assert [(ln["supplier"], ln["service"]) for ln in summary["lines"]] == [
+        ("Acme Hosting", "checkout")]
+
+    response = stack.post("/v1/alertmanager", "alertmanager-resolved.json")
+    assert response.status_code == 202
+    resolved = wait_until(lambda: {i["state"] for i in stack.cli("incidents", "list")["items"]}
+                          == {"resolved"})
+    assert resolved
+
+
+def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp_path):
+    assert stack.post("/v1/alertmanager", "alertmanager-firing.json").status_code == 202
+    wait_until(lambda: stack.cli("incidents", "list")["items"])
+    assert stack.cli("incidents", "ack", "INC0000001")["state"] == "acknowledged"
+    refused = stack.cli("incidents", "close", "INC0000001", check=False)
+    assert refused.returncode == 1
+    assert "illegal_transition" in refused.stderr
+    view = stack.cli("incidents", "resolve", "INC0000001", "--note", "rolled back")
+    assert (view["state"], view["note"]) == ("resolved", "rolled back")
+    assert stack.cli("incidents", "close", "INC0000001")["state"] == "closed"
+
+    pids = stack.pids()
+    assert len(pids) == 7  # nats-server and six services
+    took = stack.stop(signal.SIGINT)
+    assert took < 10
+    assert not [pid for pid in pids if alive(pid)]
+
+    again = Stack(stack.data_dir, **FAST)
+    again.start()
+    try:
+        shown = again.cli("incidents", "show", "INC0000001")
+        assert (shown["state"], shown["note"]) == ("closed", "rolled back")
+    finally:
+        again.stop(signal.SIGTERM)
+
+
+def _triaged(workflow):
+    steps = {s["step"]: s for s in workflow["steps"]}
+    return workflow if steps.get("triage", {}).get("state") == "completed" else None
+
+
+def _breached(status, clocks):
+    breached = [c for c in status["clocks"] if c["state"] == "breached"]
+    return status if len(breached) >= clocks and status["penalties"] else None
