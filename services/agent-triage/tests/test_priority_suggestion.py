@@ -1,7 +1,8 @@
 import pytest
 from reasonops_agent_triage.domain import triage
-from reasonops_agent_triage.priority import priority_of, suggest
+from reasonops_agent_triage.priority import suggest
 from reasonops_contracts.agents import TriageRequested
+from reasonops_contracts.priority import priority_of
 
 
 @pytest.mark.parametrize(("impact", "urgency", "priority"), [

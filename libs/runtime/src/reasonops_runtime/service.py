@@ -60,6 +60,7 @@ class Service:
         self.stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._http: HttpServer | None = None
+        self._stopped = False
 
     # -- registration (before start) -------------------------------------------------
     def consume(self, name: str, handler: EventRouter | BatchHandler, *,
@@ -147,6 +148,9 @@ class Service:
 
     async def stop(self) -> None:
         """Drain: finish in-flight batches, stop HTTP, flush the outbox, close connections."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.metrics.up.labels(self.name).set(0)
         self.stopping.set()
         if self._http is not None:

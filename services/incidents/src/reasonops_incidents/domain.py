@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from .priority import assess
+from reasonops_contracts.priority import assess
 
 
 class State(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from reasonops_runtime import Clock, Service, ServiceSettings
 
 from .config import load_contracts, load_policies
@@ -22,6 +22,12 @@ class SlmSettings(ServiceSettings):
         default=None,
         description="REASONOPS_SUPPLIER_CONTRACTS: YAML file of supplier contracts and "
                     "penalties; no penalties when unset")
+
+    @field_validator("sla_policies", "supplier_contracts", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # ``REASONOPS_SUPPLIER_CONTRACTS=`` switches the file off instead of naming ".".
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = None) -> Service:

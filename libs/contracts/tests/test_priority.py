@@ -1,5 +1,5 @@
 import pytest
-from reasonops_incidents.priority import assess, priority_of
+from reasonops_contracts.priority import assess, priority_of
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""ITIL priority: impact x urgency, with impact and urgency derived from an alert."""
+"""ITIL priority (impact x urgency), shared by every service that sets or suggests one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 # Rows: impact 1..3, columns: urgency 1..3 (1 = high). P1 is the most urgent.
@@ -28,7 +28,11 @@ class Assessment:
     impact: int
     urgency: int
     priority: int
-    reason: str
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) + f" => P{self.priority}"
 
 
 def priority_of(impact: int, urgency: int) -> int:
@@ -38,17 +42,22 @@ def priority_of(impact: int, urgency: int) -> int:
     return PRIORITY_MATRIX[impact - 1][urgency - 1]
 
 
-def _level(labels: Mapping[str, str], name: str) -> int | None:
+def label_level(labels: Mapping[str, str], name: str) -> int | None:
+    """An ``impact``/``urgency`` label as 1..3 ("2", "I2", "u2"); None if absent or invalid."""
     raw = labels.get(name)
     if raw is None:
         return None
-    value = raw.strip().lower().removeprefix(name[0])  # "1", "i1" / "u1" style
+    value = raw.strip().lower().removeprefix(name[0])
     return int(value) if value in {"1", "2", "3"} else None
 
 
-def assess(severity: str, labels: Mapping[str, str]) -> Assessment:
-    """Impact and urgency from severity, then labels: ``impact``/``urgency`` override,
-    ``tier: 1`` raises impact to 1, a non-production ``environment``/``env`` lowers it.
+Adjust = Callable[[int, int, list[str]], tuple[int, int]]
+
+
+def assess(severity: str, labels: Mapping[str, str], adjust: Adjust | None = None) -> Assessment:
+    """Impact and urgency from severity, then labels: ``tier: 1`` raises impact to 1, a
+    non-production ``environment``/``env`` lowers it; ``adjust`` (e.g. an agent's own
+    signals) comes next; explicit ``impact``/``urgency`` labels have the last word.
     """
     impact, urgency = SEVERITY_DEFAULTS.get(severity, SEVERITY_DEFAULTS["warning"])
     reasons = [f"severity {severity} -> impact {impact}, urgency {urgency}"]
@@ -60,11 +69,12 @@ def assess(severity: str, labels: Mapping[str, str]) -> Assessment:
     if env in NON_PRODUCTION and impact < 3:
         impact += 1
         reasons.append(f"{env} environment -> impact {impact}")
-    if (explicit := _level(labels, "impact")) is not None:
+    if adjust is not None:
+        impact, urgency = adjust(impact, urgency, reasons)
+    if (explicit := label_level(labels, "impact")) is not None:
         impact = explicit
         reasons.append(f"impact label -> {impact}")
-    if (explicit := _level(labels, "urgency")) is not None:
+    if (explicit := label_level(labels, "urgency")) is not None:
         urgency = explicit
         reasons.append(f"urgency label -> {urgency}")
-    priority = priority_of(impact, urgency)
-    return Assessment(impact, urgency, priority, "; ".join(reasons) + f" => P{priority}")
+    return Assessment(impact, urgency, priority_of(impact, urgency), tuple(reasons))

@@ -1,0 +1,193 @@
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+from reasonops_agent_triage.app import TriageSettings
+from reasonops_agent_triage.app import build_service as build_triage
+from reasonops_cli.natsd import free_port
+from reasonops_contracts import Envelope, Event, ReplyError
+from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentClosed,
+    IncidentOpened,
+    IncidentResolved,
+)
+from reasonops_contracts.workflows import (
+    GetWorkflow,
+    WorkflowCompleted,
+    WorkflowStarted,
+    WorkflowStepCompleted,
+    WorkflowView,
+)
+from reasonops_orchestrator.app import OrchestratorSettings
+from reasonops_orchestrator.app import build_service as build_orchestrator
+from reasonops_runtime.client import request
+
+pytestmark = pytest.mark.nats
+
+INCIDENT = "INC0000042"
+
+
+class Recorder:
+    """Every envelope seen on the agent and workflow subjects (queries are skipped)."""
+
+    def __init__(self) -> None:
+        self.seen: list[Envelope] = []
+
+    async def record(self, msg) -> None:
+        with contextlib.suppress(ValidationError):
+            self.seen.append(Envelope.from_bytes(msg.data))
+
+    def of(self, model: type[Event]) -> list[Envelope]:
+        return [e for e in self.seen if e.type == model.TYPE]
+
+    async def wait(self, model: type[Event]) -> list[Envelope]:
+        async def arrived():
+            return self.of(model)
+        return await wait_for(arrived)
+
+
+async def wait_for(predicate, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def recorder(nc) -> Recorder:
+    rec = Recorder()
+    await nc.subscribe("itsm.agent.>", cb=rec.record)
+    await nc.subscribe("itsm.workflow.>", cb=rec.record)
+    return rec
+
+
+def opened(incident_id: str = INCIDENT) -> Envelope:
+    event = IncidentOpened(
+        incident_id=incident_id, title="Replication lag on primary", service="orders-db",
+        severity="critical", impact=1, urgency=1, priority=1, priority_reason="test",
+        fingerprint=f"fp-{incident_id}", labels={"alertname": "PostgresReplicationLag",
+                                                 "job": "postgres", "team": "payments"},
+        opened_at=datetime.now(UTC))
+    return Envelope.wrap(event, source="test", subject=incident_id)
+
+
+async def publish(nc, envelope: Envelope, subject: str) -> None:
+    await nc.jetstream().publish(subject, envelope.to_bytes(), headers=envelope.headers())
+
+
+async def lifecycle(nc, cause: Envelope, *events: Event) -> None:
+    for event in events:
+        await publish(nc, cause.caused(event, source="test", subject=INCIDENT), event.SUBJECT)
+
+
+def step_done(nc, step: str, incident_id: str = INCIDENT):
+    async def check():
+        try:
+            view = await request(nc, GetWorkflow(incident_id=incident_id), WorkflowView)
+        except ReplyError:  # not started yet
+            return None
+        done = {s.step: s for s in view.steps if s.state == "completed"}
+        return view if step in done else None
+    return check
+
+
+async def start_both(start_service):
+    await start_service(build_triage, TriageSettings)
+    return await start_service(build_orchestrator, OrchestratorSettings)
+
+
+async def test_incident_is_triaged_tracked_and_completed(nc, start_service):
+    rec = await recorder(nc)
+    await start_both(start_service)
+    cause = opened()
+    await publish(nc, cause, IncidentOpened.SUBJECT)
+
+    view = await wait_for(step_done(nc, "triage"))
+    triage = next(s for s in view.steps if s.step == "triage")
+    assert (view.workflow_id, view.workflow, view.version, view.state) == (
+        f"WF-{INCIDENT}", "incident-response", 1, "running")
+    assert triage.result["category"] == "database"
+    assert triage.result["assignment_group"] == "payments"
+    assert triage.result["provider"] == "rules"
+    [requested] = [e.decode(TriageRequested) for e in rec.of(TriageRequested)]
+    assert (requested.workflow_id, requested.incident_id) == (view.workflow_id, INCIDENT)
+    [decision] = [e.decode(AgentDecisionRecorded) for e in rec.of(AgentDecisionRecorded)]
+    assert decision.request_id == requested.request_id
+    assert decision.output.category == "database"
+
+    now = datetime.now(UTC)
+    await lifecycle(nc, cause,
+                    IncidentAcknowledged(incident_id=INCIDENT, acknowledged_at=now, actor="ann"),
+                    IncidentResolved(incident_id=INCIDENT, resolved_at=now, actor="ann"),
+                    IncidentClosed(incident_id=INCIDENT, closed_at=now, actor="ann"))
+
+    [done] = await rec.wait(WorkflowCompleted)
+    assert done.decode(WorkflowCompleted).outcome == "closed"
+    view = await request(nc, GetWorkflow(incident_id=INCIDENT), WorkflowView)
+    assert view.state == "completed"
+    assert {s.step: s.state for s in view.steps} == dict.fromkeys(
+        ("triage", "acknowledged", "resolved"), "completed")
+    steps = [e.decode(WorkflowStepCompleted).step for e in rec.of(WorkflowStepCompleted)]
+    assert sorted(steps) == ["acknowledged", "resolved", "triage"]
+    # Everything the workflow produced belongs to the incident's causal chain.
+    assert {e.correlation_id for e in rec.seen} == {cause.correlation_id}
+
+
+async def test_workflow_resumes_after_orchestrator_restart(nc, nats_url, tmp_path,
+                                                         start_service):
+    rec = await recorder(nc)
+    await start_service(build_triage, TriageSettings)
+    # Started by hand: the fixture stops what it started, and a service stops only once.
+    first = build_orchestrator(OrchestratorSettings(
+        nats_url=nats_url, data_dir=tmp_path / "data", http_port=free_port(),
+        fetch_timeout=0.1, outbox_poll_seconds=0.1))
+    await first.start()
+    try:
+        cause = opened()
+        await publish(nc, cause, IncidentOpened.SUBJECT)
+        await wait_for(step_done(nc, "triage"))
+    finally:
+        await first.stop()
+
+    await start_service(build_orchestrator, OrchestratorSettings)
+    now = datetime.now(UTC)
+    await lifecycle(nc, cause, IncidentResolved(incident_id=INCIDENT, resolved_at=now,
+                                                actor="ann"),
+                    IncidentClosed(incident_id=INCIDENT, closed_at=now, actor="ann"))
+
+    async def completed():
+        view = await request(nc, GetWorkflow(incident_id=INCIDENT), WorkflowView)
+        return view if view.state == "completed" else None
+
+    view = await wait_for(completed)
+    states = {s.step: s.state for s in view.steps}
+    assert states == {"triage": "completed", "acknowledged": "pending", "resolved": "completed"}
+    assert next(s for s in view.steps if s.step == "triage").result["category"] == "database"
+    assert len(rec.of(WorkflowStarted)) == 1
+    assert len(rec.of(TriageRequested)) == 1
+    [done] = await rec.wait(WorkflowCompleted)
+    assert done.decode(WorkflowCompleted).outcome == "closed; not completed: acknowledged"
+
+
+async def test_duplicates_and_unknown_incidents_change_nothing(nc, start_service):
+    rec = await recorder(nc)
+    await start_both(start_service)
+    first = opened()
+    await publish(nc, first, IncidentOpened.SUBJECT)
+    await publish(nc, opened(), IncidentOpened.SUBJECT)  # same incident, new message id
+    stray = IncidentClosed(incident_id="INC0009999", closed_at=datetime.now(UTC), actor="x")
+    await publish(nc, Envelope.wrap(stray, source="test"), IncidentClosed.SUBJECT)
+    await wait_for(step_done(nc, "triage"))
+    await asyncio.sleep(0.3)  # let any wrongly emitted message arrive
+    assert len(rec.of(WorkflowStarted)) == 1
+    assert len(rec.of(TriageRequested)) == 1
+    assert rec.of(WorkflowCompleted) == []
+    with pytest.raises(ReplyError, match="not_found"):
+        await request(nc, GetWorkflow(incident_id="INC0009999"), WorkflowView)
