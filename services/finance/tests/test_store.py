@@ -1,0 +1,58 @@
+"""The ledger tables on SQLite: exact money, one entry per penalty."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from reasonops_finance import store
+from reasonops_finance.domain import penalty_entry
+from reasonops_runtime import Store
+from sqlalchemy.exc import IntegrityError
+
+AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def entry(entry_id, penalty_id, amount="123456789012.34", incident="INC0000001"):
+    return penalty_entry(entry_id=entry_id, penalty_id=penalty_id, incident_id=incident,
+                         supplier="Acme Hosting", service="checkout", amount=Decimal(amount),
+                         currency="EUR", assessed_at=AT, posted_at=AT, causation_id="M")
+
+
+@pytest.fixture
+async def db(tmp_path):
+    ledger = Store(f"sqlite+aiosqlite:///{tmp_path / 'finance.db'}", store.metadata)
+    await ledger.create_all()
+    yield ledger
+    await ledger.close()
+
+
+async def test_entries_round_trip_exactly_with_their_lines(db):
+    async with db.transaction() as tx:
+        await store.add_entry(tx.session, entry("E1", "PEN-1"))
+    async with db.read() as session:
+        (found,) = await store.find_entries(session, month="2026-11")
+        assert await store.has_penalty(session, "PEN-1")
+        assert not await store.has_penalty(session, "PEN-2")
+    assert found == entry("E1", "PEN-1")
+    assert found.amount == Decimal("123456789012.34")
+
+
+async def test_the_same_penalty_cannot_be_booked_twice(db):
+    async with db.transaction() as tx:
+        await store.add_entry(tx.session, entry("E1", "PEN-1"))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as tx:
+            await store.add_entry(tx.session, entry("E2", "PEN-1"))
+
+
+async def test_bookings_and_filters(db):
+    async with db.transaction() as tx:
+        await store.add_entry(tx.session, entry("E1", "PEN-1", "0.10"))
+        await store.add_entry(tx.session, entry("E2", "PEN-2", "0.20", incident="INC0000002"))
+    async with db.read() as session:
+        bookings = await store.bookings_in(session, "2026-11")
+        assert sum(b[3] for b in bookings) == Decimal("0.30")
+        assert await store.bookings_in(session, "2026-10") == []
+        only = await store.find_entries(session, incident_id="INC0000002")
+        assert [e.entry_id for e in only] == ["E2"]
+        assert len(await store.find_entries(session, limit=1)) == 1
