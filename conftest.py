@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
 from reasonops_cli.natsd import EmbeddedNats, free_port
 
 

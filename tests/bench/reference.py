@@ -12,6 +12,7 @@ import time
 
 from nats.aio.client import Client
 from nats.js.api import StreamConfig
+
 from reasonops_contracts import Envelope
 from reasonops_contracts.ingest import EventAccepted
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import nats
+
 from reasonops_cli.natsd import free_port
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import Envelope, subjects

@@ -73,6 +73,12 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     assert (view["state"], view["note"]) == ("resolved", "rolled back")
     assert stack.cli("incidents", "close", "INC0000001")["state"] == "closed"
 
+    published = stack.cli("publish", "--name", "DiskFull", "--service", "billing",
+                          "--severity", "error", "--resource", "db-3")
+    assert published["subject"] == "itsm.ingest.raw.event"
+    billing = wait_until(lambda: stack.cli("incidents", "list", "--service", "billing")["items"])
+    assert [(i["priority"], i["resource"]) for i in billing] == [(2, "db-3")]
+
     pids = stack.pids()
     assert len(pids) == 7  # nats-server and six services
     took = stack.stop(signal.SIGINT)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+
 from reasonops_contracts import Envelope
 from reasonops_contracts.finance import (
     FinanceSummary,
@@ -15,7 +16,6 @@ from reasonops_contracts.finance import (
 from reasonops_contracts.slm import PenaltyAssessed
 from reasonops_finance.app import FinanceSettings, build_service
 from reasonops_runtime.client import request
-
 from tests.support import publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

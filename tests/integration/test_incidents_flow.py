@@ -1,4 +1,5 @@
 import pytest
+
 from reasonops_contracts import ReplyError
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
@@ -12,7 +13,6 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime.client import request
-
 from tests.support import accepted, publish_all, wait_for
 
 pytestmark = pytest.mark.nats

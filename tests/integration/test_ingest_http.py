@@ -6,13 +6,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import DEADLETTER, INGEST
 from reasonops_ingest.app import IngestSettings, build_service
 from reasonops_runtime.jetstream import ensure_streams
-
 from tests.support import stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
+
 from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
 from reasonops_cli.natsd import free_port

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from reasonops_cli.natsd import free_port
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened
@@ -19,7 +20,6 @@ from reasonops_contracts.slm import (
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
 from reasonops_slm.app import SlmSettings, build_service
-
 from tests.support import publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from reasonops_contracts import Envelope
 from reasonops_contracts.finance import FinanceSummary, GetFinanceSummary, LedgerEntryPosted
 from reasonops_contracts.incidents import IncidentOpened
@@ -14,7 +15,6 @@ from reasonops_finance.app import build_service as build_finance
 from reasonops_runtime.client import request
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
-
 from tests.support import publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

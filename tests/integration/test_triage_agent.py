@@ -1,6 +1,7 @@
 import asyncio
 
 import pytest
+
 from reasonops_agent_triage.app import TriageSettings, build_service
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested

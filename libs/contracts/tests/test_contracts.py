@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
+
 from reasonops_contracts import Envelope, incident_number, new_id
 from reasonops_contracts.incidents import AcknowledgeIncident, IncidentResolved
 from reasonops_contracts.registry import COMMANDS, EVENTS, QUERIES

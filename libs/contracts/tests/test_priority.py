@@ -1,4 +1,5 @@
 import pytest
+
 from reasonops_contracts.priority import assess, priority_of
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from reasonops_agent_triage.domain import triage
 from reasonops_agent_triage.priority import suggest
 from reasonops_contracts.agents import TriageRequested

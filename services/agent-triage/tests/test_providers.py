@@ -1,4 +1,5 @@
 import pytest
+
 from reasonops_agent_triage.providers import FixedProvider, Provider, RulesProvider, provider_named
 from reasonops_contracts.agents import TriageOutput, TriageRequested
 

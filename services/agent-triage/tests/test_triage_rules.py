@@ -1,4 +1,5 @@
 import pytest
+
 from reasonops_agent_triage.classify import NO_SIGNAL_CONFIDENCE, classify, confidence, tokens
 from reasonops_agent_triage.domain import CATEGORY_GROUPS, triage
 from reasonops_contracts.agents import TriageRequested

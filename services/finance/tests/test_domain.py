@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+
 from reasonops_finance.domain import (
     INCOME,
     Line,

@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import IntegrityError
+
 from reasonops_finance import store
 from reasonops_finance.domain import penalty_entry
 from reasonops_runtime import Store
-from sqlalchemy.exc import IntegrityError
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from reasonops_contracts.ingest import NativeEvent
 from reasonops_ingest import domain
 from reasonops_ingest.formats import AlertmanagerWebhook

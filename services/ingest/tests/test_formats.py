@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from reasonops_ingest.formats import Format, PayloadError, parse, parse_alertmanager, parse_events
 
 PAYLOADS = Path(__file__).resolve().parents[3] / "examples" / "payloads"

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
+
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_ingest.handlers import IngestMetrics, RawIntake

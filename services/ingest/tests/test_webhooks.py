@@ -6,12 +6,13 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+
 from reasonops_contracts import Envelope
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_ingest.handlers import IngestMetrics, PublishFailed
 from reasonops_ingest.webhooks import is_json, webhook_routes
 from reasonops_runtime import FrozenClock
-from starlette.applications import Starlette
 
 PAYLOADS = Path(__file__).resolve().parents[3] / "examples" / "payloads"
 LIMIT = 64 * 1024

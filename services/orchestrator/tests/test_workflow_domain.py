@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from reasonops_orchestrator.domain import (
     INCIDENT_RESPONSE,
     AgentRequested,

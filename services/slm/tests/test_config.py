@@ -2,6 +2,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from reasonops_slm.config import (
     ConfigError,
     load_contracts,

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from reasonops_slm.domain import (
     DEFAULT_POLICIES,
     SlaPolicy,

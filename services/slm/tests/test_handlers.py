@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from prometheus_client import CollectorRegistry
+from sqlalchemy import select
+
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
@@ -22,7 +24,6 @@ from reasonops_slm import store as slm_store
 from reasonops_slm.domain import DEFAULT_POLICIES, SupplierContract
 from reasonops_slm.handlers import DEADLINE_TIMER, SlaClocks, SlmMetrics
 from reasonops_slm.views import sla_status
-from sqlalchemy import select
 
 ACME = SupplierContract(contract_id="ACME-1", supplier="Acme Hosting",
                         services=frozenset({"checkout"}), currency="EUR",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import typer
 from nats.aio.client import Client
 from pydantic import BaseModel
+
 from reasonops_contracts import Command, Query, ReplyError
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect
@@ -52,6 +54,6 @@ class CliError(Exception):
     """A failure to show the user without a traceback."""
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
+    sys.exit(code)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from reasonops_contracts.schemas import export_schemas
 
 from .output import emit_json

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from . import contracts, finance, incidents, sla, workflows
 from .connection import CliError, fail
@@ -60,3 +61,6 @@ def main() -> None:
         app()
     except CliError as exc:
         fail(str(exc))
+    except ValidationError as exc:  # a request model refused what was typed
+        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}"
+                       for e in exc.errors()), code=2)

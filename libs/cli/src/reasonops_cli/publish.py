@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from nats.aio.client import Client
 from pydantic import ValidationError
+
 from reasonops_contracts import new_id, subjects
 from reasonops_contracts.ingest import NativeEvent
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from reasonops_contracts.slm import GetSlaStatus, SlaStatus
 
 from .connection import ask

@@ -6,6 +6,7 @@ import json as jsonlib
 from typing import Annotated
 
 import typer
+
 from reasonops_contracts.workflows import GetWorkflow, WorkflowView
 
 from .connection import ask

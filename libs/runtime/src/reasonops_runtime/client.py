@@ -7,6 +7,7 @@ from typing import TypeVar
 import nats.errors
 from nats.aio.client import Client
 from pydantic import BaseModel
+
 from reasonops_contracts import Command, ErrorDetail, Query, Reply, ReplyError
 
 V = TypeVar("V", bound=BaseModel)

@@ -21,6 +21,7 @@ import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.streams import StreamSpec

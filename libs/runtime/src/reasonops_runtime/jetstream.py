@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamSource
 from nats.js.errors import BadRequestError, NotFoundError
+
 from reasonops_contracts.streams import ALL_STREAMS, StreamSpec
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
-from reasonops_contracts import MSG_ID_HEADER
 from sqlalchemy import delete, func, select
+
+from reasonops_contracts import MSG_ID_HEADER
 
 from .metrics import KitMetrics
 from .store import OutboxMessage, Store, outbox_table

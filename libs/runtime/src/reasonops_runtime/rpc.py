@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from pydantic import BaseModel, ValidationError
+
 from reasonops_contracts import Command, Query, Reply, ReplyError
 
 from .metrics import KitMetrics

@@ -17,10 +17,11 @@ import nats
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from reasonops_contracts import Command, Query
-from reasonops_contracts.streams import StreamSpec, stream_for
 from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
+
+from reasonops_contracts import Command, Query
+from reasonops_contracts.streams import StreamSpec, stream_for
 
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reasonops_contracts import Envelope
 from sqlalchemy import (
     JSON,
     Column,
@@ -37,6 +36,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator
+
+from reasonops_contracts import Envelope
 
 from .clock import Clock, SystemClock
 

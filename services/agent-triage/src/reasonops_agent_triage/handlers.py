@@ -6,6 +6,7 @@ import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
 from reasonops_contracts import Envelope, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
 from reasonops_runtime import Clock, EventRouter, Transaction

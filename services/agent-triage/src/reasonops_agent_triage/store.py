@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from reasonops_contracts.agents import AgentDecisionRecorded
-from reasonops_runtime import UtcDateTime
 from sqlalchemy import JSON, Column, Float, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts.agents import AgentDecisionRecorded
+from reasonops_runtime import UtcDateTime
 
 metadata = MetaData()
 

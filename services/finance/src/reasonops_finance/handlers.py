@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from prometheus_client import CollectorRegistry, Counter
+
 from reasonops_contracts import Envelope, new_id
 from reasonops_contracts.finance import (
     FinanceSummary,

@@ -6,7 +6,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from reasonops_runtime import UtcDateTime
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -21,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from reasonops_runtime import UtcDateTime
 
 from .domain import CENT, Booking, Entry, Line
 

@@ -7,8 +7,6 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from reasonops_contracts import incident_number
-from reasonops_runtime import UtcDateTime
 from sqlalchemy import (
     JSON,
     Column,
@@ -24,6 +22,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts import incident_number
+from reasonops_runtime import UtcDateTime
 
 from .domain import Incident, State
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pydantic import Field
+
 from reasonops_contracts import Envelope
 from reasonops_contracts.streams import INGEST
 from reasonops_runtime import Clock, Service, ServiceSettings

@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
+
 from reasonops_contracts.ingest import AlertStatus, NativeEvent
 
 # Alertmanager's Go zero time: the alert has no such time yet.

@@ -9,6 +9,7 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Counter
+
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted, NativeEvent
 from reasonops_contracts.streams import INGEST

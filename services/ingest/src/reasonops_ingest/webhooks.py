@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from reasonops_contracts import Envelope
-from reasonops_runtime import Clock
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from reasonops_contracts import Envelope
+from reasonops_runtime import Clock
 
 from .formats import Format, PayloadError, parse, too_large
 from .handlers import IngestMetrics, PublishFailed, envelopes_for, normalise

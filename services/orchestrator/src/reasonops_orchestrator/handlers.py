@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
+
 from reasonops_contracts import Envelope, Event, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
 from reasonops_contracts.incidents import (

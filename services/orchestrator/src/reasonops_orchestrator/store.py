@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasonops_runtime import UtcDateTime
 from sqlalchemy import (
     JSON,
     Column,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_runtime import UtcDateTime
 
 from .domain import RunState, Step, StepState, Workflow
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, field_validator
+
 from reasonops_runtime import Clock, Service, ServiceSettings
 
 from .config import load_contracts, load_policies

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter
+
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,

@@ -6,9 +6,10 @@ from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any
 
-from reasonops_runtime import UtcDateTime
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_runtime import UtcDateTime
 
 from .domain import Penalty, SlaClock
 
