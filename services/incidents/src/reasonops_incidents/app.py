@@ -5,7 +5,9 @@ from __future__ import annotations
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_runtime import Clock, Service, ServiceSettings
 
-from .handlers import INTAKE_CONSUMER, AlertIntake, IncidentMetrics, register_commands
+from .handlers import INTAKE_CONSUMER, register_commands
+from .intake import AlertIntake
+from .metrics import IncidentMetrics
 from .store import metadata
 
 

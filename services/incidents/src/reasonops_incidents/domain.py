@@ -134,18 +134,19 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
 
 
-def route_alert(alert: Alert, incident: Incident | None) -> Outcome:
-    """What an alert does to the incident its fingerprint points at (if any).
+def route_alert(status: str, state: State | None) -> Outcome:
+    """What an alert with ``status`` does to the incident its fingerprint points at,
+    given that incident's ``state`` (None when there is none).
 
     Firing: opens an incident if there is none (or it is closed), counts a repeat on an
     open one, reopens a resolved one. Resolved: resolves an open incident, else nothing.
     """
-    if alert.status == "firing":
-        if incident is None or incident.state is State.CLOSED:
+    if status == "firing":
+        if state is None or state is State.CLOSED:
             return Outcome.OPENED
-        if incident.state is State.RESOLVED:
+        if state is State.RESOLVED:
             return Outcome.REOPENED
         return Outcome.COUNTED
-    if incident is not None and incident.is_open:
+    if state in OPEN_STATES:
         return Outcome.RESOLVED
     return Outcome.IGNORED

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -77,11 +77,17 @@ counters = Table(
 )
 
 _INCIDENT_FIELDS = [f.name for f in fields(Incident)]
+# What can change after an incident is opened; updates write only these.
+_MUTABLE_FIELDS = ("state", "alert_count", "updated_at", "acknowledged_at", "resolved_at",
+                   "closed_at", "note")
 
 
-def _to_row(incident: Incident) -> dict[str, Any]:
-    row = asdict(incident)
-    row["state"] = incident.state.value
+def _to_row(incident: Incident, names: Iterable[str] = _INCIDENT_FIELDS) -> dict[str, Any]:
+    # Shallow on purpose: dataclasses.asdict deep-copies the label dicts, which was the
+    # largest cost of a batch.
+    row = {name: getattr(incident, name) for name in names}
+    if "state" in row:
+        row["state"] = incident.state.value
     return row
 
 
@@ -140,6 +146,25 @@ async def load_incidents(session: AsyncSession, ids: Iterable[str]) -> dict[str,
     return found
 
 
+async def load_states(session: AsyncSession, ids: Iterable[str]) -> dict[str, State]:
+    found: dict[str, State] = {}
+    keys = list(ids)
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(select(incidents.c.incident_id, incidents.c.state)
+                                     .where(incidents.c.incident_id.in_(keys[start:start + 500])))
+        found.update({r.incident_id: State(r.state) for r in rows})
+    return found
+
+
+async def bump_counts(session: AsyncSession, bumps: Mapping[str, int], at: datetime) -> None:
+    """Add repeats of firing alerts without reading the incidents."""
+    if bumps:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+            .values(alert_count=incidents.c.alert_count + bindparam("b_n"), updated_at=at),
+            [{"b_id": incident_id, "b_n": n} for incident_id, n in bumps.items()])
+
+
 async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
     return (await load_incidents(session, [incident_id])).get(incident_id)
 
@@ -153,8 +178,7 @@ async def save(session: AsyncSession, *, created: list[Incident], changed: list[
     if changed:
         await session.execute(
             update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
-            [{**{k: v for k, v in _to_row(i).items() if k != "incident_id"},
-              "b_id": i.incident_id} for i in changed])
+            [{**_to_row(i, _MUTABLE_FIELDS), "b_id": i.incident_id} for i in changed])
     new = [{"fingerprint": fp, "incident_id": v[0], "status": v[1], "last_seen_at": v[2]}
            for fp, v in alert_rows.items() if fp not in known_alerts]
     old = [{"b_fp": fp, "incident_id": v[0], "status": v[1], "last_seen_at": v[2]}
