@@ -97,8 +97,11 @@ class BatchConsumer:
     async def run(self, stopping: asyncio.Event) -> None:
         if self._sub is None:
             await self.subscribe()
-        assert self._sub is not None
         while not stopping.is_set():
+            if self._sub is None:
+                await asyncio.sleep(0.5)
+                await self._resubscribe()
+                continue
             try:
                 msgs = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except (TimeoutError, nats.errors.TimeoutError):
@@ -108,6 +111,7 @@ class BatchConsumer:
                     break
                 log.warning("fetch failed", extra={"consumer": self.spec.name, "error": repr(exc)})
                 await asyncio.sleep(0.5)
+                await self._resubscribe()
                 continue
             try:
                 await self.handle_batch(msgs)
@@ -115,6 +119,15 @@ class BatchConsumer:
                 # Nothing acked: the messages come back after ack_wait.
                 log.exception("batch failed", extra={"consumer": self.spec.name})
         await self.close()
+
+    async def _resubscribe(self) -> None:
+        """Bind again (re-creating the durable if it was deleted with its stream)."""
+        await self.close()
+        try:
+            await self.subscribe()
+        except Exception as exc:  # stream still missing: the next round tries again
+            log.warning("resubscribe failed", extra={"consumer": self.spec.name,
+                                                     "error": repr(exc)})
 
     async def close(self) -> None:
         if self._sub is not None:

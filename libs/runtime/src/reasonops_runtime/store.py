@@ -139,9 +139,14 @@ class Transaction:
 
     async def schedule(self, timer_id: str, kind: str, due_at: datetime, payload: dict[str, Any],
                        *, correlation_id: str | None = None,
-                       causation_id: str | None = None) -> None:
-        """Arm a durable timer; it fires once, at or after ``due_at``, even across restarts."""
-        await self.cancel(timer_id)
+                       causation_id: str | None = None, replace: bool = True) -> None:
+        """Arm a durable timer; it fires once, at or after ``due_at``, even across restarts.
+
+        ``replace=False`` skips removing an earlier timer of that id (one statement less
+        on a hot path) for ids that are new by construction.
+        """
+        if replace:
+            await self.cancel(timer_id)
         await self.session.execute(insert(timers_table).values(
             timer_id=timer_id, kind=kind, due_at=due_at, payload=payload,
             correlation_id=correlation_id, causation_id=causation_id,

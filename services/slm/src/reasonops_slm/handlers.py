@@ -145,7 +145,8 @@ class SlaClocks:
         await store.add_clock(tx.session, clock)
         await tx.schedule(timer_id(clock.clock_id), DEADLINE_TIMER, clock.deadline,
                           {"clock_id": clock.clock_id},
-                          correlation_id=envelope.correlation_id, causation_id=envelope.id)
+                          correlation_id=envelope.correlation_id, causation_id=envelope.id,
+                          replace=False)  # clock ids are new: incident, kind, generation
         event = started_event(clock)
         tx.emit(envelope.caused(event, source=SOURCE, subject=clock.incident_id), event.SUBJECT)
         self.metrics.started.labels(clock.kind, f"P{clock.priority}").inc()
