@@ -7,7 +7,7 @@ state change or not at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +16,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    ColumnElement,
     DateTime,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    Row,
+    Select,
     String,
     Table,
     delete,
@@ -95,6 +98,20 @@ timers_table = Table(
 )
 
 
+IN_CHUNK = 500  # bound parameters per IN (...); SQLite allows 32766, keep statements small
+
+
+async def select_in(session: AsyncSession, query: Select[Any], column: ColumnElement[Any],
+                    keys: Iterable[Any]) -> list[Row[Any]]:
+    """Rows of ``query`` whose ``column`` is one of ``keys``, in chunks of IN_CHUNK."""
+    unique = list(dict.fromkeys(keys))
+    rows: list[Row[Any]] = []
+    for start in range(0, len(unique), IN_CHUNK):
+        result = await session.execute(query.where(column.in_(unique[start:start + IN_CHUNK])))
+        rows.extend(result.all())
+    return rows
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     message_id: str
@@ -119,15 +136,11 @@ class Transaction:
         unique = list(dict.fromkeys(message_ids))
         if not unique:
             return set()
-        seen: set[str] = set()
-        for start in range(0, len(unique), 500):
-            chunk = unique[start:start + 500]
-            rows = await self.session.execute(
-                select(inbox_table.c.message_id).where(
-                    inbox_table.c.consumer == consumer, inbox_table.c.message_id.in_(chunk)
-                )
-            )
-            seen.update(rows.scalars())
+        rows = await select_in(
+            self.session,
+            select(inbox_table.c.message_id).where(inbox_table.c.consumer == consumer),
+            inbox_table.c.message_id, unique)
+        seen = {row.message_id for row in rows}
         fresh = [m for m in unique if m not in seen]
         if fresh:
             now = datetime.now(UTC)

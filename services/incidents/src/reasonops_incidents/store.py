@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts import incident_number
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import select_in
 
 from .domain import Incident, State
 
@@ -127,33 +128,15 @@ class IncidentNumbers:
 
 async def load_alerts(session: AsyncSession, fingerprints: Iterable[str]) -> dict[str, str]:
     """fingerprint -> incident id, for the fingerprints we have seen before."""
-    found: dict[str, str] = {}
-    keys = list(fingerprints)
-    for start in range(0, len(keys), 500):
-        rows = await session.execute(select(alerts.c.fingerprint, alerts.c.incident_id)
-                                     .where(alerts.c.fingerprint.in_(keys[start:start + 500])))
-        found.update({r.fingerprint: r.incident_id for r in rows})
-    return found
-
-
-async def load_incidents(session: AsyncSession, ids: Iterable[str]) -> dict[str, Incident]:
-    found: dict[str, Incident] = {}
-    keys = list(ids)
-    for start in range(0, len(keys), 500):
-        rows = await session.execute(select(incidents)
-                                     .where(incidents.c.incident_id.in_(keys[start:start + 500])))
-        found.update({r.incident_id: _from_row(r) for r in rows})
-    return found
+    rows = await select_in(session, select(alerts.c.fingerprint, alerts.c.incident_id),
+                           alerts.c.fingerprint, fingerprints)
+    return {r.fingerprint: r.incident_id for r in rows}
 
 
 async def load_states(session: AsyncSession, ids: Iterable[str]) -> dict[str, State]:
-    found: dict[str, State] = {}
-    keys = list(ids)
-    for start in range(0, len(keys), 500):
-        rows = await session.execute(select(incidents.c.incident_id, incidents.c.state)
-                                     .where(incidents.c.incident_id.in_(keys[start:start + 500])))
-        found.update({r.incident_id: State(r.state) for r in rows})
-    return found
+    rows = await select_in(session, select(incidents.c.incident_id, incidents.c.state),
+                           incidents.c.incident_id, ids)
+    return {r.incident_id: State(r.state) for r in rows}
 
 
 async def bump_counts(session: AsyncSession, bumps: Mapping[str, int], at: datetime) -> None:
@@ -166,7 +149,9 @@ async def bump_counts(session: AsyncSession, bumps: Mapping[str, int], at: datet
 
 
 async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
-    return (await load_incidents(session, [incident_id])).get(incident_id)
+    row = (await session.execute(
+        select(incidents).where(incidents.c.incident_id == incident_id))).first()
+    return None if row is None else _from_row(row)
 
 
 async def save(session: AsyncSession, *, created: list[Incident], changed: list[Incident],
