@@ -43,6 +43,7 @@ class Stack:
         self.env.pop("NATS_URL", None)
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
+        self.described: dict[str, Any] = {}
 
     @property
     def nats_url(self) -> str:
@@ -55,7 +56,7 @@ class Stack:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "reasonops_cli", "up", "--data-dir", str(self.data_dir),
              "--port-base", str(self.port_base), "--nats-port", str(self.nats_port),
-             "--nats-monitor-port", str(self.nats_port + 1)],
+             "--nats-monitor-port", str(self.nats_port + 1), "--json"],
             env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
         deadline = time.monotonic() + timeout
@@ -65,17 +66,15 @@ class Stack:
             if not line and self.process.poll() is not None:
                 raise RuntimeError("reasonops up exited:\n" + "".join(self.output))
             self.output.append(line)
-            if line.startswith("Stop with Ctrl-C"):
+            if line.startswith("{"):
+                self.described = json.loads(line)
                 return
         raise TimeoutError("reasonops up not ready:\n" + "".join(self.output))
 
     def pids(self) -> list[int]:
-        found = []
-        for line in self.output:
-            parts = line.split()
-            if len(parts) >= 3 and parts[1].isdigit() and parts[2].startswith(("http", "nats")):
-                found.append(int(parts[1]))
-        return found
+        """nats-server's and every service's process id, as ``up --json`` reported them."""
+        return [self.described["nats"]["pid"],
+                *(s["pid"] for s in self.described["services"])]
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 10) -> float:
         """Signal ``up``; return how long it took to exit."""

@@ -37,6 +37,8 @@ def up(
     = 8222,
     service: Annotated[list[str] | None, typer.Option(
         "--service", help="Start only these services; repeatable.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="When ready, print one JSON line "
+                                       "describing what runs where.")] = False,
 ) -> None:
     """Start everything: an embedded nats-server (unless NATS_URL is set) and every service."""
     names = list(installed_services())
@@ -47,7 +49,7 @@ def up(
     ports = {name: port_base + names.index(name) for name in names if name in wanted}
     supervisor = Supervisor(data_dir=data_dir, nats_url=os.environ.get("NATS_URL"),
                             nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports)
-    run_up(supervisor, ports.get("ingest", port_base))
+    run_up(supervisor, ports.get("ingest", port_base), json_out=json)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -130,6 +131,18 @@ class Supervisor:
         if self.nats is not None:
             self.nats.stop(timeout=1.5)
 
+    def describe(self) -> dict[str, object]:
+        """What is running where, for ``reasonops up --json``."""
+        nats: dict[str, object] = {"url": self.nats_url, "embedded": self.nats is not None}
+        if self.nats is not None and self.nats.process is not None:
+            nats |= {"pid": self.nats.process.pid,
+                     "monitor": f"http://{self.host}:{self.nats.monitor_port}"}
+        return {
+            "data_dir": str(self.data_dir), "logs": str(self.logs), "nats": nats,
+            "services": [{"name": c.name, "pid": c.process.pid if c.process else None,
+                          "url": c.url, "metrics": f"{c.url}/metrics"} for c in self.children],
+        }
+
     def summary(self) -> str:
         rows: list[list[object]] = []
         if self.nats is not None and self.nats.process is not None:
@@ -158,7 +171,7 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def run_up(supervisor: Supervisor, ingest_port: int) -> None:
+def run_up(supervisor: Supervisor, ingest_port: int, *, json_out: bool = False) -> None:
     def on_signal(signum: int, _frame: object) -> None:
         supervisor.stop_requested = True
 
@@ -172,16 +185,24 @@ def run_up(supervisor: Supervisor, ingest_port: int) -> None:
             raise typer.Exit(130) from None
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
+    if json_out:
+        typer.echo(json.dumps({"status": "up", **supervisor.describe()}))
+    else:
+        _print_banner(supervisor, ingest_port)
+    sys.stdout.flush()
+    try:
+        supervisor.watch()
+    finally:
+        if not json_out:
+            typer.echo("Stopping ReasonOps...")
+        supervisor.stop()
+        typer.echo(json.dumps({"status": "stopped"}) if json_out else "Stopped.")
+
+
+def _print_banner(supervisor: Supervisor, ingest_port: int) -> None:
     typer.echo(f"ReasonOps is up. Data: {supervisor.data_dir}  Logs: {supervisor.logs}\n")
     typer.echo(supervisor.summary())
     typer.echo(f"\nSend an alert:\n  curl -XPOST localhost:{ingest_port}/v1/alertmanager "
                "-H 'content-type: application/json' -d @examples/payloads/alertmanager-firing.json"
                f"\nThen: reasonops incidents list   (NATS_URL={supervisor.nats_url})"
-               "\nStop with Ctrl-C.", )
-    sys.stdout.flush()
-    try:
-        supervisor.watch()
-    finally:
-        typer.echo("Stopping ReasonOps...")
-        supervisor.stop()
-        typer.echo("Stopped.")
+               "\nStop with Ctrl-C.")
