@@ -67,3 +67,75 @@ async def start_service(nats_url: str, tmp_path: Path):
     yield start
     for service in reversed(started):
         await service.stop()
+
+
+# -- PostgreSQL: a throwaway cluster from the installed binaries ---------------------------
+
+def _pg_bin() -> Path | None:
+    import shutil
+
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL cluster in a temp dir on a free port (skipped where none is installed)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    # Not under pytest's tmp dir: that is private to root, and postgres must read it.
+    base = Path(tempfile.mkdtemp(prefix="reasonops-pg-"))
+    data, sockets = base / "data", base / "sock"
+    sockets.mkdir()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root; use the postgres account
+        run_as = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(["chown", "-R", "postgres", str(base)], check=True)
+        os.chmod(base, 0o755)
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U",
+                    "reasonops", "--no-sync"], check=True, capture_output=True)
+    port = free_port()
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                    str(base / "pg.log"), "-o",
+                    f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start"], check=True, capture_output=True)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_server):
+    """Factory: a fresh, empty database per call; returns its SQLAlchemy asyncpg URL."""
+    import subprocess
+    import uuid
+
+    host, port = postgres_server.rsplit(":", 1)
+
+    def create() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        subprocess.run([str(_pg_bin() / "createdb"), "-h", host, "-p", port, "-U", "reasonops",
+                        name], check=True, capture_output=True)
+        return f"postgresql+asyncpg://reasonops@{postgres_server}/{name}"
+
+    return create
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """The same store test on the embedded default and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_database")()

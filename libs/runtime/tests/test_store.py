@@ -9,8 +9,8 @@ from reasonops_runtime.store import Store, outbox_table, timers_table
 
 
 @pytest.fixture
-async def store(tmp_path):
-    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'kit.db'}")
+async def store(database_url):
+    store = Store(database_url)
     await store.create_all()
     yield store
     await store.close()

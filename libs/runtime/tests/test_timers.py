@@ -11,8 +11,8 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path):
-    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'kit.db'}")
+async def store(database_url):
+    store = Store(database_url)
     await store.create_all()
     yield store
     await store.close()
