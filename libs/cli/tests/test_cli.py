@@ -52,6 +52,7 @@ def test_unreachable_broker_is_explained(tmp_path):
     assert result.returncode == 1
     assert "cannot reach NATS" in result.stderr
     assert "make up" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_publish_refuses_a_file_that_is_not_an_alertmanager_body(tmp_path):

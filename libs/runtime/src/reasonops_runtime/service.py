@@ -205,5 +205,13 @@ def run(service: Service) -> None:
 
 
 async def connect(url: str, name: str = "reasonops-client") -> Client:
-    """A plain nats-py connection, for clients that are not services (CLI, tests)."""
-    return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2)
+    """A plain nats-py connection, for clients that are not services (CLI, tests).
+
+    Connection errors surface as the exception of this call, not as nats-py's default
+    error log with a traceback per attempt.
+    """
+    async def quiet(exc: Exception) -> None:
+        log.debug("nats client error", extra={"error": repr(exc)})
+
+    return await nats.connect(url, name=name, connect_timeout=3, allow_reconnect=False,
+                              error_cb=quiet)
