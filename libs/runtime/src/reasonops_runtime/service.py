@@ -213,5 +213,5 @@ async def connect(url: str, name: str = "reasonops-client") -> Client:
     async def quiet(exc: Exception) -> None:
         log.debug("nats client error", extra={"error": repr(exc)})
 
-    return await nats.connect(url, name=name, connect_timeout=3, allow_reconnect=False,
+    return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2,
                               error_cb=quiet)
