@@ -14,12 +14,12 @@ async def test_workflow_survives_a_new_store_on_the_same_database(tmp_path):
     workflow, _ = start(INCIDENT_RESPONSE, incident_id="INC0000007", correlation_id="C",
                         at=T0, new_request_id=lambda: "REQ")
     async with first.transaction() as tx:
-        await store.insert_workflow(tx.session, workflow)
+        await store.insert_workflows(tx.session, [workflow])
     advance(workflow, Signal.TRIAGE_DECIDED, at=T0, result={"category": "storage",
                                                             "reasons": ["disk"]},
             request_id="REQ")
     async with first.transaction() as tx:
-        await store.update_workflow(tx.session, workflow)
+        await store.update_workflows(tx.session, [workflow])
     await first.close()
 
     second = Store(url, store.metadata)

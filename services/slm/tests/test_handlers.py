@@ -51,9 +51,11 @@ def opened(clock, priority=1, service="checkout"):
     return Envelope.wrap(event, source="incidents", subject=INC), event
 
 
-async def deliver(store, handler, envelope, event):
+async def deliver(store, clocks, *envelopes_and_events):
+    """Through the consumer's router, as one fetched batch, the way the service gets them."""
+    envelopes = [e for e in envelopes_and_events if isinstance(e, Envelope)]
     async with store.transaction() as tx:
-        await handler(tx, envelope, event)
+        await clocks.router()(tx, [(None, e) for e in envelopes])
 
 
 async def outbox(store) -> list[Envelope]:
@@ -76,7 +78,7 @@ async def timers(store) -> dict[str, object]:
 async def test_opening_starts_both_clocks_and_arms_their_timers(env):
     store, clocks, clock, _ = env
     envelope, event = opened(clock)
-    await deliver(store, clocks.opened, envelope, event)
+    await deliver(store, clocks, envelope, event)
     started = of_type(await outbox(store), SlaStarted)
     assert {s.kind: s.deadline - s.started_at for _, s in started} == {
         "response": timedelta(minutes=15), "resolution": timedelta(hours=4)}
@@ -89,17 +91,17 @@ async def test_opening_starts_both_clocks_and_arms_their_timers(env):
 async def test_the_same_opening_under_another_id_starts_nothing_more(env):
     store, clocks, clock, _ = env
     envelope, event = opened(clock)
-    await deliver(store, clocks.opened, envelope, event)
-    await deliver(store, clocks.opened, Envelope.wrap(event, source="incidents"), event)
+    await deliver(store, clocks, envelope, event)
+    await deliver(store, clocks, Envelope.wrap(event, source="incidents"), event)
     assert len(of_type(await outbox(store), SlaStarted)) == 2
 
 
 async def test_acknowledging_in_time_meets_the_response_clock(env):
     store, clocks, clock, _ = env
-    await deliver(store, clocks.opened, *opened(clock))
+    await deliver(store, clocks, *opened(clock))
     ack = IncidentAcknowledged(incident_id=INC, actor="ann",
                                acknowledged_at=clock.now() + timedelta(minutes=5))
-    await deliver(store, clocks.acknowledged, Envelope.wrap(ack, source="incidents"), ack)
+    await deliver(store, clocks, Envelope.wrap(ack, source="incidents"), ack)
     ((_, met),) = of_type(await outbox(store), SlaMet)
     assert (met.kind, met.elapsed_seconds, met.target_seconds) == ("response", 300.0, 900)
     assert list(await timers(store)) == [f"{DEADLINE_TIMER}:{INC}-resolution-1"]
@@ -108,7 +110,7 @@ async def test_acknowledging_in_time_meets_the_response_clock(env):
 async def test_a_passed_deadline_breaches_and_costs_the_supplier(env):
     store, clocks, clock, wheel = env
     envelope, event = opened(clock)
-    await deliver(store, clocks.opened, envelope, event)
+    await deliver(store, clocks, envelope, event)
     clock.advance(timedelta(minutes=16))
     assert await wheel.fire_due() == 1
     sent = await outbox(store)
@@ -125,10 +127,10 @@ async def test_a_passed_deadline_breaches_and_costs_the_supplier(env):
 
 async def test_acknowledging_late_before_the_timer_fired_is_a_breach(env):
     store, clocks, clock, _ = env
-    await deliver(store, clocks.opened, *opened(clock))
+    await deliver(store, clocks, *opened(clock))
     ack = IncidentAcknowledged(incident_id=INC, actor="ann",
                                acknowledged_at=clock.now() + timedelta(minutes=20))
-    await deliver(store, clocks.acknowledged, Envelope.wrap(ack, source="incidents"), ack)
+    await deliver(store, clocks, Envelope.wrap(ack, source="incidents"), ack)
     sent = await outbox(store)
     assert [b.kind for _, b in of_type(sent, SlaBreached)] == ["response"]
     assert len(of_type(sent, PenaltyAssessed)) == 1
@@ -137,10 +139,10 @@ async def test_acknowledging_late_before_the_timer_fired_is_a_breach(env):
 
 async def test_resolving_unacknowledged_stops_both_clocks(env):
     store, clocks, clock, _ = env
-    await deliver(store, clocks.opened, *opened(clock))
+    await deliver(store, clocks, *opened(clock))
     done = IncidentResolved(incident_id=INC, actor="ann",
                             resolved_at=clock.now() + timedelta(minutes=10))
-    await deliver(store, clocks.resolved, Envelope.wrap(done, source="incidents"), done)
+    await deliver(store, clocks, Envelope.wrap(done, source="incidents"), done)
     assert {m.kind for _, m in of_type(await outbox(store), SlaMet)} == {"response",
                                                                         "resolution"}
     assert await timers(store) == {}
@@ -148,12 +150,12 @@ async def test_resolving_unacknowledged_stops_both_clocks(env):
 
 async def test_reopening_starts_a_new_resolution_clock_from_the_reopen_time(env):
     store, clocks, clock, _ = env
-    await deliver(store, clocks.opened, *opened(clock))
+    await deliver(store, clocks, *opened(clock))
     done = IncidentResolved(incident_id=INC, actor="a", resolved_at=clock.advance(600))
-    await deliver(store, clocks.resolved, Envelope.wrap(done, source="incidents"), done)
+    await deliver(store, clocks, Envelope.wrap(done, source="incidents"), done)
     again = IncidentReopened(incident_id=INC, actor="a", reason="x", reopened_at=clock.advance(60))
     for _ in range(2):  # the second delivery is recognised
-        await deliver(store, clocks.reopened, Envelope.wrap(again, source="incidents"), again)
+        await deliver(store, clocks, Envelope.wrap(again, source="incidents"), again)
     new = [s for _, s in of_type(await outbox(store), SlaStarted) if s.started_at == clock.now()]
     assert [(s.clock_id, s.deadline - s.started_at) for s in new] == [
         (f"{INC}-resolution-2", timedelta(hours=4))]
@@ -161,9 +163,9 @@ async def test_reopening_starts_a_new_resolution_clock_from_the_reopen_time(env)
 
 async def test_closing_cancels_what_still_runs(env):
     store, clocks, clock, _ = env
-    await deliver(store, clocks.opened, *opened(clock))
+    await deliver(store, clocks, *opened(clock))
     closed = IncidentClosed(incident_id=INC, actor="a", closed_at=clock.advance(60))
-    await deliver(store, clocks.closed, Envelope.wrap(closed, source="incidents"), closed)
+    await deliver(store, clocks, Envelope.wrap(closed, source="incidents"), closed)
     async with store.read() as session:
         found = await slm_store.clocks_for(session, INC)
     assert {c.state for c in found} == {"cancelled"}
@@ -172,7 +174,7 @@ async def test_closing_cancels_what_still_runs(env):
 
 async def test_status_shows_clocks_and_penalties(env):
     store, clocks, clock, wheel = env
-    await deliver(store, clocks.opened, *opened(clock))
+    await deliver(store, clocks, *opened(clock))
     clock.advance(timedelta(minutes=30))
     await wheel.fire_due()
     async with store.read() as session:
@@ -184,3 +186,25 @@ async def test_status_shows_clocks_and_penalties(env):
     assert views["resolution"].state == "running"
     assert views["resolution"].remaining_seconds == 3.5 * 3600
     assert [p.amount for p in status.penalties] == [Decimal("500.00")]
+
+
+async def test_a_run_of_openings_in_one_batch_starts_each_incident_once(env):
+    store, clocks, clock, _ = env
+    batch = []
+    for n in (1, 2, 3):
+        event = IncidentOpened(incident_id=f"INC000000{n}", title="down", service="checkout",
+                               severity="critical", impact=1, urgency=1, priority=1,
+                               priority_reason="test", fingerprint=f"fp{n}",
+                               opened_at=clock.now())
+        batch.append(Envelope.wrap(event, source="incidents", subject=event.incident_id))
+    batch.append(Envelope.wrap(batch[0].decode(IncidentOpened), source="incidents"))
+    ack = IncidentAcknowledged(incident_id="INC0000002", actor="ann",
+                               acknowledged_at=clock.now() + timedelta(minutes=1))
+    batch.append(Envelope.wrap(ack, source="incidents"))
+    await deliver(store, clocks, *batch)
+    started = of_type(await outbox(store), SlaStarted)
+    assert sorted(s.incident_id for _, s in started) == [
+        "INC0000001", "INC0000001", "INC0000002", "INC0000002", "INC0000003", "INC0000003"]
+    met = of_type(await outbox(store), SlaMet)
+    assert [(m.incident_id, m.kind) for _, m in met] == [("INC0000002", "response")]
+    assert len(await timers(store)) == 5  # six armed, the acknowledged response disarmed

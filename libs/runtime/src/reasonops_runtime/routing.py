@@ -25,11 +25,20 @@ class Delivery:
     headers: dict[str, str]
 
 
+ManyHandler = Callable[[Transaction, list[tuple[Envelope, Any]]], Awaitable[None]]
+
+
 class EventRouter:
-    """Maps event models to handlers; the consumer's subjects come from the models."""
+    """Maps event models to handlers; the consumer's subjects come from the models.
+
+    ``on(Model)`` handlers take one message at a time. ``on_many(Model)`` handlers take
+    every consecutive message of that type in a batch at once, so a hot path can do
+    per-batch I/O; order across types is kept because runs are cut at each change.
+    """
 
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[type[Event], EventHandler]] = {}
+        self._many: dict[str, tuple[type[Event], ManyHandler]] = {}
 
     def on(self, model: type[E]) -> Callable[[Callable[[Transaction, Envelope, E],
                                                         Awaitable[None]]],
@@ -41,25 +50,52 @@ class EventRouter:
             return fn
         return register
 
+    def on_many(self, model: type[E]) -> Callable[[ManyHandler], ManyHandler]:
+        def register(fn: ManyHandler) -> ManyHandler:
+            self._many[model.TYPE] = (model, fn)
+            return fn
+        return register
+
     @property
     def subjects(self) -> tuple[str, ...]:
-        return tuple(sorted({model.SUBJECT for model, _ in self._handlers.values()}))
+        models = [m for m, _ in self._handlers.values()] + [m for m, _ in self._many.values()]
+        return tuple(sorted({model.SUBJECT for model in models}))
+
+    def _model(self, type_: str) -> type[Event] | None:
+        entry = self._many.get(type_) or self._handlers.get(type_)
+        return entry[0] if entry else None
 
     def decode(self, delivery: Delivery) -> Envelope:
         """Parse and check an envelope; raises ``ValueError`` for a poison message."""
         envelope = Envelope.from_bytes(delivery.data)
-        entry = self._handlers.get(envelope.type)
-        if entry is not None:
-            entry[0].model_validate(envelope.data)
+        model = self._model(envelope.type)
+        if model is not None:
+            model.model_validate(envelope.data)
         return envelope
 
     def key(self, envelope: Envelope) -> str:
         return envelope.id
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
+        run: list[tuple[Envelope, Any]] = []
+        run_type: str | None = None
         for _, envelope in batch:
+            if envelope.type in self._many:
+                if envelope.type != run_type:
+                    await self._flush(tx, run_type, run)
+                    run, run_type = [], envelope.type
+                run.append((envelope, self._many[envelope.type][0].model_validate(envelope.data)))
+                continue
+            await self._flush(tx, run_type, run)
+            run, run_type = [], None
             entry = self._handlers.get(envelope.type)
             if entry is None:  # a newer version or a type we don't handle: skip
                 continue
             model, handler = entry
             await handler(tx, envelope, model.model_validate(envelope.data))
+        await self._flush(tx, run_type, run)
+
+    async def _flush(self, tx: Transaction, run_type: str | None,
+                     run: list[tuple[Envelope, Any]]) -> None:
+        if run and run_type is not None:
+            await self._many[run_type][1](tx, run)

@@ -119,6 +119,18 @@ class OutboxMessage:
     payload: bytes
 
 
+@dataclass(frozen=True)
+class NewTimer:
+    """A timer armed in bulk with ``Transaction.schedule_new``."""
+
+    timer_id: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
 class Transaction:
     """The unit of work handed to handlers."""
 
@@ -152,18 +164,22 @@ class Transaction:
 
     async def schedule(self, timer_id: str, kind: str, due_at: datetime, payload: dict[str, Any],
                        *, correlation_id: str | None = None,
-                       causation_id: str | None = None, replace: bool = True) -> None:
-        """Arm a durable timer; it fires once, at or after ``due_at``, even across restarts.
-
-        ``replace=False`` skips removing an earlier timer of that id (one statement less
-        on a hot path) for ids that are new by construction.
-        """
-        if replace:
-            await self.cancel(timer_id)
+                       causation_id: str | None = None) -> None:
+        """Arm (or re-arm) a durable timer; it fires once, at or after ``due_at``, even
+        across restarts."""
+        await self.cancel(timer_id)
         await self.session.execute(insert(timers_table).values(
             timer_id=timer_id, kind=kind, due_at=due_at, payload=payload,
             correlation_id=correlation_id, causation_id=causation_id,
         ))
+
+    async def schedule_new(self, timers: Sequence[NewTimer]) -> None:
+        """Arm many timers whose ids are new by construction, in one statement."""
+        if timers:
+            await self.session.execute(insert(timers_table), [
+                {"timer_id": t.timer_id, "kind": t.kind, "due_at": t.due_at,
+                 "payload": t.payload, "correlation_id": t.correlation_id,
+                 "causation_id": t.causation_id} for t in timers])
 
     async def cancel(self, timer_id: str) -> bool:
         result = await self.session.execute(

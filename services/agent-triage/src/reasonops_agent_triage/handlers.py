@@ -40,19 +40,26 @@ class TriageAgent:
 
     def router(self) -> EventRouter:
         router = EventRouter()
-        router.on(TriageRequested)(self.on_requested)
+        router.on_many(TriageRequested)(self.on_requested)
         return router
 
-    async def on_requested(self, tx: Transaction, envelope: Envelope,
-                           request: TriageRequested) -> None:
-        if await store.decided(tx.session, request.request_id):
-            log.info("triage request already decided", extra={"request": request.request_id})
-            return
-        decision = await self.decide(request)
-        await store.record(tx.session, decision)
-        tx.emit(envelope.caused(decision, source=SOURCE, subject=request.incident_id),
-                AgentDecisionRecorded.SUBJECT)
-        self.metrics.decisions.labels(decision.provider, decision.output.category).inc()
+    async def on_requested(self, tx: Transaction,
+                           batch: list[tuple[Envelope, TriageRequested]]) -> None:
+        """Decide every request in a run that has no decision yet; record them together."""
+        done = await store.decided(tx.session, {r.request_id for _, r in batch})
+        made = []
+        for envelope, request in batch:
+            if request.request_id in done:
+                log.info("triage request already decided",
+                         extra={"request": request.request_id})
+                continue
+            done.add(request.request_id)
+            decision = await self.decide(request)
+            made.append(decision)
+            tx.emit(envelope.caused(decision, source=SOURCE, subject=request.incident_id),
+                    AgentDecisionRecorded.SUBJECT)
+            self.metrics.decisions.labels(decision.provider, decision.output.category).inc()
+        await store.record(tx.session, made)
 
     async def decide(self, request: TriageRequested) -> AgentDecisionRecorded:
         started = time.perf_counter()

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import select_in
 
 metadata = MetaData()
 
@@ -28,18 +29,19 @@ decisions = Table(
 )
 
 
-async def decided(session: AsyncSession, request_id: str) -> bool:
-    found = await session.execute(
-        select(decisions.c.decision_id).where(decisions.c.request_id == request_id))
-    return found.first() is not None
+async def decided(session: AsyncSession, request_ids: set[str]) -> set[str]:
+    """Which of ``request_ids`` already have a decision."""
+    rows = await select_in(session, select(decisions.c.request_id), decisions.c.request_id,
+                           request_ids)
+    return {row.request_id for row in rows}
 
 
-async def record(session: AsyncSession, decision: AgentDecisionRecorded) -> None:
-    await session.execute(insert(decisions).values(
-        decision_id=decision.decision_id, request_id=decision.request_id,
-        workflow_id=decision.workflow_id, incident_id=decision.incident_id,
-        provider=decision.provider, model=decision.model,
-        category=decision.output.category, confidence=decision.output.confidence,
-        latency_ms=decision.latency_ms, output=decision.output.model_dump(mode="json"),
-        decided_at=decision.decided_at,
-    ))
+async def record(session: AsyncSession, made: list[AgentDecisionRecorded]) -> None:
+    if not made:
+        return
+    await session.execute(insert(decisions), [dict(
+        decision_id=d.decision_id, request_id=d.request_id, workflow_id=d.workflow_id,
+        incident_id=d.incident_id, provider=d.provider, model=d.model,
+        category=d.output.category, confidence=d.output.confidence,
+        latency_ms=d.latency_ms, output=d.output.model_dump(mode="json"),
+        decided_at=d.decided_at) for d in made])

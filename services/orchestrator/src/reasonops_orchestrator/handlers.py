@@ -91,7 +91,7 @@ class Orchestrator:
 
     def incident_router(self) -> EventRouter:
         router = EventRouter()
-        router.on(IncidentOpened)(self.on_opened)
+        router.on_many(IncidentOpened)(self.on_opened)
         router.on(IncidentAcknowledged)(self.on_acknowledged)
         router.on(IncidentResolved)(self.on_resolved)
         router.on(IncidentReopened)(self.on_reopened)
@@ -100,29 +100,36 @@ class Orchestrator:
 
     def agent_router(self) -> EventRouter:
         router = EventRouter()
-        router.on(AgentDecisionRecorded)(self.on_decision)
+        router.on_many(AgentDecisionRecorded)(self.on_decisions)
         return router
 
-    async def on_opened(self, tx: Transaction, envelope: Envelope,
-                        event: IncidentOpened) -> None:
-        workflow_id = self.definition.instance_id(event.incident_id)
-        if await store.get_workflow(tx.session, workflow_id) is not None:
-            log.debug("workflow already started", extra={"workflow_id": workflow_id})
-            return
-        workflow, effects = start(self.definition, incident_id=event.incident_id,
-                                  correlation_id=envelope.correlation_id, at=self.clock.now(),
-                                  new_request_id=new_id)
-        await store.insert_workflow(tx.session, workflow)
-        self._emit(tx, envelope, workflow, WorkflowStarted(
-            workflow_id=workflow.workflow_id, workflow=workflow.workflow,
-            version=workflow.version, incident_id=workflow.incident_id,
-            started_at=workflow.started_at))
-        self.metrics.started.labels(workflow.workflow).inc()
-        for effect in effects:
-            if isinstance(effect, AgentRequested):
-                request = _triage_request(event, workflow, effect)
-                tx.emit(envelope.caused(request, source=SOURCE, subject=event.incident_id),
-                        request.SUBJECT)
+    async def on_opened(self, tx: Transaction,
+                        batch: list[tuple[Envelope, IncidentOpened]]) -> None:
+        """Start an instance for every newly opened incident in a run, written together."""
+        ids = {self.definition.instance_id(e.incident_id) for _, e in batch}
+        known = set(await store.load_workflows(tx.session, ids))
+        started = []
+        for envelope, event in batch:
+            workflow_id = self.definition.instance_id(event.incident_id)
+            if workflow_id in known:
+                log.debug("workflow already started", extra={"workflow_id": workflow_id})
+                continue
+            known.add(workflow_id)
+            workflow, effects = start(self.definition, incident_id=event.incident_id,
+                                      correlation_id=envelope.correlation_id,
+                                      at=self.clock.now(), new_request_id=new_id)
+            started.append(workflow)
+            self._emit(tx, envelope, workflow, WorkflowStarted(
+                workflow_id=workflow.workflow_id, workflow=workflow.workflow,
+                version=workflow.version, incident_id=workflow.incident_id,
+                started_at=workflow.started_at))
+            self.metrics.started.labels(workflow.workflow).inc()
+            for effect in effects:
+                if isinstance(effect, AgentRequested):
+                    request = _triage_request(event, workflow, effect)
+                    tx.emit(envelope.caused(request, source=SOURCE, subject=event.incident_id),
+                            request.SUBJECT)
+        await store.insert_workflows(tx.session, started)
 
     async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
                               event: IncidentAcknowledged) -> None:
@@ -146,28 +153,44 @@ class Orchestrator:
         await self._advance(tx, envelope, self.definition.instance_id(event.incident_id),
                             Signal.INCIDENT_CLOSED, at=event.closed_at)
 
-    async def on_decision(self, tx: Transaction, envelope: Envelope,
-                          decision: AgentDecisionRecorded) -> None:
-        await self._advance(tx, envelope, decision.workflow_id, Signal.TRIAGE_DECIDED,
-                            at=decision.decided_at, result=_decision_result(decision),
-                            request_id=decision.request_id)
+    async def on_decisions(self, tx: Transaction,
+                           batch: list[tuple[Envelope, AgentDecisionRecorded]]) -> None:
+        """Record a run of agent decisions on their workflows: two reads, two writes."""
+        loaded = await store.load_workflows(tx.session, {d.workflow_id for _, d in batch})
+        changed: dict[str, Workflow] = {}
+        for envelope, decision in batch:
+            workflow = loaded.get(decision.workflow_id)
+            if self._apply(tx, envelope, workflow, decision.workflow_id,
+                           Signal.TRIAGE_DECIDED, at=decision.decided_at,
+                           result=_decision_result(decision), request_id=decision.request_id):
+                assert workflow is not None
+                changed[workflow.workflow_id] = workflow
+        await store.update_workflows(tx.session, list(changed.values()))
 
     async def _advance(self, tx: Transaction, envelope: Envelope, workflow_id: str,
-                       signal: Signal, *, at: datetime, result: dict[str, Any] | None = None,
-                       request_id: str | None = None) -> None:
+                       signal: Signal, *, at: datetime, result: dict[str, Any] | None = None
+                       ) -> None:
         workflow = await store.get_workflow(tx.session, workflow_id)
+        if self._apply(tx, envelope, workflow, workflow_id, signal, at=at, result=result):
+            assert workflow is not None
+            await store.update_workflows(tx.session, [workflow])
+
+    def _apply(self, tx: Transaction, envelope: Envelope, workflow: Workflow | None,
+               workflow_id: str, signal: Signal, *, at: datetime,
+               result: dict[str, Any] | None = None, request_id: str | None = None) -> bool:
+        """Advance ``workflow`` by ``signal`` and publish what that did; False if nothing."""
         if workflow is None:
             log.warning("event for an unknown workflow ignored",
                         extra={"workflow_id": workflow_id, "signal": signal.value})
-            return
+            return False
         effects = advance(workflow, signal, at=at, result=result, request_id=request_id)
         if not effects:
             log.debug("event changes nothing", extra={"workflow_id": workflow_id,
                                                       "signal": signal.value})
-            return
-        await store.update_workflow(tx.session, workflow)
+            return False
         for effect in effects:
             self._publish(tx, envelope, workflow, effect, at)
+        return True
 
     def _publish(self, tx: Transaction, envelope: Envelope, workflow: Workflow,
                  effect: Effect, at: datetime) -> None:

@@ -6,6 +6,7 @@ restarted orchestrator resumes each instance exactly where it stood.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import select_in
 
 from .domain import RunState, Step, StepState, Workflow
 
@@ -72,29 +74,31 @@ def _step_row(step: Step) -> dict[str, Any]:
             "request_id": step.request_id}
 
 
-async def insert_workflow(session: AsyncSession, workflow: Workflow) -> None:
-    await session.execute(insert(instances).values(workflow_id=workflow.workflow_id,
-                                                   **_instance_row(workflow)))
+async def insert_workflows(session: AsyncSession, new: Sequence[Workflow]) -> None:
+    if not new:
+        return
+    await session.execute(insert(instances), [
+        {"workflow_id": w.workflow_id, **_instance_row(w)} for w in new])
     await session.execute(insert(steps), [
-        {"workflow_id": workflow.workflow_id, "step": step.name, "position": position,
+        {"workflow_id": w.workflow_id, "step": step.name, "position": position,
          **_step_row(step)}
-        for position, step in enumerate(workflow.steps)])
+        for w in new for position, step in enumerate(w.steps)])
 
 
-async def update_workflow(session: AsyncSession, workflow: Workflow) -> None:
-    await session.execute(update(instances)
-                          .where(instances.c.workflow_id == workflow.workflow_id)
-                          .values(**_instance_row(workflow)))
+async def update_workflows(session: AsyncSession, changed: Sequence[Workflow]) -> None:
+    if not changed:
+        return
+    await session.execute(
+        update(instances).where(instances.c.workflow_id == bindparam("b_workflow")),
+        [{"b_workflow": w.workflow_id, **_instance_row(w)} for w in changed])
     await session.execute(
         update(steps).where(steps.c.workflow_id == bindparam("b_workflow"),
                             steps.c.step == bindparam("b_step")),
-        [{"b_workflow": workflow.workflow_id, "b_step": step.name, **_step_row(step)}
-         for step in workflow.steps])
+        [{"b_workflow": w.workflow_id, "b_step": step.name, **_step_row(step)}
+         for w in changed for step in w.steps])
 
 
-async def _load(session: AsyncSession, row: Any) -> Workflow:
-    found = await session.execute(select(steps).where(steps.c.workflow_id == row.workflow_id)
-                                  .order_by(steps.c.position))
+def _workflow(row: Any, step_rows: Sequence[Any]) -> Workflow:
     return Workflow(
         workflow_id=row.workflow_id, workflow=row.workflow, version=row.version,
         incident_id=row.incident_id, correlation_id=row.correlation_id,
@@ -102,19 +106,29 @@ async def _load(session: AsyncSession, row: Any) -> Workflow:
         outcome=row.outcome,
         steps=[Step(name=s.step, state=StepState(s.state), started_at=s.started_at,
                     completed_at=s.completed_at, result=dict(s.result or {}),
-                    request_id=s.request_id) for s in found],
+                    request_id=s.request_id)
+               for s in sorted(step_rows, key=lambda s: s.position)],
     )
 
 
+async def load_workflows(session: AsyncSession, workflow_ids: set[str]) -> dict[str, Workflow]:
+    """The instances among ``workflow_ids`` that exist, with their steps, in two queries."""
+    rows = await select_in(session, select(instances), instances.c.workflow_id, workflow_ids)
+    if not rows:
+        return {}
+    by_workflow: dict[str, list[Any]] = {row.workflow_id: [] for row in rows}
+    for step in await select_in(session, select(steps), steps.c.workflow_id, by_workflow):
+        by_workflow[step.workflow_id].append(step)
+    return {row.workflow_id: _workflow(row, by_workflow[row.workflow_id]) for row in rows}
+
+
 async def get_workflow(session: AsyncSession, workflow_id: str) -> Workflow | None:
-    row = (await session.execute(
-        select(instances).where(instances.c.workflow_id == workflow_id))).first()
-    return None if row is None else await _load(session, row)
+    return (await load_workflows(session, {workflow_id})).get(workflow_id)
 
 
 async def find_for_incident(session: AsyncSession, incident_id: str,
                             workflow: str) -> Workflow | None:
-    row = (await session.execute(
-        select(instances).where(instances.c.incident_id == incident_id,
-                                instances.c.workflow == workflow))).first()
-    return None if row is None else await _load(session, row)
+    workflow_id = (await session.execute(
+        select(instances.c.workflow_id).where(instances.c.incident_id == incident_id,
+                                              instances.c.workflow == workflow))).scalar()
+    return None if workflow_id is None else await get_workflow(session, workflow_id)

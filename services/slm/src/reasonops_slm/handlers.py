@@ -23,6 +23,7 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_contracts.slm import GetSlaStatus, SlaStatus
 from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
+from reasonops_runtime.store import NewTimer
 
 from . import store
 from .domain import (
@@ -87,21 +88,29 @@ class SlaClocks:
 
     def router(self) -> EventRouter:
         router = EventRouter()
-        router.on(IncidentOpened)(self.opened)
+        router.on_many(IncidentOpened)(self.opened)
         router.on(IncidentAcknowledged)(self.acknowledged)
         router.on(IncidentResolved)(self.resolved)
         router.on(IncidentReopened)(self.reopened)
         router.on(IncidentClosed)(self.closed)
         return router
 
-    async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
-        if await store.clocks_for(tx.session, event.incident_id):
-            return  # the same opening again, under another message id
-        policy = self.policies.for_priority(event.priority)
-        for kind in KINDS:
-            await self._start(tx, envelope, start_clock(
+    async def opened(self, tx: Transaction,
+                     batch: list[tuple[Envelope, IncidentOpened]]) -> None:
+        """Start both clocks of every incident in a run of openings, with bulk writes:
+        in an alert storm this is the hot path."""
+        started = await store.incidents_with_clocks(tx.session,
+                                                    {e.incident_id for _, e in batch})
+        fresh: list[tuple[Envelope, SlaClock]] = []
+        for envelope, event in batch:
+            if event.incident_id in started:
+                continue  # the same opening again, under another message id
+            started.add(event.incident_id)
+            policy = self.policies.for_priority(event.priority)
+            fresh += [(envelope, start_clock(
                 incident_id=event.incident_id, kind=kind, generation=1, policy=policy,
-                service=event.service, started_at=event.opened_at))
+                service=event.service, started_at=event.opened_at)) for kind in KINDS]
+        await self._start(tx, fresh)
 
     async def acknowledged(self, tx: Transaction, envelope: Envelope,
                            event: IncidentAcknowledged) -> None:
@@ -121,11 +130,11 @@ class SlaClocks:
                                for c in resolution):
             return  # opened before we were listening, or this reopen was already handled
         last = existing[-1]
-        await self._start(tx, envelope, start_clock(
+        await self._start(tx, [(envelope, start_clock(
             incident_id=event.incident_id, kind="resolution",
             generation=next_generation(existing, "resolution"),
             policy=self.policies.for_priority(last.priority), service=last.service,
-            started_at=event.reopened_at))
+            started_at=event.reopened_at))])
 
     async def closed(self, tx: Transaction, envelope: Envelope, event: IncidentClosed) -> None:
         """Closing ends whatever still runs (normally nothing: resolve stopped both)."""
@@ -141,15 +150,19 @@ class SlaClocks:
         await store.save_clock(tx.session, clock)
         await self._breached(tx, clock, _from_timer(timer, clock.incident_id))
 
-    async def _start(self, tx: Transaction, envelope: Envelope, clock: SlaClock) -> None:
-        await store.add_clock(tx.session, clock)
-        await tx.schedule(timer_id(clock.clock_id), DEADLINE_TIMER, clock.deadline,
-                          {"clock_id": clock.clock_id},
-                          correlation_id=envelope.correlation_id, causation_id=envelope.id,
-                          replace=False)  # clock ids are new: incident, kind, generation
-        event = started_event(clock)
-        tx.emit(envelope.caused(event, source=SOURCE, subject=clock.incident_id), event.SUBJECT)
-        self.metrics.started.labels(clock.kind, f"P{clock.priority}").inc()
+    async def _start(self, tx: Transaction, started: list[tuple[Envelope, SlaClock]]) -> None:
+        """Store new clocks, arm a deadline timer each (ids are new: incident, kind and
+        generation) and announce them."""
+        await store.add_clocks(tx.session, [clock for _, clock in started])
+        await tx.schedule_new([
+            NewTimer(timer_id(clock.clock_id), DEADLINE_TIMER, clock.deadline,
+                     {"clock_id": clock.clock_id}, envelope.correlation_id, envelope.id)
+            for envelope, clock in started])
+        for envelope, clock in started:
+            event = started_event(clock)
+            tx.emit(envelope.caused(event, source=SOURCE, subject=clock.incident_id),
+                    event.SUBJECT)
+            self.metrics.started.labels(clock.kind, f"P{clock.priority}").inc()
 
     async def _stop(self, tx: Transaction, envelope: Envelope, incident_id: str,
                     kinds: Collection[Kind], at: datetime) -> None:

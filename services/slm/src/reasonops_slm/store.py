@@ -10,6 +10,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import select_in
 
 from .domain import Penalty, SlaClock
 
@@ -68,8 +69,17 @@ async def get_clock(session: AsyncSession, clock_id: str) -> SlaClock | None:
     return None if row is None else _clock(row)
 
 
-async def add_clock(session: AsyncSession, clock: SlaClock) -> None:
-    await session.execute(insert(clocks).values(**asdict(clock)))
+async def add_clocks(session: AsyncSession, new: list[SlaClock]) -> None:
+    if new:
+        await session.execute(insert(clocks), [
+            {name: getattr(clock, name) for name in _CLOCK_FIELDS} for clock in new])
+
+
+async def incidents_with_clocks(session: AsyncSession, incident_ids: set[str]) -> set[str]:
+    """Which of ``incident_ids`` already have clocks."""
+    rows = await select_in(session, select(clocks.c.incident_id).distinct(),
+                           clocks.c.incident_id, incident_ids)
+    return {row.incident_id for row in rows}
 
 
 async def save_clock(session: AsyncSession, clock: SlaClock) -> None:

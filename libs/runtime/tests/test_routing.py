@@ -1,0 +1,61 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.incidents import IncidentAcknowledged, IncidentClosed, IncidentOpened
+from reasonops_runtime.routing import Delivery, EventRouter
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def opened(n):
+    return Envelope.wrap(IncidentOpened(
+        incident_id=f"INC000000{n}", title="t", severity="critical", impact=1, urgency=1,
+        priority=1, priority_reason="r", fingerprint=f"f{n}", opened_at=NOW), source="t")
+
+
+def acked(n):
+    return Envelope.wrap(IncidentAcknowledged(incident_id=f"INC000000{n}", actor="a",
+                                              acknowledged_at=NOW), source="t")
+
+
+def delivery(envelope):
+    return Delivery(subject="s", data=envelope.to_bytes(), key=envelope.id, headers={})
+
+
+async def test_runs_of_one_type_go_together_and_order_across_types_is_kept():
+    router = EventRouter()
+    calls = []
+
+    @router.on_many(IncidentOpened)
+    async def many(tx, items):
+        calls.append(("opened", [e.incident_id for _, e in items]))
+
+    @router.on(IncidentAcknowledged)
+    async def one(tx, envelope, event):
+        calls.append(("acked", [event.incident_id]))
+
+    batch = [opened(1), opened(2), acked(1), opened(3), acked(3), acked(2)]
+    await router(None, [(delivery(e), e) for e in batch])
+    assert calls == [("opened", ["INC0000001", "INC0000002"]), ("acked", ["INC0000001"]),
+                     ("opened", ["INC0000003"]), ("acked", ["INC0000003"]),
+                     ("acked", ["INC0000002"])]
+    assert router.subjects == (IncidentAcknowledged.SUBJECT, IncidentOpened.SUBJECT)
+
+
+async def test_unhandled_types_are_skipped_and_bad_data_is_refused_at_decode():
+    router = EventRouter()
+    seen = []
+
+    @router.on(IncidentAcknowledged)
+    async def one(tx, envelope, event):
+        seen.append(event.incident_id)
+
+    closed = Envelope.wrap(IncidentClosed(incident_id="INC0000009", closed_at=NOW, actor="a"),
+                           source="t")
+    await router(None, [(delivery(e), e) for e in (closed, acked(4))])
+    assert seen == ["INC0000004"]
+    bad = acked(5).model_copy(update={"data": {"incident_id": 5}})
+    with pytest.raises(ValueError, match="validation error"):
+        router.decode(delivery(bad))
