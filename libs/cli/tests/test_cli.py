@@ -67,3 +67,23 @@ def test_publish_refuses_bad_labels():
     result = run_cli("publish", "--name", "DiskFull", "--label", "novalue")
     assert result.returncode == 1
     assert "key=value" in result.stderr
+
+
+def test_a_service_waiting_for_the_broker_stops_on_sigterm(tmp_path):
+    import os
+    import signal
+    import time
+
+    env = dict(os.environ, REASONOPS_NATS_URL="nats://127.0.0.1:1",
+               REASONOPS_DATA_DIR=str(tmp_path), REASONOPS_HTTP_PORT="1")
+    proc = subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", "finance", "--json"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    messages = [line["message"] for line in lines]
+    assert "connecting to NATS" in messages
+    assert "NATS connection problem" in messages
+    assert "stopped during start-up" in messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -53,9 +54,14 @@ def up(
 
 
 @app.command()
-def run(name: Annotated[str, typer.Argument(help="Service to run, e.g. incidents.")]) -> None:
+def run(
+    name: Annotated[str, typer.Argument(help="Service to run, e.g. incidents.")],
+    json: Annotated[bool | None, typer.Option(
+        "--json/--text", help="Log JSON lines, or text for a person; default: JSON unless "
+        "stderr is a terminal.")] = None,
+) -> None:
     """Run one service in the foreground (how a container runs it)."""
-    run_service(name)
+    run_service(name, json_logs=not sys.stderr.isatty() if json is None else json)
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ def installed_services() -> dict[str, Any]:
     return {name: found[name] for name in ordered}
 
 
-def run_service(name: str) -> None:
+def run_service(name: str, *, json_logs: bool = True) -> None:
     from reasonops_runtime import run
 
     services = installed_services()
     if name not in services:
         raise CliError(f"unknown service {name!r}; installed: {', '.join(services)}")
-    run(services[name].load()())
+    run(services[name].load()(), json_logs=json_logs)

@@ -72,7 +72,7 @@ class Supervisor:
         env.pop("NATS_URL", None)
         child.log = open(child.log_path, "ab")  # noqa: SIM115 - lives as long as the child
         child.process = subprocess.Popen(
-            [sys.executable, "-m", "reasonops_cli", "run", child.name], env=env,
+            [sys.executable, "-m", "reasonops_cli", "run", child.name, "--json"], env=env,
             stdout=child.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches only us; we stop children in order
             preexec_fn=die_with_parent)

@@ -114,9 +114,15 @@ class Service:
         if s.db_url().startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.create_all()
+        log.info("connecting to NATS", extra={"nats": s.nats_url})
+
+        async def broker_error(exc: Exception) -> None:
+            log.warning("NATS connection problem", extra={"nats": s.nats_url,
+                                                          "error": repr(exc)})
+
         self.broker = NatsBroker(s.nats_url, name=f"reasonops-{self.name}",
                                  log_level=logging.DEBUG, graceful_timeout=5.0,
-                                 max_reconnect_attempts=-1)
+                                 max_reconnect_attempts=-1, error_cb=broker_error)
         for model, fn in self.responders:
             add_responder(self.broker, self.name, self.metrics, model, fn)
         await self.broker.start()
@@ -188,14 +194,31 @@ async def serve(service: Service) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await service.start()
-    await stop.wait()
+    # A signal during start-up (say, while the broker is unreachable) stops us too.
+    starting = asyncio.create_task(service.start())
+    signalled = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        log.info("stopped during start-up")
+        await service.stop()
+        return
+    try:
+        starting.result()
+    except BaseException:
+        signalled.cancel()
+        await service.stop()
+        raise
+    await signalled
     await service.stop()
 
 
-def run(service: Service) -> None:
-    """Blocking entry point: JSON logs, uvloop when available, serve until signalled."""
-    configure_logging(service.name, service.settings.log_level)
+def run(service: Service, *, json_logs: bool = True) -> None:
+    """Blocking entry point: logs (JSON lines unless told otherwise), uvloop when available,
+    serve until signalled."""
+    configure_logging(service.name, service.settings.log_level, json_lines=json_logs)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows
