@@ -5,15 +5,7 @@ from sqlalchemy import func, select
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentClosed
-from reasonops_runtime.store import Store, outbox_table, timers_table
-
-
-@pytest.fixture
-async def store(database_url):
-    store = Store(database_url)
-    await store.create_all()
-    yield store
-    await store.close()
+from reasonops_runtime.store import outbox_table, timers_table
 
 
 def envelope():

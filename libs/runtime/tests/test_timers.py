@@ -1,21 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from reasonops_runtime.clock import FrozenClock
 from reasonops_runtime.metrics import KitMetrics
 from reasonops_runtime.store import Store
 from reasonops_runtime.timers import TimerWheel
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(database_url):
-    store = Store(database_url)
-    await store.create_all()
-    yield store
-    await store.close()
 
 
 def wheel(store, clock, handler):
