@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from reasonops_contracts import ReplyError
@@ -66,7 +68,7 @@ async def test_unknown_incident_and_malformed_requests_get_typed_errors(nc, star
 
     reply = await nc.request(AcknowledgeIncident.SUBJECT, b'{"incident_id": 7, "x": 1}',
                              timeout=5)
-    body = reply.json() if hasattr(reply, "json") else __import__("json").loads(reply.data)
+    body = json.loads(reply.data)
     assert body["ok"] is False
     assert body["error"]["code"] == "invalid_request"
     assert "incident_id" in body["error"]["message"]

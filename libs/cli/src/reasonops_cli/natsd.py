@@ -37,6 +37,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,6 +74,11 @@ class EmbeddedNats:
         return f"nats://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> None:
+        for port in (self.port, self.monitor_port):
+            if port and port_in_use(self.host, port):
+                raise RuntimeError(
+                    f"port {port} on {self.host} is already in use (another ReasonOps or "
+                    "nats-server?): stop it, point NATS_URL at it, or pick other ports")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [server_binary(), "--jetstream", "--store_dir", str(self.store_dir),
                 "--addr", self.host, "--port", str(self.port),
