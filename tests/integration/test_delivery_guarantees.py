@@ -79,8 +79,10 @@ async def test_sigkill_while_events_stream_in_loses_and_duplicates_nothing(nc, n
                                timeout=30)
         assert sorted(i.alert_count for i in found) == [2] * 500
         assert sum(i.alert_count for i in found) == 1000
-        await asyncio.sleep(1.0)  # let the outbox relay anything left by the crash
-        opened = await stream_messages(nc, "INCIDENTS", IncidentOpened.SUBJECT)
+        # Events committed just before the kill are relayed by the restarted service.
+        opened = await wait_for(
+            lambda: stream_messages(nc, "INCIDENTS", IncidentOpened.SUBJECT),
+            check=lambda found: len(found) >= 500, timeout=30)
         ids = [IncidentOpened.model_validate(e.data).incident_id for e in opened]
         assert len(ids) == len(set(ids)) == 500
     finally:

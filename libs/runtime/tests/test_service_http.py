@@ -1,3 +1,5 @@
+import asyncio
+
 import httpx
 import pytest
 
@@ -42,4 +44,39 @@ async def test_readiness_fails_when_the_broker_is_gone(start_service, tmp_path):
         assert ready.status_code == 503
         assert ready.json()["checks"]["broker"] is False
     finally:
+        await service.stop()
+
+
+async def test_events_left_in_the_outbox_by_a_crash_are_published_at_start(nats_url, tmp_path):
+    from datetime import UTC, datetime
+
+    from reasonops_cli.natsd import free_port
+    from reasonops_contracts import Envelope
+    from reasonops_contracts.incidents import IncidentClosed
+    from reasonops_runtime.service import connect
+    from reasonops_runtime.store import Store
+
+    settings = ServiceSettings(service_name="probe", nats_url=nats_url,
+                               data_dir=tmp_path, http_port=free_port())
+    left = Store(settings.db_url())
+    await left.create_all()
+    envelope = Envelope.wrap(IncidentClosed(incident_id="INC0000001", actor="a",
+                                            closed_at=datetime.now(UTC)), source="probe")
+    async with left.transaction() as tx:  # committed, never relayed: the process died
+        tx.emit(envelope, IncidentClosed.SUBJECT)
+    await left.close()
+
+    service = Service("probe", settings)
+    await service.start()
+    nc = await connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for _ in range(30):  # well inside the sweep's 5 s grace period
+            if (await js.stream_info("INCIDENTS")).state.messages:
+                break
+            await asyncio.sleep(0.1)
+        stored = await js.get_msg("INCIDENTS", 1)
+        assert Envelope.from_bytes(stored.data).id == envelope.id
+    finally:
+        await nc.close()
         await service.stop()

@@ -130,6 +130,9 @@ class Service:
         await ensure_streams(self.js)
         self.relay = OutboxRelay(self.js, self.store, self.metrics,
                                  poll_seconds=s.outbox_poll_seconds)
+        # Rows in the outbox now were committed by a process that died before relaying
+        # them: publish them at once rather than after the sweep's grace period.
+        await self.relay.flush()
         for spec in self.consumer_specs:
             consumer = BatchConsumer(spec, service=self.name, js=self.js, store=self.store,
                                      relay=self.relay, metrics=self.metrics,
