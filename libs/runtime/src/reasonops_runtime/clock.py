@@ -35,7 +35,3 @@ class FrozenClock:
     def set(self, when: datetime) -> None:
         self._now = when
 
-
-def as_utc(value: datetime) -> datetime:
-    """Naive datetimes from SQLite are UTC; make them aware again."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -80,10 +80,6 @@ class Incident:
     closed_at: datetime | None = None
     note: str | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
     def apply(self, action: str, at: datetime, note: str | None = None) -> None:
         """Move through the state machine or raise ``TransitionError``."""
         allowed_from, target = TRANSITIONS[action]
