@@ -60,4 +60,5 @@ class AgentDecisionRecorded(Event):
     tokens_out: int = 0
     fallback: bool = False
     output: TriageOutput
+    summary: str | None = Field(default=None, description="One line for humans and timelines")
     decided_at: datetime

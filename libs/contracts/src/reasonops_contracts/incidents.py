@@ -11,7 +11,8 @@ from . import subjects
 from .ingest import Severity
 from .messages import Command, Event, Query, View
 
-IncidentState = Literal["new", "acknowledged", "resolved", "closed"]
+IncidentState = Literal["new", "acknowledged", "on_hold", "resolved", "closed"]
+"""``on_hold``: waiting on the caller or a supplier; SLA clocks with a pause condition stop."""
 INCIDENT_ID_PATTERN = r"^INC\d{7,}$"
 
 
@@ -75,6 +76,55 @@ class IncidentReopened(Event):
     reason: str
 
 
+class IncidentHeld(Event):
+    """The incident waits on someone outside the resolver group (caller, supplier)."""
+
+    TYPE = "itsm.incident.held.v1"
+    SUBJECT = subjects.INCIDENT_HELD
+
+    incident_id: str
+    held_at: datetime
+    actor: str
+    reason: str = Field(description="e.g. awaiting_supplier, awaiting_caller")
+    previous_state: IncidentState
+
+
+class IncidentResumed(Event):
+    TYPE = "itsm.incident.resumed.v1"
+    SUBJECT = subjects.INCIDENT_RESUMED
+
+    incident_id: str
+    resumed_at: datetime
+    actor: str
+    state: IncidentState = Field(description="The state the incident returned to")
+
+
+class IncidentAssigned(Event):
+    TYPE = "itsm.incident.assigned.v1"
+    SUBJECT = subjects.INCIDENT_ASSIGNED
+
+    incident_id: str
+    assignment_group: str
+    previous_group: str | None = None
+    assigned_at: datetime
+    actor: str
+    reason: str
+
+
+class IncidentPriorityChanged(Event):
+    TYPE = "itsm.incident.priority_changed.v1"
+    SUBJECT = subjects.INCIDENT_PRIORITY_CHANGED
+
+    incident_id: str
+    priority: int = Field(ge=1, le=5)
+    previous_priority: int = Field(ge=1, le=5)
+    impact: int = Field(ge=1, le=3)
+    urgency: int = Field(ge=1, le=3)
+    changed_at: datetime
+    actor: str
+    reason: str
+
+
 class _IncidentCommand(Command):
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
     actor: str = Field(default="cli", min_length=1, max_length=128)
@@ -95,6 +145,16 @@ class CloseIncident(_IncidentCommand):
 
 class ReopenIncident(_IncidentCommand):
     SUBJECT = subjects.INCIDENT_CMD_REOPEN
+
+
+class HoldIncident(_IncidentCommand):
+    """Put the incident on hold; ``note`` carries the reason (e.g. awaiting_supplier)."""
+
+    SUBJECT = subjects.INCIDENT_CMD_HOLD
+
+
+class ResumeIncident(_IncidentCommand):
+    SUBJECT = subjects.INCIDENT_CMD_RESUME
 
 
 class ListIncidents(Query):

@@ -64,3 +64,26 @@ class EventAccepted(Event):
     source: str | None = None
     generator_url: str | None = None
     group_key: str | None = None
+
+
+class ChangeAccepted(Event):
+    """A change (deploy, configuration change) reported by a sender, kept for root-cause analysis.
+
+    PagerDuty's change events (``POST /v2/change/enqueue``) and other formats' change
+    notifications normalise to this.
+    """
+
+    TYPE = "itsm.ingest.change.accepted.v1"
+    SUBJECT = subjects.INGEST_CHANGE_ACCEPTED
+
+    change_id: str
+    summary: str
+    source: str | None = None
+    service: str | None = None
+    resource: str | None = None
+    timestamp: datetime = Field(description="When the change happened, as sent")
+    received_at: datetime
+    labels: dict[str, str] = Field(default_factory=dict)
+    custom_details: dict[str, str] = Field(default_factory=dict)
+    links: list[str] = Field(default_factory=list)
+    integration: str | None = None

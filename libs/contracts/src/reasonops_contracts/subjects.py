@@ -12,6 +12,8 @@ from __future__ import annotations
 INGEST_RAW_ALERTMANAGER = "itsm.ingest.raw.alertmanager"
 INGEST_RAW_EVENT = "itsm.ingest.raw.event"
 INGEST_EVENT_ACCEPTED = "itsm.ingest.event.accepted"
+# Change events (deploys, configuration changes), kept for root-cause analysis.
+INGEST_CHANGE_ACCEPTED = "itsm.ingest.change.accepted"
 
 # Incidents
 INCIDENT_OPENED = "itsm.incident.opened"
@@ -19,10 +21,16 @@ INCIDENT_ACKNOWLEDGED = "itsm.incident.acknowledged"
 INCIDENT_RESOLVED = "itsm.incident.resolved"
 INCIDENT_CLOSED = "itsm.incident.closed"
 INCIDENT_REOPENED = "itsm.incident.reopened"
+INCIDENT_HELD = "itsm.incident.held"
+INCIDENT_RESUMED = "itsm.incident.resumed"
+INCIDENT_ASSIGNED = "itsm.incident.assigned"
+INCIDENT_PRIORITY_CHANGED = "itsm.incident.priority_changed"
 INCIDENT_CMD_ACKNOWLEDGE = "itsm.incident.cmd.acknowledge"
 INCIDENT_CMD_RESOLVE = "itsm.incident.cmd.resolve"
 INCIDENT_CMD_CLOSE = "itsm.incident.cmd.close"
 INCIDENT_CMD_REOPEN = "itsm.incident.cmd.reopen"
+INCIDENT_CMD_HOLD = "itsm.incident.cmd.hold"
+INCIDENT_CMD_RESUME = "itsm.incident.cmd.resume"
 INCIDENT_QUERY_LIST = "itsm.incident.query.list"
 INCIDENT_QUERY_GET = "itsm.incident.query.get"
 
