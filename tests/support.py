@@ -68,3 +68,12 @@ async def stream_messages(nc: Any, stream: str, subject: str | None = None) -> l
         if subject is None or msg.subject == subject:
             found.append(Envelope.from_bytes(msg.data))
     return found
+
+
+async def post_to_ingest(base_url: str, path: str, body: Any) -> Any:
+    """POST a JSON body to ingest's HTTP API (the one place that knows how to call it);
+    returns the ``httpx.Response``."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        return await client.post(path, json=body)

@@ -21,11 +21,13 @@ import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.streams import StreamSpec
 
+from . import tracing
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .routing import Delivery
@@ -155,23 +157,52 @@ class BatchConsumer:
             if key_of is not None:  # e.g. the envelope id, whatever the transport did
                 delivery = replace(delivery, key=key_of(item))
             decoded.append((msg, delivery, item))
-        emitted = await self._commit_batch(decoded)
-        if emitted is not None:
-            # Outputs are acknowledged by JetStream before the inputs are acked.
-            await self.relay.publish(emitted)
-            for msg, _, _ in decoded:
-                await msg.ack()
-        else:
-            await self.relay.publish(await self._commit_one_by_one(decoded))
+        spans = self._process_spans(decoded) if tracing.enabled() else {}
+        parents = _trace_parents(decoded, spans)
+        try:
+            emitted = await self._commit_batch(decoded, parents)
+            if emitted is not None:
+                # Outputs are acknowledged by JetStream before the inputs are acked.
+                await self.relay.publish(emitted)
+                for msg, _, _ in decoded:
+                    await msg.ack()
+            else:
+                await self.relay.publish(await self._commit_one_by_one(decoded, parents, spans))
+        finally:
+            for span in spans.values():
+                span.end()
         self.metrics.batch_seconds.labels(self.service, self.spec.name).observe(
             time.perf_counter() - started)
 
-    async def _commit_batch(self, decoded: list[tuple[Msg, Delivery, Any]]
-                            ) -> list[OutboxMessage] | None:
+    def _process_spans(self, decoded: list[tuple[Msg, Delivery, Any]]) -> dict[str, Span]:
+        """A CONSUMER span per message, child of the ``traceparent`` it arrived with."""
+        spans: dict[str, Span] = {}
+        for _, delivery, item in decoded:
+            attributes: dict[str, Any] = {
+                tracing.MESSAGING_SYSTEM: "nats",
+                tracing.MESSAGING_OPERATION_TYPE: "process",
+                tracing.MESSAGING_OPERATION_NAME: "process",
+                tracing.MESSAGING_DESTINATION: delivery.subject,
+                tracing.MESSAGING_MESSAGE_ID: delivery.key,
+                tracing.MESSAGING_CONSUMER_GROUP: self.spec.name,
+                tracing.MESSAGING_BODY_SIZE: len(delivery.data),
+                tracing.SERVICE_ATTRIBUTE: self.service,
+            }
+            envelope = item[0] if isinstance(item, tuple) and item else item
+            if isinstance(envelope, Envelope):
+                attributes[tracing.MESSAGING_CONVERSATION_ID] = envelope.correlation_id
+            spans[delivery.key] = tracing.start_span(
+                f"process {delivery.subject}", parent=delivery.headers.get(tracing.TRACEPARENT),
+                kind=SpanKind.CONSUMER, attributes=attributes)
+        return spans
+
+    async def _commit_batch(self, decoded: list[tuple[Msg, Delivery, Any]],
+                            parents: dict[str, str]) -> list[OutboxMessage] | None:
         if not decoded:
             return []
         try:
             async with self.store.transaction() as tx:
+                tx.trace_parents.update(parents)
                 fresh = await tx.claim(self.spec.name, [d.key for _, d, _ in decoded])
                 todo = []
                 for _, delivery, item in decoded:
@@ -187,12 +218,15 @@ class BatchConsumer:
         self._count("duplicate", len(decoded) - len(todo))
         return tx.emitted
 
-    async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]]
+    async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]],
+                                 parents: dict[str, str], spans: dict[str, Span]
                                  ) -> list[OutboxMessage]:
         emitted: list[OutboxMessage] = []
         for msg, delivery, item in decoded:
             try:
                 async with self.store.transaction() as tx:
+                    if delivery.key in parents:
+                        tx.trace_parents[delivery.key] = parents[delivery.key]
                     if await tx.claim(self.spec.name, [delivery.key]):
                         await self.spec.handler(tx, [(delivery, item)])
                         self._count("handled", 1)
@@ -203,6 +237,9 @@ class BatchConsumer:
             except Exception as exc:
                 log.exception("message failed", extra={"consumer": self.spec.name,
                                                         "subject": delivery.subject})
+                if delivery.key in spans:
+                    spans[delivery.key].record_exception(exc)
+                    spans[delivery.key].set_status(StatusCode.ERROR, repr(exc))
                 if msg.metadata.num_delivered >= self.max_deliver:
                     await self._dead_letter(msg, delivery, repr(exc))
                 else:
@@ -229,6 +266,17 @@ class BatchConsumer:
     def _count(self, outcome: str, n: int) -> None:
         if n:
             self.metrics.messages.labels(self.service, self.spec.name, outcome).inc(n)
+
+
+def _trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Span]
+                   ) -> dict[str, str]:
+    """Inbox key -> the traceparent its effects continue: this message's span when
+    tracing is on, else the traceparent it arrived with (forwarded untouched)."""
+    if spans:
+        return {key: value for key, span in spans.items()
+                if (value := tracing.format_traceparent(span.get_span_context()))}
+    return {d.key: value for _, d, _ in decoded
+            if (value := d.headers.get(tracing.TRACEPARENT))}
 
 
 def _delivery(msg: Msg) -> Delivery:

@@ -7,11 +7,16 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
+from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import tracing
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -35,7 +40,43 @@ def build_http_app(service: str, registry: CollectorRegistry, readiness: Readine
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *routes,
-    ])
+    ], middleware=[Middleware(TracingMiddleware, service=service)])
+
+
+class TracingMiddleware:
+    """A SERVER span per API request, child of the caller's ``traceparent``; the probes and
+    ``/metrics`` are not traced. Does nothing when tracing is off."""
+
+    UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.UNTRACED or not tracing.enabled():
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        status: list[int] = []
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        method = scope["method"]
+        with tracing.tracer().start_as_current_span(
+                f"{method} {scope['path']}", kind=SpanKind.SERVER,
+                context=tracing.parent_context(headers.get(tracing.TRACEPARENT)),
+                attributes={"http.request.method": method, "url.path": scope["path"],
+                            "http.route": scope["path"], "url.scheme": scope.get("scheme", "http"),
+                            tracing.SERVICE_ATTRIBUTE: self.service}) as span:
+            await self.app(scope, receive, send_status)
+            if status:
+                span.set_attribute("http.response.status_code", status[0])
+                if status[0] >= 500:
+                    span.set_status(StatusCode.ERROR)
 
 
 class _QuietServer(uvicorn.Server):

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
+from opentelemetry.trace import Span, SpanKind, StatusCode
 from sqlalchemy import delete, func, select
 
 from reasonops_contracts import MSG_ID_HEADER
 
+from . import tracing
 from .metrics import KitMetrics
 from .store import OutboxMessage, Store, outbox_table
 
@@ -42,17 +44,25 @@ class OutboxRelay:
         """Publish and wait for every ack; delete the rows. False if any publish failed."""
         if not messages:
             return True
+        spans = self._send_spans(messages) if tracing.enabled() else None
         try:
             futures = [
                 await self.js.publish_async(m.subject, m.payload,
-                                            headers={MSG_ID_HEADER: m.message_id})
-                for m in messages
+                                            headers=self._headers(m, spans, i))
+                for i, m in enumerate(messages)
             ]
             await asyncio.wait_for(asyncio.gather(*futures), self.ack_timeout)
         except Exception as exc:  # the sweep will retry; the rows are safe in the store
             log.warning("outbox publish failed, will retry", extra={"error": repr(exc),
                                                                     "count": len(messages)})
+            if spans:
+                for span in spans:
+                    span.set_status(StatusCode.ERROR, repr(exc))
+                    span.end()
             return False
+        if spans:
+            for span in spans:
+                span.end()
         ids = [m.message_id for m in messages]
         async with self.store.transaction() as tx:
             for start in range(0, len(ids), 500):
@@ -62,6 +72,28 @@ class OutboxRelay:
         self.metrics.outbox_published.labels(self.metrics.service).inc(len(messages))
         return True
 
+    def _send_spans(self, messages: Sequence[OutboxMessage]) -> list[Span]:
+        """One PRODUCER span per event, child of the work that committed it."""
+        return [tracing.start_span(f"send {m.subject}", parent=m.trace_context,
+                                   kind=SpanKind.PRODUCER, attributes={
+                                       tracing.MESSAGING_SYSTEM: "nats",
+                                       tracing.MESSAGING_OPERATION_TYPE: "send",
+                                       tracing.MESSAGING_OPERATION_NAME: "publish",
+                                       tracing.MESSAGING_DESTINATION: m.subject,
+                                       tracing.MESSAGING_MESSAGE_ID: m.message_id,
+                                       tracing.MESSAGING_BODY_SIZE: len(m.payload),
+                                       tracing.SERVICE_ATTRIBUTE: self.metrics.service})
+                for m in messages]
+
+    @staticmethod
+    def _headers(m: OutboxMessage, spans: list[Span] | None, i: int) -> dict[str, str]:
+        headers = {MSG_ID_HEADER: m.message_id}
+        parent = (tracing.format_traceparent(spans[i].get_span_context()) if spans
+                  else m.trace_context)
+        if parent is not None:
+            headers[tracing.TRACEPARENT] = parent
+        return headers
+
     async def sweep(self, *, older_than: timedelta | None = None, limit: int = 1000) -> int:
         """Publish rows committed more than ``older_than`` ago; return how many went out."""
         cutoff = datetime.now(UTC) - (self.grace if older_than is None else older_than)
@@ -69,14 +101,15 @@ class OutboxRelay:
             async with self.store.read() as session:
                 rows = (await session.execute(
                     select(outbox_table.c.message_id, outbox_table.c.subject,
-                           outbox_table.c.payload)
+                           outbox_table.c.payload, outbox_table.c.trace_context)
                     .where(outbox_table.c.created_at <= cutoff)
                     .order_by(outbox_table.c.seq).limit(limit)
                 )).all()
                 backlog = (await session.execute(
                     select(func.count()).select_from(outbox_table))).scalar_one()
             self.metrics.outbox_backlog.labels(self.metrics.service).set(backlog)
-            messages = [OutboxMessage(r.message_id, r.subject, r.payload) for r in rows]
+            messages = [OutboxMessage(r.message_id, r.subject, r.payload, r.trace_context)
+                        for r in rows]
             return len(messages) if await self.publish(messages) else 0
 
     async def run(self, stopping: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from reasonops_contracts import Envelope, Event
 
+from . import tracing
 from .store import Transaction
 
 E = TypeVar("E", bound=Event)
@@ -92,7 +93,9 @@ class EventRouter:
             if entry is None:  # a newer version or a type we don't handle: skip
                 continue
             model, handler = entry
-            await handler(tx, envelope, model.model_validate(envelope.data))
+            parent = tx.trace_parents.get(envelope.id) if tracing.enabled() else None
+            with tracing.use(parent):
+                await handler(tx, envelope, model.model_validate(envelope.data))
         await self._flush(tx, run_type, run)
 
     async def _flush(self, tx: Transaction, run_type: str | None,

@@ -15,14 +15,17 @@ from typing import Any
 
 import nats
 from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from opentelemetry import trace
 from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
 
 from reasonops_contracts import Command, Query
 from reasonops_contracts.streams import StreamSpec, stream_for
 
+from . import tracing
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
 from .http import HttpServer, build_http_app
@@ -53,6 +56,7 @@ class Service:
         self.timer_handlers: dict[str, TimerHandler] = {}
         self.routes: list[BaseRoute] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.refreshers: list[tuple[float, Callable[[], Awaitable[None]]]] = []
         self.broker: NatsBroker | None = None
         self._js: JetStreamContext | None = None
         self.relay: OutboxRelay | None = None
@@ -79,6 +83,11 @@ class Service:
 
     def on_timer(self, kind: str, fn: TimerHandler) -> None:
         self.timer_handlers[kind] = fn
+
+    def refresh_every(self, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` every ``seconds`` while the service runs (e.g. gauges read from the
+        store, so every replica reports the same truth and a restart loses nothing)."""
+        self.refreshers.append((seconds, fn))
 
     # -- runtime ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -120,14 +129,19 @@ class Service:
             log.warning("NATS connection problem", extra={"nats": s.nats_url,
                                                           "error": repr(exc)})
 
+        # FastStream's telemetry middleware traces commands and queries (request-reply);
+        # the batch consumers and the outbox trace themselves (see tracing.py).
+        middlewares = ([NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())]
+                       if tracing.enabled() else [])
         self.broker = NatsBroker(s.nats_url, name=f"reasonops-{self.name}",
                                  log_level=logging.DEBUG, graceful_timeout=5.0,
-                                 max_reconnect_attempts=-1, error_cb=broker_error)
+                                 max_reconnect_attempts=-1, error_cb=broker_error,
+                                 middlewares=middlewares)
         for model, fn in self.responders:
             add_responder(self.broker, self.name, self.metrics, model, fn)
         await self.broker.start()
         self._js = self.nc.jetstream(publish_async_max_pending=4000)
-        await ensure_streams(self.js)
+        await ensure_streams(self.js, replicas=s.stream_replicas)
         self.relay = OutboxRelay(self.js, self.store, self.metrics,
                                  poll_seconds=s.outbox_poll_seconds)
         # Rows in the outbox now were committed by a process that died before relaying
@@ -150,6 +164,8 @@ class Service:
                                      self.metrics, poll_seconds=s.timer_poll_seconds)
             self._spawn(self.timers.run(self.stopping))
         self._spawn(self._watch_lag())
+        for interval, refresh in self.refreshers:
+            self._spawn(self._every(interval, refresh))
         self._http = HttpServer(build_http_app(self.name, self.registry, self.readiness,
                                                self.routes), s.http_host, s.port())
         await self._http.start()
@@ -181,6 +197,15 @@ class Service:
 
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.create_task(coro))
+
+    async def _every(self, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
+        while not self.stopping.is_set():
+            try:
+                await fn()
+            except Exception as exc:
+                log.warning("periodic refresh failed", extra={"error": repr(exc)})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), seconds)
 
     async def _watch_lag(self) -> None:
         while not self.stopping.is_set():
@@ -222,12 +247,16 @@ def run(service: Service, *, json_logs: bool = True) -> None:
     """Blocking entry point: logs (JSON lines unless told otherwise), uvloop when available,
     serve until signalled."""
     configure_logging(service.name, service.settings.log_level, json_lines=json_logs)
+    traced = tracing.configure_from_env(service.name)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows
         asyncio.run(serve(service))
     else:
         uvloop.run(serve(service))
+    finally:
+        if traced:
+            tracing.shutdown()
 
 
 async def connect(url: str, name: str = "reasonops-client") -> Client:

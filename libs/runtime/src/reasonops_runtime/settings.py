@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     timer_poll_seconds: float = Field(default=0.25, gt=0)
     drain_timeout_seconds: float = Field(default=8.0, gt=0)
+    stream_replicas: int = Field(default=1, ge=1, le=5,
+                                 description="JetStream replicas of the streams this service "
+                                             "declares (3 on a 3-node cluster)")
     log_level: str = "INFO"
     instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 

@@ -8,11 +8,12 @@ state change or not at all.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import Span
 from sqlalchemy import (
     JSON,
     Column,
@@ -29,9 +30,11 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -42,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 
 from reasonops_contracts import Envelope
 
+from . import tracing
 from .clock import Clock, SystemClock
 
 
@@ -83,6 +87,8 @@ outbox_table = Table(
     Column("subject", String(256), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # W3C traceparent of the work that produced the event, so the relay continues its trace.
+    Column("trace_context", String(128), nullable=True),
 )
 
 timers_table = Table(
@@ -94,6 +100,7 @@ timers_table = Table(
     Column("payload", JSON, nullable=False),
     Column("correlation_id", String(64), nullable=True),
     Column("causation_id", String(64), nullable=True),
+    Column("trace_context", String(128), nullable=True),
     Index("ix_kit_timers_due", "due_at"),
 )
 
@@ -117,6 +124,7 @@ class OutboxMessage:
     message_id: str
     subject: str
     payload: bytes
+    trace_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,10 +146,30 @@ class Transaction:
         self.session = session
         self.clock = clock
         self.emitted: list[OutboxMessage] = []
+        self.trace_parents: dict[str, str] = {}
+        """Message id -> the ``traceparent`` its effects continue (set by the consumer)."""
 
     def emit(self, envelope: Envelope, subject: str) -> None:
         """Publish ``envelope`` on ``subject`` if, and only if, this transaction commits."""
-        self.emitted.append(OutboxMessage(envelope.id, subject, envelope.to_bytes()))
+        parent = self.trace_of(envelope.causation_id)
+        if parent is not None:
+            self.trace_parents[envelope.id] = parent  # an event caused by this one follows
+        self.emitted.append(OutboxMessage(envelope.id, subject, envelope.to_bytes(), parent))
+
+    def trace_of(self, causation_id: str | None) -> str | None:
+        """The trace an effect of ``causation_id`` belongs to: the active span (a domain
+        span, a command, a timer), else the span of the message that caused it."""
+        active = tracing.current_traceparent() if tracing.enabled() else None
+        if active is not None:
+            return active
+        return self.trace_parents.get(causation_id) if causation_id else None
+
+    def span(self, name: str, *, cause: Envelope | None = None,
+             attributes: dict[str, Any] | None = None) -> AbstractContextManager[Span]:
+        """A domain span (e.g. a correlation decision) under the span of the message
+        ``cause``; a no-op when tracing is off."""
+        parent = self.trace_parents.get(cause.id) if cause is not None else None
+        return tracing.span(name, parent=parent, attributes=attributes)
 
     async def claim(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
         """Record ``message_ids`` as handled by ``consumer``; return those not handled before."""
@@ -171,6 +199,7 @@ class Transaction:
         await self.session.execute(insert(timers_table).values(
             timer_id=timer_id, kind=kind, due_at=due_at, payload=payload,
             correlation_id=correlation_id, causation_id=causation_id,
+            trace_context=self.trace_of(causation_id),
         ))
 
     async def schedule_new(self, timers: Sequence[NewTimer]) -> None:
@@ -179,7 +208,8 @@ class Transaction:
             await self.session.execute(insert(timers_table), [
                 {"timer_id": t.timer_id, "kind": t.kind, "due_at": t.due_at,
                  "payload": t.payload, "correlation_id": t.correlation_id,
-                 "causation_id": t.causation_id} for t in timers])
+                 "causation_id": t.causation_id, "trace_context": self.trace_of(t.causation_id)}
+                for t in timers])
 
     async def cancel(self, timer_id: str) -> bool:
         result = await self.session.execute(
@@ -193,7 +223,7 @@ class Transaction:
             await self.session.execute(
                 insert(outbox_table),
                 [{"message_id": m.message_id, "subject": m.subject, "payload": m.payload,
-                  "created_at": now} for m in self.emitted],
+                  "created_at": now, "trace_context": m.trace_context} for m in self.emitted],
             )
 
 
@@ -213,6 +243,7 @@ class Store:
         async with self.engine.begin() as conn:
             for md in self.metadata:
                 await conn.run_sync(md.create_all)
+            await conn.run_sync(_add_missing_kit_columns)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -236,6 +267,17 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _add_missing_kit_columns(conn: Connection) -> None:
+    """Columns added to the kit tables after a database was created (nullable only)."""
+    inspector = inspect(conn)
+    for table in kit_metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from . import tracing
 from .clock import Clock
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
@@ -28,6 +29,8 @@ class Timer:
     payload: dict[str, Any]
     correlation_id: str | None
     causation_id: str | None
+    trace_context: str | None = None
+    """``traceparent`` of the work that armed the timer: firing continues that trace."""
 
 
 TimerHandler = Callable[[Transaction, Timer], Awaitable[None]]
@@ -59,7 +62,7 @@ class TimerWheel:
         fired = 0
         for row in rows:
             timer = Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
-                          row.causation_id)
+                          row.causation_id, row.trace_context)
             if await self._fire(timer):
                 fired += 1
         return fired
@@ -69,14 +72,21 @@ class TimerWheel:
         if handler is None:
             log.error("no handler for timer kind", extra={"kind": timer.kind})
             return False
+        attributes = {tracing.SERVICE_ATTRIBUTE: self.metrics.service,
+                      "reasonops.timer.kind": timer.kind, "reasonops.timer.id": timer.timer_id,
+                      "reasonops.correlation_id": timer.correlation_id or ""}
         try:
-            async with self.store.transaction() as tx:
-                claimed = await tx.session.execute(
-                    delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
-                                               timers_table.c.due_at == timer.due_at))
-                if getattr(claimed, "rowcount", 0) != 1:
-                    return False  # another replica fired it, or it was re-armed
-                await handler(tx, timer)
+            with tracing.span(f"timer {timer.kind}", parent=timer.trace_context,
+                              attributes=attributes):
+                async with self.store.transaction() as tx:
+                    if timer.causation_id and timer.trace_context:  # tracing off: forward
+                        tx.trace_parents[timer.causation_id] = timer.trace_context
+                    claimed = await tx.session.execute(
+                        delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
+                                                   timers_table.c.due_at == timer.due_at))
+                    if getattr(claimed, "rowcount", 0) != 1:
+                        return False  # another replica fired it, or it was re-armed
+                    await handler(tx, timer)
         except Exception:
             log.exception("timer handler failed; retrying later", extra={"timer": timer.timer_id})
             async with self.store.transaction() as tx:

@@ -92,7 +92,10 @@ class AlertIntake:
         now = self.clock.now()
         for envelope, event in items:
             now = self.clock.now()
-            outcome = route_alert(event.status, work.state_for(event.fingerprint))
+            with tx.span("incident.correlate", cause=envelope) as span:
+                outcome = route_alert(event.status, work.state_for(event.fingerprint))
+                span.set_attributes({"reasonops.fingerprint": event.fingerprint,
+                                     "reasonops.correlation.outcome": outcome.value})
             outcomes[outcome.value] += 1
             incident_id = work.by_fingerprint.get(event.fingerprint)
             if outcome is Outcome.OPENED:

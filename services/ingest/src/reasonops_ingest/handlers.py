@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted, NativeEvent
 from reasonops_contracts.streams import INGEST
-from reasonops_runtime import Clock, Delivery, Transaction
+from reasonops_runtime import Clock, Delivery, Transaction, tracing
 
 from . import domain
 from .formats import AlertmanagerWebhook, Format, PayloadError, parse, too_large
@@ -77,7 +77,8 @@ async def publish_all(js: JetStreamContext, envelopes: Sequence[Envelope], *,
         async with asyncio.timeout(timeout):
             futures = [
                 await js.publish_async(EventAccepted.SUBJECT, envelope.to_bytes(),
-                                       headers=envelope.headers(), stream=INGEST.name)
+                                       headers=tracing.inject(envelope.headers()),
+                                       stream=INGEST.name)
                 for envelope in envelopes
             ]
             await asyncio.gather(*futures)

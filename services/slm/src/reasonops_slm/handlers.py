@@ -22,7 +22,7 @@ from reasonops_contracts.incidents import (
     IncidentResolved,
 )
 from reasonops_contracts.slm import GetSlaStatus, SlaStatus
-from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
+from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction, tracing
 from reasonops_runtime.store import NewTimer
 
 from . import store
@@ -145,7 +145,11 @@ class SlaClocks:
 
     async def on_deadline(self, tx: Transaction, timer: Timer) -> None:
         clock = await store.get_clock(tx.session, str(timer.payload["clock_id"]))
-        if clock is None or not clock.breach(self.clock.now()):
+        with tracing.span("sla.evaluate", attributes={"reasonops.sla.clock_id": str(
+                timer.payload["clock_id"])}) as span:
+            breached = clock is not None and clock.breach(self.clock.now())
+            span.set_attribute("reasonops.sla.breached", breached)
+        if clock is None or not breached:
             return  # stopped in the meantime
         await store.save_clock(tx.session, clock)
         await self._breached(tx, clock, _from_timer(timer, clock.incident_id))

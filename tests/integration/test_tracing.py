@@ -1,0 +1,121 @@
+"""One monitoring alert, one trace: ingest's HTTP request -> incidents -> SLM -> finance."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from opentelemetry.util._once import Once
+
+from reasonops_contracts.finance import LedgerEntryPosted
+from reasonops_contracts.slm import PenaltyAssessed, SlaBreached
+from reasonops_finance.app import FinanceSettings
+from reasonops_finance.app import build_service as build_finance
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_ingest.app import IngestSettings
+from reasonops_ingest.app import build_service as build_ingest
+from reasonops_runtime import tracing
+from reasonops_slm.app import SlmSettings
+from reasonops_slm.app import build_service as build_slm
+from tests.support import post_to_ingest, stream_messages, wait_for
+
+pytestmark = pytest.mark.nats
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "config"
+
+ONE_ALERT = {
+    "version": "4", "status": "firing", "receiver": "reasonops",
+    "alerts": [{
+        "status": "firing", "fingerprint": "7ra7ce0000000001",
+        "labels": {"alertname": "CheckoutDown", "service": "checkout", "severity": "critical"},
+        "annotations": {"summary": "checkout answers 503"},
+        "startsAt": "2026-11-20T14:02:11Z",
+    }],
+}
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """An SDK tracer provider with an in-memory exporter as the process's global provider,
+    removed again afterwards so other tests run with tracing off."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    assert tracing.enabled()
+    yield exporter
+    provider.shutdown()
+    trace._TRACER_PROVIDER = None  # the API sets its global once; tests must reset it
+    trace._TRACER_PROVIDER_SET_ONCE = Once()
+    assert not tracing.enabled()
+
+
+def service_of(span: ReadableSpan) -> str:
+    return str((span.attributes or {}).get(tracing.SERVICE_ATTRIBUTE, ""))
+
+
+async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_service, spans):
+    ingest = await start_service(build_ingest, IngestSettings)
+    await start_service(build_incidents, IncidentSettings)
+    await start_service(build_slm, SlmSettings,
+                        sla_policies=EXAMPLES / "sla-policies-fast.yaml",
+                        supplier_contracts=EXAMPLES / "supplier-contracts.yaml")
+    await start_service(build_finance, FinanceSettings)
+
+    response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
+                                    "/v1/alertmanager", ONE_ALERT)
+    assert response.status_code == 202, response.text
+    # P1 on the fast policies breaches within seconds; checkout is under contract.
+    await wait_for(lambda: stream_messages(nc, "FINANCE", LedgerEntryPosted.SUBJECT),
+                   check=lambda found: len(found) == 2, timeout=30)
+    await wait_for(lambda: [s for s in spans.get_finished_spans()
+                            if s.name == f"send {LedgerEntryPosted.SUBJECT}"],
+                   check=lambda found: len(found) == 2)
+
+    finished = spans.get_finished_spans()
+    (request,) = [s for s in finished if s.kind is SpanKind.SERVER]
+    assert request.name == "POST /v1/alertmanager"
+    assert request.parent is None
+    trace_id = request.context.trace_id
+    in_trace = [s for s in finished if s.context.trace_id == trace_id]
+    # Every span of the system belongs to this alert's trace: nothing started a new one.
+    assert {s.context.trace_id for s in finished} == {trace_id}
+    # ... and the trace is one tree: each parent is a span of the trace.
+    ids = {s.context.span_id for s in in_trace}
+    assert all(s.parent is None or s.parent.span_id in ids for s in in_trace)
+    assert [s for s in in_trace if s.parent is None] == [request]
+
+    processed = {(service_of(s), s.attributes["messaging.destination.name"])
+                 for s in in_trace if s.kind is SpanKind.CONSUMER}
+    assert {("incidents", "itsm.ingest.event.accepted"), ("slm", "itsm.incident.opened"),
+            ("finance", "itsm.slm.penalty.assessed")} <= processed
+    timers = [s for s in in_trace if s.name == "timer sla-deadline"]
+    assert len(timers) == 2
+    assert {service_of(s) for s in timers} == {"slm"}
+    names = {s.name for s in in_trace}
+    assert {"incident.correlate", "sla.evaluate", f"send {SlaBreached.SUBJECT}",
+            f"send {PenaltyAssessed.SUBJECT}", f"send {LedgerEntryPosted.SUBJECT}"} <= names
+
+
+async def test_consumer_spans_carry_the_messaging_conventions(nc, start_service, spans):
+    ingest = await start_service(build_ingest, IngestSettings)
+    await start_service(build_incidents, IncidentSettings)
+    response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
+                                    "/v1/alertmanager", ONE_ALERT)
+    event_id = response.json()["event_ids"][0]
+    process = await wait_for(lambda: [s for s in spans.get_finished_spans()
+                                      if s.kind is SpanKind.CONSUMER],
+                             check=lambda found: len(found) == 1)
+    attributes = dict(process[0].attributes or {})
+    assert attributes["messaging.system"] == "nats"
+    assert attributes["messaging.operation.type"] == "process"
+    assert attributes["messaging.destination.name"] == "itsm.ingest.event.accepted"
+    assert attributes["messaging.consumer.group.name"] == "incidents"
+    assert attributes["messaging.message.id"] == event_id
+    assert attributes["messaging.message.conversation_id"] == event_id
+    assert process[0].name == "process itsm.ingest.event.accepted"
