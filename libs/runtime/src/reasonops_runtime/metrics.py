@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import ColumnElement, Table, func, select
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 class KitMetrics:
@@ -43,3 +50,40 @@ class KitMetrics:
             ["service", "kind"], registry=r)
         self.up = Gauge("reasonops_service_ready", "1 when the service is ready", ["service"],
                         registry=r)
+
+
+class CountGauge:
+    """A gauge of rows in one of the service's tables, counted by some of its columns.
+
+    Read from the store on a timer (``Service.refresh_every``), so it tells the truth
+    after a restart and every replica of a service reports the same figure (aggregate
+    with ``max`` across replicas).
+    """
+
+    def __init__(self, name: str, documentation: str, table: Table,
+                 labels: Mapping[str, str], registry: CollectorRegistry, *,
+                 where: ColumnElement[bool] | None = None,
+                 formats: Mapping[str, Callable[[Any], str]] | None = None) -> None:
+        self.table = table
+        self.columns = [table.c[column] for column in labels.values()]
+        self.where = where
+        self.formats = dict(formats or {})
+        self.label_names = list(labels)
+        self.gauge = Gauge(name, documentation, self.label_names, registry=registry)
+
+    async def refresh(self, store: Store) -> None:
+        query = select(*self.columns, func.count()).select_from(self.table).group_by(
+            *self.columns)
+        if self.where is not None:
+            query = query.where(self.where)
+        async with store.read() as session:
+            rows = (await session.execute(query)).all()
+        self.gauge.clear()  # no await from here on: a scrape never sees it half set
+        for *values, count in rows:
+            labels = [self.formats.get(n, _text)(v) for n, v in zip(self.label_names, values,
+                                                                     strict=True)]
+            self.gauge.labels(*labels).set(count)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(getattr(value, "value", value))

@@ -7,7 +7,7 @@ from reasonops_runtime import Clock, Service, ServiceSettings
 
 from .handlers import INTAKE_CONSUMER, register_commands
 from .intake import AlertIntake
-from .metrics import IncidentMetrics
+from .metrics import IncidentMetrics, open_incidents
 from .store import metadata
 
 
@@ -23,4 +23,6 @@ def build_service(settings: IncidentSettings | None = None, *,
     service.consume(INTAKE_CONSUMER, AlertIntake(service.clock, metrics),
                     subjects=(EventAccepted.SUBJECT,))
     register_commands(service, metrics)
+    gauge = open_incidents(service.registry)
+    service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

@@ -11,6 +11,7 @@ from .handlers import (
     WorkflowMetrics,
     register_queries,
 )
+from .metrics import workflow_instances
 from .store import metadata
 
 
@@ -27,4 +28,6 @@ def build_service(settings: OrchestratorSettings | None = None, *,
     service.consume(INCIDENTS_CONSUMER, orchestrator.incident_router())
     service.consume(AGENTS_CONSUMER, orchestrator.agent_router())
     register_queries(service)
+    gauge = workflow_instances(service.registry)
+    service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

@@ -10,6 +10,7 @@ from reasonops_runtime import Clock, Service, ServiceSettings
 
 from .config import load_contracts, load_policies
 from .handlers import CONSUMER, DEADLINE_TIMER, SlaClocks, SlmMetrics, register_queries
+from .metrics import running_clocks
 from .store import metadata
 
 
@@ -45,4 +46,6 @@ def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = 
     service.consume(CONSUMER, clocks.router())
     service.on_timer(DEADLINE_TIMER, clocks.on_deadline)
     register_queries(service)
+    gauge = running_clocks(service.registry)
+    service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

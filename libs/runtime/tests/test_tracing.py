@@ -1,0 +1,43 @@
+import pytest
+from opentelemetry import trace
+
+from reasonops_runtime import tracing
+
+VALID = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+@pytest.mark.parametrize(("env", "wanted"), [
+    ({}, False),
+    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, True),
+    ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, True),
+    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, False),
+    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}, False),
+])
+def test_export_is_asked_for_only_by_the_standard_variables(env, wanted):
+    assert tracing.export_requested(env) is wanted
+
+
+def test_without_otel_variables_no_sdk_is_installed(monkeypatch):
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert tracing.configure_from_env("ingest") is False
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    assert not tracing.enabled()
+    with tracing.span("anything") as span:
+        assert not span.is_recording()
+    assert tracing.inject({"a": "b"}) == {"a": "b"}
+
+
+def test_traceparent_round_trips():
+    ctx = tracing.parse_traceparent(VALID)
+    assert ctx is not None
+    assert ctx.is_remote
+    assert tracing.format_traceparent(ctx) == VALID
+
+
+@pytest.mark.parametrize("bad", [None, "", "garbage", "00-abc-def-01",
+                                 "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+                                 "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                                 "00-0af7651916cd43dd8448eb211c80319z-b7ad6b7169203331-01"])
+def test_a_missing_or_malformed_traceparent_starts_a_new_trace(bad):
+    assert tracing.parse_traceparent(bad) is None

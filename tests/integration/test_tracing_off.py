@@ -1,0 +1,30 @@
+"""With tracing off, services record nothing but keep an incoming trace whole."""
+
+import pytest
+
+from reasonops_contracts.incidents import IncidentOpened
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_runtime import tracing
+from tests.support import accepted, wait_for
+
+pytestmark = pytest.mark.nats
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_events_carry_on_the_traceparent_of_the_message_that_caused_them(
+        nc, start_service):
+    assert not tracing.enabled()
+    await start_service(build_incidents, IncidentSettings)
+    alert = accepted("fp-traced")
+    js = nc.jetstream()
+    await js.publish("itsm.ingest.event.accepted", alert.to_bytes(),
+                     headers={**alert.headers(), "traceparent": TRACEPARENT})
+
+    async def opened_headers():
+        msg = await js.get_last_msg("INCIDENTS", IncidentOpened.SUBJECT)
+        return msg.headers
+
+    headers = await wait_for(opened_headers)
+    assert headers["traceparent"] == TRACEPARENT
