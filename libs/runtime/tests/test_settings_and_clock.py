@@ -35,3 +35,11 @@ def test_frozen_clock_moves_only_when_told():
 
 def test_system_clock_is_aware_utc():
     assert SystemClock().now().tzinfo is UTC
+
+
+def test_the_image_healthcheck_finds_the_service_port():
+    from reasonops_runtime.healthcheck import service_port
+
+    assert service_port(["/app/.venv/bin/python", "reasonops", "run", "slm"], {}) == 8083
+    assert service_port(["reasonops", "run", "slm"], {"REASONOPS_HTTP_PORT": "9000"}) == 9000
+    assert service_port(["reasonops", "--help"], {}) == 8080
