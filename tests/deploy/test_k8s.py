@@ -11,8 +11,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.manifests import DEPLOY, OVERLAYS, ROOT, documents, of_kind, rendered, \
-    service_names
+from tests.deploy.manifests import (
+    DEPLOY,
+    OVERLAYS,
+    ROOT,
+    documents,
+    of_kind,
+    rendered,
+    service_names,
+)
 
 KUBERNETES_VERSION = "1.33.0"
 # Custom resources kubernetes-validate has no schema for; checked by hand below.

@@ -64,7 +64,8 @@ def test_there_is_a_dashboard_for_each_concern():
 def test_dashboard_is_provisionable_and_portable(path):
     text = path.read_text()
     dashboard = json.loads(text)
-    assert dashboard["uid"] and len(dashboard["uid"]) <= 40
+    assert dashboard["uid"]
+    assert len(dashboard["uid"]) <= 40
     assert isinstance(dashboard["schemaVersion"], int)
     assert "id" not in dashboard or dashboard["id"] is None  # provisioning assigns ids
     variables = {v["name"]: v for v in dashboard["templating"]["list"]}
