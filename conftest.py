@@ -69,6 +69,28 @@ async def start_service(nats_url: str, tmp_path: Path):
         await service.stop()
 
 
+@pytest.fixture
+def span_exporter():
+    """Tracing on for one test: an SDK tracer provider with an in-memory exporter as the
+    process's global provider (services started in-process record into it); removed
+    afterwards so every other test runs with tracing off, as without OTEL_* variables."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.util._once import Once
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    yield exporter
+    provider.shutdown()
+    # The API lets the global provider be set once per process; tests must reset it.
+    trace._TRACER_PROVIDER = None
+    trace._TRACER_PROVIDER_SET_ONCE = Once()
+
+
 # -- PostgreSQL: a throwaway cluster from the installed binaries ---------------------------
 
 def _pg_bin() -> Path | None:

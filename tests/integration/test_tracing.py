@@ -1,15 +1,11 @@
 """One monitoring alert, one trace: ingest's HTTP request -> incidents -> SLM -> finance."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from opentelemetry.util._once import Once
 
 from reasonops_contracts.finance import LedgerEntryPosted
 from reasonops_contracts.slm import PenaltyAssessed, SlaBreached
@@ -40,19 +36,9 @@ ONE_ALERT = {
 
 
 @pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    """An SDK tracer provider with an in-memory exporter as the process's global provider,
-    removed again afterwards so other tests run with tracing off."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
     assert tracing.enabled()
-    yield exporter
-    provider.shutdown()
-    trace._TRACER_PROVIDER = None  # the API sets its global once; tests must reset it
-    trace._TRACER_PROVIDER_SET_ONCE = Once()
-    assert not tracing.enabled()
+    return span_exporter
 
 
 def service_of(span: ReadableSpan) -> str:

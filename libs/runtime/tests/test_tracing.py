@@ -41,3 +41,17 @@ def test_traceparent_round_trips():
                                  "00-0af7651916cd43dd8448eb211c80319z-b7ad6b7169203331-01"])
 def test_a_missing_or_malformed_traceparent_starts_a_new_trace(bad):
     assert tracing.parse_traceparent(bad) is None
+
+
+def test_json_logs_carry_the_trace_id_when_tracing_is_on(span_exporter):
+    import json
+    import logging
+
+    from reasonops_runtime.logs import JsonFormatter
+
+    record = logging.makeLogRecord({"msg": "hello", "levelname": "INFO"})
+    assert "trace_id" not in json.loads(JsonFormatter("t").format(record))
+    with tracing.span("work") as span:
+        line = json.loads(JsonFormatter("t").format(record))
+    assert line["trace_id"] == f"{span.get_span_context().trace_id:032x}"
+    assert [s.name for s in span_exporter.get_finished_spans()] == ["work"]

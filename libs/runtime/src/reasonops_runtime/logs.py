@@ -8,6 +8,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
+from . import tracing
+
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
 
@@ -27,6 +31,11 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
+        if tracing.enabled():  # lets a log line be found from its trace, and back
+            ctx = trace.get_current_span().get_span_context()
+            if ctx.is_valid:
+                entry["trace_id"] = f"{ctx.trace_id:032x}"
+                entry["span_id"] = f"{ctx.span_id:016x}"
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
