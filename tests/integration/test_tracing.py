@@ -8,6 +8,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from reasonops_contracts.finance import LedgerEntryPosted
+from reasonops_contracts.incidents import (
+    AcknowledgeIncident,
+    IncidentAcknowledged,
+    IncidentOpened,
+    IncidentView,
+)
 from reasonops_contracts.slm import PenaltyAssessed, SlaBreached
 from reasonops_finance.app import FinanceSettings
 from reasonops_finance.app import build_service as build_finance
@@ -16,9 +22,10 @@ from reasonops_incidents.app import build_service as build_incidents
 from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
 from reasonops_runtime import tracing
+from reasonops_runtime.client import request
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
-from tests.support import post_to_ingest, stream_messages, wait_for
+from tests.support import accepted, post_to_ingest, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -105,3 +112,24 @@ async def test_consumer_spans_carry_the_messaging_conventions(nc, start_service,
     assert attributes["messaging.message.id"] == event_id
     assert attributes["messaging.message.conversation_id"] == event_id
     assert process[0].name == "process itsm.ingest.event.accepted"
+
+
+async def test_a_command_continues_the_callers_trace(nc, start_service, spans):
+    await start_service(build_incidents, IncidentSettings)
+    await publish_all(nc, [accepted("fp-command")])
+    (opened,) = await wait_for(lambda: stream_messages(nc, "INCIDENTS", IncidentOpened.SUBJECT))
+
+    with tracing.span("operator acknowledges") as caller:
+        view = await request(nc, AcknowledgeIncident(incident_id=opened.subject, actor="alice"),
+                             IncidentView)
+    assert view.state == "acknowledged"
+    trace_id = caller.get_span_context().trace_id
+
+    # FastStream's telemetry middleware traced the command under the caller's span ...
+    handled = [s for s in spans.get_finished_spans()
+               if s.kind is SpanKind.CONSUMER and s.context.trace_id == trace_id]
+    assert [(s.name, s.attributes["messaging.system"]) for s in handled] == [
+        (f"{AcknowledgeIncident.SUBJECT} process", "nats")]
+    # ... and the event it caused carries the trace on.
+    msg = await nc.jetstream().get_last_msg("INCIDENTS", IncidentAcknowledged.SUBJECT)
+    assert tracing.parse_traceparent(msg.headers["traceparent"]).trace_id == trace_id

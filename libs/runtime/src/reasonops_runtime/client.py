@@ -10,15 +10,20 @@ from pydantic import BaseModel
 
 from reasonops_contracts import Command, ErrorDetail, Query, Reply, ReplyError
 
+from . import tracing
+
 V = TypeVar("V", bound=BaseModel)
 
 
 async def request(nc: Client, message: Command | Query, result: type[V],
                   *, timeout: float = 5.0) -> V:
-    """Send ``message`` to its subject; return the typed result or raise ``ReplyError``."""
+    """Send ``message`` to its subject; return the typed result or raise ``ReplyError``.
+
+    With tracing on, the request carries the active span's ``traceparent``.
+    """
     try:
         raw = await nc.request(message.SUBJECT, message.model_dump_json().encode(),
-                               timeout=timeout)
+                               timeout=timeout, headers=tracing.inject({}) or None)
     except nats.errors.NoRespondersError:
         raise ReplyError(ErrorDetail(code="internal", message=(
             f"no service answers {message.SUBJECT}; is ReasonOps running?"))) from None
