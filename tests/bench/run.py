@@ -27,6 +27,7 @@ from reasonops_contracts.ingest import EventAccepted
 
 from .load import alert, webhooks
 from .reference import reference_hop
+from .tracing import tracing_bench
 
 DOWNSTREAM = ("slm", "finance", "orchestrator", "agent-triage")
 
@@ -187,9 +188,12 @@ def main() -> None:
     parser.add_argument("--per-post", type=int, default=100, help="alerts per webhook POST")
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
+    parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
         asyncio.run(bench(args, Path(tmp)))
+        if args.tracing_alerts:
+            asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
 
 
 if __name__ == "__main__":
