@@ -53,7 +53,7 @@ def test_the_overlay_renders(overlay):
             if d["kind"] != "Namespace"} == {"reasonops"}
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("overlay", [*OVERLAYS, "prod-helm-nats"])
 def test_the_rendered_manifests_validate_strictly(overlay, tmp_path):
     manifest = tmp_path / f"{overlay}.yaml"
     manifest.write_text(rendered(overlay))
@@ -219,3 +219,14 @@ def test_secrets_are_generated_from_files_a_user_edits():
             (DEPLOY / "k8s" / "overlays" / overlay / "kustomization.yaml").read_text())
         names = {s["name"] for s in kustomization["secretGenerator"]}
         assert {"reasonops-nats", "reasonops-llm"} <= names
+
+
+def test_prod_with_helm_nats_is_prod_without_the_bundled_server():
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in documents("prod-helm-nats")}
+    assert not [k for k in kinds if k[1].startswith("nats") and k[0] != "NetworkPolicy"]
+    prod = {(d["kind"], d["metadata"]["name"]) for d in documents("prod")}
+    assert {k for k in prod if not k[1].startswith("nats")} == kinds - {("NetworkPolicy",
+                                                                        "nats")}
+    values = yaml.safe_load((DEPLOY / "k8s" / "nats-helm" / "values.yaml").read_text())
+    assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    assert values["config"]["jetstream"]["enabled"] is True
