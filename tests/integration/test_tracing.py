@@ -1,4 +1,5 @@
-"""One monitoring alert, one trace: ingest's HTTP request -> incidents -> SLM -> finance."""
+"""One monitoring alert, one trace: ingest's HTTP request -> incidents -> SLM -> finance,
+and -> orchestrator -> triage agent -> orchestrator."""
 
 from pathlib import Path
 
@@ -7,6 +8,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from reasonops_agent_triage.app import TriageSettings
+from reasonops_agent_triage.app import build_service as build_triage
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.finance import LedgerEntryPosted
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
@@ -21,6 +25,8 @@ from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
+from reasonops_orchestrator.app import OrchestratorSettings
+from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime import tracing
 from reasonops_runtime.client import request
 from reasonops_slm.app import SlmSettings
@@ -59,6 +65,8 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
                         sla_policies=EXAMPLES / "sla-policies-fast.yaml",
                         supplier_contracts=EXAMPLES / "supplier-contracts.yaml")
     await start_service(build_finance, FinanceSettings)
+    await start_service(build_orchestrator, OrchestratorSettings)
+    await start_service(build_triage, TriageSettings)
 
     response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
                                     "/v1/alertmanager", ONE_ALERT)
@@ -66,9 +74,9 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
     # P1 on the fast policies breaches within seconds; checkout is under contract.
     await wait_for(lambda: stream_messages(nc, "FINANCE", LedgerEntryPosted.SUBJECT),
                    check=lambda found: len(found) == 2, timeout=30)
-    await wait_for(lambda: [s for s in spans.get_finished_spans()
-                            if s.name == f"send {LedgerEntryPosted.SUBJECT}"],
-                   check=lambda found: len(found) == 2)
+    await wait_for(lambda: {s.name for s in spans.get_finished_spans()},
+                   check=lambda names: {f"send {LedgerEntryPosted.SUBJECT}",
+                                        f"process {AgentDecisionRecorded.SUBJECT}"} <= names)
 
     finished = spans.get_finished_spans()
     (request,) = [s for s in finished if s.kind is SpanKind.SERVER]
@@ -86,7 +94,10 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
     processed = {(service_of(s), s.attributes["messaging.destination.name"])
                  for s in in_trace if s.kind is SpanKind.CONSUMER}
     assert {("incidents", "itsm.ingest.event.accepted"), ("slm", "itsm.incident.opened"),
-            ("finance", "itsm.slm.penalty.assessed")} <= processed
+            ("finance", "itsm.slm.penalty.assessed"),
+            ("orchestrator", "itsm.incident.opened"),
+            ("agent-triage", "itsm.agent.triage.requested"),
+            ("orchestrator", AgentDecisionRecorded.SUBJECT)} <= processed
     timers = [s for s in in_trace if s.name == "timer sla-deadline"]
     assert len(timers) == 2
     assert {service_of(s) for s in timers} == {"slm"}
