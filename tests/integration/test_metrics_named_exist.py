@@ -102,6 +102,16 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_servic
             assert page.status_code == 200, name
             exposed |= exposed_names(page.text)
 
+    # The gauges read from the stores show the incident and its workflow.
+    incidents = f"http://127.0.0.1:{running['incidents'].settings.port()}/metrics"
+    orchestrator = f"http://127.0.0.1:{running['orchestrator'].settings.port()}/metrics"
+    async with httpx.AsyncClient(timeout=10) as client:
+        await wait_for(lambda: client.get(incidents), timeout=20, check=lambda r: (
+            'reasonops_incidents_open{state="new",priority="P1",service="checkout"} 1.0'
+            in r.text))
+        await wait_for(lambda: client.get(orchestrator), timeout=20, check=lambda r: re.search(
+            r'reasonops_workflow_instances\{workflow="[^"]+",state="\w+"\} 1\.0', r.text))
+
     named = named_in_dashboards_and_rules()
     assert len(named) > 20
     unknown = {n: sorted(files) for n, files in named.items()
