@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from reasonops_contracts.finance import LedgerEntryPosted
 from tests.support import post_to_ingest, stream_messages, wait_for
@@ -75,6 +76,11 @@ def exposed_names(text: str) -> set[str]:
     return names
 
 
+def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
+    return [(sample.labels, sample.value) for family in text_string_to_metric_families(text)
+            for sample in family.samples if sample.name == name]
+
+
 def settings_class(build: typing.Any) -> type:
     hint = typing.get_type_hints(build)["settings"]
     return next(a for a in typing.get_args(hint) if a is not type(None))
@@ -106,11 +112,11 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_servic
     incidents = f"http://127.0.0.1:{running['incidents'].settings.port()}/metrics"
     orchestrator = f"http://127.0.0.1:{running['orchestrator'].settings.port()}/metrics"
     async with httpx.AsyncClient(timeout=10) as client:
-        await wait_for(lambda: client.get(incidents), timeout=20, check=lambda r: (
-            'reasonops_incidents_open{state="new",priority="P1",service="checkout"} 1.0'
-            in r.text))
-        await wait_for(lambda: client.get(orchestrator), timeout=20, check=lambda r: re.search(
-            r'reasonops_workflow_instances\{workflow="[^"]+",state="\w+"\} 1\.0', r.text))
+        await wait_for(lambda: client.get(incidents), timeout=20, check=lambda r: samples(
+            r.text, "reasonops_incidents_open") == [
+                ({"state": "new", "priority": "P1", "service": "checkout"}, 1.0)])
+        await wait_for(lambda: client.get(orchestrator), timeout=20, check=lambda r: [
+            value for _, value in samples(r.text, "reasonops_workflow_instances")] == [1.0])
 
     named = named_in_dashboards_and_rules()
     assert len(named) > 20
