@@ -21,7 +21,7 @@ from tests.deploy.manifests import (
     service_names,
 )
 
-KUBERNETES_VERSION = "1.33.0"
+KUBERNETES_VERSION = "1.35.0"
 # Custom resources kubernetes-validate has no schema for; checked by hand below.
 CUSTOM_KINDS = {"ScaledObject"}
 
