@@ -28,3 +28,23 @@ async def test_events_carry_on_the_traceparent_of_the_message_that_caused_them(
 
     headers = await wait_for(opened_headers)
     assert headers["traceparent"] == TRACEPARENT
+
+
+async def test_events_made_from_a_raw_payload_carry_on_its_traceparent(nc, start_service):
+    from reasonops_contracts.ingest import EventAccepted
+    from reasonops_ingest.app import IngestSettings
+    from reasonops_ingest.app import build_service as build_ingest
+
+    await start_service(build_ingest, IngestSettings)
+    js = nc.jetstream()
+    body = (b'{"version": "4", "status": "firing", "alerts": [{"status": "firing", '
+            b'"labels": {"alertname": "DiskFull", "service": "billing"}}]}')
+    await js.publish("itsm.ingest.raw.alertmanager", body,
+                     headers={"Nats-Msg-Id": "raw-1", "traceparent": TRACEPARENT})
+
+    async def accepted_headers():
+        msg = await js.get_last_msg("INGEST", EventAccepted.SUBJECT)
+        return msg.headers
+
+    headers = await wait_for(accepted_headers)
+    assert headers["traceparent"] == TRACEPARENT

@@ -149,9 +149,14 @@ class Transaction:
         self.trace_parents: dict[str, str] = {}
         """Message id -> the ``traceparent`` its effects continue (set by the consumer)."""
 
-    def emit(self, envelope: Envelope, subject: str) -> None:
-        """Publish ``envelope`` on ``subject`` if, and only if, this transaction commits."""
-        parent = self.trace_of(envelope.causation_id)
+    def emit(self, envelope: Envelope, subject: str, *, caused_by: str | None = None) -> None:
+        """Publish ``envelope`` on ``subject`` if, and only if, this transaction commits.
+
+        ``caused_by`` names the message (inbox key) this event is an effect of when the
+        envelope's ``causation_id`` does not (e.g. events made from a raw payload), so
+        the event continues that message's trace.
+        """
+        parent = self.trace_of(caused_by or envelope.causation_id)
         if parent is not None:
             self.trace_parents[envelope.id] = parent  # an event caused by this one follows
         self.emitted.append(OutboxMessage(envelope.id, subject, envelope.to_bytes(), parent))

@@ -114,8 +114,8 @@ class RawIntake:
             raise
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
-        for _, (fmt, payload) in batch:
+        for delivery, (fmt, payload) in batch:
             events = normalise(payload, received_at=self.clock.now())
             for envelope in envelopes_for(events):
-                tx.emit(envelope, EventAccepted.SUBJECT)
+                tx.emit(envelope, EventAccepted.SUBJECT, caused_by=delivery.key)
             self.metrics.accepted(fmt, "nats", len(events))
