@@ -43,7 +43,7 @@ def register_commands(service: Service, metrics: IncidentMetrics) -> None:
                                  known_alerts=set())
                 event = transition_event(action, incident, now, cmd.actor, cmd.note)
                 emit(tx, event, incident, None)
-            metrics.transitions.labels(action, "user").inc()
+            metrics.transitioned(action, "user", incident)
             return incident_view(incident)
         return handle
 

@@ -130,7 +130,7 @@ class AlertIntake:
         incident.alert_count += action == "reopen"
         work.states[incident_id] = incident.state
         emit(tx, transition_event(action, incident, now, "monitoring", note), incident, envelope)
-        self.metrics.transitions.labels(action, "monitoring").inc()
+        self.metrics.transitioned(action, "monitoring", incident)
 
 
 def _alert(event: EventAccepted) -> Alert:

@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, Counter
 from reasonops_runtime.metrics import CountGauge
 
 from . import store
+from .domain import Incident
 
 
 class IncidentMetrics:
@@ -19,6 +20,13 @@ class IncidentMetrics:
         self.transitions = Counter("reasonops_incident_transitions_total",
                                    "Incident state changes", ["action", "actor_kind"],
                                    registry=registry)
+        self.resolved = Counter("reasonops_incidents_resolved_total", "Incidents resolved",
+                                ["priority", "service"], registry=registry)
+
+    def transitioned(self, action: str, actor_kind: str, incident: Incident) -> None:
+        self.transitions.labels(action, actor_kind).inc()
+        if action == "resolve":
+            self.resolved.labels(f"P{incident.priority}", incident.service or "").inc()
 
 
 def open_incidents(registry: CollectorRegistry) -> CountGauge:
