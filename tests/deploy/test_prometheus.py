@@ -42,6 +42,16 @@ def test_reasonops_watches_itself():
             "ReasonOpsLlmFallbackRateHigh"} <= alerts
 
 
+def test_alertmanager_config_passes_amtool():
+    amtool = shutil.which("amtool")
+    if amtool is None:  # .ci/run installs Debian's prometheus-alertmanager package
+        pytest.skip("amtool is not installed (apt-get install prometheus-alertmanager)")
+    result = subprocess.run([amtool, "check-config",
+                             str(DEPLOY / "alertmanager" / "alertmanager.yml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_alertmanager_sends_to_reasonops_ingest_with_a_key_from_a_file():
     config = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text())
     (receiver,) = config["receivers"]
