@@ -48,3 +48,31 @@ async def test_events_made_from_a_raw_payload_carry_on_its_traceparent(nc, start
 
     headers = await wait_for(accepted_headers)
     assert headers["traceparent"] == TRACEPARENT
+
+
+async def test_the_outbox_sweep_publishes_a_row_with_its_stored_traceparent(nc, tmp_path):
+    """A row left by a process that died before relaying it keeps its trace."""
+    from reasonops_runtime.jetstream import ensure_streams
+    from reasonops_runtime.metrics import KitMetrics
+    from reasonops_runtime.outbox import OutboxRelay
+    from reasonops_runtime.store import Store
+
+    js = nc.jetstream()
+    await ensure_streams(js)
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    await store.create_all()
+    cause = accepted("fp-swept")
+    async with store.transaction() as tx:
+        tx.trace_parents[cause.id] = TRACEPARENT
+        effect = cause.caused(IncidentOpened(
+            incident_id="INC0000042", title="t", severity="critical", impact=1, urgency=1,
+            priority=1, priority_reason="r", fingerprint="fp-swept",
+            opened_at=cause.time), source="incidents", subject="INC0000042")
+        tx.emit(effect, IncidentOpened.SUBJECT)
+    # Nobody relayed it; the sweep of a later process finds it in the store.
+    relay = OutboxRelay(js, store, KitMetrics("incidents"))
+    await relay.flush()
+    msg = await js.get_last_msg("INCIDENTS", IncidentOpened.SUBJECT)
+    assert msg.headers["traceparent"] == TRACEPARENT
+    assert msg.headers["Nats-Msg-Id"] == effect.id
+    await store.close()
