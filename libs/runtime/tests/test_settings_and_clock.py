@@ -43,3 +43,13 @@ def test_the_image_healthcheck_finds_the_service_port():
     assert service_port(["/app/.venv/bin/python", "reasonops", "run", "slm"], {}) == 8083
     assert service_port(["reasonops", "run", "slm"], {"REASONOPS_HTTP_PORT": "9000"}) == 9000
     assert service_port(["reasonops", "--help"], {}) == 8080
+
+
+def test_logs_never_show_the_nats_password():
+    from reasonops_runtime.settings import redact_url
+
+    assert redact_url("nats://reasonops:s3cret@nats:4222") == "nats://reasonops:***@nats:4222"
+    assert redact_url("nats://a:b@n1:4222,nats://a:b@n2:4222") == (
+        "nats://a:***@n1:4222,nats://a:***@n2:4222")
+    assert redact_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+    assert redact_url("nats://token@nats:4222") == "nats://token@nats:4222"

@@ -123,10 +123,10 @@ class Service:
         if s.db_url().startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.create_all()
-        log.info("connecting to NATS", extra={"nats": s.nats_url})
+        log.info("connecting to NATS", extra={"nats": s.nats_url_for_logs()})
 
         async def broker_error(exc: Exception) -> None:
-            log.warning("NATS connection problem", extra={"nats": s.nats_url,
+            log.warning("NATS connection problem", extra={"nats": s.nats_url_for_logs(),
                                                           "error": repr(exc)})
 
         # FastStream's telemetry middleware traces commands and queries (request-reply);
@@ -170,7 +170,7 @@ class Service:
                                                self.routes), s.http_host, s.port())
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
-        log.info("service started", extra={"port": s.port(), "nats": s.nats_url})
+        log.info("service started", extra={"port": s.port(), "nats": s.nats_url_for_logs()})
 
     async def stop(self) -> None:
         """Drain: finish in-flight batches, stop HTTP, flush the outbox, close connections."""

@@ -52,6 +52,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
+    def nats_url_for_logs(self) -> str:
+        """``nats_url`` without a password (Kubernetes puts one in it)."""
+        return redact_url(self.nats_url)
+
     def port(self) -> int:
         return self.http_port or DEFAULT_PORTS.get(self.service_name, 8080)
 
@@ -59,3 +63,15 @@ class ServiceSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / (self.service_name + '.db')}"
+
+
+def redact_url(url: str) -> str:
+    """``scheme://user:***@host`` for every server of a (comma-separated) NATS URL."""
+    parts = []
+    for server in url.split(","):
+        scheme, sep, rest = server.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        if sep and at and ":" in credentials:
+            server = f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+        parts.append(server)
+    return ",".join(parts)
