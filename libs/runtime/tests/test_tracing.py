@@ -55,3 +55,19 @@ def test_json_logs_carry_the_trace_id_when_tracing_is_on(span_exporter):
         line = json.loads(JsonFormatter("t").format(record))
     assert line["trace_id"] == f"{span.get_span_context().trace_id:032x}"
     assert [s.name for s in span_exporter.get_finished_spans()] == ["work"]
+
+
+def test_without_otel_variables_the_sdk_is_not_even_imported():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    code = ("import sys\n"
+            "from reasonops_runtime import service, tracing\n"
+            "assert tracing.configure_from_env('incidents') is False\n"
+            "loaded = [m for m in sys.modules if m.startswith('opentelemetry.sdk')]\n"
+            "assert not loaded, loaded\n")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
