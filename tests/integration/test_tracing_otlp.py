@@ -104,8 +104,15 @@ async def test_processes_export_one_trace_over_otlp(nats_url, tmp_path):
                     found.setdefault(service, []).append(span)
                 return found
 
-            spans = await wait_for(by_service, check=lambda f: "reasonops-incidents" in f,
-                                   timeout=30)
+            def both_sides(found: dict[str, list]) -> bool:
+                # Each process exports on its own schedule: wait for ingest's request
+                # span and the incident service's handling alike.
+                return (any(s.name == "POST /v1/alertmanager"
+                            for s in found.get("reasonops-ingest", []))
+                        and any(s.name == "process itsm.ingest.event.accepted"
+                                for s in found.get("reasonops-incidents", [])))
+
+            spans = await wait_for(by_service, check=both_sides, timeout=30)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)
