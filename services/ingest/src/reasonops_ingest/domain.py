@@ -68,10 +68,12 @@ class Sender:
         return canonical_severity(_first(labels, (*self.mapping.severity, *SEVERITY_LABELS)))
 
     def enrich(self, labels: Mapping[str, str]) -> dict[str, str]:
-        """Static labels under the alert's own, and ``team`` from the mapping or default."""
+        """Static labels under the alert's own; ``team`` from the alert's (mapped) labels,
+        else a static ``team`` label, else the integration's default team."""
         enriched = {**self.static_labels, **labels}
-        team = _first(labels, (*self.mapping.team, *TEAM_LABELS)) or self.default_team
-        if team and "team" not in labels:
+        team = (_first(labels, (*self.mapping.team, *TEAM_LABELS)) or enriched.get("team")
+                or self.default_team)
+        if team:
             enriched["team"] = team
         return enriched
 
