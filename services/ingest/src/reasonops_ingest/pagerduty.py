@@ -34,7 +34,7 @@ class PagerDutyPayload(BaseModel):
     summary: str = Field(min_length=1, max_length=_TEXT)
     source: str = Field(min_length=1, max_length=_TEXT)
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: AwareDatetime | None = None
+    timestamp: AwareDatetime | None = Field(default=None, strict=True)  # ISO 8601 text only
     component: str | None = Field(default=None, max_length=_TEXT)
     group: str | None = Field(default=None, max_length=_TEXT)
     class_: str | None = Field(default=None, alias="class", max_length=_TEXT)
@@ -76,7 +76,7 @@ class ChangePayload(BaseModel):
 
     summary: str = Field(min_length=1, max_length=_TEXT)
     source: str | None = Field(default=None, max_length=_TEXT)
-    timestamp: AwareDatetime | None = None
+    timestamp: AwareDatetime | None = Field(default=None, strict=True)
     custom_details: dict[str, Any] | None = None
 
 
