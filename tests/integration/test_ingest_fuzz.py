@@ -10,8 +10,8 @@ import asyncio
 import functools
 import json
 import multiprocessing
-from queue import Empty
 from pathlib import Path
+from queue import Empty
 
 import httpx
 import pytest
@@ -127,11 +127,15 @@ def check(response: httpx.Response) -> None:
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     body = response.json()
     if "errors" in body:  # PagerDuty's shape
-        assert body["status"] == "invalid event" and body["errors"] and all(body["errors"])
+        assert body["status"] == "invalid event"
+        assert body["errors"]
+        assert all(body["errors"])
     elif "problems" in body:
-        assert body["error"] and all(p["field"] and p["message"] for p in body["problems"])
+        assert body["error"]
+        assert all(p["field"] and p["message"] for p in body["problems"])
     else:
-        assert body["error"] and body["detail"]
+        assert body["error"]
+        assert body["detail"]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from reasonops_contracts import MSG_ID_HEADER, subjects

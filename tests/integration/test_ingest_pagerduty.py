@@ -109,7 +109,8 @@ async def test_trigger_ack_resolve_round_trip_with_the_pagerduty_client(nc, base
     assert lag[0].fingerprint == lag[1].fingerprint != lag[2].fingerprint
     assert {(e.source_format, e.integration, e.service) for e in lag} == {
         ("pagerduty", "zabbix", "orders")}
-    assert lag[0].severity == "error" and lag[0].resource == "db-2"
+    assert lag[0].severity == "error"
+    assert lag[0].resource == "db-2"
 
     incidents = await wait_for(lambda: request(nc, ListIncidents(), IncidentList),
                                check=lambda r: len(r.items) == 3)

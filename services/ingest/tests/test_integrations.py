@@ -15,8 +15,10 @@ def integration(**changes) -> Integration:
 
 def test_keys_are_32_hex_and_hashed():
     key = new_key()
-    assert len(key) == 32 and int(key, 16) >= 0
-    assert hash_key(key) != key and len(hash_key(key)) == 64
+    assert len(key) == 32
+    assert int(key, 16) >= 0
+    assert hash_key(key) != key
+    assert len(hash_key(key)) == 64
 
 
 def test_refusals_and_their_status():
@@ -43,7 +45,8 @@ def test_token_bucket_counts_events_and_says_when_to_retry():
     limiter = RateLimiter(lambda: now[0])
     assert limiter.take("a", 10, rate=10, burst=10) == 0.0
     wait = limiter.take("a", 5, rate=10, burst=10)
-    assert wait == 0.5 and retry_after_header(wait) == "1"
+    assert wait == 0.5
+    assert retry_after_header(wait) == "1"
     assert limiter.take("b", 5, rate=10, burst=10) == 0.0  # buckets are per integration
     now[0] = 0.5
     assert limiter.take("a", 5, rate=10, burst=10) == 0.0

@@ -127,8 +127,7 @@ class RawIntake:
                 out = [apply_change(payload, sender=ANONYMOUS, now=now)]
             else:
                 out = normalise(fmt, payload, received_at=now)
-            for message in out:
-                tx.emit(message.envelope, message.subject)
+            tx.emitted.extend(message.outbox for message in out)
             self.metrics.accepted(fmt, "nats", len(out))
 
 

@@ -100,10 +100,9 @@ class Heartbeats:
                 interval = int(row.interval_seconds)
             due = now + timedelta(seconds=interval)
             if row is not None and row.status == "missing":
-                tx.emit(accepted(heartbeat_event(
+                tx.emitted.append(accepted(heartbeat_event(
                     integration=admitted.name, name=name, interval=interval, status="resolved",
-                    now=now, last_seen=row.last_seen_at, sender=sender)).envelope,
-                    EventAccepted.SUBJECT)
+                    now=now, last_seen=row.last_seen_at, sender=sender)).outbox)
             await store.save_heartbeat(
                 tx.session, exists=row is not None, integration=admitted.name, name=name,
                 interval_seconds=interval, status="ok", last_seen_at=now, due_at=due,
@@ -124,10 +123,9 @@ class Heartbeats:
         sender = sender_of(found) if found is not None else Sender(integration=integration)
         await store.save_heartbeat(tx.session, exists=True, integration=integration, name=name,
                                    status="missing")
-        tx.emit(accepted(heartbeat_event(
+        tx.emitted.append(accepted(heartbeat_event(
             integration=integration, name=name, interval=row.interval_seconds, status="firing",
-            now=tx.clock.now(), last_seen=row.last_seen_at, sender=sender)).envelope,
-            EventAccepted.SUBJECT)
+            now=tx.clock.now(), last_seen=row.last_seen_at, sender=sender)).outbox)
 
     async def list_all(self, query: ListHeartbeats) -> HeartbeatList:
         async with self.db.read() as session:

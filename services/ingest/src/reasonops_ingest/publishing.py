@@ -8,39 +8,67 @@ stored once), else the envelope id.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 
 from reasonops_contracts import MSG_ID_HEADER, Envelope
 from reasonops_contracts.envelope import TYPE_HEADER
+from reasonops_contracts.ids import new_id
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.messages import Event
 from reasonops_contracts.streams import INGEST
+from reasonops_runtime.store import OutboxMessage
 
 SOURCE = "ingest"
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    subject: str
-    envelope: Envelope
-    msg_id: str
+    """One accepted message, already serialised: the hot path builds it once."""
 
-    @classmethod
-    def of(cls, envelope: Envelope, subject: str, msg_id: str | None = None) -> Outgoing:
-        return cls(subject, envelope, msg_id or envelope.id)
+    subject: str
+    envelope_id: str
+    payload: bytes
+    msg_id: str
+    type: str
+    fingerprint: str | None = None
+    status: str | None = None
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope.from_bytes(self.payload)
+
+    @property
+    def outbox(self) -> OutboxMessage:
+        """For the raw NATS path, which publishes through the outbox."""
+        return OutboxMessage(self.envelope_id, self.subject, self.payload)
 
 
 def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = None
              ) -> Outgoing:
-    """Each accepted event starts its own causal chain, keyed by its fingerprint."""
-    if subject is None and isinstance(event, EventAccepted):
-        subject = event.fingerprint
-    envelope = Envelope.wrap(event, source=SOURCE, subject=subject,
-                             time=getattr(event, "received_at", None))
-    return Outgoing.of(envelope, event.SUBJECT, msg_id)
+    """Each accepted event starts its own causal chain, keyed by its fingerprint.
+
+    The envelope is the one ``Envelope.wrap`` makes, serialised directly: the event is
+    dumped once by its own (compiled) serializer instead of via a dict into ``Envelope``.
+    """
+    fingerprint = status = None
+    if isinstance(event, EventAccepted):
+        fingerprint, status = event.fingerprint, event.status
+        subject = subject or fingerprint
+    envelope_id = new_id()
+    time: datetime = getattr(event, "received_at", None) or datetime.now(UTC)
+    head = json.dumps({
+        "specversion": "1.0", "id": envelope_id, "type": event.TYPE, "source": SOURCE,
+        "time": time.isoformat(), "subject": subject, "correlation_id": envelope_id,
+        "causation_id": None, "datacontenttype": "application/json"})
+    payload = b"".join((head[:-1].encode(), b', "data": ', event.model_dump_json().encode(),
+                        b"}"))
+    return Outgoing(event.SUBJECT, envelope_id, payload, msg_id or envelope_id, event.TYPE,
+                    fingerprint, status)
 
 
 Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
@@ -61,8 +89,8 @@ async def publish_all(js: JetStreamContext, messages: Sequence[Outgoing], *,
     try:
         async with asyncio.timeout(timeout):
             futures = [
-                await js.publish_async(m.subject, m.envelope.to_bytes(), headers={
-                    MSG_ID_HEADER: m.msg_id, TYPE_HEADER: m.envelope.type}, stream=INGEST.name)
+                await js.publish_async(m.subject, m.payload, headers={
+                    MSG_ID_HEADER: m.msg_id, TYPE_HEADER: m.type}, stream=INGEST.name)
                 for m in messages
             ]
             await asyncio.gather(*futures)

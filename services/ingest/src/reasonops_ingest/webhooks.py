@@ -180,9 +180,9 @@ class Webhook:
 def accepted_body(messages: list[Outgoing]) -> dict[str, Any]:
     """202: how many, and per event its id, fingerprint and status, in the order sent."""
     return {"status": "accepted", "accepted": len(messages),
-            "event_ids": [m.envelope.id for m in messages],
-            "events": [{"id": m.envelope.id, "fingerprint": m.envelope.data.get("fingerprint"),
-                        "status": m.envelope.data.get("status")} for m in messages]}
+            "event_ids": [m.envelope_id for m in messages],
+            "events": [{"id": m.envelope_id, "fingerprint": m.fingerprint, "status": m.status}
+                       for m in messages]}
 
 
 def webhook_routes(intake: Intake) -> list[Route]:
