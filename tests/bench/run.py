@@ -25,6 +25,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
 
+from . import ingest as ingest_bench
 from .load import alert, webhooks
 from .reference import reference_hop
 
@@ -190,9 +191,13 @@ def main() -> None:
     parser.add_argument("--per-post", type=int, default=100, help="alerts per webhook POST")
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
-        asyncio.run(bench(args, Path(tmp)))
+    parser.add_argument("--suite", choices=("all", "chain", "ingest"), default="all")
+    args = ingest_bench.arguments(parser).parse_args()
+    if args.suite in ("all", "chain"):
+        with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
+            asyncio.run(bench(args, Path(tmp)))
+    if args.suite in ("all", "ingest"):
+        ingest_bench.run(args)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ def build_service(settings: IngestSettings | None = None, *,
     service.routes.extend([*webhook_routes(intake), *pagerduty_routes(intake, service.store),
                            *heartbeats.routes()])
     service.consume(RAW_CONSUMER,
-                    RawIntake(service.clock, metrics, max_bytes=settings.max_body_bytes),
+                    RawIntake(service.clock, metrics, max_bytes=settings.max_body_bytes,
+                              publish=publish),
                     subjects=tuple(RAW_SUBJECTS), stream=INGEST)
     service.on_timer(TIMER_KIND, heartbeats.on_missed)
     service.respond(CreateIntegration, integrations.create)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from . import cloudevents, domain, pagerduty
 from .domain import ANONYMOUS, Sender
 from .formats import AlertmanagerWebhook, Format, PayloadError, parse, too_large
 from .pagerduty_flow import apply_change, apply_pagerduty
-from .publishing import SOURCE, Outgoing, PublishFailed, accepted, publish_all
+from .publishing import SOURCE, Outgoing, Publish, PublishFailed, accepted, publish_all
 
 __all__ = ["RAW_CONSUMER", "RAW_SUBJECTS", "SOURCE", "IngestMetrics", "Outgoing", "PublishFailed",
            "RawIntake", "accepted", "normalise", "publish_all"]
@@ -96,14 +97,23 @@ class RawIntake:
     Senders inside the cluster are trusted by the broker's permissions, so no key is
     asked; they are read with the default rules. A payload that can never be valid
     raises ``ValueError`` in ``decode`` and the kit dead-letters it with the listed
-    problems; accepted events go through the outbox, so they are published exactly
-    when the batch commits.
+    problems.
+
+    Stateless formats are published straight to JetStream from inside the batch's
+    transaction, and the kit acks the inputs only after that transaction commits. Each
+    output's ``Nats-Msg-Id`` is derived from its input (the sender's identity of the
+    event, else the input message's key and position), so a redelivered input is
+    stored once: no outbox row is needed, which keeps this path near the reference
+    hop. PagerDuty events change the dedup_key state, so they go through the outbox
+    with it.
     """
 
-    def __init__(self, clock: Clock, metrics: IngestMetrics, *, max_bytes: int) -> None:
+    def __init__(self, clock: Clock, metrics: IngestMetrics, *, max_bytes: int,
+                 publish: Publish | None = None) -> None:
         self.clock = clock
         self.metrics = metrics
         self.max_bytes = max_bytes
+        self.publish = publish
 
     def decode(self, delivery: Delivery) -> tuple[Format, Any]:
         fmt = RAW_SUBJECTS.get(delivery.subject)
@@ -118,17 +128,32 @@ class RawIntake:
             raise
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
+        direct: list[Outgoing] = []
+        counts: dict[Format, int] = {}
         for delivery, (fmt, payload) in batch:
             now = self.clock.now()
             if fmt is Format.PAGERDUTY:
                 _, out = await apply_pagerduty(tx.session, payload, raw=delivery.data,
                                                sender=ANONYMOUS, now=now)
-            elif fmt is Format.CHANGE:
-                out = [apply_change(payload, sender=ANONYMOUS, now=now)]
+                tx.emitted.extend(message.outbox for message in out)
             else:
-                out = normalise(fmt, payload, received_at=now)
-            tx.emitted.extend(message.outbox for message in out)
-            self.metrics.accepted(fmt, "nats", len(out))
+                out = ([apply_change(payload, sender=ANONYMOUS, now=now)]
+                       if fmt is Format.CHANGE else normalise(fmt, payload, received_at=now))
+                direct.extend(_keyed(delivery.key, out))
+            counts[fmt] = counts.get(fmt, 0) + len(out)
+        if self.publish is None:
+            tx.emitted.extend(message.outbox for message in direct)
+        else:
+            await self.publish(direct)  # raises PublishFailed: the batch rolls back
+        for fmt, n in counts.items():
+            self.metrics.accepted(fmt, "nats", n)
+
+
+def _keyed(input_key: str, out: list[Outgoing]) -> list[Outgoing]:
+    """Outputs without a sender identity get one from the input message and position."""
+    return [m if m.msg_id != m.envelope_id
+            else replace(m, msg_id=_digest("raw", input_key, str(i)))
+            for i, m in enumerate(out)]
 
 
 def _parse_raw(fmt: Format, raw: bytes) -> Any:

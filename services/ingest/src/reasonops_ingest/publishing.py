@@ -61,12 +61,12 @@ def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = N
         subject = subject or fingerprint
     envelope_id = new_id()
     time: datetime = getattr(event, "received_at", None) or datetime.now(UTC)
-    head = json.dumps({
-        "specversion": "1.0", "id": envelope_id, "type": event.TYPE, "source": SOURCE,
-        "time": time.isoformat(), "subject": subject, "correlation_id": envelope_id,
-        "causation_id": None, "datacontenttype": "application/json"})
-    payload = b"".join((head[:-1].encode(), b', "data": ', event.model_dump_json().encode(),
-                        b"}"))
+    # Only the subject can hold characters JSON must escape; the rest are ours.
+    head = (f'{{"specversion":"1.0","id":"{envelope_id}","type":"{event.TYPE}",'
+            f'"source":"{SOURCE}","time":"{time.isoformat()}","subject":{json.dumps(subject)},'
+            f'"correlation_id":"{envelope_id}","causation_id":null,'
+            '"datacontenttype":"application/json","data":')
+    payload = b"".join((head.encode(), event.model_dump_json().encode(), b"}"))
     return Outgoing(event.SUBJECT, envelope_id, payload, msg_id or envelope_id, event.TYPE,
                     fingerprint, status)
 
