@@ -8,7 +8,7 @@ import pytest
 
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
-from reasonops_contracts.ingest import EventAccepted
+from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_contracts.streams import DEADLETTER, INGEST
 from reasonops_ingest.app import IngestSettings, build_service
 from reasonops_runtime.jetstream import ensure_streams
@@ -183,3 +183,22 @@ async def test_invalid_raw_message_is_dead_lettered_with_the_problem(nc, ingest)
 
     await wait_for(lambda: count(js, INGEST.name, EventAccepted.SUBJECT),
                    check=lambda n: n == 1)
+
+
+async def test_every_format_has_its_own_raw_subject(nc, ingest):
+    js = nc.jetstream()
+    pagerduty = json.loads(sample("pagerduty-trigger.json"))
+    change = {"routing_key": "r" * 32, "payload": {"summary": "Deployed checkout v2"}}
+    for subject, body in ((subjects.INGEST_RAW_GRAFANA, sample("grafana-alerting.json")),
+                          (subjects.INGEST_RAW_CLOUDEVENTS, sample("cloudevent-structured.json")),
+                          (subjects.INGEST_RAW_PAGERDUTY, json.dumps(pagerduty).encode()),
+                          (subjects.INGEST_RAW_CHANGE, json.dumps(change).encode())):
+        await js.publish(subject, body)
+
+    found = await wait_for(lambda: stream_messages(nc, INGEST.name, EventAccepted.SUBJECT),
+                           check=lambda found: len(found) >= 3)
+    formats = sorted(e.decode(EventAccepted).source_format for e in found)
+    assert formats == ["cloudevents", "grafana", "pagerduty"]
+    [change_event] = await wait_for(
+        lambda: stream_messages(nc, INGEST.name, ChangeAccepted.SUBJECT), check=bool)
+    assert change_event.decode(ChangeAccepted).summary == "Deployed checkout v2"
