@@ -68,12 +68,12 @@ async def measure(sup: Supervisor, args: argparse.Namespace, reference: float,
         HOST, port, [post("/v1/alertmanager", b, headers) for b in bodies],
         connections=args.connections)
     show("HTTP, 100 alerts per request: alerts accepted", args.alerts / elapsed, "alerts/s",
-         statuses)
+         statuses, reference)
 
     singles = [post("/v1/events", b, headers) for b in events(args.requests, f"{tag}-one")]
     elapsed, statuses = await closed_loop(HOST, port, singles, connections=args.connections)
     show("HTTP, one event per request: requests accepted", args.requests / elapsed, "req/s",
-         statuses)
+         statuses, reference)
 
     js = nc.jetstream(publish_async_max_pending=4000)
     before = await accepted_count(nc)
