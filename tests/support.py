@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
+
 from reasonops_contracts import Envelope
-from reasonops_contracts.ingest import EventAccepted
+from reasonops_contracts.ingest import CreateIntegration, EventAccepted, IntegrationKeyIssued
 
 
 def accepted(fingerprint: str, status: str = "firing", severity: str = "critical",
@@ -70,10 +74,40 @@ async def stream_messages(nc: Any, stream: str, subject: str | None = None) -> l
     return found
 
 
-async def post_to_ingest(base_url: str, path: str, body: Any) -> Any:
-    """POST a JSON body to ingest's HTTP API (the one place that knows how to call it);
-    returns the ``httpx.Response``."""
-    import httpx
-
+async def post_to_ingest(base_url: str, path: str, body: Any, *, key_file: Path) -> Any:
+    """POST a JSON body to ingest's HTTP API with the key ingest wrote to ``key_file``
+    (its ``default_integration_key_file`` setting); returns the ``httpx.Response``."""
+    key = key_file.read_text().strip()
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        return await client.post(path, json=body)
+        return await client.post(path, json=body, headers=key_headers(key))
+
+
+# -- ingest over HTTP: every webhook needs an integration key ------------------------------
+
+async def create_integration(nc: Any, name: str = "test", **options: Any) -> str:
+    """Register an ingest integration (ingest must be running); return its key."""
+    from reasonops_runtime.client import request
+
+    issued = await request(nc, CreateIntegration(name=name, **options), IntegrationKeyIssued)
+    return issued.key
+
+
+def key_headers(key: str, content_type: str = "application/json") -> dict[str, str]:
+    return {"authorization": f"Bearer {key}", "content-type": content_type}
+
+
+@asynccontextmanager
+async def ingest_client(nc: Any, ingest: Any, *, name: str = "test",
+                        **options: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for a running ingest service, sending a fresh integration's key."""
+    key = await create_integration(nc, name, **options)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.settings.port()}",
+                                 headers={"authorization": f"Bearer {key}"},
+                                 timeout=30) as client:
+        yield client
+
+
+async def post_alertmanager(client: httpx.AsyncClient, body: bytes,
+                            path: str = "/v1/alertmanager") -> httpx.Response:
+    """POST an Alertmanager (or other JSON) body with a client from ``ingest_client``."""
+    return await client.post(path, content=body, headers={"content-type": "application/json"})

@@ -25,6 +25,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
 
+from . import ingest as ingest_bench
 from .load import alert, webhooks
 from .reference import reference_hop
 from .tracing import tracing_bench
@@ -60,9 +61,11 @@ async def stream_count(nc, stream: str, subject: str) -> int:
     return int((info.state.subjects or {}).get(subject, 0))
 
 
-async def post_all(url: str, bodies: list[bytes], concurrency: int = 8) -> None:
+async def post_all(url: str, bodies: list[bytes], concurrency: int = 8,
+                   key: str = "") -> None:
     queue = list(reversed(bodies))
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers={"authorization": f"Bearer {key}"}
+                                 ) as client:
         async def worker() -> None:
             while queue:
                 body = queue.pop()
@@ -113,6 +116,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         edge.start()
         nc = await nats.connect(edge.nats_url)
         ingest_url = f"{edge.children[0].url}/v1/alertmanager"
+        key = edge.ingest_key_file.read_text().strip()
 
         sample = Envelope.wrap(EventAccepted.model_validate({
             **{k: v for k, v in alert(0, 1).items() if k in ("labels", "annotations")},
@@ -126,7 +130,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         print(f"  {'reference hop (nats-py, fetch 100, publish_async)':<48} {ref:>10,.0f}/s")
 
         t = time.perf_counter()
-        await post_all(ingest_url, webhooks(n, f, args.per_post, "http"))
+        await post_all(ingest_url, webhooks(n, f, args.per_post, "http"), key=key)
         show("ingest over HTTP: alerts accepted (202)", n / (time.perf_counter() - t), ref)
 
         js = nc.jetstream(publish_async_max_pending=4000)
@@ -160,7 +164,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         fresh = args.latency_alerts
         bodies = webhooks(fresh, fresh, 10, "late")
         for body in bodies:  # paced: latency without a backlog in front of it
-            await post_all(ingest_url, [body], concurrency=1)
+            await post_all(ingest_url, [body], concurrency=1, key=key)
             await asyncio.sleep(10 / args.latency_rate)
         await drained(nc, ("INGEST", "INCIDENTS"))
         accepted = await timestamps(nc, "INGEST", EventAccepted.SUBJECT)
@@ -189,11 +193,15 @@ def main() -> None:
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
-        asyncio.run(bench(args, Path(tmp)))
-        if args.tracing_alerts:
-            asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
+    parser.add_argument("--suite", choices=("all", "chain", "ingest"), default="all")
+    args = ingest_bench.arguments(parser).parse_args()
+    if args.suite in ("all", "chain"):
+        with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
+            asyncio.run(bench(args, Path(tmp)))
+            if args.tracing_alerts:
+                asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
+    if args.suite in ("all", "ingest"):
+        ingest_bench.run(args)
 
 
 if __name__ == "__main__":

@@ -93,10 +93,15 @@ class Stack:
             raise AssertionError(f"reasonops {' '.join(args)} failed: {result.stderr}")
         return json.loads(result.stdout) if result.returncode == 0 else result
 
+    @property
+    def ingest_key(self) -> str:
+        """The key of the integration ``up`` created on first start."""
+        return Path(self.described["ingest_key_file"]).read_text().strip()
+
     def post(self, path: str, payload_file: str) -> httpx.Response:
         body = (ROOT / "examples" / "payloads" / payload_file).read_bytes()
-        return httpx.post(f"{self.url()}{path}", content=body,
-                          headers={"content-type": "application/json"}, timeout=10)
+        return httpx.post(f"{self.url()}{path}", content=body, timeout=10, headers={
+            "content-type": "application/json", "authorization": f"Bearer {self.ingest_key}"})
 
 
 def wait_until(probe: Any, timeout: float = 30, interval: float = 0.3) -> Any:

@@ -86,8 +86,9 @@ def settings_class(build: typing.Any) -> type:
     return next(a for a in typing.get_args(hint) if a is not type(None))
 
 
-async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_service):
-    overrides = {"slm": {"sla_policies": EXAMPLES / "sla-policies-fast.yaml",
+async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_service, tmp_path):
+    overrides = {"ingest": {"default_integration_key_file": tmp_path / "ingest.key"},
+                 "slm": {"sla_policies": EXAMPLES / "sla-policies-fast.yaml",
                          "supplier_contracts": EXAMPLES / "supplier-contracts.yaml"}}
     running = {}
     for ep in entry_points(group="reasonops.services"):
@@ -97,7 +98,8 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_servic
     assert {"ingest", "incidents", "slm", "finance"} <= set(running)
 
     ingest = f"http://127.0.0.1:{running['ingest'].settings.port()}"
-    assert (await post_to_ingest(ingest, "/v1/alertmanager", ONE_ALERT)).status_code == 202
+    assert (await post_to_ingest(ingest, "/v1/alertmanager", ONE_ALERT,
+                                  key_file=tmp_path / "ingest.key")).status_code == 202
     await wait_for(lambda: stream_messages(nc, "FINANCE", LedgerEntryPosted.SUBJECT),
                    check=lambda found: len(found) == 2, timeout=30)
 

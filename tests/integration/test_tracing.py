@@ -58,8 +58,9 @@ def service_of(span: ReadableSpan) -> str:
     return str((span.attributes or {}).get(tracing.SERVICE_ATTRIBUTE, ""))
 
 
-async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_service, spans):
-    ingest = await start_service(build_ingest, IngestSettings)
+async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_service, spans, tmp_path):
+    ingest = await start_service(build_ingest, IngestSettings,
+                                 default_integration_key_file=tmp_path / "ingest.key")
     await start_service(build_incidents, IncidentSettings)
     await start_service(build_slm, SlmSettings,
                         sla_policies=EXAMPLES / "sla-policies-fast.yaml",
@@ -69,7 +70,8 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
     await start_service(build_triage, TriageSettings)
 
     response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
-                                    "/v1/alertmanager", ONE_ALERT)
+                                    "/v1/alertmanager", ONE_ALERT,
+                                    key_file=tmp_path / "ingest.key")
     assert response.status_code == 202, response.text
     # P1 on the fast policies breaches within seconds; checkout is under contract.
     await wait_for(lambda: stream_messages(nc, "FINANCE", LedgerEntryPosted.SUBJECT),
@@ -106,11 +108,13 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
             f"send {PenaltyAssessed.SUBJECT}", f"send {LedgerEntryPosted.SUBJECT}"} <= names
 
 
-async def test_consumer_spans_carry_the_messaging_conventions(nc, start_service, spans):
-    ingest = await start_service(build_ingest, IngestSettings)
+async def test_consumer_spans_carry_the_messaging_conventions(nc, start_service, spans, tmp_path):
+    ingest = await start_service(build_ingest, IngestSettings,
+                                 default_integration_key_file=tmp_path / "ingest.key")
     await start_service(build_incidents, IncidentSettings)
     response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
-                                    "/v1/alertmanager", ONE_ALERT)
+                                    "/v1/alertmanager", ONE_ALERT,
+                                    key_file=tmp_path / "ingest.key")
     event_id = response.json()["event_ids"][0]
     process = await wait_for(lambda: [s for s in spans.get_finished_spans()
                                       if s.kind is SpanKind.CONSUMER],

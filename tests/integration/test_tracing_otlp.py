@@ -75,7 +75,8 @@ async def run_service(name: str, port: int, nats_url: str, data: Path, otlp: int
     env.update(NATS_URL=nats_url, REASONOPS_HTTP_PORT=str(port), REASONOPS_DATA_DIR=str(data),
                REASONOPS_FETCH_TIMEOUT="0.1",
                OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{otlp}",
-               OTEL_BSP_SCHEDULE_DELAY="100")
+               OTEL_BSP_SCHEDULE_DELAY="100",
+               REASONOPS_DEFAULT_INTEGRATION_KEY_FILE=str(data.parent / "ingest.key"))
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "reasonops_cli", "run", name, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
@@ -95,7 +96,8 @@ async def test_processes_export_one_trace_over_otlp(nats_url, tmp_path):
             for port in ports.values():
                 await wait_for(lambda port=port: ready(port), timeout=60)
             response = await post_to_ingest(f"http://127.0.0.1:{ports['ingest']}",
-                                            "/v1/alertmanager", ONE_ALERT)
+                                            "/v1/alertmanager", ONE_ALERT,
+                                            key_file=tmp_path / "ingest.key")
             assert response.status_code == 202
 
             def by_service():

@@ -67,3 +67,20 @@ def test_decode_raises_value_error_for_payloads_that_never_become_valid(intake, 
 def test_decode_error_names_the_field(intake):
     with pytest.raises(ValueError, match=r"0\.name: Field required"):
         intake.decode(delivery(subjects.INGEST_RAW_EVENT, b'[{"severity": "info"}]'))
+
+
+def test_accepted_envelope_is_what_envelope_wrap_makes():
+    from datetime import UTC, datetime
+
+    from reasonops_ingest.publishing import accepted
+
+    event = EventAccepted(fingerprint="f1", status="firing", name="A", severity="info",
+                          summary="s", received_at=datetime(2026, 11, 20, tzinfo=UTC),
+                          source_format="event", labels={"a": "\u00e9\"x"})
+    out = accepted(event, "sender-id")
+    envelope = Envelope.from_bytes(out.payload)
+    assert envelope.decode(EventAccepted) == event
+    assert (envelope.id, envelope.correlation_id, envelope.subject, envelope.source) == (
+        out.envelope_id, out.envelope_id, "f1", "ingest")
+    assert envelope.time == event.received_at
+    assert (out.msg_id, out.fingerprint, out.status) == ("sender-id", "f1", "firing")

@@ -10,12 +10,16 @@ from starlette.applications import Starlette
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.ingest import EventAccepted
-from reasonops_ingest.handlers import IngestMetrics, PublishFailed
-from reasonops_ingest.webhooks import is_json, webhook_routes
+from reasonops_ingest.gate import StaticGate
+from reasonops_ingest.handlers import IngestMetrics, Outgoing, PublishFailed
+from reasonops_ingest.integrations import Integration, hash_key
+from reasonops_ingest.ratelimit import RateLimiter
+from reasonops_ingest.webhooks import Intake, is_json, webhook_routes
 from reasonops_runtime import FrozenClock
 
 PAYLOADS = Path(__file__).resolve().parents[3] / "examples" / "payloads"
 LIMIT = 64 * 1024
+KEY = "k" * 32
 
 
 class FakePublisher:
@@ -25,10 +29,10 @@ class FakePublisher:
         self.published: list[Envelope] = []
         self.fail = False
 
-    async def __call__(self, envelopes: Sequence[Envelope]) -> None:
+    async def __call__(self, messages: Sequence[Outgoing]) -> None:
         if self.fail:
             raise PublishFailed("JetStream did not acknowledge within 0.1s")
-        self.published.extend(envelopes)
+        self.published.extend(m.envelope for m in messages)
 
 
 @pytest.fixture
@@ -46,12 +50,24 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+def integration(clock, **options) -> Integration:
+    return Integration(name="test", key_hash=hash_key(KEY), key_prefix=KEY[:6],
+                       created_at=clock.now(), **options)
+
+
 @pytest.fixture
-async def client(publisher, registry, clock):
-    app = Starlette(routes=webhook_routes(publish=publisher, clock=clock,
-                                          metrics=IngestMetrics(registry), max_bytes=LIMIT))
+def intake(publisher, registry, clock) -> Intake:
+    return Intake(gate=StaticGate({KEY: integration(clock)}, clock), publish=publisher,
+                  clock=clock, metrics=IngestMetrics(registry), max_bytes=LIMIT,
+                  limiter=RateLimiter())
+
+
+@pytest.fixture
+async def client(intake):
+    app = Starlette(routes=webhook_routes(intake))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://ingest") as c:
+                                 base_url="http://ingest",
+                                 headers={"authorization": f"Bearer {KEY}"}) as c:
         yield c
 
 

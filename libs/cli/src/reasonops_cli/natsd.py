@@ -39,6 +39,8 @@ def free_port() -> int:
 
 def port_in_use(host: str, port: int) -> bool:
     with socket.socket() as sock:
+        # As nats-server binds: a port left in TIME_WAIT by a stopped server is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

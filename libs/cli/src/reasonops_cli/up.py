@@ -57,6 +57,11 @@ class Supervisor:
     def nats_url(self) -> str:
         return self.external_nats or (self.nats.url if self.nats else "")
 
+    @property
+    def ingest_key_file(self) -> Path:
+        """Ingest creates the ``default`` integration on first start and keeps its key here."""
+        return self.data_dir / "ingest-default.key"
+
     def start(self, ready_timeout: float = 90.0) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         if self.nats is not None:
@@ -69,6 +74,7 @@ class Supervisor:
         env = dict(os.environ, REASONOPS_NATS_URL=self.nats_url,
                    REASONOPS_DATA_DIR=str(self.data_dir), REASONOPS_HTTP_PORT=str(child.port),
                    REASONOPS_HTTP_HOST=self.host)
+        env.setdefault("REASONOPS_DEFAULT_INTEGRATION_KEY_FILE", str(self.ingest_key_file))
         env.pop("NATS_URL", None)
         child.log = open(child.log_path, "ab")  # noqa: SIM115 - lives as long as the child
         child.process = subprocess.Popen(
@@ -139,6 +145,7 @@ class Supervisor:
                      "monitor": f"http://{self.host}:{self.nats.monitor_port}"}
         return {
             "data_dir": str(self.data_dir), "logs": str(self.logs), "nats": nats,
+            "ingest_key_file": str(self.ingest_key_file),
             "services": [{"name": c.name, "pid": c.process.pid if c.process else None,
                           "url": c.url, "metrics": f"{c.url}/metrics"} for c in self.children],
         }
@@ -202,7 +209,11 @@ def run_up(supervisor: Supervisor, ingest_port: int, *, json_out: bool = False) 
 def _print_banner(supervisor: Supervisor, ingest_port: int) -> None:
     typer.echo(f"ReasonOps is up. Data: {supervisor.data_dir}  Logs: {supervisor.logs}\n")
     typer.echo(supervisor.summary())
-    typer.echo(f"\nSend an alert:\n  curl -XPOST localhost:{ingest_port}/v1/alertmanager "
+    key_file = supervisor.ingest_key_file
+    key = key_file.read_text().strip() if key_file.exists() else "KEY"
+    typer.echo(f"\nSend an alert (integration 'default', key in {key_file}):\n"
+               f"  curl -XPOST localhost:{ingest_port}/v1/alertmanager "
+               f"-H 'authorization: Bearer {key}' "
                "-H 'content-type: application/json' -d @examples/payloads/alertmanager-firing.json"
                f"\nThen: reasonops incidents list   (NATS_URL={supervisor.nats_url})"
                "\nStop with Ctrl-C.")

@@ -8,13 +8,14 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from . import subjects
-from .messages import Event
+from .messages import Command, Event, Query, View
 
 Severity = Literal["critical", "error", "warning", "info"]
 """The canonical severity scale (PagerDuty's four levels); every format maps onto it."""
 
 AlertStatus = Literal["firing", "resolved"]
-SourceFormat = Literal["alertmanager", "event"]
+SourceFormat = Literal["alertmanager", "event", "grafana", "pagerduty", "cloudevents",
+                       "heartbeat"]
 
 
 class NativeEvent(BaseModel):
@@ -64,6 +65,9 @@ class EventAccepted(Event):
     source: str | None = None
     generator_url: str | None = None
     group_key: str | None = None
+    integration: str | None = Field(default=None, description="The sending integration")
+    original: str | None = Field(default=None, description="The alert as the sender sent it "
+                                 "(JSON, capped in size), for audit")
 
 
 class ChangeAccepted(Event):
@@ -87,3 +91,118 @@ class ChangeAccepted(Event):
     custom_details: dict[str, str] = Field(default_factory=dict)
     links: list[str] = Field(default_factory=list)
     integration: str | None = None
+
+
+# -- Integrations: each sender has its own key, defaults and label mappings --------------
+
+IntegrationFormat = Literal["alertmanager", "grafana", "pagerduty", "cloudevents", "event",
+                            "change", "heartbeat"]
+INTEGRATION_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+class LabelMapping(BaseModel):
+    """Which label names carry the service, resource, severity and team, tried in order
+    before the built-in defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: list[str] = Field(default_factory=list, max_length=16)
+    resource: list[str] = Field(default_factory=list, max_length=16)
+    severity: list[str] = Field(default_factory=list, max_length=16)
+    team: list[str] = Field(default_factory=list, max_length=16)
+
+
+class CreateIntegration(Command):
+    """Register a sender; the reply carries its key, shown this once (only a hash is kept)."""
+
+    SUBJECT = subjects.INGEST_CMD_CREATE_INTEGRATION
+
+    name: str = Field(pattern=INTEGRATION_NAME_PATTERN)
+    default_service: str | None = Field(default=None, max_length=256)
+    default_team: str | None = Field(default=None, max_length=256)
+    formats: list[IntegrationFormat] = Field(
+        default_factory=list, description="Formats this key may send; empty: all")
+    label_mapping: LabelMapping = Field(default_factory=LabelMapping)
+    static_labels: dict[str, str] = Field(default_factory=dict,
+                                          description="Added to every alert it sends")
+    rate_limit_per_second: float | None = Field(
+        default=None, gt=0, description="Events per second; none: unlimited")
+    burst: int | None = Field(default=None, ge=1,
+                              description="Events above the rate allowed at once")
+
+
+class RevokeIntegration(Command):
+    SUBJECT = subjects.INGEST_CMD_REVOKE_INTEGRATION
+
+    name: str = Field(pattern=INTEGRATION_NAME_PATTERN)
+
+
+class RotateIntegrationKey(Command):
+    """Issue a new key; the old one keeps working for ``grace_seconds`` (0: refused at once)."""
+
+    SUBJECT = subjects.INGEST_CMD_ROTATE_INTEGRATION_KEY
+
+    name: str = Field(pattern=INTEGRATION_NAME_PATTERN)
+    grace_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
+
+
+class ListIntegrations(Query):
+    SUBJECT = subjects.INGEST_QUERY_INTEGRATIONS
+
+    include_revoked: bool = False
+
+
+IntegrationStatus = Literal["active", "revoked"]
+
+
+class IntegrationView(View):
+    name: str
+    status: IntegrationStatus
+    key_prefix: str = Field(description="First characters of the key, to tell keys apart")
+    formats: list[IntegrationFormat]
+    default_service: str | None = None
+    default_team: str | None = None
+    label_mapping: LabelMapping
+    static_labels: dict[str, str]
+    rate_limit_per_second: float | None = None
+    burst: int | None = None
+    created_at: datetime
+    rotated_at: datetime | None = None
+    previous_key_valid_until: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class IntegrationKeyIssued(View):
+    """A new key: returned by create and rotate, never readable again."""
+
+    integration: IntegrationView
+    key: str
+
+
+class IntegrationList(View):
+    items: list[IntegrationView]
+
+
+# -- Heartbeats: a sender that must ping within an interval ------------------------------
+
+HeartbeatStatus = Literal["ok", "missing"]
+
+
+class ListHeartbeats(Query):
+    SUBJECT = subjects.INGEST_QUERY_HEARTBEATS
+
+    integration: str | None = Field(default=None, pattern=INTEGRATION_NAME_PATTERN)
+
+
+class HeartbeatView(View):
+    integration: str
+    name: str
+    interval_seconds: int
+    status: HeartbeatStatus
+    last_seen_at: datetime
+    due_at: datetime = Field(description="When it is declared missing without a ping")
+    fingerprint: str
+
+
+class HeartbeatList(View):
+    items: list[HeartbeatView]

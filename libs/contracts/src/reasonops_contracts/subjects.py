@@ -14,6 +14,17 @@ INGEST_RAW_EVENT = "itsm.ingest.raw.event"
 INGEST_EVENT_ACCEPTED = "itsm.ingest.event.accepted"
 # Change events (deploys, configuration changes), kept for root-cause analysis.
 INGEST_CHANGE_ACCEPTED = "itsm.ingest.change.accepted"
+# Raw payloads of the other formats, one subject per format.
+INGEST_RAW_PAGERDUTY = "itsm.ingest.raw.pagerduty"
+INGEST_RAW_GRAFANA = "itsm.ingest.raw.grafana"
+INGEST_RAW_CLOUDEVENTS = "itsm.ingest.raw.cloudevents"
+INGEST_RAW_CHANGE = "itsm.ingest.raw.change"
+# Integrations (senders and their keys) and heartbeats.
+INGEST_CMD_CREATE_INTEGRATION = "itsm.ingest.cmd.create_integration"
+INGEST_CMD_REVOKE_INTEGRATION = "itsm.ingest.cmd.revoke_integration"
+INGEST_CMD_ROTATE_INTEGRATION_KEY = "itsm.ingest.cmd.rotate_integration_key"
+INGEST_QUERY_INTEGRATIONS = "itsm.ingest.query.integrations"
+INGEST_QUERY_HEARTBEATS = "itsm.ingest.query.heartbeats"
 
 # Incidents
 INCIDENT_OPENED = "itsm.incident.opened"

@@ -33,6 +33,11 @@ class Format(StrEnum):
 
     ALERTMANAGER = "alertmanager"
     EVENT = "event"
+    GRAFANA = "grafana"
+    PAGERDUTY = "pagerduty"
+    CLOUDEVENTS = "cloudevents"
+    CHANGE = "change"
+    HEARTBEAT = "heartbeat"
 
 
 class Problem(BaseModel):
@@ -116,12 +121,42 @@ class AlertmanagerWebhook(BaseModel):
     alerts: list[AlertmanagerAlert] = Field(min_length=1)
 
 
+class GrafanaAlert(AlertmanagerAlert):
+    """A Grafana alert: Alertmanager's fields plus links and the evaluated values."""
+
+    silence_url: str | None = Field(default=None, alias="silenceURL")
+    dashboard_url: str | None = Field(default=None, alias="dashboardURL")
+    panel_url: str | None = Field(default=None, alias="panelURL")
+    image_url: str | None = Field(default=None, alias="imageURL")
+    values: dict[str, float | None] | None = None
+    value_string: str | None = Field(default=None, alias="valueString")
+    rule_uid: str | None = Field(default=None, alias="ruleUID")
+
+
+class GrafanaWebhook(AlertmanagerWebhook):
+    """Grafana alerting webhook body, version "1"."""
+
+    alerts: list[GrafanaAlert] = Field(min_length=1)  # type: ignore[assignment]
+    org_id: int | None = Field(default=None, alias="orgId")
+    title: str | None = None
+    state: str | None = None
+    message: str | None = None
+    app_version: str | None = Field(default=None, alias="appVersion")
+
+
 _EVENTS = TypeAdapter(list[NativeEvent])
 
 
 def parse_alertmanager(raw: bytes) -> AlertmanagerWebhook:
     try:
         return AlertmanagerWebhook.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _payload_error(exc) from None
+
+
+def parse_grafana(raw: bytes) -> GrafanaWebhook:
+    try:
+        return GrafanaWebhook.model_validate_json(raw)
     except ValidationError as exc:
         raise _payload_error(exc) from None
 
@@ -144,12 +179,19 @@ def parse(fmt: Format, raw: bytes) -> AlertmanagerWebhook | list[NativeEvent]:
     """Validate ``raw`` as ``fmt``; raises ``PayloadError`` listing every problem."""
     if fmt is Format.ALERTMANAGER:
         return parse_alertmanager(raw)
+    if fmt is Format.GRAFANA:
+        return parse_grafana(raw)
     return parse_events(raw)
 
 
 def problems_of(exc: ValidationError) -> list[Problem]:
     """Every error pydantic found, as a dotted field path (wire names) and a message."""
     return [Problem(field=_field(err), message=_message(err)) for err in exc.errors()]
+
+
+def payload_error(exc: ValidationError) -> PayloadError:
+    """``PayloadError`` for a pydantic error: malformed JSON or the wrong shape."""
+    return _payload_error(exc)
 
 
 def _payload_error(exc: ValidationError) -> PayloadError:

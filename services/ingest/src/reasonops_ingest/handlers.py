@@ -1,29 +1,37 @@
-"""Accepting payloads: parse -> normalise -> envelope -> JetStream, for HTTP and NATS."""
+"""Accepting payloads: parse -> normalise -> envelope, for HTTP and NATS alike."""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from nats.js import JetStreamContext
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from reasonops_contracts import Envelope, subjects
-from reasonops_contracts.ingest import EventAccepted, NativeEvent
-from reasonops_contracts.streams import INGEST
-from reasonops_runtime import Clock, Delivery, Transaction, tracing
+from reasonops_contracts import subjects
+from reasonops_contracts.ingest import NativeEvent
+from reasonops_runtime import Clock, Delivery, Transaction
 
-from . import domain
+from . import cloudevents, domain, pagerduty
+from .domain import ANONYMOUS, Sender
 from .formats import AlertmanagerWebhook, Format, PayloadError, parse, too_large
+from .pagerduty_flow import apply_change, apply_pagerduty
+from .publishing import SOURCE, Outgoing, Publish, PublishFailed, accepted, publish_all
 
-SOURCE = "ingest"
+__all__ = ["RAW_CONSUMER", "RAW_SUBJECTS", "SOURCE", "IngestMetrics", "Outgoing", "PublishFailed",
+           "RawIntake", "accepted", "normalise", "publish_all"]
+
 RAW_CONSUMER = "ingest-raw"
 
 RAW_SUBJECTS: dict[str, Format] = {
     subjects.INGEST_RAW_ALERTMANAGER: Format.ALERTMANAGER,
     subjects.INGEST_RAW_EVENT: Format.EVENT,
+    subjects.INGEST_RAW_GRAFANA: Format.GRAFANA,
+    subjects.INGEST_RAW_CLOUDEVENTS: Format.CLOUDEVENTS,
+    subjects.INGEST_RAW_PAGERDUTY: Format.PAGERDUTY,
+    subjects.INGEST_RAW_CHANGE: Format.CHANGE,
 }
 
 Payload = AlertmanagerWebhook | list[NativeEvent]
@@ -34,13 +42,19 @@ class IngestMetrics:
         self.events = Counter(
             "reasonops_ingest_events_total",
             "Monitoring events (one per alert) by format, transport and outcome "
-            "(accepted, publish_failed)",
+            "(accepted, publish_failed, rate_limited)",
             ["format", "transport", "outcome"], registry=registry)
         self.rejected = Counter(
             "reasonops_ingest_rejected_total",
             "Payloads rejected before any event was published, by format, transport and "
-            "reason (malformed_json, invalid_payload, too_large, unsupported_media_type)",
+            "reason (malformed_json, invalid_payload, too_large, unsupported_media_type, "
+            "missing_key, unknown_key, revoked_key, expired_key, format_not_allowed)",
             ["format", "transport", "reason"], registry=registry)
+        self.acceptance = Histogram(
+            "reasonops_ingest_acceptance_seconds",
+            "From request received to JetStream's last ack (HTTP), by format",
+            ["format"], registry=registry,
+            buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 
     def accepted(self, fmt: Format, transport: str, n: int) -> None:
         if n:
@@ -50,72 +64,107 @@ class IngestMetrics:
         self.rejected.labels(fmt.value, transport, reason).inc()
 
 
-def normalise(payload: Payload, *, received_at: datetime) -> list[EventAccepted]:
-    if isinstance(payload, AlertmanagerWebhook):
-        return domain.from_alertmanager(payload, received_at=received_at)
-    return [domain.from_native(event, received_at=received_at) for event in payload]
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def envelopes_for(events: Sequence[EventAccepted]) -> list[Envelope]:
-    """Each accepted event starts its own causal chain, keyed by its fingerprint."""
-    return [Envelope.wrap(event, source=SOURCE, subject=event.fingerprint,
-                          time=event.received_at) for event in events]
+def normalise(fmt: Format, payload: Any, *, received_at: datetime,
+              sender: Sender = ANONYMOUS) -> list[Outgoing]:
+    """Stateless formats: every alert of the payload, with its acceptance id.
 
-
-class PublishFailed(Exception):
-    """JetStream did not acknowledge every event of a request in time."""
-
-
-async def publish_all(js: JetStreamContext, envelopes: Sequence[Envelope], *,
-                      timeout: float) -> None:
-    """Publish every envelope with ``publish_async`` and wait until JetStream acked all.
-
-    ``Nats-Msg-Id`` is the envelope id, so a retry inside the duplicate window is
-    stored once. Raises ``PublishFailed`` if any publish or ack fails or times out.
+    Alertmanager and Grafana: a notification's alert is identified by the group key,
+    its fingerprint, status and start; CloudEvents by ``source`` + ``id``. A native
+    event has no identity of its own: each is new.
     """
-    try:
-        async with asyncio.timeout(timeout):
-            futures = [
-                await js.publish_async(EventAccepted.SUBJECT, envelope.to_bytes(),
-                                       headers=tracing.inject(envelope.headers()),
-                                       stream=INGEST.name)
-                for envelope in envelopes
-            ]
-            await asyncio.gather(*futures)
-    except TimeoutError as exc:
-        raise PublishFailed(f"JetStream did not acknowledge within {timeout}s") from exc
-    except Exception as exc:
-        raise PublishFailed(f"JetStream publish failed: {exc!r}") from exc
+    integration = sender.integration or ""
+    if isinstance(payload, AlertmanagerWebhook):
+        events = domain.from_alertmanager(payload, received_at=received_at, sender=sender,
+                                          fmt=fmt)
+        return [accepted(e, _digest("am", integration, payload.group_key or "",
+                                    e.fingerprint, e.status, str(e.starts_at)))
+                for e in events]
+    if fmt is Format.CLOUDEVENTS:
+        return [accepted(cloudevents.to_event(ce, received_at=received_at, sender=sender),
+                         cloudevents.acceptance_id(sender.integration, ce))
+                for ce in payload]
+    return [accepted(domain.from_native(e, received_at=received_at, sender=sender))
+            for e in payload]
 
 
 class RawIntake:
     """Batch handler for raw payloads published on ``itsm.ingest.raw.*``.
 
-    A payload that can never be valid raises ``ValueError`` in ``decode`` and the
-    kit dead-letters it with the listed problems; accepted events go through the
-    outbox, so they are published exactly when the batch commits.
+    Senders inside the cluster are trusted by the broker's permissions, so no key is
+    asked; they are read with the default rules. A payload that can never be valid
+    raises ``ValueError`` in ``decode`` and the kit dead-letters it with the listed
+    problems.
+
+    Stateless formats are published straight to JetStream from inside the batch's
+    transaction, and the kit acks the inputs only after that transaction commits. Each
+    output's ``Nats-Msg-Id`` is derived from its input (the sender's identity of the
+    event, else the input message's key and position), so a redelivered input is
+    stored once: no outbox row is needed, which keeps this path near the reference
+    hop. PagerDuty events change the dedup_key state, so they go through the outbox
+    with it.
     """
 
-    def __init__(self, clock: Clock, metrics: IngestMetrics, *, max_bytes: int) -> None:
+    def __init__(self, clock: Clock, metrics: IngestMetrics, *, max_bytes: int,
+                 publish: Publish | None = None) -> None:
         self.clock = clock
         self.metrics = metrics
         self.max_bytes = max_bytes
+        self.publish = publish
 
-    def decode(self, delivery: Delivery) -> tuple[Format, Payload]:
+    def decode(self, delivery: Delivery) -> tuple[Format, Any]:
         fmt = RAW_SUBJECTS.get(delivery.subject)
         if fmt is None:
             raise ValueError(f"ingest does not read {delivery.subject!r}")
         try:
             if len(delivery.data) > self.max_bytes:
                 raise too_large(self.max_bytes)
-            return fmt, parse(fmt, delivery.data)
+            return fmt, _parse_raw(fmt, delivery.data)
         except PayloadError as exc:
             self.metrics.reject(fmt, "nats", exc.reason)
             raise
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
+        direct: list[Outgoing] = []
+        counts: dict[Format, int] = {}
         for delivery, (fmt, payload) in batch:
-            events = normalise(payload, received_at=self.clock.now())
-            for envelope in envelopes_for(events):
-                tx.emit(envelope, EventAccepted.SUBJECT, caused_by=delivery.key)
-            self.metrics.accepted(fmt, "nats", len(events))
+            now = self.clock.now()
+            # Events made from a raw payload continue the trace it arrived with.
+            parent = tx.trace_of(delivery.key)
+            if fmt is Format.PAGERDUTY:
+                _, out = await apply_pagerduty(tx.session, payload, raw=delivery.data,
+                                               sender=ANONYMOUS, now=now)
+                tx.emitted.extend(replace(m, trace_context=parent).outbox for m in out)
+            else:
+                out = ([apply_change(payload, sender=ANONYMOUS, now=now)]
+                       if fmt is Format.CHANGE else normalise(fmt, payload, received_at=now))
+                direct.extend(replace(m, trace_context=parent)
+                              for m in _keyed(delivery.key, out))
+            counts[fmt] = counts.get(fmt, 0) + len(out)
+        if self.publish is None:
+            tx.emitted.extend(message.outbox for message in direct)
+        else:
+            await self.publish(direct)  # raises PublishFailed: the batch rolls back
+        for fmt, n in counts.items():
+            self.metrics.accepted(fmt, "nats", n)
+
+
+def _keyed(input_key: str, out: list[Outgoing]) -> list[Outgoing]:
+    """Outputs without a sender identity get one from the input message and position."""
+    return [m if m.msg_id != m.envelope_id
+            else replace(m, msg_id=_digest("raw", input_key, str(i)))
+            for i, m in enumerate(out)]
+
+
+def _parse_raw(fmt: Format, raw: bytes) -> Any:
+    if fmt is Format.CLOUDEVENTS:
+        return (cloudevents.parse_batch(raw) if raw.lstrip()[:1] == b"["
+                else cloudevents.parse_structured(raw))
+    if fmt is Format.PAGERDUTY:
+        return pagerduty.parse_event(raw)
+    if fmt is Format.CHANGE:
+        return pagerduty.parse_change(raw)
+    return parse(fmt, raw)
