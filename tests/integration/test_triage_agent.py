@@ -51,7 +51,9 @@ async def test_request_gets_one_recorded_rules_decision(nc, start_service):
     assert (decision.request_id, decision.workflow_id, decision.agent) == (
         "REQ-1", "WF-INC0000005", "triage")
     assert (decision.provider, decision.model, decision.prompt_version) == (
-        "rules", "rules-v1", "triage-rules-1")
+        "rules", "rules", "triage-rules")
+    assert not decision.fallback
+    assert [a.provider for a in decision.attempts] == ["rules"]
     assert decision.latency_ms >= 0
     assert decision.output.category == "storage"
     assert decision.output.assignment_group == "billing"

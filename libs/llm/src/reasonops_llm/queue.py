@@ -1,0 +1,195 @@
+"""Agent requests wait in the store; providers are called outside any transaction.
+
+The consumer only records a request (inbox + pending row, one transaction, fast ack).
+A worker claims pending rows with a lease, asks the router (seconds, maybe a minute,
+over the network), then records the decision and its events in a second transaction
+that checks the request is still undecided, so a crash or a second replica never
+produces two decisions for one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts import Envelope, Event
+from reasonops_contracts.agents import AgentDecisionRecorded
+from reasonops_runtime import Service, Transaction, UtcDateTime
+from reasonops_runtime.store import OutboxMessage
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+pending = Table(
+    "agent_pending",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("enqueued_at", UtcDateTime(), nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+
+decisions = Table(
+    "agent_decisions",
+    metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("agent", String(32), nullable=False),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("decision", JSON, nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
+)
+
+
+@dataclass
+class Decided:
+    """What one request produced: the decision, events caused by it, raw messages
+    (e.g. an alert to ingest, which reads plain payloads)."""
+
+    decision: AgentDecisionRecorded
+    events: list[Event] = field(default_factory=list)
+    raw: list[OutboxMessage] = field(default_factory=list)
+
+
+Decide = Callable[[str, dict[str, Any], Envelope], Awaitable[Decided]]
+Recorded = Callable[[Decided], None]
+
+
+async def is_known(session: AsyncSession, request_ids: set[str]) -> set[str]:
+    """Requests already decided or already waiting."""
+    if not request_ids:
+        return set()
+    done = await session.execute(select(decisions.c.request_id)
+                                 .where(decisions.c.request_id.in_(request_ids)))
+    waiting = await session.execute(select(pending.c.request_id)
+                                    .where(pending.c.request_id.in_(request_ids)))
+    return {r.request_id for r in done} | {r.request_id for r in waiting}
+
+
+class AgentQueue:
+    def __init__(self, service: Service, *, source: str, decide: Decide,
+                 on_recorded: Recorded | None = None, concurrency: int = 4,
+                 poll_seconds: float = 0.2, lease_seconds: float = 300.0,
+                 max_attempts: int = 5) -> None:
+        self.service = service
+        self.source = source
+        self.decide = decide
+        self.on_recorded = on_recorded
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        service.startup_hooks.append(self._start)
+
+    async def enqueue(self, tx: Transaction, cause: Envelope, request_id: str, kind: str,
+                      payload: dict[str, Any]) -> bool:
+        """Record a request inside the consumer's transaction; False if already known."""
+        if await is_known(tx.session, {request_id}):
+            return False
+        await tx.session.execute(insert(pending), [dict(
+            request_id=request_id, kind=kind, payload=payload, cause=cause.to_bytes().decode(),
+            enqueued_at=datetime.now(UTC), lease_until=None, attempts=0)])
+        self.wake.set()
+        return True
+
+    async def waiting(self) -> int:
+        async with self.service.store.read() as session:
+            return int((await session.execute(select(func.count()).select_from(pending)))
+                       .scalar_one())
+
+    async def _start(self) -> None:
+        self._task = asyncio.create_task(self.run(self.service.stopping))
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                claimed = await self._claim()
+                if claimed:
+                    limit = asyncio.Semaphore(self.concurrency)
+                    await asyncio.gather(*(self._process(row, limit) for row in claimed))
+                    continue
+            except Exception:
+                if stopping.is_set():
+                    break
+                log.exception("agent queue round failed")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
+
+    async def _claim(self) -> list[Any]:
+        """Take up to a batch of requests nobody holds (or whose holder's lease ran out)."""
+        now = datetime.now(UTC)
+        free = or_(pending.c.lease_until.is_(None), pending.c.lease_until < now)
+        async with self.service.store.transaction() as tx:
+            rows = (await tx.session.execute(
+                select(pending).where(free, pending.c.attempts < self.max_attempts)
+                .order_by(pending.c.enqueued_at).limit(self.concurrency * 4))).all()
+            claimed = []
+            for row in rows:
+                result = await tx.session.execute(
+                    update(pending).where(pending.c.request_id == row.request_id, free)
+                    .values(lease_until=now + self.lease, attempts=row.attempts + 1))
+                if getattr(result, "rowcount", 0) == 1:
+                    claimed.append(row)
+        return claimed
+
+    async def _process(self, row: Any, limit: asyncio.Semaphore) -> None:
+        cause = Envelope.from_bytes(row.cause.encode())
+        async with limit:
+            try:
+                decided = await self.decide(row.kind, row.payload, cause)
+            except Exception:
+                log.exception("agent request failed; it is retried after its lease",
+                              extra={"request": row.request_id, "attempt": row.attempts + 1})
+                return
+        if await self._record(row.request_id, cause, decided) and self.on_recorded:
+            self.on_recorded(decided)
+
+    async def _record(self, request_id: str, cause: Envelope, decided: Decided) -> bool:
+        d = decided.decision
+        async with self.service.transaction() as tx:
+            await tx.session.execute(delete(pending).where(pending.c.request_id == request_id))
+            done = await tx.session.execute(select(decisions.c.request_id)
+                                            .where(decisions.c.request_id == request_id))
+            if done.first() is not None:
+                log.info("request was decided elsewhere", extra={"request": request_id})
+                return False
+            await tx.session.execute(insert(decisions), [dict(
+                decision_id=d.decision_id, request_id=request_id, agent=d.agent,
+                incident_id=d.incident_id, provider=d.provider, model=d.model,
+                decision=d.model_dump(mode="json"), decided_at=d.decided_at)])
+            subject = d.incident_id or request_id
+            tx.emit(cause.caused(d, source=self.source, subject=subject), d.SUBJECT)
+            for event in decided.events:
+                tx.emit(cause.caused(event, source=self.source, subject=subject), event.SUBJECT)
+            tx.emitted.extend(decided.raw)
+        return True
