@@ -65,7 +65,8 @@ def _key(*names: str) -> Any:
 class LlmSettings(BaseSettings):
     """``REASONOPS_LLM_*`` (the providers' usual key variables work too)."""
 
-    model_config = SettingsConfigDict(env_prefix="REASONOPS_LLM_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="REASONOPS_LLM_", extra="ignore",
+                                      populate_by_name=True)
 
     chain: str = Field(default="", description="Default chain for agents without their own")
     ollama_url: str = "http://127.0.0.1:11434"

@@ -37,7 +37,7 @@ class Seen:
         return json.loads(self.body) if self.body else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -56,7 +56,7 @@ class FakeLlmServer:
         self.delay = delay
         self.models = models
         self.requests: list[Seen] = []
-        self.port = _free_port()
+        self.port = free_port()
         self._server: HttpServer | None = None
 
     @property
@@ -155,6 +155,7 @@ class FakeLlmServer:
 
     async def listing(self, request: Request) -> Response:
         path = request.url.path
+        self.requests.append(Seen(request.method, path, dict(request.headers), b""))
         if path == "/api/tags":
             return JSONResponse({"models": [{"name": m} for m in self.models]})
         if path in ("/v1/models", "/openai/models"):

@@ -30,7 +30,7 @@ _BUILTIN: tuple[tuple[str, str, int], ...] = (
     ("bearer_token", r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/-]{16,}=*)", 1),
     ("url_password", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@", 1),
     ("password", r"(?i)\b(?:password|passwd|pwd|pass|secret|token|api[_-]?key|apikey|"
-                 r"access[_-]?key|client[_-]?secret|auth)\b[\"']?\s*[=:]\s*"
+                 r"access[_-]?key|client[_-]?secret|auth)\b[\"']?[ \t]*[=:][ \t]*"
                  r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)", 1),
     ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b", 0),
 )
@@ -51,6 +51,9 @@ def looks_random(token: str) -> bool:
     (it has only 16 symbols), so 32+ hex digits count too."""
     core = token.strip("=.-_~")
     if len(core) < 20:
+        return False
+    # Names built from short parts (pod names, UUIDs, hostnames) are identifiers.
+    if max(len(part) for part in re.split(r"[-.]", core)) < 16:
         return False
     if re.fullmatch(r"[0-9a-fA-F]+", core):
         return len(core) >= 32 and entropy(core) >= 3.0
@@ -131,11 +134,11 @@ class PrivacyGuard:
         return Redaction(text, kinds)
 
     def _verify(self, text: str) -> None:
-        """Fail closed: nothing a rule matches may remain once placeholders are removed."""
-        bare = _PLACEHOLDER.sub(" ", text)
-        for kind, pattern, _ in self._rules:
-            if pattern.search(bare):
-                raise GuardBlocked(f"{kind} still present after redaction")
-        for token in _CANDIDATE.findall(bare):
+        """Fail closed: nothing a rule matches may remain except our own placeholders."""
+        for kind, pattern, group in self._rules:
+            for match in pattern.finditer(text):
+                if not _PLACEHOLDER.fullmatch(match.group(group).strip("\"'")):
+                    raise GuardBlocked(f"{kind} still present after redaction")
+        for token in _CANDIDATE.findall(_PLACEHOLDER.sub(" ", text)):
             if looks_random(token):
                 raise GuardBlocked("a key-like token is still present after redaction")
