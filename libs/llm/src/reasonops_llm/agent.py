@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from nats.aio.msg import Msg
 from pydantic import Field, ValidationError
+from pydantic_settings import SettingsConfigDict
 
 from reasonops_contracts import subjects
 from reasonops_contracts.agents import AgentName, AgentStatus, AgentStatusQuery, ProviderStatus
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 class AgentSettings(ServiceSettings):
     """Each agent subclasses this and gives ``chain`` its own variable
     (``REASONOPS_TRIAGE_CHAIN``, ...); ``REASONOPS_LLM_CHAIN`` is the default for all."""
+
+    model_config = SettingsConfigDict(env_prefix="REASONOPS_", extra="ignore",
+                                      populate_by_name=True)
 
     chain: str = ""
     agents_config: Path | None = Field(
