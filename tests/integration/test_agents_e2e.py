@@ -88,16 +88,19 @@ async def test_alert_is_triaged_by_the_model(nc, start_service):
         decision, workflow = await run_chain(nc, start_service, server.url)
     finally:
         await server.stop()
-    assert decision.incident_id and decision.incident_id.startswith("INC")
+    assert decision.incident_id
+    assert decision.incident_id.startswith("INC")
     assert (decision.provider, decision.model) == ("openai", "fake-model"), decision.attempts
     assert not decision.fallback
     assert decision.output.summary == MODEL_ANSWER["summary"]
     assert (decision.tokens_in, decision.tokens_out) == (120, 40)
-    assert decision.prompt_version == "triage.v1" and len(decision.prompt_hash) == 16
+    assert decision.prompt_version == "triage.v1"
+    assert len(decision.prompt_hash) == 16
     assert {"email", "url_password"} <= set(decision.redacted)
     sent = server.seen_text()
     assert "PostgresReplicationLag" in sent
-    assert SECRET not in sent and "dba.oncall@example.com" not in sent
+    assert SECRET not in sent
+    assert "dba.oncall@example.com" not in sent
     [step] = [s for s in workflow.steps if s.step == "triage"]
     assert step.result["provider"] == "openai"
     assert step.result["category"] == "database"
@@ -105,7 +108,8 @@ async def test_alert_is_triaged_by_the_model(nc, start_service):
 
 async def test_with_the_model_down_rules_decide_and_say_so(nc, start_service):
     decision, workflow = await run_chain(nc, start_service, f"http://127.0.0.1:{free_port()}")
-    assert decision.provider == "rules" and decision.fallback
+    assert decision.provider == "rules"
+    assert decision.fallback
     assert [(a.provider, a.outcome) for a in decision.attempts] == [("openai", "error"),
                                                                     ("rules", "ok")]
     assert "cannot connect" in decision.attempts[0].detail

@@ -51,8 +51,10 @@ async def test_growing_disk_gets_a_forecast_and_an_urgency_proposal(nc, start_se
 
     [decision] = await wait_for(decided, timeout=30)
     out = decision.output
-    assert decision.agent == "capacity" and decision.incident_id == "INC0000077"
-    assert out.points == 4 and out.latest_value == 92
+    assert decision.agent == "capacity"
+    assert decision.incident_id == "INC0000077"
+    assert out.points == 4
+    assert out.latest_value == 92
     assert out.slope_per_hour == pytest.approx(4.0)
     assert out.hours_to_exhaustion == pytest.approx(2.0)
     assert out.suggested_urgency == 1

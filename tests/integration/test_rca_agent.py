@@ -76,7 +76,8 @@ async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, t
     assert (decision.agent, decision.incident_id, decision.provider) == (
         "rca", "INC0000002", "rules")
     kinds = [h.evidence[0].kind for h in out.hypotheses]
-    assert kinds[0] == "change" and out.hypotheses[0].evidence[0].ref == "CHG-42"
+    assert kinds[0] == "change"
+    assert out.hypotheses[0].evidence[0].ref == "CHG-42"
     assert "dependency_alert" in kinds
     assert all(h.evidence[0].ref != "CHG-7" for h in out.hypotheses)  # search is unrelated
     assert out.similar_incidents == ["INC0000001"]

@@ -65,7 +65,8 @@ async def test_brute_force_replayed_at_volume_is_detected_once(nc, start_service
     # An attack may look like credential stuffing before it is plainly brute force;
     # every finding is about the attacker, none about the users mistyping passwords.
     assert {d.output.source for d in await decisions(nc)} == {ATTACKER}
-    assert decision.agent == "security" and decision.provider == "rules"
+    assert decision.agent == "security"
+    assert decision.provider == "rules"
     assert decision.output.pattern == "brute_force"
     assert decision.output.source == ATTACKER
     assert decision.output.failures >= 100

@@ -4,7 +4,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, Field
 
-from reasonops_llm import ChainEntry, LlmSettings, LlmMetrics, RetryPolicy, Route, Router
+from reasonops_llm import ChainEntry, LlmMetrics, LlmSettings, RetryPolicy, Route, Router
 from reasonops_llm.breaker import CircuitBreaker
 from reasonops_llm.fakes import FakeLlmServer
 from reasonops_llm.prompts import RenderedPrompt

@@ -76,7 +76,8 @@ async def test_malformed_json_is_retried_once_with_the_error(kind, fake):
 async def test_malformed_twice_falls_back_to_rules(kind, fake):
     server = await fake(default="malformed")
     answer = await make_router(kind, server.url).decide(PROMPT, Verdict, lambda: RULES)
-    assert answer.provider == "rules" and answer.fallback
+    assert answer.provider == "rules"
+    assert answer.fallback
     first = answer.attempts[0]
     assert (first.provider, first.outcome) == (kind, "invalid_output")
     assert "not valid JSON" in first.detail
@@ -158,7 +159,7 @@ async def test_open_circuit_skips_the_provider(kind, fake):
 
 async def test_health_check_speaks_the_api(kind, fake):
     server = await fake(models=("fake-model",))
-    [(route, health)] = await make_router(kind, server.url).health()
+    [(_route, health)] = await make_router(kind, server.url).health()
     assert health.healthy, health.detail
     assert server.requests
 

@@ -25,7 +25,8 @@ async def test_chain_falls_through_in_order_and_records_why(fake):
     router = build_router("triage", "ollama:llama3.1 -> openai:gpt-4o-mini -> rules",
                           settings, LlmMetrics(registry))
     answer = await router.decide(PROMPT, Verdict, lambda: RULES)
-    assert answer.provider == "openai" and answer.fallback
+    assert answer.provider == "openai"
+    assert answer.fallback
     assert [(a.provider, a.outcome) for a in answer.attempts] == [("ollama", "error"),
                                                                   ("openai", "ok")]
     assert "HTTP 500" in answer.attempts[0].detail

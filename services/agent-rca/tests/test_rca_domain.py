@@ -39,7 +39,8 @@ def test_recent_change_on_the_service_ranks_first():
     assert [h.evidence[0].kind for h in out.hypotheses] == ["change", "dependency_alert",
                                                             "alert"]
     assert out.hypotheses[0].confidence > out.hypotheses[1].confidence
-    assert "CHG-1" in out.next_check and "roll it back" in out.next_check
+    assert "CHG-1" in out.next_check
+    assert "roll it back" in out.next_check
 
 
 def test_old_change_on_a_dependency_weighs_less_than_a_failing_dependency():
@@ -62,7 +63,8 @@ def test_model_evidence_outside_the_context_is_dropped():
         "evidence": [out.hypotheses[0].evidence[0].model_copy(update={"ref": "made-up"})],
         "confidence": 0.9})]})
     kept = keep_known_evidence(invented, ctx())
-    assert kept.hypotheses[0].evidence == [] and kept.hypotheses[0].confidence == 0.2
+    assert kept.hypotheses[0].evidence == []
+    assert kept.hypotheses[0].confidence == 0.2
 
 
 def test_lexical_similarity_prefers_shared_rare_words():

@@ -40,7 +40,8 @@ def stats(failures: int, accounts: int) -> WindowStats:
 ])
 def test_security_events_are_recognised(name, summary, labels, kind):
     found = security_event(accepted(name, summary, **labels))
-    assert found is not None and found.kind == kind
+    assert found is not None
+    assert found.kind == kind
 
 
 def test_ordinary_alerts_are_not_security_events():

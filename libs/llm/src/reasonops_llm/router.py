@@ -30,6 +30,7 @@ from .schema import output_schema, parse_output
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+T_co = TypeVar("T_co", bound=BaseModel, covariant=True)
 MILLION = Decimal(1_000_000)
 
 
@@ -86,8 +87,8 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Answer(Generic[T]):
-    output: T
+class Answer(Generic[T_co]):
+    output: T_co
     provider: str
     model: str
     attempts: tuple[Attempt, ...]

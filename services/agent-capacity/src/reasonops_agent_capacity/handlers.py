@@ -121,7 +121,7 @@ class CapacityAgent:
         answer = replace(answer, output=output)
         incident_id = payload.get("incident_id") or await self.incident_for(last.fingerprint)
         now = self.clock.now()
-        decision = decision_from(answer, prompt, agent="capacity",  # type: ignore[arg-type]
+        decision = decision_from(answer, prompt, agent="capacity",
                                  request_id=payload["request_id"], incident_id=incident_id,
                                  summary=f"Capacity ({answer.provider}): {output.summary}",
                                  decided_at=now)

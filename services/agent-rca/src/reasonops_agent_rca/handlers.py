@@ -152,7 +152,7 @@ class RcaAgent:
         answer = replace(answer, output=keep_known_evidence(answer.output, ctx))
         top = answer.output.hypotheses[0]
         return Decided(decision_from(
-            answer, prompt, agent="rca",  # type: ignore[arg-type]
+            answer, prompt, agent="rca",
             request_id=payload["request_id"], incident_id=ctx.incident_id,
             workflow_id=payload.get("workflow_id") or "", decided_at=self.clock.now(),
             summary=f"Root cause ({answer.provider}): {top.cause} ({top.confidence:.0%})"))

@@ -95,9 +95,8 @@ async def incident(session: AsyncSession, incident_id: str) -> Any:
 
 async def alerts_between(session: AsyncSession, *, services: Sequence[str],
                          fingerprint: str | None, start: datetime, end: datetime) -> list[Any]:
-    scope = alerts.c.service.in_(services)
-    if fingerprint:
-        scope = scope | (alerts.c.fingerprint == fingerprint)
+    scope = alerts.c.service.in_(services) | (alerts.c.fingerprint == fingerprint) \
+        if fingerprint else alerts.c.service.in_(services)
     rows = await session.execute(select(alerts).where(
         scope, alerts.c.status == "firing", alerts.c.at >= start, alerts.c.at <= end)
         .order_by(alerts.c.at).limit(500))

@@ -124,7 +124,7 @@ class SecurityAgent:
             accounts=stats.accounts, window_seconds=self.limits.window_seconds))
         answer = replace(answer, output=output)
         now = self.clock.now()
-        decision = decision_from(answer, prompt, agent="security",  # type: ignore[arg-type]
+        decision = decision_from(answer, prompt, agent="security",
                                  request_id=payload["request_id"],
                                  incident_id=payload.get("incident_id"),
                                  summary=f"Security ({answer.provider}): {output.summary}",

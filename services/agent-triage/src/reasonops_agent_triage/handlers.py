@@ -57,7 +57,7 @@ class TriageAgent:
             f"{answer.provider} after {', '.join(a.provider for a in answer.attempts[:-1])} failed"
         summary = (f"Triage ({by}): {output.category}, P{output.suggested_priority}, "
                    f"to {output.assignment_group}")
-        return Decided(decision_from(answer, prompt, agent="triage",  # type: ignore[arg-type]
+        return Decided(decision_from(answer, prompt, agent="triage",
                                      request_id=request.request_id,
                                      incident_id=request.incident_id,
                                      workflow_id=request.workflow_id, summary=summary,
