@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from . import contracts, finance, incidents, sla, workflows
+from . import agents, contracts, finance, incidents, sla, workflows
 from .connection import CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
@@ -23,6 +23,7 @@ app.add_typer(sla.app, name="sla")
 app.add_typer(finance.app, name="finance")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(agents.app, name="agents")
 app.command("publish")(publish)
 
 
