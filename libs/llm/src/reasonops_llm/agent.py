@@ -56,7 +56,23 @@ class AgentKit:
         self.router: Router = build_router(agent, self.chain, self.llm, self.metrics,
                                            client=client)
         self.queue: AgentQueue | None = None
+        self._expose_metrics()
         service.startup_hooks.append(self._answer_status)
+
+    def _expose_metrics(self) -> None:
+        """Series for every provider in the chain exist from the start (at zero), so
+        dashboards and alert rules see them before the first call."""
+        for route in self.router.routes:
+            name = route.provider.name
+            self.metrics.calls.labels(self.agent, name, route.provider.model, "ok")
+            self.metrics.seconds.labels(self.agent, name)
+            self.metrics.fallbacks.labels(self.agent, name)
+            self.metrics.decisions.labels(self.agent, name)
+            for direction in ("in", "out"):
+                self.metrics.tokens.labels(self.agent, name, direction)
+        self.metrics.calls.labels(self.agent, "rules", "rules", "ok")
+        self.metrics.seconds.labels(self.agent, "rules")
+        self.metrics.decisions.labels(self.agent, "rules")
 
     def serve(self, decide: Decide) -> AgentQueue:
         self.queue = AgentQueue(self.service, source=f"agent-{self.agent}", decide=decide,
