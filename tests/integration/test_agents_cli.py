@@ -49,7 +49,8 @@ async def test_decisions_providers_and_health(nats_url, nc, start_service):
     assert {d["incident_id"] for d in json.loads(out)} == {"INC0000011", "INC0000012"}
     code, out, _ = await cli(nats_url, "agents", "decisions", "--incident", "INC0000012")
     assert code == 0
-    assert "INC0000012" in out and "INC0000011" not in out
+    assert "INC0000012" in out
+    assert "INC0000011" not in out
     assert "storage" in out
 
     code, out, _ = await cli(nats_url, "agents", "providers", "--json", "--wait", "1")
@@ -58,7 +59,8 @@ async def test_decisions_providers_and_health(nats_url, nc, start_service):
         "triage", "rules", "triage.v1")
     code, out, _ = await cli(nats_url, "agents", "health", "--wait", "1")
     assert code == 0
-    assert "rules" in out and "ok" in out
+    assert "rules" in out
+    assert "ok" in out
 
 
 @pytest.mark.nats
@@ -80,7 +82,9 @@ async def test_configured_chain_is_used_and_an_unhealthy_provider_is_reported(
                             TriageSettings)
         code, out, _ = await cli(nats_url, "agents", "health", "--wait", "1")
         assert code == 1
-        assert "llama3.1" in out and "DOWN" in out and "ollama pull llama3.1" in out
+        assert "llama3.1" in out
+        assert "DOWN" in out
+        assert "ollama pull llama3.1" in out
     finally:
         await server.stop()
 

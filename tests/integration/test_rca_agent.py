@@ -89,3 +89,35 @@ async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, t
                                              requested_by="bob"))])
     found = await wait_for(lambda: decisions(nc), check=lambda d: len(d) == 2)
     assert found[1].request_id == "RCA-2"
+
+
+async def test_similar_incidents_by_embeddings_where_configured(nc, start_service, tmp_path):
+    from functools import partial
+
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+
+    server = await FakeLlmServer({}).start()
+    try:
+        llm = LlmSettings(ollama_url=server.url)
+        await start_service(partial(build_rca, llm=llm), RcaSettings,
+                            embeddings="ollama:nomic-embed-text")
+        past_at = T - timedelta(days=2)
+        await publish_all(nc, [
+            opened("INC0000003", "fp-a", "HighErrorRate", past_at),
+            wrap(IncidentResolved(incident_id="INC0000003", resolved_at=past_at,
+                                  actor="a", note="scaled the gateway")),
+            opened("INC0000004", "fp-b", "DiskAlmostFull", past_at),
+            wrap(IncidentResolved(incident_id="INC0000004", resolved_at=past_at,
+                                  actor="a", note="cleaned logs")),
+            opened("INC0000005", "fp-c", "HighErrorRate", T),
+            wrap(RcaRequested(request_id="RCA-E", incident_id="INC0000005")),
+        ])
+        [decision] = await wait_for(lambda: decisions(nc), timeout=30)
+    finally:
+        await server.stop()
+    assert decision.output.similar_incidents == ["INC0000003"]
+    [recurrence] = [h for h in decision.output.hypotheses
+                    if h.evidence[0].kind == "similar_incident"]
+    assert "embeddings ollama:nomic-embed-text" in recurrence.evidence[0].note
+    assert any(r.path == "/api/embed" for r in server.requests)

@@ -37,6 +37,15 @@ class Seen:
         return json.loads(self.body) if self.body else None
 
 
+def _bag_of_words(text: str, size: int = 64) -> list[float]:
+    import hashlib
+
+    vector = [0.0] * size
+    for word in text.lower().split():
+        vector[int(hashlib.sha1(word.encode()).hexdigest(), 16) % size] += 1.0
+    return vector
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -166,6 +175,22 @@ class FakeLlmServer:
             return Response(status_code=200)
         return JSONResponse({"name": path.rsplit("/", 1)[-1], "displayName": "Fake"})
 
+    async def embeddings(self, request: Request) -> Response:
+        """Bag-of-words vectors: texts sharing words point the same way."""
+        body = json.loads(await request.body())
+        self.requests.append(Seen(request.method, request.url.path, dict(request.headers),
+                                  json.dumps(body).encode()))
+        behaviour = self.script.pop(0) if self.script else self.default
+        if behaviour in ("429", "500"):
+            return JSONResponse({"error": "x"}, status_code=int(behaviour))
+        vectors = [_bag_of_words(text) for text in body["input"]]
+        if request.url.path == "/api/embed":
+            return JSONResponse({"model": body["model"], "embeddings": vectors})
+        return JSONResponse({"object": "list", "model": body["model"],
+                             "data": [{"object": "embedding", "index": i, "embedding": v}
+                                      for i, v in enumerate(vectors)],
+                             "usage": {"prompt_tokens": 10, "total_tokens": 10}})
+
     def _app(self) -> Starlette:
         async def gemini_or_listing(request: Request) -> Response:
             if request.method == "POST":
@@ -180,6 +205,8 @@ class FakeLlmServer:
             Route("/v1/messages", self.anthropic, methods=["POST"]),
             Route("/v1beta/models/{rest:path}", gemini_or_listing, methods=["GET", "POST"]),
             Route("/generate", self.tgi, methods=["POST"]),
+            Route("/api/embed", self.embeddings, methods=["POST"]),
+            Route("/v1/embeddings", self.embeddings, methods=["POST"]),
             *(Route(p, self.listing) for p in ("/api/tags", "/v1/models", "/openai/models",
                                                "/info", "/health")),
         ])

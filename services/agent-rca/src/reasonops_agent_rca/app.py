@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_llm import LlmSettings, PromptTemplate
 from reasonops_llm.agent import AgentKit, AgentSettings
+from reasonops_llm.embeddings import build_embedder
 from reasonops_llm.queue import metadata as queue_metadata
 from reasonops_runtime import Clock, Service
 
@@ -23,6 +24,9 @@ PROMPTS = Path(__file__).parent / "prompts"
 class RcaSettings(AgentSettings):
     service_name: str = "agent-rca"
     chain: str = Field(default="", validation_alias=AliasChoices("REASONOPS_RCA_CHAIN"))
+    embeddings: str = Field(
+        default="", validation_alias=AliasChoices("REASONOPS_RCA_EMBEDDINGS", "embeddings"),
+        description="e.g. 'ollama:nomic-embed-text'; empty: lexical similarity")
     service_catalog: Path | None = Field(
         default=None, validation_alias=AliasChoices("REASONOPS_SERVICE_CATALOG",
                                                     "service_catalog"))
@@ -44,7 +48,8 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
     kit = AgentKit(service, "rca", settings, llm=llm, prompt_version=template.version,
                    client=client)
     agent = RcaAgent(service, kit.router, template, service.clock,
-                     load_catalog(settings.service_catalog))
+                     load_catalog(settings.service_catalog),
+                     build_embedder(settings.embeddings, kit.llm))
     agent.queue = kit.serve(agent.decide)
     service.consume("agent-rca", agent.ingest())
     service.consume("agent-rca-incidents", agent.incidents())

@@ -40,6 +40,7 @@ class PastIncident:
     title: str
     resolution: str | None
     score: float
+    method: str = "lexical"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _recurrence_hypothesis(past: PastIncident) -> Hypothesis:
     return Hypothesis(cause=f"Recurrence of {past.incident_id} ('{past.title}'){fix}",
                       confidence=round(min(0.6, 0.6 * past.score + 0.1), 2),
                       evidence=[EvidenceRef(kind="similar_incident", ref=past.incident_id,
-                                            note=f"similarity {past.score:.2f}")])
+                                            note=f"similarity {past.score:.2f} ({past.method})")])
 
 
 def _own_fault(ctx: Context) -> Hypothesis:

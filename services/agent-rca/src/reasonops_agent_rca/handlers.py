@@ -12,7 +12,8 @@ from reasonops_contracts.agents import AgentDecisionRecorded, RcaOutput, RcaRequ
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened, IncidentResolved
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
-from reasonops_llm import Decided, PromptTemplate, Router, decision_from
+from reasonops_llm import Decided, PromptTemplate, ProviderError, Router, decision_from
+from reasonops_llm.embeddings import Embedder, cosine
 from reasonops_llm.queue import AgentQueue
 from reasonops_runtime import Clock, EventRouter, Service, Transaction
 
@@ -27,6 +28,8 @@ ALERTS_BEFORE = timedelta(hours=1)
 ALERTS_AFTER = timedelta(minutes=15)
 CHANGES_BEFORE = timedelta(hours=24)
 CHANGES_AFTER = timedelta(minutes=5)
+EMBEDDED_CANDIDATES = 200
+EMBEDDING_FLOOR = 0.6
 
 
 def _alert(row: Any) -> AlertSeen:
@@ -35,8 +38,10 @@ def _alert(row: Any) -> AlertSeen:
 
 class RcaAgent:
     def __init__(self, service: Service, router: Router, template: PromptTemplate,
-                 clock: Clock, catalog: ServiceCatalog) -> None:
+                 clock: Clock, catalog: ServiceCatalog, embedder: Embedder | None = None
+                 ) -> None:
         self.service = service
+        self.embedder = embedder
         self.router = router
         self.template = template
         self.clock = clock
@@ -98,9 +103,9 @@ class RcaAgent:
     async def _enqueue(self, tx: Transaction, envelope: Envelope, request_id: str,
                        incident_id: str, workflow_id: str = "") -> None:
         if await store.incident(tx.session, incident_id) is None:
-            log.warning("root cause asked for an incident never seen opened",
-                        extra={"incident_id": incident_id})
-            return
+            # The incident's opening may still be on its way on another stream: fail so
+            # the request comes back later (and is dead-lettered if it never arrives).
+            raise LookupError(f"{incident_id} not seen opened yet")
         assert self.queue is not None
         await self.queue.enqueue(tx, envelope, request_id, "rca", {
             "request_id": request_id, "incident_id": incident_id, "workflow_id": workflow_id})
@@ -120,12 +125,7 @@ class RcaAgent:
                 session, services=[s for s in [row.service, *deps] if s],
                 start=opened - CHANGES_BEFORE, end=opened + CHANGES_AFTER)
             past = await store.past_resolved(session, incident_id)
-        query = words(f"{row.title} {row.service or ''} {row.labels.get('alertname', '')}")
-        candidates = [(p.incident_id, words(f"{p.title} {p.service or ''} "
-                                            f"{p.labels.get('alertname', '')}")) for p in past]
-        by_id = {p.incident_id: p for p in past}
-        similar = [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
-                   for i, score in most_similar(query, candidates)]
+        similar = await self.similar(row, past)
         unique_own = {a.fingerprint: _alert(a) for a in own}
         return Context(incident_id=incident_id, title=row.title, service=row.service,
                        opened_at=opened, own_alerts=list(unique_own.values()),
@@ -135,6 +135,31 @@ class RcaAgent:
                        changes=[ChangeSeen(c.change_id, c.summary, c.service, c.at,
                                            tuple(c.links)) for c in changed],
                        similar=similar, category=row.category)
+
+    async def similar(self, row: Any, past: list[Any]) -> list[PastIncident]:
+        """Past resolved incidents like this one: by embeddings where configured (and
+        reachable), by rarity-weighted word overlap otherwise."""
+        def text(r: Any) -> str:
+            return f"{r.title} {r.service or ''} {r.labels.get('alertname', '')}"
+
+        by_id = {p.incident_id: p for p in past}
+        if self.embedder is not None and past:
+            shortlist = past[:EMBEDDED_CANDIDATES]
+            try:
+                vectors = await self.embedder.embed([text(row), *(text(p) for p in shortlist)])
+            except ProviderError as exc:
+                log.warning("embeddings unavailable; using lexical similarity",
+                            extra={"error": str(exc)})
+            else:
+                scored = sorted(((p.incident_id, round(cosine(vectors[0], v), 3))
+                                 for p, v in zip(shortlist, vectors[1:], strict=True)),
+                                key=lambda s: -s[1])
+                method = f"embeddings {self.embedder.name}:{self.embedder.model}"
+                return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
+                        for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
+        candidates = [(p.incident_id, words(text(p))) for p in past]
+        return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
+                for i, score in most_similar(words(text(row)), candidates)]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         ctx = await self.context(payload["incident_id"])

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -121,7 +122,7 @@ class Report:
 
 def _p95(values: Sequence[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 async def evaluate(cases: Sequence[Case], router: Router, template: PromptTemplate) -> Report:
@@ -130,7 +131,7 @@ async def evaluate(cases: Sequence[Case], router: Router, template: PromptTempla
         request = case.request(n)
         started = time.perf_counter()
         answer = await router.decide(template.render(prompt_input(request)), TriageOutput,
-                                     lambda request=request: triage(request))
+                                     partial(triage, request))
         elapsed = (time.perf_counter() - started) * 1000
         out: TriageOutput = answer.output
         figures = report.providers.setdefault(answer.provider, ProviderFigures())
@@ -167,7 +168,8 @@ def render(report: Report) -> str:
         lines.append(f"{expected:<{width}}" + " ".join(f"{row[c]:>5}" for c in CATEGORIES))
     lines += ["", "provider      decisions  latency ms mean    p95  tokens in/out   cost"]
     for name, p in report.providers.items():
-        lines.append(f"{name:<13} {len(p.latencies_ms):>9}  {statistics.fmean(p.latencies_ms):>15.3f}"
+        mean = statistics.fmean(p.latencies_ms)
+        lines.append(f"{name:<13} {len(p.latencies_ms):>9}  {mean:>15.3f}"
                      f" {_p95(p.latencies_ms):>6.3f}  {p.tokens_in:>6}/{p.tokens_out:<6}  "
                      f"{p.cost}")
     return "\n".join(lines)
