@@ -169,3 +169,13 @@ async def test_health_of_an_absent_provider_is_unhealthy(kind):
     [(_, health)] = await make_router(kind, url).health()
     assert not health.healthy
     assert "cannot connect" in health.detail
+
+
+async def test_a_rejected_key_is_never_echoed(kind, fake):
+    server = await fake(default="401")
+    answer = await make_router(kind, server.url).decide(PROMPT, Verdict, lambda: RULES)
+    first = answer.attempts[0]
+    assert (first.outcome, answer.provider) == ("error", "rules")
+    assert "HTTP 401" in first.detail
+    assert API_KEY not in first.detail
+    assert len(server.requests) == 1  # a 4xx is not retried

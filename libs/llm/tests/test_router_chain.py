@@ -94,3 +94,34 @@ def test_prompt_templates_are_versioned_files(tmp_path):
     assert '"title": "Disk full"' in rendered.user
     assert len(rendered.hash) == 16
     assert PromptTemplate.load(tmp_path / "triage.v1.txt").hash != rendered.hash
+
+
+def test_breaker_opens_half_opens_and_closes():
+    from reasonops_llm import CircuitBreaker
+
+    now = [0.0]
+    breaker = CircuitBreaker(failures=2, cooldown=10, now=lambda: now[0])
+    breaker.failed()
+    assert breaker.allow()
+    breaker.failed()
+    assert (breaker.state, breaker.allow()) == ("open", False)
+    now[0] = 10
+    assert breaker.state == "half_open"
+    assert breaker.allow()
+    assert not breaker.allow()
+    breaker.failed()
+    assert breaker.state == "open"
+    now[0] = 20
+    assert breaker.allow()
+    breaker.succeeded()
+    assert (breaker.state, breaker.allow()) == ("closed", True)
+
+
+def test_bad_json_settings_are_named():
+    from pydantic import ValidationError
+
+    from reasonops_llm import LlmSettings
+    with pytest.raises(ValidationError, match="prices"):
+        LlmSettings(prices="{not json")
+    with pytest.raises(ValidationError, match="must be a JSON object"):
+        LlmSettings(redact_patterns="[1]")

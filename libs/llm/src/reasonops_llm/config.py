@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROVIDER_KINDS = ("ollama", "openai", "azure", "anthropic", "gemini", "huggingface", "rules")
@@ -102,6 +102,18 @@ class LlmSettings(BaseSettings):
                         '"out": "0.60"}} in currency per million tokens')
     redact_patterns: str = Field(default="", description='JSON {"customer_id": "CUST-\\\\d{6}"}')
     redact_ips: bool = True
+
+    @field_validator("prices", "redact_patterns")
+    @classmethod
+    def _json_object(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc.msg}") from None
+            if not isinstance(parsed, dict):
+                raise ValueError("must be a JSON object")
+        return value
 
     def api_key(self, kind: str) -> SecretStr | None:
         direct: SecretStr | None = getattr(self, f"{kind}_api_key", None)

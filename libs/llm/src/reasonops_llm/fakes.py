@@ -98,6 +98,10 @@ class FakeLlmServer:
                                       headers={"Retry-After": self.retry_after})
         if behaviour == "500":
             return None, JSONResponse({"error": {"message": "boom"}}, status_code=500)
+        if behaviour == "401":  # some servers echo what they were sent
+            echoed = " ".join(f"{k}={v}" for k, v in seen.headers.items())
+            return None, JSONResponse({"error": {"message": f"invalid key: {echoed}"}},
+                                      status_code=401)
         if behaviour == "timeout":
             await asyncio.sleep(self.delay)
         if behaviour == "malformed":
