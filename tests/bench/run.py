@@ -190,6 +190,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
         asyncio.run(bench(args, Path(tmp)))
+    from .agents import run_agents_bench
+    asyncio.run(run_agents_bench())
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reasonops_contracts import Envelope, Event
+from reasonops_contracts import Envelope, Event, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_runtime import Service, Transaction, UtcDateTime
 from reasonops_runtime.store import OutboxMessage
@@ -51,6 +51,7 @@ pending = Table(
     Column("cause", Text, nullable=False),
     Column("enqueued_at", UtcDateTime(), nullable=False),
     Column("lease_until", UtcDateTime(), nullable=True),
+    Column("lease_owner", String(64), nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
 )
 
@@ -97,7 +98,7 @@ class AgentQueue:
     def __init__(self, service: Service, *, source: str, decide: Decide,
                  on_recorded: Recorded | None = None, concurrency: int = 4,
                  poll_seconds: float = 0.2, lease_seconds: float = 300.0,
-                 max_attempts: int = 5) -> None:
+                 max_attempts: int = 5, claim_size: int = 64) -> None:
         self.service = service
         self.source = source
         self.decide = decide
@@ -106,6 +107,8 @@ class AgentQueue:
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
+        # Claimed rows are leased; a round must finish well inside the lease.
+        self.claim_size = claim_size
         self.wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         service.startup_hooks.append(self._start)
@@ -113,13 +116,24 @@ class AgentQueue:
     async def enqueue(self, tx: Transaction, cause: Envelope, request_id: str, kind: str,
                       payload: dict[str, Any]) -> bool:
         """Record a request inside the consumer's transaction; False if already known."""
-        if await is_known(tx.session, {request_id}):
-            return False
-        await tx.session.execute(insert(pending), [dict(
-            request_id=request_id, kind=kind, payload=payload, cause=cause.to_bytes().decode(),
-            enqueued_at=datetime.now(UTC), lease_until=None, attempts=0)])
-        self.wake.set()
-        return True
+        return bool(await self.enqueue_many(tx, [(cause, request_id, kind, payload)]))
+
+    async def enqueue_many(self, tx: Transaction,
+                           items: list[tuple[Envelope, str, str, dict[str, Any]]]) -> set[str]:
+        """Record requests in bulk (two statements); returns the request ids queued."""
+        known = await is_known(tx.session, {request_id for _, request_id, _, _ in items})
+        rows = []
+        for cause, request_id, kind, payload in items:
+            if request_id in known:
+                continue
+            known.add(request_id)
+            rows.append(dict(request_id=request_id, kind=kind, payload=payload,
+                             cause=cause.to_bytes().decode(), enqueued_at=datetime.now(UTC),
+                             lease_until=None, lease_owner=None, attempts=0))
+        if rows:
+            await tx.session.execute(insert(pending), rows)
+            self.wake.set()
+        return {str(row["request_id"]) for row in rows}
 
     async def waiting(self) -> int:
         async with self.service.store.read() as session:
@@ -135,7 +149,11 @@ class AgentQueue:
                 claimed = await self._claim()
                 if claimed:
                     limit = asyncio.Semaphore(self.concurrency)
-                    await asyncio.gather(*(self._process(row, limit) for row in claimed))
+                    done = await asyncio.gather(*(self._decide(row, limit) for row in claimed))
+                    recorded = await self._record([d for d in done if d is not None])
+                    if self.on_recorded:
+                        for decided in recorded:
+                            self.on_recorded(decided)
                     continue
             except Exception:
                 if stopping.is_set():
@@ -146,50 +164,66 @@ class AgentQueue:
                 await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
 
     async def _claim(self) -> list[Any]:
-        """Take up to a batch of requests nobody holds (or whose holder's lease ran out)."""
+        """Take up to a batch of requests nobody holds (or whose holder's lease ran out).
+        One conditional UPDATE marks them with a fresh owner token, so replicas sharing
+        the store never take the same row."""
         now = datetime.now(UTC)
+        owner = new_id()
         free = or_(pending.c.lease_until.is_(None), pending.c.lease_until < now)
         async with self.service.store.transaction() as tx:
-            rows = (await tx.session.execute(
-                select(pending).where(free, pending.c.attempts < self.max_attempts)
-                .order_by(pending.c.enqueued_at).limit(self.concurrency * 4))).all()
-            claimed = []
-            for row in rows:
-                result = await tx.session.execute(
-                    update(pending).where(pending.c.request_id == row.request_id, free)
-                    .values(lease_until=now + self.lease, attempts=row.attempts + 1))
-                if getattr(result, "rowcount", 0) == 1:
-                    claimed.append(row)
-        return claimed
+            candidates = [r.request_id for r in await tx.session.execute(
+                select(pending.c.request_id)
+                .where(free, pending.c.attempts < self.max_attempts)
+                .order_by(pending.c.enqueued_at).limit(self.claim_size))]
+            if not candidates:
+                return []
+            await tx.session.execute(
+                update(pending).where(pending.c.request_id.in_(candidates), free)
+                .values(lease_until=now + self.lease, lease_owner=owner,
+                        attempts=pending.c.attempts + 1))
+            return list(await tx.session.execute(
+                select(pending).where(pending.c.lease_owner == owner)))
 
-    async def _process(self, row: Any, limit: asyncio.Semaphore) -> None:
+    async def _decide(self, row: Any, limit: asyncio.Semaphore
+                      ) -> tuple[str, Envelope, Decided] | None:
         cause = Envelope.from_bytes(row.cause.encode())
         async with limit:
             try:
-                decided = await self.decide(row.kind, row.payload, cause)
+                return row.request_id, cause, await self.decide(row.kind, row.payload, cause)
             except Exception:
                 log.exception("agent request failed; it is retried after its lease",
-                              extra={"request": row.request_id, "attempt": row.attempts + 1})
-                return
-        if await self._record(row.request_id, cause, decided) and self.on_recorded:
-            self.on_recorded(decided)
+                              extra={"request": row.request_id, "attempt": row.attempts})
+                return None
 
-    async def _record(self, request_id: str, cause: Envelope, decided: Decided) -> bool:
-        d = decided.decision
+    async def _record(self, done: list[tuple[str, Envelope, Decided]]) -> list[Decided]:
+        """Record a round's decisions in one transaction; a request another replica
+        decided meanwhile is dropped, so each request has exactly one decision."""
+        if not done:
+            return []
+        ids = [request_id for request_id, _, _ in done]
+        recorded: list[Decided] = []
         async with self.service.transaction() as tx:
-            await tx.session.execute(delete(pending).where(pending.c.request_id == request_id))
-            done = await tx.session.execute(select(decisions.c.request_id)
-                                            .where(decisions.c.request_id == request_id))
-            if done.first() is not None:
-                log.info("request was decided elsewhere", extra={"request": request_id})
-                return False
-            await tx.session.execute(insert(decisions), [dict(
-                decision_id=d.decision_id, request_id=request_id, agent=d.agent,
-                incident_id=d.incident_id, provider=d.provider, model=d.model,
-                decision=d.model_dump(mode="json"), decided_at=d.decided_at)])
-            subject = d.incident_id or request_id
-            tx.emit(cause.caused(d, source=self.source, subject=subject), d.SUBJECT)
-            for event in decided.events:
-                tx.emit(cause.caused(event, source=self.source, subject=subject), event.SUBJECT)
-            tx.emitted.extend(decided.raw)
-        return True
+            await tx.session.execute(delete(pending).where(pending.c.request_id.in_(ids)))
+            already = {r.request_id for r in await tx.session.execute(
+                select(decisions.c.request_id).where(decisions.c.request_id.in_(ids)))}
+            rows = []
+            for request_id, cause, decided in done:
+                if request_id in already:
+                    log.info("request was decided elsewhere", extra={"request": request_id})
+                    continue
+                already.add(request_id)
+                d = decided.decision
+                rows.append(dict(
+                    decision_id=d.decision_id, request_id=request_id, agent=d.agent,
+                    incident_id=d.incident_id, provider=d.provider, model=d.model,
+                    decision=d.model_dump(mode="json"), decided_at=d.decided_at))
+                subject = d.incident_id or request_id
+                tx.emit(cause.caused(d, source=self.source, subject=subject), d.SUBJECT)
+                for event in decided.events:
+                    tx.emit(cause.caused(event, source=self.source, subject=subject),
+                            event.SUBJECT)
+                tx.emitted.extend(decided.raw)
+                recorded.append(decided)
+            if rows:
+                await tx.session.execute(insert(decisions), rows)
+        return recorded

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from typing import Any, TypeVar
 
@@ -18,6 +20,11 @@ _GEMINI_KEYS = {"type", "format", "description", "nullable", "enum", "properties
 
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema with ``$ref`` inlined and no extra properties allowed."""
+    return copy.deepcopy(_output_schema(model))
+
+
+@functools.cache
+def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
 

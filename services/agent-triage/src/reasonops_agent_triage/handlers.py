@@ -43,10 +43,10 @@ class TriageAgent:
         """Queue every request not seen before; one decision per request id, however
         often the request is delivered or re-sent."""
         assert self.queue is not None
-        for envelope, request in batch:
-            if not await self.queue.enqueue(tx, envelope, request.request_id, KIND,
-                                            request.model_dump(mode="json")):
-                log.info("triage request already known", extra={"request": request.request_id})
+        queued = await self.queue.enqueue_many(tx, [
+            (envelope, r.request_id, KIND, r.model_dump(mode="json")) for envelope, r in batch])
+        if len(queued) < len(batch):
+            log.info("triage requests already known", extra={"count": len(batch) - len(queued)})
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         request = TriageRequested.model_validate(payload)
