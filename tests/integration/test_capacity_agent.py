@@ -38,7 +38,8 @@ def opened() -> Envelope:
 
 
 async def test_growing_disk_gets_a_forecast_and_an_urgency_proposal(nc, start_service):
-    await start_service(build_capacity, CapacitySettings)
+    # Four points before the first forecast, however the consumer batches them.
+    await start_service(build_capacity, CapacitySettings, min_points=4)
     await publish_all(nc, [opened()])
     await wait_for(lambda: nc.jetstream().consumer_info("INCIDENTS",
                                                         "agent-capacity-incidents"),
@@ -63,3 +64,22 @@ async def test_growing_disk_gets_a_forecast_and_an_urgency_proposal(nc, start_se
     assert (proposal.action, proposal.target, proposal.parameters["urgency"]) == (
         "raise_urgency", "INC0000077", "1")
     assert proposal.requires_approval
+
+
+async def test_forecast_on_request_for_a_flat_series(nc, start_service):
+    from reasonops_contracts.agents import CapacityRequested
+    from reasonops_runtime import FrozenClock
+    await start_service(build_capacity, CapacitySettings,
+                        clock=FrozenClock(T0 + timedelta(hours=3)), min_points=5)
+    await publish_all(nc, [grafana_disk(70.0 + (h % 2) * 0.5, T0 + timedelta(hours=h))
+                           for h in range(3)])
+    await wait_for(lambda: nc.jetstream().consumer_info("INGEST", "agent-capacity"),
+                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    series = "file-share|fs-03|DiskAlmostFull|/data"
+    await publish_all(nc, [Envelope.wrap(CapacityRequested(request_id="CAP-1", series=series),
+                                         source="test")])
+    [envelope] = await wait_for(lambda: stream_messages(nc, "AGENTS", subjects.AGENT_DECISION))
+    out = envelope.decode(AgentDecisionRecorded).output
+    assert (out.series, out.points, out.suggested_urgency) == (series, 3, 3)
+    assert out.hours_to_exhaustion is None or out.hours_to_exhaustion > 24
+    assert await stream_messages(nc, "AGENTS", subjects.AGENT_PROPOSAL) == []

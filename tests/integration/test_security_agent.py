@@ -92,7 +92,9 @@ async def test_brute_force_replayed_at_volume_is_detected_once(nc, start_service
 
 
 async def test_normal_failure_rate_raises_nothing(nc, start_service):
-    await start_service(build_security, SecuritySettings)
+    from reasonops_runtime import FrozenClock
+    await start_service(build_security, SecuritySettings,
+                        clock=FrozenClock(START + timedelta(minutes=4, seconds=55)))
     rng = random.Random(11)
     events = background(rng, 600, 60)
     # One user who keeps getting the password wrong: 30 tries in five minutes.
@@ -107,3 +109,16 @@ async def test_normal_failure_rate_raises_nothing(nc, start_service):
     assert await decisions(nc) == []
     raw = await stream_messages(nc, "INGEST", subjects.INGEST_RAW_EVENT)
     assert raw == []
+
+    # Asked to look at the unlucky user's address, the agent says why it is no attack.
+    from reasonops_contracts.agents import SecurityReviewRequested
+    review = SecurityReviewRequested(request_id="SEC-1", source="192.0.2.10",
+                                     incident_id="INC0000009", requested_by="analyst")
+    await publish_all(nc, [Envelope.wrap(review, source="test")])
+    [decision] = await wait_for(lambda: decisions(nc))
+    assert (decision.request_id, decision.incident_id) == ("SEC-1", "INC0000009")
+    assert decision.output.pattern is None
+    assert decision.output.failures == 30
+    assert decision.output.recommended_actions == ["monitor"]
+    assert await stream_messages(nc, "AGENTS", subjects.AGENT_PROPOSAL) == []
+    assert await stream_messages(nc, "INGEST", subjects.INGEST_RAW_EVENT) == []
