@@ -37,7 +37,8 @@ async def test_eval_reports_per_provider_latency_cost_and_a_confusion_matrix(tmp
     assert report.confusion["storage"]["storage"] == 1
     text = render(report)
     assert "accuracy category  100.0% (2/2)" in text
-    assert "openai" in text and "rules" in text
+    assert "openai" in text
+    assert "rules" in text
 
 
 def test_cases_severity_spellings_map_to_the_canonical_scale(tmp_path):
