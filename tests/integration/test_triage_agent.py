@@ -118,3 +118,37 @@ async def test_llm_metrics_are_exported_under_their_names(start_service):
     for name in ("reasonops_llm_calls_total", "reasonops_llm_call_seconds_bucket",
                  "reasonops_agent_decisions_total"):
         assert f'{name}{{agent="triage"' in text, name
+
+
+async def test_requests_in_flight_at_shutdown_are_decided_after_restart(nats_url, nc, tmp_path):
+    """A stop during a slow model call releases the request instead of leaving it leased."""
+    from reasonops_cli.natsd import free_port
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+
+    def settings(chain: str) -> TriageSettings:
+        return TriageSettings(nats_url=nats_url, data_dir=tmp_path / "data",
+                              http_port=free_port(), fetch_timeout=0.1,
+                              outbox_poll_seconds=0.1, chain=chain)
+
+    server = await FakeLlmServer({}, default="timeout", delay=30).start()
+    slow = build_service(settings("openai:gpt-4o-mini"), llm=LlmSettings(
+        openai_url=server.url, openai_api_key="sk-test-0123456789abcdefgh", timeout_seconds=60))
+    await slow.start()
+    env = requested("REQ-STOP")
+    await nc.jetstream().publish(TriageRequested.SUBJECT, env.to_bytes(), headers=env.headers())
+    await wait_for(lambda: server.requests)
+    await slow.stop()
+    await server.stop()
+
+    again = build_service(settings("rules"))
+    await again.start()
+    try:
+        from reasonops_contracts import subjects
+        from tests.support import stream_messages
+        [envelope] = await wait_for(lambda: stream_messages(nc, "AGENTS",
+                                                            subjects.AGENT_DECISION))
+    finally:
+        await again.stop()
+    decision = envelope.decode(AgentDecisionRecorded)
+    assert (decision.request_id, decision.provider) == ("REQ-STOP", "rules")

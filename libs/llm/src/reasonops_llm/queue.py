@@ -148,12 +148,9 @@ class AgentQueue:
             try:
                 claimed = await self._claim()
                 if claimed:
-                    limit = asyncio.Semaphore(self.concurrency)
-                    done = await asyncio.gather(*(self._decide(row, limit) for row in claimed))
-                    recorded = await self._record([d for d in done if d is not None])
-                    if self.on_recorded:
-                        for decided in recorded:
-                            self.on_recorded(decided)
+                    if not await self._round(claimed, stopping):
+                        await self._release(claimed[0].lease_owner)
+                        break
                     continue
             except Exception:
                 if stopping.is_set():
@@ -162,6 +159,39 @@ class AgentQueue:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
+
+    async def _round(self, claimed: list[Any], stopping: asyncio.Event) -> bool:
+        """Decide and record one claimed batch; False if the service began to stop first
+        (the calls are abandoned, nothing of the round is recorded)."""
+        async def work() -> None:
+            limit = asyncio.Semaphore(self.concurrency)
+            done = await asyncio.gather(*(self._decide(row, limit) for row in claimed))
+            recorded = await self._record([d for d in done if d is not None])
+            if self.on_recorded:
+                for decided in recorded:
+                    self.on_recorded(decided)
+
+        task = asyncio.ensure_future(work())
+        stop = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task.done():
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+
+    async def _release(self, owner: str) -> None:
+        """Give claimed requests back at once, so a restart (or another replica) need
+        not wait for the lease to run out."""
+        with contextlib.suppress(Exception):
+            async with self.service.store.transaction() as tx:
+                await tx.session.execute(update(pending).where(pending.c.lease_owner == owner)
+                                         .values(lease_until=None, lease_owner=None,
+                                                 attempts=pending.c.attempts - 1))
+            log.info("agent queue stopped; unfinished requests released")
 
     async def _claim(self) -> list[Any]:
         """Take up to a batch of requests nobody holds (or whose holder's lease ran out).
