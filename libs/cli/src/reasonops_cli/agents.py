@@ -20,8 +20,6 @@ from reasonops_contracts.agents import (
     AgentStatus,
     AgentStatusQuery,
 )
-from reasonops_llm import ChainError, write_chain
-from reasonops_llm.config import agents_config_path
 
 from .connection import CliError, with_nats
 from .output import emit_json, table, when
@@ -159,6 +157,8 @@ def configure(
 ) -> None:
     """Write an agent's provider chain to its settings file; restart the agent to apply.
     A chain set in the environment (REASONOPS_<AGENT>_CHAIN) still takes precedence."""
+    from reasonops_llm.config import ChainError, agents_config_path, write_chain
+
     _check_agent(agent)
     path = agents_config_path(data_dir, file)
     try:
@@ -183,6 +183,8 @@ def eval_(
 ) -> None:
     """Run an agent over labelled cases: accuracy per field, confusion matrix for
     category, latency and cost per provider."""
+    from reasonops_llm.config import ChainError
+
     found = {ep.name: ep for ep in entry_points(group="reasonops.agent_evals")}
     if agent not in found:
         raise CliError(f"--agent: no evaluation for {agent!r}; available: "
