@@ -45,7 +45,7 @@ async def decisions(nc):
 async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, tmp_path):
     catalog = tmp_path / "catalog.yaml"
     shutil.copy(CATALOG, catalog)
-    await start_service(build_rca, RcaSettings, service_catalog=catalog)
+    service = await start_service(build_rca, RcaSettings, service_catalog=catalog)
     past_at = T - timedelta(days=3)
     await publish_all(nc, [
         opened("INC0000001", "fp-old", "HighErrorRate", past_at),
@@ -89,6 +89,10 @@ async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, t
                                              requested_by="bob"))])
     found = await wait_for(lambda: decisions(nc), check=lambda d: len(d) == 2)
     assert found[1].request_id == "RCA-2"
+    from reasonops_agent_rca import store
+    async with service.store.read() as session:
+        kinds = [t.kind for t in await store.timeline_of(session, "INC0000002")]
+    assert kinds == ["opened", "acknowledged"]
 
 
 async def test_similar_incidents_by_embeddings_where_configured(nc, start_service, tmp_path):

@@ -55,6 +55,7 @@ class Context:
     changes: Sequence[ChangeSeen]
     similar: Sequence[PastIncident]
     category: str | None = None
+    timeline: Sequence[tuple[datetime, str, str]] = ()
     refs: set[str] = field(default_factory=set)
 
     def known_refs(self) -> set[str]:

@@ -10,7 +10,15 @@ from typing import Any
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentDecisionRecorded, RcaOutput, RcaRequested, TriageOutput
 from reasonops_contracts.catalog import ServiceCatalog
-from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened, IncidentResolved
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentHeld,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentResolved,
+    IncidentResumed,
+)
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_llm import Decided, PromptTemplate, ProviderError, Router, decision_from
 from reasonops_llm.embeddings import Embedder, cosine
@@ -59,6 +67,10 @@ class RcaAgent:
         router.on_many(IncidentOpened)(self.on_opened)
         router.on(IncidentResolved)(self.on_resolved)
         router.on(IncidentAcknowledged)(self.on_acknowledged)
+        router.on(IncidentHeld)(self.on_held)
+        router.on(IncidentResumed)(self.on_resumed)
+        router.on(IncidentAssigned)(self.on_assigned)
+        router.on(IncidentPriorityChanged)(self.on_priority)
         return router
 
     def agents(self) -> EventRouter:
@@ -78,20 +90,51 @@ class RcaAgent:
     async def on_opened(self, tx: Transaction, batch: list[tuple[Envelope, IncidentOpened]]
                         ) -> None:
         await store.add_incidents(tx.session, [e for _, e in batch])
+        await store.note(tx.session, [(e.incident_id, e.opened_at, "opened",
+                                       f"P{e.priority}: {e.title} ({e.priority_reason})")
+                                      for _, e in batch])
 
     async def on_resolved(self, tx: Transaction, envelope: Envelope,
                           event: IncidentResolved) -> None:
         await store.resolved(tx.session, event.incident_id, event.resolved_at, event.note)
+        await store.note(tx.session, [(event.incident_id, event.resolved_at, "resolved",
+                                       f"by {event.actor}: {event.note or ''}")])
+
+    async def on_held(self, tx: Transaction, envelope: Envelope, event: IncidentHeld) -> None:
+        await store.note(tx.session, [(event.incident_id, event.held_at, "held",
+                                       f"by {event.actor}: {event.reason}")])
+
+    async def on_resumed(self, tx: Transaction, envelope: Envelope,
+                         event: IncidentResumed) -> None:
+        await store.note(tx.session, [(event.incident_id, event.resumed_at, "resumed",
+                                       f"by {event.actor}")])
+
+    async def on_assigned(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentAssigned) -> None:
+        await store.note(tx.session, [(event.incident_id, event.assigned_at, "assigned",
+                                       f"to {event.assignment_group}: {event.reason}")])
+
+    async def on_priority(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentPriorityChanged) -> None:
+        await store.note(tx.session, [(event.incident_id, event.changed_at, "priority",
+                                       f"P{event.previous_priority} -> P{event.priority}: "
+                                       f"{event.reason}")])
 
     async def on_decisions(self, tx: Transaction,
                            batch: list[tuple[Envelope, AgentDecisionRecorded]]) -> None:
         for _, decision in batch:
+            if decision.incident_id and decision.agent != "rca":
+                await store.note(tx.session, [(decision.incident_id, decision.decided_at,
+                                               f"{decision.agent} decision",
+                                               decision.summary or "")])
             if isinstance(decision.output, TriageOutput) and decision.incident_id:
                 await store.categorised(tx.session, decision.incident_id,
                                         decision.output.category)
 
     async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
                               event: IncidentAcknowledged) -> None:
+        await store.note(tx.session, [(event.incident_id, event.acknowledged_at,
+                                       "acknowledged", f"by {event.actor}")])
         await self._enqueue(tx, envelope, f"rca:{event.incident_id}:acknowledged",
                             event.incident_id)
 
@@ -125,6 +168,7 @@ class RcaAgent:
                 session, services=[s for s in [row.service, *deps] if s],
                 start=opened - CHANGES_BEFORE, end=opened + CHANGES_AFTER)
             past = await store.past_resolved(session, incident_id)
+            history = await store.timeline_of(session, incident_id)
         similar = await self.similar(row, past)
         unique_own = {a.fingerprint: _alert(a) for a in own}
         return Context(incident_id=incident_id, title=row.title, service=row.service,
@@ -134,7 +178,8 @@ class RcaAgent:
                                                for a in dep_alerts}.values()),
                        changes=[ChangeSeen(c.change_id, c.summary, c.service, c.at,
                                            tuple(c.links)) for c in changed],
-                       similar=similar, category=row.category)
+                       similar=similar, category=row.category,
+                       timeline=[(t.at, t.kind, t.text) for t in history])
 
     async def similar(self, row: Any, past: list[Any]) -> list[PastIncident]:
         """Past resolved incidents like this one: by embeddings where configured (and
@@ -172,6 +217,8 @@ class RcaAgent:
             "dependency_alerts": [asdict(a) for a in ctx.dependency_alerts],
             "changes": [asdict(c) for c in ctx.changes],
             "similar_incidents": [asdict(p) for p in ctx.similar],
+            "timeline": [{"at": at.isoformat(), "what": kind, "detail": text}
+                         for at, kind, text in ctx.timeline],
             "first_ranking": first.model_dump(mode="json")})
         answer = await self.router.decide(prompt, RcaOutput, lambda: first)
         answer = replace(answer, output=keep_known_evidence(answer.output, ctx))

@@ -37,6 +37,14 @@ alerts = Table(
     Column("status", String(16), nullable=False),
     Column("at", UtcDateTime(), nullable=False, index=True),
 )
+timeline = Table(
+    "rca_timeline", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(32), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("text", String(1024), nullable=False),
+)
 changes = Table(
     "rca_changes", metadata,
     Column("change_id", String(128), primary_key=True),
@@ -115,4 +123,18 @@ async def past_resolved(session: AsyncSession, exclude: str, limit: int = 2000) 
     rows = await session.execute(select(incidents).where(
         incidents.c.resolved_at.is_not(None), incidents.c.incident_id != exclude)
         .order_by(incidents.c.opened_at.desc()).limit(limit))
+    return list(rows)
+
+
+async def note(session: AsyncSession, entries: Sequence[tuple[str, datetime, str, str]]) -> None:
+    """Add (incident_id, at, kind, text) entries to the incidents' timelines."""
+    if entries:
+        await session.execute(insert(timeline), [dict(incident_id=i, at=at, kind=k,
+                                                      text=t[:1024])
+                                                 for i, at, k, t in entries])
+
+
+async def timeline_of(session: AsyncSession, incident_id: str, limit: int = 100) -> list[Any]:
+    rows = await session.execute(select(timeline).where(timeline.c.incident_id == incident_id)
+                                 .order_by(timeline.c.at, timeline.c.id).limit(limit))
     return list(rows)
