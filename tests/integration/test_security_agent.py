@@ -122,3 +122,22 @@ async def test_normal_failure_rate_raises_nothing(nc, start_service):
     assert decision.output.recommended_actions == ["monitor"]
     assert await stream_messages(nc, "AGENTS", subjects.AGENT_PROPOSAL) == []
     assert await stream_messages(nc, "INGEST", subjects.INGEST_RAW_EVENT) == []
+
+
+async def test_privilege_change_after_failed_logins_is_an_escalation(nc, start_service):
+    await start_service(build_security, SecuritySettings)
+    source = "198.51.100.77"
+    events = [failed_login(source, "bob", START + timedelta(seconds=i * 5)) for i in range(15)]
+    granted = EventAccepted(
+        fingerprint="iam-bob", status="firing", name="IAM", severity="warning", service="sso",
+        summary="admin role granted to bob", labels={"source_ip": source, "user": "bob"},
+        starts_at=START + timedelta(seconds=90), received_at=START, source_format="event")
+    await publish_all(nc, [*events, Envelope.wrap(granted, source="ingest")])
+
+    [decision] = await wait_for(lambda: decisions(nc), timeout=30)
+    assert decision.output.pattern == "privilege_escalation"
+    proposals = [e.decode(AgentProposalRecorded) for e in await wait_for(
+        lambda: stream_messages(nc, "AGENTS", subjects.AGENT_PROPOSAL),
+        check=lambda found: len(found) == 2)]
+    reset = next(p for p in proposals if p.action == "force_password_reset")
+    assert (reset.target, reset.parameters["accounts"]) == ("bob", "bob")

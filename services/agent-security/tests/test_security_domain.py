@@ -67,3 +67,15 @@ def test_assessment_proposes_containment():
     assert stuffing.severity == "critical"
     quiet = assess(stats(5, 2), None, limits)
     assert (quiet.pattern, quiet.recommended_actions) == (None, ["monitor"])
+
+
+def test_privileges_granted_from_a_failing_source_are_an_escalation():
+    from dataclasses import replace
+    limits = Thresholds()
+    suspicious = replace(stats(12, 2), privileged=("bob",))
+    finding = detect(suspicious, limits)
+    assert finding.pattern == "privilege_escalation"
+    out = assess(suspicious, finding, limits)
+    assert (out.severity, out.recommended_actions) == ("critical",
+                                                       ["block_source", "force_password_reset"])
+    assert detect(replace(stats(3, 1), privileged=("bob",)), limits) is None  # routine admin

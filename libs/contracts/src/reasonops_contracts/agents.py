@@ -83,7 +83,8 @@ class RcaOutput(View):
 
 # -- security -------------------------------------------------------------------------------
 
-SecurityPattern = Literal["brute_force", "credential_stuffing"]
+SecurityPattern = Literal["brute_force", "credential_stuffing", "privilege_escalation"]
+"""``privilege_escalation``: privileges granted from a source that was failing logins."""
 
 
 class SecurityReviewRequested(Event):

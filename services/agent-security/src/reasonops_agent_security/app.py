@@ -27,6 +27,7 @@ class SecuritySettings(AgentSettings):
     stuffing_accounts: int = Field(default=20, ge=2)
     stuffing_tries_per_account: float = Field(default=5.0, gt=0)
     cooldown_seconds: int = Field(default=1800, ge=0)
+    privilege_after_failures: int = Field(default=10, ge=1)
 
 
 def build_service(settings: SecuritySettings | None = None, *, clock: Clock | None = None,
@@ -42,7 +43,8 @@ def build_service(settings: SecuritySettings | None = None, *, clock: Clock | No
                         brute_force_failures=settings.brute_force_failures,
                         stuffing_accounts=settings.stuffing_accounts,
                         stuffing_tries_per_account=settings.stuffing_tries_per_account,
-                        cooldown_seconds=settings.cooldown_seconds)
+                        cooldown_seconds=settings.cooldown_seconds,
+                        privilege_after_failures=settings.privilege_after_failures)
     agent = SecurityAgent(kit.router, template, service.clock, limits)
     agent.queue = kit.serve(agent.decide)
     service.consume(CONSUMER, agent.events(), batch_size=500)

@@ -34,6 +34,7 @@ class Thresholds:
     stuffing_accounts: int = 20
     stuffing_tries_per_account: float = 5.0
     cooldown_seconds: int = 1800
+    privilege_after_failures: int = 10
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class WindowStats:
     service: str | None
     first_at: datetime | None
     last_at: datetime
+    privileged: tuple[str, ...] = ()
+    """Accounts given privileges from this source in the window."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def security_event(event: EventAccepted) -> SecurityEvent | None:
 
 def detect(stats: WindowStats, limits: Thresholds) -> Finding | None:
     """Which pattern, if any, the window shows. A normal failure rate shows none."""
+    if stats.privileged and stats.failures >= limits.privilege_after_failures:
+        return Finding("privilege_escalation", stats)
     tries = stats.failures / stats.accounts if stats.accounts else float(stats.failures)
     if stats.accounts >= limits.stuffing_accounts and tries <= limits.stuffing_tries_per_account:
         return Finding("credential_stuffing", stats)
@@ -121,7 +126,11 @@ def assess(stats: WindowStats, finding: Finding | None, limits: Thresholds) -> S
                               severity="info", recommended_actions=["monitor"],
                               reasons=reasons, summary=f"No attack pattern: {base}.")
     actions: list[Literal["block_source", "force_password_reset", "monitor"]] = ["block_source"]
-    if finding.pattern == "credential_stuffing":
+    if finding.pattern == "privilege_escalation":
+        reasons.append(f"privileges granted to {', '.join(stats.privileged)} from a source "
+                       f"with {stats.failures} failed logins: a takeover, not administration")
+        actions.append("force_password_reset")
+    elif finding.pattern == "credential_stuffing":
         reasons.append(f"{stats.failures / max(stats.accounts, 1):.1f} tries per account "
                        "across many accounts looks like a replayed credential list")
         actions.append("force_password_reset")
@@ -132,7 +141,7 @@ def assess(stats: WindowStats, finding: Finding | None, limits: Thresholds) -> S
             actions.append("force_password_reset")
     severity: Literal["critical", "error"] = (
         "critical" if stats.failures >= 5 * limits.brute_force_failures
-        or finding.pattern == "credential_stuffing" else "error")
+        or finding.pattern != "brute_force" else "error")
     name = finding.pattern.replace("_", " ")
     return SecurityOutput(
         pattern=finding.pattern, source=stats.source, failures=stats.failures,

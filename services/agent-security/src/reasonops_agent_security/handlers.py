@@ -35,6 +35,7 @@ def _stats_payload(stats: WindowStats, pattern: str | None, incident_id: str | N
     data = asdict(stats)
     data.update(first_at=stats.first_at.isoformat() if stats.first_at else None,
                 last_at=stats.last_at.isoformat(), top_accounts=list(stats.top_accounts),
+                privileged=list(stats.privileged),
                 pattern=pattern, incident_id=incident_id, request_id=request_id)
     return data
 
@@ -45,7 +46,8 @@ def _stats_from(payload: dict[str, Any]) -> WindowStats:
         waf_blocks=payload["waf_blocks"], top_accounts=tuple(payload["top_accounts"]),
         service=payload["service"],
         first_at=datetime.fromisoformat(payload["first_at"]) if payload["first_at"] else None,
-        last_at=datetime.fromisoformat(payload["last_at"]))
+        last_at=datetime.fromisoformat(payload["last_at"]),
+        privileged=tuple(payload.get("privileged") or ()))
 
 
 class SecurityAgent:
@@ -139,8 +141,10 @@ class SecurityAgent:
                       "failures": str(stats.failures)}
             target = stats.source
             if action == "force_password_reset":
-                params["accounts"] = ",".join(stats.top_accounts)
-                target = stats.top_accounts[0] if len(stats.top_accounts) == 1 else stats.source
+                accounts = stats.privileged if finding.pattern == "privilege_escalation" \
+                    else stats.top_accounts
+                params["accounts"] = ",".join(accounts)
+                target = accounts[0] if len(accounts) == 1 else stats.source
             decided.events.append(AgentProposalRecorded(
                 proposal_id=new_id(), decision_id=decision.decision_id, agent="security",
                 incident_id=payload.get("incident_id"), action=action, target=target,

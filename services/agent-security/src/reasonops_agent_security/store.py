@@ -69,9 +69,14 @@ async def window(session: AsyncSession, source: str, end: datetime,
         select(events.c.account, func.count().label("n"))
         .where(*scope, events.c.kind == "login_failure", events.c.account.is_not(None))
         .group_by(events.c.account).order_by(func.count().desc()).limit(10))).all()
+    granted = (await session.execute(
+        select(events.c.account).distinct()
+        .where(*scope, events.c.kind == "privilege_change", events.c.account.is_not(None))
+        .order_by(events.c.account))).scalars().all()
     return WindowStats(source=source, failures=int(row[0]), accounts=int(row[1]),
                        waf_blocks=int(waf), top_accounts=tuple(r.account for r in top),
-                       service=row[3], first_at=row[2], last_at=end)
+                       service=row[3], first_at=row[2], last_at=end,
+                       privileged=tuple(str(a) for a in granted))
 
 
 async def recently_found(session: AsyncSession, source: str, pattern: str, since: datetime
