@@ -37,6 +37,11 @@ SEVERITY_WORDS: dict[str, Severity] = {
     "info": "info", "information": "info", "informational": "info", "notice": "info",
     "ok": "info", "p4": "info", "p5": "info", "sev4": "info", "4": "info", "5": "info",
     "debug": "info", "not classified": "info",
+    # States some tools send instead of a severity.
+    "down": "critical", "red": "critical", "health_err": "critical", "unavailable": "critical",
+    "alarm": "error", "alerting": "error", "triggered": "error", "yellow": "warning",
+    "health_warn": "warning", "degraded": "warning", "block": "warning", "up": "info",
+    "green": "info", "resolved": "info",
 }
 
 
