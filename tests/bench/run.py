@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
-    parser.add_argument("--suite", choices=("all", "chain", "ingest"), default="all")
+    parser.add_argument("--suite", choices=("all", "chain", "ingest", "agents"), default="all")
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
         with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
@@ -202,6 +202,9 @@ def main() -> None:
                 asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
     if args.suite in ("all", "ingest"):
         ingest_bench.run(args)
+    if args.suite in ("all", "agents"):
+        from .agents import run_agents_bench
+        asyncio.run(run_agents_bench())
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class Stack:
 
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
-        self.port_base = free_port_range(6)
+        self.port_base = free_port_range(9)
         self.nats_port = free_port_range(2)
         self.env = dict(os.environ, **env)
         self.env.pop("NATS_URL", None)

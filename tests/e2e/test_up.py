@@ -80,7 +80,7 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     assert [(i["priority"], i["resource"]) for i in billing] == [(2, "db-3")]
 
     pids = stack.pids()
-    assert len(pids) == 7  # nats-server and six services
+    assert len(pids) == 10  # nats-server and nine services
     took = stack.stop(signal.SIGINT)
     assert took < 10
     assert not [pid for pid in pids if alive(pid)]

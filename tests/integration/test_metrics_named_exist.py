@@ -25,13 +25,7 @@ METRIC = re.compile(r"\breasonops_[a-z0-9_]+")
 # Metrics of services still being built elsewhere, named by the dashboards and rules
 # ahead of them. Remove an entry as soon as a service exports it: from then on the
 # scrape is the proof.
-PENDING = {
-    # AI agents: LLM router metrics (libs/llm and the agent services).
-    "reasonops_llm_calls_total",
-    "reasonops_llm_call_seconds_bucket",
-    "reasonops_llm_tokens_total",
-    "reasonops_llm_fallbacks_total",
-}
+PENDING: set[str] = set()
 
 ONE_ALERT = {
     "version": "4", "status": "firing", "receiver": "reasonops",

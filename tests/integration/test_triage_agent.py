@@ -5,6 +5,7 @@ import pytest
 from reasonops_agent_triage.app import TriageSettings, build_service
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
+from tests.support import wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -51,8 +52,103 @@ async def test_request_gets_one_recorded_rules_decision(nc, start_service):
     assert (decision.request_id, decision.workflow_id, decision.agent) == (
         "REQ-1", "WF-INC0000005", "triage")
     assert (decision.provider, decision.model, decision.prompt_version) == (
-        "rules", "rules-v1", "triage-rules-1")
+        "rules", "rules", "triage-rules")
+    assert not decision.fallback
+    assert [a.provider for a in decision.attempts] == ["rules"]
     assert decision.latency_ms >= 0
     assert decision.output.category == "storage"
     assert decision.output.assignment_group == "billing"
     assert decision.output.suggested_priority == 3
+
+
+async def test_model_is_asked_after_the_request_is_acked(nc, start_service):
+    """A slow model never holds a consumer transaction or the message: the request is
+    recorded and acked first; the decision follows when the model answers."""
+    from functools import partial
+
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+    answer = {"category": "storage", "assignment_group": "storage-operations",
+              "suggested_impact": 2, "suggested_urgency": 2, "suggested_priority": 3,
+              "confidence": 0.9, "reasons": ["disk"], "summary": "Disk fills up."}
+    server = await FakeLlmServer(answer, script=["timeout"], delay=1.5).start()
+    try:
+        llm = LlmSettings(openai_url=server.url, openai_api_key="sk-test-0123456789abcdefgh",
+                          timeout_seconds=10, retries=0)
+        await start_service(partial(build_service, llm=llm), TriageSettings,
+                            chain="openai:gpt-4o-mini")
+        collecting = asyncio.create_task(decisions(nc, 1))
+        await asyncio.sleep(0.1)
+        first = requested("REQ-SLOW")
+        await nc.jetstream().publish(TriageRequested.SUBJECT, first.to_bytes(),
+                                     headers=first.headers())
+
+        async def acked():
+            info = await nc.jetstream().consumer_info("AGENTS", "agent-triage")
+            return info.num_ack_pending == 0 and info.num_pending == 0 and server.requests
+
+        await wait_for(acked, timeout=10)
+        assert not collecting.done()  # acked while the model is still thinking
+        [envelope] = await collecting
+    finally:
+        await server.stop()
+    decision = envelope.decode(AgentDecisionRecorded)
+    assert (decision.provider, decision.output.summary) == ("openai", "Disk fills up.")
+
+
+async def test_two_replicas_decide_each_request_once(nc, start_service, tmp_path):
+    await start_service(build_service, TriageSettings)
+    await start_service(build_service, TriageSettings, instance="replica-2")  # same store
+    collecting = asyncio.create_task(decisions(nc, 20))
+    await asyncio.sleep(0.1)
+    for n in range(20):
+        env = requested(f"REQ-R{n}")
+        await nc.jetstream().publish(TriageRequested.SUBJECT, env.to_bytes(),
+                                     headers=env.headers())
+    seen = await collecting
+    ids = [e.decode(AgentDecisionRecorded).request_id for e in seen]
+    assert sorted(ids) == sorted(f"REQ-R{n}" for n in range(20))
+
+
+async def test_llm_metrics_are_exported_under_their_names(start_service):
+    import httpx
+    service = await start_service(build_service, TriageSettings)
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{service.settings.port()}/metrics")).text
+    for name in ("reasonops_llm_calls_total", "reasonops_llm_call_seconds_bucket",
+                 "reasonops_agent_decisions_total"):
+        assert f'{name}{{agent="triage"' in text, name
+
+
+async def test_requests_in_flight_at_shutdown_are_decided_after_restart(nats_url, nc, tmp_path):
+    """A stop during a slow model call releases the request instead of leaving it leased."""
+    from reasonops_cli.natsd import free_port
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+
+    def settings(chain: str) -> TriageSettings:
+        return TriageSettings(nats_url=nats_url, data_dir=tmp_path / "data",
+                              http_port=free_port(), fetch_timeout=0.1,
+                              outbox_poll_seconds=0.1, chain=chain)
+
+    server = await FakeLlmServer({}, default="timeout", delay=30).start()
+    slow = build_service(settings("openai:gpt-4o-mini"), llm=LlmSettings(
+        openai_url=server.url, openai_api_key="sk-test-0123456789abcdefgh", timeout_seconds=60))
+    await slow.start()
+    env = requested("REQ-STOP")
+    await nc.jetstream().publish(TriageRequested.SUBJECT, env.to_bytes(), headers=env.headers())
+    await wait_for(lambda: server.requests)
+    await slow.stop()
+    await server.stop()
+
+    again = build_service(settings("rules"))
+    await again.start()
+    try:
+        from reasonops_contracts import subjects
+        from tests.support import stream_messages
+        [envelope] = await wait_for(lambda: stream_messages(nc, "AGENTS",
+                                                            subjects.AGENT_DECISION))
+    finally:
+        await again.stop()
+    decision = envelope.decode(AgentDecisionRecorded)
+    assert (decision.request_id, decision.provider) == ("REQ-STOP", "rules")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from . import contracts, finance, incidents, integrations, sla, workflows
+from . import agents, contracts, finance, incidents, integrations, sla, workflows
 from .connection import CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
@@ -25,6 +25,7 @@ app.add_typer(workflows.app, name="workflows")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
+app.add_typer(agents.app, name="agents")
 app.command("publish")(publish)
 
 

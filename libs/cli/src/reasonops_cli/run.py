@@ -7,7 +7,8 @@ from typing import Any
 
 from .connection import CliError
 
-SERVICE_ORDER = ("ingest", "incidents", "slm", "finance", "orchestrator", "agent-triage")
+SERVICE_ORDER = ("ingest", "incidents", "slm", "finance", "orchestrator", "agent-triage",
+                 "agent-rca", "agent-security", "agent-capacity")
 
 
 def installed_services() -> dict[str, Any]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from . import subjects
 from .ingest import Severity
-from .messages import Event, View
+from .messages import Event, Query, View
 
 Category = Literal["network", "database", "application", "security", "infrastructure", "storage"]
+AgentName = Literal["triage", "rca", "security", "capacity"]
+AGENT_NAMES: tuple[AgentName, ...] = ("triage", "rca", "security", "capacity")
 
 
 class TriageRequested(Event):
@@ -43,22 +46,197 @@ class TriageOutput(View):
     summary: str
 
 
+# -- root cause ---------------------------------------------------------------------------
+
+class RcaRequested(Event):
+    """Ask for root-cause hypotheses on an incident (the agent also acts on acknowledgement)."""
+
+    TYPE = "itsm.agent.rca.requested.v1"
+    SUBJECT = subjects.AGENT_RCA_REQUESTED
+
+    request_id: str
+    incident_id: str
+    requested_by: str = "system"
+    workflow_id: str = ""
+
+
+class EvidenceRef(View):
+    """Where a hypothesis comes from: an alert, a change, a dependency or a past incident."""
+
+    kind: Literal["alert", "change", "dependency_alert", "similar_incident", "incident"]
+    ref: str = Field(min_length=1, description="Fingerprint, change id or incident id")
+    note: str
+
+
+class Hypothesis(View):
+    cause: str = Field(min_length=1)
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[EvidenceRef]
+
+
+class RcaOutput(View):
+    hypotheses: list[Hypothesis] = Field(min_length=1, description="Most likely first")
+    next_check: str = Field(min_length=1)
+    similar_incidents: list[str] = Field(default_factory=list)
+    summary: str
+
+
+# -- security -------------------------------------------------------------------------------
+
+SecurityPattern = Literal["brute_force", "credential_stuffing", "privilege_escalation"]
+"""``privilege_escalation``: privileges granted from a source that was failing logins."""
+
+
+class SecurityReviewRequested(Event):
+    """Ask the security agent to look at one source (an IP or a host) now."""
+
+    TYPE = "itsm.agent.security.requested.v1"
+    SUBJECT = subjects.AGENT_SECURITY_REQUESTED
+
+    request_id: str
+    source: str
+    incident_id: str | None = None
+    requested_by: str = "system"
+
+
+class SecurityOutput(View):
+    pattern: SecurityPattern | None
+    source: str
+    failures: int = Field(ge=0)
+    accounts: int = Field(ge=0)
+    window_seconds: int = Field(gt=0)
+    severity: Literal["critical", "error", "warning", "info"]
+    recommended_actions: list[Literal["block_source", "force_password_reset", "monitor"]]
+    reasons: list[str]
+    summary: str
+
+
+# -- capacity -------------------------------------------------------------------------------
+
+class CapacityRequested(Event):
+    """Ask for a forecast for one capacity series (service, resource, metric)."""
+
+    TYPE = "itsm.agent.capacity.requested.v1"
+    SUBJECT = subjects.AGENT_CAPACITY_REQUESTED
+
+    request_id: str
+    series: str = Field(min_length=1, description="The series key the agent reported")
+    incident_id: str | None = None
+    requested_by: str = "system"
+
+
+class CapacityOutput(View):
+    series: str
+    metric: str
+    resource: str | None
+    points: int = Field(ge=0)
+    latest_value: float
+    limit: float
+    slope_per_hour: float
+    exhaustion_at: datetime | None
+    hours_to_exhaustion: float | None
+    resolution_target_hours: float | None
+    suggested_urgency: int = Field(ge=1, le=3)
+    reasons: list[str]
+    summary: str
+
+
+# -- every agent ----------------------------------------------------------------------------
+
+class ProviderAttempt(View):
+    """One provider tried for a decision, and why the agent moved on if it did."""
+
+    provider: str
+    model: str
+    outcome: str
+    detail: str = ""
+    latency_ms: float = 0
+
+
+AgentOutput = TriageOutput | RcaOutput | SecurityOutput | CapacityOutput
+_OUTPUT_OF: dict[str, type[View]] = {"triage": TriageOutput, "rca": RcaOutput,
+                                     "security": SecurityOutput, "capacity": CapacityOutput}
+
+
 class AgentDecisionRecorded(Event):
+    """A decision by any agent. ``workflow_id`` is empty when no workflow asked for it;
+    ``incident_id`` is None for decisions not (yet) tied to an incident."""
+
     TYPE = "itsm.agent.decision.recorded.v1"
     SUBJECT = subjects.AGENT_DECISION
 
     decision_id: str
-    agent: Literal["triage"]
+    agent: AgentName
     request_id: str
-    workflow_id: str
-    incident_id: str
+    workflow_id: str = ""
+    incident_id: str | None = None
     provider: str
     model: str
     prompt_version: str
+    prompt_hash: str = ""
     latency_ms: float
     tokens_in: int = 0
     tokens_out: int = 0
+    cost: Decimal = Decimal("0")
     fallback: bool = False
-    output: TriageOutput
+    attempts: list[ProviderAttempt] = Field(default_factory=list)
+    redacted: list[str] = Field(default_factory=list,
+                                description="Kinds of data redacted before a provider call")
+    output: AgentOutput
     summary: str | None = Field(default=None, description="One line for humans and timelines")
     decided_at: datetime
+
+    @model_validator(mode="after")
+    def _output_matches_agent(self) -> AgentDecisionRecorded:
+        expected = _OUTPUT_OF[self.agent]
+        if not isinstance(self.output, expected):
+            raise ValueError(f"output: a {self.agent} decision carries {expected.__name__}")
+        return self
+
+
+ProposalAction = Literal["block_source", "force_password_reset", "raise_urgency"]
+
+
+class AgentProposalRecorded(Event):
+    """An action an agent proposes; nothing happens until someone with the right role
+    approves it. Agents never change incidents themselves."""
+
+    TYPE = "itsm.agent.proposal.recorded.v1"
+    SUBJECT = subjects.AGENT_PROPOSAL
+
+    proposal_id: str
+    decision_id: str
+    agent: AgentName
+    incident_id: str | None = None
+    action: ProposalAction
+    target: str = Field(min_length=1, description="IP, account or incident the action is on")
+    parameters: dict[str, str] = Field(default_factory=dict)
+    reason: str
+    requires_approval: bool = True
+    proposed_at: datetime
+
+
+class AgentStatusQuery(Query):
+    """Every agent instance answers (scatter-gather): its chain and, if ``probe``, health."""
+
+    SUBJECT = subjects.AGENT_QUERY_STATUS
+
+    probe: bool = False
+
+
+class ProviderStatus(View):
+    provider: str
+    model: str
+    external: bool
+    circuit: str
+    healthy: bool | None = None
+    detail: str = ""
+
+
+class AgentStatus(View):
+    agent: AgentName
+    instance: str
+    chain: str
+    prompt_version: str
+    providers: list[ProviderStatus]
+    pending: int = 0

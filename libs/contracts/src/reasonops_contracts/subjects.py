@@ -60,6 +60,12 @@ FINANCE_QUERY_ENTRIES = "itsm.finance.query.entries"
 # Agents
 AGENT_TRIAGE_REQUESTED = "itsm.agent.triage.requested"
 AGENT_DECISION = "itsm.agent.decision.recorded"
+AGENT_RCA_REQUESTED = "itsm.agent.rca.requested"
+AGENT_SECURITY_REQUESTED = "itsm.agent.security.requested"
+AGENT_CAPACITY_REQUESTED = "itsm.agent.capacity.requested"
+AGENT_PROPOSAL = "itsm.agent.proposal.recorded"
+# Scatter-gather: every agent instance answers with its status.
+AGENT_QUERY_STATUS = "itsm.agent.query.status"
 
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"

@@ -18,6 +18,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "finance": 8084,
     "orchestrator": 8085,
     "agent-triage": 8086,
+    "agent-rca": 8087,
+    "agent-security": 8088,
+    "agent-capacity": 8089,
 }
 
 

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from reasonops_runtime import Clock, Service, ServiceSettings
+from pathlib import Path
 
-from .handlers import CONSUMER, TriageAgent, TriageMetrics
-from .providers import Provider, provider_named
-from .store import metadata
+import httpx
+from pydantic import AliasChoices, Field
+
+from reasonops_llm import LlmSettings, PromptTemplate
+from reasonops_llm.agent import AgentKit, AgentSettings
+from reasonops_llm.queue import metadata
+from reasonops_runtime import Clock, Service
+
+from .handlers import CONSUMER, TriageAgent
+
+PROMPTS = Path(__file__).parent / "prompts"
 
 
-class TriageSettings(ServiceSettings):
+class TriageSettings(AgentSettings):
     service_name: str = "agent-triage"
-    provider: str = "rules"
+    chain: str = Field(default="", validation_alias=AliasChoices("REASONOPS_TRIAGE_CHAIN"),
+                       description="e.g. 'ollama:llama3.1 -> openai:gpt-4o-mini -> rules'")
 
 
 def build_service(settings: TriageSettings | None = None, *, clock: Clock | None = None,
-                  provider: Provider | None = None) -> Service:
+                  llm: LlmSettings | None = None, client: httpx.AsyncClient | None = None
+                  ) -> Service:
     settings = settings or TriageSettings()
     service = Service("agent-triage", settings, metadata=(metadata,), clock=clock)
-    agent = TriageAgent(provider or provider_named(settings.provider), service.clock,
-                        TriageMetrics(service.registry))
-    service.consume(CONSUMER, agent.router())
+    template = PromptTemplate.latest(PROMPTS, "triage")
+    kit = AgentKit(service, "triage", settings, llm=llm, prompt_version=template.version,
+                   client=client)
+    agent = TriageAgent(kit.router, template, service.clock)
+    agent.queue = kit.serve(agent.decide)
+    service.consume(CONSUMER, agent.consumer())
     return service

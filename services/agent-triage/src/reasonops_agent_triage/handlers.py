@@ -1,75 +1,64 @@
-"""Triage requests in, recorded decisions out."""
+"""Triage requests in, recorded decisions out. The provider is asked outside the
+consumer's transaction (see ``reasonops_llm.queue``)."""
 
 from __future__ import annotations
 
 import logging
-import time
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-
-from reasonops_contracts import Envelope, new_id
-from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
+from reasonops_contracts import Envelope
+from reasonops_contracts.agents import TriageOutput, TriageRequested
+from reasonops_llm import Decided, PromptTemplate, Router, decision_from
+from reasonops_llm.queue import AgentQueue
 from reasonops_runtime import Clock, EventRouter, Transaction
 
-from . import store
-from .providers import Provider
+from .domain import triage
 
 SOURCE = "agent-triage"
 CONSUMER = "agent-triage"
+KIND = "triage"
 
 log = logging.getLogger(__name__)
 
 
-class TriageMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.decisions = Counter("reasonops_agent_decisions_total",
-                                 "Triage decisions recorded, by provider and category",
-                                 ["provider", "category"], registry=registry)
-        self.latency = Histogram("reasonops_agent_decision_seconds",
-                                 "Time a provider took to decide", ["provider"],
-                                 registry=registry)
+def prompt_input(request: TriageRequested) -> dict[str, Any]:
+    """What the model sees: the incident, without our internal ids."""
+    return request.model_dump(mode="json", exclude={"request_id", "workflow_id"})
 
 
 class TriageAgent:
-    """Asks the provider, records the decision and publishes it, in one transaction."""
-
-    def __init__(self, provider: Provider, clock: Clock, metrics: TriageMetrics) -> None:
-        self.provider = provider
+    def __init__(self, router: Router, template: PromptTemplate, clock: Clock) -> None:
+        self.router = router
+        self.template = template
         self.clock = clock
-        self.metrics = metrics
+        self.queue: AgentQueue | None = None
 
-    def router(self) -> EventRouter:
+    def consumer(self) -> EventRouter:
         router = EventRouter()
         router.on_many(TriageRequested)(self.on_requested)
         return router
 
     async def on_requested(self, tx: Transaction,
                            batch: list[tuple[Envelope, TriageRequested]]) -> None:
-        """Decide every request in a run that has no decision yet; record them together."""
-        done = await store.decided(tx.session, {r.request_id for _, r in batch})
-        made = []
-        for envelope, request in batch:
-            if request.request_id in done:
-                log.info("triage request already decided",
-                         extra={"request": request.request_id})
-                continue
-            done.add(request.request_id)
-            decision = await self.decide(request)
-            made.append(decision)
-            tx.emit(envelope.caused(decision, source=SOURCE, subject=request.incident_id),
-                    AgentDecisionRecorded.SUBJECT)
-            self.metrics.decisions.labels(decision.provider, decision.output.category).inc()
-        await store.record(tx.session, made)
+        """Queue every request not seen before; one decision per request id, however
+        often the request is delivered or re-sent."""
+        assert self.queue is not None
+        queued = await self.queue.enqueue_many(tx, [
+            (envelope, r.request_id, KIND, r.model_dump(mode="json")) for envelope, r in batch])
+        if len(queued) < len(batch):
+            log.info("triage requests already known", extra={"count": len(batch) - len(queued)})
 
-    async def decide(self, request: TriageRequested) -> AgentDecisionRecorded:
-        started = time.perf_counter()
-        output = await self.provider.triage(request)
-        elapsed = time.perf_counter() - started
-        self.metrics.latency.labels(self.provider.name).observe(elapsed)
-        return AgentDecisionRecorded(
-            decision_id=new_id(), agent="triage", request_id=request.request_id,
-            workflow_id=request.workflow_id, incident_id=request.incident_id,
-            provider=self.provider.name, model=self.provider.model,
-            prompt_version=self.provider.prompt_version, latency_ms=round(elapsed * 1000, 3),
-            output=output, decided_at=self.clock.now(),
-        )
+    async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        request = TriageRequested.model_validate(payload)
+        prompt = self.template.render(prompt_input(request))
+        answer = await self.router.decide(prompt, TriageOutput, lambda: triage(request))
+        output = answer.output
+        by = answer.provider if not answer.fallback else \
+            f"{answer.provider} after {', '.join(a.provider for a in answer.attempts[:-1])} failed"
+        summary = (f"Triage ({by}): {output.category}, P{output.suggested_priority}, "
+                   f"to {output.assignment_group}")
+        return Decided(decision_from(answer, prompt, agent="triage",
+                                     request_id=request.request_id,
+                                     incident_id=request.incident_id,
+                                     workflow_id=request.workflow_id, summary=summary,
+                                     decided_at=self.clock.now()))

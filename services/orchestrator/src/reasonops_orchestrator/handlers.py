@@ -159,6 +159,8 @@ class Orchestrator:
         loaded = await store.load_workflows(tx.session, {d.workflow_id for _, d in batch})
         changed: dict[str, Workflow] = {}
         for envelope, decision in batch:
+            if decision.agent != "triage":  # other agents' decisions drive no step yet
+                continue
             workflow = loaded.get(decision.workflow_id)
             if self._apply(tx, envelope, workflow, decision.workflow_id,
                            Signal.TRIAGE_DECIDED, at=decision.decided_at,

@@ -1,0 +1,122 @@
+"""What every agent service shares: settings, its router, its queue, its status answer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+from nats.aio.msg import Msg
+from pydantic import Field, ValidationError
+from pydantic_settings import SettingsConfigDict
+
+from reasonops_contracts import subjects
+from reasonops_contracts.agents import AgentName, AgentStatus, AgentStatusQuery, ProviderStatus
+from reasonops_runtime import Service, ServiceSettings
+
+from .config import LlmSettings, agents_config_path, configured_chain
+from .factory import build_router
+from .metrics import LlmMetrics
+from .queue import AgentQueue, Decide, Decided
+from .router import Router
+
+log = logging.getLogger(__name__)
+
+
+class AgentSettings(ServiceSettings):
+    """Each agent subclasses this and gives ``chain`` its own variable
+    (``REASONOPS_TRIAGE_CHAIN``, ...); ``REASONOPS_LLM_CHAIN`` is the default for all."""
+
+    model_config = SettingsConfigDict(env_prefix="REASONOPS_", extra="ignore",
+                                      populate_by_name=True)
+
+    chain: str = ""
+    agents_config: Path | None = Field(
+        default=None, description="File written by `reasonops agents configure`; default "
+        "<data_dir>/agents.yaml")
+    queue_concurrency: int = Field(default=4, ge=1)
+    queue_poll_seconds: float = Field(default=0.2, gt=0)
+    lease_seconds: float = Field(default=300.0, gt=0)
+
+
+class AgentKit:
+    def __init__(self, service: Service, agent: AgentName, settings: AgentSettings, *,
+                 llm: LlmSettings | None = None, prompt_version: str,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.service = service
+        self.agent = agent
+        self.settings = settings
+        self.llm = llm or LlmSettings()
+        self.prompt_version = prompt_version
+        self.metrics = LlmMetrics(service.registry)
+        self.chain = configured_chain(
+            agent, explicit=settings.chain,
+            path=agents_config_path(settings.data_dir, settings.agents_config),
+            default=self.llm.chain)
+        self.router: Router = build_router(agent, self.chain, self.llm, self.metrics,
+                                           client=client)
+        self.queue: AgentQueue | None = None
+        self._expose_metrics()
+        service.startup_hooks.append(self._answer_status)
+
+    def _expose_metrics(self) -> None:
+        """Series for every provider in the chain exist from the start (at zero), so
+        dashboards and alert rules see them before the first call."""
+        for route in self.router.routes:
+            name = route.provider.name
+            self.metrics.calls.labels(self.agent, name, route.provider.model, "ok")
+            self.metrics.seconds.labels(self.agent, name)
+            self.metrics.fallbacks.labels(self.agent, name)
+            self.metrics.decisions.labels(self.agent, name)
+            self.metrics.decision_seconds.labels(self.agent, name)
+            for direction in ("in", "out"):
+                self.metrics.tokens.labels(self.agent, name, direction)
+        self.metrics.calls.labels(self.agent, "rules", "rules", "ok")
+        self.metrics.seconds.labels(self.agent, "rules")
+        self.metrics.decisions.labels(self.agent, "rules")
+        self.metrics.decision_seconds.labels(self.agent, "rules")
+
+    def serve(self, decide: Decide) -> AgentQueue:
+        self.queue = AgentQueue(self.service, source=f"agent-{self.agent}", decide=decide,
+                                on_recorded=self._recorded,
+                                concurrency=self.settings.queue_concurrency,
+                                poll_seconds=self.settings.queue_poll_seconds,
+                                lease_seconds=self.settings.lease_seconds)
+        return self.queue
+
+    def _recorded(self, decided: Decided) -> None:
+        decision = decided.decision
+        self.metrics.decisions.labels(self.agent, decision.provider).inc()
+        self.metrics.decision_seconds.labels(self.agent, decision.provider).observe(
+            decision.latency_ms / 1000)
+
+    async def status(self, probe: bool) -> AgentStatus:
+        providers = []
+        health = dict((id(r), h) for r, h in await self.router.health()) if probe else {}
+        for route in self.router.routes:
+            found = health.get(id(route))
+            providers.append(ProviderStatus(
+                provider=route.provider.name, model=route.provider.model,
+                external=route.provider.external, circuit=route.breaker.state,
+                healthy=found.healthy if found else None, detail=found.detail if found else ""))
+        providers.append(ProviderStatus(provider="rules", model="rules", external=False,
+                                        circuit="closed", healthy=True if probe else None))
+        return AgentStatus(agent=self.agent, instance=self.settings.instance,
+                           chain=self.router.chain, prompt_version=self.prompt_version,
+                           providers=providers,
+                           pending=await self.queue.waiting() if self.queue else 0)
+
+    async def _answer_status(self) -> None:
+        async def answer(msg: Msg) -> None:
+            try:
+                query = AgentStatusQuery.model_validate_json(msg.data or b"{}")
+            except ValidationError:
+                query = AgentStatusQuery()
+            try:
+                status = await self.status(query.probe)
+            except Exception:
+                log.exception("status query failed")
+                return
+            await msg.respond(status.model_dump_json().encode())
+
+        await self.service.nc.subscribe(subjects.AGENT_QUERY_STATUS, cb=answer)

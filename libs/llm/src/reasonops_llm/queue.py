@@ -1,0 +1,259 @@
+"""Agent requests wait in the store; providers are called outside any transaction.
+
+The consumer only records a request (inbox + pending row, one transaction, fast ack).
+A worker claims pending rows with a lease, asks the router (seconds, maybe a minute,
+over the network), then records the decision and its events in a second transaction
+that checks the request is still undecided, so a crash or a second replica never
+produces two decisions for one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts import Envelope, Event, new_id
+from reasonops_contracts.agents import AgentDecisionRecorded
+from reasonops_runtime import Service, Transaction, UtcDateTime
+from reasonops_runtime.store import OutboxMessage
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+pending = Table(
+    "agent_pending",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("enqueued_at", UtcDateTime(), nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("lease_owner", String(64), nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+
+decisions = Table(
+    "agent_decisions",
+    metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("agent", String(32), nullable=False),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("decision", JSON, nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
+)
+
+
+@dataclass
+class Decided:
+    """What one request produced: the decision, events caused by it, raw messages
+    (e.g. an alert to ingest, which reads plain payloads)."""
+
+    decision: AgentDecisionRecorded
+    events: list[Event] = field(default_factory=list)
+    raw: list[OutboxMessage] = field(default_factory=list)
+
+
+Decide = Callable[[str, dict[str, Any], Envelope], Awaitable[Decided]]
+Recorded = Callable[[Decided], None]
+
+
+async def is_known(session: AsyncSession, request_ids: set[str]) -> set[str]:
+    """Requests already decided or already waiting."""
+    if not request_ids:
+        return set()
+    done = await session.execute(select(decisions.c.request_id)
+                                 .where(decisions.c.request_id.in_(request_ids)))
+    waiting = await session.execute(select(pending.c.request_id)
+                                    .where(pending.c.request_id.in_(request_ids)))
+    return {r.request_id for r in done} | {r.request_id for r in waiting}
+
+
+class AgentQueue:
+    def __init__(self, service: Service, *, source: str, decide: Decide,
+                 on_recorded: Recorded | None = None, concurrency: int = 4,
+                 poll_seconds: float = 0.2, lease_seconds: float = 300.0,
+                 max_attempts: int = 5, claim_size: int = 64) -> None:
+        self.service = service
+        self.source = source
+        self.decide = decide
+        self.on_recorded = on_recorded
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        # Claimed rows are leased; a round must finish well inside the lease.
+        self.claim_size = claim_size
+        self.wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        service.startup_hooks.append(self._start)
+
+    async def enqueue(self, tx: Transaction, cause: Envelope, request_id: str, kind: str,
+                      payload: dict[str, Any]) -> bool:
+        """Record a request inside the consumer's transaction; False if already known."""
+        return bool(await self.enqueue_many(tx, [(cause, request_id, kind, payload)]))
+
+    async def enqueue_many(self, tx: Transaction,
+                           items: list[tuple[Envelope, str, str, dict[str, Any]]]) -> set[str]:
+        """Record requests in bulk (two statements); returns the request ids queued."""
+        known = await is_known(tx.session, {request_id for _, request_id, _, _ in items})
+        rows = []
+        for cause, request_id, kind, payload in items:
+            if request_id in known:
+                continue
+            known.add(request_id)
+            rows.append(dict(request_id=request_id, kind=kind, payload=payload,
+                             cause=cause.to_bytes().decode(), enqueued_at=datetime.now(UTC),
+                             lease_until=None, lease_owner=None, attempts=0))
+        if rows:
+            await tx.session.execute(insert(pending), rows)
+            self.wake.set()
+        return {str(row["request_id"]) for row in rows}
+
+    async def waiting(self) -> int:
+        async with self.service.store.read() as session:
+            return int((await session.execute(select(func.count()).select_from(pending)))
+                       .scalar_one())
+
+    async def _start(self) -> None:
+        self._task = asyncio.create_task(self.run(self.service.stopping))
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                claimed = await self._claim()
+                if claimed:
+                    if not await self._round(claimed, stopping):
+                        await self._release(claimed[0].lease_owner)
+                        break
+                    continue
+            except Exception:
+                if stopping.is_set():
+                    break
+                log.exception("agent queue round failed")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
+
+    async def _round(self, claimed: list[Any], stopping: asyncio.Event) -> bool:
+        """Decide and record one claimed batch; False if the service began to stop first
+        (the calls are abandoned, nothing of the round is recorded)."""
+        async def work() -> None:
+            limit = asyncio.Semaphore(self.concurrency)
+            done = await asyncio.gather(*(self._decide(row, limit) for row in claimed))
+            recorded = await self._record([d for d in done if d is not None])
+            if self.on_recorded:
+                for decided in recorded:
+                    self.on_recorded(decided)
+
+        task = asyncio.ensure_future(work())
+        stop = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task.done():
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+
+    async def _release(self, owner: str) -> None:
+        """Give claimed requests back at once, so a restart (or another replica) need
+        not wait for the lease to run out."""
+        with contextlib.suppress(Exception):
+            async with self.service.store.transaction() as tx:
+                await tx.session.execute(update(pending).where(pending.c.lease_owner == owner)
+                                         .values(lease_until=None, lease_owner=None,
+                                                 attempts=pending.c.attempts - 1))
+            log.info("agent queue stopped; unfinished requests released")
+
+    async def _claim(self) -> list[Any]:
+        """Take up to a batch of requests nobody holds (or whose holder's lease ran out).
+        One conditional UPDATE marks them with a fresh owner token, so replicas sharing
+        the store never take the same row."""
+        now = datetime.now(UTC)
+        owner = new_id()
+        free = or_(pending.c.lease_until.is_(None), pending.c.lease_until < now)
+        async with self.service.store.transaction() as tx:
+            candidates = [r.request_id for r in await tx.session.execute(
+                select(pending.c.request_id)
+                .where(free, pending.c.attempts < self.max_attempts)
+                .order_by(pending.c.enqueued_at).limit(self.claim_size))]
+            if not candidates:
+                return []
+            await tx.session.execute(
+                update(pending).where(pending.c.request_id.in_(candidates), free)
+                .values(lease_until=now + self.lease, lease_owner=owner,
+                        attempts=pending.c.attempts + 1))
+            return list(await tx.session.execute(
+                select(pending).where(pending.c.lease_owner == owner)))
+
+    async def _decide(self, row: Any, limit: asyncio.Semaphore
+                      ) -> tuple[str, Envelope, Decided] | None:
+        cause = Envelope.from_bytes(row.cause.encode())
+        async with limit:
+            try:
+                return row.request_id, cause, await self.decide(row.kind, row.payload, cause)
+            except Exception:
+                log.exception("agent request failed; it is retried after its lease",
+                              extra={"request": row.request_id, "attempt": row.attempts})
+                return None
+
+    async def _record(self, done: list[tuple[str, Envelope, Decided]]) -> list[Decided]:
+        """Record a round's decisions in one transaction; a request another replica
+        decided meanwhile is dropped, so each request has exactly one decision."""
+        if not done:
+            return []
+        ids = [request_id for request_id, _, _ in done]
+        recorded: list[Decided] = []
+        async with self.service.transaction() as tx:
+            await tx.session.execute(delete(pending).where(pending.c.request_id.in_(ids)))
+            already = {r.request_id for r in await tx.session.execute(
+                select(decisions.c.request_id).where(decisions.c.request_id.in_(ids)))}
+            rows = []
+            for request_id, cause, decided in done:
+                if request_id in already:
+                    log.info("request was decided elsewhere", extra={"request": request_id})
+                    continue
+                already.add(request_id)
+                d = decided.decision
+                rows.append(dict(
+                    decision_id=d.decision_id, request_id=request_id, agent=d.agent,
+                    incident_id=d.incident_id, provider=d.provider, model=d.model,
+                    decision=d.model_dump(mode="json"), decided_at=d.decided_at))
+                subject = d.incident_id or request_id
+                tx.emit(cause.caused(d, source=self.source, subject=subject), d.SUBJECT)
+                for event in decided.events:
+                    tx.emit(cause.caused(event, source=self.source, subject=subject),
+                            event.SUBJECT)
+                tx.emitted.extend(decided.raw)
+                recorded.append(decided)
+            if rows:
+                await tx.session.execute(insert(decisions), rows)
+        return recorded

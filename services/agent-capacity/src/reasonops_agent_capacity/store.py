@@ -1,0 +1,86 @@
+"""The capacity agent's series of measurements and what it last concluded per series."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_runtime import UtcDateTime
+
+from .domain import Reading
+
+metadata = MetaData()
+
+points = Table(
+    "capacity_points",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("series", String(512), nullable=False, index=True),
+    Column("metric", String(256), nullable=False),
+    Column("resource", String(512), nullable=True),
+    Column("value", Float, nullable=False),
+    Column("limit", Float, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("fingerprint", String(128), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+series_state = Table(
+    "capacity_series",
+    metadata,
+    Column("series", String(512), primary_key=True),
+    Column("last_urgency", Integer, nullable=False),
+)
+
+incidents = Table(
+    "capacity_incidents",
+    metadata,
+    Column("fingerprint", String(128), primary_key=True),
+    Column("incident_id", String(32), nullable=False),
+)
+
+
+async def add(session: AsyncSession, found: Sequence[Reading]) -> None:
+    await session.execute(insert(points), [dict(
+        series=r.series, metric=r.metric, resource=r.resource, value=r.value, limit=r.limit,
+        severity=r.severity, fingerprint=r.fingerprint, at=r.at) for r in found])
+
+
+async def recent(session: AsyncSession, series: str, since: datetime) -> list[Reading]:
+    rows = await session.execute(select(points).where(points.c.series == series,
+                                                      points.c.at >= since)
+                                 .order_by(points.c.at))
+    return [Reading(series=r.series, metric=r.metric, resource=r.resource, value=r.value,
+                    limit=r.limit, at=r.at, severity=r.severity, fingerprint=r.fingerprint)
+            for r in rows]
+
+
+async def last_urgency(session: AsyncSession, series: str) -> int | None:
+    row = (await session.execute(select(series_state.c.last_urgency)
+                                 .where(series_state.c.series == series))).first()
+    return row.last_urgency if row else None
+
+
+async def set_urgency(session: AsyncSession, series: str, level: int, known: bool) -> None:
+    if known:
+        await session.execute(update(series_state).where(series_state.c.series == series)
+                              .values(last_urgency=level))
+    else:
+        await session.execute(insert(series_state), [dict(series=series, last_urgency=level)])
+
+
+async def remember_incidents(session: AsyncSession, pairs: dict[str, str]) -> None:
+    known = {r.fingerprint for r in await session.execute(
+        select(incidents.c.fingerprint).where(incidents.c.fingerprint.in_(pairs)))}
+    fresh = [dict(fingerprint=f, incident_id=i) for f, i in pairs.items() if f not in known]
+    if fresh:
+        await session.execute(insert(incidents), fresh)
+
+
+async def incident_for(session: AsyncSession, fingerprint: str) -> str | None:
+    row = (await session.execute(select(incidents.c.incident_id)
+                                 .where(incidents.c.fingerprint == fingerprint))).first()
+    return row.incident_id if row else None

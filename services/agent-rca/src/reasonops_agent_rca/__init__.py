@@ -1,0 +1,1 @@
+"""ReasonOps agent-rca service."""

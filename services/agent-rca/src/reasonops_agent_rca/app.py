@@ -1,0 +1,57 @@
+"""Composition root of the root-cause agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import yaml
+from pydantic import AliasChoices, Field
+
+from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_llm import LlmSettings, PromptTemplate
+from reasonops_llm.agent import AgentKit, AgentSettings
+from reasonops_llm.embeddings import build_embedder
+from reasonops_llm.queue import metadata as queue_metadata
+from reasonops_runtime import Clock, Service
+
+from . import store
+from .handlers import RcaAgent
+
+PROMPTS = Path(__file__).parent / "prompts"
+
+
+class RcaSettings(AgentSettings):
+    service_name: str = "agent-rca"
+    chain: str = Field(default="", validation_alias=AliasChoices("REASONOPS_RCA_CHAIN"))
+    embeddings: str = Field(
+        default="", validation_alias=AliasChoices("REASONOPS_RCA_EMBEDDINGS", "embeddings"),
+        description="e.g. 'ollama:nomic-embed-text'; empty: lexical similarity")
+    service_catalog: Path | None = Field(
+        default=None, validation_alias=AliasChoices("REASONOPS_SERVICE_CATALOG",
+                                                    "service_catalog"))
+
+
+def load_catalog(path: Path | None) -> ServiceCatalog:
+    if path is None:
+        return ServiceCatalog()
+    return ServiceCatalog.model_validate(yaml.safe_load(path.read_text()) or {})
+
+
+def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = None,
+                  llm: LlmSettings | None = None, client: httpx.AsyncClient | None = None
+                  ) -> Service:
+    settings = settings or RcaSettings()
+    service = Service("agent-rca", settings, metadata=(store.metadata, queue_metadata),
+                      clock=clock)
+    template = PromptTemplate.latest(PROMPTS, "rca")
+    kit = AgentKit(service, "rca", settings, llm=llm, prompt_version=template.version,
+                   client=client)
+    agent = RcaAgent(service, kit.router, template, service.clock,
+                     load_catalog(settings.service_catalog),
+                     build_embedder(settings.embeddings, kit.llm))
+    agent.queue = kit.serve(agent.decide)
+    service.consume("agent-rca", agent.ingest())
+    service.consume("agent-rca-incidents", agent.incidents())
+    service.consume("agent-rca-requests", agent.agents())
+    return service

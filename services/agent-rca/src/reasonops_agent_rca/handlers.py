@@ -1,0 +1,231 @@
+"""Events in, a read model kept; on acknowledgement or request, hypotheses out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, replace
+from datetime import timedelta
+from typing import Any
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.agents import AgentDecisionRecorded, RcaOutput, RcaRequested, TriageOutput
+from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentHeld,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentResolved,
+    IncidentResumed,
+)
+from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from reasonops_llm import Decided, PromptTemplate, ProviderError, Router, decision_from
+from reasonops_llm.embeddings import Embedder, cosine
+from reasonops_llm.queue import AgentQueue
+from reasonops_runtime import Clock, EventRouter, Service, Transaction
+
+from . import store
+from .domain import AlertSeen, ChangeSeen, Context, PastIncident, analyse, keep_known_evidence
+from .similarity import most_similar, words
+
+SOURCE = "agent-rca"
+log = logging.getLogger(__name__)
+
+ALERTS_BEFORE = timedelta(hours=1)
+ALERTS_AFTER = timedelta(minutes=15)
+CHANGES_BEFORE = timedelta(hours=24)
+CHANGES_AFTER = timedelta(minutes=5)
+EMBEDDED_CANDIDATES = 200
+EMBEDDING_FLOOR = 0.6
+
+
+def _alert(row: Any) -> AlertSeen:
+    return AlertSeen(row.fingerprint, row.name, row.service, row.summary, row.at)
+
+
+class RcaAgent:
+    def __init__(self, service: Service, router: Router, template: PromptTemplate,
+                 clock: Clock, catalog: ServiceCatalog, embedder: Embedder | None = None
+                 ) -> None:
+        self.service = service
+        self.embedder = embedder
+        self.router = router
+        self.template = template
+        self.clock = clock
+        self.catalog = catalog
+        self.queue: AgentQueue | None = None
+
+    def ingest(self) -> EventRouter:
+        router = EventRouter()
+        router.on_many(EventAccepted)(self.on_alerts)
+        router.on_many(ChangeAccepted)(self.on_changes)
+        return router
+
+    def incidents(self) -> EventRouter:
+        router = EventRouter()
+        router.on_many(IncidentOpened)(self.on_opened)
+        router.on(IncidentResolved)(self.on_resolved)
+        router.on(IncidentAcknowledged)(self.on_acknowledged)
+        router.on(IncidentHeld)(self.on_held)
+        router.on(IncidentResumed)(self.on_resumed)
+        router.on(IncidentAssigned)(self.on_assigned)
+        router.on(IncidentPriorityChanged)(self.on_priority)
+        return router
+
+    def agents(self) -> EventRouter:
+        router = EventRouter()
+        router.on(RcaRequested)(self.on_requested)
+        router.on_many(AgentDecisionRecorded)(self.on_decisions)
+        return router
+
+    async def on_alerts(self, tx: Transaction, batch: list[tuple[Envelope, EventAccepted]]
+                        ) -> None:
+        await store.add_alerts(tx.session, [e for _, e in batch])
+
+    async def on_changes(self, tx: Transaction, batch: list[tuple[Envelope, ChangeAccepted]]
+                         ) -> None:
+        await store.add_changes(tx.session, [e for _, e in batch])
+
+    async def on_opened(self, tx: Transaction, batch: list[tuple[Envelope, IncidentOpened]]
+                        ) -> None:
+        await store.add_incidents(tx.session, [e for _, e in batch])
+        await store.note(tx.session, [(e.incident_id, e.opened_at, "opened",
+                                       f"P{e.priority}: {e.title} ({e.priority_reason})")
+                                      for _, e in batch])
+
+    async def on_resolved(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentResolved) -> None:
+        await store.resolved(tx.session, event.incident_id, event.resolved_at, event.note)
+        await store.note(tx.session, [(event.incident_id, event.resolved_at, "resolved",
+                                       f"by {event.actor}: {event.note or ''}")])
+
+    async def on_held(self, tx: Transaction, envelope: Envelope, event: IncidentHeld) -> None:
+        await store.note(tx.session, [(event.incident_id, event.held_at, "held",
+                                       f"by {event.actor}: {event.reason}")])
+
+    async def on_resumed(self, tx: Transaction, envelope: Envelope,
+                         event: IncidentResumed) -> None:
+        await store.note(tx.session, [(event.incident_id, event.resumed_at, "resumed",
+                                       f"by {event.actor}")])
+
+    async def on_assigned(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentAssigned) -> None:
+        await store.note(tx.session, [(event.incident_id, event.assigned_at, "assigned",
+                                       f"to {event.assignment_group}: {event.reason}")])
+
+    async def on_priority(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentPriorityChanged) -> None:
+        await store.note(tx.session, [(event.incident_id, event.changed_at, "priority",
+                                       f"P{event.previous_priority} -> P{event.priority}: "
+                                       f"{event.reason}")])
+
+    async def on_decisions(self, tx: Transaction,
+                           batch: list[tuple[Envelope, AgentDecisionRecorded]]) -> None:
+        for _, decision in batch:
+            if decision.incident_id and decision.agent != "rca":
+                await store.note(tx.session, [(decision.incident_id, decision.decided_at,
+                                               f"{decision.agent} decision",
+                                               decision.summary or "")])
+            if isinstance(decision.output, TriageOutput) and decision.incident_id:
+                await store.categorised(tx.session, decision.incident_id,
+                                        decision.output.category)
+
+    async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
+                              event: IncidentAcknowledged) -> None:
+        await store.note(tx.session, [(event.incident_id, event.acknowledged_at,
+                                       "acknowledged", f"by {event.actor}")])
+        await self._enqueue(tx, envelope, f"rca:{event.incident_id}:acknowledged",
+                            event.incident_id)
+
+    async def on_requested(self, tx: Transaction, envelope: Envelope,
+                           request: RcaRequested) -> None:
+        await self._enqueue(tx, envelope, request.request_id, request.incident_id,
+                            request.workflow_id)
+
+    async def _enqueue(self, tx: Transaction, envelope: Envelope, request_id: str,
+                       incident_id: str, workflow_id: str = "") -> None:
+        if await store.incident(tx.session, incident_id) is None:
+            # The incident's opening may still be on its way on another stream: fail so
+            # the request comes back later (and is dead-lettered if it never arrives).
+            raise LookupError(f"{incident_id} not seen opened yet")
+        assert self.queue is not None
+        await self.queue.enqueue(tx, envelope, request_id, "rca", {
+            "request_id": request_id, "incident_id": incident_id, "workflow_id": workflow_id})
+
+    async def context(self, incident_id: str) -> Context:
+        """Everything the read model knows around the incident."""
+        async with self.service.store.read() as session:
+            row = await store.incident(session, incident_id)
+            deps = list(self.catalog.dependencies_of(row.service)) if row.service else []
+            opened = row.opened_at
+            near = dict(start=opened - ALERTS_BEFORE, end=opened + ALERTS_AFTER)
+            own = await store.alerts_between(session, services=[row.service or ""],
+                                             fingerprint=row.fingerprint, **near)
+            dep_alerts = await store.alerts_between(session, services=deps, fingerprint=None,
+                                                    **near) if deps else []
+            changed = await store.changes_between(
+                session, services=[s for s in [row.service, *deps] if s],
+                start=opened - CHANGES_BEFORE, end=opened + CHANGES_AFTER)
+            past = await store.past_resolved(session, incident_id)
+            history = await store.timeline_of(session, incident_id)
+        similar = await self.similar(row, past)
+        unique_own = {a.fingerprint: _alert(a) for a in own}
+        return Context(incident_id=incident_id, title=row.title, service=row.service,
+                       opened_at=opened, own_alerts=list(unique_own.values()),
+                       dependencies=deps,
+                       dependency_alerts=list({a.fingerprint: _alert(a)
+                                               for a in dep_alerts}.values()),
+                       changes=[ChangeSeen(c.change_id, c.summary, c.service, c.at,
+                                           tuple(c.links)) for c in changed],
+                       similar=similar, category=row.category,
+                       timeline=[(t.at, t.kind, t.text) for t in history])
+
+    async def similar(self, row: Any, past: list[Any]) -> list[PastIncident]:
+        """Past resolved incidents like this one: by embeddings where configured (and
+        reachable), by rarity-weighted word overlap otherwise."""
+        def text(r: Any) -> str:
+            return f"{r.title} {r.service or ''} {r.labels.get('alertname', '')}"
+
+        by_id = {p.incident_id: p for p in past}
+        if self.embedder is not None and past:
+            shortlist = past[:EMBEDDED_CANDIDATES]
+            try:
+                vectors = await self.embedder.embed([text(row), *(text(p) for p in shortlist)])
+            except ProviderError as exc:
+                log.warning("embeddings unavailable; using lexical similarity",
+                            extra={"error": str(exc)})
+            else:
+                scored = sorted(((p.incident_id, round(cosine(vectors[0], v), 3))
+                                 for p, v in zip(shortlist, vectors[1:], strict=True)),
+                                key=lambda s: -s[1])
+                method = f"embeddings {self.embedder.name}:{self.embedder.model}"
+                return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
+                        for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
+        candidates = [(p.incident_id, words(text(p))) for p in past]
+        return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
+                for i, score in most_similar(words(text(row)), candidates)]
+
+    async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        ctx = await self.context(payload["incident_id"])
+        first = analyse(ctx)
+        prompt = self.template.render({"incident": {
+            "id": ctx.incident_id, "title": ctx.title, "service": ctx.service,
+            "opened_at": ctx.opened_at.isoformat(), "category": ctx.category,
+            "depends_on": list(ctx.dependencies)},
+            "own_alerts": [asdict(a) for a in ctx.own_alerts],
+            "dependency_alerts": [asdict(a) for a in ctx.dependency_alerts],
+            "changes": [asdict(c) for c in ctx.changes],
+            "similar_incidents": [asdict(p) for p in ctx.similar],
+            "timeline": [{"at": at.isoformat(), "what": kind, "detail": text}
+                         for at, kind, text in ctx.timeline],
+            "first_ranking": first.model_dump(mode="json")})
+        answer = await self.router.decide(prompt, RcaOutput, lambda: first)
+        answer = replace(answer, output=keep_known_evidence(answer.output, ctx))
+        top = answer.output.hypotheses[0]
+        return Decided(decision_from(
+            answer, prompt, agent="rca",
+            request_id=payload["request_id"], incident_id=ctx.incident_id,
+            workflow_id=payload.get("workflow_id") or "", decided_at=self.clock.now(),
+            summary=f"Root cause ({answer.provider}): {top.cause} ({top.confidence:.0%})"))
+

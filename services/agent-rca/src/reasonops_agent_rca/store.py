@@ -1,0 +1,140 @@
+"""The RCA agent's own read model, built from the events it consumes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts.incidents import IncidentOpened
+from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from reasonops_runtime import UtcDateTime
+
+metadata = MetaData()
+
+incidents = Table(
+    "rca_incidents", metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("title", String(512), nullable=False),
+    Column("service", String(256), nullable=True, index=True),
+    Column("fingerprint", String(128), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("resolution", String(2000), nullable=True),
+    Column("category", String(32), nullable=True),
+)
+alerts = Table(
+    "rca_alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(128), nullable=False, index=True),
+    Column("name", String(256), nullable=False),
+    Column("service", String(256), nullable=True, index=True),
+    Column("summary", String(1024), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", UtcDateTime(), nullable=False, index=True),
+)
+timeline = Table(
+    "rca_timeline", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(32), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("text", String(1024), nullable=False),
+)
+changes = Table(
+    "rca_changes", metadata,
+    Column("change_id", String(128), primary_key=True),
+    Column("summary", String(1024), nullable=False),
+    Column("service", String(256), nullable=True, index=True),
+    Column("links", JSON, nullable=False),
+    Column("at", UtcDateTime(), nullable=False, index=True),
+)
+
+
+async def add_alerts(session: AsyncSession, found: Sequence[EventAccepted]) -> None:
+    if found:
+        await session.execute(insert(alerts), [dict(
+            fingerprint=e.fingerprint, name=e.name, service=e.service, summary=e.summary[:1024],
+            status=e.status, at=e.starts_at or e.received_at) for e in found])
+
+
+async def add_changes(session: AsyncSession, found: Sequence[ChangeAccepted]) -> None:
+    ids = {c.change_id for c in found}
+    known = {r.change_id for r in await session.execute(
+        select(changes.c.change_id).where(changes.c.change_id.in_(ids)))}
+    fresh = {c.change_id: c for c in found if c.change_id not in known}
+    if fresh:
+        await session.execute(insert(changes), [dict(
+            change_id=c.change_id, summary=c.summary[:1024], service=c.service,
+            links=list(c.links), at=c.timestamp) for c in fresh.values()])
+
+
+async def add_incidents(session: AsyncSession, found: Sequence[IncidentOpened]) -> None:
+    ids = {i.incident_id for i in found}
+    known = {r.incident_id for r in await session.execute(
+        select(incidents.c.incident_id).where(incidents.c.incident_id.in_(ids)))}
+    fresh = {i.incident_id: i for i in found if i.incident_id not in known}
+    if fresh:
+        await session.execute(insert(incidents), [dict(
+            incident_id=i.incident_id, title=i.title, service=i.service,
+            fingerprint=i.fingerprint, labels=dict(i.labels), opened_at=i.opened_at,
+            resolved_at=None, resolution=None, category=None) for i in fresh.values()])
+
+
+async def resolved(session: AsyncSession, incident_id: str, at: datetime,
+                   note: str | None) -> None:
+    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
+                          .values(resolved_at=at, resolution=note))
+
+
+async def categorised(session: AsyncSession, incident_id: str, category: str) -> None:
+    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
+                          .values(category=category))
+
+
+async def incident(session: AsyncSession, incident_id: str) -> Any:
+    return (await session.execute(select(incidents).where(
+        incidents.c.incident_id == incident_id))).first()
+
+
+async def alerts_between(session: AsyncSession, *, services: Sequence[str],
+                         fingerprint: str | None, start: datetime, end: datetime) -> list[Any]:
+    scope = alerts.c.service.in_(services) | (alerts.c.fingerprint == fingerprint) \
+        if fingerprint else alerts.c.service.in_(services)
+    rows = await session.execute(select(alerts).where(
+        scope, alerts.c.status == "firing", alerts.c.at >= start, alerts.c.at <= end)
+        .order_by(alerts.c.at).limit(500))
+    return list(rows)
+
+
+async def changes_between(session: AsyncSession, *, services: Sequence[str], start: datetime,
+                          end: datetime) -> list[Any]:
+    rows = await session.execute(select(changes).where(
+        changes.c.service.in_(services), changes.c.at >= start, changes.c.at <= end)
+        .order_by(changes.c.at.desc()).limit(20))
+    return list(rows)
+
+
+async def past_resolved(session: AsyncSession, exclude: str, limit: int = 2000) -> list[Any]:
+    rows = await session.execute(select(incidents).where(
+        incidents.c.resolved_at.is_not(None), incidents.c.incident_id != exclude)
+        .order_by(incidents.c.opened_at.desc()).limit(limit))
+    return list(rows)
+
+
+async def note(session: AsyncSession, entries: Sequence[tuple[str, datetime, str, str]]) -> None:
+    """Add (incident_id, at, kind, text) entries to the incidents' timelines."""
+    if entries:
+        await session.execute(insert(timeline), [dict(incident_id=i, at=at, kind=k,
+                                                      text=t[:1024])
+                                                 for i, at, k, t in entries])
+
+
+async def timeline_of(session: AsyncSession, incident_id: str, limit: int = 100) -> list[Any]:
+    rows = await session.execute(select(timeline).where(timeline.c.incident_id == incident_id)
+                                 .order_by(timeline.c.at, timeline.c.id).limit(limit))
+    return list(rows)

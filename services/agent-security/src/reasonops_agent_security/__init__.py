@@ -1,0 +1,1 @@
+"""ReasonOps agent-security service."""

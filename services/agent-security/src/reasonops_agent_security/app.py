@@ -1,0 +1,52 @@
+"""Composition root of the security agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from pydantic import AliasChoices, Field
+
+from reasonops_llm import LlmSettings, PromptTemplate
+from reasonops_llm.agent import AgentKit, AgentSettings
+from reasonops_llm.queue import metadata as queue_metadata
+from reasonops_runtime import Clock, Service
+
+from .domain import Thresholds
+from .handlers import CONSUMER, REQUESTS_CONSUMER, SecurityAgent
+from .store import metadata
+
+PROMPTS = Path(__file__).parent / "prompts"
+
+
+class SecuritySettings(AgentSettings):
+    service_name: str = "agent-security"
+    chain: str = Field(default="", validation_alias=AliasChoices("REASONOPS_SECURITY_CHAIN"))
+    window_seconds: int = Field(default=300, ge=10)
+    brute_force_failures: int = Field(default=100, ge=2)
+    stuffing_accounts: int = Field(default=20, ge=2)
+    stuffing_tries_per_account: float = Field(default=5.0, gt=0)
+    cooldown_seconds: int = Field(default=1800, ge=0)
+    privilege_after_failures: int = Field(default=10, ge=1)
+
+
+def build_service(settings: SecuritySettings | None = None, *, clock: Clock | None = None,
+                  llm: LlmSettings | None = None, client: httpx.AsyncClient | None = None
+                  ) -> Service:
+    settings = settings or SecuritySettings()
+    service = Service("agent-security", settings, metadata=(metadata, queue_metadata),
+                      clock=clock)
+    template = PromptTemplate.latest(PROMPTS, "security")
+    kit = AgentKit(service, "security", settings, llm=llm, prompt_version=template.version,
+                   client=client)
+    limits = Thresholds(window_seconds=settings.window_seconds,
+                        brute_force_failures=settings.brute_force_failures,
+                        stuffing_accounts=settings.stuffing_accounts,
+                        stuffing_tries_per_account=settings.stuffing_tries_per_account,
+                        cooldown_seconds=settings.cooldown_seconds,
+                        privilege_after_failures=settings.privilege_after_failures)
+    agent = SecurityAgent(kit.router, template, service.clock, limits)
+    agent.queue = kit.serve(agent.decide)
+    service.consume(CONSUMER, agent.events(), batch_size=500)
+    service.consume(REQUESTS_CONSUMER, agent.requests())
+    return service

@@ -1,0 +1,171 @@
+"""Security-category events in; findings queued; decisions, proposals and an alert out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from reasonops_contracts import Envelope, new_id, subjects
+from reasonops_contracts.agents import (
+    AgentProposalRecorded,
+    SecurityOutput,
+    SecurityReviewRequested,
+)
+from reasonops_contracts.ingest import EventAccepted, NativeEvent
+from reasonops_llm import Decided, PromptTemplate, Router, decision_from
+from reasonops_llm.queue import AgentQueue
+from reasonops_runtime import Clock, EventRouter, Transaction
+from reasonops_runtime.store import OutboxMessage
+
+from . import store
+from .domain import Finding, Thresholds, WindowStats, assess, detect, security_event
+
+SOURCE = "agent-security"
+CONSUMER = "agent-security"
+REQUESTS_CONSUMER = "agent-security-requests"
+
+log = logging.getLogger(__name__)
+
+
+def _stats_payload(stats: WindowStats, pattern: str | None, incident_id: str | None,
+                   request_id: str) -> dict[str, Any]:
+    data = asdict(stats)
+    data.update(first_at=stats.first_at.isoformat() if stats.first_at else None,
+                last_at=stats.last_at.isoformat(), top_accounts=list(stats.top_accounts),
+                privileged=list(stats.privileged),
+                pattern=pattern, incident_id=incident_id, request_id=request_id)
+    return data
+
+
+def _stats_from(payload: dict[str, Any]) -> WindowStats:
+    return WindowStats(
+        source=payload["source"], failures=payload["failures"], accounts=payload["accounts"],
+        waf_blocks=payload["waf_blocks"], top_accounts=tuple(payload["top_accounts"]),
+        service=payload["service"],
+        first_at=datetime.fromisoformat(payload["first_at"]) if payload["first_at"] else None,
+        last_at=datetime.fromisoformat(payload["last_at"]),
+        privileged=tuple(payload.get("privileged") or ()))
+
+
+class SecurityAgent:
+    def __init__(self, router: Router, template: PromptTemplate, clock: Clock,
+                 limits: Thresholds) -> None:
+        self.router = router
+        self.template = template
+        self.clock = clock
+        self.limits = limits
+        self.queue: AgentQueue | None = None
+
+    def events(self) -> EventRouter:
+        router = EventRouter()
+        router.on_many(EventAccepted)(self.on_events)
+        return router
+
+    def requests(self) -> EventRouter:
+        router = EventRouter()
+        router.on(SecurityReviewRequested)(self.on_review)
+        return router
+
+    async def on_events(self, tx: Transaction,
+                        batch: list[tuple[Envelope, EventAccepted]]) -> None:
+        """Add the batch's security events to the window, then look at each source once."""
+        found = [(env, e) for env, e in ((env, security_event(ev)) for env, ev in batch) if e]
+        if not found:
+            return
+        await store.add(tx.session, [e for _, e in found])
+        latest: dict[str, tuple[Envelope, datetime]] = {}
+        for envelope, event in found:
+            if event.source not in latest or event.at >= latest[event.source][1]:
+                latest[event.source] = (envelope, event.at)
+        for source, (envelope, at) in latest.items():
+            stats = await store.window(tx.session, source, at, self.limits.window_seconds)
+            finding = detect(stats, self.limits)
+            if finding is not None:
+                await self._found(tx, envelope, finding)
+        newest = max(at for _, at in latest.values())
+        await store.forget_before(tx.session, newest - timedelta(
+            seconds=max(self.limits.window_seconds, self.limits.cooldown_seconds) * 2))
+
+    async def _found(self, tx: Transaction, envelope: Envelope, finding: Finding) -> None:
+        stats = finding.stats
+        since = stats.last_at - timedelta(seconds=self.limits.cooldown_seconds)
+        if await store.recently_found(tx.session, stats.source, finding.pattern, since):
+            return  # the open incident already carries this attack
+        request_id = f"security:{finding.pattern}:{stats.source}:{stats.last_at.isoformat()}"
+        await store.record_finding(tx.session, stats.source, finding.pattern, stats.last_at,
+                                   request_id)
+        assert self.queue is not None
+        await self.queue.enqueue(tx, envelope, request_id, "finding",
+                                 _stats_payload(stats, finding.pattern, None, request_id))
+        log.warning("security pattern detected", extra={"pattern": finding.pattern,
+                                                        "failures": stats.failures})
+
+    async def on_review(self, tx: Transaction, envelope: Envelope,
+                        request: SecurityReviewRequested) -> None:
+        stats = await store.window(tx.session, request.source, self.clock.now(),
+                                   self.limits.window_seconds)
+        finding = detect(stats, self.limits)
+        assert self.queue is not None
+        await self.queue.enqueue(tx, envelope, request.request_id, "review", _stats_payload(
+            stats, finding.pattern if finding else None, request.incident_id,
+            request.request_id))
+
+    async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        stats = _stats_from(payload)
+        pattern = payload["pattern"]
+        finding = Finding(pattern, stats) if pattern else None
+        prompt = self.template.render(payload)
+        answer = await self.router.decide(prompt, SecurityOutput,
+                                          lambda: assess(stats, finding, self.limits))
+        # Measured facts are ours; a model may word the assessment, not change the counts.
+        output = answer.output.model_copy(update=dict(
+            pattern=pattern, source=stats.source, failures=stats.failures,
+            accounts=stats.accounts, window_seconds=self.limits.window_seconds))
+        answer = replace(answer, output=output)
+        now = self.clock.now()
+        decision = decision_from(answer, prompt, agent="security",
+                                 request_id=payload["request_id"],
+                                 incident_id=payload.get("incident_id"),
+                                 summary=f"Security ({answer.provider}): {output.summary}",
+                                 decided_at=now)
+        decided = Decided(decision)
+        if finding is None:
+            return decided
+        for action in output.recommended_actions:
+            if action == "monitor":
+                continue
+            params = {"window_seconds": str(self.limits.window_seconds),
+                      "failures": str(stats.failures)}
+            target = stats.source
+            if action == "force_password_reset":
+                accounts = stats.privileged if finding.pattern == "privilege_escalation" \
+                    else stats.top_accounts
+                params["accounts"] = ",".join(accounts)
+                target = accounts[0] if len(accounts) == 1 else stats.source
+            decided.events.append(AgentProposalRecorded(
+                proposal_id=new_id(), decision_id=decision.decision_id, agent="security",
+                incident_id=payload.get("incident_id"), action=action, target=target,
+                parameters=params, reason=output.summary, proposed_at=now))
+        decided.raw.append(self._alert(finding, output))
+        return decided
+
+    def _alert(self, finding: Finding, output: SecurityOutput) -> OutboxMessage:
+        """Open a security incident the way any monitoring sender does, with an event on
+        the ingest subject; one fingerprint per source, so a later finding (stuffing that
+        turns into brute force) enriches the same incident."""
+        stats = finding.stats
+        name = "".join(p.capitalize() for p in finding.pattern.split("_")) + "Detected"
+        event = NativeEvent(
+            name=name, severity=output.severity, service=stats.service,
+            resource=stats.source, summary=output.summary[:1024],
+            description="\n".join(output.reasons)[:8192],
+            labels={"category": "security", "source_ip": stats.source,
+                    "pattern": finding.pattern, "failures": str(stats.failures),
+                    "accounts": str(stats.accounts), "detected_by": SOURCE},
+            fingerprint=f"security-{stats.source}", source=SOURCE)
+        body = json.dumps(event.model_dump(mode="json", exclude_none=True)).encode()
+        return OutboxMessage(new_id(), subjects.INGEST_RAW_EVENT, body)
+

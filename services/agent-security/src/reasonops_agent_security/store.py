@@ -1,0 +1,97 @@
+"""The security agent's window of recent events and the findings it made."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    distinct,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_runtime import UtcDateTime
+
+from .domain import SecurityEvent, WindowStats
+
+metadata = MetaData()
+
+events = Table(
+    "security_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("account", String(256), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("service", String(256), nullable=True),
+    Column("at", UtcDateTime(), nullable=False, index=True),
+)
+
+findings = Table(
+    "security_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False, index=True),
+    Column("pattern", String(32), nullable=False),
+    Column("detected_at", UtcDateTime(), nullable=False),
+    Column("request_id", String(128), nullable=False, unique=True),
+)
+
+
+async def add(session: AsyncSession, found: Sequence[SecurityEvent]) -> None:
+    if found:
+        await session.execute(insert(events), [dict(source=e.source, account=e.account,
+                                                    kind=e.kind, service=e.service, at=e.at)
+                                               for e in found])
+
+
+async def window(session: AsyncSession, source: str, end: datetime,
+                 seconds: int) -> WindowStats:
+    """Failures, distinct accounts and WAF blocks from ``source`` in (end - seconds, end]."""
+    start = end - timedelta(seconds=seconds)
+    scope = (events.c.source == source, events.c.at > start, events.c.at <= end)
+    row = (await session.execute(
+        select(func.count(), func.count(distinct(events.c.account)), func.min(events.c.at),
+               func.max(events.c.service))
+        .where(*scope, events.c.kind == "login_failure"))).one()
+    waf = (await session.execute(select(func.count()).where(
+        *scope, events.c.kind == "waf_block"))).scalar_one()
+    top = (await session.execute(
+        select(events.c.account, func.count().label("n"))
+        .where(*scope, events.c.kind == "login_failure", events.c.account.is_not(None))
+        .group_by(events.c.account).order_by(func.count().desc()).limit(10))).all()
+    granted = (await session.execute(
+        select(events.c.account).distinct()
+        .where(*scope, events.c.kind == "privilege_change", events.c.account.is_not(None))
+        .order_by(events.c.account))).scalars().all()
+    return WindowStats(source=source, failures=int(row[0]), accounts=int(row[1]),
+                       waf_blocks=int(waf), top_accounts=tuple(r.account for r in top),
+                       service=row[3], first_at=row[2], last_at=end,
+                       privileged=tuple(str(a) for a in granted))
+
+
+async def recently_found(session: AsyncSession, source: str, pattern: str, since: datetime
+                         ) -> bool:
+    row = await session.execute(select(findings.c.id).where(
+        findings.c.source == source, findings.c.pattern == pattern,
+        findings.c.detected_at > since).limit(1))
+    return row.first() is not None
+
+
+async def record_finding(session: AsyncSession, source: str, pattern: str, at: datetime,
+                         request_id: str) -> None:
+    await session.execute(insert(findings), [dict(source=source, pattern=pattern,
+                                                  detected_at=at, request_id=request_id)])
+
+
+async def forget_before(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(events).where(events.c.at < before))

@@ -1,0 +1,191 @@
+"""Evaluate the triage agent over labelled cases (JSONL): accuracy per field, a confusion
+matrix for category, latency and cost per provider."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reasonops_contracts.agents import Category, TriageOutput, TriageRequested
+from reasonops_contracts.ingest import Severity
+from reasonops_llm import LlmMetrics, LlmSettings, PromptTemplate, Router, build_router
+
+from .app import PROMPTS
+from .domain import triage
+from .handlers import prompt_input
+from .signals import CATEGORIES
+
+# How monitoring tools spell severity, onto the canonical four levels.
+SEVERITY_WORDS: dict[str, Severity] = {
+    "critical": "critical", "crit": "critical", "disaster": "critical", "fatal": "critical",
+    "emergency": "critical", "emerg": "critical", "alert": "critical", "p1": "critical",
+    "sev1": "critical", "sev-1": "critical", "1": "critical", "high": "error",
+    "major": "error", "error": "error", "err": "error", "p2": "error", "sev2": "error",
+    "sev-2": "error", "2": "error", "average": "warning", "warning": "warning",
+    "warn": "warning", "minor": "warning", "medium": "warning", "moderate": "warning",
+    "p3": "warning", "sev3": "warning", "sev-3": "warning", "3": "warning", "low": "info",
+    "info": "info", "information": "info", "informational": "info", "notice": "info",
+    "ok": "info", "p4": "info", "p5": "info", "sev4": "info", "4": "info", "5": "info",
+    "debug": "info", "not classified": "info",
+    # States some tools send instead of a severity.
+    "down": "critical", "red": "critical", "health_err": "critical", "unavailable": "critical",
+    "alarm": "error", "alerting": "error", "triggered": "error", "yellow": "warning",
+    "health_warn": "warning", "degraded": "warning", "block": "warning", "up": "info",
+    "green": "info", "resolved": "info",
+}
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    severity: str
+    source_tool: str
+    expected_category: Category
+    expected_priority: int | None = Field(default=None, ge=1, le=5)
+
+    def severity_level(self) -> Severity:
+        return SEVERITY_WORDS.get(self.severity.strip().lower(), "warning")
+
+    def request(self, n: int) -> TriageRequested:
+        labels = {k: str(v) for k, v in self.labels.items()}
+        return TriageRequested(
+            request_id=f"eval-{n}", workflow_id="eval", incident_id=f"INC{n:07d}",
+            title=self.title, service=labels.get("service"),
+            resource=labels.get("instance") or labels.get("host"),
+            severity=self.severity_level(), priority=3, labels=labels,
+            annotations={"description": self.description, "source_tool": self.source_tool})
+
+
+class CaseError(ValueError):
+    pass
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Every line a case; a bad line is reported with its number and field."""
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            cases.append(Case.model_validate_json(line))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(line)"
+            raise CaseError(f"{path}:{number}: {where}: {first['msg']}") from None
+    if not cases:
+        raise CaseError(f"{path}: no cases")
+    return cases
+
+
+@dataclass
+class ProviderFigures:
+    latencies_ms: list[float] = field(default_factory=list)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: Decimal = Decimal(0)
+
+
+@dataclass
+class Report:
+    cases: int = 0
+    correct: Counter[str] = field(default_factory=Counter)
+    scored: Counter[str] = field(default_factory=Counter)
+    confusion: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    providers: dict[str, ProviderFigures] = field(default_factory=dict)
+    fallbacks: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def accuracy(self, name: str) -> float | None:
+        return self.correct[name] / self.scored[name] if self.scored[name] else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cases": self.cases, "fallbacks": self.fallbacks,
+            "accuracy": {f: self.accuracy(f) for f in ("category", "priority")},
+            "confusion": {k: dict(v) for k, v in self.confusion.items()},
+            "providers": {name: {"decisions": len(p.latencies_ms),
+                                 "latency_ms_mean": round(statistics.fmean(p.latencies_ms), 3),
+                                 "latency_ms_p95": round(_p95(p.latencies_ms), 3),
+                                 "tokens_in": p.tokens_in, "tokens_out": p.tokens_out,
+                                 "cost": str(p.cost)}
+                          for name, p in self.providers.items()},
+        }
+
+
+def _p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+async def evaluate(cases: Sequence[Case], router: Router, template: PromptTemplate) -> Report:
+    report = Report(cases=len(cases))
+    for n, case in enumerate(cases, start=1):
+        request = case.request(n)
+        started = time.perf_counter()
+        answer = await router.decide(template.render(prompt_input(request)), TriageOutput,
+                                     partial(triage, request))
+        elapsed = (time.perf_counter() - started) * 1000
+        out: TriageOutput = answer.output
+        figures = report.providers.setdefault(answer.provider, ProviderFigures())
+        figures.latencies_ms.append(elapsed)
+        figures.tokens_in += answer.tokens_in
+        figures.tokens_out += answer.tokens_out
+        figures.cost += answer.cost
+        report.fallbacks += answer.fallback
+        report.scored["category"] += 1
+        report.confusion[case.expected_category][out.category] += 1
+        if out.category == case.expected_category:
+            report.correct["category"] += 1
+        else:
+            report.misses.append(f"{case.title!r}: expected {case.expected_category}, "
+                                 f"got {out.category}")
+        if case.expected_priority is not None:
+            report.scored["priority"] += 1
+            report.correct["priority"] += out.suggested_priority == case.expected_priority
+    return report
+
+
+def render(report: Report) -> str:
+    lines = [f"{report.cases} cases, {report.fallbacks} decided after a fallback", ""]
+    for name in ("category", "priority"):
+        acc = report.accuracy(name)
+        shown = f"{acc:.1%} ({report.correct[name]}/{report.scored[name]})" if acc is not None \
+            else "n/a (no expectations)"
+        lines.append(f"accuracy {name:<9} {shown}")
+    lines += ["", "confusion (rows: expected, columns: decided)"]
+    width = max(len(c) for c in CATEGORIES) + 1
+    lines.append(" " * width + " ".join(f"{c[:5]:>5}" for c in CATEGORIES))
+    for expected in CATEGORIES:
+        row = report.confusion.get(expected, Counter())
+        lines.append(f"{expected:<{width}}" + " ".join(f"{row[c]:>5}" for c in CATEGORIES))
+    lines += ["", "provider      decisions  latency ms mean    p95  tokens in/out   cost"]
+    for name, p in report.providers.items():
+        mean = statistics.fmean(p.latencies_ms)
+        lines.append(f"{name:<13} {len(p.latencies_ms):>9}  {mean:>15.3f}"
+                     f" {_p95(p.latencies_ms):>6.3f}  {p.tokens_in:>6}/{p.tokens_out:<6}  "
+                     f"{p.cost}")
+    return "\n".join(lines)
+
+
+Format = Literal["text", "json"]
+
+
+async def run(path: Path, *, chain: str, llm: LlmSettings | None = None) -> Report:
+    """The entry point ``reasonops agents eval`` calls."""
+    cases = load_cases(path)
+    router = build_router("triage", chain, llm or LlmSettings(),
+                          LlmMetrics(CollectorRegistry()))
+    return await evaluate(cases, router, PromptTemplate.latest(PROMPTS, "triage"))

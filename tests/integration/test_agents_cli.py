@@ -1,0 +1,138 @@
+"""``reasonops agents ...`` against running agents on a real nats-server."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reasonops_agent_triage.app import TriageSettings
+from reasonops_agent_triage.app import build_service as build_triage
+from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.agents import TriageRequested
+from reasonops_llm.fakes import FakeLlmServer
+from tests.support import publish_all, stream_messages, wait_for
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "triage-eval.jsonl"
+
+
+async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:
+    """The real command in a child process, so this test's event loop keeps serving."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "reasonops_cli", *args, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, NATS_URL=nats_url))
+    out, err = await proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
+def requested(incident: str) -> Envelope:
+    event = TriageRequested(request_id=f"REQ-{incident}", workflow_id=f"WF-{incident}",
+                            incident_id=incident, title="Disk almost full", service="billing",
+                            severity="warning", priority=3,
+                            labels={"alertname": "NodeFilesystemSpaceFillingUp"})
+    return Envelope.wrap(event, source="test", subject=incident)
+
+
+@pytest.mark.nats
+async def test_decisions_providers_and_health(nats_url, nc, start_service):
+    await start_service(build_triage, TriageSettings)
+    await publish_all(nc, [requested("INC0000011"), requested("INC0000012")])
+    await wait_for(lambda: stream_messages(nc, "AGENTS", subjects.AGENT_DECISION),
+                   check=lambda found: len(found) == 2)
+
+    code, out, _ = await cli(nats_url, "agents", "decisions", "--json", "--agent", "triage")
+    assert code == 0
+    assert {d["incident_id"] for d in json.loads(out)} == {"INC0000011", "INC0000012"}
+    code, out, _ = await cli(nats_url, "agents", "decisions", "--incident", "INC0000012")
+    assert code == 0
+    assert "INC0000012" in out
+    assert "INC0000011" not in out
+    assert "storage" in out
+
+    code, out, _ = await cli(nats_url, "agents", "providers", "--json", "--wait", "1")
+    [status] = json.loads(out)
+    assert (status["agent"], status["chain"], status["prompt_version"]) == (
+        "triage", "rules", "triage.v1")
+    code, out, _ = await cli(nats_url, "agents", "health", "--wait", "1")
+    assert code == 0
+    assert "rules" in out
+    assert "ok" in out
+
+
+@pytest.mark.nats
+async def test_configured_chain_is_used_and_an_unhealthy_provider_is_reported(
+        nats_url, start_service, tmp_path):
+    server = await FakeLlmServer({}, models=("other-model",)).start()
+    try:
+        data = tmp_path / "data"
+        result = subprocess.run(
+            [sys.executable, "-m", "reasonops_cli", "agents", "configure", "--agent", "triage",
+             "--chain", "ollama:llama3.1 -> rules", "--data-dir", str(data)],
+            capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "restart agent-triage" in result.stdout
+        from functools import partial
+
+        from reasonops_llm import LlmSettings
+        await start_service(partial(build_triage, llm=LlmSettings(ollama_url=server.url)),
+                            TriageSettings)
+        code, out, _ = await cli(nats_url, "agents", "health", "--wait", "1")
+        assert code == 1
+        assert "llama3.1" in out
+        assert "DOWN" in out
+        assert "ollama pull llama3.1" in out
+    finally:
+        await server.stop()
+
+
+def test_configure_refuses_a_bad_chain(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "agents", "configure", "--agent", "triage",
+         "--chain", "gpt:4 -> rules", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "--chain: chain step 1: unknown provider 'gpt'" in result.stderr
+    assert not (tmp_path / "agents.yaml").exists()
+
+
+def test_shipped_eval_set_is_large_and_varied():
+    cases = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+    assert len(cases) >= 150
+    categories = Counter(c["expected_category"] for c in cases)
+    assert set(categories) == {"network", "database", "application", "security",
+                               "infrastructure", "storage"}
+    assert min(categories.values()) >= 20
+    assert len({c["source_tool"] for c in cases}) >= 20
+    assert len({c["title"] for c in cases}) == len(cases)
+
+
+@pytest.mark.slow
+def test_eval_reports_accuracy_confusion_and_provider_figures():
+    result = subprocess.run([sys.executable, "-m", "reasonops_cli", "agents", "eval",
+                             "--agent", "triage", str(DATA)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert "accuracy category" in result.stdout
+    assert "confusion (rows: expected, columns: decided)" in result.stdout
+    assert "rules" in result.stdout.split("provider")[-1]
+    figures = json.loads(subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "agents", "eval", "--json", str(DATA)],
+        capture_output=True, text=True, check=True).stdout)
+    assert figures["cases"] >= 150
+    assert figures["accuracy"]["category"] > 0.8
+    assert sum(sum(row.values()) for row in figures["confusion"].values()) == figures["cases"]
+
+
+def test_eval_names_the_bad_line_and_field(tmp_path):
+    bad = tmp_path / "cases.jsonl"
+    bad.write_text(DATA.read_text().splitlines()[0] + "\n" +
+                   '{"title": "x", "severity": "high", "source_tool": "zabbix", '
+                   '"expected_category": "weather"}\n')
+    result = subprocess.run([sys.executable, "-m", "reasonops_cli", "agents", "eval", str(bad)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert f"{bad}:2: expected_category" in result.stderr

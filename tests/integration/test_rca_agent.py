@@ -1,0 +1,127 @@
+"""The root-cause agent builds its read model from events and answers on acknowledgement."""
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reasonops_agent_rca.app import RcaSettings
+from reasonops_agent_rca.app import build_service as build_rca
+from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.agents import AgentDecisionRecorded, RcaRequested
+from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened, IncidentResolved
+from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from tests.support import publish_all, stream_messages, wait_for
+
+pytestmark = pytest.mark.nats
+
+CATALOG = Path(__file__).resolve().parents[2] / "examples" / "config" / "service-catalog.yaml"
+T = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+def wrap(event) -> Envelope:
+    return Envelope.wrap(event, source="test")
+
+
+def alert(fp: str, name: str, service: str, summary: str, at: datetime) -> Envelope:
+    return wrap(EventAccepted(fingerprint=fp, status="firing", name=name, severity="critical",
+                              service=service, summary=summary, starts_at=at, received_at=at,
+                              source_format="alertmanager", labels={"alertname": name}))
+
+
+def opened(incident_id: str, fp: str, title: str, at: datetime) -> Envelope:
+    return wrap(IncidentOpened(incident_id=incident_id, title=title, service="checkout",
+                               severity="critical", impact=1, urgency=1, priority=1,
+                               priority_reason="t", fingerprint=fp,
+                               labels={"alertname": title}, opened_at=at))
+
+
+async def decisions(nc):
+    found = await stream_messages(nc, "AGENTS", subjects.AGENT_DECISION)
+    return [e.decode(AgentDecisionRecorded) for e in found]
+
+
+async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, tmp_path):
+    catalog = tmp_path / "catalog.yaml"
+    shutil.copy(CATALOG, catalog)
+    service = await start_service(build_rca, RcaSettings, service_catalog=catalog)
+    past_at = T - timedelta(days=3)
+    await publish_all(nc, [
+        opened("INC0000001", "fp-old", "HighErrorRate", past_at),
+        wrap(IncidentResolved(incident_id="INC0000001", resolved_at=past_at + timedelta(hours=1),
+                              actor="alice", note="rolled back checkout release")),
+        wrap(ChangeAccepted(change_id="CHG-42", summary="deploy checkout v2.14.0",
+                            service="checkout", timestamp=T - timedelta(minutes=20),
+                            received_at=T, links=["https://ci.example.internal/run/42"])),
+        wrap(ChangeAccepted(change_id="CHG-7", summary="search reindex", service="search",
+                            timestamp=T - timedelta(minutes=10), received_at=T)),
+        alert("fp-db", "PostgresTooManyConnections", "payments-db", "pool exhausted",
+              T - timedelta(minutes=3)),
+        alert("fp-new", "HighErrorRate", "checkout", "checkout 5xx at 12%", T),
+        opened("INC0000002", "fp-new", "HighErrorRate", T),
+    ])
+
+    async def settled():
+        js = nc.jetstream()
+        infos = [await js.consumer_info(s, d) for s, d in
+                 (("INGEST", "agent-rca"), ("INCIDENTS", "agent-rca-incidents"))]
+        return all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos)
+    await wait_for(settled)
+    await publish_all(nc, [wrap(IncidentAcknowledged(
+        incident_id="INC0000002", acknowledged_at=T + timedelta(minutes=5), actor="bob"))])
+
+    [decision] = await wait_for(lambda: decisions(nc), timeout=30)
+    out = decision.output
+    assert (decision.agent, decision.incident_id, decision.provider) == (
+        "rca", "INC0000002", "rules")
+    kinds = [h.evidence[0].kind for h in out.hypotheses]
+    assert kinds[0] == "change"
+    assert out.hypotheses[0].evidence[0].ref == "CHG-42"
+    assert "dependency_alert" in kinds
+    assert all(h.evidence[0].ref != "CHG-7" for h in out.hypotheses)  # search is unrelated
+    assert out.similar_incidents == ["INC0000001"]
+    assert "CHG-42" in out.next_check
+    assert [h.confidence for h in out.hypotheses] == sorted(
+        (h.confidence for h in out.hypotheses), reverse=True)
+
+    await publish_all(nc, [wrap(RcaRequested(request_id="RCA-2", incident_id="INC0000002",
+                                             requested_by="bob"))])
+    found = await wait_for(lambda: decisions(nc), check=lambda d: len(d) == 2)
+    assert found[1].request_id == "RCA-2"
+    from reasonops_agent_rca import store
+    async with service.store.read() as session:
+        kinds = [t.kind for t in await store.timeline_of(session, "INC0000002")]
+    assert kinds == ["opened", "acknowledged"]
+
+
+async def test_similar_incidents_by_embeddings_where_configured(nc, start_service, tmp_path):
+    from functools import partial
+
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+
+    server = await FakeLlmServer({}).start()
+    try:
+        llm = LlmSettings(ollama_url=server.url)
+        await start_service(partial(build_rca, llm=llm), RcaSettings,
+                            embeddings="ollama:nomic-embed-text")
+        past_at = T - timedelta(days=2)
+        await publish_all(nc, [
+            opened("INC0000003", "fp-a", "HighErrorRate", past_at),
+            wrap(IncidentResolved(incident_id="INC0000003", resolved_at=past_at,
+                                  actor="a", note="scaled the gateway")),
+            opened("INC0000004", "fp-b", "DiskAlmostFull", past_at),
+            wrap(IncidentResolved(incident_id="INC0000004", resolved_at=past_at,
+                                  actor="a", note="cleaned logs")),
+            opened("INC0000005", "fp-c", "HighErrorRate", T),
+            wrap(RcaRequested(request_id="RCA-E", incident_id="INC0000005")),
+        ])
+        [decision] = await wait_for(lambda: decisions(nc), timeout=30)
+    finally:
+        await server.stop()
+    assert decision.output.similar_incidents == ["INC0000003"]
+    [recurrence] = [h for h in decision.output.hypotheses
+                    if h.evidence[0].kind == "similar_incident"]
+    assert "embeddings ollama:nomic-embed-text" in recurrence.evidence[0].note
+    assert any(r.path == "/api/embed" for r in server.requests)
