@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import datetime, timedelta
 
 from reasonops_contracts.catalog import ServiceCatalog
@@ -37,6 +38,17 @@ class AlertRecord:
     resource: str | None = None
 
 
+class Pending(NamedTuple):
+    """A firing alert waiting in a group for create_on."""
+
+    at: datetime
+    resource: str
+    severity: str = "warning"
+    impact: int = 2
+    urgency: int = 2
+    priority: int = 3
+
+
 @dataclass
 class Group:
     """A correlation group: its open (or last) incident, or alerts waiting for create_on."""
@@ -44,8 +56,8 @@ class Group:
     key: str
     rule: str
     incident_id: str | None = None
-    pending: dict[str, tuple[datetime, str]] = field(default_factory=dict)
-    """fingerprint -> (last firing time, resource)"""
+    pending: dict[str, Pending] = field(default_factory=dict)
+    """fingerprint -> the alert's last firing time, resource and assessment"""
 
 
 def alert_fields(*, fingerprint: str, name: str, severity: str, service: str | None,
@@ -82,19 +94,19 @@ def track_flapping(record: AlertRecord, status: str, at: datetime, spec: Flappin
                       was and not record.flapping)
 
 
-def admit(group: Group, rule: Rule, fingerprint: str, resource: str | None,
-          at: datetime) -> bool:
+def admit(group: Group, rule: Rule, fingerprint: str, entry: Pending) -> bool:
     """Add a firing alert to a group without an incident; True when create_on is met."""
-    group.pending = {fp: v for fp, v in group.pending.items() if within(v[0], at, rule.window)}
+    at = entry.at
+    group.pending = {fp: v for fp, v in group.pending.items() if within(v.at, at, rule.window)}
     group.pending.pop(fingerprint, None)
-    group.pending[fingerprint] = (at, resource or fingerprint)
+    group.pending[fingerprint] = entry
     while len(group.pending) > PENDING_CAP:
         group.pending.pop(next(iter(group.pending)))
     if rule.create_on == "first":
         return True
     if rule.create_on == "alerts":
         return len(group.pending) >= rule.threshold
-    return len({resource for _, resource in group.pending.values()}) >= rule.threshold
+    return len({p.resource for p in group.pending.values()}) >= rule.threshold
 
 
 def should_resolve(rule: Rule | None, incident: Incident, fingerprint: str) -> bool:

@@ -22,6 +22,7 @@ from . import store
 from .correlation import (
     AlertRecord,
     Group,
+    Pending,
     admit,
     alert_fields,
     assessor,
@@ -238,7 +239,10 @@ class _Run:
             return
         group.incident_id = None
         record.status, record.group_key, record.incident_id = "firing", key, None
-        if not admit(group, rule, event.fingerprint, event.resource, at):
+        assessment = self.i.assess(event.severity, event.labels, event.service)
+        entry = Pending(at, event.resource or event.fingerprint, event.severity,
+                        assessment.impact, assessment.urgency, assessment.priority)
+        if not admit(group, rule, event.fingerprint, entry):
             self.outcomes["pending"] += 1
             return
         await self._open(envelope, event, rule, group, at)
@@ -298,7 +302,13 @@ class _Run:
         incident.priority, incident.priority_reason = assessment.priority, assessment.reason
         members = list(group.pending)
         await self.work.more_records(members)
-        resources = {res for _, res in group.pending.values()}
+        resources = {p.resource for p in group.pending.values()}
+        worst_fp, worst = min(group.pending.items(), key=lambda kv: (kv[1].priority, kv[1].at))
+        if worst.priority < incident.priority:
+            incident.impact, incident.urgency, incident.priority = (
+                worst.impact, worst.urgency, worst.priority)
+            incident.priority_reason = (f"highest of the grouped alerts ({worst.severity} "
+                                        f"on {worst.resource}) => P{worst.priority}")
         incident.rule, incident.group_key = rule.name, group.key
         incident.alert_count = incident.firing_alerts = len(members)
         incident.last_alert_at, incident.last_fingerprint = at, event.fingerprint

@@ -28,7 +28,7 @@ from reasonops_contracts import incident_number
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
-from .correlation import AlertRecord, Group
+from .correlation import AlertRecord, Group, Pending
 from .domain import Incident, State
 
 metadata = MetaData()
@@ -221,13 +221,13 @@ async def load_groups(session: AsyncSession, keys: Iterable[str]) -> dict[str, G
     rows = await select_in(session, select(groups), groups.c.group_key, keys)
     return {r.group_key: Group(
         key=r.group_key, rule=r.rule, incident_id=r.incident_id,
-        pending={fp: (datetime.fromisoformat(at), res) for fp, at, res in r.pending})
+        pending={p[0]: Pending(datetime.fromisoformat(p[1]), *p[2:]) for p in r.pending})
         for r in rows}
 
 
 def _group_row(g: Group) -> dict[str, Any]:
     return {"rule": g.rule, "incident_id": g.incident_id,
-            "pending": [[fp, at.isoformat(), res] for fp, (at, res) in g.pending.items()]}
+            "pending": [[fp, p.at.isoformat(), *p[1:]] for fp, p in g.pending.items()]}
 
 
 async def save_groups(session: AsyncSession, new: Iterable[Group],
