@@ -204,14 +204,18 @@ class _Run:
                               fingerprint=event.fingerprint)
         if flap.flapping and incident is not None and incident.state is not State.CLOSED:
             # Churn of a flapping alert neither resolves nor reopens anything.
+            if flap.changed and incident.state in OPEN_STATES:
+                incident.firing_alerts += 1 if event.status == "firing" else -1
+                incident.firing_alerts = max(0, incident.firing_alerts)
             record.status = event.status
-            self._count(incident, at, event.fingerprint)
+            if event.status == "firing":
+                self._count(incident, at, event.fingerprint)
             self.outcomes["flapping"] += 1
             return
         if event.status == "firing":
             await self._firing(envelope, event, rule, key, record, at)
         else:
-            await self._resolved(envelope, event, record, at)
+            await self._resolved(envelope, event, record, at, settled=flap.stopped)
 
     # -- firing --------------------------------------------------------------------------
     async def _firing(self, envelope: Envelope, event: EventAccepted, rule: Rule, key: str,
@@ -397,7 +401,8 @@ class _Run:
 
     # -- resolved ---------------------------------------------------------------------------
     async def _resolved(self, envelope: Envelope, event: EventAccepted, record: AlertRecord,
-                        at: datetime) -> None:
+                        at: datetime, *, settled: bool = False) -> None:
+        """``settled``: the alert just stopped flapping; its state now counts again."""
         was_firing = record.status == "firing"
         record.status = "resolved"
         incident = self.work.incidents.get(record.incident_id or "")
@@ -408,10 +413,10 @@ class _Run:
                 self.work.dirty_groups.add(group.key)
             self.outcomes["ignored"] += 1
             return
-        if incident.state not in OPEN_STATES or not was_firing:
+        if incident.state not in OPEN_STATES or not (was_firing or settled):
             self.outcomes["ignored"] += 1
             return
-        incident.firing_alerts = max(0, incident.firing_alerts - 1)
+        incident.firing_alerts = max(0, incident.firing_alerts - was_firing)
         incident.updated_at = self.i.clock.now()
         self.work.touch(incident)
         if should_resolve(self.rules.by_name(incident.rule), incident, event.fingerprint):
