@@ -25,6 +25,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
 
+from . import correlation
 from .load import alert, webhooks
 from .reference import reference_hop
 
@@ -187,9 +188,11 @@ def main() -> None:
     parser.add_argument("--per-post", type=int, default=100, help="alerts per webhook POST")
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
+    correlation.add_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
         asyncio.run(bench(args, Path(tmp)))
+    correlation.main(args)
 
 
 if __name__ == "__main__":

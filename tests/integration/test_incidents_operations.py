@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from reasonops_contracts import Envelope, ReplyError
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.incidents import (
     AssignIncident,
+    CloseIncident,
     CommentIncident,
     CorrelationRulesView,
     CountIncidents,
@@ -25,13 +27,19 @@ from reasonops_contracts.incidents import (
     GetIncident,
     GetProblem,
     HoldIncident,
+    IncidentAssigned,
     IncidentCounts,
+    IncidentHeld,
     IncidentList,
+    IncidentMajorDeclared,
+    IncidentResumed,
     IncidentView,
     ListIncidents,
     ListProblems,
     ProblemList,
+    ProblemUpdated,
     ProblemView,
+    ResolveIncident,
     ResumeIncident,
     SilenceView,
     UpdateProblem,
@@ -79,7 +87,7 @@ def _decision(incident_id: str, group: str | None) -> Envelope:
             "decided_at": datetime.now(UTC).isoformat()}
     if group:
         data["output"] = {"assignment_group": group}
-    return Envelope(id=f"dec-{incident_id}-{group}", type="itsm.agent.decision.recorded.v1",
+    return Envelope(id=f"dec-{incident_id}-{group}", type=AgentDecisionRecorded.TYPE,
                     source="agent-triage", time=datetime.now(UTC), correlation_id="c",
                     subject=incident_id, data=data)
 
@@ -98,9 +106,9 @@ async def test_hold_resume_assign_comment_and_major(nc, start_service, tmp_path)
     resumed = await request(nc, ResumeIncident(incident_id=checkout.incident_id, actor="ann"),
                             IncidentView)
     assert resumed.state == "new"
-    [h] = await stream_messages(nc, "INCIDENTS", "itsm.incident.held")
+    [h] = await stream_messages(nc, "INCIDENTS", IncidentHeld.SUBJECT)
     assert (h.data["reason"], h.data["previous_state"]) == ("awaiting_supplier", "new")
-    [r] = await stream_messages(nc, "INCIDENTS", "itsm.incident.resumed")
+    [r] = await stream_messages(nc, "INCIDENTS", IncidentResumed.SUBJECT)
     assert r.data["state"] == "new"
 
     # triage ranks below the catalog by default: recorded, but no reassignment
@@ -120,7 +128,7 @@ async def test_hold_resume_assign_comment_and_major(nc, start_service, tmp_path)
                                             assignment_group="sre", note="needs infra",
                                             actor="ann"), IncidentView)
     assert (view.assignment_group, view.assignment_source) == ("sre", "user")
-    assigned = await stream_messages(nc, "INCIDENTS", "itsm.incident.assigned")
+    assigned = await stream_messages(nc, "INCIDENTS", IncidentAssigned.SUBJECT)
     assert [(a.data["assignment_group"], a.data["previous_group"]) for a in assigned] == [
         ("payments", None), ("discovery", None), ("sre", "payments")]
     with pytest.raises(ReplyError) as err:
@@ -133,7 +141,7 @@ async def test_hold_resume_assign_comment_and_major(nc, start_service, tmp_path)
     view = await request(nc, DeclareMajorIncident(incident_id=checkout.incident_id,
                                                   note="customers cannot pay"), IncidentView)
     assert view.major is True
-    [m] = await stream_messages(nc, "INCIDENTS", "itsm.incident.major_declared")
+    [m] = await stream_messages(nc, "INCIDENTS", IncidentMajorDeclared.SUBJECT)
     assert m.data["reason"] == "customers cannot pay"
 
     sla = SlaStarted(clock_id="k1", incident_id=checkout.incident_id, policy="P3",
@@ -181,10 +189,8 @@ async def test_problem_lifecycle(nc, start_service, tmp_path):
     await _start(start_service, tmp_path)
     await publish_all(nc, [accepted("a")])
     await _incidents(nc, 1)
-    for command in ("resolve", "close"):
-        reply = await nc.request(f"itsm.incident.cmd.{command}",
-                                 b'{"incident_id": "INC0000001"}', timeout=5)
-        assert b'"ok":true' in reply.data
+    for command in (ResolveIncident, CloseIncident):
+        await request(nc, command(incident_id="INC0000001"), IncidentView)
     await publish_all(nc, [accepted("a")])
     await _incidents(nc, 2)
     found = await wait_for(lambda: request(nc, ListProblems(), ProblemList),
@@ -211,7 +217,7 @@ async def test_problem_lifecycle(nc, start_service, tmp_path):
     view = await request(nc, GetProblem(problem_id="PRB0000001"), ProblemView)
     assert [h.detail.split(" (")[0] for h in view.history][1:] == [
         "new -> investigating", "investigating -> known_error", "known_error -> resolved"]
-    updates = await stream_messages(nc, "INCIDENTS", "itsm.incident.problem.updated")
+    updates = await stream_messages(nc, "INCIDENTS", ProblemUpdated.SUBJECT)
     assert [u.data["state"] for u in updates] == ["investigating", "known_error", "resolved"]
 
 
@@ -227,10 +233,11 @@ async def test_silence_commands_check_their_input(nc, start_service, tmp_path):
         await request(nc, CreateSilence(matchers=["service=x"], author="a", reason="r"),
                       SilenceView)
     assert err.value.detail.field == "ends_at"
-    reply = await nc.request("itsm.incident.cmd.silence_create",
+    reply = await nc.request(CreateSilence.SUBJECT,
                              b'{"matchers": [], "author": "a"}', timeout=5)
     body = json.loads(reply.data)
-    assert "matchers" in body["error"]["message"] and "reason" in body["error"]["message"]
+    assert "matchers" in body["error"]["message"]
+    assert "reason" in body["error"]["message"]
 
     made = await request(nc, CreateSilence(matchers=["service=search"], ends_at=soon,
                                            author="a", reason="r"), SilenceView)
@@ -283,15 +290,18 @@ async def test_cli_shows_the_timeline_and_manages_silences(nc, nats_url, start_s
     await _incidents(nc, 1)
     shown = await _cli(nats_url, "incidents", "show", "INC0000001")
     assert shown.returncode == 0, shown.stderr
-    assert "Timeline" in shown.stdout and "opened by rule checkout" in shown.stdout
+    assert "Timeline" in shown.stdout
+    assert "opened by rule checkout" in shown.stdout
     made = await _cli(nats_url, "silences", "create", "service=search", "--duration", "2h",
                 "--reason", "re-indexing", "--maintenance", "--json")
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["kind"] == "maintenance"
     listed = await _cli(nats_url, "silences", "list")
-    assert "SIL0000001" in listed.stdout and "re-indexing" in listed.stdout
+    assert "SIL0000001" in listed.stdout
+    assert "re-indexing" in listed.stdout
     bad = await _cli(nats_url, "incidents", "assign", "INC0000001", "payments")
-    assert bad.returncode == 1 and "already assigned" in bad.stderr
+    assert bad.returncode == 1
+    assert "already assigned" in bad.stderr
     counts = await _cli(nats_url, "incidents", "counts", "--json")
     assert json.loads(counts.stdout)["by_state"]["new"] == 1
     assert (await _cli(nats_url, "problems", "list")).stdout.strip() == "No problems."

@@ -16,7 +16,9 @@ from reasonops_contracts.incidents import (
     CreateSilence,
     GetIncident,
     GetSilence,
+    IncidentEscalated,
     IncidentList,
+    IncidentMajorDeclared,
     IncidentView,
     ListIncidents,
     SilenceView,
@@ -111,12 +113,12 @@ async def test_outage_replay(nc, start_service):
     assert db.resolved_at == T0 + timedelta(seconds=1210)
 
     escalations = [(e.subject, e.data["level"], e.data["target"], e.data["escalated_at"])
-                   for e in await stream_messages(nc, "INCIDENTS", "itsm.incident.escalated")]
+                   for e in await stream_messages(nc, "INCIDENTS", IncidentEscalated.SUBJECT)]
     assert escalations == [
         ("INC0000002", 2, "payments-l2", "2026-11-20T09:07:40Z"),  # opened 09:02:40 + 5m
         ("INC0000001", 2, "dba-l2", "2026-11-20T09:11:00Z"),  # opened 09:01:00 + 10m
     ]
-    majors = await stream_messages(nc, "INCIDENTS", "itsm.incident.major_declared")
+    majors = await stream_messages(nc, "INCIDENTS", IncidentMajorDeclared.SUBJECT)
     assert [m.subject for m in majors] == ["INC0000002"]
 
     # the flapping disk check: resolved, reopened, resolved, then its churn ignored

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from reasonops_contracts.incidents import IncidentEscalated, ProblemOpened
 from reasonops_incidents import store
 
 POLICY = """
@@ -36,7 +37,7 @@ async def test_unacknowledged_incident_escalates_level_by_level(harness):
     assert await h.fire_timers() == 1
     [incident] = await h.incidents()
     assert incident.escalation_level == 2
-    escalated = [e for e in h.emitted if e.type == "itsm.incident.escalated.v1"]
+    escalated = [e for e in h.emitted if e.type == IncidentEscalated.TYPE]
     assert [(e.data["level"], e.data["target"]) for e in escalated] == [
         (2, "payments-oncall-l2")]
     h.clock.advance(timedelta(minutes=20))
@@ -97,14 +98,14 @@ async def test_recurring_incidents_open_a_problem_and_link_later_ones(harness):
         async with h.store.transaction() as tx:
             incidents[-1].apply("close", h.clock.now())
             await store.save(tx.session, created=[], changed=[incidents[-1]])
-    opened = [e for e in h.emitted if e.type == "itsm.incident.problem.opened.v1"]
+    opened = [e for e in h.emitted if e.type == ProblemOpened.TYPE]
     assert len(opened) == 1
     assert opened[0].data["incident_ids"] == ["INC0000001", "INC0000002", "INC0000003"]
     assert opened[0].data["problem_id"] == "PRB0000001"
     await h.feed(h.alert("c1", at=5000))
     incidents = await h.incidents()
     assert [i.problem_id for i in incidents] == ["PRB0000001"] * 4
-    assert len([e for e in h.emitted if e.type == "itsm.incident.problem.opened.v1"]) == 1
+    assert len([e for e in h.emitted if e.type == ProblemOpened.TYPE]) == 1
 
 
 async def test_incidents_outside_the_recurrence_window_make_no_problem(harness):
@@ -117,4 +118,4 @@ async def test_incidents_outside_the_recurrence_window_make_no_problem(harness):
             incidents[-1].apply("close", h.clock.now())
             await store.save(tx.session, created=[], changed=[incidents[-1]])
         h.clock.advance(timedelta(hours=13))  # three within 26h, never three within a day
-    assert not [e for e in h.emitted if e.type == "itsm.incident.problem.opened.v1"]
+    assert not [e for e in h.emitted if e.type == ProblemOpened.TYPE]

@@ -55,7 +55,8 @@ def test_changed_file_is_reloaded_and_a_bad_one_keeps_the_previous_rules(tmp_pat
     path.write_text("rules:\n  - name: broken\n    window: -5\n")
     os.utime(path, (2, 2))
     assert [r.name for r in rules.current().rules] == ["checkout-v2", "default"]
-    assert rules.error is not None and "rules.yaml:3: rules[0].window" in rules.error
+    assert rules.error is not None
+    assert "rules.yaml:3: rules[0].window" in rules.error
     path.unlink()
     assert [r.name for r in rules.current().rules] == ["checkout-v2", "default"]
     assert "cannot read" in (rules.error or "")

@@ -34,23 +34,23 @@ class Chronicle:
         self.rules = rules
         self.escalations = escalations
 
-    def decode(self, delivery: Delivery) -> Envelope:
+    def decode(self, delivery: Delivery) -> tuple[str, Envelope]:
         envelope = Envelope.from_bytes(delivery.data)
-        if not isinstance(envelope.data, dict) or not envelope.data.get("incident_id"):
+        if not envelope.data.get("incident_id"):
             raise ValueError("no incident_id in the event")
-        return envelope
+        return delivery.subject, envelope
 
-    def key(self, envelope: Envelope) -> str:
-        return envelope.id
+    def key(self, item: tuple[str, Envelope]) -> str:
+        return item[1].id
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
         timeline = Timeline()
-        for _, envelope in batch:
+        for _, (subject, envelope) in batch:
             data: dict[str, Any] = envelope.data
-            if envelope.type.startswith("itsm.agent.decision.recorded."):
+            if subject == subjects.AGENT_DECISION:
                 await self._decision(tx, envelope, data, timeline)
-            elif envelope.type.startswith("itsm.slm.sla."):
-                _sla(envelope, data, timeline)
+            elif subject in SLM_SUBJECTS:
+                _sla(SLM_SUBJECTS.index(subject), envelope, data, timeline)
         await timeline.save(tx.session)
 
     async def _decision(self, tx: Transaction, envelope: Envelope, data: dict[str, Any],
@@ -82,9 +82,9 @@ class Chronicle:
         await self.escalations.arm(tx, incident, rules, envelope, now)
 
 
-def _sla(envelope: Envelope, data: dict[str, Any], timeline: Timeline) -> None:
+def _sla(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timeline) -> None:
     kind = str(data.get("kind", ""))
-    verb = envelope.type.split(".")[3]
+    verb = ("started", "met", "breached")[which]  # the order of SLM_SUBJECTS
     if verb == "started":
         detail = f"{kind} clock started ({data.get('policy', '')}), due {data.get('deadline')}"
     elif verb == "met":

@@ -59,10 +59,14 @@ class Batch:
         self.dirty: set[str] = set()
         self.open_by_service: dict[str, list[str]] = {}
         self.silenced: Counter[str] = Counter()
+        self.bumps: Counter[str] = Counter()
+        self.last_alert: dict[str, datetime] = {}
+        self._loaded_as: dict[str, tuple[object, ...]] = {}
 
     async def load(self, items: list[tuple[Envelope, EventAccepted, Rule, str]]) -> None:
         session = self.tx.session
         self.records = await store.load_records(session, {e.fingerprint for _, e, _, _ in items})
+        self._loaded_as = {fp: _signature(r) for fp, r in self.records.items()}
         self.groups = await store.load_groups(session, {k for _, _, _, k in items})
         ids = {r.incident_id for r in self.records.values() if r.incident_id}
         ids |= {g.incident_id for g in self.groups.values() if g.incident_id}
@@ -91,13 +95,23 @@ class Batch:
         return incident.state if incident else None
 
     def touch(self, incident: Incident) -> None:
+        """The incident changed beyond its counters: write it whole."""
         if incident.incident_id not in self.created:
             self.dirty.add(incident.incident_id)
+
+    def count(self, incident: Incident, at: datetime) -> None:
+        """One more alert; written as an increment unless the incident is written whole."""
+        incident.alert_count += 1
+        incident.last_alert_at = at
+        self.bumps[incident.incident_id] += 1
+        self.last_alert[incident.incident_id] = at
 
     async def more_records(self, fingerprints: list[str]) -> None:
         missing = [fp for fp in fingerprints if fp not in self.records]
         if missing:
-            self.records.update(await store.load_records(self.tx.session, missing))
+            found = await store.load_records(self.tx.session, missing)
+            self.records.update(found)
+            self._loaded_as.update({fp: _signature(r) for fp, r in found.items()})
 
     async def open_incidents_of(self, services: tuple[str, ...]) -> list[Incident]:
         wanted = [s for s in services if s not in self.open_by_service]
@@ -110,13 +124,18 @@ class Batch:
         found = [self.incidents[i] for s in services for i in self.open_by_service.get(s, [])]
         return [i for i in found if i.state in OPEN_STATES]
 
-    async def save(self) -> None:
+    async def save(self, now: datetime) -> None:
         session = self.tx.session
         await store.save(session, created=list(self.created.values()),
                          changed=[self.incidents[i] for i in self.dirty])
+        whole = self.dirty | set(self.created)
+        await store.bump_counts(session, {i: n for i, n in self.bumps.items() if i not in whole},
+                                self.last_alert, now)
+        # Most alerts in a storm are repeats that change nothing worth a write.
         await store.save_records(
             session, [self.records[fp] for fp in self.new_records],
-            [r for fp, r in self.records.items() if fp not in self.new_records])
+            [r for fp, r in self.records.items() if fp not in self.new_records
+             and self._loaded_as.get(fp) != _signature(r)])
         await store.save_groups(
             session, [self.groups[k] for k in self.new_groups],
             [self.groups[k] for k in self.dirty_groups - self.new_groups])
@@ -159,7 +178,7 @@ class AlertIntake:
         run = _Run(self, tx, work, ruleset, store.Numbers(tx.session))
         for envelope, event, rule, key, fields in items:
             await run.one(envelope, event, rule, key, fields)
-        await work.save()
+        await work.save(self.clock.now())
         await self.problems.on_opened(tx, list(work.created.values()), ruleset, run.numbers,
                                       run.timeline, self.clock.now(), run.origins)
         await run.numbers.save()
@@ -253,10 +272,7 @@ class _Run:
         self.outcomes["opened"] += 1
 
     def _count(self, incident: Incident, at: datetime, fingerprint: str) -> None:
-        incident.alert_count += 1
-        incident.last_alert_at = at
-        incident.updated_at = self.i.clock.now()
-        self.work.touch(incident)
+        self.work.count(incident, at)
 
     def _join(self, envelope: Envelope, incident: Incident, event: EventAccepted,
               record: AlertRecord, at: datetime) -> None:
@@ -268,6 +284,8 @@ class _Run:
         incident.last_fingerprint = event.fingerprint
         if incident.resource != event.resource:
             incident.resource = None if newcomer else incident.resource
+        incident.updated_at = self.i.clock.now()
+        self.work.touch(incident)
         self._count(incident, at, event.fingerprint)
         if newcomer:
             self.timeline.add(incident.incident_id, at, SYSTEM, "alert_joined",
@@ -307,7 +325,7 @@ class _Run:
         members = list(group.pending)
         await self.work.more_records(members)
         resources = {p.resource for p in group.pending.values()}
-        worst_fp, worst = min(group.pending.items(), key=lambda kv: (kv[1].priority, kv[1].at))
+        _worst_fp, worst = min(group.pending.items(), key=lambda kv: (kv[1].priority, kv[1].at))
         if worst.priority < incident.priority:
             incident.impact, incident.urgency, incident.priority = (
                 worst.impact, worst.urgency, worst.priority)
@@ -456,3 +474,10 @@ def _cause(service: str, incident_id: str | None, event: EventAccepted, at: date
     return {"service": service, "incident_id": incident_id or "", "alert": event.name,
             "resource": event.resource or "", "fingerprint": event.fingerprint,
             "detected_at": at.isoformat(), "reason": reason}
+
+
+def _signature(record: AlertRecord) -> tuple[object, ...]:
+    """What, when changed, makes an alert record worth writing back."""
+    return (record.incident_id, record.status, record.group_key, tuple(record.changes),
+            record.flapping, record.silenced_by,
+            record.last_seen_at if record.silenced_by else None)

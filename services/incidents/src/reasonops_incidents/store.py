@@ -145,7 +145,10 @@ def _to_row(incident: Incident, names: Iterable[str] = _INCIDENT_FIELDS) -> dict
 
 
 def _from_row(row: Any) -> Incident:
-    values = {name: getattr(row, name) for name in _INCIDENT_FIELDS}
+    return _from_row_values({name: getattr(row, name) for name in _INCIDENT_FIELDS})
+
+
+def _from_row_values(values: dict[str, Any]) -> Incident:
     if values["firing_alerts"] is None:  # rows written before correlation existed
         values["firing_alerts"] = 1 if values["state"] in ("new", "acknowledged") else 0
     values["major"] = bool(values["major"])
@@ -241,17 +244,40 @@ async def save_groups(session: AsyncSession, new: Iterable[Group],
                               rows)
 
 
+# Intake never writes labels or annotations back (they are not mutable) and never needs
+# them for incidents it did not open, so it does not read them: the largest columns.
+_WORKING_COLUMNS = [c for c in incidents.c if c.name not in ("labels", "annotations")]
+
+
+def _from_working_row(row: Any) -> Incident:
+    values = {name: getattr(row, name, None) for name in _INCIDENT_FIELDS}
+    values["labels"], values["annotations"] = {}, {}
+    return _from_row_values(values)
+
+
 async def load_incidents(session: AsyncSession, ids: Iterable[str]) -> dict[str, Incident]:
-    rows = await select_in(session, select(incidents), incidents.c.incident_id, ids)
-    return {r.incident_id: _from_row(r) for r in rows}
+    """The incidents a batch touches, without labels and annotations (see above)."""
+    rows = await select_in(session, select(*_WORKING_COLUMNS), incidents.c.incident_id, ids)
+    return {r.incident_id: _from_working_row(r) for r in rows}
 
 
 async def open_incidents_of(session: AsyncSession, services: Iterable[str]) -> list[Incident]:
     """Open incidents of these services (indexed on service, state)."""
-    rows = await select_in(session, select(incidents).where(
+    rows = await select_in(session, select(*_WORKING_COLUMNS).where(
         incidents.c.state.in_(("new", "acknowledged", "on_hold"))),
         incidents.c.service, services)
-    return [_from_row(r) for r in rows]
+    return [_from_working_row(r) for r in rows]
+
+
+async def bump_counts(session: AsyncSession, bumps: Mapping[str, int],
+                      last_alert: Mapping[str, datetime], at: datetime) -> None:
+    """Add repeats of firing alerts without reading the incidents again."""
+    if bumps:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+            .values(alert_count=incidents.c.alert_count + bindparam("b_n"),
+                    last_alert_at=bindparam("b_at"), updated_at=at),
+            [{"b_id": i, "b_n": n, "b_at": last_alert[i]} for i, n in bumps.items()])
 
 
 async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
