@@ -94,3 +94,12 @@ def test_matchers(matcher, fields, expected):
 def test_bad_matchers_are_refused(bad):
     with pytest.raises(ValueError, match=r"matcher|regular expression|empty|not a"):
         parse_matcher(bad)
+
+
+def test_the_example_rule_file_is_valid():
+    from pathlib import Path
+
+    path = Path(__file__).parents[3] / "examples" / "config" / "correlation-rules.yaml"
+    rules = RuleFile(path).current()
+    assert [r.name for r in rules.rules] == ["databases", "checkout", "batch", "default"]
+    assert rules.escalation["payments"][0].after == 600
