@@ -143,3 +143,23 @@ async def test_silence_ending_mid_incident_lets_alerts_through_again(harness):
     assert (incident.alert_count, incident.firing_alerts) == (1, 1)
     await h.feed(h.alert("s1", "resolved", service="search", at=700))
     assert (await h.incidents())[0].state.value == "resolved"
+
+
+async def test_probable_cause_found_within_one_batch(harness):
+    h = await harness(catalog=CATALOG)
+    await h.feed(h.alert("db1", service="payments-db", resource="db-1"), h.alert("c1", at=5))
+    db, checkout = await h.incidents()
+    assert checkout.probable_cause["incident_id"] == db.incident_id
+
+
+def test_assignment_precedence_is_configurable_and_people_win():
+    from reasonops_incidents.correlation import choose_assignment, outranks
+
+    candidates = {"rule": None, "catalog": "payments", "triage": "dba"}
+    assert choose_assignment(("rule", "catalog", "triage"), candidates) == (
+        "payments", "catalog")
+    assert choose_assignment(("triage", "rule", "catalog"), candidates) == ("dba", "triage")
+    assert outranks(("triage", "catalog"), "triage", "catalog")
+    assert not outranks(("rule", "catalog", "triage"), "triage", "catalog")
+    assert not outranks(("triage",), "triage", "user")
+    assert outranks(("rule",), "triage", None)

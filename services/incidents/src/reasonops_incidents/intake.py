@@ -121,6 +121,9 @@ class Batch:
             for incident in await store.open_incidents_of(self.tx.session, wanted):
                 incident = self.incidents.setdefault(incident.incident_id, incident)
                 self.open_by_service[incident.service or ""].append(incident.incident_id)
+            for incident in self.created.values():  # opened in this batch, not yet written
+                if incident.service in wanted:
+                    self.open_by_service[incident.service or ""].append(incident.incident_id)
         found = [self.incidents[i] for s in services for i in self.open_by_service.get(s, [])]
         return [i for i in found if i.state in OPEN_STATES]
 
@@ -345,7 +348,8 @@ class _Run:
         self.work.created[incident.incident_id] = self.work.incidents[incident.incident_id] = \
             incident
         self.origins[incident.incident_id] = envelope
-        self.work.open_by_service.get(incident.service or "", []).append(incident.incident_id)
+        if incident.service in self.work.open_by_service:
+            self.work.open_by_service[incident.service].append(incident.incident_id)
         why = ("first alert" if rule.create_on == "first" else
                f"{len(members)} alerts on {len(resources)} resources within {rule.window}s")
         await self._probable_cause_of(incident, at)
