@@ -144,3 +144,9 @@ async def test_outage_replay(nc, start_service):
     assert held.matched_alerts == 15
     assert [a.resource for a in held.alerts] == ["search-4"]
     assert all(i.service != "search" or i.resource != "search-4" for i in found.items)
+    samples = {group: service.registry.get_sample_value(
+        "reasonops_incident_escalations_total", {"assignment_group": group})
+        for group in ("dba", "payments")}
+    assert samples == {"dba": 1.0, "payments": 1.0}
+    assert service.registry.get_sample_value("reasonops_incident_alerts_total",
+                                             {"outcome": "silenced"}) == 15

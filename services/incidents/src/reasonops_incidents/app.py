@@ -66,7 +66,7 @@ def build_service(settings: IncidentSettings | None = None, *,
     catalog = load_catalog(settings.service_catalog)
     metrics = IncidentMetrics(service.registry)
     silences = SilenceBook(service.clock.now)
-    escalations = Escalations(service.clock, rules, silences)
+    escalations = Escalations(service.clock, rules, silences, metrics)
     service.consume(INTAKE_CONSUMER, AlertIntake(
         service.clock, metrics, rules=rules, catalog=catalog, silences=silences,
         escalations=escalations, problems=Problems()), subjects=(EventAccepted.SUBJECT,))

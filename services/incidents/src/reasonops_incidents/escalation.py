@@ -20,6 +20,7 @@ from . import store
 from .correlation import alert_fields
 from .domain import Incident, State
 from .events import assigned_event, emit, major_event
+from .metrics import IncidentMetrics
 from .rules import RuleFile, RuleSet
 from .silence_book import SilenceBook
 from .timeline import Timeline
@@ -32,10 +33,12 @@ def timer_id(incident_id: str) -> str:
 
 
 class Escalations:
-    def __init__(self, clock: Clock, rules: RuleFile, silences: SilenceBook) -> None:
+    def __init__(self, clock: Clock, rules: RuleFile, silences: SilenceBook,
+                 metrics: IncidentMetrics | None = None) -> None:
         self.clock = clock
         self.rules = rules
         self.silences = silences
+        self.metrics = metrics
 
     def after_assignment(self, tx: Transaction, incident: Incident, previous: str | None,
                          now: datetime, actor: str, timeline: Timeline,
@@ -124,6 +127,8 @@ class Escalations:
                      level=str(level), target=target)
         await store.save(tx.session, created=[], changed=[incident])
         await self.arm(tx, incident, rules, None, base)
+        if self.metrics is not None:
+            self.metrics.escalations.labels(incident.assignment_group or "").inc()
         await timeline.save(tx.session)
 
 

@@ -168,6 +168,7 @@ class AlertIntake:
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
         ruleset = self.rules.current()
+        self.metrics.rules_refused.set(1 if self.rules.error else 0)
         await self.silences.refresh(tx.session)
         items = []
         for _, (envelope, event) in batch:
