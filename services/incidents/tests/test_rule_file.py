@@ -17,8 +17,8 @@ GOOD = """rules:
 
 @pytest.mark.parametrize(("text", "line", "field", "reason"), [
     ("rules:\n  - name: a\n    window: 10x\n", 3, "rules[0].window", "is not a duration"),
-    ("rules:\n  - name: a\n    match: ['x=~(']\n", 3, "rules[0].match",
-     "bad regular expression"),
+    ("rules:\n  - name: a\n    match:\n      - service=x\n      - 'x=~('\n", 5,
+     "rules[0].match[1]", "bad regular expression"),
     ("rules:\n  - name: a\n    create_on: {alerts: 3, resources: 2}\n", 3,
      "rules[0].create_on", "exactly one of"),
     ("rules:\n  - name: a\n  - name: b\n    resolve_on: sometimes\n", 4,

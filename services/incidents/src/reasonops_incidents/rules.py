@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from .matchers import Matcher, parse_matcher
 
@@ -68,6 +76,14 @@ class _Strict(BaseModel):
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 
 
+def _matcher_text(value: str) -> str:
+    parse_matcher(value)
+    return value
+
+
+MatcherText = Annotated[str, AfterValidator(_matcher_text)]
+
+
 class FlappingSpec(_Strict):
     changes: int = Field(default=4, ge=1, description="More state changes than this = flapping")
     window: Duration = 600
@@ -80,21 +96,14 @@ class CreateOnSpec(_Strict):
 
 class RuleSpec(_Strict):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    match: list[str] = Field(default_factory=list)
-    match_any: list[str] = Field(default_factory=list)
+    match: list[MatcherText] = Field(default_factory=list)
+    match_any: list[MatcherText] = Field(default_factory=list)
     group_by: list[str] = Field(default_factory=lambda: ["fingerprint"], min_length=1)
     window: Duration = 300
     create_on: Literal["first"] | CreateOnSpec = "first"
     resolve_on: ResolveOn = "all"
     assign_to: str | None = Field(default=None, min_length=1, max_length=128)
     flapping: FlappingSpec | None = None
-
-    @field_validator("match", "match_any")
-    @classmethod
-    def _matchers(cls, values: list[str]) -> list[str]:
-        for value in values:
-            parse_matcher(value)
-        return values
 
     @field_validator("create_on")
     @classmethod
