@@ -44,6 +44,11 @@ def test_a_bad_file_at_start_stops_the_service(tmp_path):
         RuleFile(path)
 
 
+def test_a_missing_file_at_start_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"nope.yaml: \(file\): cannot read"):
+        RuleFile(tmp_path / "nope.yaml")
+
+
 def test_changed_file_is_reloaded_and_a_bad_one_keeps_the_previous_rules(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text(GOOD)

@@ -316,9 +316,14 @@ class RuleFile:
         self._mtime: float | None = None
         self._now = now
         self.rules = RuleSet()
-        if path is not None:
-            self._mtime = os.stat(path).st_mtime
-            self.rules = parse(path.read_text(), str(path))  # at start, a bad file is fatal
+        if path is not None:  # at start, a missing or bad file is fatal
+            try:
+                self._mtime = os.stat(path).st_mtime
+                text = path.read_text()
+            except OSError as exc:
+                raise ConfigError(str(path), None, "(file)",
+                                  f"cannot read: {exc.strerror}") from None
+            self.rules = parse(text, str(path))
             self.loaded_at = now() if now else None
 
     def current(self) -> RuleSet:
