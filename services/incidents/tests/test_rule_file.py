@@ -108,3 +108,19 @@ def test_the_example_rule_file_is_valid():
     rules = RuleFile(path).current()
     assert [r.name for r in rules.rules] == ["databases", "checkout", "batch", "default"]
     assert rules.escalation["payments"][0].after == 600
+
+
+def test_the_service_refuses_to_start_on_a_bad_rule_file_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - name: a\n    window: 10x\n")
+    env = {**os.environ, "REASONOPS_CORRELATION_RULES": str(path),
+           "REASONOPS_DATA_DIR": str(tmp_path / "data"), "NATS_URL": "nats://127.0.0.1:1"}
+    result = subprocess.run([sys.executable, "-m", "reasonops_cli", "run", "incidents"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1
+    assert f"incidents cannot start: {path}:3: rules[0].window: '10x' is not a duration" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
