@@ -25,6 +25,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
 
+from . import correlation
 from . import ingest as ingest_bench
 from .load import alert, webhooks
 from .reference import reference_hop
@@ -193,7 +194,9 @@ def main() -> None:
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
-    parser.add_argument("--suite", choices=("all", "chain", "ingest", "agents"), default="all")
+    parser.add_argument("--suite", default="all",
+                        choices=("all", "chain", "ingest", "agents", "correlation"))
+    correlation.add_arguments(parser)
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
         with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
@@ -205,6 +208,8 @@ def main() -> None:
     if args.suite in ("all", "agents"):
         from .agents import run_agents_bench
         asyncio.run(run_agents_bench())
+    if args.suite in ("all", "correlation"):
+        correlation.main(args)
 
 
 if __name__ == "__main__":

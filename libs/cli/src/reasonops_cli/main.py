@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from . import agents, contracts, finance, incidents, integrations, sla, workflows
+from . import (
+    agents,
+    contracts,
+    finance,
+    incidents,
+    integrations,
+    problems,
+    silences,
+    sla,
+    workflows,
+)
 from .connection import CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
@@ -19,6 +29,8 @@ from .up import Supervisor, run_up
 app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(problems.app, name="problems")
+app.add_typer(silences.app, name="silences")
 app.add_typer(sla.app, name="sla")
 app.add_typer(finance.app, name="finance")
 app.add_typer(workflows.app, name="workflows")

@@ -24,4 +24,8 @@ def run_service(name: str, *, json_logs: bool = True) -> None:
     services = installed_services()
     if name not in services:
         raise CliError(f"unknown service {name!r}; installed: {', '.join(services)}")
-    run(services[name].load()(), json_logs=json_logs)
+    try:
+        service = services[name].load()()
+    except ValueError as exc:  # a configuration file error: file, line/key and reason
+        raise CliError(f"{name} cannot start: {exc}") from None
+    run(service, json_logs=json_logs)

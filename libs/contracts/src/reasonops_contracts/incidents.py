@@ -34,6 +34,11 @@ class IncidentOpened(Event):
     annotations: dict[str, str] = Field(default_factory=dict)
     first_alert_at: datetime | None = None
     opened_at: datetime
+    rule: str | None = Field(default=None, description="Correlation rule that opened it")
+    group_key: str | None = Field(default=None, description="Correlation group")
+    alert_count: int = Field(default=1, description="Alerts it opened with")
+    assignment_group: str | None = None
+    major: bool = False
 
 
 class IncidentAcknowledged(Event):
@@ -157,18 +162,59 @@ class ResumeIncident(_IncidentCommand):
     SUBJECT = subjects.INCIDENT_CMD_RESUME
 
 
+IncidentSort = Literal["opened_at", "updated_at", "priority", "alert_count"]
+
+
 class ListIncidents(Query):
     SUBJECT = subjects.INCIDENT_QUERY_LIST
 
     states: list[IncidentState] | None = None
     service: str | None = None
     limit: int = Field(default=100, ge=1, le=1000)
+    priorities: list[int] | None = Field(default=None, description="1..5")
+    assignment_group: str | None = None
+    opened_from: datetime | None = Field(default=None, description="Opened at or after")
+    opened_to: datetime | None = Field(default=None, description="Opened before")
+    text: str | None = Field(default=None, min_length=1, max_length=256,
+                             description="Substring of title, service, resource or number")
+    major: bool | None = None
+    problem_id: str | None = None
+    offset: int = Field(default=0, ge=0)
+    sort: IncidentSort = "opened_at"
+    descending: bool = True
 
 
 class GetIncident(Query):
     SUBJECT = subjects.INCIDENT_QUERY_GET
 
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
+
+
+class ProbableCause(View):
+    """A failing dependency that likely explains the incident."""
+
+    service: str
+    incident_id: str | None = Field(default=None, description="The dependency's own incident")
+    alert: str | None = None
+    resource: str | None = None
+    fingerprint: str | None = None
+    detected_at: datetime
+    reason: str
+
+
+TimelineKind = Literal[
+    "opened", "alert_joined", "alert_silenced", "flapping", "state_changed",
+    "priority_changed", "assigned", "escalated", "escalation_suppressed", "major_declared",
+    "comment", "agent_decision", "sla", "probable_cause", "problem_linked",
+]
+
+
+class TimelineEntry(View):
+    at: datetime
+    actor: str = Field(description="A user, a service (incidents, slm) or an agent (agent:triage)")
+    kind: TimelineKind
+    detail: str
+    data: dict[str, str] = Field(default_factory=dict)
 
 
 class IncidentView(View):
@@ -191,7 +237,271 @@ class IncidentView(View):
     closed_at: datetime | None = None
     updated_at: datetime
     note: str | None = None
+    rule: str | None = None
+    group_key: str | None = None
+    assignment_group: str | None = None
+    assignment_source: str | None = None
+    major: bool = False
+    escalation_level: int = 1
+    firing_alerts: int = 0
+    last_alert_at: datetime | None = None
+    probable_cause: ProbableCause | None = None
+    problem_id: str | None = None
+    timeline: list[TimelineEntry] = Field(default_factory=list)
 
 
 class IncidentList(View):
     items: list[IncidentView]
+    total: int | None = Field(default=None, description="Matches before offset and limit")
+    offset: int = 0
+
+
+# -- Escalation and major incidents -------------------------------------------------------
+
+class IncidentEscalated(Event):
+    """Nobody acknowledged within the team's hand-off time: the next level is paged."""
+
+    TYPE = "itsm.incident.escalated.v1"
+    SUBJECT = subjects.INCIDENT_ESCALATED
+
+    incident_id: str
+    level: int = Field(ge=2, description="The level now responsible (1 = the assigned team)")
+    target: str = Field(description="Who is paged at this level")
+    assignment_group: str
+    policy: str
+    escalated_at: datetime
+    reason: str
+
+
+class IncidentMajorDeclared(Event):
+    """A major incident: P1, or flagged by hand. The orchestrator starts its procedure."""
+
+    TYPE = "itsm.incident.major_declared.v1"
+    SUBJECT = subjects.INCIDENT_MAJOR_DECLARED
+
+    incident_id: str
+    title: str
+    service: str | None = None
+    priority: int = Field(ge=1, le=5)
+    declared_at: datetime
+    actor: str
+    reason: str
+
+
+class AssignIncident(_IncidentCommand):
+    """Assign to a group by hand (highest precedence); ``note`` is the reason."""
+
+    SUBJECT = subjects.INCIDENT_CMD_ASSIGN
+
+    assignment_group: str = Field(min_length=1, max_length=128)
+
+
+class CommentIncident(_IncidentCommand):
+    """Add a comment to the timeline; ``note`` is the comment."""
+
+    SUBJECT = subjects.INCIDENT_CMD_COMMENT
+
+    note: str = Field(min_length=1, max_length=4096)
+
+
+class DeclareMajorIncident(_IncidentCommand):
+    SUBJECT = subjects.INCIDENT_CMD_DECLARE_MAJOR
+
+
+class CountIncidents(Query):
+    """Counts for dashboards, with the same filters as the list."""
+
+    SUBJECT = subjects.INCIDENT_QUERY_COUNTS
+
+    service: str | None = None
+    assignment_group: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+
+
+class IncidentCounts(View):
+    total: int
+    by_state: dict[str, int]
+    by_priority: dict[str, int] = Field(description="P1..P5")
+    open_by_priority: dict[str, int] = Field(description="new, acknowledged or on hold")
+
+
+# -- Correlation rules ----------------------------------------------------------------------
+
+class GetCorrelationRules(Query):
+    SUBJECT = subjects.INCIDENT_QUERY_RULES
+
+
+class RuleView(View):
+    name: str
+    match: list[str]
+    group_by: list[str]
+    window_seconds: int
+    create_on: str
+    resolve_on: str
+    assign_to: str | None = None
+
+
+class CorrelationRulesView(View):
+    path: str | None = Field(description="The rule file, None for the built-in default")
+    loaded_at: datetime | None = None
+    rules: list[RuleView]
+    assignment_precedence: list[str]
+    escalation_policies: dict[str, list[str]]
+    error: str | None = Field(default=None,
+                              description="Why the file on disk was refused; older rules apply")
+
+
+# -- Problems -------------------------------------------------------------------------------
+
+ProblemState = Literal["new", "investigating", "known_error", "resolved"]
+PROBLEM_ID_PATTERN = r"^PRB\d{7,}$"
+
+
+class ProblemOpened(Event):
+    TYPE = "itsm.incident.problem.opened.v1"
+    SUBJECT = subjects.PROBLEM_OPENED
+
+    problem_id: str
+    title: str
+    group_key: str
+    service: str | None = None
+    incident_ids: list[str]
+    opened_at: datetime
+    reason: str
+
+
+class ProblemUpdated(Event):
+    TYPE = "itsm.incident.problem.updated.v1"
+    SUBJECT = subjects.PROBLEM_UPDATED
+
+    problem_id: str
+    state: ProblemState
+    previous_state: ProblemState
+    workaround: str | None = None
+    updated_at: datetime
+    actor: str
+    note: str | None = None
+
+
+class UpdateProblem(Command):
+    """Move a problem on: investigating, known_error (needs a workaround), resolved."""
+
+    SUBJECT = subjects.PROBLEM_CMD_UPDATE
+
+    problem_id: str = Field(pattern=PROBLEM_ID_PATTERN)
+    state: ProblemState
+    workaround: str | None = Field(default=None, max_length=8192)
+    actor: str = Field(default="cli", min_length=1, max_length=128)
+    note: str | None = Field(default=None, max_length=4096)
+
+
+class ListProblems(Query):
+    SUBJECT = subjects.PROBLEM_QUERY_LIST
+
+    states: list[ProblemState] | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class GetProblem(Query):
+    SUBJECT = subjects.PROBLEM_QUERY_GET
+
+    problem_id: str = Field(pattern=PROBLEM_ID_PATTERN)
+
+
+class ProblemView(View):
+    problem_id: str
+    title: str
+    state: ProblemState
+    group_key: str
+    service: str | None = None
+    workaround: str | None = None
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    incident_ids: list[str] = Field(default_factory=list)
+    history: list[TimelineEntry] = Field(default_factory=list)
+
+
+class ProblemList(View):
+    items: list[ProblemView]
+
+
+# -- Silences and maintenance windows ------------------------------------------------------
+
+SilenceKind = Literal["silence", "maintenance"]
+SILENCE_ID_PATTERN = r"^SIL\d{7,}$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class RecurringSchedule(View):
+    """Every listed weekday from ``start`` (HH:MM, UTC) for ``duration_seconds``."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    duration_seconds: int = Field(gt=0, le=7 * 86400)
+
+
+class CreateSilence(Command):
+    """Matching alerts are recorded but open nothing and page no one while it is active."""
+
+    SUBJECT = subjects.SILENCE_CMD_CREATE
+
+    kind: SilenceKind = "silence"
+    matchers: list[str] = Field(min_length=1, description='e.g. "service=checkout", '
+                                '"alertname=~Disk.*", "severity!=info"')
+    starts_at: datetime | None = Field(default=None, description="Default: now")
+    ends_at: datetime | None = Field(default=None, description="Required unless recurring")
+    schedule: RecurringSchedule | None = None
+    until: datetime | None = Field(default=None, description="A recurring window's last day")
+    author: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=1024)
+
+
+class ExpireSilence(Command):
+    SUBJECT = subjects.SILENCE_CMD_EXPIRE
+
+    silence_id: str = Field(pattern=SILENCE_ID_PATTERN)
+    actor: str = Field(default="cli", min_length=1, max_length=128)
+
+
+class ListSilences(Query):
+    SUBJECT = subjects.SILENCE_QUERY_LIST
+
+    include_expired: bool = False
+
+
+class GetSilence(Query):
+    SUBJECT = subjects.SILENCE_QUERY_GET
+
+    silence_id: str = Field(pattern=SILENCE_ID_PATTERN)
+
+
+class SilencedAlert(View):
+    fingerprint: str
+    name: str | None = None
+    service: str | None = None
+    resource: str | None = None
+    status: str
+    last_seen_at: datetime
+
+
+class SilenceView(View):
+    silence_id: str
+    kind: SilenceKind
+    matchers: list[str]
+    starts_at: datetime
+    ends_at: datetime | None = None
+    schedule: RecurringSchedule | None = None
+    until: datetime | None = None
+    author: str
+    reason: str
+    created_at: datetime
+    expired_at: datetime | None = None
+    state: Literal["pending", "active", "expired"]
+    matched_alerts: int = 0
+    alerts: list[SilencedAlert] = Field(default_factory=list)
+
+
+class SilenceList(View):
+    items: list[SilenceView]

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts import Envelope, Event, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded
-from reasonops_runtime import Service, Transaction, UtcDateTime
+from reasonops_runtime import Service, Transaction, UtcDateTime, tracing
 from reasonops_runtime.store import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ pending = Table(
     Column("lease_until", UtcDateTime(), nullable=True),
     Column("lease_owner", String(64), nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
+    # The request message's traceparent: the decision continues its trace.
+    Column("trace_context", String(128), nullable=True),
 )
 
 decisions = Table(
@@ -111,6 +113,8 @@ class AgentQueue:
         self.claim_size = claim_size
         self.wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._traces: dict[str, str] = {}
+        """Request message id -> its traceparent, between deciding and recording."""
         service.startup_hooks.append(self._start)
 
     async def enqueue(self, tx: Transaction, cause: Envelope, request_id: str, kind: str,
@@ -129,7 +133,8 @@ class AgentQueue:
             known.add(request_id)
             rows.append(dict(request_id=request_id, kind=kind, payload=payload,
                              cause=cause.to_bytes().decode(), enqueued_at=datetime.now(UTC),
-                             lease_until=None, lease_owner=None, attempts=0))
+                             lease_until=None, lease_owner=None, attempts=0,
+                             trace_context=tx.trace_of(cause.id)))
         if rows:
             await tx.session.execute(insert(pending), rows)
             self.wake.set()
@@ -219,7 +224,12 @@ class AgentQueue:
         cause = Envelope.from_bytes(row.cause.encode())
         async with limit:
             try:
-                return row.request_id, cause, await self.decide(row.kind, row.payload, cause)
+                with tracing.span(f"agent.decide {row.kind}", parent=row.trace_context,
+                                  attributes={"reasonops.request_id": row.request_id}):
+                    decided = await self.decide(row.kind, row.payload, cause)
+                if row.trace_context:
+                    self._traces[cause.id] = row.trace_context
+                return row.request_id, cause, decided
             except Exception:
                 log.exception("agent request failed; it is retried after its lease",
                               extra={"request": row.request_id, "attempt": row.attempts})
@@ -238,6 +248,9 @@ class AgentQueue:
                 select(decisions.c.request_id).where(decisions.c.request_id.in_(ids)))}
             rows = []
             for request_id, cause, decided in done:
+                trace = self._traces.pop(cause.id, None)
+                if trace is not None:
+                    tx.trace_parents[cause.id] = trace  # the decision continues the request
                 if request_id in already:
                     log.info("request was decided elsewhere", extra={"request": request_id})
                     continue

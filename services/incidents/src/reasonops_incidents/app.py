@@ -2,27 +2,82 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
+from reasonops_contracts.streams import AGENTS, SLM
 from reasonops_runtime import Clock, Service, ServiceSettings
 
+from .chronicle import AGENT_SUBJECTS, AGENTS_CONSUMER, SLM_CONSUMER, SLM_SUBJECTS, Chronicle
+from .escalation import ESCALATION_TIMER, Escalations
 from .handlers import INTAKE_CONSUMER, register_commands
 from .intake import AlertIntake
 from .metrics import IncidentMetrics, open_incidents
+from .problem_handlers import register_problems
+from .problems import Problems
+from .queries import register_queries
+from .rules import ConfigError, RuleFile
+from .silence_book import SilenceBook
+from .silence_handlers import register_silences
 from .store import metadata
 
 
 class IncidentSettings(ServiceSettings):
     service_name: str = "incidents"
+    correlation_rules: Path | None = Field(
+        default=None, description="REASONOPS_CORRELATION_RULES: YAML correlation rules, "
+        "escalation policies and problem settings; reloaded when the file changes")
+    service_catalog: Path | None = Field(
+        default=None, description="REASONOPS_SERVICE_CATALOG: YAML service catalog (owner, "
+        "tier, depends_on)")
+
+    @field_validator("correlation_rules", "service_catalog", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def load_catalog(path: Path | None) -> ServiceCatalog | None:
+    """The catalog, or ``ConfigError`` naming the file and the problem."""
+    if path is None:
+        return None
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return ServiceCatalog.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), None, "(file)", str(exc)) from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"]) or "(file)"
+        raise ConfigError(str(path), None, loc, str(error["msg"])) from None
 
 
 def build_service(settings: IncidentSettings | None = None, *,
                   clock: Clock | None = None) -> Service:
+    """Load the rules and the catalog (a bad file stops the service here, naming file, line,
+    field and reason), then wire the consumers, commands, queries and the escalation timer."""
     settings = settings or IncidentSettings()
     service = Service("incidents", settings, metadata=(metadata,), clock=clock)
+    rules = RuleFile(settings.correlation_rules, service.clock.now)
+    catalog = load_catalog(settings.service_catalog)
     metrics = IncidentMetrics(service.registry)
-    service.consume(INTAKE_CONSUMER, AlertIntake(service.clock, metrics),
-                    subjects=(EventAccepted.SUBJECT,))
-    register_commands(service, metrics)
+    silences = SilenceBook(service.clock.now)
+    escalations = Escalations(service.clock, rules, silences, metrics)
+    service.consume(INTAKE_CONSUMER, AlertIntake(
+        service.clock, metrics, rules=rules, catalog=catalog, silences=silences,
+        escalations=escalations, problems=Problems()), subjects=(EventAccepted.SUBJECT,))
+    chronicle = Chronicle(service.clock, rules, escalations)
+    service.consume(AGENTS_CONSUMER, chronicle, subjects=AGENT_SUBJECTS, stream=AGENTS)
+    service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM)
+    service.on_timer(ESCALATION_TIMER, escalations.on_timer)
+    register_commands(service, metrics, rules, escalations)
+    register_queries(service, rules)
+    register_problems(service)
+    register_silences(service, silences)
     gauge = open_incidents(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

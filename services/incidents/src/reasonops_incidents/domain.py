@@ -12,18 +12,22 @@ from reasonops_contracts.priority import assess
 class State(StrEnum):
     NEW = "new"
     ACKNOWLEDGED = "acknowledged"
+    ON_HOLD = "on_hold"
     RESOLVED = "resolved"
     CLOSED = "closed"
 
 
-OPEN_STATES = frozenset({State.NEW, State.ACKNOWLEDGED})
+OPEN_STATES = frozenset({State.NEW, State.ACKNOWLEDGED, State.ON_HOLD})
 
 # action -> states it may be taken from, and the state it leads to
 TRANSITIONS: dict[str, tuple[frozenset[State], State]] = {
     "acknowledge": (frozenset({State.NEW}), State.ACKNOWLEDGED),
-    "resolve": (frozenset({State.NEW, State.ACKNOWLEDGED}), State.RESOLVED),
+    "resolve": (frozenset({State.NEW, State.ACKNOWLEDGED, State.ON_HOLD}), State.RESOLVED),
     "close": (frozenset({State.RESOLVED}), State.CLOSED),
     "reopen": (frozenset({State.RESOLVED}), State.NEW),
+    "hold": (frozenset({State.NEW, State.ACKNOWLEDGED}), State.ON_HOLD),
+    # resume returns to the state held from (see Incident.apply)
+    "resume": (frozenset({State.ON_HOLD}), State.ACKNOWLEDGED),
 }
 
 
@@ -79,20 +83,38 @@ class Incident:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     note: str | None = None
+    rule: str | None = None
+    group_key: str | None = None
+    assignment_group: str | None = None
+    assignment_source: str | None = None
+    major: bool = False
+    escalation_level: int = 1
+    firing_alerts: int = 1
+    last_alert_at: datetime | None = None
+    last_fingerprint: str | None = None
+    probable_cause: dict[str, str] | None = None
+    problem_id: str | None = None
+    held_from: str | None = None
 
     def apply(self, action: str, at: datetime, note: str | None = None) -> None:
         """Move through the state machine or raise ``TransitionError``."""
         allowed_from, target = TRANSITIONS[action]
         if self.state not in allowed_from:
             raise TransitionError(self.incident_id, action, self.state)
+        if action == "hold":
+            self.held_from = self.state.value
+        elif action == "resume":
+            target = State(self.held_from or State.ACKNOWLEDGED.value)
+            self.held_from = None
         self.state = target
         self.updated_at = at
         if note:
             self.note = note
-        if target is State.ACKNOWLEDGED:
+        if target is State.ACKNOWLEDGED and action == "acknowledge":
             self.acknowledged_at = at
         elif target is State.RESOLVED:
             self.resolved_at = at
+            self.held_from = None
         elif target is State.CLOSED:
             self.closed_at = at
         elif action == "reopen":

@@ -7,10 +7,15 @@ from datetime import datetime
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
+    IncidentAssigned,
     IncidentClosed,
+    IncidentHeld,
+    IncidentMajorDeclared,
     IncidentOpened,
+    IncidentPriorityChanged,
     IncidentReopened,
     IncidentResolved,
+    IncidentResumed,
 )
 from reasonops_runtime import Transaction
 
@@ -38,6 +43,13 @@ def transition_event(action: str, incident: Incident, at: datetime, actor: str,
         return IncidentResolved(incident_id=iid, resolved_at=at, actor=actor, note=note)
     if action == "close":
         return IncidentClosed(incident_id=iid, closed_at=at, actor=actor, note=note)
+    if action == "hold":
+        return IncidentHeld(incident_id=iid, held_at=at, actor=actor,
+                            reason=note or "on hold",
+                            previous_state=incident.held_from or "new")  # type: ignore[arg-type]
+    if action == "resume":
+        return IncidentResumed(incident_id=iid, resumed_at=at, actor=actor,
+                               state=incident.state.value)  # type: ignore[arg-type]
     return IncidentReopened(incident_id=iid, reopened_at=at, actor=actor,
                             reason=note or "reopened")
 
@@ -49,4 +61,28 @@ def opened_event(incident: Incident) -> IncidentOpened:
         impact=incident.impact, urgency=incident.urgency, priority=incident.priority,
         priority_reason=incident.priority_reason, fingerprint=incident.fingerprint,
         labels=incident.labels, annotations=incident.annotations,
-        first_alert_at=incident.first_alert_at, opened_at=incident.opened_at)
+        first_alert_at=incident.first_alert_at, opened_at=incident.opened_at,
+        rule=incident.rule, group_key=incident.group_key, alert_count=incident.alert_count,
+        assignment_group=incident.assignment_group, major=incident.major)
+
+
+def assigned_event(incident: Incident, previous: str | None, at: datetime, actor: str,
+                   reason: str) -> IncidentAssigned:
+    return IncidentAssigned(incident_id=incident.incident_id,
+                            assignment_group=incident.assignment_group or "",
+                            previous_group=previous, assigned_at=at, actor=actor, reason=reason)
+
+
+def priority_event(incident: Incident, previous: int, at: datetime, actor: str
+                   ) -> IncidentPriorityChanged:
+    return IncidentPriorityChanged(
+        incident_id=incident.incident_id, priority=incident.priority, previous_priority=previous,
+        impact=incident.impact, urgency=incident.urgency, changed_at=at, actor=actor,
+        reason=incident.priority_reason)
+
+
+def major_event(incident: Incident, at: datetime, actor: str, reason: str
+                ) -> IncidentMajorDeclared:
+    return IncidentMajorDeclared(incident_id=incident.incident_id, title=incident.title,
+                                 service=incident.service, priority=incident.priority,
+                                 declared_at=at, actor=actor, reason=reason)

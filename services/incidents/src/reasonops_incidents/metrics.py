@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from reasonops_runtime.metrics import CountGauge
 
@@ -20,6 +20,12 @@ class IncidentMetrics:
         self.transitions = Counter("reasonops_incident_transitions_total",
                                    "Incident state changes", ["action", "actor_kind"],
                                    registry=registry)
+        self.escalations = Counter("reasonops_incident_escalations_total",
+                                   "Escalations to the next level, by assignment group",
+                                   ["assignment_group"], registry=registry)
+        self.rules_refused = Gauge("reasonops_incident_rules_refused",
+                                   "1 while a changed correlation rule file is refused and "
+                                   "the previous rules apply", registry=registry)
         self.resolved = Counter("reasonops_incidents_resolved_total", "Incidents resolved",
                                 ["priority", "service"], registry=registry)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -27,6 +28,7 @@ from reasonops_contracts import incident_number
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
+from .correlation import AlertRecord, Group, Pending
 from .domain import Incident, State
 
 metadata = MetaData()
@@ -57,17 +59,64 @@ incidents = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("correlation_id", String(64), nullable=False),
     Column("note", Text, nullable=True),
+    Column("rule", String(64), nullable=True),
+    Column("group_key", String(512), nullable=True),
+    Column("assignment_group", String(128), nullable=True, index=True),
+    Column("assignment_source", String(16), nullable=True),
+    Column("major", Boolean, nullable=False, default=False),
+    Column("escalation_level", Integer, nullable=False, default=1),
+    Column("firing_alerts", Integer, nullable=False, default=1),
+    Column("last_alert_at", UtcDateTime(), nullable=True),
+    Column("last_fingerprint", String(128), nullable=True),
+    Column("probable_cause", JSON, nullable=True),
+    Column("problem_id", String(32), nullable=True, index=True),
+    Column("held_from", String(16), nullable=True),
+    Index("ix_incidents_service_state", "service", "state"),
+    Index("ix_incidents_group_opened", "group_key", "opened_at"),
+    Index("ix_incidents_opened", "opened_at"),
+    Index("ix_incidents_priority", "priority"),
 )
 
-# The last incident each alert fingerprint opened; a repeat or a resolve finds it here.
+# What we remember of each alert fingerprint: its incident (none while pending or
+# silenced), its group, its state changes for flapping, and the silence that held it.
 alerts = Table(
     "alerts",
     metadata,
     Column("fingerprint", String(128), primary_key=True),
-    Column("incident_id", String(32), nullable=False),
+    Column("incident_id", String(32), nullable=True),
     Column("status", String(16), nullable=False),
     Column("last_seen_at", UtcDateTime(), nullable=False),
+    Column("group_key", String(512), nullable=True),
+    Column("changes", JSON, nullable=False, default=list),
+    Column("flapping", Boolean, nullable=False, default=False),
+    Column("silenced_by", String(32), nullable=True, index=True),
+    Column("name", String(256), nullable=True),
+    Column("service", String(256), nullable=True),
+    Column("resource", String(512), nullable=True),
     Index("ix_alerts_incident", "incident_id"),
+)
+
+# Correlation groups: the group's current incident, or the alerts waiting for create_on.
+groups = Table(
+    "correlation_groups",
+    metadata,
+    Column("group_key", String(512), primary_key=True),
+    Column("rule", String(64), nullable=False),
+    Column("incident_id", String(32), nullable=True),
+    Column("pending", JSON, nullable=False),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(32), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_timeline_incident", "incident_id", "entry_id"),
 )
 
 counters = Table(
@@ -80,7 +129,10 @@ counters = Table(
 _INCIDENT_FIELDS = [f.name for f in fields(Incident)]
 # What can change after an incident is opened; updates write only these.
 _MUTABLE_FIELDS = ("state", "alert_count", "updated_at", "acknowledged_at", "resolved_at",
-                   "closed_at", "note")
+                   "closed_at", "note", "impact", "urgency", "priority", "priority_reason",
+                   "assignment_group", "assignment_source", "major", "escalation_level",
+                   "firing_alerts", "last_alert_at", "last_fingerprint", "probable_cause",
+                   "problem_id", "held_from", "resource")
 
 
 def _to_row(incident: Incident, names: Iterable[str] = _INCIDENT_FIELDS) -> dict[str, Any]:
@@ -93,59 +145,139 @@ def _to_row(incident: Incident, names: Iterable[str] = _INCIDENT_FIELDS) -> dict
 
 
 def _from_row(row: Any) -> Incident:
-    values = {name: getattr(row, name) for name in _INCIDENT_FIELDS}
+    return _from_row_values({name: getattr(row, name) for name in _INCIDENT_FIELDS})
+
+
+def _from_row_values(values: dict[str, Any]) -> Incident:
+    if values["firing_alerts"] is None:  # rows written before correlation existed
+        values["firing_alerts"] = 1 if values["state"] in ("new", "acknowledged") else 0
+    values["major"] = bool(values["major"])
+    values["escalation_level"] = values["escalation_level"] or 1
     values["state"] = State(values["state"])
     return Incident(**values)
 
 
-class IncidentNumbers:
-    """Hands out INC numbers inside one transaction; ``save`` stores the high-water mark."""
+class Numbers:
+    """Hands out sequence numbers (INC, PRB, SIL) inside one transaction; ``save`` stores
+    the high-water marks."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._loaded: int | None = None
-        self._value = 0
+        self._loaded: dict[str, int] = {}
+        self._value: dict[str, int] = {}
 
-    async def next(self) -> str:
-        if self._loaded is None:
+    async def next(self, name: str = "incident") -> int:
+        if name not in self._loaded:
             current = (await self.session.execute(
-                select(counters.c.value).where(counters.c.name == "incident"))
-            ).scalar_one_or_none()
-            self._loaded = -1 if current is None else current
-            self._value = current or 0
-        self._value += 1
-        return incident_number(self._value)
+                select(counters.c.value).where(counters.c.name == name))).scalar_one_or_none()
+            self._loaded[name] = -1 if current is None else current
+            self._value[name] = current or 0
+        self._value[name] += 1
+        return self._value[name]
+
+    async def next_incident(self) -> str:
+        return incident_number(await self.next("incident"))
 
     async def save(self) -> None:
-        if self._loaded is None or self._value == self._loaded:
-            return
-        if self._loaded == -1:
-            await self.session.execute(insert(counters).values(name="incident", value=self._value))
-        else:
-            await self.session.execute(update(counters).where(counters.c.name == "incident")
-                                       .values(value=self._value))
+        for name, value in self._value.items():
+            loaded = self._loaded[name]
+            if value == loaded:
+                continue
+            if loaded == -1:
+                await self.session.execute(insert(counters).values(name=name, value=value))
+            else:
+                await self.session.execute(update(counters).where(counters.c.name == name)
+                                           .values(value=value))
+            self._loaded[name] = value
 
 
-async def load_alerts(session: AsyncSession, fingerprints: Iterable[str]) -> dict[str, str]:
-    """fingerprint -> incident id, for the fingerprints we have seen before."""
-    rows = await select_in(session, select(alerts.c.fingerprint, alerts.c.incident_id),
-                           alerts.c.fingerprint, fingerprints)
-    return {r.fingerprint: r.incident_id for r in rows}
+async def load_records(session: AsyncSession, fingerprints: Iterable[str]
+                       ) -> dict[str, AlertRecord]:
+    rows = await select_in(session, select(alerts), alerts.c.fingerprint, fingerprints)
+    return {r.fingerprint: AlertRecord(
+        fingerprint=r.fingerprint, status=r.status, last_seen_at=r.last_seen_at,
+        incident_id=r.incident_id, group_key=r.group_key,
+        changes=[datetime.fromisoformat(c) for c in r.changes or ()], flapping=r.flapping,
+        silenced_by=r.silenced_by, name=r.name, service=r.service, resource=r.resource)
+        for r in rows}
 
 
-async def load_states(session: AsyncSession, ids: Iterable[str]) -> dict[str, State]:
-    rows = await select_in(session, select(incidents.c.incident_id, incidents.c.state),
-                           incidents.c.incident_id, ids)
-    return {r.incident_id: State(r.state) for r in rows}
+def _record_row(r: AlertRecord) -> dict[str, Any]:
+    return {"incident_id": r.incident_id, "status": r.status, "last_seen_at": r.last_seen_at,
+            "group_key": r.group_key, "changes": [c.isoformat() for c in r.changes],
+            "flapping": r.flapping, "silenced_by": r.silenced_by, "name": r.name,
+            "service": r.service, "resource": r.resource}
 
 
-async def bump_counts(session: AsyncSession, bumps: Mapping[str, int], at: datetime) -> None:
-    """Add repeats of firing alerts without reading the incidents."""
+async def save_records(session: AsyncSession, new: Iterable[AlertRecord],
+                       changed: Iterable[AlertRecord]) -> None:
+    rows = [{"fingerprint": r.fingerprint, **_record_row(r)} for r in new]
+    if rows:
+        await session.execute(insert(alerts), rows)
+    rows = [{"b_fp": r.fingerprint, **_record_row(r)} for r in changed]
+    if rows:
+        await session.execute(update(alerts).where(alerts.c.fingerprint == bindparam("b_fp")),
+                              rows)
+
+
+async def load_groups(session: AsyncSession, keys: Iterable[str]) -> dict[str, Group]:
+    rows = await select_in(session, select(groups), groups.c.group_key, keys)
+    return {r.group_key: Group(
+        key=r.group_key, rule=r.rule, incident_id=r.incident_id,
+        pending={p[0]: Pending(datetime.fromisoformat(p[1]), *p[2:]) for p in r.pending})
+        for r in rows}
+
+
+def _group_row(g: Group) -> dict[str, Any]:
+    return {"rule": g.rule, "incident_id": g.incident_id,
+            "pending": [[fp, p.at.isoformat(), *p[1:]] for fp, p in g.pending.items()]}
+
+
+async def save_groups(session: AsyncSession, new: Iterable[Group],
+                      changed: Iterable[Group]) -> None:
+    rows = [{"group_key": g.key, **_group_row(g)} for g in new]
+    if rows:
+        await session.execute(insert(groups), rows)
+    rows = [{"b_key": g.key, **_group_row(g)} for g in changed]
+    if rows:
+        await session.execute(update(groups).where(groups.c.group_key == bindparam("b_key")),
+                              rows)
+
+
+# Intake never writes labels or annotations back (they are not mutable) and never needs
+# them for incidents it did not open, so it does not read them: the largest columns.
+_WORKING_COLUMNS = [c for c in incidents.c if c.name not in ("labels", "annotations")]
+
+
+def _from_working_row(row: Any) -> Incident:
+    values = {name: getattr(row, name, None) for name in _INCIDENT_FIELDS}
+    values["labels"], values["annotations"] = {}, {}
+    return _from_row_values(values)
+
+
+async def load_incidents(session: AsyncSession, ids: Iterable[str]) -> dict[str, Incident]:
+    """The incidents a batch touches, without labels and annotations (see above)."""
+    rows = await select_in(session, select(*_WORKING_COLUMNS), incidents.c.incident_id, ids)
+    return {r.incident_id: _from_working_row(r) for r in rows}
+
+
+async def open_incidents_of(session: AsyncSession, services: Iterable[str]) -> list[Incident]:
+    """Open incidents of these services (indexed on service, state)."""
+    rows = await select_in(session, select(*_WORKING_COLUMNS).where(
+        incidents.c.state.in_(("new", "acknowledged", "on_hold"))),
+        incidents.c.service, services)
+    return [_from_working_row(r) for r in rows]
+
+
+async def bump_counts(session: AsyncSession, bumps: Mapping[str, int],
+                      last_alert: Mapping[str, datetime], at: datetime) -> None:
+    """Add repeats of firing alerts without reading the incidents again."""
     if bumps:
         await session.execute(
             update(incidents).where(incidents.c.incident_id == bindparam("b_id"))
-            .values(alert_count=incidents.c.alert_count + bindparam("b_n"), updated_at=at),
-            [{"b_id": incident_id, "b_n": n} for incident_id, n in bumps.items()])
+            .values(alert_count=incidents.c.alert_count + bindparam("b_n"),
+                    last_alert_at=bindparam("b_at"), updated_at=at),
+            [{"b_id": i, "b_n": n, "b_at": last_alert[i]} for i, n in bumps.items()])
 
 
 async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
@@ -154,9 +286,9 @@ async def get_incident(session: AsyncSession, incident_id: str) -> Incident | No
     return None if row is None else _from_row(row)
 
 
-async def save(session: AsyncSession, *, created: list[Incident], changed: list[Incident],
-               alert_rows: dict[str, tuple[str, str, datetime]], known_alerts: set[str]) -> None:
-    """Write a batch: new incidents, changed incidents, and the fingerprint index."""
+async def save(session: AsyncSession, *, created: Sequence[Incident],
+               changed: Sequence[Incident]) -> None:
+    """Write new and changed incidents."""
     if created:
         await session.execute(insert(incidents), [
             {**_to_row(i), "seq": int(i.incident_id[3:])} for i in created])
@@ -164,22 +296,40 @@ async def save(session: AsyncSession, *, created: list[Incident], changed: list[
         await session.execute(
             update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
             [{**_to_row(i, _MUTABLE_FIELDS), "b_id": i.incident_id} for i in changed])
-    new = [{"fingerprint": fp, "incident_id": v[0], "status": v[1], "last_seen_at": v[2]}
-           for fp, v in alert_rows.items() if fp not in known_alerts]
-    old = [{"b_fp": fp, "incident_id": v[0], "status": v[1], "last_seen_at": v[2]}
-           for fp, v in alert_rows.items() if fp in known_alerts]
-    if new:
-        await session.execute(insert(alerts), new)
-    if old:
-        await session.execute(update(alerts).where(alerts.c.fingerprint == bindparam("b_fp")),
-                              old)
 
 
-async def list_incidents(session: AsyncSession, *, states: Sequence[str] | None,
-                         service: str | None, limit: int) -> list[Incident]:
-    query = select(incidents).order_by(incidents.c.seq.desc()).limit(limit)
-    if states:
-        query = query.where(incidents.c.state.in_(states))
-    if service:
-        query = query.where(incidents.c.service == service)
-    return [_from_row(r) for r in await session.execute(query)]
+async def add_timeline(session: AsyncSession, entries: Sequence[Mapping[str, Any]]) -> None:
+    if entries:
+        await session.execute(insert(timeline), list(entries))
+
+
+async def timeline_of(session: AsyncSession, incident_id: str) -> list[Any]:
+    return list(await session.execute(
+        select(timeline).where(timeline.c.incident_id == incident_id)
+        .order_by(timeline.c.entry_id)))
+
+
+async def recurrences(session: AsyncSession, keys: Iterable[str], since: datetime
+                      ) -> dict[str, list[str]]:
+    """Incidents per correlation group opened since ``since`` (indexed)."""
+    rows = await select_in(session, select(incidents.c.group_key, incidents.c.incident_id)
+                           .where(incidents.c.opened_at >= since)
+                           .order_by(incidents.c.seq), incidents.c.group_key, keys)
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r.group_key, []).append(r.incident_id)
+    return found
+
+
+async def link_problem(session: AsyncSession, incident_ids: Sequence[str], problem_id: str
+                       ) -> None:
+    if incident_ids:
+        await session.execute(update(incidents).where(incidents.c.incident_id.in_(incident_ids))
+                              .values(problem_id=problem_id))
+
+
+async def alerts_of_silence(session: AsyncSession, silence_id: str, limit: int = 100
+                            ) -> list[Any]:
+    return list(await session.execute(
+        select(alerts).where(alerts.c.silenced_by == silence_id)
+        .order_by(alerts.c.last_seen_at.desc()).limit(limit)))

@@ -1,13 +1,32 @@
-"""Incident -> the contract's read model."""
+"""Domain objects -> the contract's read models."""
 
 from __future__ import annotations
 
-from reasonops_contracts.incidents import IncidentView
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from reasonops_contracts.incidents import (
+    CorrelationRulesView,
+    IncidentView,
+    ProbableCause,
+    ProblemView,
+    RecurringSchedule,
+    RuleView,
+    SilencedAlert,
+    SilenceView,
+    TimelineEntry,
+)
 
 from .domain import Incident
+from .problems import Problem
+from .rules import RuleFile
+from .silences import Silence
+from .timeline import entry_view
 
 
-def incident_view(incident: Incident) -> IncidentView:
+def incident_view(incident: Incident, timeline: Sequence[Any] = ()) -> IncidentView:
+    cause = incident.probable_cause
     return IncidentView(
         incident_id=incident.incident_id,
         title=incident.title,
@@ -28,4 +47,62 @@ def incident_view(incident: Incident) -> IncidentView:
         closed_at=incident.closed_at,
         updated_at=incident.updated_at,
         note=incident.note,
+        rule=incident.rule,
+        group_key=incident.group_key,
+        assignment_group=incident.assignment_group,
+        assignment_source=incident.assignment_source,
+        major=incident.major,
+        escalation_level=incident.escalation_level,
+        firing_alerts=incident.firing_alerts,
+        last_alert_at=incident.last_alert_at,
+        probable_cause=None if not cause else ProbableCause(
+            service=cause["service"], incident_id=cause.get("incident_id") or None,
+            alert=cause.get("alert") or None, resource=cause.get("resource") or None,
+            fingerprint=cause.get("fingerprint") or None,
+            detected_at=datetime.fromisoformat(cause["detected_at"]), reason=cause["reason"]),
+        problem_id=incident.problem_id,
+        timeline=[entry_view(row) for row in timeline],
     )
+
+
+def problem_view(problem: Problem, incident_ids: list[str]) -> ProblemView:
+    return ProblemView(
+        problem_id=problem.problem_id, title=problem.title, state=problem.state,  # type: ignore[arg-type]
+        group_key=problem.group_key, service=problem.service, workaround=problem.workaround,
+        opened_at=problem.opened_at, updated_at=problem.updated_at,
+        resolved_at=problem.resolved_at, incident_ids=incident_ids,
+        history=[TimelineEntry(at=datetime.fromisoformat(h["at"]), actor=h["actor"],
+                               kind="state_changed" if h["kind"] != "opened" else "opened",
+                               detail=h["detail"]) for h in problem.history])
+
+
+def silence_view(silence: Silence, now: datetime, alerts: Sequence[Any] = ()) -> SilenceView:
+    schedule = silence.schedule
+    return SilenceView(
+        silence_id=silence.silence_id, kind=silence.kind,  # type: ignore[arg-type]
+        matchers=list(silence.matchers), starts_at=silence.starts_at, ends_at=silence.ends_at,
+        schedule=None if schedule is None else RecurringSchedule(
+            days=list(schedule.days), start=schedule.start,  # type: ignore[arg-type]
+            duration_seconds=schedule.duration),
+        until=silence.until, author=silence.author, reason=silence.reason,
+        created_at=silence.created_at, expired_at=silence.expired_at,
+        state=silence.state(now), matched_alerts=silence.matched,
+        alerts=[SilencedAlert(fingerprint=a.fingerprint, name=a.name, service=a.service,
+                              resource=a.resource, status=a.status,
+                              last_seen_at=a.last_seen_at) for a in alerts])
+
+
+def rules_view(rule_file: RuleFile) -> CorrelationRulesView:
+    rules = rule_file.current()
+    return CorrelationRulesView(
+        path=str(rule_file.path) if rule_file.path else None, loaded_at=rule_file.loaded_at,
+        rules=[RuleView(name=r.name, match=[m.text for m in r.matchers]
+                        + ([f"any of: {', '.join(m.text for m in r.any_of)}"]
+                           if r.any_of else []),
+                        group_by=list(r.group_by), window_seconds=r.window,
+                        create_on=r.create_text, resolve_on=r.resolve_on,
+                        assign_to=r.assign_to) for r in rules.rules],
+        assignment_precedence=list(rules.precedence),
+        escalation_policies={team: [f"{lv.after}s -> {lv.to}" for lv in levels]
+                             for team, levels in rules.escalation.items()},
+        error=rule_file.error)

@@ -1,0 +1,107 @@
+"""Incident queries: filtered, sorted, paginated lists; counts for dashboards; one incident
+with its timeline; the active correlation rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts.incidents import (
+    CountIncidents,
+    GetCorrelationRules,
+    GetIncident,
+    IncidentCounts,
+    IncidentList,
+    IncidentView,
+    ListIncidents,
+)
+from reasonops_runtime import NotFound, Service
+
+from . import store
+from .rules import RuleFile
+from .views import incident_view, rules_view
+
+OPEN = ("new", "acknowledged", "on_hold")
+t = store.incidents
+
+
+def _filtered(query: Select[Any], q: ListIncidents | CountIncidents) -> Select[Any]:
+    if q.service:
+        query = query.where(t.c.service == q.service)
+    if q.assignment_group:
+        query = query.where(t.c.assignment_group == q.assignment_group)
+    if q.opened_from:
+        query = query.where(t.c.opened_at >= q.opened_from)
+    if q.opened_to:
+        query = query.where(t.c.opened_at < q.opened_to)
+    if isinstance(q, ListIncidents):
+        if q.states:
+            query = query.where(t.c.state.in_(q.states))
+        if q.priorities:
+            query = query.where(t.c.priority.in_(q.priorities))
+        if q.major is not None:
+            query = query.where(t.c.major.is_(q.major))
+        if q.problem_id:
+            query = query.where(t.c.problem_id == q.problem_id)
+        if q.text:
+            like = f"%{q.text.lower()}%"
+            query = query.where(or_(func.lower(t.c.title).like(like),
+                                    func.lower(t.c.service).like(like),
+                                    func.lower(t.c.resource).like(like),
+                                    func.lower(t.c.incident_id).like(like)))
+    return query
+
+
+async def list_incidents(session: AsyncSession, q: ListIncidents) -> IncidentList:
+    column = {"opened_at": t.c.seq, "updated_at": t.c.updated_at, "priority": t.c.priority,
+              "alert_count": t.c.alert_count}[q.sort]
+    order = [column.desc() if q.descending else column.asc(), t.c.seq.desc()]
+    rows = await session.execute(_filtered(select(t), q).order_by(*order)
+                                 .offset(q.offset).limit(q.limit))
+    total = (await session.execute(_filtered(select(func.count()).select_from(t), q))).scalar()
+    return IncidentList(items=[incident_view(store._from_row(r)) for r in rows],
+                        total=int(total or 0), offset=q.offset)
+
+
+async def count_incidents(session: AsyncSession, q: CountIncidents) -> IncidentCounts:
+    rows = (await session.execute(_filtered(
+        select(t.c.state, t.c.priority, func.count()).select_from(t), q)
+        .group_by(t.c.state, t.c.priority))).all()
+    by_state = {s: 0 for s in ("new", "acknowledged", "on_hold", "resolved", "closed")}
+    by_priority = {f"P{p}": 0 for p in range(1, 6)}
+    open_by_priority = dict(by_priority)
+    for state, priority, n in rows:
+        by_state[state] = by_state.get(state, 0) + n
+        by_priority[f"P{priority}"] += n
+        if state in OPEN:
+            open_by_priority[f"P{priority}"] += n
+    return IncidentCounts(total=sum(by_state.values()), by_state=by_state,
+                          by_priority=by_priority, open_by_priority=open_by_priority)
+
+
+def register_queries(service: Service, rules: RuleFile) -> None:
+    async def get(query: GetIncident) -> IncidentView:
+        async with service.store.read() as session:
+            incident = await store.get_incident(session, query.incident_id)
+            if incident is None:
+                raise NotFound(f"no incident {query.incident_id}", "incident_id")
+            entries = await store.timeline_of(session, query.incident_id)
+        return incident_view(incident, entries)
+
+    async def list_(query: ListIncidents) -> IncidentList:
+        async with service.store.read() as session:
+            return await list_incidents(session, query)
+
+    async def counts(query: CountIncidents) -> IncidentCounts:
+        async with service.store.read() as session:
+            return await count_incidents(session, query)
+
+    async def active_rules(query: GetCorrelationRules) -> Any:
+        return rules_view(rules)
+
+    service.respond(GetIncident, get)
+    service.respond(ListIncidents, list_)
+    service.respond(CountIncidents, counts)
+    service.respond(GetCorrelationRules, active_rules)
