@@ -200,6 +200,9 @@ class SlaClock:
         if self.state == "breached":
             self.stopped_at = at
             return "recorded"
+        if self.paused_at is not None:  # the pause ends with the clock
+            self.paused_seconds += self.calendar.business_seconds(self.paused_at, at)
+            self.paused_at = None
         elapsed = self.elapsed_seconds(at)
         self.stopped_at = at
         self.state = "met" if elapsed <= self.target_seconds else "breached"

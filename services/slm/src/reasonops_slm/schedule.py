@@ -23,7 +23,7 @@ class Schedule:
 
     name: str
     zone: ZoneInfo | None = None
-    days: frozenset[int] = frozenset(range(7))
+    days: frozenset[int] = frozenset(range(1, 8))
     """ISO weekdays that are working days, 1 = Monday."""
     start: time = time(0)
     end: time = time(0)
