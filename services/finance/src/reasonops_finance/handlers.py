@@ -19,6 +19,7 @@ from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentClosed,
     IncidentOpened,
+    IncidentPriorityChanged,
     IncidentReopened,
     IncidentResolved,
 )
@@ -124,7 +125,13 @@ class IncidentCosting:
         router.on(IncidentResolved)(self.resolved)
         router.on(IncidentReopened)(self.reopened)
         router.on(IncidentClosed)(self.closed)
+        router.on(IncidentPriorityChanged)(self.priority_changed)
         return router
+
+    async def priority_changed(self, tx: Transaction, envelope: Envelope,
+                               event: IncidentPriorityChanged) -> None:
+        """Effort is staffed by the priority the incident ends with."""
+        await store.update_incident(tx.session, event.incident_id, priority=event.priority)
 
     async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
         start = min(event.first_alert_at or event.opened_at, event.opened_at)
