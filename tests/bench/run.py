@@ -187,9 +187,14 @@ def main() -> None:
     parser.add_argument("--per-post", type=int, default=100, help="alerts per webhook POST")
     parser.add_argument("--latency-alerts", type=int, default=500)
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
+    parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
         asyncio.run(bench(args, Path(tmp)))
+    if args.simulate_months:
+        from .simulate import bench_simulate
+
+        bench_simulate([int(m) for m in args.simulate_months.split(",")])
 
 
 if __name__ == "__main__":

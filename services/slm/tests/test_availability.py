@@ -19,7 +19,10 @@ def at(day, hour=0, minute=0):
     return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
 
-def figures(outages=(), incidents=(), maintenance=(), now=at(31) + timedelta(days=1), **kw):
+END = at(31) + timedelta(days=1)
+
+
+def figures(outages=(), incidents=(), maintenance=(), now=END, **kw):
     return service_month(service="checkout", month=MARCH, outages=outages,
                          incidents=incidents, maintenance=maintenance, breaches=2, now=now,
                          **kw)

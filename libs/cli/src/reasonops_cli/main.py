@@ -14,6 +14,7 @@ from . import contracts, finance, incidents, sla, workflows
 from .connection import CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
+from .simulate import simulate
 from .up import Supervisor, run_up
 
 app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out.",
@@ -24,6 +25,7 @@ app.add_typer(finance.app, name="finance")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(contracts.app, name="contracts")
 app.command("publish")(publish)
+app.command("simulate")(simulate)
 
 
 @app.command()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 DEFAULT_IMPACT_WEIGHTS: Mapping[int, Decimal] = {1: Decimal("1"), 2: Decimal("0.5"),
                                                  3: Decimal("0.25")}

@@ -67,7 +67,6 @@ class MonthEnd:
         assessed = MonthAssessed(month=month, services=[month_view(f) for f in figures],
                                  assessed_at=end)
         envelope = Envelope.wrap(assessed, source=SOURCE, subject=month)
-        tx.emit(envelope, assessed.SUBJECT)
         # Credits belong to the month they are for: dated its last second.
         at = end - timedelta(seconds=1)
         by_service = {f.service: f for f in figures}
@@ -82,6 +81,7 @@ class MonthEnd:
                     tx.emit(envelope.caused(event, source=SOURCE, subject=service),
                             event.SUBJECT)
                     self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)
+        tx.emit(envelope, assessed.SUBJECT)  # last: whoever waits for it sees the credits
         await tx.session.execute(update(store.months).where(store.months.c.month == month)
                                  .values(assessed_at=self.clock.now()))
         await self.ensure(tx, {next_month(month)})
