@@ -53,7 +53,8 @@ def simulate(
 
 def _print(result: SimulationResult, seconds: float) -> None:
     typer.echo(f"Replayed {result.events} events in {result.steps} steps "
-               f"({', '.join(result.months)}) in {seconds:.1f}s.\n")
+               f"({', '.join(result.months)}) in {seconds:.1f}s; {result.repeats} repeats of "
+               f"firing alerts only counted.\n")
     rows = [[m, s.service, s.availability, s.slo, s.incidents, s.breaches,
              duration(s.mttr_seconds) if s.mttr_seconds is not None else "-",
              duration(abs(s.error_budget_remaining_seconds))
