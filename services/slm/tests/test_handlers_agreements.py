@@ -116,7 +116,7 @@ async def test_priority_change_re_measures_from_the_start_and_breaches_at_the_de
 
 
 async def test_ola_runs_per_assignment_group(env):
-    store, clocks, clock, _ = env
+    store, clocks, _, _ = env
     await send(store, clocks, opened(1))
     await send(store, clocks, IncidentAssigned(
         incident_id=INC, assignment_group="payments", assigned_at=T0 + timedelta(minutes=2),
