@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .connection import fail
 from .output import duration, emit_json, table
-from .simulation import HistoryError, Simulation, SimulationResult, read_history
+
+if TYPE_CHECKING:
+    from .simulation import SimulationResult
 
 
 def simulate(
@@ -33,6 +35,9 @@ def simulate(
 ) -> None:
     """Replay a history of monitoring events through the real incident, SLM and finance
     services on a simulated clock; print the breaches, penalties and availability."""
+    # Imported here: the service kit is heavy, and every other command starts faster.
+    from .simulation import HistoryError, Simulation, read_history
+
     try:
         history = read_history(events)
     except HistoryError as exc:
