@@ -10,6 +10,7 @@ endif
 
 # The demo supplier contract, so breaches on `checkout` turn into penalties.
 export REASONOPS_SUPPLIER_CONTRACTS ?= $(CURDIR)/examples/config/supplier-contracts.yaml
+export REASONOPS_FINANCE_CONFIG ?= $(CURDIR)/examples/config/finance.yaml
 
 .PHONY: up test lint bench sync schemas clean
 

@@ -195,7 +195,9 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
     parser.add_argument("--suite", default="all",
-                        choices=("all", "chain", "ingest", "agents", "correlation"))
+                        choices=("all", "chain", "ingest", "agents", "correlation",
+                                 "simulate"))
+    parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
     correlation.add_arguments(parser)
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
@@ -210,6 +212,10 @@ def main() -> None:
         asyncio.run(run_agents_bench())
     if args.suite in ("all", "correlation"):
         correlation.main(args)
+    if args.suite in ("all", "simulate") and args.simulate_months:
+        from .simulate import bench_simulate
+
+        bench_simulate([int(m) for m in args.simulate_months.split(",")])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from reasonops_slm.config import (
     ConfigError,
     load_contracts,
     load_policies,
+    load_sla,
     parse_duration,
 )
 from reasonops_slm.domain import DEFAULT_POLICIES
@@ -79,10 +80,82 @@ def test_example_files_load():
     assert list(load_policies(EXAMPLES / "sla-policies.yaml")) == list(DEFAULT_POLICIES)
     fast = load_policies(EXAMPLES / "sla-policies-fast.yaml").for_priority(1)
     assert (fast.response_seconds, fast.resolution_seconds) == (2, 3)
-    (acme,) = load_contracts(EXAMPLES / "supplier-contracts.yaml")
+    acme, nordic = load_contracts(EXAMPLES / "supplier-contracts.yaml")
     assert "checkout" in acme.services
     assert acme.currency == "EUR"
     assert acme.penalties[1] == Decimal("500.00")
+    assert (acme.monthly_fee, acme.monthly_cap) == (Decimal("18000.00"), Decimal("9000.00"))
+    assert nordic.targets[1].resolution_seconds == 6 * 3600
+    full = load_sla(EXAMPLES / "sla-definitions.yaml")
+    search = full.policies.find("search", 3)
+    assert (search.schedule.name, search.pause_on) == (
+        "uk-office", frozenset({"awaiting_supplier", "awaiting_caller"}))
+    assert full.policies.ola("payments", 1) is not None
+    assert full.slo_for("checkout") == Decimal("99.95")
+
+
+SLA_DOC = """
+schedules:
+  office: {timezone: Europe/London, hours: 09:00-17:00}
+policies:
+  - {name: a, priority: P1, response: 1m, resolution: 1h}
+  - {name: b, priority: P2, response: 1m, resolution: 1h}
+  - {name: c, priority: P3, response: 1m, resolution: 1h}
+  - {name: d, priority: P4, response: 1m, resolution: 1h}
+  - {name: e, priority: P5, response: 1m, resolution: 1h}
+"""
+
+
+@pytest.mark.parametrize(("extra", "key", "problem"), [
+    ("  - {name: f, priority: P1, response: 1m, resolution: 1h, schedule: nope}\n",
+     "policies[5].schedule", "unknown schedule 'nope'"),
+    ("  - {name: f, priority: P1, response: 1m, resolution: 1h, service: x, "
+     "retroactive_start: 1}\n", "policies[5].retroactive_start", "true or false"),
+    ("  - {name: b2, priority: P2, response: 1m, resolution: 1h}\n", "policies[5].priority",
+     "P2 already has policy 'b'"),
+    ("maintenance: [{start: 2026-01-02T00:00:00Z, end: 2026-01-01T00:00:00Z}]\n",
+     "maintenance[0].end", "not after the start"),
+    ("maintenance: [{start: 2026-01-01T00:00:00, end: 2026-01-02T00:00:00Z}]\n",
+     "maintenance[0].start", "no time zone"),
+    ("availability: {slo: 101}\n", "availability.slo", "more than 100"),
+    ("olas: [{group: g, priority: P9, response: 1m, resolution: 1h}]\n", "olas[0].priority",
+     "P1..P5"),
+])
+def test_sla_definition_errors_name_the_key(tmp_path, extra, key, problem):
+    err = error(load_sla, write(tmp_path, SLA_DOC + extra))
+    assert err.key == key
+    assert problem in err.problem
+
+
+@pytest.mark.parametrize(("schedule", "key", "problem"), [
+    ("{timezone: Mars/Olympus}", "schedules.office.timezone", "unknown time zone"),
+    ("{timezone: UTC, hours: 9-5}", "schedules.office.hours", "such as 09:00-17:00"),
+    ("{timezone: UTC, days: [funday]}", "schedules.office.days[0]", "not a weekday"),
+    ("{timezone: UTC, holidays: [christmas]}", "schedules.office.holidays[0]", "not a date"),
+])
+def test_schedule_errors_name_the_key(tmp_path, schedule, key, problem):
+    text = SLA_DOC.replace("{timezone: Europe/London, hours: 09:00-17:00}", schedule)
+    err = error(load_sla, write(tmp_path, text))
+    assert (err.key, problem in err.problem) == (key, True)
+
+
+@pytest.mark.parametrize(("clause", "key", "problem"), [
+    ("    availability_credits: [{below: 99.9, credit: 10}]\n", "contracts[0].monthly_fee",
+     "missing"),
+    ("    monthly_cap: 1.001\n", "contracts[0].monthly_cap", "more than 2 decimal places"),
+    ("    per_hour: {P1: abc}\n", "contracts[0].per_hour.P1", "not an amount"),
+    ("    targets: {P1: {response: 1m}}\n", "contracts[0].targets.P1.resolution", "missing"),
+])
+def test_contract_clause_errors_name_the_key(tmp_path, clause, key, problem):
+    err = error(load_contracts, write(tmp_path, CONTRACT.format(amount="1") + clause))
+    assert err.key == key
+    assert problem in err.problem
+
+
+def test_yen_amounts_have_no_decimals(tmp_path):
+    text = CONTRACT.format(amount="1.50").replace("EUR", "JPY")
+    err = error(load_contracts, write(tmp_path, text))
+    assert "more than 0 decimal places for JPY" in err.problem
 
 
 def test_policy_file_with_seconds_and_durations(tmp_path):

@@ -6,12 +6,11 @@ import pytest
 from reasonops_slm.domain import (
     DEFAULT_POLICIES,
     SlaPolicy,
-    SupplierContract,
-    assess_penalty,
     format_duration,
     next_generation,
     start_clock,
 )
+from reasonops_slm.penalties import SupplierContract, assess_penalty
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 P1 = SlaPolicy("P1 critical", 1, 15 * 60, 4 * 3600)

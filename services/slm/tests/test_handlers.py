@@ -21,8 +21,11 @@ from reasonops_runtime.metrics import KitMetrics
 from reasonops_runtime.store import outbox_table, timers_table
 from reasonops_runtime.timers import TimerWheel
 from reasonops_slm import store as slm_store
-from reasonops_slm.domain import DEFAULT_POLICIES, SupplierContract
-from reasonops_slm.handlers import DEADLINE_TIMER, SlaClocks, SlmMetrics
+from reasonops_slm.config import SlaConfig
+from reasonops_slm.domain import DEFAULT_POLICIES
+from reasonops_slm.handlers import DEADLINE_TIMER, SlaClocks
+from reasonops_slm.metrics import SlmMetrics
+from reasonops_slm.penalties import SupplierContract
 from reasonops_slm.views import sla_status
 
 ACME = SupplierContract(contract_id="ACME-1", supplier="Acme Hosting",
@@ -36,7 +39,7 @@ async def env(tmp_path):
     clock = FrozenClock()
     store = Store(f"sqlite+aiosqlite:///{tmp_path / 'slm.db'}", slm_store.metadata, clock=clock)
     await store.create_all()
-    clocks = SlaClocks(policies=DEFAULT_POLICIES, contracts=[ACME], clock=clock,
+    clocks = SlaClocks(config=SlaConfig(DEFAULT_POLICIES), contracts=[ACME], clock=clock,
                        metrics=SlmMetrics(CollectorRegistry()))
     wheel = TimerWheel(store, None, clock, {DEADLINE_TIMER: clocks.on_deadline},
                        KitMetrics("slm"))
@@ -84,7 +87,9 @@ async def test_opening_starts_both_clocks_and_arms_their_timers(env):
         "response": timedelta(minutes=15), "resolution": timedelta(hours=4)}
     assert all(e.causation_id == envelope.id and e.subject == INC for e, _ in started)
     armed = await timers(store)
-    assert {r.due_at for r in armed.values()} == {s.deadline for _, s in started}
+    # Each clock's timer is due at its first at-risk threshold, half its target.
+    assert {r.due_at for r in armed.values()} == {
+        s.started_at + (s.deadline - s.started_at) / 2 for _, s in started}
     assert {r.causation_id for r in armed.values()} == {envelope.id}
 
 
@@ -167,7 +172,7 @@ async def test_closing_cancels_what_still_runs(env):
     closed = IncidentClosed(incident_id=INC, actor="a", closed_at=clock.advance(60))
     await deliver(store, clocks, Envelope.wrap(closed, source="incidents"), closed)
     async with store.read() as session:
-        found = await slm_store.clocks_for(session, INC)
+        found = await slm_store.clocks_for(session, INC, {})
     assert {c.state for c in found} == {"cancelled"}
     assert await timers(store) == {}
 
@@ -178,7 +183,7 @@ async def test_status_shows_clocks_and_penalties(env):
     clock.advance(timedelta(minutes=30))
     await wheel.fire_due()
     async with store.read() as session:
-        status = sla_status(INC, await slm_store.clocks_for(session, INC),
+        status = sla_status(INC, await slm_store.clocks_for(session, INC, {}),
                             await slm_store.penalties_for(session, INC), clock.now())
     views = {c.kind: c for c in status.clocks}
     assert views["response"].state == "breached"

@@ -24,6 +24,7 @@ from . import (
 from .connection import CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
+from .simulate import simulate
 from .up import Supervisor, run_up
 
 app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out.",
@@ -39,6 +40,7 @@ app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
 app.command("publish")(publish)
+app.command("simulate")(simulate)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from . import subjects
-from .messages import Event, Query, View
+from .messages import Command, Event, Query, View
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -26,14 +26,22 @@ class LedgerEntryPosted(Event):
     entry_id: str
     posted_at: datetime
     period: str = Field(pattern=MONTH_PATTERN)
-    penalty_id: str
-    incident_id: str
-    supplier: str
+    penalty_id: str | None = None
+    incident_id: str | None = None
+    supplier: str | None = None
     service: str
     amount: Decimal
     currency: str
     lines: list[PostingLine]
     causation_id: str
+    kind: str = Field(default="penalty", description="penalty or incident_cost")
+    causation_type: str | None = None
+    correlation_id: str | None = None
+    original_period: str | None = Field(
+        default=None, description="The closed month this entry belongs to, when it was "
+                                  "posted to the next open month instead")
+    reference: str | None = None
+    memo: str | None = None
 
 
 class GetFinanceSummary(Query):
@@ -52,9 +60,15 @@ class SummaryLine(View):
 
 class FinanceSummary(View):
     month: str
-    lines: list[SummaryLine]
-    totals: dict[str, Decimal]
-    entries: int
+    lines: list[SummaryLine] = Field(description="Penalties by supplier and service")
+    totals: dict[str, Decimal] = Field(description="Penalties by currency")
+    entries: int = Field(description="Penalty entries")
+    budgets: list[BudgetLine] = Field(default_factory=list)
+    penalties_by_supplier: list[PenaltyTotal] = Field(default_factory=list)
+    penalties_by_service: list[PenaltyTotal] = Field(default_factory=list)
+    incident_cost_by_service: list[IncidentCostLine] = Field(default_factory=list)
+    top_incidents: list[CostlyIncident] = Field(default_factory=list)
+    late_entries: int = Field(default=0, description="Entries for closed months posted here")
 
 
 class ListLedgerEntries(Query):
@@ -67,3 +81,99 @@ class ListLedgerEntries(Query):
 
 class LedgerEntryList(View):
     items: list[LedgerEntryPosted]
+
+
+class PeriodClosed(Event):
+    TYPE = "itsm.finance.period.closed.v1"
+    SUBJECT = subjects.FINANCE_PERIOD_CLOSED
+
+    month: str = Field(pattern=MONTH_PATTERN)
+    closed_at: datetime
+    actor: str
+
+
+class ClosePeriod(Command):
+    """Close an accounting month: later postings for it go to the next open month."""
+
+    SUBJECT = subjects.FINANCE_CMD_CLOSE_PERIOD
+
+    month: str = Field(pattern=MONTH_PATTERN)
+    actor: str = Field(default="cli", min_length=1, max_length=128)
+
+
+class PeriodView(View):
+    month: str
+    state: str = Field(description="open or closed")
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    entries: int = 0
+
+
+class ListPeriods(Query):
+    SUBJECT = subjects.FINANCE_QUERY_PERIODS
+
+
+class PeriodList(View):
+    items: list[PeriodView]
+
+
+class TraceEntry(Query):
+    SUBJECT = subjects.FINANCE_QUERY_TRACE
+
+    entry_id: str = Field(min_length=1, max_length=64)
+
+
+class EntryTrace(View):
+    """A ledger entry and the chain of messages that produced it."""
+
+    entry: LedgerEntryPosted
+    causation_id: str
+    causation_type: str | None = None
+    correlation_id: str | None = None
+    origin: str = Field(description="What happened, in one line")
+    related: list[str] = Field(default_factory=list,
+                               description="Other entries of the same incident")
+
+
+class GetBudgets(Query):
+    SUBJECT = subjects.FINANCE_QUERY_BUDGETS
+
+    month: str = Field(pattern=MONTH_PATTERN)
+
+
+class BudgetLine(View):
+    scope: str = Field(description="service or cost_centre")
+    name: str
+    currency: str
+    budget: Decimal
+    actual: Decimal
+    variance: Decimal = Field(description="budget - actual; negative when over budget")
+
+
+class BudgetList(View):
+    month: str
+    items: list[BudgetLine]
+
+
+class PenaltyTotal(View):
+    name: str
+    currency: str
+    amount: Decimal
+    entries: int
+
+
+class IncidentCostLine(View):
+    service: str
+    currency: str
+    downtime: Decimal
+    effort: Decimal
+    total: Decimal
+    incidents: int
+
+
+class CostlyIncident(View):
+    incident_id: str
+    service: str
+    currency: str
+    amount: Decimal
+    entry_id: str

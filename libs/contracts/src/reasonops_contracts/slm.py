@@ -14,6 +14,10 @@ from .messages import Event, Query, View
 
 ClockKind = Literal["response", "resolution"]
 ClockState = Literal["running", "met", "breached", "cancelled"]
+Agreement = Literal["sla", "ola", "uc"]
+"""The customer SLA, an assignment group's OLA, or a supplier's underpinning contract."""
+PenaltyKind = Literal["response", "resolution", "availability"]
+PenaltyClause = Literal["per_breach", "per_hour", "availability"]
 
 
 class SlaStarted(Event):
@@ -29,6 +33,8 @@ class SlaStarted(Event):
     target_seconds: int
     started_at: datetime
     deadline: datetime
+    agreement: Agreement = "sla"
+    party: str | None = Field(default=None, description="OLA group or UC supplier")
 
 
 class SlaMet(Event):
@@ -41,6 +47,8 @@ class SlaMet(Event):
     stopped_at: datetime
     elapsed_seconds: float
     target_seconds: int
+    agreement: Agreement = "sla"
+    party: str | None = Field(default=None, description="OLA group or UC supplier")
 
 
 class SlaBreached(Event):
@@ -56,6 +64,8 @@ class SlaBreached(Event):
     target_seconds: int
     deadline: datetime
     breached_at: datetime
+    agreement: Agreement = "sla"
+    party: str | None = Field(default=None, description="OLA group or UC supplier")
 
 
 class PenaltyAssessed(Event):
@@ -63,17 +73,19 @@ class PenaltyAssessed(Event):
     SUBJECT = subjects.PENALTY_ASSESSED
 
     penalty_id: str
-    incident_id: str
+    incident_id: str | None = Field(default=None,
+                                    description="None for a month's availability credit")
     clock_id: str
     contract_id: str
     supplier: str
     service: str
     priority: int
-    kind: ClockKind
-    amount: Decimal = Field(ge=0, decimal_places=2)
+    kind: PenaltyKind
+    amount: Decimal = Field(ge=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     assessed_at: datetime
     reason: str
+    clause: PenaltyClause = "per_breach"
 
 
 class GetSlaStatus(Query):
@@ -95,9 +107,102 @@ class SlaClockView(View):
     elapsed_seconds: float
     remaining_seconds: float
     percent_consumed: float
+    agreement: Agreement = "sla"
+    party: str | None = None
+    schedule: str = "24x7"
+    paused: bool = False
+    paused_seconds: float = 0.0
 
 
 class SlaStatus(View):
     incident_id: str
     clocks: list[SlaClockView]
+    penalties: list[PenaltyAssessed] = Field(default_factory=list)
+
+
+class SlaAtRisk(Event):
+    """A running clock has used ``percent`` of its target (50, 75, 90)."""
+
+    TYPE = "itsm.slm.sla.at_risk.v1"
+    SUBJECT = subjects.SLA_AT_RISK
+
+    clock_id: str
+    incident_id: str
+    kind: ClockKind
+    agreement: Agreement = "sla"
+    party: str | None = None
+    priority: int
+    service: str | None = None
+    percent: int
+    elapsed_seconds: float
+    remaining_seconds: float
+    deadline: datetime
+    at: datetime
+
+
+class SlaPaused(Event):
+    TYPE = "itsm.slm.sla.paused.v1"
+    SUBJECT = subjects.SLA_PAUSED
+
+    clock_id: str
+    incident_id: str
+    kind: ClockKind
+    agreement: Agreement = "sla"
+    paused_at: datetime
+    reason: str
+    elapsed_seconds: float
+
+
+class SlaResumed(Event):
+    TYPE = "itsm.slm.sla.resumed.v1"
+    SUBJECT = subjects.SLA_RESUMED
+
+    clock_id: str
+    incident_id: str
+    kind: ClockKind
+    agreement: Agreement = "sla"
+    resumed_at: datetime
+    paused_seconds: float = Field(description="Working seconds paused so far, in total")
+    deadline: datetime
+
+
+class ServiceMonthView(View):
+    service: str
+    month: str
+    period_seconds: int
+    maintenance_seconds: int
+    downtime_seconds: int = Field(description="Weighted by impact, maintenance excluded")
+    availability: Decimal = Field(description="Percent")
+    slo: Decimal
+    error_budget_seconds: int
+    error_budget_remaining_seconds: int
+    error_budget_remaining_percent: Decimal
+    incidents: int
+    mtta_seconds: int | None = None
+    mttr_seconds: int | None = None
+    mtbf_seconds: int | None = None
+    breaches: int
+
+
+class MonthAssessed(Event):
+    """A month ended: its service figures, as the availability credits were assessed on."""
+
+    TYPE = "itsm.slm.month.assessed.v1"
+    SUBJECT = subjects.SLM_MONTH_ASSESSED
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    services: list[ServiceMonthView]
+    assessed_at: datetime
+
+
+class GetSlaReport(Query):
+    SUBJECT = subjects.SLM_QUERY_REPORT
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    service: str | None = None
+
+
+class SlaReport(View):
+    month: str
+    services: list[ServiceMonthView]
     penalties: list[PenaltyAssessed] = Field(default_factory=list)

@@ -68,11 +68,21 @@ SLA_MET = "itsm.slm.sla.met"
 SLA_BREACHED = "itsm.slm.sla.breached"
 PENALTY_ASSESSED = "itsm.slm.penalty.assessed"
 SLM_QUERY_STATUS = "itsm.slm.query.status"
+SLA_AT_RISK = "itsm.slm.sla.at_risk"
+SLA_PAUSED = "itsm.slm.sla.paused"
+SLA_RESUMED = "itsm.slm.sla.resumed"
+SLM_MONTH_ASSESSED = "itsm.slm.month.assessed"
+SLM_QUERY_REPORT = "itsm.slm.query.report"
 
 # Finance
 FINANCE_ENTRY_POSTED = "itsm.finance.entry.posted"
 FINANCE_QUERY_SUMMARY = "itsm.finance.query.summary"
 FINANCE_QUERY_ENTRIES = "itsm.finance.query.entries"
+FINANCE_PERIOD_CLOSED = "itsm.finance.period.closed"
+FINANCE_CMD_CLOSE_PERIOD = "itsm.finance.cmd.close_period"
+FINANCE_QUERY_TRACE = "itsm.finance.query.trace"
+FINANCE_QUERY_BUDGETS = "itsm.finance.query.budgets"
+FINANCE_QUERY_PERIODS = "itsm.finance.query.periods"
 
 # Agents
 AGENT_TRIAGE_REQUESTED = "itsm.agent.triage.requested"

@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+from pydantic import Field, field_validator
+
+from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_runtime import Clock, Service, ServiceSettings
 
-from .handlers import CONSUMER, FinanceMetrics, PenaltyPosting, register_queries
+from . import config
+from .handlers import (
+    CONSUMER,
+    INCIDENTS_CONSUMER,
+    FinanceMetrics,
+    IncidentCosting,
+    PenaltyPosting,
+)
+from .queries import register_queries
 from .store import metadata
 
 
 class FinanceSettings(ServiceSettings):
     service_name: str = "finance"
+    finance_config: Path | None = Field(
+        default=None,
+        description="REASONOPS_FINANCE_CONFIG: YAML file of cost rates (downtime per minute "
+                    "by tier, responder hourly rate), cost centres and budgets")
+    service_catalog: Path | None = Field(
+        default=None, description="REASONOPS_SERVICE_CATALOG: service tiers for downtime cost")
+
+    @field_validator("finance_config", "service_catalog", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def build_service(settings: FinanceSettings | None = None, *,
                   clock: Clock | None = None) -> Service:
+    """A wrong rates or catalog file stops the service here, saying what is wrong."""
     settings = settings or FinanceSettings()
+    rates = config.load(settings.finance_config)
+    catalog = _catalog(settings.service_catalog)
     service = Service("finance", settings, metadata=(metadata,), clock=clock)
-    posting = PenaltyPosting(clock=service.clock, metrics=FinanceMetrics(service.registry))
+    metrics = FinanceMetrics(service.registry)
+    posting = PenaltyPosting(clock=service.clock, metrics=metrics)
     service.consume(CONSUMER, posting.router())
-    register_queries(service)
+    costing = IncidentCosting(clock=service.clock, metrics=metrics, rates=rates,
+                              catalog=catalog)
+    service.consume(INCIDENTS_CONSUMER, costing.router())
+    register_queries(service, rates)
     return service
+
+
+def _catalog(path: Path | None) -> ServiceCatalog:
+    if path is None:
+        return ServiceCatalog()
+    try:
+        return ServiceCatalog.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise config.ConfigError(str(path), "(document)", str(exc)) from None

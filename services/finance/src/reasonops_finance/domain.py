@@ -1,7 +1,9 @@
-"""Double-entry postings for supplier penalties, and monthly summaries. Pure: no I/O.
+"""The double-entry ledger: accounts, balanced entries, periods. Pure: no I/O.
 
 A penalty is money a supplier owes us: debit the supplier's receivable account,
-credit service-credit income. Amounts are ``Decimal`` in cents, never float.
+credit service-credit income. An incident's cost is an expense of its service:
+debit downtime and effort expense, credit accrued incident costs. Amounts are
+``Decimal`` in the currency's minor unit, never float.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from reasonops_contracts.money import quantum
+
 CENT = Decimal("0.01")
 RECEIVABLE = "supplier-credits-receivable"
 INCOME = "service-credit-income"
+DOWNTIME_EXPENSE = "incident-downtime-expense"
+EFFORT_EXPENSE = "incident-effort-expense"
+ACCRUED = "accrued-incident-costs"
+ACCOUNTS: dict[str, str] = {
+    RECEIVABLE: "asset", INCOME: "income", DOWNTIME_EXPENSE: "expense",
+    EFFORT_EXPENSE: "expense", ACCRUED: "liability",
+}
+"""The chart of accounts; a ledger account is one of these, optionally ``:<party>``."""
 
 
 class PostingError(ValueError):
@@ -32,14 +44,25 @@ class Entry:
     entry_id: str
     posted_at: datetime
     period: str
-    penalty_id: str
-    incident_id: str
-    supplier: str
+    penalty_id: str | None
+    incident_id: str | None
+    supplier: str | None
     service: str
     amount: Decimal
     currency: str
     lines: tuple[Line, ...]
     causation_id: str
+    kind: str = "penalty"
+    source_key: str = ""
+    """What the entry books (penalty id, ``COST-<incident>``): one entry per source."""
+    causation_type: str | None = None
+    correlation_id: str | None = None
+    original_period: str | None = None
+    reference: str | None = None
+    memo: str | None = None
+
+    def key(self) -> str:
+        return self.source_key or self.penalty_id or self.entry_id
 
 
 def period_of(at: datetime) -> str:
@@ -53,13 +76,25 @@ def receivable_account(supplier: str) -> str:
     return f"{RECEIVABLE}:{supplier}"
 
 
-def cents(amount: Decimal) -> Decimal:
-    """``amount`` in cents exactly; refuses floats, fractions of a cent and non-finite values."""
+def cents(amount: Decimal, currency: str = "EUR") -> Decimal:
+    """``amount`` exactly in the currency's minor unit; refuses floats, fractions of the
+    minor unit and non-finite values."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise PostingError(f"amount must be a finite Decimal, got {amount!r}")
-    if amount != amount.quantize(CENT):
-        raise PostingError(f"amount {amount} has fractions of a cent")
-    return amount.quantize(CENT)
+    if amount != amount.quantize(quantum(currency)):
+        raise PostingError(f"amount {amount} has fractions of a cent (the minor unit of "
+                           f"{currency})")
+    return amount.quantize(quantum(currency))
+
+
+def posting_period(wanted: str, closed: set[str]) -> tuple[str, str | None]:
+    """The month to post in: ``wanted``, or the first open month after it when it is
+    closed (then also ``wanted`` as the original period)."""
+    period = wanted
+    while period in closed:
+        year, month = (int(x) for x in period.split("-"))
+        period = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    return period, (wanted if period != wanted else None)
 
 
 def check_balanced(lines: Iterable[Line]) -> None:
@@ -80,7 +115,7 @@ def penalty_entry(*, entry_id: str, penalty_id: str, incident_id: str, supplier:
                   service: str, amount: Decimal, currency: str, assessed_at: datetime,
                   posted_at: datetime, causation_id: str) -> Entry:
     """The ledger entry booking one penalty, in the month it was assessed."""
-    value = cents(amount)
+    value = cents(amount, currency)
     if value <= 0:
         raise PostingError(f"penalty {penalty_id}: amount must be positive, got {value}")
     lines = (Line(receivable_account(supplier), debit=value), Line(INCOME, credit=value))
@@ -88,7 +123,26 @@ def penalty_entry(*, entry_id: str, penalty_id: str, incident_id: str, supplier:
     return Entry(entry_id=entry_id, posted_at=posted_at, period=period_of(assessed_at),
                  penalty_id=penalty_id, incident_id=incident_id, supplier=supplier,
                  service=service, amount=value, currency=currency, lines=lines,
-                 causation_id=causation_id)
+                 causation_id=causation_id, source_key=penalty_id)
+
+
+def cost_entry(*, entry_id: str, incident_id: str, service: str, downtime: Decimal,
+               effort: Decimal, currency: str, closed_at: datetime, posted_at: datetime,
+               causation_id: str, memo: str) -> Entry:
+    """The entry booking an incident's cost as an expense of its service."""
+    downtime, effort = cents(downtime, currency), cents(effort, currency)
+    total = downtime + effort
+    if total <= 0:
+        raise PostingError(f"incident {incident_id}: no cost to book")
+    lines = tuple(ln for ln in (
+        Line(f"{DOWNTIME_EXPENSE}:{service}", debit=downtime) if downtime > 0 else None,
+        Line(f"{EFFORT_EXPENSE}:{service}", debit=effort) if effort > 0 else None,
+        Line(ACCRUED, credit=total)) if ln is not None)
+    check_balanced(lines)
+    return Entry(entry_id=entry_id, posted_at=posted_at, period=period_of(closed_at),
+                 penalty_id=None, incident_id=incident_id, supplier=None, service=service,
+                 amount=total, currency=currency, lines=lines, causation_id=causation_id,
+                 kind="incident_cost", source_key=f"COST-{incident_id}", memo=memo)
 
 
 @dataclass(frozen=True)

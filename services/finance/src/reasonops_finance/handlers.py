@@ -1,29 +1,42 @@
-"""Penalties in, ledger entries out; the summary and entry-list queries."""
+"""Penalties and closed incidents in, balanced ledger entries out.
+
+Each source (a penalty id, an incident's cost) is booked once: the inbox drops
+redeliveries of a message id, and a unique source key drops the same source
+published again under another id. An entry for a closed month goes to the next
+open month, with a reference to the month it belongs to.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from prometheus_client import CollectorRegistry, Counter
 
 from reasonops_contracts import Envelope, new_id
-from reasonops_contracts.finance import (
-    FinanceSummary,
-    GetFinanceSummary,
-    LedgerEntryList,
-    ListLedgerEntries,
+from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentClosed,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentReopened,
+    IncidentResolved,
 )
 from reasonops_contracts.slm import PenaltyAssessed
-from reasonops_runtime import Clock, EventRouter, Service, Transaction
+from reasonops_runtime import Clock, EventRouter, Transaction
 
 from . import store
-from .domain import penalty_entry
-from .views import entry_event, entry_list, finance_summary
+from .config import CostRates
+from .costs import incident_cost
+from .domain import Entry, cost_entry, penalty_entry, posting_period
+from .views import entry_event
 
 log = logging.getLogger(__name__)
 
 SOURCE = "finance"
 CONSUMER = "finance"
+INCIDENTS_CONSUMER = "finance-incidents"
 
 
 class FinanceMetrics:
@@ -37,6 +50,12 @@ class FinanceMetrics:
         self.duplicates = Counter("reasonops_ledger_duplicate_penalties_total",
                                   "Penalties received again under a new message id and "
                                   "not booked twice", registry=registry)
+        self.incident_cost = Counter("reasonops_ledger_incident_cost_total",
+                                     "Sum of incident costs booked, in the currency",
+                                     ["service", "currency"], registry=registry)
+        self.late = Counter("reasonops_ledger_late_postings_total",
+                            "Entries for a closed month posted to the next open month",
+                            registry=registry)
 
 
 class PenaltyPosting:
@@ -53,37 +72,106 @@ class PenaltyPosting:
 
     async def assessed(self, tx: Transaction, envelope: Envelope,
                        event: PenaltyAssessed) -> None:
-        # The inbox already dropped redeliveries of this message id; this catches the
-        # same penalty published again under another id.
-        if await store.has_penalty(tx.session, event.penalty_id):
+        if await store.has_source(tx.session, event.penalty_id):
             self.metrics.duplicates.inc()
             return
         if event.amount == 0:
             log.info("zero penalty not booked", extra={"penalty_id": event.penalty_id})
             return
         entry = penalty_entry(
-            entry_id=new_id(), penalty_id=event.penalty_id, incident_id=event.incident_id,
+            entry_id=new_id(), penalty_id=event.penalty_id, incident_id=event.incident_id or "",
             supplier=event.supplier, service=event.service, amount=event.amount,
             currency=event.currency, assessed_at=event.assessed_at,
             posted_at=self.clock.now(), causation_id=envelope.id)
-        await store.add_entry(tx.session, entry)
-        posted = entry_event(entry)
-        tx.emit(envelope.caused(posted, source=SOURCE, subject=entry.entry_id), posted.SUBJECT)
+        entry = _dated(entry, envelope, incident_id=event.incident_id, memo=event.reason)
+        await post(tx, envelope, entry, self.metrics)
         self.metrics.posted.labels(entry.currency).inc()
-        self.metrics.amount.labels(entry.supplier, entry.currency).inc(float(entry.amount))
+        self.metrics.amount.labels(event.supplier, entry.currency).inc(float(entry.amount))
 
 
-def register_queries(service: Service) -> None:
-    async def summary(query: GetFinanceSummary) -> FinanceSummary:
-        async with service.store.read() as session:
-            bookings = await store.bookings_in(session, query.month)
-        return finance_summary(query.month, bookings)
+def _dated(entry: Entry, envelope: Envelope, *, incident_id: str | None, memo: str) -> Entry:
+    return replace(entry, incident_id=incident_id, causation_type=envelope.type,
+                   correlation_id=envelope.correlation_id, memo=memo)
 
-    async def entries(query: ListLedgerEntries) -> LedgerEntryList:
-        async with service.store.read() as session:
-            found = await store.find_entries(session, month=query.month,
-                                             incident_id=query.incident_id, limit=query.limit)
-        return entry_list(found)
 
-    service.respond(GetFinanceSummary, summary)
-    service.respond(ListLedgerEntries, entries)
+async def post(tx: Transaction, envelope: Envelope, entry: Entry,
+               metrics: FinanceMetrics) -> None:
+    """Write ``entry`` in its month, or the next open one, and announce it."""
+    period, original = posting_period(entry.period,
+                                      set(await store.closed_periods(tx.session)))
+    if original is not None:
+        entry = replace(entry, period=period, original_period=original,
+                        reference=f"belongs to closed period {original}")
+        metrics.late.inc()
+    await store.add_entry(tx.session, entry)
+    posted = entry_event(entry)
+    tx.emit(envelope.caused(posted, source=SOURCE, subject=entry.entry_id), posted.SUBJECT)
+
+
+class IncidentCosting:
+    """Follows incidents and books what each cost when it closes."""
+
+    def __init__(self, *, clock: Clock, metrics: FinanceMetrics, rates: CostRates,
+                 catalog: ServiceCatalog) -> None:
+        self.clock = clock
+        self.metrics = metrics
+        self.rates = rates
+        self.catalog = catalog
+
+    def router(self) -> EventRouter:
+        router = EventRouter()
+        router.on(IncidentOpened)(self.opened)
+        router.on(IncidentAcknowledged)(self.acknowledged)
+        router.on(IncidentResolved)(self.resolved)
+        router.on(IncidentReopened)(self.reopened)
+        router.on(IncidentClosed)(self.closed)
+        router.on(IncidentPriorityChanged)(self.priority_changed)
+        return router
+
+    async def priority_changed(self, tx: Transaction, envelope: Envelope,
+                               event: IncidentPriorityChanged) -> None:
+        """Effort is staffed by the priority the incident ends with."""
+        await store.update_incident(tx.session, event.incident_id, priority=event.priority)
+
+    async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
+        start = min(event.first_alert_at or event.opened_at, event.opened_at)
+        await store.add_incident(tx.session, event.incident_id, event.service, event.priority,
+                                 start)
+
+    async def acknowledged(self, tx: Transaction, envelope: Envelope,
+                           event: IncidentAcknowledged) -> None:
+        row = await store.get_incident(tx.session, event.incident_id)
+        if row is not None and row.acknowledged_at is None:
+            await store.update_incident(tx.session, event.incident_id,
+                                        acknowledged_at=event.acknowledged_at)
+
+    async def resolved(self, tx: Transaction, envelope: Envelope,
+                       event: IncidentResolved) -> None:
+        await store.update_incident(tx.session, event.incident_id,
+                                    resolved_at=event.resolved_at)
+
+    async def reopened(self, tx: Transaction, envelope: Envelope,
+                       event: IncidentReopened) -> None:
+        await store.update_incident(tx.session, event.incident_id, resolved_at=None)
+
+    async def closed(self, tx: Transaction, envelope: Envelope, event: IncidentClosed) -> None:
+        """Book the cost once, at the first close: downtime plus effort."""
+        row = await store.get_incident(tx.session, event.incident_id)
+        key = f"COST-{event.incident_id}"
+        if row is None or row.service is None or await store.has_source(tx.session, key):
+            return
+        entry_service = self.catalog.get(row.service)
+        cost = incident_cost(rates=self.rates, tier=entry_service.tier if entry_service else 3,
+                             priority=row.priority, opened_at=row.opened_at,
+                             acknowledged_at=row.acknowledged_at,
+                             resolved_at=row.resolved_at or event.closed_at)
+        if cost.total <= 0:
+            return
+        entry = cost_entry(entry_id=new_id(), incident_id=event.incident_id,
+                           service=row.service, downtime=cost.downtime, effort=cost.effort,
+                           currency=self.rates.currency, closed_at=event.closed_at,
+                           posted_at=self.clock.now(), causation_id=envelope.id,
+                           memo=cost.memo)
+        entry = _dated(entry, envelope, incident_id=event.incident_id, memo=cost.memo)
+        await post(tx, envelope, entry, self.metrics)
+        self.metrics.incident_cost.labels(row.service, entry.currency).inc(float(entry.amount))

@@ -14,8 +14,11 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
+    func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,29 +26,30 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from reasonops_runtime import UtcDateTime
 
-from .domain import CENT, Booking, Entry, Line
+from .domain import Booking, Entry, Line
 
 
 class Money(TypeDecorator[Decimal]):
     """Exact money: NUMERIC(18,2) where the database has it; text on SQLite, whose
     NUMERIC would round-trip through a binary float."""
 
-    impl = Numeric(18, 2)
+    impl = Numeric(20, 4)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(32))
-        return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+        return dialect.type_descriptor(Numeric(20, 4, asdecimal=True))
 
+    # Amounts arrive already exact in their currency's minor unit (the domain checks);
+    # the currency column says how many places to show, so the text keeps its own.
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        amount = Decimal(value).quantize(CENT)
-        return str(amount) if dialect.name == "sqlite" else amount
+        return str(Decimal(value)) if dialect.name == "sqlite" else Decimal(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(str(value)).quantize(CENT)
+        return None if value is None else Decimal(str(value))
 
 
 metadata = MetaData()
@@ -54,16 +58,23 @@ entries = Table(
     "ledger_entries",
     metadata,
     Column("entry_id", String(64), primary_key=True),
-    # One entry per penalty, whatever message id it arrived under.
-    Column("penalty_id", String(128), nullable=False, unique=True),
-    Column("incident_id", String(32), nullable=False, index=True),
-    Column("supplier", String(256), nullable=False),
+    # One entry per source (penalty, incident cost), whatever message id it arrived under.
+    Column("source_key", String(192), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False, index=True),
+    Column("penalty_id", String(160), nullable=True),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("supplier", String(256), nullable=True),
     Column("service", String(256), nullable=False),
     Column("amount", Money(), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("period", String(7), nullable=False, index=True),
+    Column("original_period", String(7), nullable=True),
+    Column("reference", Text, nullable=True),
     Column("posted_at", UtcDateTime(), nullable=False),
     Column("causation_id", String(64), nullable=False),
+    Column("causation_type", String(128), nullable=True),
+    Column("correlation_id", String(64), nullable=True),
+    Column("memo", Text, nullable=True),
 )
 
 lines = Table(
@@ -76,18 +87,41 @@ lines = Table(
     Column("credit", Money(), nullable=False),
 )
 
+incidents = Table(
+    "finance_incidents",
+    metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("service", String(256), nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("acknowledged_at", UtcDateTime(), nullable=True),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+)
+
+periods = Table(
+    "ledger_periods",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("closed_at", UtcDateTime(), nullable=False),
+    Column("closed_by", String(128), nullable=False),
+)
+
 _ENTRY_COLUMNS = [c.name for c in entries.columns]
 
 
-async def has_penalty(session: AsyncSession, penalty_id: str) -> bool:
+async def has_source(session: AsyncSession, source_key: str) -> bool:
     found = await session.execute(select(entries.c.entry_id)
-                                  .where(entries.c.penalty_id == penalty_id))
+                                  .where(entries.c.source_key == source_key))
     return found.first() is not None
 
 
+async def has_penalty(session: AsyncSession, penalty_id: str) -> bool:
+    return await has_source(session, penalty_id)
+
+
 async def add_entry(session: AsyncSession, entry: Entry) -> None:
-    await session.execute(insert(entries).values(
-        **{name: getattr(entry, name) for name in _ENTRY_COLUMNS}))
+    values = {name: getattr(entry, name) for name in _ENTRY_COLUMNS if name != "source_key"}
+    await session.execute(insert(entries).values(**values, source_key=entry.key()))
     await session.execute(insert(lines), [
         {"entry_id": entry.entry_id, "line_no": n, "account": line.account,
          "debit": line.debit, "credit": line.credit}
@@ -95,10 +129,12 @@ async def add_entry(session: AsyncSession, entry: Entry) -> None:
 
 
 async def find_entries(session: AsyncSession, *, month: str | None = None,
-                       incident_id: str | None = None, limit: int | None = None
-                       ) -> list[Entry]:
+                       incident_id: str | None = None, limit: int | None = None,
+                       entry_id: str | None = None) -> list[Entry]:
     """Entries, newest first, with their lines."""
     query = select(entries).order_by(entries.c.posted_at.desc(), entries.c.entry_id.desc())
+    if entry_id is not None:
+        query = query.where(entries.c.entry_id == entry_id)
     if month is not None:
         query = query.where(entries.c.period == month)
     if incident_id is not None:
@@ -117,6 +153,47 @@ async def find_entries(session: AsyncSession, *, month: str | None = None,
                   lines=tuple(by_entry[r.entry_id])) for r in rows]
 
 
+async def entries_in(session: AsyncSession, month: str) -> list[Entry]:
+    return await find_entries(session, month=month)
+
+
+async def get_entry(session: AsyncSession, entry_id: str) -> Entry | None:
+    rows = await session.execute(select(entries.c.entry_id).where(entries.c.entry_id == entry_id))
+    if rows.first() is None:
+        return None
+    found = await find_entries(session, entry_id=entry_id)
+    return found[0] if found else None
+
+
+async def closed_periods(session: AsyncSession) -> dict[str, Any]:
+    rows = await session.execute(select(periods))
+    return {r.month: r for r in rows}
+
+
+async def close_period(session: AsyncSession, month: str, at: Any, actor: str) -> bool:
+    if month in await closed_periods(session):
+        return False
+    await session.execute(insert(periods).values(month=month, closed_at=at, closed_by=actor))
+    return True
+
+
+async def entry_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(entries.c.period, func.count()).group_by(
+        entries.c.period))
+    return {period: count for period, count in rows.all()}
+
+
+async def balances(session: AsyncSession) -> dict[tuple[str, str], Decimal]:
+    """Debit minus credit per (account, currency), summed exactly in Python."""
+    rows = await session.execute(select(lines.c.account, lines.c.debit, lines.c.credit,
+                                        entries.c.currency)
+                                 .join(entries, entries.c.entry_id == lines.c.entry_id))
+    found: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r in rows:
+        found[(r.account, r.currency)] += r.debit - r.credit
+    return dict(found)
+
+
 async def bookings_in(session: AsyncSession, month: str) -> list[Booking]:
     """Supplier, service, currency and amount of every entry in ``month``.
 
@@ -124,5 +201,24 @@ async def bookings_in(session: AsyncSession, month: str) -> list[Booking]:
     """
     rows = await session.execute(
         select(entries.c.supplier, entries.c.service, entries.c.currency, entries.c.amount)
-        .where(entries.c.period == month))
+        .where(entries.c.period == month, entries.c.kind == "penalty"))
     return [(r.supplier, r.service, r.currency, r.amount) for r in rows]
+
+
+async def add_incident(session: AsyncSession, incident_id: str, service: str | None,
+                       priority: int, opened_at: Any) -> None:
+    known = await session.execute(select(incidents.c.incident_id)
+                                  .where(incidents.c.incident_id == incident_id))
+    if known.first() is None:
+        await session.execute(insert(incidents).values(
+            incident_id=incident_id, service=service, priority=priority, opened_at=opened_at))
+
+
+async def update_incident(session: AsyncSession, incident_id: str, **values: Any) -> None:
+    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
+                          .values(**values))
+
+
+async def get_incident(session: AsyncSession, incident_id: str) -> Any:
+    return (await session.execute(select(incidents).where(
+        incidents.c.incident_id == incident_id))).first()

@@ -8,9 +8,11 @@ from pydantic import Field, field_validator
 
 from reasonops_runtime import Clock, Service, ServiceSettings
 
-from .config import load_contracts, load_policies
-from .handlers import CONSUMER, DEADLINE_TIMER, SlaClocks, SlmMetrics, register_queries
-from .metrics import running_clocks
+from .config import load_contracts, load_sla
+from .handlers import CONSUMER, DEADLINE_TIMER, SlaClocks
+from .metrics import SlmMetrics, running_clocks
+from .monthly import MONTH_END_TIMER, MonthEnd
+from .queries import register_queries
 from .store import metadata
 
 
@@ -18,8 +20,8 @@ class SlmSettings(ServiceSettings):
     service_name: str = "slm"
     sla_policies: Path | None = Field(
         default=None,
-        description="REASONOPS_SLA_POLICIES: YAML file of SLA policies per priority; "
-                    "built-in defaults when unset")
+        description="REASONOPS_SLA_POLICIES: YAML file of SLA definitions (per service and "
+                    "priority, schedules, OLAs, maintenance, SLOs); built-in defaults when unset")
     supplier_contracts: Path | None = Field(
         default=None,
         description="REASONOPS_SUPPLIER_CONTRACTS: YAML file of supplier contracts and "
@@ -38,14 +40,18 @@ def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = 
     A wrong file stops the service here, with a ``ConfigError`` naming file, key and problem.
     """
     settings = settings or SlmSettings()
-    policies = load_policies(settings.sla_policies)
+    config = load_sla(settings.sla_policies)
     contracts = load_contracts(settings.supplier_contracts)
     service = Service("slm", settings, metadata=(metadata,), clock=clock)
-    clocks = SlaClocks(policies=policies, contracts=contracts, clock=service.clock,
-                       metrics=SlmMetrics(service.registry))
+    metrics = SlmMetrics(service.registry)
+    month_end = MonthEnd(config=config, contracts=contracts, clock=service.clock,
+                         metrics=metrics)
+    clocks = SlaClocks(config=config, contracts=contracts, clock=service.clock,
+                       metrics=metrics, month_end=month_end)
     service.consume(CONSUMER, clocks.router())
     service.on_timer(DEADLINE_TIMER, clocks.on_deadline)
-    register_queries(service)
+    service.on_timer(MONTH_END_TIMER, month_end.on_month_end)
+    register_queries(service, clocks, month_end)
     gauge = running_clocks(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

@@ -1,244 +1,194 @@
-"""SLA policies and supplier contracts from YAML, validated with errors naming file, key, problem.
+"""SLA definitions from YAML, validated with errors naming file, key and problem.
 
-Policies (``REASONOPS_SLA_POLICIES``)::
+SLA definitions (``REASONOPS_SLA_POLICIES``)::
 
+    schedules:                # optional; a policy without a schedule counts 24x7
+      uk-office:
+        timezone: Europe/London
+        days: [mon, tue, wed, thu, fri]
+        hours: 09:00-17:00
+        holidays: [2026-12-25]
     policies:
       - name: P1 critical
-        priority: P1          # P1..P5 (or 1..5); every priority needs exactly one policy
+        priority: P1          # P1..P5; every priority needs one policy without a service
+        service: checkout     # optional: this service's own definition for the priority
         response: 15m         # seconds, or a duration: 90s, 15m, 4h, 3d, 1h30m
         resolution: 4h
+        schedule: uk-office
+        pause_on: [awaiting_supplier]   # hold reasons that pause; default every hold
+        retroactive_start: true         # from the first alert, not the opening
+    olas:                     # internal targets per assignment group
+      - group: payments
+        priority: P1
+        response: 10m
+        resolution: 2h
+    maintenance:              # excluded from availability
+      - service: checkout     # optional: every service when absent
+        start: 2026-03-08T02:00:00Z
+        end: 2026-03-08T04:00:00Z
+    availability:
+      slo: 99.9               # percent, default for every service
+      services: {checkout: 99.95}
+      impact_weights: {1: 1, 2: 0.5, 3: 0.25}
 
-Supplier contracts (``REASONOPS_SUPPLIER_CONTRACTS``)::
-
-    contracts:
-      - id: ACME-HOSTING-2026
-        supplier: Acme Hosting
-        services: [checkout]  # a service may be covered by one contract only
-        currency: EUR         # ISO 4217
-        penalties:            # per breach, by priority; priorities not listed cost nothing
-          P1: 500.00
+Supplier contracts (``REASONOPS_SUPPLIER_CONTRACTS``): see ``contract_file``.
 """
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import yaml
+from .availability import DEFAULT_IMPACT_WEIGHTS, DEFAULT_SLO, Maintenance
+from .contract_file import load_contracts, parse_contracts
+from .domain import ANY_HOLD, DEFAULT_POLICIES, PRIORITIES, PolicyBook, SlaPolicy
+from .reader import ConfigError, _kind, _Reader, parse_duration, read_yaml
+from .schedule import ALWAYS, Schedule
 
-from .domain import DEFAULT_POLICIES, PRIORITIES, PolicyBook, SlaPolicy, SupplierContract
+__all__ = ["ConfigError", "SlaConfig", "load_contracts", "load_policies", "load_sla",
+           "parse_contracts", "parse_duration", "parse_policies", "read_yaml"]
 
-CENT = Decimal("0.01")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(?:\d+[smhd])+")
-_CURRENCY = re.compile(r"[A-Z]{3}")
-
-
-class ConfigError(ValueError):
-    """A configuration file is wrong; the message says which file, which key and why."""
-
-    def __init__(self, file: str, key: str, problem: str) -> None:
-        super().__init__(f"{file}: {key}: {problem}")
-        self.file = file
-        self.key = key
-        self.problem = problem
+_POLICY_KEYS = frozenset({"description", "service", "schedule", "pause_on",
+                          "retroactive_start"})
 
 
-class _Loader(yaml.SafeLoader):
-    """Keeps YAML floats as their text, so money never passes through a binary float."""
+@dataclass(frozen=True)
+class SlaConfig:
+    policies: PolicyBook
+    maintenance: tuple[Maintenance, ...] = ()
+    slo: Decimal = DEFAULT_SLO
+    slo_by_service: Mapping[str, Decimal] = field(default_factory=dict)
+    impact_weights: Mapping[int, Decimal] = field(
+        default_factory=lambda: dict(DEFAULT_IMPACT_WEIGHTS))
+
+    def slo_for(self, service: str) -> Decimal:
+        return self.slo_by_service.get(service, self.slo)
 
 
-def _float_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    assert isinstance(node, yaml.ScalarNode)
-    return loader.construct_scalar(node)
+def _policy(r: _Reader, raw: Any, key: str, schedules: Mapping[str, Schedule], *,
+            party: str) -> SlaPolicy:
+    entry = r.mapping(raw, key, required={party, "priority", "response", "resolution"}
+                      - ({"name"} if party == "group" else set()),
+                      optional=_POLICY_KEYS | ({"name"} if party == "group" else set()))
+    schedule = ALWAYS
+    if "schedule" in entry:
+        name = r.text(entry["schedule"], f"{key}.schedule")
+        if name not in schedules:
+            r.fail(f"{key}.schedule", f"unknown schedule {name!r} (defined: "
+                                      f"{', '.join(sorted(schedules)) or 'none'})")
+        schedule = schedules[name]
+    pause_on = frozenset({ANY_HOLD})
+    if "pause_on" in entry:
+        reasons = entry["pause_on"]
+        if not isinstance(reasons, list):
+            r.fail(f"{key}.pause_on", f"expected a list of hold reasons, got {_kind(reasons)}")
+        pause_on = frozenset(r.text(x, f"{key}.pause_on[{i}]") for i, x in enumerate(reasons))
+    priority = r.priority(entry["priority"], f"{key}.priority")
+    service = (r.text(entry["group"], f"{key}.group") if party == "group"
+               else r.text(entry["service"], f"{key}.service") if "service" in entry else None)
+    policy = SlaPolicy(
+        name=(r.text(entry["name"], f"{key}.name") if "name" in entry
+              else f"OLA {service} P{priority}"),
+        priority=priority, service=service,
+        response_seconds=r.duration(entry["response"], f"{key}.response"),
+        resolution_seconds=r.duration(entry["resolution"], f"{key}.resolution"),
+        schedule=schedule, pause_on=pause_on,
+        retroactive=r.flag(entry.get("retroactive_start", False), f"{key}.retroactive_start"))
+    if policy.response_seconds > policy.resolution_seconds:
+        r.fail(f"{key}.response", "is longer than the resolution target")
+    return policy
 
 
-_Loader.add_constructor("tag:yaml.org,2002:float", _float_as_text)
+def _schedules(r: _Reader, doc: dict[Any, Any]) -> dict[str, Schedule]:
+    raw = doc.get("schedules", {})
+    if not isinstance(raw, dict):
+        r.fail("schedules", f"expected a mapping of name to schedule, got {_kind(raw)}")
+    return {str(name): r.schedule(str(name), value, f"schedules.{name}")
+            for name, value in raw.items()}
 
 
-def parse_duration(value: object) -> int:
-    """Whole seconds from ``90``, ``"90"``, ``"90s"``, ``"15m"``, ``"4h"``, ``"1d"``, ``"1h30m"``.
-
-    Raises ``ValueError`` saying what is wrong.
-    """
-    text = str(value).strip().lower() if isinstance(value, int | str) else None
-    if isinstance(value, bool) or text is None:
-        raise ValueError(f"expected a duration such as 15m, 4h or 1d, got {_kind(value)}")
-    if text.isdigit():
-        seconds = int(text)
-    elif _DURATION.fullmatch(text):
-        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
-    else:
-        raise ValueError(f"{value!r} is not a duration (use seconds or e.g. 90s, 15m, 4h, 1d)")
-    if seconds <= 0:
-        raise ValueError("must be longer than zero")
-    return seconds
-
-
-def _kind(value: object) -> str:
-    return "nothing" if value is None else type(value).__name__
-
-
-class _Reader:
-    """Checks one document, failing with the key path of the first problem."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise ConfigError(self.file, key, problem)
-
-    def entries(self, doc: Any, top: str) -> list[Any]:
-        if not isinstance(doc, dict):
-            self.fail("(document)", f"expected a mapping with a '{top}' list, got {_kind(doc)}")
-        self.mapping(doc, "(document)", required={top})
-        if not isinstance(doc[top], list):
-            self.fail(top, f"expected a list, got {_kind(doc[top])}")
-        entries: list[Any] = doc[top]
-        return entries
-
-    def mapping(self, value: Any, key: str, *, required: set[str],
-                optional: frozenset[str] = frozenset({"description"})) -> dict[Any, Any]:
-        if not isinstance(value, dict):
-            self.fail(key, f"expected a mapping, got {_kind(value)}")
-        for name in value:
-            if name not in required | optional:
-                allowed = ", ".join(sorted(required | optional))
-                self.fail(f"{key}.{name}", f"unknown key (expected: {allowed})")
-        for name in sorted(required):
-            if name not in value:
-                self.fail(f"{key}.{name}", "missing")
-        return value
-
-    def text(self, value: Any, key: str) -> str:
-        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-            self.fail(key, f"expected a non-empty text, got {_kind(value)}")
-        return str(value).strip()
-
-    def priority(self, value: Any, key: str) -> int:
-        text = str(value).strip().upper().removeprefix("P")
-        if isinstance(value, bool) or not text.isdigit() or int(text) not in PRIORITIES:
-            self.fail(key, f"expected a priority P1..P5, got {value!r}")
-        return int(text)
-
-    def duration(self, value: Any, key: str) -> int:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(key, str(exc))
-
-    def money(self, value: Any, key: str) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            self.fail(key, f"expected an amount such as 250.00, got {_kind(value)}")
-        try:
-            amount = Decimal(str(value).strip())
-        except InvalidOperation:
-            self.fail(key, f"{value!r} is not an amount")
-        if not amount.is_finite() or amount < 0:
-            self.fail(key, f"{value!r} must be a finite amount of zero or more")
-        if amount != amount.quantize(CENT):
-            self.fail(key, f"{value!r} has more than 2 decimal places")
-        return amount.quantize(CENT)
-
-    def currency(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
-            self.fail(key, f"expected an ISO 4217 code of 3 capital letters (e.g. EUR), "
-                           f"got {value!r}")
-        return value
-
-    def services(self, value: Any, key: str) -> list[str]:
-        if not isinstance(value, list) or not value:
-            self.fail(key, f"expected a non-empty list of service names, got {_kind(value)}")
-        return [self.text(item, f"{key}[{i}]") for i, item in enumerate(value)]
+def parse_sla(doc: Any, *, file: str) -> SlaConfig:
+    r = _Reader(file)
+    entries = r.entries(doc, "policies", frozenset(
+        {"description", "schedules", "olas", "maintenance", "availability"}))
+    schedules = _schedules(r, doc)
+    found: dict[tuple[str | None, int], SlaPolicy] = {}
+    names: set[str] = set()
+    for i, raw in enumerate(entries):
+        key = f"policies[{i}]"
+        policy = _policy(r, raw, key, schedules, party="name")
+        if policy.name in names:
+            r.fail(f"{key}.name", f"{policy.name!r} is used by another policy")
+        if (policy.service, policy.priority) in found:
+            where = f" on {policy.service}" if policy.service else ""
+            r.fail(f"{key}.priority", f"P{policy.priority}{where} already has policy "
+                                      f"{found[(policy.service, policy.priority)].name!r}")
+        names.add(policy.name)
+        found[(policy.service, policy.priority)] = policy
+    missing = [f"P{p}" for p in PRIORITIES if (None, p) not in found]
+    if missing:
+        r.fail("policies", f"no policy for {', '.join(missing)}; every priority needs one")
+    olas = doc.get("olas", [])
+    if not isinstance(olas, list):
+        r.fail("olas", f"expected a list, got {_kind(olas)}")
+    book = PolicyBook(found.values(), [_policy(r, raw, f"olas[{i}]", schedules, party="group")
+                                       for i, raw in enumerate(olas)])
+    return SlaConfig(policies=book, maintenance=_maintenance(r, doc.get("maintenance", [])),
+                     **_availability(r, doc.get("availability", {})))
 
 
-def read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), "(file)", "not found") from None
-    except OSError as exc:
-        raise ConfigError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
-    try:
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(path), "(document)", f"invalid YAML{where}: {problem}") from None
+def _maintenance(r: _Reader, raw: Any) -> tuple[Maintenance, ...]:
+    if not isinstance(raw, list):
+        r.fail("maintenance", f"expected a list, got {_kind(raw)}")
+    windows = []
+    for i, item in enumerate(raw):
+        key = f"maintenance[{i}]"
+        entry = r.mapping(item, key, required={"start", "end"},
+                          optional=frozenset({"description", "service"}))
+        start, end = r.instant(entry["start"], f"{key}.start"), r.instant(entry["end"],
+                                                                         f"{key}.end")
+        if end <= start:
+            r.fail(f"{key}.end", "is not after the start")
+        service = r.text(entry["service"], f"{key}.service") if "service" in entry else None
+        windows.append(Maintenance(service, start, end))
+    return tuple(windows)
+
+
+def _availability(r: _Reader, raw: Any) -> dict[str, Any]:
+    entry = r.mapping(raw, "availability", required=set(), optional=frozenset(
+        {"description", "slo", "services", "impact_weights"}))
+    found: dict[str, Any] = {}
+    if "slo" in entry:
+        found["slo"] = r.percent(entry["slo"], "availability.slo")
+    services = entry.get("services", {})
+    if not isinstance(services, dict):
+        r.fail("availability.services", f"expected a mapping of service to SLO, "
+                                        f"got {_kind(services)}")
+    found["slo_by_service"] = {str(k): r.percent(v, f"availability.services.{k}")
+                               for k, v in services.items()}
+    if "impact_weights" in entry:
+        weights = entry["impact_weights"]
+        if not isinstance(weights, dict):
+            r.fail("availability.impact_weights", "expected a mapping of impact 1..3 to weight")
+        found["impact_weights"] = {**DEFAULT_IMPACT_WEIGHTS, **{
+            int(k): r.decimal(v, f"availability.impact_weights.{k}") for k, v in weights.items()
+            if str(k) in {"1", "2", "3"} or r.fail(f"availability.impact_weights.{k}",
+                                                   "impact must be 1, 2 or 3")}}
+    return found
 
 
 def parse_policies(doc: Any, *, file: str) -> PolicyBook:
-    r = _Reader(file)
-    found: dict[int, SlaPolicy] = {}
-    names: set[str] = set()
-    for i, raw in enumerate(r.entries(doc, "policies")):
-        key = f"policies[{i}]"
-        entry = r.mapping(raw, key, required={"name", "priority", "response", "resolution"})
-        policy = SlaPolicy(name=r.text(entry["name"], f"{key}.name"),
-                           priority=r.priority(entry["priority"], f"{key}.priority"),
-                           response_seconds=r.duration(entry["response"], f"{key}.response"),
-                           resolution_seconds=r.duration(entry["resolution"],
-                                                         f"{key}.resolution"))
-        if policy.name in names:
-            r.fail(f"{key}.name", f"{policy.name!r} is used by another policy")
-        if policy.priority in found:
-            r.fail(f"{key}.priority", f"P{policy.priority} already has policy "
-                                      f"{found[policy.priority].name!r}")
-        if policy.response_seconds > policy.resolution_seconds:
-            r.fail(f"{key}.response", "is longer than the resolution target")
-        names.add(policy.name)
-        found[policy.priority] = policy
-    missing = [f"P{p}" for p in PRIORITIES if p not in found]
-    if missing:
-        r.fail("policies", f"no policy for {', '.join(missing)}; every priority needs one")
-    return PolicyBook(found.values())
+    return parse_sla(doc, file=file).policies
 
 
-def parse_contracts(doc: Any, *, file: str) -> tuple[SupplierContract, ...]:
-    r = _Reader(file)
-    contracts: list[SupplierContract] = []
-    covered: dict[str, str] = {}
-    for i, raw in enumerate(r.entries(doc, "contracts")):
-        key = f"contracts[{i}]"
-        entry = r.mapping(raw, key,
-                          required={"id", "supplier", "services", "currency", "penalties"})
-        contract_id = r.text(entry["id"], f"{key}.id")
-        if any(c.contract_id == contract_id for c in contracts):
-            r.fail(f"{key}.id", f"{contract_id!r} is used by another contract")
-        services = r.services(entry["services"], f"{key}.services")
-        for service in services:
-            if service in covered:
-                r.fail(f"{key}.services", f"{service!r} is already covered by contract "
-                                          f"{covered[service]!r}")
-            covered[service] = contract_id
-        contracts.append(SupplierContract(
-            contract_id=contract_id, supplier=r.text(entry["supplier"], f"{key}.supplier"),
-            services=frozenset(services), currency=r.currency(entry["currency"],
-                                                              f"{key}.currency"),
-            penalties=_penalties(r, entry["penalties"], f"{key}.penalties")))
-    return tuple(contracts)
-
-
-def _penalties(r: _Reader, value: Any, key: str) -> dict[int, Decimal]:
-    if not isinstance(value, dict):
-        r.fail(key, f"expected a mapping of priority to amount, got {_kind(value)}")
-    amounts: dict[int, Decimal] = {}
-    for raw_priority, raw_amount in value.items():
-        priority = r.priority(raw_priority, f"{key}.{raw_priority}")
-        if priority in amounts:
-            r.fail(f"{key}.{raw_priority}", f"P{priority} is listed twice")
-        amounts[priority] = r.money(raw_amount, f"{key}.{raw_priority}")
-    return amounts
+def load_sla(path: Path | None) -> SlaConfig:
+    """The definitions in ``path``, or the built-in defaults when no file is configured."""
+    return (SlaConfig(policies=DEFAULT_POLICIES) if path is None
+            else parse_sla(read_yaml(path), file=str(path)))
 
 
 def load_policies(path: Path | None) -> PolicyBook:
-    """The policies in ``path``, or the built-in defaults when no file is configured."""
-    return DEFAULT_POLICIES if path is None else parse_policies(read_yaml(path), file=str(path))
-
-
-def load_contracts(path: Path | None) -> tuple[SupplierContract, ...]:
-    """The contracts in ``path``; none (so no penalties) when no file is configured."""
-    return () if path is None else parse_contracts(read_yaml(path), file=str(path))
+    return load_sla(path).policies

@@ -1,9 +1,12 @@
-"""Incident events start and stop SLA clocks; durable timers catch the deadlines.
+"""Incident events start, pause, resume, retarget and stop SLA clocks; durable timers
+announce at-risk thresholds and catch the deadlines.
 
-Every running clock has a timer row at its deadline. Stopping the clock deletes the
-row; a row that fires finds the clock still running and breaches it. Because the
-rows live in the store, a deadline that passed while the service was down fires as
-soon as it is back.
+Every running, unpaused clock has one timer row, due at its next at-risk threshold
+(50, 75, 90%) or, after the last, at its deadline. Stopping or pausing the clock
+deletes the row; a row that fires finds the clock still running, announces what it
+reached and re-arms, or breaches. The rows live in the store, so a deadline that
+passed while the service was down fires as soon as it is back, and deleting the row
+is the claim, so with several replicas exactly one fires it.
 """
 
 from __future__ import annotations
@@ -11,32 +14,37 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter
-
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
+    IncidentAssigned,
     IncidentClosed,
+    IncidentHeld,
     IncidentOpened,
+    IncidentPriorityChanged,
     IncidentReopened,
     IncidentResolved,
+    IncidentResumed,
 )
-from reasonops_contracts.slm import GetSlaStatus, SlaStatus
-from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction, tracing
+from reasonops_runtime import Clock, EventRouter, Timer, Transaction, tracing
 from reasonops_runtime.store import NewTimer
 
-from . import store
-from .domain import (
-    KINDS,
-    Kind,
-    PolicyBook,
-    SlaClock,
-    SupplierContract,
-    assess_penalty,
-    next_generation,
-    start_clock,
+from . import facts, store
+from .availability import month_of
+from .config import SlaConfig
+from .domain import KINDS, Kind, SlaClock, SlaPolicy, next_generation, start_clock
+from .metrics import SlmMetrics
+from .monthly import MonthEnd
+from .penalties import SupplierContract, assess_overrun, assess_penalty, contract_for
+from .views import (
+    at_risk_event,
+    breached_event,
+    met_event,
+    paused_event,
+    penalty_event,
+    resumed_event,
+    started_event,
 )
-from .views import breached_event, met_event, penalty_event, sla_status, started_event
 
 SOURCE = "slm"
 CONSUMER = "slm"
@@ -44,21 +52,6 @@ DEADLINE_TIMER = "sla-deadline"
 
 Wrap = Callable[[Event], Envelope]
 _RESPONSE: tuple[Kind, ...] = ("response",)
-
-
-class SlmMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.started = Counter("reasonops_sla_clocks_started_total", "SLA clocks started",
-                               ["kind", "priority"], registry=registry)
-        self.met = Counter("reasonops_sla_clocks_met_total", "SLA clocks stopped within target",
-                           ["kind", "priority"], registry=registry)
-        self.breached = Counter("reasonops_sla_breaches_total", "SLA clocks breached",
-                                ["kind", "priority", "service"], registry=registry)
-        self.penalties = Counter("reasonops_sla_penalties_total", "Supplier penalties assessed",
-                                 ["supplier", "currency"], registry=registry)
-        self.penalty_amount = Counter("reasonops_sla_penalty_amount_total",
-                                      "Sum of supplier penalties assessed, in the currency",
-                                      ["supplier", "currency"], registry=registry)
 
 
 def timer_id(clock_id: str) -> str:
@@ -77,14 +70,22 @@ def _from_timer(timer: Timer, incident_id: str) -> Wrap:
 
 
 class SlaClocks:
-    """The SLM consumer's handlers and the deadline timer's handler."""
+    """The SLM consumer's handlers and the clock timer's handler."""
 
-    def __init__(self, *, policies: PolicyBook, contracts: Sequence[SupplierContract],
-                 clock: Clock, metrics: SlmMetrics) -> None:
-        self.policies = policies
+    def __init__(self, *, config: SlaConfig, contracts: Sequence[SupplierContract],
+                 clock: Clock, metrics: SlmMetrics, month_end: MonthEnd | None = None) -> None:
+        self.config = config
+        self.policies = config.policies
         self.contracts = contracts
         self.clock = clock
         self.metrics = metrics
+        self.calendars = {p.schedule.name: p.schedule for p in self.policies}
+        for ola in self.policies.olas():
+            self.calendars[ola.schedule.name] = ola.schedule
+        for contract in contracts:
+            for target in contract.targets.values():
+                self.calendars[target.schedule.name] = target.schedule
+        self.month_end = month_end
 
     def router(self) -> EventRouter:
         router = EventRouter()
@@ -93,73 +94,196 @@ class SlaClocks:
         router.on(IncidentResolved)(self.resolved)
         router.on(IncidentReopened)(self.reopened)
         router.on(IncidentClosed)(self.closed)
+        router.on(IncidentHeld)(self.held)
+        router.on(IncidentResumed)(self.resumed)
+        router.on(IncidentAssigned)(self.assigned)
+        router.on(IncidentPriorityChanged)(self.priority_changed)
         return router
+
+    async def _clocks(self, tx: Transaction, incident_id: str) -> list[SlaClock]:
+        return await store.clocks_for(tx.session, incident_id, self.calendars)
 
     async def opened(self, tx: Transaction,
                      batch: list[tuple[Envelope, IncidentOpened]]) -> None:
-        """Start both clocks of every incident in a run of openings, with bulk writes:
-        in an alert storm this is the hot path."""
-        started = await store.incidents_with_clocks(tx.session,
-                                                    {e.incident_id for _, e in batch})
+        """Start the SLA (and UC) clocks of every incident in a run of openings, with bulk
+        writes: in an alert storm this is the hot path."""
+        known = await store.incidents_with_clocks(tx.session, {e.incident_id for _, e in batch})
         fresh: list[tuple[Envelope, SlaClock]] = []
+        rows: list[dict[str, object]] = []
         for envelope, event in batch:
-            if event.incident_id in started:
+            if event.incident_id in known:
                 continue  # the same opening again, under another message id
-            started.add(event.incident_id)
-            policy = self.policies.for_priority(event.priority)
-            fresh += [(envelope, start_clock(
-                incident_id=event.incident_id, kind=kind, generation=1, policy=policy,
-                service=event.service, started_at=event.opened_at)) for kind in KINDS]
+            known.add(event.incident_id)
+            first = min(event.first_alert_at or event.opened_at, event.opened_at)
+            rows.append({"incident_id": event.incident_id, "service": event.service,
+                         "impact": event.impact, "priority": event.priority,
+                         "opened_at": first, "acknowledged_at": None, "resolved_at": None})
+            fresh += [(envelope, c) for c in self._initial_clocks(event, first)]
+        await facts.add_incidents(tx.session, rows)
         await self._start(tx, fresh)
+        if self.month_end is not None and rows:
+            await self.month_end.ensure(tx, {month_of(r["opened_at"])  # type: ignore[arg-type]
+                                             for r in rows})
+
+    def _initial_clocks(self, event: IncidentOpened, first: datetime) -> list[SlaClock]:
+        policy = self.policies.find(event.service, event.priority)
+        begin = first if policy.retroactive else event.opened_at
+        clocks = [start_clock(incident_id=event.incident_id, kind=kind, generation=1,
+                              policy=policy, service=event.service, started_at=begin)
+                  for kind in KINDS]
+        contract = contract_for(self.contracts, event.service)
+        target = contract.targets.get(event.priority) if contract else None
+        if contract is not None and target is not None:
+            clocks += [start_clock(incident_id=event.incident_id, kind=kind, generation=1,
+                                   policy=target, service=event.service, started_at=begin,
+                                   agreement="uc", party=contract.supplier) for kind in KINDS]
+        return clocks
 
     async def acknowledged(self, tx: Transaction, envelope: Envelope,
                            event: IncidentAcknowledged) -> None:
+        await facts.acknowledged(tx.session, event.incident_id, event.acknowledged_at)
         await self._stop(tx, envelope, event.incident_id, _RESPONSE, event.acknowledged_at)
 
     async def resolved(self, tx: Transaction, envelope: Envelope,
                        event: IncidentResolved) -> None:
-        # Resolving also answers an incident nobody acknowledged: both clocks stop.
+        # Resolving also answers an incident nobody acknowledged: every clock stops.
+        await facts.resolved(tx.session, event.incident_id, event.resolved_at)
         await self._stop(tx, envelope, event.incident_id, KINDS, event.resolved_at)
 
     async def reopened(self, tx: Transaction, envelope: Envelope,
                        event: IncidentReopened) -> None:
-        """A new resolution clock from the reopen time, under today's policy for the priority."""
-        existing = await store.clocks_for(tx.session, event.incident_id)
+        """A new resolution clock from the reopen time, under today's definition."""
+        existing = [c for c in await self._clocks(tx, event.incident_id)
+                    if c.agreement == "sla"]
         resolution = [c for c in existing if c.kind == "resolution"]
         if not existing or any(c.running or c.started_at == event.reopened_at
                                for c in resolution):
             return  # opened before we were listening, or this reopen was already handled
+        await facts.reopened(tx.session, event.incident_id, event.reopened_at)
         last = existing[-1]
         await self._start(tx, [(envelope, start_clock(
             incident_id=event.incident_id, kind="resolution",
             generation=next_generation(existing, "resolution"),
-            policy=self.policies.for_priority(last.priority), service=last.service,
+            policy=self.policies.find(last.service, last.priority), service=last.service,
             started_at=event.reopened_at))])
 
     async def closed(self, tx: Transaction, envelope: Envelope, event: IncidentClosed) -> None:
-        """Closing ends whatever still runs (normally nothing: resolve stopped both)."""
-        for clock in await store.clocks_for(tx.session, event.incident_id):
+        """Closing ends whatever still runs (normally nothing: resolve stopped them)."""
+        for clock in await self._clocks(tx, event.incident_id):
             if clock.cancel(event.closed_at):
                 await tx.cancel(timer_id(clock.clock_id))
                 await store.save_clock(tx.session, clock)
 
+    async def held(self, tx: Transaction, envelope: Envelope, event: IncidentHeld) -> None:
+        """Pause the clocks whose definition pauses on this hold reason."""
+        wrap = _caused_by(envelope, event.incident_id)
+        for clock in await self._clocks(tx, event.incident_id):
+            reasons = set(clock.pause_on.split(","))
+            if not clock.running or not ({"*", event.reason} & reasons):
+                continue
+            if clock.breach(event.held_at):  # overdue before anyone noticed
+                await store.save_clock(tx.session, clock)
+                await tx.cancel(timer_id(clock.clock_id))
+                await self._breached(tx, clock, wrap)
+                continue
+            if clock.pause(event.held_at):
+                await tx.cancel(timer_id(clock.clock_id))
+                await store.save_clock(tx.session, clock)
+                paused = paused_event(clock, event.reason)
+                tx.emit(wrap(paused), paused.SUBJECT)
+
+    async def resumed(self, tx: Transaction, envelope: Envelope,
+                      event: IncidentResumed) -> None:
+        wrap = _caused_by(envelope, event.incident_id)
+        for clock in await self._clocks(tx, event.incident_id):
+            if clock.resume(event.resumed_at):
+                await store.save_clock(tx.session, clock)
+                await self._arm(tx, clock, envelope)
+                resumed = resumed_event(clock, event.resumed_at)
+                tx.emit(wrap(resumed), resumed.SUBJECT)
+
+    async def assigned(self, tx: Transaction, envelope: Envelope,
+                       event: IncidentAssigned) -> None:
+        """The previous group's OLA clocks stop where they stand; the new group's start."""
+        clocks = await self._clocks(tx, event.incident_id)
+        if not clocks or any(c.agreement == "ola" and c.party == event.assignment_group
+                             and c.started_at == event.assigned_at for c in clocks):
+            return  # unknown incident, or this assignment was handled already
+        mine = [c for c in clocks if c.agreement == "ola" and c.running]
+        await self._stop_clocks(tx, envelope, event.incident_id, mine, KINDS,
+                                event.assigned_at)
+        first = clocks[0]
+        ola = self.policies.ola(event.assignment_group, first.priority)
+        if ola is None or any(c.agreement == "sla" and c.kind == "resolution"
+                              and not c.running for c in clocks):
+            return
+        await self._start(tx, [(envelope, start_clock(
+            incident_id=event.incident_id, kind=kind,
+            generation=next_generation(clocks, kind, "ola", event.assignment_group),
+            policy=ola, service=first.service, started_at=event.assigned_at,
+            agreement="ola", party=event.assignment_group)) for kind in KINDS])
+
+    async def priority_changed(self, tx: Transaction, envelope: Envelope,
+                               event: IncidentPriorityChanged) -> None:
+        """Running clocks are measured against the new priority's definition from their
+        original start, as if it had applied from the beginning."""
+        for clock in await self._clocks(tx, event.incident_id):
+            if not clock.running or clock.priority == event.priority:
+                continue
+            policy = self._policy_for(clock, event.priority)
+            if policy is None:
+                clock.cancel(event.changed_at)
+                await tx.cancel(timer_id(clock.clock_id))
+            elif clock.retarget(policy) and not clock.paused:
+                await self._arm(tx, clock, envelope)
+            await store.save_clock(tx.session, clock)
+
+    def _policy_for(self, clock: SlaClock, priority: int) -> SlaPolicy | None:
+        if clock.agreement == "sla":
+            return self.policies.find(clock.service, priority)
+        if clock.agreement == "ola":
+            return self.policies.ola(clock.party or "", priority)
+        contract = contract_for(self.contracts, clock.service)
+        return contract.targets.get(priority) if contract else None
+
     async def on_deadline(self, tx: Transaction, timer: Timer) -> None:
-        clock = await store.get_clock(tx.session, str(timer.payload["clock_id"]))
-        with tracing.span("sla.evaluate", attributes={"reasonops.sla.clock_id": str(
-                timer.payload["clock_id"])}) as span:
-            breached = clock is not None and clock.breach(self.clock.now())
-            span.set_attribute("reasonops.sla.breached", breached)
-        if clock is None or not breached:
-            return  # stopped in the meantime
+        clock = await store.get_clock(tx.session, str(timer.payload["clock_id"]),
+                                      self.calendars)
+        if clock is None or not clock.running or clock.paused:
+            return  # stopped or paused in the meantime
+        now = self.clock.now()
+        wrap = _from_timer(timer, clock.incident_id)
+        with tracing.span("sla.evaluate", attributes={
+                "reasonops.sla.clock_id": clock.clock_id}) as span:
+            warnings = clock.due_warnings(now)
+            breached = clock.breach(now)
+            span.set_attributes({"reasonops.sla.breached": breached,
+                                 "reasonops.sla.warnings": len(warnings)})
+        for percent in warnings:
+            warning = at_risk_event(clock, percent)
+            tx.emit(wrap(warning), warning.SUBJECT)
+            self.metrics.at_risk.labels(clock.kind, str(percent)).inc()
+        if breached:
+            await store.save_clock(tx.session, clock)
+            await self._breached(tx, clock, wrap)
+            return
         await store.save_clock(tx.session, clock)
-        await self._breached(tx, clock, _from_timer(timer, clock.incident_id))
+        due, _ = clock.next_check()
+        await tx.schedule(timer_id(clock.clock_id), DEADLINE_TIMER, due,
+                          {"clock_id": clock.clock_id}, correlation_id=timer.correlation_id,
+                          causation_id=timer.causation_id)
+
+    async def _arm(self, tx: Transaction, clock: SlaClock, envelope: Envelope) -> None:
+        due, _ = clock.next_check()
+        await tx.schedule(timer_id(clock.clock_id), DEADLINE_TIMER, due,
+                          {"clock_id": clock.clock_id},
+                          correlation_id=envelope.correlation_id, causation_id=envelope.id)
 
     async def _start(self, tx: Transaction, started: list[tuple[Envelope, SlaClock]]) -> None:
-        """Store new clocks, arm a deadline timer each (ids are new: incident, kind and
-        generation) and announce them."""
+        """Store new clocks, arm a timer each (ids are new) and announce them."""
         await store.add_clocks(tx.session, [clock for _, clock in started])
         await tx.schedule_new([
-            NewTimer(timer_id(clock.clock_id), DEADLINE_TIMER, clock.deadline,
+            NewTimer(timer_id(clock.clock_id), DEADLINE_TIMER, clock.next_check()[0],
                      {"clock_id": clock.clock_id}, envelope.correlation_id, envelope.id)
             for envelope, clock in started])
         for envelope, clock in started:
@@ -170,8 +294,14 @@ class SlaClocks:
 
     async def _stop(self, tx: Transaction, envelope: Envelope, incident_id: str,
                     kinds: Collection[Kind], at: datetime) -> None:
+        await self._stop_clocks(tx, envelope, incident_id,
+                                await self._clocks(tx, incident_id), kinds, at)
+
+    async def _stop_clocks(self, tx: Transaction, envelope: Envelope, incident_id: str,
+                           clocks: list[SlaClock], kinds: Collection[Kind],
+                           at: datetime) -> None:
         wrap = _caused_by(envelope, incident_id)
-        for clock in await store.clocks_for(tx.session, incident_id):
+        for clock in clocks:
             if clock.kind not in kinds:
                 continue
             result = clock.stop(at)
@@ -185,31 +315,36 @@ class SlaClocks:
                 self.metrics.met.labels(clock.kind, f"P{clock.priority}").inc()
             elif result == "breached":  # stopped late, before the timer noticed
                 await self._breached(tx, clock, wrap)
+            if clock.state == "breached":
+                await self._overrun(tx, clock, wrap, at)
 
     async def _breached(self, tx: Transaction, clock: SlaClock, wrap: Wrap) -> None:
-        """Emit the breach and, when a contract covers the service, its penalty."""
-        now = self.clock.now()
-        event = breached_event(clock, now)
+        """Emit the breach (at the deadline, exactly) and, under a contract, its penalty."""
+        event = breached_event(clock, clock.deadline)
         breach = wrap(event)
         tx.emit(breach, event.SUBJECT)
         self.metrics.breached.labels(clock.kind, f"P{clock.priority}", clock.service or "").inc()
-        penalty = assess_penalty(clock, self.contracts, now)
-        if penalty is None:
+        contract = contract_for(self.contracts, clock.service)
+        if contract is None:
             return
-        await store.add_penalty(tx.session, penalty)
-        assessed = penalty_event(penalty)
-        tx.emit(breach.caused(assessed, source=SOURCE, subject=clock.incident_id),
-                assessed.SUBJECT)
-        self.metrics.penalties.labels(penalty.supplier, penalty.currency).inc()
-        self.metrics.penalty_amount.labels(penalty.supplier, penalty.currency).inc(
-            float(penalty.amount))
+        already = await store.charged(tx.session, contract.contract_id,
+                                      month_of(clock.deadline))
+        penalty = assess_penalty(clock, self.contracts, clock.deadline, already=already)
+        if penalty is not None and await store.add_penalty(tx.session, penalty):
+            assessed = penalty_event(penalty)
+            tx.emit(breach.caused(assessed, source=SOURCE, subject=clock.incident_id),
+                    assessed.SUBJECT)
+            self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)
 
-
-def register_queries(service: Service) -> None:
-    async def status(query: GetSlaStatus) -> SlaStatus:
-        async with service.store.read() as session:
-            clocks = await store.clocks_for(session, query.incident_id)
-            penalties = await store.penalties_for(session, query.incident_id)
-        return sla_status(query.incident_id, clocks, penalties, service.clock.now())
-
-    service.respond(GetSlaStatus, status)
+    async def _overrun(self, tx: Transaction, clock: SlaClock, wrap: Wrap, at: datetime
+                       ) -> None:
+        """The per-started-hour penalty, once the breached clock's overrun is known."""
+        contract = contract_for(self.contracts, clock.service)
+        if contract is None or not contract.per_hour:
+            return
+        already = await store.charged(tx.session, contract.contract_id, month_of(at))
+        penalty = assess_overrun(clock, self.contracts, at, already=already)
+        if penalty is not None and await store.add_penalty(tx.session, penalty):
+            assessed = penalty_event(penalty)
+            tx.emit(wrap(assessed), assessed.SUBJECT)
+            self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)

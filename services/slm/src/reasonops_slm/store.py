@@ -1,18 +1,32 @@
-"""The SLM service's tables: SLA clocks and the penalties their breaches cost."""
+"""The SLM service's tables: SLA clocks, penalties, what it knows of incidents, months."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
-from .domain import Penalty, SlaClock
+from .domain import SlaClock
+from .penalties import Penalty
+from .schedule import ALWAYS, Schedule
 
 metadata = MetaData()
 
@@ -30,15 +44,22 @@ clocks = Table(
     Column("deadline", UtcDateTime(), nullable=False),
     Column("state", String(16), nullable=False, index=True),
     Column("stopped_at", UtcDateTime(), nullable=True),
+    Column("agreement", String(8), nullable=False, default="sla"),
+    Column("party", String(256), nullable=True),
+    Column("schedule", String(128), nullable=False, default="24x7"),
+    Column("paused_seconds", Float, nullable=False, default=0.0),
+    Column("paused_at", UtcDateTime(), nullable=True),
+    Column("warned", Integer, nullable=False, default=0),
+    Column("pause_on", String(512), nullable=False, default="*"),
 )
 
-# Amounts are kept as the Decimal's exact text: this table is a record, never summed here.
+# Amounts are kept as the Decimal's exact text, summed in Python.
 penalties = Table(
     "sla_penalties",
     metadata,
-    Column("penalty_id", String(128), primary_key=True),
-    Column("incident_id", String(32), nullable=False, index=True),
-    Column("clock_id", String(96), nullable=False, unique=True),
+    Column("penalty_id", String(160), primary_key=True),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("clock_id", String(160), nullable=False, index=True),
     Column("contract_id", String(128), nullable=False),
     Column("supplier", String(256), nullable=False),
     Column("service", String(256), nullable=False),
@@ -47,26 +68,63 @@ penalties = Table(
     Column("amount", String(32), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("assessed_at", UtcDateTime(), nullable=False),
+    Column("month", String(7), nullable=False, index=True),
     Column("reason", Text, nullable=False),
+    Column("clause", String(16), nullable=False),
 )
 
-_CLOCK_FIELDS = [f.name for f in fields(SlaClock)]
+incidents = Table(
+    "slm_incidents",
+    metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("service", String(256), nullable=True, index=True),
+    Column("impact", Integer, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False, index=True),
+    Column("acknowledged_at", UtcDateTime(), nullable=True),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+)
+
+outages = Table(
+    "slm_outages",
+    metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("service", String(256), nullable=False, index=True),
+    Column("impact", Integer, nullable=False),
+    Column("start", UtcDateTime(), nullable=False),
+    Column("end", UtcDateTime(), nullable=True),
+)
+
+months = Table(
+    "slm_months",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("assessed_at", UtcDateTime(), nullable=True),
+)
+
+_CLOCK_FIELDS = [f.name for f in fields(SlaClock) if f.name != "calendar"]
 _PENALTY_FIELDS = [f.name for f in fields(Penalty)]
+Calendars = Mapping[str, Schedule]
 
 
-def _clock(row: Any) -> SlaClock:
-    return SlaClock(**{name: getattr(row, name) for name in _CLOCK_FIELDS})
+def _clock(row: Any, calendars: Calendars) -> SlaClock:
+    clock = SlaClock(**{name: getattr(row, name) for name in _CLOCK_FIELDS})
+    clock.calendar = calendars.get(clock.schedule, ALWAYS)
+    return clock
 
 
-async def clocks_for(session: AsyncSession, incident_id: str) -> list[SlaClock]:
+async def clocks_for(session: AsyncSession, incident_id: str, calendars: Calendars
+                     ) -> list[SlaClock]:
     rows = await session.execute(select(clocks).where(clocks.c.incident_id == incident_id)
                                  .order_by(clocks.c.started_at, clocks.c.clock_id))
-    return [_clock(r) for r in rows]
+    return [_clock(r, calendars) for r in rows]
 
 
-async def get_clock(session: AsyncSession, clock_id: str) -> SlaClock | None:
+async def get_clock(session: AsyncSession, clock_id: str, calendars: Calendars
+                    ) -> SlaClock | None:
     row = (await session.execute(select(clocks).where(clocks.c.clock_id == clock_id))).first()
-    return None if row is None else _clock(row)
+    return None if row is None else _clock(row, calendars)
 
 
 async def add_clocks(session: AsyncSession, new: list[SlaClock]) -> None:
@@ -77,24 +135,50 @@ async def add_clocks(session: AsyncSession, new: list[SlaClock]) -> None:
 
 async def incidents_with_clocks(session: AsyncSession, incident_ids: set[str]) -> set[str]:
     """Which of ``incident_ids`` already have clocks."""
-    rows = await select_in(session, select(clocks.c.incident_id).distinct(),
-                           clocks.c.incident_id, incident_ids)
+    rows = await select_in(session, select(incidents.c.incident_id),
+                           incidents.c.incident_id, incident_ids)
     return {row.incident_id for row in rows}
 
 
 async def save_clock(session: AsyncSession, clock: SlaClock) -> None:
-    """Write what changes over a clock's life: its state and when it stopped."""
-    await session.execute(update(clocks).where(clocks.c.clock_id == clock.clock_id)
-                          .values(state=clock.state, stopped_at=clock.stopped_at))
+    """Write what changes over a clock's life."""
+    await session.execute(update(clocks).where(clocks.c.clock_id == clock.clock_id).values(
+        state=clock.state, stopped_at=clock.stopped_at, deadline=clock.deadline,
+        paused_seconds=clock.paused_seconds, paused_at=clock.paused_at, warned=clock.warned,
+        policy=clock.policy, priority=clock.priority, target_seconds=clock.target_seconds))
 
 
-async def add_penalty(session: AsyncSession, penalty: Penalty) -> None:
-    await session.execute(insert(penalties).values(**{**asdict(penalty),
-                                                      "amount": str(penalty.amount)}))
+async def add_penalty(session: AsyncSession, penalty: Penalty) -> bool:
+    """Record ``penalty`` unless its id is known; False when it was."""
+    known = await session.execute(select(penalties.c.penalty_id)
+                                  .where(penalties.c.penalty_id == penalty.penalty_id))
+    if known.first() is not None:
+        return False
+    await session.execute(insert(penalties).values(**{
+        **asdict(penalty), "amount": str(penalty.amount),
+        "month": penalty.assessed_at.strftime("%Y-%m")}))
+    return True
+
+
+def _penalty(r: Any) -> Penalty:
+    return Penalty(**{name: getattr(r, name) for name in _PENALTY_FIELDS if name != "amount"},
+                   amount=Decimal(r.amount))
 
 
 async def penalties_for(session: AsyncSession, incident_id: str) -> list[Penalty]:
     rows = await session.execute(select(penalties).where(penalties.c.incident_id == incident_id)
                                  .order_by(penalties.c.assessed_at, penalties.c.penalty_id))
-    return [Penalty(**{name: getattr(r, name) for name in _PENALTY_FIELDS
-                       if name != "amount"}, amount=Decimal(r.amount)) for r in rows]
+    return [_penalty(r) for r in rows]
+
+
+async def penalties_in(session: AsyncSession, month: str) -> list[Penalty]:
+    rows = await session.execute(select(penalties).where(penalties.c.month == month)
+                                 .order_by(penalties.c.assessed_at, penalties.c.penalty_id))
+    return [_penalty(r) for r in rows]
+
+
+async def charged(session: AsyncSession, contract_id: str, month: str) -> Decimal:
+    """What ``contract_id`` has cost in ``month`` so far, for its cap."""
+    rows = await session.execute(select(penalties.c.amount).where(
+        penalties.c.contract_id == contract_id, penalties.c.month == month))
+    return sum((Decimal(r.amount) for r in rows), Decimal(0))

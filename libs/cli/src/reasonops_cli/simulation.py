@@ -1,0 +1,296 @@
+"""What-if replay: a history of monitoring events through the real incident, SLM and
+finance services on a simulated clock.
+
+The services are the installed ones, found through the ``reasonops.services`` entry
+points and built with ``build_service(None, clock=...)`` from environment settings, so
+this module imports none of them. They run in this process against an embedded
+nats-server in a throwaway directory; one ``FrozenClock`` is their time. The history
+is replayed in steps: the clock is set to the start of a step, the step's events are
+published, and the next step waits until every consumer has caught up. Times inside
+a step are therefore rounded down to the step (``step_seconds``).
+
+A firing alert for a fingerprint that is already firing only raises its incident's
+alert count; such repeats are counted and not replayed, which keeps a storm-heavy
+history fast without changing a clock, a breach or a penalty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.finance import FinanceSummary, GetFinanceSummary
+from reasonops_contracts.incidents import (
+    AcknowledgeIncident,
+    CloseIncident,
+    IncidentOpened,
+    IncidentView,
+    ResolveIncident,
+)
+from reasonops_contracts.ingest import EventAccepted
+from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
+from reasonops_runtime import FrozenClock
+from reasonops_runtime.client import request
+from reasonops_runtime.service import connect
+
+from .natsd import EmbeddedNats, free_port
+from .run import installed_services
+
+SERVICES = ("incidents", "slm", "finance")
+CONSUMERS = (("INGEST", "incidents"), ("INCIDENTS", "slm"), ("INCIDENTS", "finance-incidents"),
+             ("SLM", "finance"))
+PACED = CONSUMERS[:2]
+"""What must have caught up before the clock moves on: the services that read the clock
+for what they record (incidents) or fire timers against it (SLM). Finance books with the
+events' own times and may lag behind until the end."""
+ACTIONS = {"acknowledge": AcknowledgeIncident, "resolve": ResolveIncident,
+           "close": CloseIncident}
+
+
+class HistoryError(ValueError):
+    """A history line that cannot be replayed; says which line and why."""
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    at: datetime
+    alert: EventAccepted | None = None
+    action: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass
+class SimulationResult:
+    events: int
+    steps: int
+    months: list[str]
+    repeats: int = 0
+    reports: dict[str, SlaReport] = field(default_factory=dict)
+    summaries: dict[str, FinanceSummary] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"events": self.events, "steps": self.steps, "months": self.months,
+                "repeats_not_replayed": self.repeats,
+                "sla": {m: r.model_dump(mode="json") for m, r in self.reports.items()},
+                "finance": {m: s.model_dump(mode="json") for m, s in self.summaries.items()}}
+
+
+def read_history(path: Path) -> list[HistoryEvent]:
+    """Lines of ``{"at": ..., "alert": {...}}`` (an accepted monitoring event) or
+    ``{"at": ..., "action": "acknowledge|resolve|close", "fingerprint": ...}``, sorted by time."""
+    events = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                events.append(_parse(line, f"{path}:{number}"))
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def _parse(line: str, where: str) -> HistoryEvent:
+    try:
+        raw = json.loads(line)
+        at = datetime.fromisoformat(raw["at"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise HistoryError(f"{where}: expected JSON with an ISO 'at' time ({exc})") from None
+    if at.tzinfo is None:
+        raise HistoryError(f"{where}: 'at' has no time zone")
+    if "alert" in raw:
+        try:
+            alert = EventAccepted.model_validate({"received_at": at, "source_format": "event",
+                                                  **raw["alert"]})
+        except ValidationError as exc:
+            raise HistoryError(f"{where}: alert: {exc.errors()[0]['loc']}: "
+                               f"{exc.errors()[0]['msg']}") from None
+        return HistoryEvent(at=at, alert=alert)
+    if raw.get("action") in ACTIONS and isinstance(raw.get("fingerprint"), str):
+        return HistoryEvent(at=at, action=raw["action"], fingerprint=raw["fingerprint"])
+    raise HistoryError(f"{where}: needs 'alert' or 'action' ({', '.join(ACTIONS)}) with "
+                       f"'fingerprint'")
+
+
+def steps(events: Iterable[HistoryEvent], step: timedelta
+          ) -> Iterator[tuple[datetime, list[HistoryEvent]]]:
+    """The events grouped by step, each group with its step's start."""
+    group: list[HistoryEvent] = []
+    start: datetime | None = None
+    for event in events:
+        if start is None or event.at >= start + step:
+            if group and start is not None:
+                yield start, group
+            start = event.at - (event.at - event.at.replace(hour=0, minute=0, second=0,
+                                                            microsecond=0)) % step
+            group = []
+        group.append(event)
+    if group and start is not None:
+        yield start, group
+
+
+def without_repeats(events: Iterable[HistoryEvent]) -> tuple[list[HistoryEvent], int]:
+    """The events that can change state: repeats of a firing alert are dropped (counted).
+
+    A fingerprint fires again once it resolved, or once its incident was resolved or
+    closed by hand (the next firing then reopens or opens an incident).
+    """
+    firing: set[str] = set()
+    kept: list[HistoryEvent] = []
+    repeats = 0
+    for event in events:
+        if event.alert is not None:
+            fingerprint = event.alert.fingerprint
+            if event.alert.status == "firing":
+                if fingerprint in firing:
+                    repeats += 1
+                    continue
+                firing.add(fingerprint)
+            else:
+                firing.discard(fingerprint)
+        elif event.action in ("resolve", "close"):
+            firing.discard(event.fingerprint or "")
+        kept.append(event)
+    return kept, repeats
+
+
+def _months(first: datetime, last: datetime) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = year + month // 12, month % 12 + 1
+    return months
+
+
+class Simulation:
+    def __init__(self, *, sla: Path, contracts: Path, finance: Path | None = None,
+                 catalog: Path | None = None, step_seconds: int = 60) -> None:
+        self.files = {"REASONOPS_SLA_POLICIES": sla, "REASONOPS_SUPPLIER_CONTRACTS": contracts,
+                      "REASONOPS_FINANCE_CONFIG": finance, "REASONOPS_SERVICE_CATALOG": catalog}
+        self.step = timedelta(seconds=step_seconds)
+        self.incidents: dict[str, str] = {}
+        self.assessed: set[str] = set()
+
+    async def run(self, events: list[HistoryEvent]) -> SimulationResult:
+        if not events:
+            raise HistoryError("the history has no events")
+        months = _months(events[0].at, events[-1].at)
+        # Nothing of a simulation needs to survive it: keep it in memory where we can.
+        scratch = _scratch()
+        with tempfile.TemporaryDirectory(prefix="reasonops-simulate-", dir=scratch) as tmp:
+            nats = EmbeddedNats(Path(tmp) / "jetstream", port=free_port(), monitor_port=None)
+            nats.start()
+            try:
+                return await self._run(events, months, nats.url, Path(tmp))
+            finally:
+                nats.stop()
+
+    async def _run(self, events: list[HistoryEvent], months: list[str], url: str,
+                   data: Path) -> SimulationResult:
+        clock = FrozenClock(events[0].at)
+        async with AsyncExitStack() as stack:
+            for name in SERVICES:
+                service = self._build(name, url, data, clock)
+                await service.start()
+                stack.push_async_callback(service.stop)
+            nc = await connect(url, "reasonops-simulate")
+            stack.push_async_callback(nc.drain)
+            await nc.subscribe(IncidentOpened.SUBJECT, cb=self._on_opened)
+            await nc.subscribe(MonthAssessed.SUBJECT, cb=self._on_assessed)
+            replayed, repeats = without_repeats(events)
+            count = 0
+            for count, (start, group) in enumerate(steps(replayed, self.step), start=1):  # noqa: B007
+                clock.set(start)
+                await self._replay(nc, group)
+                await self._settle(nc, PACED)
+            clock.set(_after(months[-1]))
+            await self._wait_assessed(nc, months)
+            result = SimulationResult(events=len(events), steps=count, months=months,
+                                      repeats=repeats)
+            for month in months:
+                result.reports[month] = await request(nc, GetSlaReport(month=month), SlaReport,
+                                                      timeout=60)
+                result.summaries[month] = await request(
+                    nc, GetFinanceSummary(month=month), FinanceSummary, timeout=60)
+            return result
+
+    def _build(self, name: str, url: str, data: Path, clock: FrozenClock) -> Any:
+        env = {"REASONOPS_NATS_URL": url, "REASONOPS_DATA_DIR": str(data),
+               "REASONOPS_HTTP_PORT": str(free_port()), "REASONOPS_FETCH_TIMEOUT": "0.02",
+               "REASONOPS_TIMER_POLL_SECONDS": "0.02", "REASONOPS_OUTBOX_POLL_SECONDS": "1",
+               "REASONOPS_BATCH_SIZE": "1000",
+               **{k: str(v) if v else "" for k, v in self.files.items()}}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            return installed_services()[name].load()(None, clock=clock)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    async def _on_opened(self, msg: Any) -> None:
+        event = Envelope.from_bytes(msg.data).decode(IncidentOpened)
+        self.incidents[event.fingerprint] = event.incident_id
+
+    async def _on_assessed(self, msg: Any) -> None:
+        self.assessed.add(Envelope.from_bytes(msg.data).decode(MonthAssessed).month)
+
+    async def _replay(self, nc: Any, group: list[HistoryEvent]) -> None:
+        js = nc.jetstream()
+        alerts = [Envelope.wrap(e.alert, source="history") for e in group if e.alert]
+        await asyncio.gather(*(js.publish(EventAccepted.SUBJECT, env.to_bytes(),
+                                          headers=env.headers()) for env in alerts))
+        actions = [e for e in group if e.action]
+        if actions:
+            await self._settle(nc, PACED)
+        for event in actions:
+            incident_id = self.incidents.get(event.fingerprint or "")
+            if incident_id is not None:
+                command = ACTIONS[event.action or ""](incident_id=incident_id, actor="history")
+                try:
+                    await request(nc, command, IncidentView, timeout=30)
+                except Exception:
+                    continue
+
+    async def _settle(self, nc: Any, consumers: tuple[tuple[str, str], ...] = CONSUMERS
+                      ) -> None:
+        """Wait until ``consumers`` have handled everything published to them."""
+        js = nc.jetstream()
+        for stream, consumer in consumers:
+            while True:
+                try:
+                    info = await js.consumer_info(stream, consumer)
+                except Exception:
+                    await asyncio.sleep(0.01)
+                    continue
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    break
+                await asyncio.sleep(0.001)
+
+    async def _wait_assessed(self, nc: Any, months: list[str]) -> None:
+        for _ in range(30_000):
+            if set(months) <= self.assessed:
+                break
+            await asyncio.sleep(0.01)
+        await self._settle(nc)
+
+
+def _scratch() -> str | None:
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _after(month: str) -> datetime:
+    year, number = (int(x) for x in month.split("-"))
+    return datetime(year + number // 12, number % 12 + 1, 1, 0, 0, 1, tzinfo=UTC)

@@ -1,0 +1,86 @@
+"""The finance service's queries and its one command (closing a period)."""
+
+from __future__ import annotations
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.finance import (
+    BudgetList,
+    ClosePeriod,
+    EntryTrace,
+    FinanceSummary,
+    GetBudgets,
+    GetFinanceSummary,
+    LedgerEntryList,
+    ListLedgerEntries,
+    ListPeriods,
+    PeriodClosed,
+    PeriodList,
+    PeriodView,
+    TraceEntry,
+)
+from reasonops_runtime import NotFound, Service
+
+from . import store
+from .config import CostRates
+from .summary import budget_lines, finance_summary
+from .views import entry_list, entry_trace
+
+SOURCE = "finance"
+
+
+def register_queries(service: Service, rates: CostRates) -> None:
+    async def summary(query: GetFinanceSummary) -> FinanceSummary:
+        async with service.store.read() as session:
+            found = await store.entries_in(session, query.month)
+        return finance_summary(query.month, found, rates)
+
+    async def entries(query: ListLedgerEntries) -> LedgerEntryList:
+        async with service.store.read() as session:
+            found = await store.find_entries(session, month=query.month,
+                                             incident_id=query.incident_id, limit=query.limit)
+        return entry_list(found)
+
+    async def trace(query: TraceEntry) -> EntryTrace:
+        async with service.store.read() as session:
+            entry = await store.get_entry(session, query.entry_id)
+            if entry is None:
+                raise NotFound(f"no ledger entry {query.entry_id}")
+            related = (await store.find_entries(session, incident_id=entry.incident_id)
+                       if entry.incident_id else [])
+        return entry_trace(entry, related)
+
+    async def budgets(query: GetBudgets) -> BudgetList:
+        async with service.store.read() as session:
+            found = await store.entries_in(session, query.month)
+        costs = [e for e in found if e.kind == "incident_cost"]
+        return BudgetList(month=query.month, items=budget_lines(query.month, costs, rates))
+
+    async def periods(query: ListPeriods) -> PeriodList:
+        async with service.store.read() as session:
+            closed = await store.closed_periods(session)
+            counts = await store.entry_counts(session)
+        months = sorted(set(closed) | set(counts))
+        return PeriodList(items=[PeriodView(
+            month=m, state="closed" if m in closed else "open",
+            closed_at=closed[m].closed_at if m in closed else None,
+            closed_by=closed[m].closed_by if m in closed else None,
+            entries=counts.get(m, 0)) for m in months])
+
+    async def close(command: ClosePeriod) -> PeriodView:
+        now = service.clock.now()
+        async with service.transaction() as tx:
+            if await store.close_period(tx.session, command.month, now, command.actor):
+                event = PeriodClosed(month=command.month, closed_at=now, actor=command.actor)
+                tx.emit(Envelope.wrap(event, source=SOURCE, subject=command.month),
+                        event.SUBJECT)
+            row = (await store.closed_periods(tx.session))[command.month]
+            count = (await store.entry_counts(tx.session)).get(command.month, 0)
+        return PeriodView(month=command.month, state="closed", closed_at=row.closed_at,
+                          closed_by=row.closed_by, entries=count)
+
+    service.respond(GetFinanceSummary, summary)
+    service.respond(ListLedgerEntries, entries)
+    service.respond(TraceEntry, trace)
+    service.respond(GetBudgets, budgets)
+    service.respond(ListPeriods, periods)
+    service.respond(ClosePeriod, close)

@@ -1,0 +1,94 @@
+"""Month ends: a durable timer per month assesses availability credits; the monthly report.
+
+The first incident of a month arms that month's timer (due at the first instant of
+the next month, UTC); when it fires, every covered service's month is measured,
+credits are charged up to the contract's cap, and the next month's timer is armed,
+so a quiet month is still assessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
+from reasonops_runtime import Clock, Timer, Transaction
+from reasonops_runtime.store import NewTimer
+
+from . import facts, store
+from .availability import ServiceMonth, month_bounds, next_month, service_month
+from .config import SlaConfig
+from .metrics import SlmMetrics
+from .penalties import SupplierContract, assess_availability
+from .views import month_view, penalty_event
+
+MONTH_END_TIMER = "sla-month-end"
+SOURCE = "slm"
+
+
+class MonthEnd:
+    def __init__(self, *, config: SlaConfig, contracts: Sequence[SupplierContract],
+                 clock: Clock, metrics: SlmMetrics) -> None:
+        self.config = config
+        self.contracts = contracts
+        self.clock = clock
+        self.metrics = metrics
+
+    async def ensure(self, tx: Transaction, wanted: set[str]) -> None:
+        """Arm the month-end timer of every month in ``wanted`` not armed before."""
+        new = wanted - await facts.known_months(tx.session, wanted)
+        await facts.add_months(tx.session, new)
+        await tx.schedule_new([NewTimer(f"{MONTH_END_TIMER}:{m}", MONTH_END_TIMER,
+                                        month_bounds(m)[1], {"month": m}) for m in sorted(new)])
+
+    async def measure(self, session: AsyncSession, month: str, service: str | None,
+                      now: datetime) -> list[ServiceMonth]:
+        start, end = month_bounds(month)
+        covered = {s for c in self.contracts for s in c.services}
+        services = ({service} if service else
+                    covered | await facts.services_seen(session))
+        outages = await facts.outages_between(session, start, end)
+        incidents = await facts.incidents_between(session, start, end)
+        breaches = await facts.breach_counts(session, start, end)
+        return [service_month(service=s, month=month, outages=outages, incidents=incidents,
+                              maintenance=self.config.maintenance,
+                              breaches=breaches.get(s, 0), now=now,
+                              slo=self.config.slo_for(s), weights=self.config.impact_weights)
+                for s in sorted(services)]
+
+    async def on_month_end(self, tx: Transaction, timer: Timer) -> None:
+        month = str(timer.payload["month"])
+        end = month_bounds(month)[1]
+        figures = await self.measure(tx.session, month, None, end)
+        assessed = MonthAssessed(month=month, services=[month_view(f) for f in figures],
+                                 assessed_at=end)
+        envelope = Envelope.wrap(assessed, source=SOURCE, subject=month)
+        # Credits belong to the month they are for: dated its last second.
+        at = end - timedelta(seconds=1)
+        by_service = {f.service: f for f in figures}
+        for contract in self.contracts:
+            for service in sorted(contract.services):
+                already = await store.charged(tx.session, contract.contract_id, month)
+                penalty = assess_availability(contract, service, month,
+                                              by_service[service].availability, at,
+                                              already=already)
+                if penalty is not None and await store.add_penalty(tx.session, penalty):
+                    event = penalty_event(penalty)
+                    tx.emit(envelope.caused(event, source=SOURCE, subject=service),
+                            event.SUBJECT)
+                    self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)
+        tx.emit(envelope, assessed.SUBJECT)  # last: whoever waits for it sees the credits
+        await tx.session.execute(update(store.months).where(store.months.c.month == month)
+                                 .values(assessed_at=self.clock.now()))
+        await self.ensure(tx, {next_month(month)})
+
+    async def report(self, session: AsyncSession, query: GetSlaReport) -> SlaReport:
+        figures = await self.measure(session, query.month, query.service, self.clock.now())
+        penalties = [p for p in await store.penalties_in(session, query.month)
+                     if query.service in (None, p.service)]
+        return SlaReport(month=query.month, services=[month_view(f) for f in figures],
+                         penalties=[penalty_event(p) for p in penalties])
