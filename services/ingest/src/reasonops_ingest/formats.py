@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -22,6 +22,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from reasonops_contracts.ingest import AlertStatus, NativeEvent
+
+_M = TypeVar("_M", bound=BaseModel)
 
 # Alertmanager's Go zero time: the alert has no such time yet.
 _GO_ZERO_TIME = "0001-01-01"
@@ -147,18 +149,20 @@ class GrafanaWebhook(AlertmanagerWebhook):
 _EVENTS = TypeAdapter(list[NativeEvent])
 
 
-def parse_alertmanager(raw: bytes) -> AlertmanagerWebhook:
+def validate_json(model: type[_M], raw: bytes) -> _M:
+    """``model`` from a JSON body, or a ``PayloadError`` naming every bad field."""
     try:
-        return AlertmanagerWebhook.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise _payload_error(exc) from None
+        raise payload_error(exc) from None
+
+
+def parse_alertmanager(raw: bytes) -> AlertmanagerWebhook:
+    return validate_json(AlertmanagerWebhook, raw)
 
 
 def parse_grafana(raw: bytes) -> GrafanaWebhook:
-    try:
-        return GrafanaWebhook.model_validate_json(raw)
-    except ValidationError as exc:
-        raise _payload_error(exc) from None
+    return validate_json(GrafanaWebhook, raw)
 
 
 def parse_events(raw: bytes) -> list[NativeEvent]:
@@ -172,7 +176,7 @@ def parse_events(raw: bytes) -> list[NativeEvent]:
             return events
         return [NativeEvent.model_validate_json(raw)]
     except ValidationError as exc:
-        raise _payload_error(exc) from None
+        raise payload_error(exc) from None
 
 
 def parse(fmt: Format, raw: bytes) -> AlertmanagerWebhook | list[NativeEvent]:
@@ -191,10 +195,6 @@ def problems_of(exc: ValidationError) -> list[Problem]:
 
 def payload_error(exc: ValidationError) -> PayloadError:
     """``PayloadError`` for a pydantic error: malformed JSON or the wrong shape."""
-    return _payload_error(exc)
-
-
-def _payload_error(exc: ValidationError) -> PayloadError:
     problems = problems_of(exc)
     if any(err["type"] == "json_invalid" for err in exc.errors()):
         return PayloadError("malformed JSON", problems, reason="malformed_json")

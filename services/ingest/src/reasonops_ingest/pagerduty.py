@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 
 from .domain import Sender, label_fingerprint, original_text
-from .formats import PayloadError, Problem, payload_error
+from .formats import PayloadError, Problem, validate_json
 
 ROUTING_KEY_LENGTH = 32
 Action = Literal["trigger", "acknowledge", "resolve"]
@@ -92,17 +92,11 @@ class PagerDutyChange(BaseModel):
 
 
 def parse_event(raw: bytes) -> PagerDutyEvent:
-    try:
-        return PagerDutyEvent.model_validate_json(raw)
-    except ValidationError as exc:
-        raise payload_error(exc) from None
+    return validate_json(PagerDutyEvent, raw)
 
 
 def parse_change(raw: bytes) -> PagerDutyChange:
-    try:
-        return PagerDutyChange.model_validate_json(raw)
-    except ValidationError as exc:
-        raise payload_error(exc) from None
+    return validate_json(PagerDutyChange, raw)
 
 
 def error_strings(exc: PayloadError) -> list[str]:
