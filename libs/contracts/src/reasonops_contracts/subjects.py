@@ -101,6 +101,9 @@ WORKFLOW_COMPLETED = "itsm.workflow.instance.completed"
 WORKFLOW_FAILED = "itsm.workflow.instance.failed"
 WORKFLOW_QUERY_GET = "itsm.workflow.query.get"
 
+# Role policy
+POLICY_ACCESS_DENIED = "itsm.policy.access.denied"
+
 # Messages a consumer gave up on after max_deliver attempts, per service.
 DEAD_LETTER_PREFIX = "itsm.deadletter"
 

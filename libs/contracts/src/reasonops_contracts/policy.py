@@ -1,0 +1,25 @@
+"""Role policy decisions worth an audit record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import subjects
+from .messages import Event
+
+
+class AccessDenied(Event):
+    """A command or proposal the role policy refused; published by the service that refused."""
+
+    TYPE = "itsm.policy.access.denied.v1"
+    SUBJECT = subjects.POLICY_ACCESS_DENIED
+
+    principal: str
+    action: str
+    roles: list[str]
+    reason: str
+    incident_id: str | None = None
+    team: str | None = None
+    service: str | None = None
+    service_name: str
+    denied_at: datetime
