@@ -16,6 +16,7 @@ from . import (
     finance,
     incidents,
     integrations,
+    policy,
     problems,
     silences,
     sla,
@@ -39,6 +40,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
+app.add_typer(policy.app, name="policy")
 @app.callback()
 def acting_as(
     as_: Annotated[str | None, typer.Option(

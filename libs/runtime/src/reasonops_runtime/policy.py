@@ -86,7 +86,7 @@ class Scope:
             (service is not None and service in self.services)
 
     def label(self) -> str:
-        return ",".join([*sorted(self.teams), *(f"service:{s}" for s in sorted(self.services))])
+        return "+".join([*sorted(self.teams), *(f"service:{s}" for s in sorted(self.services))])
 
 
 @dataclass(frozen=True)
@@ -183,22 +183,27 @@ class Policy:
         """Without a file: the local operator and every user may do everything, services
         run any command, agents only propose what their job needs."""
         return cls(
-            roles=(Role("operator", (Rule(("*",)),), description="everything"),
-                   Role("automation", (Rule(("*",)),), description="services' commands"),
-                   Role("triage-agent", (Rule(("incident.assign", "incident.change_priority")),)),
-                   Role("capacity-agent", (Rule(("proposal.raise_urgency",)),)),
+            roles=(Role("operator", (Rule(("*",)),), description="Everything, everywhere"),
+                   Role("automation", (Rule(("*",)),), description="ReasonOps' own services"),
+                   Role("triage-agent", (Rule(("incident.assign", "incident.change_priority")),),
+                        description="Sets priority and assignment on its own"),
+                   Role("capacity-agent", (Rule(("proposal.raise_urgency",)),),
+                        description="Raises urgency on its own"),
                    Role("security-agent", (Rule(("proposal.block_source",
                                                  "proposal.force_password_reset"),
-                                                "required"),))),
+                                                "required"),),
+                        description="Containment only after a person approves it")),
             principals={LOCAL_OPERATOR: (Grant("operator"),), "user:*": (Grant("operator"),),
                         "service:*": (Grant("automation"),),
                         "agent:triage": (Grant("triage-agent"),),
                         "agent:capacity": (Grant("capacity-agent"),),
                         "agent:security": (Grant("security-agent"),)})
 
-    def roles_of(self, principal: str) -> tuple[str, ...]:
-        """``role`` or ``role@scope`` labels of everything ``principal`` holds."""
-        return tuple(dict.fromkeys(h.label() for h in self._held(principal_of(principal))))
+    def bindings(self) -> dict[str, tuple[str, ...]]:
+        """Each principal, group or wildcard the policy names -> its ``role@scope`` labels."""
+        return {key: tuple(_Held(g, self.roles[g.role]).label() for g in grants
+                           if g.role in self.roles)
+                for key, grants in self.principals.items()}
 
     def check(self, principal: str, action: str, *, team: str | None = None,
               service: str | None = None) -> Verdict:
