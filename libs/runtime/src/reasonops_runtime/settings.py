@@ -52,6 +52,10 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5,
                                  description="JetStream replicas of the streams this service "
                                              "declares (3 on a 3-node cluster)")
+    audit_retention_days: int = Field(
+        default=365, ge=1, le=36500,
+        description="How long the AUDIT stream keeps every domain event; set the same on "
+                    "every service (each one declares the streams at start)")
     log_level: str = "INFO"
     instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
