@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from . import (
     agents,
+    audit,
     contracts,
     finance,
     incidents,
@@ -39,6 +40,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
+app.add_typer(audit.app, name="audit")
 app.command("publish")(publish)
 app.command("simulate")(simulate)
 
