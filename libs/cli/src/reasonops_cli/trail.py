@@ -217,8 +217,7 @@ class _Orphans:
 
 
 async def _read_audit(nc: Client, offer: Callable[[int, str, bytes], None], *,
-                      timeout: float, batch: int,
-                      since: datetime | None) -> None:
+                      timeout: float, batch: int, since: datetime | None) -> None:
     """Feed ``offer(seq, subject, data)`` every message in AUDIT up to its current end."""
     js = nc.jetstream()
     try:
