@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from . import (
     agents,
+    audit,
     contracts,
     finance,
     incidents,
@@ -40,7 +41,10 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
+app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
+
+
 @app.callback()
 def acting_as(
     as_: Annotated[str | None, typer.Option(
