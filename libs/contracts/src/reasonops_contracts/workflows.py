@@ -16,7 +16,8 @@ from . import subjects
 from .messages import Command, Event, Query, View
 
 WorkflowState = Literal["queued", "running", "compensating", "completed", "failed"]
-StepState = Literal["pending", "waiting", "completed", "skipped", "failed", "cancelled"]
+StepState = Literal["pending", "waiting", "retrying", "completed", "skipped", "failed",
+                    "cancelled"]
 
 
 class _WorkflowEvent(Event):

@@ -263,7 +263,7 @@ def complete(instance: Instance, outcome: str, at: datetime) -> list[Effect]:
     instance.state, instance.completed_at, instance.outcome = "completed", at, outcome
     effects: list[Effect] = []
     for run in instance.steps.values():
-        if run.state in ("waiting", "pending"):  # the instance finished without them
+        if run.state in ("waiting", "retrying", "pending"):  # finished without them
             run.state = "cancelled"
             effects.append(StopStep(run.id))
     return [*effects, StopStep(""), Publish(records.completed(instance, outcome, at)),

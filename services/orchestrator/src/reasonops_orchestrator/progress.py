@@ -52,7 +52,7 @@ def failed(instance: Instance, step: str, attempt: int, error: str,
     if attempt < spec.retry.attempts:
         delay = spec.retry.backoff * spec.retry.factor ** (attempt - 1)
         retry_at = at + timedelta(seconds=delay)
-        run.error = error
+        run.state, run.error = "retrying", error
         return [StopStep(step), Publish(records.retried(instance, step, attempt, error, retry_at)),
                 ArmTimer(step, "retry", attempt + 1, retry_at)]
     run.state, run.completed_at, run.error = "failed", at, error
@@ -66,7 +66,7 @@ def _compensate(instance: Instance, step: str, error: str, at: datetime) -> list
     instance.state, instance.failed_step, instance.error = "compensating", step, error
     effects: list[Effect] = []
     for run in instance.steps.values():
-        if run.state == "waiting":
+        if run.state in ("waiting", "retrying"):
             run.state, run.completed_at = "cancelled", at
             effects.append(StopStep(run.id))
     effects.append(StopStep(""))
@@ -77,7 +77,7 @@ def _compensate(instance: Instance, step: str, error: str, at: datetime) -> list
 
 def _after_compensation(instance: Instance, at: datetime) -> list[Effect]:
     comps = instance.definition.step(str(instance.failed_step)).compensate
-    if any(instance.steps[c].state == "waiting" for c in comps):
+    if any(instance.steps[c].state in ("waiting", "retrying") for c in comps):
         return []
     instance.state, instance.completed_at = "failed", at
     instance.outcome = f"failed at {instance.failed_step}: {instance.error}"
@@ -94,7 +94,7 @@ def timer_fired(instance: Instance, step: str, purpose: str, attempt: int,
     if instance.state not in ACTIVE or run is None:
         return []
     spec = instance.definition.step(step)
-    if purpose == "retry" and run.state == "waiting" and run.attempt == attempt - 1:
+    if purpose == "retry" and run.state == "retrying" and run.attempt == attempt - 1:
         return begin(instance, spec, attempt, at)
     if purpose == "delay":
         return succeeded(instance, step, attempt, {"waited_seconds": spec.for_}, at)
