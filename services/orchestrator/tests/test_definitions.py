@@ -34,8 +34,10 @@ def test_a_good_definition_resolves_names_and_durations():
   - {id: pause, kind: delay, for: 500ms}
 """, "demo.yaml")
     assert d.trigger[0].event == "itsm.incident.opened.v1"
-    assert d.step("triage").timeout == 600 and d.step("triage").retry.backoff == 5
-    assert d.step("wait").timeout == 30 * 86400 and d.step("pause").for_ == 0.5
+    assert d.step("triage").timeout == 600
+    assert d.step("triage").retry.backoff == 5
+    assert d.step("wait").timeout == 30 * 86400
+    assert d.step("pause").for_ == 0.5
 
 
 def test_cycle_is_printed_as_a_path():

@@ -94,7 +94,8 @@ def test_failed_attempts_retry_with_backoff_then_succeed():
     assert retry.retry_at == T0 + timedelta(seconds=6)  # backoff doubles
     progress.timer_fired(inst, "cmd", "retry", 3, retry.retry_at)
     progress.succeeded(inst, "cmd", 3, {"ok": True}, retry.retry_at)
-    assert inst.state == "completed" and inst.steps["cmd"].attempt == 3
+    assert inst.state == "completed"
+    assert inst.steps["cmd"].attempt == 3
 
 
 def test_timeout_fails_the_step_and_runs_its_compensation():
@@ -136,7 +137,8 @@ def test_notify_repeats_until_the_event():
     assert [e.payload["round"] for e in effects if isinstance(e, RunEffect)] == [2]
     resolved = {"incident_id": "INC0000001"}
     progress.event_seen(inst, "itsm.incident.resolved.v1", resolved, T0 + timedelta(hours=1))
-    assert inst.state == "completed" and inst.steps["page"].output["until_seen"]
+    assert inst.state == "completed"
+    assert inst.steps["page"].output["until_seen"]
 
 
 def test_finish_on_completes_with_the_open_steps_named():

@@ -90,7 +90,8 @@ async def test_running_instances_keep_their_version(db):
     async with db.read() as session:
         one = await store.get(session, "demo-INC0000001")
         two = await store.get(session, "demo-INC0000002")
-    assert list(one.steps) == ["wait"] and list(two.steps) == ["first", "second"]
+    assert list(one.steps) == ["wait"]
+    assert list(two.steps) == ["first", "second"]
     async with db.read() as session:
         published = (await session.execute(outbox_table.select())).all()
     assert published  # started, step started: written with the state, relayed later
