@@ -3,7 +3,8 @@
 import pytest
 
 from reasonops_orchestrator import catalog
-from reasonops_orchestrator.definitions import ConfigError, parse
+from reasonops_orchestrator.definitions import ConfigError
+from reasonops_orchestrator.validation import parse
 
 HEAD = """
 name: demo
