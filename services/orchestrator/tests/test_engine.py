@@ -185,3 +185,19 @@ def test_problem_asks_rca_about_its_first_incident_and_security_triggers_on_cate
     decision = {"agent": "triage", "incident_id": "INC0000001"}
     assert trigger.accepts({**decision, "output": {"category": "security"}})
     assert not trigger.accepts({**decision, "output": {"category": "database"}})
+
+
+def test_a_reopened_incident_waits_for_resolution_again():
+    inst = engine.new_instance(builtin("incident-response"), key="INC0000001", trigger=TRIGGER,
+                               correlation_id="c1", at=T0)
+    engine.start(inst, T0)
+    about = {"incident_id": "INC0000001"}
+    progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
+    assert states(inst)["resolved"] == "completed"
+    effects = progress.event_seen(inst, "itsm.incident.reopened.v1", about, T0)
+    assert [(e.step, e.attempt) for e in published(effects, WorkflowStepStarted)] == [
+        ("resolved", 2)]
+    assert states(inst)["resolved"] == "waiting"
+    progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
+    progress.event_seen(inst, "itsm.incident.closed.v1", about, T0)
+    assert inst.outcome == "closed; not completed: triage, acknowledged"

@@ -119,6 +119,7 @@ class Shell:
             for purpose in PURPOSES:
                 await tx.cancel(timer_id(instance.instance_id, effect.step, purpose))
         elif isinstance(effect, Finished):
+            await store.remove_all_waits(tx.session, instance.instance_id)
             self.finished.append((instance.workflow, effect.state))
             return True
         return False

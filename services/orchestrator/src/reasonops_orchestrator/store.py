@@ -75,7 +75,7 @@ steps = Table(
 waits = Table(
     "workflow_waits", metadata,
     Column("workflow_id", String(160), primary_key=True),
-    Column("step", String(64), primary_key=True),
+    Column("step", String(80), primary_key=True),
     Column("event_type", String(128), nullable=False),
     Column("value", String(256), nullable=False),
     Index("ix_workflow_waits_event", "event_type", "value"),
@@ -216,6 +216,10 @@ async def add_wait(session: AsyncSession, workflow_id: str, step: str, event_typ
 async def remove_waits(session: AsyncSession, workflow_id: str, step: str) -> None:
     await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id,
                                               waits.c.step == step))
+
+
+async def remove_all_waits(session: AsyncSession, workflow_id: str) -> None:
+    await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id))
 
 
 async def waiting_for(session: AsyncSession, event_type: str, values: set[str]) -> set[str]:
