@@ -218,7 +218,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
     elif kind == "approval":
         effects.append(Publish(records.approval_requested(instance, spec, at)))
     else:
-        if kind == "notify" and spec.until is not None and attempt == 1:
+        if kind == "notify" and spec.until is not None:
             effects.append(await_event(instance, spec.id, spec.until))
         effects.append(RunEffect(spec.id, attempt, kind, _payload(instance, spec, ctx)))
     return effects
