@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reasonops_contracts import Event, Reply
-from reasonops_runtime import Service
+from reasonops_runtime import Service, tracing
 from reasonops_runtime.policy import Policy
+from reasonops_runtime.store import OutboxMessage
 
 from . import progress, store
 from .apply import apply_proposals, review
@@ -69,6 +70,17 @@ class EffectRunner:
         async with self.service.store.transaction() as tx:
             if not await store.claim_effect(tx.session, row.effect_id, self.service.clock.now()):
                 return
+        # Like a timer: the span covers the I/O and the record; what the record emits is
+        # published after the span ends (its send spans are children of a finished span).
+        with tracing.span(f"workflow {row.kind}", parent=row.payload.get("traceparent"),
+                          attributes={tracing.SERVICE_ATTRIBUTE: self.service.name,
+                                      "reasonops.workflow.id": row.workflow_id,
+                                      "reasonops.workflow.step": row.step}):
+            emitted = await self._run_claimed(row)
+        if self.service.relay is not None and emitted:
+            await self.service.relay.publish(emitted)
+
+    async def _run_claimed(self, row: Any) -> list[OutboxMessage]:
         try:
             outcome = await self.execute(row)
         except Exception as exc:
@@ -77,15 +89,16 @@ class EffectRunner:
             outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                async with self.service.transaction() as tx:
+                async with self.service.store.transaction() as tx:
                     await self._record(tx, row, outcome)
-                return
+                return tx.emitted
             except Exception as exc:  # e.g. a concurrent writer; the result is not lost yet
                 log.warning("recording a step result failed; trying again",
                             extra={"effect": row.effect_id, "error": repr(exc)})
                 await asyncio.sleep(0.1 * (attempt + 1))
         log.error("step result not recorded; the effect stays claimed until a restart",
                   extra={"effect": row.effect_id})
+        return []
 
     async def _record(self, tx: Any, row: Any, outcome: Outcome) -> None:
         await store.finish_effect(tx.session, row.effect_id)
@@ -121,7 +134,7 @@ class EffectRunner:
         model = REQUEST_MODELS[model_name]
         message = model.model_validate(args)
         raw = await self.service.nc.request(model.SUBJECT, message.model_dump_json().encode(),
-                                            timeout=timeout)
+                                            timeout=timeout, headers=tracing.inject({}) or None)
         reply = Reply.model_validate_json(raw.data)
         if not reply.ok:
             detail = reply.error

@@ -113,7 +113,9 @@ class Shell:
             await store.add_effect(
                 tx.session, f"{instance.instance_id}:{effect.step}:{effect.attempt}:{round_}",
                 instance.instance_id, effect.step, effect.attempt, effect.kind,
-                {**effect.payload, "correlation_id": instance.correlation_id}, at)
+                {**effect.payload, "correlation_id": instance.correlation_id,
+                 # The effect runs later, outside this work: it continues its trace.
+                 "traceparent": tx.trace_of(cause.id if cause else None)}, at)
         elif isinstance(effect, StopStep):
             await store.remove_waits(tx.session, instance.instance_id, effect.step)
             for purpose in PURPOSES:
