@@ -1,7 +1,7 @@
 """The shell over a real store (SQLite): one instance per key, queueing beyond
 ``max_concurrent``, version pinning, timers armed in the same transaction."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -95,3 +95,13 @@ async def test_running_instances_keep_their_version(db):
     async with db.read() as session:
         published = (await session.execute(outbox_table.select())).all()
     assert published  # started, step started: written with the state, relayed later
+
+
+async def test_old_triggers_start_nothing(db):
+    catalog = Catalog()
+    catalog.add(parse(V1, "v1.yaml"), "v1.yaml")
+    later = FrozenClock(T0 + timedelta(days=2))
+    orchestrator = Orchestrator(catalog, later, Shell(later))
+    old = Envelope.wrap(opened(1).decode(IncidentOpened), source="test", time=T0)
+    await feed(db, orchestrator, old, opened(2))
+    assert await states(db) == {"INC0000002": ("running", 1)}

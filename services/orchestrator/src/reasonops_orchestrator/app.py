@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -28,6 +29,9 @@ class OrchestratorSettings(ServiceSettings):
     notifications: Path | None = Field(
         default=None, description="REASONOPS_NOTIFICATIONS: notification groups and targets")
     effect_poll_seconds: float = Field(default=0.1, gt=0)
+    trigger_max_age_seconds: float = Field(
+        default=86400, gt=0, description="REASONOPS_TRIGGER_MAX_AGE_SECONDS: events older "
+        "than this start no workflow (a first start reads the streams from the beginning)")
 
     @field_validator("workflows_dir", "policy", "notifications", mode="before")
     @classmethod
@@ -45,7 +49,8 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
     notifier = notifier or Notifier.load(settings.notifications)
     metrics = WorkflowMetrics(service.registry)
     shell = Shell(service.clock, metrics.observe)
-    orchestrator = Orchestrator(catalog, service.clock, shell)
+    orchestrator = Orchestrator(catalog, service.clock, shell, trigger_max_age=timedelta(
+        seconds=settings.trigger_max_age_seconds))
     orchestrator.register(service)
     runner = EffectRunner(service, shell, notifier, policy)
 

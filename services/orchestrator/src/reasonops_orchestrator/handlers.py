@@ -30,8 +30,12 @@ log = logging.getLogger(__name__)
 
 
 class Orchestrator:
-    def __init__(self, catalog: Catalog, clock: Clock, shell: Shell) -> None:
+    def __init__(self, catalog: Catalog, clock: Clock, shell: Shell, *,
+                 trigger_max_age: timedelta = timedelta(days=1)) -> None:
         self.catalog = catalog
+        self.trigger_max_age = trigger_max_age
+        """Older triggers start nothing: a first start reads each stream from its
+        beginning, and months of past breaches must not all notify again."""
         self.clock = clock
         self.shell = shell
         self.awaited = catalog.awaited()
@@ -64,6 +68,8 @@ class Orchestrator:
                                      now - LOOKBACK)
 
     async def _triggers(self, tx: Transaction, cause: Envelope, payload: dict[str, Any]) -> None:
+        if self.clock.now() - cause.time > self.trigger_max_age:
+            return
         for definition in self.catalog.newest():
             trigger = next((t for t in definition.trigger if t.event == cause.type
                             and trigger_matches(t.filter, payload) and t.accepts(payload)), None)
