@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from reasonops_contracts.workflows import (
+    WorkflowApprovalRequested,
     WorkflowCompensated,
     WorkflowCompleted,
     WorkflowFailed,
@@ -119,7 +120,10 @@ def test_timeout_fails_the_step_and_runs_its_compensation():
 
 
 def test_approval_timeout_takes_the_default():
-    inst, _ = started("  - {id: ok, kind: approval, timeout: 1h, default: approve}\n")
+    inst, effects = started("  - {id: ok, kind: approval, timeout: 1h, default: approve,"
+                            " title: 'Contain ${trigger.incident_id}?'}\n")
+    [asked] = published(effects, WorkflowApprovalRequested)
+    assert (asked.summary, asked.expires_at) == ("Contain INC0000001?", T0 + timedelta(hours=1))
     progress.timer_fired(inst, "ok", "timeout", 1, T0 + timedelta(hours=1))
     assert inst.steps["ok"].output == {"approved": True, "actor": "system:timeout",
                                        "note": "no decision in time"}

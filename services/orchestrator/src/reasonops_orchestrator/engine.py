@@ -216,7 +216,8 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
         effects.append(ArmTimer(spec.id, "delay", attempt,
                                 at + timedelta(seconds=spec.for_ or 0)))
     elif kind == "approval":
-        effects.append(Publish(records.approval_requested(instance, spec, at)))
+        effects.append(Publish(records.approval_requested(
+            instance, spec, at, str(expressions.render(spec.title, ctx)))))
     else:
         if kind == "notify" and spec.until is not None:
             effects.append(await_event(instance, spec.id, spec.until))

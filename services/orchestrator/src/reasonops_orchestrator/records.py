@@ -82,12 +82,12 @@ def failed(instance: Instance, at: datetime) -> WorkflowFailed:
                           error=instance.error or "")
 
 
-def approval_requested(instance: Instance, spec: StepDef,
-                       at: datetime) -> WorkflowApprovalRequested:
+def approval_requested(instance: Instance, spec: StepDef, at: datetime,
+                       summary: str) -> WorkflowApprovalRequested:
     expires = at + timedelta(seconds=spec.timeout) if spec.timeout else None
     return WorkflowApprovalRequested(**about(instance), step=spec.id, requested_at=at,
                                      expires_at=expires, default=spec.default,
-                                     summary=spec.title)
+                                     summary=summary)
 
 
 def approval_decided(instance: Instance, step: str, approved: bool, actor: str,
