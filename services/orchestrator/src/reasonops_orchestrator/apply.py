@@ -13,7 +13,7 @@ from reasonops_contracts.workflows import (
     WorkflowProposalRefused,
 )
 
-from . import store
+from . import effect_store
 from .engine import Instance
 from .notify import Notification
 from .records import about
@@ -115,7 +115,7 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
     record["cost"] = _cost(entries)
     now = runner.service.clock.now()
     async with runner.service.transaction() as tx:
-        await store.add_review(tx.session, instance.instance_id, incident_id, record, now)
+        await effect_store.add_review(tx.session, instance.instance_id, incident_id, record, now)
     event = PostIncidentReviewRecorded(**about(instance), step=step, review=record,
                                        recorded_at=now)
     return Outcome(True, output={"review": "recorded", "missing": record["missing"]},

@@ -16,7 +16,7 @@ from reasonops_contracts.streams import AGENTS, FINANCE, INCIDENTS, SLM, StreamS
 from reasonops_contracts.workflows import WorkflowResumed
 from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
 
-from . import engine, progress, records, store
+from . import effect_store, engine, progress, records, store
 from .catalog import Catalog
 from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches
 
@@ -59,7 +59,7 @@ class Orchestrator:
         for cause, event in batch:
             payload = event.model_dump(mode="json")
             if isinstance(event, AgentProposalRecorded):
-                await store.add_proposal(tx.session, payload)
+                await effect_store.add_proposal(tx.session, payload)
             await self._triggers(tx, cause, payload)
             await self._waits(tx, cause, payload)
             if cause.type in self.awaited:

@@ -22,7 +22,7 @@ from reasonops_runtime import Service, tracing
 from reasonops_runtime.policy import Policy
 from reasonops_runtime.store import OutboxMessage
 
-from . import progress, store
+from . import effect_store, progress, store
 from .apply import apply_proposals, review
 from .definitions import REQUEST_MODELS
 from .notify import Notification, Notifier
@@ -54,21 +54,22 @@ class EffectRunner:
     async def recover(self) -> None:
         """Effects claimed by a process that died before recording their result."""
         async with self.service.transaction() as tx:
-            for row in await store.claimed_effects(tx.session):
+            for row in await effect_store.claimed_effects(tx.session):
                 if row.kind in AT_MOST_ONCE:
                     await self._record(tx, row, Outcome(False, error=(
                         "outcome unknown: the orchestrator stopped while it was in flight")))
                 else:
-                    await store.release_effect(tx.session, row.effect_id)
+                    await effect_store.release_effect(tx.session, row.effect_id)
 
     async def run_once(self) -> None:
         async with self.service.store.read() as session:
-            rows = await store.pending_effects(session)
+            rows = await effect_store.pending_effects(session)
         await asyncio.gather(*(self._run(row) for row in rows))
 
     async def _run(self, row: Any) -> None:
         async with self.service.store.transaction() as tx:
-            if not await store.claim_effect(tx.session, row.effect_id, self.service.clock.now()):
+            now = self.service.clock.now()
+            if not await effect_store.claim_effect(tx.session, row.effect_id, now):
                 return
         # Like a timer: the span covers the I/O and the record; what the record emits is
         # published after the span ends (its send spans are children of a finished span).
@@ -101,7 +102,7 @@ class EffectRunner:
         return []
 
     async def _record(self, tx: Any, row: Any, outcome: Outcome) -> None:
-        await store.finish_effect(tx.session, row.effect_id)
+        await effect_store.finish_effect(tx.session, row.effect_id)
         instance = await store.get(tx.session, row.workflow_id, lock=True)
         if instance is None:
             return
@@ -125,7 +126,7 @@ class EffectRunner:
             return await self._notify(instance, row, payload)
         if row.kind == "apply_proposal":
             async with self.service.store.read() as session:
-                found = await store.proposals_of(session, str(payload.get("decision_id")))
+                found = await effect_store.proposals_of(session, str(payload.get("decision_id")))
             return await apply_proposals(self, instance, row.step, payload, found)
         return await review(self, instance, row.step, payload)
 

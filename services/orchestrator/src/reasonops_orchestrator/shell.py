@@ -18,7 +18,7 @@ from reasonops_contracts.agents import (
 )
 from reasonops_runtime import Clock, Transaction
 
-from . import engine, store
+from . import effect_store, engine, store
 from .engine import (
     ArmTimer,
     AskAgent,
@@ -110,7 +110,7 @@ class Shell:
                               causation_id=cause.id if cause else None)
         elif isinstance(effect, RunEffect):
             round_ = effect.payload.get("round", 1)
-            await store.add_effect(
+            await effect_store.add_effect(
                 tx.session, f"{instance.instance_id}:{effect.step}:{effect.attempt}:{round_}",
                 instance.instance_id, effect.step, effect.attempt, effect.kind,
                 {**effect.payload, "correlation_id": instance.correlation_id,
