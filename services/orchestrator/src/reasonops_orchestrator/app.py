@@ -28,7 +28,7 @@ class OrchestratorSettings(ServiceSettings):
     policy: Path | None = Field(default=None, description="REASONOPS_POLICY: role policy file")
     notifications: Path | None = Field(
         default=None, description="REASONOPS_NOTIFICATIONS: notification groups and targets")
-    effect_poll_seconds: float = Field(default=0.1, gt=0)
+    effect_poll_seconds: float = Field(default=0.2, gt=0)
     trigger_max_age_seconds: float = Field(
         default=86400, gt=0, description="REASONOPS_TRIGGER_MAX_AGE_SECONDS: events older "
         "than this start no workflow (a first start reads the streams from the beginning)")
