@@ -80,6 +80,12 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
                    check=lambda names: {f"send {LedgerEntryPosted.SUBJECT}",
                                         f"process {AgentDecisionRecorded.SUBJECT}"} <= names)
 
+    def parents_finished(finished):
+        # A send span can end just before the span of the batch that sent it.
+        ids = {s.context.span_id for s in finished}
+        return all(s.parent is None or s.parent.span_id in ids for s in finished)
+    await wait_for(spans.get_finished_spans, check=parents_finished)
+
     finished = spans.get_finished_spans()
     (request,) = [s for s in finished if s.kind is SpanKind.SERVER]
     assert request.name == "POST /v1/alertmanager"

@@ -1,0 +1,106 @@
+"""The orchestrator's side tables: the I/O effects steps owe (see ``runner.py``), the
+agent proposals seen, and the post-incident review records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Integer, String, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_runtime import UtcDateTime
+
+from .store import metadata
+
+effects = Table(
+    "workflow_effects", metadata,
+    Column("effect_id", String(256), primary_key=True),
+    Column("workflow_id", String(160), nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # pending | claimed | done
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=True),
+)
+
+proposals = Table(
+    "workflow_proposals", metadata,
+    Column("proposal_id", String(64), primary_key=True),
+    Column("decision_id", String(64), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+)
+
+reviews = Table(
+    "workflow_reviews", metadata,
+    Column("workflow_id", String(160), primary_key=True),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("review", JSON, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+
+# -- effects -------------------------------------------------------------------------------
+
+async def add_effect(session: AsyncSession, effect_id: str, workflow_id: str, step: str,
+                     attempt: int, kind: str, payload: dict[str, Any], at: datetime) -> None:
+    exists = (await session.execute(select(effects.c.effect_id).where(
+        effects.c.effect_id == effect_id))).first()
+    if exists is None:  # a re-armed round with the same key is the same effect
+        await session.execute(insert(effects).values(
+            effect_id=effect_id, workflow_id=workflow_id, step=step, attempt=attempt,
+            kind=kind, payload=payload, state="pending", created_at=at))
+
+
+async def pending_effects(session: AsyncSession, limit: int = 20) -> list[Any]:
+    return list((await session.execute(select(effects).where(effects.c.state == "pending")
+                                       .order_by(effects.c.created_at).limit(limit))).all())
+
+
+async def claim_effect(session: AsyncSession, effect_id: str, at: datetime) -> bool:
+    result = await session.execute(update(effects).where(
+        effects.c.effect_id == effect_id, effects.c.state == "pending").values(
+        state="claimed", claimed_at=at))
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def finish_effect(session: AsyncSession, effect_id: str) -> None:
+    await session.execute(update(effects).where(effects.c.effect_id == effect_id)
+                          .values(state="done"))
+
+
+async def claimed_effects(session: AsyncSession) -> list[Any]:
+    return list((await session.execute(select(effects).where(
+        effects.c.state == "claimed"))).all())
+
+
+async def release_effect(session: AsyncSession, effect_id: str) -> None:
+    await session.execute(update(effects).where(effects.c.effect_id == effect_id)
+                          .values(state="pending", claimed_at=None))
+
+
+# -- proposals and reviews -----------------------------------------------------------------
+
+async def add_proposal(session: AsyncSession, payload: dict[str, Any]) -> None:
+    exists = (await session.execute(select(proposals.c.proposal_id).where(
+        proposals.c.proposal_id == payload["proposal_id"]))).first()
+    if exists is None:
+        await session.execute(insert(proposals).values(
+            proposal_id=payload["proposal_id"], decision_id=payload["decision_id"],
+            payload=payload))
+
+
+async def proposals_of(session: AsyncSession, decision_id: str) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(proposals.c.payload).where(
+        proposals.c.decision_id == decision_id).order_by(proposals.c.proposal_id))).all()
+    return [dict(r.payload) for r in rows]
+
+
+async def add_review(session: AsyncSession, workflow_id: str, incident_id: str | None,
+                     review: dict[str, Any], at: datetime) -> None:
+    await session.execute(delete(reviews).where(reviews.c.workflow_id == workflow_id))
+    await session.execute(insert(reviews).values(workflow_id=workflow_id,
+                                                 incident_id=incident_id, review=review,
+                                                 recorded_at=at))
