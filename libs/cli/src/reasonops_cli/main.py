@@ -17,6 +17,7 @@ from . import (
     incidents,
     integrations,
     problems,
+    scenario,
     silences,
     sla,
     workflows,
@@ -39,6 +40,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
+app.add_typer(scenario.app, name="scenario")
 app.command("publish")(publish)
 app.command("simulate")(simulate)
 

@@ -1,0 +1,101 @@
+"""End to end: each built-in scenario replayed against one `reasonops up`, through the CLI,
+and its timeline report checked for the key steps and the SLA and cost outcome."""
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.stack import ROOT, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CONFIG = ROOT / "examples" / "config"
+ENV = {
+    "REASONOPS_SLA_POLICIES": str(CONFIG / "sla-policies-fast.yaml"),
+    "REASONOPS_SUPPLIER_CONTRACTS": str(CONFIG / "supplier-contracts.yaml"),
+    "REASONOPS_FINANCE_CONFIG": str(CONFIG / "finance.yaml"),
+    "REASONOPS_SERVICE_CATALOG": str(CONFIG / "service-catalog.yaml"),
+    "REASONOPS_CORRELATION_RULES": str(CONFIG / "correlation-rules.yaml"),
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("scenarios") / "data", **ENV)
+    stack.start()
+    yield stack
+    if stack.process and stack.process.poll() is None:
+        stack.stop(signal.SIGTERM)
+
+
+def scenario(stack: Stack, name: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "scenario", "run", name, "--speed", "10",
+         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(stack.env, NATS_URL=stack.nats_url, REASONOPS_INGEST_URL=stack.url(),
+                 REASONOPS_DATA_DIR=str(stack.data_dir)))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def observed(report: dict) -> set[str]:
+    return {k["step"] for k in report["key_steps"] if k["observed"]}
+
+
+def check_outcome(report: dict) -> None:
+    """Every incident's SLA clocks have an outcome; what the scenario cost is booked."""
+    assert report["sla"], report["notes"]
+    assert {c["state"] for c in report["sla"]} <= {"met", "breached", "running", "stopped",
+                                                   "cancelled"}
+    assert any(c["kind"] == "incident_cost" for c in report["cost"]), report["notes"]
+    assert report["totals"]
+
+
+def test_production_outage(stack):
+    report = scenario(stack, "production-outage")
+    primary = next(i for i in report["incidents"] if "primary" in i["names"])
+    assert (primary["priority"], primary["major"], primary["state"]) == (1, True, "closed")
+    assert primary["alert_count"] >= 4  # the web pods' alerts, correlated into one incident
+    assert {"alerts accepted by ingest", "incident opened as P1", "major incident declared",
+            "workflow started", "triage decided", "SLA clock started",
+            "acknowledged by the on-call", "emergency rollback recorded", "incident resolved",
+            "incident closed", "incident cost booked"} <= observed(report), report
+    check_outcome(report)
+    # Acme Hosting runs checkout: the demo P1 targets (seconds) breach and cost penalties.
+    assert any(c["kind"] == "penalty" and c["party"] == "Acme Hosting" for c in report["cost"])
+
+
+def test_database_degradation(stack):
+    report = scenario(stack, "database-degradation")
+    primary = next(i for i in report["incidents"] if "primary" in i["names"])
+    assert primary["service"] == "payments-db"
+    assert primary["state"] == "closed"
+    assert {"latency alerts accepted by ingest", "incident opened", "triage decided",
+            "acknowledged by the DBA", "root-cause analysis decided", "index change recorded",
+            "incident resolved", "incident closed", "incident cost booked"} \
+        <= observed(report), report
+    check_outcome(report)
+
+
+def test_security_bruteforce(stack):
+    report = scenario(stack, "security-bruteforce")
+    logins = next(i for i in report["incidents"] if "logins" in i["names"])
+    assert logins["alert_count"] == 300  # 300 failed logins, one incident
+    assert {"failed logins accepted by ingest", "one incident for the failed logins",
+            "security agent decided brute force", "block_source proposed",
+            "security incident opened", "incident resolved", "incident closed",
+            "incident cost booked"} <= observed(report), report
+    assert {i["state"] for i in report["incidents"]} == {"closed"}
+    check_outcome(report)
+
+
+def test_text_report_and_bad_names(stack):
+    listed = stack.cli("scenario", "list")
+    assert [s["name"] for s in listed] == ["database-degradation", "production-outage",
+                                           "security-bruteforce"]
+    refused = stack.cli("scenario", "run", "no-such-scenario", check=False)
+    assert refused.returncode == 1
+    assert "unknown scenario 'no-such-scenario'" in refused.stderr
