@@ -69,10 +69,11 @@ async def recorder(nc) -> Recorder:
     return rec
 
 
-def opened(incident_id: str = INCIDENT) -> Envelope:
+def opened(incident_id: str = INCIDENT, priority: int = 3) -> Envelope:
+    """A P3 by default: a P1 also starts the major-incident workflow."""
     event = IncidentOpened(
         incident_id=incident_id, title="Replication lag on primary", service="orders-db",
-        severity="critical", impact=1, urgency=1, priority=1, priority_reason="test",
+        severity="critical", impact=2, urgency=2, priority=priority, priority_reason="test",
         fingerprint=f"fp-{incident_id}", labels={"alertname": "PostgresReplicationLag",
                                                  "job": "postgres", "team": "payments"},
         opened_at=datetime.now(UTC))
@@ -169,7 +170,8 @@ async def test_workflow_resumes_after_orchestrator_restart(nc, nats_url, tmp_pat
 
     view = await wait_for(completed)
     states = {s.step: s.state for s in view.steps}
-    assert states == {"triage": "completed", "acknowledged": "pending", "resolved": "completed"}
+    assert states == {"triage": "completed", "acknowledged": "cancelled",
+                      "resolved": "completed"}
     assert next(s for s in view.steps if s.step == "triage").result["category"] == "database"
     assert len(rec.of(WorkflowStarted)) == 1
     assert len(rec.of(TriageRequested)) == 1

@@ -1,4 +1,9 @@
-"""Workflows run by the orchestrator."""
+"""Workflows run by the orchestrator.
+
+Every workflow event names its instance (``workflow_id``) and the incident it is about
+(``incident_id``; None for a workflow about several, which carry ``incident_ids``), so
+the audit trail finds an incident's chain by ``incident_id``.
+"""
 
 from __future__ import annotations
 
@@ -8,77 +13,299 @@ from typing import Literal
 from pydantic import Field, JsonValue
 
 from . import subjects
-from .messages import Event, Query, View
+from .messages import Command, Event, Query, View
 
-WorkflowState = Literal["running", "completed", "failed"]
+WorkflowState = Literal["queued", "running", "compensating", "completed", "failed"]
+StepState = Literal["pending", "waiting", "retrying", "completed", "skipped", "failed",
+                    "cancelled"]
 
 
-class WorkflowStarted(Event):
+class _WorkflowEvent(Event):
+    workflow_id: str
+    workflow: str
+    incident_id: str | None = None
+    incident_ids: list[str] = Field(default_factory=list)
+
+
+class WorkflowStarted(_WorkflowEvent):
     TYPE = "itsm.workflow.started.v1"
     SUBJECT = subjects.WORKFLOW_STARTED
 
-    workflow_id: str
-    workflow: str
     version: int
-    incident_id: str
+    started_at: datetime
+    trigger: str = Field(default="", description="Event type that started it")
+
+
+class WorkflowQueued(_WorkflowEvent):
+    """Triggered while ``max_concurrent`` instances ran; starts when one finishes."""
+
+    TYPE = "itsm.workflow.queued.v1"
+    SUBJECT = subjects.WORKFLOW_QUEUED
+
+    version: int
+    queued_at: datetime
+    running: int
+
+
+class WorkflowStepStarted(_WorkflowEvent):
+    TYPE = "itsm.workflow.step_started.v1"
+    SUBJECT = subjects.WORKFLOW_STEP_STARTED
+
+    step: str
+    kind: str
+    attempt: int
     started_at: datetime
 
 
-class WorkflowStepCompleted(Event):
+class WorkflowStepCompleted(_WorkflowEvent):
     TYPE = "itsm.workflow.step_completed.v1"
     SUBJECT = subjects.WORKFLOW_STEP_COMPLETED
 
-    workflow_id: str
-    workflow: str
     step: str
-    incident_id: str
     completed_at: datetime
     result: dict[str, JsonValue] = Field(default_factory=dict)
+    attempt: int = 1
 
 
-class WorkflowCompleted(Event):
+class WorkflowStepSkipped(_WorkflowEvent):
+    TYPE = "itsm.workflow.step_skipped.v1"
+    SUBJECT = subjects.WORKFLOW_STEP_SKIPPED
+
+    step: str
+    reason: str
+    skipped_at: datetime
+
+
+class WorkflowStepRetried(_WorkflowEvent):
+    """An attempt failed; the next one starts at ``retry_at``."""
+
+    TYPE = "itsm.workflow.step_retried.v1"
+    SUBJECT = subjects.WORKFLOW_STEP_RETRIED
+
+    step: str
+    attempt: int = Field(description="The attempt that failed")
+    error: str
+    retry_at: datetime
+
+
+class WorkflowStepFailed(_WorkflowEvent):
+    TYPE = "itsm.workflow.step_failed.v1"
+    SUBJECT = subjects.WORKFLOW_STEP_FAILED
+
+    step: str
+    attempt: int
+    error: str
+    failed_at: datetime
+
+
+class WorkflowCompleted(_WorkflowEvent):
     TYPE = "itsm.workflow.completed.v1"
     SUBJECT = subjects.WORKFLOW_COMPLETED
 
-    workflow_id: str
-    workflow: str
-    incident_id: str
     completed_at: datetime
     outcome: str
 
 
-class WorkflowFailed(Event):
+class WorkflowCompensated(_WorkflowEvent):
+    """The compensation steps of a failed step ran; the instance fails next."""
+
+    TYPE = "itsm.workflow.compensated.v1"
+    SUBJECT = subjects.WORKFLOW_COMPENSATED
+
+    step: str = Field(description="The step that failed")
+    compensations: dict[str, str] = Field(description="Compensation step -> its state")
+    compensated_at: datetime
+
+
+class WorkflowFailed(_WorkflowEvent):
     TYPE = "itsm.workflow.failed.v1"
     SUBJECT = subjects.WORKFLOW_FAILED
 
-    workflow_id: str
-    workflow: str
-    incident_id: str
     step: str
     failed_at: datetime
     error: str
 
 
+class WorkflowResumed(_WorkflowEvent):
+    """The orchestrator started again with this instance running: the gap is on record."""
+
+    TYPE = "itsm.workflow.resumed.v1"
+    SUBJECT = subjects.WORKFLOW_RESUMED
+
+    last_progress_at: datetime
+    resumed_at: datetime
+    gap_seconds: float
+    waiting_steps: list[str] = Field(default_factory=list)
+
+
+class WorkflowApprovalRequested(_WorkflowEvent):
+    TYPE = "itsm.workflow.approval_requested.v1"
+    SUBJECT = subjects.WORKFLOW_APPROVAL_REQUESTED
+
+    step: str
+    requested_at: datetime
+    expires_at: datetime | None = None
+    default: Literal["approve", "reject"]
+    summary: str = ""
+
+
+class WorkflowApprovalDecided(_WorkflowEvent):
+    TYPE = "itsm.workflow.approval_decided.v1"
+    SUBJECT = subjects.WORKFLOW_APPROVAL_DECIDED
+
+    step: str
+    approved: bool
+    actor: str = Field(description="Who decided; system:timeout for the default")
+    note: str | None = None
+    decided_at: datetime
+
+
+class WorkflowNotificationDelivered(_WorkflowEvent):
+    """One notification at one target: delivered or not (``ok``), after ``attempts``."""
+
+    TYPE = "itsm.workflow.notification_delivered.v1"
+    SUBJECT = subjects.WORKFLOW_NOTIFICATION_DELIVERED
+
+    step: str
+    key: str
+    group: str
+    target: str
+    ok: bool
+    attempts: int
+    status: int | None = None
+    error: str = ""
+    delivered_at: datetime
+
+
+class WorkflowProposalApplied(_WorkflowEvent):
+    TYPE = "itsm.workflow.proposal_applied.v1"
+    SUBJECT = subjects.WORKFLOW_PROPOSAL_APPLIED
+
+    step: str
+    proposal_id: str
+    agent: str
+    action: str
+    target: str
+    how: str = Field(description="What applying meant, e.g. the command sent")
+    approved_by: str | None = None
+    applied_at: datetime
+
+
+class WorkflowProposalRefused(_WorkflowEvent):
+    TYPE = "itsm.workflow.proposal_refused.v1"
+    SUBJECT = subjects.WORKFLOW_PROPOSAL_REFUSED
+
+    step: str
+    proposal_id: str
+    agent: str
+    action: str
+    target: str
+    reason: str
+    refused_at: datetime
+
+
+class PostIncidentReviewRecorded(_WorkflowEvent):
+    """The review record of a major incident: timeline, decisions, SLA outcome, cost."""
+
+    TYPE = "itsm.workflow.review_recorded.v1"
+    SUBJECT = subjects.WORKFLOW_REVIEW_RECORDED
+
+    step: str
+    review: dict[str, JsonValue]
+    recorded_at: datetime
+
+
+# -- commands -------------------------------------------------------------------------------
+
+class _Decision(Command):
+    workflow_id: str = Field(min_length=1, max_length=128)
+    step: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="cli", min_length=1, max_length=128)
+    note: str | None = Field(default=None, max_length=4096)
+
+
+class ApproveStep(_Decision):
+    """Grant a waiting approval step (checked against ``workflow.approve``)."""
+
+    SUBJECT = subjects.WORKFLOW_CMD_APPROVE
+
+
+class RejectStep(_Decision):
+    """Refuse a waiting approval step (checked against ``workflow.reject``)."""
+
+    SUBJECT = subjects.WORKFLOW_CMD_REJECT
+
+
+# -- queries ---------------------------------------------------------------------------------
+
 class GetWorkflow(Query):
+    """One instance: by ``workflow_id``, or the ``workflow`` instance of an incident."""
+
     SUBJECT = subjects.WORKFLOW_QUERY_GET
 
-    incident_id: str
+    incident_id: str | None = None
+    workflow_id: str | None = None
+    workflow: str = "incident-response"
+
+
+class ListWorkflowDefinitions(Query):
+    SUBJECT = subjects.WORKFLOW_QUERY_DEFINITIONS
+
+
+class ListWorkflowInstances(Query):
+    SUBJECT = subjects.WORKFLOW_QUERY_INSTANCES
+
+    workflow: str | None = None
+    state: WorkflowState | None = None
+    incident_id: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
 
 
 class WorkflowStepView(View):
     step: str
-    state: Literal["pending", "waiting", "completed", "failed"]
+    state: StepState
+    kind: str = ""
+    attempt: int = 0
     started_at: datetime | None = None
     completed_at: datetime | None = None
     result: dict[str, JsonValue] = Field(default_factory=dict)
+    error: str | None = None
 
 
 class WorkflowView(View):
     workflow_id: str
     workflow: str
     version: int
-    incident_id: str
+    incident_id: str | None = None
+    incident_ids: list[str] = Field(default_factory=list)
     state: WorkflowState
     started_at: datetime
     completed_at: datetime | None = None
+    outcome: str | None = None
     steps: list[WorkflowStepView]
+
+
+class WorkflowInstanceList(View):
+    items: list[WorkflowView]
+
+
+class WorkflowStepDefinitionView(View):
+    id: str
+    kind: str
+    depends_on: list[str] = Field(default_factory=list)
+    when: str | None = None
+
+
+class WorkflowDefinitionView(View):
+    name: str
+    version: int
+    description: str
+    source: str = Field(description="built-in, or the file it was loaded from")
+    triggers: list[str]
+    max_concurrent: int | None = None
+    steps: list[WorkflowStepDefinitionView]
+    versions: list[int] = Field(default_factory=list, description="Every version loaded")
+
+
+class WorkflowDefinitionList(View):
+    items: list[WorkflowDefinitionView]

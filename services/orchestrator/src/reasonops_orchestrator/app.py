@@ -2,32 +2,61 @@
 
 from __future__ import annotations
 
-from reasonops_runtime import Clock, Service, ServiceSettings
+from pathlib import Path
 
-from .handlers import (
-    AGENTS_CONSUMER,
-    INCIDENTS_CONSUMER,
-    Orchestrator,
-    WorkflowMetrics,
-    register_queries,
-)
-from .metrics import workflow_instances
+from pydantic import Field, field_validator
+
+from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime.policy import Policy
+
+from . import catalog as catalog_files
+from .commands import register_commands, register_queries
+from .handlers import Orchestrator
+from .metrics import WorkflowMetrics, workflow_instances
+from .notify import Notifier
+from .runner import EffectRunner
+from .shell import Shell
 from .store import metadata
 
 
 class OrchestratorSettings(ServiceSettings):
     service_name: str = "orchestrator"
+    workflows_dir: Path | None = Field(
+        default=None, description="REASONOPS_WORKFLOWS_DIR: extra workflow definitions "
+        "(*.yaml) next to the built-in ones; a bad file stops the service")
+    policy: Path | None = Field(default=None, description="REASONOPS_POLICY: role policy file")
+    notifications: Path | None = Field(
+        default=None, description="REASONOPS_NOTIFICATIONS: notification groups and targets")
+    effect_poll_seconds: float = Field(default=0.1, gt=0)
+
+    @field_validator("workflows_dir", "policy", "notifications", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
-def build_service(settings: OrchestratorSettings | None = None, *,
-                  clock: Clock | None = None) -> Service:
+def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock | None = None,
+                  notifier: Notifier | None = None, policy: Policy | None = None) -> Service:
+    """The orchestrator; ``ConfigError`` if a workflow definition is wrong."""
     settings = settings or OrchestratorSettings()
+    catalog = catalog_files.load(settings.workflows_dir)
     service = Service("orchestrator", settings, metadata=(metadata,), clock=clock)
-    orchestrator = Orchestrator(service.clock, WorkflowMetrics(service.registry))
-    # A consumer reads one stream, so incident events and agent decisions get one each.
-    service.consume(INCIDENTS_CONSUMER, orchestrator.incident_router())
-    service.consume(AGENTS_CONSUMER, orchestrator.agent_router())
-    register_queries(service)
+    policy = policy or (Policy.load(settings.policy) if settings.policy else Policy.default())
+    notifier = notifier or Notifier.load(settings.notifications)
+    metrics = WorkflowMetrics(service.registry)
+    shell = Shell(service.clock, metrics.observe)
+    orchestrator = Orchestrator(catalog, service.clock, shell)
+    orchestrator.register(service)
+    runner = EffectRunner(service, shell, notifier, policy)
+
+    async def on_start() -> None:
+        await orchestrator.resume(service)
+        await runner.recover()
+
+    service.startup_hooks.append(on_start)
+    service.refresh_every(settings.effect_poll_seconds, runner.run_once)
+    register_commands(service, shell, policy)
+    register_queries(service, catalog)
     gauge = workflow_instances(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

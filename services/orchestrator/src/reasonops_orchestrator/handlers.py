@@ -1,227 +1,101 @@
-"""Incident and agent events in; workflow progress and agent requests out."""
+"""Events in (triggers, awaited events, agent decisions and proposals), timers fired,
+and the ``WorkflowResumed`` record on start-up."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from reasonops_contracts import Envelope
+from reasonops_contracts.agents import AgentProposalRecorded
+from reasonops_contracts.registry import EVENTS
+from reasonops_contracts.streams import AGENTS, FINANCE, INCIDENTS, SLM, StreamSpec
+from reasonops_contracts.workflows import WorkflowResumed
+from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
 
-from reasonops_contracts import Envelope, Event, new_id
-from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
-from reasonops_contracts.incidents import (
-    IncidentAcknowledged,
-    IncidentClosed,
-    IncidentOpened,
-    IncidentReopened,
-    IncidentResolved,
-)
-from reasonops_contracts.workflows import (
-    GetWorkflow,
-    WorkflowCompleted,
-    WorkflowStarted,
-    WorkflowStepCompleted,
-    WorkflowView,
-)
-from reasonops_runtime import Clock, EventRouter, NotFound, Service, Transaction
+from . import engine, progress, records, store
+from .catalog import Catalog
+from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches
 
-from . import store
-from .domain import (
-    INCIDENT_RESPONSE,
-    AgentRequested,
-    Effect,
-    Signal,
-    StepCompleted,
-    Workflow,
-    WorkflowDef,
-    WorkflowFinished,
-    advance,
-    start,
-)
-from .views import workflow_view
-
-SOURCE = "orchestrator"
-INCIDENTS_CONSUMER = "orchestrator"
-AGENTS_CONSUMER = "orchestrator-agents"
+CONSUMERS: dict[str, StreamSpec] = {"orchestrator": INCIDENTS, "orchestrator-agents": AGENTS,
+                                    "orchestrator-slm": SLM, "orchestrator-finance": FINANCE}
 
 log = logging.getLogger(__name__)
 
 
-class WorkflowMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.started = Counter("reasonops_workflows_started_total", "Workflow instances started",
-                               ["workflow"], registry=registry)
-        self.steps = Counter("reasonops_workflow_steps_completed_total",
-                             "Workflow steps completed", ["workflow", "step"], registry=registry)
-        self.completed = Counter("reasonops_workflows_completed_total",
-                                 "Workflow instances completed", ["workflow"], registry=registry)
-
-
-def _lifecycle_result(actor: str, note: str | None) -> dict[str, Any]:
-    return {"actor": actor, "note": note}
-
-
-def _decision_result(decision: AgentDecisionRecorded) -> dict[str, Any]:
-    return {**decision.output.model_dump(mode="json"), "decision_id": decision.decision_id,
-            "provider": decision.provider, "model": decision.model,
-            "prompt_version": decision.prompt_version, "latency_ms": decision.latency_ms,
-            "fallback": decision.fallback}
-
-
-def _triage_request(opened: IncidentOpened, workflow: Workflow,
-                    effect: AgentRequested) -> TriageRequested:
-    if effect.agent != "triage":
-        raise ValueError(f"no request contract for agent {effect.agent!r}")
-    return TriageRequested(
-        request_id=effect.request_id, workflow_id=workflow.workflow_id,
-        incident_id=opened.incident_id, title=opened.title, service=opened.service,
-        resource=opened.resource, severity=opened.severity, priority=opened.priority,
-        labels=opened.labels, annotations=opened.annotations)
-
-
 class Orchestrator:
-    """Runs ``definition`` for every incident: one instance per incident, persisted per step."""
-
-    def __init__(self, clock: Clock, metrics: WorkflowMetrics,
-                 definition: WorkflowDef = INCIDENT_RESPONSE) -> None:
+    def __init__(self, catalog: Catalog, clock: Clock, shell: Shell) -> None:
+        self.catalog = catalog
         self.clock = clock
-        self.metrics = metrics
-        self.definition = definition
+        self.shell = shell
 
-    def incident_router(self) -> EventRouter:
+    def router(self, stream: StreamSpec) -> EventRouter:
+        """Every event of ``stream``: the consumer's filter stays the same whatever the
+        definitions say, and events nobody waits for cost one indexed lookup."""
         router = EventRouter()
-        router.on_many(IncidentOpened)(self.on_opened)
-        router.on(IncidentAcknowledged)(self.on_acknowledged)
-        router.on(IncidentResolved)(self.on_resolved)
-        router.on(IncidentReopened)(self.on_reopened)
-        router.on(IncidentClosed)(self.on_closed)
+        for model in EVENTS.values():
+            if model.SUBJECT in stream.subjects:
+                router.on_many(model)(self.on_events)
         return router
 
-    def agent_router(self) -> EventRouter:
-        router = EventRouter()
-        router.on_many(AgentDecisionRecorded)(self.on_decisions)
-        return router
+    def register(self, service: Service) -> None:
+        for name, stream in CONSUMERS.items():
+            service.consume(name, self.router(stream), stream=stream)
+        service.on_timer(TIMER_KIND, self.on_timer)
 
-    async def on_opened(self, tx: Transaction,
-                        batch: list[tuple[Envelope, IncidentOpened]]) -> None:
-        """Start an instance for every newly opened incident in a run, written together."""
-        ids = {self.definition.instance_id(e.incident_id) for _, e in batch}
-        known = set(await store.load_workflows(tx.session, ids))
-        started = []
-        for envelope, event in batch:
-            workflow_id = self.definition.instance_id(event.incident_id)
-            if workflow_id in known:
-                log.debug("workflow already started", extra={"workflow_id": workflow_id})
+    async def on_events(self, tx: Transaction, batch: list[tuple[Envelope, Any]]) -> None:
+        for cause, event in batch:
+            payload = event.model_dump(mode="json")
+            if isinstance(event, AgentProposalRecorded):
+                await store.add_proposal(tx.session, payload)
+            await self._triggers(tx, cause, payload)
+            await self._waits(tx, cause, payload)
+
+    async def _triggers(self, tx: Transaction, cause: Envelope, payload: dict[str, Any]) -> None:
+        for definition in self.catalog.newest():
+            trigger = next((t for t in definition.trigger if t.event == cause.type
+                            and trigger_matches(t.filter, payload) and t.accepts(payload)), None)
+            if trigger is None or payload.get(trigger.key) in (None, ""):
                 continue
-            known.add(workflow_id)
-            workflow, effects = start(self.definition, incident_id=event.incident_id,
-                                      correlation_id=envelope.correlation_id,
-                                      at=self.clock.now(), new_request_id=new_id)
-            started.append(workflow)
-            self._emit(tx, envelope, workflow, WorkflowStarted(
-                workflow_id=workflow.workflow_id, workflow=workflow.workflow,
-                version=workflow.version, incident_id=workflow.incident_id,
-                started_at=workflow.started_at))
-            self.metrics.started.labels(workflow.workflow).inc()
-            for effect in effects:
-                if isinstance(effect, AgentRequested):
-                    request = _triage_request(event, workflow, effect)
-                    tx.emit(envelope.caused(request, source=SOURCE, subject=event.incident_id),
-                            request.SUBJECT)
-        await store.insert_workflows(tx.session, started)
+            key = str(payload[trigger.key])
+            if await store.get(tx.session, definition.instance_id(key)) is not None:
+                continue  # one instance per key: a repeat or a second trigger
+            instance = engine.new_instance(definition, key=key,
+                                           trigger={**payload, "type": cause.type},
+                                           correlation_id=cause.correlation_id,
+                                           at=self.clock.now())
+            running = await store.count_active(tx.session, definition.name)
+            limit = definition.max_concurrent
+            effects = (engine.queue(instance, running, self.clock.now())
+                       if limit is not None and running >= limit
+                       else engine.start(instance, self.clock.now()))
+            await self.shell.apply(tx, instance, effects, cause, new=True)
 
-    async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
-                              event: IncidentAcknowledged) -> None:
-        await self._advance(tx, envelope, self.definition.instance_id(event.incident_id),
-                            Signal.INCIDENT_ACKNOWLEDGED, at=event.acknowledged_at,
-                            result=_lifecycle_result(event.actor, event.note))
+    async def _waits(self, tx: Transaction, cause: Envelope, payload: dict[str, Any]) -> None:
+        ids = await store.waiting_for(tx.session, cause.type, filter_values(payload))
+        for instance in (await store.load(tx.session, ids)).values():
+            effects = progress.event_seen(instance, cause.type, payload, self.clock.now())
+            if effects:
+                await self.shell.apply(tx, instance, effects, cause)
 
-    async def on_resolved(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentResolved) -> None:
-        await self._advance(tx, envelope, self.definition.instance_id(event.incident_id),
-                            Signal.INCIDENT_RESOLVED, at=event.resolved_at,
-                            result=_lifecycle_result(event.actor, event.note))
+    async def on_timer(self, tx: Transaction, timer: Timer) -> None:
+        p = timer.payload
+        instance = await store.get(tx.session, p["workflow_id"])
+        if instance is None:
+            return
+        effects = progress.timer_fired(instance, p["step"], p["purpose"], int(p["attempt"]),
+                                       self.clock.now())
+        if effects:
+            await self.shell.apply(tx, instance, effects, None)
 
-    async def on_reopened(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentReopened) -> None:
-        await self._advance(tx, envelope, self.definition.instance_id(event.incident_id),
-                            Signal.INCIDENT_REOPENED, at=event.reopened_at)
-
-    async def on_closed(self, tx: Transaction, envelope: Envelope,
-                        event: IncidentClosed) -> None:
-        await self._advance(tx, envelope, self.definition.instance_id(event.incident_id),
-                            Signal.INCIDENT_CLOSED, at=event.closed_at)
-
-    async def on_decisions(self, tx: Transaction,
-                           batch: list[tuple[Envelope, AgentDecisionRecorded]]) -> None:
-        """Record a run of agent decisions on their workflows: two reads, two writes."""
-        loaded = await store.load_workflows(tx.session, {d.workflow_id for _, d in batch})
-        changed: dict[str, Workflow] = {}
-        for envelope, decision in batch:
-            if decision.agent != "triage":  # other agents' decisions drive no step yet
-                continue
-            workflow = loaded.get(decision.workflow_id)
-            if self._apply(tx, envelope, workflow, decision.workflow_id,
-                           Signal.TRIAGE_DECIDED, at=decision.decided_at,
-                           result=_decision_result(decision), request_id=decision.request_id):
-                assert workflow is not None
-                changed[workflow.workflow_id] = workflow
-        await store.update_workflows(tx.session, list(changed.values()))
-
-    async def _advance(self, tx: Transaction, envelope: Envelope, workflow_id: str,
-                       signal: Signal, *, at: datetime, result: dict[str, Any] | None = None
-                       ) -> None:
-        workflow = await store.get_workflow(tx.session, workflow_id)
-        if self._apply(tx, envelope, workflow, workflow_id, signal, at=at, result=result):
-            assert workflow is not None
-            await store.update_workflows(tx.session, [workflow])
-
-    def _apply(self, tx: Transaction, envelope: Envelope, workflow: Workflow | None,
-               workflow_id: str, signal: Signal, *, at: datetime,
-               result: dict[str, Any] | None = None, request_id: str | None = None) -> bool:
-        """Advance ``workflow`` by ``signal`` and publish what that did; False if nothing."""
-        if workflow is None:
-            log.warning("event for an unknown workflow ignored",
-                        extra={"workflow_id": workflow_id, "signal": signal.value})
-            return False
-        effects = advance(workflow, signal, at=at, result=result, request_id=request_id)
-        if not effects:
-            log.debug("event changes nothing", extra={"workflow_id": workflow_id,
-                                                      "signal": signal.value})
-            return False
-        for effect in effects:
-            self._publish(tx, envelope, workflow, effect, at)
-        return True
-
-    def _publish(self, tx: Transaction, envelope: Envelope, workflow: Workflow,
-                 effect: Effect, at: datetime) -> None:
-        if isinstance(effect, StepCompleted):
-            self._emit(tx, envelope, workflow, WorkflowStepCompleted(
-                workflow_id=workflow.workflow_id, workflow=workflow.workflow, step=effect.step,
-                incident_id=workflow.incident_id, completed_at=at, result=effect.result))
-            self.metrics.steps.labels(workflow.workflow, effect.step).inc()
-        elif isinstance(effect, WorkflowFinished):
-            self._emit(tx, envelope, workflow, WorkflowCompleted(
-                workflow_id=workflow.workflow_id, workflow=workflow.workflow,
-                incident_id=workflow.incident_id, completed_at=at, outcome=effect.outcome))
-            self.metrics.completed.labels(workflow.workflow).inc()
-        else:  # a reset step has no event of its own; the step shows pending again
-            log.debug("workflow effect", extra={"workflow_id": workflow.workflow_id,
-                                                "effect": repr(effect)})
-
-    @staticmethod
-    def _emit(tx: Transaction, cause: Envelope, workflow: Workflow, event: Event) -> None:
-        tx.emit(cause.caused(event, source=SOURCE, subject=workflow.workflow_id), event.SUBJECT)
-
-
-def register_queries(service: Service, definition: WorkflowDef = INCIDENT_RESPONSE) -> None:
-    async def get(query: GetWorkflow) -> WorkflowView:
-        async with service.store.read() as session:
-            workflow = await store.find_for_incident(session, query.incident_id, definition.name)
-        if workflow is None:
-            raise NotFound(f"no {definition.name} workflow for {query.incident_id}",
-                           "incident_id")
-        return workflow_view(workflow)
-
-    service.respond(GetWorkflow, get)
+    async def resume(self, service: Service) -> None:
+        """Put the gap on record: every instance still running when we start again."""
+        now = self.clock.now()
+        async with service.transaction() as tx:
+            for instance in await store.find(tx.session, states=engine.ACTIVE, limit=100_000):
+                waiting = [r.id for r in instance.steps.values() if r.state == "waiting"]
+                event = WorkflowResumed(
+                    **records.about(instance), last_progress_at=instance.updated_at,
+                    resumed_at=now, waiting_steps=waiting,
+                    gap_seconds=max(0.0, (now - instance.updated_at).total_seconds()))
+                tx.emit(envelope(instance, None, event, now), event.SUBJECT)

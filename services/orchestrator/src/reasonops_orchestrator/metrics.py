@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
+from reasonops_contracts import Event
+from reasonops_contracts.workflows import (
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowStarted,
+    WorkflowStepCompleted,
+)
 from reasonops_runtime.metrics import CountGauge
 
 from . import store
@@ -13,3 +20,27 @@ def workflow_instances(registry: CollectorRegistry) -> CountGauge:
     """Workflow instances by workflow and state (``Service.refresh_every``)."""
     return CountGauge("reasonops_workflow_instances", "Workflow instances, by workflow and state",
                       store.instances, {"workflow": "workflow", "state": "state"}, registry)
+
+
+class WorkflowMetrics:
+    """Counters of what instances did, observed from the events they publish."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.started = Counter("reasonops_workflows_started_total", "Workflow instances started",
+                               ["workflow"], registry=registry)
+        self.steps = Counter("reasonops_workflow_steps_completed_total",
+                             "Workflow steps completed", ["workflow", "step"], registry=registry)
+        self.completed = Counter("reasonops_workflows_completed_total",
+                                 "Workflow instances completed", ["workflow"], registry=registry)
+        self.failed = Counter("reasonops_workflows_failed_total", "Workflow instances failed",
+                              ["workflow"], registry=registry)
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, WorkflowStarted):
+            self.started.labels(event.workflow).inc()
+        elif isinstance(event, WorkflowStepCompleted):
+            self.steps.labels(event.workflow, event.step).inc()
+        elif isinstance(event, WorkflowCompleted):
+            self.completed.labels(event.workflow).inc()
+        elif isinstance(event, WorkflowFailed):
+            self.failed.labels(event.workflow).inc()

@@ -1,4 +1,5 @@
-"""The orchestrator's tables: workflow instances and their steps.
+"""The orchestrator's tables: instances (with the definition they run), steps, what they
+wait for, the I/O effects they owe, proposals seen and review records.
 
 Every change is written in the transaction of the message that caused it, so a
 restarted orchestrator resumes each instance exactly where it stood.
@@ -7,11 +8,13 @@ restarted orchestrator resumes each instance exactly where it stood.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -19,6 +22,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    delete,
+    func,
     insert,
     select,
     update,
@@ -28,107 +33,257 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
-from .domain import RunState, Step, StepState, Workflow
+from .definitions import WorkflowDefinition
+from .engine import Instance, StepRun
 
 metadata = MetaData()
 
 instances = Table(
-    "workflow_instances",
-    metadata,
-    Column("workflow_id", String(128), primary_key=True),
+    "workflow_instances", metadata,
+    Column("workflow_id", String(160), primary_key=True),
     Column("workflow", String(64), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("incident_id", String(32), nullable=False, index=True),
+    Column("key", String(128), nullable=False),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("incident_ids", JSON, nullable=False),
     Column("correlation_id", String(64), nullable=False),
-    Column("state", String(16), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("definition", JSON, nullable=False),
+    Column("trigger", JSON, nullable=False),
     Column("started_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("completed_at", UtcDateTime(), nullable=True),
     Column("outcome", Text, nullable=True),
-    UniqueConstraint("workflow", "incident_id", name="uq_workflow_incident"),
+    Column("error", Text, nullable=True),
+    Column("failed_step", String(64), nullable=True),
+    UniqueConstraint("workflow", "key", name="uq_workflow_key"),
 )
 
 steps = Table(
-    "workflow_steps",
-    metadata,
-    Column("workflow_id", String(128), primary_key=True),
+    "workflow_steps", metadata,
+    Column("workflow_id", String(160), primary_key=True),
     Column("step", String(64), primary_key=True),
     Column("position", Integer, nullable=False),
     Column("state", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
     Column("started_at", UtcDateTime(), nullable=True),
     Column("completed_at", UtcDateTime(), nullable=True),
-    Column("result", JSON, nullable=False),
-    Column("request_id", String(64), nullable=True),
+    Column("output", JSON, nullable=False),
+    Column("error", Text, nullable=True),
 )
 
+waits = Table(
+    "workflow_waits", metadata,
+    Column("workflow_id", String(160), primary_key=True),
+    Column("step", String(64), primary_key=True),
+    Column("event_type", String(128), nullable=False),
+    Column("value", String(256), nullable=False),
+    Index("ix_workflow_waits_event", "event_type", "value"),
+)
 
-def _instance_row(workflow: Workflow) -> dict[str, Any]:
-    return {"workflow": workflow.workflow, "version": workflow.version,
-            "incident_id": workflow.incident_id, "correlation_id": workflow.correlation_id,
-            "state": workflow.state.value, "started_at": workflow.started_at,
-            "completed_at": workflow.completed_at, "outcome": workflow.outcome}
+effects = Table(
+    "workflow_effects", metadata,
+    Column("effect_id", String(256), primary_key=True),
+    Column("workflow_id", String(160), nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # pending | claimed | done
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=True),
+)
+
+proposals = Table(
+    "workflow_proposals", metadata,
+    Column("proposal_id", String(64), primary_key=True),
+    Column("decision_id", String(64), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+)
+
+reviews = Table(
+    "workflow_reviews", metadata,
+    Column("workflow_id", String(160), primary_key=True),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("review", JSON, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+WILDCARD = "*"
 
 
-def _step_row(step: Step) -> dict[str, Any]:
-    return {"state": step.state.value, "started_at": step.started_at,
-            "completed_at": step.completed_at, "result": step.result,
-            "request_id": step.request_id}
+def _instance_row(i: Instance) -> dict[str, Any]:
+    return {"workflow": i.workflow, "version": i.version, "key": i.key,
+            "incident_id": i.incident_id, "incident_ids": i.incident_ids,
+            "correlation_id": i.correlation_id, "state": i.state,
+            "definition": i.definition.model_dump(mode="json", by_alias=True),
+            "trigger": i.trigger, "started_at": i.started_at, "updated_at": i.updated_at,
+            "completed_at": i.completed_at, "outcome": i.outcome, "error": i.error,
+            "failed_step": i.failed_step}
 
 
-async def insert_workflows(session: AsyncSession, new: Sequence[Workflow]) -> None:
-    if not new:
-        return
-    await session.execute(insert(instances), [
-        {"workflow_id": w.workflow_id, **_instance_row(w)} for w in new])
+def _step_row(run: StepRun) -> dict[str, Any]:
+    return {"state": run.state, "attempt": run.attempt, "started_at": run.started_at,
+            "completed_at": run.completed_at, "output": run.output, "error": run.error}
+
+
+async def insert_instance(session: AsyncSession, instance: Instance) -> None:
+    await session.execute(insert(instances).values(workflow_id=instance.instance_id,
+                                                   **_instance_row(instance)))
     await session.execute(insert(steps), [
-        {"workflow_id": w.workflow_id, "step": step.name, "position": position,
-         **_step_row(step)}
-        for w in new for position, step in enumerate(w.steps)])
+        {"workflow_id": instance.instance_id, "step": run.id, "position": n, **_step_row(run)}
+        for n, run in enumerate(instance.steps.values())])
 
 
-async def update_workflows(session: AsyncSession, changed: Sequence[Workflow]) -> None:
-    if not changed:
-        return
-    await session.execute(
-        update(instances).where(instances.c.workflow_id == bindparam("b_workflow")),
-        [{"b_workflow": w.workflow_id, **_instance_row(w)} for w in changed])
+async def update_instance(session: AsyncSession, instance: Instance) -> None:
+    await session.execute(update(instances).where(
+        instances.c.workflow_id == instance.instance_id).values(**_instance_row(instance)))
     await session.execute(
         update(steps).where(steps.c.workflow_id == bindparam("b_workflow"),
                             steps.c.step == bindparam("b_step")),
-        [{"b_workflow": w.workflow_id, "b_step": step.name, **_step_row(step)}
-         for w in changed for step in w.steps])
+        [{"b_workflow": instance.instance_id, "b_step": run.id, **_step_row(run)}
+         for run in instance.steps.values()])
 
 
-def _workflow(row: Any, step_rows: Sequence[Any]) -> Workflow:
-    return Workflow(
-        workflow_id=row.workflow_id, workflow=row.workflow, version=row.version,
-        incident_id=row.incident_id, correlation_id=row.correlation_id,
-        started_at=row.started_at, state=RunState(row.state), completed_at=row.completed_at,
-        outcome=row.outcome,
-        steps=[Step(name=s.step, state=StepState(s.state), started_at=s.started_at,
-                    completed_at=s.completed_at, result=dict(s.result or {}),
-                    request_id=s.request_id)
-               for s in sorted(step_rows, key=lambda s: s.position)],
-    )
+def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:
+    definition = WorkflowDefinition.model_validate(row.definition)
+    instance = Instance(
+        instance_id=row.workflow_id, definition=definition, key=row.key, trigger=row.trigger,
+        correlation_id=row.correlation_id, started_at=row.started_at,
+        updated_at=row.updated_at, incident_id=row.incident_id,
+        incident_ids=list(row.incident_ids or []), state=row.state,
+        completed_at=row.completed_at, outcome=row.outcome, error=row.error,
+        failed_step=row.failed_step)
+    instance.steps = {s.step: StepRun(s.step, s.state, s.attempt, s.started_at, s.completed_at,
+                                      dict(s.output or {}), s.error)
+                      for s in sorted(step_rows, key=lambda s: s.position)}
+    return instance
 
 
-async def load_workflows(session: AsyncSession, workflow_ids: set[str]) -> dict[str, Workflow]:
-    """The instances among ``workflow_ids`` that exist, with their steps, in two queries."""
-    rows = await select_in(session, select(instances), instances.c.workflow_id, workflow_ids)
+async def load(session: AsyncSession, ids: set[str]) -> dict[str, Instance]:
+    rows = await select_in(session, select(instances), instances.c.workflow_id, ids)
     if not rows:
         return {}
-    by_workflow: dict[str, list[Any]] = {row.workflow_id: [] for row in rows}
-    for step in await select_in(session, select(steps), steps.c.workflow_id, by_workflow):
-        by_workflow[step.workflow_id].append(step)
-    return {row.workflow_id: _workflow(row, by_workflow[row.workflow_id]) for row in rows}
+    by_id: dict[str, list[Any]] = {row.workflow_id: [] for row in rows}
+    for step in await select_in(session, select(steps), steps.c.workflow_id, by_id):
+        by_id[step.workflow_id].append(step)
+    return {row.workflow_id: _instance(row, by_id[row.workflow_id]) for row in rows}
 
 
-async def get_workflow(session: AsyncSession, workflow_id: str) -> Workflow | None:
-    return (await load_workflows(session, {workflow_id})).get(workflow_id)
+async def get(session: AsyncSession, workflow_id: str) -> Instance | None:
+    return (await load(session, {workflow_id})).get(workflow_id)
 
 
-async def find_for_incident(session: AsyncSession, incident_id: str,
-                            workflow: str) -> Workflow | None:
-    workflow_id = (await session.execute(
-        select(instances.c.workflow_id).where(instances.c.incident_id == incident_id,
-                                              instances.c.workflow == workflow))).scalar()
-    return None if workflow_id is None else await get_workflow(session, workflow_id)
+async def find(session: AsyncSession, *, workflow: str | None = None, state: str | None = None,
+               incident_id: str | None = None, limit: int = 100,
+               states: Sequence[str] = ()) -> list[Instance]:
+    query = select(instances.c.workflow_id).order_by(instances.c.started_at.desc()).limit(limit)
+    if workflow:
+        query = query.where(instances.c.workflow == workflow)
+    if state:
+        query = query.where(instances.c.state == state)
+    if states:
+        query = query.where(instances.c.state.in_(list(states)))
+    if incident_id:
+        query = query.where(instances.c.incident_id == incident_id)
+    ids = [r.workflow_id for r in (await session.execute(query)).all()]
+    loaded = await load(session, set(ids))
+    return [loaded[i] for i in ids]
+
+
+async def count_active(session: AsyncSession, workflow: str) -> int:
+    return int((await session.execute(select(func.count()).where(
+        instances.c.workflow == workflow,
+        instances.c.state.in_(["running", "compensating"])))).scalar() or 0)
+
+
+async def oldest_queued(session: AsyncSession, workflow: str) -> Instance | None:
+    row = (await session.execute(select(instances.c.workflow_id).where(
+        instances.c.workflow == workflow, instances.c.state == "queued")
+        .order_by(instances.c.started_at, instances.c.workflow_id).limit(1))).first()
+    return None if row is None else await get(session, row.workflow_id)
+
+
+# -- waits ---------------------------------------------------------------------------------
+
+async def add_wait(session: AsyncSession, workflow_id: str, step: str, event_type: str,
+                   value: str) -> None:
+    await remove_waits(session, workflow_id, step)
+    await session.execute(insert(waits).values(workflow_id=workflow_id, step=step,
+                                               event_type=event_type, value=value[:256]))
+
+
+async def remove_waits(session: AsyncSession, workflow_id: str, step: str) -> None:
+    await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id,
+                                              waits.c.step == step))
+
+
+async def waiting_for(session: AsyncSession, event_type: str, values: set[str]) -> set[str]:
+    """Instances waiting on ``event_type`` with one of ``values`` (or any value)."""
+    rows = await select_in(session, select(waits.c.workflow_id).where(
+        waits.c.event_type == event_type), waits.c.value, {*values, WILDCARD})
+    return {r.workflow_id for r in rows}
+
+
+# -- effects -------------------------------------------------------------------------------
+
+async def add_effect(session: AsyncSession, effect_id: str, workflow_id: str, step: str,
+                     attempt: int, kind: str, payload: dict[str, Any], at: datetime) -> None:
+    exists = (await session.execute(select(effects.c.effect_id).where(
+        effects.c.effect_id == effect_id))).first()
+    if exists is None:  # a re-armed round with the same key is the same effect
+        await session.execute(insert(effects).values(
+            effect_id=effect_id, workflow_id=workflow_id, step=step, attempt=attempt,
+            kind=kind, payload=payload, state="pending", created_at=at))
+
+
+async def pending_effects(session: AsyncSession, limit: int = 20) -> list[Any]:
+    return list((await session.execute(select(effects).where(effects.c.state == "pending")
+                                       .order_by(effects.c.created_at).limit(limit))).all())
+
+
+async def claim_effect(session: AsyncSession, effect_id: str, at: datetime) -> bool:
+    result = await session.execute(update(effects).where(
+        effects.c.effect_id == effect_id, effects.c.state == "pending").values(
+        state="claimed", claimed_at=at))
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def finish_effect(session: AsyncSession, effect_id: str) -> None:
+    await session.execute(update(effects).where(effects.c.effect_id == effect_id)
+                          .values(state="done"))
+
+
+async def claimed_effects(session: AsyncSession) -> list[Any]:
+    return list((await session.execute(select(effects).where(
+        effects.c.state == "claimed"))).all())
+
+
+async def release_effect(session: AsyncSession, effect_id: str) -> None:
+    await session.execute(update(effects).where(effects.c.effect_id == effect_id)
+                          .values(state="pending", claimed_at=None))
+
+
+# -- proposals and reviews -----------------------------------------------------------------
+
+async def add_proposal(session: AsyncSession, payload: dict[str, Any]) -> None:
+    exists = (await session.execute(select(proposals.c.proposal_id).where(
+        proposals.c.proposal_id == payload["proposal_id"]))).first()
+    if exists is None:
+        await session.execute(insert(proposals).values(
+            proposal_id=payload["proposal_id"], decision_id=payload["decision_id"],
+            payload=payload))
+
+
+async def proposals_of(session: AsyncSession, decision_id: str) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(proposals.c.payload).where(
+        proposals.c.decision_id == decision_id).order_by(proposals.c.proposal_id))).all()
+    return [dict(r.payload) for r in rows]
+
+
+async def add_review(session: AsyncSession, workflow_id: str, incident_id: str | None,
+                     review: dict[str, Any], at: datetime) -> None:
+    await session.execute(delete(reviews).where(reviews.c.workflow_id == workflow_id))
+    await session.execute(insert(reviews).values(workflow_id=workflow_id,
+                                                 incident_id=incident_id, review=review,
+                                                 recorded_at=at))

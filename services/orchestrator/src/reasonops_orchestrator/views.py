@@ -1,25 +1,40 @@
-"""Workflow -> the contract's read model."""
+"""Instances and definitions -> the contract's read models."""
 
 from __future__ import annotations
 
-from reasonops_contracts.workflows import WorkflowStepView, WorkflowView
+from reasonops_contracts.workflows import (
+    WorkflowDefinitionView,
+    WorkflowStepDefinitionView,
+    WorkflowStepView,
+    WorkflowView,
+)
 
-from .domain import Step, Workflow
+from .catalog import Catalog
+from .engine import Instance
 
 
-def step_view(step: Step) -> WorkflowStepView:
-    return WorkflowStepView(step=step.name, state=step.state.value, started_at=step.started_at,
-                            completed_at=step.completed_at, result=step.result)
-
-
-def workflow_view(workflow: Workflow) -> WorkflowView:
+def workflow_view(instance: Instance) -> WorkflowView:
+    kinds = {s.id: s.kind for s in instance.definition.steps}
     return WorkflowView(
-        workflow_id=workflow.workflow_id,
-        workflow=workflow.workflow,
-        version=workflow.version,
-        incident_id=workflow.incident_id,
-        state=workflow.state.value,
-        started_at=workflow.started_at,
-        completed_at=workflow.completed_at,
-        steps=[step_view(step) for step in workflow.steps],
-    )
+        workflow_id=instance.instance_id, workflow=instance.workflow, version=instance.version,
+        incident_id=instance.incident_id, incident_ids=instance.incident_ids,
+        state=instance.state, started_at=instance.started_at,  # type: ignore[arg-type]
+        completed_at=instance.completed_at, outcome=instance.outcome,
+        steps=[WorkflowStepView(step=r.id, state=r.state,  # type: ignore[arg-type]
+                                kind=kinds.get(r.id, ""), attempt=r.attempt,
+                                started_at=r.started_at, completed_at=r.completed_at,
+                                result=r.output, error=r.error)
+               for r in instance.steps.values()])
+
+
+def definition_views(catalog: Catalog) -> list[WorkflowDefinitionView]:
+    views = []
+    for d in catalog.newest():
+        views.append(WorkflowDefinitionView(
+            name=d.name, version=d.version, description=d.description,
+            source=catalog.sources[(d.name, d.version)],
+            triggers=[t.event for t in d.trigger], max_concurrent=d.max_concurrent,
+            steps=[WorkflowStepDefinitionView(id=s.id, kind=s.kind, depends_on=s.depends_on,
+                                              when=s.when) for s in d.steps],
+            versions=sorted(catalog.versions[d.name])))
+    return views

@@ -1,0 +1,129 @@
+"""What the ``apply_proposal`` and ``review`` steps do, given the runner's I/O."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from reasonops_contracts import Event
+from reasonops_contracts.policy import AccessDenied
+from reasonops_contracts.workflows import (
+    PostIncidentReviewRecorded,
+    WorkflowProposalApplied,
+    WorkflowProposalRefused,
+)
+
+from . import store
+from .engine import Instance
+from .notify import Notification
+from .records import about
+
+if TYPE_CHECKING:
+    from .runner import EffectRunner, Outcome
+
+CONTAINMENT_GROUP = "containment"
+
+
+async def apply_proposals(runner: EffectRunner, instance: Instance, step: str,
+                          payload: dict[str, Any], found: list[dict[str, Any]]) -> Outcome:
+    """Apply each proposal of the decision the role policy allows and an approval granted."""
+    from .runner import Outcome
+    now = runner.service.clock.now()
+    events: list[Event] = []
+    applied: list[str] = []
+    refused: list[str] = []
+    approved_by = payload.get("approved_by")
+    for proposal in found:
+        principal = f"agent:{proposal['agent']}"
+        action = f"proposal.{proposal['action']}"
+        verdict = runner.policy.check(principal, action)
+        reason = ""
+        if not verdict.allowed:
+            reason = verdict.reason or f"{principal} may not {action}"
+            events.append(AccessDenied(
+                principal=principal, action=action, roles=list(verdict.roles), reason=reason,
+                incident_id=instance.incident_id, service_name="orchestrator", denied_at=now))
+        elif (verdict.requires_approval or proposal.get("requires_approval")) \
+                and not approved_by:
+            reason = "needs an approval that was not granted"
+        if reason:
+            refused.append(proposal["proposal_id"])
+            events.append(WorkflowProposalRefused(
+                **about(instance), step=step, proposal_id=proposal["proposal_id"],
+                agent=proposal["agent"], action=proposal["action"], target=proposal["target"],
+                reason=reason, refused_at=now))
+            continue
+        how = await _carry_out(runner, instance, proposal)
+        applied.append(proposal["proposal_id"])
+        events.append(WorkflowProposalApplied(
+            **about(instance), step=step, proposal_id=proposal["proposal_id"],
+            agent=proposal["agent"], action=proposal["action"], target=proposal["target"],
+            how=how, approved_by=approved_by, applied_at=now))
+    return Outcome(True, output={"applied": applied, "refused": refused}, events=events)
+
+
+async def _carry_out(runner: EffectRunner, instance: Instance, proposal: dict[str, Any]) -> str:
+    if proposal["action"] == "raise_urgency":
+        # Incidents has no command that only raises urgency: declaring it major does.
+        incident = instance.incident_id or proposal["target"]
+        outcome = await runner.request("DeclareMajorIncident", {
+            "incident_id": incident, "actor": "service:orchestrator",
+            "note": f"raise_urgency proposed by agent:{proposal['agent']}"})
+        if not outcome.ok:
+            raise RuntimeError(f"DeclareMajorIncident {incident}: {outcome.error}")
+        return f"DeclareMajorIncident {incident}"
+    # No executor inside ReasonOps: the containment group's automation carries it out.
+    await runner.notifier.send(CONTAINMENT_GROUP, Notification(
+        key=f"{instance.instance_id}:{proposal['proposal_id']}",
+        title=f"Containment: {proposal['action']} {proposal['target']}",
+        text=proposal.get("reason", ""), severity="critical",
+        incident_id=instance.incident_id,
+        fields={"action": proposal["action"], "target": proposal["target"]}))
+    return f"notified {CONTAINMENT_GROUP}"
+
+
+async def review(runner: EffectRunner, instance: Instance, step: str,
+                 payload: dict[str, Any]) -> Outcome:
+    """The post-incident review: the incident's timeline, the agents' decisions, the SLA
+    outcome and the cost, each read from the service that owns it."""
+    from .runner import Outcome
+    incident_id = instance.incident_id
+    record: dict[str, Any] = {"incident_id": incident_id, "workflow_id": instance.instance_id,
+                              "decisions": payload.get("decisions", {}), "missing": []}
+    if incident_id:
+        for name, query, args in (
+                ("incident", "GetIncident", {"incident_id": incident_id}),
+                ("sla", "GetSlaStatus", {"incident_id": incident_id}),
+                ("ledger", "ListLedgerEntries", {"incident_id": incident_id})):
+            try:
+                outcome = await runner.request(query, args)
+            except Exception as exc:  # a service down leaves a gap, not a missing review
+                outcome = Outcome(False, error=repr(exc))
+            if outcome.ok:
+                record[name] = outcome.output
+            else:
+                record["missing"].append(f"{name}: {outcome.error}")
+    incident = record.pop("incident", {}) or {}
+    record["title"] = incident.get("title")
+    record["timeline"] = incident.get("timeline", [])
+    sla = record.pop("sla", {}) or {}
+    record["sla"] = [{k: c.get(k) for k in ("kind", "agreement", "state", "elapsed_seconds",
+                                            "target_seconds")} for c in sla.get("clocks", [])]
+    entries = (record.pop("ledger", {}) or {}).get("items", [])
+    record["cost"] = _cost(entries)
+    now = runner.service.clock.now()
+    async with runner.service.transaction() as tx:
+        await store.add_review(tx.session, instance.instance_id, incident_id, record, now)
+    event = PostIncidentReviewRecorded(**about(instance), step=step, review=record,
+                                       recorded_at=now)
+    return Outcome(True, output={"review": "recorded", "missing": record["missing"]},
+                   events=[event])
+
+
+def _cost(entries: list[dict[str, Any]]) -> dict[str, str]:
+    totals: dict[str, Decimal] = {}
+    for entry in entries:
+        currency = str(entry.get("currency", ""))
+        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(str(entry.get("amount",
+                                                                                    0)))
+    return {c: str(v) for c, v in totals.items()}

@@ -1,0 +1,145 @@
+"""Step I/O that cannot happen inside a transaction: commands, queries, notifications,
+applying proposals, review records.
+
+A step's effect is a row written with the step's start (``pending``). The runner
+claims it in its own transaction (``claimed``), does the I/O, then records the
+result and the step's progress in one more (``done``). A crash between the claim
+and the record leaves a ``claimed`` row: on start-up queries, notifications (sent
+with the same idempotency key) and reviews run again; a command's outcome is
+unknown, so its attempt fails (and the step's retry policy decides) rather than
+risk doing it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasonops_contracts import Event, Reply
+from reasonops_runtime import Service
+from reasonops_runtime.policy import Policy
+
+from . import progress, store
+from .apply import apply_proposals, review
+from .definitions import REQUEST_MODELS
+from .notify import Notification, Notifier
+from .records import about
+from .shell import Shell, envelope
+
+AT_MOST_ONCE = ("command", "apply_proposal")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    output: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    events: list[Event] = field(default_factory=list)
+
+
+class EffectRunner:
+    def __init__(self, service: Service, shell: Shell, notifier: Notifier,
+                 policy: Policy) -> None:
+        self.service = service
+        self.shell = shell
+        self.notifier = notifier
+        self.policy = policy
+
+    async def recover(self) -> None:
+        """Effects claimed by a process that died before recording their result."""
+        async with self.service.transaction() as tx:
+            for row in await store.claimed_effects(tx.session):
+                if row.kind in AT_MOST_ONCE:
+                    await self._record(tx, row, Outcome(False, error=(
+                        "outcome unknown: the orchestrator stopped while it was in flight")))
+                else:
+                    await store.release_effect(tx.session, row.effect_id)
+
+    async def run_once(self) -> None:
+        async with self.service.store.read() as session:
+            rows = await store.pending_effects(session)
+        await asyncio.gather(*(self._run(row) for row in rows))
+
+    async def _run(self, row: Any) -> None:
+        async with self.service.store.transaction() as tx:
+            if not await store.claim_effect(tx.session, row.effect_id, self.service.clock.now()):
+                return
+        try:
+            outcome = await self.execute(row)
+        except Exception as exc:
+            log.warning("workflow step effect failed", extra={"effect": row.effect_id,
+                                                              "error": repr(exc)})
+            outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
+        async with self.service.transaction() as tx:
+            await self._record(tx, row, outcome)
+
+    async def _record(self, tx: Any, row: Any, outcome: Outcome) -> None:
+        await store.finish_effect(tx.session, row.effect_id)
+        instance = await store.get(tx.session, row.workflow_id)
+        if instance is None:
+            return
+        now = self.service.clock.now()
+        for event in outcome.events:
+            tx.emit(envelope(instance, None, event, now), event.SUBJECT)
+        effects = (progress.succeeded(instance, row.step, row.attempt, outcome.output, now)
+                   if outcome.ok else
+                   progress.failed(instance, row.step, row.attempt, outcome.error, now))
+        await self.shell.apply(tx, instance, effects, None)
+
+    async def execute(self, row: Any) -> Outcome:
+        payload = dict(row.payload)
+        async with self.service.store.read() as session:
+            instance = await store.get(session, row.workflow_id)
+        if instance is None:
+            return Outcome(False, error="instance gone")
+        if row.kind in ("command", "query"):
+            return await self._request(payload)
+        if row.kind == "notify":
+            return await self._notify(instance, row, payload)
+        if row.kind == "apply_proposal":
+            async with self.service.store.read() as session:
+                found = await store.proposals_of(session, str(payload.get("decision_id")))
+            return await apply_proposals(self, instance, row.step, payload, found)
+        return await review(self, instance, row.step, payload)
+
+    async def request(self, model_name: str, args: dict[str, Any],
+                      timeout: float = 5.0) -> Outcome:
+        model = REQUEST_MODELS[model_name]
+        message = model.model_validate(args)
+        raw = await self.service.nc.request(model.SUBJECT, message.model_dump_json().encode(),
+                                            timeout=timeout)
+        reply = Reply.model_validate_json(raw.data)
+        if not reply.ok:
+            detail = reply.error
+            return Outcome(False, error=f"{detail.code}: {detail.message}" if detail
+                           else "error reply")
+        return Outcome(True, output=reply.result or {})
+
+    async def _request(self, payload: dict[str, Any]) -> Outcome:
+        return await self.request(str(payload["command"]), dict(payload["args"]),
+                                  float(payload.get("timeout") or 5.0))
+
+    async def _notify(self, instance: Any, row: Any, payload: dict[str, Any]) -> Outcome:
+        from reasonops_contracts.workflows import WorkflowNotificationDelivered
+        key = f"{row.workflow_id}:{row.step}:{row.attempt}:{payload.get('round', 1)}"
+        notification = Notification(key=key, title=str(payload.get("title", "")),
+                                    text=str(payload.get("text", "")),
+                                    severity=str(payload.get("severity", "info")),
+                                    incident_id=instance.incident_id)
+        group = str(payload["group"])
+        deliveries = await self.notifier.send(group, notification)
+        events: list[Event] = [WorkflowNotificationDelivered(
+            **about(instance), step=row.step, key=key, group=d.group, target=d.target,
+            ok=d.ok, attempts=d.attempts, status=d.status, error=d.error, delivered_at=d.at)
+            for d in deliveries]
+        delivered = [d.target for d in deliveries if d.ok]
+        if deliveries and not delivered:
+            return Outcome(False, error=f"no target of {group} accepted the notification",
+                           events=events)
+        return Outcome(True, output={"group": group, "delivered": delivered,
+                                     "failed": [d.target for d in deliveries if not d.ok]},
+                       events=events)

@@ -1,0 +1,156 @@
+"""Carries out the engine's effects inside one transaction: events and agent requests
+through the outbox, durable timers, event waits and pending I/O effects, then saves
+the instance. Nothing here decides anything."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from reasonops_contracts import Envelope, Event
+from reasonops_contracts.agents import (
+    CapacityRequested,
+    RcaRequested,
+    SecurityReviewRequested,
+    TriageRequested,
+)
+from reasonops_runtime import Clock, Transaction
+
+from . import engine, store
+from .engine import (
+    ArmTimer,
+    AskAgent,
+    AwaitEvent,
+    Effect,
+    Finished,
+    Instance,
+    Publish,
+    RunEffect,
+    StopStep,
+)
+from .progress import field_matches
+
+SOURCE = "orchestrator"
+TIMER_KIND = "workflow"
+PURPOSES = ("timeout", "retry", "delay", "repeat")
+_REQUESTS: dict[str, type[Event]] = {"triage": TriageRequested, "rca": RcaRequested,
+                                     "security": SecurityReviewRequested,
+                                     "capacity": CapacityRequested}
+
+log = logging.getLogger(__name__)
+
+
+def timer_id(instance_id: str, step: str, purpose: str) -> str:
+    return f"wf:{instance_id}:{step}:{purpose}"
+
+
+def envelope(instance: Instance, cause: Envelope | None, event: Event,
+             at: datetime) -> Envelope:
+    if cause is not None:
+        return cause.caused(event, source=SOURCE, subject=instance.instance_id, time=at)
+    return Envelope.wrap(event, source=SOURCE, subject=instance.instance_id,
+                         correlation_id=instance.correlation_id, time=at)
+
+
+def agent_request(instance: Instance, effect: AskAgent) -> Event:
+    """The agent's request contract: the trigger's fields it shares, then the step's args."""
+    model = _REQUESTS[effect.agent]
+    fields = model.model_fields
+    data: dict[str, Any] = {k: v for k, v in instance.trigger.items() if k in fields}
+    data.update({k: v for k, v in effect.args.items() if v is not None})
+    data.update(request_id=effect.request_id)
+    if "workflow_id" in fields:
+        data["workflow_id"] = instance.instance_id
+    if "requested_by" in fields:
+        data["requested_by"] = f"workflow:{instance.instance_id}"
+    return model.model_validate(data)
+
+
+class Shell:
+    def __init__(self, clock: Clock, observe: Callable[[Event], None] = lambda e: None) -> None:
+        self.clock = clock
+        self.observe = observe
+        self.finished: list[tuple[str, str]] = []
+        """(workflow, state) of instances finished in this process (for metrics)."""
+
+    async def apply(self, tx: Transaction, instance: Instance, effects: list[Effect],
+                    cause: Envelope | None, *, new: bool = False) -> None:
+        at = self.clock.now()
+        instance.updated_at = at
+        if new:
+            await store.insert_instance(tx.session, instance)
+        freed = False
+        for effect in effects:
+            freed = await self._one(tx, instance, effect, cause, at) or freed
+        if not new:
+            await store.update_instance(tx.session, instance)
+        if freed:
+            await self.start_queued(tx, instance.workflow, cause)
+
+    async def _one(self, tx: Transaction, instance: Instance, effect: Effect,
+                   cause: Envelope | None, at: datetime) -> bool:
+        if isinstance(effect, Publish):
+            tx.emit(envelope(instance, cause, effect.event, at), effect.event.SUBJECT)
+            self.observe(effect.event)
+        elif isinstance(effect, AskAgent):
+            try:
+                request = agent_request(instance, effect)
+            except ValueError as exc:  # the trigger lacks what the agent needs
+                run = instance.steps[effect.step]
+                from .progress import failed
+                more = failed(instance, effect.step, run.attempt,
+                              f"cannot ask {effect.agent}: {str(exc).splitlines()[0]}", at)
+                for extra in more:
+                    await self._one(tx, instance, extra, cause, at)
+                return any(isinstance(e, Finished) for e in more)
+            tx.emit(envelope(instance, cause, request, at), request.SUBJECT)
+        elif isinstance(effect, AwaitEvent):
+            value = next((str(v) for v in effect.filter.values()
+                          if not isinstance(v, list | dict)), store.WILDCARD)
+            await store.add_wait(tx.session, instance.instance_id, effect.step, effect.event,
+                                 value)
+        elif isinstance(effect, ArmTimer):
+            await tx.schedule(timer_id(instance.instance_id, effect.step, effect.purpose),
+                              TIMER_KIND, effect.due_at,
+                              {"workflow_id": instance.instance_id, "step": effect.step,
+                               "purpose": effect.purpose, "attempt": effect.attempt},
+                              correlation_id=instance.correlation_id,
+                              causation_id=cause.id if cause else None)
+        elif isinstance(effect, RunEffect):
+            round_ = effect.payload.get("round", 1)
+            await store.add_effect(
+                tx.session, f"{instance.instance_id}:{effect.step}:{effect.attempt}:{round_}",
+                instance.instance_id, effect.step, effect.attempt, effect.kind,
+                {**effect.payload, "correlation_id": instance.correlation_id}, at)
+        elif isinstance(effect, StopStep):
+            await store.remove_waits(tx.session, instance.instance_id, effect.step)
+            for purpose in PURPOSES:
+                await tx.cancel(timer_id(instance.instance_id, effect.step, purpose))
+        elif isinstance(effect, Finished):
+            self.finished.append((instance.workflow, effect.state))
+            return True
+        return False
+
+    async def start_queued(self, tx: Transaction, workflow: str, cause: Envelope | None) -> None:
+        """A slot freed: start the oldest queued instance of ``workflow``, if any."""
+        queued = await store.oldest_queued(tx.session, workflow)
+        if queued is None:
+            return
+        limit = queued.definition.max_concurrent
+        if limit is not None and await store.count_active(tx.session, workflow) >= limit:
+            return
+        await self.apply(tx, queued, engine.start(queued, self.clock.now()), cause)
+
+
+def filter_values(payload: dict[str, Any]) -> set[str]:
+    """The scalar values of an event, to find the waits it may satisfy."""
+    return {str(v) for v in payload.values() if isinstance(v, str | int | float)
+            and not isinstance(v, bool)} | {str(x) for v in payload.values()
+                                            if isinstance(v, list) for x in v
+                                            if isinstance(x, str)}
+
+
+def trigger_matches(filter_: dict[str, Any], payload: dict[str, Any]) -> bool:
+    return all(field_matches(payload.get(k), v) for k, v in filter_.items())

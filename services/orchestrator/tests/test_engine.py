@@ -1,0 +1,155 @@
+"""The pure engine: scheduling, branches, conditions, retries, timeouts, compensation."""
+
+from datetime import UTC, datetime, timedelta
+
+from reasonops_contracts.workflows import (
+    WorkflowCompensated,
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowStepRetried,
+    WorkflowStepSkipped,
+    WorkflowStepStarted,
+)
+from reasonops_orchestrator import engine, progress
+from reasonops_orchestrator.definitions import parse
+from reasonops_orchestrator.engine import ArmTimer, AskAgent, Publish, RunEffect
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TRIGGER = {"incident_id": "INC0000001", "title": "Disk full", "priority": 1,
+           "severity": "critical", "type": "itsm.incident.opened.v1"}
+
+
+def definition(steps: str, extra: str = ""):
+    return parse(f"name: demo\nversion: 1\ntrigger: {{event: IncidentOpened}}\n{extra}"
+                 f"steps:\n{steps}", "demo.yaml")
+
+
+def started(steps: str, extra: str = ""):
+    inst = engine.new_instance(definition(steps, extra), key="INC0000001", trigger=TRIGGER,
+                               correlation_id="c1", at=T0)
+    return inst, engine.start(inst, T0)
+
+
+def published(effects, model):
+    return [e.event for e in effects if isinstance(e, Publish) and isinstance(e.event, model)]
+
+
+def states(inst):
+    return {k: v.state for k, v in inst.steps.items()}
+
+
+def test_independent_branches_start_together_and_joins_wait():
+    inst, effects = started("""
+  - {id: triage, kind: agent, agent: triage}
+  - {id: rca, kind: agent, agent: rca}
+  - {id: after, kind: delay, for: 1s, depends_on: [triage, rca]}
+""")
+    assert [e.step for e in published(effects, WorkflowStepStarted)] == ["triage", "rca"]
+    asks = [e for e in effects if isinstance(e, AskAgent)]
+    assert [(a.agent, a.request_id) for a in asks] == [
+        ("triage", "demo-INC0000001:triage:1"), ("rca", "demo-INC0000001:rca:1")]
+    decision = {"request_id": "demo-INC0000001:triage:1", "decision_id": "d1",
+                "output": {"confidence": 0.9}}
+    effects = progress.event_seen(inst, "itsm.agent.decision.recorded.v1", decision, T0)
+    assert states(inst) == {"triage": "completed", "rca": "waiting", "after": "pending"}
+    assert inst.steps["triage"].output["confidence"] == 0.9
+    # The same answer again, or an answer to another request, changes nothing.
+    assert progress.event_seen(inst, "itsm.agent.decision.recorded.v1", decision, T0) == []
+    progress.event_seen(inst, "itsm.agent.decision.recorded.v1",
+                        {"request_id": "demo-INC0000001:rca:1", "output": {}}, T0)
+    assert states(inst)["after"] == "waiting"
+    effects = progress.timer_fired(inst, "after", "delay", 1, T0 + timedelta(seconds=1))
+    assert published(effects, WorkflowCompleted)[0].outcome == "completed"
+    assert inst.state == "completed"
+
+
+def test_false_condition_skips_the_step_and_its_dependents_unless_they_opt_in():
+    inst, effects = started("""
+  - {id: a, kind: delay, for: 1s}
+  - {id: b, kind: delay, for: 1s, depends_on: [a], when: "trigger.priority > 2"}
+  - {id: c, kind: delay, for: 1s, depends_on: [b]}
+  - {id: d, kind: delay, for: 1s, depends_on: [b], run_if_skipped: true}
+""")
+    effects = progress.timer_fired(inst, "a", "delay", 1, T0)
+    assert [s.step for s in published(effects, WorkflowStepSkipped)] == ["b", "c"]
+    assert states(inst) == {"a": "completed", "b": "skipped", "c": "skipped", "d": "waiting"}
+
+
+def test_failed_attempts_retry_with_backoff_then_succeed():
+    inst, effects = started("""
+  - {id: cmd, kind: command, command: AcknowledgeIncident,
+     args: {incident_id: "${trigger.incident_id}"}, retry: {attempts: 3, backoff: 2s}}
+""")
+    [run] = [e for e in effects if isinstance(e, RunEffect)]
+    assert run.payload["args"] == {"incident_id": "INC0000001"}
+    effects = progress.failed(inst, "cmd", 1, "boom", T0)
+    [retry] = published(effects, WorkflowStepRetried)
+    assert retry.retry_at == T0 + timedelta(seconds=2)
+    effects = progress.failed(inst, "cmd", 1, "boom again", T0)
+    assert effects == []  # a stale result for the same attempt
+    effects = progress.timer_fired(inst, "cmd", "retry", 2, T0 + timedelta(seconds=2))
+    assert [e.attempt for e in effects if isinstance(e, RunEffect)] == [2]
+    effects = progress.failed(inst, "cmd", 2, "boom", T0 + timedelta(seconds=2))
+    [retry] = published(effects, WorkflowStepRetried)
+    assert retry.retry_at == T0 + timedelta(seconds=6)  # backoff doubles
+    progress.timer_fired(inst, "cmd", "retry", 3, retry.retry_at)
+    progress.succeeded(inst, "cmd", 3, {"ok": True}, retry.retry_at)
+    assert inst.state == "completed"
+    assert inst.steps["cmd"].attempt == 3
+
+
+def test_timeout_fails_the_step_and_runs_its_compensation():
+    inst, effects = started("""
+  - {id: wait, kind: wait_event, event: IncidentResolved, timeout: 1h, compensate: undo}
+  - {id: other, kind: delay, for: 1d}
+  - {id: undo, kind: notify, group: ops, text: "gave up on ${trigger.incident_id}"}
+""")
+    assert ArmTimer("wait", "timeout", 1, T0 + timedelta(hours=1)) in effects
+    assert states(inst)["undo"] == "pending"  # compensation steps wait for a failure
+    effects = progress.timer_fired(inst, "wait", "timeout", 1, T0 + timedelta(hours=1))
+    assert inst.state == "compensating"
+    assert states(inst) == {"wait": "failed", "other": "cancelled", "undo": "waiting"}
+    [notify] = [e for e in effects if isinstance(e, RunEffect)]
+    assert notify.payload["text"] == "gave up on INC0000001"
+    effects = progress.succeeded(inst, "undo", 1, {}, T0 + timedelta(hours=1))
+    assert published(effects, WorkflowCompensated)[0].compensations == {"undo": "completed"}
+    [failed] = published(effects, WorkflowFailed)
+    assert (failed.step, failed.error) == ("wait", "timed out after 3600s")
+    assert inst.state == "failed"
+
+
+def test_approval_timeout_takes_the_default():
+    inst, _ = started("  - {id: ok, kind: approval, timeout: 1h, default: approve}\n")
+    progress.timer_fired(inst, "ok", "timeout", 1, T0 + timedelta(hours=1))
+    assert inst.steps["ok"].output == {"approved": True, "actor": "system:timeout",
+                                       "note": "no decision in time"}
+    assert inst.state == "completed"
+
+
+def test_notify_repeats_until_the_event():
+    inst, effects = started("""
+  - {id: page, kind: notify, group: stakeholders, every: 30m, until: {event: IncidentResolved}}
+""")
+    assert [e.payload["round"] for e in effects if isinstance(e, RunEffect)] == [1]
+    effects = progress.succeeded(inst, "page", 1, {"delivered": ["hook"]}, T0)
+    assert effects == [ArmTimer("page", "repeat", 1, T0 + timedelta(minutes=30))]
+    effects = progress.timer_fired(inst, "page", "repeat", 1, T0 + timedelta(minutes=30))
+    assert [e.payload["round"] for e in effects if isinstance(e, RunEffect)] == [2]
+    resolved = {"incident_id": "INC0000001"}
+    progress.event_seen(inst, "itsm.incident.resolved.v1", resolved, T0 + timedelta(hours=1))
+    assert inst.state == "completed"
+    assert inst.steps["page"].output["until_seen"]
+
+
+def test_finish_on_completes_with_the_open_steps_named():
+    inst, _ = started("""
+  - {id: ack, kind: wait_event, event: IncidentAcknowledged}
+  - {id: res, kind: wait_event, event: IncidentResolved}
+""", extra="finish_on: {event: IncidentClosed}\n")
+    progress.event_seen(inst, "itsm.incident.resolved.v1", {"incident_id": "INC0000001"}, T0)
+    progress.event_seen(inst, "itsm.incident.resolved.v1", {"incident_id": "INC0000002"}, T0)
+    assert inst.state == "running"
+    effects = progress.event_seen(inst, "itsm.incident.closed.v1",
+                                  {"incident_id": "INC0000001"}, T0)
+    assert published(effects, WorkflowCompleted)[0].outcome == "closed; not completed: ack"
+    assert states(inst) == {"ack": "cancelled", "res": "completed"}

@@ -1,0 +1,122 @@
+"""Major incident end to end: real incidents, slm, finance, triage and rca services; the
+orchestrator with a recording notifier (webhook delivery is tested with the notifier)."""
+
+from datetime import UTC, datetime
+from functools import partial
+
+import pytest
+
+from reasonops_agent_rca.app import RcaSettings
+from reasonops_agent_rca.app import build_service as build_rca
+from reasonops_agent_triage.app import TriageSettings
+from reasonops_agent_triage.app import build_service as build_triage
+from reasonops_contracts import ReplyError
+from reasonops_contracts.agents import RcaRequested, TriageRequested
+from reasonops_contracts.incidents import (
+    IncidentList,
+    IncidentView,
+    ListIncidents,
+    ResolveIncident,
+)
+from reasonops_contracts.workflows import (
+    ApproveStep,
+    GetWorkflow,
+    ListWorkflowDefinitions,
+    PostIncidentReviewRecorded,
+    WorkflowDefinitionList,
+    WorkflowNotificationDelivered,
+    WorkflowStepStarted,
+    WorkflowView,
+)
+from reasonops_finance.app import FinanceSettings
+from reasonops_finance.app import build_service as build_finance
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_orchestrator.app import OrchestratorSettings
+from reasonops_orchestrator.app import build_service as build_orchestrator
+from reasonops_orchestrator.notify import Delivery, Notification, Notifier
+from reasonops_runtime.client import request
+from reasonops_slm.app import SlmSettings
+from reasonops_slm.app import build_service as build_slm
+from tests.support import accepted, publish_all, stream_messages, wait_for
+
+pytestmark = pytest.mark.nats
+
+
+class RecordingNotifier(Notifier):
+    """Accepts every notification at one target per group and remembers it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Notification]] = []
+
+    async def send(self, group: str, notification: Notification) -> list[Delivery]:
+        self.sent.append((group, notification))
+        return [Delivery(target=f"{group}-hook", group=group, ok=True, attempts=1, status=200,
+                         error="", at=datetime.now(UTC))]
+
+
+async def incident(nc) -> IncidentView | None:
+    found = await request(nc, ListIncidents(), IncidentList)
+    return found.items[0] if found.items else None
+
+
+async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start_service):
+    notifier = RecordingNotifier()
+    for build, settings in ((build_incidents, IncidentSettings), (build_slm, SlmSettings),
+                            (build_finance, FinanceSettings), (build_triage, TriageSettings),
+                            (build_rca, RcaSettings)):
+        await start_service(build, settings)
+    await start_service(partial(build_orchestrator, notifier=notifier), OrchestratorSettings)
+    definitions = await request(nc, ListWorkflowDefinitions(), WorkflowDefinitionList)
+    assert "major-incident" in [d.name for d in definitions.items]
+
+    await publish_all(nc, [accepted("fp-major", severity="critical", team="payments")])
+    opened = await wait_for(lambda: incident(nc), timeout=20)
+    assert opened.priority == 1  # a critical alert: P1, a major incident at once
+
+    def major():
+        return request(nc, GetWorkflow(incident_id=opened.incident_id,
+                                       workflow="major-incident"), WorkflowView)
+
+    async def steps_done(*names):
+        try:
+            view = await major()
+        except ReplyError:
+            return None
+        done = {s.step for s in view.steps if s.state == "completed"}
+        return view if set(names) <= done else None
+
+    view = await wait_for(lambda: steps_done("triage", "rca"), timeout=30)
+    assert view.workflow_id == f"MI-{opened.incident_id}"
+    await wait_for(lambda: notifier.sent, timeout=10)
+    await request(nc, ResolveIncident(incident_id=opened.incident_id, actor="ann",
+                                      note="rolled back"), IncidentView)
+    view = await wait_for(lambda: steps_done("stakeholders", "resolved", "review"), timeout=30)
+    assert view.state == "completed"
+
+    events = await stream_messages(nc, "WORKFLOWS")
+    mine = [e for e in events if e.data.get("workflow_id") == view.workflow_id]
+    started = [e.data["step"] for e in mine if e.type == WorkflowStepStarted.TYPE]
+    # triage, rca, stakeholders and resolved start together; review after the join.
+    assert started[:4] == ["triage", "rca", "stakeholders", "resolved"]
+    assert started[4:] == ["review"]
+    [delivered] = [e.data for e in mine if e.type == WorkflowNotificationDelivered.TYPE]
+    assert (delivered["group"], delivered["ok"], delivered["incident_id"]) == (
+        "stakeholders", True, opened.incident_id)
+    [review] = [e.data["review"] for e in mine if e.type == PostIncidentReviewRecorded.TYPE]
+    assert set(review["decisions"]) == {"triage", "rca"}
+    assert {"opened", "major_declared", "state_changed"} <= {t["kind"] for t in review["timeline"]}
+    assert review["sla"], "the SLA clocks of the incident"
+    assert "cost" in review
+    agents = await stream_messages(nc, "AGENTS")
+    assert len([e for e in agents if e.type == TriageRequested.TYPE
+                and e.data.get("workflow_id") == view.workflow_id]) == 1
+    assert len([e for e in agents if e.type == RcaRequested.TYPE
+                and e.data.get("workflow_id") == view.workflow_id]) == 1
+
+
+async def test_approving_a_step_that_is_not_waiting_is_refused(nc, start_service):
+    await start_service(partial(build_orchestrator, notifier=RecordingNotifier()),
+                        OrchestratorSettings)
+    with pytest.raises(ReplyError, match="not_found"):
+        await request(nc, ApproveStep(workflow_id="MI-INC0000001", step="approve"), WorkflowView)
