@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import NoReturn, TypeVar
 
 import typer
@@ -19,6 +20,24 @@ from reasonops_runtime.settings import DEFAULT_NATS_URL
 
 T = TypeVar("T")
 V = TypeVar("V", bound=BaseModel)
+
+# The global ``--as`` (or REASONOPS_ACTOR): the principal every command is sent as.
+ACTING_AS: ContextVar[str | None] = ContextVar("acting_as", default=None)
+
+
+def principal(explicit: str = "", *, default: str | None = None) -> str:
+    """Who a command is sent as: the command's own ``--actor``, else ``--as`` /
+    REASONOPS_ACTOR, else ``default``, else the local operator (your user name)."""
+    return explicit or ACTING_AS.get() or default or _local_user()
+
+
+def _local_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "cli"
 
 
 def nats_url() -> str:
@@ -46,7 +65,9 @@ def ask(message: Command | Query, result: type[V], *, timeout: float = 5.0) -> V
     try:
         return with_nats(go)
     except ReplyError as exc:
-        where = f" (field: {exc.detail.field})" if exc.detail.field else ""
+        # A refusal's message already names who, what and why.
+        where = f" (field: {exc.detail.field})" if exc.detail.field \
+            and exc.detail.code != "forbidden" else ""
         raise CliError(f"{exc.detail.code}: {exc.detail.message}{where}") from None
 
 

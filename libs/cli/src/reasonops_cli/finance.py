@@ -21,7 +21,7 @@ from reasonops_contracts.finance import (
     TraceEntry,
 )
 
-from .connection import ask, fail
+from .connection import ask, fail, principal
 from .output import emit_json, table, when
 from .tables import emit_csv
 
@@ -169,11 +169,12 @@ def list_periods(json: Json = False) -> None:
 @periods_app.command("close")
 def close_period(
     month: Annotated[str, typer.Argument(help="Month to close, YYYY-MM.")],
-    actor: Annotated[str, typer.Option(help="Who closes it.")] = "cli",
+    actor: Annotated[str, typer.Option(help="Who closes it (default: the global --as, "
+                                       "else cli).")] = "",
     json: Json = False,
 ) -> None:
     """Close a month: later postings for it go to the next open month, with a reference."""
-    p = ask(ClosePeriod(month=month, actor=actor), PeriodView)
+    p = ask(ClosePeriod(month=month, actor=principal(actor, default="cli")), PeriodView)
     if json:
         emit_json(p)
         return

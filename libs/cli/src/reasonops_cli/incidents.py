@@ -29,7 +29,7 @@ from reasonops_contracts.incidents import (
     ResumeIncident,
 )
 
-from .connection import ask
+from .connection import ask, principal
 from .output import emit_json, table, when
 
 app = typer.Typer(help="Incidents: list, inspect and move them through their lifecycle.",
@@ -37,18 +37,13 @@ app = typer.Typer(help="Incidents: list, inspect and move them through their lif
 
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 Note = Annotated[str | None, typer.Option("--note", help="Why; kept on the incident.")]
-Actor = Annotated[str, typer.Option("--actor", envvar="REASONOPS_ACTOR",
-                                    help="Who is acting (default: your user name).")]
+Actor = Annotated[str, typer.Option("--actor", help="Who is acting (default: the global "
+                                    "--as, else your user name).")]
 IncidentId = Annotated[str, typer.Argument(help="Incident number, e.g. INC0000001.")]
 
 
 def _actor_default() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "cli"
+    return principal()
 
 
 @app.command("list")

@@ -16,13 +16,14 @@ from . import (
     finance,
     incidents,
     integrations,
+    policy,
     problems,
     scenario,
     silences,
     sla,
     workflows,
 )
-from .connection import CliError, fail
+from .connection import ACTING_AS, CliError, fail
 from .publish import publish
 from .run import installed_services, run_service
 from .simulate import simulate
@@ -41,6 +42,20 @@ app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
 app.add_typer(scenario.app, name="scenario")
+app.add_typer(policy.app, name="policy")
+@app.callback()
+def acting_as(
+    as_: Annotated[str | None, typer.Option(
+        "--as", envvar="REASONOPS_ACTOR", metavar="PRINCIPAL",
+        help="Send every command as this principal (user:alice, agent:triage, "
+             "service:orchestrator); default: the local operator (your user name).")] = None,
+) -> None:
+    """ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out."""
+    if as_ is not None:
+        if not as_.strip() or as_.strip() != as_:
+            raise CliError(f"--as {as_!r}: give a principal such as user:alice")
+        ACTING_AS.set(as_)
+
 app.command("publish")(publish)
 app.command("simulate")(simulate)
 

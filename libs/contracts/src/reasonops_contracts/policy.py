@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from . import subjects
 from .messages import Event
 
@@ -19,7 +21,9 @@ class AccessDenied(Event):
     roles: list[str]
     reason: str
     incident_id: str | None = None
+    target: str | None = Field(default=None, description="What the refused action was on when "
+                               "not an incident: a problem, a silence, a month, a proposal")
     team: str | None = None
     service: str | None = None
-    service_name: str
+    service_name: str = Field(description="The service that refused")
     denied_at: datetime

@@ -1,14 +1,117 @@
 """Role policy: which principal may run which command or apply which proposal, where.
 
-INTERFACE STUB — the policy issue's work replaces the body; the signatures stay.
+Principals (``user:alice``, ``agent:triage``, ``service:orchestrator``, the local
+operator ``cli``) hold roles, possibly scoped to teams and services; roles allow
+actions (``incident.resolve``, ``incident.*``, ``proposal.block_source``), each
+automatically or only after approval. What no role allows is denied. The file format
+is read by ``policy_file``; see the README ("Roles and policy").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from .rpc import DomainError
+
+if TYPE_CHECKING:
+    from reasonops_contracts import Envelope
+
+Approval = Literal["auto", "required"]
+
+# Every action a policy may name: the commands that enter the system, and the
+# proposals agents make (``proposal.<action>``, applied by the orchestrator).
+ACTIONS: frozenset[str] = frozenset({
+    *(f"incident.{verb}" for verb in (
+        "acknowledge", "resolve", "close", "reopen", "hold", "resume", "assign", "comment",
+        "declare_major", "change_priority")),
+    "problem.update", "silence.create", "silence.expire", "finance.close_period",
+    "workflow.approve", "workflow.reject", "workflow.cancel",
+    "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
+})
+DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
+PRINCIPAL_KINDS = ("user", "agent", "service")
+LOCAL_OPERATOR = "cli"
+
+
+def principal_of(actor: str) -> str:
+    """The principal an actor names: ``cli`` and ``kind:name`` as they are, a bare name
+    (what the CLI sent before principals existed) as ``user:<name>``."""
+    actor = actor.strip()
+    if actor == LOCAL_OPERATOR or ":" in actor:
+        return actor
+    return f"user:{actor}"
+
+
+def action_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not an action pattern (``*``, ``incident.*``, ``incident.resolve``),
+    or None when it is one."""
+    if pattern == "*":
+        return None
+    domain, dot, verb = pattern.partition(".")
+    if not dot or not verb:
+        return f"{pattern!r} is not an action (use domain.verb, domain.* or *)"
+    if domain not in DOMAINS:
+        return f"{pattern!r}: unknown domain {domain!r} (known: {', '.join(sorted(DOMAINS))})"
+    if verb != "*" and pattern not in ACTIONS:
+        known = sorted(a for a in ACTIONS if a.startswith(domain + "."))
+        return f"unknown action {pattern!r} (known: {', '.join(known)})"
+    return None
+
+
+def matches(pattern: str, action: str) -> bool:
+    if pattern in ("*", action):
+        return True
+    return pattern.endswith(".*") and action.startswith(pattern[:-1])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Teams and services a role applies to; empty: everywhere."""
+
+    teams: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.teams or self.services)
+
+    def covers(self, team: str | None, service: str | None) -> bool:
+        """Unscoped covers everything; a scope covers what a listed team owns or a listed
+        service is (a target with neither is outside every scope)."""
+        if not self:
+            return True
+        return (team is not None and team in self.teams) or \
+            (service is not None and service in self.services)
+
+    def label(self) -> str:
+        return "+".join([*sorted(self.teams), *(f"service:{s}" for s in sorted(self.services))])
+
+
+@dataclass(frozen=True)
+class Rule:
+    actions: tuple[str, ...]
+    approval: Approval = "auto"
+
+    def allows(self, action: str) -> bool:
+        return any(matches(p, action) for p in self.actions)
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    rules: tuple[Rule, ...] = ()
+    scope: Scope = Scope()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role given to a principal (or a group, or a wildcard), with an optional scope."""
+
+    role: str
+    scope: Scope = Scope()
 
 
 @dataclass(frozen=True)
@@ -24,24 +127,129 @@ class Verdict:
 
 
 class Forbidden(DomainError):
-    """A command refused by the role policy: a ``forbidden`` error reply."""
+    """A command refused by the role policy: a ``forbidden`` error reply.
+
+    ``denial`` is the ``AccessDenied`` envelope to keep on record: the kit publishes it
+    in a transaction of its own, so it survives the refused command's rollback.
+    """
 
     code = "forbidden"
+
+    def __init__(self, message: str, field: str | None = None, *,
+                 denial: Envelope | None = None) -> None:
+        super().__init__(message, field)
+        self.denial = denial
+
+
+@dataclass(frozen=True)
+class _Held:
+    grant: Grant
+    role: Role
+
+    def label(self) -> str:
+        scopes = [s.label() for s in (self.role.scope, self.grant.scope) if s]
+        return self.role.name + (f"@{'/'.join(scopes)}" if scopes else "")
+
+    def covers(self, team: str | None, service: str | None) -> bool:
+        return self.role.scope.covers(team, service) and self.grant.scope.covers(team, service)
 
 
 class Policy:
     """Principals -> roles -> allowed actions, with an optional team/service scope."""
 
+    def __init__(self, roles: Iterable[Role] = (),
+                 principals: Mapping[str, tuple[Grant, ...]] | None = None,
+                 groups: Mapping[str, frozenset[str]] | None = None, *,
+                 source: str = "built-in") -> None:
+        self.roles = {r.name: r for r in roles}
+        self.principals = dict(principals or {})
+        self.groups = dict(groups or {})
+        self.source = source
+
     @classmethod
     def load(cls, path: Path) -> Policy:
-        raise NotImplementedError
+        """Read and validate a policy file; ``PolicyError`` names file, line, field, reason."""
+        from .policy_file import load_policy
+
+        return load_policy(path)
+
+    @classmethod
+    def configured(cls, path: Path | None) -> Policy:
+        """The file at ``path`` (a service's ``REASONOPS_POLICY``), else the default."""
+        return cls.default() if path is None else cls.load(path)
 
     @classmethod
     def default(cls) -> Policy:
-        return cls()
+        """Without a file: the local operator and every user may do everything, services
+        run any command, agents only propose what their job needs."""
+        return cls(
+            roles=(Role("operator", (Rule(("*",)),), description="Everything, everywhere"),
+                   Role("automation", (Rule(("*",)),), description="ReasonOps' own services"),
+                   Role("triage-agent", (Rule(("incident.assign", "incident.change_priority")),),
+                        description="Sets priority and assignment on its own"),
+                   Role("capacity-agent", (Rule(("proposal.raise_urgency",)),),
+                        description="Raises urgency on its own"),
+                   Role("security-agent", (Rule(("proposal.block_source",
+                                                 "proposal.force_password_reset"),
+                                                "required"),),
+                        description="Containment only after a person approves it")),
+            principals={LOCAL_OPERATOR: (Grant("operator"),), "user:*": (Grant("operator"),),
+                        "service:*": (Grant("automation"),),
+                        "agent:triage": (Grant("triage-agent"),),
+                        "agent:capacity": (Grant("capacity-agent"),),
+                        "agent:security": (Grant("security-agent"),)})
+
+    def bindings(self) -> dict[str, tuple[str, ...]]:
+        """Each principal, group or wildcard the policy names -> its ``role@scope`` labels."""
+        return {key: tuple(_Held(g, self.roles[g.role]).label() for g in grants
+                           if g.role in self.roles)
+                for key, grants in self.principals.items()}
 
     def check(self, principal: str, action: str, *, team: str | None = None,
               service: str | None = None) -> Verdict:
         """May ``principal`` do ``action`` (``incident.resolve``, ``proposal.block_source``,
         ``workflow.approve``...) on something owned by ``team`` / ``service``?"""
-        return Verdict(True, principal, action, reason="stub: everything allowed")
+        who = principal_of(principal)
+        held = self._held(who)
+        labels = tuple(dict.fromkeys(h.label() for h in held))
+        if not held:
+            return Verdict(False, who, action, (),
+                           f"{who} has no roles in the {self.source} policy; denied by default")
+        has = f"{who} has roles [{', '.join(labels)}]"
+        allowing = [(h, r) for h in held for r in h.role.rules if r.allows(action)]
+        if not allowing:
+            return Verdict(False, who, action, labels, f"{has}; none of them allows {action}")
+        in_scope = [(h, r) for h, r in allowing if h.covers(team, service)]
+        if not in_scope:
+            return Verdict(False, who, action, labels,
+                           f"{has}; {action} on {_target(team, service)} is outside their scope")
+        auto = [(h, r) for h, r in in_scope if r.approval == "auto"]
+        chosen, _ = (auto or in_scope)[0]
+        if auto:
+            return Verdict(True, who, action, labels, f"allowed by {chosen.label()}")
+        return Verdict(True, who, action, labels,
+                       f"{chosen.label()} allows {action} only with approval",
+                       requires_approval=True)
+
+    def _held(self, principal: str) -> list[_Held]:
+        kind = principal.split(":", 1)[0]
+        keys = [principal, "*"]
+        if kind in PRINCIPAL_KINDS:
+            keys.append(f"{kind}:*")
+        keys += [f"group:{g}" for g, members in sorted(self.groups.items())
+                 if principal in members]
+        return [_Held(grant, self.roles[grant.role])
+                for key in keys for grant in self.principals.get(key, ())
+                if grant.role in self.roles]
+
+
+def _target(team: str | None, service: str | None) -> str:
+    parts = ([f"team {team}"] if team else []) + ([f"service {service}"] if service else [])
+    return ", ".join(parts) or "something owned by no team or service"
+
+
+def describe(verdict: Verdict, target: str | None = None) -> str:
+    """One line for the error reply: who, what, on what, and why not."""
+    on = f" {target}" if target else ""
+    return f"{verdict.principal} may not {verdict.action}{on}: {verdict.reason}"
+

@@ -23,6 +23,7 @@ from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
 
 from reasonops_contracts import Command, Query
+from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.streams import StreamSpec, stream_for
 
 from . import tracing
@@ -33,6 +34,7 @@ from .jetstream import ensure_streams
 from .logs import configure_logging
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
+from .policy import Forbidden
 from .routing import EventRouter
 from .rpc import Responder, add_responder
 from .settings import ServiceSettings
@@ -79,7 +81,24 @@ class Service:
                                                 tuple(subs), batch_size))
 
     def respond(self, model: type[Command] | type[Query], fn: Responder) -> None:
-        self.responders.append((model, fn))
+        self.responders.append((model, self._recording_denials(fn)))
+
+    def _recording_denials(self, fn: Responder) -> Responder:
+        """A refused command's ``AccessDenied`` record goes out in a transaction of its own:
+        the command's transaction rolled back, the record of the refusal must not."""
+        async def respond(request: Any) -> Any:
+            try:
+                return await fn(request)
+            except Forbidden as exc:
+                if exc.denial is not None:
+                    try:
+                        async with self.transaction() as tx:
+                            tx.emit(exc.denial, AccessDenied.SUBJECT)
+                    except Exception:
+                        log.exception("could not record a refused command",
+                                      extra={"denial": exc.denial.id})
+                raise
+        return respond
 
     def on_timer(self, kind: str, fn: TimerHandler) -> None:
         self.timer_handlers[kind] = fn

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
@@ -52,8 +52,16 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5,
                                  description="JetStream replicas of the streams this service "
                                              "declares (3 on a 3-node cluster)")
+    policy: Path | None = Field(
+        default=None, description="REASONOPS_POLICY: YAML role policy (who may run which "
+        "command where); default: the built-in policy (see Policy.default)")
     log_level: str = "INFO"
     instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _blank_policy_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     def nats_url_for_logs(self) -> str:
         """``nats_url`` without a password (Kubernetes puts one in it)."""

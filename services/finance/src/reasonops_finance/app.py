@@ -9,6 +9,8 @@ from pydantic import Field, field_validator
 
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.policy import Policy
 
 from . import config
 from .handlers import (
@@ -50,7 +52,7 @@ def build_service(settings: FinanceSettings | None = None, *,
     costing = IncidentCosting(clock=service.clock, metrics=metrics, rates=rates,
                               catalog=catalog)
     service.consume(INCIDENTS_CONSUMER, costing.router())
-    register_queries(service, rates)
+    register_queries(service, rates, Enforcer(Policy.configured(settings.policy), "finance"))
     return service
 
 

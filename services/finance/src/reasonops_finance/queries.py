@@ -19,6 +19,7 @@ from reasonops_contracts.finance import (
     TraceEntry,
 )
 from reasonops_runtime import NotFound, Service
+from reasonops_runtime.enforcement import Enforcer
 
 from . import store
 from .config import CostRates
@@ -28,7 +29,7 @@ from .views import entry_list, entry_trace
 SOURCE = "finance"
 
 
-def register_queries(service: Service, rates: CostRates) -> None:
+def register_queries(service: Service, rates: CostRates, enforcer: Enforcer) -> None:
     async def summary(query: GetFinanceSummary) -> FinanceSummary:
         async with service.store.read() as session:
             found = await store.entries_in(session, query.month)
@@ -68,6 +69,7 @@ def register_queries(service: Service, rates: CostRates) -> None:
 
     async def close(command: ClosePeriod) -> PeriodView:
         now = service.clock.now()
+        enforcer.require(command.actor, "finance.close_period", at=now, target=command.month)
         async with service.transaction() as tx:
             if await store.close_period(tx.session, command.month, now, command.actor):
                 event = PeriodClosed(month=command.month, closed_at=now, actor=command.actor)

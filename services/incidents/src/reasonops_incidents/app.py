@@ -11,7 +11,10 @@ from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import AGENTS, SLM
 from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.policy import Policy
 
+from .access import Access
 from .chronicle import AGENT_SUBJECTS, AGENTS_CONSUMER, SLM_CONSUMER, SLM_SUBJECTS, Chronicle
 from .escalation import ESCALATION_TIMER, Escalations
 from .handlers import INTAKE_CONSUMER, register_commands
@@ -63,8 +66,9 @@ def load_catalog(path: Path | None) -> ServiceCatalog | None:
 
 def build_service(settings: IncidentSettings | None = None, *,
                   clock: Clock | None = None) -> Service:
-    """Load the rules and the catalog (a bad file stops the service here, naming file, line,
-    field and reason), then wire the consumers, commands, queries and the escalation timer."""
+    """Load the rules, the catalog and the role policy (a bad file stops the service here,
+    naming file, line, field and reason), then wire the consumers, commands, queries and the
+    escalation timer."""
     settings = settings or IncidentSettings()
     service = Service("incidents", settings, metadata=(metadata,), clock=clock)
     rules = RuleFile(settings.correlation_rules, service.clock.now)
@@ -75,14 +79,16 @@ def build_service(settings: IncidentSettings | None = None, *,
     service.consume(INTAKE_CONSUMER, AlertIntake(
         service.clock, metrics, rules=rules, catalog=catalog, silences=silences,
         escalations=escalations, problems=Problems()), subjects=(EventAccepted.SUBJECT,))
-    chronicle = Chronicle(service.clock, rules, escalations)
+    access = Access(Enforcer(Policy.configured(settings.policy), "incidents"), catalog,
+                    service.clock)
+    chronicle = Chronicle(service.clock, rules, escalations, access)
     service.consume(AGENTS_CONSUMER, chronicle, subjects=AGENT_SUBJECTS, stream=AGENTS)
     service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM)
     service.on_timer(ESCALATION_TIMER, escalations.on_timer)
-    register_commands(service, metrics, rules, escalations)
+    register_commands(service, metrics, rules, escalations, access)
     register_queries(service, rules)
-    register_problems(service)
-    register_silences(service, silences)
+    register_problems(service, access)
+    register_silences(service, silences, access)
     gauge = open_incidents(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.policy import AccessDenied
 from reasonops_runtime import Clock, Delivery, Transaction
 
 from . import store
+from .access import Access
 from .correlation import outranks
 from .escalation import Escalations
 from .rules import RuleFile
@@ -29,10 +31,12 @@ SLM_SUBJECTS = (subjects.SLA_STARTED, subjects.SLA_MET, subjects.SLA_BREACHED)
 class Chronicle:
     """Batch handler for agent decisions and SLA events (one instance per consumer)."""
 
-    def __init__(self, clock: Clock, rules: RuleFile, escalations: Escalations) -> None:
+    def __init__(self, clock: Clock, rules: RuleFile, escalations: Escalations,
+                 access: Access) -> None:
         self.clock = clock
         self.rules = rules
         self.escalations = escalations
+        self.access = access
 
     def decode(self, delivery: Delivery) -> tuple[str, Envelope]:
         return delivery.subject, Envelope.from_bytes(delivery.data)
@@ -68,6 +72,12 @@ class Chronicle:
         rules = self.rules.current()
         if incident is None or incident.assignment_group == group \
                 or not outranks(rules.precedence, "triage", incident.assignment_source):
+            return
+        denial = self.access.agent_assignment(f"agent:{agent}", incident, envelope)
+        if denial is not None:  # the decision stays on the timeline; the refusal on record
+            tx.emit(denial, AccessDenied.SUBJECT)
+            timeline.add(incident_id, self.clock.now(), f"agent:{agent}", "access_denied",
+                         f"assignment to {group} refused: {denial.data['reason']}")
             return
         now = self.clock.now()
         previous = incident.assignment_group

@@ -20,6 +20,7 @@ from reasonops_contracts.incidents import (
 from reasonops_runtime import IllegalTransition, NotFound, Service, Transaction
 
 from . import store
+from .access import Access
 from .domain import Incident, TransitionError
 from .escalation import Escalations
 from .events import emit, transition_event
@@ -34,15 +35,17 @@ Change = Callable[[Transaction, Incident, Any, Timeline], Awaitable[None]]
 
 
 def register_commands(service: Service, metrics: IncidentMetrics, rules: RuleFile,
-                      escalations: Escalations) -> None:
-    """Every command that changes an incident, each one a timeline entry."""
+                      escalations: Escalations, access: Access) -> None:
+    """Every command that changes an incident, each one a timeline entry, each one checked
+    against the role policy (``incident.<action>`` on the incident's team and service)."""
 
-    def command(change: Change) -> Callable[[Any], Awaitable[IncidentView]]:
+    def command(action: str, change: Change) -> Callable[[Any], Awaitable[IncidentView]]:
         async def handle(cmd: Any) -> IncidentView:
             async with service.transaction() as tx:
                 incident = await store.get_incident(tx.session, cmd.incident_id)
                 if incident is None:
                     raise NotFound(f"no incident {cmd.incident_id}", "incident_id")
+                access.incident(cmd.actor, action, incident)
                 timeline = Timeline()
                 await change(tx, incident, cmd, timeline)
                 await store.save(tx.session, created=[], changed=[incident])
@@ -104,7 +107,8 @@ def register_commands(service: Service, metrics: IncidentMetrics, rules: RuleFil
     for model, action in ((AcknowledgeIncident, "acknowledge"), (ResolveIncident, "resolve"),
                           (CloseIncident, "close"), (ReopenIncident, "reopen"),
                           (HoldIncident, "hold"), (ResumeIncident, "resume")):
-        service.respond(model, command(transition(action)))
-    service.respond(AssignIncident, command(assign))  # type: ignore[arg-type]
-    service.respond(CommentIncident, command(comment))  # type: ignore[arg-type]
-    service.respond(DeclareMajorIncident, command(major))  # type: ignore[arg-type]
+        service.respond(model, command(action, transition(action)))
+    service.respond(AssignIncident, command("assign", assign))  # type: ignore[arg-type]
+    service.respond(CommentIncident, command("comment", comment))  # type: ignore[arg-type]
+    service.respond(DeclareMajorIncident,
+                    command("declare_major", major))  # type: ignore[arg-type]

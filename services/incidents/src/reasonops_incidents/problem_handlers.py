@@ -12,6 +12,7 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
 
+from .access import Access
 from .problems import (
     ProblemError,
     get_problem,
@@ -23,12 +24,13 @@ from .problems import (
 from .views import problem_view
 
 
-def register_problems(service: Service) -> None:
+def register_problems(service: Service, access: Access) -> None:
     async def update(cmd: UpdateProblem) -> ProblemView:
         async with service.transaction() as tx:
             problem = await get_problem(tx.session, cmd.problem_id)
             if problem is None:
                 raise NotFound(f"no problem {cmd.problem_id}", "problem_id")
+            access.problem(cmd.actor, problem)
             try:
                 previous = problem.move(cmd.state, at=service.clock.now(), actor=cmd.actor,
                                         workaround=cmd.workaround, note=cmd.note)

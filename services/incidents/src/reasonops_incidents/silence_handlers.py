@@ -13,15 +13,17 @@ from reasonops_contracts.incidents import (
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
 
 from . import store
+from .access import Access
 from .matchers import parse_matcher
 from .silence_book import SilenceBook, expire, get_silence, insert_silence, list_silences
 from .silences import Schedule, Silence
 from .views import silence_view
 
 
-def register_silences(service: Service, book: SilenceBook) -> None:
+def register_silences(service: Service, book: SilenceBook, access: Access) -> None:
     async def create(cmd: CreateSilence) -> SilenceView:
         now = service.clock.now()
+        access.silence(cmd.author, "create", cmd.matchers)
         for i, text in enumerate(cmd.matchers):
             try:
                 parse_matcher(text)
@@ -56,6 +58,7 @@ def register_silences(service: Service, book: SilenceBook) -> None:
             silence = await get_silence(tx.session, cmd.silence_id)
             if silence is None:
                 raise NotFound(f"no silence {cmd.silence_id}", "silence_id")
+            access.silence(cmd.actor, "expire", silence.matchers, cmd.silence_id)
             if silence.state(now) == "expired":
                 raise IllegalTransition(f"{cmd.silence_id} has already expired", "silence_id")
             await expire(tx.session, cmd.silence_id, now)

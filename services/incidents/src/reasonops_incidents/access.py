@@ -1,0 +1,72 @@
+"""The role policy applied to incident, problem and silence commands, and to agents' effects.
+
+The scope of an incident is its assignment group (else its service's owner in the
+catalog) and its service; a problem's is its service and that service's owner; a
+silence's is the service its ``service=<name>`` matcher names, if it names one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from reasonops_contracts import Envelope
+from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_runtime import Clock
+from reasonops_runtime.enforcement import Enforcer
+
+from .domain import Incident
+from .problems import Problem
+
+_SERVICE_MATCHER = re.compile(r"^\s*service\s*=\s*['\"]?([^~'\"]+?)['\"]?\s*$")
+
+
+class Access:
+    def __init__(self, enforcer: Enforcer, catalog: ServiceCatalog | None,
+                 clock: Clock) -> None:
+        self.enforcer = enforcer
+        self.catalog = catalog
+        self.clock = clock
+
+    def owner(self, service: str | None) -> str | None:
+        entry = self.catalog.get(service) if self.catalog else None
+        return entry.owner if entry else None
+
+    def team_of(self, incident: Incident) -> str | None:
+        return incident.assignment_group or self.owner(incident.service)
+
+    def incident(self, actor: str, action: str, incident: Incident) -> None:
+        """``Forbidden`` unless ``actor`` may do ``incident.<action>`` on ``incident``."""
+        self.enforcer.require(actor, f"incident.{action}", at=self.clock.now(),
+                              team=self.team_of(incident), service=incident.service,
+                              incident_id=incident.incident_id,
+                              correlation_id=incident.correlation_id)
+
+    def problem(self, actor: str, problem: Problem) -> None:
+        self.enforcer.require(actor, "problem.update", at=self.clock.now(),
+                              team=self.owner(problem.service), service=problem.service,
+                              target=problem.problem_id)
+
+    def silence(self, actor: str, action: str, matchers: Sequence[str],
+                target: str | None = None) -> None:
+        service = silenced_service(matchers)
+        self.enforcer.require(actor, f"silence.{action}", at=self.clock.now(),
+                              team=self.owner(service), service=service, target=target)
+
+    def agent_assignment(self, agent: str, incident: Incident, cause: Envelope
+                         ) -> Envelope | None:
+        """None if ``agent`` may assign ``incident`` now, else the record of the refusal."""
+        team = self.team_of(incident)
+        verdict = self.enforcer.decide(agent, "incident.assign", team=team,
+                                       service=incident.service)
+        if verdict.allowed:
+            return None
+        return self.enforcer.denial(verdict, at=self.clock.now(), team=team,
+                                    service=incident.service,
+                                    incident_id=incident.incident_id, cause=cause)
+
+
+def silenced_service(matchers: Sequence[str]) -> str | None:
+    """The one service a silence's ``service=<name>`` matcher names, if any."""
+    named = {m.group(1) for text in matchers if (m := _SERVICE_MATCHER.match(text))}
+    return named.pop() if len(named) == 1 else None
