@@ -14,12 +14,12 @@ from typing import Any
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from reasonops_contracts import Envelope, ReplyError, subjects
+from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecorded
 from reasonops_contracts.finance import LedgerEntryList, ListLedgerEntries
 from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_contracts.slm import GetSlaStatus, SlaStatus
-from reasonops_contracts.workflows import GetWorkflow, WorkflowView
+from reasonops_contracts.workflows import ListWorkflowInstances, WorkflowInstanceList
 from reasonops_runtime.client import request
 
 from .scenario_report import ClockOutcome, CostLine
@@ -57,21 +57,7 @@ async def fallback(nc: Client, incident_id: str) -> list[TrailEntry]:
     for n, item in enumerate(view.timeline):
         found.append(_from_timeline(incident_id, n, item.at, item.actor, item.kind,
                                     item.detail, dict(item.data), view))
-    try:
-        workflow = await request(nc, GetWorkflow(incident_id=incident_id), WorkflowView)
-    except ReplyError:
-        workflow = None
-    if workflow is not None:
-        found.append(TrailEntry(workflow.started_at, "itsm.workflow.started.v1",
-                                workflow.workflow_id, "orchestrator", "workflow started",
-                                f"{workflow.workflow_id}:started",
-                                data={"workflow": workflow.workflow, "incident_id": incident_id}))
-        found += [TrailEntry(s.completed_at, "itsm.workflow.step_completed.v1",
-                             workflow.workflow_id, "orchestrator", f"step {s.step}",
-                             f"{workflow.workflow_id}:{s.step}",
-                             data={"step": s.step, "result": s.result,
-                                   "incident_id": incident_id})
-                  for s in workflow.steps if s.completed_at is not None]
+    found += await _workflows(nc, incident_id)
     status = await request(nc, GetSlaStatus(incident_id=incident_id), SlaStatus)
     found += [TrailEntry(p.assessed_at, "itsm.slm.penalty.assessed.v1", p.penalty_id, "slm",
                          p.reason, p.penalty_id, data=p.model_dump(mode="json"))
@@ -80,6 +66,35 @@ async def fallback(nc: Client, incident_id: str) -> list[TrailEntry]:
     found += [TrailEntry(e.posted_at, "itsm.finance.entry.posted.v1", e.entry_id, "finance",
                          e.memo or e.kind, e.entry_id, data=e.model_dump(mode="json"))
               for e in ledger.items]
+    return found
+
+
+async def _workflows(nc: Client, incident_id: str) -> list[TrailEntry]:
+    """Each workflow instance of the incident: its start and every step that ran."""
+    found: list[TrailEntry] = []
+    listed = await request(nc, ListWorkflowInstances(incident_id=incident_id),
+                           WorkflowInstanceList)
+    for w in listed.items:
+        common = {"workflow": w.workflow, "workflow_id": w.workflow_id,
+                  "incident_id": incident_id}
+        found.append(TrailEntry(w.started_at, "itsm.workflow.started.v1", w.workflow_id,
+                                "orchestrator", f"{w.workflow} started",
+                                f"{w.workflow_id}:started", data=common))
+        for s in w.steps:
+            at = s.completed_at or s.started_at
+            if at is None or s.state == "pending":
+                continue
+            found.append(TrailEntry(
+                at, "itsm.workflow.step_completed.v1" if s.state == "completed"
+                else f"itsm.workflow.step_{s.state}.v1", w.workflow_id, "orchestrator",
+                f"{w.workflow} step {s.step} {s.state}", f"{w.workflow_id}:{s.step}",
+                data={**common, "step": s.step, "kind": s.kind, "state": s.state,
+                      "result": s.result, "error": s.error}))
+        if w.completed_at is not None:
+            found.append(TrailEntry(w.completed_at, "itsm.workflow.completed.v1",
+                                    w.workflow_id, "orchestrator", f"{w.workflow} {w.state}",
+                                    f"{w.workflow_id}:completed",
+                                    data={**common, "outcome": w.outcome or w.state}))
     return found
 
 

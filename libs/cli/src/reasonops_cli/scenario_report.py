@@ -54,7 +54,32 @@ def _ledger(e: TrailEntry) -> str:
 def _step(e: TrailEntry) -> str:
     result = e.data.get("result")
     shown = f": {json.dumps(result, default=str)[:80]}" if result else ""
-    return f"workflow step {_d(e, 'step')} completed{shown}"
+    where = f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')}"
+    return f"{where} {_d(e, 'state', 'completed')}{shown}"
+
+
+def _step_event(verb: str, detail: str = "") -> Callable[[TrailEntry], str]:
+    def line(e: TrailEntry) -> str:
+        extra = f": {_d(e, detail)}" if detail and e.data.get(detail) else ""
+        return f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')} {verb}{extra}"
+    return line
+
+
+def _approval(e: TrailEntry) -> str:
+    verdict = "approved" if e.data.get("approved") else "rejected"
+    note = f" ({_d(e, 'note')})" if e.data.get("note") else ""
+    return f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')} {verdict} by " \
+           f"{_d(e, 'actor', e.actor)}{note}"
+
+
+def _applied(e: TrailEntry) -> str:
+    return (f"proposal applied: {_d(e, 'action')} on {_d(e, 'target')} ({_d(e, 'how')}), "
+            f"approved by {_d(e, 'approved_by', '-')}")
+
+
+def _notified(e: TrailEntry) -> str:
+    outcome = "delivered" if e.data.get("ok") else f"NOT delivered ({_d(e, 'error', '')})"
+    return f"notification to {_d(e, 'group')} ({_d(e, 'target')}): {outcome}"
 
 
 _DESCRIBE: dict[str, Callable[[TrailEntry], str]] = {
@@ -78,7 +103,25 @@ _DESCRIBE: dict[str, Callable[[TrailEntry], str]] = {
     "workflow.instance.started": lambda e: f"workflow {_d(e, 'workflow')} started",
     "workflow.step_completed": _step,
     "workflow.step.completed": _step,
-    "workflow.completed": lambda e: f"workflow {_d(e, 'workflow')} completed",
+    "workflow.step_started": _step_event("started"),
+    "workflow.step_waiting": _step_event("waiting"),
+    "workflow.step_skipped": _step_event("skipped", "reason"),
+    "workflow.step_retried": _step_event("retried", "error"),
+    "workflow.step_retrying": _step_event("retrying", "error"),
+    "workflow.step_failed": _step_event("FAILED", "error"),
+    "workflow.approval_requested": _step_event("awaits approval", "summary"),
+    "workflow.approval_decided": _approval,
+    "workflow.proposal_applied": _applied,
+    "workflow.proposal_refused": lambda e: (f"proposal refused: {_d(e, 'action')} on "
+                                            f"{_d(e, 'target')}: {_d(e, 'reason')}"),
+    "workflow.notification_delivered": _notified,
+    "workflow.review_recorded": lambda e: "post-incident review recorded",
+    "workflow.resumed": lambda e: (f"workflow {_d(e, 'workflow')} resumed after "
+                                   f"{_d(e, 'gap_seconds')}s"),
+    "workflow.queued": lambda e: f"workflow {_d(e, 'workflow')} queued",
+    "workflow.compensated": lambda e: f"workflow {_d(e, 'workflow')} compensated",
+    "workflow.completed": lambda e: (f"workflow {_d(e, 'workflow')} "
+                                     f"{_d(e, 'outcome', 'completed')}"),
     "workflow.failed": lambda e: f"workflow {_d(e, 'workflow')} failed: {_d(e, 'error')}",
     "slm.sla.started": _clock("started"),
     "slm.sla.met": _clock("met"),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,7 +33,13 @@ from reasonops_contracts.incidents import (
     ListIncidents,
     ResolveIncident,
 )
-from reasonops_contracts.workflows import GetWorkflow, WorkflowView
+from reasonops_contracts.workflows import (
+    ApproveStep,
+    ListWorkflowInstances,
+    RejectStep,
+    WorkflowInstanceList,
+    WorkflowView,
+)
 from reasonops_runtime.client import request
 
 from .scenario_observe import agent_messages
@@ -159,8 +163,8 @@ class Runner:
         if wait.ledger is not None:
             ledger = wait.ledger
             return lambda: self._ledger(name, ledger)
-        step = wait.workflow_step or ""
-        return lambda: self._workflow_step(name, step)
+        step, counted = wait.workflow_step or "", {str(s) for s in wait.step_states}
+        return lambda: self._workflow_step(name, step, counted)
 
     async def _bind(self, name: str, match: IncidentMatch) -> bool:
         for incident in await self.scenario_incidents():
@@ -189,12 +193,18 @@ class Runner:
                               LedgerEntryList)
         return any(e.kind == kind for e in found.items)
 
-    async def _workflow_step(self, name: str, step: str) -> bool:
+    async def _workflow_step(self, name: str, step: str, states: set[str]) -> bool:
+        return await self.instance_with(name, step, states) is not None
+
+    async def instance_with(self, name: str, step: str, states: set[str]) -> str | None:
+        """The workflow instance of incident ``name`` whose ``step`` is in ``states``."""
         incident_id = self.run.incidents.get(name)
         if incident_id is None:
-            return False
-        view = await request(self.nc, GetWorkflow(incident_id=incident_id), WorkflowView)
-        return any(s.step == step and s.state != "pending" for s in view.steps)
+            return None
+        found = await request(self.nc, ListWorkflowInstances(incident_id=incident_id),
+                              WorkflowInstanceList)
+        return next((w.workflow_id for w in found.items for s in w.steps
+                     if s.step == step and s.state in states), None)
 
     async def scenario_incidents(self) -> list[IncidentView]:
         """Incidents on the scenario's services opened since it started, oldest first."""
@@ -218,9 +228,7 @@ class Runner:
         for incident_id in targets:
             at = datetime.now(UTC)
             if act.command in ("approve", "reject"):
-                ok = await self.cli("workflows", act.command, incident_id, act.step or "",
-                                    actor=act.actor) is not None
-                shown = f"reasonops workflows {act.command} {incident_id} {act.step}"
+                ok, shown = await self.decide(act)
             else:
                 ok = await self.incident_command(act, incident_id)
                 shown = f"reasonops incidents {act.command} {incident_id}"
@@ -246,23 +254,23 @@ class Runner:
             return False
         return True
 
-    async def cli(self, *args: str, actor: str | None = None) -> Any:
-        """Run ``reasonops ARGS --json`` as the user would; the parsed JSON, or None."""
-        env = dict(os.environ, NATS_URL=self.run.target.nats_url)
-        if actor:
-            env["REASONOPS_ACTOR"] = actor
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "reasonops_cli", *args, "--json", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate()
-        if process.returncode != 0:
-            self.run.notes.append(f"reasonops {' '.join(args)}: "
-                                  f"{err.decode(errors='replace').strip()[-300:]}")
-            return None
+    async def decide(self, act: Act) -> tuple[bool, str]:
+        """The command ``reasonops workflows approve|reject`` sends, for the instance of
+        the incident whose approval step is waiting."""
+        step = act.step or ""
+        workflow_id = await self.instance_with(act.incident, step, {"waiting"})
+        if workflow_id is None:
+            self.run.notes.append(f"{act.label}: no workflow waits at step {step!r}")
+            return False, f"reasonops workflows {act.command} ? {step}"
+        kind = ApproveStep if act.command == "approve" else RejectStep
         try:
-            return json.loads(out)
-        except json.JSONDecodeError:
-            return {}
+            await request(self.nc, kind(workflow_id=workflow_id, step=step, actor=act.actor,
+                                        note=act.note), WorkflowView)
+        except ReplyError as exc:
+            self.run.notes.append(f"{act.label} refused: {exc.detail.code}: "
+                                  f"{exc.detail.message}")
+            return False, f"reasonops workflows {act.command} {workflow_id} {step}"
+        return True, f"reasonops workflows {act.command} {workflow_id} {step}"
 
 
 COMMANDS: dict[str, type[AcknowledgeIncident | ResolveIncident | CloseIncident

@@ -63,7 +63,11 @@ class Wait(Strict):
         default=None, description="An incident opened since the start; binds the name")
     state: list[Literal["new", "acknowledged", "on_hold", "resolved", "closed"]] | None = None
     major: bool | None = None
-    workflow_step: str | None = Field(default=None, min_length=1, max_length=128)
+    workflow_step: str | None = Field(default=None, min_length=1, max_length=64)
+    step_states: list[Literal["waiting", "retrying", "completed", "skipped", "failed",
+                              "cancelled"]] = Field(
+        default=["waiting", "completed"], min_length=1,
+        description="With workflow_step: the states that count")
     proposal: str | None = Field(default=None, min_length=1, max_length=64,
                                  description="An agent proposal of this action")
     ledger: Literal["penalty", "incident_cost"] | None = None

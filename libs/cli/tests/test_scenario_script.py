@@ -1,0 +1,94 @@
+"""Scenario scripts: the built-in ones load; a bad one is refused naming where and why."""
+
+import pytest
+from typer.testing import CliRunner
+
+from reasonops_cli.main import app
+from reasonops_cli.scenario_script import ScriptError, builtin, find, load_script, parse_script
+
+GOOD = """
+name: tiny
+title: One alert
+services: [checkout]
+steps:
+  - send: {label: an alert, format: event, body: {name: Down, service: checkout}}
+  - after: 500ms
+    wait: {label: opened, opened: {service: checkout}, timeout: 1m}
+  - act: {label: ack, command: ack}
+expect:
+  - {step: opened, type: incident.opened, text: "P[12]"}
+"""
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(ScriptError) as caught:
+        parse_script(text, "bad.yaml")
+    return str(caught.value)
+
+
+def test_builtin_scenarios_load():
+    assert sorted(builtin()) == ["database-degradation", "production-outage",
+                                 "security-bruteforce"]
+    for name in builtin():
+        script = find(name)
+        assert script.name == name
+        assert script.expect
+        assert script.steps
+
+
+def test_durations_are_read_as_seconds():
+    script = parse_script(GOOD, "good.yaml")
+    assert script.steps[1].after == 0.5
+    assert script.steps[1].wait is not None
+    assert script.steps[1].wait.timeout == 60
+    assert script.steps[2].act is not None
+    assert script.steps[2].act.incident == "primary"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("format: event", "format: nagios"), "bad.yaml: steps.0.send.format: Input should be"),
+    (("command: ack", "command: reboot"), "bad.yaml: steps.2.act.command: Input should be"),
+    (("- act: {label: ack, command: ack}", "- act: {label: ack, command: assign}"),
+     "bad.yaml: steps.2.act: Value error, assign needs group"),
+    (("opened: {service: checkout}", "opened: {service: checkout}, major: true"),
+     "bad.yaml: steps.1.wait: Value error, give exactly one of opened, state, major"),
+    (("timeout: 1m", "timeout: soon"), "bad.yaml: steps.1.wait.timeout: Input should be a "
+     "valid number"),
+    (("  - after: 500ms\n", "  - after: 500ms\n    act: {label: x, command: ack}\n"),
+     "bad.yaml: steps.1: Value error, a step is one of send, wait, act (got wait, act)"),
+    (("name: tiny", "name: Tiny Scenario"), "bad.yaml: name: String should match pattern"),
+    (('text: "P[12]"', 'text: "P[12"'), "bad.yaml: expect.0: Value error, text is not a "
+     "regular expression"),
+    (("services: [checkout]", "services: []"), "bad.yaml: services: List should have at "
+     "least 1 item"),
+    (("title: One alert", "title: One alert\ncolour: blue"),
+     "bad.yaml: colour: Extra inputs are not permitted"),
+])
+def test_a_bad_script_is_refused_naming_the_field(change, message):
+    old, new = change
+    assert old in GOOD
+    assert refusal(GOOD.replace(old, new, 1)).startswith(message)
+
+
+def test_not_yaml_names_the_line():
+    assert refusal("name: x\nsteps: [\n  - {") .startswith("bad.yaml: line ")
+    assert refusal("- just\n- a list\n") == (
+        "bad.yaml: a scenario is a mapping with name, title, services, steps")
+
+
+def test_files_and_unknown_names(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(GOOD)
+    assert find(str(path)).name == "tiny"
+    with pytest.raises(ScriptError, match="no such scenario file"):
+        load_script(tmp_path / "missing.yaml")
+    with pytest.raises(ScriptError, match="unknown scenario 'nope'; built in: "
+                       "database-degradation, production-outage, security-bruteforce"):
+        find("nope")
+
+
+def test_scenario_list_command():
+    result = CliRunner().invoke(app, ["scenario", "list"])
+    assert result.exit_code == 0, result.output
+    assert "production-outage" in result.output
+    assert "checkout" in result.output
