@@ -97,11 +97,3 @@ def test_security_bruteforce(stack):
     assert {i["state"] for i in report["incidents"]} == {"closed"}
     check_outcome(report)
 
-
-def test_text_report_and_bad_names(stack):
-    listed = stack.cli("scenario", "list")
-    assert [s["name"] for s in listed] == ["database-degradation", "production-outage",
-                                           "security-bruteforce"]
-    refused = stack.cli("scenario", "run", "no-such-scenario", check=False)
-    assert refused.returncode == 1
-    assert "unknown scenario 'no-such-scenario'" in refused.stderr

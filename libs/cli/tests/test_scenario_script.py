@@ -1,5 +1,10 @@
 """Scenario scripts: the built-in ones load; a bad one is refused naming where and why."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
@@ -88,7 +93,25 @@ def test_files_and_unknown_names(tmp_path):
 
 
 def test_scenario_list_command():
+    listed = CliRunner().invoke(app, ["scenario", "list", "--json"])
+    assert [s["name"] for s in json.loads(listed.output)] == [
+        "database-degradation", "production-outage", "security-bruteforce"]
     result = CliRunner().invoke(app, ["scenario", "list"])
     assert result.exit_code == 0, result.output
     assert "production-outage" in result.output
     assert "checkout" in result.output
+
+
+def test_run_refuses_an_unknown_scenario_before_connecting():
+    result = subprocess.run([sys.executable, "-m", "reasonops_cli", "scenario", "run", "nope"],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, NATS_URL="nats://127.0.0.1:1"))
+    assert result.returncode == 1
+    assert "error: unknown scenario 'nope'" in result.stderr
+
+
+def test_run_without_a_key_says_where_it_looked(tmp_path):
+    result = CliRunner().invoke(app, ["scenario", "run", "production-outage", "--data-dir",
+                                      str(tmp_path)], env={"REASONOPS_INGEST_KEY": ""})
+    assert result.exit_code != 0
+    assert f"no integration key at {tmp_path}/ingest-default.key" in str(result.exception)
