@@ -111,8 +111,9 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_servic
         await wait_for(lambda: client.get(incidents), timeout=20, check=lambda r: samples(
             r.text, "reasonops_incidents_open") == [
                 ({"state": "new", "priority": "P1", "service": "checkout"}, 1.0)])
-        await wait_for(lambda: client.get(orchestrator), timeout=20, check=lambda r: [
-            value for _, value in samples(r.text, "reasonops_workflow_instances")] == [1.0])
+        await wait_for(lambda: client.get(orchestrator), timeout=20, check=lambda r: (
+            {"workflow": "incident-response", "state": "running"}, 1.0) in samples(
+                r.text, "reasonops_workflow_instances"))
 
     named = named_in_dashboards_and_rules()
     assert len(named) > 20

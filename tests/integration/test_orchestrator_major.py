@@ -49,6 +49,9 @@ class RecordingNotifier(Notifier):
     def __init__(self) -> None:
         self.sent: list[tuple[str, Notification]] = []
 
+    def groups(self) -> list[str]:
+        return ["stakeholders", "supplier-managers", "containment"]
+
     async def send(self, group: str, notification: Notification) -> list[Delivery]:
         self.sent.append((group, notification))
         return [Delivery(target=f"{group}-hook", group=group, ok=True, attempts=1, status=200,

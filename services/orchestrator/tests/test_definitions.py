@@ -3,7 +3,8 @@
 import pytest
 
 from reasonops_orchestrator import catalog
-from reasonops_orchestrator.definitions import ConfigError, parse
+from reasonops_orchestrator.definitions import ConfigError
+from reasonops_orchestrator.validation import parse
 
 HEAD = """
 name: demo
@@ -97,3 +98,11 @@ def test_user_directory_adds_versions_and_refuses_duplicates(tmp_path):
     (tmp_path / "again.yaml").write_text(text)
     with pytest.raises(ConfigError, match="incident-response v2 is already defined"):
         catalog.load(tmp_path)
+
+
+def test_the_readme_example_is_valid():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    start = readme.index("```yaml\nname: major-incident") + len("```yaml\n")
+    definition = parse(readme[start:readme.index("```", start)], "README.md")
+    assert definition.version == 2

@@ -11,8 +11,8 @@ from reasonops_contracts.workflows import (
     WorkflowStepStarted,
 )
 from reasonops_orchestrator import engine, progress
-from reasonops_orchestrator.definitions import parse
 from reasonops_orchestrator.engine import ArmTimer, AskAgent, Publish, RunEffect
+from reasonops_orchestrator.validation import parse
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TRIGGER = {"incident_id": "INC0000001", "title": "Disk full", "priority": 1,

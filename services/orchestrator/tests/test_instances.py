@@ -9,9 +9,9 @@ from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentClosed, IncidentOpened
 from reasonops_orchestrator import store
 from reasonops_orchestrator.catalog import Catalog
-from reasonops_orchestrator.definitions import parse
 from reasonops_orchestrator.handlers import Orchestrator
 from reasonops_orchestrator.shell import Shell
+from reasonops_orchestrator.validation import parse
 from reasonops_runtime import FrozenClock, Store
 from reasonops_runtime.store import outbox_table, timers_table
 

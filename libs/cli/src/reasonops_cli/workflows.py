@@ -1,32 +1,122 @@
-"""``reasonops workflows show``."""
+"""``reasonops workflows list | show | instances | approve | reject``."""
 
 from __future__ import annotations
 
 import json as jsonlib
+import re
 from typing import Annotated
 
 import typer
 
-from reasonops_contracts.workflows import GetWorkflow, WorkflowView
+from reasonops_contracts.workflows import (
+    ApproveStep,
+    GetWorkflow,
+    ListWorkflowDefinitions,
+    ListWorkflowInstances,
+    RejectStep,
+    WorkflowDefinitionList,
+    WorkflowInstanceList,
+    WorkflowState,
+    WorkflowView,
+)
 
 from .connection import ask
 from .output import emit_json, table, when
 
-app = typer.Typer(help="Workflows the orchestrator runs for incidents.", no_args_is_help=True)
+app = typer.Typer(help="Workflows the orchestrator runs: definitions, instances, approvals.",
+                  no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+INCIDENT = re.compile(r"^INC\d{7,}$")
+
+
+@app.command("list")
+def list_(json: Json = False) -> None:
+    """The workflow definitions loaded (newest version of each) and what starts them."""
+    found = ask(ListWorkflowDefinitions(), WorkflowDefinitionList)
+    if json:
+        emit_json(found)
+        return
+    typer.echo(table(["WORKFLOW", "VERSION", "TRIGGERS", "STEPS", "SOURCE"],
+                     [[d.name, d.version, ", ".join(d.triggers),
+                       " ".join(s.id for s in d.steps), d.source] for d in found.items]))
 
 
 @app.command()
 def show(
-    incident_id: Annotated[str, typer.Argument(help="Incident number, e.g. INC0000001.")],
-    json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    target: Annotated[str, typer.Argument(
+        help="Incident number (INC0000001) or instance id (MI-INC0000001).")],
+    workflow: Annotated[str, typer.Option(
+        help="Which workflow of the incident.")] = "incident-response",
+    json: Json = False,
 ) -> None:
-    """Show the workflow of an incident: its steps and what each decided."""
-    view = ask(GetWorkflow(incident_id=incident_id), WorkflowView)
+    """Show one instance: its steps, their state and what each decided."""
+    query = (GetWorkflow(incident_id=target, workflow=workflow) if INCIDENT.match(target)
+             else GetWorkflow(workflow_id=target))
+    view = ask(query, WorkflowView)
     if json:
         emit_json(view)
         return
+    _print(view)
+
+
+def _print(view: WorkflowView) -> None:
     typer.echo(f"{view.workflow_id}  {view.workflow} v{view.version}  {view.state}  "
-               f"started {when(view.started_at)}")
-    typer.echo(table(["STEP", "STATE", "COMPLETED (UTC)", "RESULT"],
-                     [[s.step, s.state, when(s.completed_at),
-                       jsonlib.dumps(s.result)[:100] if s.result else "-"] for s in view.steps]))
+               f"started {when(view.started_at)}" + (f"  ({view.outcome})" if view.outcome
+                                                      else ""))
+    typer.echo(table(["STEP", "KIND", "STATE", "ATTEMPT", "COMPLETED (UTC)", "RESULT"],
+                     [[s.step, s.kind, s.state, s.attempt, when(s.completed_at),
+                       s.error or (jsonlib.dumps(s.result)[:90] if s.result else "-")]
+                      for s in view.steps]))
+
+
+@app.command()
+def instances(
+    workflow: Annotated[str | None, typer.Option(help="Only this workflow.")] = None,
+    state: Annotated[str | None, typer.Option(
+        help="queued, running, compensating, completed or failed.")] = None,
+    incident: Annotated[str | None, typer.Option(help="Only this incident's.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    json: Json = False,
+) -> None:
+    """Workflow instances, newest first."""
+    found = ask(ListWorkflowInstances(workflow=workflow, state=_state(state),
+                                      incident_id=incident, limit=limit), WorkflowInstanceList)
+    if json:
+        emit_json(found)
+        return
+    typer.echo(table(["INSTANCE", "WORKFLOW", "VERSION", "STATE", "STARTED (UTC)", "WAITING ON"],
+                     [[v.workflow_id, v.workflow, v.version, v.state, when(v.started_at),
+                       " ".join(s.step for s in v.steps if s.state == "waiting") or "-"]
+                      for v in found.items]))
+
+
+def _state(value: str | None) -> WorkflowState | None:
+    allowed = ("queued", "running", "compensating", "completed", "failed")
+    if value is not None and value not in allowed:
+        raise typer.BadParameter(f"one of {', '.join(allowed)}", param_hint="--state")
+    return value  # type: ignore[return-value]
+
+
+Instance = Annotated[str, typer.Argument(help="Instance id, e.g. SEC-INC0000001.")]
+Step = Annotated[str, typer.Argument(help="The approval step, e.g. approve.")]
+Note = Annotated[str | None, typer.Option(help="Why; kept with the decision.")]
+Actor = Annotated[str, typer.Option(help="Who decides (checked against the role policy).")]
+
+
+@app.command()
+def approve(instance: Instance, step: Step, note: Note = None, actor: Actor = "cli",
+            json: Json = False) -> None:
+    """Grant a waiting approval step."""
+    view = ask(ApproveStep(workflow_id=instance, step=step, actor=actor, note=note),
+               WorkflowView)
+    emit_json(view) if json else _print(view)
+
+
+@app.command()
+def reject(instance: Instance, step: Step, note: Note = None, actor: Actor = "cli",
+           json: Json = False) -> None:
+    """Refuse a waiting approval step."""
+    view = ask(RejectStep(workflow_id=instance, step=step, actor=actor, note=note),
+               WorkflowView)
+    emit_json(view) if json else _print(view)

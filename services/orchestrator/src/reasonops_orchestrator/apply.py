@@ -73,6 +73,8 @@ async def _carry_out(runner: EffectRunner, instance: Instance, proposal: dict[st
             raise RuntimeError(f"DeclareMajorIncident {incident}: {outcome.error}")
         return f"DeclareMajorIncident {incident}"
     # No executor inside ReasonOps: the containment group's automation carries it out.
+    if CONTAINMENT_GROUP not in runner.notifier.groups():
+        return f"published only: no {CONTAINMENT_GROUP} targets configured"
     await runner.notifier.send(CONTAINMENT_GROUP, Notification(
         key=f"{instance.instance_id}:{proposal['proposal_id']}",
         title=f"Containment: {proposal['action']} {proposal['target']}",

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .definitions import ConfigError, WorkflowDefinition, parse
+from .definitions import ConfigError, WorkflowDefinition
+from .validation import parse
 
 
 @dataclass

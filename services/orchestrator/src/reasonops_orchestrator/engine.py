@@ -16,6 +16,7 @@ from reasonops_contracts.messages import Event
 
 from . import expressions, records
 from .definitions import EventMatch, StepDef, WorkflowDefinition
+from .validation import upstream
 
 ACTIVE = ("running", "compensating")
 TERMINAL_STEP = ("completed", "skipped", "failed", "cancelled")
@@ -137,7 +138,7 @@ def start(instance: Instance, at: datetime) -> list[Effect]:
     instance.state, instance.started_at = "running", at
     effects: list[Effect] = [Publish(records.started(instance, at))]
     if instance.definition.finish_on is not None:
-        effects.append(_await(instance, "", instance.definition.finish_on))
+        effects.append(await_event(instance, "", instance.definition.finish_on))
     return effects + schedule(instance, at)
 
 
@@ -201,7 +202,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
         effects.append(AskAgent(spec.id, str(spec.agent), request_id,
                                 expressions.render(spec.args, ctx)))
     elif kind == "wait_event":
-        effects.append(_await(instance, spec.id, EventMatch(event=str(spec.event),
+        effects.append(await_event(instance, spec.id, EventMatch(event=str(spec.event),
                                                             filter=spec.filter)))
     elif kind == "delay":
         effects.append(ArmTimer(spec.id, "delay", attempt,
@@ -210,7 +211,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
         effects.append(Publish(records.approval_requested(instance, spec, at)))
     else:
         if kind == "notify" and spec.until is not None and attempt == 1:
-            effects.append(_await(instance, spec.id, spec.until))
+            effects.append(await_event(instance, spec.id, spec.until))
         effects.append(RunEffect(spec.id, attempt, kind, _payload(instance, spec, ctx)))
     return effects
 
@@ -236,12 +237,11 @@ def _payload(instance: Instance, spec: StepDef, ctx: dict[str, Any]) -> dict[str
 
 
 def _upstream_approvals(instance: Instance, spec: StepDef) -> list[str]:
-    from .definitions import upstream
     return [u for u in sorted(upstream(instance.definition, spec.id))
             if instance.definition.step(u).kind == "approval"]
 
 
-def _await(instance: Instance, step: str, match: EventMatch) -> AwaitEvent:
+def await_event(instance: Instance, step: str, match: EventMatch) -> AwaitEvent:
     filter_ = expressions.render(match.filter, instance.context())
     if not filter_:
         trigger = instance.definition.trigger[0]

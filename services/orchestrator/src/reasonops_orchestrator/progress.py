@@ -10,7 +10,19 @@ from typing import Any
 
 from . import records
 from .definitions import EventMatch
-from .engine import ACTIVE, Effect, Instance, Publish, StopStep, begin, complete, schedule
+from .engine import (
+    ACTIVE,
+    ArmTimer,
+    Effect,
+    Finished,
+    Instance,
+    Publish,
+    StopStep,
+    await_event,
+    begin,
+    complete,
+    schedule,
+)
 
 
 def succeeded(instance: Instance, step: str, attempt: int, output: dict[str, Any],
@@ -24,7 +36,6 @@ def succeeded(instance: Instance, step: str, attempt: int, output: dict[str, Any
     if spec.kind == "notify" and spec.every is not None and not run.output.get("until_seen"):
         rounds = int(run.output.get("rounds", 0)) + 1
         run.output = {**run.output, **output, "rounds": rounds}
-        from .engine import ArmTimer
         return [ArmTimer(step, "repeat", attempt, at + timedelta(seconds=spec.every))]
     if spec.kind == "notify":
         output = {**output, "rounds": int(run.output.get("rounds", 0)) + 1}
@@ -48,7 +59,6 @@ def failed(instance: Instance, step: str, attempt: int, error: str,
             or run.attempt != attempt:
         return []
     spec = instance.definition.step(step)
-    from .engine import ArmTimer
     if attempt < spec.retry.attempts:
         delay = spec.retry.backoff * spec.retry.factor ** (attempt - 1)
         retry_at = at + timedelta(seconds=delay)
@@ -84,7 +94,6 @@ def _after_compensation(instance: Instance, at: datetime) -> list[Effect]:
     effects: list[Effect] = []
     if comps:
         effects.append(Publish(records.compensated(instance, comps, at)))
-    from .engine import Finished
     return [*effects, Publish(records.failed(instance, at)), Finished("failed")]
 
 
@@ -153,8 +162,7 @@ def _matches(instance: Instance, match: EventMatch, event_type: str,
              payload: dict[str, Any]) -> bool:
     if match.event != event_type:
         return False
-    from .engine import _await
-    wanted = _await(instance, "", match).filter
+    wanted = await_event(instance, "", match).filter
     return all(field_matches(payload.get(k), v) for k, v in wanted.items())
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reasonops_contracts.workflows import (
@@ -84,7 +84,6 @@ def failed(instance: Instance, at: datetime) -> WorkflowFailed:
 
 def approval_requested(instance: Instance, spec: StepDef,
                        at: datetime) -> WorkflowApprovalRequested:
-    from datetime import timedelta
     expires = at + timedelta(seconds=spec.timeout) if spec.timeout else None
     return WorkflowApprovalRequested(**about(instance), step=spec.id, requested_at=at,
                                      expires_at=expires, default=spec.default,

@@ -131,6 +131,11 @@ class EffectRunner:
                                     severity=str(payload.get("severity", "info")),
                                     incident_id=instance.incident_id)
         group = str(payload["group"])
+        if group not in self.notifier.groups():
+            # Nobody to tell is a configuration fact, not a failure of the workflow.
+            log.warning("notification group has no targets", extra={"group": group})
+            return Outcome(True, output={"group": group, "delivered": [],
+                                         "skipped": "no targets configured for the group"})
         deliveries = await self.notifier.send(group, notification)
         events: list[Event] = [WorkflowNotificationDelivered(
             **about(instance), step=row.step, key=key, group=d.group, target=d.target,

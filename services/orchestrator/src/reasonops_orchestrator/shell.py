@@ -30,7 +30,7 @@ from .engine import (
     RunEffect,
     StopStep,
 )
-from .progress import field_matches
+from .progress import failed, field_matches
 
 SOURCE = "orchestrator"
 TIMER_KIND = "workflow"
@@ -99,7 +99,6 @@ class Shell:
                 request = agent_request(instance, effect)
             except ValueError as exc:  # the trigger lacks what the agent needs
                 run = instance.steps[effect.step]
-                from .progress import failed
                 more = failed(instance, effect.step, run.attempt,
                               f"cannot ask {effect.agent}: {str(exc).splitlines()[0]}", at)
                 for extra in more:
