@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reasonops_incidents.access import silenced_service
 from reasonops_incidents.domain import Alert, State, TransitionError, open_incident
 from reasonops_incidents.silences import Schedule, Silence
 
@@ -73,3 +74,15 @@ def test_on_hold_incident_can_be_resolved_but_not_held_again():
         inc.apply("hold", MON)
     inc.apply("resolve", MON)
     assert inc.state is State.RESOLVED
+
+
+@pytest.mark.parametrize(("matchers", "service"), [
+    (["service=checkout", "severity=critical"], "checkout"),
+    (["service = 'checkout'"], "checkout"),
+    (["service=~check.*"], None),
+    (["service!=checkout"], None),
+    (["service=a", "service=b"], None),
+    (["alertname=DiskFull"], None),
+])
+def test_a_silence_is_scoped_by_the_one_service_it_names(matchers, service):
+    assert silenced_service(matchers) == service

@@ -227,6 +227,8 @@ class Simulation:
                "REASONOPS_HTTP_PORT": str(free_port()), "REASONOPS_FETCH_TIMEOUT": "0.02",
                "REASONOPS_TIMER_POLL_SECONDS": "0.02", "REASONOPS_OUTBOX_POLL_SECONDS": "1",
                "REASONOPS_BATCH_SIZE": "1000",
+               # A replayed history acts as the past did: no role policy of today's.
+               "REASONOPS_POLICY": "",
                **{k: str(v) if v else "" for k, v in self.files.items()}}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
