@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from . import (
     agents,
+    audit,
     contracts,
     finance,
     incidents,
@@ -43,6 +44,7 @@ app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(policy.app, name="policy")
+app.add_typer(audit.app, name="audit")
 @app.callback()
 def acting_as(
     as_: Annotated[str | None, typer.Option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 
@@ -9,7 +10,7 @@ from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamSource
 from nats.js.errors import BadRequestError, NotFoundError
 
-from reasonops_contracts.streams import ALL_STREAMS, StreamSpec
+from reasonops_contracts.streams import ALL_STREAMS, AUDIT, DAY, StreamSpec
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,20 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
     )
 
 
+def with_audit_retention(specs: Iterable[StreamSpec], days: int | None) -> list[StreamSpec]:
+    """``specs`` with the AUDIT stream kept ``days`` days instead of the declared year."""
+    return [dataclasses.replace(s, max_age_seconds=days * DAY)
+            if days is not None and s.name == AUDIT.name else s for s in specs]
+
+
 async def ensure_streams(js: JetStreamContext, specs: Iterable[StreamSpec] = ALL_STREAMS,
-                         replicas: int = 1) -> None:
-    """Create missing streams and bring existing ones to the declared config."""
-    for spec in specs:
+                         replicas: int = 1, *, audit_retention_days: int | None = None) -> None:
+    """Create missing streams and bring existing ones to the declared config.
+
+    ``audit_retention_days`` overrides the AUDIT stream's max age; an existing stream is
+    updated, so shortening it drops older records at once (the server enforces max_age).
+    """
+    for spec in with_audit_retention(specs, audit_retention_days):
         config = stream_config(spec, replicas)
         try:
             await js.stream_info(spec.name)

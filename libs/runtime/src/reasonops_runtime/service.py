@@ -160,7 +160,8 @@ class Service:
             add_responder(self.broker, self.name, self.metrics, model, fn)
         await self.broker.start()
         self._js = self.nc.jetstream(publish_async_max_pending=4000)
-        await ensure_streams(self.js, replicas=s.stream_replicas)
+        await ensure_streams(self.js, replicas=s.stream_replicas,
+                             audit_retention_days=s.audit_retention_days)
         self.relay = OutboxRelay(self.js, self.store, self.metrics,
                                  poll_seconds=s.outbox_poll_seconds)
         # Rows in the outbox now were committed by a process that died before relaying

@@ -55,6 +55,10 @@ class ServiceSettings(BaseSettings):
     policy: Path | None = Field(
         default=None, description="REASONOPS_POLICY: YAML role policy (who may run which "
         "command where); default: the built-in policy (see Policy.default)")
+    audit_retention_days: int = Field(
+        default=365, ge=1, le=36500,
+        description="How long the AUDIT stream keeps every domain event; set the same on "
+                    "every service (each one declares the streams at start)")
     log_level: str = "INFO"
     instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 

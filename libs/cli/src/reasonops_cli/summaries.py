@@ -1,0 +1,116 @@
+"""One line per audited message, for people: who did what, read from the event's data.
+
+Each line reads the fields with ``.get`` so an older or newer version of an event still
+prints; a type without a line here falls back to its name and its telling fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Data = dict[str, Any]
+
+
+def _note(d: Data, key: str = "note") -> str:
+    return f": {d[key]}" if d.get(key) else ""
+
+
+def _clock(d: Data) -> str:
+    agreement = str(d.get("agreement") or "sla").upper()
+    party = f" ({d['party']})" if d.get("party") else ""
+    return f"{agreement}{party} {d.get('kind', '')} clock"
+
+
+def _hms(value: object) -> str:
+    """``HH:MM:SS`` of an ISO timestamp; the table already shows the day."""
+    text = str(value)
+    return text[11:19] if len(text) >= 19 else text
+
+
+def _money(d: Data) -> str:
+    return f"{d.get('amount')} {d.get('currency', '')}".strip()
+
+
+SUMMARIES: dict[str, Callable[[Data], str]] = {
+    "itsm.ingest.event.accepted.v1": lambda d: (
+        f"{d.get('status')} {d.get('name')} on {d.get('service') or '-'}"
+        f"/{d.get('resource') or '-'} ({d.get('severity')}, {d.get('source_format')})"),
+    "itsm.ingest.change.accepted.v1": lambda d: f"change {d.get('change_id')}: {d.get('summary')}",
+    "itsm.incident.opened.v1": lambda d: f"opened P{d.get('priority')}: {d.get('title')}",
+    "itsm.incident.acknowledged.v1": lambda d: "acknowledged" + _note(d),
+    "itsm.incident.resolved.v1": lambda d: "resolved" + _note(d),
+    "itsm.incident.closed.v1": lambda d: "closed" + _note(d),
+    "itsm.incident.reopened.v1": lambda d: "reopened" + _note(d, "reason"),
+    "itsm.incident.held.v1": lambda d: "put on hold" + _note(d, "reason"),
+    "itsm.incident.resumed.v1": lambda d: f"resumed, now {d.get('state')}",
+    "itsm.incident.assigned.v1": lambda d: (
+        f"assigned to {d.get('assignment_group')}" + _note(d, "reason")),
+    "itsm.incident.priority_changed.v1": lambda d: (
+        f"P{d.get('previous_priority')} -> P{d.get('priority')}" + _note(d, "reason")),
+    "itsm.incident.escalated.v1": lambda d: (
+        f"escalated to level {d.get('level')} ({d.get('target')})"),
+    "itsm.incident.major_declared.v1": lambda d: "major incident declared" + _note(d, "reason"),
+    "itsm.incident.problem.opened.v1": lambda d: (
+        f"problem {d.get('problem_id')} opened" + _note(d, "reason")),
+    "itsm.slm.sla.started.v1": lambda d: (
+        f"{_clock(d)} started, target {d.get('target_seconds')}s, "
+        f"deadline {_hms(d.get('deadline'))}"),
+    "itsm.slm.sla.met.v1": lambda d: (
+        f"{_clock(d)} met after {d.get('elapsed_seconds')}s of {d.get('target_seconds')}s"),
+    "itsm.slm.sla.at_risk.v1": lambda d: (
+        f"{_clock(d)} at {d.get('percent')}%, {d.get('remaining_seconds')}s left"),
+    "itsm.slm.sla.breached.v1": lambda d: (
+        f"{_clock(d)} breached (target {d.get('target_seconds')}s)"),
+    "itsm.slm.sla.paused.v1": lambda d: f"{_clock(d)} paused" + _note(d, "reason"),
+    "itsm.slm.sla.resumed.v1": lambda d: (
+        f"{_clock(d)} resumed, deadline {_hms(d.get('deadline'))}"),
+    "itsm.slm.penalty.assessed.v1": lambda d: (
+        f"penalty {_money(d)} from {d.get('supplier')} ({d.get('kind')} breach)"),
+    "itsm.finance.entry.posted.v1": lambda d: (
+        f"ledger {d.get('kind', 'entry')} {_money(d)}, entry {d.get('entry_id')}"),
+    "itsm.agent.triage.requested.v1": lambda d: "triage requested",
+    "itsm.agent.rca.requested.v1": lambda d: "root-cause analysis requested",
+    "itsm.agent.security.requested.v1": lambda d: f"security review of {d.get('source')}",
+    "itsm.agent.decision.recorded.v1": lambda d: (
+        f"{d.get('agent')} decided ({d.get('provider')}"
+        f"{', fallback' if d.get('fallback') else ''})" + _note(d, "summary")),
+    "itsm.agent.proposal.recorded.v1": lambda d: (
+        f"proposes {d.get('action')} on {d.get('target')}" + _note(d, "reason")),
+    "itsm.workflow.started.v1": lambda d: (
+        f"workflow {d.get('workflow')} v{d.get('version')} started"),
+    "itsm.workflow.step_completed.v1": lambda d: f"step {d.get('step')} completed",
+    "itsm.workflow.completed.v1": lambda d: (
+        f"workflow {d.get('workflow')} completed" + _note(d, "outcome")),
+    "itsm.workflow.failed.v1": lambda d: (
+        f"workflow failed at step {d.get('step')}" + _note(d, "error")),
+    "itsm.policy.access.denied.v1": lambda d: (
+        f"denied {d.get('action')} to {d.get('principal')}" + _note(d, "reason")),
+}
+
+# What a type without its own line is most likely told by (the workflow events of later
+# versions: approvals, resumes, notifications, reviews).
+_TELLING = ("step", "decision", "outcome", "group", "reason", "error", "note")
+
+
+def summary(type_: str, data: Data) -> str:
+    """A short human line for an event of ``type_``; falls back to the type's name."""
+    line = SUMMARIES.get(type_)
+    if line is not None:
+        try:
+            return line(data)
+        except Exception:  # a line that cannot read this version's data: say what it is
+            pass
+    name = type_.removeprefix("itsm.").rsplit(".v", 1)[0]
+    told = [f"{k}={data[k]}" for k in _TELLING if isinstance(data.get(k), str | int) and data[k]]
+    return " ".join([name, *told[:2]])
+
+
+def actor(type_: str, source: str, data: Data) -> str:
+    """Who did it: the event's actor, the refused principal, the agent, else the service."""
+    for key in ("actor", "principal"):
+        if isinstance(data.get(key), str) and data[key]:
+            return str(data[key])
+    if isinstance(data.get("agent"), str) and type_.startswith("itsm.agent."):
+        return f"agent:{data['agent']}"
+    return source
