@@ -8,6 +8,7 @@ entries stand in, as trail entries of the same types, so the report reads the sa
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +39,8 @@ async def trail(nc: Client, incident_ids: list[str], since: datetime,
     audit = True
     for incident_id in incident_ids:
         try:
-            found = await collect_trail(nc, incident_id)
+            found = [_about(e, incident_id)
+                     for e in await collect_trail(nc, incident_id, since=since)]
         except Exception as exc:  # the audit trail is optional: fall back to the queries
             if audit:
                 notes.append(f"audit trail not available ({exc.__class__.__name__}); "
@@ -49,6 +51,13 @@ async def trail(nc: Client, incident_ids: list[str], since: datetime,
     for entry in await agent_messages(nc, since):
         entries.setdefault(entry.id, entry)
     return list(entries.values())
+
+
+def _about(entry: TrailEntry, incident_id: str) -> TrailEntry:
+    """An alert names no incident; the report shows whose chain it is in."""
+    if entry.data.get("incident_id"):
+        return entry
+    return replace(entry, data={**entry.data, "incident_id": incident_id})
 
 
 async def fallback(nc: Client, incident_id: str) -> list[TrailEntry]:
