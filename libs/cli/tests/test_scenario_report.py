@@ -156,3 +156,18 @@ def test_empty_outcomes_say_so_and_json_carries_everything():
     assert data["key_steps"][1] == {"step": "approved", "observed": False, "offset": None,
                                     "incident": None}
     assert data["started_at"] == "2026-11-30T14:00:00+00:00"
+
+
+def test_long_descriptions_are_cut_in_text_only():
+    long = entry(1, "itsm.incident.opened.v1", priority=1, title="x" * 300)
+    made = report(timeline=timeline([long], START))
+    line = next(ln for ln in render(made).splitlines() if "incident opened" in ln)
+    assert line.endswith("...")
+    assert len(line) < 200
+    assert made.to_json()["timeline"][0]["what"].endswith("x" * 100)
+
+
+def test_a_started_step_says_what_kind_it_is():
+    made = entry(0, "itsm.workflow.step_started.v1", workflow="major-incident",
+                 step="resolved", kind="wait_event")
+    assert describe(made) == "major-incident step resolved (wait_event) started"

@@ -9,7 +9,22 @@ import pytest
 from typer.testing import CliRunner
 
 from reasonops_cli.main import app
-from reasonops_cli.scenario_script import ScriptError, builtin, find, load_script, parse_script
+from reasonops_cli.scenario_actions import incident_message
+from reasonops_cli.scenario_runner import Run, Target
+from reasonops_cli.scenario_script import (
+    Act,
+    ScriptError,
+    builtin,
+    find,
+    load_script,
+    parse_script,
+)
+from reasonops_contracts.incidents import (
+    AcknowledgeIncident,
+    AssignIncident,
+    CloseIncident,
+    CommentIncident,
+)
 
 GOOD = """
 name: tiny
@@ -115,3 +130,24 @@ def test_run_without_a_key_says_where_it_looked(tmp_path):
                                       str(tmp_path)], env={"REASONOPS_INGEST_KEY": ""})
     assert result.exit_code != 0
     assert f"no integration key at {tmp_path}/ingest-default.key" in str(result.exception)
+
+
+def test_placeholders_are_filled_everywhere():
+    run = Run(parse_script(GOOD, "good.yaml"), Target("http://ingest", "K3Y", "nats://x"))
+    filled = run.fill({"routing_key": "${KEY}", "alerts": [{"fingerprint": "${RUN}-${I}",
+                                                            "n": 3}]}, index=7)
+    assert filled == {"routing_key": "K3Y", "alerts": [{"fingerprint": f"{run.run_id}-7",
+                                                        "n": 3}]}
+    assert run.fill("${NOW}").endswith("Z")
+
+
+@pytest.mark.parametrize(("act", "sent"), [
+    ({"command": "ack", "note": "on it"}, AcknowledgeIncident),
+    ({"command": "close"}, CloseIncident),
+    ({"command": "assign", "group": "dba"}, AssignIncident),
+    ({"command": "comment", "note": "rolling back"}, CommentIncident),
+])
+def test_people_send_the_commands_the_cli_sends(act, sent):
+    message = incident_message(Act(label="x", actor="user:alice", **act), "INC0000001")
+    assert type(message) is sent
+    assert (message.incident_id, message.actor) == ("INC0000001", "user:alice")

@@ -10,6 +10,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from reasonops_contracts import ReplyError
 from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect
@@ -90,10 +91,12 @@ async def _play(run: Run) -> Report:
             runner = Runner(run, nc, http)
             try:
                 await runner.play()
+                return await _report(runner)
             except httpx.TransportError as exc:
                 raise CliError(f"cannot reach ingest at {run.target.ingest_url} "
                                f"({exc.__class__.__name__}); give --ingest-url") from None
-            return await _report(runner)
+            except ReplyError as exc:
+                raise CliError(f"{exc.detail.code}: {exc.detail.message}") from None
     finally:
         await nc.close()
 

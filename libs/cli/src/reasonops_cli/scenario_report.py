@@ -103,7 +103,8 @@ _DESCRIBE: dict[str, Callable[[TrailEntry], str]] = {
     "workflow.instance.started": lambda e: f"workflow {_d(e, 'workflow')} started",
     "workflow.step_completed": _step,
     "workflow.step.completed": _step,
-    "workflow.step_started": _step_event("started"),
+    "workflow.step_started": lambda e: (f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')}"
+                                        f" ({_d(e, 'kind', 'step')}) started"),
     "workflow.step_waiting": _step_event("waiting"),
     "workflow.step_skipped": _step_event("skipped", "reason"),
     "workflow.step_retried": _step_event("retried", "error"),
@@ -251,6 +252,10 @@ def _haystack(entry: TrailEntry) -> str:
                      json.dumps(entry.data, default=str)])
 
 
+WIDTH = 140
+"""Longest description on a text line; ``--json`` keeps them whole."""
+
+
 def render(report: Report) -> str:
     """The report as text for a terminal."""
     out = [f"Scenario {report.scenario}: {report.title}",
@@ -261,8 +266,9 @@ def render(report: Report) -> str:
     out += ["", "Timeline (seconds from the start)"]
     for ln in report.timeline:
         times = f" (x{ln.count})" if ln.count > 1 else ""
+        what = ln.what if len(ln.what) <= WIDTH else ln.what[:WIDTH - 3] + "..."
         out.append(f"  +{ln.offset:7.1f}s  {ln.incident or '-':<11} {ln.actor:<22} "
-                   f"{ln.what}{times}")
+                   f"{what}{times}")
     if report.key_steps:
         out += ["", "Key steps"]
         out += [f"  [{'x' if k.observed else ' '}] {k.step}: "

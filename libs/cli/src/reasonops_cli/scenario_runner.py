@@ -1,9 +1,9 @@
 """Running a scenario script against a running ReasonOps: send, wait, act.
 
 Senders post to ingest's HTTP endpoints with an integration key, in the formats the real
-tools use. People act through the ``reasonops`` command itself. Waits poll queries with
-a timeout; a wait that times out is noted and the scenario goes on, so a missing piece
-shows in the report as "not observed" instead of hanging the run.
+tools use. People act with the commands the CLI sends (``scenario_actions``). Waits poll
+queries with a timeout; a wait that times out is noted and the scenario goes on, so a
+missing piece shows in the report as "not observed" instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -19,29 +19,12 @@ from typing import Any
 import httpx
 from nats.aio.client import Client
 
-from reasonops_contracts import Command, ReplyError, new_id
+from reasonops_contracts import ReplyError, new_id
 from reasonops_contracts.finance import LedgerEntryList, ListLedgerEntries
-from reasonops_contracts.incidents import (
-    AcknowledgeIncident,
-    AssignIncident,
-    CloseIncident,
-    CommentIncident,
-    DeclareMajorIncident,
-    GetIncident,
-    IncidentList,
-    IncidentView,
-    ListIncidents,
-    ResolveIncident,
-)
-from reasonops_contracts.workflows import (
-    ApproveStep,
-    ListWorkflowInstances,
-    RejectStep,
-    WorkflowInstanceList,
-    WorkflowView,
-)
+from reasonops_contracts.incidents import GetIncident, IncidentList, IncidentView, ListIncidents
 from reasonops_runtime.client import request
 
+from .scenario_actions import decide, incident_command, instance_with
 from .scenario_observe import agent_messages
 from .scenario_script import Act, IncidentMatch, Script, Send, Wait
 from .trail import TrailEntry
@@ -194,17 +177,9 @@ class Runner:
         return any(e.kind == kind for e in found.items)
 
     async def _workflow_step(self, name: str, step: str, states: set[str]) -> bool:
-        return await self.instance_with(name, step, states) is not None
-
-    async def instance_with(self, name: str, step: str, states: set[str]) -> str | None:
-        """The workflow instance of incident ``name`` whose ``step`` is in ``states``."""
         incident_id = self.run.incidents.get(name)
-        if incident_id is None:
-            return None
-        found = await request(self.nc, ListWorkflowInstances(incident_id=incident_id),
-                              WorkflowInstanceList)
-        return next((w.workflow_id for w in found.items for s in w.steps
-                     if s.step == step and s.state in states), None)
+        return incident_id is not None and \
+            await instance_with(self.nc, incident_id, step, states) is not None
 
     async def scenario_incidents(self) -> list[IncidentView]:
         """Incidents on the scenario's services opened since it started, oldest first."""
@@ -228,55 +203,13 @@ class Runner:
         for incident_id in targets:
             at = datetime.now(UTC)
             if act.command in ("approve", "reject"):
-                ok, shown = await self.decide(act)
+                ok, shown = await decide(self.nc, act, incident_id, self.run.notes)
             else:
-                ok = await self.incident_command(act, incident_id)
+                ok = await incident_command(self.nc, act, incident_id, self.run.notes)
                 shown = f"reasonops incidents {act.command} {incident_id}"
             self.run.record("acted", f"{act.label}: {shown}: {'done' if ok else 'refused'}",
                             at=at, actor=act.actor, incident_id=incident_id,
                             command=act.command, ok=ok)
-
-    async def incident_command(self, act: Act, incident_id: str) -> bool:
-        """The command ``reasonops incidents <verb>`` sends, sent the same way."""
-        common = dict(incident_id=incident_id, actor=act.actor)
-        command: Command
-        if act.command == "assign":
-            command = AssignIncident(**common, assignment_group=act.group or "", note=act.note)
-        elif act.command == "comment":
-            command = CommentIncident(**common, note=act.note)
-        else:
-            command = COMMANDS[act.command](**common, note=act.note)
-        try:
-            await request(self.nc, command, IncidentView)
-        except ReplyError as exc:
-            self.run.notes.append(f"{act.label} ({incident_id}) refused: {exc.detail.code}: "
-                                  f"{exc.detail.message}")
-            return False
-        return True
-
-    async def decide(self, act: Act) -> tuple[bool, str]:
-        """The command ``reasonops workflows approve|reject`` sends, for the instance of
-        the incident whose approval step is waiting."""
-        step = act.step or ""
-        workflow_id = await self.instance_with(act.incident, step, {"waiting"})
-        if workflow_id is None:
-            self.run.notes.append(f"{act.label}: no workflow waits at step {step!r}")
-            return False, f"reasonops workflows {act.command} ? {step}"
-        kind = ApproveStep if act.command == "approve" else RejectStep
-        try:
-            await request(self.nc, kind(workflow_id=workflow_id, step=step, actor=act.actor,
-                                        note=act.note), WorkflowView)
-        except ReplyError as exc:
-            self.run.notes.append(f"{act.label} refused: {exc.detail.code}: "
-                                  f"{exc.detail.message}")
-            return False, f"reasonops workflows {act.command} {workflow_id} {step}"
-        return True, f"reasonops workflows {act.command} {workflow_id} {step}"
-
-
-COMMANDS: dict[str, type[AcknowledgeIncident | ResolveIncident | CloseIncident
-                         | DeclareMajorIncident]] = {
-    "ack": AcknowledgeIncident, "resolve": ResolveIncident, "close": CloseIncident,
-    "major": DeclareMajorIncident}
 
 
 def _accepted(response: httpx.Response) -> int:
