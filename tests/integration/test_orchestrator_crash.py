@@ -37,8 +37,10 @@ def spawn(nats_url, data_dir, port):
                REASONOPS_HTTP_PORT=str(port), REASONOPS_FETCH_TIMEOUT="0.1",
                REASONOPS_OUTBOX_POLL_SECONDS="0.1", REASONOPS_TIMER_POLL_SECONDS="0.05",
                REASONOPS_ACK_WAIT_SECONDS="2")
-    return subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", "orchestrator"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Logs to a file: a pipe nobody reads would block the service once full.
+    with open(data_dir.parent / "orchestrator.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", "orchestrator"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 async def publish(nc, event, cause=None):
@@ -62,14 +64,14 @@ async def test_sigkill_mid_workflow_resumes_without_repeating_steps(nc, nats_url
     proc = spawn(nats_url, tmp_path / "orchestrator", port)
     try:
         await wait_for(lambda: nc.jetstream().consumer_info("INCIDENTS", "orchestrator"),
-                       timeout=30)
+                       timeout=60)
         cause = await publish(nc, IncidentOpened(
             incident_id=INCIDENT, title="Checkout 503s", service="checkout", resource="web-1",
             severity="critical", impact=1, urgency=1, priority=1, priority_reason="test",
             fingerprint="fp-crash", labels={"alertname": "HighErrorRate", "team": "web"},
             opened_at=datetime.now(UTC)))
         # The parallel branch started: both agents asked (nobody answers yet).
-        await wait_for(lambda: mine(nc, "WORKFLOWS"), timeout=20,
+        await wait_for(lambda: mine(nc, "WORKFLOWS"), timeout=60,
                        check=lambda found: {"triage", "rca"} <= {
                            e.data["step"] for e in of(found, WorkflowStepStarted)})
         proc.send_signal(signal.SIGKILL)
@@ -79,12 +81,12 @@ async def test_sigkill_mid_workflow_resumes_without_repeating_steps(nc, nats_url
         await start_service(build_triage, TriageSettings)
         await start_service(build_rca, RcaSettings)
         proc = spawn(nats_url, tmp_path / "orchestrator", port)
-        await wait_for(lambda: mine(nc, "WORKFLOWS"), timeout=30,
+        await wait_for(lambda: mine(nc, "WORKFLOWS"), timeout=60,
                        check=lambda found: {"triage", "rca"} <= {
                            e.data["step"] for e in of(found, WorkflowStepCompleted)})
         await publish(nc, IncidentResolved(incident_id=INCIDENT, resolved_at=datetime.now(UTC),
                                            actor="ann"), cause)
-        events = await wait_for(lambda: mine(nc, "WORKFLOWS"), timeout=30,
+        events = await wait_for(lambda: mine(nc, "WORKFLOWS"), timeout=60,
                                 check=lambda found: of(found, WorkflowCompleted))
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -106,3 +108,7 @@ async def test_sigkill_mid_workflow_resumes_without_repeating_steps(nc, nats_url
     assert gap.incident_id == INCIDENT
     assert gap.last_progress_at < gap.resumed_at
     assert {"triage", "rca"} <= set(gap.waiting_steps)
+    # The audit trail (AUDIT sources WORKFLOWS) has the gap too.
+    audited = await wait_for(lambda: stream_messages(nc, "AUDIT"), check=lambda found: any(
+        e.id == resumed.id for e in found), timeout=20)
+    assert [e.type for e in audited if e.type == WorkflowResumed.TYPE]

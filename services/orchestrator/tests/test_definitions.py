@@ -106,3 +106,17 @@ def test_the_readme_example_is_valid():
     start = readme.index("```yaml\nname: major-incident") + len("```yaml\n")
     definition = parse(readme[start:readme.index("```", start)], "README.md")
     assert definition.version == 2
+
+
+def test_a_bad_user_file_stops_the_service_with_one_line(tmp_path):
+    from reasonops_orchestrator.app import OrchestratorSettings, build_service
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "x.yaml").write_text(
+        "name: x\nversion: 1\ntrigger: {event: IncidentOpened}\n"
+        "steps:\n  - {id: a, kind: delay, for: 1s, depends_on: [b]}\n"
+        "  - {id: b, kind: delay, for: 1s, depends_on: [a]}\n")
+    settings = OrchestratorSettings(workflows_dir=tmp_path / "flows", data_dir=tmp_path)
+    with pytest.raises(ConfigError) as err:
+        build_service(settings)
+    where = tmp_path / "flows" / "x.yaml"
+    assert str(err.value) == f"{where}: steps(a).depends_on: cycle a -> b -> a"

@@ -153,3 +153,51 @@ def test_finish_on_completes_with_the_open_steps_named():
                                   {"incident_id": "INC0000001"}, T0)
     assert published(effects, WorkflowCompleted)[0].outcome == "closed; not completed: ack"
     assert states(inst) == {"ack": "cancelled", "res": "completed"}
+
+
+def builtin(name: str):
+    from reasonops_orchestrator import catalog
+    return next(d for d in catalog.load(None).newest() if d.name == name)
+
+
+def test_major_incident_starts_its_parallel_branch_at_once():
+    inst = engine.new_instance(builtin("major-incident"), key="INC0000001", trigger=TRIGGER,
+                               correlation_id="c1", at=T0)
+    effects = engine.start(inst, T0)
+    assert [e.step for e in published(effects, WorkflowStepStarted)] == [
+        "triage", "rca", "stakeholders", "resolved"]
+    [notify] = [e for e in effects if isinstance(e, RunEffect)]
+    assert (notify.payload["group"], notify.payload["title"], notify.payload["text"]) == (
+        "stakeholders", "Major incident INC0000001", "Disk full")
+    assert states(inst)["review"] == "pending"
+
+
+def test_problem_asks_rca_about_its_first_incident_and_security_triggers_on_category():
+    problem = {"problem_id": "PRB0000001", "incident_ids": ["INC0000007", "INC0000009"],
+               "type": "itsm.incident.problem.opened.v1"}
+    inst = engine.new_instance(builtin("problem"), key="PRB0000001", trigger=problem,
+                               correlation_id="c1", at=T0)
+    [ask] = [e for e in engine.start(inst, T0) if isinstance(e, AskAgent)]
+    assert ask.args == {"incident_id": "INC0000007"}
+    assert inst.incident_ids == ["INC0000007", "INC0000009"]
+    assert inst.incident_id is None
+    [trigger] = builtin("security-incident").trigger
+    decision = {"agent": "triage", "incident_id": "INC0000001"}
+    assert trigger.accepts({**decision, "output": {"category": "security"}})
+    assert not trigger.accepts({**decision, "output": {"category": "database"}})
+
+
+def test_a_reopened_incident_waits_for_resolution_again():
+    inst = engine.new_instance(builtin("incident-response"), key="INC0000001", trigger=TRIGGER,
+                               correlation_id="c1", at=T0)
+    engine.start(inst, T0)
+    about = {"incident_id": "INC0000001"}
+    progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
+    assert states(inst)["resolved"] == "completed"
+    effects = progress.event_seen(inst, "itsm.incident.reopened.v1", about, T0)
+    assert [(e.step, e.attempt) for e in published(effects, WorkflowStepStarted)] == [
+        ("resolved", 2)]
+    assert states(inst)["resolved"] == "waiting"
+    progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
+    progress.event_seen(inst, "itsm.incident.closed.v1", about, T0)
+    assert inst.outcome == "closed; not completed: triage, acknowledged"

@@ -45,7 +45,7 @@ def register_commands(service: Service, shell: Shell, policy: Policy) -> None:
                 tx.emit(envelope(instance, None, denied, service.clock.now()), denied.SUBJECT)
             raise Forbidden(f"{principal} may not {action}: {verdict.reason}", "actor")
         async with service.transaction() as tx:
-            instance = await store.get(tx.session, command.workflow_id)
+            instance = await store.get(tx.session, command.workflow_id, lock=True)
             assert instance is not None
             run = instance.steps.get(command.step)
             if run is None or instance.definition.step(command.step).kind != "approval":

@@ -136,6 +136,8 @@ class StepDef(_Strict):
     severity: Literal["info", "warning", "critical"] = "info"
     every: float | None = None
     until: EventMatch | None = None
+    reset_on: EventMatch | None = None
+    """wait_event: this event makes a completed step wait again (a reopened incident)."""
     default: Literal["approve", "reject"] = "reject"
     from_: str | None = Field(default=None, alias="from")
 

@@ -139,7 +139,15 @@ def start(instance: Instance, at: datetime) -> list[Effect]:
     effects: list[Effect] = [Publish(records.started(instance, at))]
     if instance.definition.finish_on is not None:
         effects.append(await_event(instance, "", instance.definition.finish_on))
+    for spec in instance.definition.steps:
+        if spec.reset_on is not None:
+            effects.append(await_event(instance, reset_key(spec.id), spec.reset_on))
     return effects + schedule(instance, at)
+
+
+def reset_key(step: str) -> str:
+    """The wait of a step's ``reset_on`` (a step has one wait of each sort)."""
+    return f"{step}~reset"
 
 
 def queue(instance: Instance, running: int, at: datetime) -> list[Effect]:
@@ -210,7 +218,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
     elif kind == "approval":
         effects.append(Publish(records.approval_requested(instance, spec, at)))
     else:
-        if kind == "notify" and spec.until is not None and attempt == 1:
+        if kind == "notify" and spec.until is not None:
             effects.append(await_event(instance, spec.id, spec.until))
         effects.append(RunEffect(spec.id, attempt, kind, _payload(instance, spec, ctx)))
     return effects

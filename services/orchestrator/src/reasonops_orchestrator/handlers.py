@@ -73,14 +73,14 @@ class Orchestrator:
 
     async def _waits(self, tx: Transaction, cause: Envelope, payload: dict[str, Any]) -> None:
         ids = await store.waiting_for(tx.session, cause.type, filter_values(payload))
-        for instance in (await store.load(tx.session, ids)).values():
+        for instance in (await store.load(tx.session, ids, lock=True)).values():
             effects = progress.event_seen(instance, cause.type, payload, self.clock.now())
             if effects:
                 await self.shell.apply(tx, instance, effects, cause)
 
     async def on_timer(self, tx: Transaction, timer: Timer) -> None:
         p = timer.payload
-        instance = await store.get(tx.session, p["workflow_id"])
+        instance = await store.get(tx.session, p["workflow_id"], lock=True)
         if instance is None:
             return
         effects = progress.timer_fired(instance, p["step"], p["purpose"], int(p["attempt"]),

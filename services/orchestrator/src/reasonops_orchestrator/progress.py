@@ -146,9 +146,24 @@ def event_seen(instance: Instance, event_type: str, payload: dict[str, Any],
                 and _matches(instance, spec.until, event_type, payload):
             run.output = {**run.output, "until_seen": True}
             effects += _done(instance, spec.id, run.output, at)
+    effects += _resets(instance, event_type, payload, at)
     if finish is not None and instance.state == "running" \
             and _matches(instance, finish, event_type, payload):
         effects += complete(instance, _outcome(instance), at)
+    return effects
+
+
+def _resets(instance: Instance, event_type: str, payload: dict[str, Any],
+            at: datetime) -> list[Effect]:
+    """Completed steps that an event undoes wait again, as a new attempt."""
+    effects: list[Effect] = []
+    for spec in instance.definition.steps:
+        run = instance.steps[spec.id]
+        if spec.reset_on is None or run.state != "completed" or instance.state != "running" \
+                or not _matches(instance, spec.reset_on, event_type, payload):
+            continue
+        run.completed_at, run.output = None, {}
+        effects += begin(instance, spec, run.attempt + 1, at)
     return effects
 
 

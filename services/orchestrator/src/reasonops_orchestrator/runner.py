@@ -29,6 +29,7 @@ from .records import about
 from .shell import Shell, envelope
 
 AT_MOST_ONCE = ("command", "apply_proposal")
+RECORD_ATTEMPTS = 5
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,21 @@ class EffectRunner:
             log.warning("workflow step effect failed", extra={"effect": row.effect_id,
                                                               "error": repr(exc)})
             outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
-        async with self.service.transaction() as tx:
-            await self._record(tx, row, outcome)
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                async with self.service.transaction() as tx:
+                    await self._record(tx, row, outcome)
+                return
+            except Exception as exc:  # e.g. a concurrent writer; the result is not lost yet
+                log.warning("recording a step result failed; trying again",
+                            extra={"effect": row.effect_id, "error": repr(exc)})
+                await asyncio.sleep(0.1 * (attempt + 1))
+        log.error("step result not recorded; the effect stays claimed until a restart",
+                  extra={"effect": row.effect_id})
 
     async def _record(self, tx: Any, row: Any, outcome: Outcome) -> None:
         await store.finish_effect(tx.session, row.effect_id)
-        instance = await store.get(tx.session, row.workflow_id)
+        instance = await store.get(tx.session, row.workflow_id, lock=True)
         if instance is None:
             return
         now = self.service.clock.now()

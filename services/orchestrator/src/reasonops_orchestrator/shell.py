@@ -95,16 +95,7 @@ class Shell:
             tx.emit(envelope(instance, cause, effect.event, at), effect.event.SUBJECT)
             self.observe(effect.event)
         elif isinstance(effect, AskAgent):
-            try:
-                request = agent_request(instance, effect)
-            except ValueError as exc:  # the trigger lacks what the agent needs
-                run = instance.steps[effect.step]
-                more = failed(instance, effect.step, run.attempt,
-                              f"cannot ask {effect.agent}: {str(exc).splitlines()[0]}", at)
-                for extra in more:
-                    await self._one(tx, instance, extra, cause, at)
-                return any(isinstance(e, Finished) for e in more)
-            tx.emit(envelope(instance, cause, request, at), request.SUBJECT)
+            return await self._ask(tx, instance, effect, cause, at)
         elif isinstance(effect, AwaitEvent):
             value = next((str(v) for v in effect.filter.values()
                           if not isinstance(v, list | dict)), store.WILDCARD)
@@ -128,8 +119,24 @@ class Shell:
             for purpose in PURPOSES:
                 await tx.cancel(timer_id(instance.instance_id, effect.step, purpose))
         elif isinstance(effect, Finished):
+            await store.remove_all_waits(tx.session, instance.instance_id)
             self.finished.append((instance.workflow, effect.state))
             return True
+        return False
+
+    async def _ask(self, tx: Transaction, instance: Instance, effect: AskAgent,
+                   cause: Envelope | None, at: datetime) -> bool:
+        try:
+            request = agent_request(instance, effect)
+        except ValueError as exc:  # the trigger and args lack what the agent needs
+            run = instance.steps[effect.step]
+            more = failed(instance, effect.step, run.attempt,
+                          f"cannot ask {effect.agent}: {str(exc).splitlines()[0]}", at)
+            freed = False
+            for extra in more:
+                freed = await self._one(tx, instance, extra, cause, at) or freed
+            return freed
+        tx.emit(envelope(instance, cause, request, at), request.SUBJECT)
         return False
 
     async def start_queued(self, tx: Transaction, workflow: str, cause: Envelope | None) -> None:

@@ -75,7 +75,7 @@ steps = Table(
 waits = Table(
     "workflow_waits", metadata,
     Column("workflow_id", String(160), primary_key=True),
-    Column("step", String(64), primary_key=True),
+    Column("step", String(80), primary_key=True),
     Column("event_type", String(128), nullable=False),
     Column("value", String(256), nullable=False),
     Index("ix_workflow_waits_event", "event_type", "value"),
@@ -160,8 +160,12 @@ def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:
     return instance
 
 
-async def load(session: AsyncSession, ids: set[str]) -> dict[str, Instance]:
-    rows = await select_in(session, select(instances), instances.c.workflow_id, ids)
+async def load(session: AsyncSession, ids: set[str], *,
+               lock: bool = False) -> dict[str, Instance]:
+    """Instances with their steps; ``lock`` holds their rows (FOR UPDATE on PostgreSQL;
+    SQLite serialises writers anyway) so concurrent handlers never lose an update."""
+    query = select(instances).with_for_update() if lock else select(instances)
+    rows = await select_in(session, query, instances.c.workflow_id, ids)
     if not rows:
         return {}
     by_id: dict[str, list[Any]] = {row.workflow_id: [] for row in rows}
@@ -170,8 +174,9 @@ async def load(session: AsyncSession, ids: set[str]) -> dict[str, Instance]:
     return {row.workflow_id: _instance(row, by_id[row.workflow_id]) for row in rows}
 
 
-async def get(session: AsyncSession, workflow_id: str) -> Instance | None:
-    return (await load(session, {workflow_id})).get(workflow_id)
+async def get(session: AsyncSession, workflow_id: str, *,
+              lock: bool = False) -> Instance | None:
+    return (await load(session, {workflow_id}, lock=lock)).get(workflow_id)
 
 
 async def find(session: AsyncSession, *, workflow: str | None = None, state: str | None = None,
@@ -216,6 +221,10 @@ async def add_wait(session: AsyncSession, workflow_id: str, step: str, event_typ
 async def remove_waits(session: AsyncSession, workflow_id: str, step: str) -> None:
     await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id,
                                               waits.c.step == step))
+
+
+async def remove_all_waits(session: AsyncSession, workflow_id: str) -> None:
+    await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id))
 
 
 async def waiting_for(session: AsyncSession, event_type: str, values: set[str]) -> set[str]:

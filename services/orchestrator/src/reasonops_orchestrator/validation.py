@@ -75,6 +75,8 @@ def check(definition: WorkflowDefinition, file: str) -> None:
                 if ref not in ids:
                     raise ConfigError(file, f"{where}.{field_}", f"unknown step {ref!r}")
         _check_request(file, where, step)
+        if step.reset_on is not None and step.kind != "wait_event":
+            raise ConfigError(file, f"{where}.reset_on", "only a wait_event step can reset")
     _check_cycles(definition, file)
     for step in definition.steps:
         _check_expressions(definition, file, step)
