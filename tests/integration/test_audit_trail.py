@@ -117,3 +117,7 @@ async def test_audit_trail_command_prints_exports_and_refuses_unknown(nats_url, 
     code, _, err = await cli(nats_url, "audit", "trail", "INC0000404")
     assert code == 1
     assert "no audit records for INC0000404" in err
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    code, _, err = await cli(nats_url, "audit", "trail", "INC0000001", "--since", later,
+                             "--timeout", "0.5")
+    assert code == 1  # nothing stored after that time

@@ -225,6 +225,12 @@ async def test_a_missing_secret_fails_the_delivery_and_no_secret_is_logged(
 
     assert (missing.ok, missing.attempts) == (False, 0)
     assert missing.error == "environment variable SLACK_WEBHOOK_URL is not set"
+    wrong = notifier({"g": [{"name": "slack", "url": "${SLACK_WEBHOOK_URL}"}]},
+                     env={"SLACK_WEBHOOK_URL": "hooks.slack.com/services/T0"})
+    [not_a_url] = await wrong.send("g", NOTE)
+    await wrong.aclose()
+    assert (not_a_url.ok, not_a_url.attempts) == (False, 0)
+    assert not_a_url.error == "url of target slack is not an http(s) URL"
     assert (failed.ok, failed.error) == (False, "HTTP 500")
     assert "hunter2" not in caplog.text
     assert "secret-path" not in caplog.text

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -215,8 +216,8 @@ class _Orphans:
         return list(self.by_cause.pop(cause, ()))
 
 
-async def _read_audit(nc: Client, offer: Any, *, timeout: float, batch: int,
-                      since: datetime | None) -> None:
+async def _read_audit(nc: Client, offer: Callable[[int, str, bytes], None], *,
+                      timeout: float, batch: int, since: datetime | None) -> None:
     """Feed ``offer(seq, subject, data)`` every message in AUDIT up to its current end."""
     js = nc.jetstream()
     try:

@@ -197,7 +197,7 @@ def retry_after(value: str | None, now: datetime) -> float | None:
 
 
 class MissingSecret(LookupError):
-    pass
+    """A target's URL or header cannot be built from the environment."""
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:
@@ -254,6 +254,8 @@ class Notifier:
         try:
             url = _expand(target.url, self._env)
             headers = {k: _expand(v, self._env) for k, v in target.headers.items()}
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise MissingSecret(f"url of target {target.name} is not an http(s) URL")
         except MissingSecret as exc:
             return self._record(group, target, None, str(exc), outcomes)
         headers["idempotency-key"] = notification.key
@@ -263,7 +265,7 @@ class Notifier:
             try:
                 response = await self._client.post(url, json=body, headers=headers,
                                                    timeout=target.timeout_seconds)
-            except httpx.HTTPError as exc:  # connection refused, reset, timeout
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # refused, reset, timeout
                 status, outcome, retry = None, exc.__class__.__name__, True
             else:
                 status, outcome = response.status_code, f"HTTP {response.status_code}"
