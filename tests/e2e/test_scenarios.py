@@ -103,6 +103,7 @@ def test_production_outage(stack):
     assert (primary["priority"], primary["major"], primary["state"]) == (1, True, "closed")
     assert primary["alert_count"] >= 4  # the web pods' alerts, correlated into one incident
     assert {"alerts accepted by ingest", "incident opened as P1", "major incident declared",
+            "assigned to a team",
             "workflow started", "triage decided", "root cause analysed", "SLA clock started",
             "stakeholders notified", "acknowledged by the on-call",
             "emergency rollback recorded", "incident resolved", "incident closed",
@@ -119,7 +120,8 @@ def test_database_degradation(stack):
     assert primary["service"] == "payments-db"
     assert primary["state"] == "closed"
     assert primary["alert_count"] == 3  # Prometheus on primary and replica, and Grafana
-    assert {"latency alerts accepted by ingest", "incident opened", "triage decided",
+    assert {"latency alerts accepted by ingest", "incident opened", "assigned to a team",
+            "triage decided",
             "acknowledged by the DBA", "root-cause analysis decided", "index change recorded",
             "incident resolved", "incident closed", "incident cost booked"} \
         <= observed(report), report
