@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from reasonops_cli.scenario_observe import from_timeline
 from reasonops_cli.scenario_report import (
     ClockOutcome,
     CostLine,
@@ -17,6 +18,7 @@ from reasonops_cli.scenario_report import (
 )
 from reasonops_cli.scenario_script import Expect
 from reasonops_cli.trail import TrailEntry
+from reasonops_contracts.incidents import IncidentView
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
@@ -171,3 +173,26 @@ def test_a_started_step_says_what_kind_it_is():
     made = entry(0, "itsm.workflow.step_started.v1", workflow="major-incident",
                  step="resolved", kind="wait_event")
     assert describe(made) == "major-incident step resolved (wait_event) started"
+
+
+@pytest.mark.parametrize(("what", "detail", "data", "line"), [
+    ("opened", "opened by rule default (first alert); P1: critical", {},
+     "incident opened, P1: web 503"),
+    ("major_declared", "major incident declared: opened at P1", {},
+     "major incident declared: opened at P1"),
+    ("state_changed", "new -> acknowledged: on it", {}, "incident acknowledged"),
+    ("state_changed", "acknowledged -> resolved: alert resolved", {}, "incident resolved"),
+    ("sla", "resolution target breached (deadline ...)", {"event": "breached"},
+     "SLA resolution clock BREACHED"),
+    ("assigned", "assigned to payments: catalog", {"group": "payments"},
+     "assigned to payments"),
+    ("agent_decision", "Triage (rules): application, P1", {}, "triage decided: Triage (rules): "
+     "application, P1"),
+    ("flapping", "alert X is flapping", {}, "alert X is flapping"),
+])
+def test_without_the_audit_trail_the_incident_timeline_reads_the_same(what, detail, data,
+                                                                      line):
+    view = IncidentView.model_construct(priority=1, title="web 503")
+    actor = "agent:triage" if what == "agent_decision" else "incidents"
+    made = from_timeline("INC0000001", 0, START, actor, what, detail, data, view)
+    assert describe(made) == line

@@ -64,7 +64,7 @@ async def fallback(nc: Client, incident_id: str) -> list[TrailEntry]:
     found: list[TrailEntry] = []
     view = await request(nc, GetIncident(incident_id=incident_id), IncidentView)
     for n, item in enumerate(view.timeline):
-        found.append(_from_timeline(incident_id, n, item.at, item.actor, item.kind,
+        found.append(from_timeline(incident_id, n, item.at, item.actor, item.kind,
                                     item.detail, dict(item.data), view))
     found += await _workflows(nc, incident_id)
     status = await request(nc, GetSlaStatus(incident_id=incident_id), SlaStatus)
@@ -107,7 +107,7 @@ async def _workflows(nc: Client, incident_id: str) -> list[TrailEntry]:
     return found
 
 
-def _from_timeline(incident_id: str, n: int, at: datetime, actor: str, what: str,
+def from_timeline(incident_id: str, n: int, at: datetime, actor: str, what: str,
                    detail: str, data: dict[str, Any], view: IncidentView) -> TrailEntry:
     """An incident timeline entry as the trail entry of the event behind it."""
     data = {**data, "incident_id": incident_id, "detail": detail}
