@@ -43,8 +43,10 @@ app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
 app.add_typer(scenario.app, name="scenario")
-app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(policy.app, name="policy")
+
+
 @app.callback()
 def acting_as(
     as_: Annotated[str | None, typer.Option(
@@ -57,6 +59,7 @@ def acting_as(
         if not as_.strip() or as_.strip() != as_:
             raise CliError(f"--as {as_!r}: give a principal such as user:alice")
         ACTING_AS.set(as_)
+
 
 app.command("publish")(publish)
 app.command("simulate")(simulate)
