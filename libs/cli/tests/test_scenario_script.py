@@ -151,3 +151,13 @@ def test_people_send_the_commands_the_cli_sends(act, sent):
     message = incident_message(Act(label="x", actor="user:alice", **act), "INC0000001")
     assert type(message) is sent
     assert (message.incident_id, message.actor) == ("INC0000001", "user:alice")
+
+
+def test_progress_is_told_each_step_and_note():
+    told: list[str] = []
+    run = Run(parse_script(GOOD, "good.yaml"), Target("http://ingest", "K", "nats://x"),
+              progress=told.append)
+    run.note("not observed within 1s: opened")
+    assert run.notes == ["not observed within 1s: opened"]
+    assert told[0].startswith("[+")
+    assert told[0].endswith("] not observed within 1s: opened")

@@ -63,7 +63,8 @@ def run(
     except ScriptError as exc:
         raise CliError(str(exc)) from None
     target = Target(ingest_url.rstrip("/"), key or _default_key(data_dir), nats_url())
-    report = asyncio.run(_play(Run(script, target, speed=speed)))
+    progress = None if json else (lambda line: typer.echo(line, err=True))
+    report = asyncio.run(_play(Run(script, target, speed=speed, progress=progress)))
     if json:
         emit_json(report.to_json())
     else:

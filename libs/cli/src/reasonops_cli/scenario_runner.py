@@ -58,6 +58,17 @@ class Run:
     incidents: dict[str, str] = field(default_factory=dict)
     entries: list[TrailEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    progress: Callable[[str], None] | None = None
+    """Told each step as it happens (the text report's live view)."""
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            offset = (datetime.now(UTC) - self.started_at).total_seconds()
+            self.progress(f"[+{offset:5.1f}s] {text}")
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        self.say(text)
 
     def fill(self, value: Any, index: int = 1) -> Any:
         """``${KEY}``, ``${RUN}``, ``${NOW}``, ``${I}`` in every string of a body."""
@@ -75,6 +86,7 @@ class Run:
                **data: Any) -> None:
         self.entries.append(TrailEntry(at, f"scenario.{kind}", self.script.name, actor,
                                        summary, new_id(), data=data))
+        self.say(summary)
 
 
 class Runner:
@@ -109,7 +121,7 @@ class Runner:
             if response.status_code == 202:
                 accepted += _accepted(response)
             else:
-                self.run.notes.append(f"{send.label}: ingest answered {response.status_code}: "
+                self.run.note(f"{send.label}: ingest answered {response.status_code}: "
                                       f"{response.text[:300]}")
         shown = ",".join(sorted({str(s) for s in statuses}))
         self.run.record("sent", f"sent {send.label} ({send.format}): {shown}, "
@@ -121,11 +133,12 @@ class Runner:
         while True:
             try:
                 if await probe():
+                    self.run.say(f"seen: {wait.label}")
                     return
             except ReplyError:
                 pass  # not there yet (e.g. no workflow for the incident so far)
             if time.monotonic() >= deadline:
-                self.run.notes.append(f"not observed within {wait.timeout:.0f}s: {wait.label}")
+                self.run.note(f"not observed within {wait.timeout:.0f}s: {wait.label}")
                 return
             await asyncio.sleep(POLL_SECONDS)
 
@@ -198,7 +211,7 @@ class Runner:
             targets = [self.run.incidents[act.incident]] if act.incident in self.run.incidents \
                 else []
         if not targets:
-            self.run.notes.append(f"{act.label}: skipped, no incident {act.incident!r} seen")
+            self.run.note(f"{act.label}: skipped, no incident {act.incident!r} seen")
             return
         for incident_id in targets:
             at = datetime.now(UTC)
