@@ -28,13 +28,15 @@ pytestmark = pytest.mark.nats
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "config"
 
 
-async def test_each_breach_is_followed_to_the_ledger_and_told(nc, start_service):
+async def test_each_breach_is_followed_to_the_ledger_and_told(nc, start_service, database_url):
+    """On SQLite and on PostgreSQL (where concurrent handlers lock the instance row)."""
     notifier = RecordingNotifier()
     await start_service(build_slm, SlmSettings,
                         sla_policies=EXAMPLES / "sla-policies-fast.yaml",
                         supplier_contracts=EXAMPLES / "supplier-contracts.yaml")
     await start_service(build_finance, FinanceSettings)
-    await start_service(partial(build_orchestrator, notifier=notifier), OrchestratorSettings)
+    await start_service(partial(build_orchestrator, notifier=notifier), OrchestratorSettings,
+                        database_url=database_url)
     # P1 on the fast policies: response 2s, resolution 3s; checkout is under contract.
     await publish_all(nc, [Envelope.wrap(IncidentOpened(
         incident_id="INC0000001", title="checkout down", service="checkout",

@@ -28,6 +28,16 @@ class Catalog:
         known[definition.version] = definition
         self.sources[(definition.name, definition.version)] = source
 
+    def awaited(self) -> set[str]:
+        """Event types some step, finish or reset waits for (in any loaded version)."""
+        found: set[str] = set()
+        for by_version in self.versions.values():
+            for d in by_version.values():
+                found |= {m.event for m in [d.finish_on, *(s.until for s in d.steps),
+                                            *(s.reset_on for s in d.steps)] if m is not None}
+                found |= {str(s.event) for s in d.steps if s.kind == "wait_event"}
+        return found
+
     def newest(self) -> list[WorkflowDefinition]:
         return [by_version[max(by_version)] for _, by_version in sorted(self.versions.items())]
 

@@ -4,7 +4,10 @@ and the ``WorkflowResumed`` record on start-up."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentProposalRecorded
@@ -20,6 +23,9 @@ from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches
 CONSUMERS: dict[str, StreamSpec] = {"orchestrator": INCIDENTS, "orchestrator-agents": AGENTS,
                                     "orchestrator-slm": SLM, "orchestrator-finance": FINANCE}
 
+LOOKBACK = timedelta(minutes=10)
+"""How long an awaited event is kept for instances whose trigger arrives later."""
+
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +34,7 @@ class Orchestrator:
         self.catalog = catalog
         self.clock = clock
         self.shell = shell
+        self.awaited = catalog.awaited()
 
     def router(self, stream: StreamSpec) -> EventRouter:
         """Every event of ``stream``: the consumer's filter stays the same whatever the
@@ -44,12 +51,17 @@ class Orchestrator:
         service.on_timer(TIMER_KIND, self.on_timer)
 
     async def on_events(self, tx: Transaction, batch: list[tuple[Envelope, Any]]) -> None:
+        await store.serialise(tx.session)
         for cause, event in batch:
             payload = event.model_dump(mode="json")
             if isinstance(event, AgentProposalRecorded):
                 await store.add_proposal(tx.session, payload)
             await self._triggers(tx, cause, payload)
             await self._waits(tx, cause, payload)
+            if cause.type in self.awaited:
+                now = self.clock.now()
+                await store.remember(tx.session, cause.id, cause.type, payload, now,
+                                     now - LOOKBACK)
 
     async def _triggers(self, tx: Transaction, cause: Envelope, payload: dict[str, Any]) -> None:
         for definition in self.catalog.newest():
@@ -70,6 +82,19 @@ class Orchestrator:
                        if limit is not None and running >= limit
                        else engine.start(instance, self.clock.now()))
             await self.shell.apply(tx, instance, effects, cause, new=True)
+            await self._look_back(tx, cause, instance, effects)
+
+    async def _look_back(self, tx: Transaction, cause: Envelope, instance: engine.Instance,
+                         effects: list[engine.Effect]) -> None:
+        """Events a new instance waits for that came just before its trigger (on another
+        stream, say a ledger entry before the breach that caused it)."""
+        since = self.clock.now() - LOOKBACK
+        for event_type in dict.fromkeys(e.event for e in effects
+                                        if isinstance(e, engine.AwaitEvent)):
+            for payload in await store.seen_since(tx.session, event_type, since):
+                more = progress.event_seen(instance, event_type, payload, self.clock.now())
+                if more:
+                    await self.shell.apply(tx, instance, more, cause)
 
     async def _waits(self, tx: Transaction, cause: Envelope, payload: dict[str, Any]) -> None:
         ids = await store.waiting_for(tx.session, cause.type, filter_values(payload))
@@ -91,6 +116,11 @@ class Orchestrator:
     async def resume(self, service: Service) -> None:
         """Put the gap on record: every instance still running when we start again."""
         now = self.clock.now()
+        try:
+            async with service.transaction() as tx:
+                await store.ensure_mutex(tx.session)
+        except IntegrityError:  # another replica made it first
+            pass
         async with service.transaction() as tx:
             for instance in await store.find(tx.session, states=engine.ACTIVE, limit=100_000):
                 waiting = [r.id for r in instance.steps.values() if r.state == "waiting"]

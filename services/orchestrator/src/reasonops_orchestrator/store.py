@@ -109,6 +109,20 @@ reviews = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
+seen = Table(
+    "workflow_seen_events", metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("event_type", String(128), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("seen_at", UtcDateTime(), nullable=False),
+    Index("ix_workflow_seen_type_at", "event_type", "seen_at"),
+)
+
+mutex = Table(
+    "workflow_mutex", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+)
+
 WILDCARD = "*"
 
 
@@ -209,6 +223,18 @@ async def oldest_queued(session: AsyncSession, workflow: str) -> Instance | None
     return None if row is None else await get(session, row.workflow_id)
 
 
+async def ensure_mutex(session: AsyncSession) -> None:
+    if (await session.execute(select(mutex.c.id).where(mutex.c.id == 1))).first() is None:
+        await session.execute(insert(mutex).values(id=1))
+
+
+async def serialise(session: AsyncSession) -> None:
+    """Hold the orchestrator's one lock row until the transaction ends (PostgreSQL; SQLite
+    serialises writers anyway): an event on one stream and the instance it is awaited by,
+    started from another, are then never handled side by side, each missing the other."""
+    await session.execute(select(mutex.c.id).where(mutex.c.id == 1).with_for_update())
+
+
 # -- waits ---------------------------------------------------------------------------------
 
 async def add_wait(session: AsyncSession, workflow_id: str, step: str, event_type: str,
@@ -232,6 +258,23 @@ async def waiting_for(session: AsyncSession, event_type: str, values: set[str]) 
     rows = await select_in(session, select(waits.c.workflow_id).where(
         waits.c.event_type == event_type), waits.c.value, {*values, WILDCARD})
     return {r.workflow_id for r in rows}
+
+
+async def remember(session: AsyncSession, message_id: str, event_type: str,
+                   payload: dict[str, Any], at: datetime, keep_since: datetime) -> None:
+    """Keep an awaited event for a while: an instance started just after it (its trigger
+    came on another stream) still sees it."""
+    await session.execute(delete(seen).where(seen.c.seen_at < keep_since))
+    await session.execute(insert(seen).values(message_id=message_id, event_type=event_type,
+                                              payload=payload, seen_at=at))
+
+
+async def seen_since(session: AsyncSession, event_type: str,
+                     since: datetime) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(seen.c.payload).where(
+        seen.c.event_type == event_type, seen.c.seen_at >= since)
+        .order_by(seen.c.seen_at))).all()
+    return [dict(r.payload) for r in rows]
 
 
 # -- effects -------------------------------------------------------------------------------
