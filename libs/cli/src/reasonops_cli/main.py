@@ -19,6 +19,7 @@ from . import (
     integrations,
     policy,
     problems,
+    scenario,
     silences,
     sla,
     workflows,
@@ -41,6 +42,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(integrations.heartbeats, name="heartbeats")
 app.add_typer(agents.app, name="agents")
+app.add_typer(scenario.app, name="scenario")
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 
