@@ -28,6 +28,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .policy import Grant, Policy, Role, Rule, Scope, action_pattern_problem
+from .yaml_source import dotted, line_of
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"
 _MEMBER = re.compile(rf"^(cli|(user|agent|service):{_NAME})$")
@@ -137,7 +138,7 @@ def parse(text: str, file: str) -> Policy:
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = f"unknown key {loc[-1]!r}" if loc else message
-        raise PolicyError(file, _line(root, loc), _dotted(loc) or "(file)", message) from None
+        raise PolicyError(file, line_of(root, loc), dotted(loc) or "(file)", message) from None
     _check_references(spec, file, root)
     return _build(spec, file)
 
@@ -146,14 +147,14 @@ def _check_references(spec: PolicySpec, file: str, root: yaml.Node | None) -> No
     for key, grants in spec.principals.items():
         if key.startswith("group:") and key[6:] not in spec.groups:
             defined = ", ".join(sorted(spec.groups)) or "none"
-            raise PolicyError(file, _line(root, ["principals", key]), f"principals.{key}",
+            raise PolicyError(file, line_of(root, ["principals", key]), f"principals.{key}",
                               f"group {key[6:]!r} is not defined under groups "
                               f"(defined: {defined})")
         for i, grant in enumerate(grants):
             if grant.role not in spec.roles:
                 loc: list[Any] = ["principals", key, i]
                 defined = ", ".join(sorted(spec.roles)) or "none"
-                raise PolicyError(file, _line(root, loc), _dotted([*loc, "role"]),
+                raise PolicyError(file, line_of(root, loc), dotted([*loc, "role"]),
                                   f"role {grant.role!r} is not defined under roles "
                                   f"(defined: {defined})")
 
@@ -175,25 +176,3 @@ def _is_path(part: object) -> bool:
     return isinstance(part, int) or (isinstance(part, str) and "[" not in part)
 
 
-def _dotted(loc: list[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line(node: yaml.Node | None, loc: list[Any]) -> int | None:
-    """The line of the deepest YAML node ``loc`` reaches."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line

@@ -27,6 +27,8 @@ from pydantic import (
     field_validator,
 )
 
+from reasonops_runtime.yaml_source import dotted, line_of
+
 from .matchers import Matcher, parse_matcher
 
 log = logging.getLogger(__name__)
@@ -271,7 +273,7 @@ def parse(text: str, file: str) -> RuleSet:
         error = exc.errors()[0]
         loc = [p for p in error["loc"] if _is_path(p)]
         message = str(error["msg"]).removeprefix("Value error, ")
-        raise ConfigError(file, _line(root, loc), _dotted(loc) or "(file)", message) from None
+        raise ConfigError(file, line_of(root, loc), dotted(loc) or "(file)", message) from None
 
 
 def _is_path(part: object) -> bool:
@@ -280,30 +282,6 @@ def _is_path(part: object) -> bool:
                                      and not part[:1].isupper())
 
 
-def _dotted(loc: list[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line(node: yaml.Node | None, loc: list[Any]) -> int | None:
-    """The line of the deepest YAML node ``loc`` reaches."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if child is None:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
-            child = node.value[part]
-        else:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
 
 
 class RuleFile:

@@ -1,0 +1,37 @@
+"""Where a validation error points in a YAML file: its dotted field path and its line.
+
+Configuration files (role policy, correlation rules) are validated by pydantic models;
+these two functions turn an error's ``loc`` into what a person looks for in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+
+def dotted(loc: Sequence[Any]) -> str:
+    """``["rules", 2, "match"]`` -> ``rules[2].match``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
+    """The line of the deepest YAML node ``loc`` reaches (1-based; None without a node)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
