@@ -161,10 +161,28 @@ def test_causation_is_read_from_the_envelope_not_the_data() -> None:
         source="x").to_bytes()) is None
 
 
-def test_unknown_type_falls_back_to_its_name_and_telling_fields() -> None:
+def test_workflow_events_read_as_sentences() -> None:
     assert summary("itsm.workflow.approval_requested.v1",
+                   {"step": "approve", "default": "reject", "summary": "Block it?"}) == (
+        "approval approve requested (default reject): Block it?")
+    assert summary("itsm.workflow.resumed.v1",
+                   {"workflow": "major-incident", "gap_seconds": 42.0,
+                    "waiting_steps": ["rca"]}) == (
+        "major-incident resumed after 42.0s without progress, waiting on rca")
+    assert summary("itsm.workflow.notification_delivered.v1",
+                   {"group": "stakeholders", "target": "slack", "ok": False, "attempts": 3,
+                    "error": "HTTP 500"}) == (
+        "notified stakeholders via slack: failed after 3 attempts: HTTP 500")
+    assert summary("itsm.workflow.proposal_applied.v1",
+                   {"action": "block_source", "target": "198.51.100.23", "agent": "security",
+                    "approved_by": "user:carol"}) == (
+        "applied block_source on 198.51.100.23 from agent:security, approved by user:carol")
+
+
+def test_unknown_type_falls_back_to_its_name_and_telling_fields() -> None:
+    assert summary("itsm.workflow.something_new.v1",
                    {"step": "contain", "incident_id": "INC0000001"}) == (
-        "workflow.approval_requested step=contain")
+        "workflow.something_new step=contain")
     assert summary("itsm.slm.sla.breached.v1", {"nonsense": True}).startswith("SLA")
     assert actor("itsm.agent.proposal.recorded.v1", "agent-security",
                  {"agent": "security"}) == "agent:security"

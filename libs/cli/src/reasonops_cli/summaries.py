@@ -79,17 +79,52 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"proposes {d.get('action')} on {d.get('target')}" + _note(d, "reason")),
     "itsm.workflow.started.v1": lambda d: (
         f"workflow {d.get('workflow')} v{d.get('version')} started"),
-    "itsm.workflow.step_completed.v1": lambda d: f"step {d.get('step')} completed",
+    "itsm.workflow.step_completed.v1": lambda d: (
+        f"{d.get('workflow')}: step {d.get('step')} completed"),
     "itsm.workflow.completed.v1": lambda d: (
         f"workflow {d.get('workflow')} completed" + _note(d, "outcome")),
     "itsm.workflow.failed.v1": lambda d: (
         f"workflow failed at step {d.get('step')}" + _note(d, "error")),
+    "itsm.workflow.queued.v1": lambda d: (
+        f"workflow {d.get('workflow')} queued: {d.get('running')} instances already running"),
+    "itsm.workflow.step_started.v1": lambda d: (
+        f"{d.get('workflow')}: step {d.get('step')} ({d.get('kind')}) started"
+        + (f", attempt {d['attempt']}" if int(d.get("attempt") or 1) > 1 else "")),
+    "itsm.workflow.step_skipped.v1": lambda d: (
+        f"{d.get('workflow')}: step {d.get('step')} skipped" + _note(d, "reason")),
+    "itsm.workflow.step_retried.v1": lambda d: (
+        f"{d.get('workflow')}: step {d.get('step')} attempt {d.get('attempt')} failed, "
+        f"retry at {_hms(d.get('retry_at'))}" + _note(d, "error")),
+    "itsm.workflow.step_failed.v1": lambda d: (
+        f"{d.get('workflow')}: step {d.get('step')} failed" + _note(d, "error")),
+    "itsm.workflow.compensated.v1": lambda d: (
+        f"{d.get('workflow')}: compensated for {d.get('step')}: "
+        + ", ".join(f"{k} {v}" for k, v in (d.get("compensations") or {}).items())),
+    "itsm.workflow.resumed.v1": lambda d: (
+        f"{d.get('workflow')} resumed after {d.get('gap_seconds')}s without progress"
+        + (f", waiting on {', '.join(d['waiting_steps'])}" if d.get("waiting_steps") else "")),
+    "itsm.workflow.approval_requested.v1": lambda d: (
+        f"approval {d.get('step')} requested (default {d.get('default')}"
+        + (f" at {_hms(d['expires_at'])}" if d.get("expires_at") else "") + ")"
+        + _note(d, "summary")),
+    "itsm.workflow.approval_decided.v1": lambda d: (
+        f"{'approved' if d.get('approved') else 'rejected'} {d.get('step')}" + _note(d)),
+    "itsm.workflow.notification_delivered.v1": lambda d: (
+        f"notified {d.get('group')} via {d.get('target')}: "
+        + (f"delivered ({d.get('attempts')} attempts)" if d.get("ok")
+           else f"failed after {d.get('attempts')} attempts" + _note(d, "error"))),
+    "itsm.workflow.proposal_applied.v1": lambda d: (
+        f"applied {d.get('action')} on {d.get('target')} from agent:{d.get('agent')}"
+        + (f", approved by {d['approved_by']}" if d.get("approved_by") else "")),
+    "itsm.workflow.proposal_refused.v1": lambda d: (
+        f"refused {d.get('action')} on {d.get('target')} from agent:{d.get('agent')}"
+        + _note(d, "reason")),
+    "itsm.workflow.review_recorded.v1": lambda d: "post-incident review recorded",
     "itsm.policy.access.denied.v1": lambda d: (
         f"denied {d.get('action')} to {d.get('principal')}" + _note(d, "reason")),
 }
 
-# What a type without its own line is most likely told by (the workflow events of later
-# versions: approvals, resumes, notifications, reviews).
+# What a type without its own line is most likely told by (events added later).
 _TELLING = ("step", "decision", "outcome", "group", "reason", "error", "note")
 
 
