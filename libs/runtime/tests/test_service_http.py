@@ -80,3 +80,25 @@ async def test_events_left_in_the_outbox_by_a_crash_are_published_at_start(nats_
     finally:
         await nc.close()
         await service.stop()
+
+
+async def test_shutdown_hooks_run_after_the_drain_and_a_failing_one_stops_nothing(
+        nats_url, tmp_path):
+    from reasonops_cli.natsd import free_port
+
+    settings = ServiceSettings(service_name="probe", nats_url=nats_url,
+                               data_dir=tmp_path / "data", http_port=free_port())
+    service = Service("probe", settings)
+    closed: list[str] = []
+
+    async def broken() -> None:
+        raise RuntimeError("client already gone")
+
+    async def close_client() -> None:
+        closed.append("client")
+
+    service.shutdown_hooks.extend([broken, close_client])
+    await service.start()
+    await service.stop()
+    assert closed == ["client"]
+    assert service.stopping.is_set()

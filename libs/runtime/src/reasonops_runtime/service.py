@@ -58,6 +58,8 @@ class Service:
         self.timer_handlers: dict[str, TimerHandler] = {}
         self.routes: list[BaseRoute] = []
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        """Run after the drain, before the store closes (close clients the service owns)."""
         self.refreshers: list[tuple[float, Callable[[], Awaitable[None]]]] = []
         self.broker: NatsBroker | None = None
         self._js: JetStreamContext | None = None
@@ -212,6 +214,11 @@ class Service:
         if self.broker is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.broker.stop(), 3.0)
+        for hook in self.shutdown_hooks:
+            try:
+                await asyncio.wait_for(hook(), 2.0)
+            except Exception as exc:
+                log.warning("shutdown hook failed", extra={"error": repr(exc)})
         await self.store.close()
         log.info("service stopped")
 

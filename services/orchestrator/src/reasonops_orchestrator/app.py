@@ -53,6 +53,7 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
         seconds=settings.trigger_max_age_seconds))
     orchestrator.register(service)
     runner = EffectRunner(service, shell, notifier, policy)
+    service.shutdown_hooks.append(notifier.aclose)
 
     async def on_start() -> None:
         await orchestrator.resume(service)
