@@ -86,14 +86,20 @@ def test_accepted_envelope_is_what_envelope_wrap_makes():
     assert (out.msg_id, out.fingerprint, out.status) == ("sender-id", "f1", "firing")
 
 
-def test_only_pagerduty_input_needs_the_inbox(intake):
-    """PagerDuty changes the dedup_key state; every other raw format is stored once by
-    the broker through its input-derived Nats-Msg-Id."""
+def test_only_pagerduty_input_needs_the_inbox_when_published_directly(intake):
+    """PagerDuty changes the dedup_key state; every other raw format published directly is
+    stored once by the broker through its input-derived Nats-Msg-Id."""
+    async def publish(messages):
+        pass
+
+    direct = RawIntake(FrozenClock(), IngestMetrics(CollectorRegistry()), max_bytes=64 * 1024,
+                       publish=publish)
     event = delivery(subjects.INGEST_RAW_EVENT, (PAYLOADS / "event.json").read_bytes())
     trigger = delivery(subjects.INGEST_RAW_PAGERDUTY,
                        (PAYLOADS / "pagerduty-trigger.json").read_bytes())
-    assert intake.needs_inbox(intake.decode(event)) is False
-    assert intake.needs_inbox(intake.decode(trigger)) is True
+    assert direct.needs_inbox(direct.decode(event)) is False
+    assert direct.needs_inbox(direct.decode(trigger)) is True
+    assert intake.needs_inbox(intake.decode(event)) is True  # through the outbox
 
 
 async def test_a_redelivered_raw_input_is_published_under_the_same_msg_ids(registry, store):

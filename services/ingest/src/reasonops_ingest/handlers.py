@@ -142,12 +142,12 @@ class RawIntake:
             self.metrics.reject(fmt, "nats", exc.reason)
             raise
 
-    @staticmethod
-    def needs_inbox(item: tuple[Format, Any]) -> bool:
+    def needs_inbox(self, item: tuple[Format, Any]) -> bool:
         """Only PagerDuty events change state (the dedup_key's); every other format's
-        outputs carry input-derived ``Nats-Msg-Id``s, so the broker, not an inbox row,
-        stores a redelivered input once."""
-        return item[0] is Format.PAGERDUTY
+        outputs are published with input-derived ``Nats-Msg-Id``s, so the broker, not an
+        inbox row, stores a redelivered input once. Through the outbox (no ``publish``)
+        they are keyed by envelope id, so there the inbox is what stores them once."""
+        return self.publish is None or item[0] is Format.PAGERDUTY
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
         direct: list[Outgoing] = []
