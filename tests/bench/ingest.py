@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -48,12 +49,38 @@ async def accepted_count(nc: nats.NATS) -> int:
     return int((info.state.subjects or {}).get(EventAccepted.SUBJECT, 0))
 
 
+class CpuMeter:
+    """CPU seconds the ingest process spent (Linux /proc; elsewhere nothing is shown).
+
+    On a shared machine throughput moves with the neighbours' load; the ingest
+    process's CPU time per event moves far less, so it is printed beside each figure."""
+
+    def __init__(self, pid: int) -> None:
+        self.stat = Path(f"/proc/{pid}/stat")
+        self.mark = self.read()
+
+    def read(self) -> float | None:
+        try:
+            fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def per(self, count: int) -> str:
+        """CPU microseconds per unit since the last call."""
+        now, before = self.read(), self.mark
+        self.mark = now
+        if now is None or before is None or not count:
+            return ""
+        return f"  ingest CPU {(now - before) / count * 1e6:,.0f} us each"
+
+
 def show(label: str, value: float, unit: str, statuses: dict[int, int] | None = None,
-         reference: float | None = None) -> None:
+         reference: float | None = None, cpu: str = "") -> None:
     ratio = f"{value / reference:6.2f} x reference" if reference else ""
     bad = {s: n for s, n in (statuses or {}).items() if s != 202}
     note = f"  NOT ACCEPTED: {bad}" if bad else ""
-    print(f"  {label:<52} {value:>10,.0f} {unit:<10} {ratio}{note}")
+    print(f"  {label:<52} {value:>10,.0f} {unit:<10} {ratio}{cpu}{note}")
 
 
 async def measure(sup: Supervisor, args: argparse.Namespace, reference: float,
@@ -62,22 +89,25 @@ async def measure(sup: Supervisor, args: argparse.Namespace, reference: float,
     key = sup.ingest_key_file.read_text().strip()
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
     nc = await nats.connect(sup.nats_url)
-
-    bodies = webhooks(args.alerts, args.fingerprints, 100, f"{tag}-batch")
-    elapsed, statuses = await closed_loop(
-        HOST, port, [post("/v1/alertmanager", b, headers) for b in bodies],
-        connections=args.connections)
-    show("HTTP, 100 alerts per request: alerts accepted", args.alerts / elapsed, "alerts/s",
-         statuses, reference)
-
+    ingest = next(c for c in sup.children if c.name == "ingest")
+    requests = [post("/v1/alertmanager", b, headers)
+                for b in webhooks(args.alerts, args.fingerprints, 100, f"{tag}-batch")]
     singles = [post("/v1/events", b, headers) for b in events(args.requests, f"{tag}-one")]
+    cpu = CpuMeter(ingest.process.pid if ingest.process else 0)
+
+    elapsed, statuses = await closed_loop(HOST, port, requests, connections=args.connections)
+    show("HTTP, 100 alerts per request: alerts accepted", args.alerts / elapsed, "alerts/s",
+         statuses, reference, cpu.per(args.alerts))
+
+    cpu.per(0)
     elapsed, statuses = await closed_loop(HOST, port, singles, connections=args.connections)
     show("HTTP, one event per request: requests accepted", args.requests / elapsed, "req/s",
-         statuses, reference)
+         statuses, reference, cpu.per(args.requests))
 
     js = nc.jetstream(publish_async_max_pending=4000)
     before = await accepted_count(nc)
     raw = events(args.nats_events, f"{tag}-nats")
+    cpu.per(0)
     started = time.perf_counter()
     for i in range(0, len(raw), 2000):
         await asyncio.gather(*[await js.publish_async(subjects.INGEST_RAW_EVENT, body)
@@ -85,15 +115,18 @@ async def measure(sup: Supervisor, args: argparse.Namespace, reference: float,
     while await accepted_count(nc) < before + len(raw):
         await asyncio.sleep(0.02)
     show("NATS, one event per message: events normalised",
-         len(raw) / (time.perf_counter() - started), "events/s", reference=reference)
+         len(raw) / (time.perf_counter() - started), "events/s", reference=reference,
+         cpu=cpu.per(len(raw)))
 
     paced = [post("/v1/events", b, headers)
              for b in events(int(args.rate * args.seconds), f"{tag}-paced")]
+    cpu.per(0)
     latencies, statuses = await open_loop(HOST, port, paced, rate=args.rate)
     print(f"  {'HTTP, one event per request, paced at ' + f'{args.rate:,.0f}/s':<52} "
           f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
           f"max {max(latencies) * 1000:.1f} ms ({len(latencies):,} requests)"
+          + cpu.per(len(paced))
           + (f"  NOT ACCEPTED: {statuses}" if set(statuses) != {202} else ""))
     await nc.close()
 

@@ -5,13 +5,16 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_contracts.streams import DEADLETTER, INGEST
 from reasonops_ingest.app import IngestSettings, build_service
+from reasonops_ingest.handlers import RAW_CONSUMER
 from reasonops_runtime.jetstream import ensure_streams
+from reasonops_runtime.store import inbox_table
 from tests.support import ingest_client, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
@@ -145,6 +148,21 @@ async def test_publish_failure_is_503_and_the_service_recovers(nc, http, ingest)
     await ensure_streams(js, [INGEST])
     response = await http.post("/v1/events", json={"name": "A"})
     assert response.status_code == 202
+
+
+async def test_only_raw_pagerduty_input_is_claimed_in_the_inbox(nc, ingest):
+    """Stateless raw formats rely on their input-derived Nats-Msg-Id, not on inbox rows."""
+    js = nc.jetstream()
+    await js.publish(subjects.INGEST_RAW_EVENT, sample("event.json"))
+    await js.publish(subjects.INGEST_RAW_PAGERDUTY, sample("pagerduty-trigger.json"))
+    await wait_for(lambda: count(js, INGEST.name, EventAccepted.SUBJECT),
+                   check=lambda n: n >= 2)
+    await wait_for(lambda: js.consumer_info(INGEST.name, RAW_CONSUMER),
+                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    async with ingest.store.read() as session:
+        claimed = (await session.execute(select(inbox_table.c.message_id).where(
+            inbox_table.c.consumer == RAW_CONSUMER))).scalars().all()
+    assert len(claimed) == 1
 
 
 async def test_raw_nats_payloads_become_accepted_events(nc, ingest):

@@ -84,3 +84,36 @@ def test_accepted_envelope_is_what_envelope_wrap_makes():
         out.envelope_id, out.envelope_id, "f1", "ingest")
     assert envelope.time == event.received_at
     assert (out.msg_id, out.fingerprint, out.status) == ("sender-id", "f1", "firing")
+
+
+def test_only_pagerduty_input_needs_the_inbox_when_published_directly(intake):
+    """PagerDuty changes the dedup_key state; every other raw format published directly is
+    stored once by the broker through its input-derived Nats-Msg-Id."""
+    async def publish(messages):
+        pass
+
+    direct = RawIntake(FrozenClock(), IngestMetrics(CollectorRegistry()), max_bytes=64 * 1024,
+                       publish=publish)
+    event = delivery(subjects.INGEST_RAW_EVENT, (PAYLOADS / "event.json").read_bytes())
+    trigger = delivery(subjects.INGEST_RAW_PAGERDUTY,
+                       (PAYLOADS / "pagerduty-trigger.json").read_bytes())
+    assert direct.needs_inbox(direct.decode(event)) is False
+    assert direct.needs_inbox(direct.decode(trigger)) is True
+    assert intake.needs_inbox(intake.decode(event)) is True  # through the outbox
+
+
+async def test_a_redelivered_raw_input_is_published_under_the_same_msg_ids(registry, store):
+    published: list[list[str]] = []
+
+    async def publish(messages):
+        published.append([m.msg_id for m in messages])
+
+    intake = RawIntake(FrozenClock(), IngestMetrics(registry), max_bytes=64 * 1024,
+                       publish=publish)
+    for key in ("k7", "k7", "k8"):  # the same input delivered twice, then another input
+        native = delivery(subjects.INGEST_RAW_EVENT, (PAYLOADS / "event.json").read_bytes(), key)
+        async with store.transaction() as tx:
+            await intake(tx, [(native, intake.decode(native))])
+        assert tx.emitted == []
+    assert published[0] == published[1]
+    assert published[2] != published[0]

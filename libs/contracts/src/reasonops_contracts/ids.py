@@ -6,6 +6,9 @@ import os
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Two characters per 10 bits: 13 table lookups instead of 26 shifts (every event gets an id).
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_SHIFTS = tuple(range(120, -1, -10))
 
 
 def new_id() -> str:
@@ -14,11 +17,7 @@ def new_id() -> str:
     Ids sort by creation time, which keeps outbox relays and logs in causal order.
     """
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def incident_number(sequence: int) -> str:

@@ -47,6 +47,10 @@ class BatchHandler(Protocol):
     # Optional: ``key(item) -> str`` names the inbox key (default: Nats-Msg-Id header,
     # else stream sequence). Envelope handlers return the envelope id, so a message
     # re-published under another transport id is still handled once.
+    # Optional: ``needs_inbox(item) -> bool``. False for an item whose handling changes
+    # no state and publishes only outputs whose Nats-Msg-Id derives from the input, so
+    # the broker stores a redelivery's outputs once; a batch of only such items claims
+    # no inbox rows (and, touching no table, costs the store nothing).
 
 
 @dataclass
@@ -203,7 +207,9 @@ class BatchConsumer:
         try:
             async with self.store.transaction() as tx:
                 tx.trace_parents.update(parents)
-                fresh = await tx.claim(self.spec.name, [d.key for _, d, _ in decoded])
+                keys = [d.key for _, d, _ in decoded]
+                fresh = (await tx.claim(self.spec.name, keys) if self._needs_inbox(decoded)
+                         else set(keys))
                 todo = []
                 for _, delivery, item in decoded:
                     if delivery.key in fresh:
@@ -218,6 +224,10 @@ class BatchConsumer:
         self._count("duplicate", len(decoded) - len(todo))
         return tx.emitted
 
+    def _needs_inbox(self, decoded: list[tuple[Msg, Delivery, Any]]) -> bool:
+        needs = getattr(self.spec.handler, "needs_inbox", None)
+        return needs is None or any(needs(item) for _, _, item in decoded)
+
     async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]],
                                  parents: dict[str, str], spans: dict[str, Span]
                                  ) -> list[OutboxMessage]:
@@ -227,7 +237,8 @@ class BatchConsumer:
                 async with self.store.transaction() as tx:
                     if delivery.key in parents:
                         tx.trace_parents[delivery.key] = parents[delivery.key]
-                    if await tx.claim(self.spec.name, [delivery.key]):
+                    if (not self._needs_inbox([(msg, delivery, item)])
+                            or await tx.claim(self.spec.name, [delivery.key])):
                         await self.spec.handler(tx, [(delivery, item)])
                         self._count("handled", 1)
                     else:

@@ -91,8 +91,11 @@ class HttpServer:
     """uvicorn inside the service's own event loop (no signal handlers of its own)."""
 
     def __init__(self, app: Starlette, host: str, port: int) -> None:
+        # No proxy-headers middleware: no service reads the client address, and it is
+        # one more ASGI layer on every request of the hot ingest path.
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                lifespan="off", loop="none", timeout_graceful_shutdown=3)
+                                proxy_headers=False, lifespan="off", loop="none",
+                                timeout_graceful_shutdown=3)
         self.server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 

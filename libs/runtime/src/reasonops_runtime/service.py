@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -266,6 +267,10 @@ async def serve(service: Service) -> None:
         signalled.cancel()
         await service.stop()
         raise
+    # Everything alive now (modules, settings, connections) lives as long as the
+    # process: keep it out of the collector, whose full passes over it would pause
+    # the event loop for tens of milliseconds under load.
+    gc.freeze()
     await signalled
     await service.stop()
 

@@ -148,6 +148,9 @@ class Transaction:
         self.emitted: list[OutboxMessage] = []
         self.trace_parents: dict[str, str] = {}
         """Message id -> the ``traceparent`` its effects continue (set by the consumer)."""
+        # Asked once per unit of work, not per effect: with OTEL unset it costs an
+        # environment lookup, and a batch asks for each of its messages.
+        self._tracing = tracing.enabled()
 
     def emit(self, envelope: Envelope, subject: str, *, caused_by: str | None = None) -> None:
         """Publish ``envelope`` on ``subject`` if, and only if, this transaction commits.
@@ -164,7 +167,7 @@ class Transaction:
     def trace_of(self, causation_id: str | None) -> str | None:
         """The trace an effect of ``causation_id`` belongs to: the active span (a domain
         span, a command, a timer), else the span of the message that caused it."""
-        active = tracing.current_traceparent() if tracing.enabled() else None
+        active = tracing.current_traceparent() if self._tracing else None
         if active is not None:
             return active
         return self.trace_parents.get(causation_id) if causation_id else None

@@ -33,6 +33,8 @@ RESOURCE_LABELS = ("instance", "pod", "host")
 TEAM_LABELS = ("team",)
 ORIGINAL_MAX_CHARS = 8192
 FINGERPRINT_LENGTH = 16
+# json.dumps with non-default options builds an encoder per call; this one is reused.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 _ALIASES: dict[Severity, tuple[str, ...]] = {
     "critical": ("critical", "crit", "page", "p1", "sev1", "fatal", "emergency", "disaster"),
@@ -103,7 +105,7 @@ def label_fingerprint(labels: Mapping[str, str]) -> str:
 
     Independent of label order; any change of a name or value changes it.
     """
-    canonical = json.dumps(sorted(labels.items()), separators=(",", ":"), ensure_ascii=False)
+    canonical = _COMPACT.encode(sorted(labels.items()))
     return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_LENGTH]
 
 

@@ -56,9 +56,24 @@ class IngestMetrics:
             ["format"], registry=registry,
             buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 
+        # Labelled children by label values: ``labels()`` costs a lock and a tuple
+        # build per call, and the accepted counters are touched on every request.
+        self._accepted: dict[tuple[Format, str], Counter] = {}
+        self._acceptance: dict[Format, Histogram] = {}
+
     def accepted(self, fmt: Format, transport: str, n: int) -> None:
         if n:
-            self.events.labels(fmt.value, transport, "accepted").inc(n)
+            child = self._accepted.get((fmt, transport))
+            if child is None:
+                child = self._accepted[fmt, transport] = self.events.labels(
+                    fmt.value, transport, "accepted")
+            child.inc(n)
+
+    def observe_acceptance(self, fmt: Format, seconds: float) -> None:
+        child = self._acceptance.get(fmt)
+        if child is None:
+            child = self._acceptance[fmt] = self.acceptance.labels(fmt.value)
+        child.observe(seconds)
 
     def reject(self, fmt: Format, transport: str, reason: str) -> None:
         self.rejected.labels(fmt.value, transport, reason).inc()
@@ -127,6 +142,13 @@ class RawIntake:
             self.metrics.reject(fmt, "nats", exc.reason)
             raise
 
+    def needs_inbox(self, item: tuple[Format, Any]) -> bool:
+        """Only PagerDuty events change state (the dedup_key's); every other format's
+        outputs are published with input-derived ``Nats-Msg-Id``s, so the broker, not an
+        inbox row, stores a redelivered input once. Through the outbox (no ``publish``)
+        they are keyed by envelope id, so there the inbox is what stores them once."""
+        return self.publish is None or item[0] is Format.PAGERDUTY
+
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
         direct: list[Outgoing] = []
         counts: dict[Format, int] = {}
@@ -141,8 +163,7 @@ class RawIntake:
             else:
                 out = ([apply_change(payload, sender=ANONYMOUS, now=now)]
                        if fmt is Format.CHANGE else normalise(fmt, payload, received_at=now))
-                direct.extend(replace(m, trace_context=parent)
-                              for m in _keyed(delivery.key, out))
+                direct.extend(_keyed(delivery.key, out, parent))
             counts[fmt] = counts.get(fmt, 0) + len(out)
         if self.publish is None:
             tx.emitted.extend(message.outbox for message in direct)
@@ -152,10 +173,11 @@ class RawIntake:
             self.metrics.accepted(fmt, "nats", n)
 
 
-def _keyed(input_key: str, out: list[Outgoing]) -> list[Outgoing]:
-    """Outputs without a sender identity get one from the input message and position."""
-    return [m if m.msg_id != m.envelope_id
-            else replace(m, msg_id=_digest("raw", input_key, str(i)))
+def _keyed(input_key: str, out: list[Outgoing], parent: str | None) -> list[Outgoing]:
+    """Outputs continue ``parent``'s trace; those without a sender identity get one from
+    the input message and position (one ``replace`` per output: it is not cheap)."""
+    return [replace(m, trace_context=parent) if m.msg_id != m.envelope_id
+            else replace(m, msg_id=_digest("raw", input_key, str(i)), trace_context=parent)
             for i, m in enumerate(out)]
 
 

@@ -89,10 +89,11 @@ async def publish_all(js: JetStreamContext, messages: Sequence[Outgoing], *,
     Concurrent requests share one connection, so their publishes are pipelined on
     the wire; each request waits only for its own acks.
     """
+    traced = tracing.enabled()  # once per request: with OTEL unset it is not free
     try:
         async with asyncio.timeout(timeout):
             futures = [
-                await js.publish_async(m.subject, m.payload, headers=_headers(m),
+                await js.publish_async(m.subject, m.payload, headers=_headers(m, traced),
                                        stream=INGEST.name)
                 for m in messages
             ]
@@ -103,9 +104,9 @@ async def publish_all(js: JetStreamContext, messages: Sequence[Outgoing], *,
         raise PublishFailed(f"JetStream publish failed: {exc!r}") from exc
 
 
-def _headers(message: Outgoing) -> dict[str, str]:
+def _headers(message: Outgoing, traced: bool = True) -> dict[str, str]:
     headers = {MSG_ID_HEADER: message.msg_id, TYPE_HEADER: message.type}
     if message.trace_context is not None:
         headers[tracing.TRACEPARENT] = message.trace_context
         return headers
-    return tracing.inject(headers)
+    return tracing.inject(headers) if traced else headers

@@ -8,6 +8,7 @@ after JetStream acknowledged every event it carried; anything wrong with it is a
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ class Intake:
                         extra={"format": fmt.value, "error": str(exc)})
             return str(exc)
         self.metrics.accepted(fmt, "http", len(messages))
-        self.metrics.acceptance.labels(fmt.value).observe(time.perf_counter() - started)
+        self.metrics.observe_acceptance(fmt, time.perf_counter() - started)
         return None
 
 
@@ -158,7 +159,7 @@ class Webhook:
         if failure is not None:
             return JSONResponse({"error": "publish failed", "detail": failure}, 503,
                                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-        return JSONResponse(accepted_body(messages), 202)
+        return AcceptedResponse(accepted_body(messages), 202)
 
     def _parse(self, request: Request, raw: bytes) -> Any:
         if self.fmt is not Format.CLOUDEVENTS:
@@ -175,6 +176,17 @@ class Webhook:
         log.info("payload rejected", extra={"format": self.fmt.value, "reason": reason,
                                             "status": response.status_code})
         return response
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class AcceptedResponse(JSONResponse):
+    """Starlette's JSON body, byte for byte, from one reused encoder (``json.dumps`` with
+    these options builds an encoder per call, and every accepted request answers)."""
+
+    def render(self, content: Any) -> bytes:
+        return _COMPACT.encode(content).encode("utf-8")
 
 
 def accepted_body(messages: list[Outgoing]) -> dict[str, Any]:
