@@ -28,23 +28,15 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .policy import Grant, Policy, Role, Rule, Scope, action_pattern_problem
-from .yaml_source import dotted, line_of
+from .yaml_source import SourceError, dotted, line_of
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"
 _MEMBER = re.compile(rf"^(cli|(user|agent|service):{_NAME})$")
 _KEY = re.compile(rf"^(\*|cli|(user|agent|service):({_NAME}|\*)|group:{_NAME})$")
 
 
-class PolicyError(ValueError):
+class PolicyError(SourceError):
     """A policy file is wrong: which file, which line and field, and why."""
-
-    def __init__(self, file: str, line: int | None, field_: str, reason: str) -> None:
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {field_}: {reason}")
-        self.file = file
-        self.line = line
-        self.field = field_
-        self.reason = reason
 
 
 def _action(value: str) -> str:

@@ -12,6 +12,18 @@ from typing import Any
 import yaml
 
 
+class SourceError(ValueError):
+    """A configuration file is wrong: which file, which line and field, and why."""
+
+    def __init__(self, file: str, line: int | None, field_: str, reason: str) -> None:
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field_}: {reason}")
+        self.file = file
+        self.line = line
+        self.field = field_
+        self.reason = reason
+
+
 def dotted(loc: Sequence[Any]) -> str:
     """``["rules", 2, "match"]`` -> ``rules[2].match``."""
     out = ""

@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from reasonops_runtime.yaml_source import dotted, line_of
+from reasonops_runtime.yaml_source import SourceError, dotted, line_of
 
 from .matchers import Matcher, parse_matcher
 
@@ -57,16 +57,8 @@ def parse_duration(value: object) -> int:
     return seconds
 
 
-class ConfigError(ValueError):
+class ConfigError(SourceError):
     """A rule file is wrong: which file, which line and field, and why."""
-
-    def __init__(self, file: str, line: int | None, field_: str, reason: str) -> None:
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {field_}: {reason}")
-        self.file = file
-        self.line = line
-        self.field = field_
-        self.reason = reason
 
 
 # -- what the file may say (validated at the edge) ------------------------------------------
