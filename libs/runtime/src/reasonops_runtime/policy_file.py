@@ -28,7 +28,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .policy import Grant, Policy, Role, Rule, Scope, action_pattern_problem
-from .yaml_source import SourceError, dotted, line_of
+from .yaml_source import SourceError, dotted, line_of, read_mapping
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"
 _MEMBER = re.compile(rf"^(cli|(user|agent|service):{_NAME})$")
@@ -112,16 +112,7 @@ def load_policy(path: Path) -> Policy:
 
 def parse(text: str, file: str) -> Policy:
     """Validate a policy file's text into a ``Policy``."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PolicyError(file, mark.line + 1 if mark else None, "(file)",
-                          f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    data = {} if data is None else data
-    if not isinstance(data, dict):
-        raise PolicyError(file, 1, "(file)", "expected a mapping with roles and principals")
+    root, data = read_mapping(text, file, PolicyError, "a mapping with roles and principals")
     try:
         spec = PolicySpec.model_validate(data)
     except ValidationError as exc:

@@ -24,6 +24,23 @@ class SourceError(ValueError):
         self.reason = reason
 
 
+def read_mapping(text: str, file: str, error: type[SourceError], expected: str
+                 ) -> tuple[yaml.Node | None, dict[str, Any]]:
+    """The file's node tree (for ``line_of``) and its data, which must be a mapping;
+    ``error`` names file, line and reason when it is not YAML or not a mapping."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(file, mark.line + 1 if mark else None, "(file)",
+                    f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise error(file, 1, "(file)", f"expected {expected}")
+    return root, data
+
+
 def dotted(loc: Sequence[Any]) -> str:
     """``["rules", 2, "match"]`` -> ``rules[2].match``."""
     out = ""

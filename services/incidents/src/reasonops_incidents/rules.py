@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from reasonops_runtime.yaml_source import SourceError, dotted, line_of
+from reasonops_runtime.yaml_source import SourceError, dotted, line_of, read_mapping
 
 from .matchers import Matcher, parse_matcher
 
@@ -248,17 +247,7 @@ def build(spec: RuleFileSpec) -> RuleSet:
 
 def parse(text: str, file: str) -> RuleSet:
     """Validate a rule file's text; ``ConfigError`` names file, line, field and reason."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(file, mark.line + 1 if mark else None, "(file)",
-                          f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(file, 1, "(file)", "expected a mapping with a 'rules' list")
+    root, data = read_mapping(text, file, ConfigError, "a mapping with a 'rules' list")
     try:
         return build(RuleFileSpec.model_validate(data))
     except ValidationError as exc:
