@@ -27,7 +27,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasonops_runtime.clock import Clock, SystemClock
+from reasonops_runtime.http_headers import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -181,19 +181,6 @@ def slack_payload(notification: Notification, sent_at: datetime) -> dict[str, An
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return {"text": f"{icon} {n.title}: {n.text}"[:3000], "blocks": blocks}
 
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 class MissingSecret(LookupError):

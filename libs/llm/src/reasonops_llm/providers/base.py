@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import email.utils
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import SecretStr
+
+from reasonops_runtime.http_headers import retry_after
 
 from ..errors import ClientError, ProviderTimeout, RateLimited, ServerError, Unreachable
 from ..messages import Completion, CompletionRequest, Health
@@ -21,23 +21,6 @@ class ProviderEndpoint:
     timeout: float = 30.0
     external: bool = True
     api_version: str | None = None
-
-
-def retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class HttpProvider:
