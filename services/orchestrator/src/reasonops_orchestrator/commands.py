@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.workflows import (
     ApproveStep,
     GetWorkflow,
@@ -14,15 +13,18 @@ from reasonops_contracts.workflows import (
     WorkflowView,
 )
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
-from reasonops_runtime.policy import Forbidden, Policy, principal_of
+from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.policy import Policy, principal_of
 
 from . import progress, store
 from .catalog import Catalog
-from .shell import Shell, envelope
+from .shell import Shell
 from .views import definition_views, workflow_view
 
 
 def register_commands(service: Service, shell: Shell, policy: Policy) -> None:
+    gate = Enforcer(policy, "orchestrator")
+
     async def decide(command: ApproveStep | RejectStep, approved: bool) -> WorkflowView:
         action = "workflow.approve" if approved else "workflow.reject"
         principal = principal_of(command.actor)
@@ -31,16 +33,11 @@ def register_commands(service: Service, shell: Shell, policy: Policy) -> None:
         if instance is None:
             raise NotFound(f"no workflow instance {command.workflow_id}", "workflow_id")
         team, owner = instance.scope()
-        verdict = policy.check(principal, action, team=team, service=owner)
-        if not verdict.allowed:
-            denied = AccessDenied(principal=principal, action=action, roles=list(verdict.roles),
-                                  reason=verdict.reason, incident_id=instance.incident_id,
-                                  team=team, service=owner,
-                                  service_name="orchestrator", denied_at=service.clock.now())
-            # Its own transaction: the record survives the refusal.
-            async with service.transaction() as tx:
-                tx.emit(envelope(instance, None, denied, service.clock.now()), denied.SUBJECT)
-            raise Forbidden(f"{principal} may not {action}: {verdict.reason}", "actor")
+        # A refusal raises Forbidden with its AccessDenied record; the kit keeps the
+        # record in a transaction of its own.
+        gate.require(principal, action, at=service.clock.now(), team=team, service=owner,
+                     incident_id=instance.incident_id, target=instance.instance_id,
+                     correlation_id=instance.correlation_id)
         async with service.transaction() as tx:
             instance = await store.get(tx.session, command.workflow_id, lock=True)
             assert instance is not None
