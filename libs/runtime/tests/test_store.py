@@ -100,3 +100,16 @@ async def test_a_database_from_before_trace_context_gets_the_column(tmp_path):
                 lambda s, t=table: {c["name"] for c in sa.inspect(s.connection()).get_columns(t)})
             assert "trace_context" in columns
     await store.close()
+
+
+async def test_a_read_sees_one_state_of_the_database(store):
+    """Two statements in one read agree even when a write commits between them."""
+    async with store.read() as session:
+        before = (await session.execute(select(func.count()).select_from(timers_table))
+                  ).scalar_one()
+        async with store.transaction() as tx:
+            await tx.schedule("t-1", "k", datetime.now(UTC), {})
+        after = (await session.execute(select(func.count()).select_from(timers_table))
+                 ).scalar_one()
+    assert before == after == 0
+    assert await count(store, timers_table) == 1

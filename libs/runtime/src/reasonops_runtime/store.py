@@ -243,9 +243,15 @@ class Store:
         self.clock: Clock = clock or SystemClock()
         self.metadata = (kit_metadata, *metadata)
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
-        if url.startswith("sqlite"):
+        self._sqlite = url.startswith("sqlite")
+        if self._sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # A query that reads two tables must not see a write land between them (a breach
+        # without its penalty, say): PostgreSQL's READ COMMITTED takes a snapshot per
+        # statement, so reads run REPEATABLE READ, one snapshot for the whole session.
+        self._reader = (self.engine if self._sqlite
+                        else self.engine.execution_options(isolation_level="REPEATABLE READ"))
 
     async def create_all(self) -> None:
         async with self.engine.begin() as conn:
@@ -262,7 +268,13 @@ class Store:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        """A session whose statements all see the same committed state of the database."""
+        async with self.sessions(bind=self._reader) as session:
+            if self._sqlite:
+                # The driver only opens transactions for writes, so each SELECT would see
+                # its own state; a deferred BEGIN pins the first SELECT's snapshot (WAL
+                # readers block no writer). Closing the session rolls it back.
+                await session.execute(text("BEGIN"))
             yield session
 
     async def ping(self) -> bool:
