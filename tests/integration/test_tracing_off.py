@@ -52,6 +52,7 @@ async def test_events_made_from_a_raw_payload_carry_on_its_traceparent(nc, start
 
 async def test_the_outbox_sweep_publishes_a_row_with_its_stored_traceparent(nc, tmp_path):
     """A row left by a process that died before relaying it keeps its trace."""
+    from reasonops_runtime.acks import BatchPublisher
     from reasonops_runtime.jetstream import ensure_streams
     from reasonops_runtime.metrics import KitMetrics
     from reasonops_runtime.outbox import OutboxRelay
@@ -70,8 +71,11 @@ async def test_the_outbox_sweep_publishes_a_row_with_its_stored_traceparent(nc, 
             opened_at=cause.time), source="incidents", subject="INC0000042")
         tx.emit(effect, IncidentOpened.SUBJECT)
     # Nobody relayed it; the sweep of a later process finds it in the store.
-    relay = OutboxRelay(js, store, KitMetrics("incidents"))
+    publisher = BatchPublisher(nc)
+    await publisher.start()
+    relay = OutboxRelay(publisher, store, KitMetrics("incidents"))
     await relay.flush()
+    await publisher.close()
     msg = await js.get_last_msg("INCIDENTS", IncidentOpened.SUBJECT)
     assert msg.headers["traceparent"] == TRACEPARENT
     assert msg.headers["Nats-Msg-Id"] == effect.id

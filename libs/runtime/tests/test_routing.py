@@ -59,3 +59,17 @@ async def test_unhandled_types_are_skipped_and_bad_data_is_refused_at_decode():
     bad = acked(5).model_copy(update={"data": {"incident_id": 5}})
     with pytest.raises(ValueError, match="validation error"):
         router.decode(delivery(bad))
+
+
+@pytest.mark.parametrize("reply", [
+    "$JS.ACK.INGEST.ingest-raw.1.4711.17.1764500000000000000.3",
+    "$JS.ACK.hub.ACCHASH.INGEST.ingest-raw.2.4711.17.1764500000000000000.3.rnd",
+])
+def test_the_inbox_key_of_a_message_without_an_id_is_its_stream_position(reply):
+    from nats.aio.msg import Msg
+
+    from reasonops_runtime.consumer import _delivery
+
+    msg = Msg(_client=None, subject="itsm.ingest.raw.event", reply=reply, data=b"{}")  # type: ignore[arg-type]
+    assert _delivery(msg).key == "INGEST:4711"
+    assert _delivery(msg).key == f"{msg.metadata.stream}:{msg.metadata.sequence.stream}"

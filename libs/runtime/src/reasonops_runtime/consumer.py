@@ -1,7 +1,7 @@
 """Durable pull consumers that handle a whole batch in one transaction.
 
 Fetch up to N messages -> decode -> one store transaction (inbox + state + outbox)
--> publish the outbox with ``publish_async`` and wait for every ack -> ack the inputs.
+-> publish the outbox as one batch and wait for every ack -> ack the inputs.
 A batch that fails is retried message by message so one poison message cannot
 hold back the others; a message that keeps failing goes to the dead-letter subject.
 """
@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import nats.errors
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from reasonops_contracts import Envelope, subjects
@@ -30,6 +32,7 @@ from reasonops_contracts.streams import StreamSpec
 from . import tracing
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
+from .pull import Puller
 from .routing import Delivery
 from .store import OutboxMessage, Store, Transaction
 
@@ -65,11 +68,12 @@ class ConsumerSpec:
 
 
 class BatchConsumer:
-    def __init__(self, spec: ConsumerSpec, *, service: str, js: JetStreamContext, store: Store,
-                 relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
+    def __init__(self, spec: ConsumerSpec, *, service: str, nc: Client, js: JetStreamContext,
+                 store: Store, relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
                  fetch_timeout: float, max_deliver: int, ack_wait: float) -> None:
         self.spec = spec
         self.service = service
+        self.nc = nc
         self.js = js
         self.store = store
         self.relay = relay
@@ -78,7 +82,7 @@ class BatchConsumer:
         self.fetch_timeout = fetch_timeout
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._puller: Puller | None = None
         self.started = asyncio.Event()
 
     async def subscribe(self) -> None:
@@ -94,22 +98,25 @@ class BatchConsumer:
             filter_subjects=subjects_ if len(subjects_) > 1 else None,
             filter_subject=subjects_[0] if len(subjects_) == 1 else None,
         )
-        self._sub = await self.js.pull_subscribe(
-            subjects_[0], durable=self.spec.name, stream=self.spec.stream.name, config=config,
-            pending_msgs_limit=self.batch_size * 8,
-        )
+        try:
+            await self.js.consumer_info(self.spec.stream.name, self.spec.name)
+        except NotFoundError:
+            await self.js.add_consumer(self.spec.stream.name, config)
+        self._puller = Puller(self.nc, self.spec.stream.name, self.spec.name)
+        await self._puller.start()
         self.started.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        if self._sub is None:
+        if self._puller is None:
             await self.subscribe()
+        ahead: asyncio.Future[list[Msg]] | None = None
         while not stopping.is_set():
-            if self._sub is None:
+            if self._puller is None:
                 await asyncio.sleep(0.5)
                 await self._resubscribe()
                 continue
             try:
-                msgs = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                msgs = await (ahead or self._fetch())
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except Exception as exc:
@@ -119,12 +126,34 @@ class BatchConsumer:
                 await asyncio.sleep(0.5)
                 await self._resubscribe()
                 continue
+            finally:
+                ahead = None
+            # Ask for the next batch before handling this one: the broker delivers it
+            # while this batch is decoded, committed and its outputs acked, so the loop
+            # does not sit idle for a round trip between batches. One fetch is
+            # outstanding at a time, and batches are still handled in order.
+            ahead = asyncio.ensure_future(self._fetch())
             try:
                 await self.handle_batch(msgs)
             except Exception:
                 # Nothing acked: the messages come back after ack_wait.
                 log.exception("batch failed", extra={"consumer": self.spec.name})
+        if ahead is not None:
+            await self._give_back(ahead)
         await self.close()
+
+    async def _fetch(self) -> list[Msg]:
+        assert self._puller is not None
+        return await self._puller.fetch(self.batch_size, timeout=self.fetch_timeout)
+
+    async def _give_back(self, ahead: asyncio.Future[list[Msg]]) -> None:
+        """On the way out, hand a fetched-ahead batch back for immediate redelivery (to a
+        replica, or to this service when it returns) instead of after ``ack_wait``."""
+        try:
+            msgs = await asyncio.wait_for(ahead, self.fetch_timeout + 1.0)
+        except Exception:  # nothing came, or the connection is gone: ack_wait frees them
+            return
+        await _nak_all(msgs)
 
     async def _resubscribe(self) -> None:
         """Bind again (re-creating the durable if it was deleted with its stream)."""
@@ -136,15 +165,16 @@ class BatchConsumer:
                                                      "error": repr(exc)})
 
     async def close(self) -> None:
-        if self._sub is not None:
+        """Stop fetching; messages delivered but never fetched go back at once."""
+        if self._puller is not None:
+            puller, self._puller = self._puller, None
             with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
-            self._sub = None
+                await _nak_all(await puller.close())
 
     async def refresh_lag(self) -> None:
-        if self._sub is None:
+        if self._puller is None:
             return
-        info = await self._sub.consumer_info()
+        info = await self.js.consumer_info(self.spec.stream.name, self.spec.name)
         self.metrics.pending.labels(self.service, self.spec.name).set(info.num_pending or 0)
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
@@ -279,6 +309,12 @@ class BatchConsumer:
             self.metrics.messages.labels(self.service, self.spec.name, outcome).inc(n)
 
 
+async def _nak_all(msgs: list[Msg]) -> None:
+    for msg in msgs:
+        with contextlib.suppress(Exception):
+            await msg.nak()
+
+
 def _trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Span]
                    ) -> dict[str, str]:
     """Inbox key -> the traceparent its effects continue: this message's span when
@@ -292,9 +328,19 @@ def _trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Sp
 
 def _delivery(msg: Msg) -> Delivery:
     headers = dict(msg.headers or {})
-    key = headers.get("Nats-Msg-Id")
-    if not key:
-        meta = msg.metadata
-        key = f"{meta.stream}:{meta.sequence.stream}"
+    key = headers.get("Nats-Msg-Id") or _stream_position(msg)
     return Delivery(subject=msg.subject, data=msg.data, key=key, headers=headers)
 
+
+def _stream_position(msg: Msg) -> str:
+    """``STREAM:sequence`` from the ack subject, which JetStream formats as
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>...`` (9 tokens) or, with a
+    domain and account hash, ``$JS.ACK.<domain>.<hash>.<stream>...`` (12 or more).
+    Splitting it here costs a fraction of nats-py's full ``metadata`` parse."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9:
+        return f"{tokens[2]}:{tokens[5]}"
+    if len(tokens) >= 12:
+        return f"{tokens[4]}:{tokens[7]}"
+    meta = msg.metadata
+    return f"{meta.stream}:{meta.sequence.stream}"

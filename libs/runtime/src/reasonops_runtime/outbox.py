@@ -8,13 +8,13 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from nats.js import JetStreamContext
 from opentelemetry.trace import Span, SpanKind, StatusCode
 from sqlalchemy import delete, func, select
 
 from reasonops_contracts import MSG_ID_HEADER
 
 from . import tracing
+from .acks import BatchPublisher, Publication
 from .metrics import KitMetrics
 from .store import OutboxMessage, Store, outbox_table
 
@@ -29,10 +29,10 @@ class OutboxRelay:
     published twice is dropped by the stream's duplicate window.
     """
 
-    def __init__(self, js: JetStreamContext, store: Store, metrics: KitMetrics,
+    def __init__(self, publisher: BatchPublisher, store: Store, metrics: KitMetrics,
                  *, poll_seconds: float = 0.5, grace: timedelta = timedelta(seconds=5),
                  ack_timeout: float = 10.0) -> None:
-        self.js = js
+        self.publisher = publisher
         self.store = store
         self.metrics = metrics
         self.poll_seconds = poll_seconds
@@ -46,12 +46,9 @@ class OutboxRelay:
             return True
         spans = self._send_spans(messages) if tracing.enabled() else None
         try:
-            futures = [
-                await self.js.publish_async(m.subject, m.payload,
-                                            headers=self._headers(m, spans, i))
-                for i, m in enumerate(messages)
-            ]
-            await asyncio.wait_for(asyncio.gather(*futures), self.ack_timeout)
+            await self.publisher.publish(
+                [Publication(m.subject, m.payload, self._headers(m, spans, i))
+                 for i, m in enumerate(messages)], timeout=self.ack_timeout)
         except Exception as exc:  # the sweep will retry; the rows are safe in the store
             log.warning("outbox publish failed, will retry", extra={"error": repr(exc),
                                                                     "count": len(messages)})

@@ -28,6 +28,7 @@ from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.streams import StreamSpec, stream_for
 
 from . import tracing
+from .acks import BatchPublisher
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
 from .http import HttpServer, build_http_app
@@ -65,6 +66,7 @@ class Service:
         self.broker: NatsBroker | None = None
         self._js: JetStreamContext | None = None
         self.relay: OutboxRelay | None = None
+        self._publisher: BatchPublisher | None = None
         self.timers: TimerWheel | None = None
         self.consumers: list[BatchConsumer] = []
         self.stopping = asyncio.Event()
@@ -127,6 +129,13 @@ class Service:
         return self.broker.connection
 
     @property
+    def publisher(self) -> BatchPublisher:
+        """Publishes a batch to JetStream and waits for all its acks (see ``acks``)."""
+        if self._publisher is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._publisher
+
+    @property
     def js(self) -> JetStreamContext:
         if self._js is None:
             raise RuntimeError(f"{self.name} is not started")
@@ -165,13 +174,16 @@ class Service:
         self._js = self.nc.jetstream(publish_async_max_pending=4000)
         await ensure_streams(self.js, replicas=s.stream_replicas,
                              audit_retention_days=s.audit_retention_days)
-        self.relay = OutboxRelay(self.js, self.store, self.metrics,
+        self._publisher = BatchPublisher(self.nc)
+        await self._publisher.start()
+        self.relay = OutboxRelay(self.publisher, self.store, self.metrics,
                                  poll_seconds=s.outbox_poll_seconds)
         # Rows in the outbox now were committed by a process that died before relaying
         # them: publish them at once rather than after the sweep's grace period.
         await self.relay.flush()
         for spec in self.consumer_specs:
-            consumer = BatchConsumer(spec, service=self.name, js=self.js, store=self.store,
+            consumer = BatchConsumer(spec, service=self.name, nc=self.nc, js=self.js,
+                                     store=self.store,
                                      relay=self.relay, metrics=self.metrics,
                                      batch_size=s.batch_size, fetch_timeout=s.fetch_timeout,
                                      max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds)
@@ -212,6 +224,9 @@ class Service:
         if self.relay is not None and self.broker is not None and self.nc.is_connected:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.relay.flush(), 2.0)
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._publisher.close(), 1.0)
         if self.broker is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.broker.stop(), 3.0)

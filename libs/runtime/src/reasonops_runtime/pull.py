@@ -1,0 +1,138 @@
+"""Fetching batches from a durable pull consumer through one callback subscription.
+
+nats-py's ``PullSubscription.fetch`` takes each message with ``next_msg``, which makes
+a task, a ``wait_for`` and a UUID per message. Here the consumer's messages arrive
+on one inbox whose callback appends them to a buffer; a fetch asks the server for
+what the buffer lacks and returns as soon as it can:
+
+1. ``{"batch": n, "no_wait": true}``: whatever the stream has now, up to ``n``; the
+   server ends the answer with a ``404`` status when it had fewer.
+2. If that brought nothing, ``{"batch": n, "expires": timeout}``: the request lingers
+   on the server, and the fetch returns with the first message(s) to arrive. While it
+   lives (credit left, not expired) the next fetches send nothing and take what it
+   delivers, so a trickle of messages costs no request per message.
+
+A ``408`` ends a lingering request (it expired); ``409 Consumer Deleted`` and ``503``
+(no such consumer) raise ``ConsumerGone`` so the caller binds again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+STATUS = "Status"
+DESCRIPTION = "Description"
+_HEARTBEAT = "100"
+_NO_MESSAGES = "404"
+_NO_RESPONDERS = "503"
+_CONFLICT = "409"
+
+
+class ConsumerGone(Exception):
+    """The durable consumer was deleted (with its stream, say) or never existed."""
+
+
+class Puller:
+    """Batches from one durable consumer; one fetch at a time.
+
+    At most one lingering request is live: while it has credit left and has not
+    expired, every message that arrives is its, so a fetch only waits for them.
+    """
+
+    def __init__(self, nc: Client, stream: str, durable: str, *,
+                 api_prefix: str = "$JS.API") -> None:
+        self.nc = nc
+        self.next_subject = f"{api_prefix}.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.inbox = nc.new_inbox()
+        self._buffer: deque[Msg] = deque()
+        self._want = 0
+        self._ready = asyncio.Event()
+        self._credit = 0
+        """Messages the live lingering request may still deliver (0: none is live)."""
+        self._until = 0.0
+        self._gone: str | None = None
+        self._sub: Subscription | None = None
+
+    async def start(self) -> None:
+        self._sub = await self.nc.subscribe(self.inbox, cb=self._on_msg)
+
+    async def close(self) -> list[Msg]:
+        """Stop listening; return the messages delivered but not fetched (to give back)."""
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+            self._sub = None
+        left = list(self._buffer)
+        self._buffer.clear()
+        return left
+
+    async def fetch(self, n: int, timeout: float) -> list[Msg]:
+        """Up to ``n`` messages; raises ``TimeoutError`` when none came within ``timeout``
+        and ``ConsumerGone`` when the consumer no longer exists."""
+        if self._gone is not None:
+            raise ConsumerGone(self._gone)
+        if not self._buffer:
+            now = time.monotonic()
+            if self._credit and now < self._until:
+                await self._wait(1, self._until - now)
+            else:
+                self._credit = 0
+                await self._ask({"batch": n, "no_wait": True}, n, timeout)
+                if not self._buffer and self._gone is None:
+                    self._credit, self._until = n, time.monotonic() + timeout
+                    await self._ask({"batch": n, "expires": int(timeout * 1e9)}, 1, timeout)
+        elif len(self._buffer) < n and not self._credit:
+            await self._ask({"batch": n - len(self._buffer), "no_wait": True}, n, timeout)
+        if not self._buffer:
+            if self._gone is not None:
+                raise ConsumerGone(self._gone)
+            raise TimeoutError
+        return [self._buffer.popleft() for _ in range(min(n, len(self._buffer)))]
+
+    async def _ask(self, request: dict[str, object], want: int, timeout: float) -> None:
+        """Send one pull request and wait for its answer."""
+        self._ready.clear()  # before sending: the answer may come while we publish
+        await self.nc.publish(self.next_subject, json.dumps(request).encode(), reply=self.inbox)
+        await self._wait(want, timeout, fresh=False)
+
+    async def _wait(self, want: int, timeout: float, *, fresh: bool = True) -> None:
+        """Until ``want`` messages are buffered, a request ended, or ``timeout`` passed."""
+        if fresh:
+            self._ready.clear()
+        if len(self._buffer) >= want or self._ready.is_set():
+            return
+        self._want = want
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self._want = 0
+
+    async def _on_msg(self, msg: Msg) -> None:
+        headers = msg.headers
+        status = headers.get(STATUS) if headers else None
+        if status is None:
+            self._buffer.append(msg)
+            if self._credit:
+                self._credit -= 1
+            if self._want and len(self._buffer) >= self._want:
+                self._ready.set()
+            return
+        if status == _HEARTBEAT:
+            return
+        assert headers is not None
+        description = headers.get(DESCRIPTION, "").strip()
+        if status == _NO_RESPONDERS or (status == _CONFLICT and "deleted" in description.lower()):
+            self._gone = f"{status} {description or 'no such consumer'}"
+        if status != _NO_MESSAGES:  # a 404 answers a no_wait request, never the lingering one
+            self._credit = 0
+        # 404 (no messages now), 408 (expired), 409 (e.g. too many waiting requests) and
+        # 503 each end the request the fetch waits on.
+        self._ready.set()

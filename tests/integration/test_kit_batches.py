@@ -1,0 +1,187 @@
+"""The kit's batch publisher, its pull fetcher and the batch consumer's fetch-ahead, on a
+real nats-server."""
+
+import asyncio
+import contextlib
+
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+
+from reasonops_cli.natsd import free_port
+from reasonops_contracts import MSG_ID_HEADER, subjects
+from reasonops_contracts.streams import INGEST
+from reasonops_runtime.acks import BatchNotAcked, BatchPublisher, Publication
+from reasonops_runtime.jetstream import ensure_streams
+from reasonops_runtime.pull import ConsumerGone, Puller
+from reasonops_runtime.service import Service
+from reasonops_runtime.settings import ServiceSettings
+from tests.support import wait_for
+
+pytestmark = pytest.mark.nats
+
+
+@pytest.fixture
+async def publisher(nc):
+    await nc.jetstream().add_stream(StreamConfig(name="KIT", subjects=["kit.>"],
+                                                 duplicate_window=60.0))
+    publisher = BatchPublisher(nc)
+    await publisher.start()
+    yield publisher
+    await publisher.close()
+
+
+def batch(n, prefix="m", **headers):
+    return [Publication("kit.a", f"{prefix}-{i}".encode(), {MSG_ID_HEADER: f"{prefix}-{i}",
+                                                            **headers}) for i in range(n)]
+
+
+async def test_a_batch_returns_once_every_message_is_stored(nc, publisher):
+    await publisher.publish(batch(500), timeout=5)
+    assert (await nc.jetstream().stream_info("KIT")).state.messages == 500
+
+
+async def test_a_resent_batch_is_acked_and_stored_once(nc, publisher):
+    await publisher.publish(batch(50), timeout=5)
+    await publisher.publish(batch(50), timeout=5)  # duplicates are acks too
+    assert (await nc.jetstream().stream_info("KIT")).state.messages == 50
+
+
+async def test_concurrent_batches_each_wait_for_their_own_acks(nc, publisher):
+    await asyncio.gather(*(publisher.publish(batch(200, prefix=f"b{n}"), timeout=5)
+                           for n in range(5)))
+    assert (await nc.jetstream().stream_info("KIT")).state.messages == 1000
+
+
+async def test_a_refused_message_fails_its_batch_with_jetstream_s_reason(publisher):
+    with pytest.raises(BatchNotAcked, match="expected stream does not match"):
+        await publisher.publish(batch(3, **{"Nats-Expected-Stream": "OTHER"}), timeout=5)
+
+
+async def test_a_subject_no_stream_takes_fails_the_batch(publisher):
+    with pytest.raises(BatchNotAcked, match="no responders"):
+        await publisher.publish([Publication("nowhere.at.all", b"x")], timeout=5)
+
+
+async def test_a_batch_without_acks_times_out_and_a_late_ack_is_ignored(nc, publisher):
+    listener = await nc.subscribe("silent.>")  # takes the messages, never answers
+    with pytest.raises(TimeoutError):
+        await publisher.publish([Publication("silent.x", b"x")], timeout=0.3)
+    msg = await listener.next_msg(timeout=1)
+    await nc.publish(msg.reply, b'{"stream":"KIT","seq":1}')  # too late: nobody waits
+    await publisher.publish(batch(2), timeout=5)  # the publisher still works
+
+
+@pytest.fixture
+async def puller(nc):
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="PULL", subjects=["pull.>"]))
+    await js.add_consumer("PULL", ConsumerConfig(durable_name="d",
+                                                 ack_policy=AckPolicy.EXPLICIT))
+    puller = Puller(nc, "PULL", "d")
+    await puller.start()
+    yield puller
+    await puller.close()
+
+
+async def put(nc, *bodies):
+    for body in bodies:
+        await nc.jetstream().publish("pull.a", body.encode())
+
+
+async def test_a_fetch_takes_up_to_the_batch_from_a_backlog_in_order(nc, puller):
+    await put(nc, *(f"m{i}" for i in range(25)))
+    first = await puller.fetch(10, timeout=5)
+    rest = await puller.fetch(100, timeout=5)
+    assert [m.data for m in first + rest] == [f"m{i}".encode() for i in range(25)]
+    for m in first + rest:
+        await m.ack()
+
+
+async def test_a_fetch_on_an_empty_stream_times_out(puller):
+    with pytest.raises(TimeoutError):
+        await puller.fetch(10, timeout=0.2)
+
+
+async def test_a_fetch_returns_with_the_first_message_that_arrives(nc, puller):
+    waiting = asyncio.create_task(puller.fetch(10, timeout=10))
+    await asyncio.sleep(0.2)
+    await put(nc, "late")
+    msgs = await asyncio.wait_for(waiting, 5)  # not after the 10 s the request lingers
+    assert [m.data for m in msgs] == [b"late"]
+
+
+async def test_a_trickle_keeps_one_request_waiting_and_close_gives_back_the_rest(nc, puller):
+    js = nc.jetstream()
+    taken = []
+    for i in range(5):
+        waiting = asyncio.create_task(puller.fetch(10, timeout=10))
+        await asyncio.sleep(0.05)
+        await put(nc, f"t{i}")
+        taken += await asyncio.wait_for(waiting, 5)
+        assert (await js.consumer_info("PULL", "d")).num_waiting <= 1
+    assert [m.data for m in taken] == [f"t{i}".encode() for i in range(5)]
+    # The waiting request still has credit: what it delivers waits in the buffer...
+    await put(nc, "x", "y")
+    await wait_for(lambda: js.consumer_info("PULL", "d"),
+                   check=lambda info: info.num_ack_pending == 7)
+    # ...and is handed to whoever closes the fetcher, to give back.
+    assert [m.data for m in await puller.close()] == [b"x", b"y"]
+
+
+async def test_a_deleted_consumer_is_reported_as_gone(nc, puller):
+    waiting = asyncio.create_task(puller.fetch(10, timeout=10))
+    await asyncio.sleep(0.2)
+    await nc.jetstream().delete_consumer("PULL", "d")
+    with pytest.raises(ConsumerGone, match="409"):
+        await asyncio.wait_for(waiting, 5)
+
+
+async def test_a_consumer_that_does_not_exist_is_reported_as_gone(nc, puller):
+    lost = Puller(nc, "PULL", "nobody")
+    await lost.start()
+    with pytest.raises(ConsumerGone, match="503"):
+        await lost.fetch(10, timeout=5)
+    await lost.close()
+
+
+class Slow:
+    """Handles one batch at a time, slowly, so the next one is fetched ahead meanwhile."""
+
+    def __init__(self) -> None:
+        self.handling = asyncio.Event()
+        self.handled: list[bytes] = []
+
+    def decode(self, delivery):
+        return delivery.data
+
+    async def __call__(self, tx, batch):
+        self.handling.set()
+        await asyncio.sleep(0.5)
+        self.handled.extend(item for _, item in batch)
+
+
+async def test_a_batch_fetched_ahead_is_handed_back_when_the_service_stops(nc, nats_url,
+                                                                           tmp_path):
+    js = nc.jetstream()
+    await ensure_streams(js, [INGEST])
+    for i in range(10):
+        await js.publish(subjects.INGEST_RAW_EVENT, f"e{i}".encode())
+    settings = ServiceSettings(nats_url=nats_url, data_dir=tmp_path, http_port=free_port(),
+                               batch_size=5, fetch_timeout=0.2, ack_wait_seconds=60)
+    service = Service("kit", settings)
+    handler = Slow()
+    service.consume("kit-slow", handler, subjects=(subjects.INGEST_RAW_EVENT,), stream=INGEST)
+    await service.start()
+    try:
+        await asyncio.wait_for(handler.handling.wait(), 10)
+        # The first five are being handled; the next five were asked for meanwhile.
+        await wait_for(lambda: js.consumer_info(INGEST.name, "kit-slow"),
+                       check=lambda info: info.num_ack_pending == 10)
+    finally:
+        with contextlib.suppress(Exception):
+            await service.stop()
+    # Handled ones are acked; the fetched-ahead ones are back at once, not after ack_wait.
+    assert handler.handled == [f"e{i}".encode() for i in range(5)]
+    again = await js.pull_subscribe_bind("kit-slow", stream=INGEST.name)
+    msgs = await again.fetch(10, timeout=5)
+    assert [m.data for m in msgs] == [f"e{i}".encode() for i in range(5, 10)]
