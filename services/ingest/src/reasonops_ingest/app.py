@@ -59,7 +59,7 @@ def build_service(settings: IngestSettings | None = None, *,
     directory = Directory(service.store, service.clock)
 
     async def publish(messages: Sequence[Outgoing]) -> None:
-        await publish_all(service.js, messages, timeout=settings.publish_timeout_seconds)
+        await publish_all(service.publisher, messages, timeout=settings.publish_timeout_seconds)
 
     intake = Intake(gate=directory, publish=publish, clock=service.clock, metrics=metrics,
                     max_bytes=settings.max_body_bytes, limiter=RateLimiter())

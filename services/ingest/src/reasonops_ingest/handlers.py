@@ -84,26 +84,34 @@ def _digest(*parts: str) -> str:
 
 
 def normalise(fmt: Format, payload: Any, *, received_at: datetime,
-              sender: Sender = ANONYMOUS) -> list[Outgoing]:
+              sender: Sender = ANONYMOUS, input_key: str | None = None,
+              trace_context: str | None = None) -> list[Outgoing]:
     """Stateless formats: every alert of the payload, with its acceptance id.
 
     Alertmanager and Grafana: a notification's alert is identified by the group key,
     its fingerprint, status and start; CloudEvents by ``source`` + ``id``. A native
-    event has no identity of its own: each is new.
+    event has no identity of its own: over HTTP each is new; read from a raw NATS
+    message (``input_key``) it is identified by that message and its position in it,
+    so a redelivered message is stored once. ``trace_context`` is the trace the
+    outputs continue (a raw message's).
     """
     integration = sender.integration or ""
     if isinstance(payload, AlertmanagerWebhook):
         events = domain.from_alertmanager(payload, received_at=received_at, sender=sender,
                                           fmt=fmt)
         return [accepted(e, _digest("am", integration, payload.group_key or "",
-                                    e.fingerprint, e.status, str(e.starts_at)))
+                                    e.fingerprint, e.status, str(e.starts_at)),
+                         trace_context=trace_context)
                 for e in events]
     if fmt is Format.CLOUDEVENTS:
         return [accepted(cloudevents.to_event(ce, received_at=received_at, sender=sender),
-                         cloudevents.acceptance_id(sender.integration, ce))
+                         cloudevents.acceptance_id(sender.integration, ce),
+                         trace_context=trace_context)
                 for ce in payload]
-    return [accepted(domain.from_native(e, received_at=received_at, sender=sender))
-            for e in payload]
+    return [accepted(domain.from_native(e, received_at=received_at, sender=sender),
+                     None if input_key is None else _digest("raw", input_key, str(i)),
+                     trace_context=trace_context)
+            for i, e in enumerate(payload)]
 
 
 class RawIntake:
@@ -160,10 +168,14 @@ class RawIntake:
                 _, out = await apply_pagerduty(tx.session, payload, raw=delivery.data,
                                                sender=ANONYMOUS, now=now)
                 tx.emitted.extend(replace(m, trace_context=parent).outbox for m in out)
+            elif fmt is Format.CHANGE:
+                out = [replace(apply_change(payload, sender=ANONYMOUS, now=now),
+                               trace_context=parent)]
+                direct.extend(out)
             else:
-                out = ([apply_change(payload, sender=ANONYMOUS, now=now)]
-                       if fmt is Format.CHANGE else normalise(fmt, payload, received_at=now))
-                direct.extend(_keyed(delivery.key, out, parent))
+                out = normalise(fmt, payload, received_at=now, input_key=delivery.key,
+                                trace_context=parent)
+                direct.extend(out)
             counts[fmt] = counts.get(fmt, 0) + len(out)
         if self.publish is None:
             tx.emitted.extend(message.outbox for message in direct)
@@ -171,14 +183,6 @@ class RawIntake:
             await self.publish(direct)  # raises PublishFailed: the batch rolls back
         for fmt, n in counts.items():
             self.metrics.accepted(fmt, "nats", n)
-
-
-def _keyed(input_key: str, out: list[Outgoing], parent: str | None) -> list[Outgoing]:
-    """Outputs continue ``parent``'s trace; those without a sender identity get one from
-    the input message and position (one ``replace`` per output: it is not cheap)."""
-    return [replace(m, trace_context=parent) if m.msg_id != m.envelope_id
-            else replace(m, msg_id=_digest("raw", input_key, str(i)), trace_context=parent)
-            for i, m in enumerate(out)]
 
 
 def _parse_raw(fmt: Format, raw: bytes) -> Any:

@@ -7,13 +7,10 @@ stored once), else the envelope id.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from nats.js import JetStreamContext
 
 from reasonops_contracts import MSG_ID_HEADER, Envelope
 from reasonops_contracts.envelope import TYPE_HEADER
@@ -22,9 +19,12 @@ from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.messages import Event
 from reasonops_contracts.streams import INGEST
 from reasonops_runtime import tracing
+from reasonops_runtime.acks import BatchPublisher, Publication
 from reasonops_runtime.store import OutboxMessage
 
 SOURCE = "ingest"
+EXPECTED_STREAM_HEADER = "Nats-Expected-Stream"
+"""JetStream refuses the message unless INGEST is the stream that takes it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,8 @@ class Outgoing:
         return OutboxMessage(self.envelope_id, self.subject, self.payload, self.trace_context)
 
 
-def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = None
-             ) -> Outgoing:
+def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = None,
+             trace_context: str | None = None) -> Outgoing:
     """Each accepted event starts its own causal chain, keyed by its fingerprint.
 
     The envelope is the one ``Envelope.wrap`` makes, serialised directly: the event is
@@ -71,7 +71,7 @@ def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = N
             '"datacontenttype":"application/json","data":')
     payload = b"".join((head.encode(), event.model_dump_json().encode(), b"}"))
     return Outgoing(event.SUBJECT, envelope_id, payload, msg_id or envelope_id, event.TYPE,
-                    fingerprint, status)
+                    fingerprint, status, trace_context)
 
 
 Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
@@ -82,30 +82,26 @@ class PublishFailed(Exception):
     """JetStream did not acknowledge every message of a request in time."""
 
 
-async def publish_all(js: JetStreamContext, messages: Sequence[Outgoing], *,
+async def publish_all(publisher: BatchPublisher, messages: Sequence[Outgoing], *,
                       timeout: float) -> None:
-    """``publish_async`` every message, then wait for all acks together.
+    """Publish every message and wait for all their acks together.
 
     Concurrent requests share one connection, so their publishes are pipelined on
     the wire; each request waits only for its own acks.
     """
     traced = tracing.enabled()  # once per request: with OTEL unset it is not free
     try:
-        async with asyncio.timeout(timeout):
-            futures = [
-                await js.publish_async(m.subject, m.payload, headers=_headers(m, traced),
-                                       stream=INGEST.name)
-                for m in messages
-            ]
-            await asyncio.gather(*futures)
+        await publisher.publish([Publication(m.subject, m.payload, _headers(m, traced))
+                                 for m in messages], timeout=timeout)
     except TimeoutError as exc:
         raise PublishFailed(f"JetStream did not acknowledge within {timeout}s") from exc
     except Exception as exc:
-        raise PublishFailed(f"JetStream publish failed: {exc!r}") from exc
+        raise PublishFailed(f"JetStream publish failed: {exc}") from exc
 
 
 def _headers(message: Outgoing, traced: bool = True) -> dict[str, str]:
-    headers = {MSG_ID_HEADER: message.msg_id, TYPE_HEADER: message.type}
+    headers = {MSG_ID_HEADER: message.msg_id, TYPE_HEADER: message.type,
+               EXPECTED_STREAM_HEADER: INGEST.name}
     if message.trace_context is not None:
         headers[tracing.TRACEPARENT] = message.trace_context
         return headers
