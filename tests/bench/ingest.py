@@ -6,7 +6,9 @@ broker beside it, then with every service running. Per setting:
 
 - HTTP, Alertmanager webhooks of 100 alerts each: alerts accepted (202) per second;
 - HTTP, one ReasonOps event per request: requests accepted per second;
-- NATS, one event per message on ``itsm.ingest.raw.event``: events normalised per second;
+- NATS, one event per message on ``itsm.ingest.raw.event``: events normalised per second,
+  once while the sender publishes them, once draining a stream filled beforehand (ingest's
+  consumer paused meanwhile), which is how the reference hop is measured;
 - HTTP, single events paced at a fixed rate (open loop): acceptance latency p50/p99.
 
 Every 202 means JetStream acknowledged every event of the request.
@@ -29,6 +31,8 @@ from reasonops_cli.run import installed_services
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted
+from reasonops_contracts.streams import INGEST
+from reasonops_ingest.handlers import RAW_CONSUMER
 
 from .http_load import closed_loop, open_loop, percentile, post
 from .load import alert, webhooks
@@ -115,6 +119,22 @@ async def measure(sup: Supervisor, args: argparse.Namespace, reference: float,
     while await accepted_count(nc) < before + len(raw):
         await asyncio.sleep(0.02)
     show("NATS, one event per message: events normalised",
+         len(raw) / (time.perf_counter() - started), "events/s", reference=reference,
+         cpu=cpu.per(len(raw)))
+
+    # The reference hop drains a stream filled before its clock starts; so does this.
+    raw = events(args.nats_events, f"{tag}-filled")
+    await js.pause_consumer(INGEST.name, RAW_CONSUMER, "2999-01-01T00:00:00Z")
+    for i in range(0, len(raw), 2000):
+        await asyncio.gather(*[await js.publish_async(subjects.INGEST_RAW_EVENT, body)
+                               for body in raw[i:i + 2000]])
+    before = await accepted_count(nc)
+    cpu.per(0)
+    started = time.perf_counter()
+    await js.resume_consumer(INGEST.name, RAW_CONSUMER)
+    while await accepted_count(nc) < before + len(raw):
+        await asyncio.sleep(0.02)
+    show("NATS, a filled stream drained (as the reference)",
          len(raw) / (time.perf_counter() - started), "events/s", reference=reference,
          cpu=cpu.per(len(raw)))
 
