@@ -39,12 +39,16 @@ def bench_simulate(months: list[int], *, per_day: int = 5000, step: int = 3600) 
             events = write_history(history, days=round(count * 365 / 12),
                                    per_day=per_day)
             started = time.perf_counter()
-            out = subprocess.run(
+            run = subprocess.run(
                 [sys.executable, "-m", "reasonops_cli", "simulate", "--events", str(history),
                  "--sla", str(sla), "--contracts",
                  str(ROOT / "examples" / "config" / "supplier-contracts.yaml"),
                  "--step", str(step), "--json"],
-                check=True, capture_output=True, text=True).stdout
+                capture_output=True, text=True)
+            if run.returncode != 0:
+                raise SystemExit(f"reasonops simulate failed ({run.returncode}):\n"
+                                 f"{run.stderr[-4000:]}")
+            out = run.stdout
             seconds = time.perf_counter() - started
             result = json.loads(out)
             penalties = sum(len(r["penalties"]) for r in result["sla"].values())
