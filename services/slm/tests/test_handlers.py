@@ -93,6 +93,18 @@ async def test_opening_starts_both_clocks_and_arms_their_timers(env):
     assert {r.causation_id for r in armed.values()} == {envelope.id}
 
 
+async def test_an_incident_of_no_known_service_gets_its_clocks_too(env):
+    """E.g. a PagerDuty trigger that names no service: no outage is recorded against a
+    service's availability, and the opening is still handled (not dead-lettered)."""
+    store, clocks, clock, _ = env
+    envelope, event = opened(clock, service=None)
+    await deliver(store, clocks, envelope, event)
+    started = of_type(await outbox(store), SlaStarted)
+    assert {s.kind for _, s in started} == {"response", "resolution"}
+    async with store.read() as session:
+        assert (await session.execute(select(slm_store.outages))).all() == []
+
+
 async def test_the_same_opening_under_another_id_starts_nothing_more(env):
     store, clocks, clock, _ = env
     envelope, event = opened(clock)

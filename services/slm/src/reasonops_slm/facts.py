@@ -12,12 +12,17 @@ from .store import incidents, months, outages
 
 
 async def add_incidents(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Record openings; only incidents of a known service count against its availability.
+
+    (An empty parameter list would be an ``INSERT ... DEFAULT VALUES``, hence the checks.)
+    """
     if rows:
         await session.execute(insert(incidents), rows)
-        await session.execute(insert(outages), [
-            {"incident_id": r["incident_id"], "seq": 1, "service": r["service"],
-             "impact": r["impact"], "start": r["opened_at"], "end": None}
-            for r in rows if r["service"] is not None])
+    outage_rows = [{"incident_id": r["incident_id"], "seq": 1, "service": r["service"],
+                    "impact": r["impact"], "start": r["opened_at"], "end": None}
+                   for r in rows if r["service"] is not None]
+    if outage_rows:
+        await session.execute(insert(outages), outage_rows)
 
 
 async def acknowledged(session: AsyncSession, incident_id: str, at: datetime) -> None:
