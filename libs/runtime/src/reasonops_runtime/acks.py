@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.js.api import Header, StatusCode
 
-STATUS_HEADER = "Status"
-NO_RESPONDERS = "503"
+STATUS_HEADER = Header.STATUS.value
+NO_RESPONDERS = StatusCode.SERVICE_UNAVAILABLE.value
 
 
 class BatchNotAcked(Exception):

@@ -25,7 +25,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from reasonops_contracts import Envelope, subjects
+from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.streams import StreamSpec
 
@@ -328,7 +328,7 @@ def _trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Sp
 
 def _delivery(msg: Msg) -> Delivery:
     headers = dict(msg.headers or {})
-    key = headers.get("Nats-Msg-Id") or _stream_position(msg)
+    key = headers.get(MSG_ID_HEADER) or _stream_position(msg)
     return Delivery(subject=msg.subject, data=msg.data, key=key, headers=headers)
 
 

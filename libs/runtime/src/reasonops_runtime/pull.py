@@ -26,13 +26,14 @@ from collections import deque
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.js.api import DEFAULT_PREFIX, Header, StatusCode
 
-STATUS = "Status"
-DESCRIPTION = "Description"
-_HEARTBEAT = "100"
-_NO_MESSAGES = "404"
-_NO_RESPONDERS = "503"
-_CONFLICT = "409"
+# JetStream's status headers, with nats-py's names for them.
+STATUS, DESCRIPTION = Header.STATUS.value, Header.DESCRIPTION.value
+_HEARTBEAT = StatusCode.CONTROL_MESSAGE.value
+_NO_MESSAGES = StatusCode.NO_MESSAGES.value
+_NO_RESPONDERS = StatusCode.SERVICE_UNAVAILABLE.value
+_CONFLICT = StatusCode.CONFLICT.value
 
 
 class ConsumerGone(Exception):
@@ -47,7 +48,7 @@ class Puller:
     """
 
     def __init__(self, nc: Client, stream: str, durable: str, *,
-                 api_prefix: str = "$JS.API") -> None:
+                 api_prefix: str = DEFAULT_PREFIX) -> None:
         self.nc = nc
         self.next_subject = f"{api_prefix}.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self.inbox = nc.new_inbox()

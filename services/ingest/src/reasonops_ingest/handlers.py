@@ -168,13 +168,11 @@ class RawIntake:
                 _, out = await apply_pagerduty(tx.session, payload, raw=delivery.data,
                                                sender=ANONYMOUS, now=now)
                 tx.emitted.extend(replace(m, trace_context=parent).outbox for m in out)
-            elif fmt is Format.CHANGE:
-                out = [replace(apply_change(payload, sender=ANONYMOUS, now=now),
-                               trace_context=parent)]
-                direct.extend(out)
             else:
-                out = normalise(fmt, payload, received_at=now, input_key=delivery.key,
-                                trace_context=parent)
+                out = ([replace(apply_change(payload, sender=ANONYMOUS, now=now),
+                                trace_context=parent)] if fmt is Format.CHANGE
+                       else normalise(fmt, payload, received_at=now, input_key=delivery.key,
+                                      trace_context=parent))
                 direct.extend(out)
             counts[fmt] = counts.get(fmt, 0) + len(out)
         if self.publish is None:

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from nats.js.api import Header
+
 from reasonops_contracts import MSG_ID_HEADER, Envelope
 from reasonops_contracts.envelope import TYPE_HEADER
 from reasonops_contracts.ids import new_id
@@ -23,8 +25,6 @@ from reasonops_runtime.acks import BatchPublisher, Publication
 from reasonops_runtime.store import OutboxMessage
 
 SOURCE = "ingest"
-EXPECTED_STREAM_HEADER = "Nats-Expected-Stream"
-"""JetStream refuses the message unless INGEST is the stream that takes it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,8 @@ async def publish_all(publisher: BatchPublisher, messages: Sequence[Outgoing], *
 
 def _headers(message: Outgoing, traced: bool = True) -> dict[str, str]:
     headers = {MSG_ID_HEADER: message.msg_id, TYPE_HEADER: message.type,
-               EXPECTED_STREAM_HEADER: INGEST.name}
+               # JetStream refuses the message unless INGEST is the stream that takes it.
+               Header.EXPECTED_STREAM.value: INGEST.name}
     if message.trace_context is not None:
         headers[tracing.TRACEPARENT] = message.trace_context
         return headers
