@@ -17,6 +17,7 @@ from .engine import (
     Finished,
     Instance,
     Publish,
+    StepRun,
     StopStep,
     await_event,
     begin,
@@ -28,9 +29,8 @@ from .engine import (
 def succeeded(instance: Instance, step: str, attempt: int, output: dict[str, Any],
               at: datetime) -> list[Effect]:
     """An attempt's result; ignored if that attempt is not the one running."""
-    run = instance.steps.get(step)
-    if instance.state not in ACTIVE or run is None or run.state != "waiting" \
-            or run.attempt != attempt:
+    run = _attempt_running(instance, step, attempt)
+    if run is None:
         return []
     spec = instance.definition.step(step)
     if spec.kind == "notify" and spec.every is not None and not run.output.get("until_seen"):
@@ -40,6 +40,15 @@ def succeeded(instance: Instance, step: str, attempt: int, output: dict[str, Any
     if spec.kind == "notify":
         output = {**output, "rounds": int(run.output.get("rounds", 0)) + 1}
     return _done(instance, step, {**run.output, **output}, at)
+
+
+def _attempt_running(instance: Instance, step: str, attempt: int) -> StepRun | None:
+    """The step's run if ``attempt`` is the one it waits on; a stale result is ignored."""
+    run = instance.steps.get(step)
+    if instance.state not in ACTIVE or run is None or run.state != "waiting" \
+            or run.attempt != attempt:
+        return None
+    return run
 
 
 def _done(instance: Instance, step: str, output: dict[str, Any], at: datetime) -> list[Effect]:
@@ -54,9 +63,8 @@ def _done(instance: Instance, step: str, output: dict[str, Any], at: datetime) -
 def failed(instance: Instance, step: str, attempt: int, error: str,
            at: datetime) -> list[Effect]:
     """An attempt failed: retry after the backoff, or fail the step and compensate."""
-    run = instance.steps.get(step)
-    if instance.state not in ACTIVE or run is None or run.state != "waiting" \
-            or run.attempt != attempt:
+    run = _attempt_running(instance, step, attempt)
+    if run is None:
         return []
     spec = instance.definition.step(step)
     if attempt < spec.retry.attempts:
