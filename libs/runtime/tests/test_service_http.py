@@ -10,7 +10,7 @@ pytestmark = pytest.mark.nats
 
 async def test_health_readiness_and_metrics_are_served(start_service, nats_url):
     service = await start_service(lambda s: Service("probe", s), ServiceSettings)
-    base = f"http://127.0.0.1:{service.settings.port()}"
+    base = f"http://127.0.0.1:{service.port}"
     async with httpx.AsyncClient() as client:
         assert (await client.get(f"{base}/healthz")).json()["status"] == "ok"
         ready = await client.get(f"{base}/readyz")
@@ -23,7 +23,8 @@ async def test_health_readiness_and_metrics_are_served(start_service, nats_url):
 
 
 async def test_readiness_fails_when_the_broker_is_gone(start_service, tmp_path):
-    from reasonops_cli.natsd import EmbeddedNats, free_port
+    from reasonops_cli.natsd import EmbeddedNats
+    from reasonops_runtime.ports import free_port
 
     server = EmbeddedNats(tmp_path / "own-js", port=free_port(), monitor_port=None)
     server.start()
@@ -50,9 +51,9 @@ async def test_readiness_fails_when_the_broker_is_gone(start_service, tmp_path):
 async def test_events_left_in_the_outbox_by_a_crash_are_published_at_start(nats_url, tmp_path):
     from datetime import UTC, datetime
 
-    from reasonops_cli.natsd import free_port
     from reasonops_contracts import Envelope
     from reasonops_contracts.incidents import IncidentClosed
+    from reasonops_runtime.ports import free_port
     from reasonops_runtime.service import connect
     from reasonops_runtime.store import Store
 
@@ -84,7 +85,7 @@ async def test_events_left_in_the_outbox_by_a_crash_are_published_at_start(nats_
 
 async def test_shutdown_hooks_run_after_the_drain_and_a_failing_one_stops_nothing(
         nats_url, tmp_path):
-    from reasonops_cli.natsd import free_port
+    from reasonops_runtime.ports import free_port
 
     settings = ServiceSettings(service_name="probe", nats_url=nats_url,
                                data_dir=tmp_path / "data", http_port=free_port())
@@ -102,3 +103,26 @@ async def test_shutdown_hooks_run_after_the_drain_and_a_failing_one_stops_nothin
     await service.stop()
     assert closed == ["client"]
     assert service.stopping.is_set()
+
+
+async def test_a_service_whose_port_is_taken_fails_before_it_touches_the_broker(tmp_path):
+    from reasonops_runtime.ports import PortUnavailable, free_port, listen
+
+    nowhere = f"nats://127.0.0.1:{free_port()}"  # nothing listens: a connect would retry
+    with listen("127.0.0.1", 0) as held:
+        port = held.getsockname()[1]
+        service = Service("probe", ServiceSettings(service_name="probe", nats_url=nowhere,
+                                                   data_dir=tmp_path, http_port=port))
+        with pytest.raises(PortUnavailable, match=f"cannot listen on 127.0.0.1:{port}"):
+            await asyncio.wait_for(service.start(), 5)
+        await service.stop()
+    assert service.broker is None
+    assert not (tmp_path / "probe.db").exists()
+
+
+async def test_port_zero_serves_on_the_port_the_system_chose(start_service):
+    service = await start_service(lambda s: Service("probe", s), ServiceSettings)
+    assert service.settings.http_port == 0
+    assert service.port > 0
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"http://127.0.0.1:{service.port}/healthz")).status_code == 200

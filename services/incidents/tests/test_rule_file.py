@@ -1,5 +1,6 @@
 """Rule files: validation with file, line, field and reason; hot reload keeps good rules."""
 
+import json
 import os
 
 import pytest
@@ -121,6 +122,8 @@ def test_the_service_refuses_to_start_on_a_bad_rule_file_without_a_traceback(tmp
     result = subprocess.run([sys.executable, "-m", "reasonops_cli", "run", "incidents"],
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1
-    assert f"incidents cannot start: {path}:3: rules[0].window: '10x' is not a duration" \
-        in result.stderr
+    (refusal,) = [json.loads(line) for line in result.stderr.splitlines()
+                  if '"cannot start"' in line]
+    assert refusal["service"] == "incidents"
+    assert refusal["reason"].startswith(f"{path}:3: rules[0].window: '10x' is not a duration")
     assert "Traceback" not in result.stderr

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from reasonops_runtime.ports import unavailable
+
 
 def server_binary() -> str:
     """Path of the ``nats-server`` binary installed beside this Python."""
@@ -31,34 +33,6 @@ def die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        # As nats-server binds: a port left in TIME_WAIT by a stopped server is free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
-def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
-
-
 class EmbeddedNats:
     """A nats-server child process with its JetStream store under ``store_dir``."""
 
@@ -75,12 +49,17 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
+    def ports(self) -> dict[str, int]:
+        """What this server listens on: its client port and, if any, its monitor port."""
+        return {"client": self.port} | ({"monitor": self.monitor_port}
+                                        if self.monitor_port else {})
+
     def start(self, timeout: float = 10.0) -> None:
-        for port in (self.port, self.monitor_port):
-            if port and port_in_use(self.host, port):
-                raise RuntimeError(
-                    f"port {port} on {self.host} is already in use (another ReasonOps or "
-                    "nats-server?): stop it, point NATS_URL at it, or pick other ports")
+        """Start and wait until clients can connect; raise ``RuntimeError`` saying why not
+        (a port in use, or the server's own last words) as soon as that is known."""
+        for port in self.ports().values():
+            if (busy := unavailable(self.host, port)) is not None:
+                raise RuntimeError(f"nats-server: {busy} (another ReasonOps or nats-server?)")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [server_binary(), "--jetstream", "--store_dir", str(self.store_dir),
                 "--addr", self.host, "--port", str(self.port),
@@ -90,13 +69,30 @@ class EmbeddedNats:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                         start_new_session=True, preexec_fn=die_with_parent)
+        deadline = time.monotonic() + timeout
+        while not self._accepts():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {self.process.returncode}: "
+                                   f"{self._last_words()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"nats-server: nothing listens on {self.host}:{self.port} "
+                                   f"after {timeout}s")
+            time.sleep(0.05)
+
+    def _accepts(self) -> bool:
         try:
-            wait_for_port(self.host, self.port, timeout)
-        except TimeoutError:
-            self.stop()
-            raise
-        if self.process.poll() is not None:
-            raise RuntimeError(f"nats-server exited with {self.process.returncode}")
+            with socket.create_connection((self.host, self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def _last_words(self) -> str:
+        """The server's last log line (its fatal error), if it logs to a file."""
+        if self.log_file is None or not self.log_file.exists():
+            return "(no log)"
+        lines = self.log_file.read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "(empty log)"
 
     def stop(self, timeout: float = 5.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -20,6 +20,7 @@ def installed_services() -> dict[str, Any]:
 
 def run_service(name: str, *, json_logs: bool = True) -> None:
     from reasonops_runtime import run
+    from reasonops_runtime.service import refuse_start
 
     services = installed_services()
     if name not in services:
@@ -27,5 +28,5 @@ def run_service(name: str, *, json_logs: bool = True) -> None:
     try:
         service = services[name].load()()
     except ValueError as exc:  # a configuration file error: file, line/key and reason
-        raise CliError(f"{name} cannot start: {exc}") from None
+        refuse_start(name, str(exc), json_logs=json_logs)
     run(service, json_logs=json_logs)

@@ -42,9 +42,10 @@ from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_runtime.ports import free_port
 from reasonops_runtime.service import connect
 
-from .natsd import EmbeddedNats, free_port
+from .natsd import EmbeddedNats
 from .run import installed_services
 
 SERVICES = ("incidents", "slm", "finance")

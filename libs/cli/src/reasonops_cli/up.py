@@ -15,6 +15,9 @@ from typing import IO
 
 import typer
 
+from reasonops_runtime.ports import unavailable
+from reasonops_runtime.service import CANNOT_START
+
 from .natsd import EmbeddedNats, die_with_parent
 from .output import table
 
@@ -30,6 +33,8 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     log: IO[bytes] | None = field(default=None, repr=False)
+    log_offset: int = 0
+    """Where this run of the child began writing in its log file."""
 
     @property
     def url(self) -> str:
@@ -63,12 +68,29 @@ class Supervisor:
         return self.data_dir / "ingest-default.key"
 
     def start(self, ready_timeout: float = 90.0) -> None:
+        """Check every port, start NATS and every service, wait until each is ready.
+        Raises ``RuntimeError`` naming the service and the reason as soon as one fails."""
+        self.check_ports()
         self.logs.mkdir(parents=True, exist_ok=True)
         if self.nats is not None:
             self.nats.start()
         for child in self.children:
             self._spawn(child)
         self._wait_ready(ready_timeout)
+
+    def check_ports(self) -> None:
+        """Refuse to start anything while a port this stack needs is taken."""
+        wanted = [(c.name, c.port) for c in self.children]
+        if self.nats is not None:
+            wanted[:0] = [(f"nats-server ({role})", port)
+                          for role, port in self.nats.ports().items()]
+        busy = [f"  {name}: {problem}" for name, port in wanted
+                if (problem := unavailable(self.host, port)) is not None]
+        if busy:
+            raise RuntimeError(
+                "ports this stack needs are in use; nothing was started:\n" + "\n".join(busy)
+                + "\nStop what holds them (another ReasonOps?), or choose other ports with "
+                "--port-base, --nats-port and --nats-monitor-port.")
 
     def _spawn(self, child: Child) -> None:
         env = dict(os.environ, REASONOPS_NATS_URL=self.nats_url,
@@ -77,6 +99,7 @@ class Supervisor:
         env.setdefault("REASONOPS_DEFAULT_INTEGRATION_KEY_FILE", str(self.ingest_key_file))
         env.pop("NATS_URL", None)
         child.log = open(child.log_path, "ab")  # noqa: SIM115 - lives as long as the child
+        child.log_offset = child.log.tell()
         child.process = subprocess.Popen(
             [sys.executable, "-m", "reasonops_cli", "run", child.name, "--json"], env=env,
             stdout=child.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -91,8 +114,8 @@ class Supervisor:
                 raise KeyboardInterrupt
             for child in list(pending):
                 if not child.alive():
-                    raise RuntimeError(f"{child.name} exited during start-up:\n"
-                                       + _tail(child.log_path))
+                    raise RuntimeError(f"{child.name}: {_why_it_stopped(child)} "
+                                       f"(log: {child.log_path})")
                 if _ready(child.url):
                     pending.remove(child)
             if time.monotonic() > deadline:
@@ -171,11 +194,24 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _tail(path: Path, lines: int = 30) -> str:
+def _why_it_stopped(child: Child) -> str:
+    """The reason a child gave in its ``cannot start`` log record; else its last line."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        with open(child.log_path, "rb") as log:
+            log.seek(child.log_offset)
+            lines = log.read().decode(errors="replace").splitlines()
     except OSError:
-        return "(no log)"
+        return "exited during start-up (no log)"
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("message") == CANNOT_START:
+            return str(record.get("reason", CANNOT_START))
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    code = child.process.returncode if child.process else None
+    return f"exited ({code}) during start-up" + (f": {last}" if last else "")
 
 
 def run_up(supervisor: Supervisor, ingest_port: int, *, json_out: bool = False) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import tracing
+from .ports import listen
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -88,7 +90,8 @@ class _QuietServer(uvicorn.Server):
 
 
 class HttpServer:
-    """uvicorn inside the service's own event loop (no signal handlers of its own)."""
+    """uvicorn inside the service's own event loop (no signal handlers of its own), on a
+    socket taken by ``bind`` before anything else of the service starts."""
 
     def __init__(self, app: Starlette, host: str, port: int) -> None:
         # No proxy-headers middleware: no service reads the client address, and it is
@@ -97,13 +100,28 @@ class HttpServer:
                                 proxy_headers=False, lifespan="off", loop="none",
                                 timeout_graceful_shutdown=3)
         self.server = _QuietServer(config)
+        self.host = host
+        self.port = port
+        self._socket: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
 
+    def bind(self) -> int:
+        """Take the port now; return it (the real one when asked for 0). Raises
+        ``PortUnavailable`` naming the address and the reason."""
+        self._listening()
+        return self.port
+
+    def _listening(self) -> socket.socket:
+        if self._socket is None:
+            self._socket = listen(self.host, self.port)
+            self.port = int(self._socket.getsockname()[1])
+        return self._socket
+
     async def start(self) -> None:
-        self._task = asyncio.create_task(self.server.serve())
+        self._task = asyncio.create_task(self.server.serve(sockets=[self._listening()]))
         while not self.server.started:
             if self._task.done():
-                await self._task  # surfaces "address already in use"
+                await self._task
                 raise RuntimeError("HTTP server stopped during start-up")
             await asyncio.sleep(0.02)
 
@@ -111,3 +129,5 @@ class HttpServer:
         self.server.should_exit = True
         if self._task is not None:
             await self._task
+        if self._socket is not None:
+            self._socket.close()

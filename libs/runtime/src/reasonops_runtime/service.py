@@ -11,8 +11,8 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, NoReturn
 
 import nats
 from faststream.nats import NatsBroker
@@ -37,6 +37,7 @@ from .logs import configure_logging
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .policy import Forbidden
+from .ports import PortUnavailable
 from .routing import EventRouter
 from .rpc import Responder, add_responder
 from .settings import ServiceSettings
@@ -44,6 +45,14 @@ from .store import Store, Transaction
 from .timers import TimerHandler, TimerWheel
 
 log = logging.getLogger(__name__)
+
+CANNOT_START = "cannot start"
+"""The message of the log record a service writes when it cannot start; its ``reason``
+field says why (``reasonops up`` shows it)."""
+
+
+class StartFailed(RuntimeError):
+    """The service could not start; the reason was logged (see ``CANNOT_START``)."""
 
 
 class Service:
@@ -149,8 +158,18 @@ class Service:
             "consumers": all(c.started.is_set() for c in self.consumers),
         }
 
+    @property
+    def port(self) -> int:
+        """The HTTP port this service listens on (the real one when settings asked for 0)."""
+        return self._http.port if self._http is not None else self.port
+
     async def start(self) -> None:
+        """Take the HTTP port first, so a service that cannot serve fails before it
+        consumes anything; then the store, the broker, consumers, timers and HTTP."""
         s = self.settings
+        self._http = HttpServer(build_http_app(self.name, self.registry, self.readiness,
+                                               self.routes), s.http_host, s.port())
+        self._http.bind()
         if s.db_url().startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.create_all()
@@ -201,11 +220,9 @@ class Service:
         self._spawn(self._watch_lag())
         for interval, refresh in self.refreshers:
             self._spawn(self._every(interval, refresh))
-        self._http = HttpServer(build_http_app(self.name, self.registry, self.readiness,
-                                               self.routes), s.http_host, s.port())
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
-        log.info("service started", extra={"port": s.port(), "nats": s.nats_url_for_logs()})
+        log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
 
     async def stop(self) -> None:
         """Drain: finish in-flight batches, stop HTTP, flush the outbox, close connections."""
@@ -278,10 +295,14 @@ async def serve(service: Service) -> None:
         return
     try:
         starting.result()
-    except BaseException:
+    except Exception as exc:
         signalled.cancel()
+        # One line that says why, for a person and for ``reasonops up``; the traceback
+        # only when the reason is not one the kit names itself.
+        log.error(CANNOT_START, extra={"reason": str(exc) or type(exc).__name__},
+                  exc_info=not isinstance(exc, PortUnavailable))
         await service.stop()
-        raise
+        raise StartFailed(str(exc)) from exc
     # Everything alive now (modules, settings, connections) lives as long as the
     # process: keep it out of the collector, whose full passes over it would pause
     # the event loop for tens of milliseconds under load.
@@ -292,18 +313,33 @@ async def serve(service: Service) -> None:
 
 def run(service: Service, *, json_logs: bool = True) -> None:
     """Blocking entry point: logs (JSON lines unless told otherwise), uvloop when available,
-    serve until signalled."""
+    serve until signalled. A service that cannot start exits with status 1 at once."""
     configure_logging(service.name, service.settings.log_level, json_lines=json_logs)
     traced = tracing.configure_from_env(service.name)
     try:
-        import uvloop
-    except ImportError:  # pragma: no cover - Windows
-        asyncio.run(serve(service))
-    else:
-        uvloop.run(serve(service))
+        _run_loop(serve(service))
+    except StartFailed:
+        raise SystemExit(1) from None
     finally:
         if traced:
             tracing.shutdown()
+
+
+def refuse_start(name: str, reason: str, *, json_logs: bool = True) -> NoReturn:
+    """For a service that cannot even be built (say, a configuration file with an error):
+    the same ``cannot start`` record as a failed start, then exit with status 1."""
+    configure_logging(name, "INFO", json_lines=json_logs)
+    log.error(CANNOT_START, extra={"reason": reason})
+    raise SystemExit(1)
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def connect(url: str, name: str = "reasonops-client") -> Client:

@@ -41,7 +41,8 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy async URL; default a SQLite file per service in data_dir",
     )
     http_host: str = "127.0.0.1"
-    http_port: int | None = Field(default=None, description="Default from DEFAULT_PORTS")
+    http_port: int | None = Field(default=None, ge=0, le=65535,
+                                  description="Default from DEFAULT_PORTS; 0: any free port")
     batch_size: int = Field(default=256, ge=1, le=5000)
     fetch_timeout: float = Field(default=0.5, gt=0)
     max_deliver: int = Field(default=5, ge=1)
@@ -72,7 +73,10 @@ class ServiceSettings(BaseSettings):
         return redact_url(self.nats_url)
 
     def port(self) -> int:
-        return self.http_port or DEFAULT_PORTS.get(self.service_name, 8080)
+        """The HTTP port to listen on; 0 lets the system choose (``Service.port`` tells)."""
+        if self.http_port is not None:
+            return self.http_port
+        return DEFAULT_PORTS.get(self.service_name, 8080)
 
     def db_url(self) -> str:
         if self.database_url:
