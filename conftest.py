@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reasonops_cli.natsd import EmbeddedNats, free_port
+from reasonops_cli.natsd import EmbeddedNats
+from reasonops_runtime.ports import free_port
 
 
 def _docker_answers() -> bool:
@@ -51,13 +52,13 @@ async def nc(nats_url: str) -> AsyncIterator[object]:
 @pytest.fixture
 async def start_service(nats_url: str, tmp_path: Path):
     """Start services in this process against the test's nats-server; stop them after."""
-    from reasonops_cli.natsd import free_port
-
     started = []
 
     async def start(build, settings_cls, clock=None, **overrides):
+        # Port 0: the system picks the HTTP port as the service binds it (``service.port``),
+        # so no other socket can take it between a check and its use.
         settings = settings_cls(nats_url=nats_url, data_dir=tmp_path / "data",
-                                http_port=free_port(), fetch_timeout=0.1,
+                                http_port=0, fetch_timeout=0.1,
                                 outbox_poll_seconds=0.1, timer_poll_seconds=0.05, **overrides)
         service = build(settings, clock=clock) if clock is not None else build(settings)
         await service.start()

@@ -101,7 +101,7 @@ async def ingest_client(nc: Any, ingest: Any, *, name: str = "test",
                         **options: Any) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for a running ingest service, sending a fresh integration's key."""
     key = await create_integration(nc, name, **options)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.settings.port()}",
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.port}",
                                  headers={"authorization": f"Bearer {key}"},
                                  timeout=30) as client:
         yield client

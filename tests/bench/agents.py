@@ -15,11 +15,12 @@ from reasonops_agent_triage.app import PROMPTS, TriageSettings, build_service
 from reasonops_agent_triage.domain import triage
 from reasonops_agent_triage.evaluate import load_cases
 from reasonops_agent_triage.handlers import prompt_input
-from reasonops_cli.natsd import EmbeddedNats, free_port
+from reasonops_cli.natsd import EmbeddedNats
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import TriageOutput, TriageRequested
 from reasonops_llm import LlmMetrics, LlmSettings, PrivacyGuard, PromptTemplate, build_router
 from reasonops_llm.fakes import FakeLlmServer
+from reasonops_runtime.ports import free_port
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "triage-eval.jsonl"
 ANSWER = {"category": "database", "assignment_group": "database-administration",

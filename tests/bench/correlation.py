@@ -24,7 +24,6 @@ from pathlib import Path
 
 import nats
 
-from reasonops_cli.natsd import free_port
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import (
@@ -37,6 +36,7 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_runtime.client import request
 from reasonops_runtime.jetstream import ensure_streams
+from reasonops_runtime.ports import free_port
 
 from .reference import reference_hop
 

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import nats
 
-from reasonops_cli.natsd import free_port
 from reasonops_cli.run import installed_services
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import INGEST
 from reasonops_ingest.handlers import RAW_CONSUMER
+from reasonops_runtime.ports import free_port
 
 from .http_load import closed_loop, open_loop, percentile, post
 from .load import alert, webhooks

@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import nats
 
-from reasonops_cli.natsd import free_port
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
+from reasonops_runtime.ports import free_port
 
 from . import correlation
 from . import ingest as ingest_bench

@@ -23,9 +23,10 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from reasonops_cli.natsd import EmbeddedNats, free_port
+from reasonops_cli.natsd import EmbeddedNats
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime import tracing
+from reasonops_runtime.ports import free_port
 from reasonops_runtime.service import connect
 from tests.support import accepted
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,21 +13,9 @@ from typing import Any
 
 import httpx
 
+from reasonops_runtime.ports import free_port_range
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port_range(count: int) -> int:
-    """A base port with ``count`` consecutive free ports after it."""
-    for _ in range(200):
-        base = random.randint(20_000, 60_000 - count)
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free port range")
 
 
 class Stack:

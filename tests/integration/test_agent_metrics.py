@@ -32,7 +32,7 @@ async def test_llm_metric_names_on_every_agent(agent, build, settings, start_ser
     service = await start_service(partial(build, llm=llm), settings,
                                   chain="openai:gpt-4o-mini -> rules")
     async with httpx.AsyncClient() as client:
-        text = (await client.get(f"http://127.0.0.1:{service.settings.port()}/metrics")).text
+        text = (await client.get(f"http://127.0.0.1:{service.port}/metrics")).text
     for name in NAMES:
         assert f'{name}{{agent="{agent}"' in text, name
     assert f'reasonops_llm_calls_total{{agent="{agent}",model="gpt-4o-mini",outcome="ok",' \

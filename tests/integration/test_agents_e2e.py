@@ -9,7 +9,6 @@ import pytest
 
 from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
-from reasonops_cli.natsd import free_port
 from reasonops_contracts import subjects
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.workflows import GetWorkflow, WorkflowView
@@ -22,6 +21,7 @@ from reasonops_llm.fakes import FakeLlmServer
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime.client import request
+from reasonops_runtime.ports import free_port
 from tests.support import stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from reasonops_cli.natsd import free_port
 from reasonops_contracts.incidents import IncidentList, IncidentOpened, ListIncidents
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime.client import request
+from reasonops_runtime.ports import free_port
 from tests.support import accepted, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

@@ -159,7 +159,7 @@ def generate(key: str, out: "multiprocessing.Queue[object]") -> None:
 
 async def test_hostile_bodies_get_a_4xx_naming_the_problem_and_publish_nothing(nc, ingest):
     key = await create_integration(nc, "fuzz")
-    base = f"http://127.0.0.1:{ingest.settings.port()}"
+    base = f"http://127.0.0.1:{ingest.port}"
     context = multiprocessing.get_context("fork")  # the child only draws; it never uses the loop
     drawn: multiprocessing.Queue[object] = context.Queue(maxsize=64)
     child = context.Process(target=generate, args=(key, drawn), daemon=True)

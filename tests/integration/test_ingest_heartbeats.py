@@ -30,7 +30,7 @@ async def ingest(start_service, clock):
 
 @pytest.fixture
 async def http(ingest):
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.settings.port()}",
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.port}",
                                  timeout=30) as client:
         yield client
 

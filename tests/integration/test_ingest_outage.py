@@ -8,11 +8,12 @@ import httpx
 import nats
 import pytest
 
-from reasonops_cli.natsd import EmbeddedNats, free_port
+from reasonops_cli.natsd import EmbeddedNats
 from reasonops_contracts import subjects
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import INGEST
 from reasonops_ingest.app import IngestSettings, build_service
+from reasonops_runtime.ports import free_port
 from tests.support import create_integration, key_headers, stream_messages, wait_for
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
@@ -62,7 +63,7 @@ async def test_broker_outage_loses_nothing_accepted_answers_503_and_recovers(bro
             else:
                 answers["other"].append(f"{response.status_code} {response.text[:200]}")
 
-    url = f"http://127.0.0.1:{ingest.settings.port()}"
+    url = f"http://127.0.0.1:{ingest.port}"
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         senders = [asyncio.create_task(sender(http, w)) for w in range(4)]
         await wait_for(lambda: len(answers["accepted"]) >= 200, timeout=60)

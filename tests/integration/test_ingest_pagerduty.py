@@ -71,7 +71,7 @@ async def ingest(start_service):
 @pytest.fixture
 async def base_url(ingest, tmp_path):
     cert, key = certificate(tmp_path)
-    async with tls_terminator(cert, key, ingest.settings.port()) as url:
+    async with tls_terminator(cert, key, ingest.port) as url:
         yield url, cert
 
 
@@ -123,7 +123,7 @@ async def test_sample_trigger_and_retry_are_accepted_once(nc, ingest, base_url):
     key = await create_integration(nc, "zabbix")
     body = json.loads((PAYLOADS / "pagerduty-trigger.json").read_text())
     body["routing_key"] = key
-    port = ingest.settings.port()
+    port = ingest.port
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         first = await http.post("/v2/enqueue", json=body)
         retry = await http.post("/v2/enqueue", json=body)
@@ -149,7 +149,7 @@ async def test_unknown_routing_key_is_an_invalid_event(nc, base_url):
 
 async def test_invalid_event_names_every_problem(nc, ingest):
     key = await create_integration(nc, "zabbix")
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.settings.port()}") as http:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.port}") as http:
         response = await http.post("/v2/enqueue", json={
             "routing_key": key, "event_action": "trigger",
             "payload": {"summary": "x" * 1025, "severity": "fatal"}})

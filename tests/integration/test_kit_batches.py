@@ -7,11 +7,11 @@ import contextlib
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
-from reasonops_cli.natsd import free_port
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.streams import INGEST
 from reasonops_runtime.acks import BatchNotAcked, BatchPublisher, Publication
 from reasonops_runtime.jetstream import ensure_streams
+from reasonops_runtime.ports import free_port
 from reasonops_runtime.pull import ConsumerGone, Puller
 from reasonops_runtime.service import Service
 from reasonops_runtime.settings import ServiceSettings

@@ -91,7 +91,7 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_servic
                                                **overrides.get(ep.name, {}))
     assert {"ingest", "incidents", "slm", "finance"} <= set(running)
 
-    ingest = f"http://127.0.0.1:{running['ingest'].settings.port()}"
+    ingest = f"http://127.0.0.1:{running['ingest'].port}"
     assert (await post_to_ingest(ingest, "/v1/alertmanager", ONE_ALERT,
                                   key_file=tmp_path / "ingest.key")).status_code == 202
     await wait_for(lambda: stream_messages(nc, "FINANCE", LedgerEntryPosted.SUBJECT),
@@ -100,13 +100,13 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(nc, start_servic
     exposed: set[str] = set()
     async with httpx.AsyncClient(timeout=10) as client:
         for name, service in running.items():
-            page = await client.get(f"http://127.0.0.1:{service.settings.port()}/metrics")
+            page = await client.get(f"http://127.0.0.1:{service.port}/metrics")
             assert page.status_code == 200, name
             exposed |= exposed_names(page.text)
 
     # The gauges read from the stores show the incident and its workflow.
-    incidents = f"http://127.0.0.1:{running['incidents'].settings.port()}/metrics"
-    orchestrator = f"http://127.0.0.1:{running['orchestrator'].settings.port()}/metrics"
+    incidents = f"http://127.0.0.1:{running['incidents'].port}/metrics"
+    orchestrator = f"http://127.0.0.1:{running['orchestrator'].port}/metrics"
     async with httpx.AsyncClient(timeout=10) as client:
         await wait_for(lambda: client.get(incidents), timeout=20, check=lambda r: samples(
             r.text, "reasonops_incidents_open") == [

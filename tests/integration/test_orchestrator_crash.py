@@ -13,7 +13,6 @@ from reasonops_agent_rca.app import RcaSettings
 from reasonops_agent_rca.app import build_service as build_rca
 from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
-from reasonops_cli.natsd import free_port
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import RcaRequested, TriageRequested
 from reasonops_contracts.incidents import IncidentOpened, IncidentResolved
@@ -24,6 +23,7 @@ from reasonops_contracts.workflows import (
     WorkflowStepCompleted,
     WorkflowStepStarted,
 )
+from reasonops_runtime.ports import free_port
 from tests.support import stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

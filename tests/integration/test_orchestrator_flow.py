@@ -7,7 +7,6 @@ from pydantic import ValidationError
 
 from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
-from reasonops_cli.natsd import free_port
 from reasonops_contracts import Envelope, Event, ReplyError
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
 from reasonops_contracts.incidents import (
@@ -26,6 +25,7 @@ from reasonops_contracts.workflows import (
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime.client import request
+from reasonops_runtime.ports import free_port
 
 pytestmark = pytest.mark.nats
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from reasonops_cli.natsd import free_port
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened
 from reasonops_contracts.slm import (
@@ -19,6 +18,7 @@ from reasonops_contracts.slm import (
 )
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_runtime.ports import free_port
 from reasonops_slm.app import SlmSettings, build_service
 from tests.support import publish_all, stream_messages, wait_for
 

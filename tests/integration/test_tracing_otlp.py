@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reasonops_cli.natsd import free_port
+from reasonops_runtime.ports import free_port
 from tests.support import post_to_ingest, wait_for
 
 pytestmark = pytest.mark.nats

@@ -114,7 +114,7 @@ async def test_llm_metrics_are_exported_under_their_names(start_service):
     import httpx
     service = await start_service(build_service, TriageSettings)
     async with httpx.AsyncClient() as client:
-        text = (await client.get(f"http://127.0.0.1:{service.settings.port()}/metrics")).text
+        text = (await client.get(f"http://127.0.0.1:{service.port}/metrics")).text
     for name in ("reasonops_llm_calls_total", "reasonops_llm_call_seconds_bucket",
                  "reasonops_agent_decisions_total"):
         assert f'{name}{{agent="triage"' in text, name
@@ -122,9 +122,9 @@ async def test_llm_metrics_are_exported_under_their_names(start_service):
 
 async def test_requests_in_flight_at_shutdown_are_decided_after_restart(nats_url, nc, tmp_path):
     """A stop during a slow model call releases the request instead of leaving it leased."""
-    from reasonops_cli.natsd import free_port
     from reasonops_llm import LlmSettings
     from reasonops_llm.fakes import FakeLlmServer
+    from reasonops_runtime.ports import free_port
 
     def settings(chain: str) -> TriageSettings:
         return TriageSettings(nats_url=nats_url, data_dir=tmp_path / "data",

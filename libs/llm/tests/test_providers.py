@@ -4,7 +4,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from reasonops_llm.breaker import CircuitBreaker
-from reasonops_llm.fakes import free_port
+from reasonops_runtime.ports import free_port
 
 from .conftest import API_KEY, KINDS, PROMPT, RULES, Recorder, Verdict, make_router
 

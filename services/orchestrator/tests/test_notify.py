@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,19 +27,13 @@ from reasonops_orchestrator.notify import (
 )
 from reasonops_runtime.clock import FrozenClock
 from reasonops_runtime.http import HttpServer
+from reasonops_runtime.ports import free_port
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "config" / "notifications.yaml"
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 NOTE = Notification(key="WF-INC0000001:notify:1", title="P1 checkout down",
                     text="Checkout returns 503 for 40% of requests.", severity="critical",
                     incident_id="INC0000001", fields={"service": "checkout", "priority": "P1"})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,13 +45,6 @@ def _bag_of_words(text: str, size: int = 64) -> list[float]:
     return vector
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 class FakeLlmServer:
     def __init__(self, answer: Callable[[Any], dict[str, Any]] | dict[str, Any], *,
                  script: list[str] | None = None, default: str = "ok",
@@ -65,7 +57,8 @@ class FakeLlmServer:
         self.delay = delay
         self.models = models
         self.requests: list[Seen] = []
-        self.port = free_port()
+        self.port = 0
+        """The port it listens on, chosen by the system when it starts."""
         self._server: HttpServer | None = None
 
     @property
@@ -74,6 +67,7 @@ class FakeLlmServer:
 
     async def start(self) -> FakeLlmServer:
         self._server = HttpServer(self._app(), "127.0.0.1", self.port)
+        self.port = self._server.bind()
         await self._server.start()
         return self
 
