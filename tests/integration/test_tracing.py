@@ -69,13 +69,13 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
     await start_service(build_orchestrator, OrchestratorSettings)
     await start_service(build_triage, TriageSettings)
 
-    response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
+    response = await post_to_ingest(f"http://127.0.0.1:{ingest.port}",
                                     "/v1/alertmanager", ONE_ALERT,
                                     key_file=tmp_path / "ingest.key")
     assert response.status_code == 202, response.text
     # P1 on the fast policies breaches within seconds; checkout is under contract.
     await wait_for(lambda: stream_messages(nc, "FINANCE", LedgerEntryPosted.SUBJECT),
-                   check=lambda found: len(found) == 2, timeout=30)
+                   check=lambda found: len(found) >= 2, timeout=30)
     await wait_for(lambda: {s.name for s in spans.get_finished_spans()},
                    check=lambda names: {f"send {LedgerEntryPosted.SUBJECT}",
                                         f"process {AgentDecisionRecorded.SUBJECT}"} <= names)
@@ -93,7 +93,9 @@ async def test_one_alert_is_one_trace_from_ingest_to_the_ledger(nc, start_servic
     trace_id = request.context.trace_id
     in_trace = [s for s in finished if s.context.trace_id == trace_id]
     # Every span of the system belongs to this alert's trace: nothing started a new one.
-    assert {s.context.trace_id for s in finished} == {trace_id}
+    strays = [(s.name, service_of(s), s.parent) for s in finished
+              if s.context.trace_id != trace_id]
+    assert not strays, f"spans outside the alert's trace: {strays}"
     # ... and the trace is one tree: each parent is a span of the trace.
     ids = {s.context.span_id for s in in_trace}
     assert all(s.parent is None or s.parent.span_id in ids for s in in_trace)
@@ -119,7 +121,7 @@ async def test_consumer_spans_carry_the_messaging_conventions(nc, start_service,
     ingest = await start_service(build_ingest, IngestSettings,
                                  default_integration_key_file=tmp_path / "ingest.key")
     await start_service(build_incidents, IncidentSettings)
-    response = await post_to_ingest(f"http://127.0.0.1:{ingest.settings.port()}",
+    response = await post_to_ingest(f"http://127.0.0.1:{ingest.port}",
                                     "/v1/alertmanager", ONE_ALERT,
                                     key_file=tmp_path / "ingest.key")
     event_id = response.json()["event_ids"][0]

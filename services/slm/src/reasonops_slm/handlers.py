@@ -110,20 +110,21 @@ class SlaClocks:
         known = await store.incidents_with_clocks(tx.session, {e.incident_id for _, e in batch})
         fresh: list[tuple[Envelope, SlaClock]] = []
         rows: list[dict[str, object]] = []
+        months: dict[str, Envelope | None] = {}  # month -> the first opening in it
         for envelope, event in batch:
             if event.incident_id in known:
                 continue  # the same opening again, under another message id
             known.add(event.incident_id)
             first = min(event.first_alert_at or event.opened_at, event.opened_at)
+            months.setdefault(month_of(first), envelope)
             rows.append({"incident_id": event.incident_id, "service": event.service,
                          "impact": event.impact, "priority": event.priority,
                          "opened_at": first, "acknowledged_at": None, "resolved_at": None})
             fresh += [(envelope, c) for c in self._initial_clocks(event, first)]
         await facts.add_incidents(tx.session, rows)
         await self._start(tx, fresh)
-        if self.month_end is not None and rows:
-            await self.month_end.ensure(tx, {month_of(r["opened_at"])  # type: ignore[arg-type]
-                                             for r in rows})
+        if self.month_end is not None and months:
+            await self.month_end.ensure(tx, months)
 
     def _initial_clocks(self, event: IncidentOpened, first: datetime) -> list[SlaClock]:
         policy = self.policies.find(event.service, event.priority)

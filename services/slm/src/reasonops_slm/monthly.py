@@ -38,12 +38,20 @@ class MonthEnd:
         self.clock = clock
         self.metrics = metrics
 
-    async def ensure(self, tx: Transaction, wanted: set[str]) -> None:
-        """Arm the month-end timer of every month in ``wanted`` not armed before."""
-        new = wanted - await facts.known_months(tx.session, wanted)
+    async def ensure(self, tx: Transaction, wanted: dict[str, Envelope | None]) -> None:
+        """Arm the month-end timer of every month in ``wanted`` not armed before; each
+        month maps to the event that arms it (None: the work under way, such as the
+        firing of the previous month's timer), whose trace the assessment continues."""
+        new = set(wanted) - await facts.known_months(tx.session, set(wanted))
         await facts.add_months(tx.session, new)
-        await tx.schedule_new([NewTimer(f"{MONTH_END_TIMER}:{m}", MONTH_END_TIMER,
-                                        month_bounds(m)[1], {"month": m}) for m in sorted(new)])
+        timers = []
+        for month in sorted(new):
+            cause = wanted[month]
+            timers.append(NewTimer(f"{MONTH_END_TIMER}:{month}", MONTH_END_TIMER,
+                                   month_bounds(month)[1], {"month": month},
+                                   correlation_id=cause.correlation_id if cause else None,
+                                   causation_id=cause.id if cause else None))
+        await tx.schedule_new(timers)
 
     async def measure(self, session: AsyncSession, month: str, service: str | None,
                       now: datetime) -> list[ServiceMonth]:
@@ -84,7 +92,7 @@ class MonthEnd:
         tx.emit(envelope, assessed.SUBJECT)  # last: whoever waits for it sees the credits
         await tx.session.execute(update(store.months).where(store.months.c.month == month)
                                  .values(assessed_at=self.clock.now()))
-        await self.ensure(tx, {next_month(month)})
+        await self.ensure(tx, {next_month(month): None})
 
     async def report(self, session: AsyncSession, query: GetSlaReport) -> SlaReport:
         figures = await self.measure(session, query.month, query.service, self.clock.now())
