@@ -88,8 +88,12 @@ class LlmSettings(BaseSettings):
     huggingface_api_key: SecretStr | None = _key("REASONOPS_LLM_HUGGINGFACE_API_KEY", "HF_TOKEN")
     huggingface_api_key_file: Path | None = None
 
-    external: str = Field(default="", description="Comma list overriding which kinds are "
-                          "external, e.g. 'openai,anthropic' or 'ollama,openai'")
+    external: str = Field(default="", description="Comma list of provider kinds treated as "
+                          "external besides the hosted APIs, which always are (e.g. 'ollama' "
+                          "for an Ollama run outside your network); external calls are redacted")
+    internal_domains: str = Field(default="", description="Comma list of DNS domains whose "
+                                  "host names are redacted, besides "
+                                  "internal, corp, lan, intranet, local and home.arpa")
     timeout_seconds: float = Field(default=30.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10, description="Retries on 429/5xx per provider")
     backoff_seconds: float = Field(default=0.5, ge=0)
@@ -124,10 +128,24 @@ class LlmSettings(BaseSettings):
             return SecretStr(path.read_text().strip())
         return None
 
+    @field_validator("external")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        unknown = sorted({k.strip() for k in value.split(",") if k.strip()}
+                         - (set(PROVIDER_KINDS) - {"rules"}))
+        if unknown:
+            raise ValueError(f"unknown provider kind(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(k for k in PROVIDER_KINDS if k != 'rules')}")
+        return value
+
     def is_external(self, kind: str) -> bool:
-        if self.external.strip():
-            return kind in {k.strip() for k in self.external.split(",")}
-        return kind in EXTERNAL_BY_DEFAULT
+        """Hosted APIs always are; configuration can add kinds, never take one away, so a
+        setting written for one provider cannot expose another's calls unredacted."""
+        return kind in EXTERNAL_BY_DEFAULT or kind in _comma_list(self.external)
+
+    def domains(self) -> tuple[str, ...]:
+        """Internal DNS domains configured besides the built-in ones."""
+        return _comma_list(self.internal_domains)
 
     def price(self, kind: str, model: str) -> tuple[Decimal, Decimal]:
         """Cost per million tokens in and out; zero when none is configured."""
@@ -165,3 +183,7 @@ def write_chain(path: Path, agent: str, chain: str) -> None:
     agents.setdefault(agent, {})["chain"] = chain
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(loaded, sort_keys=True))
+
+
+def _comma_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())

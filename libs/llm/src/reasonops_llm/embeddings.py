@@ -74,8 +74,7 @@ def build_embedder(spec: str, settings: LlmSettings) -> Embedder | None:
     endpoint = ProviderEndpoint(base_url=url, api_key=settings.api_key(entry.kind),
                                 timeout=settings.timeout_seconds,
                                 external=settings.is_external(entry.kind))
-    return classes[entry.kind](endpoint, entry.model,
-                               PrivacyGuard(settings.patterns(), redact_ips=settings.redact_ips))
+    return classes[entry.kind](endpoint, entry.model, PrivacyGuard.configured(settings))
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -55,7 +55,7 @@ def build_router(agent: str, chain: str, settings: LlmSettings, metrics: LlmMetr
                                    cooldown=settings.breaker_cooldown_seconds),
             limit=asyncio.Semaphore(settings.concurrency),
             price_in=price_in, price_out=price_out))
-    guard = PrivacyGuard(settings.patterns(), redact_ips=settings.redact_ips)
+    guard = PrivacyGuard.configured(settings)
     retry = RetryPolicy(retries=settings.retries, backoff=settings.backoff_seconds,
                         max_retry_after=settings.max_retry_after_seconds)
     return Router(agent, routes, metrics=metrics, guard=guard, retry=retry,

@@ -22,6 +22,16 @@ class RenderedPrompt:
     user: str
     version: str
     hash: str
+    data: Any = None
+    """The request before it was encoded into ``user``, so the privacy guard can redact
+    each value before encoding (a JSON-escaped secret is not what a pattern sees)."""
+    template: str | None = None
+    """The user part with ``$input`` not yet replaced by ``data``."""
+
+
+def encode_input(data: Any) -> str:
+    """How a request is written into a prompt: JSON, keys sorted, one level a line."""
+    return json.dumps(data, indent=1, sort_keys=True, default=str, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class PromptTemplate:
         return cls.load(found[-1])
 
     def render(self, data: Any) -> RenderedPrompt:
-        payload = json.dumps(data, indent=1, sort_keys=True, default=str, ensure_ascii=False)
         return RenderedPrompt(system=self.system,
-                              user=Template(self.user).safe_substitute(input=payload),
-                              version=self.version, hash=self.hash)
+                              user=Template(self.user).safe_substitute(input=encode_input(data)),
+                              version=self.version, hash=self.hash, data=data,
+                              template=self.user)

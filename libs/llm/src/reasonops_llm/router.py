@@ -165,7 +165,8 @@ class Router:
         system, user, kinds = prompt.system, prompt.user, set[str]()
         if route.provider.external:
             try:
-                (system, user), found = self.guard.redact_all([system, user])
+                safe, found = self.guard.redact_prompt(prompt)
+                system, user = safe.system, safe.user
             except GuardBlocked as exc:
                 self._count(route, route.provider.model, "guard_blocked")
                 raise exc
