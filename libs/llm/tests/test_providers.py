@@ -178,4 +178,6 @@ async def test_a_rejected_key_is_never_echoed(kind, fake):
     assert (first.outcome, answer.provider) == ("error", "rules")
     assert "HTTP 401" in first.detail
     assert API_KEY not in first.detail
+    assert "(authentication_error)" in first.detail  # the code, never the message
+    assert "Replication lag" not in first.detail  # nor the prompt the server echoed
     assert len(server.requests) == 1  # a 4xx is not retried

@@ -133,6 +133,26 @@ async def test_slack_payload_is_an_incoming_webhook_message(receiver) -> None:
     assert "INC0000001" in body["blocks"][3]["elements"][0]["text"]
 
 
+async def test_slack_text_from_a_sender_cannot_mention_or_disguise_a_link(receiver) -> None:
+    r = await receiver()
+    n = notifier({"on-call": [{"name": "slack", "url": r.url(), "format": "slack"}]})
+    hostile = Notification(key="k", title="<!channel> disk full", severity="warning",
+                           text="see <https://evil.example/login|the runbook> & <@U024BE7LH>",
+                           incident_id="INC0000002", fields={"<!here>": "<!subteam^S1>"})
+    [delivery] = await n.send("on-call", hostile)
+    await n.aclose()
+
+    assert delivery.ok
+    body = r.seen[0].body
+    texts = [body["text"], body["blocks"][1]["text"]["text"],
+             body["blocks"][2]["fields"][0]["text"], body["blocks"][3]["elements"][0]["text"]]
+    assert not [t for t in texts if "<" in t or ">" in t]
+    assert body["blocks"][1]["text"]["text"] == (
+        "see &lt;https://evil.example/login|the runbook&gt; &amp; &lt;@U024BE7LH&gt;")
+    assert body["text"] == ":large_orange_circle: &lt;!channel&gt; disk full: " + texts[1]
+    assert body["blocks"][0]["text"]["text"] == "<!channel> disk full"  # plain_text: inert
+
+
 async def test_5xx_is_retried_with_exponential_backoff(receiver) -> None:
     r = await receiver("503", "500")
     waits = Waits()

@@ -92,10 +92,11 @@ class FakeLlmServer:
                                       headers={"Retry-After": self.retry_after})
         if behaviour == "500":
             return None, JSONResponse({"error": {"message": "boom"}}, status_code=500)
-        if behaviour == "401":  # some servers echo what they were sent
+        if behaviour == "401":  # some servers echo what they were sent, prompt included
             echoed = " ".join(f"{k}={v}" for k, v in seen.headers.items())
-            return None, JSONResponse({"error": {"message": f"invalid key: {echoed}"}},
-                                      status_code=401)
+            return None, JSONResponse({"error": {
+                "message": f"invalid key: {echoed} for {seen.body.decode(errors='replace')}",
+                "type": "authentication_error"}}, status_code=401)
         if behaviour == "timeout":
             await asyncio.sleep(self.delay)
         if behaviour == "malformed":

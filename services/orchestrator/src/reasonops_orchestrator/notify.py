@@ -163,23 +163,34 @@ def json_payload(notification: Notification, sent_at: datetime) -> dict[str, Any
 _ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
 
 
+def slack_escape(text: str) -> str:
+    """Text from an alert as Slack shows it and nothing more: ``&``, ``<`` and ``>`` are
+    Slack's control characters, so ``<!channel>``, ``<@U123>`` and a disguised
+    ``<https://evil|docs>`` link written by a sender arrive as plain text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(notification: Notification, sent_at: datetime) -> dict[str, Any]:
     """An incoming-webhook body: ``text`` for notifications and old clients, ``blocks``
-    for the message (Slack caps a header at 150 characters, a section at 3000, 10 fields)."""
+    for the message (Slack caps a header at 150 characters, a section at 3000, 10 fields).
+    Every mrkdwn text is escaped (see ``slack_escape``); the header is plain text."""
     n = notification
     icon = _ICON.get(n.severity, ":large_blue_circle:")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": n.title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": n.text[:3000] or " "}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": slack_escape(n.text)[:3000] or " "}},
     ]
     if n.fields:
         blocks.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*{k}*\n{v}"[:2000]} for k, v in
-            list(n.fields.items())[:10]]})
+            {"type": "mrkdwn", "text": f"*{slack_escape(k)}*\n{slack_escape(str(v))}"[:2000]}
+            for k, v in list(n.fields.items())[:10]]})
     context = " · ".join(x for x in (n.severity, n.incident_id, sent_at.strftime(
         "%Y-%m-%d %H:%M UTC")) if x)
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-    return {"text": f"{icon} {n.title}: {n.text}"[:3000], "blocks": blocks}
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                    "text": slack_escape(context)}]})
+    return {"text": f"{icon} {slack_escape(n.title)}: {slack_escape(n.text)}"[:3000],
+            "blocks": blocks}
 
 
 

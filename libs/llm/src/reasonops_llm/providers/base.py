@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -66,7 +67,9 @@ class HttpProvider:
         if status >= 500:
             raise ServerError(f"{self.kind}: HTTP {status}")
         if status >= 400:
-            raise ClientError(self._clean(f"{self.kind}: HTTP {status}: {response.text[:200]}"))
+            code = error_code(response)
+            raise ClientError(self._clean(f"{self.kind}: HTTP {status}"
+                                          + (f" ({code})" if code else "")))
         if not response.content:
             return None
         try:
@@ -82,6 +85,23 @@ class HttpProvider:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def error_code(response: httpx.Response) -> str:
+    """The provider's error code (``invalid_request_error``, ``NOT_FOUND``), never its
+    message or body: servers echo what they were sent, keys and prompts included."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    for path in (("error", "type"), ("error", "code"), ("error", "status"), ("error_type",)):
+        value = dig(body, *path)
+        if isinstance(value, str) and _CODE.fullmatch(value):
+            return value
+    return ""
 
 
 def dig(body: Any, *path: str | int) -> Any:
