@@ -17,7 +17,7 @@ from dataclasses import dataclass
 SECRET_KEY = re.compile(
     r"(?i)password|passwd|passphrase|passcode|secret|token|api[_-]?key|apikey|"
     r"access[_-]?key|private[_-]?key|credential|authorization|"
-    r"(?:^|[_.-])(?:pass|pwd|auth|pin)$")
+    r"(?:^|[_.-])(?:pass|pwd|pin)$")
 """A key, label, header or element name whose value is a secret, whatever the value."""
 
 DEFAULT_INTERNAL_DOMAINS = ("internal", "corp", "lan", "intranet", "local", "home.arpa")
@@ -135,7 +135,7 @@ BUILTIN: tuple[Detector, ...] = (
     _d("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", 0, None, "npm_"),
     _d("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{16,}+\.[A-Za-z0-9_-]{16,}+", 0, None, "sg."),
     _d("azure_storage_key", r"(?i)\bAccountKey=([A-Za-z0-9+/=]{40,}+)", 1, None, "accountkey="),
-    _d("bearer_token", r"(?i)\b(?:bearer|basic|token)\s++([A-Za-z0-9._~+/-]{16,}+=*+)", 1, None,
+    _d("bearer_token", r"(?i)\b(?:bearer|basic|token)[ \t]++([A-Za-z0-9._~+/-]{16,}+=*+)", 1, None,
        "bearer", "basic", "token"),
     _d("url_password",
        r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s:/@]++:([^\s@/]++)@", 1, None,
