@@ -78,12 +78,19 @@ def test_a_service_waiting_for_the_broker_stops_on_sigterm(tmp_path):
                REASONOPS_DATA_DIR=str(tmp_path), REASONOPS_HTTP_PORT="1")
     proc = subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", "finance", "--json"],
                             env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    assert proc.stderr is not None
+    seen = []  # signal once it is waiting for the broker, however slowly it got there
+    deadline = time.monotonic() + 60
+    while "NATS connection problem" not in seen and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        if line.startswith("{"):
+            seen.append(json.loads(line)["message"])
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
-    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    messages = [line["message"] for line in lines]
+    messages = seen + [json.loads(ln)["message"] for ln in err.splitlines() if ln.startswith("{")]
     assert "connecting to NATS" in messages
     assert "NATS connection problem" in messages
     assert "stopped during start-up" in messages
