@@ -22,7 +22,14 @@ def accepted(fingerprint: str, status: str = "firing", severity: str = "critical
                           severity=severity, service=service, resource="pod-1",
                           summary="checkout 5xx", labels={"alertname": "HighErrorRate", **labels},
                           received_at=datetime.now(UTC), source_format="alertmanager")
-    return Envelope.wrap(event, source="test")
+    return Envelope.wrap(event, source="ingest")
+
+
+def owner(event: Any) -> str:
+    """A service that owns ``event``'s subject: a source its consumers accept."""
+    from reasonops_contracts.ownership import owners
+
+    return min(owners(event.SUBJECT))
 
 
 async def publish_all(nc: Any, envelopes: Iterable[Envelope], *, with_msg_id: bool = True,

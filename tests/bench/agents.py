@@ -91,7 +91,7 @@ async def service_rate(n: int, data_dir: Path) -> float:
         js = service.js
         started = time.perf_counter()
         for r in requests(n):
-            env = Envelope.wrap(r, source="bench", subject=r.incident_id)
+            env = Envelope.wrap(r, source="orchestrator", subject=r.incident_id)
             await js.publish_async(subjects.AGENT_TRIAGE_REQUESTED, env.to_bytes(),
                                    headers=env.headers())
         await js.publish_async_completed()

@@ -73,7 +73,7 @@ def storm(prefix: str, groups: int, per_group: int = 20) -> list[bytes]:
                     labels={"alertname": "HighErrorRate", "cluster": f"{prefix}-{g}",
                             "instance": f"{prefix}-host-{g}-{h}:9100", "team": "platform"},
                     received_at=at, source_format="alertmanager")
-                out.append(Envelope.wrap(event, source="bench").to_bytes())
+                out.append(Envelope.wrap(event, source="ingest").to_bytes())
     return out
 
 
@@ -193,7 +193,7 @@ async def latency(nc, args: argparse.Namespace) -> None:
                               severity="warning", service="svc", resource=f"lat-{i}",
                               summary="latency probe", labels={"bench": "latency"},
                               received_at=datetime.now(UTC), source_format="event")
-        envelope = Envelope.wrap(event, source="bench")
+        envelope = Envelope.wrap(event, source="ingest")
         await js.publish(subjects.INGEST_EVENT_ACCEPTED, envelope.to_bytes(),
                          headers=envelope.headers())
         await asyncio.sleep(1 / args.decision_latency_rate)

@@ -124,7 +124,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
             "fingerprint": "f" * 16, "status": "firing", "name": "HighErrorRate",
             "severity": "critical", "summary": "5xx ratio above 5%",
             "received_at": "2026-11-20T09:00:00Z", "source_format": "alertmanager"}),
-            source="bench").to_bytes()
+            source="ingest").to_bytes()
         ref = await reference_hop(nc, [sample] * n)
         print(f"\nReasonOps benchmark: {n:,} alerts per path, {f:,} fingerprints, "
               f"{args.per_post} alerts per POST\n")

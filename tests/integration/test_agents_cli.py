@@ -34,7 +34,7 @@ def requested(incident: str) -> Envelope:
                             incident_id=incident, title="Disk almost full", service="billing",
                             severity="warning", priority=3,
                             labels={"alertname": "NodeFilesystemSpaceFillingUp"})
-    return Envelope.wrap(event, source="test", subject=incident)
+    return Envelope.wrap(event, source="orchestrator", subject=incident)
 
 
 @pytest.mark.nats

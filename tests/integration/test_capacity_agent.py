@@ -77,7 +77,7 @@ async def test_forecast_on_request_for_a_flat_series(nc, start_service):
                    check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
     series = "file-share|fs-03|DiskAlmostFull|/data"
     await publish_all(nc, [Envelope.wrap(CapacityRequested(request_id="CAP-1", series=series),
-                                         source="test")])
+                                         source="orchestrator")])
     [envelope] = await wait_for(lambda: stream_messages(nc, "AGENTS", subjects.AGENT_DECISION))
     out = envelope.decode(AgentDecisionRecorded).output
     assert (out.series, out.points, out.suggested_urgency) == (series, 3, 3)

@@ -45,7 +45,7 @@ def _fixture() -> list[tuple[int, Envelope]]:
             severity=row["severity"], service=row["service"], resource=row["resource"],
             summary=row["summary"], labels=row["labels"],
             received_at=T0 + timedelta(seconds=row["at"]), source_format="alertmanager")
-        found.append((row["at"], Envelope.wrap(event, source="replay")))
+        found.append((row["at"], Envelope.wrap(event, source="ingest")))
     return found
 
 

@@ -104,7 +104,7 @@ async def test_approval_gates_proposals_and_the_policy_refuses_what_it_must(
     opened = Envelope.wrap(IncidentOpened(
         incident_id=INCIDENT, title="Failed logins", service="vpn", severity="critical",
         impact=2, urgency=2, priority=3, priority_reason="t", fingerprint="fp-vpn",
-        labels={"source": "203.0.113.9"}, opened_at=datetime.now(UTC)), source="test")
+        labels={"source": "203.0.113.9"}, opened_at=datetime.now(UTC)), source="incidents")
     await publish(nc, opened)
     [asked] = await wait_for(lambda: stream_messages(nc, "AGENTS",
                                                      SecurityReviewRequested.SUBJECT))

@@ -24,7 +24,7 @@ from reasonops_contracts.workflows import (
     WorkflowStepStarted,
 )
 from reasonops_runtime.ports import free_port
-from tests.support import stream_messages, wait_for
+from tests.support import owner, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -44,8 +44,8 @@ def spawn(nats_url, data_dir, port):
 
 
 async def publish(nc, event, cause=None):
-    envelope = (cause.caused(event, source="test", subject=INCIDENT) if cause
-                else Envelope.wrap(event, source="test", subject=INCIDENT))
+    envelope = (cause.caused(event, source=owner(event), subject=INCIDENT) if cause
+                else Envelope.wrap(event, source=owner(event), subject=INCIDENT))
     await nc.jetstream().publish(event.SUBJECT, envelope.to_bytes(), headers=envelope.headers())
     return envelope
 

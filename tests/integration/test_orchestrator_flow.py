@@ -26,6 +26,7 @@ from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime.client import request
 from reasonops_runtime.ports import free_port
+from tests.support import owner
 
 pytestmark = pytest.mark.nats
 
@@ -77,7 +78,7 @@ def opened(incident_id: str = INCIDENT, priority: int = 3) -> Envelope:
         fingerprint=f"fp-{incident_id}", labels={"alertname": "PostgresReplicationLag",
                                                  "job": "postgres", "team": "payments"},
         opened_at=datetime.now(UTC))
-    return Envelope.wrap(event, source="test", subject=incident_id)
+    return Envelope.wrap(event, source="incidents", subject=incident_id)
 
 
 async def publish(nc, envelope: Envelope, subject: str) -> None:
@@ -86,7 +87,8 @@ async def publish(nc, envelope: Envelope, subject: str) -> None:
 
 async def lifecycle(nc, cause: Envelope, *events: Event) -> None:
     for event in events:
-        await publish(nc, cause.caused(event, source="test", subject=INCIDENT), event.SUBJECT)
+        await publish(nc, cause.caused(event, source=owner(event), subject=INCIDENT),
+                      event.SUBJECT)
 
 
 def step_done(nc, step: str, incident_id: str = INCIDENT):
@@ -186,7 +188,7 @@ async def test_duplicates_and_unknown_incidents_change_nothing(nc, start_service
     await publish(nc, first, IncidentOpened.SUBJECT)
     await publish(nc, opened(), IncidentOpened.SUBJECT)  # same incident, new message id
     stray = IncidentClosed(incident_id="INC0009999", closed_at=datetime.now(UTC), actor="x")
-    await publish(nc, Envelope.wrap(stray, source="test"), IncidentClosed.SUBJECT)
+    await publish(nc, Envelope.wrap(stray, source="incidents"), IncidentClosed.SUBJECT)
     await wait_for(step_done(nc, "triage"))
     await asyncio.sleep(0.3)  # let any wrongly emitted message arrive
     assert len(rec.of(WorkflowStarted)) == 1

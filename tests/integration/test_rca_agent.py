@@ -12,7 +12,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, RcaRequested
 from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened, IncidentResolved
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
-from tests.support import publish_all, stream_messages, wait_for
+from tests.support import owner, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -21,7 +21,7 @@ T = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 def wrap(event) -> Envelope:
-    return Envelope.wrap(event, source="test")
+    return Envelope.wrap(event, source=owner(event))
 
 
 def alert(fp: str, name: str, service: str, summary: str, at: datetime) -> Envelope:

@@ -114,7 +114,7 @@ async def test_normal_failure_rate_raises_nothing(nc, start_service):
     from reasonops_contracts.agents import SecurityReviewRequested
     review = SecurityReviewRequested(request_id="SEC-1", source="192.0.2.10",
                                      incident_id="INC0000009", requested_by="analyst")
-    await publish_all(nc, [Envelope.wrap(review, source="test")])
+    await publish_all(nc, [Envelope.wrap(review, source="orchestrator")])
     [decision] = await wait_for(lambda: decisions(nc))
     assert (decision.request_id, decision.incident_id) == ("SEC-1", "INC0000009")
     assert decision.output.pattern is None

@@ -14,7 +14,7 @@ def requested(request_id: str, **labels: str) -> Envelope:
     event = TriageRequested(request_id=request_id, workflow_id="WF-INC0000005",
                             incident_id="INC0000005", title="Disk almost full",
                             service="billing", severity="warning", priority=3, labels=labels)
-    return Envelope.wrap(event, source="test", subject="INC0000005")
+    return Envelope.wrap(event, source="orchestrator", subject="INC0000005")
 
 
 async def decisions(nc, count: int, timeout: float = 10.0) -> list[Envelope]:

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,16 +13,19 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 def opened(n):
     return Envelope.wrap(IncidentOpened(
         incident_id=f"INC000000{n}", title="t", severity="critical", impact=1, urgency=1,
-        priority=1, priority_reason="r", fingerprint=f"f{n}", opened_at=NOW), source="t")
+        priority=1, priority_reason="r", fingerprint=f"f{n}", opened_at=NOW), source="incidents")
 
 
 def acked(n):
     return Envelope.wrap(IncidentAcknowledged(incident_id=f"INC000000{n}", actor="a",
-                                              acknowledged_at=NOW), source="t")
+                                              acknowledged_at=NOW), source="incidents")
 
 
-def delivery(envelope):
-    return Delivery(subject="s", data=envelope.to_bytes(), key=envelope.id, headers={})
+def delivery(envelope, subject=None):
+    from reasonops_contracts.registry import EVENTS
+
+    return Delivery(subject=subject or EVENTS[envelope.type].SUBJECT, data=envelope.to_bytes(),
+                    key=envelope.id, headers={})
 
 
 async def test_runs_of_one_type_go_together_and_order_across_types_is_kept():
@@ -53,12 +57,35 @@ async def test_unhandled_types_are_skipped_and_bad_data_is_refused_at_decode():
         seen.append(event.incident_id)
 
     closed = Envelope.wrap(IncidentClosed(incident_id="INC0000009", closed_at=NOW, actor="a"),
-                           source="t")
+                           source="incidents")
     await router(None, [(delivery(e), e) for e in (closed, acked(4))])
     assert seen == ["INC0000004"]
     bad = acked(5).model_copy(update={"data": {"incident_id": 5}})
     with pytest.raises(ValueError, match="validation error"):
         router.decode(delivery(bad))
+
+
+@pytest.mark.parametrize(("subject", "source", "reason"), [
+    (IncidentOpened.SUBJECT, "agent-triage", "source 'agent-triage' does not own "
+     "itsm.incident.opened (owned by incidents)"),
+    ("itsm.slm.penalty.assessed", "incidents", "type itsm.incident.opened.v1 belongs to "
+     "itsm.incident.opened, not to itsm.slm.penalty.assessed"),
+    (IncidentOpened.SUBJECT, "reasonops-test", "source 'reasonops-test' does not own"),
+])
+def test_an_envelope_that_does_not_belong_on_its_subject_is_refused(subject, source, reason):
+    from reasonops_runtime.routing import Refused
+
+    forged = opened(7).model_copy(update={"source": source})
+    with pytest.raises(Refused, match=re.escape(reason)):
+        EventRouter().decode(delivery(forged, subject))
+
+
+def test_a_newer_version_of_a_type_passes_when_it_is_of_the_subjects_domain():
+    newer = opened(8).model_copy(update={"type": "itsm.incident.opened.v2"})
+    assert EventRouter().decode(delivery(newer, IncidentOpened.SUBJECT)).type.endswith(".v2")
+    other = opened(8).model_copy(update={"type": "itsm.slm.sla.started.v9"})
+    with pytest.raises(ValueError, match=r"not of the domain of itsm\.incident\.opened"):
+        EventRouter().decode(delivery(other, IncidentOpened.SUBJECT))
 
 
 @pytest.mark.parametrize("reply", [

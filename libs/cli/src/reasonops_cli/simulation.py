@@ -251,7 +251,7 @@ class Simulation:
 
     async def _replay(self, nc: Any, group: list[HistoryEvent]) -> None:
         js = nc.jetstream()
-        alerts = [Envelope.wrap(e.alert, source="history") for e in group if e.alert]
+        alerts = [Envelope.wrap(e.alert, source="ingest") for e in group if e.alert]
         await asyncio.gather(*(js.publish(EventAccepted.SUBJECT, env.to_bytes(),
                                           headers=env.headers()) for env in alerts))
         actions = [e for e in group if e.action]

@@ -1,7 +1,7 @@
 """ReasonOps service kit: what every service is built on."""
 
 from .clock import Clock, FrozenClock, SystemClock
-from .routing import Delivery, EventRouter
+from .routing import Delivery, EventRouter, Refused, envelope_of
 from .rpc import DomainError, IllegalTransition, NotFound
 from .service import Service, run
 from .settings import ServiceSettings
@@ -16,6 +16,7 @@ __all__ = [
     "FrozenClock",
     "IllegalTransition",
     "NotFound",
+    "Refused",
     "Service",
     "ServiceSettings",
     "Store",
@@ -23,5 +24,6 @@ __all__ = [
     "Timer",
     "Transaction",
     "UtcDateTime",
+    "envelope_of",
     "run",
 ]

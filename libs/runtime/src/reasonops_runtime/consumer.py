@@ -33,7 +33,7 @@ from . import tracing
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .pull import Puller
-from .routing import Delivery
+from .routing import Delivery, Refused
 from .store import OutboxMessage, Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -185,8 +185,9 @@ class BatchConsumer:
             delivery = _delivery(msg)
             try:
                 item = self.spec.handler.decode(delivery)
-            except ValueError as exc:  # can never succeed: park it now
-                await self._dead_letter(msg, delivery, f"undecodable: {exc}")
+            except ValueError as exc:  # can never succeed: park it now, with the reason
+                why = "refused" if isinstance(exc, Refused) else "undecodable"
+                await self._dead_letter(msg, delivery, f"{why}: {exc}")
                 continue
             if key_of is not None:  # e.g. the envelope id, whatever the transport did
                 delivery = replace(delivery, key=key_of(item))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reasonops_contracts import Envelope, Event
+from reasonops_contracts.ownership import refusal
 
 from . import tracing
 from .store import Transaction
@@ -27,6 +28,22 @@ class Delivery:
 
 
 ManyHandler = Callable[[Transaction, list[tuple[Envelope, Any]]], Awaitable[None]]
+
+
+class Refused(ValueError):
+    """An envelope that does not belong on the subject it arrived on: its type is of
+    another subject, or its source does not own this one (forged or misrouted)."""
+
+
+def envelope_of(delivery: Delivery) -> Envelope:
+    """The envelope a delivery carries, checked against its subject (see
+    ``reasonops_contracts.ownership``); raises ``ValueError`` for a poison message and
+    ``Refused`` for one that does not belong."""
+    envelope = Envelope.from_bytes(delivery.data)
+    problem = refusal(delivery.subject, envelope.type, envelope.source)
+    if problem is not None:
+        raise Refused(problem)
+    return envelope
 
 
 class EventRouter:
@@ -68,7 +85,7 @@ class EventRouter:
 
     def decode(self, delivery: Delivery) -> Envelope:
         """Parse and check an envelope; raises ``ValueError`` for a poison message."""
-        envelope = Envelope.from_bytes(delivery.data)
+        envelope = envelope_of(delivery)
         model = self._model(envelope.type)
         if model is not None:
             model.model_validate(envelope.data)

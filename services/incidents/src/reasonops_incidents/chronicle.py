@@ -13,7 +13,7 @@ from typing import Any
 
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.policy import AccessDenied
-from reasonops_runtime import Clock, Delivery, Transaction
+from reasonops_runtime import Clock, Delivery, Transaction, envelope_of
 
 from . import store
 from .access import Access
@@ -39,7 +39,7 @@ class Chronicle:
         self.access = access
 
     def decode(self, delivery: Delivery) -> tuple[str, Envelope]:
-        return delivery.subject, Envelope.from_bytes(delivery.data)
+        return delivery.subject, envelope_of(delivery)
 
     def key(self, item: tuple[str, Envelope]) -> str:
         return item[1].id

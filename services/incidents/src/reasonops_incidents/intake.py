@@ -17,7 +17,7 @@ from typing import Any
 from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
-from reasonops_runtime import Clock, Delivery, Transaction
+from reasonops_runtime import Clock, Delivery, Transaction, envelope_of
 
 from . import store
 from .correlation import (
@@ -161,7 +161,7 @@ class AlertIntake:
         self.assess = assessor(catalog)
 
     def decode(self, delivery: Delivery) -> tuple[Envelope, EventAccepted]:
-        envelope = Envelope.from_bytes(delivery.data)
+        envelope = envelope_of(delivery)
         return envelope, envelope.decode(EventAccepted)
 
     def key(self, item: tuple[Envelope, EventAccepted]) -> str:

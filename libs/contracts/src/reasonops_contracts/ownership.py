@@ -1,0 +1,64 @@
+"""Which service owns which event subjects, and so may be an event's ``source``.
+
+A consumer accepts an envelope only if its ``type`` belongs to the subject it arrived
+on and its ``source`` is a service that owns that subject: a sender able to publish on
+a subject still cannot pass one domain's event off as another's, or as another
+service's. The broker's permissions (who may publish where) are derived from the same
+table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .registry import EVENTS
+
+ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
+AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity")
+SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS)
+"""Every ReasonOps service, in start-up order."""
+
+_OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
+    # Most specific prefix first.
+    ("itsm.agent.decision.", frozenset(AGENTS)),
+    ("itsm.agent.proposal.", frozenset(AGENTS)),
+    ("itsm.agent.", frozenset({"orchestrator"})),  # requests to the agents
+    ("itsm.ingest.", frozenset({"ingest"})),
+    ("itsm.incident.", frozenset({"incidents"})),
+    ("itsm.slm.", frozenset({"slm"})),
+    ("itsm.finance.", frozenset({"finance"})),
+    ("itsm.workflow.", frozenset({"orchestrator"})),
+    ("itsm.policy.", frozenset(SERVICES)),  # every service records its own refusals
+    ("itsm.deadletter.", frozenset(SERVICES)),
+)
+_VERSION = re.compile(r"\.v\d+$")
+
+
+def owners(subject: str) -> frozenset[str]:
+    """The services that may publish events on ``subject`` (none: no service may)."""
+    for prefix, services in _OWNERS:
+        if subject.startswith(prefix):
+            return services
+    return frozenset()
+
+
+def refusal(subject: str, type_: str, source: str) -> str | None:
+    """Why an envelope of ``type_`` from ``source`` does not belong on ``subject``;
+    None when it does. A type this version does not know (a newer version) must at
+    least belong to the subject's domain."""
+    known = EVENTS.get(type_)
+    if known is not None:
+        if subject != known.SUBJECT and not (
+                known.SUBJECT.endswith(".>") and subject.startswith(known.SUBJECT[:-1])):
+            return f"type {type_} belongs to {known.SUBJECT}, not to {subject}"
+    elif _domain(_VERSION.sub("", type_)) != _domain(subject):
+        return f"type {type_} is not of the domain of {subject}"
+    allowed = owners(subject)
+    if source not in allowed:
+        return (f"source {source!r} does not own {subject} "
+                f"(owned by {', '.join(sorted(allowed)) or 'no service'})")
+    return None
+
+
+def _domain(name: str) -> str:
+    return ".".join(name.split(".")[:2])
