@@ -97,7 +97,8 @@ def _counts(detector: Detector, value: str, suffix: str) -> bool:
         return True  # a known format: a key is a key wherever it is written
     if suffix in CODE and bare == value:
         return False  # an expression (``password=settings.password``), not a literal
-    return len(bare) >= 6 and not NOT_A_VALUE.search(bare)
+    # A plain lower-case word is prose ("the password is committed"), not a secret.
+    return len(bare) >= 6 and not NOT_A_VALUE.search(bare) and not bare.isalpha()
 
 
 def main(argv: list[str] | None = None) -> int:

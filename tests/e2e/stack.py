@@ -73,7 +73,8 @@ class Stack:
     def cli(self, *args: str, check: bool = True) -> Any:
         """Run ``reasonops ARGS --json``; return the parsed JSON."""
         result = subprocess.run([sys.executable, "-m", "reasonops_cli", *args, "--json"],
-                                env=dict(self.env, NATS_URL=self.nats_url), cwd=ROOT,
+                                env=dict(self.env, NATS_URL=self.nats_url,
+                                         REASONOPS_DATA_DIR=str(self.data_dir)), cwd=ROOT,
                                 capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"reasonops {' '.join(args)} failed: {result.stderr}")

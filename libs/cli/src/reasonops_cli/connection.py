@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import typer
@@ -14,9 +15,12 @@ from nats.aio.client import Client
 from pydantic import BaseModel
 
 from reasonops_contracts import Command, Query, ReplyError
+from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect
 from reasonops_runtime.settings import DEFAULT_NATS_URL
+
+from .identities import OPERATOR, seed_file
 
 T = TypeVar("T")
 V = TypeVar("V", bound=BaseModel)
@@ -44,10 +48,28 @@ def nats_url() -> str:
     return os.environ.get("NATS_URL") or os.environ.get("REASONOPS_NATS_URL") or DEFAULT_NATS_URL
 
 
+def broker_auth(data_dir: Path | None = None) -> BrokerAuth:
+    """The CLI's NATS identity: ``REASONOPS_NATS_CREDS`` (and ``REASONOPS_NATS_TLS_*``),
+    else the local operator's credentials that ``reasonops up`` keeps in the data
+    directory (``data_dir``, else ``REASONOPS_DATA_DIR``, else ``.reasonops``), if any."""
+    env = os.environ
+    creds = env.get("REASONOPS_NATS_CREDS")
+    local = seed_file(data_dir or Path(env.get("REASONOPS_DATA_DIR") or ".reasonops"),
+                      OPERATOR)
+    found = Path(creds) if creds else local if local.exists() else None
+    tls = {name: Path(env[f"REASONOPS_NATS_TLS_{name.upper()}"])
+           for name in ("ca", "cert", "key") if env.get(f"REASONOPS_NATS_TLS_{name.upper()}")}
+    return BrokerAuth(found, tls.get("ca"), tls.get("cert"), tls.get("key"))
+
+
 def with_nats(fn: Callable[[Client], Awaitable[T]]) -> T:
     async def go() -> T:
         try:
-            nc = await connect(nats_url(), name="reasonops-cli")
+            nc = await connect(nats_url(), name="reasonops-cli", auth=broker_auth())
+        except PermissionError as exc:
+            raise CliError(f"{exc}; give this CLI an identity with REASONOPS_NATS_CREDS, or "
+                           "run it where `make up` keeps its data (.reasonops, or "
+                           "REASONOPS_DATA_DIR)") from None
         except Exception as exc:
             raise CliError(f"cannot reach NATS at {nats_url()} ({exc.__class__.__name__}); "
                            "start ReasonOps with `make up` or set NATS_URL") from None

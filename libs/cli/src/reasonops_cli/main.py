@@ -79,6 +79,11 @@ def up(
         "--service", help="Start only these services; repeatable.")] = None,
     json: Annotated[bool, typer.Option("--json", help="When ready, print one JSON line "
                                        "describing what runs where.")] = False,
+    auth: Annotated[bool, typer.Option(
+        "--auth/--no-auth", envvar="REASONOPS_NATS_AUTH",
+        help="Give every service its own NATS identity with only its own permissions, and "
+             "the CLI the operator's (credentials in DATA_DIR/credentials). --no-auth runs "
+             "an open server, for measuring what authentication costs.")] = True,
 ) -> None:
     """Start everything: an embedded nats-server (unless NATS_URL is set) and every service."""
     names = list(installed_services())
@@ -88,7 +93,8 @@ def up(
         raise CliError(f"unknown service(s) {', '.join(unknown)}; installed: {', '.join(names)}")
     ports = {name: port_base + names.index(name) for name in names if name in wanted}
     supervisor = Supervisor(data_dir=data_dir, nats_url=os.environ.get("NATS_URL"),
-                            nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports)
+                            nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports,
+                            auth=auth)
     run_up(supervisor, ports.get("ingest", port_base), json_out=json)
 
 

@@ -37,7 +37,10 @@ class EmbeddedNats:
     """A nats-server child process with its JetStream store under ``store_dir``."""
 
     def __init__(self, store_dir: Path, *, port: int = 4222, monitor_port: int | None = 8222,
-                 host: str = "127.0.0.1", log_file: Path | None = None) -> None:
+                 host: str = "127.0.0.1", log_file: Path | None = None,
+                 config: Path | None = None) -> None:
+        self.config = config
+        """A configuration file (authorization, see ``identities``); None: no auth."""
         self.store_dir = store_dir
         self.port = port
         self.monitor_port = monitor_port
@@ -66,6 +69,8 @@ class EmbeddedNats:
                 "--server_name", "reasonops-embedded"]
         if self.monitor_port:
             args += ["--http_port", str(self.monitor_port)]
+        if self.config is not None:
+            args += ["--config", str(self.config)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                         start_new_session=True, preexec_fn=die_with_parent)

@@ -15,7 +15,7 @@ from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect
 
-from .connection import CliError, nats_url
+from .connection import CliError, broker_auth, nats_url
 from .output import emit_json, table
 from .scenario_observe import outcomes, trail
 from .scenario_report import Report, key_steps, render, timeline
@@ -62,7 +62,8 @@ def run(
         script = find(name)
     except ScriptError as exc:
         raise CliError(str(exc)) from None
-    target = Target(ingest_url.rstrip("/"), key or _default_key(data_dir), nats_url())
+    target = Target(ingest_url.rstrip("/"), key or _default_key(data_dir), nats_url(),
+                    data_dir)
     progress = None if json else (lambda line: typer.echo(line, err=True))
     report = asyncio.run(_play(Run(script, target, speed=speed, progress=progress)))
     if json:
@@ -82,7 +83,8 @@ def _default_key(data_dir: Path) -> str:
 
 async def _play(run: Run) -> Report:
     try:
-        nc = await connect(run.target.nats_url, name="reasonops-scenario")
+        nc = await connect(run.target.nats_url, name="reasonops-scenario",
+                           auth=broker_auth(run.target.data_dir))
     except Exception as exc:
         raise CliError(f"cannot reach NATS at {run.target.nats_url} "
                        f"({exc.__class__.__name__}); start ReasonOps with `reasonops up` or "

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,6 +47,8 @@ class Target:
     ingest_url: str
     key: str
     nats_url: str
+    data_dir: Path | None = None
+    """Where ``reasonops up`` keeps the operator's NATS credentials."""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,9 +16,14 @@ from typing import IO
 
 import typer
 
+from reasonops_contracts.ownership import SERVICES
+from reasonops_runtime.broker_auth import BrokerAuth
+from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.ports import unavailable
-from reasonops_runtime.service import CANNOT_START
+from reasonops_runtime.service import CANNOT_START, connect
+from reasonops_runtime.settings import ServiceSettings
 
+from .identities import OPERATOR, seed_file, write_server_config
 from .natsd import EmbeddedNats, die_with_parent
 from .output import table
 
@@ -46,10 +52,13 @@ class Child:
 
 class Supervisor:
     def __init__(self, *, data_dir: Path, nats_url: str | None, nats_port: int,
-                 nats_monitor_port: int, ports: dict[str, int], host: str = "127.0.0.1") -> None:
+                 nats_monitor_port: int, ports: dict[str, int], host: str = "127.0.0.1",
+                 auth: bool = True) -> None:
         self.data_dir = data_dir.resolve()
         self.logs = self.data_dir / "logs"
         self.external_nats = nats_url
+        self.auth = auth and nats_url is None
+        """Identities and permissions on the embedded server (an external one has its own)."""
         self.nats = None if nats_url else EmbeddedNats(
             self.data_dir / "jetstream", port=nats_port, monitor_port=nats_monitor_port,
             host=host, log_file=self.logs / "nats-server.log")
@@ -63,6 +72,11 @@ class Supervisor:
         return self.external_nats or (self.nats.url if self.nats else "")
 
     @property
+    def operator_auth(self) -> BrokerAuth:
+        """The local operator's credentials (the CLI finds them in the data directory)."""
+        return BrokerAuth(seed_file(self.data_dir, OPERATOR) if self.auth else None)
+
+    @property
     def ingest_key_file(self) -> Path:
         """Ingest creates the ``default`` integration on first start and keeps its key here."""
         return self.data_dir / "ingest-default.key"
@@ -73,7 +87,15 @@ class Supervisor:
         self.check_ports()
         self.logs.mkdir(parents=True, exist_ok=True)
         if self.nats is not None:
+            if self.auth:
+                self.nats.config = write_server_config(self.data_dir, SERVICES)
             self.nats.start()
+            # Streams are declared by the operator: no service's identity may manage them.
+            try:
+                asyncio.run(_declare_streams(self.nats_url, self.operator_auth))
+            except Exception as exc:
+                raise RuntimeError(f"nats-server: cannot declare the streams: {exc!r}"
+                                   ) from None
         for child in self.children:
             self._spawn(child)
         self._wait_ready(ready_timeout)
@@ -98,6 +120,8 @@ class Supervisor:
                    REASONOPS_HTTP_HOST=self.host)
         env.setdefault("REASONOPS_DEFAULT_INTEGRATION_KEY_FILE", str(self.ingest_key_file))
         env.pop("NATS_URL", None)
+        if self.auth:
+            env["REASONOPS_NATS_CREDS"] = str(seed_file(self.data_dir, child.name))
         child.log = open(child.log_path, "ab")  # noqa: SIM115 - lives as long as the child
         child.log_offset = child.log.tell()
         child.process = subprocess.Popen(
@@ -166,6 +190,8 @@ class Supervisor:
         if self.nats is not None and self.nats.process is not None:
             nats |= {"pid": self.nats.process.pid,
                      "monitor": f"http://{self.host}:{self.nats.monitor_port}"}
+        if self.auth:
+            nats["operator_credentials"] = str(seed_file(self.data_dir, OPERATOR))
         return {
             "data_dir": str(self.data_dir), "logs": str(self.logs), "nats": nats,
             "ingest_key_file": str(self.ingest_key_file),
@@ -192,6 +218,16 @@ def _ready(url: str) -> bool:
             return bool(response.status == 200)
     except Exception:
         return False
+
+
+async def _declare_streams(url: str, auth: BrokerAuth) -> None:
+    settings = ServiceSettings()
+    nc = await connect(url, "reasonops-up", auth=auth)
+    try:
+        await ensure_streams(nc.jetstream(), replicas=settings.stream_replicas,
+                             audit_retention_days=settings.audit_retention_days)
+    finally:
+        await nc.close()
 
 
 def _why_it_stopped(child: Child) -> str:

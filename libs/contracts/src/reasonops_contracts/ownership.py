@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from . import subjects
 from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
@@ -22,6 +23,7 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
     # Most specific prefix first.
     ("itsm.agent.decision.", frozenset(AGENTS)),
     ("itsm.agent.proposal.", frozenset(AGENTS)),
+    ("itsm.agent.query.", frozenset(AGENTS)),  # every agent answers for itself
     ("itsm.agent.", frozenset({"orchestrator"})),  # requests to the agents
     ("itsm.ingest.", frozenset({"ingest"})),
     ("itsm.incident.", frozenset({"incidents"})),
@@ -33,9 +35,37 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 _VERSION = re.compile(r"\.v\d+$")
 
+DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "ingest": (("INGEST", "ingest-raw"),),
+    "incidents": (("INGEST", "incidents"), ("AGENTS", "incidents-agents"),
+                  ("SLM", "incidents-slm")),
+    "slm": (("INCIDENTS", "slm"),),
+    "finance": (("SLM", "finance"), ("INCIDENTS", "finance-incidents")),
+    "orchestrator": (("INCIDENTS", "orchestrator"), ("AGENTS", "orchestrator-agents"),
+                     ("SLM", "orchestrator-slm"), ("FINANCE", "orchestrator-finance")),
+    "agent-triage": (("AGENTS", "agent-triage"),),
+    "agent-rca": (("INGEST", "agent-rca"), ("INCIDENTS", "agent-rca-incidents"),
+                  ("AGENTS", "agent-rca-requests")),
+    "agent-security": (("INGEST", "agent-security"), ("AGENTS", "agent-security-requests")),
+    "agent-capacity": (("INGEST", "agent-capacity"), ("INCIDENTS", "agent-capacity-incidents"),
+                       ("AGENTS", "agent-capacity-requests")),
+}
+"""(stream, durable) of every service's consumers: each consumes only its own."""
+
+RAW_SENDERS: dict[str, frozenset[str]] = {
+    "agent-security": frozenset({subjects.INGEST_RAW_EVENT}),
+}
+"""Services that raise alerts as any monitoring tool does, on ingest's raw subjects: the
+security agent turns its findings into alerts."""
+
+REQUESTERS: dict[str, frozenset[str]] = {"orchestrator": frozenset({"*"})}
+"""Services that send commands or queries to others: the orchestrator runs workflow
+steps, which may be any command or query."""
+
 
 def owners(subject: str) -> frozenset[str]:
-    """The services that may publish events on ``subject`` (none: no service may)."""
+    """The services that may publish events on ``subject``, or answer a command or query
+    sent to it (none: no service may)."""
     for prefix, services in _OWNERS:
         if subject.startswith(prefix):
             return services

@@ -45,14 +45,30 @@ async def ensure_streams(js: JetStreamContext, specs: Iterable[StreamSpec] = ALL
     for spec in with_audit_retention(specs, audit_retention_days):
         config = stream_config(spec, replicas)
         try:
-            await js.stream_info(spec.name)
+            current = (await js.stream_info(spec.name)).config
         except NotFoundError:
             try:
                 await js.add_stream(config)
                 continue
             except BadRequestError:  # another service created it a moment ago
-                pass
+                current = None
+        if current is not None and not differs(current, config):
+            continue  # as declared: nothing to ask (a service's identity may not manage)
         try:
             await js.update_stream(config)
-        except Exception as exc:  # e.g. a replica change the server refuses; keep running
+        except Exception as exc:  # a replica change the server refuses, or no permission
             log.warning("stream update refused", extra={"stream": spec.name, "error": repr(exc)})
+
+
+def differs(current: StreamConfig, wanted: StreamConfig) -> bool:
+    """Whether a stream on the server is not as declared, in what the contracts declare."""
+    def sources(config: StreamConfig) -> list[str]:
+        return sorted(s.name for s in config.sources or [])
+
+    return (sorted(current.subjects or []) != sorted(wanted.subjects or [])
+            or sources(current) != sources(wanted)
+            or (current.description or "") != (wanted.description or "")
+            or current.max_age != wanted.max_age
+            or current.duplicate_window != wanted.duplicate_window
+            or (current.num_replicas or 1) != (wanted.num_replicas or 1)
+            or current.retention != wanted.retention or current.storage != wanted.storage)

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import nats
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from opentelemetry import trace
@@ -29,6 +30,7 @@ from reasonops_contracts.streams import StreamSpec, stream_for
 
 from . import tracing
 from .acks import BatchPublisher
+from .broker_auth import BrokerAuth
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
 from .http import HttpServer, build_http_app
@@ -40,7 +42,7 @@ from .policy import Forbidden
 from .ports import PortUnavailable
 from .routing import EventRouter
 from .rpc import Responder, add_responder
-from .settings import ServiceSettings
+from .settings import ServiceSettings, redact_url
 from .store import Store, Transaction
 from .timers import TimerHandler, TimerWheel
 
@@ -176,6 +178,10 @@ class Service:
         log.info("connecting to NATS", extra={"nats": s.nats_url_for_logs()})
 
         async def broker_error(exc: Exception) -> None:
+            if "violation" in str(exc).lower():  # authorization or permissions
+                log.error("NATS refused this service's identity", extra={
+                    "identity": self.name, "nats": s.nats_url_for_logs(), "error": str(exc)})
+                return
             log.warning("NATS connection problem", extra={"nats": s.nats_url_for_logs(),
                                                           "error": repr(exc)})
 
@@ -183,10 +189,15 @@ class Service:
         # the batch consumers and the outbox trace themselves (see tracing.py).
         middlewares = ([NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())]
                        if tracing.enabled() else [])
+        auth = s.broker_auth()
+        options = auth.options(self.name)
+        options.pop("tls", None)  # FastStream takes TLS as its security object
+        context = auth.ssl_context()
         self.broker = NatsBroker(s.nats_url, name=f"reasonops-{self.name}",
                                  log_level=logging.DEBUG, graceful_timeout=5.0,
                                  max_reconnect_attempts=-1, error_cb=broker_error,
-                                 middlewares=middlewares)
+                                 middlewares=middlewares, **options,
+                                 security=BaseSecurity(ssl_context=context) if context else None)
         for model, fn in self.responders:
             add_responder(self.broker, self.name, self.metrics, model, fn)
         await self.broker.start()
@@ -342,14 +353,25 @@ def _run_loop(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
-async def connect(url: str, name: str = "reasonops-client") -> Client:
+async def connect(url: str, name: str = "reasonops-client", *,
+                  auth: BrokerAuth | None = None) -> Client:
     """A plain nats-py connection, for clients that are not services (CLI, tests).
 
     Connection errors surface as the exception of this call, not as nats-py's default
     error log with a traceback per attempt.
     """
+    errors: list[Exception] = []
+
     async def quiet(exc: Exception) -> None:
+        errors.append(exc)
         log.debug("nats client error", extra={"error": repr(exc)})
 
-    return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2,
-                              error_cb=quiet)
+    try:
+        return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2,
+                                  error_cb=quiet, **(auth.options() if auth else {}))
+    except Exception:
+        refusal = next((e for e in reversed(errors) if "authorization" in str(e).lower()), None)
+        if refusal is not None:  # the server answered, and said no to who we are
+            raise PermissionError(f"NATS at {redact_url(url)} refused the credentials "
+                                  f"({refusal})") from None
+        raise

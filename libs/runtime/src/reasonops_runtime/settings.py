@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .broker_auth import BrokerAuth
+
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 # The HTTP port each service listens on by default (health, readiness, metrics, APIs).
@@ -34,6 +36,13 @@ class ServiceSettings(BaseSettings):
         default=DEFAULT_NATS_URL,
         validation_alias=AliasChoices("REASONOPS_NATS_URL", "NATS_URL"),
     )
+    nats_creds: Path | None = Field(
+        default=None, description="REASONOPS_NATS_CREDS: this service's NATS identity, an "
+        "nkey seed file (what `make up` writes) or a .creds file")
+    nats_tls_ca: Path | None = Field(default=None, description="CA that signed the server")
+    nats_tls_cert: Path | None = Field(default=None, description="client certificate, when "
+                                       "the server verifies clients")
+    nats_tls_key: Path | None = None
     data_dir: Path = Field(default=Path(".reasonops"))
     database_url: str | None = Field(
         default=None,
@@ -67,6 +76,10 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _blank_policy_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    def broker_auth(self) -> BrokerAuth:
+        return BrokerAuth(self.nats_creds, self.nats_tls_ca, self.nats_tls_cert,
+                          self.nats_tls_key)
 
     def nats_url_for_logs(self) -> str:
         """``nats_url`` without a password (Kubernetes puts one in it)."""

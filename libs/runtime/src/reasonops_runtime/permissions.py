@@ -1,0 +1,66 @@
+"""What each service may do on the broker, derived from the contracts. Pure.
+
+A service may publish the events it owns (``reasonops_contracts.ownership``), its own
+refusals and dead letters, and the commands and queries it is a requester of; answer
+only its own commands and queries, in its own queue group; fetch from and ack only its
+own durables; and receive only on its private inbox prefix. Declaring streams,
+deleting or purging anything is the admin identity's alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reasonops_contracts import subjects
+from reasonops_contracts.ownership import DURABLES, RAW_SENDERS, REQUESTERS, SERVICES, owners
+from reasonops_contracts.policy import AccessDenied
+from reasonops_contracts.registry import COMMANDS, EVENTS, QUERIES
+from reasonops_contracts.streams import INGEST
+
+JS_API = "$JS.API"
+ADMIN: dict[str, Any] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
+"""The operator ``make up`` creates, and the identity that declares the streams."""
+
+
+def inbox_prefix(identity: str) -> str:
+    """A connection's private reply subjects: ``_INBOX_<identity>.<unique>``."""
+    return f"_INBOX_{identity}"
+
+
+def publishes(service: str) -> list[str]:
+    """Subjects ``service`` may publish to (event subjects, requests, JetStream API)."""
+    allowed = {m.SUBJECT for m in EVENTS.values()
+               if service in owners(m.SUBJECT) and not m.SUBJECT.endswith(".>")}
+    allowed |= {AccessDenied.SUBJECT, subjects.dead_letter(service)}
+    if service == "ingest":  # raw payloads taken over HTTP go through the INGEST stream
+        allowed |= {s for s in INGEST.subjects if s.startswith("itsm.ingest.raw.")}
+    allowed |= RAW_SENDERS.get(service, frozenset())
+    wanted = REQUESTERS.get(service, frozenset())
+    allowed |= {s for s in (*COMMANDS, *QUERIES)
+                if "*" in wanted or (s in wanted and service not in owners(s))}
+    allowed |= {f"{JS_API}.INFO", f"{JS_API}.STREAM.INFO.*"}
+    for stream, durable in DURABLES.get(service, ()):
+        allowed |= {f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}",
+                    f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}.>",
+                    f"{JS_API}.CONSUMER.DURABLE.CREATE.{stream}.{durable}",
+                    f"{JS_API}.CONSUMER.INFO.{stream}.{durable}",
+                    f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
+                    f"$JS.ACK.{stream}.{durable}.>"}
+    return sorted(allowed)
+
+
+def subscribes(service: str) -> list[str]:
+    """What ``service`` may subscribe to: its inbox, and its own requests in its own queue
+    group (the agents' status query is scatter-gather: every agent answers)."""
+    answers = sorted(s for s in (*COMMANDS, *QUERIES) if service in owners(s))
+    return [f"{inbox_prefix(service)}.>",
+            *(s if s == subjects.AGENT_QUERY_STATUS else f"{s} {service}" for s in answers)]
+
+
+def service_permissions(service: str) -> dict[str, Any]:
+    """The nats-server ``permissions`` block of ``service``'s identity."""
+    if service not in SERVICES:
+        raise KeyError(f"unknown service {service!r}")
+    return {"publish": {"allow": publishes(service)},
+            "subscribe": {"allow": subscribes(service)},
+            "allow_responses": True}
