@@ -20,7 +20,7 @@ def installed_services() -> dict[str, Any]:
 
 def run_service(name: str, *, json_logs: bool = True) -> None:
     from reasonops_runtime import run
-    from reasonops_runtime.service import refuse_start
+    from reasonops_runtime.lifecycle import refuse_start
 
     services = installed_services()
     if name not in services:

@@ -19,8 +19,9 @@ import typer
 from reasonops_contracts.ownership import SERVICES
 from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.jetstream import ensure_streams
+from reasonops_runtime.lifecycle import CANNOT_START
 from reasonops_runtime.ports import unavailable
-from reasonops_runtime.service import CANNOT_START, connect
+from reasonops_runtime.service import connect
 from reasonops_runtime.settings import ServiceSettings
 
 from .identities import OPERATOR, seed_file, write_server_config

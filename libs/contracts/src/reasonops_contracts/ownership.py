@@ -53,10 +53,11 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
 """(stream, durable) of every service's consumers: each consumes only its own."""
 
 RAW_SENDERS: dict[str, frozenset[str]] = {
+    "ingest": frozenset(subjects.INGEST_RAW_SUBJECTS),
     "agent-security": frozenset({subjects.INGEST_RAW_EVENT}),
 }
-"""Services that raise alerts as any monitoring tool does, on ingest's raw subjects: the
-security agent turns its findings into alerts."""
+"""Services that publish raw alerts: ingest (payloads taken over HTTP go through its
+stream) and the security agent, which raises its findings as any monitoring tool does."""
 
 REQUESTERS: dict[str, frozenset[str]] = {"orchestrator": frozenset({"*"})}
 """Services that send commands or queries to others: the orchestrator runs workflow

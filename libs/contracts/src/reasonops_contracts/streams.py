@@ -28,10 +28,7 @@ def _events_under(prefix: str) -> tuple[str, ...]:
 
 INGEST = StreamSpec(
     name="INGEST",
-    subjects=(subjects.INGEST_RAW_ALERTMANAGER, subjects.INGEST_RAW_EVENT,
-              subjects.INGEST_RAW_PAGERDUTY, subjects.INGEST_RAW_GRAFANA,
-              subjects.INGEST_RAW_CLOUDEVENTS, subjects.INGEST_RAW_CHANGE,
-              *_events_under("itsm.ingest.")),
+    subjects=(*subjects.INGEST_RAW_SUBJECTS, *_events_under("itsm.ingest.")),
     description="Raw monitoring payloads published directly, and normalised accepted events",
     max_age_seconds=7 * DAY,
     # Senders' retries (Alertmanager within its group_interval, PagerDuty clients'

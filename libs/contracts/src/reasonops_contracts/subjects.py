@@ -19,6 +19,9 @@ INGEST_RAW_PAGERDUTY = "itsm.ingest.raw.pagerduty"
 INGEST_RAW_GRAFANA = "itsm.ingest.raw.grafana"
 INGEST_RAW_CLOUDEVENTS = "itsm.ingest.raw.cloudevents"
 INGEST_RAW_CHANGE = "itsm.ingest.raw.change"
+INGEST_RAW_SUBJECTS = (INGEST_RAW_ALERTMANAGER, INGEST_RAW_EVENT, INGEST_RAW_PAGERDUTY,
+                       INGEST_RAW_GRAFANA, INGEST_RAW_CLOUDEVENTS, INGEST_RAW_CHANGE)
+"""Every raw format's subject: what monitoring senders publish on, ingest consumes."""
 # Integrations (senders and their keys) and heartbeats.
 INGEST_CMD_CREATE_INTEGRATION = "itsm.ingest.cmd.create_integration"
 INGEST_CMD_REVOKE_INTEGRATION = "itsm.ingest.cmd.revoke_integration"

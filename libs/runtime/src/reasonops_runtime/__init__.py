@@ -1,9 +1,10 @@
 """ReasonOps service kit: what every service is built on."""
 
 from .clock import Clock, FrozenClock, SystemClock
+from .lifecycle import run
 from .routing import Delivery, EventRouter, Refused, envelope_of
 from .rpc import DomainError, IllegalTransition, NotFound
-from .service import Service, run
+from .service import Service
 from .settings import ServiceSettings
 from .store import Store, Transaction, UtcDateTime
 from .timers import Timer

@@ -15,7 +15,6 @@ from reasonops_contracts import subjects
 from reasonops_contracts.ownership import DURABLES, RAW_SENDERS, REQUESTERS, SERVICES, owners
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.registry import COMMANDS, EVENTS, QUERIES
-from reasonops_contracts.streams import INGEST
 
 JS_API = "$JS.API"
 ADMIN: dict[str, Any] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
@@ -32,8 +31,6 @@ def publishes(service: str) -> list[str]:
     allowed = {m.SUBJECT for m in EVENTS.values()
                if service in owners(m.SUBJECT) and not m.SUBJECT.endswith(".>")}
     allowed |= {AccessDenied.SUBJECT, subjects.dead_letter(service)}
-    if service == "ingest":  # raw payloads taken over HTTP go through the INGEST stream
-        allowed |= {s for s in INGEST.subjects if s.startswith("itsm.ingest.raw.")}
     allowed |= RAW_SENDERS.get(service, frozenset())
     wanted = REQUESTERS.get(service, frozenset())
     allowed |= {s for s in (*COMMANDS, *QUERIES)

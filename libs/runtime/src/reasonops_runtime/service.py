@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import nats
 from faststream.nats import NatsBroker
@@ -35,11 +33,9 @@ from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
 from .http import HttpServer, build_http_app
 from .jetstream import ensure_streams
-from .logs import configure_logging
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .policy import Forbidden
-from .ports import PortUnavailable
 from .routing import EventRouter
 from .rpc import Responder, add_responder
 from .settings import ServiceSettings, redact_url
@@ -47,15 +43,6 @@ from .store import Store, Transaction
 from .timers import TimerHandler, TimerWheel
 
 log = logging.getLogger(__name__)
-
-CANNOT_START = "cannot start"
-"""The message of the log record a service writes when it cannot start; its ``reason``
-field says why (``reasonops up`` shows it)."""
-
-
-class StartFailed(RuntimeError):
-    """The service could not start; the reason was logged (see ``CANNOT_START``)."""
-
 
 class Service:
     def __init__(self, name: str, settings: ServiceSettings, *, metadata: tuple[MetaData, ...] = (),
@@ -285,72 +272,6 @@ class Service:
                     await consumer.refresh_lag()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), 5.0)
-
-
-async def serve(service: Service) -> None:
-    """Run until SIGTERM or SIGINT, then drain."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    # A signal during start-up (say, while the broker is unreachable) stops us too.
-    starting = asyncio.create_task(service.start())
-    signalled = asyncio.create_task(stop.wait())
-    await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
-    if not starting.done():
-        starting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starting
-        log.info("stopped during start-up")
-        await service.stop()
-        return
-    try:
-        starting.result()
-    except Exception as exc:
-        signalled.cancel()
-        # One line that says why, for a person and for ``reasonops up``; the traceback
-        # only when the reason is not one the kit names itself.
-        log.error(CANNOT_START, extra={"reason": str(exc) or type(exc).__name__},
-                  exc_info=not isinstance(exc, PortUnavailable))
-        await service.stop()
-        raise StartFailed(str(exc)) from exc
-    # Everything alive now (modules, settings, connections) lives as long as the
-    # process: keep it out of the collector, whose full passes over it would pause
-    # the event loop for tens of milliseconds under load.
-    gc.freeze()
-    await signalled
-    await service.stop()
-
-
-def run(service: Service, *, json_logs: bool = True) -> None:
-    """Blocking entry point: logs (JSON lines unless told otherwise), uvloop when available,
-    serve until signalled. A service that cannot start exits with status 1 at once."""
-    configure_logging(service.name, service.settings.log_level, json_lines=json_logs)
-    traced = tracing.configure_from_env(service.name)
-    try:
-        _run_loop(serve(service))
-    except StartFailed:
-        raise SystemExit(1) from None
-    finally:
-        if traced:
-            tracing.shutdown()
-
-
-def refuse_start(name: str, reason: str, *, json_logs: bool = True) -> NoReturn:
-    """For a service that cannot even be built (say, a configuration file with an error):
-    the same ``cannot start`` record as a failed start, then exit with status 1."""
-    configure_logging(name, "INFO", json_lines=json_logs)
-    log.error(CANNOT_START, extra={"reason": reason})
-    raise SystemExit(1)
-
-
-def _run_loop(main: Coroutine[Any, Any, None]) -> None:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - Windows
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
 
 
 async def connect(url: str, name: str = "reasonops-client", *,
