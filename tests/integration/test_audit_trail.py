@@ -69,7 +69,7 @@ async def test_audit_sources_every_domain_stream_and_the_trail_reads_the_chain(n
                            check=lambda found: len(found) == len(envelopes))
 
     assert [e.id for e in trail] == [env.id for env in envelopes]
-    assert [e.actor for e in trail] == ["test", "incidents", "orchestrator", "agent:security",
+    assert [e.actor for e in trail] == ["ingest", "incidents", "orchestrator", "agent:security",
                                         "agent:security", "slm", "finance"]
     assert trail[-1].summary.startswith("ledger penalty 500")
     assert await collect_trail(nc, "INC0000404", timeout=1.0) == []

@@ -1,7 +1,7 @@
 """A ReasonOps service: consumers, responders, timers and HTTP routes around one store.
 
 Each service's ``app.build_service(settings)`` is its composition root: it builds a
-``Service``, registers its handlers and returns it; ``run`` connects and serves.
+``Service``, registers its handlers and returns it; ``lifecycle.run`` connects and serves.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from .store import Store, Transaction
 from .timers import TimerHandler, TimerWheel
 
 log = logging.getLogger(__name__)
+
 
 class Service:
     def __init__(self, name: str, settings: ServiceSettings, *, metadata: tuple[MetaData, ...] = (),
