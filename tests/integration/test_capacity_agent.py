@@ -11,6 +11,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecorded
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
+from reasonops_runtime.jetstream import drained
 from tests.support import publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
@@ -41,9 +42,7 @@ async def test_growing_disk_gets_a_forecast_and_an_urgency_proposal(nc, start_se
     # Four points before the first forecast, however the consumer batches them.
     await start_service(build_capacity, CapacitySettings, min_points=4)
     await publish_all(nc, [opened()])
-    await wait_for(lambda: nc.jetstream().consumer_info("INCIDENTS",
-                                                        "agent-capacity-incidents"),
-                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    await drained(nc.jetstream(), "INCIDENTS", "agent-capacity-incidents")
     await publish_all(nc, [grafana_disk(80 + 4 * h, T0 + timedelta(hours=h)) for h in range(4)])
 
     async def decided():
@@ -73,8 +72,7 @@ async def test_forecast_on_request_for_a_flat_series(nc, start_service):
                         clock=FrozenClock(T0 + timedelta(hours=3)), min_points=5)
     await publish_all(nc, [grafana_disk(70.0 + (h % 2) * 0.5, T0 + timedelta(hours=h))
                            for h in range(3)])
-    await wait_for(lambda: nc.jetstream().consumer_info("INGEST", "agent-capacity"),
-                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    await drained(nc.jetstream(), "INGEST", "agent-capacity")
     series = "file-share|fs-03|DiskAlmostFull|/data"
     await publish_all(nc, [Envelope.wrap(CapacityRequested(request_id="CAP-1", series=series),
                                          source="orchestrator")])

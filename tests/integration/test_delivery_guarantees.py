@@ -11,6 +11,7 @@ import pytest
 from reasonops_contracts.incidents import IncidentList, IncidentOpened, ListIncidents
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime.client import request
+from reasonops_runtime.jetstream import drained
 from reasonops_runtime.ports import free_port
 from tests.support import accepted, publish_all, stream_messages, wait_for
 
@@ -30,8 +31,7 @@ async def test_every_message_delivered_twice_has_the_effect_of_one(nc, start_ser
     await publish_all(nc, envelopes[:5], with_msg_id=False)
 
     js = nc.jetstream()
-    await wait_for(lambda: js.consumer_info("INGEST", "incidents"),
-                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    await drained(js, "INGEST", "incidents")
     found = await _incidents(nc)
     assert len(found) == 20
     assert all(i.alert_count == 1 for i in found)
@@ -72,9 +72,7 @@ async def test_sigkill_while_events_stream_in_loses_and_duplicates_nothing(nc, n
         await asyncio.sleep(0.5)
         proc = _spawn_incidents(nats_url, tmp_path, port)
         await producer
-        await wait_for(lambda: js.consumer_info("INGEST", "incidents"),
-                       check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0,
-                       timeout=90)
+        await drained(js, "INGEST", "incidents", timeout=90)
         found = await wait_for(lambda: _incidents(nc), check=lambda f: len(f) == 500,
                                timeout=30)
         assert sorted(i.alert_count for i in found) == [2] * 500

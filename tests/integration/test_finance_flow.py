@@ -16,6 +16,7 @@ from reasonops_contracts.finance import (
 from reasonops_contracts.slm import PenaltyAssessed
 from reasonops_finance.app import FinanceSettings, build_service
 from reasonops_runtime.client import request
+from reasonops_runtime.jetstream import drained as consumer_drained
 from tests.support import publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
@@ -37,9 +38,7 @@ def penalty(penalty_id="PEN-INC0000001-response-1", amount="500.00", at=NOVEMBER
 
 async def drained(nc):
     """Every penalty published so far has been handled and acknowledged."""
-    js = nc.jetstream()
-    await wait_for(lambda: js.consumer_info("SLM", "finance"),
-                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    await consumer_drained(nc.jetstream(), "SLM", "finance")
 
 
 async def test_a_penalty_is_booked_once_however_often_it_arrives(nc, start_service):

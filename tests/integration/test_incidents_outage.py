@@ -27,6 +27,7 @@ from reasonops_contracts.ingest import EventAccepted
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_runtime.jetstream import drained
 from reasonops_runtime.store import timers_table
 from tests.support import publish_all, stream_messages, wait_for
 
@@ -52,11 +53,9 @@ def _fixture() -> list[tuple[int, Envelope]]:
 async def _settled(nc, service) -> None:
     """Every published alert handled and no timer due at the test clock's time."""
     js = nc.jetstream()
+    await drained(js, "INGEST", "incidents")
 
     async def idle():
-        info = await js.consumer_info("INGEST", "incidents")
-        if info.num_pending or info.num_ack_pending:
-            return False
         async with service.store.read() as session:
             due = (await session.execute(select(func.count()).select_from(timers_table).where(
                 timers_table.c.due_at <= service.clock.now()))).scalar()

@@ -13,7 +13,7 @@ from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_contracts.streams import DEADLETTER, INGEST
 from reasonops_ingest.app import IngestSettings, build_service
 from reasonops_ingest.handlers import RAW_CONSUMER
-from reasonops_runtime.jetstream import ensure_streams
+from reasonops_runtime.jetstream import drained, ensure_streams
 from reasonops_runtime.store import inbox_table
 from tests.support import ingest_client, stream_messages, wait_for
 
@@ -157,8 +157,7 @@ async def test_only_raw_pagerduty_input_is_claimed_in_the_inbox(nc, ingest):
     await js.publish(subjects.INGEST_RAW_PAGERDUTY, sample("pagerduty-trigger.json"))
     await wait_for(lambda: count(js, INGEST.name, EventAccepted.SUBJECT),
                    check=lambda n: n >= 2)
-    await wait_for(lambda: js.consumer_info(INGEST.name, RAW_CONSUMER),
-                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    await drained(js, INGEST.name, RAW_CONSUMER)
     async with ingest.store.read() as session:
         claimed = (await session.execute(select(inbox_table.c.message_id).where(
             inbox_table.c.consumer == RAW_CONSUMER))).scalars().all()

@@ -12,6 +12,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, RcaRequested
 from reasonops_contracts.incidents import IncidentAcknowledged, IncidentOpened, IncidentResolved
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from reasonops_runtime.jetstream import drained
 from tests.support import owner, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
@@ -62,12 +63,8 @@ async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, t
         opened("INC0000002", "fp-new", "HighErrorRate", T),
     ])
 
-    async def settled():
-        js = nc.jetstream()
-        infos = [await js.consumer_info(s, d) for s, d in
-                 (("INGEST", "agent-rca"), ("INCIDENTS", "agent-rca-incidents"))]
-        return all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos)
-    await wait_for(settled)
+    for stream, durable in (("INGEST", "agent-rca"), ("INCIDENTS", "agent-rca-incidents")):
+        await drained(nc.jetstream(), stream, durable)
     await publish_all(nc, [wrap(IncidentAcknowledged(
         incident_id="INC0000002", acknowledged_at=T + timedelta(minutes=5), actor="bob"))])
 

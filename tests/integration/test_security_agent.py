@@ -13,6 +13,7 @@ from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecor
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
+from reasonops_runtime.jetstream import drained
 from tests.support import publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
@@ -102,10 +103,7 @@ async def test_normal_failure_rate_raises_nothing(nc, start_service):
                for i in range(30)]
     await publish_all(nc, events)
 
-    async def consumed():
-        info = await nc.jetstream().consumer_info("INGEST", "agent-security")
-        return info.num_pending == 0 and info.num_ack_pending == 0
-    await wait_for(consumed, timeout=30)
+    await drained(nc.jetstream(), "INGEST", "agent-security")
     assert await decisions(nc) == []
     raw = await stream_messages(nc, "INGEST", subjects.INGEST_RAW_EVENT)
     assert raw == []

@@ -97,6 +97,7 @@ from reasonops_finance.app import FinanceSettings
 from reasonops_finance.app import build_service as build_finance
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_runtime.jetstream import drained
 from reasonops_runtime.store import timers_table
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
@@ -237,9 +238,7 @@ async def settled(nc, slm, clock):
     js = nc.jetstream()
     for stream, consumer in (("INCIDENTS", "slm"), ("INCIDENTS", "finance-incidents"),
                              ("SLM", "finance")):
-        await wait_for(lambda s=stream, c=consumer: js.consumer_info(s, c),
-                       check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0,
-                       timeout=20)
+        await drained(js, stream, consumer, timeout=20)
 
 
 async def run_month(nc, start_service, files, clock):

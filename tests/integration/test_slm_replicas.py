@@ -9,6 +9,7 @@ from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.slm import PenaltyAssessed, SlaAtRisk, SlaBreached
 from reasonops_runtime import FrozenClock
+from reasonops_runtime.jetstream import drained
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
 from tests.support import publish_all, stream_messages, wait_for
@@ -39,8 +40,7 @@ async def test_two_replicas_breach_each_clock_exactly_once(nc, start_service, tm
         await start_service(build_slm, SlmSettings, clock=clock, supplier_contracts=contracts)
     await publish_all(nc, [opened(n) for n in range(1, INCIDENTS + 1)])
     js = nc.jetstream()
-    await wait_for(lambda: js.consumer_info("INCIDENTS", "slm"),
-                   check=lambda i: i.num_pending == 0 and i.num_ack_pending == 0)
+    await drained(js, "INCIDENTS", "slm")
     # Past every deadline (P1: 15 minutes and 4 hours) in one jump: both replicas race
     # for the same timers.
     clock.set(T0 + timedelta(hours=5))

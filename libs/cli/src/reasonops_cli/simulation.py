@@ -42,6 +42,7 @@ from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_runtime.jetstream import drained
 from reasonops_runtime.ports import free_port
 from reasonops_runtime.service import connect
 
@@ -268,18 +269,11 @@ class Simulation:
 
     async def _settle(self, nc: Any, consumers: tuple[tuple[str, str], ...] = CONSUMERS
                       ) -> None:
-        """Wait until ``consumers`` have handled everything published to them."""
+        """Wait until ``consumers`` have handled everything published to them, in order, so
+        each one's target includes what the one before it emitted (see ``drained``)."""
         js = nc.jetstream()
         for stream, consumer in consumers:
-            while True:
-                try:
-                    info = await js.consumer_info(stream, consumer)
-                except Exception:
-                    await asyncio.sleep(0.01)
-                    continue
-                if info.num_pending == 0 and info.num_ack_pending == 0:
-                    break
-                await asyncio.sleep(0.001)
+            await drained(js, stream, consumer, timeout=600)
 
     async def _wait_assessed(self, nc: Any, months: list[str]) -> None:
         for _ in range(30_000):

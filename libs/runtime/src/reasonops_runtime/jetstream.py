@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Iterable
@@ -72,3 +73,46 @@ def differs(current: StreamConfig, wanted: StreamConfig) -> bool:
             or current.duplicate_window != wanted.duplicate_window
             or (current.num_replicas or 1) != (wanted.num_replicas or 1)
             or current.retention != wanted.retention or current.storage != wanted.storage)
+
+
+async def last_sequence(js: JetStreamContext, stream: str, consumer: str) -> int:
+    """The stream sequence of the last message ``consumer`` takes (0: none yet)."""
+    config = (await js.consumer_info(stream, consumer)).config
+    filters = config.filter_subjects or ([config.filter_subject] if config.filter_subject
+                                         else [])
+    if not filters:
+        return int((await js.stream_info(stream)).state.last_seq or 0)
+    last = 0
+    for subject in filters:
+        try:
+            last = max(last, (await js.get_last_msg(stream, subject)).seq or 0)
+        except NotFoundError:
+            continue
+    return last
+
+
+async def drained(js: JetStreamContext, stream: str, consumer: str, *,
+                  timeout: float = 30.0) -> None:
+    """Wait until ``consumer`` has handled every message on its subjects that is in the
+    stream now: delivered up to the last of them, and nothing delivered left unacked.
+
+    ``num_pending`` alone is no such proof: it can read 0 for a moment after a publish
+    was acknowledged, before the consumer has taken account of the new message.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: int | None = None
+    while True:
+        try:
+            if last is None:
+                last = await last_sequence(js, stream, consumer)
+            info = await js.consumer_info(stream, consumer)
+        except NotFoundError:  # not created yet
+            info = None
+        if info is not None and last is not None and info.num_ack_pending == 0 \
+                and (info.delivered.stream_seq or 0) >= last:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"{stream}/{consumer} has not handled up to {last} "
+                               f"within {timeout}s")
+        await asyncio.sleep(0.005)
