@@ -52,8 +52,8 @@ class BatchHandler(Protocol):
     # re-published under another transport id is still handled once.
     # Optional: ``needs_inbox(item) -> bool``. False for an item whose handling changes
     # no state and publishes only outputs whose Nats-Msg-Id derives from the input, so
-    # the broker stores a redelivery's outputs once; a batch of only such items claims
-    # no inbox rows (and, touching no table, costs the store nothing).
+    # the broker stores a redelivery's outputs once; such items claim no inbox rows,
+    # whatever shares their batch (a batch of only such items costs the store nothing).
 
 
 @dataclass
@@ -238,9 +238,11 @@ class BatchConsumer:
         try:
             async with self.store.transaction() as tx:
                 tx.trace_parents.update(parents)
-                keys = [d.key for _, d, _ in decoded]
-                fresh = (await tx.claim(self.spec.name, keys) if self._needs_inbox(decoded)
-                         else set(keys))
+                # Only what needs it is claimed (stateless inputs are made idempotent by
+                # their input-derived message ids), whatever else shares the batch.
+                claimed = [d.key for _, d, item in decoded if self._needs_inbox(item)]
+                unclaimed = {d.key for _, d, _ in decoded} - set(claimed)
+                fresh = (await tx.claim(self.spec.name, claimed) if claimed else set()) | unclaimed
                 todo = []
                 for _, delivery, item in decoded:
                     if delivery.key in fresh:
@@ -255,9 +257,9 @@ class BatchConsumer:
         self._count("duplicate", len(decoded) - len(todo))
         return tx.emitted
 
-    def _needs_inbox(self, decoded: list[tuple[Msg, Delivery, Any]]) -> bool:
+    def _needs_inbox(self, item: Any) -> bool:
         needs = getattr(self.spec.handler, "needs_inbox", None)
-        return needs is None or any(needs(item) for _, _, item in decoded)
+        return needs is None or bool(needs(item))
 
     async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]],
                                  parents: dict[str, str], spans: dict[str, Span]
@@ -268,7 +270,7 @@ class BatchConsumer:
                 async with self.store.transaction() as tx:
                     if delivery.key in parents:
                         tx.trace_parents[delivery.key] = parents[delivery.key]
-                    if (not self._needs_inbox([(msg, delivery, item)])
+                    if (not self._needs_inbox(item)
                             or await tx.claim(self.spec.name, [delivery.key])):
                         await self.spec.handler(tx, [(delivery, item)])
                         self._count("handled", 1)

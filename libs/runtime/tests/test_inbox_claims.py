@@ -1,0 +1,54 @@
+"""A batch claims inbox rows for exactly the items that need them, however it is mixed."""
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy import select
+
+from reasonops_contracts.streams import INGEST
+from reasonops_runtime.consumer import BatchConsumer, ConsumerSpec
+from reasonops_runtime.metrics import KitMetrics
+from reasonops_runtime.routing import Delivery
+from reasonops_runtime.store import inbox_table
+
+
+class Handler:
+    """Items named ``stateful-*`` need the inbox; the others are idempotent by id."""
+
+    def __init__(self) -> None:
+        self.handled: list[str] = []
+
+    def decode(self, delivery):
+        return delivery.key
+
+    def needs_inbox(self, item) -> bool:
+        return item.startswith("stateful")
+
+    async def __call__(self, tx, batch) -> None:
+        self.handled += [item for _, item in batch]
+
+
+def consumer(store, handler) -> BatchConsumer:
+    metrics = KitMetrics("probe", registry=CollectorRegistry())
+    return BatchConsumer(ConsumerSpec("probe", INGEST, handler), service="probe", nc=None,
+                         js=None, store=store, relay=None, metrics=metrics, batch_size=10,
+                         fetch_timeout=0.1, max_deliver=3, ack_wait=30)
+
+
+def decoded(*keys):
+    return [(None, Delivery("s", b"", key, {}), key) for key in keys]
+
+
+async def test_a_mixed_batch_claims_only_what_needs_the_inbox(store):
+    handler = Handler()
+    await consumer(store, handler)._commit_batch(
+        decoded("stateless-1", "stateful-1", "stateless-1", "stateful-2"), {})
+    async with store.read() as session:
+        claimed = (await session.execute(select(inbox_table.c.message_id))).scalars().all()
+    assert sorted(claimed) == ["stateful-1", "stateful-2"]
+    assert handler.handled == ["stateless-1", "stateful-1", "stateful-2"]  # each once
+
+
+async def test_a_redelivered_stateful_item_is_not_handled_again(store):
+    handler = Handler()
+    await consumer(store, handler)._commit_batch(decoded("stateful-1"), {})
+    await consumer(store, handler)._commit_batch(decoded("stateful-1", "stateless-2"), {})
+    assert handler.handled == ["stateful-1", "stateless-2"]
