@@ -21,6 +21,34 @@ def _docker_answers() -> bool:
         return False
 
 
+TEST_IDENTITY = "tests"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every request is signed (ADR 0030): a registry made the way ``reasonops up`` makes
+    it, plus a ``tests`` identity that may speak for any user, agent or service, so a
+    test can send a command as ``user:alice`` or ``service:orchestrator``. Services
+    started by a test (in-process or as a child) trust this registry and sign with the
+    ``tests`` key; the CLI run by a test signs with it too. The end-to-end tests clear
+    these variables: ``reasonops up`` makes and uses its own identities there."""
+    from reasonops_cli.credentials import ensure_identities, ensure_seeds, seed_file, write_registry
+    from reasonops_runtime.claims import identity_entry
+
+    folder = tmp_path_factory.mktemp("identities")
+    entries = ensure_identities(folder)
+    public = ensure_seeds(folder, [TEST_IDENTITY])[TEST_IDENTITY]
+    entries[TEST_IDENTITY] = identity_entry(public, f"user:{TEST_IDENTITY}",
+                                            ["user:*", "agent:*", "service:*"]) | {"kind": "admin"}
+    write_registry(folder, entries)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("REASONOPS_IDENTITIES", str(folder / "identities.json"))
+    patch.setenv("REASONOPS_IDENTITY", TEST_IDENTITY)
+    patch.setenv("REASONOPS_IDENTITY_KEY", str(seed_file(folder, TEST_IDENTITY)))
+    yield folder
+    patch.undo()
+
+
 @pytest.fixture
 def nats_url(tmp_path: Path) -> Iterator[str]:
     """A fresh JetStream server for one test: testcontainers' NATS when a Docker engine
@@ -41,10 +69,15 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[object]:
+async def nc(nats_url: str, test_identity: Path) -> AsyncIterator[object]:
+    """A client connection whose requests are signed by the ``tests`` identity."""
+    from reasonops_cli.credentials import seed_file
+    from reasonops_runtime.claims import Signer, attach
     from reasonops_runtime.service import connect
 
     client = await connect(nats_url)
+    attach(client, Signer.from_file(TEST_IDENTITY, seed_file(test_identity, TEST_IDENTITY),
+                                    f"user:{TEST_IDENTITY}"))
     yield client
     await client.drain()
 

@@ -118,3 +118,21 @@ async def post_alertmanager(client: httpx.AsyncClient, body: bytes,
                             path: str = "/v1/alertmanager") -> httpx.Response:
     """POST an Alertmanager (or other JSON) body with a client from ``ingest_client``."""
     return await client.post(path, content=body, headers={"content-type": "application/json"})
+
+
+# -- signed requests (ADR 0030): what conftest's ``nc`` does, for other connections ---------
+
+def signer_for_tests() -> Any:
+    """The ``tests`` identity's signer (conftest's ``test_identity`` sets its variables)."""
+    import os
+
+    from reasonops_runtime.claims import Signer
+
+    identity = os.environ["REASONOPS_IDENTITY"]
+    return Signer.from_file(identity, Path(os.environ["REASONOPS_IDENTITY_KEY"]),
+                            f"user:{identity}")
+
+
+def signed(subject: str, body: bytes) -> dict[str, str]:
+    """Claim headers for sending ``body`` to ``subject`` by hand (``nc.request``)."""
+    return signer_for_tests().headers(subject, body)

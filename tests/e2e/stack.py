@@ -18,6 +18,13 @@ from reasonops_runtime.ports import free_port_range
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def without_test_identity(env: dict[str, str]) -> dict[str, str]:
+    """``env`` less the test suite's identity (see conftest): ``reasonops up`` makes its
+    own, and the CLI finds the operator's in the stack's data directory."""
+    return {k: v for k, v in env.items()
+            if k not in ("REASONOPS_IDENTITIES", "REASONOPS_IDENTITY", "REASONOPS_IDENTITY_KEY")}
+
+
 class Stack:
     """``reasonops up`` in a subprocess on free ports and a temporary data dir."""
 
@@ -25,7 +32,7 @@ class Stack:
         self.data_dir = data_dir
         self.port_base = free_port_range(9)
         self.nats_port = free_port_range(2)
-        self.env = dict(os.environ, **env)
+        self.env = without_test_identity(dict(os.environ, **env))
         self.env.pop("NATS_URL", None)
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
@@ -70,12 +77,16 @@ class Stack:
         self.process.communicate(timeout=timeout)
         return time.monotonic() - started
 
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run ``reasonops ARGS`` against this stack, as a user in its directory would."""
+        return subprocess.run([sys.executable, "-m", "reasonops_cli", *args],
+                              env=dict(self.env, NATS_URL=self.nats_url,
+                                       REASONOPS_DATA_DIR=str(self.data_dir), **env), cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+
     def cli(self, *args: str, check: bool = True) -> Any:
         """Run ``reasonops ARGS --json``; return the parsed JSON."""
-        result = subprocess.run([sys.executable, "-m", "reasonops_cli", *args, "--json"],
-                                env=dict(self.env, NATS_URL=self.nats_url,
-                                         REASONOPS_DATA_DIR=str(self.data_dir)), cwd=ROOT,
-                                capture_output=True, text=True, timeout=60)
+        result = self.run(*args, "--json")
         if check and result.returncode != 0:
             raise AssertionError(f"reasonops {' '.join(args)} failed: {result.stderr}")
         return json.loads(result.stdout) if result.returncode == 0 else result

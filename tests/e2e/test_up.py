@@ -2,6 +2,7 @@
 
 import signal
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -79,6 +80,8 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     billing = wait_until(lambda: stack.cli("incidents", "list", "--service", "billing")["items"])
     assert [(i["priority"], i["resource"]) for i in billing] == [(2, "db-3")]
 
+    _a_less_privileged_operator_as_the_readme_shows(stack)
+
     pids = stack.pids()
     assert len(pids) == 10  # nats-server and nine services
     took = stack.stop(signal.SIGINT)
@@ -92,6 +95,31 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
         assert (shown["state"], shown["note"]) == ("closed", "rolled back")
     finally:
         again.stop(signal.SIGTERM)
+
+
+def _a_less_privileged_operator_as_the_readme_shows(stack):
+    """README, "Who you are": ``identities add``, the new key used, ``--as`` refused."""
+    made = stack.run("identities", "add", "bob")
+    assert made.returncode == 0, made.stderr
+    assert "bob created: acts as user:bob" in made.stdout
+    listed = stack.cli("identities", "list")
+    assert (listed["bob"]["kind"], listed["operator"]["principal"]) == ("operator", "user:admin")
+    bob = {"REASONOPS_NATS_CREDS": str(stack.data_dir / "credentials" / "bob.nk")}
+    # The embedded server re-reads its configuration: bob connects without a restart.
+    seen = wait_until(lambda: (r := stack.run("incidents", "list", **bob)).returncode == 0 and r)
+    assert "INC0000001" in seen.stdout
+    refused = stack.run("--as", "user:alice", "incidents", "ack", "INC0000002", **bob)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "error: forbidden: itsm.incident.cmd.acknowledge: identity 'bob' may not speak for "
+        "user:alice (it speaks for user:bob)\n")
+    kept = stack.data_dir.parent / "bob-kept.nk"  # a copy someone kept of the removed key
+    kept.write_bytes(Path(bob["REASONOPS_NATS_CREDS"]).read_bytes())
+    assert stack.run("identities", "remove", "bob").returncode == 0
+    assert not Path(bob["REASONOPS_NATS_CREDS"]).exists()
+    gone = wait_until(lambda: (r := stack.run("incidents", "list", REASONOPS_NATS_CREDS=str(
+        kept), REASONOPS_IDENTITY="bob")).returncode != 0 and r)
+    assert "refused the credentials" in gone.stderr
 
 
 def _triaged(workflow):

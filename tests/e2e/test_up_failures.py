@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reasonops_runtime.ports import free_port, free_port_range, listen
-from tests.e2e.stack import ROOT
+from tests.e2e.stack import ROOT, without_test_identity
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,8 @@ START_TIMEOUT = 5  # the acceptance bound: a taken port is reported within secon
 
 def reasonops(*args: str, data_dir: Path, timeout: float = START_TIMEOUT,
               **env: str) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ, REASONOPS_DATA_DIR=str(data_dir), **env)
+    environment = without_test_identity(dict(os.environ, REASONOPS_DATA_DIR=str(data_dir),
+                                             **env))
     environment.pop("NATS_URL", None)
     return subprocess.run([sys.executable, "-m", "reasonops_cli", *args], cwd=ROOT,
                           env=environment, capture_output=True, text=True, timeout=timeout)

@@ -10,7 +10,7 @@ import nats
 import pytest
 from nats.js.errors import APIError
 
-from reasonops_cli.identities import OPERATOR, seed_file
+from reasonops_cli.credentials import OPERATOR, seed_file
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import subjects
 from reasonops_runtime.permissions import inbox_prefix

@@ -15,7 +15,7 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime.client import request
-from tests.support import accepted, publish_all, wait_for
+from tests.support import accepted, publish_all, signed, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -66,15 +66,17 @@ async def test_unknown_incident_and_malformed_requests_get_typed_errors(nc, star
         await request(nc, GetIncident(incident_id="INC0009999"), IncidentView)
     assert (err.value.detail.code, err.value.detail.field) == ("not_found", "incident_id")
 
-    reply = await nc.request(AcknowledgeIncident.SUBJECT, b'{"incident_id": 7, "x": 1}',
-                             timeout=5)
+    malformed = b'{"incident_id": 7, "x": 1}'
+    reply = await nc.request(AcknowledgeIncident.SUBJECT, malformed, timeout=5,
+                             headers=signed(AcknowledgeIncident.SUBJECT, malformed))
     body = json.loads(reply.data)
     assert body["ok"] is False
     assert body["error"]["code"] == "invalid_request"
     assert "incident_id" in body["error"]["message"]
     assert "x" in body["error"]["message"]
 
-    reply = await nc.request(AcknowledgeIncident.SUBJECT, b"not json", timeout=5)
+    reply = await nc.request(AcknowledgeIncident.SUBJECT, b"not json", timeout=5,
+                             headers=signed(AcknowledgeIncident.SUBJECT, b"not json"))
     assert b"invalid_request" in reply.data
 
 

@@ -47,7 +47,7 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.slm import SlaStarted
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime.client import request
-from tests.support import accepted, publish_all, stream_messages, wait_for
+from tests.support import accepted, publish_all, signed, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -233,8 +233,9 @@ async def test_silence_commands_check_their_input(nc, start_service, tmp_path):
         await request(nc, CreateSilence(matchers=["service=x"], author="a", reason="r"),
                       SilenceView)
     assert err.value.detail.field == "ends_at"
-    reply = await nc.request(CreateSilence.SUBJECT,
-                             b'{"matchers": [], "author": "a"}', timeout=5)
+    bad = b'{"matchers": [], "author": "a"}'
+    reply = await nc.request(CreateSilence.SUBJECT, bad, timeout=5,
+                             headers=signed(CreateSilence.SUBJECT, bad))
     body = json.loads(reply.data)
     assert "matchers" in body["error"]["message"]
     assert "reason" in body["error"]["message"]

@@ -136,7 +136,7 @@ async def test_outage_replay(nc, start_service):
         "alert HighErrorRate (error) on web-4 joined",
         "alert HighErrorRate (error) on web-5 joined",
         "alert HighErrorRate (error) on web-6 joined"]
-    assert next(e for e in view.timeline if e.kind == "state_changed").actor == "bob"
+    assert next(e for e in view.timeline if e.kind == "state_changed").actor == "user:bob"
 
     # search-4 under maintenance: recorded and visible, no incident, nobody paged
     held = await request(nc, GetSilence(silence_id=silence.silence_id), SilenceView)

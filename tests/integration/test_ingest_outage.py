@@ -13,8 +13,15 @@ from reasonops_contracts import subjects
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import INGEST
 from reasonops_ingest.app import IngestSettings, build_service
+from reasonops_runtime.claims import attach
 from reasonops_runtime.ports import free_port
-from tests.support import create_integration, key_headers, stream_messages, wait_for
+from tests.support import (
+    create_integration,
+    key_headers,
+    signer_for_tests,
+    stream_messages,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
@@ -41,6 +48,7 @@ async def ingest(broker, tmp_path):
 
 async def test_broker_outage_loses_nothing_accepted_answers_503_and_recovers(broker, ingest):
     nc = await nats.connect(broker.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    attach(nc, signer_for_tests())
     key = await create_integration(nc, "storm")
     answers: dict[str, list[str]] = {"accepted": [], "unavailable": [], "other": []}
     stop = asyncio.Event()

@@ -113,7 +113,7 @@ async def test_agents_may_only_propose_and_their_attempts_are_audited(nc, start_
 async def test_a_triage_assignment_the_policy_refuses_is_recorded_not_applied(
         nc, start_service, tmp_path):
     (tmp_path / "policy.yaml").write_text("roles: {admin: {allow: ['*']}}\n"
-                                          "principals: {cli: [admin]}\n")
+                                          "principals: {user:*: [admin]}\n")
     (tmp_path / "catalog.yaml").write_text("services: [{name: search}]\n")
     await _start(start_service, policy=tmp_path / "policy.yaml",
                  catalog=tmp_path / "catalog.yaml")
@@ -193,8 +193,11 @@ async def test_the_cli_acts_as_a_principal_and_shows_a_refusal_in_one_line(
     view = await request(nc, GetIncident(incident_id="INC0000001"), IncidentView)
     assert view.state == "acknowledged"
     assert [e.actor for e in view.timeline if e.kind == "state_changed"] == ["user:alice"]
-    # The example policy makes the local operator `cli` an admin (a plain user name
-    # falls under user:*, an observer).
+    # The example policy makes the local operator, user:admin, an admin; `cli` is no one
+    # special any more (a plain user name falls under user:*, an observer).
     as_cli = await _cli(nats_url, "--as", "cli", "incidents", "resolve", "INC0000001")
-    assert as_cli.returncode == 0, as_cli.stderr
+    assert as_cli.returncode == 1
+    assert "user:cli may not incident.resolve" in as_cli.stderr
+    as_admin = await _cli(nats_url, "--as", "user:admin", "incidents", "resolve", "INC0000001")
+    assert as_admin.returncode == 0, as_admin.stderr
 

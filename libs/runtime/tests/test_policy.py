@@ -30,7 +30,7 @@ roles:
 groups:
   payments-oncall: [user:alice, user:dan]
 principals:
-  cli: [admin]
+  user:admin: [admin]
   user:carol: [payments-lead]
   user:bob:
     - {role: responder, teams: [identity]}
@@ -71,7 +71,7 @@ def test_a_scoped_role_does_not_cover_a_target_without_team_or_service(policy):
     verdict = policy.check("user:alice", "silence.create")
     assert not verdict.allowed
     assert "something owned by no team or service is outside their scope" in verdict.reason
-    assert policy.check("cli", "silence.create").allowed
+    assert policy.check("user:admin", "silence.create").allowed
 
 
 def test_a_role_scope_applies_wherever_it_is_granted(policy):
@@ -82,7 +82,7 @@ def test_a_role_scope_applies_wherever_it_is_granted(policy):
 
 
 def test_wildcard_actions_and_principals(policy):
-    assert policy.check("cli", "finance.close_period").allowed
+    assert policy.check("user:admin", "finance.close_period").allowed
     assert policy.check("user:carol", "incident.change_priority", team="payments").allowed
     verdict = policy.check("user:zoe", "incident.comment", team="payments")
     assert not verdict.allowed
@@ -109,15 +109,30 @@ def test_agents_propose_with_or_without_approval_and_nothing_else(policy):
     assert not policy.check("agent:triage", "proposal.block_source").allowed
 
 
-def test_bare_actor_names_are_users_and_cli_is_the_local_operator():
+def test_bare_actor_names_are_users_and_cli_is_no_one_special():
     assert principal_of("ann") == "user:ann"
-    assert principal_of("cli") == "cli"
+    assert principal_of("cli") == "user:cli"
     assert principal_of("agent:triage") == "agent:triage"
+
+
+def test_a_group_is_never_a_principal_even_one_the_file_grants(policy):
+    """Claiming ``group:payments-oncall`` once resolved payments incidents; membership
+    comes from the file's groups only."""
+    verdict = policy.check("group:payments-oncall", "incident.resolve", team="payments")
+    assert not verdict.allowed
+    assert "group membership comes from the policy file only" in verdict.reason
+    assert policy.check("user:alice", "incident.resolve", team="payments").allowed
+
+
+def test_a_policy_file_naming_the_old_cli_principal_is_refused_with_the_new_name():
+    with pytest.raises(PolicyError, match=r"principals.cli: .*the local operator is "
+                                          r"user:admin"):
+        parse("roles: {admin: {allow: ['*']}}\nprincipals:\n  cli: [admin]\n", "p.yaml")
 
 
 def test_the_default_policy_keeps_the_operator_and_services_in_charge():
     policy = Policy.default()
-    for who in ("cli", "ann", "user:alice", "service:orchestrator"):
+    for who in ("user:admin", "ann", "user:alice", "service:orchestrator"):
         for action in sorted(ACTIONS - {a for a in ACTIONS if a.startswith("proposal.")}):
             verdict = policy.check(who, action, team="payments", service="checkout")
             assert (verdict.allowed, verdict.requires_approval) == (True, False), (who, action)

@@ -16,11 +16,12 @@ from pydantic import BaseModel
 
 from reasonops_contracts import Command, Query, ReplyError
 from reasonops_runtime.broker_auth import BrokerAuth
+from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect
 from reasonops_runtime.settings import DEFAULT_NATS_URL
 
-from .identities import OPERATOR, seed_file
+from .credentials import OPERATOR, seed_file
 
 T = TypeVar("T")
 V = TypeVar("V", bound=BaseModel)
@@ -31,17 +32,10 @@ ACTING_AS: ContextVar[str | None] = ContextVar("acting_as", default=None)
 
 def principal(explicit: str = "", *, default: str | None = None) -> str:
     """Who a command is sent as: the command's own ``--actor``, else ``--as`` /
-    REASONOPS_ACTOR, else ``default``, else the local operator (your user name)."""
-    return explicit or ACTING_AS.get() or default or _local_user()
-
-
-def _local_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "cli"
+    REASONOPS_ACTOR, else ``default``, else "" (the CLI identity's own principal: for the
+    operator ``reasonops up`` creates, ``user:admin``). The answering service accepts it
+    only if this CLI's identity may speak for it."""
+    return explicit or ACTING_AS.get() or default or ""
 
 
 def nats_url() -> str:
@@ -62,10 +56,40 @@ def broker_auth(data_dir: Path | None = None) -> BrokerAuth:
     return BrokerAuth(found, tls.get("ca"), tls.get("cert"), tls.get("key"))
 
 
+def signer(data_dir: Path | None = None) -> Signer | None:
+    """The key this CLI signs its requests with: ``REASONOPS_IDENTITY_KEY``, else
+    ``REASONOPS_NATS_CREDS``, else the local operator's seed in the data directory; its
+    identity is ``REASONOPS_IDENTITY``, else the key file's name (``bob.nk``: bob)."""
+    env = os.environ
+    local = seed_file(data_dir or Path(env.get("REASONOPS_DATA_DIR") or ".reasonops"),
+                      OPERATOR)
+    named = env.get("REASONOPS_IDENTITY_KEY") or env.get("REASONOPS_NATS_CREDS")
+    key = Path(named) if named else local if local.exists() else None
+    if key is None:
+        return None
+    try:
+        return Signer.from_file(env.get("REASONOPS_IDENTITY") or key.stem, key)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+async def open_connection(url: str | None = None, *, name: str = "reasonops-cli",
+                          data_dir: Path | None = None) -> Client:
+    """A NATS connection as this CLI's identity, signing every request it sends."""
+    key = signer(data_dir)
+    nc = await connect(url or nats_url(), name=name, auth=broker_auth(data_dir),
+                       identity=key.identity if key else None)
+    if key is not None:
+        attach(nc, key)
+    return nc
+
+
 def with_nats(fn: Callable[[Client], Awaitable[T]]) -> T:
     async def go() -> T:
         try:
-            nc = await connect(nats_url(), name="reasonops-cli", auth=broker_auth())
+            nc = await open_connection()
+        except CliError:
+            raise
         except PermissionError as exc:
             raise CliError(f"{exc}; give this CLI an identity with REASONOPS_NATS_CREDS, or "
                            "run it where `make up` keeps its data (.reasonops, or "

@@ -170,11 +170,11 @@ def list_periods(json: Json = False) -> None:
 def close_period(
     month: Annotated[str, typer.Argument(help="Month to close, YYYY-MM.")],
     actor: Annotated[str, typer.Option(help="Who closes it (default: the global --as, "
-                                       "else cli).")] = "",
+                                       "else this CLI's identity).")] = "",
     json: Json = False,
 ) -> None:
     """Close a month: later postings for it go to the next open month, with a reference."""
-    p = ask(ClosePeriod(month=month, actor=principal(actor, default="cli")), PeriodView)
+    p = ask(ClosePeriod(month=month, actor=principal(actor)), PeriodView)
     if json:
         emit_json(p)
         return

@@ -15,6 +15,7 @@ from . import (
     audit,
     contracts,
     finance,
+    identities,
     incidents,
     integrations,
     policy,
@@ -22,6 +23,7 @@ from . import (
     scenario,
     silences,
     sla,
+    streams,
     workflows,
 )
 from .connection import ACTING_AS, CliError, fail
@@ -45,14 +47,17 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
+app.add_typer(identities.app, name="identities")
+app.add_typer(streams.app, name="streams")
 
 
 @app.callback()
 def acting_as(
     as_: Annotated[str | None, typer.Option(
         "--as", envvar="REASONOPS_ACTOR", metavar="PRINCIPAL",
-        help="Send every command as this principal (user:alice, agent:triage, "
-             "service:orchestrator); default: the local operator (your user name).")] = None,
+        help="Send every command as this principal (user:alice), if this CLI's identity "
+             "may speak for it; default: the identity's own (the local operator: "
+             "user:admin).")] = None,
 ) -> None:
     """ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out."""
     if as_ is not None:
@@ -92,9 +97,11 @@ def up(
     if unknown:
         raise CliError(f"unknown service(s) {', '.join(unknown)}; installed: {', '.join(names)}")
     ports = {name: port_base + names.index(name) for name in names if name in wanted}
-    supervisor = Supervisor(data_dir=data_dir, nats_url=os.environ.get("NATS_URL"),
+    external = os.environ.get("NATS_URL")
+    # An external server has its own users (deploy/nats); the keys here are for ours.
+    supervisor = Supervisor(data_dir=data_dir, nats_url=external,
                             nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports,
-                            auth=auth)
+                            auth=auth and not external)
     run_up(supervisor, ports.get("ingest", port_base), json_out=json)
 
 

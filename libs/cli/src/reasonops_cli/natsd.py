@@ -11,6 +11,9 @@ from pathlib import Path
 
 from reasonops_runtime.ports import unavailable
 
+SERVER_NAME = "reasonops-embedded"
+"""Also in the configuration ``reasonops up`` writes: a reload must not see it change."""
+
 
 def server_binary() -> str:
     """Path of the ``nats-server`` binary installed beside this Python."""
@@ -38,9 +41,11 @@ class EmbeddedNats:
 
     def __init__(self, store_dir: Path, *, port: int = 4222, monitor_port: int | None = 8222,
                  host: str = "127.0.0.1", log_file: Path | None = None,
-                 config: Path | None = None) -> None:
+                 config: Path | None = None, pid_file: Path | None = None) -> None:
         self.config = config
         """A configuration file (authorization, see ``identities``); None: no auth."""
+        self.pid_file = pid_file
+        """Where the server writes its pid: ``reasonops identities`` signals it to reload."""
         self.store_dir = store_dir
         self.port = port
         self.monitor_port = monitor_port
@@ -66,11 +71,13 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [server_binary(), "--jetstream", "--store_dir", str(self.store_dir),
                 "--addr", self.host, "--port", str(self.port),
-                "--server_name", "reasonops-embedded"]
+                "--server_name", SERVER_NAME]
         if self.monitor_port:
             args += ["--http_port", str(self.monitor_port)]
         if self.config is not None:
             args += ["--config", str(self.config)]
+        if self.pid_file is not None:
+            args += ["--pid", str(self.pid_file)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                         start_new_session=True, preexec_fn=die_with_parent)

@@ -13,9 +13,8 @@ import typer
 from reasonops_contracts import ReplyError
 from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_runtime.client import request
-from reasonops_runtime.service import connect
 
-from .connection import CliError, broker_auth, nats_url
+from .connection import CliError, nats_url, open_connection
 from .output import emit_json, table
 from .scenario_observe import outcomes, trail
 from .scenario_report import Report, key_steps, render, timeline
@@ -83,8 +82,10 @@ def _default_key(data_dir: Path) -> str:
 
 async def _play(run: Run) -> Report:
     try:
-        nc = await connect(run.target.nats_url, name="reasonops-scenario",
-                           auth=broker_auth(run.target.data_dir))
+        nc = await open_connection(run.target.nats_url, name="reasonops-scenario",
+                                   data_dir=run.target.data_dir)
+    except CliError:
+        raise
     except Exception as exc:
         raise CliError(f"cannot reach NATS at {run.target.nats_url} "
                        f"({exc.__class__.__name__}); start ReasonOps with `reasonops up` or "

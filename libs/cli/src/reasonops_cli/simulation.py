@@ -41,11 +41,13 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
 from reasonops_runtime import FrozenClock
+from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.jetstream import drained
 from reasonops_runtime.ports import free_port
 from reasonops_runtime.service import connect
 
+from .credentials import OPERATOR, ensure_identities, registry_file, seed_file
 from .natsd import EmbeddedNats
 from .run import installed_services
 
@@ -198,12 +200,14 @@ class Simulation:
     async def _run(self, events: list[HistoryEvent], months: list[str], url: str,
                    data: Path) -> SimulationResult:
         clock = FrozenClock(events[0].at)
+        ensure_identities(data)  # its own stack, its own identities
         async with AsyncExitStack() as stack:
             for name in SERVICES:
                 service = self._build(name, url, data, clock)
                 await service.start()
                 stack.push_async_callback(service.stop)
             nc = await connect(url, "reasonops-simulate")
+            attach(nc, Signer.from_file(OPERATOR, seed_file(data, OPERATOR)))
             stack.push_async_callback(nc.drain)
             await nc.subscribe(IncidentOpened.SUBJECT, cb=self._on_opened)
             await nc.subscribe(MonthAssessed.SUBJECT, cb=self._on_assessed)
@@ -229,6 +233,8 @@ class Simulation:
                "REASONOPS_HTTP_PORT": str(free_port()), "REASONOPS_FETCH_TIMEOUT": "0.02",
                "REASONOPS_TIMER_POLL_SECONDS": "0.02", "REASONOPS_OUTBOX_POLL_SECONDS": "1",
                "REASONOPS_BATCH_SIZE": "1000",
+               "REASONOPS_IDENTITY_KEY": str(seed_file(data, name)),
+               "REASONOPS_IDENTITIES": str(registry_file(data)),
                # A replayed history acts as the past did: no role policy of today's.
                "REASONOPS_POLICY": "",
                **{k: str(v) if v else "" for k, v in self.files.items()}}

@@ -16,7 +16,6 @@ from typing import IO
 
 import typer
 
-from reasonops_contracts.ownership import SERVICES
 from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.lifecycle import CANNOT_START
@@ -24,7 +23,14 @@ from reasonops_runtime.ports import unavailable
 from reasonops_runtime.service import connect
 from reasonops_runtime.settings import ServiceSettings
 
-from .identities import OPERATOR, seed_file, write_server_config
+from .credentials import (
+    OPERATOR,
+    ensure_identities,
+    registry_file,
+    seed_file,
+    server_config_file,
+    server_pid_file,
+)
 from .natsd import EmbeddedNats, die_with_parent
 from .output import table
 
@@ -54,15 +60,18 @@ class Child:
 class Supervisor:
     def __init__(self, *, data_dir: Path, nats_url: str | None, nats_port: int,
                  nats_monitor_port: int, ports: dict[str, int], host: str = "127.0.0.1",
-                 auth: bool = True) -> None:
+                 auth: bool | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.logs = self.data_dir / "logs"
         self.external_nats = nats_url
-        self.auth = auth and nats_url is None
-        """Identities and permissions on the embedded server (an external one has its own)."""
+        self.auth = nats_url is None if auth is None else auth
+        """Services connect with their keys: by default on the embedded server (whose
+        configuration this writes); on an external one only when told (say, another
+        supervisor's server with this data directory's keys)."""
         self.nats = None if nats_url else EmbeddedNats(
             self.data_dir / "jetstream", port=nats_port, monitor_port=nats_monitor_port,
-            host=host, log_file=self.logs / "nats-server.log")
+            host=host, log_file=self.logs / "nats-server.log",
+            pid_file=server_pid_file(self.data_dir))
         self.host = host
         self.children = [Child(name, port, self.logs / f"{name}.log")
                          for name, port in ports.items()]
@@ -87,9 +96,11 @@ class Supervisor:
         Raises ``RuntimeError`` naming the service and the reason as soon as one fails."""
         self.check_ports()
         self.logs.mkdir(parents=True, exist_ok=True)
+        # Identities always: every request is signed, with or without broker auth.
+        ensure_identities(self.data_dir)
         if self.nats is not None:
             if self.auth:
-                self.nats.config = write_server_config(self.data_dir, SERVICES)
+                self.nats.config = server_config_file(self.data_dir)
             self.nats.start()
             # Streams are declared by the operator: no service's identity may manage them.
             try:
@@ -121,6 +132,9 @@ class Supervisor:
                    REASONOPS_HTTP_HOST=self.host)
         env.setdefault("REASONOPS_DEFAULT_INTEGRATION_KEY_FILE", str(self.ingest_key_file))
         env.pop("NATS_URL", None)
+        env.pop("REASONOPS_IDENTITY", None)  # each child signs as itself
+        env["REASONOPS_IDENTITY_KEY"] = str(seed_file(self.data_dir, child.name))
+        env["REASONOPS_IDENTITIES"] = str(registry_file(self.data_dir))
         if self.auth:
             env["REASONOPS_NATS_CREDS"] = str(seed_file(self.data_dir, child.name))
         child.log = open(child.log_path, "ab")  # noqa: SIM115 - lives as long as the child

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from . import subjects
-from .messages import Command, Event, Query, View
+from .messages import Actor, Command, Event, Query, View
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -74,6 +74,7 @@ class FinanceSummary(View):
 class ListLedgerEntries(Query):
     SUBJECT = subjects.FINANCE_QUERY_ENTRIES
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     month: str | None = Field(default=None, pattern=MONTH_PATTERN)
     incident_id: str | None = None
     limit: int = Field(default=100, ge=1, le=1000)
@@ -98,7 +99,7 @@ class ClosePeriod(Command):
     SUBJECT = subjects.FINANCE_CMD_CLOSE_PERIOD
 
     month: str = Field(pattern=MONTH_PATTERN)
-    actor: str = Field(default="cli", min_length=1, max_length=128)
+    actor: Actor = ""
 
 
 class PeriodView(View):
@@ -120,6 +121,7 @@ class PeriodList(View):
 class TraceEntry(Query):
     SUBJECT = subjects.FINANCE_QUERY_TRACE
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     entry_id: str = Field(min_length=1, max_length=64)
 
 

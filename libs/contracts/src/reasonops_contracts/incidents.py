@@ -9,7 +9,7 @@ from pydantic import Field
 
 from . import subjects
 from .ingest import Severity
-from .messages import Command, Event, Query, View
+from .messages import Actor, Command, Event, Query, View
 
 IncidentState = Literal["new", "acknowledged", "on_hold", "resolved", "closed"]
 """``on_hold``: waiting on the caller or a supplier; SLA clocks with a pause condition stop."""
@@ -132,7 +132,7 @@ class IncidentPriorityChanged(Event):
 
 class _IncidentCommand(Command):
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
-    actor: str = Field(default="cli", min_length=1, max_length=128)
+    actor: Actor = ""
     note: str | None = Field(default=None, max_length=4096)
 
 
@@ -168,6 +168,7 @@ IncidentSort = Literal["opened_at", "updated_at", "priority", "alert_count"]
 class ListIncidents(Query):
     SUBJECT = subjects.INCIDENT_QUERY_LIST
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     states: list[IncidentState] | None = None
     service: str | None = None
     limit: int = Field(default=100, ge=1, le=1000)
@@ -187,6 +188,7 @@ class ListIncidents(Query):
 class GetIncident(Query):
     SUBJECT = subjects.INCIDENT_QUERY_GET
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
 
 
@@ -313,6 +315,7 @@ class CountIncidents(Query):
 
     SUBJECT = subjects.INCIDENT_QUERY_COUNTS
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     service: str | None = None
     assignment_group: str | None = None
     opened_from: datetime | None = None
@@ -392,7 +395,7 @@ class UpdateProblem(Command):
     problem_id: str = Field(pattern=PROBLEM_ID_PATTERN)
     state: ProblemState
     workaround: str | None = Field(default=None, max_length=8192)
-    actor: str = Field(default="cli", min_length=1, max_length=128)
+    actor: Actor = ""
     note: str | None = Field(default=None, max_length=4096)
 
 
@@ -446,6 +449,7 @@ class CreateSilence(Command):
     """Matching alerts are recorded but open nothing and page no one while it is active."""
 
     SUBJECT = subjects.SILENCE_CMD_CREATE
+    PRINCIPAL_FIELD = "author"
 
     kind: SilenceKind = "silence"
     matchers: list[str] = Field(min_length=1, description='e.g. "service=checkout", '
@@ -454,7 +458,7 @@ class CreateSilence(Command):
     ends_at: datetime | None = Field(default=None, description="Required unless recurring")
     schedule: RecurringSchedule | None = None
     until: datetime | None = Field(default=None, description="A recurring window's last day")
-    author: str = Field(min_length=1, max_length=128)
+    author: Actor = ""
     reason: str = Field(min_length=1, max_length=1024)
 
 
@@ -462,7 +466,7 @@ class ExpireSilence(Command):
     SUBJECT = subjects.SILENCE_CMD_EXPIRE
 
     silence_id: str = Field(pattern=SILENCE_ID_PATTERN)
-    actor: str = Field(default="cli", min_length=1, max_length=128)
+    actor: Actor = ""
 
 
 class ListSilences(Query):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+Actor = Annotated[str, Field(max_length=128, description=(
+    "Who sends it. The answering service sets it to the principal the request's signed "
+    "claim proves; a sender may name only a principal its identity speaks for (ADR 0030)"))]
+"""The principal of a command or query: never taken from the payload on trust."""
 
 
 class Event(BaseModel):
@@ -25,6 +30,8 @@ class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     SUBJECT: ClassVar[str]
+    PRINCIPAL_FIELD: ClassVar[str] = "actor"
+    """The field naming who sends it, set by the answering service (see ``Actor``)."""
 
 
 class Query(BaseModel):
@@ -33,6 +40,7 @@ class Query(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     SUBJECT: ClassVar[str]
+    PRINCIPAL_FIELD: ClassVar[str] = "actor"
 
 
 class View(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from . import subjects
 from .incidents import INCIDENT_ID_PATTERN
-from .messages import Event, Query, View
+from .messages import Actor, Event, Query, View
 
 ClockKind = Literal["response", "resolution"]
 ClockState = Literal["running", "met", "breached", "cancelled"]
@@ -91,6 +91,7 @@ class PenaltyAssessed(Event):
 class GetSlaStatus(Query):
     SUBJECT = subjects.SLM_QUERY_STATUS
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
 
 
@@ -198,6 +199,7 @@ class MonthAssessed(Event):
 class GetSlaReport(Query):
     SUBJECT = subjects.SLM_QUERY_REPORT
 
+    actor: Actor = ""  # answered with what the actor's roles cover
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     service: str | None = None
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, JsonValue
 
 from . import subjects
-from .messages import Command, Event, Query, View
+from .messages import Actor, Command, Event, Query, View
 
 WorkflowState = Literal["queued", "running", "compensating", "completed", "failed"]
 StepState = Literal["pending", "waiting", "retrying", "completed", "skipped", "failed",
@@ -220,7 +220,7 @@ class PostIncidentReviewRecorded(_WorkflowEvent):
 class _Decision(Command):
     workflow_id: str = Field(min_length=1, max_length=128)
     step: str = Field(min_length=1, max_length=64)
-    actor: str = Field(default="cli", min_length=1, max_length=128)
+    actor: Actor = ""
     note: str | None = Field(default=None, max_length=4096)
 
 

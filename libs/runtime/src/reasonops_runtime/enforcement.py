@@ -15,7 +15,7 @@ from datetime import datetime
 from reasonops_contracts import Envelope
 from reasonops_contracts.policy import AccessDenied
 
-from .policy import Forbidden, Policy, Verdict, describe
+from .policy import Forbidden, Policy, Verdict, Visibility, describe, target_label
 
 
 class Enforcer:
@@ -46,6 +46,31 @@ class Enforcer:
                              incident_id=incident_id, target=target,
                              correlation_id=correlation_id)
         raise Forbidden(describe(verdict, incident_id or target), "actor", denial=denial)
+
+    def visibility(self, actor: str, *, at: datetime, reading: str) -> Visibility:
+        """What ``actor`` may read; ``Forbidden`` (on record) when it may read nothing,
+        say a principal the policy gives no role. ``reading`` names the query."""
+        visible = self.policy.visibility(actor)
+        if visible:
+            return visible
+        verdict = self.policy.check(actor, "read")
+        verdict = replace(verdict, action="read", reason=verdict.reason.replace(
+            "denied by default", "reads denied by default"))
+        denial = self.denial(verdict, at=at, target=reading)
+        raise Forbidden(describe(verdict, reading), "actor", denial=denial)
+
+    def readable(self, actor: str, *, at: datetime, reading: str, team: str | None,
+                 service: str | None, incident_id: str | None = None) -> None:
+        """``Forbidden`` (on record) unless ``actor`` may read what ``team`` owns or
+        ``service`` is."""
+        visible = self.visibility(actor, at=at, reading=reading)
+        if visible.covers(team, service):
+            return
+        verdict = Verdict(False, visible.principal, "read", (),
+                          f"{target_label(team, service)} is outside the scope of its roles")
+        denial = self.denial(verdict, at=at, team=team, service=service,
+                             incident_id=incident_id, target=reading)
+        raise Forbidden(describe(verdict, incident_id or reading), "actor", denial=denial)
 
     def denial(self, verdict: Verdict, *, at: datetime, team: str | None = None,
                service: str | None = None, incident_id: str | None = None,

@@ -4,7 +4,8 @@ A service may publish the events it owns (``reasonops_contracts.ownership``), it
 refusals and dead letters, and the commands and queries it is a requester of; answer
 only its own commands and queries, in its own queue group; fetch from and ack only its
 own durables; and receive only on its private inbox prefix. Declaring streams,
-deleting or purging anything is the admin identity's alone.
+deleting or purging anything is the admin identity's alone. An operator (a person's
+CLI) may send commands and queries and read streams, nothing more.
 """
 
 from __future__ import annotations
@@ -61,3 +62,14 @@ def service_permissions(service: str) -> dict[str, Any]:
     return {"publish": {"allow": publishes(service)},
             "subscribe": {"allow": subscribes(service)},
             "allow_responses": True}
+
+
+def operator_permissions(identity: str) -> dict[str, Any]:
+    """A person's CLI below the admin: send any command or query (each service still
+    checks the signed principal against the role policy), read streams' messages (the
+    audit trail), receive on its own inbox; nothing that publishes an event or manages
+    JetStream."""
+    reads = [f"{JS_API}.INFO", f"{JS_API}.STREAM.INFO.*", f"{JS_API}.STREAM.MSG.GET.*",
+             f"{JS_API}.DIRECT.GET.*"]
+    return {"publish": {"allow": sorted({*COMMANDS, *QUERIES, *reads})},
+            "subscribe": {"allow": [f"{inbox_prefix(identity)}.>"]}}

@@ -1,15 +1,15 @@
 """Role policy: which principal may run which command or apply which proposal, where.
 
-Principals (``user:alice``, ``agent:triage``, ``service:orchestrator``, the local
-operator ``cli``) hold roles, possibly scoped to teams and services; roles allow
-actions (``incident.resolve``, ``incident.*``, ``proposal.block_source``), each
-automatically or only after approval. What no role allows is denied. The file format
-is read by ``policy_file``; see the README ("Roles and policy").
+Principals (``user:alice``, ``agent:triage``, ``service:orchestrator``) hold roles,
+possibly scoped to teams and services; roles allow actions (``incident.resolve``,
+``incident.*``, ``proposal.block_source``), each automatically or only after approval.
+What no role allows is denied. The file format is read by ``policy_file``; see the
+README ("Roles and policy").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -33,16 +33,15 @@ ACTIONS: frozenset[str] = frozenset({
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
 PRINCIPAL_KINDS = ("user", "agent", "service")
-LOCAL_OPERATOR = "cli"
+LOCAL_OPERATOR = "user:admin"
+"""The principal of the operator identity ``reasonops up`` creates (see ADR 0030)."""
 
 
 def principal_of(actor: str) -> str:
-    """The principal an actor names: ``cli`` and ``kind:name`` as they are, a bare name
-    (what the CLI sent before principals existed) as ``user:<name>``."""
+    """The principal an actor names: ``kind:name`` as it is, a bare name as
+    ``user:<name>``."""
     actor = actor.strip()
-    if actor == LOCAL_OPERATOR or ":" in actor:
-        return actor
-    return f"user:{actor}"
+    return actor if ":" in actor else f"user:{actor}"
 
 
 def action_pattern_problem(pattern: str) -> str | None:
@@ -126,6 +125,33 @@ class Verdict:
     requires_approval: bool = False
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """What a principal may read: everything (it holds a role without a scope), or what
+    any of its roles covers (each ``scopes`` entry: the role's and the grant's scopes,
+    both of which must cover), or nothing (it holds no role)."""
+
+    principal: str
+    everything: bool = False
+    scopes: tuple[tuple[Scope, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.scopes)
+
+    def covers(self, team: str | None, service: str | None) -> bool:
+        return self.everything or any(all(s.covers(team, service) for s in held)
+                                      for held in self.scopes)
+
+    def services(self, owner: Callable[[str], str | None],
+                 known: Iterable[str] = ()) -> frozenset[str] | None:
+        """Of ``known`` services and those the scopes name, the ones covered when a
+        service's team is its ``owner``; None when everything is visible."""
+        if self.everything:
+            return None
+        named = {name for held in self.scopes for s in held for name in s.services}
+        return frozenset(name for name in {*known, *named} if self.covers(owner(name), name))
+
+
 class Forbidden(DomainError):
     """A command refused by the role policy: a ``forbidden`` error reply.
 
@@ -180,8 +206,8 @@ class Policy:
 
     @classmethod
     def default(cls) -> Policy:
-        """Without a file: the local operator and every user may do everything, services
-        run any command, agents only propose what their job needs."""
+        """Without a file: every user may do everything, services run any command, agents
+        only propose what their job needs."""
         return cls(
             roles=(Role("operator", (Rule(("*",)),), description="Everything, everywhere"),
                    Role("automation", (Rule(("*",)),), description="ReasonOps' own services"),
@@ -193,7 +219,7 @@ class Policy:
                                                  "proposal.force_password_reset"),
                                                 "required"),),
                         description="Containment only after a person approves it")),
-            principals={LOCAL_OPERATOR: (Grant("operator"),), "user:*": (Grant("operator"),),
+            principals={"user:*": (Grant("operator"),),
                         "service:*": (Grant("automation"),),
                         "agent:triage": (Grant("triage-agent"),),
                         "agent:capacity": (Grant("capacity-agent"),),
@@ -210,6 +236,10 @@ class Policy:
         """May ``principal`` do ``action`` (``incident.resolve``, ``proposal.block_source``,
         ``workflow.approve``...) on something owned by ``team`` / ``service``?"""
         who = principal_of(principal)
+        if who.split(":", 1)[0] not in PRINCIPAL_KINDS:
+            return Verdict(False, who, action, (),
+                           f"{who} is not a principal (user:, agent: or service:); group "
+                           "membership comes from the policy file only")
         held = self._held(who)
         labels = tuple(dict.fromkeys(h.label() for h in held))
         if not held:
@@ -222,7 +252,8 @@ class Policy:
         in_scope = [(h, r) for h, r in allowing if h.covers(team, service)]
         if not in_scope:
             return Verdict(False, who, action, labels,
-                           f"{has}; {action} on {_target(team, service)} is outside their scope")
+                           f"{has}; {action} on {target_label(team, service)} is outside "
+                           "their scope")
         auto = [(h, r) for h, r in in_scope if r.approval == "auto"]
         chosen, _ = (auto or in_scope)[0]
         if auto:
@@ -230,6 +261,20 @@ class Policy:
         return Verdict(True, who, action, labels,
                        f"{chosen.label()} allows {action} only with approval",
                        requires_approval=True)
+
+    def visibility(self, principal: str) -> Visibility:
+        """What ``principal`` may read: the union of its roles' scopes, whatever the roles
+        allow to be done (an observer of team payments reads the payments incidents)."""
+        who = principal_of(principal)
+        if who.split(":", 1)[0] not in PRINCIPAL_KINDS:
+            return Visibility(who)
+        scopes: list[tuple[Scope, ...]] = []
+        for held in self._held(who):
+            narrowed = tuple(s for s in (held.role.scope, held.grant.scope) if s)
+            if not narrowed:
+                return Visibility(who, everything=True)
+            scopes.append(narrowed)
+        return Visibility(who, scopes=tuple(dict.fromkeys(scopes)))
 
     def _held(self, principal: str) -> list[_Held]:
         kind = principal.split(":", 1)[0]
@@ -243,7 +288,7 @@ class Policy:
                 if grant.role in self.roles]
 
 
-def _target(team: str | None, service: str | None) -> str:
+def target_label(team: str | None, service: str | None) -> str:
     parts = ([f"team {team}"] if team else []) + ([f"service {service}"] if service else [])
     return ", ".join(parts) or "something owned by no team or service"
 

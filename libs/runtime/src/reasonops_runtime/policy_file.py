@@ -31,8 +31,8 @@ from .policy import Grant, Policy, Role, Rule, Scope, action_pattern_problem
 from .yaml_source import SourceError, dotted, line_of, read_mapping
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"
-_MEMBER = re.compile(rf"^(cli|(user|agent|service):{_NAME})$")
-_KEY = re.compile(rf"^(\*|cli|(user|agent|service):({_NAME}|\*)|group:{_NAME})$")
+_MEMBER = re.compile(rf"^(user|agent|service):{_NAME}$")
+_KEY = re.compile(rf"^(\*|(user|agent|service):({_NAME}|\*)|group:{_NAME})$")
 
 
 class PolicyError(SourceError):
@@ -63,10 +63,12 @@ def _wrap(key: str) -> Any:
 Name = Annotated[str, _matching(re.compile(f"^{_NAME}$"),
                                 "a name (letters, digits, '.', '_', '@', '-')")]
 Action = Annotated[str, AfterValidator(_action)]
-Member = Annotated[str, _matching(_MEMBER, "a principal (cli, user:<name>, agent:<name> "
-                                           "or service:<name>)")]
-Key = Annotated[str, _matching(_KEY, "a principal (cli, user:<name>, agent:<name>, "
-                                     "service:<name>, group:<name>, kind:* or *)")]
+Member = Annotated[str, _matching(_MEMBER, "a principal (user:<name>, agent:<name> or "
+                                           "service:<name>; the local operator is "
+                                           "user:admin)")]
+Key = Annotated[str, _matching(_KEY, "a principal (user:<name>, agent:<name>, "
+                                     "service:<name>, group:<name>, kind:* or *; the local "
+                                     "operator is user:admin)")]
 
 
 class _Strict(BaseModel):

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=Command | Query)
 Responder = Callable[[Any], Awaitable[BaseModel]]
+Authenticate = Callable[[type[Command] | type[Query], Any], Awaitable[str]]
+"""The principal a raw request (``NatsMessage``) was sent as, or ``Forbidden``."""
 
 
 class DomainError(Exception):
@@ -48,11 +50,18 @@ def validation_reply(exc: ValidationError) -> Reply:
                          ".".join(str(p) for p in first) or None)
 
 
-async def answer(model: type[BaseModel], fn: Responder, body: bytes) -> Reply:
+async def answer(model: type[BaseModel], fn: Responder, body: bytes,
+                 principal: str | None = None) -> Reply:
+    """Validate ``body`` as ``model`` and run ``fn``; a request's principal field
+    (``actor``, or ``author`` for a silence) is set to ``principal``, the one its claim
+    proved (see ``claims``)."""
     try:
         request = model.model_validate_json(body or b"{}")
     except ValidationError as exc:
         return validation_reply(exc)
+    field = getattr(model, "PRINCIPAL_FIELD", "actor")
+    if principal is not None and field in type(request).model_fields:
+        request = request.model_copy(update={field: principal})
     try:
         return Reply.success(await fn(request))
     except DomainError as exc:
@@ -65,13 +74,20 @@ async def answer(model: type[BaseModel], fn: Responder, body: bytes) -> Reply:
 
 
 def add_responder(broker: NatsBroker, service: str, metrics: KitMetrics,
-                  model: type[Command] | type[Query], fn: Responder) -> None:
-    """Answer ``model.SUBJECT``; replicas share the work through the service's queue group."""
+                  model: type[Command] | type[Query], fn: Responder,
+                  authenticate: Authenticate) -> None:
+    """Answer ``model.SUBJECT`` for authenticated senders only; replicas share the work
+    through the service's queue group."""
     subject = model.SUBJECT
 
     async def handle(body: Any, msg: NatsMessage) -> bytes:
         started = time.perf_counter()
-        reply = await answer(model, fn, msg.body)
+        try:
+            principal = await authenticate(model, msg)
+        except DomainError as exc:
+            reply = Reply.failure(exc.code, str(exc), exc.field)  # type: ignore[arg-type]
+        else:
+            reply = await answer(model, fn, msg.body, principal)
         metrics.requests.labels(service, subject, "ok" if reply.ok else
                                 reply.error.code if reply.error else "error").inc()
         metrics.request_seconds.labels(service, subject).observe(time.perf_counter() - started)

@@ -22,11 +22,11 @@ from opentelemetry import trace
 from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
 
-from reasonops_contracts import Command, Query
+from reasonops_contracts import Command, Envelope, Query
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.streams import StreamSpec, stream_for
 
-from . import tracing
+from . import claims, tracing
 from .acks import BatchPublisher
 from .broker_auth import BrokerAuth
 from .clock import Clock, SystemClock
@@ -72,6 +72,8 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: HttpServer | None = None
         self._stopped = False
+        self.identities: claims.Registry | None = None
+        self.signer: claims.Signer | None = None
 
     # -- registration (before start) -------------------------------------------------
     def consume(self, name: str, handler: EventRouter | BatchHandler, *,
@@ -186,9 +188,12 @@ class Service:
                                  max_reconnect_attempts=-1, error_cb=broker_error,
                                  middlewares=middlewares, **options,
                                  security=BaseSecurity(ssl_context=context) if context else None)
+        self._load_identities()
         for model, fn in self.responders:
-            add_responder(self.broker, self.name, self.metrics, model, fn)
+            add_responder(self.broker, self.name, self.metrics, model, fn, self._authenticate)
         await self.broker.start()
+        if self.signer is not None:
+            claims.attach(self.nc, self.signer)
         self._js = self.nc.jetstream(publish_async_max_pending=4000)
         await ensure_streams(self.js, replicas=s.stream_replicas,
                              audit_retention_days=s.audit_retention_days)
@@ -222,6 +227,41 @@ class Service:
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
+
+    def _load_identities(self) -> None:
+        """Who this service is (its signing key) and whom it trusts (the registry). A
+        service that answers requests cannot start without the registry: it would have
+        to refuse every sender."""
+        s = self.settings
+        if (key := s.identity_key_file()) is not None:
+            self.signer = claims.Signer.from_file(s.identity or self.name, key,
+                                                  claims.principal_of_identity(self.name))
+        if self.responders:
+            path = s.identities_file()
+            if not path.exists():
+                raise ValueError(f"no identity registry at {path}: this service answers only "
+                                 "signed requests (`reasonops up` writes the registry; "
+                                 "elsewhere set REASONOPS_IDENTITIES, see `reasonops "
+                                 "identities`)")
+            self.identities = claims.Registry.load(path)
+
+    async def _authenticate(self, model: type[Command] | type[Query], msg: Any) -> str:
+        """The principal a request proved, or ``Forbidden`` (kept on record)."""
+        assert self.identities is not None
+        try:
+            return self.identities.verify(model.SUBJECT, msg.headers, msg.body)
+        except claims.ClaimRefused as exc:
+            denial = Envelope.wrap(AccessDenied(
+                principal=exc.principal or "(unauthenticated)", action=model.SUBJECT,
+                roles=[], reason=str(exc), service_name=self.name,
+                denied_at=self.clock.now()), source=self.name,
+                subject=exc.principal or model.SUBJECT)
+            try:
+                async with self.transaction() as tx:
+                    tx.emit(denial, AccessDenied.SUBJECT)
+            except Exception:
+                log.exception("could not record a refused request", extra={"denial": denial.id})
+            raise Forbidden(f"{model.SUBJECT}: {exc}", "actor") from None
 
     async def stop(self) -> None:
         """Drain: finish in-flight batches, stop HTTP, flush the outbox, close connections."""
@@ -276,8 +316,9 @@ class Service:
 
 
 async def connect(url: str, name: str = "reasonops-client", *,
-                  auth: BrokerAuth | None = None) -> Client:
-    """A plain nats-py connection, for clients that are not services (CLI, tests).
+                  auth: BrokerAuth | None = None, identity: str | None = None) -> Client:
+    """A plain nats-py connection, for clients that are not services (CLI, tests);
+    ``identity`` gives it that identity's private inbox prefix.
 
     Connection errors surface as the exception of this call, not as nats-py's default
     error log with a traceback per attempt.
@@ -290,7 +331,7 @@ async def connect(url: str, name: str = "reasonops-client", *,
 
     try:
         return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2,
-                                  error_cb=quiet, **(auth.options() if auth else {}))
+                                  error_cb=quiet, **(auth or BrokerAuth()).options(identity))
     except Exception:
         refusal = next((e for e in reversed(errors) if "authorization" in str(e).lower()), None)
         if refusal is not None:  # the server answered, and said no to who we are

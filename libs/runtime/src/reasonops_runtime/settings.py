@@ -43,6 +43,15 @@ class ServiceSettings(BaseSettings):
     nats_tls_cert: Path | None = Field(default=None, description="client certificate, when "
                                        "the server verifies clients")
     nats_tls_key: Path | None = None
+    identity: str | None = Field(
+        default=None, description="REASONOPS_IDENTITY: the registry name this service signs "
+        "as; default: the service's own name")
+    identity_key: Path | None = Field(
+        default=None, description="REASONOPS_IDENTITY_KEY: the nkey seed this service signs "
+        "its requests with; default: the seed in nats_creds")
+    identities: Path | None = Field(
+        default=None, description="REASONOPS_IDENTITIES: the identity registry (public keys "
+        "and who may speak for whom); default: identities.json in data_dir")
     data_dir: Path = Field(default=Path(".reasonops"))
     database_url: str | None = Field(
         default=None,
@@ -80,6 +89,12 @@ class ServiceSettings(BaseSettings):
     def broker_auth(self) -> BrokerAuth:
         return BrokerAuth(self.nats_creds, self.nats_tls_ca, self.nats_tls_cert,
                           self.nats_tls_key)
+
+    def identity_key_file(self) -> Path | None:
+        return self.identity_key or self.nats_creds
+
+    def identities_file(self) -> Path:
+        return self.identities or self.data_dir / "identities.json"
 
     def nats_url_for_logs(self) -> str:
         """``nats_url`` without a password (Kubernetes puts one in it)."""

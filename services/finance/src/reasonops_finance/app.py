@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import Field, field_validator
 
-from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Policy
 
@@ -31,7 +30,8 @@ class FinanceSettings(ServiceSettings):
         description="REASONOPS_FINANCE_CONFIG: YAML file of cost rates (downtime per minute "
                     "by tier, responder hourly rate), cost centres and budgets")
     service_catalog: Path | None = Field(
-        default=None, description="REASONOPS_SERVICE_CATALOG: service tiers for downtime cost")
+        default=None, description="REASONOPS_SERVICE_CATALOG: service tiers for downtime "
+        "cost, owners for who may read which entries")
 
     @field_validator("finance_config", "service_catalog", mode="before")
     @classmethod
@@ -44,7 +44,7 @@ def build_service(settings: FinanceSettings | None = None, *,
     """A wrong rates or catalog file stops the service here, saying what is wrong."""
     settings = settings or FinanceSettings()
     rates = config.load(settings.finance_config)
-    catalog = _catalog(settings.service_catalog)
+    catalog = load_catalog(settings.service_catalog)
     service = Service("finance", settings, metadata=(metadata,), clock=clock)
     metrics = FinanceMetrics(service.registry)
     posting = PenaltyPosting(clock=service.clock, metrics=metrics)
@@ -52,14 +52,7 @@ def build_service(settings: FinanceSettings | None = None, *,
     costing = IncidentCosting(clock=service.clock, metrics=metrics, rates=rates,
                               catalog=catalog)
     service.consume(INCIDENTS_CONSUMER, costing.router())
-    register_queries(service, rates, Enforcer(Policy.configured(settings.policy), "finance"))
+    register_queries(service, rates, Enforcer(Policy.configured(settings.policy), "finance"),
+                     catalog)
     return service
 
-
-def _catalog(path: Path | None) -> ServiceCatalog:
-    if path is None:
-        return ServiceCatalog()
-    try:
-        return ServiceCatalog.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise config.ConfigError(str(path), "(document)", str(exc)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reasonops_contracts import Envelope
+from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.finance import (
     BudgetList,
     ClosePeriod,
@@ -29,16 +30,29 @@ from .views import entry_list, entry_trace
 SOURCE = "finance"
 
 
-def register_queries(service: Service, rates: CostRates, enforcer: Enforcer) -> None:
+def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
+                     catalog: ServiceCatalog) -> None:
+    """Entries are read by whoever's roles cover their service (its team: the catalog's
+    owner); the summary, budgets and periods are the finance view of everything."""
+    def owner(name: str) -> str | None:
+        entry = catalog.get(name)
+        return entry.owner if entry else None
+
+    def readable(actor: str, reading: str) -> frozenset[str] | None:
+        visible = enforcer.visibility(actor, at=service.clock.now(), reading=reading)
+        return visible.services(owner, (s.name for s in catalog.services))
+
     async def summary(query: GetFinanceSummary) -> FinanceSummary:
         async with service.store.read() as session:
             found = await store.entries_in(session, query.month)
         return finance_summary(query.month, found, rates)
 
     async def entries(query: ListLedgerEntries) -> LedgerEntryList:
+        services = readable(query.actor, "ledger entries")
         async with service.store.read() as session:
             found = await store.find_entries(session, month=query.month,
-                                             incident_id=query.incident_id, limit=query.limit)
+                                             incident_id=query.incident_id, limit=query.limit,
+                                             services=services)
         return entry_list(found)
 
     async def trace(query: TraceEntry) -> EntryTrace:
@@ -46,7 +60,11 @@ def register_queries(service: Service, rates: CostRates, enforcer: Enforcer) -> 
             entry = await store.get_entry(session, query.entry_id)
             if entry is None:
                 raise NotFound(f"no ledger entry {query.entry_id}")
-            related = (await store.find_entries(session, incident_id=entry.incident_id)
+            enforcer.readable(query.actor, at=service.clock.now(), reading=query.entry_id,
+                              team=owner(entry.service), service=entry.service,
+                              incident_id=entry.incident_id)
+            related = (await store.find_entries(session, incident_id=entry.incident_id,
+                                                services=readable(query.actor, "ledger"))
                        if entry.incident_id else [])
         return entry_trace(entry, related)
 

@@ -130,9 +130,12 @@ async def add_entry(session: AsyncSession, entry: Entry) -> None:
 
 async def find_entries(session: AsyncSession, *, month: str | None = None,
                        incident_id: str | None = None, limit: int | None = None,
-                       entry_id: str | None = None) -> list[Entry]:
-    """Entries, newest first, with their lines."""
+                       entry_id: str | None = None,
+                       services: frozenset[str] | None = None) -> list[Entry]:
+    """Entries, newest first, with their lines; only those of ``services`` if given."""
     query = select(entries).order_by(entries.c.posted_at.desc(), entries.c.entry_id.desc())
+    if services is not None:
+        query = query.where(entries.c.service.in_(sorted(services)))
     if entry_id is not None:
         query = query.where(entries.c.entry_id == entry_id)
     if month is not None:

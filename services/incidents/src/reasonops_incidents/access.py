@@ -1,4 +1,5 @@
-"""The role policy applied to incident, problem and silence commands, and to agents' effects.
+"""The role policy applied to incident, problem and silence commands, to agents' effects,
+and to reading incidents (a principal reads what its roles' scopes cover).
 
 The scope of an incident is its assignment group (else its service's owner in the
 catalog) and its service; a problem's is its service and that service's owner; a
@@ -14,6 +15,7 @@ from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_runtime import Clock
 from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.policy import Visibility
 
 from .domain import Incident
 from .problems import Problem
@@ -34,6 +36,20 @@ class Access:
 
     def team_of(self, incident: Incident) -> str | None:
         return incident.assignment_group or self.owner(incident.service)
+
+    def owned_by(self, teams: frozenset[str]) -> list[str]:
+        """The catalog's services whose owner is one of ``teams``."""
+        return sorted(s.name for s in (self.catalog.services if self.catalog else ())
+                      if s.owner in teams)
+
+    def visibility(self, actor: str, reading: str) -> Visibility:
+        """What ``actor`` may read (``Forbidden`` when nothing)."""
+        return self.enforcer.visibility(actor, at=self.clock.now(), reading=reading)
+
+    def read_incident(self, actor: str, incident: Incident) -> None:
+        self.enforcer.readable(actor, at=self.clock.now(), reading="incident",
+                               team=self.team_of(incident), service=incident.service,
+                               incident_id=incident.incident_id)
 
     def incident(self, actor: str, action: str, incident: Incident) -> None:
         """``Forbidden`` unless ``actor`` may do ``incident.<action>`` on ``incident``."""

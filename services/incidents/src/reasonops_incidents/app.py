@@ -86,7 +86,7 @@ def build_service(settings: IncidentSettings | None = None, *,
     service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM)
     service.on_timer(ESCALATION_TIMER, escalations.on_timer)
     register_commands(service, metrics, rules, escalations, access)
-    register_queries(service, rules)
+    register_queries(service, rules, access)
     register_problems(service, access)
     register_silences(service, silences, access)
     gauge = open_incidents(service.registry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts.incidents import (
@@ -18,8 +18,10 @@ from reasonops_contracts.incidents import (
     ListIncidents,
 )
 from reasonops_runtime import NotFound, Service
+from reasonops_runtime.policy import Visibility
 
 from . import store
+from .access import Access
 from .rules import RuleFile
 from .views import incident_view, rules_view
 
@@ -54,21 +56,43 @@ def _filtered(query: Select[Any], q: ListIncidents | CountIncidents) -> Select[A
     return query
 
 
-async def list_incidents(session: AsyncSession, q: ListIncidents) -> IncidentList:
+def _within(query: Select[Any], visible: Visibility, access: Access) -> Select[Any]:
+    """Only the incidents ``visible`` covers: an incident's team is its assignment group,
+    else its service's owner in the catalog (``Access.team_of``)."""
+    if visible.everything:
+        return query
+    def covered(teams: frozenset[str], services: frozenset[str]) -> ColumnElement[bool]:
+        return or_(t.c.assignment_group.in_(sorted(teams)),
+                   and_(t.c.assignment_group.is_(None),
+                        t.c.service.in_(access.owned_by(teams))),
+                   t.c.service.in_(sorted(services)))
+    return query.where(or_(false(), *(and_(*(covered(s.teams, s.services) for s in held))
+                                     for held in visible.scopes)))
+
+
+async def list_incidents(session: AsyncSession, q: ListIncidents,
+                         visible: Visibility | None = None,
+                         access: Access | None = None) -> IncidentList:
     column = {"opened_at": t.c.seq, "updated_at": t.c.updated_at, "priority": t.c.priority,
               "alert_count": t.c.alert_count}[q.sort]
     order = [column.desc() if q.descending else column.asc(), t.c.seq.desc()]
-    rows = await session.execute(_filtered(select(t), q).order_by(*order)
+    def scoped(query: Select[Any]) -> Select[Any]:
+        query = _filtered(query, q)
+        return query if visible is None or access is None else _within(query, visible, access)
+    rows = await session.execute(scoped(select(t)).order_by(*order)
                                  .offset(q.offset).limit(q.limit))
-    total = (await session.execute(_filtered(select(func.count()).select_from(t), q))).scalar()
+    total = (await session.execute(scoped(select(func.count()).select_from(t)))).scalar()
     return IncidentList(items=[incident_view(store._from_row(r)) for r in rows],
                         total=int(total or 0), offset=q.offset)
 
 
-async def count_incidents(session: AsyncSession, q: CountIncidents) -> IncidentCounts:
-    rows = (await session.execute(_filtered(
-        select(t.c.state, t.c.priority, func.count()).select_from(t), q)
-        .group_by(t.c.state, t.c.priority))).all()
+async def count_incidents(session: AsyncSession, q: CountIncidents,
+                          visible: Visibility | None = None,
+                          access: Access | None = None) -> IncidentCounts:
+    query = _filtered(select(t.c.state, t.c.priority, func.count()).select_from(t), q)
+    if visible is not None and access is not None:
+        query = _within(query, visible, access)
+    rows = (await session.execute(query.group_by(t.c.state, t.c.priority))).all()
     by_state = {s: 0 for s in ("new", "acknowledged", "on_hold", "resolved", "closed")}
     by_priority = {f"P{p}": 0 for p in range(1, 6)}
     open_by_priority = dict(by_priority)
@@ -81,22 +105,26 @@ async def count_incidents(session: AsyncSession, q: CountIncidents) -> IncidentC
                           by_priority=by_priority, open_by_priority=open_by_priority)
 
 
-def register_queries(service: Service, rules: RuleFile) -> None:
+def register_queries(service: Service, rules: RuleFile, access: Access) -> None:
+    """Each query answers with what its actor's roles cover (see ``Access``)."""
     async def get(query: GetIncident) -> IncidentView:
         async with service.store.read() as session:
             incident = await store.get_incident(session, query.incident_id)
             if incident is None:
                 raise NotFound(f"no incident {query.incident_id}", "incident_id")
+            access.read_incident(query.actor, incident)
             entries = await store.timeline_of(session, query.incident_id)
         return incident_view(incident, entries)
 
     async def list_(query: ListIncidents) -> IncidentList:
+        visible = access.visibility(query.actor, "incidents")
         async with service.store.read() as session:
-            return await list_incidents(session, query)
+            return await list_incidents(session, query, visible, access)
 
     async def counts(query: CountIncidents) -> IncidentCounts:
+        visible = access.visibility(query.actor, "incident counts")
         async with service.store.read() as session:
-            return await count_incidents(session, query)
+            return await count_incidents(session, query, visible, access)
 
     async def active_rules(query: GetCorrelationRules) -> Any:
         return rules_view(rules)

@@ -19,6 +19,7 @@ from typing import Any
 
 from reasonops_contracts import Event, Reply
 from reasonops_runtime import Service, tracing
+from reasonops_runtime.client import send
 from reasonops_runtime.policy import Policy
 from reasonops_runtime.store import OutboxMessage
 
@@ -134,8 +135,7 @@ class EffectRunner:
                       timeout: float = 5.0) -> Outcome:
         model = REQUEST_MODELS[model_name]
         message = model.model_validate(args)
-        raw = await self.service.nc.request(model.SUBJECT, message.model_dump_json().encode(),
-                                            timeout=timeout, headers=tracing.inject({}) or None)
+        raw = await send(self.service.nc, message, timeout=timeout)  # signed as ourselves
         reply = Reply.model_validate_json(raw.data)
         if not reply.ok:
             detail = reply.error

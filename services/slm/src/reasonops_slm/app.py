@@ -7,6 +7,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime.catalog_file import load_catalog
+from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.policy import Policy
 
 from .config import load_contracts, load_sla
 from .handlers import CONSUMER, DEADLINE_TIMER, SlaClocks
@@ -26,8 +29,11 @@ class SlmSettings(ServiceSettings):
         default=None,
         description="REASONOPS_SUPPLIER_CONTRACTS: YAML file of supplier contracts and "
                     "penalties; no penalties when unset")
+    service_catalog: Path | None = Field(
+        default=None, description="REASONOPS_SERVICE_CATALOG: service owners, for who may "
+        "read which clocks and reports")
 
-    @field_validator("sla_policies", "supplier_contracts", mode="before")
+    @field_validator("sla_policies", "supplier_contracts", "service_catalog", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # ``REASONOPS_SUPPLIER_CONTRACTS=`` switches the file off instead of naming ".".
@@ -51,7 +57,8 @@ def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = 
     service.consume(CONSUMER, clocks.router())
     service.on_timer(DEADLINE_TIMER, clocks.on_deadline)
     service.on_timer(MONTH_END_TIMER, month_end.on_month_end)
-    register_queries(service, clocks, month_end)
+    register_queries(service, clocks, month_end, Enforcer(
+        Policy.configured(settings.policy), "slm"), load_catalog(settings.service_catalog))
     gauge = running_clocks(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

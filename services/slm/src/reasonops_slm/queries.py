@@ -1,9 +1,13 @@
-"""The SLM service's queries: an incident's clocks, a month's report."""
+"""The SLM service's queries: an incident's clocks, a month's report; each answered with
+what the asker's roles cover (a service's team is its owner in the catalog; an OLA
+clock's team is its group)."""
 
 from __future__ import annotations
 
+from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.slm import GetSlaReport, GetSlaStatus, SlaReport, SlaStatus
 from reasonops_runtime import Service
+from reasonops_runtime.enforcement import Enforcer
 
 from . import store
 from .handlers import SlaClocks
@@ -11,16 +15,37 @@ from .monthly import MonthEnd
 from .views import sla_status
 
 
-def register_queries(service: Service, clocks: SlaClocks, month_end: MonthEnd) -> None:
+def register_queries(service: Service, clocks: SlaClocks, month_end: MonthEnd,
+                     enforcer: Enforcer, catalog: ServiceCatalog) -> None:
+    def owner(name: str | None) -> str | None:
+        entry = catalog.get(name)
+        return entry.owner if entry else None
+
     async def status(query: GetSlaStatus) -> SlaStatus:
+        visible = enforcer.visibility(query.actor, at=service.clock.now(), reading="SLA status")
         async with service.store.read() as session:
             found = await store.clocks_for(session, query.incident_id, clocks.calendars)
             penalties = await store.penalties_for(session, query.incident_id)
+        services = {c.service for c in found} | {p.service for p in penalties}
+        groups = {c.party for c in found if c.agreement == "ola" and c.party}
+        if found and not any(visible.covers(owner(s), s) for s in services) \
+                and not any(visible.covers(g, None) for g in groups):
+            service_name = next(iter(sorted(s for s in services if s)), None)
+            enforcer.readable(query.actor, at=service.clock.now(), reading="SLA status",
+                              team=owner(service_name), service=service_name,
+                              incident_id=query.incident_id)
         return sla_status(query.incident_id, found, penalties, service.clock.now())
 
     async def report(query: GetSlaReport) -> SlaReport:
+        visible = enforcer.visibility(query.actor, at=service.clock.now(), reading="SLA report")
         async with service.store.read() as session:
-            return await month_end.report(session, query)
+            full = await month_end.report(session, query)
+        if visible.everything:
+            return full
+        return full.model_copy(update={
+            "services": [s for s in full.services if visible.covers(owner(s.service), s.service)],
+            "penalties": [p for p in full.penalties
+                          if visible.covers(owner(p.service), p.service)]})
 
     service.respond(GetSlaStatus, status)
     service.respond(GetSlaReport, report)
