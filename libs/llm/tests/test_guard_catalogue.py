@@ -27,6 +27,8 @@ SAMPLES: list[tuple[str, str, str]] = [
     ("anthropic_key", "claude key sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2",
      "sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2"),
     ("aws_access_key", "aws AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ("nkey_seed", "seed SUAFUW5ER3NQIKEDREDSPTLL43FBK5QOHOPNBTHYOI3GNZFMC65BYJPOTM",
+     "SUAFUW5ER3NQIKEDREDSPTLL43FBK5QOHOPNBTHYOI3GNZFMC65BYJPOTM"),
     ("password", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
     ("github_token", "token ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ",
@@ -105,7 +107,9 @@ DATA_SAMPLES: list[tuple[str, dict, str]] = [
 # Ordinary operations text that must reach the model unchanged.
 KEPT = ["INC0000042", "checkout-7d9f8b6c5-x2x4z", "2026-11-20T14:02:11Z", "HTTP 503",
         "version 1.2.3", "service: checkout", "latency 1234 ms", "port 5432", "std::vector",
-        "14:02:11", "author: Jane", "db-1", "PostgresReplicationLag", "10 GiB free of 500"]
+        "14:02:11", "author: Jane", "db-1", "PostgresReplicationLag", "10 GiB free of 500",
+        # Keys that name where a secret is kept, not the secret:
+        "secretName: reasonops-identity-ingest", "password_file: /run/secrets/db"]
 
 
 def guard() -> PrivacyGuard:

@@ -32,8 +32,14 @@ def normalise(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
+_REFERENCE = re.compile(r"(?i)(?:name|ref|file|path)$")
+"""A key that names where a secret is (``secretName``, ``secretKeyRef``,
+``password_file``), not the secret itself."""
+
+
 def is_secret_key(name: str) -> bool:
-    return SECRET_KEY.search(normalise(name)) is not None
+    name = normalise(name)
+    return SECRET_KEY.search(name) is not None and _REFERENCE.search(name) is None
 
 
 def luhn(value: str) -> bool:
@@ -119,6 +125,7 @@ BUILTIN: tuple[Detector, ...] = (
     # Specific formats first; an unterminated private key is cut to the end of the text.
     _d("private_key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?"
                       r"(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", 0, None, "private key"),
+    _d("nkey_seed", r"\bS[UOANCPX][A-Z2-7]{56}\b"),
     _d("jwt", r"\beyJ[A-Za-z0-9_-]{8,}+\.eyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+", 0, None,
        "eyj"),
     _d("anthropic_key", r"\bsk-ant-[A-Za-z0-9_-]{20,}+", 0, None, "sk-ant-"),
