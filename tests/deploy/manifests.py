@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,23 @@ def kubectl() -> str:
 
 
 @cache
+def k8s_tree() -> Path:
+    """``deploy/k8s`` as a user has it after ``reasonops identities export``: a copy,
+    with identities made for every overlay that has none committed (prod's are the
+    user's own), so the source tree is left as it is."""
+    from reasonops_cli.credentials import export
+
+    copy = Path(tempfile.mkdtemp(prefix="reasonops-k8s-")) / "k8s"
+    shutil.copytree(DEPLOY / "k8s", copy)
+    for overlay in (copy / "overlays").iterdir():
+        if overlay.name in OVERLAYS and not (overlay / "identities").exists():
+            export(overlay / "identities", routes=3)
+    return copy
+
+
+@cache
 def rendered(overlay: str) -> str:
-    result = subprocess.run([kubectl(), "kustomize", str(DEPLOY / "k8s" / "overlays" / overlay)],
+    result = subprocess.run([kubectl(), "kustomize", str(k8s_tree() / "overlays" / overlay)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -153,7 +155,11 @@ def test_prod_is_a_three_node_cluster_with_r3_streams_and_redundant_services():
                       if n.startswith("nats-config")]
     conf = nats_config["data"]["nats.conf"]
     assert "cluster {" in conf
-    assert all(f"nats-{i}.nats-headless:6222" in conf for i in range(3))
+    assert 'include "auth/nats-cluster.conf"' in conf
+    (auth,) = [s for n, s in of_kind("prod", "Secret").items() if n.startswith("nats-auth")]
+    cluster = base64.b64decode(auth["data"]["nats-cluster.conf"]).decode()
+    assert all(f"@nats-{i}.nats-headless:6222" in cluster for i in range(3))
+    assert '"user": "route"' in cluster
     assert config_env("prod")["REASONOPS_STREAM_REPLICAS"] == "3"
     deployments = of_kind("prod", "Deployment")
     pdbs = of_kind("prod", "PodDisruptionBudget")
@@ -214,19 +220,64 @@ def test_the_configmap_files_are_the_examples():
 
 
 def test_secrets_are_generated_from_files_a_user_edits():
+    identities = {f"reasonops-identity-{s}" for s in [*service_names(), "operator"]}
     for overlay in OVERLAYS:
         kustomization = yaml.safe_load(
             (DEPLOY / "k8s" / "overlays" / overlay / "kustomization.yaml").read_text())
         names = {s["name"] for s in kustomization["secretGenerator"]}
-        assert {"reasonops-nats", "reasonops-llm"} <= names
+        assert {"nats-auth", "reasonops-llm", *identities} <= names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_pod_mounts_only_its_own_key_and_nats_knows_every_identity(overlay):
+    secrets = of_kind(overlay, "Secret")
+    (auth,) = [s for n, s in secrets.items() if n.startswith("nats-auth")]
+    users = base64.b64decode(auth["data"]["nats-auth.conf"]).decode()
+    (registry,) = [c for n, c in of_kind(overlay, "ConfigMap").items()
+                   if n.startswith("reasonops-identities")]
+    known = json.loads(registry["data"]["identities.json"])["identities"]
+    for name, deployment in of_kind(overlay, "Deployment").items():
+        service = name.removeprefix("reasonops-")
+        spec = deployment["spec"]["template"]["spec"]
+        (identity,) = [v["secret"] for v in spec["volumes"] if v["name"] == "identity"]
+        assert identity["secretName"].startswith(f"reasonops-identity-{service}-")
+        (container,) = spec["containers"]
+        env = env_of(container)
+        assert env["REASONOPS_NATS_CREDS"] == "/etc/reasonops/identity/seed"
+        assert "@" not in env["NATS_URL"], "no password in the URL any more"
+        assert known[service]["public_key"] in users
+    (job,) = of_kind(overlay, "Job").values()
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["streams", "declare"]
+
+
+@pytest.mark.parametrize("conf", ["base/nats/nats.conf", "overlays/prod/nats.conf"])
+def test_the_nats_configurations_are_valid_with_exported_identities(conf, tmp_path):
+    """What nats-server itself says of each configuration, with what it includes."""
+    from reasonops_cli.credentials import export
+    from reasonops_cli.natsd import server_binary
+
+    text = (DEPLOY / "k8s" / conf).read_text()
+    (tmp_path / "nats.conf").write_text(text.replace("/data/jetstream", str(tmp_path / "js"))
+                                        .replace("/var/run/nats", str(tmp_path)))
+    export(tmp_path / "auth", routes=3)
+    result = subprocess.run([server_binary(), "-c", str(tmp_path / "nats.conf"), "-t"],
+                            capture_output=True, text=True, timeout=30,
+                            env={"POD_NAME": "nats-0"})
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_prod_with_helm_nats_is_prod_without_the_bundled_server():
     kinds = {(d["kind"], d["metadata"]["name"]) for d in documents("prod-helm-nats")}
-    assert not [k for k in kinds if k[1].startswith("nats") and k[0] != "NetworkPolicy"]
+    # The nats-auth Secret stays: the chart's server includes it (values.yaml).
+    assert not [k for k in kinds if k[1].startswith("nats") and k[0] not in ("NetworkPolicy",
+                                                                            "Secret")]
     prod = {(d["kind"], d["metadata"]["name"]) for d in documents("prod")}
-    assert {k for k in prod if not k[1].startswith("nats")} == kinds - {("NetworkPolicy",
-                                                                        "nats")}
+    kept = {k for k in kinds if k[0] == "Secret" and k[1].startswith("nats-auth")}
+    assert len(kept) == 1
+    assert {k for k in prod if not k[1].startswith("nats")} == kinds - {
+        ("NetworkPolicy", "nats"), *kept}
     values = yaml.safe_load((DEPLOY / "k8s" / "nats-helm" / "values.yaml").read_text())
-    assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    assert values["config"]["cluster"]["enabled"] is True
+    assert values["config"]["cluster"]["replicas"] == 3
+    assert values["config"]["merge"]["$include"] == "../nats-auth/nats-auth.conf"
     assert values["config"]["jetstream"]["enabled"] is True
