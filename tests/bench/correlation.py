@@ -22,8 +22,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nats
-
 from reasonops_cli.up import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import (
@@ -38,6 +36,7 @@ from reasonops_runtime.client import request
 from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.ports import free_port
 
+from .access import operator, supervisor
 from .reference import reference_hop
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -86,7 +85,7 @@ async def publish(nc, payloads: list[bytes]) -> None:
 
 
 def incidents_service(data_dir: Path, nats_url: str) -> Supervisor:
-    return Supervisor(data_dir=data_dir, nats_url=nats_url, nats_port=0, nats_monitor_port=0,
+    return supervisor(data_dir=data_dir, nats_url=nats_url, nats_port=0, nats_monitor_port=0,
                       ports={"incidents": free_port()})
 
 
@@ -152,11 +151,11 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
     rules = data_dir / "rules.yaml"
     rules.write_text(RULES)
     os.environ["REASONOPS_CORRELATION_RULES"] = str(rules)
-    edge = Supervisor(data_dir=data_dir, nats_url=None, nats_port=free_port(),
+    edge = supervisor(data_dir=data_dir, nats_url=None, nats_port=free_port(),
                       nats_monitor_port=free_port(), ports={})
     edge.start()
     try:
-        nc = await nats.connect(edge.nats_url)
+        nc = await operator(edge)
         await ensure_streams(nc.jetstream())
         big = storm("big", args.groups)
         print(f"\nCorrelation benchmark: {len(big):,} alerts over {args.groups:,} groups "

@@ -34,6 +34,7 @@ from reasonops_contracts.streams import INGEST
 from reasonops_ingest.handlers import RAW_CONSUMER
 from reasonops_runtime.ports import free_port
 
+from .access import operator, supervisor
 from .http_load import closed_loop, open_loop, percentile, post
 from .load import alert, webhooks
 from .reference import reference_hop
@@ -92,7 +93,7 @@ async def measure(sup: Supervisor, args: argparse.Namespace, reference: float,
     port = next(c.port for c in sup.children if c.name == "ingest")
     key = sup.ingest_key_file.read_text().strip()
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
-    nc = await nats.connect(sup.nats_url)
+    nc = await operator(sup)
     ingest = next(c for c in sup.children if c.name == "ingest")
     requests = [post("/v1/alertmanager", b, headers)
                 for b in webhooks(args.alerts, args.fingerprints, 100, f"{tag}-batch")]
@@ -157,13 +158,13 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
                 ("every service running", everything)]
     reference = 0.0
     for n, (label, names) in enumerate(settings):
-        sup = Supervisor(data_dir=data_dir / str(n), nats_url=None, nats_port=free_port(),
+        sup = supervisor(data_dir=data_dir / str(n), nats_url=None, nats_port=free_port(),
                          nats_monitor_port=free_port(),
                          ports={name: free_port() for name in names})
         try:
             sup.start()
             if not reference:
-                nc = await nats.connect(sup.nats_url)
+                nc = await operator(sup)
                 sample = Envelope.wrap(EventAccepted.model_validate({
                     **{k: v for k, v in alert(0, 1).items() if k in ("labels", "annotations")},
                     "fingerprint": "f" * 16, "status": "firing", "name": "HighErrorRate",

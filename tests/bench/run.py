@@ -27,6 +27,7 @@ from reasonops_runtime.ports import free_port
 
 from . import correlation
 from . import ingest as ingest_bench
+from .access import AUTH, operator, supervisor
 from .load import alert, webhooks
 from .reference import reference_hop
 from .tracing import tracing_bench
@@ -103,19 +104,24 @@ async def timestamps(nc, stream: str, subject: str) -> dict[str, tuple[float, En
     return found
 
 
+FIGURES: dict[str, float] = {}
+"""This run's figures as ratios to its reference hop, by label (to compare auth on/off)."""
+
+
 def show(label: str, value: float, reference: float, unit: str = "/s") -> None:
     print(f"  {label:<48} {value:>10,.0f}{unit:<4} {value / reference:>6.2f} x reference")
+    FIGURES[label] = value / reference
 
 
 async def bench(args: argparse.Namespace, data_dir: Path) -> None:
     n, f = args.alerts, args.fingerprints
     nats_port = free_port()
-    edge = Supervisor(data_dir=data_dir, nats_url=None, nats_port=nats_port,
+    edge = supervisor(data_dir=data_dir, nats_url=None, nats_port=nats_port,
                       nats_monitor_port=free_port(), ports=_ports(("ingest",)))
     others: list[Supervisor] = []
     try:
         edge.start()
-        nc = await nats.connect(edge.nats_url)
+        nc = await operator(edge)
         ingest_url = f"{edge.children[0].url}/v1/alertmanager"
         key = edge.ingest_key_file.read_text().strip()
 
@@ -143,7 +149,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         show("ingest over NATS: alerts normalised", n / (time.perf_counter() - t), ref)
 
         t = time.perf_counter()
-        others.append(Supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
+        others.append(supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
                                  nats_monitor_port=0, ports=_ports(("incidents",))))
         others[-1].start()
         started = time.perf_counter()
@@ -154,7 +160,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         print(f"  {'':<48} ({opened:,} incidents opened; start-up "
               f"{started - t:.1f}s not counted)")
 
-        others.append(Supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
+        others.append(supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
                                  nats_monitor_port=0, ports=_ports(DOWNSTREAM)))
         others[-1].start()
         started = time.perf_counter()
@@ -177,6 +183,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         if lat:
             p50 = statistics.median(lat)
             p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+            FIGURES["latency p50 (ms)"], FIGURES["latency p99 (ms)"] = p50, p99
             print(f"  {'latency accepted -> incident.opened':<48} p50 {p50:.1f} ms, "
                   f"p99 {p99:.1f} ms ({len(lat)} incidents at ~{args.latency_rate}/s)")
         await nc.close()
@@ -184,6 +191,17 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         for sup in reversed(others):
             sup.stop()
         edge.stop()
+
+
+def compare_auth(on: dict[str, float], off: dict[str, float]) -> None:
+    """Each figure with authentication on beside the same figure off, each run against
+    its own reference hop; throughput as a ratio to it, latency in ms."""
+    print("\nBroker authentication: on vs off (x reference hop of each run; latency in ms)")
+    for label in on:
+        if label not in off or not off[label]:
+            continue
+        change = (on[label] / off[label] - 1) * 100
+        print(f"  {label:<48} on {on[label]:>8.2f}  off {off[label]:>8.2f}  {change:>+6.1f}%")
 
 
 def main() -> None:
@@ -198,12 +216,26 @@ def main() -> None:
                         choices=("all", "chain", "ingest", "agents", "correlation",
                                  "simulate"))
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
+    parser.add_argument("--auth", default="both", choices=("both", "on", "off"),
+                        help="broker authentication for the chain suite (both: run it twice "
+                             "and compare); the other suites run with it on")
     correlation.add_arguments(parser)
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
-        with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
-            asyncio.run(bench(args, Path(tmp)))
-            if args.tracing_alerts:
+        modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.auth]
+        runs: dict[bool, dict[str, float]] = {}
+        for on in modes:
+            AUTH["on"] = on
+            FIGURES.clear()
+            print(f"\n== broker authentication {'on (as make up)' if on else 'off'} ==")
+            with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
+                asyncio.run(bench(args, Path(tmp)))
+            runs[on] = dict(FIGURES)
+        AUTH["on"] = True
+        if len(runs) == 2:
+            compare_auth(runs[True], runs[False])
+        if args.tracing_alerts:
+            with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
                 asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
     if args.suite in ("all", "ingest"):
         ingest_bench.run(args)
