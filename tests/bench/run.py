@@ -201,7 +201,7 @@ def compare_auth(on: dict[str, float], off: dict[str, float]) -> None:
         if label not in off or not off[label]:
             continue
         change = (on[label] / off[label] - 1) * 100
-        print(f"  {label:<48} on {on[label]:>8.2f}  off {off[label]:>8.2f}  {change:>+6.1f}%")
+        print(f"  {label[:48]:<48} on {on[label]:>8.3g}  off {off[label]:>8.3g}  {change:>+6.1f}%")
 
 
 def main() -> None:

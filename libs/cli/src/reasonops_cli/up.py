@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import typer
 
@@ -104,7 +106,7 @@ class Supervisor:
             self.nats.start()
             # Streams are declared by the operator: no service's identity may manage them.
             try:
-                asyncio.run(_declare_streams(self.nats_url, self.operator_auth))
+                _run_to_end(_declare_streams(self.nats_url, self.operator_auth))
             except Exception as exc:
                 raise RuntimeError(f"nats-server: cannot declare the streams: {exc!r}"
                                    ) from None
@@ -233,6 +235,18 @@ def _ready(url: str) -> bool:
             return bool(response.status == 200)
     except Exception:
         return False
+
+
+def _run_to_end(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` to its end from synchronous code, also when the caller runs in an
+    event loop itself (the benchmarks start supervisors from one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 async def _declare_streams(url: str, auth: BrokerAuth) -> None:
