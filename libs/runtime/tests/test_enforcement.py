@@ -8,8 +8,8 @@ import pytest
 from reasonops_contracts import Envelope
 from reasonops_contracts.policy import AccessDenied
 from reasonops_runtime.enforcement import Enforcer
-from reasonops_runtime.policy import Forbidden, Policy
-from reasonops_runtime.policy_file import parse
+from reasonops_runtime.policy import Forbidden
+from reasonops_runtime.policy_file import configured, parse
 from reasonops_runtime.settings import ServiceSettings
 
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -71,6 +71,6 @@ def test_a_refused_effect_continues_the_chain_of_its_cause(enforcer):
 def test_the_policy_setting_is_read_and_blank_means_the_default(monkeypatch, tmp_path):
     monkeypatch.setenv("REASONOPS_POLICY", " ")
     assert ServiceSettings().policy is None
-    assert Policy.configured(None).source == "built-in"
+    assert configured(None).source == "built-in"
     monkeypatch.setenv("REASONOPS_POLICY", str(tmp_path / "policy.yaml"))
     assert ServiceSettings().policy == tmp_path / "policy.yaml"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from reasonops_runtime.policy import ACTIONS, Policy, principal_of
-from reasonops_runtime.policy_file import PolicyError, parse
+from reasonops_runtime.policy_file import PolicyError, load_policy, parse
 
 POLICY = """
 roles:
@@ -147,7 +147,7 @@ def test_the_default_policy_keeps_the_operator_and_services_in_charge():
 
 def test_the_example_policy_loads():
     path = Path(__file__).parents[3] / "examples" / "config" / "policy.yaml"
-    policy = Policy.load(path)
+    policy = load_policy(path)
     assert policy.check("agent:security", "proposal.block_source").requires_approval
     assert not policy.check("agent:triage", "incident.resolve").allowed
 
@@ -180,4 +180,4 @@ def test_a_bad_file_is_refused_naming_file_line_field_and_reason(text, where, re
 
 def test_a_missing_file_is_an_error_naming_it(tmp_path):
     with pytest.raises(PolicyError, match=r"nope.yaml: \(file\): cannot read"):
-        Policy.load(tmp_path / "nope.yaml")
+        load_policy(tmp_path / "nope.yaml")

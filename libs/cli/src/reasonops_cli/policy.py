@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reasonops_runtime import policy_file
 from reasonops_runtime.policy import Policy
 from reasonops_runtime.policy_file import PolicyError
 
@@ -26,7 +27,7 @@ def _load(path: Path | None) -> Policy:
     path = path or (Path(os.environ["REASONOPS_POLICY"])
                     if os.environ.get("REASONOPS_POLICY", "").strip() else None)
     try:
-        return Policy.configured(path)
+        return policy_file.configured(path)
     except PolicyError as exc:
         raise CliError(str(exc)) from None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .rpc import DomainError
@@ -191,18 +190,6 @@ class Policy:
         self.principals = dict(principals or {})
         self.groups = dict(groups or {})
         self.source = source
-
-    @classmethod
-    def load(cls, path: Path) -> Policy:
-        """Read and validate a policy file; ``PolicyError`` names file, line, field, reason."""
-        from .policy_file import load_policy
-
-        return load_policy(path)
-
-    @classmethod
-    def configured(cls, path: Path | None) -> Policy:
-        """The file at ``path`` (a service's ``REASONOPS_POLICY``), else the default."""
-        return cls.default() if path is None else cls.load(path)
 
     @classmethod
     def default(cls) -> Policy:

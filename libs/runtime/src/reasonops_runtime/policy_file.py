@@ -104,7 +104,13 @@ class PolicySpec(_Strict):
         default_factory=dict)
 
 
+def configured(path: Path | None) -> Policy:
+    """The file at ``path`` (a service's ``REASONOPS_POLICY``), else the built-in policy."""
+    return Policy.default() if path is None else load_policy(path)
+
+
 def load_policy(path: Path) -> Policy:
+    """Read and validate a policy file; ``PolicyError`` names file, line, field, reason."""
     try:
         text = path.read_text()
     except OSError as exc:

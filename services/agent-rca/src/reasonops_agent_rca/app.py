@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import yaml
 from pydantic import AliasChoices, Field
 
-from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_llm import LlmSettings, PromptTemplate
 from reasonops_llm.agent import AgentKit, AgentSettings
 from reasonops_llm.embeddings import build_embedder
 from reasonops_llm.queue import metadata as queue_metadata
 from reasonops_runtime import Clock, Service
+from reasonops_runtime.catalog_file import load_catalog
 
 from . import store
 from .handlers import RcaAgent
@@ -30,12 +29,6 @@ class RcaSettings(AgentSettings):
     service_catalog: Path | None = Field(
         default=None, validation_alias=AliasChoices("REASONOPS_SERVICE_CATALOG",
                                                     "service_catalog"))
-
-
-def load_catalog(path: Path | None) -> ServiceCatalog:
-    if path is None:
-        return ServiceCatalog()
-    return ServiceCatalog.model_validate(yaml.safe_load(path.read_text()) or {})
 
 
 def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = None,

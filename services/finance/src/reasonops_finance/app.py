@@ -6,10 +6,9 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
-from reasonops_runtime.policy import Policy
 
 from . import config
 from .handlers import (
@@ -52,7 +51,7 @@ def build_service(settings: FinanceSettings | None = None, *,
     costing = IncidentCosting(clock=service.clock, metrics=metrics, rates=rates,
                               catalog=catalog)
     service.consume(INCIDENTS_CONSUMER, costing.router())
-    register_queries(service, rates, Enforcer(Policy.configured(settings.policy), "finance"),
+    register_queries(service, rates, Enforcer(policy_file.configured(settings.policy), "finance"),
                      catalog)
     return service
 

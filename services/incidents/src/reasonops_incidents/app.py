@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import AGENTS, SLM
-from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime import Clock, Service, ServiceSettings, catalog_file, policy_file
 from reasonops_runtime.enforcement import Enforcer
-from reasonops_runtime.policy import Policy
 
 from .access import Access
 from .chronicle import AGENT_SUBJECTS, AGENTS_CONSUMER, SLM_CONSUMER, SLM_SUBJECTS, Chronicle
@@ -23,7 +21,7 @@ from .metrics import IncidentMetrics, open_incidents
 from .problem_handlers import register_problems
 from .problems import Problems
 from .queries import register_queries
-from .rules import ConfigError, RuleFile
+from .rules import RuleFile
 from .silence_book import SilenceBook
 from .silence_handlers import register_silences
 from .store import metadata
@@ -50,18 +48,9 @@ class IncidentSettings(ServiceSettings):
 
 
 def load_catalog(path: Path | None) -> ServiceCatalog | None:
-    """The catalog, or ``ConfigError`` naming the file and the problem."""
-    if path is None:
-        return None
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-        return ServiceCatalog.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(str(path), None, "(file)", str(exc)) from None
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(p) for p in error["loc"]) or "(file)"
-        raise ConfigError(str(path), None, loc, str(error["msg"])) from None
+    """The catalog, or None without one (the catalog file's errors name file, line and
+    field: ``catalog_file``)."""
+    return None if path is None else catalog_file.load_catalog(path)
 
 
 def build_service(settings: IncidentSettings | None = None, *,
@@ -79,7 +68,7 @@ def build_service(settings: IncidentSettings | None = None, *,
     service.consume(INTAKE_CONSUMER, AlertIntake(
         service.clock, metrics, rules=rules, catalog=catalog, silences=silences,
         escalations=escalations, problems=Problems()), subjects=(EventAccepted.SUBJECT,))
-    access = Access(Enforcer(Policy.configured(settings.policy), "incidents"), catalog,
+    access = Access(Enforcer(policy_file.configured(settings.policy), "incidents"), catalog,
                     service.clock)
     chronicle = Chronicle(service.clock, rules, escalations, access)
     service.consume(AGENTS_CONSUMER, chronicle, subjects=AGENT_SUBJECTS, stream=AGENTS)

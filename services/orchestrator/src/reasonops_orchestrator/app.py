@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.policy import Policy
 
 from . import catalog as catalog_files
@@ -45,7 +45,7 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
     settings = settings or OrchestratorSettings()
     catalog = catalog_files.load(settings.workflows_dir)
     service = Service("orchestrator", settings, metadata=(metadata,), clock=clock)
-    policy = policy or (Policy.load(settings.policy) if settings.policy else Policy.default())
+    policy = policy or (policy_file.configured(settings.policy))
     notifier = notifier or Notifier.load(settings.notifications)
     metrics = WorkflowMetrics(service.registry)
     shell = Shell(service.clock, metrics.observe)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reasonops_contracts import Event
 from reasonops_contracts.policy import AccessDenied
@@ -14,20 +14,33 @@ from reasonops_contracts.workflows import (
 )
 
 from . import effect_store
-from .engine import Instance
+from .domain import Instance, Outcome
 from .notify import Notification
 from .records import about
 
 if TYPE_CHECKING:
-    from .runner import EffectRunner, Outcome
+    from reasonops_runtime import Service
+    from reasonops_runtime.policy import Policy
+
+    from .notify import Notifier
 
 CONTAINMENT_GROUP = "containment"
+
+
+class EffectRunner(Protocol):
+    """The runner's I/O these steps use (``runner.EffectRunner`` is one)."""
+
+    service: Service
+    notifier: Notifier
+    policy: Policy
+
+    async def request(self, model_name: str, args: dict[str, Any],
+                      timeout: float = 5.0) -> Outcome: ...
 
 
 async def apply_proposals(runner: EffectRunner, instance: Instance, step: str,
                           payload: dict[str, Any], found: list[dict[str, Any]]) -> Outcome:
     """Apply each proposal of the decision the role policy allows and an approval granted."""
-    from .runner import Outcome
     now = runner.service.clock.now()
     events: list[Event] = []
     applied: list[str] = []
@@ -90,7 +103,6 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
                  payload: dict[str, Any]) -> Outcome:
     """The post-incident review: the incident's timeline, the agents' decisions, the SLA
     outcome and the cost, each read from the service that owns it."""
-    from .runner import Outcome
     incident_id = instance.incident_id
     record: dict[str, Any] = {"incident_id": incident_id, "workflow_id": instance.instance_id,
                               "decisions": payload.get("decisions", {}), "missing": []}

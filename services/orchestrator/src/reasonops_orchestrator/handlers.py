@@ -18,6 +18,7 @@ from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
 
 from . import effect_store, engine, progress, records, store
 from .catalog import Catalog
+from .domain import Instance
 from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches
 
 CONSUMERS: dict[str, StreamSpec] = {"orchestrator": INCIDENTS, "orchestrator-agents": AGENTS,
@@ -90,7 +91,7 @@ class Orchestrator:
             await self.shell.apply(tx, instance, effects, cause, new=True)
             await self._look_back(tx, cause, instance, effects)
 
-    async def _look_back(self, tx: Transaction, cause: Envelope, instance: engine.Instance,
+    async def _look_back(self, tx: Transaction, cause: Envelope, instance: Instance,
                          effects: list[engine.Effect]) -> None:
         """Events a new instance waits for that came just before its trigger (on another
         stream, say a ledger entry before the breach that caused it)."""

@@ -10,14 +10,13 @@ from typing import Any
 
 from . import records
 from .definitions import EventMatch
+from .domain import Instance, StepRun
 from .engine import (
     ACTIVE,
     ArmTimer,
     Effect,
     Finished,
-    Instance,
     Publish,
-    StepRun,
     StopStep,
     await_event,
     begin,

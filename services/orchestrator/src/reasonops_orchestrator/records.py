@@ -22,7 +22,7 @@ from reasonops_contracts.workflows import (
 
 if TYPE_CHECKING:
     from .definitions import StepDef
-    from .engine import Instance, StepRun
+    from .domain import Instance, StepRun
 
 
 def about(instance: Instance) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from reasonops_contracts import Event, Reply
@@ -26,6 +25,7 @@ from reasonops_runtime.store import OutboxMessage
 from . import effect_store, progress, store
 from .apply import apply_proposals, review
 from .definitions import REQUEST_MODELS
+from .domain import Outcome
 from .notify import Notification, Notifier
 from .records import about
 from .shell import Shell, envelope
@@ -34,14 +34,6 @@ AT_MOST_ONCE = ("command", "apply_proposal")
 RECORD_ATTEMPTS = 5
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    output: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
-    events: list[Event] = field(default_factory=list)
 
 
 class EffectRunner:

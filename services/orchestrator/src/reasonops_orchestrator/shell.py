@@ -19,13 +19,13 @@ from reasonops_contracts.agents import (
 from reasonops_runtime import Clock, Transaction
 
 from . import effect_store, engine, store
+from .domain import Instance
 from .engine import (
     ArmTimer,
     AskAgent,
     AwaitEvent,
     Effect,
     Finished,
-    Instance,
     Publish,
     RunEffect,
     StopStep,

@@ -34,7 +34,7 @@ from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
 from .definitions import WorkflowDefinition
-from .engine import Instance, StepRun
+from .domain import Instance, StepRun
 
 metadata = MetaData()
 

@@ -10,7 +10,7 @@ from reasonops_contracts.workflows import (
 )
 
 from .catalog import Catalog
-from .engine import Instance
+from .domain import Instance
 
 
 def workflow_view(instance: Instance) -> WorkflowView:

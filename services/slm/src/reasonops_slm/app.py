@@ -6,10 +6,9 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
-from reasonops_runtime.policy import Policy
 
 from .config import load_contracts, load_sla
 from .handlers import CONSUMER, DEADLINE_TIMER, SlaClocks
@@ -58,7 +57,7 @@ def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = 
     service.on_timer(DEADLINE_TIMER, clocks.on_deadline)
     service.on_timer(MONTH_END_TIMER, month_end.on_month_end)
     register_queries(service, clocks, month_end, Enforcer(
-        Policy.configured(settings.policy), "slm"), load_catalog(settings.service_catalog))
+        policy_file.configured(settings.policy), "slm"), load_catalog(settings.service_catalog))
     gauge = running_clocks(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service
