@@ -8,7 +8,6 @@ from reasonops_slm.config import (
     load_contracts,
     load_policies,
     load_sla,
-    parse_duration,
 )
 from reasonops_slm.domain import DEFAULT_POLICIES
 
@@ -54,21 +53,6 @@ def error(loader, path: Path) -> ConfigError:
         loader(path)
     assert caught.value.file == str(path)
     return caught.value
-
-
-@pytest.mark.parametrize(("value", "seconds"), [
-    (90, 90), ("90", 90), ("2s", 2), ("15m", 900), ("4h", 14400), ("1d", 86400),
-    ("1h30m", 5400), (" 3D ", 259200),
-])
-def test_durations(value, seconds):
-    assert parse_duration(value) == seconds
-
-
-@pytest.mark.parametrize("value", [0, "0m", "-5m", "1.5h", "soon", "15 minutes", True, None,
-                                   [1]])
-def test_bad_durations(value):
-    with pytest.raises(ValueError):  # noqa: PT011 - the message is checked through ConfigError
-        parse_duration(value)
 
 
 def test_no_file_means_built_in_policies_and_no_contracts():

@@ -16,21 +16,22 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from reasonops_runtime.durations import parse_duration
+
 Format = Literal["alertmanager", "grafana", "pagerduty", "change", "cloudevents",
                  "cloudevents-batch", "event"]
 Command = Literal["ack", "resolve", "close", "assign", "comment", "major", "approve",
                   "reject"]
 _NAME = r"^[a-z][a-z0-9-]{0,62}$"
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
 
 
 def seconds(value: Any) -> Any:
-    """``2``, ``2.5``, ``"500ms"``, ``"3s"``, ``"1m"`` -> seconds; anything else is left to
-    the field's own validation, which names it."""
-    if isinstance(value, str) and (found := _DURATION.match(value.strip())):
-        number, unit = float(found.group(1)), found.group(2) or "s"
-        return number / 1000 if unit == "ms" else number * 60 if unit == "m" else number
-    return value
+    """``2``, ``2.5``, ``"500ms"``, ``"3s"``, ``"1m"`` -> seconds (``durations``); anything
+    else is left to the field's own validation, which names it."""
+    try:
+        return parse_duration(value, zero=True)
+    except ValueError:
+        return value
 
 
 class Strict(BaseModel):

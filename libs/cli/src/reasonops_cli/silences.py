@@ -16,6 +16,7 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
+from reasonops_runtime.durations import whole_seconds
 
 from .connection import CliError, ask
 from .incidents import Actor, Json, _actor_default
@@ -24,14 +25,13 @@ from .output import emit_json, table, when
 app = typer.Typer(help="Silences and maintenance windows: matching alerts are recorded but "
                        "open no incident and page no one.", no_args_is_help=True)
 SilenceId = Annotated[str, typer.Argument(help="Silence number, e.g. SIL0000001.")]
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _seconds(text: str) -> int:
     try:
-        return int(text[:-1]) * _UNITS[text[-1]] if text[-1] in _UNITS else int(text)
-    except (ValueError, IndexError):
-        raise CliError(f"{text!r} is not a duration (e.g. 90m, 2h, 1d)") from None
+        return whole_seconds(text)
+    except ValueError as exc:
+        raise CliError(f"--duration: {exc}") from None
 
 
 def _utc(value: datetime | None) -> datetime | None:

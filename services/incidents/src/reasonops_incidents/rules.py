@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from reasonops_runtime.durations import whole_seconds
 from reasonops_runtime.yaml_source import SourceError, dotted, line_of, read_mapping
 
 from .matchers import Matcher, parse_matcher
@@ -35,25 +35,7 @@ log = logging.getLogger(__name__)
 ResolveOn = Literal["first", "last", "all", "never"]
 AssignmentSource = Literal["rule", "catalog", "triage"]
 DEFAULT_PRECEDENCE: tuple[AssignmentSource, ...] = ("rule", "catalog", "triage")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(?:\d+[smhd])+")
 _KEY_FIELDS = frozenset({"fingerprint", "alertname", "severity", "service", "resource"})
-
-
-def parse_duration(value: object) -> int:
-    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"4h"``, ``"1d"``, ``"1h30m"``."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("expected a duration such as 90s, 15m, 4h or 1d")
-    text = str(value).strip().lower()
-    if text.isdigit():
-        seconds = int(text)
-    elif _DURATION.fullmatch(text):
-        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
-    else:
-        raise ValueError(f"{value!r} is not a duration (use seconds or e.g. 90s, 15m, 4h, 1d)")
-    if seconds <= 0:
-        raise ValueError("must be longer than zero")
-    return seconds
 
 
 class ConfigError(SourceError):
@@ -66,7 +48,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Duration = Annotated[int, BeforeValidator(parse_duration)]
+Duration = Annotated[int, BeforeValidator(whole_seconds)]
 
 
 def _matcher_text(value: str) -> str:

@@ -3,7 +3,6 @@ checks the graph; ``catalog.py`` reads the files."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from reasonops_contracts import registry
 from reasonops_contracts.agents import AgentName
 from reasonops_contracts.messages import Command, Event, Query
+from reasonops_runtime.durations import parse_duration
 
 from . import expressions
 
 StepKind = Literal["agent", "command", "query", "wait_event", "delay", "notify", "approval",
                    "apply_proposal", "review"]
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 ROOTS = {"trigger", "steps", "instance"}
 STEP_FIELDS = {"state", "output", "attempt", "error"}
 
@@ -27,20 +26,6 @@ class ConfigError(ValueError):
     def __init__(self, file: str, field_: str, reason: str) -> None:
         super().__init__(f"{file}: {field_}: {reason}")
         self.file, self.field, self.reason = file, field_, reason
-
-
-def parse_duration(value: Any) -> float:
-    """``90`` (seconds), ``500ms``, ``5s``, ``10m``, ``4h``, ``30d`` -> seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)(ms|s|m|h|d)\s*",
-                                                       value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not a duration (e.g. 90, 500ms, 5s, 10m, 4h, 30d)")
-    if seconds <= 0:
-        raise ValueError("must be longer than zero")
-    return seconds
 
 
 def _event_by_name() -> dict[str, type[Event]]:

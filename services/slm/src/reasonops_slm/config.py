@@ -45,11 +45,11 @@ from typing import Any
 from .availability import DEFAULT_IMPACT_WEIGHTS, DEFAULT_SLO, Maintenance
 from .contract_file import load_contracts, parse_contracts
 from .domain import ANY_HOLD, DEFAULT_POLICIES, PRIORITIES, PolicyBook, SlaPolicy
-from .reader import ConfigError, _kind, _Reader, parse_duration, read_yaml
+from .reader import ConfigError, _kind, _Reader, read_yaml
 from .schedule import ALWAYS, Schedule
 
 __all__ = ["ConfigError", "SlaConfig", "load_contracts", "load_policies", "load_sla",
-           "parse_contracts", "parse_duration", "parse_policies", "read_yaml"]
+           "parse_contracts", "parse_policies", "read_yaml"]
 
 _POLICY_KEYS = frozenset({"description", "service", "schedule", "pause_on",
                           "retroactive_start"})

@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from reasonops_contracts.money import minor_unit
+from reasonops_runtime.durations import whole_seconds
 
 from .domain import PRIORITIES
 from .schedule import Schedule
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(?:\d+[smhd])+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
@@ -43,25 +42,6 @@ def _float_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _float_as_text)
-
-
-def parse_duration(value: object) -> int:
-    """Whole seconds from ``90``, ``"90"``, ``"90s"``, ``"15m"``, ``"4h"``, ``"1d"``, ``"1h30m"``.
-
-    Raises ``ValueError`` saying what is wrong.
-    """
-    text = str(value).strip().lower() if isinstance(value, int | str) else None
-    if isinstance(value, bool) or text is None:
-        raise ValueError(f"expected a duration such as 15m, 4h or 1d, got {_kind(value)}")
-    if text.isdigit():
-        seconds = int(text)
-    elif _DURATION.fullmatch(text):
-        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
-    else:
-        raise ValueError(f"{value!r} is not a duration (use seconds or e.g. 90s, 15m, 4h, 1d)")
-    if seconds <= 0:
-        raise ValueError("must be longer than zero")
-    return seconds
 
 
 def _kind(value: object) -> str:
@@ -113,7 +93,7 @@ class _Reader:
 
     def duration(self, value: Any, key: str) -> int:
         try:
-            return parse_duration(value)
+            return whole_seconds(value)
         except ValueError as exc:
             self.fail(key, str(exc))
 
