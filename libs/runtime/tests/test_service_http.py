@@ -64,7 +64,7 @@ async def test_events_left_in_the_outbox_by_a_crash_are_published_at_start(nats_
     envelope = Envelope.wrap(IncidentClosed(incident_id="INC0000001", actor="a",
                                             closed_at=datetime.now(UTC)), source="probe")
     async with left.transaction() as tx:  # committed, never relayed: the process died
-        tx.emit(envelope, IncidentClosed.SUBJECT)
+        tx.emit(envelope)
     await left.close()
 
     service = Service("probe", settings)

@@ -113,3 +113,14 @@ async def test_a_read_sees_one_state_of_the_database(store):
                  ).scalar_one()
     assert before == after == 0
     assert await count(store, timers_table) == 1
+
+
+def test_an_event_is_emitted_on_its_own_subject_unless_told_otherwise():
+    from reasonops_runtime.store import subject_of
+
+    closed = Envelope.wrap(IncidentClosed(incident_id="INC0000001", closed_at=datetime.now(UTC),
+                                          actor="user:ann"), source="incidents")
+    assert subject_of(closed) == IncidentClosed.SUBJECT
+    unknown = closed.model_copy(update={"type": "example.unknown.v1"})
+    with pytest.raises(KeyError, match="not an event of the contracts; give its subject"):
+        subject_of(unknown)

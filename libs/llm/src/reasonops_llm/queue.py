@@ -261,10 +261,9 @@ class AgentQueue:
                     incident_id=d.incident_id, provider=d.provider, model=d.model,
                     decision=d.model_dump(mode="json"), decided_at=d.decided_at))
                 subject = d.incident_id or request_id
-                tx.emit(cause.caused(d, source=self.source, subject=subject), d.SUBJECT)
+                tx.emit(cause.caused(d, source=self.source, subject=subject))
                 for event in decided.events:
-                    tx.emit(cause.caused(event, source=self.source, subject=subject),
-                            event.SUBJECT)
+                    tx.emit(cause.caused(event, source=self.source, subject=subject))
                 tx.emitted.extend(decided.raw)
                 recorded.append(decided)
             if rows:

@@ -99,7 +99,7 @@ class Service:
                 if exc.denial is not None:
                     try:
                         async with self.transaction() as tx:
-                            tx.emit(exc.denial, AccessDenied.SUBJECT)
+                            tx.emit(exc.denial)
                     except Exception:
                         log.exception("could not record a refused command",
                                       extra={"denial": exc.denial.id})
@@ -258,7 +258,7 @@ class Service:
                 subject=exc.principal or model.SUBJECT)
             try:
                 async with self.transaction() as tx:
-                    tx.emit(denial, AccessDenied.SUBJECT)
+                    tx.emit(denial)
             except Exception:
                 log.exception("could not record a refused request", extra={"denial": denial.id})
             raise Forbidden(f"{model.SUBJECT}: {exc}", "actor") from None

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 
 from reasonops_contracts import Envelope
+from reasonops_contracts.registry import EVENTS
 
 from . import tracing
 from .clock import Clock, SystemClock
@@ -139,6 +140,17 @@ class NewTimer:
     causation_id: str | None = None
 
 
+def subject_of(envelope: Envelope) -> str:
+    """The subject ``envelope``'s event is published on, from the contracts."""
+    model = EVENTS.get(envelope.type)
+    if model is None:
+        raise KeyError(f"{envelope.type}: not an event of the contracts; give its subject")
+    if model.SUBJECT.endswith((">", "*")):
+        raise ValueError(f"{envelope.type} is published on subjects matching "
+                         f"{model.SUBJECT}; give the subject")
+    return model.SUBJECT
+
+
 class Transaction:
     """The unit of work handed to handlers."""
 
@@ -152,13 +164,17 @@ class Transaction:
         # environment lookup, and a batch asks for each of its messages.
         self._tracing = tracing.enabled()
 
-    def emit(self, envelope: Envelope, subject: str, *, caused_by: str | None = None) -> None:
-        """Publish ``envelope`` on ``subject`` if, and only if, this transaction commits.
+    def emit(self, envelope: Envelope, subject: str | None = None, *,
+             caused_by: str | None = None) -> None:
+        """Publish ``envelope`` if, and only if, this transaction commits: on its event's
+        subject (the contracts' registry), or on ``subject`` where the event's is a
+        pattern (a dead letter's, a raw alert's).
 
         ``caused_by`` names the message (inbox key) this event is an effect of when the
         envelope's ``causation_id`` does not (e.g. events made from a raw payload), so
         the event continues that message's trace.
         """
+        subject = subject or subject_of(envelope)
         parent = self.trace_of(caused_by or envelope.causation_id)
         if parent is not None:
             self.trace_parents[envelope.id] = parent  # an event caused by this one follows

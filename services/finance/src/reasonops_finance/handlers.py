@@ -105,7 +105,7 @@ async def post(tx: Transaction, envelope: Envelope, entry: Entry,
         metrics.late.inc()
     await store.add_entry(tx.session, entry)
     posted = entry_event(entry)
-    tx.emit(envelope.caused(posted, source=SOURCE, subject=entry.entry_id), posted.SUBJECT)
+    tx.emit(envelope.caused(posted, source=SOURCE, subject=entry.entry_id))
 
 
 class IncidentCosting:

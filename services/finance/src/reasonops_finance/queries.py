@@ -91,8 +91,7 @@ def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
         async with service.transaction() as tx:
             if await store.close_period(tx.session, command.month, now, command.actor):
                 event = PeriodClosed(month=command.month, closed_at=now, actor=command.actor)
-                tx.emit(Envelope.wrap(event, source=SOURCE, subject=command.month),
-                        event.SUBJECT)
+                tx.emit(Envelope.wrap(event, source=SOURCE, subject=command.month))
             row = (await store.closed_periods(tx.session))[command.month]
             count = (await store.entry_counts(tx.session)).get(command.month, 0)
         return PeriodView(month=command.month, state="closed", closed_at=row.closed_at,

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from reasonops_contracts import Envelope, subjects
-from reasonops_contracts.policy import AccessDenied
 from reasonops_runtime import Clock, Delivery, Transaction, envelope_of
 
 from . import store
@@ -75,7 +74,7 @@ class Chronicle:
             return
         denial = self.access.agent_assignment(f"agent:{agent}", incident, envelope)
         if denial is not None:  # the decision stays on the timeline; the refusal on record
-            tx.emit(denial, AccessDenied.SUBJECT)
+            tx.emit(denial)
             timeline.add(incident_id, self.clock.now(), f"agent:{agent}", "access_denied",
                          f"assignment to {group} refused: {denial.data['reason']}")
             return

@@ -121,7 +121,7 @@ class Escalations:
             reason=f"not acknowledged {levels[level - 2].after}s after assignment")
         tx.emit(Envelope.wrap(event, source="incidents", subject=incident.incident_id,
                               correlation_id=timer.correlation_id or incident.correlation_id,
-                              causation_id=timer.causation_id), event.SUBJECT)
+                              causation_id=timer.causation_id))
         timeline.add(incident.incident_id, now, "incidents", "escalated",
                      f"escalated to level {level} ({target}): {event.reason}",
                      level=str(level), target=target)

@@ -31,7 +31,7 @@ def emit(tx: Transaction, event: Event, incident: Incident, cause: Envelope | No
     else:
         envelope = Envelope.wrap(event, source=SOURCE, subject=incident.incident_id,
                                  correlation_id=incident.correlation_id)
-    tx.emit(envelope, event.SUBJECT)
+    tx.emit(envelope)
 
 
 def transition_event(action: str, incident: Incident, at: datetime, actor: str,

@@ -39,8 +39,7 @@ def register_problems(service: Service, access: Access) -> None:
                 raise error(str(exc), exc.field) from None
             await save_problem(tx.session, problem)
             event = updated_event(problem, previous, cmd.actor, cmd.note)
-            tx.emit(Envelope.wrap(event, source="incidents", subject=problem.problem_id),
-                    event.SUBJECT)
+            tx.emit(Envelope.wrap(event, source="incidents", subject=problem.problem_id))
             linked = await incidents_of(tx.session, problem.problem_id)
         return problem_view(problem, linked)
 

@@ -165,7 +165,7 @@ class Problems:
                 envelope = (origin.caused(event, source="incidents", subject=problem_id)
                             if origin else Envelope.wrap(event, source="incidents",
                                                          subject=problem_id))
-                tx.emit(envelope, event.SUBJECT)
+                tx.emit(envelope)
                 fresh = ids
             await store.link_problem(session, fresh, problem_id)
             for incident_id in fresh:

@@ -135,4 +135,4 @@ class Orchestrator:
                     **records.about(instance), last_progress_at=instance.updated_at,
                     resumed_at=now, waiting_steps=waiting,
                     gap_seconds=max(0.0, (now - instance.updated_at).total_seconds()))
-                tx.emit(envelope(instance, None, event, now), event.SUBJECT)
+                tx.emit(envelope(instance, None, event, now))

@@ -101,7 +101,7 @@ class EffectRunner:
             return
         now = self.service.clock.now()
         for event in outcome.events:
-            tx.emit(envelope(instance, None, event, now), event.SUBJECT)
+            tx.emit(envelope(instance, None, event, now))
         effects = (progress.succeeded(instance, row.step, row.attempt, outcome.output, now)
                    if outcome.ok else
                    progress.failed(instance, row.step, row.attempt, outcome.error, now))

@@ -92,7 +92,7 @@ class Shell:
     async def _one(self, tx: Transaction, instance: Instance, effect: Effect,
                    cause: Envelope | None, at: datetime) -> bool:
         if isinstance(effect, Publish):
-            tx.emit(envelope(instance, cause, effect.event, at), effect.event.SUBJECT)
+            tx.emit(envelope(instance, cause, effect.event, at))
             self.observe(effect.event)
         elif isinstance(effect, AskAgent):
             return await self._ask(tx, instance, effect, cause, at)
@@ -138,7 +138,7 @@ class Shell:
             for extra in more:
                 freed = await self._one(tx, instance, extra, cause, at) or freed
             return freed
-        tx.emit(envelope(instance, cause, request, at), request.SUBJECT)
+        tx.emit(envelope(instance, cause, request, at))
         return False
 
     async def start_queued(self, tx: Transaction, workflow: str, cause: Envelope | None) -> None:

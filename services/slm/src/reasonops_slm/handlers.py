@@ -191,7 +191,7 @@ class SlaClocks:
                 await tx.cancel(timer_id(clock.clock_id))
                 await store.save_clock(tx.session, clock)
                 paused = paused_event(clock, event.reason)
-                tx.emit(wrap(paused), paused.SUBJECT)
+                tx.emit(wrap(paused))
 
     async def resumed(self, tx: Transaction, envelope: Envelope,
                       event: IncidentResumed) -> None:
@@ -201,7 +201,7 @@ class SlaClocks:
                 await store.save_clock(tx.session, clock)
                 await self._arm(tx, clock, envelope)
                 resumed = resumed_event(clock, event.resumed_at)
-                tx.emit(wrap(resumed), resumed.SUBJECT)
+                tx.emit(wrap(resumed))
 
     async def assigned(self, tx: Transaction, envelope: Envelope,
                        event: IncidentAssigned) -> None:
@@ -262,7 +262,7 @@ class SlaClocks:
                                  "reasonops.sla.warnings": len(warnings)})
         for percent in warnings:
             warning = at_risk_event(clock, percent)
-            tx.emit(wrap(warning), warning.SUBJECT)
+            tx.emit(wrap(warning))
             self.metrics.at_risk.labels(clock.kind, str(percent)).inc()
         if breached:
             await store.save_clock(tx.session, clock)
@@ -289,8 +289,7 @@ class SlaClocks:
             for envelope, clock in started])
         for envelope, clock in started:
             event = started_event(clock)
-            tx.emit(envelope.caused(event, source=SOURCE, subject=clock.incident_id),
-                    event.SUBJECT)
+            tx.emit(envelope.caused(event, source=SOURCE, subject=clock.incident_id))
             self.metrics.started.labels(clock.kind, f"P{clock.priority}").inc()
 
     async def _stop(self, tx: Transaction, envelope: Envelope, incident_id: str,
@@ -312,7 +311,7 @@ class SlaClocks:
             await store.save_clock(tx.session, clock)
             if result == "met" and clock.stopped_at is not None:
                 event = met_event(clock, clock.stopped_at)
-                tx.emit(wrap(event), event.SUBJECT)
+                tx.emit(wrap(event))
                 self.metrics.met.labels(clock.kind, f"P{clock.priority}").inc()
             elif result == "breached":  # stopped late, before the timer noticed
                 await self._breached(tx, clock, wrap)
@@ -323,7 +322,7 @@ class SlaClocks:
         """Emit the breach (at the deadline, exactly) and, under a contract, its penalty."""
         event = breached_event(clock, clock.deadline)
         breach = wrap(event)
-        tx.emit(breach, event.SUBJECT)
+        tx.emit(breach)
         self.metrics.breached.labels(clock.kind, f"P{clock.priority}", clock.service or "").inc()
         contract = contract_for(self.contracts, clock.service)
         if contract is None:
@@ -333,8 +332,7 @@ class SlaClocks:
         penalty = assess_penalty(clock, self.contracts, clock.deadline, already=already)
         if penalty is not None and await store.add_penalty(tx.session, penalty):
             assessed = penalty_event(penalty)
-            tx.emit(breach.caused(assessed, source=SOURCE, subject=clock.incident_id),
-                    assessed.SUBJECT)
+            tx.emit(breach.caused(assessed, source=SOURCE, subject=clock.incident_id))
             self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)
 
     async def _overrun(self, tx: Transaction, clock: SlaClock, wrap: Wrap, at: datetime
@@ -347,5 +345,5 @@ class SlaClocks:
         penalty = assess_overrun(clock, self.contracts, at, already=already)
         if penalty is not None and await store.add_penalty(tx.session, penalty):
             assessed = penalty_event(penalty)
-            tx.emit(wrap(assessed), assessed.SUBJECT)
+            tx.emit(wrap(assessed))
             self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)

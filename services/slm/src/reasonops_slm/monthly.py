@@ -86,10 +86,9 @@ class MonthEnd:
                                               already=already)
                 if penalty is not None and await store.add_penalty(tx.session, penalty):
                     event = penalty_event(penalty)
-                    tx.emit(envelope.caused(event, source=SOURCE, subject=service),
-                            event.SUBJECT)
+                    tx.emit(envelope.caused(event, source=SOURCE, subject=service))
                     self.metrics.charged(penalty.supplier, penalty.currency, penalty.amount)
-        tx.emit(envelope, assessed.SUBJECT)  # last: whoever waits for it sees the credits
+        tx.emit(envelope)  # last: whoever waits for it sees the credits
         await tx.session.execute(update(store.months).where(store.months.c.month == month)
                                  .values(assessed_at=self.clock.now()))
         await self.ensure(tx, {next_month(month): None})
