@@ -19,7 +19,7 @@ from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.service import connect
-from reasonops_runtime.settings import DEFAULT_NATS_URL
+from reasonops_runtime.settings import nats_url_from_env
 
 from .credentials import OPERATOR, seed_file
 
@@ -39,7 +39,7 @@ def principal(explicit: str = "", *, default: str | None = None) -> str:
 
 
 def nats_url() -> str:
-    return os.environ.get("NATS_URL") or os.environ.get("REASONOPS_NATS_URL") or DEFAULT_NATS_URL
+    return nats_url_from_env()
 
 
 def broker_auth(data_dir: Path | None = None) -> BrokerAuth:

@@ -97,7 +97,7 @@ def up(
     if unknown:
         raise CliError(f"unknown service(s) {', '.join(unknown)}; installed: {', '.join(names)}")
     ports = {name: port_base + names.index(name) for name in names if name in wanted}
-    external = os.environ.get("NATS_URL")
+    external = os.environ.get("REASONOPS_NATS_URL") or os.environ.get("NATS_URL")
     # An external server has its own users (deploy/nats); the keys here are for ours.
     supervisor = Supervisor(data_dir=data_dir, nats_url=external,
                             nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports,

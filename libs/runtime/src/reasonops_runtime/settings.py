@@ -112,6 +112,13 @@ class ServiceSettings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / (self.service_name + '.db')}"
 
 
+def nats_url_from_env() -> str:
+    """The broker URL the way every service reads it: ``REASONOPS_NATS_URL``, else
+    ``NATS_URL``, else the default (the CLI too, so one environment means one broker)."""
+    return (os.environ.get("REASONOPS_NATS_URL") or os.environ.get("NATS_URL")
+            or DEFAULT_NATS_URL)
+
+
 def redact_url(url: str) -> str:
     """``scheme://user:***@host`` for every server of a (comma-separated) NATS URL."""
     parts = []

@@ -30,6 +30,9 @@ class SecuritySettings(AgentSettings):
     privilege_after_failures: int = Field(default=10, ge=1)
 
 
+EVENTS_BATCH_SIZE = 500
+
+
 def build_service(settings: SecuritySettings | None = None, *, clock: Clock | None = None,
                   llm: LlmSettings | None = None, client: httpx.AsyncClient | None = None
                   ) -> Service:
@@ -47,6 +50,9 @@ def build_service(settings: SecuritySettings | None = None, *, clock: Clock | No
                         privilege_after_failures=settings.privilege_after_failures)
     agent = SecurityAgent(kit.router, template, service.clock, limits)
     agent.queue = kit.serve(agent.decide)
-    service.consume(CONSUMER, agent.events(), batch_size=500)
+    # The detectors window over many raw alerts: 500 a fetch, unless REASONOPS_BATCH_SIZE
+    # says otherwise.
+    own = None if "batch_size" in settings.model_fields_set else EVENTS_BATCH_SIZE
+    service.consume(CONSUMER, agent.events(), batch_size=own)
     service.consume(REQUESTS_CONSUMER, agent.requests())
     return service
