@@ -243,6 +243,9 @@ def main() -> None:
         AUTH["on"] = True
         if runs[True] and runs[False]:
             compare_auth(mean(runs[True]), mean(runs[False]), len(runs[True]))
+            from .broker_auth import broker_auth_bench
+
+            asyncio.run(broker_auth_bench())
         if args.tracing_alerts:
             with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
                 asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
