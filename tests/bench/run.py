@@ -226,12 +226,15 @@ def main() -> None:
                         help="broker authentication for the chain suite (both: on, off, "
                              "off, on, and compare the means); the other suites run with "
                              "it on")
+    parser.add_argument("--auth-rounds", type=int, default=1,
+                        help="with --auth both: how many on, off, off, on rounds to average")
     correlation.add_arguments(parser)
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
         # Both: on, off, off, on, so neither mode always runs first on a cold machine
         # (the first run of a process tree is the slower one); each figure is the mean.
-        modes = {"both": (True, False, False, True), "on": (True,), "off": (False,)}[args.auth]
+        modes = {"both": (True, False, False, True) * args.auth_rounds, "on": (True,),
+                 "off": (False,)}[args.auth]
         runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
         for on in modes:
             AUTH["on"] = on
