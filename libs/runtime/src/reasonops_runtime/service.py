@@ -23,11 +23,11 @@ from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
 
 from reasonops_contracts import Command, Envelope, Query
-from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.streams import StreamSpec, stream_for
 
 from . import claims, tracing
 from .acks import BatchPublisher
+from .authentication import Authentication
 from .broker_auth import BrokerAuth
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
@@ -72,8 +72,7 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: HttpServer | None = None
         self._stopped = False
-        self.identities: claims.Registry | None = None
-        self.signer: claims.Signer | None = None
+        self.authentication: Authentication | None = None
 
     # -- registration (before start) -------------------------------------------------
     def consume(self, name: str, handler: EventRouter | BatchHandler, *,
@@ -97,12 +96,7 @@ class Service:
                 return await fn(request)
             except Forbidden as exc:
                 if exc.denial is not None:
-                    try:
-                        async with self.transaction() as tx:
-                            tx.emit(exc.denial)
-                    except Exception:
-                        log.exception("could not record a refused command",
-                                      extra={"denial": exc.denial.id})
+                    await self._record_refusal(exc.denial)
                 raise
         return respond
 
@@ -188,12 +182,14 @@ class Service:
                                  max_reconnect_attempts=-1, error_cb=broker_error,
                                  middlewares=middlewares, **options,
                                  security=BaseSecurity(ssl_context=context) if context else None)
-        self._load_identities()
+        self.authentication = door = Authentication.configured(
+            self.name, s, answers=bool(self.responders), clock=self.clock,
+            record=self._record_refusal)
         for model, fn in self.responders:
-            add_responder(self.broker, self.name, self.metrics, model, fn, self._authenticate)
+            add_responder(self.broker, self.name, self.metrics, model, fn, door)
         await self.broker.start()
-        if self.signer is not None:
-            claims.attach(self.nc, self.signer)
+        if door.signer is not None:
+            claims.attach(self.nc, door.signer)
         self._js = self.nc.jetstream(publish_async_max_pending=4000)
         await ensure_streams(self.js, replicas=s.stream_replicas,
                              audit_retention_days=s.audit_retention_days)
@@ -228,40 +224,13 @@ class Service:
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
 
-    def _load_identities(self) -> None:
-        """Who this service is (its signing key) and whom it trusts (the registry). A
-        service that answers requests cannot start without the registry: it would have
-        to refuse every sender."""
-        s = self.settings
-        if (key := s.identity_key_file()) is not None:
-            self.signer = claims.Signer.from_file(s.identity or self.name, key,
-                                                  claims.principal_of_identity(self.name))
-        if self.responders:
-            path = s.identities_file()
-            if not path.exists():
-                raise ValueError(f"no identity registry at {path}: this service answers only "
-                                 "signed requests (`reasonops up` writes the registry; "
-                                 "elsewhere set REASONOPS_IDENTITIES, see `reasonops "
-                                 "identities`)")
-            self.identities = claims.Registry.load(path)
-
-    async def _authenticate(self, model: type[Command] | type[Query], msg: Any) -> str:
-        """The principal a request proved, or ``Forbidden`` (kept on record)."""
-        assert self.identities is not None
+    async def _record_refusal(self, denial: Envelope) -> None:
+        """Keep a refusal on record whatever happened to the work it refused."""
         try:
-            return self.identities.verify(model.SUBJECT, msg.headers, msg.body)
-        except claims.ClaimRefused as exc:
-            denial = Envelope.wrap(AccessDenied(
-                principal=exc.principal or "(unauthenticated)", action=model.SUBJECT,
-                roles=[], reason=str(exc), service_name=self.name,
-                denied_at=self.clock.now()), source=self.name,
-                subject=exc.principal or model.SUBJECT)
-            try:
-                async with self.transaction() as tx:
-                    tx.emit(denial)
-            except Exception:
-                log.exception("could not record a refused request", extra={"denial": denial.id})
-            raise Forbidden(f"{model.SUBJECT}: {exc}", "actor") from None
+            async with self.transaction() as tx:
+                tx.emit(denial)
+        except Exception:
+            log.exception("could not record a refused request", extra={"denial": denial.id})
 
     async def stop(self) -> None:
         """Drain: finish in-flight batches, stop HTTP, flush the outbox, close connections."""
