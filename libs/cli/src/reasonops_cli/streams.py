@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import typer
+from nats.aio.client import Client
 
 from reasonops_contracts.streams import ALL_STREAMS
 from reasonops_runtime.jetstream import ensure_streams
@@ -19,13 +20,20 @@ app = typer.Typer(help="JetStream streams: declared by the operator, used by the
                   no_args_is_help=True)
 
 
+async def declare_all(nc: Client) -> int:
+    """Every stream, with this environment's replicas and audit retention; returns the
+    replicas (``reasonops up`` and ``streams declare`` both do this as the operator)."""
+    settings = ServiceSettings()
+    await ensure_streams(nc.jetstream(), replicas=settings.stream_replicas,
+                         audit_retention_days=settings.audit_retention_days)
+    return settings.stream_replicas
+
+
 @app.command()
 def declare() -> None:
     """Create every stream that is missing and update those whose settings changed
     (replicas: REASONOPS_STREAM_REPLICAS; audit retention: REASONOPS_AUDIT_RETENTION_DAYS)."""
-    settings = ServiceSettings()
-
-    async def go() -> None:
+    async def go() -> int:
         try:
             nc = await open_connection(name="reasonops-streams")
         except CliError:
@@ -37,13 +45,12 @@ def declare() -> None:
             raise CliError(f"cannot reach NATS ({exc.__class__.__name__}); set NATS_URL"
                            ) from None
         try:
-            await ensure_streams(nc.jetstream(), replicas=settings.stream_replicas,
-                                 audit_retention_days=settings.audit_retention_days)
+            return await declare_all(nc)
         except Exception as exc:
             raise CliError(f"declaring the streams failed: {exc}") from None
         finally:
             await nc.close()
 
-    asyncio.run(go())
-    typer.echo(f"{len(ALL_STREAMS)} streams declared ({settings.stream_replicas} "
+    replicas = asyncio.run(go())
+    typer.echo(f"{len(ALL_STREAMS)} streams declared ({replicas} "
                f"replica(s) each): {', '.join(s.name for s in ALL_STREAMS)}")

@@ -19,11 +19,9 @@ from typing import IO, Any
 import typer
 
 from reasonops_runtime.broker_auth import BrokerAuth
-from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.lifecycle import CANNOT_START
 from reasonops_runtime.ports import unavailable
 from reasonops_runtime.service import connect
-from reasonops_runtime.settings import ServiceSettings
 
 from .credentials import (
     OPERATOR,
@@ -35,6 +33,7 @@ from .credentials import (
 )
 from .natsd import EmbeddedNats, die_with_parent
 from .output import table
+from .streams import declare_all
 
 STOP_GRACE_SECONDS = 8.0
 MAX_RESTARTS = 5
@@ -250,11 +249,9 @@ def _run_to_end(coroutine: Coroutine[Any, Any, None]) -> None:
 
 
 async def _declare_streams(url: str, auth: BrokerAuth) -> None:
-    settings = ServiceSettings()
     nc = await connect(url, "reasonops-up", auth=auth)
     try:
-        await ensure_streams(nc.jetstream(), replicas=settings.stream_replicas,
-                             audit_retention_days=settings.audit_retention_days)
+        await declare_all(nc)
     finally:
         await nc.close()
 

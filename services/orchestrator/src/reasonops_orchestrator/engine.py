@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.messages import Event
 
 from . import expressions, records
@@ -159,7 +160,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
     if kind == "agent":
         request_id = f"{instance.instance_id}:{spec.id}:{attempt}"
         run.output = {"request_id": request_id}
-        effects.append(AwaitEvent(spec.id, "itsm.agent.decision.recorded.v1",
+        effects.append(AwaitEvent(spec.id, AgentDecisionRecorded.TYPE,
                                   {"request_id": request_id}))
         effects.append(AskAgent(spec.id, str(spec.agent), request_id,
                                 expressions.render(spec.args, ctx)))

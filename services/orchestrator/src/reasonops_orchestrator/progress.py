@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from reasonops_contracts.agents import AgentDecisionRecorded
+
 from . import records
 from .definitions import EventMatch
 from .domain import Instance, StepRun
@@ -143,7 +145,7 @@ def event_seen(instance: Instance, event_type: str, payload: dict[str, Any],
         run = instance.steps[spec.id]
         if run.state != "waiting" or instance.state not in ACTIVE:
             continue
-        if spec.kind == "agent" and event_type == "itsm.agent.decision.recorded.v1" \
+        if spec.kind == "agent" and event_type == AgentDecisionRecorded.TYPE \
                 and payload.get("request_id") == run.output.get("request_id"):
             effects += succeeded(instance, spec.id, run.attempt, decision_result(payload), at)
         elif spec.kind == "wait_event" and _matches(instance, EventMatch(
