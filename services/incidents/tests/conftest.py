@@ -1,27 +1,34 @@
-"""Drives the incident service's real handlers against a SQLite store, without a broker:
-alerts in as batches, emitted events and stored incidents out."""
+"""Two ways to drive the incident service without a broker.
+
+``core``: the correlation engine as plain calls, its state kept in memory between
+batches: no database. ``harness``: the service's real handlers on a SQLite store, for
+what is about storage, timers, restarts and the events' wiring."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
-from reasonops_incidents import store
 from reasonops_incidents.app import load_catalog
-from reasonops_incidents.escalation import ESCALATION_TIMER, Escalations
-from reasonops_incidents.intake import AlertIntake
+from reasonops_incidents.incident import store
+from reasonops_incidents.incident.engine import Snapshot, decide, route
+from reasonops_incidents.incident.escalation import ESCALATION_TIMER, Escalations
+from reasonops_incidents.incident.events import SOURCE
+from reasonops_incidents.incident.handlers import AlertIntake
+from reasonops_incidents.incident.rules import RuleFile, RuleSet, parse
 from reasonops_incidents.metrics import IncidentMetrics
-from reasonops_incidents.problems import Problems
-from reasonops_incidents.rules import RuleFile
-from reasonops_incidents.silence_book import SilenceBook, insert_silence
-from reasonops_incidents.silences import Silence
+from reasonops_incidents.problem.handlers import Problems
+from reasonops_incidents.silence.domain import Silence, first_match
+from reasonops_incidents.silence.store import SilenceBook, insert_silence
 from reasonops_runtime import FrozenClock, Store
 from reasonops_runtime.metrics import KitMetrics
 from reasonops_runtime.routing import Delivery
@@ -106,11 +113,8 @@ class Harness:
     async def silence(self, *matchers: str, start: float = 0, end: float | None = 3600,
                       sid: str = "SIL0000001") -> None:
         async with self.store.transaction() as tx:
-            await insert_silence(tx.session, Silence(
-                silence_id=sid, kind="maintenance", matchers=matchers,
-                starts_at=T0 + timedelta(seconds=start),
-                ends_at=None if end is None else T0 + timedelta(seconds=end), author="alice",
-                reason="planned", created_at=T0))
+            await insert_silence(tx.session, _silence(*matchers, start=start, end=end,
+                                                      sid=sid))
         self.silences.invalidate()
 
     async def incidents(self) -> list[Any]:
@@ -144,3 +148,60 @@ async def harness(tmp_path: Path):
     yield make
     for h in made:
         await h.close()
+
+
+def _silence(*matchers: str, start: float, end: float | None, sid: str) -> Silence:
+    return Silence(silence_id=sid, kind="maintenance", matchers=matchers,
+                   starts_at=T0 + timedelta(seconds=start),
+                   ends_at=None if end is None else T0 + timedelta(seconds=end),
+                   author="alice", reason="planned", created_at=T0)
+
+
+class Core:
+    """The correlation engine called as a function, batch after batch, on one in-memory
+    snapshot: what a database would hold between batches is the snapshot's objects."""
+
+    def __init__(self, rules: str | None = None, catalog: str | None = None) -> None:
+        self.clock = FrozenClock(T0)
+        self.rules: RuleSet = (parse(rules, "rules.yaml") if rules is not None
+                               else RuleFile(None).current())
+        self.catalog = (ServiceCatalog.model_validate(yaml.safe_load(catalog))
+                        if catalog is not None else None)
+        self.snapshot = Snapshot(last_number=0)
+        self.silences: list[Silence] = []
+        self.entries: list[dict[str, Any]] = []
+        self.emitted: list[Envelope] = []
+
+    def match(self, fields: dict[str, str], at: datetime) -> Silence | None:
+        return first_match(self.silences, fields, at)
+
+    def feed(self, *events: EventAccepted) -> list[Envelope]:
+        """One batch; returns the envelopes it would publish."""
+        arrivals = [route(self.rules, Envelope.wrap(e, source="test", id=f"m{next(_ids)}"), e)
+                    for e in events]
+        decisions = decide(self.snapshot, arrivals, self.rules, self.catalog, self,
+                           self.clock.now())
+        self.entries += decisions.timeline.entries
+        out = [p.cause.caused(p.event, source=SOURCE, subject=p.incident.incident_id)
+               for p in decisions.events]
+        self.emitted += out
+        return out
+
+    def silence(self, *matchers: str, start: float = 0, end: float | None = 3600,
+                sid: str = "SIL0000001") -> None:
+        self.silences.append(_silence(*matchers, start=start, end=end, sid=sid))
+
+    def incidents(self) -> list[Any]:
+        return sorted(self.snapshot.incidents.values(), key=lambda i: i.incident_id)
+
+    def timeline(self, incident_id: str) -> list[Any]:
+        return [SimpleNamespace(**e) for e in self.entries if e["incident_id"] == incident_id]
+
+    types = Harness.types
+    alert = staticmethod(alert)
+
+
+@pytest.fixture
+def core():
+    """Factory: ``core(rules=..., catalog=...)``."""
+    return Core

@@ -1,4 +1,4 @@
-"""Correlation rule semantics through the real intake on a SQLite store."""
+"""Correlation rule semantics, as plain calls on the correlation engine."""
 
 from datetime import timedelta
 
@@ -28,156 +28,153 @@ rules:
 """
 
 
-async def test_default_rule_is_one_incident_per_fingerprint(harness):
-    h = await harness()
+def test_default_rule_is_one_incident_per_fingerprint(core):
+    h = core()
     a = h.alert
-    await h.feed(a("f1", service="search"), a("f1", service="search"), a("f2", service="search"))
-    incidents = await h.incidents()
+    h.feed(a("f1", service="search"), a("f1", service="search"), a("f2", service="search"))
+    incidents = h.incidents()
     assert [(i.fingerprint, i.alert_count, i.rule) for i in incidents] == [
         ("f1", 2, "default"), ("f2", 1, "default")]
-    await h.feed(a("f1", "resolved", service="search", at=10))
-    await h.feed(a("f1", service="search", at=20))  # firing again after a resolve: reopen
-    incidents = await h.incidents()
+    h.feed(a("f1", "resolved", service="search", at=10))
+    h.feed(a("f1", service="search", at=20))  # firing again after a resolve: reopen
+    incidents = h.incidents()
     assert incidents[0].state.value == "new"
     assert h.types().count("reopened") == 1
 
 
-async def test_create_on_n_alerts_waits_for_the_threshold(harness):
-    h = await harness(RULES)
+def test_create_on_n_alerts_waits_for_the_threshold(core):
+    h = core(RULES)
     a = h.alert
-    assert await h.feed(a("c1", at=0), a("c2", at=10)) == []
-    assert await h.incidents() == []
-    out = await h.feed(a("c3", at=20))
+    assert h.feed(a("c1", at=0), a("c2", at=10)) == []
+    assert h.incidents() == []
+    out = h.feed(a("c3", at=20))
     assert h.types(out)[:2] == ["opened", "assigned"]
-    [incident] = await h.incidents()
+    [incident] = h.incidents()
     assert (incident.alert_count, incident.firing_alerts, incident.assignment_group) == (
         3, 3, "payments")
     assert incident.group_key == "checkout-outage:service=checkout,alertname=HighErrorRate"
 
 
-async def test_repeats_of_one_alert_do_not_count_as_several(harness):
-    h = await harness(RULES)
+def test_repeats_of_one_alert_do_not_count_as_several(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1", at=0), a("c1", at=5), a("c1", at=10), a("c2", at=15))
-    assert await h.incidents() == []
+    h.feed(a("c1", at=0), a("c1", at=5), a("c1", at=10), a("c2", at=15))
+    assert h.incidents() == []
 
 
-async def test_window_expires_at_its_exact_boundary(harness):
-    h = await harness(RULES)
+def test_window_expires_at_its_exact_boundary(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1", at=0), a("c2", at=1))
-    await h.feed(a("c3", at=300))  # c1 was 300s ago: exactly out of a 5m window
-    assert await h.incidents() == []
-    await h.feed(a("c4", at=300.999))  # c2 (1s) is still inside: c2, c3, c4
-    [incident] = await h.incidents()
+    h.feed(a("c1", at=0), a("c2", at=1))
+    h.feed(a("c3", at=300))  # c1 was 300s ago: exactly out of a 5m window
+    assert h.incidents() == []
+    h.feed(a("c4", at=300.999))  # c2 (1s) is still inside: c2, c3, c4
+    [incident] = h.incidents()
     assert incident.alert_count == 3
 
 
-async def test_create_on_distinct_resources(harness):
-    h = await harness(RULES)
+def test_create_on_distinct_resources(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("d1", service="payments-db", resource="db-1"),
+    h.feed(a("d1", service="payments-db", resource="db-1"),
                  a("d2", service="payments-db", resource="db-1", name="SlowQueries"))
-    assert await h.incidents() == []
-    await h.feed(a("d3", service="payments-db", resource="db-2", at=30))
-    [incident] = await h.incidents()
+    assert h.incidents() == []
+    h.feed(a("d3", service="payments-db", resource="db-2", at=30))
+    [incident] = h.incidents()
     assert (incident.rule, incident.alert_count, incident.resource) == ("db", 3, None)
 
 
-async def test_late_alert_joins_the_open_incident_and_raises_priority(harness):
-    h = await harness(RULES)
+def test_late_alert_joins_the_open_incident_and_raises_priority(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1"), a("c2", at=1), a("c3", at=2))
-    [incident] = await h.incidents()
+    h.feed(a("c1"), a("c2", at=1), a("c3", at=2))
+    [incident] = h.incidents()
     assert incident.priority == 3
     # long after the window, but the incident is still open: it joins
-    out = await h.feed(a("c9", at=3600, severity="critical"))
+    out = h.feed(a("c9", at=3600, severity="critical"))
     assert h.types(out) == ["priority_changed", "major_declared"]
-    [incident] = await h.incidents()
+    [incident] = h.incidents()
     assert (incident.alert_count, incident.priority, incident.major) == (4, 1, True)
     assert incident.priority_reason.startswith("raised when HighErrorRate (critical) joined")
     changed = out[0].data
     assert (changed["previous_priority"], changed["priority"]) == (3, 1)
 
 
-async def test_priority_is_never_lowered_by_a_milder_alert(harness):
-    h = await harness(RULES)
+def test_priority_is_never_lowered_by_a_milder_alert(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1", severity="error"), a("c2", at=1), a("c3", at=2))
-    await h.feed(a("c4", at=10, severity="info"))
-    [incident] = await h.incidents()
+    h.feed(a("c1", severity="error"), a("c2", at=1), a("c3", at=2))
+    h.feed(a("c4", at=10, severity="info"))
+    [incident] = h.incidents()
     assert incident.priority == 2
     assert "priority_changed" not in h.types()
 
 
-async def test_resolve_on_all_waits_for_every_alert(harness):
-    h = await harness(RULES)
+def test_resolve_on_all_waits_for_every_alert(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1"), a("c2", at=1), a("c3", at=2))
-    await h.feed(a("c1", "resolved", at=10), a("c2", "resolved", at=11))
-    assert (await h.incidents())[0].state.value == "new"
-    await h.feed(a("c3", "resolved", at=12))
-    assert (await h.incidents())[0].state.value == "resolved"
+    h.feed(a("c1"), a("c2", at=1), a("c3", at=2))
+    h.feed(a("c1", "resolved", at=10), a("c2", "resolved", at=11))
+    assert (h.incidents())[0].state.value == "new"
+    h.feed(a("c3", "resolved", at=12))
+    assert (h.incidents())[0].state.value == "resolved"
 
 
-async def test_resolve_on_first(harness):
-    h = await harness(RULES)
+def test_resolve_on_first(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("e1", service="edge"), a("e2", service="edge", at=1))
-    await h.feed(a("e2", "resolved", service="edge", at=5))
-    assert (await h.incidents())[0].state.value == "resolved"
+    h.feed(a("e1", service="edge"), a("e2", service="edge", at=1))
+    h.feed(a("e2", "resolved", service="edge", at=5))
+    assert (h.incidents())[0].state.value == "resolved"
 
 
-async def test_resolve_on_last_follows_the_most_recent_alert(harness):
-    h = await harness(RULES)
+def test_resolve_on_last_follows_the_most_recent_alert(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("d1", service="payments-db", resource="db-1"),
+    h.feed(a("d1", service="payments-db", resource="db-1"),
                  a("d2", service="payments-db", resource="db-2", at=1))
-    await h.feed(a("d1", "resolved", service="payments-db", resource="db-1", at=5))
-    assert (await h.incidents())[0].state.value == "new"
-    await h.feed(a("d2", "resolved", service="payments-db", resource="db-2", at=6))
-    assert (await h.incidents())[0].state.value == "resolved"
+    h.feed(a("d1", "resolved", service="payments-db", resource="db-1", at=5))
+    assert (h.incidents())[0].state.value == "new"
+    h.feed(a("d2", "resolved", service="payments-db", resource="db-2", at=6))
+    assert (h.incidents())[0].state.value == "resolved"
 
 
-async def test_resolve_on_never_leaves_it_to_people(harness):
-    h = await harness(RULES)
+def test_resolve_on_never_leaves_it_to_people(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("b1", service="batch"))
-    await h.feed(a("b1", "resolved", service="batch", at=5))
-    assert (await h.incidents())[0].state.value == "new"
+    h.feed(a("b1", service="batch"))
+    h.feed(a("b1", "resolved", service="batch", at=5))
+    assert (h.incidents())[0].state.value == "new"
 
 
-async def test_a_resolved_pending_alert_no_longer_counts(harness):
-    h = await harness(RULES)
+def test_a_resolved_pending_alert_no_longer_counts(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1"), a("c2", at=1))
-    await h.feed(a("c2", "resolved", at=2))
-    await h.feed(a("c3", at=3))
-    assert await h.incidents() == []
-    await h.feed(a("c4", at=4))
-    assert len(await h.incidents()) == 1
+    h.feed(a("c1"), a("c2", at=1))
+    h.feed(a("c2", "resolved", at=2))
+    h.feed(a("c3", at=3))
+    assert h.incidents() == []
+    h.feed(a("c4", at=4))
+    assert len(h.incidents()) == 1
 
 
-async def test_after_close_the_group_starts_over(harness):
-    h = await harness(RULES)
+def test_after_close_the_group_starts_over(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("e1", service="edge"))
-    await h.feed(a("e1", "resolved", service="edge", at=5))
-    [incident] = await h.incidents()
-    async with h.store.transaction() as tx:
-        incident.apply("close", h.clock.now())
-        from reasonops_incidents import store
-        await store.save(tx.session, created=[], changed=[incident])
-    await h.feed(a("e1", service="edge", at=60))
-    assert [i.state.value for i in await h.incidents()] == ["closed", "new"]
+    h.feed(a("e1", service="edge"))
+    h.feed(a("e1", "resolved", service="edge", at=5))
+    [incident] = h.incidents()
+    incident.apply("close", h.clock.now())  # by hand, as the close command does
+    h.feed(a("e1", service="edge", at=60))
+    assert [i.state.value for i in h.incidents()] == ["closed", "new"]
 
 
-async def test_timeline_records_opening_joins_and_priority(harness):
-    h = await harness(RULES)
+def test_timeline_records_opening_joins_and_priority(core):
+    h = core(RULES)
     a = h.alert
-    await h.feed(a("c1"), a("c2", at=1), a("c3", at=2))
-    await h.feed(a("c4", at=30, severity="error"), a("c4", at=31))
-    entries = await h.timeline("INC0000001")
+    h.feed(a("c1"), a("c2", at=1), a("c3", at=2))
+    h.feed(a("c4", at=30, severity="error"), a("c4", at=31))
+    entries = h.timeline("INC0000001")
     kinds = [e.kind for e in entries]
     assert kinds == ["opened", "assigned", "alert_joined", "priority_changed"]
     assert entries[0].detail.startswith("opened by rule checkout-outage (3 alerts on 3 "

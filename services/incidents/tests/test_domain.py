@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reasonops_incidents.domain import (
+from reasonops_incidents.incident.domain import (
     Alert,
     Outcome,
     State,

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from reasonops_contracts.incidents import IncidentEscalated, ProblemOpened
-from reasonops_incidents import store
+from reasonops_incidents.incident import store
 
 POLICY = """
 rules:

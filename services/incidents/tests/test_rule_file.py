@@ -5,8 +5,8 @@ import os
 
 import pytest
 
+from reasonops_incidents.incident.rules import ConfigError, RuleFile, parse
 from reasonops_incidents.matchers import parse_matcher
-from reasonops_incidents.rules import ConfigError, RuleFile, parse
 
 GOOD = """rules:
   - name: checkout

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reasonops_incidents.access import silenced_service
-from reasonops_incidents.domain import Alert, State, TransitionError, open_incident
-from reasonops_incidents.silences import Schedule, Silence
+from reasonops_incidents.incident.domain import Alert, State, TransitionError, open_incident
+from reasonops_incidents.silence.domain import Schedule, Silence
 
 MON = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # a Monday
 

@@ -17,8 +17,8 @@ from reasonops_runtime import Clock
 from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Visibility
 
-from .domain import Incident
-from .problems import Problem
+from .incident.domain import Incident
+from .problem.domain import Problem
 
 _SERVICE_MATCHER = re.compile(r"^\s*service\s*=\s*['\"]?([^~'\"]+?)['\"]?\s*$")
 

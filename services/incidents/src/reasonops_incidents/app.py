@@ -13,18 +13,25 @@ from reasonops_runtime import Clock, Service, ServiceSettings, catalog_file, pol
 from reasonops_runtime.enforcement import Enforcer
 
 from .access import Access
-from .chronicle import AGENT_SUBJECTS, AGENTS_CONSUMER, SLM_CONSUMER, SLM_SUBJECTS, Chronicle
-from .escalation import ESCALATION_TIMER, Escalations
-from .handlers import INTAKE_CONSUMER, register_commands
-from .intake import AlertIntake
+from .incident.commands import register_commands
+from .incident.escalation import ESCALATION_TIMER, Escalations
+from .incident.handlers import (
+    AGENT_SUBJECTS,
+    AGENTS_CONSUMER,
+    INTAKE_CONSUMER,
+    SLM_CONSUMER,
+    SLM_SUBJECTS,
+    AlertIntake,
+    Chronicle,
+)
+from .incident.queries import register_queries
+from .incident.rules import RuleFile
+from .incident.store import metadata
 from .metrics import IncidentMetrics, open_incidents
-from .problem_handlers import register_problems
-from .problems import Problems
-from .queries import register_queries
-from .rules import RuleFile
-from .silence_book import SilenceBook
-from .silence_handlers import register_silences
-from .store import metadata
+from .problem.commands import register_problems
+from .problem.handlers import Problems
+from .silence.commands import register_silences
+from .silence.store import SilenceBook
 
 
 class IncidentSettings(ServiceSettings):

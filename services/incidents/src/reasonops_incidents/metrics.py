@@ -6,8 +6,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from reasonops_runtime.metrics import CountGauge
 
-from . import store
-from .domain import Incident
+from .incident import store
+from .incident.domain import Incident
 
 
 class IncidentMetrics:

@@ -13,16 +13,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from reasonops_contracts import Envelope
-from reasonops_contracts.incidents import IncidentEscalated
+from reasonops_contracts.incidents import (
+    IncidentAssigned,
+    IncidentEscalated,
+    IncidentMajorDeclared,
+)
 from reasonops_runtime import Clock, Timer, Transaction
 
+from ..metrics import IncidentMetrics
+from ..silence.store import SilenceBook
 from . import store
 from .correlation import alert_fields
 from .domain import Incident, State
 from .events import assigned_event, emit, major_event
-from .metrics import IncidentMetrics
 from .rules import RuleFile, RuleSet
-from .silence_book import SilenceBook
 from .timeline import Timeline
 
 ESCALATION_TIMER = "incident-escalation"
@@ -30,6 +34,30 @@ ESCALATION_TIMER = "incident-escalation"
 
 def timer_id(incident_id: str) -> str:
     return f"{ESCALATION_TIMER}:{incident_id}"
+
+
+def assignment_news(incident: Incident, previous: str | None, now: datetime, actor: str,
+                    timeline: Timeline, reason: str | None = None) -> IncidentAssigned | None:
+    """The announcement of the incident's (new) assignment group, if it has a new one."""
+    if not incident.assignment_group or incident.assignment_group == previous:
+        return None
+    why = reason or _source_reason(incident)
+    timeline.add(incident.incident_id, now, actor, "assigned",
+                 f"assigned to {incident.assignment_group}"
+                 + (f" (was {previous})" if previous else "") + f": {why}",
+                 group=incident.assignment_group, source=incident.assignment_source or "")
+    return assigned_event(incident, previous, now, actor, why)
+
+
+def declare_major(incident: Incident, now: datetime, actor: str, reason: str,
+                  timeline: Timeline) -> IncidentMajorDeclared | None:
+    """Make the incident major; None if it already is."""
+    if incident.major:
+        return None
+    incident.major = True
+    timeline.add(incident.incident_id, now, actor, "major_declared",
+                 f"major incident declared: {reason}")
+    return major_event(incident, now, actor, reason)
 
 
 class Escalations:
@@ -42,27 +70,18 @@ class Escalations:
 
     def after_assignment(self, tx: Transaction, incident: Incident, previous: str | None,
                          now: datetime, actor: str, timeline: Timeline,
-                         cause: Envelope | None, rules: RuleSet, reason: str | None = None
-                         ) -> None:
+                         cause: Envelope | None, reason: str | None = None) -> None:
         """Announce the incident's (new) assignment group."""
-        if not incident.assignment_group or incident.assignment_group == previous:
-            return
-        why = reason or _source_reason(incident)
-        emit(tx, assigned_event(incident, previous, now, actor, why), incident, cause)
-        timeline.add(incident.incident_id, now, actor, "assigned",
-                     f"assigned to {incident.assignment_group}"
-                     + (f" (was {previous})" if previous else "") + f": {why}",
-                     group=incident.assignment_group, source=incident.assignment_source or "")
+        event = assignment_news(incident, previous, now, actor, timeline, reason)
+        if event is not None:
+            emit(tx, event, incident, cause)
 
     def declare_major(self, tx: Transaction, incident: Incident, now: datetime, actor: str,
                       reason: str, timeline: Timeline, cause: Envelope | None) -> bool:
-        if incident.major:
-            return False
-        incident.major = True
-        emit(tx, major_event(incident, now, actor, reason), incident, cause)
-        timeline.add(incident.incident_id, now, actor, "major_declared",
-                     f"major incident declared: {reason}")
-        return True
+        event = declare_major(incident, now, actor, reason, timeline)
+        if event is not None:
+            emit(tx, event, incident, cause)
+        return event is not None
 
     async def arm(self, tx: Transaction, incident: Incident, rules: RuleSet,
                   cause: Envelope | None, base: datetime | None = None, *,

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
 
-from .silences import Schedule, Silence, first_match
-from .store import metadata
+from ..incident.store import metadata
+from .domain import Schedule, Silence, first_match
 
 silences_table = Table(
     "silences",

@@ -12,15 +12,10 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
 
-from .access import Access
-from .problems import (
-    ProblemError,
-    get_problem,
-    incidents_of,
-    list_problems,
-    save_problem,
-    updated_event,
-)
+from ..access import Access
+from .domain import ProblemError
+from .events import updated_event
+from .store import get_problem, incidents_of, list_problems, save_problem
 from .views import problem_view
 
 

@@ -12,11 +12,11 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
 
-from . import store
-from .access import Access
-from .matchers import parse_matcher
-from .silence_book import SilenceBook, expire, get_silence, insert_silence, list_silences
-from .silences import Schedule, Silence
+from ..access import Access
+from ..incident import store
+from ..matchers import parse_matcher
+from .domain import Schedule, Silence
+from .store import SilenceBook, expire, get_silence, insert_silence, list_silences
 from .views import silence_view
 
 

@@ -24,7 +24,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reasonops_contracts import incident_number
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
@@ -166,17 +165,22 @@ class Numbers:
         self._loaded: dict[str, int] = {}
         self._value: dict[str, int] = {}
 
-    async def next(self, name: str = "incident") -> int:
+    async def load(self, name: str) -> int:
+        """The last number handed out (0 before the first)."""
         if name not in self._loaded:
             current = (await self.session.execute(
                 select(counters.c.value).where(counters.c.name == name))).scalar_one_or_none()
             self._loaded[name] = -1 if current is None else current
             self._value[name] = current or 0
-        self._value[name] += 1
         return self._value[name]
 
-    async def next_incident(self) -> str:
-        return incident_number(await self.next("incident"))
+    def advance(self, name: str, value: int) -> None:
+        """Numbers up to ``value`` were handed out (``load`` first)."""
+        self._value[name] = max(self._value[name], value)
+
+    async def next(self, name: str = "incident") -> int:
+        self._value[name] = await self.load(name) + 1
+        return self._value[name]
 
     async def save(self) -> None:
         for name, value in self._value.items():

@@ -28,7 +28,7 @@ from pydantic import (
 from reasonops_runtime.durations import whole_seconds
 from reasonops_runtime.yaml_source import SourceError, dotted, line_of, read_mapping
 
-from .matchers import Matcher, parse_matcher
+from ..matchers import Matcher, parse_matcher
 
 log = logging.getLogger(__name__)
 

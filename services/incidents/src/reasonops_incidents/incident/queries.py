@@ -20,8 +20,8 @@ from reasonops_contracts.incidents import (
 from reasonops_runtime import NotFound, Service
 from reasonops_runtime.policy import Visibility
 
+from ..access import Access
 from . import store
-from .access import Access
 from .rules import RuleFile
 from .views import incident_view, rules_view
 

@@ -10,18 +10,11 @@ from reasonops_contracts.incidents import (
     CorrelationRulesView,
     IncidentView,
     ProbableCause,
-    ProblemView,
-    RecurringSchedule,
     RuleView,
-    SilencedAlert,
-    SilenceView,
-    TimelineEntry,
 )
 
 from .domain import Incident
-from .problems import Problem
 from .rules import RuleFile
-from .silences import Silence
 from .timeline import entry_view
 
 
@@ -63,33 +56,6 @@ def incident_view(incident: Incident, timeline: Sequence[Any] = ()) -> IncidentV
         problem_id=incident.problem_id,
         timeline=[entry_view(row) for row in timeline],
     )
-
-
-def problem_view(problem: Problem, incident_ids: list[str]) -> ProblemView:
-    return ProblemView(
-        problem_id=problem.problem_id, title=problem.title, state=problem.state,  # type: ignore[arg-type]
-        group_key=problem.group_key, service=problem.service, workaround=problem.workaround,
-        opened_at=problem.opened_at, updated_at=problem.updated_at,
-        resolved_at=problem.resolved_at, incident_ids=incident_ids,
-        history=[TimelineEntry(at=datetime.fromisoformat(h["at"]), actor=h["actor"],
-                               kind="state_changed" if h["kind"] != "opened" else "opened",
-                               detail=h["detail"]) for h in problem.history])
-
-
-def silence_view(silence: Silence, now: datetime, alerts: Sequence[Any] = ()) -> SilenceView:
-    schedule = silence.schedule
-    return SilenceView(
-        silence_id=silence.silence_id, kind=silence.kind,  # type: ignore[arg-type]
-        matchers=list(silence.matchers), starts_at=silence.starts_at, ends_at=silence.ends_at,
-        schedule=None if schedule is None else RecurringSchedule(
-            days=list(schedule.days), start=schedule.start,  # type: ignore[arg-type]
-            duration_seconds=schedule.duration),
-        until=silence.until, author=silence.author, reason=silence.reason,
-        created_at=silence.created_at, expired_at=silence.expired_at,
-        state=silence.state(now), matched_alerts=silence.matched,
-        alerts=[SilencedAlert(fingerprint=a.fingerprint, name=a.name, service=a.service,
-                              resource=a.resource, status=a.status,
-                              last_seen_at=a.last_seen_at) for a in alerts])
 
 
 def rules_view(rule_file: RuleFile) -> CorrelationRulesView:

@@ -19,17 +19,15 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_runtime import IllegalTransition, NotFound, Service, Transaction
 
+from ..access import Access
+from ..metrics import IncidentMetrics
 from . import store
-from .access import Access
 from .domain import Incident, TransitionError
 from .escalation import Escalations
 from .events import emit, transition_event
-from .metrics import IncidentMetrics
 from .rules import RuleFile
 from .timeline import Timeline
 from .views import incident_view
-
-INTAKE_CONSUMER = "incidents"
 
 Change = Callable[[Transaction, Incident, Any, Timeline], Awaitable[None]]
 
@@ -85,7 +83,7 @@ def register_commands(service: Service, metrics: IncidentMetrics, rules: RuleFil
         incident.escalation_level, incident.updated_at = 1, now
         current = rules.current()
         escalations.after_assignment(tx, incident, previous, now, cmd.actor, timeline, None,
-                                     current, cmd.note or f"assigned by {cmd.actor}")
+                                     cmd.note or f"assigned by {cmd.actor}")
         await escalations.arm(tx, incident, current, None, now)
 
     async def comment(tx: Transaction, incident: Incident, cmd: CommentIncident,

@@ -1,0 +1,1 @@
+"""Incidents: alerts correlated into incidents, their lifecycle, timeline and escalation."""

@@ -1,0 +1,479 @@
+"""The correlation engine: a batch of accepted alerts and what they touch -> decisions.
+
+Pure: no I/O, no broker, no clock (``now`` is given). The shell (``handlers.py``) loads a
+``Snapshot`` holding everything the batch can need (``reach`` says what beyond the
+alerts' own rows), calls ``decide``, then writes what changed and publishes the events in
+the batch's transaction. As the orchestrator's engine does with its instance, ``decide``
+changes the snapshot's objects in place and says in ``Decisions`` what it changed and
+what to publish: openings, joins, reopens, resolves, events, timeline entries, and the
+incidents whose escalation timer to arm.
+
+Times that decide windows are the alerts' own (``received_at``), so a replay decides the
+same way however fast it is consumed; ``now`` stamps the incidents and their events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from reasonops_contracts import Envelope, Event, incident_number
+from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_contracts.ingest import EventAccepted
+
+from ..silence.domain import Silence
+from .correlation import (
+    AlertRecord,
+    Group,
+    Pending,
+    admit,
+    alert_fields,
+    assessor,
+    choose_assignment,
+    raise_priority,
+    should_resolve,
+    track_flapping,
+    within,
+)
+from .domain import OPEN_STATES, Alert, Incident, State, open_incident
+from .escalation import assignment_news, declare_major
+from .events import opened_event, priority_event, transition_event
+from .rules import Rule, RuleSet
+from .timeline import Timeline
+
+SYSTEM = "incidents"
+MONITORING = "monitoring"  # the actor of transitions an alert causes
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One accepted alert, the rule that matched it and the correlation group it is in."""
+
+    cause: Envelope
+    event: EventAccepted
+    rule: Rule
+    key: str
+    fields: dict[str, str]
+
+
+def route(rules: RuleSet, cause: Envelope, event: EventAccepted) -> Arrival:
+    fields = alert_fields(fingerprint=event.fingerprint, name=event.name,
+                          severity=event.severity, service=event.service,
+                          resource=event.resource, labels=event.labels)
+    rule = rules.rule_for(fields)
+    return Arrival(cause, event, rule, rule.group_key(fields), fields)
+
+
+class Silences(Protocol):
+    def match(self, fields: dict[str, str], at: datetime) -> Silence | None: ...
+
+
+@dataclass
+class Snapshot:
+    """What a batch touches. ``open_by_service`` lists the open incidents of the services
+    named in it (None: every incident there is is in ``incidents``); ``last_number`` is the
+    last incident number handed out (None: not loaded, the batch cannot open one)."""
+
+    records: dict[str, AlertRecord] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    open_by_service: dict[str, list[str]] | None = None
+    last_number: int | None = None
+
+    def open_incidents_of(self, services: Iterable[str]) -> list[Incident]:
+        if self.open_by_service is None:
+            wanted = set(services)
+            found = [i for i in self.incidents.values() if i.service in wanted]
+        else:
+            missing = [s for s in services if s not in self.open_by_service]
+            if missing:
+                raise LookupError(f"open incidents of {missing} were not loaded")
+            found = [self.incidents[i] for s in services for i in self.open_by_service[s]]
+        return [i for i in found if i.state in OPEN_STATES]
+
+    def next_incident_id(self) -> str:
+        if self.last_number is None:
+            raise LookupError("the incident number was not loaded")
+        self.last_number += 1
+        return incident_number(self.last_number)
+
+
+def reach(arrivals: Sequence[Arrival], groups: dict[str, Group],
+          incidents: dict[str, Incident], catalog: ServiceCatalog | None
+          ) -> tuple[set[str], bool]:
+    """Beyond the alerts' own records, groups and incidents: the services whose open
+    incidents topology may consult, and whether an incident may open. Only a firing alert
+    whose group has no incident that is open or resolved (a reopen joins) may open one."""
+    services: set[str] = set()
+    may_open = False
+    for a in arrivals:
+        if a.event.status != "firing":
+            continue
+        group = groups.get(a.key)
+        incident = incidents.get(group.incident_id or "") if group is not None else None
+        if incident is not None and incident.state is not State.CLOSED:
+            continue
+        may_open = True
+        if catalog is not None and a.event.service:
+            services.update(catalog.dependents_of(a.event.service))
+            services.update(catalog.dependencies_of(a.event.service))
+    return services, may_open
+
+
+def pending_members(groups: Iterable[Group]) -> set[str]:
+    """Fingerprints waiting in groups: their records are claimed when the group opens."""
+    return {fp for g in groups for fp in g.pending}
+
+
+@dataclass(frozen=True)
+class Publish:
+    """An event about ``incident``, caused by the alert message ``cause``."""
+
+    event: Event
+    incident: Incident
+    cause: Envelope
+
+
+@dataclass(frozen=True)
+class Opening:
+    incident: Incident
+    cause: Envelope
+    priority: int  # at opening; a later alert of the batch may raise it
+
+
+@dataclass
+class Decisions:
+    """What one batch decided, in the order it decided it."""
+
+    created: dict[str, Incident] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+    """incidents to write whole (not created in this batch)"""
+    bumps: Counter[str] = field(default_factory=Counter)
+    """incident -> alerts counted; written as an increment unless written whole"""
+    last_alert: dict[str, datetime] = field(default_factory=dict)
+    new_records: set[str] = field(default_factory=set)
+    new_groups: set[str] = field(default_factory=set)
+    changed_groups: set[str] = field(default_factory=set)
+    silenced: Counter[str] = field(default_factory=Counter)
+    """silence -> alerts it matched"""
+    outcomes: list[str] = field(default_factory=list)
+    """one per arrival: opened, joined, counted, reopened, resolved, pending, ..."""
+    timeline: Timeline = field(default_factory=Timeline)
+    events: list[Publish] = field(default_factory=list)
+    opened: list[Opening] = field(default_factory=list)
+    transitions: list[tuple[str, Incident]] = field(default_factory=list)
+
+
+def decide(snapshot: Snapshot, arrivals: Sequence[Arrival], rules: RuleSet,
+           catalog: ServiceCatalog | None, silences: Silences, now: datetime) -> Decisions:
+    """Correlate ``arrivals`` in order against ``snapshot`` (changed in place)."""
+    engine = _Engine(snapshot, rules, catalog, silences, now)
+    for arrival in arrivals:
+        engine.decisions.outcomes.append(engine.one(arrival))
+    return engine.decisions
+
+
+class _Engine:
+    def __init__(self, snapshot: Snapshot, rules: RuleSet, catalog: ServiceCatalog | None,
+                 silences: Silences, now: datetime) -> None:
+        self.s = snapshot
+        self.rules = rules
+        self.catalog = catalog
+        self.silences = silences
+        self.now = now
+        self.assess = assessor(catalog)
+        self.decisions = Decisions()
+        self.timeline = self.decisions.timeline
+
+    # -- the snapshot's rows -------------------------------------------------------------
+    def _record(self, event: EventAccepted, at: datetime) -> AlertRecord:
+        record = self.s.records.get(event.fingerprint)
+        if record is None:
+            record = self.s.records[event.fingerprint] = AlertRecord(
+                fingerprint=event.fingerprint, status="new", last_seen_at=at)
+            self.decisions.new_records.add(event.fingerprint)
+        record.name, record.service, record.resource = event.name, event.service, event.resource
+        record.last_seen_at = at
+        return record
+
+    def _group(self, key: str, rule: Rule) -> Group:
+        group = self.s.groups.get(key)
+        if group is None:
+            group = self.s.groups[key] = Group(key=key, rule=rule.name)
+            self.decisions.new_groups.add(key)
+        self.decisions.changed_groups.add(key)
+        return group
+
+    def _incident(self, incident_id: str | None) -> Incident | None:
+        return self.s.incidents.get(incident_id) if incident_id else None
+
+    def _touch(self, incident: Incident) -> None:
+        """The incident changed beyond its counters: write it whole."""
+        if incident.incident_id not in self.decisions.created:
+            self.decisions.changed.add(incident.incident_id)
+
+    def _count(self, incident: Incident, at: datetime) -> None:
+        """One more alert; written as an increment unless the incident is written whole."""
+        incident.alert_count += 1
+        incident.last_alert_at = at
+        self.decisions.bumps[incident.incident_id] += 1
+        self.decisions.last_alert[incident.incident_id] = at
+
+    def _publish(self, event: Event | None, incident: Incident, cause: Envelope) -> None:
+        if event is not None:
+            self.decisions.events.append(Publish(event, incident, cause))
+
+    # -- one alert -----------------------------------------------------------------------
+    def one(self, a: Arrival) -> str:
+        event, at = a.event, a.event.received_at
+        record = self._record(event, at)
+        if event.status == "firing":
+            silence = self.silences.match(a.fields, at)
+            if silence is not None:
+                return self._silenced(record, silence.silence_id, at)
+        if record.silenced_by is not None:
+            record.silenced_by = None
+        flap = track_flapping(record, event.status, at, a.rule.flapping)
+        incident = self._incident(record.incident_id)
+        if flap.started and incident is not None:
+            self.timeline.add(incident.incident_id, at, SYSTEM, "flapping",
+                              f"alert {event.name} on {event.resource or '-'} is flapping "
+                              f"({len(record.changes)} changes within "
+                              f"{a.rule.flapping.window}s); its churn is ignored",
+                              fingerprint=event.fingerprint)
+        if flap.flapping and incident is not None and incident.state is not State.CLOSED:
+            # Churn of a flapping alert neither resolves nor reopens anything.
+            if flap.changed and incident.state in OPEN_STATES:
+                incident.firing_alerts += 1 if event.status == "firing" else -1
+                incident.firing_alerts = max(0, incident.firing_alerts)
+            record.status = event.status
+            if event.status == "firing":
+                self._count(incident, at)
+            return "flapping"
+        if event.status == "firing":
+            return self._firing(a, record, at)
+        return self._resolved(a, record, at, settled=flap.stopped)
+
+    def _firing(self, a: Arrival, record: AlertRecord, at: datetime) -> str:
+        event = a.event
+        current = self._incident(record.incident_id)
+        if current is not None and current.state in OPEN_STATES and record.status == "firing":
+            self._count(current, at)  # a repeat: the hot path
+            return "counted"
+        group = self._group(a.key, a.rule)
+        incident = self._incident(group.incident_id)
+        reopened = False
+        if incident is not None and incident.state is State.RESOLVED:
+            self._transition(a.cause, incident, "reopen", f"alert {event.name} firing again",
+                             at)
+            reopened = True
+        if incident is not None and incident.state in OPEN_STATES:
+            joined = record.incident_id != incident.incident_id
+            self._join(a.cause, incident, event, record, at)
+            return "reopened" if reopened else "joined" if joined else "counted"
+        target = self._dependent_incident(event, a.rule, at)
+        if target is not None:
+            self._attach_cause(a.cause, target, event, record, at)
+            return "probable_cause"
+        group.incident_id = None
+        record.status, record.group_key, record.incident_id = "firing", a.key, None
+        assessment = self.assess(event.severity, event.labels, event.service)
+        entry = Pending(at, event.resource or event.fingerprint, event.severity,
+                        assessment.impact, assessment.urgency, assessment.priority)
+        if not admit(group, a.rule, event.fingerprint, entry):
+            return "pending"
+        self._open(a, group, at)
+        return "opened"
+
+    def _join(self, cause: Envelope, incident: Incident, event: EventAccepted,
+              record: AlertRecord, at: datetime) -> None:
+        newcomer = record.incident_id != incident.incident_id
+        if newcomer or record.status != "firing":
+            incident.firing_alerts += 1
+        record.status, record.incident_id = "firing", incident.incident_id
+        record.group_key = incident.group_key
+        incident.last_fingerprint = event.fingerprint
+        if incident.resource != event.resource:
+            incident.resource = None if newcomer else incident.resource
+        incident.updated_at = self.now
+        self._touch(incident)
+        self._count(incident, at)
+        if newcomer:
+            self.timeline.add(incident.incident_id, at, SYSTEM, "alert_joined",
+                              f"alert {event.name} ({event.severity}) on "
+                              f"{event.resource or event.service or '-'} joined",
+                              fingerprint=event.fingerprint)
+            self._reassess(cause, incident, event, at)
+
+    def _reassess(self, cause: Envelope, incident: Incident, event: EventAccepted,
+                  at: datetime) -> None:
+        assessment = self.assess(event.severity, event.labels, event.service)
+        previous = raise_priority(incident, assessment,
+                                  f"raised when {event.name} ({event.severity}) joined")
+        if previous is None:
+            return
+        self.timeline.add(incident.incident_id, at, SYSTEM, "priority_changed",
+                          f"P{previous} -> P{incident.priority}: {incident.priority_reason}")
+        self._publish(priority_event(incident, previous, self.now, SYSTEM), incident, cause)
+        self._touch(incident)
+        if incident.priority == 1:
+            self._publish(declare_major(incident, self.now, SYSTEM, "priority raised to P1",
+                                        self.timeline), incident, cause)
+
+    def _open(self, a: Arrival, group: Group, at: datetime) -> None:
+        event, rule = a.event, a.rule
+        alert = Alert(fingerprint=event.fingerprint, status=event.status, name=event.name,
+                      severity=event.severity, summary=event.summary, service=event.service,
+                      resource=event.resource, labels=event.labels,
+                      annotations=event.annotations, starts_at=event.starts_at)
+        incident = open_incident(alert, incident_id=self.s.next_incident_id(), at=self.now,
+                                 correlation_id=a.cause.correlation_id)
+        assessment = self.assess(event.severity, event.labels, event.service)
+        incident.impact, incident.urgency = assessment.impact, assessment.urgency
+        incident.priority, incident.priority_reason = assessment.priority, assessment.reason
+        members = list(group.pending)
+        resources = {p.resource for p in group.pending.values()}
+        _worst_fp, worst = min(group.pending.items(), key=lambda kv: (kv[1].priority, kv[1].at))
+        if worst.priority < incident.priority:
+            incident.impact, incident.urgency, incident.priority = (
+                worst.impact, worst.urgency, worst.priority)
+            incident.priority_reason = (f"highest of the grouped alerts ({worst.severity} "
+                                        f"on {worst.resource}) => P{worst.priority}")
+        incident.rule, incident.group_key = rule.name, group.key
+        incident.alert_count = incident.firing_alerts = len(members)
+        incident.last_alert_at, incident.last_fingerprint = at, event.fingerprint
+        if len(resources) > 1:
+            incident.resource = None
+        for fp in members:
+            member = self.s.records.get(fp)
+            if member is not None:
+                member.incident_id, member.status, member.group_key = (
+                    incident.incident_id, "firing", group.key)
+        group.incident_id, group.pending = incident.incident_id, {}
+        self.decisions.created[incident.incident_id] = incident
+        self.s.incidents[incident.incident_id] = incident
+        if self.s.open_by_service is not None and incident.service in self.s.open_by_service:
+            self.s.open_by_service[incident.service].append(incident.incident_id)
+        why = ("first alert" if rule.create_on == "first" else
+               f"{len(members)} alerts on {len(resources)} resources within {rule.window}s")
+        self._probable_cause_of(incident, at)
+        self._assign_at_open(incident, rule)
+        self._publish(opened_event(incident), incident, a.cause)
+        self.timeline.add(incident.incident_id, at, SYSTEM, "opened",
+                          f"opened by rule {rule.name} ({why}); P{incident.priority}: "
+                          f"{incident.priority_reason}", group=group.key)
+        self.decisions.opened.append(Opening(incident, a.cause, incident.priority))
+        self._publish(assignment_news(incident, None, self.now, SYSTEM, self.timeline),
+                      incident, a.cause)
+        if incident.priority == 1:
+            self._publish(declare_major(incident, self.now, SYSTEM, "opened at P1",
+                                        self.timeline), incident, a.cause)
+
+    def _assign_at_open(self, incident: Incident, rule: Rule) -> None:
+        entry = self.catalog.get(incident.service) if self.catalog else None
+        chosen = choose_assignment(self.rules.precedence, {
+            "rule": rule.assign_to, "catalog": entry.owner if entry else None})
+        if chosen is not None:
+            incident.assignment_group, incident.assignment_source = chosen
+
+    # -- topology ------------------------------------------------------------------------
+    def _dependent_incident(self, event: EventAccepted, rule: Rule, at: datetime
+                            ) -> Incident | None:
+        """An open incident of a service that depends on this alert's service, with an
+        alert inside the window: this alert is its probable cause."""
+        if self.catalog is None or not event.service:
+            return None
+        dependents = self.catalog.dependents_of(event.service)
+        if not dependents:
+            return None
+        found = [i for i in self.s.open_incidents_of(dependents)
+                 if i.last_alert_at is not None and within(i.last_alert_at, at, rule.window)]
+        return min(found, key=lambda i: i.incident_id) if found else None
+
+    def _attach_cause(self, cause: Envelope, incident: Incident, event: EventAccepted,
+                      record: AlertRecord, at: datetime) -> None:
+        self._join(cause, incident, event, record, at)
+        if incident.probable_cause is None:
+            incident.probable_cause = {
+                "service": event.service or "", "incident_id": "", "alert": event.name,
+                "resource": event.resource or "", "fingerprint": event.fingerprint,
+                "detected_at": at.isoformat(),
+                "reason": f"{incident.service} depends on {event.service}"}
+            self.timeline.add(incident.incident_id, at, SYSTEM, "probable_cause",
+                              f"probable cause: {event.service} ({event.name} on "
+                              f"{event.resource or '-'}); {incident.service} depends on it")
+
+    def _probable_cause_of(self, incident: Incident, at: datetime) -> None:
+        if self.catalog is None or not incident.service:
+            return
+        dependencies = self.catalog.dependencies_of(incident.service)
+        if not dependencies:
+            return
+        rule = self.rules.by_name(incident.rule)
+        window = rule.window if rule else 300
+        found = [i for i in self.s.open_incidents_of(dependencies)
+                 if i.incident_id != incident.incident_id and i.last_alert_at is not None
+                 and within(i.last_alert_at, at, window)]
+        if not found:
+            return
+        cause = min(found, key=lambda i: i.incident_id)
+        incident.probable_cause = {
+            "service": cause.service or "", "incident_id": cause.incident_id,
+            "alert": cause.title, "resource": cause.resource or "",
+            "fingerprint": cause.fingerprint, "detected_at": at.isoformat(),
+            "reason": f"{incident.service} depends on {cause.service}, which has "
+                      f"{cause.incident_id} open"}
+        self.timeline.add(incident.incident_id, at, SYSTEM, "probable_cause",
+                          f"probable cause: {cause.service} ({cause.incident_id}: "
+                          f"{cause.title})", incident=cause.incident_id)
+
+    # -- resolved ------------------------------------------------------------------------
+    def _resolved(self, a: Arrival, record: AlertRecord, at: datetime, *,
+                  settled: bool = False) -> str:
+        """``settled``: the alert just stopped flapping; its state now counts again."""
+        event = a.event
+        was_firing = record.status == "firing"
+        record.status = "resolved"
+        incident = self._incident(record.incident_id)
+        if incident is None:
+            group = self.s.groups.get(record.group_key or "")
+            if group is not None and event.fingerprint in group.pending:
+                del group.pending[event.fingerprint]
+                self.decisions.changed_groups.add(group.key)
+            return "ignored"
+        if incident.state not in OPEN_STATES or not (was_firing or settled):
+            return "ignored"
+        incident.firing_alerts = max(0, incident.firing_alerts - was_firing)
+        incident.updated_at = self.now
+        self._touch(incident)
+        if should_resolve(self.rules.by_name(incident.rule), incident, event.fingerprint):
+            self._transition(a.cause, incident, "resolve", f"alert {event.name} resolved", at)
+            return "resolved"
+        return "counted"
+
+    def _transition(self, cause: Envelope, incident: Incident, action: str, note: str,
+                    at: datetime) -> None:
+        before = incident.state.value
+        incident.apply(action, self.now, note)
+        self._touch(incident)
+        self._publish(transition_event(action, incident, self.now, MONITORING, note),
+                      incident, cause)
+        self.timeline.add(incident.incident_id, at, MONITORING, "state_changed",
+                          f"{before} -> {incident.state.value}: {note}")
+        self.decisions.transitions.append((action, incident))
+
+    def _silenced(self, record: AlertRecord, silence_id: str, at: datetime) -> str:
+        incident = self._incident(record.incident_id)
+        if record.silenced_by != silence_id and incident is not None \
+                and incident.state in OPEN_STATES:
+            self.timeline.add(incident.incident_id, at, SYSTEM, "alert_silenced",
+                              f"alert {record.name} on {record.resource or '-'} silenced by "
+                              f"{silence_id}", silence=silence_id)
+        record.silenced_by = silence_id
+        if record.status == "new":
+            record.status = "silenced"
+        self.decisions.silenced[silence_id] += 1
+        return "silenced"

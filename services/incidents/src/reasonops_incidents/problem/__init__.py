@@ -1,0 +1,1 @@
+"""Problems: a correlation group that keeps recurring, with its state and workaround."""

@@ -1,0 +1,1 @@
+"""Silences and maintenance windows: alerts they match page no one."""
