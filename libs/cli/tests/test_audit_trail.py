@@ -162,18 +162,18 @@ def test_causation_is_read_from_the_envelope_not_the_data() -> None:
 
 
 def test_workflow_events_read_as_sentences() -> None:
-    assert summary("itsm.workflow.approval_requested.v1",
+    assert summary("itsm.workflow.approval.requested.v1",
                    {"step": "approve", "default": "reject", "summary": "Block it?"}) == (
         "approval approve requested (default reject): Block it?")
-    assert summary("itsm.workflow.resumed.v1",
+    assert summary("itsm.workflow.instance.resumed.v1",
                    {"workflow": "major-incident", "gap_seconds": 42.0,
                     "waiting_steps": ["rca"]}) == (
         "major-incident resumed after 42.0s without progress, waiting on rca")
-    assert summary("itsm.workflow.notification_delivered.v1",
+    assert summary("itsm.workflow.notification.delivered.v1",
                    {"group": "stakeholders", "target": "slack", "ok": False, "attempts": 3,
                     "error": "HTTP 500"}) == (
         "notified stakeholders via slack: failed after 3 attempts: HTTP 500")
-    assert summary("itsm.workflow.proposal_applied.v1",
+    assert summary("itsm.workflow.proposal.applied.v1",
                    {"action": "block_source", "target": "198.51.100.23", "agent": "security",
                     "approved_by": "user:carol"}) == (
         "applied block_source on 198.51.100.23 from agent:security, approved by user:carol")
@@ -197,12 +197,12 @@ def entry(at: datetime, type_: str = "itsm.incident.opened.v1") -> TrailEntry:
 
 def test_render_shows_offsets_and_long_pauses() -> None:
     out = render([entry(T0), entry(T0 + timedelta(seconds=2.5)),
-                  entry(T0 + timedelta(seconds=44.5), "itsm.workflow.resumed.v1")],
+                  entry(T0 + timedelta(seconds=44.5), "itsm.workflow.instance.resumed.v1")],
                  gap_seconds=30)
     lines = out.splitlines()
     assert "+2.5s" in lines[3]
     assert "… 42s without activity …" in lines[4]
-    assert "workflow.resumed" in lines[5]
+    assert "workflow.instance.resumed" in lines[5]
     assert "+44.5s" in lines[5]
     assert "without activity" not in render([entry(T0), entry(T0 + timedelta(seconds=20))],
                                             gap_seconds=30)

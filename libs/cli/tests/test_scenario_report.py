@@ -45,25 +45,25 @@ def entry(seconds: float, type_: str, actor: str = "incidents", text: str = "",
     (entry(0, "itsm.agent.proposal.recorded.v1", agent="security", action="block_source",
            target="198.51.100.23"),
      "security proposed block_source on 198.51.100.23 (needs approval)"),
-    (entry(0, "itsm.workflow.started.v1", workflow="major-incident"),
+    (entry(0, "itsm.workflow.instance.started.v1", workflow="major-incident"),
      "workflow major-incident started"),
-    (entry(0, "itsm.workflow.step_completed.v1", workflow="major-incident", step="rca",
+    (entry(0, "itsm.workflow.step.completed.v1", workflow="major-incident", step="rca",
            result={"cause": "deploy"}),
      'major-incident step rca completed: {"cause": "deploy"}'),
-    (entry(0, "itsm.workflow.approval_requested.v1", workflow="security-incident",
+    (entry(0, "itsm.workflow.approval.requested.v1", workflow="security-incident",
            step="approve", summary="Block 198.51.100.23?"),
      "security-incident step approve awaits approval: Block 198.51.100.23?"),
-    (entry(0, "itsm.workflow.approval_decided.v1", workflow="security-incident",
+    (entry(0, "itsm.workflow.approval.decided.v1", workflow="security-incident",
            step="approve", approved=True, actor="user:carol"),
      "security-incident step approve approved by user:carol"),
-    (entry(0, "itsm.workflow.proposal_applied.v1", action="block_source",
+    (entry(0, "itsm.workflow.proposal.applied.v1", action="block_source",
            target="198.51.100.23", how="notified containment", approved_by="user:carol"),
      "proposal applied: block_source on 198.51.100.23 (notified containment), approved by "
      "user:carol"),
-    (entry(0, "itsm.workflow.notification_delivered.v1", group="stakeholders",
+    (entry(0, "itsm.workflow.notification.delivered.v1", group="stakeholders",
            target="slack", ok=False, error="HTTP 500"),
      "notification to stakeholders (slack): NOT delivered (HTTP 500)"),
-    (entry(0, "itsm.workflow.step_failed.v1", workflow="w", step="s", error="boom"),
+    (entry(0, "itsm.workflow.step.failed.v1", workflow="w", step="s", error="boom"),
      "w step s FAILED: boom"),
     (entry(0, "itsm.slm.sla.breached.v1", kind="resolution"), "SLA resolution clock BREACHED"),
     (entry(0, "itsm.slm.penalty.assessed.v1", amount="500.00", currency="EUR",
@@ -170,7 +170,7 @@ def test_long_descriptions_are_cut_in_text_only():
 
 
 def test_a_started_step_says_what_kind_it_is():
-    made = entry(0, "itsm.workflow.step_started.v1", workflow="major-incident",
+    made = entry(0, "itsm.workflow.step.started.v1", workflow="major-incident",
                  step="resolved", kind="wait_event")
     assert describe(made) == "major-incident step resolved (wait_event) started"
 

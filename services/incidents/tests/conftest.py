@@ -20,7 +20,8 @@ from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_incidents.app import load_catalog
 from reasonops_incidents.incident import store
-from reasonops_incidents.incident.engine import Snapshot, decide, route
+from reasonops_incidents.incident.batch import Snapshot, route
+from reasonops_incidents.incident.engine import decide
 from reasonops_incidents.incident.escalation import ESCALATION_TIMER, Escalations
 from reasonops_incidents.incident.events import SOURCE
 from reasonops_incidents.incident.handlers import AlertIntake

@@ -7,7 +7,8 @@ from prometheus_client import CollectorRegistry
 
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted
-from reasonops_ingest.handlers import IngestMetrics, RawIntake
+from reasonops_ingest.handlers import RawIntake
+from reasonops_ingest.metrics import IngestMetrics
 from reasonops_runtime import Delivery, FrozenClock, Store
 
 PAYLOADS = Path(__file__).resolve().parents[3] / "examples" / "payloads"

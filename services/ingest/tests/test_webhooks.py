@@ -11,8 +11,9 @@ from starlette.applications import Starlette
 from reasonops_contracts import Envelope
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_ingest.gate import StaticGate
-from reasonops_ingest.handlers import IngestMetrics, Outgoing, PublishFailed
+from reasonops_ingest.handlers import Outgoing, PublishFailed
 from reasonops_ingest.integrations import Integration, hash_key
+from reasonops_ingest.metrics import IngestMetrics
 from reasonops_ingest.ratelimit import RateLimiter
 from reasonops_ingest.webhooks import Intake, is_json, webhook_routes
 from reasonops_runtime import FrozenClock

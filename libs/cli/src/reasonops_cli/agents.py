@@ -13,7 +13,7 @@ import typer
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 
-from reasonops_contracts import Envelope, subjects
+from reasonops_contracts import Envelope, streams, subjects
 from reasonops_contracts.agents import (
     AGENT_NAMES,
     AgentDecisionRecorded,
@@ -41,7 +41,7 @@ async def _decisions(nc: Client, limit: int) -> list[AgentDecisionRecorded]:
     js = nc.jetstream()
     found: list[AgentDecisionRecorded] = []
     try:
-        sub = await js.subscribe(subjects.AGENT_DECISION, stream="AGENTS",
+        sub = await js.subscribe(subjects.AGENT_DECISION, stream=streams.AGENTS.name,
                                  ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
     except Exception as exc:
         raise CliError(f"cannot read the AGENTS stream ({exc.__class__.__name__}); "

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from nats.aio.client import Client
 
+from reasonops_contracts import subjects
+
 from .connection import CliError, with_nats
 from .output import duration, emit_json, table
 from .trail import AuditUnavailable, TrailEntry, collect_trail
@@ -61,7 +63,7 @@ def render(entries: Sequence[TrailEntry], *, gap_seconds: float) -> str:
                 rows.append(["", "", "", "", f"… {duration(pause)} without activity …"])
         rows.append([entry.at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
                      _offset((entry.at - first).total_seconds()), entry.actor,
-                     entry.type.removeprefix("itsm.").removesuffix(".v1"), entry.summary[:100]])
+                     subjects.kind(entry.type), entry.summary[:100]])
     return table(["TIME (UTC)", "OFFSET", "ACTOR", "TYPE", "SUMMARY"], rows)
 
 

@@ -15,12 +15,41 @@ from typing import Any
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from reasonops_contracts import Envelope, subjects
+from reasonops_contracts import Envelope, Event, streams, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecorded
-from reasonops_contracts.finance import LedgerEntryList, ListLedgerEntries
-from reasonops_contracts.incidents import GetIncident, IncidentView
-from reasonops_contracts.slm import GetSlaStatus, SlaStatus
-from reasonops_contracts.workflows import ListWorkflowInstances, WorkflowInstanceList
+from reasonops_contracts.finance import LedgerEntryList, LedgerEntryPosted, ListLedgerEntries
+from reasonops_contracts.incidents import (
+    GetIncident,
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentHeld,
+    IncidentMajorDeclared,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentView,
+)
+from reasonops_contracts.slm import (
+    GetSlaStatus,
+    PenaltyAssessed,
+    SlaBreached,
+    SlaMet,
+    SlaStarted,
+    SlaStatus,
+)
+from reasonops_contracts.workflows import (
+    ListWorkflowInstances,
+    WorkflowCompleted,
+    WorkflowInstanceList,
+    WorkflowStarted,
+    WorkflowStepCompleted,
+    WorkflowStepFailed,
+    WorkflowStepSkipped,
+    WorkflowStepStarted,
+)
 from reasonops_runtime.client import request
 
 from .scenario_report import ClockOutcome, CostLine
@@ -28,8 +57,19 @@ from .trail import TrailEntry, collect_trail
 
 log = logging.getLogger(__name__)
 
-_STATE_EVENTS = {"acknowledged": "acknowledged", "resolved": "resolved", "closed": "closed",
-                 "new": "reopened", "on_hold": "held"}
+# A timeline entry of these kinds is the trace of this event (by the state it led to).
+_TIMELINE_EVENTS: dict[str, type[Event]] = {
+    "opened": IncidentOpened, "major_declared": IncidentMajorDeclared,
+    "assigned": IncidentAssigned, "priority_changed": IncidentPriorityChanged,
+    "escalated": IncidentEscalated, "agent_decision": AgentDecisionRecorded}
+_STATE_EVENTS: dict[str, type[Event]] = {
+    "acknowledged": IncidentAcknowledged, "resolved": IncidentResolved,
+    "closed": IncidentClosed, "new": IncidentReopened, "on_hold": IncidentHeld}
+_STEP_EVENTS: dict[str, type[Event]] = {
+    "completed": WorkflowStepCompleted, "failed": WorkflowStepFailed,
+    "skipped": WorkflowStepSkipped, "running": WorkflowStepStarted}
+_SLA_EVENTS: dict[str, type[Event]] = {"started": SlaStarted, "met": SlaMet,
+                                       "breached": SlaBreached}
 
 
 async def trail(nc: Client, incident_ids: list[str], since: datetime,
@@ -68,11 +108,11 @@ async def fallback(nc: Client, incident_id: str) -> list[TrailEntry]:
                                     item.detail, dict(item.data), view))
     found += await _workflows(nc, incident_id)
     status = await request(nc, GetSlaStatus(incident_id=incident_id), SlaStatus)
-    found += [TrailEntry(p.assessed_at, "itsm.slm.penalty.assessed.v1", p.penalty_id, "slm",
+    found += [TrailEntry(p.assessed_at, PenaltyAssessed.TYPE, p.penalty_id, "slm",
                          p.reason, p.penalty_id, data=p.model_dump(mode="json"))
               for p in status.penalties]
     ledger = await request(nc, ListLedgerEntries(incident_id=incident_id), LedgerEntryList)
-    found += [TrailEntry(e.posted_at, "itsm.finance.entry.posted.v1", e.entry_id, "finance",
+    found += [TrailEntry(e.posted_at, LedgerEntryPosted.TYPE, e.entry_id, "finance",
                          e.memo or e.kind, e.entry_id, data=e.model_dump(mode="json"))
               for e in ledger.items]
     return found
@@ -86,7 +126,7 @@ async def _workflows(nc: Client, incident_id: str) -> list[TrailEntry]:
     for w in listed.items:
         common = {"workflow": w.workflow, "workflow_id": w.workflow_id,
                   "incident_id": incident_id}
-        found.append(TrailEntry(w.started_at, "itsm.workflow.started.v1", w.workflow_id,
+        found.append(TrailEntry(w.started_at, WorkflowStarted.TYPE, w.workflow_id,
                                 "orchestrator", f"{w.workflow} started",
                                 f"{w.workflow_id}:started", data=common))
         for s in w.steps:
@@ -94,13 +134,13 @@ async def _workflows(nc: Client, incident_id: str) -> list[TrailEntry]:
             if at is None or s.state == "pending":
                 continue
             found.append(TrailEntry(
-                at, "itsm.workflow.step_completed.v1" if s.state == "completed"
-                else f"itsm.workflow.step_{s.state}.v1", w.workflow_id, "orchestrator",
+                at, _STEP_EVENTS.get(s.state, WorkflowStepStarted).TYPE, w.workflow_id,
+                "orchestrator",
                 f"{w.workflow} step {s.step} {s.state}", f"{w.workflow_id}:{s.step}",
                 data={**common, "step": s.step, "kind": s.kind, "state": s.state,
                       "result": s.result, "error": s.error}))
         if w.completed_at is not None:
-            found.append(TrailEntry(w.completed_at, "itsm.workflow.completed.v1",
+            found.append(TrailEntry(w.completed_at, WorkflowCompleted.TYPE,
                                     w.workflow_id, "orchestrator", f"{w.workflow} {w.state}",
                                     f"{w.workflow_id}:completed",
                                     data={**common, "outcome": w.outcome or w.state}))
@@ -111,10 +151,8 @@ def from_timeline(incident_id: str, n: int, at: datetime, actor: str, what: str,
                    detail: str, data: dict[str, Any], view: IncidentView) -> TrailEntry:
     """An incident timeline entry as the trail entry of the event behind it."""
     data = {**data, "incident_id": incident_id, "detail": detail}
-    kind = {"opened": "incident.opened", "major_declared": "incident.major_declared",
-            "assigned": "incident.assigned", "priority_changed": "incident.priority_changed",
-            "escalated": "incident.escalated", "agent_decision": "agent.decision.recorded",
-            "comment": "incident.commented"}.get(what, f"incident.{what}")
+    type_ = _TIMELINE_EVENTS[what].TYPE if what in _TIMELINE_EVENTS else \
+        subjects.timeline_type(what)
     if what == "opened":
         data |= {"priority": str(view.priority), "title": view.title}
     elif what == "major_declared":
@@ -125,11 +163,11 @@ def from_timeline(incident_id: str, n: int, at: datetime, actor: str, what: str,
         data |= {"agent": actor.removeprefix("agent:"), "summary": detail}
     elif what == "state_changed":
         after = detail.split("->", 1)[-1].split(":", 1)[0].strip()
-        kind = f"incident.{_STATE_EVENTS.get(after, 'state_changed')}"
+        type_ = _STATE_EVENTS[after].TYPE if after in _STATE_EVENTS else type_
     elif what == "sla":
-        kind = f"slm.sla.{data.get('event', 'started')}"
+        type_ = _SLA_EVENTS.get(str(data.get("event")), SlaStarted).TYPE
         data["kind"] = detail.split(" ", 1)[0]
-    return TrailEntry(at, f"itsm.{kind}.v1", incident_id, actor, detail,
+    return TrailEntry(at, type_, incident_id, actor, detail,
                       f"{incident_id}:timeline:{n}", data=data)
 
 
@@ -148,7 +186,7 @@ async def _read(nc: Client, subject: str, since: datetime) -> list[Envelope]:
     found: list[Envelope] = []
     try:
         sub = await nc.jetstream().subscribe(
-            subject, stream="AGENTS", ordered_consumer=True,
+            subject, stream=streams.AGENTS.name, ordered_consumer=True,
             config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME,
                                   opt_start_time=since))
     except Exception as exc:

@@ -13,6 +13,59 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from reasonops_contracts import subjects
+from reasonops_contracts.agents import (
+    AgentDecisionRecorded,
+    AgentProposalRecorded,
+)
+from reasonops_contracts.finance import (
+    LedgerEntryPosted,
+)
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentMajorDeclared,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentReopened,
+    IncidentResolved,
+)
+from reasonops_contracts.ingest import (
+    ChangeAccepted,
+    EventAccepted,
+)
+from reasonops_contracts.policy import (
+    AccessDenied,
+)
+from reasonops_contracts.slm import (
+    PenaltyAssessed,
+    SlaAtRisk,
+    SlaBreached,
+    SlaMet,
+    SlaStarted,
+)
+from reasonops_contracts.workflows import (
+    PostIncidentReviewRecorded,
+    WorkflowApprovalDecided,
+    WorkflowApprovalRequested,
+    WorkflowCompensated,
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowNotificationDelivered,
+    WorkflowProposalApplied,
+    WorkflowProposalRefused,
+    WorkflowQueued,
+    WorkflowResumed,
+    WorkflowStarted,
+    WorkflowStepCompleted,
+    WorkflowStepFailed,
+    WorkflowStepRetried,
+    WorkflowStepSkipped,
+    WorkflowStepStarted,
+)
+
 from .output import duration
 from .scenario_script import Expect
 from .trail import TrailEntry
@@ -20,7 +73,7 @@ from .trail import TrailEntry
 
 def kind(entry_type: str) -> str:
     """``itsm.incident.opened.v1`` -> ``incident.opened``."""
-    return re.sub(r"\.v\d+$", "", entry_type.removeprefix("itsm."))
+    return subjects.kind(entry_type)
 
 
 def _d(entry: TrailEntry, key: str, default: str = "?") -> str:
@@ -86,52 +139,48 @@ _DESCRIBE: dict[str, Callable[[TrailEntry], str]] = {
     "scenario.sent": lambda e: e.summary,
     "scenario.acted": lambda e: e.summary,
     "scenario.waited": lambda e: e.summary,
-    "ingest.event.accepted": lambda e: f"alert accepted: {_d(e, 'name')} ({_d(e, 'status')})",
-    "ingest.change.accepted": lambda e: f"change recorded: {_d(e, 'summary', e.summary)}",
-    "incident.opened": _opened,
-    "incident.major_declared": lambda e: f"major incident declared: {_d(e, 'reason', '')}",
-    "incident.priority_changed": lambda e: f"priority changed to P{_d(e, 'priority')}",
-    "incident.assigned": lambda e: f"assigned to {_d(e, 'assignment_group')}",
-    "incident.acknowledged": lambda e: "incident acknowledged",
-    "incident.resolved": lambda e: "incident resolved",
-    "incident.closed": lambda e: "incident closed",
-    "incident.reopened": lambda e: "incident reopened",
-    "incident.escalated": lambda e: f"escalated to level {_d(e, 'level')}",
-    "agent.decision.recorded": _decision,
-    "agent.proposal.recorded": _proposal,
-    "workflow.started": lambda e: f"workflow {_d(e, 'workflow')} started",
-    "workflow.instance.started": lambda e: f"workflow {_d(e, 'workflow')} started",
-    "workflow.step_completed": _step,
-    "workflow.step.completed": _step,
-    "workflow.step_started": lambda e: (f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')}"
-                                        f" ({_d(e, 'kind', 'step')}) started"),
-    "workflow.step_waiting": _step_event("waiting"),
-    "workflow.step_skipped": _step_event("skipped", "reason"),
-    "workflow.step_retried": _step_event("retried", "error"),
-    "workflow.step_retrying": _step_event("retrying", "error"),
-    "workflow.step_failed": _step_event("FAILED", "error"),
-    "workflow.approval_requested": _step_event("awaits approval", "summary"),
-    "workflow.approval_decided": _approval,
-    "workflow.proposal_applied": _applied,
-    "workflow.proposal_refused": lambda e: (f"proposal refused: {_d(e, 'action')} on "
+    kind(EventAccepted.TYPE): lambda e: f"alert accepted: {_d(e, 'name')} ({_d(e, 'status')})",
+    kind(ChangeAccepted.TYPE): lambda e: f"change recorded: {_d(e, 'summary', e.summary)}",
+    kind(IncidentOpened.TYPE): _opened,
+    kind(IncidentMajorDeclared.TYPE): lambda e: f"major incident declared: {_d(e, 'reason', '')}",
+    kind(IncidentPriorityChanged.TYPE): lambda e: f"priority changed to P{_d(e, 'priority')}",
+    kind(IncidentAssigned.TYPE): lambda e: f"assigned to {_d(e, 'assignment_group')}",
+    kind(IncidentAcknowledged.TYPE): lambda e: "incident acknowledged",
+    kind(IncidentResolved.TYPE): lambda e: "incident resolved",
+    kind(IncidentClosed.TYPE): lambda e: "incident closed",
+    kind(IncidentReopened.TYPE): lambda e: "incident reopened",
+    kind(IncidentEscalated.TYPE): lambda e: f"escalated to level {_d(e, 'level')}",
+    kind(AgentDecisionRecorded.TYPE): _decision,
+    kind(AgentProposalRecorded.TYPE): _proposal,
+    kind(WorkflowStarted.TYPE): lambda e: f"workflow {_d(e, 'workflow')} started",
+    kind(WorkflowStepCompleted.TYPE): _step,
+    kind(WorkflowStepStarted.TYPE): lambda e: (
+        f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')} ({_d(e, 'kind', 'step')}) started"),
+    kind(WorkflowStepSkipped.TYPE): _step_event("skipped", "reason"),
+    kind(WorkflowStepRetried.TYPE): _step_event("retried", "error"),
+    kind(WorkflowStepFailed.TYPE): _step_event("FAILED", "error"),
+    kind(WorkflowApprovalRequested.TYPE): _step_event("awaits approval", "summary"),
+    kind(WorkflowApprovalDecided.TYPE): _approval,
+    kind(WorkflowProposalApplied.TYPE): _applied,
+    kind(WorkflowProposalRefused.TYPE): lambda e: (f"proposal refused: {_d(e, 'action')} on "
                                             f"{_d(e, 'target')}: {_d(e, 'reason')}"),
-    "workflow.notification_delivered": _notified,
-    "workflow.review_recorded": lambda e: "post-incident review recorded",
-    "workflow.resumed": lambda e: (f"workflow {_d(e, 'workflow')} resumed after "
+    kind(WorkflowNotificationDelivered.TYPE): _notified,
+    kind(PostIncidentReviewRecorded.TYPE): lambda e: "post-incident review recorded",
+    kind(WorkflowResumed.TYPE): lambda e: (f"workflow {_d(e, 'workflow')} resumed after "
                                    f"{_d(e, 'gap_seconds')}s"),
-    "workflow.queued": lambda e: f"workflow {_d(e, 'workflow')} queued",
-    "workflow.compensated": lambda e: f"workflow {_d(e, 'workflow')} compensated",
-    "workflow.completed": lambda e: (f"workflow {_d(e, 'workflow')} "
+    kind(WorkflowQueued.TYPE): lambda e: f"workflow {_d(e, 'workflow')} queued",
+    kind(WorkflowCompensated.TYPE): lambda e: f"workflow {_d(e, 'workflow')} compensated",
+    kind(WorkflowCompleted.TYPE): lambda e: (f"workflow {_d(e, 'workflow')} "
                                      f"{_d(e, 'outcome', 'completed')}"),
-    "workflow.failed": lambda e: f"workflow {_d(e, 'workflow')} failed: {_d(e, 'error')}",
-    "slm.sla.started": _clock("started"),
-    "slm.sla.met": _clock("met"),
-    "slm.sla.breached": _clock("BREACHED"),
-    "slm.sla.at_risk": _clock("at risk"),
-    "slm.penalty.assessed": lambda e: (f"penalty {_d(e, 'amount')} {_d(e, 'currency')} "
+    kind(WorkflowFailed.TYPE): lambda e: f"workflow {_d(e, 'workflow')} failed: {_d(e, 'error')}",
+    kind(SlaStarted.TYPE): _clock("started"),
+    kind(SlaMet.TYPE): _clock("met"),
+    kind(SlaBreached.TYPE): _clock("BREACHED"),
+    kind(SlaAtRisk.TYPE): _clock("at risk"),
+    kind(PenaltyAssessed.TYPE): lambda e: (f"penalty {_d(e, 'amount')} {_d(e, 'currency')} "
                                        f"from {_d(e, 'supplier')}"),
-    "finance.entry.posted": _ledger,
-    "policy.access.denied": lambda e: f"refused: {_d(e, 'action')} ({_d(e, 'reason', '')})",
+    kind(LedgerEntryPosted.TYPE): _ledger,
+    kind(AccessDenied.TYPE): lambda e: f"refused: {_d(e, 'action')} ({_d(e, 'reason', '')})",
 }
 
 

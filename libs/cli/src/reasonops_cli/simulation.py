@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reasonops_contracts import Envelope
+from reasonops_contracts import Envelope, durables, streams
 from reasonops_contracts.finance import FinanceSummary, GetFinanceSummary
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
@@ -52,8 +52,10 @@ from .natsd import EmbeddedNats
 from .run import installed_services
 
 SERVICES = ("incidents", "slm", "finance")
-CONSUMERS = (("INGEST", "incidents"), ("INCIDENTS", "slm"), ("INCIDENTS", "finance-incidents"),
-             ("SLM", "finance"))
+CONSUMERS = ((streams.INGEST.name, durables.INCIDENTS_ALERTS),
+             (streams.INCIDENTS.name, durables.SLM_INCIDENTS),
+             (streams.INCIDENTS.name, durables.FINANCE_INCIDENTS),
+             (streams.SLM.name, durables.FINANCE_SLM))
 PACED = CONSUMERS[:2]
 """What must have caught up before the clock moves on: the services that read the clock
 for what they record (incidents) or fire timers against it (SLM). Finance books with the

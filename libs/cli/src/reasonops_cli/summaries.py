@@ -9,6 +9,67 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from reasonops_contracts import subjects
+from reasonops_contracts.agents import (
+    AgentDecisionRecorded,
+    AgentProposalRecorded,
+    RcaRequested,
+    SecurityReviewRequested,
+    TriageRequested,
+)
+from reasonops_contracts.finance import (
+    LedgerEntryPosted,
+)
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentHeld,
+    IncidentMajorDeclared,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentResumed,
+    ProblemOpened,
+)
+from reasonops_contracts.ingest import (
+    ChangeAccepted,
+    EventAccepted,
+)
+from reasonops_contracts.policy import (
+    AccessDenied,
+)
+from reasonops_contracts.slm import (
+    PenaltyAssessed,
+    SlaAtRisk,
+    SlaBreached,
+    SlaMet,
+    SlaPaused,
+    SlaResumed,
+    SlaStarted,
+)
+from reasonops_contracts.workflows import (
+    PostIncidentReviewRecorded,
+    WorkflowApprovalDecided,
+    WorkflowApprovalRequested,
+    WorkflowCompensated,
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowNotificationDelivered,
+    WorkflowProposalApplied,
+    WorkflowProposalRefused,
+    WorkflowQueued,
+    WorkflowResumed,
+    WorkflowStarted,
+    WorkflowStepCompleted,
+    WorkflowStepFailed,
+    WorkflowStepRetried,
+    WorkflowStepSkipped,
+    WorkflowStepStarted,
+)
+
 Data = dict[str, Any]
 
 
@@ -33,94 +94,94 @@ def _money(d: Data) -> str:
 
 
 SUMMARIES: dict[str, Callable[[Data], str]] = {
-    "itsm.ingest.event.accepted.v1": lambda d: (
+    EventAccepted.TYPE: lambda d: (
         f"{d.get('status')} {d.get('name')} on {d.get('service') or '-'}"
         f"/{d.get('resource') or '-'} ({d.get('severity')}, {d.get('source_format')})"),
-    "itsm.ingest.change.accepted.v1": lambda d: f"change {d.get('change_id')}: {d.get('summary')}",
-    "itsm.incident.opened.v1": lambda d: f"opened P{d.get('priority')}: {d.get('title')}",
-    "itsm.incident.acknowledged.v1": lambda d: "acknowledged" + _note(d),
-    "itsm.incident.resolved.v1": lambda d: "resolved" + _note(d),
-    "itsm.incident.closed.v1": lambda d: "closed" + _note(d),
-    "itsm.incident.reopened.v1": lambda d: "reopened" + _note(d, "reason"),
-    "itsm.incident.held.v1": lambda d: "put on hold" + _note(d, "reason"),
-    "itsm.incident.resumed.v1": lambda d: f"resumed, now {d.get('state')}",
-    "itsm.incident.assigned.v1": lambda d: (
+    ChangeAccepted.TYPE: lambda d: f"change {d.get('change_id')}: {d.get('summary')}",
+    IncidentOpened.TYPE: lambda d: f"opened P{d.get('priority')}: {d.get('title')}",
+    IncidentAcknowledged.TYPE: lambda d: "acknowledged" + _note(d),
+    IncidentResolved.TYPE: lambda d: "resolved" + _note(d),
+    IncidentClosed.TYPE: lambda d: "closed" + _note(d),
+    IncidentReopened.TYPE: lambda d: "reopened" + _note(d, "reason"),
+    IncidentHeld.TYPE: lambda d: "put on hold" + _note(d, "reason"),
+    IncidentResumed.TYPE: lambda d: f"resumed, now {d.get('state')}",
+    IncidentAssigned.TYPE: lambda d: (
         f"assigned to {d.get('assignment_group')}" + _note(d, "reason")),
-    "itsm.incident.priority_changed.v1": lambda d: (
+    IncidentPriorityChanged.TYPE: lambda d: (
         f"P{d.get('previous_priority')} -> P{d.get('priority')}" + _note(d, "reason")),
-    "itsm.incident.escalated.v1": lambda d: (
+    IncidentEscalated.TYPE: lambda d: (
         f"escalated to level {d.get('level')} ({d.get('target')})"),
-    "itsm.incident.major_declared.v1": lambda d: "major incident declared" + _note(d, "reason"),
-    "itsm.incident.problem.opened.v1": lambda d: (
+    IncidentMajorDeclared.TYPE: lambda d: "major incident declared" + _note(d, "reason"),
+    ProblemOpened.TYPE: lambda d: (
         f"problem {d.get('problem_id')} opened" + _note(d, "reason")),
-    "itsm.slm.sla.started.v1": lambda d: (
+    SlaStarted.TYPE: lambda d: (
         f"{_clock(d)} started, target {d.get('target_seconds')}s, "
         f"deadline {_hms(d.get('deadline'))}"),
-    "itsm.slm.sla.met.v1": lambda d: (
+    SlaMet.TYPE: lambda d: (
         f"{_clock(d)} met after {d.get('elapsed_seconds')}s of {d.get('target_seconds')}s"),
-    "itsm.slm.sla.at_risk.v1": lambda d: (
+    SlaAtRisk.TYPE: lambda d: (
         f"{_clock(d)} at {d.get('percent')}%, {d.get('remaining_seconds')}s left"),
-    "itsm.slm.sla.breached.v1": lambda d: (
+    SlaBreached.TYPE: lambda d: (
         f"{_clock(d)} breached (target {d.get('target_seconds')}s)"),
-    "itsm.slm.sla.paused.v1": lambda d: f"{_clock(d)} paused" + _note(d, "reason"),
-    "itsm.slm.sla.resumed.v1": lambda d: (
+    SlaPaused.TYPE: lambda d: f"{_clock(d)} paused" + _note(d, "reason"),
+    SlaResumed.TYPE: lambda d: (
         f"{_clock(d)} resumed, deadline {_hms(d.get('deadline'))}"),
-    "itsm.slm.penalty.assessed.v1": lambda d: (
+    PenaltyAssessed.TYPE: lambda d: (
         f"penalty {_money(d)} from {d.get('supplier')} ({d.get('kind')} breach)"),
-    "itsm.finance.entry.posted.v1": lambda d: (
+    LedgerEntryPosted.TYPE: lambda d: (
         f"ledger {d.get('kind', 'entry')} {_money(d)}, entry {d.get('entry_id')}"),
-    "itsm.agent.triage.requested.v1": lambda d: "triage requested",
-    "itsm.agent.rca.requested.v1": lambda d: "root-cause analysis requested",
-    "itsm.agent.security.requested.v1": lambda d: f"security review of {d.get('source')}",
-    "itsm.agent.decision.recorded.v1": lambda d: (
+    TriageRequested.TYPE: lambda d: "triage requested",
+    RcaRequested.TYPE: lambda d: "root-cause analysis requested",
+    SecurityReviewRequested.TYPE: lambda d: f"security review of {d.get('source')}",
+    AgentDecisionRecorded.TYPE: lambda d: (
         f"{d.get('agent')} decided ({d.get('provider')}"
         f"{', fallback' if d.get('fallback') else ''})" + _note(d, "summary")),
-    "itsm.agent.proposal.recorded.v1": lambda d: (
+    AgentProposalRecorded.TYPE: lambda d: (
         f"proposes {d.get('action')} on {d.get('target')}" + _note(d, "reason")),
-    "itsm.workflow.started.v1": lambda d: (
+    WorkflowStarted.TYPE: lambda d: (
         f"workflow {d.get('workflow')} v{d.get('version')} started"),
-    "itsm.workflow.step_completed.v1": lambda d: (
+    WorkflowStepCompleted.TYPE: lambda d: (
         f"{d.get('workflow')}: step {d.get('step')} completed"),
-    "itsm.workflow.completed.v1": lambda d: (
+    WorkflowCompleted.TYPE: lambda d: (
         f"workflow {d.get('workflow')} completed" + _note(d, "outcome")),
-    "itsm.workflow.failed.v1": lambda d: (
+    WorkflowFailed.TYPE: lambda d: (
         f"workflow failed at step {d.get('step')}" + _note(d, "error")),
-    "itsm.workflow.queued.v1": lambda d: (
+    WorkflowQueued.TYPE: lambda d: (
         f"workflow {d.get('workflow')} queued: {d.get('running')} instances already running"),
-    "itsm.workflow.step_started.v1": lambda d: (
+    WorkflowStepStarted.TYPE: lambda d: (
         f"{d.get('workflow')}: step {d.get('step')} ({d.get('kind')}) started"
         + (f", attempt {d['attempt']}" if int(d.get("attempt") or 1) > 1 else "")),
-    "itsm.workflow.step_skipped.v1": lambda d: (
+    WorkflowStepSkipped.TYPE: lambda d: (
         f"{d.get('workflow')}: step {d.get('step')} skipped" + _note(d, "reason")),
-    "itsm.workflow.step_retried.v1": lambda d: (
+    WorkflowStepRetried.TYPE: lambda d: (
         f"{d.get('workflow')}: step {d.get('step')} attempt {d.get('attempt')} failed, "
         f"retry at {_hms(d.get('retry_at'))}" + _note(d, "error")),
-    "itsm.workflow.step_failed.v1": lambda d: (
+    WorkflowStepFailed.TYPE: lambda d: (
         f"{d.get('workflow')}: step {d.get('step')} failed" + _note(d, "error")),
-    "itsm.workflow.compensated.v1": lambda d: (
+    WorkflowCompensated.TYPE: lambda d: (
         f"{d.get('workflow')}: compensated for {d.get('step')}: "
         + ", ".join(f"{k} {v}" for k, v in (d.get("compensations") or {}).items())),
-    "itsm.workflow.resumed.v1": lambda d: (
+    WorkflowResumed.TYPE: lambda d: (
         f"{d.get('workflow')} resumed after {d.get('gap_seconds')}s without progress"
         + (f", waiting on {', '.join(d['waiting_steps'])}" if d.get("waiting_steps") else "")),
-    "itsm.workflow.approval_requested.v1": lambda d: (
+    WorkflowApprovalRequested.TYPE: lambda d: (
         f"approval {d.get('step')} requested (default {d.get('default')}"
         + (f" at {_hms(d['expires_at'])}" if d.get("expires_at") else "") + ")"
         + _note(d, "summary")),
-    "itsm.workflow.approval_decided.v1": lambda d: (
+    WorkflowApprovalDecided.TYPE: lambda d: (
         f"{'approved' if d.get('approved') else 'rejected'} {d.get('step')}" + _note(d)),
-    "itsm.workflow.notification_delivered.v1": lambda d: (
+    WorkflowNotificationDelivered.TYPE: lambda d: (
         f"notified {d.get('group')} via {d.get('target')}: "
         + (f"delivered ({d.get('attempts')} attempts)" if d.get("ok")
            else f"failed after {d.get('attempts')} attempts" + _note(d, "error"))),
-    "itsm.workflow.proposal_applied.v1": lambda d: (
+    WorkflowProposalApplied.TYPE: lambda d: (
         f"applied {d.get('action')} on {d.get('target')} from agent:{d.get('agent')}"
         + (f", approved by {d['approved_by']}" if d.get("approved_by") else "")),
-    "itsm.workflow.proposal_refused.v1": lambda d: (
+    WorkflowProposalRefused.TYPE: lambda d: (
         f"refused {d.get('action')} on {d.get('target')} from agent:{d.get('agent')}"
         + _note(d, "reason")),
-    "itsm.workflow.review_recorded.v1": lambda d: "post-incident review recorded",
-    "itsm.policy.access.denied.v1": lambda d: (
+    PostIncidentReviewRecorded.TYPE: lambda d: "post-incident review recorded",
+    AccessDenied.TYPE: lambda d: (
         f"denied {d.get('action')} to {d.get('principal')}" + _note(d, "reason")),
 }
 
@@ -136,7 +197,7 @@ def summary(type_: str, data: Data) -> str:
             return line(data)
         except Exception:  # a line that cannot read this version's data: say what it is
             pass
-    name = type_.removeprefix("itsm.").rsplit(".v", 1)[0]
+    name = subjects.kind(type_)
     told = [f"{k}={data[k]}" for k in _TELLING if isinstance(data.get(k), str | int) and data[k]]
     return " ".join([name, *told[:2]])
 
@@ -146,6 +207,6 @@ def actor(type_: str, source: str, data: Data) -> str:
     for key in ("actor", "principal"):
         if isinstance(data.get(key), str) and data[key]:
             return str(data[key])
-    if isinstance(data.get("agent"), str) and type_.startswith("itsm.agent."):
+    if isinstance(data.get("agent"), str) and subjects.domain(type_) == "agent":
         return f"agent:{data['agent']}"
     return source

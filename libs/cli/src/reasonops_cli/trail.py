@@ -149,7 +149,8 @@ class _Chain:
             for orphan_seq, raw in self.orphans.caused_by(env.id):
                 if (orphan := _parse(raw)) is not None:
                     self._take(orphan_seq, orphan)
-        if not (env.type.startswith("itsm.incident.") and env.subject == self.incident_id):
+        if not (env.type.startswith(f"{subjects.INCIDENT_PREFIX}.")
+                and env.subject == self.incident_id):
             return
         self._learn(env.correlation_id, self.correlations)
         if env.causation_id:

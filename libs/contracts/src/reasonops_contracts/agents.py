@@ -18,7 +18,6 @@ AGENT_NAMES: tuple[AgentName, ...] = ("triage", "rca", "security", "capacity")
 
 
 class TriageRequested(Event):
-    TYPE = "itsm.agent.triage.requested.v1"
     SUBJECT = subjects.AGENT_TRIAGE_REQUESTED
 
     request_id: str
@@ -51,7 +50,6 @@ class TriageOutput(View):
 class RcaRequested(Event):
     """Ask for root-cause hypotheses on an incident (the agent also acts on acknowledgement)."""
 
-    TYPE = "itsm.agent.rca.requested.v1"
     SUBJECT = subjects.AGENT_RCA_REQUESTED
 
     request_id: str
@@ -90,7 +88,6 @@ SecurityPattern = Literal["brute_force", "credential_stuffing", "privilege_escal
 class SecurityReviewRequested(Event):
     """Ask the security agent to look at one source (an IP or a host) now."""
 
-    TYPE = "itsm.agent.security.requested.v1"
     SUBJECT = subjects.AGENT_SECURITY_REQUESTED
 
     request_id: str
@@ -116,7 +113,6 @@ class SecurityOutput(View):
 class CapacityRequested(Event):
     """Ask for a forecast for one capacity series (service, resource, metric)."""
 
-    TYPE = "itsm.agent.capacity.requested.v1"
     SUBJECT = subjects.AGENT_CAPACITY_REQUESTED
 
     request_id: str
@@ -162,7 +158,6 @@ class AgentDecisionRecorded(Event):
     """A decision by any agent. ``workflow_id`` is empty when no workflow asked for it;
     ``incident_id`` is None for decisions not (yet) tied to an incident."""
 
-    TYPE = "itsm.agent.decision.recorded.v1"
     SUBJECT = subjects.AGENT_DECISION
 
     decision_id: str
@@ -201,7 +196,6 @@ class AgentProposalRecorded(Event):
     """An action an agent proposes; nothing happens until someone with the right role
     approves it. Agents never change incidents themselves."""
 
-    TYPE = "itsm.agent.proposal.recorded.v1"
     SUBJECT = subjects.AGENT_PROPOSAL
 
     proposal_id: str

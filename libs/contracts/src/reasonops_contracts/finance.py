@@ -20,7 +20,6 @@ class PostingLine(View):
 
 
 class LedgerEntryPosted(Event):
-    TYPE = "itsm.finance.entry.posted.v1"
     SUBJECT = subjects.FINANCE_ENTRY_POSTED
 
     entry_id: str
@@ -85,7 +84,6 @@ class LedgerEntryList(View):
 
 
 class PeriodClosed(Event):
-    TYPE = "itsm.finance.period.closed.v1"
     SUBJECT = subjects.FINANCE_PERIOD_CLOSED
 
     month: str = Field(pattern=MONTH_PATTERN)

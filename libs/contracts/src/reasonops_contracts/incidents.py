@@ -17,7 +17,6 @@ INCIDENT_ID_PATTERN = r"^INC\d{7,}$"
 
 
 class IncidentOpened(Event):
-    TYPE = "itsm.incident.opened.v1"
     SUBJECT = subjects.INCIDENT_OPENED
 
     incident_id: str
@@ -42,7 +41,6 @@ class IncidentOpened(Event):
 
 
 class IncidentAcknowledged(Event):
-    TYPE = "itsm.incident.acknowledged.v1"
     SUBJECT = subjects.INCIDENT_ACKNOWLEDGED
 
     incident_id: str
@@ -52,7 +50,6 @@ class IncidentAcknowledged(Event):
 
 
 class IncidentResolved(Event):
-    TYPE = "itsm.incident.resolved.v1"
     SUBJECT = subjects.INCIDENT_RESOLVED
 
     incident_id: str
@@ -62,7 +59,6 @@ class IncidentResolved(Event):
 
 
 class IncidentClosed(Event):
-    TYPE = "itsm.incident.closed.v1"
     SUBJECT = subjects.INCIDENT_CLOSED
 
     incident_id: str
@@ -72,7 +68,6 @@ class IncidentClosed(Event):
 
 
 class IncidentReopened(Event):
-    TYPE = "itsm.incident.reopened.v1"
     SUBJECT = subjects.INCIDENT_REOPENED
 
     incident_id: str
@@ -84,7 +79,6 @@ class IncidentReopened(Event):
 class IncidentHeld(Event):
     """The incident waits on someone outside the resolver group (caller, supplier)."""
 
-    TYPE = "itsm.incident.held.v1"
     SUBJECT = subjects.INCIDENT_HELD
 
     incident_id: str
@@ -95,7 +89,6 @@ class IncidentHeld(Event):
 
 
 class IncidentResumed(Event):
-    TYPE = "itsm.incident.resumed.v1"
     SUBJECT = subjects.INCIDENT_RESUMED
 
     incident_id: str
@@ -105,7 +98,6 @@ class IncidentResumed(Event):
 
 
 class IncidentAssigned(Event):
-    TYPE = "itsm.incident.assigned.v1"
     SUBJECT = subjects.INCIDENT_ASSIGNED
 
     incident_id: str
@@ -117,7 +109,6 @@ class IncidentAssigned(Event):
 
 
 class IncidentPriorityChanged(Event):
-    TYPE = "itsm.incident.priority_changed.v1"
     SUBJECT = subjects.INCIDENT_PRIORITY_CHANGED
 
     incident_id: str
@@ -263,7 +254,6 @@ class IncidentList(View):
 class IncidentEscalated(Event):
     """Nobody acknowledged within the team's hand-off time: the next level is paged."""
 
-    TYPE = "itsm.incident.escalated.v1"
     SUBJECT = subjects.INCIDENT_ESCALATED
 
     incident_id: str
@@ -278,7 +268,6 @@ class IncidentEscalated(Event):
 class IncidentMajorDeclared(Event):
     """A major incident: P1, or flagged by hand. The orchestrator starts its procedure."""
 
-    TYPE = "itsm.incident.major_declared.v1"
     SUBJECT = subjects.INCIDENT_MAJOR_DECLARED
 
     incident_id: str
@@ -362,7 +351,6 @@ PROBLEM_ID_PATTERN = r"^PRB\d{7,}$"
 
 
 class ProblemOpened(Event):
-    TYPE = "itsm.incident.problem.opened.v1"
     SUBJECT = subjects.PROBLEM_OPENED
 
     problem_id: str
@@ -375,7 +363,6 @@ class ProblemOpened(Event):
 
 
 class ProblemUpdated(Event):
-    TYPE = "itsm.incident.problem.updated.v1"
     SUBJECT = subjects.PROBLEM_UPDATED
 
     problem_id: str

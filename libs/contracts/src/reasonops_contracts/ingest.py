@@ -45,7 +45,6 @@ class NativeEvent(BaseModel):
 class EventAccepted(Event):
     """One alert, normalised and fingerprinted, accepted by ingest."""
 
-    TYPE = "itsm.ingest.event.accepted.v1"
     SUBJECT = subjects.INGEST_EVENT_ACCEPTED
 
     fingerprint: str
@@ -77,7 +76,6 @@ class ChangeAccepted(Event):
     notifications normalise to this.
     """
 
-    TYPE = "itsm.ingest.change.accepted.v1"
     SUBJECT = subjects.INGEST_CHANGE_ACCEPTED
 
     change_id: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,12 +16,35 @@ class Event(BaseModel):
     """Something that happened. Past tense, immutable, versioned by ``TYPE``.
 
     Readers ignore fields they don't know, so adding a field is not a breaking change.
+    A model declares its ``SUBJECT`` (from ``subjects``) and, after a breaking change,
+    a higher ``VERSION``; its ``TYPE`` is ``<SUBJECT>.v<VERSION>``, so the two cannot
+    disagree. Only an event published on a subject pattern (a dead letter goes to the
+    subject of what died) declares its ``TYPE``.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     TYPE: ClassVar[str]
     SUBJECT: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        subject = cls.__dict__.get("SUBJECT")
+        if subject is None:
+            return
+        declared = cls.__dict__.get("TYPE")
+        if "*" in subject or ">" in subject:
+            if declared is None:
+                raise TypeError(f"{cls.__name__} is published on the pattern {subject!r}: "
+                                "it declares its TYPE")
+            return
+        derived = f"{subject}.v{cls.VERSION}"
+        if declared is not None and declared != derived:
+            raise TypeError(f"{cls.__name__}: TYPE {declared!r} disagrees with its SUBJECT; "
+                            f"it is {derived!r}, derived (leave TYPE out)")
+        cls.TYPE = derived
 
 
 class Command(BaseModel):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from . import subjects
+from . import durables as d
+from . import streams, subjects
 from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
@@ -36,19 +37,26 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
 _VERSION = re.compile(r"\.v\d+$")
 
 DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "ingest": (("INGEST", "ingest-raw"),),
-    "incidents": (("INGEST", "incidents"), ("AGENTS", "incidents-agents"),
-                  ("SLM", "incidents-slm")),
-    "slm": (("INCIDENTS", "slm"),),
-    "finance": (("SLM", "finance"), ("INCIDENTS", "finance-incidents")),
-    "orchestrator": (("INCIDENTS", "orchestrator"), ("AGENTS", "orchestrator-agents"),
-                     ("SLM", "orchestrator-slm"), ("FINANCE", "orchestrator-finance")),
-    "agent-triage": (("AGENTS", "agent-triage"),),
-    "agent-rca": (("INGEST", "agent-rca"), ("INCIDENTS", "agent-rca-incidents"),
-                  ("AGENTS", "agent-rca-requests")),
-    "agent-security": (("INGEST", "agent-security"), ("AGENTS", "agent-security-requests")),
-    "agent-capacity": (("INGEST", "agent-capacity"), ("INCIDENTS", "agent-capacity-incidents"),
-                       ("AGENTS", "agent-capacity-requests")),
+    "ingest": ((streams.INGEST.name, d.INGEST_RAW),),
+    "incidents": ((streams.INGEST.name, d.INCIDENTS_ALERTS),
+                  (streams.AGENTS.name, d.INCIDENTS_AGENTS),
+                  (streams.SLM.name, d.INCIDENTS_SLM)),
+    "slm": ((streams.INCIDENTS.name, d.SLM_INCIDENTS),),
+    "finance": ((streams.SLM.name, d.FINANCE_SLM),
+                (streams.INCIDENTS.name, d.FINANCE_INCIDENTS)),
+    "orchestrator": ((streams.INCIDENTS.name, d.ORCHESTRATOR_INCIDENTS),
+                     (streams.AGENTS.name, d.ORCHESTRATOR_AGENTS),
+                     (streams.SLM.name, d.ORCHESTRATOR_SLM),
+                     (streams.FINANCE.name, d.ORCHESTRATOR_FINANCE)),
+    "agent-triage": ((streams.AGENTS.name, d.AGENT_TRIAGE),),
+    "agent-rca": ((streams.INGEST.name, d.AGENT_RCA_ALERTS),
+                  (streams.INCIDENTS.name, d.AGENT_RCA_INCIDENTS),
+                  (streams.AGENTS.name, d.AGENT_RCA_REQUESTS)),
+    "agent-security": ((streams.INGEST.name, d.AGENT_SECURITY_EVENTS),
+                       (streams.AGENTS.name, d.AGENT_SECURITY_REQUESTS)),
+    "agent-capacity": ((streams.INGEST.name, d.AGENT_CAPACITY_ALERTS),
+                       (streams.INCIDENTS.name, d.AGENT_CAPACITY_INCIDENTS),
+                       (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
 }
 """(stream, durable) of every service's consumers: each consumes only its own."""
 

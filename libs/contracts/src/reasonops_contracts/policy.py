@@ -13,7 +13,6 @@ from .messages import Event
 class AccessDenied(Event):
     """A command or proposal the role policy refused; published by the service that refused."""
 
-    TYPE = "itsm.policy.access.denied.v1"
     SUBJECT = subjects.POLICY_ACCESS_DENIED
 
     principal: str

@@ -21,7 +21,6 @@ PenaltyClause = Literal["per_breach", "per_hour", "availability"]
 
 
 class SlaStarted(Event):
-    TYPE = "itsm.slm.sla.started.v1"
     SUBJECT = subjects.SLA_STARTED
 
     clock_id: str
@@ -38,7 +37,6 @@ class SlaStarted(Event):
 
 
 class SlaMet(Event):
-    TYPE = "itsm.slm.sla.met.v1"
     SUBJECT = subjects.SLA_MET
 
     clock_id: str
@@ -52,7 +50,6 @@ class SlaMet(Event):
 
 
 class SlaBreached(Event):
-    TYPE = "itsm.slm.sla.breached.v1"
     SUBJECT = subjects.SLA_BREACHED
 
     clock_id: str
@@ -69,7 +66,6 @@ class SlaBreached(Event):
 
 
 class PenaltyAssessed(Event):
-    TYPE = "itsm.slm.penalty.assessed.v1"
     SUBJECT = subjects.PENALTY_ASSESSED
 
     penalty_id: str
@@ -124,7 +120,6 @@ class SlaStatus(View):
 class SlaAtRisk(Event):
     """A running clock has used ``percent`` of its target (50, 75, 90)."""
 
-    TYPE = "itsm.slm.sla.at_risk.v1"
     SUBJECT = subjects.SLA_AT_RISK
 
     clock_id: str
@@ -142,7 +137,6 @@ class SlaAtRisk(Event):
 
 
 class SlaPaused(Event):
-    TYPE = "itsm.slm.sla.paused.v1"
     SUBJECT = subjects.SLA_PAUSED
 
     clock_id: str
@@ -155,7 +149,6 @@ class SlaPaused(Event):
 
 
 class SlaResumed(Event):
-    TYPE = "itsm.slm.sla.resumed.v1"
     SUBJECT = subjects.SLA_RESUMED
 
     clock_id: str
@@ -188,7 +181,6 @@ class ServiceMonthView(View):
 class MonthAssessed(Event):
     """A month ended: its service figures, as the availability credits were assessed on."""
 
-    TYPE = "itsm.slm.month.assessed.v1"
     SUBJECT = subjects.SLM_MONTH_ASSESSED
 
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")

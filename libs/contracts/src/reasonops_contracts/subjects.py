@@ -7,6 +7,11 @@ Queries:  ``itsm.<domain>.query.<name>``      (core request-reply, never stored)
 
 from __future__ import annotations
 
+import re
+
+ROOT = "itsm"
+"""The first token of every subject and event type."""
+
 # Ingest: raw payloads published directly by senders inside the cluster, and the
 # normalised result.
 INGEST_RAW_ALERTMANAGER = "itsm.ingest.raw.alertmanager"
@@ -131,3 +136,27 @@ DEAD_LETTER_PREFIX = "itsm.deadletter"
 def dead_letter(service: str) -> str:
     """Subject on which ``service`` parks messages it could not handle."""
     return f"{DEAD_LETTER_PREFIX}.{service}"
+
+
+INCIDENT_PREFIX = "itsm.incident"
+"""Events about an incident; a timeline entry with no event of its own is read as one of
+these (``incident.<kind>``) where events and timeline entries are shown together."""
+
+_VERSION = re.compile(r"\.v\d+$")
+
+
+def kind(name: str) -> str:
+    """An event type or subject as people read it: ``itsm.incident.opened.v1`` ->
+    ``incident.opened``."""
+    return _VERSION.sub("", name.removeprefix(f"{ROOT}."))
+
+
+def domain(name: str) -> str:
+    """The domain of an event type or subject: ``itsm.agent.decision.recorded.v1`` ->
+    ``agent``."""
+    return kind(name).split(".", 1)[0]
+
+
+def timeline_type(what: str) -> str:
+    """The type under which a timeline entry of kind ``what`` is shown beside events."""
+    return f"{INCIDENT_PREFIX}.{what}.v1"

@@ -28,7 +28,6 @@ class _WorkflowEvent(Event):
 
 
 class WorkflowStarted(_WorkflowEvent):
-    TYPE = "itsm.workflow.started.v1"
     SUBJECT = subjects.WORKFLOW_STARTED
 
     version: int
@@ -39,7 +38,6 @@ class WorkflowStarted(_WorkflowEvent):
 class WorkflowQueued(_WorkflowEvent):
     """Triggered while ``max_concurrent`` instances ran; starts when one finishes."""
 
-    TYPE = "itsm.workflow.queued.v1"
     SUBJECT = subjects.WORKFLOW_QUEUED
 
     version: int
@@ -48,7 +46,6 @@ class WorkflowQueued(_WorkflowEvent):
 
 
 class WorkflowStepStarted(_WorkflowEvent):
-    TYPE = "itsm.workflow.step_started.v1"
     SUBJECT = subjects.WORKFLOW_STEP_STARTED
 
     step: str
@@ -58,7 +55,6 @@ class WorkflowStepStarted(_WorkflowEvent):
 
 
 class WorkflowStepCompleted(_WorkflowEvent):
-    TYPE = "itsm.workflow.step_completed.v1"
     SUBJECT = subjects.WORKFLOW_STEP_COMPLETED
 
     step: str
@@ -68,7 +64,6 @@ class WorkflowStepCompleted(_WorkflowEvent):
 
 
 class WorkflowStepSkipped(_WorkflowEvent):
-    TYPE = "itsm.workflow.step_skipped.v1"
     SUBJECT = subjects.WORKFLOW_STEP_SKIPPED
 
     step: str
@@ -79,7 +74,6 @@ class WorkflowStepSkipped(_WorkflowEvent):
 class WorkflowStepRetried(_WorkflowEvent):
     """An attempt failed; the next one starts at ``retry_at``."""
 
-    TYPE = "itsm.workflow.step_retried.v1"
     SUBJECT = subjects.WORKFLOW_STEP_RETRIED
 
     step: str
@@ -89,7 +83,6 @@ class WorkflowStepRetried(_WorkflowEvent):
 
 
 class WorkflowStepFailed(_WorkflowEvent):
-    TYPE = "itsm.workflow.step_failed.v1"
     SUBJECT = subjects.WORKFLOW_STEP_FAILED
 
     step: str
@@ -99,7 +92,6 @@ class WorkflowStepFailed(_WorkflowEvent):
 
 
 class WorkflowCompleted(_WorkflowEvent):
-    TYPE = "itsm.workflow.completed.v1"
     SUBJECT = subjects.WORKFLOW_COMPLETED
 
     completed_at: datetime
@@ -109,7 +101,6 @@ class WorkflowCompleted(_WorkflowEvent):
 class WorkflowCompensated(_WorkflowEvent):
     """The compensation steps of a failed step ran; the instance fails next."""
 
-    TYPE = "itsm.workflow.compensated.v1"
     SUBJECT = subjects.WORKFLOW_COMPENSATED
 
     step: str = Field(description="The step that failed")
@@ -118,7 +109,6 @@ class WorkflowCompensated(_WorkflowEvent):
 
 
 class WorkflowFailed(_WorkflowEvent):
-    TYPE = "itsm.workflow.failed.v1"
     SUBJECT = subjects.WORKFLOW_FAILED
 
     step: str
@@ -129,7 +119,6 @@ class WorkflowFailed(_WorkflowEvent):
 class WorkflowResumed(_WorkflowEvent):
     """The orchestrator started again with this instance running: the gap is on record."""
 
-    TYPE = "itsm.workflow.resumed.v1"
     SUBJECT = subjects.WORKFLOW_RESUMED
 
     last_progress_at: datetime
@@ -139,7 +128,6 @@ class WorkflowResumed(_WorkflowEvent):
 
 
 class WorkflowApprovalRequested(_WorkflowEvent):
-    TYPE = "itsm.workflow.approval_requested.v1"
     SUBJECT = subjects.WORKFLOW_APPROVAL_REQUESTED
 
     step: str
@@ -150,7 +138,6 @@ class WorkflowApprovalRequested(_WorkflowEvent):
 
 
 class WorkflowApprovalDecided(_WorkflowEvent):
-    TYPE = "itsm.workflow.approval_decided.v1"
     SUBJECT = subjects.WORKFLOW_APPROVAL_DECIDED
 
     step: str
@@ -163,7 +150,6 @@ class WorkflowApprovalDecided(_WorkflowEvent):
 class WorkflowNotificationDelivered(_WorkflowEvent):
     """One notification at one target: delivered or not (``ok``), after ``attempts``."""
 
-    TYPE = "itsm.workflow.notification_delivered.v1"
     SUBJECT = subjects.WORKFLOW_NOTIFICATION_DELIVERED
 
     step: str
@@ -178,7 +164,6 @@ class WorkflowNotificationDelivered(_WorkflowEvent):
 
 
 class WorkflowProposalApplied(_WorkflowEvent):
-    TYPE = "itsm.workflow.proposal_applied.v1"
     SUBJECT = subjects.WORKFLOW_PROPOSAL_APPLIED
 
     step: str
@@ -192,7 +177,6 @@ class WorkflowProposalApplied(_WorkflowEvent):
 
 
 class WorkflowProposalRefused(_WorkflowEvent):
-    TYPE = "itsm.workflow.proposal_refused.v1"
     SUBJECT = subjects.WORKFLOW_PROPOSAL_REFUSED
 
     step: str
@@ -207,7 +191,6 @@ class WorkflowProposalRefused(_WorkflowEvent):
 class PostIncidentReviewRecorded(_WorkflowEvent):
     """The review record of a major incident: timeline, decisions, SLA outcome, cost."""
 
-    TYPE = "itsm.workflow.review_recorded.v1"
     SUBJECT = subjects.WORKFLOW_REVIEW_RECORDED
 
     step: str

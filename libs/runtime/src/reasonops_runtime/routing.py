@@ -75,6 +75,12 @@ class EventRouter:
         return register
 
     @property
+    def handlers(self) -> tuple[object, ...]:
+        """Every registered handler function."""
+        return (*(fn for _, fn in self._handlers.values()),
+                *(fn for _, fn in self._many.values()))
+
+    @property
     def subjects(self) -> tuple[str, ...]:
         models = [m for m, _ in self._handlers.values()] + [m for m, _ in self._many.values()]
         return tuple(sorted({model.SUBJECT for model in models}))

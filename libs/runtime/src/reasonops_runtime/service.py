@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -91,6 +92,7 @@ class Service:
     def _recording_denials(self, fn: Responder) -> Responder:
         """A refused command's ``AccessDenied`` record goes out in a transaction of its own:
         the command's transaction rolled back, the record of the refusal must not."""
+        @functools.wraps(fn)
         async def respond(request: Any) -> Any:
             try:
                 return await fn(request)

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from pydantic import AliasChoices, Field
 
+from reasonops_contracts import durables
 from reasonops_llm import LlmSettings, PromptTemplate
 from reasonops_llm.agent import AgentKit, AgentSettings
 from reasonops_llm.queue import metadata as queue_metadata
@@ -50,7 +51,7 @@ def build_service(settings: CapacitySettings | None = None, *, clock: Clock | No
                           lookback=timedelta(hours=settings.lookback_hours),
                           min_points=settings.min_points, incident_for=incident_for)
     agent.queue = kit.serve(agent.decide)
-    service.consume("agent-capacity", agent.alerts())
-    service.consume("agent-capacity-incidents", agent.incidents())
-    service.consume("agent-capacity-requests", agent.requests())
+    service.consume(durables.AGENT_CAPACITY_ALERTS, agent.alerts())
+    service.consume(durables.AGENT_CAPACITY_INCIDENTS, agent.incidents())
+    service.consume(durables.AGENT_CAPACITY_REQUESTS, agent.requests())
     return service

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 from pydantic import AliasChoices, Field
 
+from reasonops_contracts import durables
 from reasonops_llm import LlmSettings, PromptTemplate
 from reasonops_llm.agent import AgentKit, AgentSettings
 from reasonops_llm.embeddings import build_embedder
@@ -44,7 +45,7 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
                      load_catalog(settings.service_catalog),
                      build_embedder(settings.embeddings, kit.llm))
     agent.queue = kit.serve(agent.decide)
-    service.consume("agent-rca", agent.ingest())
-    service.consume("agent-rca-incidents", agent.incidents())
-    service.consume("agent-rca-requests", agent.agents())
+    service.consume(durables.AGENT_RCA_ALERTS, agent.ingest())
+    service.consume(durables.AGENT_RCA_INCIDENTS, agent.incidents())
+    service.consume(durables.AGENT_RCA_REQUESTS, agent.agents())
     return service

@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from reasonops_contracts import Envelope, new_id, subjects
+from reasonops_contracts import Envelope, durables, new_id, subjects
 from reasonops_contracts.agents import (
     AgentProposalRecorded,
     SecurityOutput,
@@ -24,8 +24,8 @@ from . import store
 from .domain import Finding, Thresholds, WindowStats, assess, detect, security_event
 
 SOURCE = "agent-security"
-CONSUMER = "agent-security"
-REQUESTS_CONSUMER = "agent-security-requests"
+CONSUMER = durables.AGENT_SECURITY_EVENTS
+REQUESTS_CONSUMER = durables.AGENT_SECURITY_REQUESTS
 
 log = logging.getLogger(__name__)
 

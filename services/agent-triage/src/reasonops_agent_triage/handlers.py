@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from reasonops_contracts import Envelope
+from reasonops_contracts import Envelope, durables
 from reasonops_contracts.agents import TriageOutput, TriageRequested
 from reasonops_llm import Decided, PromptTemplate, Router, decision_from
 from reasonops_llm.queue import AgentQueue
@@ -15,7 +15,7 @@ from reasonops_runtime import Clock, EventRouter, Transaction
 from .domain import triage
 
 SOURCE = "agent-triage"
-CONSUMER = "agent-triage"
+CONSUMER = durables.AGENT_TRIAGE
 KIND = "triage"
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from . import config
 from .handlers import (
     CONSUMER,
     INCIDENTS_CONSUMER,
-    FinanceMetrics,
     IncidentCosting,
     PenaltyPosting,
 )
+from .metrics import FinanceMetrics
 from .queries import register_queries
 from .store import metadata
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from prometheus_client import CollectorRegistry, Counter
-
-from reasonops_contracts import Envelope, new_id
+from reasonops_contracts import Envelope, durables, new_id
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
@@ -30,32 +28,14 @@ from . import store
 from .config import CostRates
 from .costs import incident_cost
 from .domain import Entry, cost_entry, penalty_entry, posting_period
+from .metrics import FinanceMetrics
 from .views import entry_event
 
 log = logging.getLogger(__name__)
 
 SOURCE = "finance"
-CONSUMER = "finance"
-INCIDENTS_CONSUMER = "finance-incidents"
-
-
-class FinanceMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.posted = Counter("reasonops_ledger_entries_posted_total",
-                              "Ledger entries posted for supplier penalties",
-                              ["currency"], registry=registry)
-        self.amount = Counter("reasonops_ledger_posted_amount_total",
-                              "Sum of penalty entries posted, in the currency",
-                              ["supplier", "currency"], registry=registry)
-        self.duplicates = Counter("reasonops_ledger_duplicate_penalties_total",
-                                  "Penalties received again under a new message id and "
-                                  "not booked twice", registry=registry)
-        self.incident_cost = Counter("reasonops_ledger_incident_cost_total",
-                                     "Sum of incident costs booked, in the currency",
-                                     ["service", "currency"], registry=registry)
-        self.late = Counter("reasonops_ledger_late_postings_total",
-                            "Entries for a closed month posted to the next open month",
-                            registry=registry)
+CONSUMER = durables.FINANCE_SLM
+INCIDENTS_CONSUMER = durables.FINANCE_INCIDENTS
 
 
 class PenaltyPosting:

@@ -30,52 +30,59 @@ from .views import entry_list, entry_trace
 SOURCE = "finance"
 
 
-def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
-                     catalog: ServiceCatalog) -> None:
+class FinanceQueries:
     """Entries are read by whoever's roles cover their service (its team: the catalog's
     owner); the summary, budgets and periods are the finance view of everything."""
-    def owner(name: str) -> str | None:
-        entry = catalog.get(name)
+
+    def __init__(self, service: Service, rates: CostRates, enforcer: Enforcer,
+                 catalog: ServiceCatalog) -> None:
+        self.service = service
+        self.rates = rates
+        self.enforcer = enforcer
+        self.catalog = catalog
+
+    def owner(self, name: str) -> str | None:
+        entry = self.catalog.get(name)
         return entry.owner if entry else None
 
-    def readable(actor: str, reading: str) -> frozenset[str] | None:
-        visible = enforcer.visibility(actor, at=service.clock.now(), reading=reading)
-        return visible.services(owner, (s.name for s in catalog.services))
+    def readable(self, actor: str, reading: str) -> frozenset[str] | None:
+        visible = self.enforcer.visibility(actor, at=self.service.clock.now(), reading=reading)
+        return visible.services(self.owner, (s.name for s in self.catalog.services))
 
-    async def summary(query: GetFinanceSummary) -> FinanceSummary:
-        async with service.store.read() as session:
+    async def summary(self, query: GetFinanceSummary) -> FinanceSummary:
+        async with self.service.store.read() as session:
             found = await store.entries_in(session, query.month)
-        return finance_summary(query.month, found, rates)
+        return finance_summary(query.month, found, self.rates)
 
-    async def entries(query: ListLedgerEntries) -> LedgerEntryList:
-        services = readable(query.actor, "ledger entries")
-        async with service.store.read() as session:
+    async def entries(self, query: ListLedgerEntries) -> LedgerEntryList:
+        services = self.readable(query.actor, "ledger entries")
+        async with self.service.store.read() as session:
             found = await store.find_entries(session, month=query.month,
                                              incident_id=query.incident_id, limit=query.limit,
                                              services=services)
         return entry_list(found)
 
-    async def trace(query: TraceEntry) -> EntryTrace:
-        async with service.store.read() as session:
+    async def trace(self, query: TraceEntry) -> EntryTrace:
+        async with self.service.store.read() as session:
             entry = await store.get_entry(session, query.entry_id)
             if entry is None:
                 raise NotFound(f"no ledger entry {query.entry_id}")
-            enforcer.readable(query.actor, at=service.clock.now(), reading=query.entry_id,
-                              team=owner(entry.service), service=entry.service,
-                              incident_id=entry.incident_id)
+            self.enforcer.readable(query.actor, at=self.service.clock.now(), reading=query.entry_id,
+                                   team=self.owner(entry.service), service=entry.service,
+                                   incident_id=entry.incident_id)
             related = (await store.find_entries(session, incident_id=entry.incident_id,
-                                                services=readable(query.actor, "ledger"))
+                                                services=self.readable(query.actor, "ledger"))
                        if entry.incident_id else [])
         return entry_trace(entry, related)
 
-    async def budgets(query: GetBudgets) -> BudgetList:
-        async with service.store.read() as session:
+    async def budgets(self, query: GetBudgets) -> BudgetList:
+        async with self.service.store.read() as session:
             found = await store.entries_in(session, query.month)
         costs = [e for e in found if e.kind == "incident_cost"]
-        return BudgetList(month=query.month, items=budget_lines(query.month, costs, rates))
+        return BudgetList(month=query.month, items=budget_lines(query.month, costs, self.rates))
 
-    async def periods(query: ListPeriods) -> PeriodList:
-        async with service.store.read() as session:
+    async def periods(self, query: ListPeriods) -> PeriodList:
+        async with self.service.store.read() as session:
             closed = await store.closed_periods(session)
             counts = await store.entry_counts(session)
         months = sorted(set(closed) | set(counts))
@@ -85,10 +92,10 @@ def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
             closed_by=closed[m].closed_by if m in closed else None,
             entries=counts.get(m, 0)) for m in months])
 
-    async def close(command: ClosePeriod) -> PeriodView:
-        now = service.clock.now()
-        enforcer.require(command.actor, "finance.close_period", at=now, target=command.month)
-        async with service.transaction() as tx:
+    async def close(self, command: ClosePeriod) -> PeriodView:
+        now = self.service.clock.now()
+        self.enforcer.require(command.actor, "finance.close_period", at=now, target=command.month)
+        async with self.service.transaction() as tx:
             if await store.close_period(tx.session, command.month, now, command.actor):
                 event = PeriodClosed(month=command.month, closed_at=now, actor=command.actor)
                 tx.emit(Envelope.wrap(event, source=SOURCE, subject=command.month))
@@ -97,9 +104,15 @@ def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
         return PeriodView(month=command.month, state="closed", closed_at=row.closed_at,
                           closed_by=row.closed_by, entries=count)
 
-    service.respond(GetFinanceSummary, summary)
-    service.respond(ListLedgerEntries, entries)
-    service.respond(TraceEntry, trace)
-    service.respond(GetBudgets, budgets)
-    service.respond(ListPeriods, periods)
-    service.respond(ClosePeriod, close)
+    def register(self) -> None:
+        self.service.respond(GetFinanceSummary, self.summary)
+        self.service.respond(ListLedgerEntries, self.entries)
+        self.service.respond(TraceEntry, self.trace)
+        self.service.respond(GetBudgets, self.budgets)
+        self.service.respond(ListPeriods, self.periods)
+        self.service.respond(ClosePeriod, self.close)
+
+
+def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
+                     catalog: ServiceCatalog) -> None:
+    FinanceQueries(service, rates, enforcer, catalog).register()

@@ -19,10 +19,12 @@ from reasonops_runtime import Clock, Service, ServiceSettings
 
 from .commands import Integrations
 from .gate import Directory
-from .handlers import RAW_CONSUMER, RAW_SUBJECTS, IngestMetrics, RawIntake
+from .handlers import RAW_CONSUMER, RAW_SUBJECTS, RawIntake
 from .heartbeats import TIMER_KIND, Heartbeats
+from .metrics import IngestMetrics
 from .pagerduty_api import pagerduty_routes
 from .publishing import Outgoing, publish_all
+from .queries import HeartbeatQueries
 from .ratelimit import RateLimiter
 from .store import metadata
 from .webhooks import Intake, webhook_routes
@@ -77,6 +79,6 @@ def build_service(settings: IngestSettings | None = None, *,
     service.respond(ListIntegrations, integrations.list_all)
     service.respond(RevokeIntegration, integrations.revoke)
     service.respond(RotateIntegrationKey, integrations.rotate)
-    service.respond(ListHeartbeats, heartbeats.list_all)
+    service.respond(ListHeartbeats, HeartbeatQueries(service.store).list_all)
     service.startup_hooks.append(integrations.ensure_default)
     return service

@@ -8,22 +8,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-
-from reasonops_contracts import subjects
+from reasonops_contracts import durables, subjects
 from reasonops_contracts.ingest import NativeEvent
 from reasonops_runtime import Clock, Delivery, Transaction
 
 from . import cloudevents, domain, pagerduty
 from .domain import ANONYMOUS, Sender
 from .formats import AlertmanagerWebhook, Format, PayloadError, parse, too_large
+from .metrics import IngestMetrics
 from .pagerduty_flow import apply_change, apply_pagerduty
 from .publishing import SOURCE, Outgoing, Publish, PublishFailed, accepted, publish_all
 
-__all__ = ["RAW_CONSUMER", "RAW_SUBJECTS", "SOURCE", "IngestMetrics", "Outgoing", "PublishFailed",
+__all__ = ["RAW_CONSUMER", "RAW_SUBJECTS", "SOURCE", "Outgoing", "PublishFailed",
            "RawIntake", "accepted", "normalise", "publish_all"]
 
-RAW_CONSUMER = "ingest-raw"
+RAW_CONSUMER = durables.INGEST_RAW
 
 RAW_SUBJECTS: dict[str, Format] = {
     subjects.INGEST_RAW_ALERTMANAGER: Format.ALERTMANAGER,
@@ -35,48 +34,6 @@ RAW_SUBJECTS: dict[str, Format] = {
 }
 
 Payload = AlertmanagerWebhook | list[NativeEvent]
-
-
-class IngestMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.events = Counter(
-            "reasonops_ingest_events_total",
-            "Monitoring events (one per alert) by format, transport and outcome "
-            "(accepted, publish_failed, rate_limited)",
-            ["format", "transport", "outcome"], registry=registry)
-        self.rejected = Counter(
-            "reasonops_ingest_rejected_total",
-            "Payloads rejected before any event was published, by format, transport and "
-            "reason (malformed_json, invalid_payload, too_large, unsupported_media_type, "
-            "missing_key, unknown_key, revoked_key, expired_key, format_not_allowed)",
-            ["format", "transport", "reason"], registry=registry)
-        self.acceptance = Histogram(
-            "reasonops_ingest_acceptance_seconds",
-            "From request received to JetStream's last ack (HTTP), by format",
-            ["format"], registry=registry,
-            buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-
-        # Labelled children by label values: ``labels()`` costs a lock and a tuple
-        # build per call, and the accepted counters are touched on every request.
-        self._accepted: dict[tuple[Format, str], Counter] = {}
-        self._acceptance: dict[Format, Histogram] = {}
-
-    def accepted(self, fmt: Format, transport: str, n: int) -> None:
-        if n:
-            child = self._accepted.get((fmt, transport))
-            if child is None:
-                child = self._accepted[fmt, transport] = self.events.labels(
-                    fmt.value, transport, "accepted")
-            child.inc(n)
-
-    def observe_acceptance(self, fmt: Format, seconds: float) -> None:
-        child = self._acceptance.get(fmt)
-        if child is None:
-            child = self._acceptance[fmt] = self.acceptance.labels(fmt.value)
-        child.observe(seconds)
-
-    def reject(self, fmt: Format, transport: str, reason: str) -> None:
-        self.rejected.labels(fmt.value, transport, reason).inc()
 
 
 def _digest(*parts: str) -> str:

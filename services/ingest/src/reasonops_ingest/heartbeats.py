@@ -22,9 +22,6 @@ from starlette.routing import Route
 
 from reasonops_contracts.ingest import (
     EventAccepted,
-    HeartbeatList,
-    HeartbeatView,
-    ListHeartbeats,
 )
 from reasonops_runtime import Store, Timer, Transaction
 
@@ -126,14 +123,6 @@ class Heartbeats:
         tx.emitted.append(accepted(heartbeat_event(
             integration=integration, name=name, interval=row.interval_seconds, status="firing",
             now=tx.clock.now(), last_seen=row.last_seen_at, sender=sender)).outbox)
-
-    async def list_all(self, query: ListHeartbeats) -> HeartbeatList:
-        async with self.db.read() as session:
-            rows = await store.all_heartbeats(session, query.integration)
-        return HeartbeatList(items=[HeartbeatView(
-            integration=r.integration, name=r.name, interval_seconds=r.interval_seconds,
-            status=r.status, last_seen_at=r.last_seen_at, due_at=r.due_at,
-            fingerprint=r.fingerprint) for r in rows])
 
     def routes(self) -> list[Route]:
         return [Route(PATH, self.ping, methods=["POST", "GET"])]

@@ -23,8 +23,9 @@ from reasonops_runtime import Clock
 from . import cloudevents
 from .formats import Format, PayloadError, parse, too_large
 from .gate import Gate, sender_of
-from .handlers import IngestMetrics, normalise
+from .handlers import normalise
 from .integrations import Integration, Refusal
+from .metrics import IngestMetrics
 from .publishing import Outgoing, Publish, PublishFailed
 from .ratelimit import RateLimiter, retry_after_header
 

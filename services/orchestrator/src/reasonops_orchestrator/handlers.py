@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from reasonops_contracts import Envelope
+from reasonops_contracts import Envelope, durables
 from reasonops_contracts.agents import AgentProposalRecorded
 from reasonops_contracts.registry import EVENTS
 from reasonops_contracts.streams import AGENTS, FINANCE, INCIDENTS, SLM, StreamSpec
@@ -21,8 +21,9 @@ from .catalog import Catalog
 from .domain import Instance
 from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches
 
-CONSUMERS: dict[str, StreamSpec] = {"orchestrator": INCIDENTS, "orchestrator-agents": AGENTS,
-                                    "orchestrator-slm": SLM, "orchestrator-finance": FINANCE}
+CONSUMERS: dict[str, StreamSpec] = {
+    durables.ORCHESTRATOR_INCIDENTS: INCIDENTS, durables.ORCHESTRATOR_AGENTS: AGENTS,
+    durables.ORCHESTRATOR_SLM: SLM, durables.ORCHESTRATOR_FINANCE: FINANCE}
 
 LOOKBACK = timedelta(minutes=10)
 """How long an awaited event is kept for instances whose trigger arrives later."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
-from reasonops_contracts import Envelope, Event
+from reasonops_contracts import Envelope, Event, durables
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentAssigned,
@@ -47,7 +47,7 @@ from .views import (
 )
 
 SOURCE = "slm"
-CONSUMER = "slm"
+CONSUMER = durables.SLM_INCIDENTS
 DEADLINE_TIMER = "sla-deadline"
 
 Wrap = Callable[[Event], Envelope]

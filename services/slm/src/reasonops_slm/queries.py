@@ -15,37 +15,56 @@ from .monthly import MonthEnd
 from .views import sla_status
 
 
-def register_queries(service: Service, clocks: SlaClocks, month_end: MonthEnd,
-                     enforcer: Enforcer, catalog: ServiceCatalog) -> None:
-    def owner(name: str | None) -> str | None:
-        entry = catalog.get(name)
+class SlaQueries:
+    """SLA status per incident and the report per service and period, each narrowed to what
+    the principal's roles cover (a service's team is its catalog owner)."""
+
+    def __init__(self, service: Service, clocks: SlaClocks, month_end: MonthEnd,
+                 enforcer: Enforcer, catalog: ServiceCatalog) -> None:
+        self.service = service
+        self.clocks = clocks
+        self.month_end = month_end
+        self.enforcer = enforcer
+        self.catalog = catalog
+
+    def owner(self, name: str | None) -> str | None:
+        entry = self.catalog.get(name)
         return entry.owner if entry else None
 
-    async def status(query: GetSlaStatus) -> SlaStatus:
-        visible = enforcer.visibility(query.actor, at=service.clock.now(), reading="SLA status")
-        async with service.store.read() as session:
-            found = await store.clocks_for(session, query.incident_id, clocks.calendars)
+    async def status(self, query: GetSlaStatus) -> SlaStatus:
+        now = self.service.clock.now()
+        visible = self.enforcer.visibility(query.actor, at=now, reading="SLA status")
+        async with self.service.store.read() as session:
+            found = await store.clocks_for(session, query.incident_id, self.clocks.calendars)
             penalties = await store.penalties_for(session, query.incident_id)
         services = {c.service for c in found} | {p.service for p in penalties}
         groups = {c.party for c in found if c.agreement == "ola" and c.party}
-        if found and not any(visible.covers(owner(s), s) for s in services) \
+        if found and not any(visible.covers(self.owner(s), s) for s in services) \
                 and not any(visible.covers(g, None) for g in groups):
             service_name = next(iter(sorted(s for s in services if s)), None)
-            enforcer.readable(query.actor, at=service.clock.now(), reading="SLA status",
-                              team=owner(service_name), service=service_name,
-                              incident_id=query.incident_id)
-        return sla_status(query.incident_id, found, penalties, service.clock.now())
+            self.enforcer.readable(query.actor, at=now, reading="SLA status",
+                                   team=self.owner(service_name), service=service_name,
+                                   incident_id=query.incident_id)
+        return sla_status(query.incident_id, found, penalties, self.service.clock.now())
 
-    async def report(query: GetSlaReport) -> SlaReport:
-        visible = enforcer.visibility(query.actor, at=service.clock.now(), reading="SLA report")
-        async with service.store.read() as session:
-            full = await month_end.report(session, query)
+    async def report(self, query: GetSlaReport) -> SlaReport:
+        visible = self.enforcer.visibility(query.actor, at=self.service.clock.now(),
+                                           reading="SLA report")
+        async with self.service.store.read() as session:
+            full = await self.month_end.report(session, query)
         if visible.everything:
             return full
         return full.model_copy(update={
-            "services": [s for s in full.services if visible.covers(owner(s.service), s.service)],
+            "services": [s for s in full.services
+                         if visible.covers(self.owner(s.service), s.service)],
             "penalties": [p for p in full.penalties
-                          if visible.covers(owner(p.service), p.service)]})
+                          if visible.covers(self.owner(p.service), p.service)]})
 
-    service.respond(GetSlaStatus, status)
-    service.respond(GetSlaReport, report)
+    def register(self) -> None:
+        self.service.respond(GetSlaStatus, self.status)
+        self.service.respond(GetSlaReport, self.report)
+
+
+def register_queries(service: Service, clocks: SlaClocks, month_end: MonthEnd,
+                     enforcer: Enforcer, catalog: ServiceCatalog) -> None:
+    SlaQueries(service, clocks, month_end, enforcer, catalog).register()

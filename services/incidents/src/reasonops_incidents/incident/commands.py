@@ -32,30 +32,71 @@ from .views import incident_view
 Change = Callable[[Transaction, Incident, Any, Timeline], Awaitable[None]]
 
 
-def register_commands(service: Service, metrics: IncidentMetrics, rules: RuleFile,
-                      escalations: Escalations, access: Access) -> None:
+class IncidentCommands:
     """Every command that changes an incident, each one a timeline entry, each one checked
     against the role policy (``incident.<action>`` on the incident's team and service)."""
 
-    def command(action: str, change: Change) -> Callable[[Any], Awaitable[IncidentView]]:
-        async def handle(cmd: Any) -> IncidentView:
-            async with service.transaction() as tx:
-                incident = await store.get_incident(tx.session, cmd.incident_id)
-                if incident is None:
-                    raise NotFound(f"no incident {cmd.incident_id}", "incident_id")
-                access.incident(cmd.actor, action, incident)
-                timeline = Timeline()
-                await change(tx, incident, cmd, timeline)
-                await store.save(tx.session, created=[], changed=[incident])
-                await timeline.save(tx.session)
-                entries = await store.timeline_of(tx.session, incident.incident_id)
-            return incident_view(incident, entries)
-        return handle
+    def __init__(self, service: Service, metrics: IncidentMetrics, rules: RuleFile,
+                 escalations: Escalations, access: Access) -> None:
+        self.service = service
+        self.metrics = metrics
+        self.rules = rules
+        self.escalations = escalations
+        self.access = access
 
-    def transition(action: str) -> Change:
+    async def acknowledge(self, cmd: AcknowledgeIncident) -> IncidentView:
+        return await self._command("acknowledge", cmd, self._transition("acknowledge"))
+
+    async def resolve(self, cmd: ResolveIncident) -> IncidentView:
+        return await self._command("resolve", cmd, self._transition("resolve"))
+
+    async def close(self, cmd: CloseIncident) -> IncidentView:
+        return await self._command("close", cmd, self._transition("close"))
+
+    async def reopen(self, cmd: ReopenIncident) -> IncidentView:
+        return await self._command("reopen", cmd, self._transition("reopen"))
+
+    async def hold(self, cmd: HoldIncident) -> IncidentView:
+        return await self._command("hold", cmd, self._transition("hold"))
+
+    async def resume(self, cmd: ResumeIncident) -> IncidentView:
+        return await self._command("resume", cmd, self._transition("resume"))
+
+    async def assign(self, cmd: AssignIncident) -> IncidentView:
+        return await self._command("assign", cmd, self._assign)
+
+    async def comment(self, cmd: CommentIncident) -> IncidentView:
+        return await self._command("comment", cmd, self._comment)
+
+    async def declare_major(self, cmd: DeclareMajorIncident) -> IncidentView:
+        return await self._command("declare_major", cmd, self._major)
+
+    def register(self) -> None:
+        for model, fn in ((AcknowledgeIncident, self.acknowledge),
+                          (ResolveIncident, self.resolve), (CloseIncident, self.close),
+                          (ReopenIncident, self.reopen), (HoldIncident, self.hold),
+                          (ResumeIncident, self.resume), (AssignIncident, self.assign),
+                          (CommentIncident, self.comment),
+                          (DeclareMajorIncident, self.declare_major)):
+            self.service.respond(model, fn)  # type: ignore[arg-type]
+
+    async def _command(self, action: str, cmd: Any, change: Change) -> IncidentView:
+        async with self.service.transaction() as tx:
+            incident = await store.get_incident(tx.session, cmd.incident_id)
+            if incident is None:
+                raise NotFound(f"no incident {cmd.incident_id}", "incident_id")
+            self.access.incident(cmd.actor, action, incident)
+            timeline = Timeline()
+            await change(tx, incident, cmd, timeline)
+            await store.save(tx.session, created=[], changed=[incident])
+            await timeline.save(tx.session)
+            entries = await store.timeline_of(tx.session, incident.incident_id)
+        return incident_view(incident, entries)
+
+    def _transition(self, action: str) -> Change:
         async def change(tx: Transaction, incident: Incident, cmd: Any,
                          timeline: Timeline) -> None:
-            now = service.clock.now()
+            now = self.service.clock.now()
             before = incident.state.value
             try:
                 incident.apply(action, now, cmd.note)
@@ -66,47 +107,42 @@ def register_commands(service: Service, metrics: IncidentMetrics, rules: RuleFil
             timeline.add(incident.incident_id, now, cmd.actor, "state_changed",
                          f"{before} -> {incident.state.value}"
                          + (f": {cmd.note}" if cmd.note else ""))
-            metrics.transitioned(action, "user", incident)
+            self.metrics.transitioned(action, "user", incident)
             # Escalation runs only while nobody has acknowledged.
-            await escalations.arm(tx, incident, rules.current(), None, now
-                                  if action in ("reopen", "resume") else None)
+            await self.escalations.arm(tx, incident, self.rules.current(), None, now
+                                       if action in ("reopen", "resume") else None)
         return change
 
-    async def assign(tx: Transaction, incident: Incident, cmd: AssignIncident,
-                     timeline: Timeline) -> None:
+    async def _assign(self, tx: Transaction, incident: Incident, cmd: AssignIncident,
+                      timeline: Timeline) -> None:
         if incident.assignment_group == cmd.assignment_group:
             raise IllegalTransition(f"{incident.incident_id} is already assigned to "
                                     f"{cmd.assignment_group}", "assignment_group")
-        now = service.clock.now()
+        now = self.service.clock.now()
         previous = incident.assignment_group
         incident.assignment_group, incident.assignment_source = cmd.assignment_group, "user"
         incident.escalation_level, incident.updated_at = 1, now
-        current = rules.current()
-        escalations.after_assignment(tx, incident, previous, now, cmd.actor, timeline, None,
-                                     cmd.note or f"assigned by {cmd.actor}")
-        await escalations.arm(tx, incident, current, None, now)
+        self.escalations.after_assignment(tx, incident, previous, now, cmd.actor, timeline,
+                                          None, cmd.note or f"assigned by {cmd.actor}")
+        await self.escalations.arm(tx, incident, self.rules.current(), None, now)
 
-    async def comment(tx: Transaction, incident: Incident, cmd: CommentIncident,
-                      timeline: Timeline) -> None:
-        now = service.clock.now()
+    async def _comment(self, tx: Transaction, incident: Incident, cmd: CommentIncident,
+                       timeline: Timeline) -> None:
+        now = self.service.clock.now()
         incident.updated_at = now
         timeline.add(incident.incident_id, now, cmd.actor, "comment", cmd.note)
 
-    async def major(tx: Transaction, incident: Incident, cmd: DeclareMajorIncident,
-                    timeline: Timeline) -> None:
-        now = service.clock.now()
-        if not escalations.declare_major(tx, incident, now, cmd.actor,
-                                         cmd.note or f"declared by {cmd.actor}", timeline,
-                                         None):
+    async def _major(self, tx: Transaction, incident: Incident, cmd: DeclareMajorIncident,
+                     timeline: Timeline) -> None:
+        now = self.service.clock.now()
+        if not self.escalations.declare_major(tx, incident, now, cmd.actor,
+                                              cmd.note or f"declared by {cmd.actor}",
+                                              timeline, None):
             raise IllegalTransition(f"{incident.incident_id} is already a major incident",
                                     "incident_id")
         incident.updated_at = now
 
-    for model, action in ((AcknowledgeIncident, "acknowledge"), (ResolveIncident, "resolve"),
-                          (CloseIncident, "close"), (ReopenIncident, "reopen"),
-                          (HoldIncident, "hold"), (ResumeIncident, "resume")):
-        service.respond(model, command(action, transition(action)))
-    service.respond(AssignIncident, command("assign", assign))  # type: ignore[arg-type]
-    service.respond(CommentIncident, command("comment", comment))  # type: ignore[arg-type]
-    service.respond(DeclareMajorIncident,
-                    command("declare_major", major))  # type: ignore[arg-type]
+
+def register_commands(service: Service, metrics: IncidentMetrics, rules: RuleFile,
+                      escalations: Escalations, access: Access) -> None:
+    IncidentCommands(service, metrics, rules, escalations, access).register()

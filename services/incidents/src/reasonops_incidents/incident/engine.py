@@ -14,157 +14,33 @@ same way however fast it is consumed; ``now`` stamps the incidents and their eve
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
-from reasonops_contracts import Envelope, Event, incident_number
+from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 
-from ..silence.domain import Silence
+from . import topology
+from .batch import Arrival, Decisions, Opening, Silences, Snapshot
 from .correlation import (
     AlertRecord,
     Group,
     Pending,
     admit,
-    alert_fields,
     assessor,
     choose_assignment,
     raise_priority,
     should_resolve,
     track_flapping,
-    within,
 )
 from .domain import OPEN_STATES, Alert, Incident, State, open_incident
 from .escalation import assignment_news, declare_major
 from .events import opened_event, priority_event, transition_event
 from .rules import Rule, RuleSet
-from .timeline import Timeline
 
 SYSTEM = "incidents"
 MONITORING = "monitoring"  # the actor of transitions an alert causes
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """One accepted alert, the rule that matched it and the correlation group it is in."""
-
-    cause: Envelope
-    event: EventAccepted
-    rule: Rule
-    key: str
-    fields: dict[str, str]
-
-
-def route(rules: RuleSet, cause: Envelope, event: EventAccepted) -> Arrival:
-    fields = alert_fields(fingerprint=event.fingerprint, name=event.name,
-                          severity=event.severity, service=event.service,
-                          resource=event.resource, labels=event.labels)
-    rule = rules.rule_for(fields)
-    return Arrival(cause, event, rule, rule.group_key(fields), fields)
-
-
-class Silences(Protocol):
-    def match(self, fields: dict[str, str], at: datetime) -> Silence | None: ...
-
-
-@dataclass
-class Snapshot:
-    """What a batch touches. ``open_by_service`` lists the open incidents of the services
-    named in it (None: every incident there is is in ``incidents``); ``last_number`` is the
-    last incident number handed out (None: not loaded, the batch cannot open one)."""
-
-    records: dict[str, AlertRecord] = field(default_factory=dict)
-    groups: dict[str, Group] = field(default_factory=dict)
-    incidents: dict[str, Incident] = field(default_factory=dict)
-    open_by_service: dict[str, list[str]] | None = None
-    last_number: int | None = None
-
-    def open_incidents_of(self, services: Iterable[str]) -> list[Incident]:
-        if self.open_by_service is None:
-            wanted = set(services)
-            found = [i for i in self.incidents.values() if i.service in wanted]
-        else:
-            missing = [s for s in services if s not in self.open_by_service]
-            if missing:
-                raise LookupError(f"open incidents of {missing} were not loaded")
-            found = [self.incidents[i] for s in services for i in self.open_by_service[s]]
-        return [i for i in found if i.state in OPEN_STATES]
-
-    def next_incident_id(self) -> str:
-        if self.last_number is None:
-            raise LookupError("the incident number was not loaded")
-        self.last_number += 1
-        return incident_number(self.last_number)
-
-
-def reach(arrivals: Sequence[Arrival], groups: dict[str, Group],
-          incidents: dict[str, Incident], catalog: ServiceCatalog | None
-          ) -> tuple[set[str], bool]:
-    """Beyond the alerts' own records, groups and incidents: the services whose open
-    incidents topology may consult, and whether an incident may open. Only a firing alert
-    whose group has no incident that is open or resolved (a reopen joins) may open one."""
-    services: set[str] = set()
-    may_open = False
-    for a in arrivals:
-        if a.event.status != "firing":
-            continue
-        group = groups.get(a.key)
-        incident = incidents.get(group.incident_id or "") if group is not None else None
-        if incident is not None and incident.state is not State.CLOSED:
-            continue
-        may_open = True
-        if catalog is not None and a.event.service:
-            services.update(catalog.dependents_of(a.event.service))
-            services.update(catalog.dependencies_of(a.event.service))
-    return services, may_open
-
-
-def pending_members(groups: Iterable[Group]) -> set[str]:
-    """Fingerprints waiting in groups: their records are claimed when the group opens."""
-    return {fp for g in groups for fp in g.pending}
-
-
-@dataclass(frozen=True)
-class Publish:
-    """An event about ``incident``, caused by the alert message ``cause``."""
-
-    event: Event
-    incident: Incident
-    cause: Envelope
-
-
-@dataclass(frozen=True)
-class Opening:
-    incident: Incident
-    cause: Envelope
-    priority: int  # at opening; a later alert of the batch may raise it
-
-
-@dataclass
-class Decisions:
-    """What one batch decided, in the order it decided it."""
-
-    created: dict[str, Incident] = field(default_factory=dict)
-    changed: set[str] = field(default_factory=set)
-    """incidents to write whole (not created in this batch)"""
-    bumps: Counter[str] = field(default_factory=Counter)
-    """incident -> alerts counted; written as an increment unless written whole"""
-    last_alert: dict[str, datetime] = field(default_factory=dict)
-    new_records: set[str] = field(default_factory=set)
-    new_groups: set[str] = field(default_factory=set)
-    changed_groups: set[str] = field(default_factory=set)
-    silenced: Counter[str] = field(default_factory=Counter)
-    """silence -> alerts it matched"""
-    outcomes: list[str] = field(default_factory=list)
-    """one per arrival: opened, joined, counted, reopened, resolved, pending, ..."""
-    timeline: Timeline = field(default_factory=Timeline)
-    events: list[Publish] = field(default_factory=list)
-    opened: list[Opening] = field(default_factory=list)
-    transitions: list[tuple[str, Incident]] = field(default_factory=list)
 
 
 def decide(snapshot: Snapshot, arrivals: Sequence[Arrival], rules: RuleSet,
@@ -210,22 +86,6 @@ class _Engine:
     def _incident(self, incident_id: str | None) -> Incident | None:
         return self.s.incidents.get(incident_id) if incident_id else None
 
-    def _touch(self, incident: Incident) -> None:
-        """The incident changed beyond its counters: write it whole."""
-        if incident.incident_id not in self.decisions.created:
-            self.decisions.changed.add(incident.incident_id)
-
-    def _count(self, incident: Incident, at: datetime) -> None:
-        """One more alert; written as an increment unless the incident is written whole."""
-        incident.alert_count += 1
-        incident.last_alert_at = at
-        self.decisions.bumps[incident.incident_id] += 1
-        self.decisions.last_alert[incident.incident_id] = at
-
-    def _publish(self, event: Event | None, incident: Incident, cause: Envelope) -> None:
-        if event is not None:
-            self.decisions.events.append(Publish(event, incident, cause))
-
     # -- one alert -----------------------------------------------------------------------
     def one(self, a: Arrival) -> str:
         event, at = a.event, a.event.received_at
@@ -251,7 +111,7 @@ class _Engine:
                 incident.firing_alerts = max(0, incident.firing_alerts)
             record.status = event.status
             if event.status == "firing":
-                self._count(incident, at)
+                self.decisions.count(incident, at)
             return "flapping"
         if event.status == "firing":
             return self._firing(a, record, at)
@@ -261,7 +121,7 @@ class _Engine:
         event = a.event
         current = self._incident(record.incident_id)
         if current is not None and current.state in OPEN_STATES and record.status == "firing":
-            self._count(current, at)  # a repeat: the hot path
+            self.decisions.count(current, at)  # a repeat: the hot path
             return "counted"
         group = self._group(a.key, a.rule)
         incident = self._incident(group.incident_id)
@@ -299,8 +159,8 @@ class _Engine:
         if incident.resource != event.resource:
             incident.resource = None if newcomer else incident.resource
         incident.updated_at = self.now
-        self._touch(incident)
-        self._count(incident, at)
+        self.decisions.touch(incident)
+        self.decisions.count(incident, at)
         if newcomer:
             self.timeline.add(incident.incident_id, at, SYSTEM, "alert_joined",
                               f"alert {event.name} ({event.severity}) on "
@@ -317,11 +177,13 @@ class _Engine:
             return
         self.timeline.add(incident.incident_id, at, SYSTEM, "priority_changed",
                           f"P{previous} -> P{incident.priority}: {incident.priority_reason}")
-        self._publish(priority_event(incident, previous, self.now, SYSTEM), incident, cause)
-        self._touch(incident)
+        self.decisions.publish(priority_event(incident, previous, self.now, SYSTEM), incident,
+                               cause)
+        self.decisions.touch(incident)
         if incident.priority == 1:
-            self._publish(declare_major(incident, self.now, SYSTEM, "priority raised to P1",
-                                        self.timeline), incident, cause)
+            major = declare_major(incident, self.now, SYSTEM, "priority raised to P1",
+                                  self.timeline)
+            self.decisions.publish(major, incident, cause)
 
     def _open(self, a: Arrival, group: Group, at: datetime) -> None:
         event, rule = a.event, a.rule
@@ -361,16 +223,16 @@ class _Engine:
                f"{len(members)} alerts on {len(resources)} resources within {rule.window}s")
         self._probable_cause_of(incident, at)
         self._assign_at_open(incident, rule)
-        self._publish(opened_event(incident), incident, a.cause)
+        self.decisions.publish(opened_event(incident), incident, a.cause)
         self.timeline.add(incident.incident_id, at, SYSTEM, "opened",
                           f"opened by rule {rule.name} ({why}); P{incident.priority}: "
                           f"{incident.priority_reason}", group=group.key)
         self.decisions.opened.append(Opening(incident, a.cause, incident.priority))
-        self._publish(assignment_news(incident, None, self.now, SYSTEM, self.timeline),
-                      incident, a.cause)
+        self.decisions.publish(assignment_news(incident, None, self.now, SYSTEM,
+                                               self.timeline), incident, a.cause)
         if incident.priority == 1:
-            self._publish(declare_major(incident, self.now, SYSTEM, "opened at P1",
-                                        self.timeline), incident, a.cause)
+            self.decisions.publish(declare_major(incident, self.now, SYSTEM, "opened at P1",
+                                                 self.timeline), incident, a.cause)
 
     def _assign_at_open(self, incident: Incident, rule: Rule) -> None:
         entry = self.catalog.get(incident.service) if self.catalog else None
@@ -384,14 +246,8 @@ class _Engine:
                             ) -> Incident | None:
         """An open incident of a service that depends on this alert's service, with an
         alert inside the window: this alert is its probable cause."""
-        if self.catalog is None or not event.service:
-            return None
-        dependents = self.catalog.dependents_of(event.service)
-        if not dependents:
-            return None
-        found = [i for i in self.s.open_incidents_of(dependents)
-                 if i.last_alert_at is not None and within(i.last_alert_at, at, rule.window)]
-        return min(found, key=lambda i: i.incident_id) if found else None
+        return topology.dependent_incident(self.catalog, self.s.open_incidents_of,
+                                           event.service, rule.window, at)
 
     def _attach_cause(self, cause: Envelope, incident: Incident, event: EventAccepted,
                       record: AlertRecord, at: datetime) -> None:
@@ -407,19 +263,11 @@ class _Engine:
                               f"{event.resource or '-'}); {incident.service} depends on it")
 
     def _probable_cause_of(self, incident: Incident, at: datetime) -> None:
-        if self.catalog is None or not incident.service:
-            return
-        dependencies = self.catalog.dependencies_of(incident.service)
-        if not dependencies:
-            return
         rule = self.rules.by_name(incident.rule)
-        window = rule.window if rule else 300
-        found = [i for i in self.s.open_incidents_of(dependencies)
-                 if i.incident_id != incident.incident_id and i.last_alert_at is not None
-                 and within(i.last_alert_at, at, window)]
-        if not found:
+        cause = topology.cause_of(self.catalog, self.s.open_incidents_of, incident,
+                                  rule.window if rule else 300, at)
+        if cause is None:
             return
-        cause = min(found, key=lambda i: i.incident_id)
         incident.probable_cause = {
             "service": cause.service or "", "incident_id": cause.incident_id,
             "alert": cause.title, "resource": cause.resource or "",
@@ -448,7 +296,7 @@ class _Engine:
             return "ignored"
         incident.firing_alerts = max(0, incident.firing_alerts - was_firing)
         incident.updated_at = self.now
-        self._touch(incident)
+        self.decisions.touch(incident)
         if should_resolve(self.rules.by_name(incident.rule), incident, event.fingerprint):
             self._transition(a.cause, incident, "resolve", f"alert {event.name} resolved", at)
             return "resolved"
@@ -458,9 +306,9 @@ class _Engine:
                     at: datetime) -> None:
         before = incident.state.value
         incident.apply(action, self.now, note)
-        self._touch(incident)
-        self._publish(transition_event(action, incident, self.now, MONITORING, note),
-                      incident, cause)
+        self.decisions.touch(incident)
+        self.decisions.publish(transition_event(action, incident, self.now, MONITORING, note),
+                               incident, cause)
         self.timeline.add(incident.incident_id, at, MONITORING, "state_changed",
                           f"{before} -> {incident.state.value}: {note}")
         self.decisions.transitions.append((action, incident))

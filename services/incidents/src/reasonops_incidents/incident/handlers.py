@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from reasonops_contracts import Envelope, subjects
+from reasonops_contracts import Envelope, durables, subjects
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_runtime import Clock, Delivery, Transaction, envelope_of
@@ -31,14 +31,15 @@ from ..metrics import IncidentMetrics
 from ..problem.handlers import Problems
 from ..silence.store import SilenceBook
 from . import store
+from .batch import Arrival, Decisions, Snapshot, pending_members, reach, route
 from .correlation import AlertRecord, outranks
-from .engine import Arrival, Decisions, Snapshot, decide, pending_members, reach, route
+from .engine import decide
 from .escalation import Escalations
 from .events import emit
 from .rules import RuleFile, RuleSet
 from .timeline import Timeline
 
-INTAKE_CONSUMER = "incidents"
+INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
 INCIDENT_NUMBER = "incident"
 
 
@@ -160,8 +161,8 @@ def _signature(record: AlertRecord) -> tuple[object, ...]:
             record.last_seen_at if record.silenced_by else None)
 
 
-AGENTS_CONSUMER = "incidents-agents"
-SLM_CONSUMER = "incidents-slm"
+AGENTS_CONSUMER = durables.INCIDENTS_AGENTS
+SLM_CONSUMER = durables.INCIDENTS_SLM
 AGENT_SUBJECTS = (subjects.AGENT_DECISION,)
 SLM_SUBJECTS = (subjects.SLA_STARTED, subjects.SLA_MET, subjects.SLA_BREACHED)
 

@@ -105,31 +105,42 @@ async def count_incidents(session: AsyncSession, q: CountIncidents,
                           by_priority=by_priority, open_by_priority=open_by_priority)
 
 
-def register_queries(service: Service, rules: RuleFile, access: Access) -> None:
+class IncidentQueries:
     """Each query answers with what its actor's roles cover (see ``Access``)."""
-    async def get(query: GetIncident) -> IncidentView:
-        async with service.store.read() as session:
+
+    def __init__(self, service: Service, rules: RuleFile, access: Access) -> None:
+        self.service = service
+        self.rules = rules
+        self.access = access
+
+    async def get(self, query: GetIncident) -> IncidentView:
+        async with self.service.store.read() as session:
             incident = await store.get_incident(session, query.incident_id)
             if incident is None:
                 raise NotFound(f"no incident {query.incident_id}", "incident_id")
-            access.read_incident(query.actor, incident)
+            self.access.read_incident(query.actor, incident)
             entries = await store.timeline_of(session, query.incident_id)
         return incident_view(incident, entries)
 
-    async def list_(query: ListIncidents) -> IncidentList:
-        visible = access.visibility(query.actor, "incidents")
-        async with service.store.read() as session:
-            return await list_incidents(session, query, visible, access)
+    async def list_(self, query: ListIncidents) -> IncidentList:
+        visible = self.access.visibility(query.actor, "incidents")
+        async with self.service.store.read() as session:
+            return await list_incidents(session, query, visible, self.access)
 
-    async def counts(query: CountIncidents) -> IncidentCounts:
-        visible = access.visibility(query.actor, "incident counts")
-        async with service.store.read() as session:
-            return await count_incidents(session, query, visible, access)
+    async def counts(self, query: CountIncidents) -> IncidentCounts:
+        visible = self.access.visibility(query.actor, "incident counts")
+        async with self.service.store.read() as session:
+            return await count_incidents(session, query, visible, self.access)
 
-    async def active_rules(query: GetCorrelationRules) -> Any:
-        return rules_view(rules)
+    async def active_rules(self, query: GetCorrelationRules) -> Any:
+        return rules_view(self.rules)
 
-    service.respond(GetIncident, get)
-    service.respond(ListIncidents, list_)
-    service.respond(CountIncidents, counts)
-    service.respond(GetCorrelationRules, active_rules)
+    def register(self) -> None:
+        self.service.respond(GetIncident, self.get)
+        self.service.respond(ListIncidents, self.list_)
+        self.service.respond(CountIncidents, self.counts)
+        self.service.respond(GetCorrelationRules, self.active_rules)
+
+
+def register_queries(service: Service, rules: RuleFile, access: Access) -> None:
+    IncidentQueries(service, rules, access).register()

@@ -19,15 +19,21 @@ from .store import get_problem, incidents_of, list_problems, save_problem
 from .views import problem_view
 
 
-def register_problems(service: Service, access: Access) -> None:
-    async def update(cmd: UpdateProblem) -> ProblemView:
-        async with service.transaction() as tx:
+class ProblemCommands:
+    """Problem commands and queries: move a problem through its states, read one or a list."""
+
+    def __init__(self, service: Service, access: Access) -> None:
+        self.service = service
+        self.access = access
+
+    async def update(self, cmd: UpdateProblem) -> ProblemView:
+        async with self.service.transaction() as tx:
             problem = await get_problem(tx.session, cmd.problem_id)
             if problem is None:
                 raise NotFound(f"no problem {cmd.problem_id}", "problem_id")
-            access.problem(cmd.actor, problem)
+            self.access.problem(cmd.actor, problem)
             try:
-                previous = problem.move(cmd.state, at=service.clock.now(), actor=cmd.actor,
+                previous = problem.move(cmd.state, at=self.service.clock.now(), actor=cmd.actor,
                                         workaround=cmd.workaround, note=cmd.note)
             except ProblemError as exc:
                 error = IllegalTransition if exc.field == "state" else DomainError
@@ -38,19 +44,24 @@ def register_problems(service: Service, access: Access) -> None:
             linked = await incidents_of(tx.session, problem.problem_id)
         return problem_view(problem, linked)
 
-    async def get(query: GetProblem) -> ProblemView:
-        async with service.store.read() as session:
+    async def get(self, query: GetProblem) -> ProblemView:
+        async with self.service.store.read() as session:
             problem = await get_problem(session, query.problem_id)
             if problem is None:
                 raise NotFound(f"no problem {query.problem_id}", "problem_id")
             return problem_view(problem, await incidents_of(session, problem.problem_id))
 
-    async def list_(query: ListProblems) -> ProblemList:
-        async with service.store.read() as session:
+    async def list_(self, query: ListProblems) -> ProblemList:
+        async with self.service.store.read() as session:
             found = await list_problems(session, query.states, query.limit)
             return ProblemList(items=[problem_view(p, await incidents_of(session, p.problem_id))
                                       for p in found])
 
-    service.respond(UpdateProblem, update)
-    service.respond(GetProblem, get)
-    service.respond(ListProblems, list_)
+    def register(self) -> None:
+        self.service.respond(UpdateProblem, self.update)
+        self.service.respond(GetProblem, self.get)
+        self.service.respond(ListProblems, self.list_)
+
+
+def register_problems(service: Service, access: Access) -> None:
+    ProblemCommands(service, access).register()

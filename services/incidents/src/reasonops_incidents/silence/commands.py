@@ -20,10 +20,18 @@ from .store import SilenceBook, expire, get_silence, insert_silence, list_silenc
 from .views import silence_view
 
 
-def register_silences(service: Service, book: SilenceBook, access: Access) -> None:
-    async def create(cmd: CreateSilence) -> SilenceView:
-        now = service.clock.now()
-        access.silence(cmd.author, "create", cmd.matchers)
+class SilenceCommands:
+    """Silence and maintenance window commands and queries, each checked against the role
+    policy for the service the matchers name."""
+
+    def __init__(self, service: Service, book: SilenceBook, access: Access) -> None:
+        self.service = service
+        self.book = book
+        self.access = access
+
+    async def create(self, cmd: CreateSilence) -> SilenceView:
+        now = self.service.clock.now()
+        self.access.silence(cmd.author, "create", cmd.matchers)
         for i, text in enumerate(cmd.matchers):
             try:
                 parse_matcher(text)
@@ -38,7 +46,7 @@ def register_silences(service: Service, book: SilenceBook, access: Access) -> No
             raise DomainError("ends_at must be after starts_at", "ends_at")
         if cmd.ends_at is not None and cmd.ends_at <= now:
             raise DomainError("ends_at is in the past", "ends_at")
-        async with service.transaction() as tx:
+        async with self.service.transaction() as tx:
             numbers = store.Numbers(tx.session)
             silence = Silence(
                 silence_id=f"SIL{await numbers.next('silence'):07d}", kind=cmd.kind,
@@ -49,38 +57,43 @@ def register_silences(service: Service, book: SilenceBook, access: Access) -> No
                     cmd.schedule.duration_seconds))
             await insert_silence(tx.session, silence)
             await numbers.save()
-        book.invalidate()
+        self.book.invalidate()
         return silence_view(silence, now)
 
-    async def expire_(cmd: ExpireSilence) -> SilenceView:
-        now = service.clock.now()
-        async with service.transaction() as tx:
+    async def expire_(self, cmd: ExpireSilence) -> SilenceView:
+        now = self.service.clock.now()
+        async with self.service.transaction() as tx:
             silence = await get_silence(tx.session, cmd.silence_id)
             if silence is None:
                 raise NotFound(f"no silence {cmd.silence_id}", "silence_id")
-            access.silence(cmd.actor, "expire", silence.matchers, cmd.silence_id)
+            self.access.silence(cmd.actor, "expire", silence.matchers, cmd.silence_id)
             if silence.state(now) == "expired":
                 raise IllegalTransition(f"{cmd.silence_id} has already expired", "silence_id")
             await expire(tx.session, cmd.silence_id, now)
             silence.expired_at = now
-        book.invalidate()
+        self.book.invalidate()
         return silence_view(silence, now)
 
-    async def list_(query: ListSilences) -> SilenceList:
-        now = service.clock.now()
-        async with service.store.read() as session:
+    async def list_(self, query: ListSilences) -> SilenceList:
+        now = self.service.clock.now()
+        async with self.service.store.read() as session:
             found = await list_silences(session, now=now, include_expired=query.include_expired)
         return SilenceList(items=[silence_view(s, now) for s in found])
 
-    async def get(query: GetSilence) -> SilenceView:
-        async with service.store.read() as session:
+    async def get(self, query: GetSilence) -> SilenceView:
+        async with self.service.store.read() as session:
             silence = await get_silence(session, query.silence_id)
             if silence is None:
                 raise NotFound(f"no silence {query.silence_id}", "silence_id")
             alerts = await store.alerts_of_silence(session, query.silence_id)
-        return silence_view(silence, service.clock.now(), alerts)
+        return silence_view(silence, self.service.clock.now(), alerts)
 
-    service.respond(CreateSilence, create)
-    service.respond(ExpireSilence, expire_)
-    service.respond(ListSilences, list_)
-    service.respond(GetSilence, get)
+    def register(self) -> None:
+        self.service.respond(CreateSilence, self.create)
+        self.service.respond(ExpireSilence, self.expire_)
+        self.service.respond(ListSilences, self.list_)
+        self.service.respond(GetSilence, self.get)
+
+
+def register_silences(service: Service, book: SilenceBook, access: Access) -> None:
+    SilenceCommands(service, book, access).register()
