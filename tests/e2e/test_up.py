@@ -80,7 +80,7 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     billing = wait_until(lambda: stack.cli("incidents", "list", "--service", "billing")["items"])
     assert [(i["priority"], i["resource"]) for i in billing] == [(2, "db-3")]
 
-    _a_less_privileged_operator_as_the_readme_shows(stack)
+    _a_less_privileged_operator_as_the_guide_shows(stack)
 
     pids = stack.pids()
     assert len(pids) == 10  # nats-server and nine services
@@ -97,8 +97,9 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
         again.stop(signal.SIGTERM)
 
 
-def _a_less_privileged_operator_as_the_readme_shows(stack):
-    """README, "Who you are": ``identities add``, the new key used, ``--as`` refused."""
+def _a_less_privileged_operator_as_the_guide_shows(stack):
+    """docs/guides/identity-and-policy.md, "Who you are": ``identities add``, the new key
+    used, ``--as`` refused."""
     made = stack.run("identities", "add", "bob")
     assert made.returncode == 0, made.stderr
     assert "bob created: acts as user:bob" in made.stdout

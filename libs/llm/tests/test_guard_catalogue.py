@@ -1,6 +1,6 @@
-"""The privacy guard's catalogue: every kind it catches (the README's table), each with
-plain and disguised samples, sent to all six provider kinds; and inputs built to make a
-regular expression take quadratic time."""
+"""The privacy guard's catalogue: every kind it catches (the table in
+docs/guides/agents.md), each with plain and disguised samples, sent to all six provider
+kinds; and inputs built to make a regular expression take quadratic time."""
 
 import re
 import time
@@ -15,7 +15,7 @@ from reasonops_llm.prompts import PromptTemplate
 
 from .conftest import KINDS, RULES, Verdict, settings_for
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "guides" / "agents.md"
 
 FULL_WIDTH = {c: c + 0xFEE0 for c in range(ord("!"), ord("~") + 1)}
 """ASCII to its full-width form (U+FF01...), which NFKC folds back."""
@@ -142,11 +142,11 @@ def test_ordinary_operations_text_survives():
     assert guard().redact(text).text == text
 
 
-def test_the_catalogue_holds_over_forty_samples_and_every_readme_row():
-    table = README.read_text().partition("| kind | what | example |")[2].partition("\n\n")[0]
+def test_the_catalogue_holds_over_forty_samples_and_every_documented_kind():
+    table = GUIDE.read_text().partition("| kind | what | example |")[2].partition("\n\n")[0]
     rows = re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.M)
     assert len(SAMPLES) + len(DATA_SAMPLES) >= 40
-    assert rows, "the README's table of what the privacy guard catches is missing"
+    assert rows, "the agents guide's table of what the privacy guard catches is missing"
     assert set(rows) == {kind for kind, _, _ in SAMPLES}
 
 

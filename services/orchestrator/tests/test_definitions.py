@@ -100,11 +100,11 @@ def test_user_directory_adds_versions_and_refuses_duplicates(tmp_path):
         catalog.load(tmp_path)
 
 
-def test_the_readme_example_is_valid():
+def test_the_documented_example_is_valid():
     from pathlib import Path
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[3] / "docs" / "guides" / "workflows.md").read_text()
     start = readme.index("```yaml\nname: major-incident") + len("```yaml\n")
-    definition = parse(readme[start:readme.index("```", start)], "README.md")
+    definition = parse(readme[start:readme.index("```", start)], "workflows.md")
     assert definition.version == 2
 
 

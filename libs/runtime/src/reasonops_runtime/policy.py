@@ -4,7 +4,7 @@ Principals (``user:alice``, ``agent:triage``, ``service:orchestrator``) hold rol
 possibly scoped to teams and services; roles allow actions (``incident.resolve``,
 ``incident.*``, ``proposal.block_source``), each automatically or only after approval.
 What no role allows is denied. The file format is read by ``policy_file``; see the
-README ("Roles and policy").
+guide docs/guides/identity-and-policy.md ("Roles and policy").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The rule file is YAML (``REASONOPS_CORRELATION_RULES``), read at start and again
 whenever its modification time changes. A file that does not validate is refused with
 its path, line, field and reason, and the rules loaded before stay in force.
-See the README ("Correlation rules") for the format.
+See docs/guides/incidents.md ("Correlation rules") for the format.
 """
 
 from __future__ import annotations
