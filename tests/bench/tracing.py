@@ -23,6 +23,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from reasonops_cli.credentials import ensure_identities
 from reasonops_cli.natsd import EmbeddedNats
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime import tracing
@@ -42,6 +43,9 @@ async def drain_rate(alerts: int, fingerprints: int, data: Path, *, traceparent:
     """Alerts per second the incident service handles from a backlog of ``alerts``."""
     server = EmbeddedNats(data / "js", port=free_port(), monitor_port=None)
     server.start()
+    # The service answers only signed requests: it needs the registry `reasonops up`
+    # writes (no request is sent here; the broker runs without authentication).
+    ensure_identities(data / "db", ["incidents"])
     nc = await connect(server.url)
     service = build_service(IncidentSettings(nats_url=server.url, data_dir=data / "db",
                                              http_port=free_port(), fetch_timeout=0.1))
