@@ -41,13 +41,15 @@ _ids = itertools.count(1)
 
 def alert(fingerprint: str, status: str = "firing", *, at: datetime | float = 0,
           name: str = "HighErrorRate", severity: str = "warning", service: str = "checkout",
-          resource: str | None = None, **labels: str) -> EventAccepted:
+          resource: str | None = None, group_key: str | None = None,
+          integration: str | None = None, **labels: str) -> EventAccepted:
     when = at if isinstance(at, datetime) else T0 + timedelta(seconds=at)
     return EventAccepted(fingerprint=fingerprint, status=status, name=name, severity=severity,
                          service=service, resource=resource or f"host-{fingerprint}",
                          summary=f"{name} on {resource or fingerprint}",
                          labels={"alertname": name, **labels}, received_at=when,
-                         source_format="event")
+                         source_format="alertmanager" if group_key else "event",
+                         group_key=group_key, integration=integration)
 
 
 class Harness:

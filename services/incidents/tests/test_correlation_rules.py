@@ -183,3 +183,51 @@ def test_timeline_records_opening_joins_and_priority(core):
     assert entries[3].at == h.alert("x", at=30).received_at
     assert entries[3].actor == "incidents"
     assert timedelta(0) == entries[3].at - entries[2].at
+
+
+CRASHING = '{}:{alertname="KubePodCrashLooping", namespace="shop"}'
+
+
+def crash(a, fingerprint, pod, status="firing", at=0, sender="prod-alertmanager"):
+    return a(fingerprint, status, at=at, name="KubePodCrashLooping", severity="critical",
+             service="checkout", resource=pod, group_key=CRASHING, integration=sender)
+
+
+def test_alerts_the_sender_grouped_open_one_incident(core):
+    """Two pods of one deployment crash-looping, sent as one Alertmanager group: one P1
+    incident (one major incident), not two."""
+    h = core()
+    out = h.feed(crash(h.alert, "p1", "checkout-7d9-a"), crash(h.alert, "p2", "checkout-7d9-b"))
+    [incident] = h.incidents()
+    assert (incident.alert_count, incident.firing_alerts, incident.priority) == (2, 2, 1)
+    assert incident.resource is None  # more than one: the view lists them
+    assert (h.types(out).count("opened"), h.types(out).count("major_declared")) == (1, 1)
+    assert [e.kind for e in h.timeline(incident.incident_id)].count("alert_joined") == 1
+    h.feed(crash(h.alert, "p1", "checkout-7d9-a", "resolved", at=60))
+    assert h.incidents()[0].state.value == "new"  # p2 still fires
+    h.feed(crash(h.alert, "p2", "checkout-7d9-b", "resolved", at=61))
+    assert h.incidents()[0].state.value == "resolved"
+
+
+def test_the_same_group_from_another_sender_is_another_incident(core):
+    h = core()
+    h.feed(crash(h.alert, "p1", "checkout-7d9-a"),
+           crash(h.alert, "s1", "checkout-7d9-a", sender="staging-alertmanager"))
+    assert len(h.incidents()) == 2
+
+
+def test_one_incident_per_alert_is_one_line_of_rules_away(core):
+    h = core("rules: []\ndefault: {group_by: [fingerprint]}\n")
+    h.feed(crash(h.alert, "p1", "checkout-7d9-a"), crash(h.alert, "p2", "checkout-7d9-b"))
+    assert [i.fingerprint for i in h.incidents()] == ["p1", "p2"]
+
+
+async def test_an_incident_lists_the_resources_of_its_alerts(harness):
+    from reasonops_incidents.incident import store
+
+    h = await harness()
+    await h.feed(crash(h.alert, "p1", "checkout-7d9-b"), crash(h.alert, "p2", "checkout-7d9-a"),
+                 crash(h.alert, "p1", "checkout-7d9-b", at=5))
+    async with h.store.read() as session:
+        assert await store.resources_of(session, "INC0000001") == [
+            "checkout-7d9-a", "checkout-7d9-b"]

@@ -132,7 +132,8 @@ def _print_view(view: IncidentView) -> None:
         ("Title", view.title), ("State", view.state),
         ("Priority", f"P{view.priority} (impact {view.impact}, urgency {view.urgency})"),
         ("Why", view.priority_reason), ("Service", view.service or "-"),
-        ("Resource", view.resource or "-"), ("Severity", view.severity),
+        ("Resource" if len(view.resources) < 2 else "Resources",
+         view.resource or ", ".join(view.resources) or "-"), ("Severity", view.severity),
         ("Alerts", f"{view.alert_count} ({view.firing_alerts} firing)"),
         ("Rule", f"{view.rule or '-'} (group {view.group_key or view.fingerprint})"),
         ("Assigned to", f"{view.assignment_group or '-'}"

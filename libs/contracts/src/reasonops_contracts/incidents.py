@@ -240,6 +240,9 @@ class IncidentView(View):
     last_alert_at: datetime | None = None
     probable_cause: ProbableCause | None = None
     problem_id: str | None = None
+    resources: list[str] = Field(default_factory=list, description=(
+        "Every resource the incident's alerts are on (shown for one incident, not in "
+        "lists): alerts the sender grouped are one incident over several resources"))
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
 

@@ -38,7 +38,8 @@ class Arrival:
 def route(rules: RuleSet, cause: Envelope, event: EventAccepted) -> Arrival:
     fields = alert_fields(fingerprint=event.fingerprint, name=event.name,
                           severity=event.severity, service=event.service,
-                          resource=event.resource, labels=event.labels)
+                          resource=event.resource, labels=event.labels,
+                          group_key=event.group_key, integration=event.integration)
     rule = rules.rule_for(fields)
     return Arrival(cause, event, rule, rule.group_key(fields), fields)
 

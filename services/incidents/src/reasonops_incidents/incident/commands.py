@@ -91,7 +91,8 @@ class IncidentCommands:
             await store.save(tx.session, created=[], changed=[incident])
             await timeline.save(tx.session)
             entries = await store.timeline_of(tx.session, incident.incident_id)
-        return incident_view(incident, entries)
+            resources = await store.resources_of(tx.session, incident.incident_id)
+        return incident_view(incident, entries, resources)
 
     def _transition(self, action: str) -> Change:
         async def change(tx: Transaction, incident: Incident, cmd: Any,

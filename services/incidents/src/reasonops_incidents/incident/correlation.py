@@ -61,12 +61,21 @@ class Group:
 
 
 def alert_fields(*, fingerprint: str, name: str, severity: str, service: str | None,
-                 resource: str | None, labels: Mapping[str, str]) -> dict[str, str]:
-    """What matchers and group_by see: the labels plus the alert's own fields."""
+                 resource: str | None, labels: Mapping[str, str], group_key: str | None = None,
+                 integration: str | None = None) -> dict[str, str]:
+    """What matchers and group_by see: the labels plus the alert's own fields.
+
+    ``sender_group`` is the group the sender put the alert in (an Alertmanager or
+    Grafana ``groupKey``, per integration), or the alert alone (its fingerprint) when
+    the sender groups nothing: the default rule groups by it.
+    """
     fields = dict(labels)
     fields.update(fingerprint=fingerprint, alertname=labels.get("alertname") or name,
                   severity=severity, service=service or labels.get("service", ""),
-                  resource=resource or "")
+                  resource=resource or "", group_key=group_key or "",
+                  integration=integration or "",
+                  sender_group=(f"{integration or ''}/{group_key}" if group_key
+                                else f"alert/{fingerprint}"))
     return fields
 
 

@@ -120,7 +120,8 @@ class IncidentQueries:
                 raise NotFound(f"no incident {query.incident_id}", "incident_id")
             self.access.read_incident(query.actor, incident)
             entries = await store.timeline_of(session, query.incident_id)
-        return incident_view(incident, entries)
+            resources = await store.resources_of(session, query.incident_id)
+        return incident_view(incident, entries, resources)
 
     async def list_(self, query: ListIncidents) -> IncidentList:
         visible = self.access.visibility(query.actor, "incidents")

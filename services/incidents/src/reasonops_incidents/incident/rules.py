@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 ResolveOn = Literal["first", "last", "all", "never"]
 AssignmentSource = Literal["rule", "catalog", "triage"]
 DEFAULT_PRECEDENCE: tuple[AssignmentSource, ...] = ("rule", "catalog", "triage")
-_KEY_FIELDS = frozenset({"fingerprint", "alertname", "severity", "service", "resource"})
+DEFAULT_GROUP_BY = ("sender_group",)
+"""Alerts the sender sent as one group (an Alertmanager or Grafana ``groupKey``) are one
+incident; an alert the sender did not group is its own."""
 
 
 class ConfigError(SourceError):
@@ -89,6 +91,7 @@ class RuleSpec(_Strict):
 
 
 class DefaultSpec(_Strict):
+    group_by: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUP_BY), min_length=1)
     window: Duration = 300
     resolve_on: ResolveOn = "all"
     assign_to: str | None = None
@@ -188,7 +191,7 @@ class Level:
 
 @dataclass(frozen=True)
 class RuleSet:
-    rules: tuple[Rule, ...] = (Rule("default"),)
+    rules: tuple[Rule, ...] = (Rule("default", group_by=DEFAULT_GROUP_BY),)
     precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
     escalation: dict[str, tuple[Level, ...]] = field(default_factory=dict)
     problem_recurrence: int = 3
@@ -218,8 +221,8 @@ def build(spec: RuleFileSpec) -> RuleSet:
             resolve_on=r.resolve_on, assign_to=r.assign_to,
             flapping=Flapping(r.flapping.changes, r.flapping.window) if r.flapping else flap))
     d = spec.default
-    rules.append(Rule("default", window=d.window, resolve_on=d.resolve_on, assign_to=d.assign_to,
-                      flapping=flap))
+    rules.append(Rule("default", group_by=tuple(d.group_by), window=d.window,
+                      resolve_on=d.resolve_on, assign_to=d.assign_to, flapping=flap))
     return RuleSet(
         rules=tuple(rules), precedence=tuple(spec.assignment.precedence),
         escalation={team: tuple(Level(lv.after, lv.to) for lv in levels)

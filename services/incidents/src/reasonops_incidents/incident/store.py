@@ -337,3 +337,11 @@ async def alerts_of_silence(session: AsyncSession, silence_id: str, limit: int =
     return list(await session.execute(
         select(alerts).where(alerts.c.silenced_by == silence_id)
         .order_by(alerts.c.last_seen_at.desc()).limit(limit)))
+
+
+async def resources_of(session: AsyncSession, incident_id: str, limit: int = 200) -> list[str]:
+    """The resources the incident's alerts are on, each once, by name."""
+    rows = await session.execute(
+        select(alerts.c.resource).distinct().where(alerts.c.incident_id == incident_id)
+        .where(alerts.c.resource.is_not(None)).order_by(alerts.c.resource).limit(limit))
+    return [r.resource for r in rows]

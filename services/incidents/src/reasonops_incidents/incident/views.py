@@ -18,7 +18,8 @@ from .rules import RuleFile
 from .timeline import entry_view
 
 
-def incident_view(incident: Incident, timeline: Sequence[Any] = ()) -> IncidentView:
+def incident_view(incident: Incident, timeline: Sequence[Any] = (),
+                  resources: Sequence[str] = ()) -> IncidentView:
     cause = incident.probable_cause
     return IncidentView(
         incident_id=incident.incident_id,
@@ -54,6 +55,7 @@ def incident_view(incident: Incident, timeline: Sequence[Any] = ()) -> IncidentV
             fingerprint=cause.get("fingerprint") or None,
             detected_at=datetime.fromisoformat(cause["detected_at"]), reason=cause["reason"]),
         problem_id=incident.problem_id,
+        resources=list(resources),
         timeline=[entry_view(row) for row in timeline],
     )
 
