@@ -1,5 +1,6 @@
 """MkDocs hook: the pages written from the code at build time (the CLI, configuration
-and subjects reference) and the index of the architecture decision records."""
+and subjects reference, the AsyncAPI document) and the index of the architecture
+decision records."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ def _adr_index(adr_dir: Path) -> str:
 
 def on_files(files: Files, config: Any) -> Files:
     from reasonops_cli import reference
+    from reasonops_cli.contracts import asyncapi_text
     from reasonops_cli.main import app
 
     pages = {"reference/cli.md": reference.cli_page(app),
              "reference/configuration.md": reference.configuration_page(),
              "reference/subjects.md": reference.subjects_page(),
+             "reference/asyncapi.yaml": asyncapi_text(),
              "adr/index.md": _adr_index(Path(config["docs_dir"]) / "adr")}
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))

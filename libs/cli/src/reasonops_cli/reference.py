@@ -121,7 +121,9 @@ def subjects_page() -> str:
              "event's type is its subject and version; its JSON Schema is "
              "`libs/contracts/schemas/<type>.json` (`reasonops contracts export DIR`). "
              "Events are stored in their domain's stream and, for a year, in `AUDIT`; "
-             "commands and queries are request-reply and never stored.", "",
+             "commands and queries are request-reply and never stored. The same, as an "
+             "[AsyncAPI 3.0 document](asyncapi.yaml) for code generators and catalogues: "
+             "`reasonops contracts asyncapi`.", "",
              "## Events", "", "| subject | type | model | stream | published by |",
              "| --- | --- | --- | --- | --- |"]
     for model in sorted(EVENTS.values(), key=lambda m: m.SUBJECT):
