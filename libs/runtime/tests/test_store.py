@@ -124,3 +124,19 @@ def test_an_event_is_emitted_on_its_own_subject_unless_told_otherwise():
     unknown = closed.model_copy(update={"type": "example.unknown.v1"})
     with pytest.raises(KeyError, match="not an event of the contracts; give its subject"):
         subject_of(unknown)
+
+
+async def test_an_emitted_envelope_is_stamped_by_the_stores_clock(tmp_path):
+    """Not the wall clock: a simulation's clock, or a test's frozen one, dates the
+    events a service publishes."""
+    from reasonops_runtime import FrozenClock, Store
+
+    then = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'db'}", clock=FrozenClock(then))
+    await store.create_all()
+    try:
+        async with store.transaction() as tx:
+            tx.emit(envelope())
+        assert Envelope.from_bytes(tx.emitted[0].payload).time == then
+    finally:
+        await store.close()

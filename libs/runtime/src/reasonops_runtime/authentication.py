@@ -58,5 +58,5 @@ class Authentication:
                 principal=exc.principal or "(unauthenticated)", action=model.SUBJECT,
                 roles=[], reason=str(exc), service_name=self.service,
                 denied_at=self.clock.now()), source=self.service,
-                subject=exc.principal or model.SUBJECT))
+                subject=exc.principal or model.SUBJECT, time=self.clock.now()))
             raise Forbidden(f"{model.SUBJECT}: {exc}", "actor") from None

@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import nats.errors
@@ -297,9 +296,10 @@ class BatchConsumer:
             stream_sequence=msg.metadata.sequence.stream if msg.metadata.sequence else None,
             deliveries=msg.metadata.num_delivered or 1, error=error[:4000],
             payload=delivery.data.decode(errors="replace")[:65536],
-            dead_lettered_at=datetime.now(UTC),
+            dead_lettered_at=self.store.clock.now(),
         )
-        envelope = Envelope.wrap(parked, source=self.service, subject=delivery.key)
+        envelope = Envelope.wrap(parked, source=self.service, subject=delivery.key,
+                                 time=parked.dead_lettered_at)
         await self.js.publish(subjects.dead_letter(self.service), envelope.to_bytes(),
                               headers=envelope.headers())
         await msg.ack()

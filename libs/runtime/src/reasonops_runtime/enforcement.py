@@ -83,6 +83,6 @@ class Enforcer:
                              service=service, service_name=self.source, denied_at=at)
         subject = incident_id or target or verdict.principal
         if cause is not None:
-            return cause.caused(event, source=self.source, subject=subject)
+            return cause.caused(event, source=self.source, subject=subject, time=at)
         return Envelope.wrap(event, source=self.source, subject=subject,
-                             correlation_id=correlation_id)
+                             correlation_id=correlation_id, time=at)

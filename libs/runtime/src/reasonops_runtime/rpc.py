@@ -1,4 +1,9 @@
-"""Commands and queries over NATS request-reply, answered with a typed ``Reply``."""
+"""Commands and queries over NATS request-reply, answered with a typed ``Reply``.
+
+FastStream serves each subject in the service's queue group and traces every request
+(ADR 0001). Its typed handlers are not used: the sender's claim covers the raw body, so
+it is checked first, and only then is the body validated by the contract model here.
+"""
 
 from __future__ import annotations
 
@@ -80,7 +85,7 @@ def add_responder(broker: NatsBroker, service: str, metrics: KitMetrics,
     through the service's queue group."""
     subject = model.SUBJECT
 
-    async def handle(body: Any, msg: NatsMessage) -> bytes:
+    async def handle(_: Any, msg: NatsMessage) -> bytes:  # the raw msg.body is what counts
         started = time.perf_counter()
         try:
             principal = await authenticate(model, msg)

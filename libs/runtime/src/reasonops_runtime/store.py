@@ -168,13 +168,16 @@ class Transaction:
              caused_by: str | None = None) -> None:
         """Publish ``envelope`` if, and only if, this transaction commits: on its event's
         subject (the contracts' registry), or on ``subject`` where the event's is a
-        pattern (a dead letter's, a raw alert's).
+        pattern (a dead letter's, a raw alert's). Its ``time`` is the service clock's now.
 
         ``caused_by`` names the message (inbox key) this event is an effect of when the
         envelope's ``causation_id`` does not (e.g. events made from a raw payload), so
         the event continues that message's trace.
         """
         subject = subject or subject_of(envelope)
+        now = self.clock.now()
+        if envelope.time != now:  # stamped by the service's clock (a test's, a simulation's)
+            envelope = envelope.model_copy(update={"time": now})
         parent = self.trace_of(caused_by or envelope.causation_id)
         if parent is not None:
             self.trace_parents[envelope.id] = parent  # an event caused by this one follows

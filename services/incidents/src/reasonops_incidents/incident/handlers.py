@@ -31,8 +31,9 @@ from ..metrics import IncidentMetrics
 from ..problem.handlers import Problems
 from ..silence.store import SilenceBook
 from . import store
-from .batch import Arrival, Decisions, Snapshot, pending_members, reach, route
+from .batch import Arrival, Decisions, Publish, Snapshot, pending_members, reach, route
 from .correlation import AlertRecord, outranks
+from .domain import Incident
 from .engine import decide
 from .escalation import Escalations
 from .events import emit
@@ -108,10 +109,10 @@ class AlertIntake:
     async def _publish(self, tx: Transaction, arrivals: Sequence[Arrival],
                        decisions: Decisions, rules: RuleSet) -> None:
         """Each alert's events and escalation timers, under a span of its decision."""
-        events: dict[str, list[Any]] = {}
+        events: dict[str, list[Publish]] = {}
         for p in decisions.events:
             events.setdefault(p.cause.id, []).append(p)
-        timers: dict[str, list[Any]] = {}
+        timers: dict[str, list[Incident]] = {}
         for o in decisions.opened:
             timers.setdefault(o.cause.id, []).append(o.incident)
         for a, outcome in zip(arrivals, decisions.outcomes, strict=True):
