@@ -30,6 +30,7 @@ from reasonops_incidents.metrics import IncidentMetrics
 from reasonops_incidents.problem.handlers import Problems
 from reasonops_incidents.silence.domain import Silence, first_match
 from reasonops_incidents.silence.store import SilenceBook, insert_silence
+from reasonops_incidents.store import metadata
 from reasonops_runtime import FrozenClock, Store
 from reasonops_runtime.metrics import KitMetrics
 from reasonops_runtime.routing import Delivery
@@ -69,7 +70,7 @@ class Harness:
         self._open()
 
     def _open(self) -> None:
-        self.store = Store(f"sqlite+aiosqlite:///{self.tmp / 'incidents.db'}", store.metadata,
+        self.store = Store(f"sqlite+aiosqlite:///{self.tmp / 'incidents.db'}", metadata,
                            clock=self.clock)
         self.rules = RuleFile(self.rules_path, self.clock.now)
         self.silences = SilenceBook(self.clock.now)

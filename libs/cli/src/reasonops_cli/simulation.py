@@ -52,10 +52,9 @@ from .natsd import EmbeddedNats
 from .run import installed_services
 
 SERVICES = ("incidents", "slm", "finance")
-CONSUMERS = ((streams.INGEST.name, durables.INCIDENTS_ALERTS),
-             (streams.INCIDENTS.name, durables.SLM_INCIDENTS),
-             (streams.INCIDENTS.name, durables.FINANCE_INCIDENTS),
-             (streams.SLM.name, durables.FINANCE_SLM))
+INGEST, INCIDENTS, SLM = streams.INGEST.name, streams.INCIDENTS.name, streams.SLM.name
+CONSUMERS = ((INGEST, durables.INCIDENTS_ALERTS), (INCIDENTS, durables.SLM_INCIDENTS),
+             (INCIDENTS, durables.FINANCE_INCIDENTS), (SLM, durables.FINANCE_SLM))
 PACED = CONSUMERS[:2]
 """What must have caught up before the clock moves on: the services that read the clock
 for what they record (incidents) or fire timers against it (SLM). Finance books with the

@@ -26,12 +26,12 @@ from .incident.handlers import (
 )
 from .incident.queries import register_queries
 from .incident.rules import RuleFile
-from .incident.store import metadata
 from .metrics import IncidentMetrics, open_incidents
 from .problem.commands import register_problems
 from .problem.handlers import Problems
 from .silence.commands import register_silences
 from .silence.store import SilenceBook
+from .store import metadata
 
 
 class IncidentSettings(ServiceSettings):

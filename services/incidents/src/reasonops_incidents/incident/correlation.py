@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.priority import Assessment, assess
 
-from .domain import Incident
+from .domain import Alert, Incident, open_incident
 from .rules import Flapping, Rule
 
 PENDING_CAP = 1000  # distinct alerts a pending group remembers; thresholds are far lower
@@ -177,3 +178,30 @@ def outranks(precedence: tuple[str, ...], source: str, current: str | None) -> b
         return True
     rank = {s: i for i, s in enumerate(precedence)}
     return rank.get(source, len(rank)) < rank.get(current, len(rank))
+
+
+def incident_of_group(event: EventAccepted, group: Group, rule: Rule, assessment: Assessment,
+                      *, incident_id: str, at: datetime, now: datetime,
+                      correlation_id: str) -> Incident:
+    """The incident a group opens when ``event`` meets its rule's ``create_on``: at the
+    highest priority of the group's pending alerts, over all their resources."""
+    alert = Alert(fingerprint=event.fingerprint, status=event.status, name=event.name,
+                  severity=event.severity, summary=event.summary, service=event.service,
+                  resource=event.resource, labels=event.labels,
+                  annotations=event.annotations, starts_at=event.starts_at)
+    incident = open_incident(alert, incident_id=incident_id, at=now,
+                             correlation_id=correlation_id)
+    incident.impact, incident.urgency = assessment.impact, assessment.urgency
+    incident.priority, incident.priority_reason = assessment.priority, assessment.reason
+    _, worst = min(group.pending.items(), key=lambda kv: (kv[1].priority, kv[1].at))
+    if worst.priority < incident.priority:
+        incident.impact, incident.urgency, incident.priority = (
+            worst.impact, worst.urgency, worst.priority)
+        incident.priority_reason = (f"highest of the grouped alerts ({worst.severity} "
+                                    f"on {worst.resource}) => P{worst.priority}")
+    incident.rule, incident.group_key = rule.name, group.key
+    incident.alert_count = incident.firing_alerts = len(group.pending)
+    incident.last_alert_at, incident.last_fingerprint = at, event.fingerprint
+    if len({p.resource for p in group.pending.values()}) > 1:
+        incident.resource = None
+    return incident

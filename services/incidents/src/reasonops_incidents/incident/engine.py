@@ -1,15 +1,11 @@
 """The correlation engine: a batch of accepted alerts and what they touch -> decisions.
 
 Pure: no I/O, no broker, no clock (``now`` is given). The shell (``handlers.py``) loads a
-``Snapshot`` holding everything the batch can need (``reach`` says what beyond the
-alerts' own rows), calls ``decide``, then writes what changed and publishes the events in
-the batch's transaction. As the orchestrator's engine does with its instance, ``decide``
-changes the snapshot's objects in place and says in ``Decisions`` what it changed and
-what to publish: openings, joins, reopens, resolves, events, timeline entries, and the
-incidents whose escalation timer to arm.
-
-Times that decide windows are the alerts' own (``received_at``), so a replay decides the
-same way however fast it is consumed; ``now`` stamps the incidents and their events.
+``Snapshot`` with everything the batch can need (``batch.reach``), calls ``decide``, then
+writes what changed and publishes the events. As the orchestrator's engine does with its
+instance, ``decide`` changes the snapshot in place and says in ``Decisions`` what it
+changed and what to publish. Windows are decided on the alerts' own times
+(``received_at``), so a replay decides alike however fast it runs; ``now`` stamps.
 """
 
 from __future__ import annotations
@@ -30,11 +26,12 @@ from .correlation import (
     admit,
     assessor,
     choose_assignment,
+    incident_of_group,
     raise_priority,
     should_resolve,
     track_flapping,
 )
-from .domain import OPEN_STATES, Alert, Incident, State, open_incident
+from .domain import OPEN_STATES, Incident, State
 from .escalation import assignment_news, declare_major
 from .events import opened_event, priority_event, transition_event
 from .rules import Rule, RuleSet
@@ -187,28 +184,12 @@ class _Engine:
 
     def _open(self, a: Arrival, group: Group, at: datetime) -> None:
         event, rule = a.event, a.rule
-        alert = Alert(fingerprint=event.fingerprint, status=event.status, name=event.name,
-                      severity=event.severity, summary=event.summary, service=event.service,
-                      resource=event.resource, labels=event.labels,
-                      annotations=event.annotations, starts_at=event.starts_at)
-        incident = open_incident(alert, incident_id=self.s.next_incident_id(), at=self.now,
-                                 correlation_id=a.cause.correlation_id)
-        assessment = self.assess(event.severity, event.labels, event.service)
-        incident.impact, incident.urgency = assessment.impact, assessment.urgency
-        incident.priority, incident.priority_reason = assessment.priority, assessment.reason
         members = list(group.pending)
         resources = {p.resource for p in group.pending.values()}
-        _worst_fp, worst = min(group.pending.items(), key=lambda kv: (kv[1].priority, kv[1].at))
-        if worst.priority < incident.priority:
-            incident.impact, incident.urgency, incident.priority = (
-                worst.impact, worst.urgency, worst.priority)
-            incident.priority_reason = (f"highest of the grouped alerts ({worst.severity} "
-                                        f"on {worst.resource}) => P{worst.priority}")
-        incident.rule, incident.group_key = rule.name, group.key
-        incident.alert_count = incident.firing_alerts = len(members)
-        incident.last_alert_at, incident.last_fingerprint = at, event.fingerprint
-        if len(resources) > 1:
-            incident.resource = None
+        incident = incident_of_group(
+            event, group, rule, self.assess(event.severity, event.labels, event.service),
+            incident_id=self.s.next_incident_id(), at=at, now=self.now,
+            correlation_id=a.cause.correlation_id)
         for fp in members:
             member = self.s.records.get(fp)
             if member is not None:
@@ -222,7 +203,10 @@ class _Engine:
         why = ("first alert" if rule.create_on == "first" else
                f"{len(members)} alerts on {len(resources)} resources within {rule.window}s")
         self._probable_cause_of(incident, at)
-        self._assign_at_open(incident, rule)
+        chosen = choose_assignment(self.rules.precedence, {
+            "rule": rule.assign_to, "catalog": topology.owner_of(self.catalog, incident.service)})
+        if chosen is not None:
+            incident.assignment_group, incident.assignment_source = chosen
         self.decisions.publish(opened_event(incident), incident, a.cause)
         self.timeline.add(incident.incident_id, at, SYSTEM, "opened",
                           f"opened by rule {rule.name} ({why}); P{incident.priority}: "
@@ -233,13 +217,6 @@ class _Engine:
         if incident.priority == 1:
             self.decisions.publish(declare_major(incident, self.now, SYSTEM, "opened at P1",
                                                  self.timeline), incident, a.cause)
-
-    def _assign_at_open(self, incident: Incident, rule: Rule) -> None:
-        entry = self.catalog.get(incident.service) if self.catalog else None
-        chosen = choose_assignment(self.rules.precedence, {
-            "rule": rule.assign_to, "catalog": entry.owner if entry else None})
-        if chosen is not None:
-            incident.assignment_group, incident.assignment_source = chosen
 
     # -- topology ------------------------------------------------------------------------
     def _dependent_incident(self, event: EventAccepted, rule: Rule, at: datetime
@@ -253,11 +230,9 @@ class _Engine:
                       record: AlertRecord, at: datetime) -> None:
         self._join(cause, incident, event, record, at)
         if incident.probable_cause is None:
-            incident.probable_cause = {
-                "service": event.service or "", "incident_id": "", "alert": event.name,
-                "resource": event.resource or "", "fingerprint": event.fingerprint,
-                "detected_at": at.isoformat(),
-                "reason": f"{incident.service} depends on {event.service}"}
+            incident.probable_cause = topology.probable_cause(
+                event.service, "", event.name, event.resource, event.fingerprint, at,
+                f"{incident.service} depends on {event.service}")
             self.timeline.add(incident.incident_id, at, SYSTEM, "probable_cause",
                               f"probable cause: {event.service} ({event.name} on "
                               f"{event.resource or '-'}); {incident.service} depends on it")
@@ -268,12 +243,10 @@ class _Engine:
                                   rule.window if rule else 300, at)
         if cause is None:
             return
-        incident.probable_cause = {
-            "service": cause.service or "", "incident_id": cause.incident_id,
-            "alert": cause.title, "resource": cause.resource or "",
-            "fingerprint": cause.fingerprint, "detected_at": at.isoformat(),
-            "reason": f"{incident.service} depends on {cause.service}, which has "
-                      f"{cause.incident_id} open"}
+        incident.probable_cause = topology.probable_cause(
+            cause.service, cause.incident_id, cause.title, cause.resource, cause.fingerprint,
+            at, f"{incident.service} depends on {cause.service}, which has "
+                f"{cause.incident_id} open")
         self.timeline.add(incident.incident_id, at, SYSTEM, "probable_cause",
                           f"probable cause: {cause.service} ({cause.incident_id}: "
                           f"{cause.title})", incident=cause.incident_id)

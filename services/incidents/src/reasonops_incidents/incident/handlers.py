@@ -30,6 +30,7 @@ from ..access import Access
 from ..metrics import IncidentMetrics
 from ..problem.handlers import Problems
 from ..silence.store import SilenceBook
+from ..store import Numbers
 from . import store
 from .batch import Arrival, Decisions, Publish, Snapshot, pending_members, reach, route
 from .correlation import AlertRecord, outranks
@@ -45,7 +46,7 @@ INCIDENT_NUMBER = "incident"
 
 
 async def load(session: Any, arrivals: Sequence[Arrival], catalog: ServiceCatalog | None,
-               numbers: store.Numbers) -> Snapshot:
+               numbers: Numbers) -> Snapshot:
     """Everything ``decide`` can need for ``arrivals``, in at most five reads."""
     groups = await store.load_groups(session, {a.key for a in arrivals})
     records = await store.load_records(
@@ -89,7 +90,7 @@ class AlertIntake:
         self.metrics.rules_refused.set(1 if self.rules.error else 0)
         await self.silences.refresh(tx.session)
         arrivals = [route(rules, envelope, event) for _, (envelope, event) in batch]
-        numbers = store.Numbers(tx.session)
+        numbers = Numbers(tx.session)
         snapshot = await load(tx.session, arrivals, self.catalog, numbers)
         loaded_as = {fp: _signature(r) for fp, r in snapshot.records.items()}
         now = self.clock.now()

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -27,10 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
+from ..store import metadata
 from .correlation import AlertRecord, Group, Pending
 from .domain import Incident, State
-
-metadata = MetaData()
 
 incidents = Table(
     "incidents",
@@ -118,13 +116,6 @@ timeline = Table(
     Index("ix_timeline_incident", "incident_id", "entry_id"),
 )
 
-counters = Table(
-    "counters",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", Integer, nullable=False),
-)
-
 _INCIDENT_FIELDS = [f.name for f in fields(Incident)]
 # What can change after an incident is opened; updates write only these.
 _MUTABLE_FIELDS = ("state", "alert_count", "updated_at", "acknowledged_at", "resolved_at",
@@ -154,45 +145,6 @@ def _from_row_values(values: dict[str, Any]) -> Incident:
     values["escalation_level"] = values["escalation_level"] or 1
     values["state"] = State(values["state"])
     return Incident(**values)
-
-
-class Numbers:
-    """Hands out sequence numbers (INC, PRB, SIL) inside one transaction; ``save`` stores
-    the high-water marks."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._loaded: dict[str, int] = {}
-        self._value: dict[str, int] = {}
-
-    async def load(self, name: str) -> int:
-        """The last number handed out (0 before the first)."""
-        if name not in self._loaded:
-            current = (await self.session.execute(
-                select(counters.c.value).where(counters.c.name == name))).scalar_one_or_none()
-            self._loaded[name] = -1 if current is None else current
-            self._value[name] = current or 0
-        return self._value[name]
-
-    def advance(self, name: str, value: int) -> None:
-        """Numbers up to ``value`` were handed out (``load`` first)."""
-        self._value[name] = max(self._value[name], value)
-
-    async def next(self, name: str = "incident") -> int:
-        self._value[name] = await self.load(name) + 1
-        return self._value[name]
-
-    async def save(self) -> None:
-        for name, value in self._value.items():
-            loaded = self._loaded[name]
-            if value == loaded:
-                continue
-            if loaded == -1:
-                await self.session.execute(insert(counters).values(name=name, value=value))
-            else:
-                await self.session.execute(update(counters).where(counters.c.name == name)
-                                           .values(value=value))
-            self._loaded[name] = value
 
 
 async def load_records(session: AsyncSession, fingerprints: Iterable[str]

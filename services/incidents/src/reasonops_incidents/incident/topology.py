@@ -46,3 +46,17 @@ def cause_of(catalog: ServiceCatalog | None, open_of: OpenOf, incident: Incident
              if i.incident_id != incident.incident_id and i.last_alert_at is not None
              and within(i.last_alert_at, at, window)]
     return min(found, key=lambda i: i.incident_id) if found else None
+
+
+def probable_cause(service: str | None, incident_id: str, alert: str, resource: str | None,
+                   fingerprint: str, at: datetime, reason: str) -> dict[str, str]:
+    """An incident's ``probable_cause`` as it is stored and shown."""
+    return {"service": service or "", "incident_id": incident_id, "alert": alert,
+            "resource": resource or "", "fingerprint": fingerprint,
+            "detected_at": at.isoformat(), "reason": reason}
+
+
+def owner_of(catalog: ServiceCatalog | None, service: str | None) -> str | None:
+    """The team that owns ``service`` in the catalog, if it names one."""
+    entry = catalog.get(service) if catalog is not None else None
+    return entry.owner if entry else None

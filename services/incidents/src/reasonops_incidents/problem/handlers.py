@@ -17,6 +17,7 @@ from ..incident import store
 from ..incident.domain import Incident
 from ..incident.rules import RuleSet
 from ..incident.timeline import Timeline
+from ..store import Numbers
 from .store import problems_table
 
 
@@ -24,7 +25,7 @@ class Problems:
     """Opens and links problems as incidents open."""
 
     async def on_opened(self, tx: Transaction, opened: Sequence[Incident], rules: RuleSet,
-                        numbers: store.Numbers, timeline: Timeline, now: datetime,
+                        numbers: Numbers, timeline: Timeline, now: datetime,
                         cause: dict[str, Envelope] | None = None) -> None:
         keys = {i.group_key for i in opened if i.group_key}
         if not keys:

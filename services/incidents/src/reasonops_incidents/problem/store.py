@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_runtime import UtcDateTime
 
 from ..incident import store
+from ..store import metadata
 from .domain import Problem
 
 problems_table = Table(
     "problems",
-    store.metadata,
+    metadata,
     Column("problem_id", String(32), primary_key=True),
     Column("seq", Integer, nullable=False, unique=True),
     Column("title", String(1024), nullable=False),

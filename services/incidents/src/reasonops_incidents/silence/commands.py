@@ -15,6 +15,7 @@ from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
 from ..access import Access
 from ..incident import store
 from ..matchers import parse_matcher
+from ..store import Numbers
 from .domain import Schedule, Silence
 from .store import SilenceBook, expire, get_silence, insert_silence, list_silences
 from .views import silence_view
@@ -47,7 +48,7 @@ class SilenceCommands:
         if cmd.ends_at is not None and cmd.ends_at <= now:
             raise DomainError("ends_at is in the past", "ends_at")
         async with self.service.transaction() as tx:
-            numbers = store.Numbers(tx.session)
+            numbers = Numbers(tx.session)
             silence = Silence(
                 silence_id=f"SIL{await numbers.next('silence'):07d}", kind=cmd.kind,
                 matchers=tuple(cmd.matchers), starts_at=starts, ends_at=cmd.ends_at,

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
 
-from ..incident.store import metadata
+from ..store import metadata
 from .domain import Schedule, Silence, first_match
 
 silences_table = Table(
