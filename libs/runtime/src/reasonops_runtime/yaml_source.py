@@ -1,12 +1,15 @@
-"""Where a validation error points in a YAML file: its dotted field path and its line.
+"""Reading configuration YAML, and where an error points in it.
 
 Configuration files (role policy, correlation rules) are validated by pydantic models;
-these two functions turn an error's ``loc`` into what a person looks for in the file.
+``dotted`` and ``line_of`` turn an error's ``loc`` into what a person looks for in the
+file. Files with money in them (SLA contracts, cost rates) are read by ``read_exact``,
+which keeps YAML floats as their text so an amount never passes through a binary float.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -64,3 +67,33 @@ def line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """Keeps YAML floats as their text, so money never passes through a binary float."""
+
+
+def _float_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    return loader.construct_scalar(node)
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _float_as_text)
+
+
+def read_exact(path: Path, error: Callable[[str, str], Exception]) -> Any:
+    """The YAML document at ``path``, floats kept as text; ``error(field, reason)`` makes
+    the exception raised when the file cannot be read or is not YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("(file)", "not found") from None
+    except OSError as exc:
+        raise error("(file)", f"cannot be read: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_ExactLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error("(document)", f"invalid YAML{where}: {problem}") from None

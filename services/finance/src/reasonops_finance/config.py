@@ -24,9 +24,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from reasonops_contracts.money import minor_unit
+from reasonops_runtime.yaml_source import read_exact
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _KEYS = {"description", "currency", "downtime_cost_per_minute", "responder_hourly_rate",
@@ -56,14 +55,6 @@ class CostRates:
     responders: Mapping[int, int] = field(default_factory=dict)
     cost_centres: Mapping[str, str] = field(default_factory=dict)
     budgets: tuple[Budget, ...] = ()
-
-
-class _Loader(yaml.SafeLoader):
-    """Keeps YAML floats as text, so money never passes through a binary float."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:float",
-                        lambda loader, node: loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
 class _Reader:
@@ -154,12 +145,5 @@ def load(path: Path | None) -> CostRates:
     """The rates and budgets in ``path``; no incident costs and no budgets when unset."""
     if path is None:
         return CostRates()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), "(file)", exc.strerror or "cannot be read") from None
-    try:
-        doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), "(document)", f"invalid YAML: {exc}") from None
+    doc = read_exact(path, lambda key, problem: ConfigError(str(path), key, problem))
     return parse(doc, file=str(path))

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from reasonops_contracts.money import minor_unit
 from reasonops_runtime.durations import whole_seconds
+from reasonops_runtime.yaml_source import read_exact
 
 from .domain import PRIORITIES
 from .schedule import Schedule
@@ -30,18 +29,6 @@ class ConfigError(ValueError):
         self.file = file
         self.key = key
         self.problem = problem
-
-
-class _Loader(yaml.SafeLoader):
-    """Keeps YAML floats as their text, so money never passes through a binary float."""
-
-
-def _float_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    assert isinstance(node, yaml.ScalarNode)
-    return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:float", _float_as_text)
 
 
 def _kind(value: object) -> str:
@@ -188,18 +175,4 @@ class _Reader:
 
 
 def read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), "(file)", "not found") from None
-    except OSError as exc:
-        raise ConfigError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
-    try:
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(path), "(document)", f"invalid YAML{where}: {problem}") from None
-
-
+    return read_exact(path, lambda key, problem: ConfigError(str(path), key, problem))
