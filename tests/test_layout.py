@@ -7,8 +7,9 @@ same name, so a newcomer who knows one service finds their way in all of them.
 - ``handlers.py``: what a durable consumer calls for each batch of events;
 - ``commands.py`` / ``queries.py``: what answers each command / query, as an importable
   function or method (not a closure inside a ``register`` function);
-- ``domain.py`` (pure rules), ``events.py`` (domain objects -> events), ``views.py``
-  (domain objects -> read models).
+- ``domain.py`` (pure rules), ``events.py`` (domain objects -> events: a module that
+  builds three or more kinds is one), ``views.py`` (domain objects -> read models; it
+  builds no event).
 
 A service split into subdomains (incidents) has the same names in each subpackage.
 ``ALLOWED`` lists the few exceptions, each with the reason it is one.
@@ -64,6 +65,25 @@ def _static_findings(package: Path) -> list[str]:
     return found
 
 
+def _event_findings(package: Path) -> list[str]:
+    """Event builders live in ``events.py``: a module that builds three or more kinds of
+    event is one, and a ``views.py`` (read models) builds none."""
+    from reasonops_contracts.registry import EVENTS
+
+    names = {m.__name__ for m in EVENTS.values()}
+    found = []
+    for file in sorted(package.rglob("*.py")):
+        built = {n.func.id for n in ast.walk(ast.parse(file.read_text(encoding="utf-8")))
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                 and n.func.id in names}
+        where = file.relative_to(package.parent)
+        if file.stem == "views" and built:
+            found.append(f"{where}: builds {', '.join(sorted(built))} (a view builds none)")
+        elif len(built) >= 3 and file.stem != "events":
+            found.append(f"{where}: builds {len(built)} kinds of event (name it events.py)")
+    return found
+
+
 def _module_role(fn: object) -> str:
     module = inspect.getmodule(inspect.unwrap(fn))  # type: ignore[arg-type]
     return (module.__name__ if module else "?").rsplit(".", 1)[-1]
@@ -81,6 +101,12 @@ def test_tables_and_metrics_live_in_their_files(package):
              if f.split("/", 1)[-1] not in ALLOWED and f not in ALLOWED]
     assert not found, "move these into the file of their role (or allow-list with why):\n" \
         + "\n".join(found)
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_event_builders_live_in_events_py(package):
+    found = _event_findings(package)
+    assert not found, "\n".join(found)
 
 
 def test_commands_and_queries_are_importable_units_in_their_files(built):

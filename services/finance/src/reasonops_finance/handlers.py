@@ -28,8 +28,8 @@ from . import store
 from .config import CostRates
 from .costs import incident_cost
 from .domain import Entry, cost_entry, penalty_entry, posting_period
+from .events import entry_event
 from .metrics import FinanceMetrics
-from .views import entry_event
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Ledger entries -> the contract's events and read models."""
+"""Ledger entries -> the contract's read models (an entry reads as the event that
+posted it)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,10 @@ from collections.abc import Iterable
 from reasonops_contracts.finance import (
     EntryTrace,
     LedgerEntryList,
-    LedgerEntryPosted,
-    PostingLine,
 )
 
 from .domain import Entry
-
-
-def entry_event(entry: Entry) -> LedgerEntryPosted:
-    return LedgerEntryPosted(
-        entry_id=entry.entry_id, posted_at=entry.posted_at, period=entry.period,
-        penalty_id=entry.penalty_id, incident_id=entry.incident_id, supplier=entry.supplier,
-        service=entry.service, amount=entry.amount, currency=entry.currency,
-        lines=[PostingLine(account=ln.account, debit=ln.debit, credit=ln.credit)
-               for ln in entry.lines],
-        causation_id=entry.causation_id, kind=entry.kind,
-        causation_type=entry.causation_type, correlation_id=entry.correlation_id,
-        original_period=entry.original_period, reference=entry.reference, memo=entry.memo)
+from .events import entry_event
 
 
 def entry_list(entries: Iterable[Entry]) -> LedgerEntryList:

@@ -6,17 +6,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reasonops_contracts import Event
-from reasonops_contracts.policy import AccessDenied
-from reasonops_contracts.workflows import (
-    PostIncidentReviewRecorded,
-    WorkflowProposalApplied,
-    WorkflowProposalRefused,
-)
 
 from . import effect_store
+from . import events as recorded
 from .domain import Instance, Outcome
 from .notify import Notification
-from .records import about
 
 if TYPE_CHECKING:
     from reasonops_runtime import Service
@@ -54,26 +48,20 @@ async def apply_proposals(runner: EffectRunner, instance: Instance, step: str,
         reason = ""
         if not verdict.allowed:
             reason = verdict.reason or f"{principal} may not {action}"
-            events.append(AccessDenied(
-                principal=principal, action=action, roles=list(verdict.roles), reason=reason,
-                incident_id=instance.incident_id, team=team, service=owner,
-                target=proposal["target"], service_name="orchestrator", denied_at=now))
+            events.append(recorded.proposal_denied(
+                instance, principal, action, list(verdict.roles), reason, team, owner,
+                proposal["target"], now))
         elif (verdict.requires_approval or proposal.get("requires_approval")) \
                 and not approved_by:
             reason = "needs an approval that was not granted"
         if reason:
             refused.append(proposal["proposal_id"])
-            events.append(WorkflowProposalRefused(
-                **about(instance), step=step, proposal_id=proposal["proposal_id"],
-                agent=proposal["agent"], action=proposal["action"], target=proposal["target"],
-                reason=reason, refused_at=now))
+            events.append(recorded.proposal_refused(instance, step, proposal, reason, now))
             continue
         how = await _carry_out(runner, instance, proposal)
         applied.append(proposal["proposal_id"])
-        events.append(WorkflowProposalApplied(
-            **about(instance), step=step, proposal_id=proposal["proposal_id"],
-            agent=proposal["agent"], action=proposal["action"], target=proposal["target"],
-            how=how, approved_by=approved_by, applied_at=now))
+        events.append(recorded.proposal_applied(instance, step, proposal, how, approved_by,
+                                                now))
     return Outcome(True, output={"applied": applied, "refused": refused}, events=events)
 
 
@@ -130,8 +118,7 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
     now = runner.service.clock.now()
     async with runner.service.transaction() as tx:
         await effect_store.add_review(tx.session, instance.instance_id, incident_id, record, now)
-    event = PostIncidentReviewRecorded(**about(instance), step=step, review=record,
-                                       recorded_at=now)
+    event = recorded.review_recorded(instance, step, record, now)
     return Outcome(True, output={"review": "recorded", "missing": record["missing"]},
                    events=[event])
 

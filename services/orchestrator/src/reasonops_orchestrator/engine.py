@@ -15,7 +15,7 @@ from typing import Any
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.messages import Event
 
-from . import expressions, records
+from . import events, expressions
 from .definitions import EventMatch, StepDef, WorkflowDefinition
 from .domain import Instance, StepRun
 from .validation import upstream
@@ -91,7 +91,7 @@ def new_instance(definition: WorkflowDefinition, *, key: str, trigger: dict[str,
 
 def start(instance: Instance, at: datetime) -> list[Effect]:
     instance.state, instance.started_at = "running", at
-    effects: list[Effect] = [Publish(records.started(instance, at))]
+    effects: list[Effect] = [Publish(events.started(instance, at))]
     if instance.definition.finish_on is not None:
         effects.append(await_event(instance, "", instance.definition.finish_on))
     for spec in instance.definition.steps:
@@ -107,7 +107,7 @@ def reset_key(step: str) -> str:
 
 def queue(instance: Instance, running: int, at: datetime) -> list[Effect]:
     instance.state = "queued"
-    return [Publish(records.queued(instance, running, at))]
+    return [Publish(events.queued(instance, running, at))]
 
 
 # -- scheduling ---------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def schedule(instance: Instance, at: datetime) -> list[Effect]:
             reason = _skip_reason(instance, spec, deps)
             if reason is not None:
                 run.state, run.completed_at = "skipped", at
-                effects.append(Publish(records.skipped(instance, spec.id, reason, at)))
+                effects.append(Publish(events.skipped(instance, spec.id, reason, at)))
             else:
                 effects += begin(instance, spec, 1, at)
     return effects + _maybe_finish(instance, at)
@@ -153,7 +153,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
     run.state, run.attempt, run.error = "waiting", attempt, None
     run.started_at = run.started_at or at
     ctx = instance.context()
-    effects: list[Effect] = [Publish(records.step_started(instance, spec, attempt, at))]
+    effects: list[Effect] = [Publish(events.step_started(instance, spec, attempt, at))]
     if spec.timeout is not None:
         effects.append(ArmTimer(spec.id, "timeout", attempt, at + timedelta(seconds=spec.timeout)))
     kind = spec.kind
@@ -171,7 +171,7 @@ def begin(instance: Instance, spec: StepDef, attempt: int, at: datetime) -> list
         effects.append(ArmTimer(spec.id, "delay", attempt,
                                 at + timedelta(seconds=spec.for_ or 0)))
     elif kind == "approval":
-        effects.append(Publish(records.approval_requested(
+        effects.append(Publish(events.approval_requested(
             instance, spec, at, str(expressions.render(spec.title, ctx)))))
     else:
         if kind == "notify" and spec.until is not None:
@@ -230,5 +230,5 @@ def complete(instance: Instance, outcome: str, at: datetime) -> list[Effect]:
         if run.state in ("waiting", "retrying", "pending"):  # finished without them
             run.state = "cancelled"
             effects.append(StopStep(run.id))
-    return [*effects, StopStep(""), Publish(records.completed(instance, outcome, at)),
+    return [*effects, StopStep(""), Publish(events.completed(instance, outcome, at)),
             Finished("completed")]

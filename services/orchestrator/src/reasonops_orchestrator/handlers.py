@@ -16,7 +16,7 @@ from reasonops_contracts.streams import AGENTS, FINANCE, INCIDENTS, SLM, StreamS
 from reasonops_contracts.workflows import WorkflowResumed
 from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
 
-from . import effect_store, engine, progress, records, store
+from . import effect_store, engine, events, progress, store
 from .catalog import Catalog
 from .domain import Instance
 from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches
@@ -133,7 +133,7 @@ class Orchestrator:
             for instance in await store.find(tx.session, states=engine.ACTIVE, limit=100_000):
                 waiting = [r.id for r in instance.steps.values() if r.state == "waiting"]
                 event = WorkflowResumed(
-                    **records.about(instance), last_progress_at=instance.updated_at,
+                    **events.about(instance), last_progress_at=instance.updated_at,
                     resumed_at=now, waiting_steps=waiting,
                     gap_seconds=max(0.0, (now - instance.updated_at).total_seconds()))
                 tx.emit(envelope(instance, None, event, now))

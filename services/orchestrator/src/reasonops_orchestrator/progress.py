@@ -10,7 +10,7 @@ from typing import Any
 
 from reasonops_contracts.agents import AgentDecisionRecorded
 
-from . import records
+from . import events
 from .definitions import EventMatch
 from .domain import Instance, StepRun
 from .engine import (
@@ -55,7 +55,7 @@ def _attempt_running(instance: Instance, step: str, attempt: int) -> StepRun | N
 def _done(instance: Instance, step: str, output: dict[str, Any], at: datetime) -> list[Effect]:
     run = instance.steps[step]
     run.state, run.completed_at, run.output = "completed", at, output
-    effects: list[Effect] = [StopStep(step), Publish(records.step_completed(instance, run, at))]
+    effects: list[Effect] = [StopStep(step), Publish(events.step_completed(instance, run, at))]
     if instance.state == "compensating":
         return effects + _after_compensation(instance, at)
     return effects + schedule(instance, at)
@@ -72,10 +72,10 @@ def failed(instance: Instance, step: str, attempt: int, error: str,
         delay = spec.retry.backoff * spec.retry.factor ** (attempt - 1)
         retry_at = at + timedelta(seconds=delay)
         run.state, run.error = "retrying", error
-        return [StopStep(step), Publish(records.retried(instance, step, attempt, error, retry_at)),
+        return [StopStep(step), Publish(events.retried(instance, step, attempt, error, retry_at)),
                 ArmTimer(step, "retry", attempt + 1, retry_at)]
     run.state, run.completed_at, run.error = "failed", at, error
-    effects: list[Effect] = [StopStep(step), Publish(records.step_failed(instance, run, at))]
+    effects: list[Effect] = [StopStep(step), Publish(events.step_failed(instance, run, at))]
     if instance.state == "compensating":  # a compensation step failed: nothing more to try
         return effects + _after_compensation(instance, at)
     return effects + _compensate(instance, step, error, at)
@@ -102,8 +102,8 @@ def _after_compensation(instance: Instance, at: datetime) -> list[Effect]:
     instance.outcome = f"failed at {instance.failed_step}: {instance.error}"
     effects: list[Effect] = []
     if comps:
-        effects.append(Publish(records.compensated(instance, comps, at)))
-    return [*effects, Publish(records.failed(instance, at)), Finished("failed")]
+        effects.append(Publish(events.compensated(instance, comps, at)))
+    return [*effects, Publish(events.failed(instance, at)), Finished("failed")]
 
 
 def timer_fired(instance: Instance, step: str, purpose: str, attempt: int,
@@ -132,7 +132,7 @@ def decided(instance: Instance, step: str, *, approved: bool, actor: str, note: 
     if instance.state not in ACTIVE or run.state != "waiting":
         return []
     output = {"approved": approved, "actor": actor, "note": note}
-    return [Publish(records.approval_decided(instance, step, approved, actor, note, at)),
+    return [Publish(events.approval_decided(instance, step, approved, actor, note, at)),
             *_done(instance, step, output, at)]
 
 

@@ -26,8 +26,8 @@ from . import effect_store, progress, store
 from .apply import apply_proposals, review
 from .definitions import REQUEST_MODELS
 from .domain import Outcome
+from .events import about
 from .notify import Notification, Notifier
-from .records import about
 from .shell import Shell, envelope
 
 AT_MOST_ONCE = ("command", "apply_proposal")

@@ -33,10 +33,7 @@ from . import facts, store
 from .availability import month_of
 from .config import SlaConfig
 from .domain import KINDS, Kind, SlaClock, SlaPolicy, next_generation, start_clock
-from .metrics import SlmMetrics
-from .monthly import MonthEnd
-from .penalties import SupplierContract, assess_overrun, assess_penalty, contract_for
-from .views import (
+from .events import (
     at_risk_event,
     breached_event,
     met_event,
@@ -45,6 +42,9 @@ from .views import (
     resumed_event,
     started_event,
 )
+from .metrics import SlmMetrics
+from .monthly import MonthEnd
+from .penalties import SupplierContract, assess_overrun, assess_penalty, contract_for
 
 SOURCE = "slm"
 CONSUMER = durables.SLM_INCIDENTS

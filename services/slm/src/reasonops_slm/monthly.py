@@ -22,9 +22,10 @@ from reasonops_runtime.store import NewTimer
 from . import facts, store
 from .availability import ServiceMonth, month_bounds, next_month, service_month
 from .config import SlaConfig
+from .events import penalty_event
 from .metrics import SlmMetrics
 from .penalties import SupplierContract, assess_availability
-from .views import month_view, penalty_event
+from .views import month_view
 
 MONTH_END_TIMER = "sla-month-end"
 SOURCE = "slm"

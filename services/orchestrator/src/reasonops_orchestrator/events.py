@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.workflows import (
+    PostIncidentReviewRecorded,
     WorkflowApprovalDecided,
     WorkflowApprovalRequested,
     WorkflowCompensated,
     WorkflowCompleted,
     WorkflowFailed,
+    WorkflowProposalApplied,
+    WorkflowProposalRefused,
     WorkflowQueued,
     WorkflowStarted,
     WorkflowStepCompleted,
@@ -94,3 +98,34 @@ def approval_decided(instance: Instance, step: str, approved: bool, actor: str,
                      note: str | None, at: datetime) -> WorkflowApprovalDecided:
     return WorkflowApprovalDecided(**about(instance), step=step, approved=approved, actor=actor,
                                    note=note, decided_at=at)
+
+
+def proposal_denied(instance: Instance, principal: str, action: str, roles: list[str],
+                    reason: str, team: str | None, service: str | None, target: str,
+                    at: datetime) -> AccessDenied:
+    """An agent's proposal the role policy does not allow, on record."""
+    return AccessDenied(principal=principal, action=action, roles=roles, reason=reason,
+                        incident_id=instance.incident_id, team=team, service=service,
+                        target=target, service_name="orchestrator", denied_at=at)
+
+
+def proposal_refused(instance: Instance, step: str, proposal: dict[str, Any], reason: str,
+                     at: datetime) -> WorkflowProposalRefused:
+    return WorkflowProposalRefused(
+        **about(instance), step=step, proposal_id=proposal["proposal_id"],
+        agent=proposal["agent"], action=proposal["action"], target=proposal["target"],
+        reason=reason, refused_at=at)
+
+
+def proposal_applied(instance: Instance, step: str, proposal: dict[str, Any], how: str,
+                     approved_by: str | None, at: datetime) -> WorkflowProposalApplied:
+    return WorkflowProposalApplied(
+        **about(instance), step=step, proposal_id=proposal["proposal_id"],
+        agent=proposal["agent"], action=proposal["action"], target=proposal["target"],
+        how=how, approved_by=approved_by, applied_at=at)
+
+
+def review_recorded(instance: Instance, step: str, review: dict[str, Any], at: datetime
+                    ) -> PostIncidentReviewRecorded:
+    return PostIncidentReviewRecorded(**about(instance), step=step, review=review,
+                                      recorded_at=at)
