@@ -5,8 +5,8 @@ same name, so a newcomer who knows one service finds their way in all of them.
 - ``store.py``: the tables (SQLAlchemy ``Table``) and their reads and writes;
 - ``metrics.py``: the Prometheus metrics;
 - ``handlers.py``: what a durable consumer calls for each batch of events;
-- ``commands.py`` / ``queries.py``: what answers each command / query, as an importable
-  function or method (not a closure inside a ``register`` function);
+- ``commands.py`` / ``queries.py``: what answers each command / each query, as an
+  importable function or method (not a closure inside a ``register`` function);
 - ``domain.py`` (pure rules), ``events.py`` (domain objects -> events: a module that
   builds three or more kinds is one), ``views.py`` (domain objects -> read models; it
   builds no event).
@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from reasonops_cli.run import installed_services
+from reasonops_contracts import Command
 from reasonops_runtime import EventRouter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,8 +118,10 @@ def test_commands_and_queries_are_importable_units_in_their_files(built):
             where = f"{name}: {model.__name__} -> {fn.__module__}.{fn.__qualname__}"
             if "<locals>" in fn.__qualname__:
                 found.append(f"{where} (a closure: not importable)")
-            elif _module_role(fn) not in ("commands", "queries"):
-                found.append(f"{where} (not in commands.py or queries.py)")
+            else:
+                role = "commands" if issubclass(model, Command) else "queries"
+                if _module_role(fn) != role:
+                    found.append(f"{where} (not in {role}.py)")
     assert not found, "\n".join(found)
 
 

@@ -11,6 +11,7 @@ from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
 
 from . import config
+from .commands import FinanceCommands
 from .handlers import (
     CONSUMER,
     INCIDENTS_CONSUMER,
@@ -51,7 +52,8 @@ def build_service(settings: FinanceSettings | None = None, *,
     costing = IncidentCosting(clock=service.clock, metrics=metrics, rates=rates,
                               catalog=catalog)
     service.consume(INCIDENTS_CONSUMER, costing.router())
-    register_queries(service, rates, Enforcer(policy_file.configured(settings.policy), "finance"),
-                     catalog)
+    enforcer = Enforcer(policy_file.configured(settings.policy), "finance")
+    register_queries(service, rates, enforcer, catalog)
+    FinanceCommands(service, enforcer).register()
     return service
 

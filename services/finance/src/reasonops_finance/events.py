@@ -6,6 +6,9 @@ from reasonops_contracts.finance import LedgerEntryPosted, PostingLine
 
 from .domain import Entry
 
+SOURCE = "finance"
+"""The source of every event finance publishes."""
+
 
 def entry_event(entry: Entry) -> LedgerEntryPosted:
     return LedgerEntryPosted(

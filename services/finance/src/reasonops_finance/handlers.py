@@ -28,12 +28,11 @@ from . import store
 from .config import CostRates
 from .costs import incident_cost
 from .domain import Entry, cost_entry, penalty_entry, posting_period
-from .events import entry_event
+from .events import SOURCE, entry_event
 from .metrics import FinanceMetrics
 
 log = logging.getLogger(__name__)
 
-SOURCE = "finance"
 CONSUMER = durables.FINANCE_SLM
 INCIDENTS_CONSUMER = durables.FINANCE_INCIDENTS
 

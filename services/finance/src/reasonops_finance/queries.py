@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.finance import (
     BudgetList,
-    ClosePeriod,
     EntryTrace,
     FinanceSummary,
     GetBudgets,
@@ -14,7 +12,6 @@ from reasonops_contracts.finance import (
     LedgerEntryList,
     ListLedgerEntries,
     ListPeriods,
-    PeriodClosed,
     PeriodList,
     PeriodView,
     TraceEntry,
@@ -26,8 +23,6 @@ from . import store
 from .config import CostRates
 from .summary import budget_lines, finance_summary
 from .views import entry_list, entry_trace
-
-SOURCE = "finance"
 
 
 class FinanceQueries:
@@ -92,25 +87,12 @@ class FinanceQueries:
             closed_by=closed[m].closed_by if m in closed else None,
             entries=counts.get(m, 0)) for m in months])
 
-    async def close(self, command: ClosePeriod) -> PeriodView:
-        now = self.service.clock.now()
-        self.enforcer.require(command.actor, "finance.close_period", at=now, target=command.month)
-        async with self.service.transaction() as tx:
-            if await store.close_period(tx.session, command.month, now, command.actor):
-                event = PeriodClosed(month=command.month, closed_at=now, actor=command.actor)
-                tx.emit(Envelope.wrap(event, source=SOURCE, subject=command.month))
-            row = (await store.closed_periods(tx.session))[command.month]
-            count = (await store.entry_counts(tx.session)).get(command.month, 0)
-        return PeriodView(month=command.month, state="closed", closed_at=row.closed_at,
-                          closed_by=row.closed_by, entries=count)
-
     def register(self) -> None:
         self.service.respond(GetFinanceSummary, self.summary)
         self.service.respond(ListLedgerEntries, self.entries)
         self.service.respond(TraceEntry, self.trace)
         self.service.respond(GetBudgets, self.budgets)
         self.service.respond(ListPeriods, self.periods)
-        self.service.respond(ClosePeriod, self.close)
 
 
 def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,

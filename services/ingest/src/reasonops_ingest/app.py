@@ -24,7 +24,7 @@ from .heartbeats import TIMER_KIND, Heartbeats
 from .metrics import IngestMetrics
 from .pagerduty_api import pagerduty_routes
 from .publishing import Outgoing, publish_all
-from .queries import HeartbeatQueries
+from .queries import HeartbeatQueries, IntegrationQueries
 from .ratelimit import RateLimiter
 from .store import metadata
 from .webhooks import Intake, webhook_routes
@@ -76,7 +76,7 @@ def build_service(settings: IngestSettings | None = None, *,
                     subjects=tuple(RAW_SUBJECTS), stream=INGEST)
     service.on_timer(TIMER_KIND, heartbeats.on_missed)
     service.respond(CreateIntegration, integrations.create)
-    service.respond(ListIntegrations, integrations.list_all)
+    service.respond(ListIntegrations, IntegrationQueries(service.store).list_all)
     service.respond(RevokeIntegration, integrations.revoke)
     service.respond(RotateIntegrationKey, integrations.rotate)
     service.respond(ListHeartbeats, HeartbeatQueries(service.store).list_all)

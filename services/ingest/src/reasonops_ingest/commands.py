@@ -1,4 +1,4 @@
-"""Integration commands and queries: create, list, revoke, rotate.
+"""Integration commands: create, revoke, rotate (the list is in ``queries.py``).
 
 A key is returned once, by create and rotate; the store keeps its SHA-256. With
 ``REASONOPS_DEFAULT_INTEGRATION_KEY_FILE`` set (``reasonops up`` sets it), the
@@ -20,7 +20,6 @@ from reasonops_contracts.ingest import (
     CreateIntegration,
     IntegrationKeyIssued,
     IntegrationList,
-    ListIntegrations,
     RevokeIntegration,
     RotateIntegrationKey,
 )
@@ -56,11 +55,6 @@ class Integrations:
             raise DomainError(f"an integration named {command.name!r} exists", "name") from None
         log.info("integration created", extra={"integration": command.name})
         return IntegrationKeyIssued(integration=integration.view(), key=key)
-
-    async def list_all(self, query: ListIntegrations) -> IntegrationList:
-        async with self.db.read() as session:
-            found = await store.all_integrations(session, include_revoked=query.include_revoked)
-        return IntegrationList(items=[i.view() for i in found])
 
     async def revoke(self, command: RevokeIntegration) -> IntegrationList:
         now = self.clock.now()

@@ -1,8 +1,14 @@
-"""Ingest's queries beyond integrations (``commands.py``): the heartbeats and their state."""
+"""Ingest's queries: the integrations (senders) and the heartbeats, with their state."""
 
 from __future__ import annotations
 
-from reasonops_contracts.ingest import HeartbeatList, HeartbeatView, ListHeartbeats
+from reasonops_contracts.ingest import (
+    HeartbeatList,
+    HeartbeatView,
+    IntegrationList,
+    ListHeartbeats,
+    ListIntegrations,
+)
 from reasonops_runtime import Store
 
 from . import store
@@ -20,3 +26,14 @@ class HeartbeatQueries:
             integration=r.integration, name=r.name, interval_seconds=r.interval_seconds,
             status=r.status, last_seen_at=r.last_seen_at, due_at=r.due_at,
             fingerprint=r.fingerprint) for r in rows])
+
+
+class IntegrationQueries:
+    def __init__(self, db: Store) -> None:
+        self.db = db
+
+    async def list_all(self, query: ListIntegrations) -> IntegrationList:
+        """Every integration (revoked ones too if asked), never a key."""
+        async with self.db.read() as session:
+            found = await store.all_integrations(session, include_revoked=query.include_revoked)
+        return IntegrationList(items=[i.view() for i in found])

@@ -11,10 +11,11 @@ from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.policy import Policy
 
 from . import catalog as catalog_files
-from .commands import register_commands, register_queries
+from .commands import register_commands
 from .handlers import Orchestrator
 from .metrics import WorkflowMetrics, workflow_instances
 from .notify import Notifier
+from .queries import register_queries
 from .runner import EffectRunner
 from .shell import Shell
 from .store import metadata

@@ -1,15 +1,10 @@
-"""Approve and reject commands (role-checked) and the workflow queries."""
+"""Approve and reject a waiting approval step, as the role policy allows."""
 
 from __future__ import annotations
 
 from reasonops_contracts.workflows import (
     ApproveStep,
-    GetWorkflow,
-    ListWorkflowDefinitions,
-    ListWorkflowInstances,
     RejectStep,
-    WorkflowDefinitionList,
-    WorkflowInstanceList,
     WorkflowView,
 )
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
@@ -17,9 +12,8 @@ from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Policy, principal_of
 
 from . import progress, store
-from .catalog import Catalog
 from .shell import Shell
-from .views import definition_views, workflow_view
+from .views import workflow_view
 
 
 class WorkflowCommands:
@@ -74,44 +68,3 @@ class WorkflowCommands:
 
 def register_commands(service: Service, shell: Shell, policy: Policy) -> None:
     WorkflowCommands(service, shell, policy).register()
-
-
-class WorkflowQueries:
-    """Workflow instances and the definitions loaded."""
-
-    def __init__(self, service: Service, catalog: Catalog) -> None:
-        self.service = service
-        self.catalog = catalog
-
-    async def get(self, query: GetWorkflow) -> WorkflowView:
-        async with self.service.store.read() as session:
-            if query.workflow_id:
-                instance = await store.get(session, query.workflow_id)
-            elif query.incident_id:
-                found = await store.find(session, workflow=query.workflow,
-                                         incident_id=query.incident_id, limit=1)
-                instance = found[0] if found else None
-            else:
-                raise DomainError("give incident_id or workflow_id", "incident_id")
-        if instance is None:
-            what = query.workflow_id or f"{query.workflow} workflow for {query.incident_id}"
-            raise NotFound(f"no {what}", "workflow_id" if query.workflow_id else "incident_id")
-        return workflow_view(instance)
-
-    async def instances(self, query: ListWorkflowInstances) -> WorkflowInstanceList:
-        async with self.service.store.read() as session:
-            found = await store.find(session, workflow=query.workflow, state=query.state,
-                                     incident_id=query.incident_id, limit=query.limit)
-        return WorkflowInstanceList(items=[workflow_view(i) for i in found])
-
-    async def definitions(self, query: ListWorkflowDefinitions) -> WorkflowDefinitionList:
-        return WorkflowDefinitionList(items=definition_views(self.catalog))
-
-    def register(self) -> None:
-        self.service.respond(GetWorkflow, self.get)
-        self.service.respond(ListWorkflowInstances, self.instances)
-        self.service.respond(ListWorkflowDefinitions, self.definitions)
-
-
-def register_queries(service: Service, catalog: Catalog) -> None:
-    WorkflowQueries(service, catalog).register()

@@ -1,28 +1,25 @@
-"""Silence and maintenance window commands and queries."""
+"""Silence and maintenance window commands: create and expire."""
 
 from __future__ import annotations
 
 from reasonops_contracts.incidents import (
     CreateSilence,
     ExpireSilence,
-    GetSilence,
-    ListSilences,
-    SilenceList,
     SilenceView,
 )
 from reasonops_runtime import DomainError, IllegalTransition, NotFound, Service
 
 from ..access import Access
-from ..incident import store
 from ..matchers import parse_matcher
 from ..store import Numbers
 from .domain import Schedule, Silence
-from .store import SilenceBook, expire, get_silence, insert_silence, list_silences
+from .queries import SilenceQueries
+from .store import SilenceBook, expire, get_silence, insert_silence
 from .views import silence_view
 
 
 class SilenceCommands:
-    """Silence and maintenance window commands and queries, each checked against the role
+    """Create and expire silences and maintenance windows, each checked against the role
     policy for the service the matchers name."""
 
     def __init__(self, service: Service, book: SilenceBook, access: Access) -> None:
@@ -75,26 +72,11 @@ class SilenceCommands:
         self.book.invalidate()
         return silence_view(silence, now)
 
-    async def list_(self, query: ListSilences) -> SilenceList:
-        now = self.service.clock.now()
-        async with self.service.store.read() as session:
-            found = await list_silences(session, now=now, include_expired=query.include_expired)
-        return SilenceList(items=[silence_view(s, now) for s in found])
-
-    async def get(self, query: GetSilence) -> SilenceView:
-        async with self.service.store.read() as session:
-            silence = await get_silence(session, query.silence_id)
-            if silence is None:
-                raise NotFound(f"no silence {query.silence_id}", "silence_id")
-            alerts = await store.alerts_of_silence(session, query.silence_id)
-        return silence_view(silence, self.service.clock.now(), alerts)
-
     def register(self) -> None:
         self.service.respond(CreateSilence, self.create)
         self.service.respond(ExpireSilence, self.expire_)
-        self.service.respond(ListSilences, self.list_)
-        self.service.respond(GetSilence, self.get)
 
 
 def register_silences(service: Service, book: SilenceBook, access: Access) -> None:
     SilenceCommands(service, book, access).register()
+    SilenceQueries(service, access).register()

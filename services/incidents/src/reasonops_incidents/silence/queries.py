@@ -1,0 +1,42 @@
+"""Silence and maintenance window queries."""
+
+from __future__ import annotations
+
+from reasonops_contracts.incidents import (
+    GetSilence,
+    ListSilences,
+    SilenceList,
+    SilenceView,
+)
+from reasonops_runtime import NotFound, Service
+
+from ..access import Access
+from ..incident import store
+from .store import get_silence, list_silences
+from .views import silence_view
+
+
+class SilenceQueries:
+    """Silences and maintenance windows, with the alerts each matched."""
+
+    def __init__(self, service: Service, access: Access) -> None:
+        self.service = service
+        self.access = access
+
+    async def list_(self, query: ListSilences) -> SilenceList:
+        now = self.service.clock.now()
+        async with self.service.store.read() as session:
+            found = await list_silences(session, now=now, include_expired=query.include_expired)
+        return SilenceList(items=[silence_view(s, now) for s in found])
+
+    async def get(self, query: GetSilence) -> SilenceView:
+        async with self.service.store.read() as session:
+            silence = await get_silence(session, query.silence_id)
+            if silence is None:
+                raise NotFound(f"no silence {query.silence_id}", "silence_id")
+            alerts = await store.alerts_of_silence(session, query.silence_id)
+        return silence_view(silence, self.service.clock.now(), alerts)
+
+    def register(self) -> None:
+        self.service.respond(ListSilences, self.list_)
+        self.service.respond(GetSilence, self.get)
