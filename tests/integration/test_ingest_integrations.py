@@ -8,6 +8,7 @@ import pytest
 
 from reasonops_contracts import MSG_ID_HEADER, ReplyError
 from reasonops_contracts.ingest import (
+    CreateIntegration,
     EventAccepted,
     IntegrationKeyIssued,
     IntegrationList,
@@ -168,3 +169,27 @@ async def test_cloudevents_structured_batch_and_binary(nc, http, ingest):
         **key_headers(key), "ce-specversion": "1.0", "ce-type": "t"})
     assert missing.status_code == 422
     assert {p["field"] for p in missing.json()["problems"]} == {"ce-id", "ce-source"}
+
+
+async def test_managing_integrations_takes_a_role_that_allows_it(nc, start_service, tmp_path):
+    """Keys let senders in: only a principal the policy allows creates, revokes or rotates
+    them, and one with no role does not even list them."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("roles:\n  admin: {allow: ['*']}\n  observer: {allow: []}\n"
+                      "principals:\n  user:admin: [admin]\n  user:olga: [observer]\n")
+    await start_service(build_service, IngestSettings, policy=policy)
+    made = await request(nc, CreateIntegration(name="grafana", actor="user:admin"),
+                         IntegrationKeyIssued)
+    assert made.integration.name == "grafana"
+    for refused in (CreateIntegration(name="mine", actor="user:olga"),
+                    RotateIntegrationKey(name="grafana", actor="user:olga"),
+                    RevokeIntegration(name="grafana", actor="user:olga")):
+        with pytest.raises(ReplyError) as err:
+            await request(nc, refused, IntegrationKeyIssued)
+        assert err.value.detail.code == "forbidden"
+        assert "user:olga may not integration." in err.value.detail.message
+    listed = await request(nc, ListIntegrations(actor="user:olga"), IntegrationList)
+    assert [i.name for i in listed.items] == ["grafana"]  # an observer reads them
+    with pytest.raises(ReplyError) as err:
+        await request(nc, ListIntegrations(actor="user:mallory"), IntegrationList)
+    assert err.value.detail.code == "forbidden"

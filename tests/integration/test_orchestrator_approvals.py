@@ -29,7 +29,7 @@ from reasonops_contracts.workflows import (
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime.client import request
-from reasonops_runtime.policy import Policy, Verdict
+from reasonops_runtime.policy import Policy, Verdict, Visibility
 from tests.integration.test_orchestrator_major import RecordingNotifier
 from tests.support import stream_messages, wait_for
 
@@ -57,6 +57,9 @@ class TeamPolicy(Policy):
         return Verdict(not denied, principal, action, roles=("test",),
                        reason="not in the role" if denied else "allowed",
                        requires_approval=action.startswith("proposal."))
+
+    def visibility(self, principal):
+        return Visibility(principal, everything=True)  # every principal reads everything
 
 
 async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:

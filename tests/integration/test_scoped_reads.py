@@ -1,6 +1,6 @@
-"""Reads are authorised too: a principal sees the incidents, SLA clocks and ledger
-entries of the teams and services its roles cover, and nothing else; one with no role
-reads nothing, and every refused read is on record."""
+"""Reads are authorised too: a principal sees the incidents, SLA clocks, ledger entries,
+silences and problems of the teams and services its roles cover, and nothing else; one
+with no role reads nothing, and every refused read is on record."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,13 +11,22 @@ from reasonops_contracts import ReplyError
 from reasonops_contracts.finance import LedgerEntryList, ListLedgerEntries
 from reasonops_contracts.incidents import (
     CloseIncident,
+    CorrelationRulesView,
     CountIncidents,
+    CreateSilence,
+    GetCorrelationRules,
     GetIncident,
+    GetSilence,
     IncidentCounts,
     IncidentList,
     IncidentView,
     ListIncidents,
+    ListProblems,
+    ListSilences,
+    ProblemList,
     ResolveIncident,
+    SilenceList,
+    SilenceView,
 )
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.slm import GetSlaStatus, SlaStatus
@@ -132,3 +141,28 @@ async def test_a_principal_without_a_role_reads_nothing_and_the_refusal_is_on_re
     assert {(d.source, d.data["principal"], d.data["action"]) for d in denied} == {
         ("incidents", "user:mallory", "read"), ("finance", "user:mallory", "read"),
         ("slm", "user:mallory", "read")}
+
+
+async def test_silences_are_read_within_scope_and_global_ones_by_anyone_with_a_role(
+        nc, stack):
+    ends = datetime.now(UTC) + timedelta(hours=1)
+    made = {}
+    for matchers in (["service=checkout"], ["service=search"], ["alertname=~Disk.*"]):
+        view = await request(nc, CreateSilence(matchers=matchers, ends_at=ends,
+                                               reason="planned", author="user:admin"),
+                             SilenceView)
+        made[matchers[0]] = view.silence_id
+
+    def ids(found: SilenceList) -> set[str]:
+        return {s.silence_id for s in found.items}
+    olga = await request(nc, ListSilences(actor="user:olga"), SilenceList)
+    assert ids(olga) == {made["service=checkout"], made["alertname=~Disk.*"]}
+    sam = await request(nc, ListSilences(actor="user:sam"), SilenceList)
+    assert ids(sam) == {made["service=search"], made["alertname=~Disk.*"]}
+    message = await _forbidden(
+        nc, GetSilence(silence_id=made["service=search"], actor="user:olga"), SilenceView)
+    assert "team discovery, service search is outside the scope of its roles" in message
+    await _forbidden(nc, ListSilences(actor="user:mallory"), SilenceList)
+    await _forbidden(nc, ListProblems(actor="user:mallory"), ProblemList)
+    assert (await request(nc, ListProblems(actor="user:olga"), ProblemList)).items == []
+    await _forbidden(nc, GetCorrelationRules(actor="user:mallory"), CorrelationRulesView)

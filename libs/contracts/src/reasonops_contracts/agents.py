@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from . import subjects
 from .ingest import Severity
-from .messages import Event, Query, View
+from .messages import Actor, Event, Query, View
 
 Category = Literal["network", "database", "application", "security", "infrastructure", "storage"]
 AgentName = Literal["triage", "rca", "security", "capacity"]
@@ -214,6 +214,8 @@ class AgentStatusQuery(Query):
     """Every agent instance answers (scatter-gather): its chain and, if ``probe``, health."""
 
     SUBJECT = subjects.AGENT_QUERY_STATUS
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     probe: bool = False
 

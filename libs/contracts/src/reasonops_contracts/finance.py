@@ -46,6 +46,8 @@ class LedgerEntryPosted(Event):
 class GetFinanceSummary(Query):
     SUBJECT = subjects.FINANCE_QUERY_SUMMARY
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     month: str = Field(pattern=MONTH_PATTERN)
 
 
@@ -111,6 +113,8 @@ class PeriodView(View):
 class ListPeriods(Query):
     SUBJECT = subjects.FINANCE_QUERY_PERIODS
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
 
 class PeriodList(View):
     items: list[PeriodView]
@@ -137,6 +141,8 @@ class EntryTrace(View):
 
 class GetBudgets(Query):
     SUBJECT = subjects.FINANCE_QUERY_BUDGETS
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     month: str = Field(pattern=MONTH_PATTERN)
 

@@ -326,6 +326,8 @@ class IncidentCounts(View):
 class GetCorrelationRules(Query):
     SUBJECT = subjects.INCIDENT_QUERY_RULES
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
 
 class RuleView(View):
     name: str
@@ -392,12 +394,16 @@ class UpdateProblem(Command):
 class ListProblems(Query):
     SUBJECT = subjects.PROBLEM_QUERY_LIST
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     states: list[ProblemState] | None = None
     limit: int = Field(default=100, ge=1, le=1000)
 
 
 class GetProblem(Query):
     SUBJECT = subjects.PROBLEM_QUERY_GET
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     problem_id: str = Field(pattern=PROBLEM_ID_PATTERN)
 
@@ -462,11 +468,15 @@ class ExpireSilence(Command):
 class ListSilences(Query):
     SUBJECT = subjects.SILENCE_QUERY_LIST
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     include_expired: bool = False
 
 
 class GetSilence(Query):
     SUBJECT = subjects.SILENCE_QUERY_GET
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     silence_id: str = Field(pattern=SILENCE_ID_PATTERN)
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from . import subjects
-from .messages import Command, Event, Query, View
+from .messages import Actor, Command, Event, Query, View
 
 Severity = Literal["critical", "error", "warning", "info"]
 """The canonical severity scale (PagerDuty's four levels); every format maps onto it."""
@@ -115,6 +115,8 @@ class CreateIntegration(Command):
 
     SUBJECT = subjects.INGEST_CMD_CREATE_INTEGRATION
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     name: str = Field(pattern=INTEGRATION_NAME_PATTERN)
     default_service: str | None = Field(default=None, max_length=256)
     default_team: str | None = Field(default=None, max_length=256)
@@ -132,6 +134,8 @@ class CreateIntegration(Command):
 class RevokeIntegration(Command):
     SUBJECT = subjects.INGEST_CMD_REVOKE_INTEGRATION
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     name: str = Field(pattern=INTEGRATION_NAME_PATTERN)
 
 
@@ -140,12 +144,16 @@ class RotateIntegrationKey(Command):
 
     SUBJECT = subjects.INGEST_CMD_ROTATE_INTEGRATION_KEY
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     name: str = Field(pattern=INTEGRATION_NAME_PATTERN)
     grace_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
 
 
 class ListIntegrations(Query):
     SUBJECT = subjects.INGEST_QUERY_INTEGRATIONS
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     include_revoked: bool = False
 
@@ -188,6 +196,8 @@ HeartbeatStatus = Literal["ok", "missing"]
 
 class ListHeartbeats(Query):
     SUBJECT = subjects.INGEST_QUERY_HEARTBEATS
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     integration: str | None = Field(default=None, pattern=INTEGRATION_NAME_PATTERN)
 

@@ -226,6 +226,8 @@ class GetWorkflow(Query):
 
     SUBJECT = subjects.WORKFLOW_QUERY_GET
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
     incident_id: str | None = None
     workflow_id: str | None = None
     workflow: str = "incident-response"
@@ -234,9 +236,13 @@ class GetWorkflow(Query):
 class ListWorkflowDefinitions(Query):
     SUBJECT = subjects.WORKFLOW_QUERY_DEFINITIONS
 
+    actor: Actor = ""  # set by the answering service to the proven principal
+
 
 class ListWorkflowInstances(Query):
     SUBJECT = subjects.WORKFLOW_QUERY_INSTANCES
+
+    actor: Actor = ""  # set by the answering service to the proven principal
 
     workflow: str | None = None
     state: WorkflowState | None = None

@@ -27,6 +27,7 @@ ACTIONS: frozenset[str] = frozenset({
         "acknowledge", "resolve", "close", "reopen", "hold", "resume", "assign", "comment",
         "declare_major", "change_priority")),
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
+    "integration.create", "integration.revoke", "integration.rotate",
     "workflow.approve", "workflow.reject", "workflow.cancel",
     "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
 })

@@ -21,13 +21,15 @@ from reasonops_runtime.enforcement import Enforcer
 
 from . import store
 from .config import CostRates
+from .domain import Entry
 from .summary import budget_lines, finance_summary
 from .views import entry_list, entry_trace
 
 
 class FinanceQueries:
-    """Entries are read by whoever's roles cover their service (its team: the catalog's
-    owner); the summary, budgets and periods are the finance view of everything."""
+    """Entries, the summary and budgets are read by whoever's roles cover their service
+    (its team: the catalog's owner), each narrowed to those services; the periods by
+    whoever holds a role."""
 
     def __init__(self, service: Service, rates: CostRates, enforcer: Enforcer,
                  catalog: ServiceCatalog) -> None:
@@ -45,9 +47,10 @@ class FinanceQueries:
         return visible.services(self.owner, (s.name for s in self.catalog.services))
 
     async def summary(self, query: GetFinanceSummary) -> FinanceSummary:
+        services = self.readable(query.actor, "finance summary")
         async with self.service.store.read() as session:
             found = await store.entries_in(session, query.month)
-        return finance_summary(query.month, found, self.rates)
+        return finance_summary(query.month, _within(found, services), self.rates)
 
     async def entries(self, query: ListLedgerEntries) -> LedgerEntryList:
         services = self.readable(query.actor, "ledger entries")
@@ -71,12 +74,14 @@ class FinanceQueries:
         return entry_trace(entry, related)
 
     async def budgets(self, query: GetBudgets) -> BudgetList:
+        services = self.readable(query.actor, "budgets")
         async with self.service.store.read() as session:
             found = await store.entries_in(session, query.month)
-        costs = [e for e in found if e.kind == "incident_cost"]
+        costs = [e for e in _within(found, services) if e.kind == "incident_cost"]
         return BudgetList(month=query.month, items=budget_lines(query.month, costs, self.rates))
 
     async def periods(self, query: ListPeriods) -> PeriodList:
+        self.enforcer.visibility(query.actor, at=self.service.clock.now(), reading="periods")
         async with self.service.store.read() as session:
             closed = await store.closed_periods(session)
             counts = await store.entry_counts(session)
@@ -98,3 +103,8 @@ class FinanceQueries:
 def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,
                      catalog: ServiceCatalog) -> None:
     FinanceQueries(service, rates, enforcer, catalog).register()
+
+
+def _within(entries: list[Entry], services: frozenset[str] | None) -> list[Entry]:
+    """The entries of ``services`` (None: every entry)."""
+    return entries if services is None else [e for e in entries if e.service in services]

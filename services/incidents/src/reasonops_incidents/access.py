@@ -58,6 +58,20 @@ class Access:
                               incident_id=incident.incident_id,
                               correlation_id=incident.correlation_id)
 
+    def read(self, actor: str, reading: str, service: str | None,
+             target: str | None = None) -> None:
+        """``Forbidden`` (on record) unless ``actor`` may read what ``service`` (and its
+        owning team) covers; something of no one service (a silence of every service)
+        is read by anyone who may read anything."""
+        if service is None:
+            self.visibility(actor, reading)
+            return
+        self.enforcer.readable(actor, at=self.clock.now(), reading=target or reading,
+                               team=self.owner(service), service=service)
+
+    def covers(self, visible: Visibility, service: str | None) -> bool:
+        return service is None or visible.covers(self.owner(service), service)
+
     def problem(self, actor: str, problem: Problem) -> None:
         self.enforcer.require(actor, "problem.update", at=self.clock.now(),
                               team=self.owner(problem.service), service=problem.service,

@@ -15,7 +15,8 @@ from reasonops_contracts.ingest import (
     RotateIntegrationKey,
 )
 from reasonops_contracts.streams import INGEST
-from reasonops_runtime import Clock, Service, ServiceSettings
+from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
+from reasonops_runtime.enforcement import Enforcer
 
 from .commands import Integrations
 from .gate import Directory
@@ -66,7 +67,8 @@ def build_service(settings: IngestSettings | None = None, *,
     intake = Intake(gate=directory, publish=publish, clock=service.clock, metrics=metrics,
                     max_bytes=settings.max_body_bytes, limiter=RateLimiter())
     heartbeats = Heartbeats(intake, service.store, service.transaction)
-    integrations = Integrations(service.store, service.clock, directory,
+    enforcer = Enforcer(policy_file.configured(settings.policy), "ingest")
+    integrations = Integrations(service.store, service.clock, directory, enforcer,
                                 settings.default_integration_key_file)
     service.routes.extend([*webhook_routes(intake), *pagerduty_routes(intake, service.store),
                            *heartbeats.routes()])
@@ -76,9 +78,9 @@ def build_service(settings: IngestSettings | None = None, *,
                     subjects=tuple(RAW_SUBJECTS), stream=INGEST)
     service.on_timer(TIMER_KIND, heartbeats.on_missed)
     service.respond(CreateIntegration, integrations.create)
-    service.respond(ListIntegrations, IntegrationQueries(service.store).list_all)
+    service.respond(ListIntegrations, IntegrationQueries(service.store, enforcer).list_all)
     service.respond(RevokeIntegration, integrations.revoke)
     service.respond(RotateIntegrationKey, integrations.rotate)
-    service.respond(ListHeartbeats, HeartbeatQueries(service.store).list_all)
+    service.respond(ListHeartbeats, HeartbeatQueries(service.store, enforcer).list_all)
     service.startup_hooks.append(integrations.ensure_default)
     return service

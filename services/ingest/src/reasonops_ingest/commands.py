@@ -24,6 +24,7 @@ from reasonops_contracts.ingest import (
     RotateIntegrationKey,
 )
 from reasonops_runtime import Clock, DomainError, IllegalTransition, NotFound, Store
+from reasonops_runtime.enforcement import Enforcer
 
 from . import store
 from .gate import Directory
@@ -33,14 +34,23 @@ log = logging.getLogger(__name__)
 
 
 class Integrations:
-    def __init__(self, db: Store, clock: Clock, directory: Directory,
+    def __init__(self, db: Store, clock: Clock, directory: Directory, enforcer: Enforcer,
                  key_file: Path | None = None) -> None:
         self.db = db
         self.clock = clock
         self.directory = directory
+        self.enforcer = enforcer
         self.key_file = key_file
 
+    def _allowed(self, actor: str, action: str, name: str) -> None:
+        """``Forbidden`` (on record) unless the role policy lets ``actor`` do it."""
+        self.enforcer.require(actor, f"integration.{action}", at=self.clock.now(), target=name)
+
     async def create(self, command: CreateIntegration) -> IntegrationKeyIssued:
+        self._allowed(command.actor, "create", command.name)
+        return await self._create(command)
+
+    async def _create(self, command: CreateIntegration) -> IntegrationKeyIssued:
         key = new_key()
         integration = Integration(
             name=command.name, key_hash=hash_key(key), key_prefix=key[:KEY_PREFIX_LENGTH],
@@ -57,6 +67,7 @@ class Integrations:
         return IntegrationKeyIssued(integration=integration.view(), key=key)
 
     async def revoke(self, command: RevokeIntegration) -> IntegrationList:
+        self._allowed(command.actor, "revoke", command.name)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             found = await self._get(tx.session, command.name)
@@ -68,6 +79,7 @@ class Integrations:
         return IntegrationList(items=[replace(found, revoked_at=now).view()])
 
     async def rotate(self, command: RotateIntegrationKey) -> IntegrationKeyIssued:
+        self._allowed(command.actor, "rotate", command.name)
         key, now = new_key(), self.clock.now()
         valid_until = now + timedelta(seconds=command.grace_seconds)
         async with self.db.transaction() as tx:
@@ -95,7 +107,8 @@ class Integrations:
         async with self.db.read() as session:
             if await store.integration_named(session, DEFAULT_INTEGRATION) is not None:
                 return
-        issued = await self.create(CreateIntegration(name=DEFAULT_INTEGRATION))
+        # The service's own start, not anyone's request: no principal to check.
+        issued = await self._create(CreateIntegration(name=DEFAULT_INTEGRATION))
         self._write_key_file(issued.key)
 
     def _write_key_file(self, key: str) -> None:

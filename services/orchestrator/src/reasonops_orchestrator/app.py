@@ -63,7 +63,7 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
     service.startup_hooks.append(on_start)
     service.refresh_every(settings.effect_poll_seconds, runner.run_once)
     register_commands(service, shell, policy)
-    register_queries(service, catalog)
+    register_queries(service, catalog, policy)
     gauge = workflow_instances(service.registry)
     service.refresh_every(5.0, lambda: gauge.refresh(service.store))
     return service

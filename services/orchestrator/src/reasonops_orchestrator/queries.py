@@ -11,6 +11,8 @@ from reasonops_contracts.workflows import (
     WorkflowView,
 )
 from reasonops_runtime import DomainError, NotFound, Service
+from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.policy import Policy
 
 from . import store
 from .catalog import Catalog
@@ -18,11 +20,13 @@ from .views import definition_views, workflow_view
 
 
 class WorkflowQueries:
-    """Workflow instances and the definitions loaded."""
+    """Workflow instances, each read by whoever's roles cover its team and service, and
+    the definitions loaded, by whoever holds a role."""
 
-    def __init__(self, service: Service, catalog: Catalog) -> None:
+    def __init__(self, service: Service, catalog: Catalog, policy: Policy) -> None:
         self.service = service
         self.catalog = catalog
+        self.gate = Enforcer(policy, "orchestrator")
 
     async def get(self, query: GetWorkflow) -> WorkflowView:
         async with self.service.store.read() as session:
@@ -37,15 +41,24 @@ class WorkflowQueries:
         if instance is None:
             what = query.workflow_id or f"{query.workflow} workflow for {query.incident_id}"
             raise NotFound(f"no {what}", "workflow_id" if query.workflow_id else "incident_id")
+        team, owner = instance.scope()
+        self.gate.readable(query.actor, at=self.service.clock.now(),
+                           reading=instance.instance_id, team=team, service=owner,
+                           incident_id=instance.incident_id)
         return workflow_view(instance)
 
     async def instances(self, query: ListWorkflowInstances) -> WorkflowInstanceList:
+        visible = self.gate.visibility(query.actor, at=self.service.clock.now(),
+                                       reading="workflow instances")
         async with self.service.store.read() as session:
             found = await store.find(session, workflow=query.workflow, state=query.state,
                                      incident_id=query.incident_id, limit=query.limit)
-        return WorkflowInstanceList(items=[workflow_view(i) for i in found])
+        return WorkflowInstanceList(items=[workflow_view(i) for i in found
+                                           if visible.covers(*i.scope())])
 
     async def definitions(self, query: ListWorkflowDefinitions) -> WorkflowDefinitionList:
+        self.gate.visibility(query.actor, at=self.service.clock.now(),
+                             reading="workflow definitions")
         return WorkflowDefinitionList(items=definition_views(self.catalog))
 
     def register(self) -> None:
@@ -54,5 +67,5 @@ class WorkflowQueries:
         self.service.respond(ListWorkflowDefinitions, self.definitions)
 
 
-def register_queries(service: Service, catalog: Catalog) -> None:
-    WorkflowQueries(service, catalog).register()
+def register_queries(service: Service, catalog: Catalog, policy: Policy) -> None:
+    WorkflowQueries(service, catalog, policy).register()

@@ -134,6 +134,7 @@ class IncidentQueries:
             return await count_incidents(session, query, visible, self.access)
 
     async def active_rules(self, query: GetCorrelationRules) -> Any:
+        self.access.visibility(query.actor, "correlation rules")
         return rules_view(self.rules)
 
     def register(self) -> None:

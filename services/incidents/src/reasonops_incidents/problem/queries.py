@@ -16,7 +16,8 @@ from .views import problem_view
 
 
 class ProblemQueries:
-    """One problem with its incidents, or a list; read by whoever may read incidents."""
+    """One problem with its incidents, or a list: those of the services (and their teams)
+    the principal's roles cover."""
 
     def __init__(self, service: Service, access: Access) -> None:
         self.service = service
@@ -27,11 +28,14 @@ class ProblemQueries:
             problem = await get_problem(session, query.problem_id)
             if problem is None:
                 raise NotFound(f"no problem {query.problem_id}", "problem_id")
+            self.access.read(query.actor, "problem", problem.service, problem.problem_id)
             return problem_view(problem, await incidents_of(session, problem.problem_id))
 
     async def list_(self, query: ListProblems) -> ProblemList:
+        visible = self.access.visibility(query.actor, "problems")
         async with self.service.store.read() as session:
-            found = await list_problems(session, query.states, query.limit)
+            found = [p for p in await list_problems(session, query.states, query.limit)
+                     if self.access.covers(visible, p.service)]
             return ProblemList(items=[problem_view(p, await incidents_of(session, p.problem_id))
                                       for p in found])
 

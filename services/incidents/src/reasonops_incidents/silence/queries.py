@@ -10,14 +10,15 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_runtime import NotFound, Service
 
-from ..access import Access
+from ..access import Access, silenced_service
 from ..incident import store
 from .store import get_silence, list_silences
 from .views import silence_view
 
 
 class SilenceQueries:
-    """Silences and maintenance windows, with the alerts each matched."""
+    """Silences and maintenance windows, with the alerts each matched: those of the services
+    the principal's roles cover, and those of no one service (they silence everyone's)."""
 
     def __init__(self, service: Service, access: Access) -> None:
         self.service = service
@@ -25,15 +26,19 @@ class SilenceQueries:
 
     async def list_(self, query: ListSilences) -> SilenceList:
         now = self.service.clock.now()
+        visible = self.access.visibility(query.actor, "silences")
         async with self.service.store.read() as session:
             found = await list_silences(session, now=now, include_expired=query.include_expired)
-        return SilenceList(items=[silence_view(s, now) for s in found])
+        return SilenceList(items=[silence_view(s, now) for s in found
+                                  if self.access.covers(visible, silenced_service(s.matchers))])
 
     async def get(self, query: GetSilence) -> SilenceView:
         async with self.service.store.read() as session:
             silence = await get_silence(session, query.silence_id)
             if silence is None:
                 raise NotFound(f"no silence {query.silence_id}", "silence_id")
+            self.access.read(query.actor, "silence", silenced_service(silence.matchers),
+                             silence.silence_id)
             alerts = await store.alerts_of_silence(session, query.silence_id)
         return silence_view(silence, self.service.clock.now(), alerts)
 
