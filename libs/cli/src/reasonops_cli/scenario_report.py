@@ -13,58 +13,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from reasonops_contracts import incidents as inc
 from reasonops_contracts import subjects
-from reasonops_contracts.agents import (
-    AgentDecisionRecorded,
-    AgentProposalRecorded,
-)
-from reasonops_contracts.finance import (
-    LedgerEntryPosted,
-)
-from reasonops_contracts.incidents import (
-    IncidentAcknowledged,
-    IncidentAssigned,
-    IncidentClosed,
-    IncidentEscalated,
-    IncidentMajorDeclared,
-    IncidentOpened,
-    IncidentPriorityChanged,
-    IncidentReopened,
-    IncidentResolved,
-)
-from reasonops_contracts.ingest import (
-    ChangeAccepted,
-    EventAccepted,
-)
-from reasonops_contracts.policy import (
-    AccessDenied,
-)
-from reasonops_contracts.slm import (
-    PenaltyAssessed,
-    SlaAtRisk,
-    SlaBreached,
-    SlaMet,
-    SlaStarted,
-)
-from reasonops_contracts.workflows import (
-    PostIncidentReviewRecorded,
-    WorkflowApprovalDecided,
-    WorkflowApprovalRequested,
-    WorkflowCompensated,
-    WorkflowCompleted,
-    WorkflowFailed,
-    WorkflowNotificationDelivered,
-    WorkflowProposalApplied,
-    WorkflowProposalRefused,
-    WorkflowQueued,
-    WorkflowResumed,
-    WorkflowStarted,
-    WorkflowStepCompleted,
-    WorkflowStepFailed,
-    WorkflowStepRetried,
-    WorkflowStepSkipped,
-    WorkflowStepStarted,
-)
+from reasonops_contracts import workflows as wf
+from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecorded
+from reasonops_contracts.finance import LedgerEntryPosted
+from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from reasonops_contracts.policy import AccessDenied
+from reasonops_contracts.slm import PenaltyAssessed, SlaAtRisk, SlaBreached, SlaMet, SlaStarted
 
 from .output import duration
 from .scenario_script import Expect
@@ -141,38 +97,40 @@ _DESCRIBE: dict[str, Callable[[TrailEntry], str]] = {
     "scenario.waited": lambda e: e.summary,
     kind(EventAccepted.TYPE): lambda e: f"alert accepted: {_d(e, 'name')} ({_d(e, 'status')})",
     kind(ChangeAccepted.TYPE): lambda e: f"change recorded: {_d(e, 'summary', e.summary)}",
-    kind(IncidentOpened.TYPE): _opened,
-    kind(IncidentMajorDeclared.TYPE): lambda e: f"major incident declared: {_d(e, 'reason', '')}",
-    kind(IncidentPriorityChanged.TYPE): lambda e: f"priority changed to P{_d(e, 'priority')}",
-    kind(IncidentAssigned.TYPE): lambda e: f"assigned to {_d(e, 'assignment_group')}",
-    kind(IncidentAcknowledged.TYPE): lambda e: "incident acknowledged",
-    kind(IncidentResolved.TYPE): lambda e: "incident resolved",
-    kind(IncidentClosed.TYPE): lambda e: "incident closed",
-    kind(IncidentReopened.TYPE): lambda e: "incident reopened",
-    kind(IncidentEscalated.TYPE): lambda e: f"escalated to level {_d(e, 'level')}",
+    kind(inc.IncidentOpened.TYPE): _opened,
+    kind(inc.IncidentMajorDeclared.TYPE): lambda e: (
+        f"major incident declared: {_d(e, 'reason', '')}"),
+    kind(inc.IncidentPriorityChanged.TYPE): lambda e: f"priority changed to P{_d(e, 'priority')}",
+    kind(inc.IncidentAssigned.TYPE): lambda e: f"assigned to {_d(e, 'assignment_group')}",
+    kind(inc.IncidentAcknowledged.TYPE): lambda e: "incident acknowledged",
+    kind(inc.IncidentResolved.TYPE): lambda e: "incident resolved",
+    kind(inc.IncidentClosed.TYPE): lambda e: "incident closed",
+    kind(inc.IncidentReopened.TYPE): lambda e: "incident reopened",
+    kind(inc.IncidentEscalated.TYPE): lambda e: f"escalated to level {_d(e, 'level')}",
     kind(AgentDecisionRecorded.TYPE): _decision,
     kind(AgentProposalRecorded.TYPE): _proposal,
-    kind(WorkflowStarted.TYPE): lambda e: f"workflow {_d(e, 'workflow')} started",
-    kind(WorkflowStepCompleted.TYPE): _step,
-    kind(WorkflowStepStarted.TYPE): lambda e: (
+    kind(wf.WorkflowStarted.TYPE): lambda e: f"workflow {_d(e, 'workflow')} started",
+    kind(wf.WorkflowStepCompleted.TYPE): _step,
+    kind(wf.WorkflowStepStarted.TYPE): lambda e: (
         f"{_d(e, 'workflow', 'workflow')} step {_d(e, 'step')} ({_d(e, 'kind', 'step')}) started"),
-    kind(WorkflowStepSkipped.TYPE): _step_event("skipped", "reason"),
-    kind(WorkflowStepRetried.TYPE): _step_event("retried", "error"),
-    kind(WorkflowStepFailed.TYPE): _step_event("FAILED", "error"),
-    kind(WorkflowApprovalRequested.TYPE): _step_event("awaits approval", "summary"),
-    kind(WorkflowApprovalDecided.TYPE): _approval,
-    kind(WorkflowProposalApplied.TYPE): _applied,
-    kind(WorkflowProposalRefused.TYPE): lambda e: (f"proposal refused: {_d(e, 'action')} on "
+    kind(wf.WorkflowStepSkipped.TYPE): _step_event("skipped", "reason"),
+    kind(wf.WorkflowStepRetried.TYPE): _step_event("retried", "error"),
+    kind(wf.WorkflowStepFailed.TYPE): _step_event("FAILED", "error"),
+    kind(wf.WorkflowApprovalRequested.TYPE): _step_event("awaits approval", "summary"),
+    kind(wf.WorkflowApprovalDecided.TYPE): _approval,
+    kind(wf.WorkflowProposalApplied.TYPE): _applied,
+    kind(wf.WorkflowProposalRefused.TYPE): lambda e: (f"proposal refused: {_d(e, 'action')} on "
                                             f"{_d(e, 'target')}: {_d(e, 'reason')}"),
-    kind(WorkflowNotificationDelivered.TYPE): _notified,
-    kind(PostIncidentReviewRecorded.TYPE): lambda e: "post-incident review recorded",
-    kind(WorkflowResumed.TYPE): lambda e: (f"workflow {_d(e, 'workflow')} resumed after "
+    kind(wf.WorkflowNotificationDelivered.TYPE): _notified,
+    kind(wf.PostIncidentReviewRecorded.TYPE): lambda e: "post-incident review recorded",
+    kind(wf.WorkflowResumed.TYPE): lambda e: (f"workflow {_d(e, 'workflow')} resumed after "
                                    f"{_d(e, 'gap_seconds')}s"),
-    kind(WorkflowQueued.TYPE): lambda e: f"workflow {_d(e, 'workflow')} queued",
-    kind(WorkflowCompensated.TYPE): lambda e: f"workflow {_d(e, 'workflow')} compensated",
-    kind(WorkflowCompleted.TYPE): lambda e: (f"workflow {_d(e, 'workflow')} "
+    kind(wf.WorkflowQueued.TYPE): lambda e: f"workflow {_d(e, 'workflow')} queued",
+    kind(wf.WorkflowCompensated.TYPE): lambda e: f"workflow {_d(e, 'workflow')} compensated",
+    kind(wf.WorkflowCompleted.TYPE): lambda e: (f"workflow {_d(e, 'workflow')} "
                                      f"{_d(e, 'outcome', 'completed')}"),
-    kind(WorkflowFailed.TYPE): lambda e: f"workflow {_d(e, 'workflow')} failed: {_d(e, 'error')}",
+    kind(wf.WorkflowFailed.TYPE): lambda e: (
+        f"workflow {_d(e, 'workflow')} failed: {_d(e, 'error')}"),
     kind(SlaStarted.TYPE): _clock("started"),
     kind(SlaMet.TYPE): _clock("met"),
     kind(SlaBreached.TYPE): _clock("BREACHED"),
@@ -309,9 +267,9 @@ def render(report: Report) -> str:
     """The report as text for a terminal."""
     out = [f"Scenario {report.scenario}: {report.title}",
            f"Started {report.started_at:%Y-%m-%d %H:%M:%S} UTC", ""]
-    for inc in report.incidents:
-        out.append(f"  {inc['incident_id']}  P{inc['priority']}"
-                   f"{' major' if inc.get('major') else ''}  {inc['state']}  {inc['title']}")
+    for row in report.incidents:
+        out.append(f"  {row['incident_id']}  P{row['priority']}"
+                   f"{' major' if row.get('major') else ''}  {row['state']}  {row['title']}")
     out += ["", "Timeline (seconds from the start)"]
     for ln in report.timeline:
         times = f" (x{ln.count})" if ln.count > 1 else ""

@@ -17,9 +17,7 @@ from reasonops_contracts.agents import (
     SecurityReviewRequested,
     TriageRequested,
 )
-from reasonops_contracts.finance import (
-    LedgerEntryPosted,
-)
+from reasonops_contracts.finance import LedgerEntryPosted
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentAssigned,
@@ -34,13 +32,8 @@ from reasonops_contracts.incidents import (
     IncidentResumed,
     ProblemOpened,
 )
-from reasonops_contracts.ingest import (
-    ChangeAccepted,
-    EventAccepted,
-)
-from reasonops_contracts.policy import (
-    AccessDenied,
-)
+from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.slm import (
     PenaltyAssessed,
     SlaAtRisk,
