@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 
 from reasonops_contracts.ownership import DURABLES, owners
 from reasonops_contracts.registry import COMMANDS, EVENTS, QUERIES
-from reasonops_contracts.streams import ALL_STREAMS
+from reasonops_contracts.streams import stream_for
 from reasonops_runtime import ServiceSettings
 
 from .run import installed_services
@@ -66,9 +66,9 @@ def _meaning(field: FieldInfo) -> str:
     return rest if head.startswith("REASONOPS_") and rest else text
 
 
-def _rows(fields: dict[str, FieldInfo], skip: set[str]) -> list[str]:
+def _rows(fields: dict[str, FieldInfo]) -> list[str]:
     return [f"| {_env(n, f)} | {_default(f)} | {_meaning(f)} |"
-            for n, f in fields.items() if n not in skip and n != "service_name"]
+            for n, f in fields.items() if n != "service_name"]
 
 
 def _settings_of(service: str) -> type[ServiceSettings]:
@@ -89,13 +89,13 @@ def configuration_page() -> str:
              "Every service reads `REASONOPS_*` environment variables. This page is written "
              "from the services' settings; [Configuration](../guides/configuration.md) "
              "explains the ones most installations set.", "", "## Every service", "",
-             *header, *_rows(common, set()), ""]
+             *header, *_rows(common), ""]
     for service in sorted(installed_services()):
         settings = _settings_of(service)
         own = {n: f for n, f in settings.model_fields.items()
                if n not in common or _default(f) != _default(common[n])}
         changed = {n for n in own if n in common and n != "service_name"}
-        rows = _rows(own, set())
+        rows = _rows(own)
         lines += [f"## {service}", ""]
         if rows:
             lines += [*header, *rows, ""]
@@ -105,13 +105,6 @@ def configuration_page() -> str:
         else:
             lines += ["Nothing beyond what every service reads.", ""]
     return "\n".join(lines)
-
-
-def _stream_of(subject: str) -> str:
-    for stream in ALL_STREAMS:
-        if subject in stream.subjects:
-            return stream.name
-    return ""
 
 
 def subjects_page() -> str:
@@ -129,7 +122,7 @@ def subjects_page() -> str:
     for model in sorted(EVENTS.values(), key=lambda m: m.SUBJECT):
         by = ", ".join(sorted(owners(model.SUBJECT)))
         lines.append(f"| `{model.SUBJECT}` | `{model.TYPE}` | `{model.__name__}` | "
-                     f"{_stream_of(model.SUBJECT)} | {by} |")
+                     f"{stream_for(model.SUBJECT).name} | {by} |")
     for title, models in (("Commands", COMMANDS), ("Queries", QUERIES)):
         lines += ["", f"## {title}", "", "| subject | model | answered by |",
                   "| --- | --- | --- |"]

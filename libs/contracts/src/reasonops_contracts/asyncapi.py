@@ -19,7 +19,7 @@ from .messages import Command, Query
 from .ownership import owners
 from .registry import COMMANDS, EVENTS, QUERIES
 from .replies import Reply
-from .streams import ALL_STREAMS
+from .streams import stream_for
 
 REF = "#/components/schemas/{model}"
 DESCRIPTION = (
@@ -36,10 +36,6 @@ CLAIM_HEADERS = ("Reasonops-Signer", "Reasonops-Principal", "Reasonops-Signed-At
 
 def _doc(model: type[BaseModel]) -> str:
     return " ".join((model.__doc__ or model.__name__).split())
-
-
-def _stream(subject: str) -> str | None:
-    return next((s.name for s in ALL_STREAMS if subject in s.subjects), None)
 
 
 def _channel(name: str) -> dict[str, str]:
@@ -64,10 +60,9 @@ def document(version: str = "0") -> dict[str, Any]:
                 "type": {"const": model.TYPE}, "data": {"$ref": REF.format(model=name)}}}]}
         messages[name] = {"name": name, "title": model.TYPE, "summary": _doc(model),
                           "contentType": "application/json", "payload": payload}
-        stream = _stream(model.SUBJECT)
         channels[name] = {"address": model.SUBJECT,
-                          "description": f"Stored in the {stream} stream" if stream
-                          else "Published on a subject pattern",
+                          "description": f"Stored in the {stream_for(model.SUBJECT).name} "
+                                         "stream",
                           "messages": {name: {"$ref": f"#/components/messages/{name}"}}}
         by = sorted(owners(model.SUBJECT))
         operations[f"publish{name}"] = {

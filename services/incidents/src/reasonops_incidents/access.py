@@ -18,6 +18,7 @@ from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Visibility
 
 from .incident.domain import Incident
+from .incident.topology import owner_of
 from .problem.domain import Problem
 
 _SERVICE_MATCHER = re.compile(r"^\s*service\s*=\s*['\"]?([^~'\"]+?)['\"]?\s*$")
@@ -31,8 +32,7 @@ class Access:
         self.clock = clock
 
     def owner(self, service: str | None) -> str | None:
-        entry = self.catalog.get(service) if self.catalog else None
-        return entry.owner if entry else None
+        return owner_of(self.catalog, service)
 
     def team_of(self, incident: Incident) -> str | None:
         return incident.assignment_group or self.owner(incident.service)

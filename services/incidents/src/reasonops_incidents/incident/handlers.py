@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from reasonops_contracts import Envelope, durables, subjects
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
@@ -45,7 +47,7 @@ INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
 INCIDENT_NUMBER = "incident"
 
 
-async def load(session: Any, arrivals: Sequence[Arrival], catalog: ServiceCatalog | None,
+async def load(session: AsyncSession, arrivals: Sequence[Arrival], catalog: ServiceCatalog | None,
                numbers: Numbers) -> Snapshot:
     """Everything ``decide`` can need for ``arrivals``, in at most five reads."""
     groups = await store.load_groups(session, {a.key for a in arrivals})
