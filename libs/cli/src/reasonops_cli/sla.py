@@ -51,16 +51,22 @@ def _opt(seconds: int | None) -> str:
 
 @app.command()
 def report(
-    month: Annotated[str, typer.Option(help="Month, YYYY-MM (UTC).")],
+    month: Annotated[str | None, typer.Option(help="Month, YYYY-MM (UTC).")] = None,
+    period_days: Annotated[int | None, typer.Option(
+        "--period-days", help="Instead of --month: the last N days up to now.")] = None,
     service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per service).")]
     = False,
 ) -> None:
-    """A month's service levels: availability, error budget, MTTA, MTTR, MTBF, breaches."""
+    """A month's (or the last N days') service levels: availability, error budget, MTTA,
+    MTTR, MTBF, breaches."""
     if json and csv:
         fail("choose one of --json and --csv")
-    found = ask(GetSlaReport(month=month, service=service), SlaReport)
+    if (month is None) == (period_days is None):
+        fail("give --month YYYY-MM or --period-days N")
+    found = ask(GetSlaReport(month=month, period_days=period_days, service=service),
+                SlaReport)
     if json:
         emit_json(found)
         return
@@ -72,7 +78,7 @@ def report(
                    s.mttr_seconds, s.mtbf_seconds, s.breaches] for s in found.services])
         return
     if not found.services:
-        typer.echo(f"No services measured in {month}.")
+        typer.echo(f"No services measured in {found.month}.")
         return
     typer.echo(table(_REPORT, [
         [s.service, s.availability, s.slo, duration(s.downtime_seconds),

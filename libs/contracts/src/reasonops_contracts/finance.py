@@ -79,10 +79,13 @@ class ListLedgerEntries(Query):
     month: str | None = Field(default=None, pattern=MONTH_PATTERN)
     incident_id: str | None = None
     limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, description="Skip this many (newest first)")
 
 
 class LedgerEntryList(View):
     items: list[LedgerEntryPosted]
+    total: int | None = Field(default=None, description="Matches before offset and limit")
+    offset: int = 0
 
 
 class PeriodClosed(Event):

@@ -17,7 +17,8 @@ from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
 AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity")
-SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS)
+FACES = ("gateway",)
+SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS, *FACES)
 """Every ReasonOps service, in start-up order."""
 
 _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -31,6 +32,7 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("itsm.slm.", frozenset({"slm"})),
     ("itsm.finance.", frozenset({"finance"})),
     ("itsm.workflow.", frozenset({"orchestrator"})),
+    ("itsm.gateway.", frozenset({"gateway"})),
     ("itsm.policy.", frozenset(SERVICES)),  # every service records its own refusals
     ("itsm.deadletter.", frozenset(SERVICES)),
 )
@@ -57,8 +59,10 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "agent-capacity": ((streams.INGEST.name, d.AGENT_CAPACITY_ALERTS),
                        (streams.INCIDENTS.name, d.AGENT_CAPACITY_INCIDENTS),
                        (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
+    "gateway": (),
 }
-"""(stream, durable) of every service's consumers: each consumes only its own."""
+"""(stream, durable) of every service's consumers: each consumes only its own (the
+gateway reads streams with ephemeral consumers only, see ``READERS``)."""
 
 RAW_SENDERS: dict[str, frozenset[str]] = {
     "ingest": frozenset(subjects.INGEST_RAW_SUBJECTS),
@@ -67,9 +71,19 @@ RAW_SENDERS: dict[str, frozenset[str]] = {
 """Services that publish raw alerts: ingest (payloads taken over HTTP go through its
 stream) and the security agent, which raises its findings as any monitoring tool does."""
 
-REQUESTERS: dict[str, frozenset[str]] = {"orchestrator": frozenset({"*"})}
+REQUESTERS: dict[str, frozenset[str]] = {"orchestrator": frozenset({"*"}),
+                                         "gateway": frozenset({"*"})}
 """Services that send commands or queries to others: the orchestrator runs workflow
-steps, which may be any command or query."""
+steps, which may be any command or query; the gateway speaks for the people it
+authenticated."""
+
+READERS: frozenset[str] = frozenset({"gateway"})
+"""Services that read the streams as a client does (the audit trail, agent decisions,
+the live event stream): ephemeral ordered consumers, never a durable."""
+
+SPEAKS_FOR: dict[str, tuple[str, ...]] = {"gateway": ("user:*",)}
+"""Services that may sign requests for principals other than their own: the gateway
+for the people it authenticated (ADR 0030)."""
 
 
 def owners(subject: str) -> frozenset[str]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from . import subjects
 from .incidents import INCIDENT_ID_PATTERN
@@ -192,11 +192,22 @@ class GetSlaReport(Query):
     SUBJECT = subjects.SLM_QUERY_REPORT
 
     actor: Actor = ""  # answered with what the actor's roles cover
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                              description="A calendar month (UTC)")
+    period_days: int | None = Field(default=None, ge=1, le=366, description=(
+        "Instead of a month: the last N days up to now"))
     service: str | None = None
+
+    @model_validator(mode="after")
+    def _one_period(self) -> GetSlaReport:
+        if (self.month is None) == (self.period_days is None):
+            raise ValueError("month or period_days: give exactly one of them")
+        return self
 
 
 class SlaReport(View):
-    month: str
+    month: str = Field(description="The month, or 'last-<N>d' for a period of N days")
     services: list[ServiceMonthView]
     penalties: list[PenaltyAssessed] = Field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = Field(default=None, description="Now, for an unfinished period")

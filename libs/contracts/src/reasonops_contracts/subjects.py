@@ -34,6 +34,13 @@ INGEST_CMD_ROTATE_INTEGRATION_KEY = "itsm.ingest.cmd.rotate_integration_key"
 INGEST_QUERY_INTEGRATIONS = "itsm.ingest.query.integrations"
 INGEST_QUERY_HEARTBEATS = "itsm.ingest.query.heartbeats"
 
+# The gateway (REST API, MCP): API tokens for people and programs.
+GATEWAY_TOKEN_CREATED = "itsm.gateway.token.created"
+GATEWAY_TOKEN_REVOKED = "itsm.gateway.token.revoked"
+GATEWAY_CMD_CREATE_TOKEN = "itsm.gateway.cmd.create_token"
+GATEWAY_CMD_REVOKE_TOKEN = "itsm.gateway.cmd.revoke_token"
+GATEWAY_QUERY_TOKENS = "itsm.gateway.query.tokens"
+
 # Incidents
 INCIDENT_OPENED = "itsm.incident.opened"
 INCIDENT_ACKNOWLEDGED = "itsm.incident.acknowledged"

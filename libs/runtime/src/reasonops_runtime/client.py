@@ -16,6 +16,11 @@ from . import claims, tracing
 V = TypeVar("V", bound=BaseModel)
 
 
+class Unanswered(ReplyError):
+    """Nobody answered: no service listens on the subject, or none replied in time (an
+    operational failure worth retrying, not an answer)."""
+
+
 def claimed_principal(message: Command | Query) -> str | None:
     """The principal a message names in its principal field (``actor``; a bare name is a
     user), or None for the sender's own."""
@@ -39,10 +44,10 @@ async def send(nc: Client, message: Command | Query, *, timeout: float = 5.0) ->
         return await nc.request(message.SUBJECT, body, timeout=timeout,
                                 headers=headers or None)
     except nats.errors.NoRespondersError:
-        raise ReplyError(ErrorDetail(code="internal", message=(
+        raise Unanswered(ErrorDetail(code="internal", message=(
             f"no service answers {message.SUBJECT}; is ReasonOps running?"))) from None
     except (TimeoutError, nats.errors.TimeoutError):
-        raise ReplyError(ErrorDetail(code="internal", message=(
+        raise Unanswered(ErrorDetail(code="internal", message=(
             f"no reply on {message.SUBJECT} within {timeout}s"))) from None
 
 

@@ -13,9 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from reasonops_contracts import subjects
-from reasonops_contracts.ownership import DURABLES, RAW_SENDERS, REQUESTERS, SERVICES, owners
+from reasonops_contracts.ownership import (
+    DURABLES,
+    RAW_SENDERS,
+    READERS,
+    REQUESTERS,
+    SERVICES,
+    owners,
+)
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.registry import COMMANDS, EVENTS, QUERIES
+from reasonops_contracts.streams import ALL_STREAMS
 
 JS_API = "$JS.API"
 ADMIN: dict[str, Any] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
@@ -44,7 +52,22 @@ def publishes(service: str) -> list[str]:
                     f"{JS_API}.CONSUMER.INFO.{stream}.{durable}",
                     f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
                     f"$JS.ACK.{stream}.{durable}.>"}
+    if service in READERS:
+        allowed |= set(stream_reads())
     return sorted(allowed)
+
+
+def stream_reads() -> list[str]:
+    """Reading every stream as a client: ephemeral consumers (created, fetched from,
+    deleted; an ordered consumer re-creates its own) and direct gets; no durable."""
+    reads = {f"{JS_API}.STREAM.MSG.GET.*", f"{JS_API}.DIRECT.GET.*", "$JS.FC.>"}
+    for spec in ALL_STREAMS:
+        reads |= {f"{JS_API}.CONSUMER.CREATE.{spec.name}",
+                  f"{JS_API}.CONSUMER.CREATE.{spec.name}.>",
+                  f"{JS_API}.CONSUMER.MSG.NEXT.{spec.name}.*",
+                  f"{JS_API}.CONSUMER.INFO.{spec.name}.*",
+                  f"{JS_API}.CONSUMER.DELETE.{spec.name}.*"}
+    return sorted(reads)
 
 
 def subscribes(service: str) -> list[str]:

@@ -29,6 +29,7 @@ ACTIONS: frozenset[str] = frozenset({
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
     "integration.create", "integration.revoke", "integration.rotate",
     "workflow.approve", "workflow.reject", "workflow.cancel",
+    "token.create", "token.revoke",
     "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
@@ -263,6 +264,19 @@ class Policy:
                 return Visibility(who, everything=True)
             scopes.append(narrowed)
         return Visibility(who, scopes=tuple(dict.fromkeys(scopes)))
+
+    def narrowed(self, principal: str, roles: Iterable[str]) -> Policy:
+        """This policy with ``principal`` holding only its grants of ``roles`` (scopes
+        kept): what an API token narrowed to those roles may do."""
+        keep = set(roles)
+        who = principal_of(principal)
+        grants = tuple(h.grant for h in self._held(who) if h.role.name in keep)
+        return Policy(self.roles.values(), {who: grants},
+                      source=f"{self.source} narrowed to {', '.join(sorted(keep))}")
+
+    def roles_of(self, principal: str) -> tuple[str, ...]:
+        """The names of the roles ``principal`` holds (directly, by wildcard or group)."""
+        return tuple(dict.fromkeys(h.role.name for h in self._held(principal_of(principal))))
 
     def _held(self, principal: str) -> list[_Held]:
         kind = principal.split(":", 1)[0]

@@ -98,7 +98,7 @@ class Service:
                 return await fn(request)
             except Forbidden as exc:
                 if exc.denial is not None:
-                    await self._record_refusal(exc.denial)
+                    await self.record_refusal(exc.denial)
                 raise
         return respond
 
@@ -186,7 +186,7 @@ class Service:
                                  security=BaseSecurity(ssl_context=context) if context else None)
         self.authentication = door = Authentication.configured(
             self.name, s, answers=bool(self.responders), clock=self.clock,
-            record=self._record_refusal)
+            record=self.record_refusal)
         for model, fn in self.responders:
             add_responder(self.broker, self.name, self.metrics, model, fn, door)
         await self.broker.start()
@@ -226,7 +226,7 @@ class Service:
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
 
-    async def _record_refusal(self, denial: Envelope) -> None:
+    async def record_refusal(self, denial: Envelope) -> None:
         """Keep a refusal on record whatever happened to the work it refused."""
         try:
             async with self.transaction() as tx:

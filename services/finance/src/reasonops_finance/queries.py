@@ -57,8 +57,10 @@ class FinanceQueries:
         async with self.service.store.read() as session:
             found = await store.find_entries(session, month=query.month,
                                              incident_id=query.incident_id, limit=query.limit,
-                                             services=services)
-        return entry_list(found)
+                                             offset=query.offset, services=services)
+            total = await store.count_entries(session, month=query.month,
+                                              incident_id=query.incident_id, services=services)
+        return entry_list(found, total=total, offset=query.offset)
 
     async def trace(self, query: TraceEntry) -> EntryTrace:
         async with self.service.store.read() as session:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from reasonops_runtime import UtcDateTime
@@ -130,20 +131,16 @@ async def add_entry(session: AsyncSession, entry: Entry) -> None:
 
 async def find_entries(session: AsyncSession, *, month: str | None = None,
                        incident_id: str | None = None, limit: int | None = None,
-                       entry_id: str | None = None,
+                       offset: int = 0, entry_id: str | None = None,
                        services: frozenset[str] | None = None) -> list[Entry]:
     """Entries, newest first, with their lines; only those of ``services`` if given."""
-    query = select(entries).order_by(entries.c.posted_at.desc(), entries.c.entry_id.desc())
-    if services is not None:
-        query = query.where(entries.c.service.in_(sorted(services)))
-    if entry_id is not None:
-        query = query.where(entries.c.entry_id == entry_id)
-    if month is not None:
-        query = query.where(entries.c.period == month)
-    if incident_id is not None:
-        query = query.where(entries.c.incident_id == incident_id)
+    query = select(entries).where(*_entry_filters(month=month, incident_id=incident_id,
+                                                  entry_id=entry_id, services=services))
+    query = query.order_by(entries.c.posted_at.desc(), entries.c.entry_id.desc())
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     rows = list(await session.execute(query))
     by_entry: dict[str, list[Line]] = defaultdict(list)
     ids = [r.entry_id for r in rows]
@@ -154,6 +151,29 @@ async def find_entries(session: AsyncSession, *, month: str | None = None,
             by_entry[ln.entry_id].append(Line(ln.account, ln.debit, ln.credit))
     return [Entry(**{name: getattr(r, name) for name in _ENTRY_COLUMNS},
                   lines=tuple(by_entry[r.entry_id])) for r in rows]
+
+
+async def count_entries(session: AsyncSession, *, month: str | None = None,
+                        incident_id: str | None = None,
+                        services: frozenset[str] | None = None) -> int:
+    """How many entries ``find_entries`` would return without limit and offset."""
+    query = select(func.count()).select_from(entries).where(*_entry_filters(
+        month=month, incident_id=incident_id, entry_id=None, services=services))
+    return int((await session.execute(query)).scalar_one())
+
+
+def _entry_filters(*, month: str | None, incident_id: str | None, entry_id: str | None,
+                   services: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if services is not None:
+        found.append(entries.c.service.in_(sorted(services)))
+    if entry_id is not None:
+        found.append(entries.c.entry_id == entry_id)
+    if month is not None:
+        found.append(entries.c.period == month)
+    if incident_id is not None:
+        found.append(entries.c.incident_id == incident_id)
+    return found
 
 
 async def entries_in(session: AsyncSession, month: str) -> list[Entry]:

@@ -14,8 +14,9 @@ from .domain import Entry
 from .events import entry_event
 
 
-def entry_list(entries: Iterable[Entry]) -> LedgerEntryList:
-    return LedgerEntryList(items=[entry_event(e) for e in entries])
+def entry_list(entries: Iterable[Entry], *, total: int | None = None,
+               offset: int = 0) -> LedgerEntryList:
+    return LedgerEntryList(items=[entry_event(e) for e in entries], total=total, offset=offset)
 
 
 def entry_trace(entry: Entry, related: Iterable[Entry]) -> EntryTrace:

@@ -128,9 +128,11 @@ def _mean(values: list[float]) -> int | None:
 def service_month(*, service: str, month: str, outages: Iterable[Outage],
                   incidents: Iterable[IncidentTimes], maintenance: Iterable[Maintenance],
                   breaches: int, now: datetime, slo: Decimal = DEFAULT_SLO,
-                  weights: Mapping[int, Decimal] = DEFAULT_IMPACT_WEIGHTS) -> ServiceMonth:
-    """The month's figures for one service; an unfinished month counts up to ``now``."""
-    bounds = month_bounds(month)
+                  weights: Mapping[int, Decimal] = DEFAULT_IMPACT_WEIGHTS,
+                  bounds: Span | None = None) -> ServiceMonth:
+    """The month's figures for one service (or those of ``bounds``, labelled ``month``);
+    an unfinished period counts up to ``now``."""
+    bounds = bounds or month_bounds(month)
     period = bounds[0], min(bounds[1], max(now, bounds[0]))
     windows = _union(c for m in maintenance if m.service in (None, service)
                      if (c := _clip((m.start, m.end), period)) is not None)

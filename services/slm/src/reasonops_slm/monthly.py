@@ -20,7 +20,7 @@ from reasonops_runtime import Clock, Timer, Transaction
 from reasonops_runtime.store import NewTimer
 
 from . import facts, store
-from .availability import ServiceMonth, month_bounds, next_month, service_month
+from .availability import ServiceMonth, Span, month_bounds, next_month, service_month
 from .config import SlaConfig
 from .events import penalty_event
 from .metrics import SlmMetrics
@@ -55,8 +55,9 @@ class MonthEnd:
         await tx.schedule_new(timers)
 
     async def measure(self, session: AsyncSession, month: str, service: str | None,
-                      now: datetime) -> list[ServiceMonth]:
-        start, end = month_bounds(month)
+                      now: datetime, bounds: Span | None = None) -> list[ServiceMonth]:
+        """Each service's figures for ``month``, or for ``bounds`` labelled ``month``."""
+        start, end = bounds or month_bounds(month)
         covered = {s for c in self.contracts for s in c.services}
         services = ({service} if service else
                     covered | await facts.services_seen(session))
@@ -65,7 +66,7 @@ class MonthEnd:
         breaches = await facts.breach_counts(session, start, end)
         return [service_month(service=s, month=month, outages=outages, incidents=incidents,
                               maintenance=self.config.maintenance,
-                              breaches=breaches.get(s, 0), now=now,
+                              breaches=breaches.get(s, 0), now=now, bounds=(start, end),
                               slo=self.config.slo_for(s), weights=self.config.impact_weights)
                 for s in sorted(services)]
 
@@ -95,8 +96,16 @@ class MonthEnd:
         await self.ensure(tx, {next_month(month): None})
 
     async def report(self, session: AsyncSession, query: GetSlaReport) -> SlaReport:
-        figures = await self.measure(session, query.month, query.service, self.clock.now())
-        penalties = [p for p in await store.penalties_in(session, query.month)
-                     if query.service in (None, p.service)]
-        return SlaReport(month=query.month, services=[month_view(f) for f in figures],
-                         penalties=[penalty_event(p) for p in penalties])
+        now = self.clock.now()
+        if query.period_days is not None:
+            label, bounds = f"last-{query.period_days}d", (
+                now - timedelta(days=query.period_days), now)
+            found = await store.penalties_between(session, *bounds)
+        else:
+            label, bounds = str(query.month), month_bounds(str(query.month))
+            found = await store.penalties_in(session, label)
+        figures = await self.measure(session, label, query.service, now, bounds)
+        penalties = [p for p in found if query.service in (None, p.service)]
+        return SlaReport(month=label, services=[month_view(f) for f in figures],
+                         penalties=[penalty_event(p) for p in penalties],
+                         start=bounds[0], end=min(bounds[1], now))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -174,6 +175,14 @@ async def penalties_for(session: AsyncSession, incident_id: str) -> list[Penalty
 async def penalties_in(session: AsyncSession, month: str) -> list[Penalty]:
     rows = await session.execute(select(penalties).where(penalties.c.month == month)
                                  .order_by(penalties.c.assessed_at, penalties.c.penalty_id))
+    return [_penalty(r) for r in rows]
+
+
+async def penalties_between(session: AsyncSession, start: datetime, end: datetime
+                            ) -> list[Penalty]:
+    rows = await session.execute(select(penalties).where(
+        penalties.c.assessed_at >= start, penalties.c.assessed_at < end)
+        .order_by(penalties.c.assessed_at, penalties.c.penalty_id))
     return [_penalty(r) for r in rows]
 
 
