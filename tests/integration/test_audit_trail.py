@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from reasonops_cli.trail import collect_trail
+from reasonops_client.trail import collect_trail
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentProposalRecorded
 from reasonops_contracts.finance import LedgerEntryPosted, PostingLine

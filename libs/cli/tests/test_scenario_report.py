@@ -17,7 +17,7 @@ from reasonops_cli.scenario_report import (
     timeline,
 )
 from reasonops_cli.scenario_script import Expect
-from reasonops_cli.trail import TrailEntry
+from reasonops_client.trail import TrailEntry
 from reasonops_contracts.incidents import IncidentView
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)

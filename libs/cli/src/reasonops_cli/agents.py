@@ -10,16 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from nats.aio.client import Client
-from nats.js.api import DeliverPolicy
 
-from reasonops_contracts import Envelope, streams, subjects
-from reasonops_contracts.agents import (
-    AGENT_NAMES,
-    AgentDecisionRecorded,
-    AgentStatus,
-    AgentStatusQuery,
-)
+from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
+from reasonops_contracts.agents import AGENT_NAMES, AgentStatus
 
 from .connection import CliError, with_nats
 from .output import emit_json, table, when
@@ -36,30 +29,6 @@ def _check_agent(agent: str | None) -> None:
         raise CliError(f"--agent: unknown agent {agent!r}; known: {', '.join(AGENT_NAMES)}")
 
 
-async def _decisions(nc: Client, limit: int) -> list[AgentDecisionRecorded]:
-    """Every decision in the AGENTS stream, oldest first (an ordered, ephemeral read)."""
-    js = nc.jetstream()
-    found: list[AgentDecisionRecorded] = []
-    try:
-        sub = await js.subscribe(subjects.AGENT_DECISION, stream=streams.AGENTS.name,
-                                 ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
-    except Exception as exc:
-        raise CliError(f"cannot read the AGENTS stream ({exc.__class__.__name__}); "
-                       "has ReasonOps been started?") from None
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=1.0)
-            except TimeoutError:
-                break
-            found.append(Envelope.from_bytes(msg.data).decode(AgentDecisionRecorded))
-            if msg.metadata.num_pending == 0:
-                break
-    finally:
-        await sub.unsubscribe()
-    return found[-limit:] if limit else found
-
-
 @app.command()
 def decisions(
     incident: Annotated[str | None, typer.Option("--incident", help="Only this incident.")]
@@ -70,9 +39,11 @@ def decisions(
 ) -> None:
     """Decisions agents recorded: who decided (provider, model), fallback, summary."""
     _check_agent(agent)
-    found = [d for d in with_nats(lambda nc: _decisions(nc, 0))
-             if (incident is None or d.incident_id == incident)
-             and (agent is None or d.agent == agent)][-limit:]
+    try:
+        found = with_nats(lambda nc: read_decisions(nc, limit=limit, incident_id=incident,
+                                                    agent=agent))
+    except AgentsUnavailable as exc:
+        raise CliError(str(exc)) from None
     if json:
         emit_json([d.model_dump(mode="json") for d in found])
         return
@@ -87,25 +58,8 @@ def decisions(
          for d in found]))
 
 
-async def _gather(nc: Client, probe: bool, wait: float) -> list[AgentStatus]:
-    inbox = nc.new_inbox()
-    replies: list[AgentStatus] = []
-    sub = await nc.subscribe(inbox)
-    await nc.publish(subjects.AGENT_QUERY_STATUS,
-                     AgentStatusQuery(probe=probe).model_dump_json().encode(), reply=inbox)
-    deadline = asyncio.get_running_loop().time() + wait
-    while (left := deadline - asyncio.get_running_loop().time()) > 0:
-        try:
-            msg = await sub.next_msg(timeout=left)
-        except TimeoutError:
-            break
-        replies.append(AgentStatus.model_validate_json(msg.data))
-    await sub.unsubscribe()
-    return sorted(replies, key=lambda s: (AGENT_NAMES.index(s.agent), s.instance))
-
-
 def _statuses(probe: bool, wait: float) -> list[AgentStatus]:
-    found = with_nats(lambda nc: _gather(nc, probe, wait))
+    found = with_nats(lambda nc: gather_statuses(nc, probe=probe, wait=wait))
     if not found:
         raise CliError("no agent answered; are the agent services running?")
     return found

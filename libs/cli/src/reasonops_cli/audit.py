@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from nats.aio.client import Client
 
+from reasonops_client.trail import AuditUnavailable, TrailEntry, collect_trail
 from reasonops_contracts import subjects
 
 from .connection import CliError, with_nats
 from .output import duration, emit_json, table
-from .trail import AuditUnavailable, TrailEntry, collect_trail
 
 app = typer.Typer(help="The audit trail: who did what, when, for an incident.",
                   no_args_is_help=True)

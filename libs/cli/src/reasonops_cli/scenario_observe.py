@@ -15,6 +15,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from reasonops_client.trail import TrailEntry, collect_trail
 from reasonops_contracts import Envelope, Event, streams, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecorded
 from reasonops_contracts.finance import LedgerEntryList, LedgerEntryPosted, ListLedgerEntries
@@ -53,7 +54,6 @@ from reasonops_contracts.workflows import (
 from reasonops_runtime.client import request
 
 from .scenario_report import ClockOutcome, CostLine
-from .trail import TrailEntry, collect_trail
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from reasonops_client.trail import TrailEntry
 from reasonops_contracts import incidents as inc
 from reasonops_contracts import subjects
 from reasonops_contracts import workflows as wf
@@ -24,7 +25,6 @@ from reasonops_contracts.slm import PenaltyAssessed, SlaAtRisk, SlaBreached, Sla
 
 from .output import duration
 from .scenario_script import Expect
-from .trail import TrailEntry
 
 
 def kind(entry_type: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from nats.aio.client import Client
 
+from reasonops_client.trail import TrailEntry
 from reasonops_contracts import ReplyError, new_id
 from reasonops_contracts.finance import LedgerEntryList, ListLedgerEntries
 from reasonops_contracts.incidents import GetIncident, IncidentList, IncidentView, ListIncidents
@@ -28,7 +29,6 @@ from reasonops_runtime.client import request
 from .scenario_actions import decide, incident_command, instance_with
 from .scenario_observe import agent_messages
 from .scenario_script import Act, IncidentMatch, Script, Send, Wait
-from .trail import TrailEntry
 
 ENDPOINTS = {"alertmanager": ("/v1/alertmanager", "application/json"),
              "grafana": ("/v1/grafana", "application/json"),

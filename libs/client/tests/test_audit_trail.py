@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from reasonops_cli.audit import render
-from reasonops_cli.summaries import actor, summary
-from reasonops_cli.trail import TrailEntry, _causation, _Chain
+from reasonops_client.summaries import actor, summary
+from reasonops_client.trail import TrailEntry, _causation, _Chain
 from reasonops_contracts import Envelope
 from reasonops_contracts.finance import LedgerEntryPosted, PostingLine
 from reasonops_contracts.incidents import (

@@ -1,0 +1,72 @@
+"""What the agents have decided and how they are: read from the AGENTS stream and asked
+of every running agent (a scatter-gather query: each replica answers for itself)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nats.aio.client import Client
+from nats.js.api import DeliverPolicy
+
+from reasonops_contracts import Envelope, streams, subjects
+from reasonops_contracts.agents import (
+    AGENT_NAMES,
+    AgentDecisionRecorded,
+    AgentStatus,
+    AgentStatusQuery,
+)
+
+
+class AgentsUnavailable(RuntimeError):
+    """The AGENTS stream cannot be read (ReasonOps never started on this server)."""
+
+
+async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None = None,
+                         agent: str | None = None) -> list[AgentDecisionRecorded]:
+    """The decisions in the AGENTS stream that match, oldest first; with ``limit`` the
+    last ``limit`` of them (an ordered, ephemeral read: nothing is acknowledged)."""
+    js = nc.jetstream()
+    found: list[AgentDecisionRecorded] = []
+    try:
+        sub = await js.subscribe(subjects.AGENT_DECISION, stream=streams.AGENTS.name,
+                                 ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+    except Exception as exc:
+        raise AgentsUnavailable(f"cannot read the {streams.AGENTS.name} stream "
+                                f"({exc.__class__.__name__}); has ReasonOps been started?"
+                                ) from None
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=1.0)
+            except TimeoutError:
+                break
+            decision = Envelope.from_bytes(msg.data).decode(AgentDecisionRecorded)
+            if (incident_id is None or decision.incident_id == incident_id) and \
+                    (agent is None or decision.agent == agent):
+                found.append(decision)
+            if msg.metadata.num_pending == 0:
+                break
+    finally:
+        await sub.unsubscribe()
+    return found[-limit:] if limit else found
+
+
+async def gather_statuses(nc: Client, *, probe: bool, wait: float) -> list[AgentStatus]:
+    """Every running agent replica's status, collected for ``wait`` seconds; with
+    ``probe`` each one calls its providers first (health)."""
+    inbox = nc.new_inbox()
+    replies: list[AgentStatus] = []
+    sub = await nc.subscribe(inbox)
+    await nc.publish(subjects.AGENT_QUERY_STATUS,
+                     AgentStatusQuery(probe=probe).model_dump_json().encode(), reply=inbox)
+    deadline = asyncio.get_running_loop().time() + wait
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        try:
+            msg = await sub.next_msg(timeout=left)
+        except TimeoutError:
+            break
+        if not msg.data:  # the server's "no responders" status: no agent runs
+            break
+        replies.append(AgentStatus.model_validate_json(msg.data))
+    await sub.unsubscribe()
+    return sorted(replies, key=lambda s: (AGENT_NAMES.index(s.agent), s.instance))
