@@ -29,7 +29,7 @@ test: sync
 
 lint: sync
 	$(UV) run --no-sync ruff check .
-	$(UV) run --no-sync mypy libs/contracts/src libs/runtime/src libs/cli/src libs/llm/src services/*/src
+	$(UV) run --no-sync mypy libs/contracts/src libs/runtime/src libs/client/src libs/sdk/src libs/cli/src libs/llm/src services/*/src
 	$(UV) run --no-sync python .ci/secret_gate.py
 
 bench: sync
@@ -37,6 +37,7 @@ bench: sync
 
 schemas: sync
 	$(UV) run --no-sync reasonops contracts export libs/contracts/schemas
+	$(UV) run --no-sync python -m reasonops_gateway.openapi
 
 clean:
 	rm -rf .reasonops .pytest_cache .mypy_cache .ruff_cache

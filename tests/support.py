@@ -136,3 +136,13 @@ def signer_for_tests() -> Any:
 def signed(subject: str, body: bytes) -> dict[str, str]:
     """Claim headers for sending ``body`` to ``subject`` by hand (``nc.request``)."""
     return signer_for_tests().headers(subject, body)
+
+
+async def issue_token(nc: Any, principal: str, **fields: Any) -> str:
+    """An API token for ``principal`` (issued over NATS, as ``reasonops tokens create``)."""
+    from reasonops_contracts.gateway import ApiTokenIssued, CreateApiToken
+    from reasonops_runtime.client import request
+
+    issued = await request(nc, CreateApiToken(actor=principal, name="tests", **fields),
+                           ApiTokenIssued)
+    return issued.token

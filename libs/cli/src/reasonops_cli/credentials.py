@@ -22,7 +22,7 @@ from typing import Any
 
 import nkeys
 
-from reasonops_contracts.ownership import SERVICES
+from reasonops_contracts.ownership import SERVICES, SPEAKS_FOR
 from reasonops_runtime.claims import identity_entry, principal_of_identity, principal_problem
 from reasonops_runtime.permissions import ADMIN, operator_permissions, service_permissions
 from reasonops_runtime.policy import LOCAL_OPERATOR
@@ -98,7 +98,8 @@ def ensure_identities(data_dir: Path, services: Iterable[str] = SERVICES) -> dic
                if entry.get("kind") == "operator" and seed_file(data_dir, name).exists()}
     for name in services:
         principal = principal_of_identity(name)
-        entries[name] = identity_entry(public[name], principal) | {"kind": "service"}
+        entries[name] = identity_entry(public[name], principal, SPEAKS_FOR.get(name, ())) | {
+            "kind": "service"}
     entries[OPERATOR] = identity_entry(public[OPERATOR], LOCAL_OPERATOR, ["user:*"]) | {
         "kind": "admin"}
     write_registry(data_dir, entries)

@@ -24,6 +24,7 @@ from . import (
     silences,
     sla,
     streams,
+    tokens,
     workflows,
 )
 from .connection import ACTING_AS, CliError, fail
@@ -49,6 +50,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(identities.app, name="identities")
 app.add_typer(streams.app, name="streams")
+app.add_typer(tokens.app, name="tokens")
 
 
 @app.callback()
@@ -77,6 +79,8 @@ def up(
     = Path(".reasonops"),
     port_base: Annotated[int, typer.Option(help="HTTP port of the first service; the others "
                                            "follow (ingest, incidents, slm, ...).")] = 8081,
+    gateway_port: Annotated[int, typer.Option(help="The gateway's port (REST API, MCP).")]
+    = 8080,
     nats_port: Annotated[int, typer.Option(help="Embedded nats-server client port.")] = 4222,
     nats_monitor_port: Annotated[int, typer.Option(help="Embedded nats-server monitor port.")]
     = 8222,
@@ -96,7 +100,9 @@ def up(
     unknown = sorted(set(wanted) - set(names))
     if unknown:
         raise CliError(f"unknown service(s) {', '.join(unknown)}; installed: {', '.join(names)}")
-    ports = {name: port_base + names.index(name) for name in names if name in wanted}
+    engine = [n for n in names if n != "gateway"]
+    ports = {name: gateway_port if name == "gateway" else port_base + engine.index(name)
+             for name in names if name in wanted}
     external = os.environ.get("REASONOPS_NATS_URL") or os.environ.get("NATS_URL")
     # An external server has its own users (deploy/nats); the keys here are for ours.
     supervisor = Supervisor(data_dir=data_dir, nats_url=external,

@@ -1,0 +1,432 @@
+"""``ReasonOpsClient`` (sync) and ``AsyncReasonOpsClient``: the same calls (``calls``),
+one blocking, one awaitable. Names users of the product this replaces already call
+(``get_dashboard``, ``compute_slm_metrics``, ``export_monthly_summary``,
+``get_agent_decisions``, ``check_agent_health``, ``list_llm_providers``) work as they
+did."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from reasonops_contracts.api import (
+    CheckResult,
+    Dashboard,
+    DecisionList,
+    EntryPage,
+    IncidentPage,
+    Me,
+    MonthlySummary,
+    PolicyView,
+    ProviderHealth,
+    Providers,
+    SlmMetrics,
+    Trail,
+)
+from reasonops_contracts.finance import (
+    BudgetList,
+    EntryTrace,
+    FinanceSummary,
+    LedgerEntryPosted,
+    PeriodList,
+    PeriodView,
+)
+from reasonops_contracts.gateway import ApiTokenIssued, ApiTokenList, ApiTokenView
+from reasonops_contracts.incidents import (
+    IncidentCounts,
+    IncidentView,
+    ProblemList,
+    ProblemView,
+    SilenceList,
+    SilenceView,
+)
+from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
+from reasonops_contracts.slm import SlaReport, SlaStatus
+from reasonops_contracts.workflows import (
+    WorkflowDefinitionList,
+    WorkflowInstanceList,
+    WorkflowView,
+)
+
+from . import calls
+from .calls import Call
+from .transport import Settings, parse, request_of, unreachable, wait_before_retry
+
+T = TypeVar("T")
+PAGE = 500
+
+
+def write_summary(summary: MonthlySummary, out_file: str | Path | None) -> None:
+    """Write the summary as JSON, creating the folder."""
+    if out_file is None:
+        return
+    path = Path(out_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
+
+
+def _filters(**found: Any) -> dict[str, Any]:
+    return {k: v for k, v in found.items() if v is not None}
+
+
+class ReasonOpsClient:
+    """The REST API, blocking. ``url`` and ``token`` default to ``REASONOPS_URL`` (else
+    http://127.0.0.1:8080) and ``REASONOPS_TOKEN``."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *,
+                 timeout: float = 10.0, retries: int = 3, max_wait: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = Settings.of(url, token, timeout, retries, max_wait)
+        self._http = httpx.Client(base_url=self.settings.url, timeout=timeout,
+                                  headers=self.settings.headers(), transport=transport)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None
+                 ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, call: Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(**request_of(call))
+            except httpx.TransportError as exc:
+                wait = wait_before_retry(self.settings, call, attempt, None)
+                if wait is None:
+                    raise unreachable(self.settings, exc) from None
+            else:
+                wait = wait_before_retry(self.settings, call, attempt, response)
+                if wait is None:
+                    return parse(call, response)
+            time.sleep(wait)
+            attempt += 1
+
+    # -- reports ------------------------------------------------------------------------
+    def get_dashboard(self) -> Dashboard:
+        return self.send(calls.dashboard())
+
+    def compute_slm_metrics(self, period_days: int | None = 30, *, month: str | None = None,
+                            service: str | None = None) -> SlmMetrics:
+        return self.send(calls.slm_metrics(period_days, month, service))
+
+    def export_monthly_summary(self, out_file: str | Path | None = None, *,
+                               month: str | None = None) -> MonthlySummary:
+        summary = self.send(calls.monthly_summary(month))
+        write_summary(summary, out_file)
+        return summary
+
+    def sla_report(self, month: str | None = None, *, period_days: int | None = None,
+                   service: str | None = None) -> SlaReport:
+        return self.send(calls.sla_report(month, period_days, service))
+
+    # -- incidents ------------------------------------------------------------------------
+    def list_incidents(self, *, limit: int = 100, cursor: str | None = None,
+                       **filters: Any) -> IncidentPage:
+        """Filters: state, priority, service, assignment_group, text, major, problem_id,
+        opened_from, opened_to, sort, order."""
+        return self.send(calls.incidents(_filters(**filters), limit, cursor))
+
+    def iter_incidents(self, **filters: Any) -> Iterator[IncidentView]:
+        cursor: str | None = None
+        while True:
+            page = self.list_incidents(limit=PAGE, cursor=cursor, **filters)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def get_incident(self, incident_id: str) -> IncidentView:
+        return self.send(calls.incident(incident_id))
+
+    def incident_counts(self, **filters: Any) -> IncidentCounts:
+        return self.send(calls.incident_counts(**_filters(**filters)))
+
+    def acknowledge(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "acknowledge", note))
+
+    def resolve(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "resolve", note))
+
+    def close_incident(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "close", note))
+
+    def reopen(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "reopen", note))
+
+    def hold(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "hold", note))
+
+    def resume(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "resume", note))
+
+    def declare_major(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.transition(incident_id, "declare-major", note))
+
+    def assign(self, incident_id: str, group: str, note: str | None = None) -> IncidentView:
+        return self.send(calls.assign(incident_id, group, note))
+
+    def comment(self, incident_id: str, note: str) -> IncidentView:
+        return self.send(calls.comment(incident_id, note))
+
+    def incident_sla(self, incident_id: str) -> SlaStatus:
+        return self.send(calls.incident_sla(incident_id))
+
+    def incident_audit(self, incident_id: str) -> Trail:
+        return self.send(calls.incident_audit(incident_id))
+
+    def incident_workflow(self, incident_id: str) -> WorkflowView:
+        return self.send(calls.incident_workflow(incident_id))
+
+    # -- problems and silences -----------------------------------------------------------------
+    def list_problems(self, states: list[str] | None = None, limit: int = 100) -> ProblemList:
+        return self.send(calls.problems(states, limit))
+
+    def get_problem(self, problem_id: str) -> ProblemView:
+        return self.send(calls.problem(problem_id))
+
+    def update_problem(self, problem_id: str, state: str, *, workaround: str | None = None,
+                       note: str | None = None) -> ProblemView:
+        return self.send(calls.update_problem(problem_id, state=state, workaround=workaround,
+                                              note=note))
+
+    def list_silences(self, include_expired: bool = False) -> SilenceList:
+        return self.send(calls.silences(include_expired))
+
+    def create_silence(self, matchers: list[str], reason: str, **fields: Any) -> SilenceView:
+        """Fields: kind (silence, maintenance), starts_at, ends_at, schedule, until."""
+        return self.send(calls.create_silence(matchers=matchers, reason=reason, **fields))
+
+    def get_silence(self, silence_id: str) -> SilenceView:
+        return self.send(calls.silence(silence_id))
+
+    def expire_silence(self, silence_id: str) -> SilenceView:
+        return self.send(calls.expire_silence(silence_id))
+
+    # -- finance ---------------------------------------------------------------------------------
+    def finance_summary(self, month: str | None = None) -> FinanceSummary:
+        return self.send(calls.finance_summary(month))
+
+    def list_entries(self, *, month: str | None = None, incident_id: str | None = None,
+                     limit: int = 100, cursor: str | None = None) -> EntryPage:
+        return self.send(calls.entries(month, incident_id, limit, cursor))
+
+    def iter_entries(self, *, month: str | None = None,
+                     incident_id: str | None = None) -> Iterator[LedgerEntryPosted]:
+        cursor: str | None = None
+        while True:
+            page = self.list_entries(month=month, incident_id=incident_id, limit=PAGE,
+                                     cursor=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def trace_entry(self, entry_id: str) -> EntryTrace:
+        return self.send(calls.trace_entry(entry_id))
+
+    def budgets(self, month: str | None = None) -> BudgetList:
+        return self.send(calls.budgets(month))
+
+    def periods(self) -> PeriodList:
+        return self.send(calls.periods())
+
+    def close_period(self, month: str) -> PeriodView:
+        return self.send(calls.close_period(month))
+
+    # -- workflows -------------------------------------------------------------------------------
+    def workflow_definitions(self) -> WorkflowDefinitionList:
+        return self.send(calls.workflow_definitions())
+
+    def workflow_instances(self, **filters: Any) -> WorkflowInstanceList:
+        """Filters: workflow, state, incident_id, limit."""
+        return self.send(calls.workflow_instances(**_filters(**filters)))
+
+    def get_workflow(self, workflow_id: str) -> WorkflowView:
+        return self.send(calls.workflow(workflow_id))
+
+    def approve_step(self, workflow_id: str, step: str, note: str | None = None
+                     ) -> WorkflowView:
+        return self.send(calls.decide_step(workflow_id, step, "approve", note))
+
+    def reject_step(self, workflow_id: str, step: str, note: str | None = None
+                    ) -> WorkflowView:
+        return self.send(calls.decide_step(workflow_id, step, "reject", note))
+
+    # -- agents ----------------------------------------------------------------------------------
+    def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
+                            agent_name: str | None = None,
+                            incident_id: str | None = None) -> DecisionList:
+        return self.send(calls.decisions(limit, event_type, agent_name, incident_id))
+
+    list_decisions = get_agent_decisions
+
+    def check_agent_health(self) -> dict[str, ProviderHealth]:
+        return self.send(calls.agents_health())
+
+    agents_health = check_agent_health
+
+    def list_llm_providers(self) -> Providers:
+        return self.send(calls.providers())
+
+    list_providers = list_llm_providers
+
+    # -- administration --------------------------------------------------------------------------
+    def list_integrations(self, include_revoked: bool = False) -> IntegrationList:
+        return self.send(calls.integrations(include_revoked))
+
+    def create_integration(self, name: str, **fields: Any) -> IntegrationKeyIssued:
+        return self.send(calls.create_integration(name=name, **fields))
+
+    def revoke_integration(self, name: str) -> IntegrationList:
+        return self.send(calls.revoke_integration(name))
+
+    def rotate_integration(self, name: str, grace_seconds: int | None = None
+                           ) -> IntegrationKeyIssued:
+        return self.send(calls.rotate_integration(name, grace_seconds))
+
+    def list_heartbeats(self, integration: str | None = None) -> HeartbeatList:
+        return self.send(calls.heartbeats(integration))
+
+    def list_tokens(self, principal: str | None = None, include_revoked: bool = False
+                    ) -> ApiTokenList:
+        return self.send(calls.tokens(principal, include_revoked))
+
+    def create_token(self, name: str, **fields: Any) -> ApiTokenIssued:
+        """Fields: principal, roles, expires_in_days."""
+        return self.send(calls.create_token(name=name, **fields))
+
+    def revoke_token(self, token_id: str) -> ApiTokenView:
+        return self.send(calls.revoke_token(token_id))
+
+    def get_policy(self) -> PolicyView:
+        return self.send(calls.policy())
+
+    def check_policy(self, action: str, principal: str | None = None, *,
+                     team: str | None = None, service: str | None = None) -> CheckResult:
+        return self.send(calls.check_policy(action, principal, team, service))
+
+    def me(self) -> Me:
+        return self.send(calls.me())
+
+
+class AsyncReasonOpsClient:
+    """The REST API, awaitable: the same calls as ``ReasonOpsClient``."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *,
+                 timeout: float = 10.0, retries: int = 3, max_wait: float = 30.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = Settings.of(url, token, timeout, retries, max_wait)
+        self._http = httpx.AsyncClient(base_url=self.settings.url, timeout=timeout,
+                                       headers=self.settings.headers(), transport=transport)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None
+                        ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(**request_of(call))
+            except httpx.TransportError as exc:
+                wait = wait_before_retry(self.settings, call, attempt, None)
+                if wait is None:
+                    raise unreachable(self.settings, exc) from None
+            else:
+                wait = wait_before_retry(self.settings, call, attempt, response)
+                if wait is None:
+                    return parse(call, response)
+            await asyncio.sleep(wait)
+            attempt += 1
+
+    async def get_dashboard(self) -> Dashboard:
+        return await self.send(calls.dashboard())
+
+    async def compute_slm_metrics(self, period_days: int | None = 30, *,
+                                  month: str | None = None,
+                                  service: str | None = None) -> SlmMetrics:
+        return await self.send(calls.slm_metrics(period_days, month, service))
+
+    async def export_monthly_summary(self, out_file: str | Path | None = None, *,
+                                     month: str | None = None) -> MonthlySummary:
+        summary = await self.send(calls.monthly_summary(month))
+        write_summary(summary, out_file)
+        return summary
+
+    async def sla_report(self, month: str | None = None, *, period_days: int | None = None,
+                         service: str | None = None) -> SlaReport:
+        return await self.send(calls.sla_report(month, period_days, service))
+
+    async def list_incidents(self, *, limit: int = 100, cursor: str | None = None,
+                             **filters: Any) -> IncidentPage:
+        return await self.send(calls.incidents(_filters(**filters), limit, cursor))
+
+    async def iter_incidents(self, **filters: Any) -> AsyncIterator[IncidentView]:
+        cursor: str | None = None
+        while True:
+            page = await self.list_incidents(limit=PAGE, cursor=cursor, **filters)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def get_incident(self, incident_id: str) -> IncidentView:
+        return await self.send(calls.incident(incident_id))
+
+    async def transition(self, incident_id: str, verb: str, note: str | None = None
+                         ) -> IncidentView:
+        """``verb``: acknowledge, resolve, close, reopen, hold, resume, declare-major."""
+        return await self.send(calls.transition(incident_id, verb, note))
+
+    async def assign(self, incident_id: str, group: str, note: str | None = None
+                     ) -> IncidentView:
+        return await self.send(calls.assign(incident_id, group, note))
+
+    async def comment(self, incident_id: str, note: str) -> IncidentView:
+        return await self.send(calls.comment(incident_id, note))
+
+    async def incident_sla(self, incident_id: str) -> SlaStatus:
+        return await self.send(calls.incident_sla(incident_id))
+
+    async def incident_audit(self, incident_id: str) -> Trail:
+        return await self.send(calls.incident_audit(incident_id))
+
+    async def finance_summary(self, month: str | None = None) -> FinanceSummary:
+        return await self.send(calls.finance_summary(month))
+
+    async def list_entries(self, *, month: str | None = None, incident_id: str | None = None,
+                           limit: int = 100, cursor: str | None = None) -> EntryPage:
+        return await self.send(calls.entries(month, incident_id, limit, cursor))
+
+    async def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
+                                  agent_name: str | None = None,
+                                  incident_id: str | None = None) -> DecisionList:
+        return await self.send(calls.decisions(limit, event_type, agent_name, incident_id))
+
+    async def check_agent_health(self) -> dict[str, ProviderHealth]:
+        return await self.send(calls.agents_health())
+
+    async def list_llm_providers(self) -> Providers:
+        return await self.send(calls.providers())
+
+    async def me(self) -> Me:
+        return await self.send(calls.me())

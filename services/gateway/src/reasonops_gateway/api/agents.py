@@ -1,0 +1,102 @@
+"""``/api/agents``: what the agents decided, which providers they use and how healthy
+those are; the paths (``/decisions``, ``/health``, ``/providers``) are the ones users'
+scripts already call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
+from reasonops_client.reports import provider_health
+from reasonops_contracts.agents import AGENT_NAMES, AgentDecisionRecorded, AgentStatus
+from reasonops_contracts.api import DecisionList, ProviderHealth, Providers
+from reasonops_contracts.incidents import GetIncident, IncidentView
+
+from .context import Caller, CallerDep, Gateway, GatewayDep
+from .errors import Problem
+
+router = APIRouter(prefix="/api/agents", tags=["agents"])
+STATUS_WAIT_SECONDS = 1.0
+AgentName = Literal["triage", "rca", "security", "capacity"]
+LOCAL_PROVIDERS = ("ollama", "openai-compatible", "tgi", "rules")
+
+
+@router.get("/decisions", response_model=DecisionList, summary="Agent decisions")
+async def decisions(caller: CallerDep, gateway: GatewayDep,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                    event_type: Annotated[Literal["incident", "alert"] | None, Query(
+                        description="incident: decisions about an incident; alert: the "
+                        "others")] = None,
+                    agent: AgentName | None = None,
+                    agent_name: Annotated[str | None, Query(
+                        description="Alias of agent")] = None,
+                    incident_id: str | None = None) -> DecisionList:
+    """Who decided (provider, model, prompt), with what fallback, and the output."""
+    visible = await gateway.visibility(caller, "agent decisions")
+    name = agent or _agent_named(agent_name)
+    try:
+        found = await gateway.ask_all(lambda nc: read_decisions(nc, incident_id=incident_id,
+                                                                agent=name))
+    except AgentsUnavailable as exc:
+        raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
+    if event_type is not None:
+        found = [d for d in found if (d.incident_id is not None) == (event_type == "incident")]
+    if not visible.everything:
+        found = await _readable(gateway, caller, found)
+    return DecisionList(total=len(found), decisions=found[-limit:])
+
+
+def _agent_named(name: str | None) -> str | None:
+    """``triage`` or a product-style name (``TriageAgent``) -> the agent."""
+    if name is None:
+        return None
+    plain = name.lower().removesuffix("agent").strip("_- ")
+    if plain not in AGENT_NAMES:
+        raise Problem(422, "invalid_request", f"agent_name: unknown agent {name!r}; known: "
+                      f"{', '.join(AGENT_NAMES)}", field="query.agent_name")
+    return plain
+
+
+async def _readable(gateway: Gateway, caller: Caller,
+                    found: list[AgentDecisionRecorded]) -> list[AgentDecisionRecorded]:
+    """The decisions about incidents the caller may read (a scoped reader sees no
+    decision that is not about an incident)."""
+    allowed: dict[str, bool] = {}
+    for incident_id in {d.incident_id for d in found if d.incident_id}:
+        try:
+            await gateway.ask(caller, GetIncident(incident_id=incident_id), IncidentView)
+            allowed[incident_id] = True
+        except Problem:
+            allowed[incident_id] = False
+    return [d for d in found if d.incident_id and allowed.get(d.incident_id)]
+
+
+async def _statuses(gateway: Gateway, probe: bool) -> list[AgentStatus]:
+    return await gateway.ask_all(lambda nc: gather_statuses(nc, probe=probe,
+                                                            wait=STATUS_WAIT_SECONDS))
+
+
+@router.get("/health", response_model=dict[str, ProviderHealth],
+            summary="Each provider's health")
+async def health(caller: CallerDep, gateway: GatewayDep) -> dict[str, ProviderHealth]:
+    """Provider name -> its status across every running agent (each probes its
+    providers; ``rules`` is always healthy). Empty when no agent runs."""
+    await gateway.visibility(caller, "agent health")
+    return provider_health(await _statuses(gateway, True))
+
+
+@router.get("/providers", response_model=Providers, summary="The provider chains in use")
+async def providers(caller: CallerDep, gateway: GatewayDep) -> Providers:
+    await gateway.visibility(caller, "agent providers")
+    found = await _statuses(gateway, False)
+    used: dict[str, Any] = {}
+    for status in found:
+        for p in status.providers:
+            used.setdefault(p.provider, p)
+    return Providers(
+        providers=sorted(used),
+        recommended={"local": [p for p in LOCAL_PROVIDERS if p in used or p == "rules"],
+                     "cloud": sorted(n for n, p in used.items() if p.external)},
+        agents=found)

@@ -1,0 +1,48 @@
+"""``/api/sla``: service levels per service and period (an incident's clocks are under
+``/api/incidents/{id}/sla``), and the headline figures people quote."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from reasonops_client.reports import slm_metrics
+from reasonops_contracts.api import SlmMetrics
+from reasonops_contracts.finance import MONTH_PATTERN
+from reasonops_contracts.slm import GetSlaReport, SlaReport
+
+from .context import CallerDep, GatewayDep
+from .errors import Problem
+
+router = APIRouter(prefix="/api/sla", tags=["service levels"])
+Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM (UTC)")]
+PeriodDays = Annotated[int | None, Query(ge=1, le=366,
+                                         description="Instead of month: the last N days")]
+
+
+async def report_of(caller: CallerDep, gateway: GatewayDep, month: str | None,
+                    period_days: int | None, service: str | None) -> SlaReport:
+    if month is not None and period_days is not None:
+        raise Problem(422, "invalid_request", "period_days: give month or period_days, not "
+                      "both", field="query.period_days")
+    if month is None and period_days is None:
+        month = gateway.clock.now().strftime("%Y-%m")
+    return await gateway.ask(caller, GetSlaReport(month=month, period_days=period_days,
+                                                  service=service), SlaReport)
+
+
+@router.get("/report", response_model=SlaReport, summary="Service levels per service")
+async def report(caller: CallerDep, gateway: GatewayDep, month: Month = None,
+                 period_days: PeriodDays = None, service: str | None = None) -> SlaReport:
+    """Availability, error budget, MTTA, MTTR, MTBF and breaches per service, and the
+    penalties assessed, for a calendar month (default: this one) or the last N days."""
+    return await report_of(caller, gateway, month, period_days, service)
+
+
+@router.get("/metrics", response_model=SlmMetrics, summary="Availability, MTTR and MTBF")
+async def metrics(caller: CallerDep, gateway: GatewayDep, period_days: PeriodDays = 30,
+                  month: Month = None, service: str | None = None) -> SlmMetrics:
+    found = await report_of(caller, gateway, month, None if month else period_days, service)
+    return slm_metrics(found)
+

@@ -1,0 +1,61 @@
+"""Fixtures of the integration tests that need the gateway and the services behind it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reasonops_contracts.incidents import IncidentList, ListIncidents
+from reasonops_finance.app import FinanceSettings
+from reasonops_finance.app import build_service as build_finance
+from reasonops_gateway.app import GatewaySettings
+from reasonops_gateway.app import build_service as build_gateway
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_runtime import FrozenClock
+from reasonops_runtime.client import request
+from reasonops_slm.app import SlmSettings
+from reasonops_slm.app import build_service as build_slm
+from tests.support import accepted, issue_token, publish_all, wait_for
+
+CONFIG = Path(__file__).parents[2] / "examples" / "config"
+POLICY = """
+roles:
+  admin: {allow: ["*"]}
+  responder: {allow: ["incident.*"]}
+  observer: {allow: []}
+principals:
+  user:admin: [admin]
+  user:olga:
+    - {role: observer, teams: [payments]}
+    - {role: responder, teams: [payments]}
+  service:*: [admin]
+"""
+
+
+@pytest.fixture
+async def gateway_stack(nc, start_service, tmp_path):
+    """Incidents, SLM, finance and the gateway under a policy with an admin and an
+    observer-responder of team payments (olga); one incident on checkout (payments) and
+    one on search (discovery), opened ten minutes ago; a token for each person."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    shared = {"policy": policy, "service_catalog": CONFIG / "service-catalog.yaml"}
+    # Opened ten minutes ago: an incident closed now has a downtime cost to book.
+    clock = FrozenClock(datetime.now(UTC) - timedelta(minutes=10))
+    await start_service(build_incidents, IncidentSettings, clock=clock, **shared)
+    await start_service(build_slm, SlmSettings, clock=clock, **shared)
+    await start_service(build_finance, FinanceSettings, finance_config=CONFIG / "finance.yaml",
+                        clock=clock, **shared)
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000, **shared)
+    await publish_all(nc, [accepted("c", service="checkout"), accepted("s", service="search")])
+    found = await wait_for(lambda: request(nc, ListIncidents(actor="user:admin"), IncidentList),
+                           check=lambda r: r.total == 2)
+    clock.set(datetime.now(UTC))
+    return {"url": f"http://127.0.0.1:{gateway.port}",
+            "ids": {i.service: i.incident_id for i in found.items},
+            "admin": await issue_token(nc, "user:admin"),
+            "olga": await issue_token(nc, "user:olga")}

@@ -1,0 +1,241 @@
+"""The REST API against the real services on a real nats-server: tokens, every resource,
+each error status, scoping by the role policy, and nothing a client sends changing who
+it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from reasonops_contracts import ReplyError
+from reasonops_contracts.gateway import (
+    ApiTokenView,
+    RevokeApiToken,
+)
+from reasonops_contracts.incidents import IncidentList, ListIncidents
+from reasonops_contracts.policy import AccessDenied
+from reasonops_gateway.app import GatewaySettings
+from reasonops_gateway.app import build_service as build_gateway
+from reasonops_runtime.client import request
+from tests.support import accepted, issue_token, publish_all, stream_messages, wait_for
+
+pytestmark = pytest.mark.nats
+
+def token_id(bearer: str) -> str:
+    return "tok_" + bearer.split("_")[1]
+
+
+def client(stack, who: str | None = "admin") -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {stack[who]}"} if who else {}
+    return httpx.AsyncClient(base_url=stack["url"], headers=headers, timeout=10)
+
+
+def problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["detail"]
+    assert body["type"].startswith("urn:")
+    return body
+
+
+async def test_a_token_acts_for_its_person_and_nobody_else(gateway_stack, nc):
+    checkout = gateway_stack["ids"]["checkout"]
+    async with client(gateway_stack) as api:
+        me = (await api.get("/api/me")).json()
+        assert (me["principal"], me["roles"], me["can"]["incident.resolve"]) == (
+            "user:admin", ["admin"], True)
+        # A body cannot name someone else: the field does not exist, and says so.
+        forged = await api.post(f"/api/incidents/{checkout}/acknowledge",
+                                json={"note": "on it", "actor": "user:olga"})
+        assert problem(forged, 422)["field"] == "body.actor"
+        acked = await api.post(f"/api/incidents/{checkout}/acknowledge",
+                               json={"note": "on it"}, headers={"X-Actor": "user:olga"})
+        assert acked.status_code == 200, acked.text
+        assert acked.json()["state"] == "acknowledged"
+        shown = (await api.get(f"/api/incidents/{checkout}")).json()
+    changed = [e for e in shown["timeline"] if e["kind"] == "state_changed"]
+    assert changed[-1]["actor"] == "user:admin"
+
+
+async def test_without_a_valid_token_nothing_is_answered(gateway_stack, nc):
+    async with client(gateway_stack, None) as api:
+        missing = problem(await api.get("/api/incidents"), 401)
+        assert "Bearer" in missing["detail"]
+        assert (await api.get("/api/incidents")).headers["www-authenticate"].startswith("Bearer")
+        problem(await api.get("/api/incidents", headers={"Authorization": "Basic eDp5"}), 401)
+        problem(await api.get("/api/incidents", headers={"Authorization": "Bearer nope"}), 401)
+        forged = gateway_stack["admin"][:-4] + "AAAA"
+        problem(await api.get("/api/incidents", headers={"Authorization": f"Bearer {forged}"}),
+                401)
+    await request(nc, RevokeApiToken(actor="user:admin", token_id=token_id(gateway_stack["admin"])),
+                  ApiTokenView)
+    async with client(gateway_stack) as api:
+        assert "revoked" in problem(await api.get("/api/incidents"), 401)["detail"]
+
+
+async def test_reads_and_commands_follow_the_role_policy_and_refusals_are_on_record(
+        gateway_stack, nc):
+    checkout, search = gateway_stack["ids"]["checkout"], gateway_stack["ids"]["search"]
+    async with client(gateway_stack, "olga") as api:
+        listed = (await api.get("/api/incidents")).json()
+        assert ([i["incident_id"] for i in listed["items"]], listed["total"]) == ([checkout], 1)
+        refused = problem(await api.get(f"/api/incidents/{search}"), 403)
+        assert "outside the scope" in refused["detail"]
+        problem(await api.post(f"/api/incidents/{search}/resolve", json={}), 403)
+        assert (await api.post(f"/api/incidents/{checkout}/resolve",
+                               json={"note": "restarted"})).json()["state"] == "resolved"
+        problem(await api.get("/api/tokens", params={"principal": "user:admin"}), 403)
+    denied = await wait_for(lambda: stream_messages(nc, "POLICY", AccessDenied.SUBJECT),
+                            check=lambda found: len(found) >= 3)
+    assert {e.data["principal"] for e in denied} == {"user:olga"}
+    # Nobody without a role gets a token at all.
+    with pytest.raises(ReplyError, match="has no roles"):
+        await issue_token(nc, "user:mallory")
+
+
+async def test_a_narrowed_token_runs_only_what_its_roles_allow(gateway_stack, nc):
+    checkout = gateway_stack["ids"]["checkout"]
+    observer = await issue_token(nc, "user:olga", roles=["observer"])
+    async with httpx.AsyncClient(base_url=gateway_stack["url"], timeout=10,
+                                 headers={"Authorization": f"Bearer {observer}"}) as api:
+        assert (await api.get(f"/api/incidents/{checkout}")).status_code == 200
+        refused = problem(await api.post(f"/api/incidents/{checkout}/acknowledge", json={}),
+                          403)
+        assert refused["detail"] == (
+            "user:olga may not incident.acknowledge: user:olga has roles [observer@payments]; "
+            f"none of them allows incident.acknowledge (token {token_id(observer)})")
+        me = (await api.get("/api/me")).json()
+        assert (me["token_roles"], me["can"]["incident.acknowledge"]) == (["observer"], False)
+        wider = await api.post("/api/tokens", json={"name": "wider", "roles": ["responder"]})
+        assert problem(wider, 403)["field"] == "body.roles"
+    with pytest.raises(ReplyError, match="does not hold admin"):
+        await issue_token(nc, "user:olga", roles=["admin"])
+
+
+async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(gateway_stack, nc):
+    checkout = gateway_stack["ids"]["checkout"]
+    async with client(gateway_stack) as api:
+        assert problem(await api.post(f"/api/incidents/{checkout}/assign", json={}),
+                       422)["field"] == "body.assignment_group"
+        wrong = await api.post(f"/api/incidents/{checkout}/assign",
+                               json={"assignment_group": 7})
+        assert problem(wrong, 422)["field"] == "body.assignment_group"
+        assert problem(await api.post(f"/api/incidents/{checkout}/comments",
+                                      content=b"{not json",
+                                      headers={"content-type": "application/json"}), 422)
+        assert problem(await api.get("/api/incidents", params={"limit": 0}),
+                       422)["field"] == "query.limit"
+        assert problem(await api.get("/api/incidents", params={"cursor": "garbage"}),
+                       400)["field"] == "query.cursor"
+        assert problem(await api.get("/api/incidents/INC9999999"), 404)
+        assert problem(await api.get("/api/incidents/not-an-id"), 422)["field"] == \
+            "path.incident_id"
+        assert problem(await api.post(f"/api/incidents/{checkout}/close", json={}), 409)
+        big = {"note": "x" * (2 << 20)}
+        assert problem(await api.post(f"/api/incidents/{checkout}/comments", json=big), 413)
+        assert problem(await api.get("/api/nowhere"), 404)
+        shown = (await api.get(f"/api/incidents/{checkout}")).json()
+    assert shown["state"] == "new"
+    assert not [e for e in shown["timeline"] if e["actor"] == "user:admin"]
+
+
+async def test_pages_carry_a_total_and_a_cursor_bound_to_their_filters(gateway_stack, nc):
+    await publish_all(nc, [accepted(f"p{i}", service="checkout") for i in range(7)])
+    await wait_for(lambda: request(nc, ListIncidents(actor="user:admin"), IncidentList),
+                   check=lambda r: r.total == 9)
+    async with client(gateway_stack) as api:
+        seen, cursor = [], None
+        while True:
+            page = (await api.get("/api/incidents", params={
+                "limit": 4, "service": "checkout", **({"cursor": cursor} if cursor else {})
+            })).json()
+            assert page["total"] == 8
+            seen += [i["incident_id"] for i in page["items"]]
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+        assert len(seen) == len(set(seen)) == 8
+        first = (await api.get("/api/incidents", params={"limit": 4})).json()["next_cursor"]
+        other = await api.get("/api/incidents", params={"cursor": first, "service": "search"})
+        assert "other filters" in problem(other, 400)["detail"]
+
+
+async def test_service_levels_finance_and_the_dashboard(gateway_stack, nc):
+    checkout = gateway_stack["ids"]["checkout"]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    async with client(gateway_stack) as api:
+        for verb in ("resolve", "close"):
+            assert (await api.post(f"/api/incidents/{checkout}/{verb}", json={})).status_code \
+                == 200
+        clocks = (await api.get(f"/api/incidents/{checkout}/sla")).json()
+        assert clocks["incident_id"] == checkout
+        assert clocks["clocks"]
+        report = (await api.get("/api/sla/report", params={"period_days": 7})).json()
+        assert report["month"] == "last-7d"
+        assert {s["service"] for s in report["services"]} >= {"checkout"}
+        both = await api.get("/api/sla/report", params={"period_days": 7, "month": month})
+        assert problem(both, 422)["field"] == "query.period_days"
+        metrics = (await api.get("/api/sla/metrics", params={"period_days": 30})).json()
+        assert {"availability_pct", "mttr_minutes", "mtbf_hours"} <= set(metrics)
+        entries = await wait_for(lambda: api.get("/api/finance/entries"),
+                                 check=lambda r: r.json()["total"] >= 1)
+        entry = entries.json()["items"][0]
+        trace = (await api.get(f"/api/finance/entries/{entry['entry_id']}/trace")).json()
+        assert trace["entry"]["entry_id"] == entry["entry_id"]
+        assert (await api.get("/api/finance/summary")).json()["month"] == month
+        assert (await api.get("/api/finance/periods")).status_code == 200
+        board = (await api.get("/api/dashboard")).json()
+        assert board["services"] >= 5
+        assert board["month"] == month
+        assert board["open_incidents"] == 1
+        summary = (await api.get("/api/reports/monthly")).json()
+        assert summary["month"] == month
+        assert "checkout" in {
+            s["service"] for s in summary["service_levels"]}
+        policy = (await api.get("/api/policy")).json()
+        assert {r["name"] for r in policy["roles"]} == {"admin", "responder", "observer"}
+        verdict = (await api.get("/api/policy/check", params={
+            "principal": "user:olga", "action": "incident.resolve", "team": "discovery"})).json()
+        assert verdict["allowed"] is False
+        assert "outside their scope" in verdict["reason"]
+
+
+async def test_a_service_that_does_not_answer_is_a_503_with_retry_after(
+        nc, start_service, tmp_path):
+    gateway = await start_service(build_gateway, GatewaySettings, request_timeout_seconds=0.5)
+    token = await issue_token(nc, "user:admin")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}", timeout=10,
+                                 headers={"Authorization": f"Bearer {token}"}) as api:
+        answer = await api.get("/api/incidents")
+    assert problem(answer, 503)["detail"].startswith("no service answers")
+    assert answer.headers["retry-after"] == "2"
+
+
+async def test_a_token_over_its_rate_gets_429_with_retry_after(nc, start_service):
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_per_second=0.5,
+                                  rate_limit_burst=2)
+    token = await issue_token(nc, "user:admin")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}", timeout=10,
+                                 headers={"Authorization": f"Bearer {token}"}) as api:
+        answers = [await api.get("/api/me") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert int(answers[2].headers["retry-after"]) >= 1
+
+
+async def test_the_local_operator_gets_a_token_on_first_start_and_keeps_it(
+        nc, start_service, tmp_path):
+    path = tmp_path / "credentials" / "api-token"
+    gateway = await start_service(build_gateway, GatewaySettings, bootstrap_token_file=path)
+    token = path.read_text().strip()
+    assert path.stat().st_mode & 0o777 == 0o600
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}", timeout=10,
+                                 headers={"Authorization": f"Bearer {token}"}) as api:
+        assert (await api.get("/api/me")).json()["principal"] == "user:admin"
+    await gateway.stop()
+    again = await start_service(build_gateway, GatewaySettings, bootstrap_token_file=path)
+    assert path.read_text().strip() == token
+    assert again.port
