@@ -30,7 +30,8 @@ class Stack:
 
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
-        self.port_base = free_port_range(9)
+        self.port_base = free_port_range(10)
+        self.gateway_port = self.port_base + 9
         self.nats_port = free_port_range(2)
         self.env = without_test_identity(dict(os.environ, **env))
         self.env.pop("NATS_URL", None)
@@ -45,11 +46,20 @@ class Stack:
     def url(self, offset: int = 0) -> str:
         return f"http://127.0.0.1:{self.port_base + offset}"
 
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def api_token(self) -> str:
+        """The local operator's API token, issued by the gateway on its first start."""
+        return (self.data_dir / "credentials" / "api-token").read_text().strip()
+
     def start(self, timeout: float = 120) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "reasonops_cli", "up", "--data-dir", str(self.data_dir),
              "--port-base", str(self.port_base), "--nats-port", str(self.nats_port),
-             "--nats-monitor-port", str(self.nats_port + 1), "--json"],
+             "--nats-monitor-port", str(self.nats_port + 1),
+             "--gateway-port", str(self.gateway_port), "--json"],
             env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
         deadline = time.monotonic() + timeout

@@ -44,6 +44,7 @@ def readme_commands() -> list[tuple[str, str]]:
 def as_run_here(command: str, stack: Stack) -> str:
     ingest = stack.url().removeprefix("http://")
     command = command.replace("localhost:8081", ingest)
+    command = command.replace("localhost:8080", stack.gateway_url.removeprefix("http://"))
     command = command.replace(".reasonops/", f"{stack.data_dir}/")
     return re.sub(r"^reasonops ", f"{sys.executable} -m reasonops_cli ", command)
 

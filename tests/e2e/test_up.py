@@ -4,6 +4,7 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.stack import ROOT, Stack, alive, wait_until
@@ -82,8 +83,10 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
 
     _a_less_privileged_operator_as_the_guide_shows(stack)
 
+    _the_rest_api_with_the_token_up_issued(stack)
+
     pids = stack.pids()
-    assert len(pids) == 10  # nats-server and nine services
+    assert len(pids) == 11  # nats-server, nine services and the gateway
     took = stack.stop(signal.SIGINT)
     assert took < 10
     assert not [pid for pid in pids if alive(pid)]
@@ -95,6 +98,40 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
         assert (shown["state"], shown["note"]) == ("closed", "rolled back")
     finally:
         again.stop(signal.SIGTERM)
+
+
+def _the_rest_api_with_the_token_up_issued(stack):
+    """The gateway on its own NATS identity (speaking for people, reading streams as a
+    client): every kind of answer it builds works under the broker's real permissions."""
+    headers = {"Authorization": f"Bearer {stack.api_token()}"}
+    with httpx.Client(base_url=stack.gateway_url, headers=headers, timeout=15) as api:
+        assert api.get("/api/me").json()["principal"] == "user:admin"
+        listed = api.get("/api/incidents", params={"service": "billing"}).json()
+        assert [i["resource"] for i in listed["items"]] == ["db-3"]
+        trail = api.get("/api/incidents/INC0000001/audit")
+        assert trail.status_code == 200, trail.text
+        assert {"itsm.incident.opened.v1", "itsm.incident.closed.v1"} <= {
+            e["type"] for e in trail.json()["items"]}
+        decisions = api.get("/api/agents/decisions", params={"limit": 5})
+        assert decisions.status_code == 200, decisions.text
+        assert decisions.json()["total"] >= 1
+        health = api.get("/api/agents/health").json()
+        assert health["rules"]["status"] == "healthy"
+        assert api.get("/api/dashboard").json()["open_incidents"] >= 1
+        acked = api.post("/api/incidents/INC0000002/acknowledge", json={"note": "via API"})
+        assert acked.json()["state"] == "acknowledged"
+        assert api.get("/api/incidents").status_code == 200
+    shown = stack.cli("incidents", "show", "INC0000002")
+    assert [e["actor"] for e in shown["timeline"] if e["kind"] == "state_changed"] == [
+        "user:admin"]
+    # Tokens from the CLI, over NATS, as the guide shows.
+    issued = stack.cli("tokens", "create", "--name", "ci", "--json")
+    assert issued["token"].startswith("ro_")
+    with httpx.Client(base_url=stack.gateway_url, timeout=15,
+                      headers={"Authorization": f"Bearer {issued['token']}"}) as api:
+        assert api.get("/api/me").status_code == 200
+        stack.cli("tokens", "revoke", issued["token_id"])
+        assert api.get("/api/me").status_code == 401
 
 
 def _a_less_privileged_operator_as_the_guide_shows(stack):

@@ -25,6 +25,7 @@ from reasonops_runtime.service import connect
 
 from .credentials import (
     OPERATOR,
+    credentials_dir,
     ensure_identities,
     registry_file,
     seed_file,
@@ -92,6 +93,11 @@ class Supervisor:
         """Ingest creates the ``default`` integration on first start and keeps its key here."""
         return self.data_dir / "ingest-default.key"
 
+    @property
+    def api_token_file(self) -> Path:
+        """The gateway issues the local operator an API token on first start, kept here."""
+        return credentials_dir(self.data_dir) / "api-token"
+
     def start(self, ready_timeout: float = 90.0) -> None:
         """Check every port, start NATS and every service, wait until each is ready.
         Raises ``RuntimeError`` naming the service and the reason as soon as one fails."""
@@ -132,6 +138,7 @@ class Supervisor:
                    REASONOPS_DATA_DIR=str(self.data_dir), REASONOPS_HTTP_PORT=str(child.port),
                    REASONOPS_HTTP_HOST=self.host)
         env.setdefault("REASONOPS_DEFAULT_INTEGRATION_KEY_FILE", str(self.ingest_key_file))
+        env.setdefault("REASONOPS_BOOTSTRAP_TOKEN_FILE", str(self.api_token_file))
         env.pop("NATS_URL", None)
         env.pop("REASONOPS_IDENTITY", None)  # each child signs as itself
         env["REASONOPS_IDENTITY_KEY"] = str(seed_file(self.data_dir, child.name))
@@ -211,6 +218,7 @@ class Supervisor:
         return {
             "data_dir": str(self.data_dir), "logs": str(self.logs), "nats": nats,
             "ingest_key_file": str(self.ingest_key_file),
+            "api_token_file": str(self.api_token_file),
             "services": [{"name": c.name, "pid": c.process.pid if c.process else None,
                           "url": c.url, "metrics": f"{c.url}/metrics"} for c in self.children],
         }
@@ -314,4 +322,13 @@ def _print_banner(supervisor: Supervisor, ingest_port: int) -> None:
                f"-H 'authorization: Bearer {key}' "
                "-H 'content-type: application/json' -d @examples/payloads/alertmanager-firing.json"
                f"\nThen: reasonops incidents list   (NATS_URL={supervisor.nats_url})"
+               + _api_hint(supervisor) +
                "\nStop with Ctrl-C.")
+
+
+def _api_hint(supervisor: Supervisor) -> str:
+    gateway = next((c for c in supervisor.children if c.name == "gateway"), None)
+    if gateway is None:
+        return ""
+    return (f"\nREST API: {gateway.url}/docs   (token: export REASONOPS_TOKEN=$(cat "
+            f"{supervisor.api_token_file}))")
