@@ -29,7 +29,7 @@ test: sync
 
 lint: sync
 	$(UV) run --no-sync ruff check .
-	$(UV) run --no-sync mypy libs/contracts/src libs/runtime/src libs/client/src libs/sdk/src libs/cli/src libs/llm/src services/*/src
+	$(UV) run --no-sync mypy libs/contracts/src libs/runtime/src libs/client/src libs/sdk/src libs/mcp/src libs/cli/src libs/llm/src services/*/src
 	$(UV) run --no-sync python .ci/secret_gate.py
 
 bench: sync

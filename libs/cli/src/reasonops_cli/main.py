@@ -122,6 +122,29 @@ def run(
     run_service(name, json_logs=not sys.stderr.isatty() if json is None else json)
 
 
+@app.command()
+def mcp(
+    url: Annotated[str | None, typer.Option(
+        envvar="REASONOPS_URL", help="The gateway, e.g. http://127.0.0.1:8080 (default).")]
+    = None,
+    token: Annotated[str | None, typer.Option(
+        envvar="REASONOPS_TOKEN", show_default=False,
+        help="An API token (reasonops tokens create); the tools act as its person.")] = None,
+) -> None:
+    """Serve ReasonOps to an MCP client (a desktop assistant) over stdio: the tools call
+    the REST API with the token, so they may do exactly what its person may."""
+    import asyncio
+
+    from reasonops_mcp import build_server
+    from reasonops_sdk import AsyncReasonOpsClient
+
+    if not token:
+        raise CliError("--token: give an API token (or set REASONOPS_TOKEN); create one with "
+                       "`reasonops tokens create --name assistant`")
+    server = build_server(lambda: AsyncReasonOpsClient(url, token))
+    asyncio.run(server.run_stdio_async(show_banner=False, log_level="WARNING"))
+
+
 def main() -> None:
     try:
         app()

@@ -322,7 +322,8 @@ class ReasonOpsClient:
 
 
 class AsyncReasonOpsClient:
-    """The REST API, awaitable: the same calls as ``ReasonOpsClient``."""
+    """The REST API, awaitable: the everyday calls of ``ReasonOpsClient`` (incident
+    transitions through ``transition``); ``send(calls.<call>(...))`` reaches any other."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *,
                  timeout: float = 10.0, retries: int = 3, max_wait: float = 30.0,
@@ -410,8 +411,34 @@ class AsyncReasonOpsClient:
     async def incident_audit(self, incident_id: str) -> Trail:
         return await self.send(calls.incident_audit(incident_id))
 
+    async def list_problems(self, states: list[str] | None = None, limit: int = 100
+                            ) -> ProblemList:
+        return await self.send(calls.problems(states, limit))
+
+    async def create_silence(self, matchers: list[str], reason: str,
+                             **fields: Any) -> SilenceView:
+        return await self.send(calls.create_silence(matchers=matchers, reason=reason,
+                                                    **fields))
+
+    async def expire_silence(self, silence_id: str) -> SilenceView:
+        return await self.send(calls.expire_silence(silence_id))
+
     async def finance_summary(self, month: str | None = None) -> FinanceSummary:
         return await self.send(calls.finance_summary(month))
+
+    async def workflow_instances(self, **filters: Any) -> WorkflowInstanceList:
+        return await self.send(calls.workflow_instances(**_filters(**filters)))
+
+    async def get_workflow(self, workflow_id: str) -> WorkflowView:
+        return await self.send(calls.workflow(workflow_id))
+
+    async def approve_step(self, workflow_id: str, step: str, note: str | None = None
+                           ) -> WorkflowView:
+        return await self.send(calls.decide_step(workflow_id, step, "approve", note))
+
+    async def reject_step(self, workflow_id: str, step: str, note: str | None = None
+                          ) -> WorkflowView:
+        return await self.send(calls.decide_step(workflow_id, step, "reject", note))
 
     async def list_entries(self, *, month: str | None = None, incident_id: str | None = None,
                            limit: int = 100, cursor: str | None = None) -> EntryPage:

@@ -34,6 +34,7 @@ from .api import build_api
 from .api.context import Gateway
 from .commands import TokenCommands
 from .domain import RateLimiter
+from .faces import Faces
 from .queries import TokenQueries
 from .store import metadata
 
@@ -95,6 +96,8 @@ def build_service(settings: GatewaySettings | None = None, *,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         timeout=settings.request_timeout_seconds, actions=ACTIONS,
         record=service.record_refusal, catalog=load_catalog(settings.service_catalog))
-    service.routes.append(Mount("/", app=build_api(gateway,
-                                                   max_body_bytes=settings.max_body_bytes)))
+    faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway)
+    service.routes.append(Mount("/", app=faces))
+    service.startup_hooks.append(faces.start)
+    service.shutdown_hooks.append(faces.stop)
     return service
