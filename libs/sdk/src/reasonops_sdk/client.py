@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -56,7 +56,9 @@ from reasonops_contracts.workflows import (
 )
 
 from . import calls
+from . import events as sse
 from .calls import Call
+from .events import StreamEvent
 from .transport import Settings, parse, request_of, unreachable, wait_before_retry
 
 T = TypeVar("T")
@@ -282,6 +284,30 @@ class ReasonOpsClient:
 
     list_providers = list_llm_providers
 
+    # -- the live stream -------------------------------------------------------------------------
+    def events(self, types: Iterable[str] | None = None, *,
+               last_event_id: str | None = None) -> Iterator[StreamEvent]:
+        """Every event the token may see, as it happens (after ``last_event_id`` if
+        given); reconnects after a dropped connection without losing one."""
+        last = last_event_id
+        while True:
+            try:
+                with self._http.stream("GET", sse.PATH, params=sse.params(types),
+                                       headers=sse.headers(last),
+                                       timeout=httpx.Timeout(self.settings.timeout,
+                                                             read=None)) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        parse(calls.me(), response)
+                    parser = sse.Parser()
+                    for line in response.iter_lines():
+                        event = parser.feed(line)
+                        if event is not None:
+                            last = event.id or last
+                            yield event
+            except httpx.TransportError:
+                time.sleep(1.0)
+
     # -- administration --------------------------------------------------------------------------
     def list_integrations(self, include_revoked: bool = False) -> IntegrationList:
         return self.send(calls.integrations(include_revoked))
@@ -457,3 +483,25 @@ class AsyncReasonOpsClient:
 
     async def me(self) -> Me:
         return await self.send(calls.me())
+
+    async def events(self, types: Iterable[str] | None = None, *,
+                     last_event_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Every event the token may see, as it happens; reconnects by itself."""
+        last = last_event_id
+        while True:
+            try:
+                async with self._http.stream("GET", sse.PATH, params=sse.params(types),
+                                             headers=sse.headers(last),
+                                             timeout=httpx.Timeout(self.settings.timeout,
+                                                                   read=None)) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        parse(calls.me(), response)
+                    parser = sse.Parser()
+                    async for line in response.aiter_lines():
+                        event = parser.feed(line)
+                        if event is not None:
+                            last = event.id or last
+                            yield event
+            except httpx.TransportError:
+                await asyncio.sleep(1.0)

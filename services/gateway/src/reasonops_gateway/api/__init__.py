@@ -15,6 +15,7 @@ from . import (
     admin,
     agents,
     errors,
+    events,
     finance,
     incidents,
     problems,
@@ -62,7 +63,7 @@ def build_api(gateway: Gateway | None = None, *, max_body_bytes: int = 1 << 20) 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     for module in (incidents, problems, silences, service_levels, finance, workflows, agents,
-                   reports, admin):
+                   reports, events, admin):
         app.include_router(module.router, responses=PROBLEMS)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
