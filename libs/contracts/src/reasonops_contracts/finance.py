@@ -8,9 +8,8 @@ from decimal import Decimal
 from pydantic import Field
 
 from . import subjects
+from .ids import MONTH_PATTERN
 from .messages import Actor, Command, Event, Query, View
-
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class PostingLine(View):

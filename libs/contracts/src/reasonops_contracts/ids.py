@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import time
 
+MONTH_PATTERN = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
+"""An accounting or reporting month, YYYY-MM (UTC), 1970-2999."""
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Two characters per 10 bits: 13 table lookups instead of 26 shifts (every event gets an id).
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from . import subjects
+from .ids import MONTH_PATTERN
 from .incidents import INCIDENT_ID_PATTERN
 from .messages import Actor, Event, Query, View
 
@@ -183,7 +184,7 @@ class MonthAssessed(Event):
 
     SUBJECT = subjects.SLM_MONTH_ASSESSED
 
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    month: str = Field(pattern=MONTH_PATTERN)
     services: list[ServiceMonthView]
     assessed_at: datetime
 
@@ -192,7 +193,7 @@ class GetSlaReport(Query):
     SUBJECT = subjects.SLM_QUERY_REPORT
 
     actor: Actor = ""  # answered with what the actor's roles cover
-    month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+    month: str | None = Field(default=None, pattern=MONTH_PATTERN,
                               description="A calendar month (UTC)")
     period_days: int | None = Field(default=None, ge=1, le=366, description=(
         "Instead of a month: the last N days up to now"))

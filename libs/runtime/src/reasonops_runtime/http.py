@@ -24,7 +24,10 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
 def build_http_app(service: str, registry: CollectorRegistry, readiness: ReadinessCheck,
-                   routes: Sequence[BaseRoute] = ()) -> Starlette:
+                   routes: Sequence[BaseRoute] = (), fallback: ASGIApp | None = None
+                   ) -> Starlette:
+    """The probes and ``/metrics``, then ``routes``; what matches none goes to
+    ``fallback`` (an app that answers every other path itself), else 404."""
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "service": service})
 
@@ -37,12 +40,15 @@ def build_http_app(service: str, registry: CollectorRegistry, readiness: Readine
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *routes,
     ], middleware=[Middleware(TracingMiddleware, service=service)])
+    if fallback is not None:
+        app.router.default = fallback
+    return app
 
 
 class TracingMiddleware:

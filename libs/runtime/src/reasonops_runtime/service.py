@@ -22,6 +22,7 @@ from nats.js import JetStreamContext
 from opentelemetry import trace
 from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from reasonops_contracts import Command, Envelope, Query
 from reasonops_contracts.streams import StreamSpec, stream_for
@@ -59,6 +60,8 @@ class Service:
         self.responders: list[tuple[type[Command] | type[Query], Responder]] = []
         self.timer_handlers: dict[str, TimerHandler] = {}
         self.routes: list[BaseRoute] = []
+        self.fallback_app: ASGIApp | None = None
+        """Answers every path no route matches (the gateway's API and MCP server)."""
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         """Run after the drain, before the store closes (close clients the service owns)."""
@@ -156,7 +159,8 @@ class Service:
         consumes anything; then the store, the broker, consumers, timers and HTTP."""
         s = self.settings
         self._http = HttpServer(build_http_app(self.name, self.registry, self.readiness,
-                                               self.routes), s.http_host, s.port())
+                                               self.routes, self.fallback_app),
+                                s.http_host, s.port())
         self._http.bind()
         if s.db_url().startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)

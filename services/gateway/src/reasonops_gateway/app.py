@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from starlette.routing import Mount
 
 from reasonops_contracts.finance import ClosePeriod
 from reasonops_contracts.gateway import CreateApiToken, ListApiTokens, RevokeApiToken
@@ -97,7 +96,7 @@ def build_service(settings: GatewaySettings | None = None, *,
         timeout=settings.request_timeout_seconds, actions=ACTIONS,
         record=service.record_refusal, catalog=load_catalog(settings.service_catalog))
     faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway)
-    service.routes.append(Mount("/", app=faces))
+    service.fallback_app = faces
     service.startup_hooks.append(faces.start)
     service.shutdown_hooks.append(faces.stop)
     return service

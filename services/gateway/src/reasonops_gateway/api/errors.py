@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from reasonops_contracts import ErrorDetail
@@ -74,6 +75,14 @@ def _where(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _located(request: Request, location: tuple[Any, ...]) -> str:
+    """``query.x``, ``path.x`` or ``body.x`` for a contract field named in a request."""
+    name = str(location[0]) if location else "body"
+    where = ("query" if name in request.query_params else
+             "path" if name in request.path_params else "body")
+    return ".".join([where, *map(str, location)])
+
+
 def install(app: FastAPI) -> None:
     """Answer every error of ``app`` with a problem document."""
 
@@ -88,6 +97,17 @@ def install(app: FastAPI) -> None:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return document(request, Problem(422, "invalid_request",
                                          f"{first.field}: {first.problem}{more}",
+                                         field=first.field, errors=errors))
+
+    async def on_message(request: Request, exc: Exception) -> JSONResponse:
+        """A parameter that passed the route's checks but not the contract's own (a
+        pattern, a range): the same 422, naming where it came from."""
+        assert isinstance(exc, ValidationError)
+        errors = [FieldProblem(field=_located(request, e["loc"]), problem=e["msg"])
+                  for e in exc.errors()]
+        first = errors[0]
+        return document(request, Problem(422, "invalid_request",
+                                         f"{first.field}: {first.problem}",
                                          field=first.field, errors=errors))
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -105,5 +125,6 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(ValidationError, on_message)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query
 
 from reasonops_contracts.api import EntryPage
 from reasonops_contracts.finance import (
-    MONTH_PATTERN,
     BudgetList,
     ClosePeriod,
     EntryTrace,
@@ -23,6 +22,7 @@ from reasonops_contracts.finance import (
     PeriodView,
     TraceEntry,
 )
+from reasonops_contracts.ids import MONTH_PATTERN
 
 from .context import CallerDep, GatewayDep, decode_cursor, next_cursor
 

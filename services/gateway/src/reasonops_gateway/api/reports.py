@@ -13,12 +13,12 @@ from reasonops_client.agents import gather_statuses
 from reasonops_client.reports import dashboard, monthly_summary
 from reasonops_contracts.api import Dashboard, MonthlySummary
 from reasonops_contracts.finance import (
-    MONTH_PATTERN,
     BudgetList,
     FinanceSummary,
     GetBudgets,
     GetFinanceSummary,
 )
+from reasonops_contracts.ids import MONTH_PATTERN
 from reasonops_contracts.incidents import CountIncidents, IncidentCounts
 from reasonops_contracts.slm import GetSlaReport, SlaReport
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from reasonops_client.reports import slm_metrics
 from reasonops_contracts.api import SlmMetrics
-from reasonops_contracts.finance import MONTH_PATTERN
+from reasonops_contracts.ids import MONTH_PATTERN
 from reasonops_contracts.slm import GetSlaReport, SlaReport
 
 from .context import CallerDep, GatewayDep
