@@ -19,6 +19,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from reasonops_contracts import subjects
 from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_contracts.streams import AUDIT
 from reasonops_runtime.policy import Visibility
@@ -72,7 +73,8 @@ class _Reader:
                                 opt_start_seq=after + 1)
                  if after is not None else ConsumerConfig(deliver_policy=DeliverPolicy.NEW))
         try:
-            return await js.subscribe("itsm.>", stream=AUDIT.name, ordered_consumer=True,
+            return await js.subscribe(f"{subjects.ROOT}.>", stream=AUDIT.name,
+                                      ordered_consumer=True,
                                       config=start)
         except Exception as exc:
             raise Problem(503, "unavailable", f"cannot read the {AUDIT.name} stream "
