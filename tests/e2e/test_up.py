@@ -118,12 +118,20 @@ def _the_rest_api_with_the_token_up_issued(stack):
         health = api.get("/api/agents/health").json()
         assert health["rules"]["status"] == "healthy"
         assert api.get("/api/dashboard").json()["open_incidents"] >= 1
+        configured = api.post("/api/agents/configure-llm", json={
+            "provider": "ollama", "model": "llama3.1", "agent": "triage"})
+        assert configured.status_code == 200, configured.text
         acked = api.post("/api/incidents/INC0000002/acknowledge", json={"note": "via API"})
         assert acked.json()["state"] == "acknowledged"
         assert api.get("/api/incidents").status_code == 200
     shown = stack.cli("incidents", "show", "INC0000002")
     assert [e["actor"] for e in shown["timeline"] if e["kind"] == "state_changed"] == [
         "user:admin"]
+    # The triage agent watched its key in the bucket and switched, under its own identity.
+    switched = wait_until(lambda: [s for s in stack.cli("agents", "providers", "--wait", "1")
+                                   if s["agent"] == "triage"
+                                   and s["chain"] == "ollama:llama3.1 -> rules"])
+    assert switched[0]["configured_by"] == "user:admin"
     # Tokens from the CLI, over NATS, as the guide shows.
     issued = stack.cli("tokens", "create", "--name", "ci", "--json")
     assert issued["token"].startswith("ro_")

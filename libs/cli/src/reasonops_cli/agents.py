@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
-import os
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from reasonops_client.agent_config import ConfigUnavailable, write_config
 from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
-from reasonops_contracts.agents import AGENT_NAMES, AgentStatus
+from reasonops_contracts.agents import AGENT_NAMES, AgentConfig, AgentStatus
 
-from .connection import CliError, with_nats
+from .connection import CliError, who_am_i, with_nats
 from .output import emit_json, table, when
 
 app = typer.Typer(help="AI agents: their decisions, providers and health; configure and "
@@ -102,27 +103,27 @@ def configure(
     agent: Annotated[str, typer.Option("--agent", help="triage, rca, security or capacity.")],
     chain: Annotated[str, typer.Option("--chain", help="e.g. 'ollama:llama3.1 -> "
                                        "openai:gpt-4o-mini -> rules'.")],
-    data_dir: Annotated[Path, typer.Option(envvar="REASONOPS_DATA_DIR",
-                                           help="Where the agents read agents.yaml.")]
-    = Path(".reasonops"),
-    file: Annotated[Path | None, typer.Option("--file", envvar="REASONOPS_AGENTS_CONFIG",
-                                              help="Settings file (default DATA_DIR/"
-                                              "agents.yaml).")] = None,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling "
+                                               "temperature of the providers.")] = 0.0,
 ) -> None:
-    """Write an agent's provider chain to its settings file; restart the agent to apply.
-    A chain set in the environment (REASONOPS_<AGENT>_CHAIN) still takes precedence."""
-    from reasonops_llm.config import ChainError, agents_config_path, write_chain
+    """Set an agent's provider chain in the agents' bucket: every running replica applies
+    it at once, without a restart (the API's configure-llm writes the same bucket). It
+    outranks REASONOPS_<AGENT>_CHAIN and agents.yaml, which apply when nothing is set."""
+    from reasonops_llm.config import ChainError, parse_chain
 
     _check_agent(agent)
-    path = agents_config_path(data_dir, file)
     try:
-        write_chain(path, agent, chain)
+        parse_chain(chain)
     except ChainError as exc:
         raise CliError(f"--chain: {exc}") from None
-    typer.echo(f"{agent}: chain '{chain}' written to {path}; restart agent-{agent} to apply.")
-    overriding = os.environ.get(f"REASONOPS_{agent.upper()}_CHAIN")
-    if overriding:
-        typer.echo(f"note: REASONOPS_{agent.upper()}_CHAIN={overriding} is set and wins.")
+    config = AgentConfig(chain=chain, temperature=temperature, updated_by=who_am_i(),
+                         updated_at=datetime.now(UTC))
+    try:
+        with_nats(lambda nc: write_config(nc, agent, config))
+    except ConfigUnavailable as exc:
+        raise CliError(str(exc)) from None
+    typer.echo(f"{agent}: chain '{chain}' set; every running replica of agent-{agent} "
+               "applies it now (see `reasonops agents providers`).")
 
 
 @app.command("eval")

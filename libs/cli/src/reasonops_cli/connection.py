@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from reasonops_contracts import Command, Query, ReplyError
 from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
+from reasonops_runtime.policy import LOCAL_OPERATOR
 from reasonops_runtime.service import connect
 from reasonops_runtime.settings import nats_url_from_env
 
@@ -71,6 +73,24 @@ def signer(data_dir: Path | None = None) -> Signer | None:
         return Signer.from_file(env.get("REASONOPS_IDENTITY") or key.stem, key)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+
+
+def who_am_i() -> str:
+    """The principal this CLI acts as: ``--as``, else its identity's own in the registry
+    (the local operator: ``user:admin``)."""
+    if acting := ACTING_AS.get():
+        return acting
+    key = signer()
+    if key is None:
+        return LOCAL_OPERATOR
+    env = os.environ
+    registry = Path(env.get("REASONOPS_IDENTITIES") or Path(
+        env.get("REASONOPS_DATA_DIR") or ".reasonops") / "identities.json")
+    try:
+        entries = json.loads(registry.read_text()).get("identities", {})
+    except (OSError, ValueError):
+        entries = {}
+    return str(entries.get(key.identity, {}).get("principal") or f"user:{key.identity}")
 
 
 async def open_connection(url: str | None = None, *, name: str = "reasonops-cli",

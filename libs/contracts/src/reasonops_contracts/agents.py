@@ -236,3 +236,25 @@ class AgentStatus(View):
     prompt_version: str
     providers: list[ProviderStatus]
     pending: int = 0
+    temperature: float = 0.0
+    configured_by: str | None = Field(default=None, description=(
+        "Who set the configuration in force through the agents' bucket; None: the "
+        "service's own settings"))
+
+
+# -- Configuration, shared by every replica --------------------------------------------------
+
+AGENT_CONFIG_BUCKET = "reasonops-agents"
+"""The NATS KV bucket of the agents' configuration: one key per agent. Every replica
+watches its key and applies a change at once, without a restart."""
+
+
+class AgentConfig(View):
+    """An agent's provider chain and sampling, as set by a person (the API's
+    ``configure-llm``, ``reasonops agents configure``)."""
+
+    chain: str = Field(min_length=1, max_length=512,
+                       description="e.g. 'ollama:llama3.1 -> openai:gpt-4o-mini -> rules'")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    updated_by: str
+    updated_at: datetime

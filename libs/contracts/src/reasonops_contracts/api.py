@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .agents import AgentDecisionRecorded, AgentStatus
+from .agents import AgentConfig, AgentDecisionRecorded, AgentStatus
 from .finance import LedgerEntryPosted
 from .incidents import IncidentView
 
@@ -177,6 +177,31 @@ class Providers(ApiView):
     recommended: dict[str, list[str]] = Field(description="local: no data leaves; "
                                               "cloud: external APIs")
     agents: list[AgentStatus]
+
+
+class ConfigureLlm(BaseModel):
+    """The product's ``configure-llm`` body: one provider (then rules) for every agent,
+    or for ``agent``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["ollama", "openai", "azure", "anthropic", "gemini", "google",
+                      "huggingface", "mock", "rules"]
+    model: str | None = Field(default=None, min_length=1, max_length=128, description=(
+        "Required unless provider is rules (or mock)"))
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    agent: Literal["triage", "rca", "security", "capacity"] | None = Field(
+        default=None, description="Only this agent; default: all of them")
+    api_key: str | None = Field(default=None, description=(
+        "Refused: keys are the agents' secrets (their environment or key files), never "
+        "sent over the API"))
+
+
+class AgentConfiguration(ApiView):
+    """The configuration set for each agent (an agent not listed runs on its own
+    settings)."""
+
+    agents: dict[str, AgentConfig]
 
 
 # -- Who may do what --------------------------------------------------------------------------

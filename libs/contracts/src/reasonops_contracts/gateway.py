@@ -44,6 +44,19 @@ class ApiTokenRevoked(Event):
     revoked_at: datetime
 
 
+class AgentConfigured(Event):
+    """A person set an agent's provider chain through the gateway (kept on record; the
+    agents apply it from their bucket)."""
+
+    SUBJECT = subjects.GATEWAY_AGENT_CONFIGURED
+
+    agent: str
+    chain: str
+    temperature: float
+    actor: str
+    configured_at: datetime
+
+
 class CreateApiToken(Command):
     """Issue a token acting for ``principal`` (default: the sender itself). Issuing one
     for somebody else takes ``token.create``; a token of one's own only needs a role."""

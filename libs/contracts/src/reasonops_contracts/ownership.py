@@ -81,6 +81,10 @@ READERS: frozenset[str] = frozenset({"gateway"})
 """Services that read the streams as a client does (the audit trail, agent decisions,
 the live event stream): ephemeral ordered consumers, never a durable."""
 
+CONFIG_WRITERS: frozenset[str] = frozenset({"gateway"})
+"""Services that write the agents' configuration bucket (for a person allowed
+``agent.configure``); every agent watches its own key there."""
+
 SPEAKS_FOR: dict[str, tuple[str, ...]] = {"gateway": ("user:*",)}
 """Services that may sign requests for principals other than their own: the gateway
 for the people it authenticated (ADR 0030)."""

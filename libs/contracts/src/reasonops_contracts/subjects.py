@@ -40,6 +40,7 @@ GATEWAY_TOKEN_REVOKED = "itsm.gateway.token.revoked"
 GATEWAY_CMD_CREATE_TOKEN = "itsm.gateway.cmd.create_token"
 GATEWAY_CMD_REVOKE_TOKEN = "itsm.gateway.cmd.revoke_token"
 GATEWAY_QUERY_TOKENS = "itsm.gateway.query.tokens"
+GATEWAY_AGENT_CONFIGURED = "itsm.gateway.agent.configured"
 
 # Incidents
 INCIDENT_OPENED = "itsm.incident.opened"

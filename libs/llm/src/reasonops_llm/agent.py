@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 from nats.aio.msg import Msg
@@ -11,10 +14,17 @@ from pydantic import Field, ValidationError
 from pydantic_settings import SettingsConfigDict
 
 from reasonops_contracts import subjects
-from reasonops_contracts.agents import AgentName, AgentStatus, AgentStatusQuery, ProviderStatus
+from reasonops_contracts.agents import (
+    AGENT_CONFIG_BUCKET,
+    AgentConfig,
+    AgentName,
+    AgentStatus,
+    AgentStatusQuery,
+    ProviderStatus,
+)
 from reasonops_runtime import Service, ServiceSettings
 
-from .config import LlmSettings, agents_config_path, configured_chain
+from .config import ChainError, LlmSettings, agents_config_path, configured_chain
 from .factory import build_router
 from .metrics import LlmMetrics
 from .queue import AgentQueue, Decide, Decided
@@ -53,11 +63,79 @@ class AgentKit:
             agent, explicit=settings.chain,
             path=agents_config_path(settings.data_dir, settings.agents_config),
             default=self.llm.chain)
+        self.client = client
         self.router: Router = build_router(agent, self.chain, self.llm, self.metrics,
                                            client=client)
+        self.configured_by: str | None = None
+        """Who set the configuration in force in the agents' bucket (None: settings)."""
         self.queue: AgentQueue | None = None
         self._expose_metrics()
+        self._watcher: Any = None
+        self._following: asyncio.Task[None] | None = None
         service.startup_hooks.append(self._answer_status)
+        service.startup_hooks.append(self._watch_configuration)
+        service.shutdown_hooks.append(self._stop_watching)
+
+    def apply(self, config: AgentConfig | None) -> None:
+        """Decide with ``config``'s chain and temperature from the next decision on (None:
+        the service's own settings). A chain that does not parse changes nothing."""
+        chain = config.chain if config is not None else self.chain
+        try:
+            fresh = build_router(self.agent, chain, self.llm, self.metrics,
+                                 client=self.client)
+        except ChainError as exc:
+            log.warning("agent configuration refused", extra={
+                "agent": self.agent, "chain": chain, "error": str(exc)})
+            return
+        self.router.reconfigure(fresh.routes,
+                                config.temperature if config is not None else 0.0)
+        self.configured_by = config.updated_by if config is not None else None
+        self._expose_metrics()
+        log.info("agent configuration applied", extra={
+            "agent": self.agent, "chain": self.router.chain, "by": self.configured_by})
+
+    async def _watch_configuration(self) -> None:
+        """Apply this agent's key of the bucket now, then every change to it as it comes."""
+        try:
+            kv = await self.service.js.key_value(AGENT_CONFIG_BUCKET)
+            self._watcher = await kv.watch(self.agent)
+        except Exception as exc:
+            log.warning("agent configuration bucket unavailable; using settings only",
+                        extra={"agent": self.agent, "error": repr(exc)})
+            return
+        while True:  # the current value, then a None marker
+            try:
+                entry = await self._watcher.updates(timeout=5.0)
+            except Exception:
+                break
+            if entry is None:
+                break
+            self._apply_entry(entry)
+        self._following = asyncio.create_task(self._follow())
+
+    async def _follow(self) -> None:
+        async for entry in self._watcher:
+            if entry is not None:
+                self._apply_entry(entry)
+
+    def _apply_entry(self, entry: Any) -> None:
+        if entry.operation in ("DEL", "PURGE") or not entry.value:
+            self.apply(None)
+            return
+        try:
+            self.apply(AgentConfig.model_validate_json(entry.value))
+        except ValidationError as exc:
+            log.warning("agent configuration unreadable", extra={
+                "agent": self.agent, "error": str(exc)})
+
+    async def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            with contextlib.suppress(Exception):
+                await self._watcher.stop()
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(BaseException):
+                await self._following
 
     def _expose_metrics(self) -> None:
         """Series for every provider in the chain exist from the start (at zero), so
@@ -104,7 +182,9 @@ class AgentKit:
         return AgentStatus(agent=self.agent, instance=self.settings.instance,
                            chain=self.router.chain, prompt_version=self.prompt_version,
                            providers=providers,
-                           pending=await self.queue.waiting() if self.queue else 0)
+                           pending=await self.queue.waiting() if self.queue else 0,
+                           temperature=self.router.temperature,
+                           configured_by=self.configured_by)
 
     async def _answer_status(self) -> None:
         async def answer(msg: Msg) -> None:

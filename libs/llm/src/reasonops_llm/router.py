@@ -109,14 +109,21 @@ Sleep = Callable[[float], Awaitable[None]]
 class Router:
     def __init__(self, agent: str, routes: Sequence[Route], *, metrics: LlmMetrics,
                  guard: PrivacyGuard | None = None, retry: RetryPolicy | None = None,
-                 max_tokens: int = 1024, sleep: Sleep = asyncio.sleep) -> None:
+                 max_tokens: int = 1024, temperature: float = 0.0,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.agent = agent
         self.routes = list(routes)
+        self.temperature = temperature
         self.metrics = metrics
         self.guard = guard or PrivacyGuard()
         self.retry = retry or RetryPolicy()
         self.max_tokens = max_tokens
         self.sleep = sleep
+
+    def reconfigure(self, routes: Sequence[Route], temperature: float) -> None:
+        """Use ``routes`` from the next decision on (one in flight finishes on the old)."""
+        self.routes = list(routes)
+        self.temperature = temperature
 
     @property
     def chain(self) -> str:
@@ -176,7 +183,8 @@ class Router:
             kinds = set(found)
         return CompletionRequest(system=system, messages=(ChatMessage("user", user),),
                                  schema=schema, schema_name=name,
-                                 max_tokens=self.max_tokens), kinds
+                                 max_tokens=self.max_tokens,
+                                 temperature=self.temperature), kinds
 
     async def _structured(self, route: Route, request: CompletionRequest, model: type[T],
                           used: list[Completion]) -> T:

@@ -8,9 +8,10 @@ import logging
 from collections.abc import Iterable
 
 from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig, StreamSource
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig, StreamSource
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
+from reasonops_contracts.agents import AGENT_CONFIG_BUCKET
 from reasonops_contracts.streams import ALL_STREAMS, AUDIT, DAY, StreamSpec
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,23 @@ async def ensure_streams(js: JetStreamContext, specs: Iterable[StreamSpec] = ALL
             await js.update_stream(config)
         except Exception as exc:  # a replica change the server refuses, or no permission
             log.warning("stream update refused", extra={"stream": spec.name, "error": repr(exc)})
+    await ensure_buckets(js, replicas)
+
+
+async def ensure_buckets(js: JetStreamContext, replicas: int = 1) -> None:
+    """The key-value buckets (the agents' configuration), created when missing."""
+    try:
+        await js.key_value(AGENT_CONFIG_BUCKET)
+        return
+    except (BucketNotFoundError, NotFoundError):
+        pass
+    try:
+        await js.create_key_value(KeyValueConfig(
+            bucket=AGENT_CONFIG_BUCKET, history=10, replicas=replicas,
+            description="Each agent's provider chain, watched by its replicas"))
+    except Exception as exc:  # no permission (a service's identity): the operator's job
+        log.warning("bucket not created", extra={"bucket": AGENT_CONFIG_BUCKET,
+                                                 "error": repr(exc)})
 
 
 def differs(current: StreamConfig, wanted: StreamConfig) -> bool:

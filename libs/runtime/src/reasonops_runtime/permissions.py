@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from reasonops_contracts import subjects
+from reasonops_contracts.agents import AGENT_CONFIG_BUCKET
 from reasonops_contracts.ownership import (
+    AGENTS,
+    CONFIG_WRITERS,
     DURABLES,
     RAW_SENDERS,
     READERS,
@@ -54,7 +57,21 @@ def publishes(service: str) -> list[str]:
                     f"$JS.ACK.{stream}.{durable}.>"}
     if service in READERS:
         allowed |= set(stream_reads())
+    if service in AGENTS or service in CONFIG_WRITERS:
+        allowed |= set(config_reads())
+    if service in CONFIG_WRITERS:
+        allowed.add(f"$KV.{AGENT_CONFIG_BUCKET}.>")
     return sorted(allowed)
+
+
+def config_reads() -> list[str]:
+    """Watching and reading the agents' configuration bucket (an ordered consumer on its
+    stream, direct gets)."""
+    stream = f"KV_{AGENT_CONFIG_BUCKET}"
+    return [f"{JS_API}.CONSUMER.CREATE.{stream}", f"{JS_API}.CONSUMER.CREATE.{stream}.>",
+            f"{JS_API}.CONSUMER.DELETE.{stream}.*", f"{JS_API}.CONSUMER.INFO.{stream}.*",
+            f"{JS_API}.DIRECT.GET.{stream}", f"{JS_API}.DIRECT.GET.{stream}.>",
+            f"{JS_API}.STREAM.MSG.GET.{stream}", "$JS.FC.>"]
 
 
 def stream_reads() -> list[str]:

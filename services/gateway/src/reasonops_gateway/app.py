@@ -94,7 +94,8 @@ def build_service(settings: GatewaySettings | None = None, *,
         enforcer=enforcer,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         timeout=settings.request_timeout_seconds, actions=ACTIONS,
-        record=service.record_refusal, catalog=load_catalog(settings.service_catalog))
+        record=service.record_refusal, transaction=service.transaction,
+        catalog=load_catalog(settings.service_catalog))
     faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway)
     service.fallback_app = faces
     service.startup_hooks.append(faces.start)

@@ -8,12 +8,27 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from reasonops_client.agent_config import ConfigUnavailable, read_configs, write_config
 from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
 from reasonops_client.reports import provider_health
-from reasonops_contracts.agents import AGENT_NAMES, AgentDecisionRecorded, AgentStatus
-from reasonops_contracts.api import DecisionList, ProviderHealth, Providers
+from reasonops_contracts import Envelope
+from reasonops_contracts.agents import (
+    AGENT_NAMES,
+    AgentConfig,
+    AgentDecisionRecorded,
+    AgentStatus,
+)
+from reasonops_contracts.api import (
+    AgentConfiguration,
+    ConfigureLlm,
+    DecisionList,
+    ProviderHealth,
+    Providers,
+)
+from reasonops_contracts.gateway import AgentConfigured
 from reasonops_contracts.incidents import GetIncident, IncidentView
 
+from ..events import SOURCE
 from .context import Caller, CallerDep, Gateway, GatewayDep
 from .errors import Problem
 
@@ -100,3 +115,59 @@ async def providers(caller: CallerDep, gateway: GatewayDep) -> Providers:
         recommended={"local": [p for p in LOCAL_PROVIDERS if p in used or p == "rules"],
                      "cloud": sorted(n for n, p in used.items() if p.external)},
         agents=found)
+
+
+@router.get("/configuration", response_model=AgentConfiguration,
+            summary="The agents' configuration set through the API or CLI")
+async def configuration(caller: CallerDep, gateway: GatewayDep) -> AgentConfiguration:
+    await gateway.visibility(caller, "agent configuration")
+    return AgentConfiguration(agents=await _configs(gateway))
+
+
+@router.post("/configure-llm", response_model=AgentConfiguration,
+             summary="Set the agents' provider, model and temperature")
+async def configure_llm(caller: CallerDep, gateway: GatewayDep,
+                        body: ConfigureLlm) -> AgentConfiguration:
+    """Every agent (or ``agent``) decides with ``provider:model`` first, then the rules,
+    from its next decision on: each replica watches the agents' bucket, so nothing
+    restarts. Takes ``agent.configure``; kept on record."""
+    if body.api_key is not None:
+        raise Problem(422, "invalid_request", "api_key: keys are not taken over the API; "
+                      "give the agents theirs in their environment or a key file "
+                      "(REASONOPS_<PROVIDER>_API_KEY_FILE)", field="body.api_key")
+    kind = PROVIDER_ALIASES.get(body.provider, body.provider)
+    if kind != "rules" and not body.model:
+        raise Problem(422, "invalid_request", f"model: {body.provider} needs a model",
+                      field="body.model")
+    chain = "rules" if kind == "rules" else f"{kind}:{body.model} -> rules"
+    agents = [body.agent] if body.agent else list(AGENT_NAMES)
+    await gateway.authorise(caller, "agent.configure", ", ".join(agents))
+    now = gateway.clock.now()
+    config = AgentConfig(chain=chain, temperature=body.temperature,
+                         updated_by=caller.principal, updated_at=now)
+    for name in agents:
+        await _written(gateway, name, config)
+    async with gateway.transaction() as tx:
+        for name in agents:
+            tx.emit(Envelope.wrap(AgentConfigured(
+                agent=name, chain=chain, temperature=body.temperature,
+                actor=caller.principal, configured_at=now), source=SOURCE, subject=name))
+    return AgentConfiguration(agents=await _configs(gateway))
+
+
+PROVIDER_ALIASES = {"google": "gemini", "mock": "rules"}
+"""The product's provider names -> ReasonOps' provider kinds."""
+
+
+async def _configs(gateway: Gateway) -> dict[str, AgentConfig]:
+    try:
+        return await gateway.ask_all(read_configs)
+    except ConfigUnavailable as exc:
+        raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
+
+
+async def _written(gateway: Gateway, agent: str, config: AgentConfig) -> None:
+    try:
+        await gateway.ask_all(lambda nc: write_config(nc, agent, config))
+    except ConfigUnavailable as exc:
+        raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None

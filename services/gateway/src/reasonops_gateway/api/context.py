@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -31,6 +32,7 @@ from reasonops_runtime import Clock, Store
 from reasonops_runtime.client import Unanswered, request
 from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Forbidden, Visibility, describe
+from reasonops_runtime.store import Transaction
 
 from .. import store
 from ..domain import RateLimiter, proves, token_id_of
@@ -59,9 +61,11 @@ class Gateway:
     def __init__(self, *, connection: Any, db: Store, clock: Clock, enforcer: Enforcer,
                  limiter: RateLimiter, timeout: float, actions: dict[type, str],
                  record: Callable[[Envelope], Awaitable[None]],
+                 transaction: Callable[[], AbstractAsyncContextManager[Transaction]],
                  catalog: ServiceCatalog | None = None) -> None:
         self._connection = connection
         self.record = record
+        self.transaction = transaction
         self.catalog = catalog
         self.known_services = tuple(s.name for s in catalog.services) if catalog else ()
         self.db = db
@@ -127,11 +131,27 @@ class Gateway:
                 await self.record(exc.denial)
             raise Problem(403, "forbidden", str(exc)) from None
 
+    async def authorise(self, caller: Caller, action: str, target: str) -> None:
+        """403 (on record) unless the caller, and its token's roles, may do ``action`` -
+        for what the gateway does itself rather than a service."""
+        try:
+            self.enforcer.require(caller.principal, action, at=self.clock.now(),
+                                  target=target)
+        except Forbidden as exc:
+            if exc.denial is not None:
+                await self.record(exc.denial)
+            raise Problem(403, "forbidden", str(exc)) from None
+        self._narrowed(caller, action)
+
     def narrowing(self, caller: Caller, message: Command) -> None:
         """403 when the caller's token is narrowed to roles none of which allows the
         command (the answering service checks the person's full policy as well)."""
         action = self.actions.get(type(message))
-        if not caller.roles or action is None:
+        if action is not None:
+            self._narrowed(caller, action)
+
+    def _narrowed(self, caller: Caller, action: str) -> None:
+        if not caller.roles:
             return
         policy = self.enforcer.policy.narrowed(caller.principal, caller.roles)
         verdict = policy.check(caller.principal, action)
