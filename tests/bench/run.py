@@ -230,7 +230,7 @@ def main() -> None:
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
     parser.add_argument("--suite", default="all",
                         choices=("all", "chain", "ingest", "agents", "correlation",
-                                 "simulate"))
+                                 "simulate", "gateway"))
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
     parser.add_argument("--auth", default="both", choices=("both", "on", "off"),
                         help="broker authentication for the chain suite (both: on, off, "
@@ -269,6 +269,10 @@ def main() -> None:
         asyncio.run(run_agents_bench())
     if args.suite in ("all", "correlation"):
         correlation.main(args)
+    if args.suite in ("all", "gateway"):
+        from .gateway import run_gateway_bench
+
+        run_gateway_bench()
     if args.suite in ("all", "simulate") and args.simulate_months:
         from .simulate import bench_simulate
 

@@ -26,10 +26,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from reasonops_contracts import Command, Envelope, Query, ReplyError
+from reasonops_contracts import Command, Envelope, ErrorDetail, Query
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_runtime import Clock, Store
-from reasonops_runtime.client import Unanswered, request
+from reasonops_runtime.client import Unanswered, send
 from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Forbidden, Visibility, describe
 from reasonops_runtime.store import Transaction
@@ -169,18 +169,29 @@ class Gateway:
 
     async def ask(self, caller: Caller, message: Command | Query, result: type[V]) -> V:
         """Send ``message`` as ``caller``; its typed result, or the problem to answer."""
+        return result.model_validate(await self.relay(caller, message))
+
+    async def relay(self, caller: Caller, message: Command | Query) -> dict[str, Any]:
+        """Send ``message`` as ``caller``; the service's result as it sent it (JSON,
+        already its view's shape: what a route passes through needs no second
+        validation), or the problem to answer."""
         message = message.model_copy(update={message.PRINCIPAL_FIELD: caller.principal})
         if isinstance(message, Command):
             self.narrowing(caller, message)
         try:
-            return await request(self.nc, message, result, timeout=self.timeout)
+            raw = await send(self.nc, message, timeout=self.timeout)
         except Unanswered as exc:
             raise Problem.unavailable(exc) from None
-        except ReplyError as exc:
-            raise Problem.of_reply(exc.detail) from None
         except (nats.errors.Error, RuntimeError) as exc:  # disconnected, closed, not started
             raise Problem(503, "unavailable", f"the broker is not reachable ({exc!r})",
                           headers={"Retry-After": "2"}) from None
+        reply = json.loads(raw.data)
+        if not reply.get("ok") or reply.get("result") is None:
+            detail = ErrorDetail.model_validate(reply.get("error") or {
+                "code": "internal", "message": "empty reply"})
+            raise Problem.of_reply(detail)
+        found: dict[str, Any] = reply["result"]
+        return found
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `reasonops tokens create`")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from reasonops_client.trail import AuditUnavailable, collect_trail
@@ -74,7 +75,7 @@ async def list_incidents(
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> IncidentPage:
+) -> Response:
     """Newest first by default; ``next_cursor`` pages through everything that matches."""
     filters: dict[str, Any] = {
         "states": state, "priorities": priority, "service": service,
@@ -82,16 +83,12 @@ async def list_incidents(
         "problem_id": problem_id, "opened_from": opened_from, "opened_to": opened_to,
         "sort": sort, "descending": order == "desc"}
     offset = decode_cursor(cursor, filters)
-    found = await gateway.ask(caller, ListIncidents(**filters, limit=limit, offset=offset),
-                              _IncidentListResult)
-    total = found.total if found.total is not None else offset + len(found.items)
-    return IncidentPage(items=found.items, total=total,
-                        next_cursor=next_cursor(offset, len(found.items), total, filters))
-
-
-class _IncidentListResult(BaseModel):
-    items: list[IncidentView]
-    total: int | None = None
+    found = await gateway.relay(caller, ListIncidents(**filters, limit=limit, offset=offset))
+    items = found["items"]
+    total = found.get("total")
+    total = total if total is not None else offset + len(items)
+    return JSONResponse({"items": items, "total": total,
+                         "next_cursor": next_cursor(offset, len(items), total, filters)})
 
 
 @router.get("/counts", response_model=IncidentCounts, summary="Incidents by state and priority")
@@ -104,9 +101,9 @@ async def counts(caller: CallerDep, gateway: GatewayDep, service: str | None = N
 
 
 @router.get("/{incident_id}", response_model=IncidentView, summary="One incident")
-async def show(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId) -> IncidentView:
+async def show(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId) -> Response:
     """With its timeline, resources, probable cause and problem."""
-    return await gateway.ask(caller, GetIncident(incident_id=incident_id), IncidentView)
+    return JSONResponse(await gateway.relay(caller, GetIncident(incident_id=incident_id)))
 
 
 @router.get("/{incident_id}/sla", response_model=SlaStatus, summary="Its SLA clocks")
@@ -138,10 +135,10 @@ async def audit(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId)
 
 def _transition(path: str, command: type, summary: str) -> None:
     async def act(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId,
-                  body: NoteBody | None = None) -> IncidentView:
+                  body: NoteBody | None = None) -> Response:
         note = body.note if body is not None else None
-        return await gateway.ask(caller, command(incident_id=incident_id, note=note),
-                                 IncidentView)
+        return JSONResponse(await gateway.relay(caller, command(incident_id=incident_id,
+                                                                note=note)))
 
     act.__name__ = f"incident_{path.replace('-', '_')}"
     act.__doc__ = f"{summary} Answers with the incident as it is now."
@@ -160,14 +157,14 @@ _transition("declare-major", DeclareMajorIncident, "Declare a major incident.")
 
 @router.post("/{incident_id}/assign", response_model=IncidentView, summary="Assign to a group")
 async def assign(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId,
-                 body: AssignBody) -> IncidentView:
-    return await gateway.ask(caller, AssignIncident(incident_id=incident_id,
-                                                    **body.model_dump()), IncidentView)
+                 body: AssignBody) -> Response:
+    return JSONResponse(await gateway.relay(caller, AssignIncident(
+        incident_id=incident_id, **body.model_dump())))
 
 
 @router.post("/{incident_id}/comments", response_model=IncidentView, status_code=201,
              summary="Comment on the timeline")
 async def comment(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId,
-                  body: CommentBody) -> IncidentView:
-    return await gateway.ask(caller, CommentIncident(incident_id=incident_id,
-                                                     **body.model_dump()), IncidentView)
+                  body: CommentBody) -> Response:
+    return JSONResponse(await gateway.relay(caller, CommentIncident(
+        incident_id=incident_id, **body.model_dump())), status_code=201)
