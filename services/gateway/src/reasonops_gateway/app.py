@@ -34,6 +34,7 @@ from .api.context import Gateway
 from .commands import TokenCommands
 from .domain import RateLimiter
 from .faces import Faces
+from .oidc import OidcVerifier
 from .queries import TokenQueries
 from .store import metadata
 
@@ -67,6 +68,21 @@ class GatewaySettings(ServiceSettings):
     bootstrap_token_file: Path | None = Field(
         default=None, description="REASONOPS_BOOTSTRAP_TOKEN_FILE: issue the local "
         "operator (user:admin) a token on first start and keep it in this file")
+    oidc_issuer: str | None = Field(
+        default=None, description="REASONOPS_OIDC_ISSUER: accept bearer JWTs from this "
+        "OIDC issuer (its keys from /.well-known/openid-configuration), beside API tokens")
+    oidc_audience: str = Field(default="reasonops", description="The audience (aud) a JWT "
+                               "must name")
+    oidc_jwks_url: str | None = Field(default=None, description="The issuer's keys, when "
+                                      "not found by discovery")
+    oidc_principal_claim: str = Field(default="email", description="The claim naming the "
+                                      "person: user:<value>")
+    oidc_groups_claim: str = Field(default="groups", description="The claim listing the "
+                                   "person's groups, for oidc_role_map")
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict, description='REASONOPS_OIDC_ROLE_MAP: JSON {"group": "role"}; '
+        "when set, a JWT acts only with the roles its groups map to (the role policy still "
+        "decides which of them the person holds)")
     service_catalog: Path | None = Field(
         default=None, description="REASONOPS_SERVICE_CATALOG: the services the dashboard "
         "counts, and their owners")
@@ -75,6 +91,16 @@ class GatewaySettings(ServiceSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+
+def _oidc(settings: GatewaySettings) -> OidcVerifier | None:
+    if not settings.oidc_issuer:
+        return None
+    return OidcVerifier(issuer=settings.oidc_issuer, audience=settings.oidc_audience,
+                        jwks_url=settings.oidc_jwks_url,
+                        principal_claim=settings.oidc_principal_claim,
+                        groups_claim=settings.oidc_groups_claim,
+                        role_map=dict(settings.oidc_role_map))
 
 
 def build_service(settings: GatewaySettings | None = None, *,
@@ -95,7 +121,7 @@ def build_service(settings: GatewaySettings | None = None, *,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         timeout=settings.request_timeout_seconds, actions=ACTIONS,
         record=service.record_refusal, transaction=service.transaction,
-        catalog=load_catalog(settings.service_catalog))
+        catalog=load_catalog(settings.service_catalog), oidc=_oidc(settings))
     faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway)
     service.fallback_app = faces
     service.startup_hooks.append(faces.start)

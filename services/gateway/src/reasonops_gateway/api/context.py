@@ -36,6 +36,7 @@ from reasonops_runtime.store import Transaction
 
 from .. import store
 from ..domain import RateLimiter, proves, token_id_of
+from ..oidc import OidcRefused, OidcVerifier
 from .errors import Problem
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ class Gateway:
                  limiter: RateLimiter, timeout: float, actions: dict[type, str],
                  record: Callable[[Envelope], Awaitable[None]],
                  transaction: Callable[[], AbstractAsyncContextManager[Transaction]],
-                 catalog: ServiceCatalog | None = None) -> None:
+                 catalog: ServiceCatalog | None = None,
+                 oidc: OidcVerifier | None = None) -> None:
+        self.oidc = oidc
         self._connection = connection
         self.record = record
         self.transaction = transaction
@@ -91,6 +94,8 @@ class Gateway:
             raise Problem(401, "unauthenticated", "send 'Authorization: Bearer <token>'; "
                           "create a token with `reasonops tokens create`",
                           headers=_UNAUTHENTICATED)
+        if self.oidc is not None and self.oidc.looks_like_jwt(bearer):
+            return await self._authenticate_oidc(self.oidc, bearer)
         token_id = token_id_of(bearer)
         token = None
         if token_id is not None:
@@ -103,13 +108,27 @@ class Gateway:
         now = self.clock.now()
         if (problem := token.problem(now)) is not None:
             raise Problem(401, "unauthenticated", problem, headers=_UNAUTHENTICATED)
-        wait = self.limiter.take(token.token_id, time.monotonic())
-        if wait > 0:
-            raise Problem(429, "rate_limited", f"token {token.token_id} is over its rate of "
-                          f"{self.limiter.rate:g} requests a second",
-                          headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        self._limit(token.token_id)
         await self._touch(token.token_id)
         return Caller(token.principal, token.token_id, token.roles)
+
+    async def _authenticate_oidc(self, oidc: OidcVerifier, bearer: str) -> Caller:
+        try:
+            identity = await oidc.verify(bearer)
+        except OidcRefused as exc:
+            log.warning("refused an OIDC token", extra={"reason": str(exc)})
+            raise Problem(401, "unauthenticated", str(exc),
+                          headers=_UNAUTHENTICATED) from None
+        caller = Caller(identity.principal, f"oidc:{identity.subject}", identity.roles)
+        self._limit(caller.token_id)
+        return caller
+
+    def _limit(self, key: str) -> None:
+        wait = self.limiter.take(key, time.monotonic())
+        if wait > 0:
+            raise Problem(429, "rate_limited", f"token {key} is over its rate of "
+                          f"{self.limiter.rate:g} requests a second",
+                          headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
     async def _touch(self, token_id: str) -> None:
         """Record that the token was used (at most once a minute per token)."""
