@@ -105,3 +105,40 @@ async def test_the_cli_configures_through_the_same_bucket(nats_url, nc, start_se
     [status] = await wait_for(lambda: gather_statuses(nc, probe=False, wait=0.5),
                               check=lambda found: found and found[0].chain.startswith("ollama"))
     assert status.configured_by == "user:tests"
+
+
+async def test_run_asks_the_triage_agent_and_applies_nothing(nc, start_service, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("roles:\n  admin: {allow: ['*']}\n  reader: {allow: []}\n"
+                      "principals:\n  user:admin: [admin]\n  user:rui: [reader]\n"
+                      "  service:*: [admin]\n  agent:*: [admin]\n")
+    await start_service(build_triage, TriageSettings, policy=policy)
+    gateway = await start_service(build_gateway, GatewaySettings, policy=policy)
+    url = f"http://127.0.0.1:{gateway.port}"
+    admin, reader = await issue_token(nc, "user:admin"), await issue_token(nc, "user:rui")
+
+    from reasonops_sdk import ApiError, ReasonOpsClient
+
+    def run(token: str):
+        with ReasonOpsClient(url, token) as client:
+            return client.run_agents(event_type="incident", event_data={
+                "incident_id": "INC0000042", "severity": "high",
+                "description": "Disk almost full on /var", "service": "billing",
+                "labels": {"alertname": "NodeFilesystemSpaceFillingUp"}})
+
+    result = await asyncio.to_thread(run, admin)
+    [decision] = result["decisions"]
+    assert (decision.agent, decision.provider, decision.output.category) == (
+        "triage", "rules", "storage")
+    assert (decision.incident_id, result["actions_taken"]) == ("INC0000042", [])
+    with pytest.raises(ApiError) as refused:
+        await asyncio.to_thread(run, reader)
+    assert refused.value.status == 403
+    assert "agent.run" in refused.value.problem.detail
+    # A run is an answer, not a record.
+    assert not await stream_messages(nc, "AGENTS", subjects.AGENT_DECISION)
+    async with httpx.AsyncClient(base_url=url, timeout=10,
+                                 headers={"Authorization": f"Bearer {admin}"}) as api:
+        bad = await api.post("/api/agents/run", json={"event_type": "incident",
+                                                      "event_data": {"severity": "dire"}})
+    assert (bad.status_code, bad.json()["field"]) == (422, "body.event_data.severity")

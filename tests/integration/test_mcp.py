@@ -19,7 +19,8 @@ pytestmark = pytest.mark.nats
 
 TOOLS = {"search_incidents", "show_incident", "acknowledge_incident", "comment_incident",
          "assign_incident", "resolve_incident", "sla_status", "audit_trail",
-         "approve_workflow_step", "reject_workflow_step", "silence_alerts", "finance_summary"}
+         "approve_workflow_step", "reject_workflow_step", "silence_alerts", "finance_summary",
+         "run_agent"}
 
 
 def structured(result) -> dict:

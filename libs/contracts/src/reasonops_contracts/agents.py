@@ -220,6 +220,31 @@ class AgentStatusQuery(Query):
     probe: bool = False
 
 
+class RunTriage(Query):
+    """Triage an event someone describes, now: the agent answers with the decision it
+    would make (its providers, then the rules). A run changes nothing and is not recorded
+    as a decision; it takes ``agent.run``."""
+
+    SUBJECT = subjects.AGENT_QUERY_RUN_TRIAGE
+
+    actor: Actor = ""  # set by the answering service to the proven principal
+    incident_id: str = Field(default="", max_length=32)
+    title: str = Field(min_length=1, max_length=1024)
+    service: str | None = Field(default=None, max_length=256)
+    resource: str | None = Field(default=None, max_length=256)
+    severity: Severity = "warning"
+    priority: int = Field(default=3, ge=1, le=5)
+    labels: dict[str, str] = Field(default_factory=dict, max_length=64)
+
+
+class AgentRun(View):
+    """What an agent decided on a run: the decision (provider, model, prompt, output,
+    reasons) and the actions it would propose; nothing was applied."""
+
+    decision: AgentDecisionRecorded
+    proposals: list[AgentProposalRecorded] = Field(default_factory=list)
+
+
 class ProviderStatus(View):
     provider: str
     model: str

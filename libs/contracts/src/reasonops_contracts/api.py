@@ -10,7 +10,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .agents import AgentConfig, AgentDecisionRecorded, AgentStatus
+from .agents import (
+    AgentConfig,
+    AgentDecisionRecorded,
+    AgentProposalRecorded,
+    AgentStatus,
+)
 from .finance import LedgerEntryPosted
 from .incidents import IncidentView
 
@@ -195,6 +200,29 @@ class ConfigureLlm(BaseModel):
     api_key: str | None = Field(default=None, description=(
         "Refused: keys are the agents' secrets (their environment or key files), never "
         "sent over the API"))
+
+
+class RunAgents(BaseModel):
+    """The product's ``/api/agents/run`` body: an event, described."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: str = Field(min_length=1, max_length=64, description=(
+        "incident or alert (the triage agent decides on it)"))
+    event_data: dict[str, Any] = Field(description=(
+        "incident_id, severity (low, medium, high, critical, or ReasonOps' info, warning, "
+        "error, critical), description or title, service, resource, priority, labels"))
+    agent: Literal["triage"] = "triage"
+
+
+class AgentRunResult(ApiView):
+    """Users read ``result["decisions"]`` and ``result["actions_taken"]``."""
+
+    decisions: list[AgentDecisionRecorded]
+    proposals: list[AgentProposalRecorded] = Field(default_factory=list, description=(
+        "What the agents would propose"))
+    actions_taken: list[str] = Field(default_factory=list, description=(
+        "Always empty: a run decides, it applies nothing"))
 
 
 class AgentConfiguration(ApiView):

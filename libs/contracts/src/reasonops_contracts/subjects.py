@@ -109,6 +109,7 @@ AGENT_CAPACITY_REQUESTED = "itsm.agent.capacity.requested"
 AGENT_PROPOSAL = "itsm.agent.proposal.recorded"
 # Scatter-gather: every agent instance answers with its status.
 AGENT_QUERY_STATUS = "itsm.agent.query.status"
+AGENT_QUERY_RUN_TRIAGE = "itsm.agent.query.run_triage"
 
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"

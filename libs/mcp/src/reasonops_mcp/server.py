@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from reasonops_contracts.api import Dashboard, IncidentPage, Trail
+from reasonops_contracts.api import AgentRunResult, Dashboard, IncidentPage, Trail
 from reasonops_contracts.finance import FinanceSummary
 from reasonops_contracts.incidents import (
     INCIDENT_ID_PATTERN,
@@ -136,6 +136,21 @@ def build_server(client: ClientFactory, *, name: str = "ReasonOps") -> FastMCP:
         ledger, in order, each with who did it."""
         async with api() as reasonops:
             return await reasonops.incident_audit(incident_id)
+
+    @mcp.tool(annotations=READ)
+    async def run_agent(
+        description: Annotated[str, Field(min_length=1, max_length=1024, description=(
+            "What happened, as an alert or a caller would say it"))],
+        severity: Literal["info", "warning", "error", "critical"] = "warning",
+        service: str | None = None,
+        incident_id: Annotated[str | None, Field(max_length=32)] = None,
+    ) -> AgentRunResult:
+        """Ask the triage agent what it makes of an event: category, assignment group,
+        priority, its reasons and the provider that decided. Nothing is applied."""
+        async with api() as reasonops:
+            return await reasonops.run_agents("incident", {
+                "description": description, "severity": severity, "service": service,
+                "incident_id": incident_id})
 
     @mcp.tool(annotations=CHANGE)
     async def approve_workflow_step(

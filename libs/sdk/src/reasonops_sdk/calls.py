@@ -11,6 +11,8 @@ from urllib.parse import quote
 from pydantic import TypeAdapter
 
 from reasonops_contracts.api import (
+    AgentConfiguration,
+    AgentRunResult,
     CheckResult,
     Dashboard,
     DecisionList,
@@ -241,6 +243,18 @@ def decisions(limit: int, event_type: str | None, agent_name: str | None,
               incident_id: str | None) -> Call[DecisionList]:
     return _call("GET", "/api/agents/decisions", DecisionList, limit=limit,
                  event_type=event_type, agent_name=agent_name, incident_id=incident_id)
+
+
+def run_agents(event_type: str, event_data: dict[str, Any]) -> Call[AgentRunResult]:
+    return _call("POST", "/api/agents/run", AgentRunResult,
+                 body={"event_type": event_type, "event_data": event_data})
+
+
+def configure_llm(provider: str, model: str | None, temperature: float,
+                  agent: str | None) -> Call[AgentConfiguration]:
+    return _call("POST", "/api/agents/configure-llm", AgentConfiguration,
+                 body=_body(provider=provider, model=model, temperature=temperature,
+                            agent=agent))
 
 
 def agents_health() -> Call[dict[str, ProviderHealth]]:

@@ -17,6 +17,8 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from reasonops_contracts.api import (
+    AgentConfiguration,
+    AgentRunResult,
     CheckResult,
     Dashboard,
     DecisionList,
@@ -274,6 +276,24 @@ class ReasonOpsClient:
 
     list_decisions = get_agent_decisions
 
+    def run_agents(self, event_type: str, event_data: dict[str, Any]) -> AgentRunResult:
+        """The triage agent's decision on the event described (nothing is applied)."""
+        return self.send(calls.run_agents(event_type, event_data))
+
+    run_agent = run_agents
+
+    def configure_llm_provider(self, provider: str, model: str | None = None,
+                               temperature: float = 0.0, api_key: str | None = None, *,
+                               agent: str | None = None) -> AgentConfiguration:
+        """Every agent (or ``agent``) decides with ``provider:model`` from its next
+        decision on. ``api_key`` is refused: keys are the agents' own secrets."""
+        if api_key is not None:
+            raise ValueError("api_key: give the agents their keys in their environment or "
+                             "a key file; the API does not take them")
+        return self.send(calls.configure_llm(provider, model, temperature, agent))
+
+    configure_llm = configure_llm_provider
+
     def check_agent_health(self) -> dict[str, ProviderHealth]:
         return self.send(calls.agents_health())
 
@@ -474,6 +494,10 @@ class AsyncReasonOpsClient:
                                   agent_name: str | None = None,
                                   incident_id: str | None = None) -> DecisionList:
         return await self.send(calls.decisions(limit, event_type, agent_name, incident_id))
+
+    async def run_agents(self, event_type: str, event_data: dict[str, Any]
+                         ) -> AgentRunResult:
+        return await self.send(calls.run_agents(event_type, event_data))
 
     async def check_agent_health(self) -> dict[str, ProviderHealth]:
         return await self.send(calls.agents_health())

@@ -7,12 +7,15 @@ from pathlib import Path
 import httpx
 from pydantic import AliasChoices, Field
 
+from reasonops_contracts.agents import RunTriage
 from reasonops_llm import LlmSettings, PromptTemplate
 from reasonops_llm.agent import AgentKit, AgentSettings
 from reasonops_llm.queue import metadata
-from reasonops_runtime import Clock, Service
+from reasonops_runtime import Clock, Service, policy_file
+from reasonops_runtime.enforcement import Enforcer
 
 from .handlers import CONSUMER, TriageAgent
+from .queries import TriageQueries
 
 PROMPTS = Path(__file__).parent / "prompts"
 
@@ -34,4 +37,7 @@ def build_service(settings: TriageSettings | None = None, *, clock: Clock | None
     agent = TriageAgent(kit.router, template, service.clock)
     agent.queue = kit.serve(agent.decide)
     service.consume(CONSUMER, agent.consumer())
+    queries = TriageQueries(agent, Enforcer(policy_file.configured(settings.policy),
+                                            "agent-triage"), service.clock)
+    service.respond(RunTriage, queries.run)
     return service

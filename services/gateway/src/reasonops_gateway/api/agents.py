@@ -16,14 +16,18 @@ from reasonops_contracts.agents import (
     AGENT_NAMES,
     AgentConfig,
     AgentDecisionRecorded,
+    AgentRun,
     AgentStatus,
+    RunTriage,
 )
 from reasonops_contracts.api import (
     AgentConfiguration,
+    AgentRunResult,
     ConfigureLlm,
     DecisionList,
     ProviderHealth,
     Providers,
+    RunAgents,
 )
 from reasonops_contracts.gateway import AgentConfigured
 from reasonops_contracts.incidents import GetIncident, IncidentView
@@ -171,3 +175,46 @@ async def _written(gateway: Gateway, agent: str, config: AgentConfig) -> None:
         await gateway.ask_all(lambda nc: write_config(nc, agent, config))
     except ConfigUnavailable as exc:
         raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
+
+
+SEVERITIES = {"low": "info", "medium": "warning", "high": "error", "critical": "critical",
+              "info": "info", "warning": "warning", "error": "error"}
+"""The product's severities (low..critical) and ReasonOps' own."""
+
+
+@router.post("/run", response_model=AgentRunResult, summary="Run an agent on an event")
+async def run(caller: CallerDep, gateway: GatewayDep, body: RunAgents) -> AgentRunResult:
+    """The triage agent decides on the event described, now, with its providers and then
+    its rules; nothing is applied and no decision is recorded. Takes ``agent.run``."""
+    data = body.event_data
+    severity = SEVERITIES.get(str(data.get("severity", "medium")).lower())
+    if severity is None:
+        raise Problem(422, "invalid_request", "event_data.severity: one of "
+                      f"{', '.join(SEVERITIES)}", field="body.event_data.severity")
+    title = data.get("description") or data.get("title") or data.get("summary")
+    if not isinstance(title, str) or not title.strip():
+        raise Problem(422, "invalid_request", "event_data.description: say what happened",
+                      field="body.event_data.description")
+    labels = data.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise Problem(422, "invalid_request", "event_data.labels: an object of strings",
+                      field="body.event_data.labels")
+    await gateway.authorise(caller, "agent.run", body.agent)
+    found = await gateway.ask(caller, RunTriage(
+        incident_id=str(data.get("incident_id") or "")[:32], title=title[:1024],
+        service=_text(data.get("service")), resource=_text(data.get("resource")),
+        severity=severity, priority=_priority(data.get("priority")),
+        labels={str(k)[:128]: str(v)[:1024] for k, v in list(labels.items())[:64]}),
+        AgentRun)
+    return AgentRunResult(decisions=[found.decision], proposals=found.proposals)
+
+
+def _text(value: object) -> str | None:
+    return str(value)[:256] if value is not None else None
+
+
+def _priority(value: object) -> int:
+    try:
+        return min(5, max(1, int(str(value))))
+    except ValueError:
+        return 3
