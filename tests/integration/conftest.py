@@ -59,3 +59,17 @@ async def gateway_stack(nc, start_service, tmp_path):
             "ids": {i.service: i.incident_id for i in found.items},
             "admin": await issue_token(nc, "user:admin"),
             "olga": await issue_token(nc, "user:olga")}
+
+
+@pytest.fixture
+async def gateway_engine(gateway_stack, start_service, tmp_path):
+    """The stack of ``gateway_stack`` plus ingest and the orchestrator: every operation of
+    the API has a service to answer it."""
+    from reasonops_ingest.app import IngestSettings
+    from reasonops_ingest.app import build_service as build_ingest
+    from reasonops_orchestrator.app import OrchestratorSettings
+    from reasonops_orchestrator.app import build_service as build_orchestrator
+
+    await start_service(build_ingest, IngestSettings)
+    await start_service(build_orchestrator, OrchestratorSettings)
+    return gateway_stack

@@ -239,3 +239,66 @@ async def test_the_local_operator_gets_a_token_on_first_start_and_keeps_it(
     again = await start_service(build_gateway, GatewaySettings, bootstrap_token_file=path)
     assert path.read_text().strip() == token
     assert again.port
+
+
+async def test_every_other_resource_answers_through_the_api(gateway_engine, nc):
+    checkout = gateway_engine["ids"]["checkout"]
+    async with client(gateway_engine) as api:
+        counts = (await api.get("/api/incidents/counts")).json()
+        assert counts["total"] == 2
+        for verb, state in (("hold", "on_hold"), ("resume", "new"),
+                            ("resolve", "resolved"), ("reopen", "new")):
+            answer = await api.post(f"/api/incidents/{checkout}/{verb}", json={"note": verb})
+            assert answer.json()["state"] == state, (verb, answer.text)
+        # A P1 is a major incident from its opening: declaring it again is a conflict.
+        assert (await api.get(f"/api/incidents/{checkout}")).json()["major"] is True
+        again = problem(await api.post(f"/api/incidents/{checkout}/declare-major",
+                                       json={}), 409)
+        assert again["field"] == "path.incident_id"
+        workflow = await wait_for(lambda: api.get(f"/api/incidents/{checkout}/workflow"),
+                                  check=lambda r: r.status_code == 200)
+        instance = workflow.json()["workflow_id"]
+        assert (await api.get(f"/api/workflows/instances/{instance}")).json()[
+            "workflow_id"] == instance
+        assert (await api.get("/api/workflows/definitions")).json()["items"]
+        assert (await api.get("/api/workflows/instances",
+                              params={"incident_id": checkout})).json()["items"]
+        refused = await api.post(f"/api/workflows/instances/{instance}/steps/nope/approve",
+                                 json={"note": "ok"})
+        assert problem(refused, 422)["field"] == "path.step"
+
+        silence = await api.post("/api/silences", json={
+            "matchers": ["service=search"], "reason": "maintenance of search",
+            "ends_at": "2099-01-01T00:00:00Z"})
+        assert silence.status_code == 201, silence.text
+        silence_id = silence.json()["silence_id"]
+        assert (await api.get(f"/api/silences/{silence_id}")).json()["silence_id"] == \
+            silence_id
+        listed = (await api.get("/api/silences")).json()["items"]
+        assert [s["silence_id"] for s in listed] == [silence_id]
+        expired = await api.delete(f"/api/silences/{silence_id}")
+        assert expired.status_code == 200, expired.text
+        assert (await api.get("/api/silences")).json()["items"] == []
+        assert (await api.get("/api/problems")).json() == {"items": []}
+        problem(await api.get("/api/problems/PRB0000009"), 404)
+
+        created = await api.post("/api/integrations", json={"name": "grafana-prod"})
+        assert created.status_code == 201, created.text
+        assert created.json()["key"]
+        names = [i["name"] for i in (await api.get("/api/integrations")).json()["items"]]
+        assert "grafana-prod" in names
+        rotated = await api.post("/api/integrations/grafana-prod/rotate",
+                                 json={"grace_seconds": 0})
+        assert rotated.json()["key"] != created.json()["key"]
+        assert (await api.delete("/api/integrations/grafana-prod")).status_code == 200
+        assert (await api.get("/api/heartbeats")).status_code == 200
+
+        month = datetime.now(UTC).strftime("%Y-%m")
+        assert (await api.get("/api/finance/budgets")).json()["month"] == month
+        closed = await api.post("/api/finance/periods/2020-01/close")
+        assert closed.status_code == 200, closed.text
+        again = await api.post("/api/finance/periods/2020-01/close")  # idempotent
+        assert again.json()["closed_at"] == closed.json()["closed_at"]
+        periods = (await api.get("/api/finance/periods")).json()["items"]
+        assert {"month": "2020-01", "state": "closed"}.items() <= next(
+            p for p in periods if p["month"] == "2020-01").items()

@@ -19,22 +19,8 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance")
 
 
-@pytest.fixture
-async def engine(gateway_stack, start_service, tmp_path):
-    """The stack of ``gateway_stack`` plus ingest and the orchestrator: every operation of
-    the API has a service to answer it."""
-    from reasonops_ingest.app import IngestSettings
-    from reasonops_ingest.app import build_service as build_ingest
-    from reasonops_orchestrator.app import OrchestratorSettings
-    from reasonops_orchestrator.app import build_service as build_orchestrator
-
-    await start_service(build_ingest, IngestSettings)
-    await start_service(build_orchestrator, OrchestratorSettings)
-    return gateway_stack
-
-
-async def test_the_exported_openapi_holds_against_the_running_gateway(engine, tmp_path):
-    gateway_stack = engine
+async def test_the_exported_openapi_holds_against_the_running_gateway(gateway_engine, tmp_path):
+    gateway_stack = gateway_engine
     command = [
         str(Path(sys.executable).with_name("schemathesis")), "run", str(SPEC),
         "--url", gateway_stack["url"],

@@ -48,13 +48,17 @@ class Problem(Exception):
         self.field = field
         self.headers = headers or {}
         self.errors = errors or []
+        self.located = True
+        """False for a service's field name, placed (query, path or body) when answered."""
 
     @classmethod
     def of_reply(cls, detail: ErrorDetail) -> Problem:
         """The problem for a service's typed error reply."""
         status = _STATUS_OF_CODE.get(detail.code, 502)
         field = None if detail.code == "forbidden" else detail.field
-        return cls(status, detail.code, detail.message, field=field and f"body.{field}")
+        problem = cls(status, detail.code, detail.message, field=field)
+        problem.located = field is None
+        return problem
 
     @classmethod
     def unavailable(cls, exc: Unanswered) -> Problem:
@@ -63,6 +67,9 @@ class Problem(Exception):
 
 
 def document(request: Request, problem: Problem) -> JSONResponse:
+    if not problem.located and problem.field:
+        problem.field = _located(request, tuple(problem.field.split(".")))
+        problem.located = True
     body = ProblemDocument(type=f"urn:reasonops:problem:{problem.code}",
                            title=_TITLES.get(problem.status, "Error"), status=problem.status,
                            detail=problem.detail, instance=request.url.path,
