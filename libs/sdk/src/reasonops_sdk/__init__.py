@@ -9,8 +9,9 @@
 raise ``ApiError`` carrying the problem document.
 """
 
+from .aio import AsyncReasonOpsClient
 from .calls import DEFAULT_URL
-from .client import AsyncReasonOpsClient, ReasonOpsClient
+from .client import ReasonOpsClient
 from .errors import ApiError, ReasonOpsError, TransportError
 
 __all__ = ["DEFAULT_URL", "ApiError", "AsyncReasonOpsClient", "ReasonOpsClient",

@@ -4,14 +4,16 @@ model, or an ``ApiError`` with the problem document."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
-from reasonops_contracts.api import ProblemDocument
+from reasonops_contracts.api import MonthlySummary, ProblemDocument
 
 from .calls import DEFAULT_URL, Call
 from .errors import ApiError, TransportError
@@ -84,3 +86,20 @@ def parse(call: Call[T], response: httpx.Response) -> T:
 def unreachable(settings: Settings, exc: Exception) -> TransportError:
     return TransportError(f"cannot reach ReasonOps at {settings.url} ({exc.__class__.__name__}"
                           f"); is the gateway running, and REASONOPS_URL right?")
+
+
+PAGE = 500
+"""Page size of the iterators."""
+
+
+def write_summary(summary: MonthlySummary, out_file: str | Path | None) -> None:
+    """Write the summary as JSON, creating the folder."""
+    if out_file is None:
+        return
+    path = Path(out_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
+
+
+def filters_of(**found: Any) -> dict[str, Any]:
+    return {k: v for k, v in found.items() if v is not None}

@@ -1,0 +1,219 @@
+"""``AsyncReasonOpsClient``: the REST API awaitable, for asyncio programs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from reasonops_contracts.api import (
+    AgentRunResult,
+    Dashboard,
+    DecisionList,
+    EntryPage,
+    IncidentPage,
+    Me,
+    MonthlySummary,
+    ProviderHealth,
+    Providers,
+    SlmMetrics,
+    Trail,
+)
+from reasonops_contracts.finance import (
+    FinanceSummary,
+)
+from reasonops_contracts.incidents import (
+    IncidentView,
+    ProblemList,
+    SilenceView,
+)
+from reasonops_contracts.slm import SlaReport, SlaStatus
+from reasonops_contracts.workflows import (
+    WorkflowInstanceList,
+    WorkflowView,
+)
+
+from . import calls
+from . import events as sse
+from .calls import Call
+from .events import StreamEvent
+from .transport import (
+    PAGE,
+    Settings,
+    filters_of,
+    parse,
+    request_of,
+    unreachable,
+    wait_before_retry,
+    write_summary,
+)
+
+T = TypeVar("T")
+
+
+class AsyncReasonOpsClient:
+    """The REST API, awaitable: the everyday calls of ``ReasonOpsClient`` (incident
+    transitions through ``transition``); ``send(calls.<call>(...))`` reaches any other."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *,
+                 timeout: float = 10.0, retries: int = 3, max_wait: float = 30.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = Settings.of(url, token, timeout, retries, max_wait)
+        self._http = httpx.AsyncClient(base_url=self.settings.url, timeout=timeout,
+                                       headers=self.settings.headers(), transport=transport)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None
+                        ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(**request_of(call))
+            except httpx.TransportError as exc:
+                wait = wait_before_retry(self.settings, call, attempt, None)
+                if wait is None:
+                    raise unreachable(self.settings, exc) from None
+            else:
+                wait = wait_before_retry(self.settings, call, attempt, response)
+                if wait is None:
+                    return parse(call, response)
+            await asyncio.sleep(wait)
+            attempt += 1
+
+    async def get_dashboard(self) -> Dashboard:
+        return await self.send(calls.dashboard())
+
+    async def compute_slm_metrics(self, period_days: int | None = 30, *,
+                                  month: str | None = None,
+                                  service: str | None = None) -> SlmMetrics:
+        return await self.send(calls.slm_metrics(period_days, month, service))
+
+    async def export_monthly_summary(self, out_file: str | Path | None = None, *,
+                                     month: str | None = None) -> MonthlySummary:
+        summary = await self.send(calls.monthly_summary(month))
+        write_summary(summary, out_file)
+        return summary
+
+    async def sla_report(self, month: str | None = None, *, period_days: int | None = None,
+                         service: str | None = None) -> SlaReport:
+        return await self.send(calls.sla_report(month, period_days, service))
+
+    async def list_incidents(self, *, limit: int = 100, cursor: str | None = None,
+                             **filters: Any) -> IncidentPage:
+        return await self.send(calls.incidents(filters_of(**filters), limit, cursor))
+
+    async def iter_incidents(self, **filters: Any) -> AsyncIterator[IncidentView]:
+        cursor: str | None = None
+        while True:
+            page = await self.list_incidents(limit=PAGE, cursor=cursor, **filters)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def get_incident(self, incident_id: str) -> IncidentView:
+        return await self.send(calls.incident(incident_id))
+
+    async def transition(self, incident_id: str, verb: str, note: str | None = None
+                         ) -> IncidentView:
+        """``verb``: acknowledge, resolve, close, reopen, hold, resume, declare-major."""
+        return await self.send(calls.transition(incident_id, verb, note))
+
+    async def assign(self, incident_id: str, group: str, note: str | None = None
+                     ) -> IncidentView:
+        return await self.send(calls.assign(incident_id, group, note))
+
+    async def comment(self, incident_id: str, note: str) -> IncidentView:
+        return await self.send(calls.comment(incident_id, note))
+
+    async def incident_sla(self, incident_id: str) -> SlaStatus:
+        return await self.send(calls.incident_sla(incident_id))
+
+    async def incident_audit(self, incident_id: str) -> Trail:
+        return await self.send(calls.incident_audit(incident_id))
+
+    async def list_problems(self, states: list[str] | None = None, limit: int = 100
+                            ) -> ProblemList:
+        return await self.send(calls.problems(states, limit))
+
+    async def create_silence(self, matchers: list[str], reason: str,
+                             **fields: Any) -> SilenceView:
+        return await self.send(calls.create_silence(matchers=matchers, reason=reason,
+                                                    **fields))
+
+    async def expire_silence(self, silence_id: str) -> SilenceView:
+        return await self.send(calls.expire_silence(silence_id))
+
+    async def finance_summary(self, month: str | None = None) -> FinanceSummary:
+        return await self.send(calls.finance_summary(month))
+
+    async def workflow_instances(self, **filters: Any) -> WorkflowInstanceList:
+        return await self.send(calls.workflow_instances(**filters_of(**filters)))
+
+    async def get_workflow(self, workflow_id: str) -> WorkflowView:
+        return await self.send(calls.workflow(workflow_id))
+
+    async def approve_step(self, workflow_id: str, step: str, note: str | None = None
+                           ) -> WorkflowView:
+        return await self.send(calls.decide_step(workflow_id, step, "approve", note))
+
+    async def reject_step(self, workflow_id: str, step: str, note: str | None = None
+                          ) -> WorkflowView:
+        return await self.send(calls.decide_step(workflow_id, step, "reject", note))
+
+    async def list_entries(self, *, month: str | None = None, incident_id: str | None = None,
+                           limit: int = 100, cursor: str | None = None) -> EntryPage:
+        return await self.send(calls.entries(month, incident_id, limit, cursor))
+
+    async def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
+                                  agent_name: str | None = None,
+                                  incident_id: str | None = None) -> DecisionList:
+        return await self.send(calls.decisions(limit, event_type, agent_name, incident_id))
+
+    async def run_agents(self, event_type: str, event_data: dict[str, Any]
+                         ) -> AgentRunResult:
+        return await self.send(calls.run_agents(event_type, event_data))
+
+    async def check_agent_health(self) -> dict[str, ProviderHealth]:
+        return await self.send(calls.agents_health())
+
+    async def list_llm_providers(self) -> Providers:
+        return await self.send(calls.providers())
+
+    async def me(self) -> Me:
+        return await self.send(calls.me())
+
+    async def events(self, types: Iterable[str] | None = None, *,
+                     last_event_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Every event the token may see, as it happens; reconnects by itself."""
+        last = last_event_id
+        while True:
+            try:
+                async with self._http.stream("GET", sse.PATH, params=sse.params(types),
+                                             headers=sse.headers(last),
+                                             timeout=httpx.Timeout(self.settings.timeout,
+                                                                   read=None)) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        parse(calls.me(), response)
+                    parser = sse.Parser()
+                    async for line in response.aiter_lines():
+                        event = parser.feed(line)
+                        if event is not None:
+                            last = event.id or last
+                            yield event
+            except httpx.TransportError:
+                await asyncio.sleep(1.0)
