@@ -46,7 +46,8 @@ async def gateway_stack(nc, start_service, tmp_path):
     # Opened ten minutes ago: an incident closed now has a downtime cost to book.
     clock = FrozenClock(datetime.now(UTC) - timedelta(minutes=10))
     await start_service(build_incidents, IncidentSettings, clock=clock, **shared)
-    await start_service(build_slm, SlmSettings, clock=clock, **shared)
+    await start_service(build_slm, SlmSettings, clock=clock,
+                        supplier_contracts=CONFIG / "supplier-contracts.yaml", **shared)
     await start_service(build_finance, FinanceSettings, finance_config=CONFIG / "finance.yaml",
                         clock=clock, **shared)
     gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,

@@ -196,6 +196,9 @@ async def test_service_levels_finance_and_the_dashboard(gateway_stack, nc):
         assert summary["month"] == month
         assert "checkout" in {
             s["service"] for s in summary["service_levels"]}
+        contracts = (await api.get("/api/sla/contracts")).json()["items"]
+        assert contracts
+        assert all(c["penalty_per_breach"] and c["currency"] for c in contracts)
         policy = (await api.get("/api/policy")).json()
         assert {r["name"] for r in policy["roles"]} == {"admin", "responder", "observer"}
         verdict = (await api.get("/api/policy/check", params={
@@ -302,3 +305,12 @@ async def test_every_other_resource_answers_through_the_api(gateway_engine, nc):
         periods = (await api.get("/api/finance/periods")).json()["items"]
         assert {"month": "2020-01", "state": "closed"}.items() <= next(
             p for p in periods if p["month"] == "2020-01").items()
+
+
+async def test_supplier_contracts_are_read_within_the_readers_scope(gateway_stack):
+    async with client(gateway_stack) as api:
+        everyone = (await api.get("/api/sla/contracts")).json()["items"]
+    async with client(gateway_stack, "olga") as api:
+        olgas = (await api.get("/api/sla/contracts")).json()["items"]
+    assert {c["supplier"] for c in everyone} == {"Acme Hosting", "Nordic Database Services"}
+    assert [(c["supplier"], c["services"]) for c in olgas] == [("Acme Hosting", ["checkout"])]

@@ -212,3 +212,36 @@ class SlaReport(View):
     penalties: list[PenaltyAssessed] = Field(default_factory=list)
     start: datetime | None = None
     end: datetime | None = Field(default=None, description="Now, for an unfinished period")
+
+
+class ListSupplierContracts(Query):
+    """The supplier contracts in force (underpinning contracts and their penalties), of
+    the services the actor's roles cover."""
+
+    SUBJECT = subjects.SLM_QUERY_CONTRACTS
+
+    actor: Actor = ""  # answered with what the actor's roles cover
+
+
+class CreditTierView(View):
+    below: Decimal = Field(description="Availability % under which the credit applies")
+    percent: Decimal = Field(description="Credit, % of the monthly fee")
+
+
+class SupplierContractView(View):
+    contract_id: str
+    supplier: str
+    services: list[str]
+    currency: str
+    penalty_per_breach: dict[str, Decimal] = Field(description="P1..P5 -> amount")
+    penalty_per_hour: dict[str, Decimal] = Field(default_factory=dict, description=(
+        "P1..P5 -> amount per started hour beyond the target"))
+    monthly_fee: Decimal | None = None
+    monthly_cap: Decimal | None = None
+    availability_credits: list[CreditTierView] = Field(default_factory=list)
+    underpinning: bool = Field(description="True: penalties follow the contract's own "
+                               "targets (a UC); False: the customer SLA's")
+
+
+class SupplierContractList(View):
+    items: list[SupplierContractView]

@@ -89,6 +89,7 @@ SLA_PAUSED = "itsm.slm.sla.paused"
 SLA_RESUMED = "itsm.slm.sla.resumed"
 SLM_MONTH_ASSESSED = "itsm.slm.month.assessed"
 SLM_QUERY_REPORT = "itsm.slm.query.report"
+SLM_QUERY_CONTRACTS = "itsm.slm.query.contracts"
 
 # Finance
 FINANCE_ENTRY_POSTED = "itsm.finance.entry.posted"

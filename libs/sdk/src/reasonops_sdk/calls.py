@@ -43,7 +43,7 @@ from reasonops_contracts.incidents import (
     SilenceView,
 )
 from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
-from reasonops_contracts.slm import SlaReport, SlaStatus
+from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
 from reasonops_contracts.workflows import (
     WorkflowDefinitionList,
     WorkflowInstanceList,
@@ -113,6 +113,10 @@ def sla_report(month: str | None, period_days: int | None,
                service: str | None) -> Call[SlaReport]:
     return _call("GET", "/api/sla/report", SlaReport, month=month, period_days=period_days,
                  service=service)
+
+
+def supplier_contracts() -> Call[SupplierContractList]:
+    return _call("GET", "/api/sla/contracts", SupplierContractList)
 
 
 # -- Incidents ------------------------------------------------------------------------------

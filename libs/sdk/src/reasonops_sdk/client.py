@@ -48,7 +48,7 @@ from reasonops_contracts.incidents import (
     SilenceView,
 )
 from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
-from reasonops_contracts.slm import SlaReport, SlaStatus
+from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
 from reasonops_contracts.workflows import (
     WorkflowDefinitionList,
     WorkflowInstanceList,
@@ -127,6 +127,9 @@ class ReasonOpsClient:
     def sla_report(self, month: str | None = None, *, period_days: int | None = None,
                    service: str | None = None) -> SlaReport:
         return self.send(calls.sla_report(month, period_days, service))
+
+    def supplier_contracts(self) -> SupplierContractList:
+        return self.send(calls.supplier_contracts())
 
     # -- incidents ------------------------------------------------------------------------
     def list_incidents(self, *, limit: int = 100, cursor: str | None = None,

@@ -5,14 +5,21 @@ clock's team is its group)."""
 from __future__ import annotations
 
 from reasonops_contracts.catalog import ServiceCatalog
-from reasonops_contracts.slm import GetSlaReport, GetSlaStatus, SlaReport, SlaStatus
+from reasonops_contracts.slm import (
+    GetSlaReport,
+    GetSlaStatus,
+    ListSupplierContracts,
+    SlaReport,
+    SlaStatus,
+    SupplierContractList,
+)
 from reasonops_runtime import Service
 from reasonops_runtime.enforcement import Enforcer
 
 from . import store
 from .handlers import SlaClocks
 from .monthly import MonthEnd
-from .views import sla_status
+from .views import contract_view, sla_status
 
 
 class SlaQueries:
@@ -60,9 +67,18 @@ class SlaQueries:
             "penalties": [p for p in full.penalties
                           if visible.covers(self.owner(p.service), p.service)]})
 
+    async def contracts(self, query: ListSupplierContracts) -> SupplierContractList:
+        visible = self.enforcer.visibility(query.actor, at=self.service.clock.now(),
+                                           reading="supplier contracts")
+        return SupplierContractList(items=[
+            contract_view(c) for c in self.month_end.contracts
+            if visible.everything or any(visible.covers(self.owner(s), s)
+                                         for s in c.services)])
+
     def register(self) -> None:
         self.service.respond(GetSlaStatus, self.status)
         self.service.respond(GetSlaReport, self.report)
+        self.service.respond(ListSupplierContracts, self.contracts)
 
 
 def register_queries(service: Service, clocks: SlaClocks, month_end: MonthEnd,

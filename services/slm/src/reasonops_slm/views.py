@@ -7,15 +7,17 @@ from dataclasses import asdict
 from datetime import datetime
 
 from reasonops_contracts.slm import (
+    CreditTierView,
     ServiceMonthView,
     SlaClockView,
     SlaStatus,
+    SupplierContractView,
 )
 
 from .availability import ServiceMonth
 from .domain import SlaClock
 from .events import penalty_event
-from .penalties import Penalty
+from .penalties import Penalty, SupplierContract
 
 
 def clock_view(clock: SlaClock, now: datetime) -> SlaClockView:
@@ -40,3 +42,15 @@ def sla_status(incident_id: str, clocks: Iterable[SlaClock], penalties: Iterable
 
 def month_view(month: ServiceMonth) -> ServiceMonthView:
     return ServiceMonthView(**asdict(month))
+
+
+def contract_view(contract: SupplierContract) -> SupplierContractView:
+    return SupplierContractView(
+        contract_id=contract.contract_id, supplier=contract.supplier,
+        services=sorted(contract.services), currency=contract.currency,
+        penalty_per_breach={f"P{p}": a for p, a in sorted(contract.penalties.items())},
+        penalty_per_hour={f"P{p}": a for p, a in sorted(contract.per_hour.items())},
+        monthly_fee=contract.monthly_fee, monthly_cap=contract.monthly_cap,
+        availability_credits=[CreditTierView(below=t.below, percent=t.percent)
+                              for t in contract.credits],
+        underpinning=bool(contract.targets))

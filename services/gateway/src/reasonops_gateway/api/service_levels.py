@@ -10,7 +10,12 @@ from fastapi import APIRouter, Query
 from reasonops_client.reports import slm_metrics
 from reasonops_contracts.api import SlmMetrics
 from reasonops_contracts.ids import MONTH_PATTERN
-from reasonops_contracts.slm import GetSlaReport, SlaReport
+from reasonops_contracts.slm import (
+    GetSlaReport,
+    ListSupplierContracts,
+    SlaReport,
+    SupplierContractList,
+)
 
 from .context import CallerDep, GatewayDep
 from .errors import Problem
@@ -46,3 +51,11 @@ async def metrics(caller: CallerDep, gateway: GatewayDep, period_days: PeriodDay
     found = await report_of(caller, gateway, month, None if month else period_days, service)
     return slm_metrics(found)
 
+
+
+@router.get("/contracts", response_model=SupplierContractList,
+            summary="Supplier contracts and their penalties")
+async def contracts(caller: CallerDep, gateway: GatewayDep) -> SupplierContractList:
+    """The underpinning contracts in force: services, penalties per breach and per hour
+    by priority, availability credits, caps (penalties assessed are in the report)."""
+    return await gateway.ask(caller, ListSupplierContracts(), SupplierContractList)
