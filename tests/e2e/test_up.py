@@ -117,7 +117,14 @@ def _the_rest_api_with_the_token_up_issued(stack):
         assert decisions.json()["total"] >= 1
         health = api.get("/api/agents/health").json()
         assert health["rules"]["status"] == "healthy"
-        assert api.get("/api/dashboard").json()["open_incidents"] >= 1
+        board = api.get("/api/dashboard").json()
+        assert board["open_incidents"] >= 1
+        # The CLI builds the same views from the same queries, over NATS.
+        assert stack.cli("dashboard")["open_by_priority"] == board["open_by_priority"]
+        contracts = stack.cli("report", "contracts")["items"]
+        assert contracts == api.get("/api/sla/contracts").json()["items"]
+        assert stack.cli("report", "metrics", "--period-days", "7")["period"] == "last-7d"
+        assert stack.cli("report", "monthly")["month"] == board["month"]
         configured = api.post("/api/agents/configure-llm", json={
             "provider": "ollama", "model": "llama3.1", "agent": "triage"})
         assert configured.status_code == 200, configured.text

@@ -20,6 +20,7 @@ from . import (
     integrations,
     policy,
     problems,
+    reports,
     scenario,
     silences,
     sla,
@@ -51,6 +52,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(identities.app, name="identities")
 app.add_typer(streams.app, name="streams")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(reports.app, name="report")
 
 
 @app.callback()
@@ -70,6 +72,7 @@ def acting_as(
 
 app.command("publish")(publish)
 app.command("simulate")(simulate)
+app.command("dashboard")(reports.dashboard)
 
 
 @app.command()

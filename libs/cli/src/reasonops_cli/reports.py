@@ -1,0 +1,144 @@
+"""``reasonops dashboard`` and ``reasonops report monthly|metrics|contracts``: the views
+the REST API serves, built by the same client library from the same queries, over NATS."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from nats.aio.client import Client
+
+from reasonops_client.agents import gather_statuses
+from reasonops_client.reports import dashboard as build_dashboard
+from reasonops_client.reports import monthly_summary, slm_metrics
+from reasonops_contracts import ReplyError
+from reasonops_contracts.api import Dashboard
+from reasonops_contracts.finance import BudgetList, FinanceSummary, GetBudgets, GetFinanceSummary
+from reasonops_contracts.incidents import CountIncidents, IncidentCounts
+from reasonops_contracts.slm import (
+    GetSlaReport,
+    ListSupplierContracts,
+    SlaReport,
+    SupplierContractList,
+)
+from reasonops_runtime.client import request
+
+from .connection import CliError, ask, principal, with_nats
+from .output import emit_json, table
+
+app = typer.Typer(help="Reports: the month's summary, service-level figures, supplier "
+                  "contracts.", no_args_is_help=True)
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+Month = Annotated[str | None, typer.Option(help="YYYY-MM (UTC); default: this month.")]
+
+
+def _month(month: str | None) -> str:
+    return month or datetime.now(UTC).strftime("%Y-%m")
+
+
+def dashboard(json: Json = False) -> None:
+    """The integrated view: services and availability this month, open incidents by
+    priority, breaches, penalties, budget against actual, agent health."""
+    month = _month(None)
+    who = principal()
+
+    async def go(nc: Client) -> Dashboard:
+        counts, report, finance, budgets, statuses = await asyncio.gather(
+            request(nc, CountIncidents(actor=who), IncidentCounts),
+            request(nc, GetSlaReport(actor=who, month=month), SlaReport),
+            request(nc, GetFinanceSummary(actor=who, month=month), FinanceSummary),
+            request(nc, GetBudgets(actor=who, month=month), BudgetList),
+            gather_statuses(nc, probe=False, wait=0.5))
+        return build_dashboard(now=datetime.now(UTC), known_services=(), counts=counts,
+                               report=report, finance=finance, budgets=budgets,
+                               statuses=statuses)
+    try:
+        found = with_nats(go)
+    except ReplyError as exc:
+        raise CliError(f"{exc.detail.code}: {exc.detail.message}") from None
+    if json:
+        emit_json(found)
+        return
+    typer.echo(f"ReasonOps, {found.month}: {found.services} services, {found.offerings} "
+               f"measured; {found.open_incidents} open incidents "
+               f"({', '.join(f'{p} {n}' for p, n in found.open_by_priority.items() if n)}); "
+               f"{found.breaches} breaches")
+    typer.echo(table(["SERVICE", "AVAILABILITY %", "SLO %", "BUDGET LEFT %", "INCIDENTS",
+                      "BREACHES"],
+                     [[s.service, s.availability, s.slo, s.error_budget_remaining_percent,
+                       s.incidents, s.breaches] for s in found.service_levels]))
+    for currency, amount in found.penalties.items():
+        typer.echo(f"Penalties: {amount} {currency}")
+    for money in found.budget:
+        typer.echo(f"Budget {money.currency}: {money.actual} of {money.budget} "
+                   f"(variance {money.variance})")
+    typer.echo("Agents: " + (", ".join(f"{n} {h.status}" for n, h in found.agents.items())
+                             or "none running"))
+
+
+@app.command()
+def monthly(
+    month: Month = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write it to this JSON "
+                                             "file (its folder is created).")] = None,
+    json: Json = False,
+) -> None:
+    """A month's service levels, penalties by supplier, incident costs and budget."""
+    month = _month(month)
+    report = ask(GetSlaReport(actor=principal(), month=month), SlaReport)
+    finance = ask(GetFinanceSummary(actor=principal(), month=month), FinanceSummary)
+    budgets = ask(GetBudgets(actor=principal(), month=month), BudgetList)
+    summary = monthly_summary(now=datetime.now(UTC), report=report, finance=finance,
+                              budgets=budgets)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(summary.model_dump_json(indent=2) + "\n")
+    if json:
+        emit_json(summary)
+        return
+    m = summary.metrics
+    typer.echo(f"{summary.month}: availability {m.availability_pct}% over {m.services} "
+               f"services, {m.incidents} incidents, MTTR {m.mttr_minutes} min, MTBF "
+               f"{m.mtbf_hours} h, {m.breaches} breaches")
+    for supplier, amounts in summary.penalties.items():
+        typer.echo(f"  penalties from {supplier}: "
+                   + ", ".join(f"{a} {c}" for c, a in amounts.items()))
+    if out is not None:
+        typer.echo(f"Written to {out}")
+
+
+@app.command()
+def metrics(
+    period_days: Annotated[int, typer.Option("--period-days", min=1, max=366)] = 30,
+    json: Json = False,
+) -> None:
+    """Availability, MTTR, MTBF and MTTA over the last N days, every service you may
+    read."""
+    found = slm_metrics(ask(GetSlaReport(actor=principal(), period_days=period_days),
+                            SlaReport))
+    if json:
+        emit_json(found)
+        return
+    typer.echo(f"{found.period}: availability {found.availability_pct}% "
+               f"({found.services} services), MTTR {found.mttr_minutes} min, MTBF "
+               f"{found.mtbf_hours} h, MTTA {found.mtta_minutes} min, {found.incidents} "
+               f"incidents, {found.breaches} breaches")
+
+
+@app.command()
+def contracts(json: Json = False) -> None:
+    """The supplier contracts in force and their penalties."""
+    found = ask(ListSupplierContracts(actor=principal()), SupplierContractList)
+    if json:
+        emit_json(found)
+        return
+    if not found.items:
+        typer.echo("No supplier contracts.")
+        return
+    typer.echo(table(["CONTRACT", "SUPPLIER", "SERVICES", "PER BREACH", "CURRENCY", "UC"],
+                     [[c.contract_id, c.supplier, ",".join(c.services),
+                       " ".join(f"{p}={a}" for p, a in c.penalty_per_breach.items()),
+                       c.currency, "yes" if c.underpinning else "no"] for c in found.items]))
