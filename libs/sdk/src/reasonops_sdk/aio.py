@@ -11,28 +11,42 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from reasonops_contracts.api import (
+    AgentConfiguration,
     AgentRunResult,
+    CheckResult,
     Dashboard,
     DecisionList,
     EntryPage,
     IncidentPage,
     Me,
     MonthlySummary,
+    PolicyView,
     ProviderHealth,
     Providers,
     SlmMetrics,
     Trail,
 )
 from reasonops_contracts.finance import (
+    BudgetList,
+    EntryTrace,
     FinanceSummary,
+    LedgerEntryPosted,
+    PeriodList,
+    PeriodView,
 )
+from reasonops_contracts.gateway import ApiTokenIssued, ApiTokenList, ApiTokenView
 from reasonops_contracts.incidents import (
+    IncidentCounts,
     IncidentView,
     ProblemList,
+    ProblemView,
+    SilenceList,
     SilenceView,
 )
-from reasonops_contracts.slm import SlaReport, SlaStatus
+from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
+from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
 from reasonops_contracts.workflows import (
+    WorkflowDefinitionList,
     WorkflowInstanceList,
     WorkflowView,
 )
@@ -56,8 +70,7 @@ T = TypeVar("T")
 
 
 class AsyncReasonOpsClient:
-    """The REST API, awaitable: the everyday calls of ``ReasonOpsClient`` (incident
-    transitions through ``transition``); ``send(calls.<call>(...))`` reaches any other."""
+    """The REST API, awaitable: every call of ``ReasonOpsClient`` as a coroutine."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *,
                  timeout: float = 10.0, retries: int = 3, max_wait: float = 30.0,
@@ -183,15 +196,141 @@ class AsyncReasonOpsClient:
                                   incident_id: str | None = None) -> DecisionList:
         return await self.send(calls.decisions(limit, event_type, agent_name, incident_id))
 
+    list_decisions = get_agent_decisions
+
     async def run_agents(self, event_type: str, event_data: dict[str, Any]
                          ) -> AgentRunResult:
         return await self.send(calls.run_agents(event_type, event_data))
 
+    run_agent = run_agents
+
     async def check_agent_health(self) -> dict[str, ProviderHealth]:
         return await self.send(calls.agents_health())
 
+    agents_health = check_agent_health
+
     async def list_llm_providers(self) -> Providers:
         return await self.send(calls.providers())
+
+    list_providers = list_llm_providers
+
+    async def incident_counts(self, **filters: Any) -> IncidentCounts:
+        return await self.send(calls.incident_counts(**filters_of(**filters)))
+
+    async def acknowledge(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return await self.transition(incident_id, "acknowledge", note)
+
+    async def resolve(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return await self.transition(incident_id, "resolve", note)
+
+    async def close_incident(self, incident_id: str, note: str | None = None
+                             ) -> IncidentView:
+        return await self.transition(incident_id, "close", note)
+
+    async def reopen(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return await self.transition(incident_id, "reopen", note)
+
+    async def hold(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return await self.transition(incident_id, "hold", note)
+
+    async def resume(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return await self.transition(incident_id, "resume", note)
+
+    async def declare_major(self, incident_id: str, note: str | None = None) -> IncidentView:
+        return await self.transition(incident_id, "declare-major", note)
+
+    async def incident_workflow(self, incident_id: str) -> WorkflowView:
+        return await self.send(calls.incident_workflow(incident_id))
+
+    async def get_problem(self, problem_id: str) -> ProblemView:
+        return await self.send(calls.problem(problem_id))
+
+    async def update_problem(self, problem_id: str, state: str, *,
+                             workaround: str | None = None,
+                             note: str | None = None) -> ProblemView:
+        return await self.send(calls.update_problem(problem_id, state=state,
+                                                    workaround=workaround, note=note))
+
+    async def list_silences(self, include_expired: bool = False) -> SilenceList:
+        return await self.send(calls.silences(include_expired))
+
+    async def get_silence(self, silence_id: str) -> SilenceView:
+        return await self.send(calls.silence(silence_id))
+
+    async def supplier_contracts(self) -> SupplierContractList:
+        return await self.send(calls.supplier_contracts())
+
+    async def iter_entries(self, *, month: str | None = None,
+                           incident_id: str | None = None
+                           ) -> AsyncIterator[LedgerEntryPosted]:
+        cursor: str | None = None
+        while True:
+            page = await self.list_entries(month=month, incident_id=incident_id, limit=PAGE,
+                                           cursor=cursor)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def trace_entry(self, entry_id: str) -> EntryTrace:
+        return await self.send(calls.trace_entry(entry_id))
+
+    async def budgets(self, month: str | None = None) -> BudgetList:
+        return await self.send(calls.budgets(month))
+
+    async def periods(self) -> PeriodList:
+        return await self.send(calls.periods())
+
+    async def close_period(self, month: str) -> PeriodView:
+        return await self.send(calls.close_period(month))
+
+    async def workflow_definitions(self) -> WorkflowDefinitionList:
+        return await self.send(calls.workflow_definitions())
+
+    async def configure_llm_provider(self, provider: str, model: str | None = None,
+                                     temperature: float = 0.0, api_key: str | None = None,
+                                     *, agent: str | None = None) -> AgentConfiguration:
+        if api_key is not None:
+            raise ValueError("api_key: give the agents their keys in their environment or "
+                             "a key file; the API does not take them")
+        return await self.send(calls.configure_llm(provider, model, temperature, agent))
+
+    configure_llm = configure_llm_provider
+
+    async def list_integrations(self, include_revoked: bool = False) -> IntegrationList:
+        return await self.send(calls.integrations(include_revoked))
+
+    async def create_integration(self, name: str, **fields: Any) -> IntegrationKeyIssued:
+        return await self.send(calls.create_integration(name=name, **fields))
+
+    async def revoke_integration(self, name: str) -> IntegrationList:
+        return await self.send(calls.revoke_integration(name))
+
+    async def rotate_integration(self, name: str, grace_seconds: int | None = None
+                                 ) -> IntegrationKeyIssued:
+        return await self.send(calls.rotate_integration(name, grace_seconds))
+
+    async def list_heartbeats(self, integration: str | None = None) -> HeartbeatList:
+        return await self.send(calls.heartbeats(integration))
+
+    async def list_tokens(self, principal: str | None = None,
+                          include_revoked: bool = False) -> ApiTokenList:
+        return await self.send(calls.tokens(principal, include_revoked))
+
+    async def create_token(self, name: str, **fields: Any) -> ApiTokenIssued:
+        return await self.send(calls.create_token(name=name, **fields))
+
+    async def revoke_token(self, token_id: str) -> ApiTokenView:
+        return await self.send(calls.revoke_token(token_id))
+
+    async def get_policy(self) -> PolicyView:
+        return await self.send(calls.policy())
+
+    async def check_policy(self, action: str, principal: str | None = None, *,
+                           team: str | None = None, service: str | None = None
+                           ) -> CheckResult:
+        return await self.send(calls.check_policy(action, principal, team, service))
 
     async def me(self) -> Me:
         return await self.send(calls.me())
