@@ -266,16 +266,14 @@ class Policy:
         return Visibility(who, scopes=tuple(dict.fromkeys(scopes)))
 
     def narrowed(self, principal: str, roles: Iterable[str]) -> Policy:
-        """This policy with ``principal`` holding only its grants of ``roles`` (scopes
-        kept): what an API token narrowed to those roles may do."""
-        keep = set(roles)
-        who = principal_of(principal)
-        grants = tuple(h.grant for h in self._held(who) if h.role.name in keep)
-        return Policy(self.roles.values(), {who: grants},
-                      source=f"{self.source} narrowed to {', '.join(sorted(keep))}")
+        """``principal`` holding only its grants of ``roles`` (a narrowed API token)."""
+        keep, who = set(roles), principal_of(principal)
+        return Policy(self.roles.values(), {who: tuple(
+            h.grant for h in self._held(who) if h.role.name in keep)},
+            source=f"{self.source} narrowed to {', '.join(sorted(keep))}")
 
     def roles_of(self, principal: str) -> tuple[str, ...]:
-        """The names of the roles ``principal`` holds (directly, by wildcard or group)."""
+        """The roles ``principal`` holds (directly, by wildcard or group)."""
         return tuple(dict.fromkeys(h.role.name for h in self._held(principal_of(principal))))
 
     def _held(self, principal: str) -> list[_Held]:
