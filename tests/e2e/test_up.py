@@ -139,6 +139,12 @@ def _the_rest_api_with_the_token_up_issued(stack):
                                    if s["agent"] == "triage"
                                    and s["chain"] == "ollama:llama3.1 -> rules"])
     assert switched[0]["configured_by"] == "user:admin"
+    # The service desk opens one by hand: triage and the workflow follow as for any.
+    opened = stack.cli("incidents", "create", "--title", "VPN drops every 10 minutes",
+                       "--service", "billing", "--impact", "2", "--urgency", "1",
+                       "--caller", "Rui", "--category", "network")
+    assert (opened["priority"], opened["labels"]["source"]) == (2, "service-desk")
+    wait_until(lambda: _triaged(stack.cli("workflows", "show", opened["incident_id"])))
     # Tokens from the CLI, over NATS, as the guide shows.
     issued = stack.cli("tokens", "create", "--name", "ci", "--json")
     assert issued["token"].startswith("ro_")

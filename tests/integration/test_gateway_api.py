@@ -314,3 +314,36 @@ async def test_supplier_contracts_are_read_within_the_readers_scope(gateway_stac
         olgas = (await api.get("/api/sla/contracts")).json()["items"]
     assert {c["supplier"] for c in everyone} == {"Acme Hosting", "Nordic Database Services"}
     assert [(c["supplier"], c["services"]) for c in olgas] == [("Acme Hosting", ["checkout"])]
+
+
+async def test_the_service_desk_opens_an_incident_by_hand(gateway_stack, nc):
+    async with client(gateway_stack) as api:
+        opened = await api.post("/api/incidents", json={
+            "title": "Cannot pay with a card", "service": "checkout", "impact": 1,
+            "urgency": 2, "caller": "Ana (store 12)", "category": "payments",
+            "description": "Every card payment fails since 10:05",
+            "attachments": ["https://files.example/screenshot.png"]})
+        assert opened.status_code == 201, opened.text
+        found = opened.json()
+        assert opened.headers["location"] == f"/api/incidents/{found['incident_id']}"
+        assert (found["priority"], found["state"], found["assignment_group"]) == (
+            2, "new", "payments")
+        assert found["labels"] == {"source": "service-desk", "category": "payments",
+                                   "caller": "Ana (store 12)"}
+        assert [(e["actor"], e["kind"]) for e in found["timeline"]][:2] == [
+            ("user:admin", "opened"), ("user:admin", "assigned")]
+        # The same SLA clocks as any incident.
+        clocks = await wait_for(lambda: api.get(f"/api/incidents/{found['incident_id']}/sla"),
+                                check=lambda r: r.status_code == 200 and r.json()["clocks"])
+        assert {c["kind"] for c in clocks.json()["clocks"]} >= {"response", "resolution"}
+        bad = await api.post("/api/incidents", json={"title": "x", "impact": 4,
+                                                     "attachments": ["file:///etc/passwd"]})
+        assert {e["field"] for e in problem(bad, 422)["errors"]} == {
+            "body.impact", "body.attachments.0"}
+    async with client(gateway_stack, "olga") as api:
+        mine = await api.post("/api/incidents", json={"title": "slow", "service": "checkout"})
+        assert mine.status_code == 201, mine.text
+        theirs = await api.post("/api/incidents", json={"title": "slow", "service": "search"})
+        assert "outside their scope" in problem(theirs, 403)["detail"]
+    listed = await request(nc, ListIncidents(actor="user:admin"), IncidentList)
+    assert listed.total == 4  # two from monitoring, two by hand: nothing opened when refused

@@ -14,6 +14,7 @@ from reasonops_contracts.incidents import (
     CommentIncident,
     CorrelationRulesView,
     CountIncidents,
+    CreateIncident,
     DeclareMajorIncident,
     GetCorrelationRules,
     GetIncident,
@@ -201,6 +202,35 @@ app.command("hold")(_transition(
 app.command("resume")(_transition(ResumeIncident, "resumed", "Resume a held incident."))
 app.command("major")(_transition(
     DeclareMajorIncident, "declared major", "Declare a major incident by hand."))
+
+
+@app.command()
+def create(
+    title: Annotated[str, typer.Option("--title", help="What is wrong, in a line.")],
+    service: Annotated[str | None, typer.Option(help="The affected service.")] = None,
+    impact: Annotated[int, typer.Option(min=1, max=3, help="1 widespread .. 3 one user.")]
+    = 3,
+    urgency: Annotated[int, typer.Option(min=1, max=3, help="1 now .. 3 can wait.")] = 3,
+    description: Annotated[str | None, typer.Option(help="What the caller said.")] = None,
+    caller: Annotated[str | None, typer.Option(help="Who reported it.")] = None,
+    category: Annotated[str | None, typer.Option(help="e.g. network, access.")] = None,
+    group: Annotated[str | None, typer.Option(
+        "--group", help="Assignment group; default: the service's owner.")] = None,
+    attachment: Annotated[list[str] | None, typer.Option(
+        "--attachment", help="A link (http or https); repeatable.")] = None,
+    json: Json = False,
+) -> None:
+    """Open an incident by hand (a call to the service desk): priority from impact x
+    urgency; SLA clocks, triage and workflows follow as for any incident."""
+    view = ask(CreateIncident(title=title, service=service, impact=impact, urgency=urgency,
+                              description=description, caller=caller, category=category,
+                              assignment_group=group, attachments=attachment or [],
+                              actor=_actor_default()), IncidentView)
+    if json:
+        emit_json(view)
+    else:
+        typer.echo(f"{view.incident_id} opened: P{view.priority}, "
+                   f"{view.assignment_group or 'unassigned'}.")
 
 
 @app.command()

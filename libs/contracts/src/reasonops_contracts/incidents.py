@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from . import subjects
 from .ingest import Severity
@@ -119,6 +119,40 @@ class IncidentPriorityChanged(Event):
     changed_at: datetime
     actor: str
     reason: str
+
+
+def _link(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or len(value) > 2048 \
+            or any(c.isspace() for c in value):
+        raise ValueError(f"{value[:80]!r} is not an http(s) link")
+    return value
+
+
+Link = Annotated[str, AfterValidator(_link)]
+"""An http(s) link."""
+
+
+class CreateIncident(Command):
+    """Open an incident by hand, as a service desk does for a call: priority from the
+    ITIL matrix of impact and urgency; then the same lifecycle, SLA clocks, triage and
+    workflows as an incident opened from monitoring. Takes ``incident.create``."""
+
+    SUBJECT = subjects.INCIDENT_CMD_CREATE
+
+    actor: Actor = ""
+    title: str = Field(min_length=1, max_length=512)
+    description: str | None = Field(default=None, max_length=8192)
+    service: str | None = Field(default=None, min_length=1, max_length=256)
+    resource: str | None = Field(default=None, max_length=256)
+    category: str | None = Field(default=None, max_length=64)
+    impact: int = Field(default=3, ge=1, le=3, description="1 (widespread) .. 3")
+    urgency: int = Field(default=3, ge=1, le=3, description="1 (now) .. 3")
+    caller: str | None = Field(default=None, max_length=256,
+                               description="Who reported it")
+    assignment_group: str | None = Field(default=None, min_length=1, max_length=128,
+                                         description="Default: the service's owner")
+    attachments: list[Link] = Field(default_factory=list, max_length=20, description=(
+        "Links (http or https) to screenshots, logs, documents"))
 
 
 class _IncidentCommand(Command):

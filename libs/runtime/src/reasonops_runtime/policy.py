@@ -24,8 +24,8 @@ Approval = Literal["auto", "required"]
 # proposals agents make (``proposal.<action>``, applied by the orchestrator).
 ACTIONS: frozenset[str] = frozenset({
     *(f"incident.{verb}" for verb in (
-        "acknowledge", "resolve", "close", "reopen", "hold", "resume", "assign", "comment",
-        "declare_major", "change_priority")),
+        "create", "acknowledge", "resolve", "close", "reopen", "hold", "resume", "assign",
+        "comment", "declare_major", "change_priority")),
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
     "integration.create", "integration.revoke", "integration.rotate",
     "workflow.approve", "workflow.reject", "workflow.cancel",

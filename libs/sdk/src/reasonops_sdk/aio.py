@@ -137,6 +137,11 @@ class AsyncReasonOpsClient:
                 return
             cursor = page.next_cursor
 
+    async def create_incident(self, title: str, **fields: Any) -> IncidentView:
+        """Open an incident by hand. Fields: service, resource, impact, urgency (1..3),
+        description, caller, category, assignment_group, attachments (links)."""
+        return await self.send(calls.create_incident(title=title, **fields))
+
     async def get_incident(self, incident_id: str) -> IncidentView:
         return await self.send(calls.incident(incident_id))
 

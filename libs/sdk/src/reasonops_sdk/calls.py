@@ -125,6 +125,10 @@ def incidents(filters: dict[str, Any], limit: int, cursor: str | None) -> Call[I
     return _call("GET", "/api/incidents", IncidentPage, **filters, limit=limit, cursor=cursor)
 
 
+def create_incident(**fields: Any) -> Call[IncidentView]:
+    return _call("POST", "/api/incidents", IncidentView, body=_body(**fields))
+
+
 def incident(incident_id: str) -> Call[IncidentView]:
     return _call("GET", f"/api/incidents/{_id(incident_id)}", IncidentView)
 

@@ -147,6 +147,11 @@ class ReasonOpsClient:
                 return
             cursor = page.next_cursor
 
+    def create_incident(self, title: str, **fields: Any) -> IncidentView:
+        """Open an incident by hand. Fields: service, resource, impact, urgency (1..3),
+        description, caller, category, assignment_group, attachments (links)."""
+        return self.send(calls.create_incident(title=title, **fields))
+
     def get_incident(self, incident_id: str) -> IncidentView:
         return self.send(calls.incident(incident_id))
 

@@ -14,6 +14,7 @@ from reasonops_contracts.incidents import (
     AssignIncident,
     CloseIncident,
     CommentIncident,
+    CreateIncident,
     CreateSilence,
     DeclareMajorIncident,
     ExpireSilence,
@@ -39,6 +40,7 @@ from .queries import TokenQueries
 from .store import metadata
 
 ACTIONS: dict[type, str] = {
+    CreateIncident: "incident.create",
     AcknowledgeIncident: "incident.acknowledge", ResolveIncident: "incident.resolve",
     CloseIncident: "incident.close", ReopenIncident: "incident.reopen",
     HoldIncident: "incident.hold", ResumeIncident: "incident.resume",

@@ -20,6 +20,7 @@ from reasonops_contracts.incidents import (
     CloseIncident,
     CommentIncident,
     CountIncidents,
+    CreateIncident,
     DeclareMajorIncident,
     GetIncident,
     HoldIncident,
@@ -43,9 +44,11 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 if TYPE_CHECKING:  # the bodies are made at import; to mypy, any model
     AssignBody = BaseModel
     CommentBody = BaseModel
+    CreateBody = BaseModel
 else:
     AssignBody = body_of(AssignIncident, without=("incident_id",))
     CommentBody = body_of(CommentIncident, without=("incident_id",))
+    CreateBody = body_of(CreateIncident)
 
 IncidentId = Annotated[str, Path(pattern=INCIDENT_ID_PATTERN, description="INC0000001")]
 
@@ -89,6 +92,17 @@ async def list_incidents(
     total = total if total is not None else offset + len(items)
     return JSONResponse({"items": items, "total": total,
                          "next_cursor": next_cursor(offset, len(items), total, filters)})
+
+
+@router.post("", response_model=IncidentView, status_code=201,
+             summary="Open an incident by hand (the service desk)")
+async def create(caller: CallerDep, gateway: GatewayDep, body: CreateBody) -> Response:
+    """Priority from the ITIL matrix of ``impact`` and ``urgency``; then the same
+    lifecycle, SLA clocks, triage and workflows as one opened from monitoring. Takes
+    ``incident.create``."""
+    found = await gateway.relay(caller, CreateIncident(**body.model_dump()))
+    return JSONResponse(found, status_code=201,
+                        headers={"Location": f"/api/incidents/{found['incident_id']}"})
 
 
 @router.get("/counts", response_model=IncidentCounts, summary="Incidents by state and priority")

@@ -1,15 +1,18 @@
-"""The incident commands: lifecycle, hold/resume, assignment, comments, major incidents."""
+"""The incident commands: opening by hand, lifecycle, hold/resume, assignment, comments,
+major incidents."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from reasonops_contracts.ids import incident_number, new_id
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
     AssignIncident,
     CloseIncident,
     CommentIncident,
+    CreateIncident,
     DeclareMajorIncident,
     HoldIncident,
     IncidentView,
@@ -21,10 +24,12 @@ from reasonops_runtime import IllegalTransition, NotFound, Service, Transaction
 
 from ..access import Access
 from ..metrics import IncidentMetrics
+from ..store import Numbers
 from . import store
-from .domain import Incident, TransitionError
-from .escalation import Escalations
-from .events import emit, transition_event
+from .domain import Incident, TransitionError, open_by_hand
+from .escalation import Escalations, assignment_news, declare_major
+from .events import emit, opened_event, transition_event
+from .handlers import INCIDENT_NUMBER
 from .rules import RuleFile
 from .timeline import Timeline
 from .views import incident_view
@@ -43,6 +48,46 @@ class IncidentCommands:
         self.rules = rules
         self.escalations = escalations
         self.access = access
+
+    async def create(self, cmd: CreateIncident) -> IncidentView:
+        """Open an incident by hand; its opening, assignment and (at P1) major declaration
+        are announced as for one opened from monitoring."""
+        now = self.service.clock.now()
+        labels = {k: v for k, v in (("source", "service-desk"), ("category", cmd.category),
+                                    ("caller", cmd.caller)) if v}
+        annotations = {"description": cmd.description or "",
+                       **{f"attachment_{i + 1}": link for i, link in
+                          enumerate(cmd.attachments)}}
+        async with self.service.transaction() as tx:
+            numbers = Numbers(tx.session)
+            incident = open_by_hand(
+                incident_id=incident_number(await numbers.next(INCIDENT_NUMBER)),
+                title=cmd.title, impact=cmd.impact, urgency=cmd.urgency,
+                service=cmd.service, resource=cmd.resource, labels=labels,
+                annotations={k: v for k, v in annotations.items() if v}, at=now,
+                correlation_id=new_id())
+            owner = self.access.team_of(incident)
+            if cmd.assignment_group or owner:
+                incident.assignment_group = cmd.assignment_group or owner
+                incident.assignment_source = "user" if cmd.assignment_group else "catalog"
+            self.access.incident(cmd.actor, "create", incident)
+            timeline = Timeline()
+            emit(tx, opened_event(incident), incident, None)
+            timeline.add(incident.incident_id, now, cmd.actor, "opened",
+                         f"opened by hand{f' for {cmd.caller}' if cmd.caller else ''}: "
+                         f"P{incident.priority}: {incident.priority_reason}")
+            for news in (assignment_news(incident, None, now, cmd.actor, timeline),
+                         declare_major(incident, now, cmd.actor, "opened at P1", timeline)
+                         if incident.priority == 1 else None):
+                if news is not None:
+                    emit(tx, news, incident, None)
+            await store.save(tx.session, created=[incident], changed=[])
+            await numbers.save()
+            await timeline.save(tx.session)
+            await self.escalations.arm(tx, incident, self.rules.current(), None)
+            entries = await store.timeline_of(tx.session, incident.incident_id)
+        self.metrics.opened.labels(f"P{incident.priority}", incident.service or "").inc()
+        return incident_view(incident, entries, [])
 
     async def acknowledge(self, cmd: AcknowledgeIncident) -> IncidentView:
         return await self._command("acknowledge", cmd, self._transition("acknowledge"))
@@ -72,7 +117,7 @@ class IncidentCommands:
         return await self._command("declare_major", cmd, self._major)
 
     def register(self) -> None:
-        for model, fn in ((AcknowledgeIncident, self.acknowledge),
+        for model, fn in ((CreateIncident, self.create), (AcknowledgeIncident, self.acknowledge),
                           (ResolveIncident, self.resolve), (CloseIncident, self.close),
                           (ReopenIncident, self.reopen), (HoldIncident, self.hold),
                           (ResumeIncident, self.resume), (AssignIncident, self.assign),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from reasonops_contracts.priority import assess
+from reasonops_contracts.priority import assess, priority_of
 
 
 class State(StrEnum):
@@ -142,6 +142,27 @@ def open_incident(alert: Alert, *, incident_id: str, at: datetime,
         annotations=dict(alert.annotations),
         first_alert_at=alert.starts_at,
     )
+
+
+def open_by_hand(*, incident_id: str, title: str, impact: int, urgency: int,
+                 service: str | None, resource: str | None, labels: dict[str, str],
+                 annotations: dict[str, str], at: datetime, correlation_id: str) -> Incident:
+    """An incident a person opened (a call to the service desk): its priority is the
+    ITIL matrix of the impact and urgency they assessed."""
+    priority = priority_of(impact, urgency)
+    return Incident(
+        incident_id=incident_id, title=title, fingerprint=f"manual-{incident_id}",
+        severity=SEVERITY_OF_PRIORITY[priority], service=service, resource=resource,
+        impact=impact, urgency=urgency, priority=priority,
+        priority_reason=f"assessed by hand: impact {impact}, urgency {urgency} => "
+                        f"P{priority}",
+        opened_at=at, updated_at=at, correlation_id=correlation_id, labels=labels,
+        annotations=annotations, first_alert_at=at, alert_count=0, firing_alerts=0,
+        rule="manual")
+
+
+SEVERITY_OF_PRIORITY = {1: "critical", 2: "error", 3: "warning", 4: "info", 5: "info"}
+"""The severity an incident opened by hand carries, by its priority."""
 
 
 class Outcome(StrEnum):
