@@ -14,7 +14,7 @@ from reasonops_contracts.gateway import (
     ApiTokenView,
     RevokeApiToken,
 )
-from reasonops_contracts.incidents import IncidentList, ListIncidents
+from reasonops_contracts.incidents import IncidentList, IncidentPriorityChanged, ListIncidents
 from reasonops_contracts.policy import AccessDenied
 from reasonops_gateway.app import GatewaySettings
 from reasonops_gateway.app import build_service as build_gateway
@@ -347,3 +347,27 @@ async def test_the_service_desk_opens_an_incident_by_hand(gateway_stack, nc):
         assert "outside their scope" in problem(theirs, 403)["detail"]
     listed = await request(nc, ListIncidents(actor="user:admin"), IncidentList)
     assert listed.total == 4  # two from monitoring, two by hand: nothing opened when refused
+
+
+async def test_priority_is_reassessed_by_hand_with_a_reason(gateway_stack, nc):
+    search = gateway_stack["ids"]["search"]
+    async with client(gateway_stack) as api:
+        lowered = await api.post(f"/api/incidents/{search}/priority", json={
+            "impact": 3, "urgency": 2, "note": "only the internal search is slow"})
+        assert lowered.status_code == 200, lowered.text
+        view = lowered.json()
+        assert (view["priority"], view["impact"], view["urgency"]) == (4, 3, 2)
+        assert view["timeline"][-1]["detail"] == "P1 -> P4: only the internal search is slow"
+        same = await api.post(f"/api/incidents/{search}/priority", json={
+            "impact": 3, "urgency": 2, "note": "again"})
+        assert problem(same, 409)["field"] == "body.impact"
+        assert problem(await api.post(f"/api/incidents/{search}/priority",
+                                      json={"impact": 3, "urgency": 2}), 422)["field"] == \
+            "body.note"
+    changed = await wait_for(lambda: stream_messages(nc, "INCIDENTS",
+                                                     IncidentPriorityChanged.SUBJECT))
+    assert (changed[0].data["previous_priority"], changed[0].data["actor"]) == (
+        1, "user:admin")
+    async with client(gateway_stack, "olga") as api:  # responder of payments, not search
+        problem(await api.post(f"/api/incidents/{search}/priority", json={
+            "impact": 1, "urgency": 1, "note": "mine now"}), 403)

@@ -10,6 +10,7 @@ import typer
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
     AssignIncident,
+    ChangeIncidentPriority,
     CloseIncident,
     CommentIncident,
     CorrelationRulesView,
@@ -231,6 +232,24 @@ def create(
     else:
         typer.echo(f"{view.incident_id} opened: P{view.priority}, "
                    f"{view.assignment_group or 'unassigned'}.")
+
+
+@app.command()
+def priority(
+    incident_id: IncidentId,
+    impact: Annotated[int, typer.Option(min=1, max=3, help="1 widespread .. 3 one user.")],
+    urgency: Annotated[int, typer.Option(min=1, max=3, help="1 now .. 3 can wait.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the timeline.")],
+    json: Json = False,
+) -> None:
+    """Reassess an incident's impact and urgency; its priority follows the ITIL matrix."""
+    view = ask(ChangeIncidentPriority(incident_id=incident_id, impact=impact,
+                                      urgency=urgency, note=reason,
+                                      actor=_actor_default()), IncidentView)
+    if json:
+        emit_json(view)
+    else:
+        typer.echo(f"{view.incident_id}: now P{view.priority}.")
 
 
 @app.command()

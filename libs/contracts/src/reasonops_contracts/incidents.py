@@ -324,6 +324,17 @@ class AssignIncident(_IncidentCommand):
     assignment_group: str = Field(min_length=1, max_length=128)
 
 
+class ChangeIncidentPriority(_IncidentCommand):
+    """Reassess impact and urgency by hand; the priority follows the ITIL matrix and
+    ``note`` is the reason, kept on the timeline. Takes ``incident.change_priority``."""
+
+    SUBJECT = subjects.INCIDENT_CMD_CHANGE_PRIORITY
+
+    impact: int = Field(ge=1, le=3)
+    urgency: int = Field(ge=1, le=3)
+    note: str = Field(min_length=1, max_length=4096, description="Why")
+
+
 class CommentIncident(_IncidentCommand):
     """Add a comment to the timeline; ``note`` is the comment."""
 

@@ -154,6 +154,10 @@ class AsyncReasonOpsClient:
                      ) -> IncidentView:
         return await self.send(calls.assign(incident_id, group, note))
 
+    async def change_priority(self, incident_id: str, impact: int, urgency: int,
+                        reason: str) -> IncidentView:
+        return await self.send(calls.change_priority(incident_id, impact, urgency, reason))
+
     async def comment(self, incident_id: str, note: str) -> IncidentView:
         return await self.send(calls.comment(incident_id, note))
 

@@ -149,6 +149,12 @@ def assign(incident_id: str, group: str, note: str | None) -> Call[IncidentView]
                  body=_body(assignment_group=group, note=note))
 
 
+def change_priority(incident_id: str, impact: int, urgency: int,
+                    reason: str) -> Call[IncidentView]:
+    return _call("POST", f"/api/incidents/{_id(incident_id)}/priority", IncidentView,
+                 body={"impact": impact, "urgency": urgency, "note": reason})
+
+
 def comment(incident_id: str, note: str) -> Call[IncidentView]:
     return _call("POST", f"/api/incidents/{_id(incident_id)}/comments", IncidentView,
                  body={"note": note})

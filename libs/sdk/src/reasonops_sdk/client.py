@@ -182,6 +182,10 @@ class ReasonOpsClient:
     def assign(self, incident_id: str, group: str, note: str | None = None) -> IncidentView:
         return self.send(calls.assign(incident_id, group, note))
 
+    def change_priority(self, incident_id: str, impact: int, urgency: int,
+                        reason: str) -> IncidentView:
+        return self.send(calls.change_priority(incident_id, impact, urgency, reason))
+
     def comment(self, incident_id: str, note: str) -> IncidentView:
         return self.send(calls.comment(incident_id, note))
 

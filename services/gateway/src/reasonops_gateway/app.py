@@ -12,6 +12,7 @@ from reasonops_contracts.gateway import CreateApiToken, ListApiTokens, RevokeApi
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
     AssignIncident,
+    ChangeIncidentPriority,
     CloseIncident,
     CommentIncident,
     CreateIncident,
@@ -41,6 +42,7 @@ from .store import metadata
 
 ACTIONS: dict[type, str] = {
     CreateIncident: "incident.create",
+    ChangeIncidentPriority: "incident.change_priority",
     AcknowledgeIncident: "incident.acknowledge", ResolveIncident: "incident.resolve",
     CloseIncident: "incident.close", ReopenIncident: "incident.reopen",
     HoldIncident: "incident.hold", ResumeIncident: "incident.resume",

@@ -17,6 +17,7 @@ from reasonops_contracts.incidents import (
     INCIDENT_ID_PATTERN,
     AcknowledgeIncident,
     AssignIncident,
+    ChangeIncidentPriority,
     CloseIncident,
     CommentIncident,
     CountIncidents,
@@ -45,10 +46,12 @@ if TYPE_CHECKING:  # the bodies are made at import; to mypy, any model
     AssignBody = BaseModel
     CommentBody = BaseModel
     CreateBody = BaseModel
+    PriorityBody = BaseModel
 else:
     AssignBody = body_of(AssignIncident, without=("incident_id",))
     CommentBody = body_of(CommentIncident, without=("incident_id",))
     CreateBody = body_of(CreateIncident)
+    PriorityBody = body_of(ChangeIncidentPriority, without=("incident_id",))
 
 IncidentId = Annotated[str, Path(pattern=INCIDENT_ID_PATTERN, description="INC0000001")]
 
@@ -173,6 +176,14 @@ _transition("declare-major", DeclareMajorIncident, "Declare a major incident.")
 async def assign(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId,
                  body: AssignBody) -> Response:
     return JSONResponse(await gateway.relay(caller, AssignIncident(
+        incident_id=incident_id, **body.model_dump())))
+
+
+@router.post("/{incident_id}/priority", response_model=IncidentView,
+             summary="Reassess impact and urgency (priority from the ITIL matrix)")
+async def change_priority(caller: CallerDep, gateway: GatewayDep, incident_id: IncidentId,
+                          body: PriorityBody) -> Response:
+    return JSONResponse(await gateway.relay(caller, ChangeIncidentPriority(
         incident_id=incident_id, **body.model_dump())))
 
 

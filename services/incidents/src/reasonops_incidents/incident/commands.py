@@ -10,6 +10,7 @@ from reasonops_contracts.ids import incident_number, new_id
 from reasonops_contracts.incidents import (
     AcknowledgeIncident,
     AssignIncident,
+    ChangeIncidentPriority,
     CloseIncident,
     CommentIncident,
     CreateIncident,
@@ -20,15 +21,16 @@ from reasonops_contracts.incidents import (
     ResolveIncident,
     ResumeIncident,
 )
+from reasonops_contracts.priority import priority_of
 from reasonops_runtime import IllegalTransition, NotFound, Service, Transaction
 
 from ..access import Access
 from ..metrics import IncidentMetrics
 from ..store import Numbers
 from . import store
-from .domain import Incident, TransitionError, open_by_hand
+from .domain import Incident, State, TransitionError, open_by_hand
 from .escalation import Escalations, assignment_news, declare_major
-from .events import emit, opened_event, transition_event
+from .events import emit, opened_event, priority_event, transition_event
 from .handlers import INCIDENT_NUMBER
 from .rules import RuleFile
 from .timeline import Timeline
@@ -116,13 +118,39 @@ class IncidentCommands:
     async def declare_major(self, cmd: DeclareMajorIncident) -> IncidentView:
         return await self._command("declare_major", cmd, self._major)
 
+    async def change_priority(self, cmd: ChangeIncidentPriority) -> IncidentView:
+        return await self._command("change_priority", cmd, self._priority)
+
+    async def _priority(self, tx: Transaction, incident: Incident,
+                        cmd: ChangeIncidentPriority, timeline: Timeline) -> None:
+        if incident.state in (State.RESOLVED, State.CLOSED):
+            raise IllegalTransition(f"{incident.incident_id} is {incident.state.value}; "
+                                    "reopen it to reassess it", "incident_id")
+        if (incident.impact, incident.urgency) == (cmd.impact, cmd.urgency):
+            raise IllegalTransition(f"{incident.incident_id} already has impact "
+                                    f"{cmd.impact} and urgency {cmd.urgency}", "impact")
+        now, previous = self.service.clock.now(), incident.priority
+        incident.impact, incident.urgency = cmd.impact, cmd.urgency
+        incident.priority = priority_of(cmd.impact, cmd.urgency)
+        incident.priority_reason = (f"reassessed by hand: impact {cmd.impact}, urgency "
+                                    f"{cmd.urgency} => P{incident.priority}: {cmd.note}")
+        incident.updated_at = now
+        emit(tx, priority_event(incident, previous, now, cmd.actor), incident, None)
+        timeline.add(incident.incident_id, now, cmd.actor, "priority_changed",
+                     f"P{previous} -> P{incident.priority}: {cmd.note}")
+        if incident.priority == 1:
+            news = declare_major(incident, now, cmd.actor, "reassessed to P1", timeline)
+            if news is not None:
+                emit(tx, news, incident, None)
+
     def register(self) -> None:
         for model, fn in ((CreateIncident, self.create), (AcknowledgeIncident, self.acknowledge),
                           (ResolveIncident, self.resolve), (CloseIncident, self.close),
                           (ReopenIncident, self.reopen), (HoldIncident, self.hold),
                           (ResumeIncident, self.resume), (AssignIncident, self.assign),
                           (CommentIncident, self.comment),
-                          (DeclareMajorIncident, self.declare_major)):
+                          (DeclareMajorIncident, self.declare_major),
+                          (ChangeIncidentPriority, self.change_priority)):
             self.service.respond(model, fn)  # type: ignore[arg-type]
 
     async def _command(self, action: str, cmd: Any, change: Change) -> IncidentView:
