@@ -13,28 +13,15 @@ import httpx
 from reasonops_contracts.api import (
     AgentConfiguration,
     AgentRunResult,
-    CheckResult,
     Dashboard,
     DecisionList,
-    EntryPage,
     IncidentPage,
-    Me,
     MonthlySummary,
-    PolicyView,
     ProviderHealth,
     Providers,
     SlmMetrics,
     Trail,
 )
-from reasonops_contracts.finance import (
-    BudgetList,
-    EntryTrace,
-    FinanceSummary,
-    LedgerEntryPosted,
-    PeriodList,
-    PeriodView,
-)
-from reasonops_contracts.gateway import ApiTokenIssued, ApiTokenList, ApiTokenView
 from reasonops_contracts.incidents import (
     IncidentCounts,
     IncidentView,
@@ -43,16 +30,14 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
 from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
 from reasonops_contracts.workflows import (
-    WorkflowDefinitionList,
-    WorkflowInstanceList,
     WorkflowView,
 )
 
 from . import calls
 from . import events as sse
+from .backoffice import AsyncBackOffice
 from .calls import Call
 from .events import StreamEvent
 from .transport import (
@@ -69,7 +54,7 @@ from .transport import (
 T = TypeVar("T")
 
 
-class AsyncReasonOpsClient:
+class AsyncReasonOpsClient(AsyncBackOffice):
     """The REST API, awaitable: every call of ``ReasonOpsClient`` as a coroutine."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *,
@@ -179,27 +164,6 @@ class AsyncReasonOpsClient:
     async def expire_silence(self, silence_id: str) -> SilenceView:
         return await self.send(calls.expire_silence(silence_id))
 
-    async def finance_summary(self, month: str | None = None) -> FinanceSummary:
-        return await self.send(calls.finance_summary(month))
-
-    async def workflow_instances(self, **filters: Any) -> WorkflowInstanceList:
-        return await self.send(calls.workflow_instances(**filters_of(**filters)))
-
-    async def get_workflow(self, workflow_id: str) -> WorkflowView:
-        return await self.send(calls.workflow(workflow_id))
-
-    async def approve_step(self, workflow_id: str, step: str, note: str | None = None
-                           ) -> WorkflowView:
-        return await self.send(calls.decide_step(workflow_id, step, "approve", note))
-
-    async def reject_step(self, workflow_id: str, step: str, note: str | None = None
-                          ) -> WorkflowView:
-        return await self.send(calls.decide_step(workflow_id, step, "reject", note))
-
-    async def list_entries(self, *, month: str | None = None, incident_id: str | None = None,
-                           limit: int = 100, cursor: str | None = None) -> EntryPage:
-        return await self.send(calls.entries(month, incident_id, limit, cursor))
-
     async def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
                                   agent_name: str | None = None,
                                   incident_id: str | None = None) -> DecisionList:
@@ -269,34 +233,6 @@ class AsyncReasonOpsClient:
     async def supplier_contracts(self) -> SupplierContractList:
         return await self.send(calls.supplier_contracts())
 
-    async def iter_entries(self, *, month: str | None = None,
-                           incident_id: str | None = None
-                           ) -> AsyncIterator[LedgerEntryPosted]:
-        cursor: str | None = None
-        while True:
-            page = await self.list_entries(month=month, incident_id=incident_id, limit=PAGE,
-                                           cursor=cursor)
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-    async def trace_entry(self, entry_id: str) -> EntryTrace:
-        return await self.send(calls.trace_entry(entry_id))
-
-    async def budgets(self, month: str | None = None) -> BudgetList:
-        return await self.send(calls.budgets(month))
-
-    async def periods(self) -> PeriodList:
-        return await self.send(calls.periods())
-
-    async def close_period(self, month: str) -> PeriodView:
-        return await self.send(calls.close_period(month))
-
-    async def workflow_definitions(self) -> WorkflowDefinitionList:
-        return await self.send(calls.workflow_definitions())
-
     async def configure_llm_provider(self, provider: str, model: str | None = None,
                                      temperature: float = 0.0, api_key: str | None = None,
                                      *, agent: str | None = None) -> AgentConfiguration:
@@ -306,43 +242,6 @@ class AsyncReasonOpsClient:
         return await self.send(calls.configure_llm(provider, model, temperature, agent))
 
     configure_llm = configure_llm_provider
-
-    async def list_integrations(self, include_revoked: bool = False) -> IntegrationList:
-        return await self.send(calls.integrations(include_revoked))
-
-    async def create_integration(self, name: str, **fields: Any) -> IntegrationKeyIssued:
-        return await self.send(calls.create_integration(name=name, **fields))
-
-    async def revoke_integration(self, name: str) -> IntegrationList:
-        return await self.send(calls.revoke_integration(name))
-
-    async def rotate_integration(self, name: str, grace_seconds: int | None = None
-                                 ) -> IntegrationKeyIssued:
-        return await self.send(calls.rotate_integration(name, grace_seconds))
-
-    async def list_heartbeats(self, integration: str | None = None) -> HeartbeatList:
-        return await self.send(calls.heartbeats(integration))
-
-    async def list_tokens(self, principal: str | None = None,
-                          include_revoked: bool = False) -> ApiTokenList:
-        return await self.send(calls.tokens(principal, include_revoked))
-
-    async def create_token(self, name: str, **fields: Any) -> ApiTokenIssued:
-        return await self.send(calls.create_token(name=name, **fields))
-
-    async def revoke_token(self, token_id: str) -> ApiTokenView:
-        return await self.send(calls.revoke_token(token_id))
-
-    async def get_policy(self) -> PolicyView:
-        return await self.send(calls.policy())
-
-    async def check_policy(self, action: str, principal: str | None = None, *,
-                           team: str | None = None, service: str | None = None
-                           ) -> CheckResult:
-        return await self.send(calls.check_policy(action, principal, team, service))
-
-    async def me(self) -> Me:
-        return await self.send(calls.me())
 
     async def events(self, types: Iterable[str] | None = None, *,
                      last_event_id: str | None = None) -> AsyncIterator[StreamEvent]:

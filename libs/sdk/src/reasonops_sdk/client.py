@@ -17,28 +17,15 @@ import httpx
 from reasonops_contracts.api import (
     AgentConfiguration,
     AgentRunResult,
-    CheckResult,
     Dashboard,
     DecisionList,
-    EntryPage,
     IncidentPage,
-    Me,
     MonthlySummary,
-    PolicyView,
     ProviderHealth,
     Providers,
     SlmMetrics,
     Trail,
 )
-from reasonops_contracts.finance import (
-    BudgetList,
-    EntryTrace,
-    FinanceSummary,
-    LedgerEntryPosted,
-    PeriodList,
-    PeriodView,
-)
-from reasonops_contracts.gateway import ApiTokenIssued, ApiTokenList, ApiTokenView
 from reasonops_contracts.incidents import (
     IncidentCounts,
     IncidentView,
@@ -47,16 +34,14 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
 from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
 from reasonops_contracts.workflows import (
-    WorkflowDefinitionList,
-    WorkflowInstanceList,
     WorkflowView,
 )
 
 from . import calls
 from . import events as sse
+from .backoffice import BackOffice
 from .calls import Call
 from .events import StreamEvent
 from .transport import (
@@ -73,7 +58,7 @@ from .transport import (
 T = TypeVar("T")
 
 
-class ReasonOpsClient:
+class ReasonOpsClient(BackOffice):
     """The REST API, blocking. ``url`` and ``token`` default to ``REASONOPS_URL`` (else
     http://127.0.0.1:8080) and ``REASONOPS_TOKEN``."""
 
@@ -223,56 +208,7 @@ class ReasonOpsClient:
     def expire_silence(self, silence_id: str) -> SilenceView:
         return self.send(calls.expire_silence(silence_id))
 
-    # -- finance ---------------------------------------------------------------------------------
-    def finance_summary(self, month: str | None = None) -> FinanceSummary:
-        return self.send(calls.finance_summary(month))
-
-    def list_entries(self, *, month: str | None = None, incident_id: str | None = None,
-                     limit: int = 100, cursor: str | None = None) -> EntryPage:
-        return self.send(calls.entries(month, incident_id, limit, cursor))
-
-    def iter_entries(self, *, month: str | None = None,
-                     incident_id: str | None = None) -> Iterator[LedgerEntryPosted]:
-        cursor: str | None = None
-        while True:
-            page = self.list_entries(month=month, incident_id=incident_id, limit=PAGE,
-                                     cursor=cursor)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-    def trace_entry(self, entry_id: str) -> EntryTrace:
-        return self.send(calls.trace_entry(entry_id))
-
-    def budgets(self, month: str | None = None) -> BudgetList:
-        return self.send(calls.budgets(month))
-
-    def periods(self) -> PeriodList:
-        return self.send(calls.periods())
-
-    def close_period(self, month: str) -> PeriodView:
-        return self.send(calls.close_period(month))
-
     # -- workflows -------------------------------------------------------------------------------
-    def workflow_definitions(self) -> WorkflowDefinitionList:
-        return self.send(calls.workflow_definitions())
-
-    def workflow_instances(self, **filters: Any) -> WorkflowInstanceList:
-        """Filters: workflow, state, incident_id, limit."""
-        return self.send(calls.workflow_instances(**filters_of(**filters)))
-
-    def get_workflow(self, workflow_id: str) -> WorkflowView:
-        return self.send(calls.workflow(workflow_id))
-
-    def approve_step(self, workflow_id: str, step: str, note: str | None = None
-                     ) -> WorkflowView:
-        return self.send(calls.decide_step(workflow_id, step, "approve", note))
-
-    def reject_step(self, workflow_id: str, step: str, note: str | None = None
-                    ) -> WorkflowView:
-        return self.send(calls.decide_step(workflow_id, step, "reject", note))
-
     # -- agents ----------------------------------------------------------------------------------
     def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
                             agent_name: str | None = None,
@@ -333,40 +269,3 @@ class ReasonOpsClient:
             except httpx.TransportError:
                 time.sleep(1.0)
 
-    # -- administration --------------------------------------------------------------------------
-    def list_integrations(self, include_revoked: bool = False) -> IntegrationList:
-        return self.send(calls.integrations(include_revoked))
-
-    def create_integration(self, name: str, **fields: Any) -> IntegrationKeyIssued:
-        return self.send(calls.create_integration(name=name, **fields))
-
-    def revoke_integration(self, name: str) -> IntegrationList:
-        return self.send(calls.revoke_integration(name))
-
-    def rotate_integration(self, name: str, grace_seconds: int | None = None
-                           ) -> IntegrationKeyIssued:
-        return self.send(calls.rotate_integration(name, grace_seconds))
-
-    def list_heartbeats(self, integration: str | None = None) -> HeartbeatList:
-        return self.send(calls.heartbeats(integration))
-
-    def list_tokens(self, principal: str | None = None, include_revoked: bool = False
-                    ) -> ApiTokenList:
-        return self.send(calls.tokens(principal, include_revoked))
-
-    def create_token(self, name: str, **fields: Any) -> ApiTokenIssued:
-        """Fields: principal, roles, expires_in_days."""
-        return self.send(calls.create_token(name=name, **fields))
-
-    def revoke_token(self, token_id: str) -> ApiTokenView:
-        return self.send(calls.revoke_token(token_id))
-
-    def get_policy(self) -> PolicyView:
-        return self.send(calls.policy())
-
-    def check_policy(self, action: str, principal: str | None = None, *,
-                     team: str | None = None, service: str | None = None) -> CheckResult:
-        return self.send(calls.check_policy(action, principal, team, service))
-
-    def me(self) -> Me:
-        return self.send(calls.me())
