@@ -3,21 +3,20 @@ the REST API serves, built by the same client library from the same queries, ove
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from nats.aio.client import Client
+from pydantic import BaseModel
 
 from reasonops_client.agents import gather_statuses
-from reasonops_client.reports import dashboard as build_dashboard
-from reasonops_client.reports import monthly_summary, slm_metrics
-from reasonops_contracts import ReplyError
+from reasonops_client.reports import Asker, fetch_dashboard, fetch_monthly_summary, slm_metrics
+from reasonops_contracts import Command, ReplyError
+from reasonops_contracts import Query as Question
 from reasonops_contracts.api import Dashboard
-from reasonops_contracts.finance import BudgetList, FinanceSummary, GetBudgets, GetFinanceSummary
-from reasonops_contracts.incidents import CountIncidents, IncidentCounts
 from reasonops_contracts.slm import (
     GetSlaReport,
     ListSupplierContracts,
@@ -29,36 +28,43 @@ from reasonops_runtime.client import request
 from .connection import CliError, ask, principal, with_nats
 from .output import emit_json, table
 
+T = TypeVar("T")
+V = TypeVar("V", bound=BaseModel)
+
 app = typer.Typer(help="Reports: the month's summary, service-level figures, supplier "
                   "contracts.", no_args_is_help=True)
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 Month = Annotated[str | None, typer.Option(help="YYYY-MM (UTC); default: this month.")]
 
 
+def _answered(go: Callable[[Client], Awaitable[T]]) -> T:
+    try:
+        return with_nats(go)
+    except ReplyError as exc:
+        raise CliError(f"{exc.detail.code}: {exc.detail.message}") from None
+
+
 def _month(month: str | None) -> str:
     return month or datetime.now(UTC).strftime("%Y-%m")
+
+
+def _asker(nc: Client) -> Asker:
+    who = principal()
+
+    async def ask(message: Command | Question, result: type[V]) -> V:
+        return await request(nc, message.model_copy(
+            update={message.PRINCIPAL_FIELD: who}), result)
+    return ask
 
 
 def dashboard(json: Json = False) -> None:
     """The integrated view: services and availability this month, open incidents by
     priority, breaches, penalties, budget against actual, agent health."""
-    month = _month(None)
-    who = principal()
-
     async def go(nc: Client) -> Dashboard:
-        counts, report, finance, budgets, statuses = await asyncio.gather(
-            request(nc, CountIncidents(actor=who), IncidentCounts),
-            request(nc, GetSlaReport(actor=who, month=month), SlaReport),
-            request(nc, GetFinanceSummary(actor=who, month=month), FinanceSummary),
-            request(nc, GetBudgets(actor=who, month=month), BudgetList),
-            gather_statuses(nc, probe=False, wait=0.5))
-        return build_dashboard(now=datetime.now(UTC), known_services=(), counts=counts,
-                               report=report, finance=finance, budgets=budgets,
-                               statuses=statuses)
-    try:
-        found = with_nats(go)
-    except ReplyError as exc:
-        raise CliError(f"{exc.detail.code}: {exc.detail.message}") from None
+        return await fetch_dashboard(
+            _asker(nc), lambda: gather_statuses(nc, probe=False, wait=0.5),
+            now=datetime.now(UTC))
+    found = _answered(go)
     if json:
         emit_json(found)
         return
@@ -87,12 +93,9 @@ def monthly(
     json: Json = False,
 ) -> None:
     """A month's service levels, penalties by supplier, incident costs and budget."""
-    month = _month(month)
-    report = ask(GetSlaReport(actor=principal(), month=month), SlaReport)
-    finance = ask(GetFinanceSummary(actor=principal(), month=month), FinanceSummary)
-    budgets = ask(GetBudgets(actor=principal(), month=month), BudgetList)
-    summary = monthly_summary(now=datetime.now(UTC), report=report, finance=finance,
-                              budgets=budgets)
+    chosen = _month(month)
+    summary = _answered(lambda nc: fetch_monthly_summary(_asker(nc), chosen,
+                                                         now=datetime.now(UTC)))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(summary.model_dump_json(indent=2) + "\n")

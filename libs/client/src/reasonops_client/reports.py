@@ -5,10 +5,15 @@ answers already fetched, so every face (CLI, REST, MCP, console) shows the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
+from pydantic import BaseModel
+
+from reasonops_contracts import Command, Query
 from reasonops_contracts.agents import AgentStatus
 from reasonops_contracts.api import (
     Dashboard,
@@ -18,9 +23,11 @@ from reasonops_contracts.api import (
     ServiceLevel,
     SlmMetrics,
 )
-from reasonops_contracts.finance import BudgetList, FinanceSummary
-from reasonops_contracts.incidents import IncidentCounts
-from reasonops_contracts.slm import SlaReport
+from reasonops_contracts.finance import BudgetList, FinanceSummary, GetBudgets, GetFinanceSummary
+from reasonops_contracts.incidents import CountIncidents, IncidentCounts
+from reasonops_contracts.slm import GetSlaReport, SlaReport
+
+V = TypeVar("V", bound=BaseModel)
 
 
 def slm_metrics(report: SlaReport) -> SlmMetrics:
@@ -62,6 +69,35 @@ def provider_health(statuses: Sequence[AgentStatus]) -> dict[str, ProviderHealth
                 "agents": [*seen.agents, who],
                 **({"status": state, "circuit": p.circuit, "detail": p.detail} if worse else {})})
     return found
+
+
+class Asker(Protocol):
+    """Sends a command or query as the reader and answers its typed result (the CLI over
+    NATS, the gateway for its caller)."""
+
+    async def __call__(self, message: Command | Query, result: type[V]) -> V: ...
+
+
+async def fetch_dashboard(ask: Asker,
+                          statuses: Callable[[], Awaitable[Sequence[AgentStatus]]], *,
+                          now: datetime, known_services: Iterable[str] = ()) -> Dashboard:
+    """Ask what the dashboard shows (this month's), all at once, and build it."""
+    month = now.strftime("%Y-%m")
+    counts, report, finance, budgets, found = await asyncio.gather(
+        ask(CountIncidents(), IncidentCounts), ask(GetSlaReport(month=month), SlaReport),
+        ask(GetFinanceSummary(month=month), FinanceSummary),
+        ask(GetBudgets(month=month), BudgetList), statuses())
+    return dashboard(now=now, known_services=known_services, counts=counts, report=report,
+                     finance=finance, budgets=budgets, statuses=found)
+
+
+async def fetch_monthly_summary(ask: Asker, month: str, *, now: datetime) -> MonthlySummary:
+    """Ask what a month's summary holds, all at once, and build it."""
+    report, finance, budgets = await asyncio.gather(
+        ask(GetSlaReport(month=month), SlaReport),
+        ask(GetFinanceSummary(month=month), FinanceSummary),
+        ask(GetBudgets(month=month), BudgetList))
+    return monthly_summary(now=now, report=report, finance=finance, budgets=budgets)
 
 
 def dashboard(*, now: datetime, known_services: Iterable[str], counts: IncidentCounts,

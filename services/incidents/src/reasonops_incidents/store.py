@@ -17,6 +17,10 @@ counters = Table(
 )
 
 
+INCIDENT_NUMBER = "incident"
+"""The counter incident numbers (INC...) come from."""
+
+
 class Numbers:
     """Hands out sequence numbers (INC, PRB, SIL) inside one transaction; ``save`` stores
     the high-water marks."""
@@ -39,7 +43,7 @@ class Numbers:
         """Numbers up to ``value`` were handed out (``load`` first)."""
         self._value[name] = max(self._value[name], value)
 
-    async def next(self, name: str = "incident") -> int:
+    async def next(self, name: str = INCIDENT_NUMBER) -> int:
         self._value[name] = await self.load(name) + 1
         return self._value[name]
 

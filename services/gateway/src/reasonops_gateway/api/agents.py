@@ -4,7 +4,8 @@ scripts already call."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 
@@ -37,6 +38,7 @@ from .context import Caller, CallerDep, Gateway, GatewayDep
 from .errors import Problem
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
+T = TypeVar("T")
 STATUS_WAIT_SECONDS = 1.0
 AgentName = Literal["triage", "rca", "security", "capacity"]
 LOCAL_PROVIDERS = ("ollama", "openai-compatible", "tgi", "rules")
@@ -125,7 +127,7 @@ async def providers(caller: CallerDep, gateway: GatewayDep) -> Providers:
             summary="The agents' configuration set through the API or CLI")
 async def configuration(caller: CallerDep, gateway: GatewayDep) -> AgentConfiguration:
     await gateway.visibility(caller, "agent configuration")
-    return AgentConfiguration(agents=await _configs(gateway))
+    return AgentConfiguration(agents=await _bucket(gateway, read_configs))
 
 
 @router.post("/configure-llm", response_model=AgentConfiguration,
@@ -149,30 +151,27 @@ async def configure_llm(caller: CallerDep, gateway: GatewayDep,
     now = gateway.clock.now()
     config = AgentConfig(chain=chain, temperature=body.temperature,
                          updated_by=caller.principal, updated_at=now)
-    for name in agents:
-        await _written(gateway, name, config)
+    async def write_all(nc: Any) -> None:
+        for name in agents:
+            await write_config(nc, name, config)
+
+    await _bucket(gateway, write_all)
     async with gateway.transaction() as tx:
         for name in agents:
             tx.emit(Envelope.wrap(AgentConfigured(
                 agent=name, chain=chain, temperature=body.temperature,
                 actor=caller.principal, configured_at=now), source=SOURCE, subject=name))
-    return AgentConfiguration(agents=await _configs(gateway))
+    return AgentConfiguration(agents=await _bucket(gateway, read_configs))
 
 
 PROVIDER_ALIASES = {"google": "gemini", "mock": "rules"}
 """The product's provider names -> ReasonOps' provider kinds."""
 
 
-async def _configs(gateway: Gateway) -> dict[str, AgentConfig]:
+async def _bucket(gateway: Gateway, use: Callable[[Any], Awaitable[T]]) -> T:
+    """``use(nc)`` on the agents' configuration bucket; 503 while there is none."""
     try:
-        return await gateway.ask_all(read_configs)
-    except ConfigUnavailable as exc:
-        raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
-
-
-async def _written(gateway: Gateway, agent: str, config: AgentConfig) -> None:
-    try:
-        await gateway.ask_all(lambda nc: write_config(nc, agent, config))
+        return await gateway.ask_all(use)
     except ConfigUnavailable as exc:
         raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
 

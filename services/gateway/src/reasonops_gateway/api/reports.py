@@ -4,28 +4,29 @@ answers, so the CLI and the console show the same numbers."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from reasonops_client.agents import gather_statuses
-from reasonops_client.reports import dashboard, monthly_summary
+from reasonops_client.reports import Asker, fetch_dashboard, fetch_monthly_summary
+from reasonops_contracts import Command
+from reasonops_contracts import Query as Question
 from reasonops_contracts.api import Dashboard, MonthlySummary
-from reasonops_contracts.finance import (
-    BudgetList,
-    FinanceSummary,
-    GetBudgets,
-    GetFinanceSummary,
-)
 from reasonops_contracts.ids import MONTH_PATTERN
-from reasonops_contracts.incidents import CountIncidents, IncidentCounts
-from reasonops_contracts.slm import GetSlaReport, SlaReport
 
-from .context import CallerDep, GatewayDep
+from .context import Caller, CallerDep, Gateway, GatewayDep
 
+V = TypeVar("V", bound=BaseModel)
 router = APIRouter(tags=["reports"])
 AGENT_WAIT_SECONDS = 0.5
+
+
+def _asker(gateway: Gateway, caller: Caller) -> Asker:
+    async def ask(message: Command | Question, result: type[V]) -> V:
+        return await gateway.ask(caller, message, result)
+    return ask
 
 
 @router.get("/api/dashboard", response_model=Dashboard, summary="The integrated view")
@@ -33,18 +34,14 @@ async def get_dashboard(caller: CallerDep, gateway: GatewayDep) -> Dashboard:
     """Services and their availability this month, open incidents by priority, SLA
     breaches, penalties and budget against actual this month, agent health; each part
     narrowed to what the caller may read."""
-    month = gateway.clock.now().strftime("%Y-%m")
     visible = await gateway.visibility(caller, "the dashboard")
-    counts, report, finance, budgets, statuses = await asyncio.gather(
-        gateway.ask(caller, CountIncidents(), IncidentCounts),
-        gateway.ask(caller, GetSlaReport(month=month), SlaReport),
-        gateway.ask(caller, GetFinanceSummary(month=month), FinanceSummary),
-        gateway.ask(caller, GetBudgets(month=month), BudgetList),
-        gateway.ask_all(lambda nc: gather_statuses(nc, probe=False, wait=AGENT_WAIT_SECONDS)))
-    known = [s for s in gateway.known_services
-             if visible.covers(gateway.owner(s), s)]
-    return dashboard(now=gateway.clock.now(), known_services=known, counts=counts,
-                     report=report, finance=finance, budgets=budgets, statuses=statuses)
+    return await fetch_dashboard(
+        _asker(gateway, caller),
+        lambda: gateway.ask_all(lambda nc: gather_statuses(nc, probe=False,
+                                                           wait=AGENT_WAIT_SECONDS)),
+        now=gateway.clock.now(),
+        known_services=[s for s in gateway.known_services
+                        if visible.covers(gateway.owner(s), s)])
 
 
 @router.get("/api/reports/monthly", response_model=MonthlySummary,
@@ -52,10 +49,6 @@ async def get_dashboard(caller: CallerDep, gateway: GatewayDep) -> Dashboard:
 async def monthly(caller: CallerDep, gateway: GatewayDep,
                   month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description=(
                       "YYYY-MM; default: this month"))] = None) -> MonthlySummary:
-    month = month or gateway.clock.now().strftime("%Y-%m")
-    report, finance, budgets = await asyncio.gather(
-        gateway.ask(caller, GetSlaReport(month=month), SlaReport),
-        gateway.ask(caller, GetFinanceSummary(month=month), FinanceSummary),
-        gateway.ask(caller, GetBudgets(month=month), BudgetList))
-    return monthly_summary(now=gateway.clock.now(), report=report, finance=finance,
-                           budgets=budgets)
+    now = gateway.clock.now()
+    return await fetch_monthly_summary(_asker(gateway, caller),
+                                       month or now.strftime("%Y-%m"), now=now)

@@ -26,12 +26,11 @@ from reasonops_runtime import IllegalTransition, NotFound, Service, Transaction
 
 from ..access import Access
 from ..metrics import IncidentMetrics
-from ..store import Numbers
+from ..store import INCIDENT_NUMBER, Numbers
 from . import store
 from .domain import Incident, State, TransitionError, open_by_hand
 from .escalation import Escalations, assignment_news, declare_major
 from .events import emit, opened_event, priority_event, transition_event
-from .handlers import INCIDENT_NUMBER
 from .rules import RuleFile
 from .timeline import Timeline
 from .views import incident_view

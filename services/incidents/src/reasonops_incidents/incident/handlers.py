@@ -32,7 +32,7 @@ from ..access import Access
 from ..metrics import IncidentMetrics
 from ..problem.handlers import Problems
 from ..silence.store import SilenceBook
-from ..store import Numbers
+from ..store import INCIDENT_NUMBER, Numbers
 from . import store
 from .batch import Arrival, Decisions, Publish, Snapshot, pending_members, reach, route
 from .correlation import AlertRecord, outranks
@@ -44,7 +44,6 @@ from .rules import RuleFile, RuleSet
 from .timeline import Timeline
 
 INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
-INCIDENT_NUMBER = "incident"
 
 
 async def load(session: AsyncSession, arrivals: Sequence[Arrival], catalog: ServiceCatalog | None,
