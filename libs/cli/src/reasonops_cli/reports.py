@@ -44,6 +44,14 @@ def _answered(go: Callable[[Client], Awaitable[T]]) -> T:
         raise CliError(f"{exc.detail.code}: {exc.detail.message}") from None
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
+
+
+def _unit(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:g} {unit}"
+
+
 def _month(month: str | None) -> str:
     return month or datetime.now(UTC).strftime("%Y-%m")
 
@@ -69,9 +77,9 @@ def dashboard(json: Json = False) -> None:
         emit_json(found)
         return
     typer.echo(f"ReasonOps, {found.month}: {found.services} services, {found.offerings} "
-               f"measured; {found.open_incidents} open incidents "
+               f"measured; {_count(found.open_incidents, 'open incident')} "
                f"({', '.join(f'{p} {n}' for p, n in found.open_by_priority.items() if n)}); "
-               f"{found.breaches} breaches")
+               f"{_count(found.breaches, 'breach')}")
     typer.echo(table(["SERVICE", "AVAILABILITY %", "SLO %", "BUDGET LEFT %", "INCIDENTS",
                       "BREACHES"],
                      [[s.service, s.availability, s.slo, s.error_budget_remaining_percent,
@@ -103,9 +111,10 @@ def monthly(
         emit_json(summary)
         return
     m = summary.metrics
-    typer.echo(f"{summary.month}: availability {m.availability_pct}% over {m.services} "
-               f"services, {m.incidents} incidents, MTTR {m.mttr_minutes} min, MTBF "
-               f"{m.mtbf_hours} h, {m.breaches} breaches")
+    typer.echo(f"{summary.month}: availability {m.availability_pct}% over "
+               f"{_count(m.services, 'service')}, {_count(m.incidents, 'incident')}, MTTR "
+               f"{_unit(m.mttr_minutes, 'min')}, MTBF {_unit(m.mtbf_hours, 'h')}, "
+               f"{_count(m.breaches, 'breach')}")
     for supplier, amounts in summary.penalties.items():
         typer.echo(f"  penalties from {supplier}: "
                    + ", ".join(f"{a} {c}" for c, a in amounts.items()))
@@ -126,9 +135,10 @@ def metrics(
         emit_json(found)
         return
     typer.echo(f"{found.period}: availability {found.availability_pct}% "
-               f"({found.services} services), MTTR {found.mttr_minutes} min, MTBF "
-               f"{found.mtbf_hours} h, MTTA {found.mtta_minutes} min, {found.incidents} "
-               f"incidents, {found.breaches} breaches")
+               f"({_count(found.services, 'service')}), MTTR "
+               f"{_unit(found.mttr_minutes, 'min')}, MTBF {_unit(found.mtbf_hours, 'h')}, "
+               f"MTTA {_unit(found.mtta_minutes, 'min')}, {_count(found.incidents, 'incident')}, "
+               f"{_count(found.breaches, 'breach')}")
 
 
 @app.command()
