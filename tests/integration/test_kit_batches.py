@@ -185,3 +185,54 @@ async def test_a_batch_fetched_ahead_is_handed_back_when_the_service_stops(nc, n
     again = await js.pull_subscribe_bind("kit-slow", stream=INGEST.name)
     msgs = await again.fetch(10, timeout=5)
     assert [m.data for m in msgs] == [f"e{i}".encode() for i in range(5, 10)]
+
+
+class Taken:
+    def __init__(self) -> None:
+        self.handled: list[bytes] = []
+
+    def decode(self, delivery):
+        return delivery.data
+
+    async def __call__(self, tx, batch):
+        self.handled.extend(item for _, item in batch)
+
+
+async def test_a_durable_is_brought_in_line_with_the_code_on_start(nc, nats_url, tmp_path,
+                                                                   caplog):
+    """A handler added for a new event type receives it, and ack_wait and max_deliver
+    changes apply, on the next start: the durable is updated, saying what changed."""
+    js = nc.jetstream()
+    await ensure_streams(js, [INGEST])
+
+    async def run(subjects_, ack_wait):
+        settings = ServiceSettings(nats_url=nats_url, data_dir=tmp_path, http_port=free_port(),
+                                   fetch_timeout=0.2, ack_wait_seconds=ack_wait)
+        service = Service("kit", settings)
+        handler = Taken()
+        service.consume("kit-grows", handler, subjects=subjects_, stream=INGEST)
+        await service.start()
+        return service, handler
+
+    first, _ = await run((subjects.INGEST_RAW_EVENT,), 30)
+    await first.stop()
+    await js.publish(subjects.INGEST_RAW_GRAFANA, b"grafana")  # nobody listened for it
+    caplog.set_level("INFO", logger="reasonops_runtime.consumer")
+    second, handler = await run((subjects.INGEST_RAW_EVENT, subjects.INGEST_RAW_GRAFANA), 45)
+    try:
+        await js.publish(subjects.INGEST_RAW_GRAFANA, b"grafana, now heard")
+        await wait_for(lambda: _async(handler.handled), check=lambda h: b"grafana, now heard" in h)
+        config = (await js.consumer_info(INGEST.name, "kit-grows")).config
+        assert sorted(config.filter_subjects or []) == sorted(
+            [subjects.INGEST_RAW_EVENT, subjects.INGEST_RAW_GRAFANA])
+        assert config.ack_wait == 45
+    finally:
+        await second.stop()
+    [changed] = [r for r in caplog.records if r.getMessage() == "consumer configuration changed"]
+    both = ", ".join(sorted([subjects.INGEST_RAW_EVENT, subjects.INGEST_RAW_GRAFANA]))
+    assert changed.changes == (  # type: ignore[attr-defined]
+        f"subjects: {subjects.INGEST_RAW_EVENT} -> {both}; ack_wait: 30.0 -> 45.0")
+
+
+async def _async(value):
+    return value

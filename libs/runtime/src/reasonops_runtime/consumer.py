@@ -84,9 +84,15 @@ class BatchConsumer:
         self._puller: Puller | None = None
         self.started = asyncio.Event()
 
-    async def subscribe(self) -> None:
-        subjects_ = list(self.spec.subjects)
-        config = ConsumerConfig(
+    def subjects(self) -> list[str]:
+        """The subjects to consume: the router's as they are now (a service may add
+        event types before it starts consuming), else the spec's."""
+        live = getattr(self.spec.handler, "subjects", None)
+        return list(live if isinstance(live, tuple) and live else self.spec.subjects)
+
+    def wanted(self) -> ConsumerConfig:
+        subjects_ = self.subjects()
+        return ConsumerConfig(
             durable_name=self.spec.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
@@ -97,10 +103,22 @@ class BatchConsumer:
             filter_subjects=subjects_ if len(subjects_) > 1 else None,
             filter_subject=subjects_[0] if len(subjects_) == 1 else None,
         )
+
+    async def subscribe(self) -> None:
+        """Create the durable, or bring an existing one in line with this code (its
+        subjects, ack wait and redelivery bound), saying what changed."""
+        config = self.wanted()
         try:
-            await self.js.consumer_info(self.spec.stream.name, self.spec.name)
+            current = (await self.js.consumer_info(self.spec.stream.name, self.spec.name)).config
         except NotFoundError:
             await self.js.add_consumer(self.spec.stream.name, config)
+        else:
+            changed = reconciled(current, config)
+            if changed:
+                await self.js.add_consumer(self.spec.stream.name, config)  # an update
+                log.info("consumer configuration changed", extra={
+                    "consumer": self.spec.name, "stream": self.spec.stream.name,
+                    "changes": "; ".join(changed)})
         self._puller = Puller(self.nc, self.spec.stream.name, self.spec.name)
         await self._puller.start()
         self.started.set()
@@ -316,6 +334,24 @@ async def _nak_all(msgs: list[Msg]) -> None:
     for msg in msgs:
         with contextlib.suppress(Exception):
             await msg.nak()
+
+
+def reconciled(current: ConsumerConfig, wanted: ConsumerConfig) -> list[str]:
+    """What an existing durable's configuration lacks of ``wanted``, as "field: was ->
+    now" lines (empty when they agree)."""
+    def subjects_of(config: ConsumerConfig) -> list[str]:
+        return sorted(config.filter_subjects or ([config.filter_subject]
+                                                 if config.filter_subject else []))
+
+    found = []
+    if subjects_of(current) != subjects_of(wanted):
+        found.append(f"subjects: {', '.join(subjects_of(current)) or 'all'} -> "
+                     f"{', '.join(subjects_of(wanted))}")
+    for name in ("ack_wait", "max_deliver", "max_ack_pending"):
+        was, now = getattr(current, name), getattr(wanted, name)
+        if now is not None and (was is None or float(was) != float(now)):
+            found.append(f"{name}: {was} -> {now}")
+    return found
 
 
 def _trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Span]

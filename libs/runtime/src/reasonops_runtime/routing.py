@@ -51,7 +51,8 @@ class EventRouter:
 
     ``on(Model)`` handlers take one message at a time. ``on_many(Model)`` handlers take
     every consecutive message of that type in a batch at once, so a hot path can do
-    per-batch I/O; order across types is kept because runs are cut at each change.
+    per-batch I/O; one function registered for several types takes every consecutive
+    message of any of them. Order is kept: runs are cut where the handler changes.
     """
 
     def __init__(self) -> None:
@@ -102,16 +103,17 @@ class EventRouter:
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
         run: list[tuple[Envelope, Any]] = []
-        run_type: str | None = None
+        run_handler: ManyHandler | None = None
         for _, envelope in batch:
-            if envelope.type in self._many:
-                if envelope.type != run_type:
-                    await self._flush(tx, run_type, run)
-                    run, run_type = [], envelope.type
-                run.append((envelope, self._many[envelope.type][0].model_validate(envelope.data)))
+            many = self._many.get(envelope.type)
+            if many is not None:
+                if many[1] != run_handler:
+                    await self._flush(tx, run_handler, run)
+                    run, run_handler = [], many[1]
+                run.append((envelope, many[0].model_validate(envelope.data)))
                 continue
-            await self._flush(tx, run_type, run)
-            run, run_type = [], None
+            await self._flush(tx, run_handler, run)
+            run, run_handler = [], None
             entry = self._handlers.get(envelope.type)
             if entry is None:  # a newer version or a type we don't handle: skip
                 continue
@@ -119,9 +121,10 @@ class EventRouter:
             parent = tx.trace_parents.get(envelope.id) if tracing.enabled() else None
             with tracing.use(parent):
                 await handler(tx, envelope, model.model_validate(envelope.data))
-        await self._flush(tx, run_type, run)
+        await self._flush(tx, run_handler, run)
 
-    async def _flush(self, tx: Transaction, run_type: str | None,
+    @staticmethod
+    async def _flush(tx: Transaction, handler: ManyHandler | None,
                      run: list[tuple[Envelope, Any]]) -> None:
-        if run and run_type is not None:
-            await self._many[run_type][1](tx, run)
+        if run and handler is not None:
+            await handler(tx, run)

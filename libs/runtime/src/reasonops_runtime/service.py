@@ -63,6 +63,9 @@ class Service:
         self.fallback_app: ASGIApp | None = None
         """Answers every path no route matches (the gateway's API and MCP server)."""
         self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.before_consuming: list[Callable[[], Awaitable[None]]] = []
+        """Run with the store ready, before the durables are created or reconciled (a
+        router may learn event types from the database)."""
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         """Run after the drain, before the store closes (close clients the service owns)."""
         self.refreshers: list[tuple[float, Callable[[], Awaitable[None]]]] = []
@@ -206,6 +209,8 @@ class Service:
         # Rows in the outbox now were committed by a process that died before relaying
         # them: publish them at once rather than after the sweep's grace period.
         await self.relay.flush()
+        for hook in self.before_consuming:
+            await hook()
         for spec in self.consumer_specs:
             consumer = BatchConsumer(spec, service=self.name, nc=self.nc, js=self.js,
                                      store=self.store,

@@ -7,6 +7,7 @@ state change or not at all.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -244,6 +245,13 @@ class Transaction:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def cancel_many(self, timer_ids: Iterable[str]) -> None:
+        """Cancel every timer of ``timer_ids`` that is armed, in statements of IN_CHUNK."""
+        ids = list(dict.fromkeys(timer_ids))
+        for start in range(0, len(ids), IN_CHUNK):
+            await self.session.execute(delete(timers_table).where(
+                timers_table.c.timer_id.in_(ids[start:start + IN_CHUNK])))
+
     async def _flush_outbox(self) -> None:
         if self.emitted:
             now = datetime.now(UTC)
@@ -263,6 +271,8 @@ class Store:
         self.metadata = (kit_metadata, *metadata)
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         self._sqlite = url.startswith("sqlite")
+        self._write_turn = asyncio.Lock()
+        self._writer: asyncio.Task[Any] | None = None
         if self._sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -280,10 +290,27 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.sessions() as session, session.begin():
+        async with self._writing(), self.sessions() as session, session.begin():
             tx = Transaction(session, self.clock)
             yield tx
             await tx._flush_outbox()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """SQLite has one writer at a time: this process's transactions take turns here
+        rather than in SQLite's busy handler, which sleeps up to 100 ms a try whenever
+        two of them (a consumer's batch and a timer, say) meet. A transaction opened
+        inside another of the same task does not wait for itself."""
+        task = asyncio.current_task()
+        if not self._sqlite or self._writer is task:
+            yield
+            return
+        async with self._write_turn:
+            self._writer = task
+            try:
+                yield
+            finally:
+                self._writer = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
