@@ -13,13 +13,17 @@ from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentClosed,
     IncidentOpened,
+    IncidentReopened,
     IncidentResolved,
 )
 from reasonops_contracts.workflows import (
     GetWorkflow,
+    ListWorkflowInstances,
     WorkflowCompleted,
+    WorkflowInstanceList,
     WorkflowStarted,
     WorkflowStepCompleted,
+    WorkflowStepSkipped,
     WorkflowView,
 )
 from reasonops_orchestrator.app import OrchestratorSettings
@@ -102,21 +106,25 @@ def step_done(nc, step: str, incident_id: str = INCIDENT):
     return check
 
 
-async def start_both(start_service):
-    await start_service(build_triage, TriageSettings)
-    return await start_service(build_orchestrator, OrchestratorSettings)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request) -> dict[str, str]:
+    """The orchestrator's store: its own SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("postgres_database")()}
 
 
-async def test_incident_is_triaged_tracked_and_completed(nc, start_service):
+async def test_incident_is_triaged_tracked_and_completed(nc, start_service, database):
     rec = await recorder(nc)
-    await start_both(start_service)
+    await start_service(build_triage, TriageSettings)
+    await start_service(build_orchestrator, OrchestratorSettings, **database)
     cause = opened()
     await publish(nc, cause, IncidentOpened.SUBJECT)
 
     view = await wait_for(step_done(nc, "triage"))
     triage = next(s for s in view.steps if s.step == "triage")
     assert (view.workflow_id, view.workflow, view.version, view.state) == (
-        f"WF-{INCIDENT}", "incident-response", 1, "running")
+        f"WF-{INCIDENT}", "incident-response", 2, "running")
     assert triage.result["category"] == "database"
     assert triage.result["assignment_group"] == "payments"
     assert triage.result["provider"] == "rules"
@@ -133,7 +141,7 @@ async def test_incident_is_triaged_tracked_and_completed(nc, start_service):
                     IncidentClosed(incident_id=INCIDENT, closed_at=now, actor="ann"))
 
     [done] = await rec.wait(WorkflowCompleted)
-    assert done.decode(WorkflowCompleted).outcome == "closed"
+    assert done.decode(WorkflowCompleted).outcome == "completed"
     view = await request(nc, GetWorkflow(incident_id=INCIDENT), WorkflowView)
     assert view.state == "completed"
     assert {s.step: s.state for s in view.steps} == dict.fromkeys(
@@ -178,12 +186,13 @@ async def test_workflow_resumes_after_orchestrator_restart(nc, nats_url, tmp_pat
     assert len(rec.of(WorkflowStarted)) == 1
     assert len(rec.of(TriageRequested)) == 1
     [done] = await rec.wait(WorkflowCompleted)
-    assert done.decode(WorkflowCompleted).outcome == "closed; not completed: acknowledged"
+    assert done.decode(WorkflowCompleted).outcome == "completed"
 
 
-async def test_duplicates_and_unknown_incidents_change_nothing(nc, start_service):
+async def test_duplicates_and_unknown_incidents_change_nothing(nc, start_service, database):
     rec = await recorder(nc)
-    await start_both(start_service)
+    await start_service(build_triage, TriageSettings)
+    await start_service(build_orchestrator, OrchestratorSettings, **database)
     first = opened()
     await publish(nc, first, IncidentOpened.SUBJECT)
     await publish(nc, opened(), IncidentOpened.SUBJECT)  # same incident, new message id
@@ -196,3 +205,81 @@ async def test_duplicates_and_unknown_incidents_change_nothing(nc, start_service
     assert rec.of(WorkflowCompleted) == []
     with pytest.raises(ReplyError, match="not_found"):
         await request(nc, GetWorkflow(incident_id="INC0009999"), WorkflowView)
+
+
+async def test_incidents_resolved_without_acknowledgement_leave_nothing_running(
+        nc, start_service, database):
+    """Monitoring resolves most incidents by itself, and nobody closes them: each
+    instance ends when its incident resolves, so running instances are open incidents."""
+    rec = await recorder(nc)
+    await start_service(build_triage, TriageSettings)
+    await start_service(build_orchestrator, OrchestratorSettings, **database)
+    ids = [f"INC{n:07d}" for n in range(1, 41)]
+    causes = {i: opened(i) for i in ids}
+    js = nc.jetstream()
+    for cause in causes.values():
+        await js.publish(IncidentOpened.SUBJECT, cause.to_bytes(), headers=cause.headers())
+    await wait_for(lambda: _count(rec, WorkflowStepCompleted, len(ids)))
+    for incident_id, cause in causes.items():  # resolved by monitoring: never acknowledged
+        event = IncidentResolved(incident_id=incident_id, resolved_at=datetime.now(UTC),
+                                 actor="system:monitoring")
+        env = cause.caused(event, source=owner(event), subject=incident_id)
+        await js.publish(event.SUBJECT, env.to_bytes(), headers=env.headers())
+    await wait_for(lambda: _count(rec, WorkflowCompleted, len(ids)))
+    running = await request(nc, ListWorkflowInstances(state="running", limit=1000),
+                            WorkflowInstanceList)
+    assert running.items == []
+    done = await request(nc, GetWorkflow(incident_id=ids[-1]), WorkflowView)
+    assert {s.step: s.state for s in done.steps} == {
+        "triage": "completed", "acknowledged": "cancelled", "resolved": "completed"}
+    skipped = [e.decode(WorkflowStepSkipped) for e in rec.of(WorkflowStepSkipped)]
+    assert {(s.step, s.reason) for s in skipped} == {
+        ("acknowledged", "cancelled: itsm.incident.resolved.v1")}
+
+    # Reopened: the completed instance runs again and waits for both once more.
+    first = causes[ids[0]]
+    reopened = IncidentReopened(incident_id=ids[0], reopened_at=datetime.now(UTC),
+                                actor="ann", reason="came back")
+    await publish(nc, first.caused(reopened, source=owner(reopened), subject=ids[0]),
+                  reopened.SUBJECT)
+
+    async def running_again():
+        view = await request(nc, GetWorkflow(incident_id=ids[0]), WorkflowView)
+        return view if view.state == "running" else None
+    view = await wait_for(running_again)
+    assert {s.step: (s.state, s.attempt) for s in view.steps} == {
+        "triage": ("completed", 1), "acknowledged": ("waiting", 2), "resolved": ("waiting", 2)}
+
+
+async def _count(rec: Recorder, model: type[Event], expected: int) -> bool:
+    return len(rec.of(model)) >= expected
+
+
+async def test_a_wait_timeout_fires_its_declared_outcome(nc, start_service, tmp_path):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "ack-or-move-on.yaml").write_text("""
+name: ack-or-move-on
+version: 1
+trigger: {event: IncidentOpened, key: incident_id}
+steps:
+  - {id: ack, kind: wait_event, event: IncidentAcknowledged, timeout: 1s, on_timeout: skip}
+  - {id: said, kind: wait_event, event: IncidentAcknowledged, timeout: 1s, on_timeout: complete}
+""")
+    rec = await recorder(nc)
+    await start_service(build_orchestrator, OrchestratorSettings, workflows_dir=flows)
+    await publish(nc, opened(), IncidentOpened.SUBJECT)
+
+    async def finished():
+        try:
+            view = await request(nc, GetWorkflow(workflow_id=f"ack-or-move-on-{INCIDENT}"),
+                                 WorkflowView)
+        except ReplyError:  # not started yet
+            return None
+        return view if view.state == "completed" else None
+    view = await wait_for(finished)
+    steps = {s.step: s for s in view.steps}
+    assert (steps["ack"].state, steps["said"].state) == ("skipped", "completed")
+    assert steps["said"].result == {"timed_out": True, "after_seconds": 1.0}
+    [skipped] = [e.decode(WorkflowStepSkipped) for e in rec.of(WorkflowStepSkipped)]
+    assert (skipped.step, skipped.reason) == ("ack", "timed out after 1s")

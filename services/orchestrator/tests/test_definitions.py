@@ -50,6 +50,15 @@ def test_cycle_is_printed_as_a_path():
 
 
 @pytest.mark.parametrize(("steps", "match"), [
+    ("  - {id: a, kind: wait_event, event: IncidentAcknowledged, on_timeout: skip}",
+     r"steps\(a\).on_timeout: needs a timeout"),
+    ("  - {id: a, kind: approval, timeout: 1h, on_timeout: complete}",
+     r"steps\(a\).on_timeout: an approval decides by its default"),
+    ("  - {id: a, kind: wait_event, event: IncidentAcknowledged,\n"
+     "     cancel_on: {event: IncidentResolved, filter: {colour: red}}}",
+     r"steps\(a\).cancel_on.filter.colour: IncidentResolved has no field"),
+    ("  - {id: a, kind: wait_event, event: IncidentAcknowledged, on_timeout: later, timeout: 1m}",
+     r"steps\[0\]\(a\).on_timeout: Input should be"),
     ("  - {id: a, kind: delay, for: 1s, depends_on: [nope]}",
      r"steps\(a\).depends_on: unknown step 'nope'"),
     ("  - {id: a, kind: delay, for: 1s}\n  - {id: a, kind: delay, for: 2s}",
@@ -90,13 +99,13 @@ def test_bad_trigger_and_yaml():
 
 
 def test_user_directory_adds_versions_and_refuses_duplicates(tmp_path):
-    text = (catalog.builtin_texts()[0][1]).replace("version: 1", "version: 2")
+    text = (catalog.builtin_texts()[0][1]).replace("version: 2", "version: 3")
     (tmp_path / "ir.yaml").write_text(text)
     loaded = catalog.load(tmp_path)
-    assert sorted(loaded.versions["incident-response"]) == [1, 2]
-    assert next(d for d in loaded.newest() if d.name == "incident-response").version == 2
+    assert sorted(loaded.versions["incident-response"]) == [2, 3]
+    assert next(d for d in loaded.newest() if d.name == "incident-response").version == 3
     (tmp_path / "again.yaml").write_text(text)
-    with pytest.raises(ConfigError, match="incident-response v2 is already defined"):
+    with pytest.raises(ConfigError, match="incident-response v3 is already defined"):
         catalog.load(tmp_path)
 
 

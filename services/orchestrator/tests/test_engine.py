@@ -7,6 +7,7 @@ from reasonops_contracts.workflows import (
     WorkflowCompensated,
     WorkflowCompleted,
     WorkflowFailed,
+    WorkflowStarted,
     WorkflowStepRetried,
     WorkflowStepSkipped,
     WorkflowStepStarted,
@@ -191,17 +192,64 @@ def test_problem_asks_rca_about_its_first_incident_and_security_triggers_on_cate
     assert not trigger.accepts({**decision, "output": {"category": "database"}})
 
 
-def test_a_reopened_incident_waits_for_resolution_again():
+def triaged_incident_response():
     inst = engine.new_instance(builtin("incident-response"), key="INC0000001", trigger=TRIGGER,
                                correlation_id="c1", at=T0)
     engine.start(inst, T0)
+    decision = {"request_id": "WF-INC0000001:triage:1", "decision_id": "d1",
+                "output": {"category": "database"}}
+    progress.event_seen(inst, "itsm.agent.decision.recorded.v1", decision, T0)
+    return inst
+
+
+def test_an_incident_resolved_without_acknowledgement_completes_its_instance():
+    inst = triaged_incident_response()
     about = {"incident_id": "INC0000001"}
+    effects = progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
+    assert states(inst) == {"triage": "completed", "acknowledged": "cancelled",
+                            "resolved": "completed"}
+    [skipped] = published(effects, WorkflowStepSkipped)
+    assert (skipped.step, skipped.reason) == (
+        "acknowledged", "cancelled: itsm.incident.resolved.v1")
+    assert (inst.state, inst.outcome) == ("completed", "completed")
+    assert any(isinstance(e, engine.Finished) for e in effects)
+    # A close afterwards finds nothing running.
+    assert progress.event_seen(inst, "itsm.incident.closed.v1", about, T0) == []
+
+
+def test_a_reopened_incident_runs_its_completed_instance_again():
+    inst = triaged_incident_response()
+    about = {"incident_id": "INC0000001"}
+    progress.event_seen(inst, "itsm.incident.acknowledged.v1", about, T0)
     progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
-    assert states(inst)["resolved"] == "completed"
-    effects = progress.event_seen(inst, "itsm.incident.reopened.v1", about, T0)
+    assert inst.state == "completed"
+    effects = progress.restarted(inst, "itsm.incident.reopened.v1",
+                                 {**about, "reason": "back"}, T0)
+    [again] = published(effects, WorkflowStarted)
+    assert again.trigger == "itsm.incident.reopened.v1"
     assert [(e.step, e.attempt) for e in published(effects, WorkflowStepStarted)] == [
-        ("resolved", 2)]
-    assert states(inst)["resolved"] == "waiting"
+        ("acknowledged", 2), ("resolved", 2)]
+    assert (inst.state, states(inst)["triage"]) == ("running", "completed")
     progress.event_seen(inst, "itsm.incident.resolved.v1", about, T0)
-    progress.event_seen(inst, "itsm.incident.closed.v1", about, T0)
-    assert inst.outcome == "closed; not completed: triage, acknowledged"
+    assert (inst.state, states(inst)["acknowledged"]) == ("completed", "cancelled")
+    # Only a completed instance restarts.
+    assert progress.restarted(inst, "itsm.incident.reopened.v1", about, T0) != []
+    assert progress.restarted(inst, "itsm.incident.reopened.v1", about, T0) == []
+
+
+def test_a_wait_timeout_fails_skips_or_completes_as_declared():
+    for outcome, state, output in (("fail", "failed", {}), ("skip", "skipped", {"timed_out": True}),
+                                   ("complete", "completed",
+                                    {"timed_out": True, "after_seconds": 60.0})):
+        inst, _ = started(f"""
+  - {{id: ack, kind: wait_event, event: IncidentAcknowledged, timeout: 1m, on_timeout: {outcome}}}
+  - {{id: after, kind: delay, for: 1s, depends_on: [ack], run_if_skipped: true}}
+""")
+        effects = progress.timer_fired(inst, "ack", "timeout", 1, T0 + timedelta(minutes=1))
+        assert states(inst)["ack"] == state, outcome
+        assert inst.steps["ack"].output == output or outcome == "fail"
+        if outcome != "fail":
+            assert states(inst)["after"] == "waiting"
+            assert progress.timer_fired(inst, "ack", "timeout", 1, T0) == []  # fired once
+        else:
+            assert published(effects, WorkflowFailed)

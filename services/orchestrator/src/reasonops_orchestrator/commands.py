@@ -14,6 +14,7 @@ from reasonops_runtime.policy import Policy, principal_of
 from . import progress, store
 from .shell import Shell
 from .views import workflow_view
+from .workset import Workset
 
 
 class WorkflowCommands:
@@ -40,7 +41,8 @@ class WorkflowCommands:
                           incident_id=instance.incident_id, target=instance.instance_id,
                           correlation_id=instance.correlation_id)
         async with self.service.transaction() as tx:
-            instance = await store.get(tx.session, command.workflow_id, lock=True)
+            ws = Workset(tx)
+            instance = await ws.fetch(command.workflow_id)
             assert instance is not None
             run = instance.steps.get(command.step)
             if run is None or instance.definition.step(command.step).kind != "approval":
@@ -52,7 +54,8 @@ class WorkflowCommands:
             effects = progress.decided(instance, command.step, approved=approved,
                                        actor=principal, note=command.note,
                                        at=self.service.clock.now())
-            await self.shell.apply(tx, instance, effects, None)
+            await self.shell.apply(ws, instance, effects, None)
+            await ws.flush()
         return workflow_view(instance)
 
     async def approve(self, command: ApproveStep) -> WorkflowView:

@@ -82,6 +82,9 @@ class Trigger(EventMatch):
     """The trigger event's field that names the instance: one instance per key."""
     when: str | None = None
     """A condition on ``trigger.*`` beyond the equality filter."""
+    restart: bool = False
+    """When the instance of this key has completed, run it again (a reopened incident):
+    every step whose ``reset_on`` matches this event waits again."""
 
     def accepts(self, payload: dict[str, Any]) -> bool:
         return not self.when or bool(expressions.evaluate(expressions.parse(self.when),
@@ -122,7 +125,14 @@ class StepDef(_Strict):
     every: float | None = None
     until: EventMatch | None = None
     reset_on: EventMatch | None = None
-    """wait_event: this event makes a completed step wait again (a reopened incident)."""
+    """wait_event: this event makes a completed (or cancelled) step wait again (a
+    reopened incident)."""
+    cancel_on: EventMatch | None = None
+    """A step not finished when this event comes is cancelled (skipped, with the event
+    as its reason): nobody acknowledges an incident that resolved by itself."""
+    on_timeout: Literal["fail", "skip", "complete"] = "fail"
+    """What a ``timeout`` does: fail the attempt (retries, then compensation), skip the
+    step, or complete it with ``{"timed_out": true}`` as its output."""
     default: Literal["approve", "reject"] = "reject"
     from_: str | None = Field(default=None, alias="from")
 

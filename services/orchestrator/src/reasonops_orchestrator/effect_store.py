@@ -3,6 +3,7 @@ agent proposals seen, and the post-incident review records."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import JSON, Column, Integer, String, Table, delete, insert, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import select_in
 
 from .store import metadata
 
@@ -44,14 +46,17 @@ reviews = Table(
 
 # -- effects -------------------------------------------------------------------------------
 
-async def add_effect(session: AsyncSession, effect_id: str, workflow_id: str, step: str,
-                     attempt: int, kind: str, payload: dict[str, Any], at: datetime) -> None:
-    exists = (await session.execute(select(effects.c.effect_id).where(
-        effects.c.effect_id == effect_id))).first()
-    if exists is None:  # a re-armed round with the same key is the same effect
-        await session.execute(insert(effects).values(
-            effect_id=effect_id, workflow_id=workflow_id, step=step, attempt=attempt,
-            kind=kind, payload=payload, state="pending", created_at=at))
+async def add_effects(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Owe these effects (``pending``); one already owed under the same id (a re-armed
+    round with the same key) is the same effect and is left as it is."""
+    if not rows:
+        return
+    known = {r.effect_id for r in await select_in(session, select(effects.c.effect_id),
+                                                   effects.c.effect_id,
+                                                   [r["effect_id"] for r in rows])}
+    new = [{**r, "state": "pending"} for r in rows if r["effect_id"] not in known]
+    if new:
+        await session.execute(insert(effects), new)
 
 
 async def pending_effects(session: AsyncSession, limit: int = 20) -> list[Any]:

@@ -91,18 +91,32 @@ def new_instance(definition: WorkflowDefinition, *, key: str, trigger: dict[str,
 
 def start(instance: Instance, at: datetime) -> list[Effect]:
     instance.state, instance.started_at = "running", at
-    effects: list[Effect] = [Publish(events.started(instance, at))]
+    return [Publish(events.started(instance, at)), *instance_waits(instance),
+            *schedule(instance, at)]
+
+
+def instance_waits(instance: Instance) -> list[Effect]:
+    """The waits a running instance keeps whatever its steps do: its finish, and each
+    step's ``reset_on`` and ``cancel_on``."""
+    effects: list[Effect] = []
     if instance.definition.finish_on is not None:
         effects.append(await_event(instance, "", instance.definition.finish_on))
     for spec in instance.definition.steps:
         if spec.reset_on is not None:
             effects.append(await_event(instance, reset_key(spec.id), spec.reset_on))
-    return effects + schedule(instance, at)
+        if spec.cancel_on is not None:
+            effects.append(await_event(instance, cancel_key(spec.id), spec.cancel_on))
+    return effects
 
 
 def reset_key(step: str) -> str:
     """The wait of a step's ``reset_on`` (a step has one wait of each sort)."""
     return f"{step}~reset"
+
+
+def cancel_key(step: str) -> str:
+    """The wait of a step's ``cancel_on``."""
+    return f"{step}~cancel"
 
 
 def queue(instance: Instance, running: int, at: datetime) -> list[Effect]:
@@ -126,7 +140,7 @@ def schedule(instance: Instance, at: datetime) -> list[Effect]:
             if run.state != "pending" or spec.id in compensations:
                 continue
             deps = [instance.steps[d] for d in spec.depends_on]
-            if any(d.state not in ("completed", "skipped") for d in deps):
+            if any(d.state not in ("completed", "skipped", "cancelled") for d in deps):
                 continue
             progressed = True
             reason = _skip_reason(instance, spec, deps)
@@ -139,7 +153,7 @@ def schedule(instance: Instance, at: datetime) -> list[Effect]:
 
 
 def _skip_reason(instance: Instance, spec: StepDef, deps: list[StepRun]) -> str | None:
-    skipped = [d.id for d in deps if d.state == "skipped"]
+    skipped = [d.id for d in deps if d.state in ("skipped", "cancelled")]
     if skipped and not spec.run_if_skipped:
         return f"upstream skipped: {', '.join(skipped)}"
     if spec.when and not expressions.evaluate(expressions.parse(spec.when), instance.context()):

@@ -40,6 +40,12 @@ def started(instance: Instance, at: datetime) -> WorkflowStarted:
                            trigger=str(instance.trigger.get("type", "")))
 
 
+def restarted(instance: Instance, event_type: str, at: datetime) -> WorkflowStarted:
+    """A completed instance running again: a new start, by the event that restarted it."""
+    return WorkflowStarted(**about(instance), version=instance.version, started_at=at,
+                           trigger=event_type)
+
+
 def queued(instance: Instance, running: int, at: datetime) -> WorkflowQueued:
     return WorkflowQueued(**about(instance), version=instance.version, queued_at=at,
                           running=running)

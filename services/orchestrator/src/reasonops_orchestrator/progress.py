@@ -23,6 +23,7 @@ from .engine import (
     await_event,
     begin,
     complete,
+    instance_waits,
     schedule,
 )
 
@@ -121,9 +122,29 @@ def timer_fired(instance: Instance, step: str, purpose: str, attempt: int,
     if purpose == "timeout" and spec.kind == "approval":
         return decided(instance, step, approved=spec.default == "approve",
                        actor="system:timeout", note="no decision in time", at=at)
+    if purpose == "timeout" and _attempt_running(instance, step, attempt) is None:
+        return []
+    if purpose == "timeout" and spec.on_timeout == "complete":
+        return succeeded(instance, step, attempt,
+                         {"timed_out": True, "after_seconds": spec.timeout}, at)
+    if purpose == "timeout" and spec.on_timeout == "skip":
+        return _skip(instance, step, f"timed out after {spec.timeout:g}s",
+                     {"timed_out": True}, at)
     if purpose == "timeout":
         return failed(instance, step, attempt, f"timed out after {spec.timeout:g}s", at)
     return []
+
+
+def _skip(instance: Instance, step: str, reason: str, output: dict[str, Any],
+          at: datetime, *, state: str = "skipped") -> list[Effect]:
+    """End a step that is no longer wanted (skipped or cancelled, saying why); the rest
+    goes on as after a skipped step."""
+    run = instance.steps[step]
+    run.state, run.completed_at, run.output = state, at, output
+    effects: list[Effect] = [StopStep(step), Publish(events.skipped(instance, step, reason, at))]
+    if instance.state == "compensating":
+        return effects + _after_compensation(instance, at)
+    return effects + schedule(instance, at)
 
 
 def decided(instance: Instance, step: str, *, approved: bool, actor: str, note: str | None,
@@ -155,6 +176,7 @@ def event_seen(instance: Instance, event_type: str, payload: dict[str, Any],
                 and _matches(instance, spec.until, event_type, payload):
             run.output = {**run.output, "until_seen": True}
             effects += _done(instance, spec.id, run.output, at)
+    effects += _cancels(instance, event_type, payload, at)
     effects += _resets(instance, event_type, payload, at)
     if finish is not None and instance.state == "running" \
             and _matches(instance, finish, event_type, payload):
@@ -162,18 +184,47 @@ def event_seen(instance: Instance, event_type: str, payload: dict[str, Any],
     return effects
 
 
-def _resets(instance: Instance, event_type: str, payload: dict[str, Any],
-            at: datetime) -> list[Effect]:
-    """Completed steps that an event undoes wait again, as a new attempt."""
+def _cancels(instance: Instance, event_type: str, payload: dict[str, Any],
+             at: datetime) -> list[Effect]:
+    """Steps not finished that an event makes pointless are skipped, saying so."""
     effects: list[Effect] = []
     for spec in instance.definition.steps:
         run = instance.steps[spec.id]
-        if spec.reset_on is None or run.state != "completed" or instance.state != "running" \
+        if spec.cancel_on is None or run.state not in ("pending", "waiting", "retrying") \
+                or instance.state not in ACTIVE \
+                or not _matches(instance, spec.cancel_on, event_type, payload):
+            continue
+        effects += _skip(instance, spec.id, f"cancelled: {event_type}",
+                         {"cancelled_on": event_type}, at, state="cancelled")
+    return effects
+
+
+def _resets(instance: Instance, event_type: str, payload: dict[str, Any],
+            at: datetime) -> list[Effect]:
+    """Completed (or cancelled) steps that an event undoes wait again, as a new attempt."""
+    effects: list[Effect] = []
+    for spec in instance.definition.steps:
+        run = instance.steps[spec.id]
+        undone = run.state == "completed" or (run.state == "cancelled"
+                                              and "cancelled_on" in run.output)
+        if spec.reset_on is None or not undone or instance.state != "running" \
                 or not _matches(instance, spec.reset_on, event_type, payload):
             continue
         run.completed_at, run.output = None, {}
         effects += begin(instance, spec, run.attempt + 1, at)
     return effects
+
+
+def restarted(instance: Instance, event_type: str, payload: dict[str, Any],
+              at: datetime) -> list[Effect]:
+    """A completed instance runs again (a ``restart`` trigger): its waits come back and
+    every step whose ``reset_on`` matches the event waits again."""
+    if instance.state != "completed":
+        return []
+    instance.state, instance.completed_at, instance.outcome = "running", None, None
+    effects: list[Effect] = [Publish(events.restarted(instance, event_type, at)),
+                             *instance_waits(instance)]
+    return effects + _resets(instance, event_type, payload, at) + schedule(instance, at)
 
 
 def _outcome(instance: Instance) -> str:

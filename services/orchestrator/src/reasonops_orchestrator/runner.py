@@ -29,6 +29,7 @@ from .domain import Outcome
 from .events import about
 from .notify import Notification, Notifier
 from .shell import Shell, envelope
+from .workset import Workset
 
 AT_MOST_ONCE = ("command", "apply_proposal")
 RECORD_ATTEMPTS = 5
@@ -47,12 +48,14 @@ class EffectRunner:
     async def recover(self) -> None:
         """Effects claimed by a process that died before recording their result."""
         async with self.service.transaction() as tx:
+            ws = Workset(tx)
             for row in await effect_store.claimed_effects(tx.session):
                 if row.kind in AT_MOST_ONCE:
-                    await self._record(tx, row, Outcome(False, error=(
+                    await self._record(ws, row, Outcome(False, error=(
                         "outcome unknown: the orchestrator stopped while it was in flight")))
                 else:
                     await effect_store.release_effect(tx.session, row.effect_id)
+            await ws.flush()
 
     async def run_once(self) -> None:
         async with self.service.store.read() as session:
@@ -84,7 +87,9 @@ class EffectRunner:
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 async with self.service.store.transaction() as tx:
-                    await self._record(tx, row, outcome)
+                    ws = Workset(tx)
+                    await self._record(ws, row, outcome)
+                    await ws.flush()
                 return tx.emitted
             except Exception as exc:  # e.g. a concurrent writer; the result is not lost yet
                 log.warning("recording a step result failed; trying again",
@@ -94,18 +99,18 @@ class EffectRunner:
                   extra={"effect": row.effect_id})
         return []
 
-    async def _record(self, tx: Any, row: Any, outcome: Outcome) -> None:
-        await effect_store.finish_effect(tx.session, row.effect_id)
-        instance = await store.get(tx.session, row.workflow_id, lock=True)
+    async def _record(self, ws: Workset, row: Any, outcome: Outcome) -> None:
+        await effect_store.finish_effect(ws.tx.session, row.effect_id)
+        instance = await ws.fetch(row.workflow_id)
         if instance is None:
             return
         now = self.service.clock.now()
         for event in outcome.events:
-            tx.emit(envelope(instance, None, event, now))
+            ws.tx.emit(envelope(instance, None, event, now))
         effects = (progress.succeeded(instance, row.step, row.attempt, outcome.output, now)
                    if outcome.ok else
                    progress.failed(instance, row.step, row.attempt, outcome.error, now))
-        await self.shell.apply(tx, instance, effects, None)
+        await self.shell.apply(ws, instance, effects, None)
 
     async def execute(self, row: Any) -> Outcome:
         payload = dict(row.payload)

@@ -1,6 +1,7 @@
-"""Carries out the engine's effects inside one transaction: events and agent requests
-through the outbox, durable timers, event waits and pending I/O effects, then saves
-the instance. Nothing here decides anything."""
+"""Carries out the engine's effects in a unit of work (``workset.py``): events and agent
+requests through the outbox, durable timers, event waits and pending I/O effects, and
+the instance itself, all written when the unit of work flushes. Nothing here decides
+anything."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from reasonops_contracts.agents import (
     SecurityReviewRequested,
     TriageRequested,
 )
-from reasonops_runtime import Clock, Transaction
+from reasonops_runtime import Clock
+from reasonops_runtime.store import NewTimer
 
-from . import effect_store, engine, store
+from . import engine, store
 from .domain import Instance
 from .engine import (
     ArmTimer,
@@ -31,6 +33,8 @@ from .engine import (
     StopStep,
 )
 from .progress import failed, field_matches
+from .store import WILDCARD
+from .workset import Workset
 
 SOURCE = "orchestrator"
 TIMER_KIND = "workflow"
@@ -75,59 +79,61 @@ class Shell:
         self.finished: list[tuple[str, str]] = []
         """(workflow, state) of instances finished in this process (for metrics)."""
 
-    async def apply(self, tx: Transaction, instance: Instance, effects: list[Effect],
+    async def apply(self, ws: Workset, instance: Instance, effects: list[Effect],
                     cause: Envelope | None, *, new: bool = False) -> None:
+        """Record ``effects`` in the unit of work (``ws.flush`` writes them)."""
         at = self.clock.now()
         instance.updated_at = at
         if new:
-            await store.insert_instance(tx.session, instance)
+            ws.add(instance)
+        else:
+            ws.changed(instance)
         freed = False
         for effect in effects:
-            freed = await self._one(tx, instance, effect, cause, at) or freed
-        if not new:
-            await store.update_instance(tx.session, instance)
-        if freed:
-            await self.start_queued(tx, instance.workflow, cause)
+            freed = self._one(ws, instance, effect, cause, at) or freed
+        if freed and instance.definition.max_concurrent is not None:
+            await self.start_queued(ws, instance.workflow, cause)
 
-    async def _one(self, tx: Transaction, instance: Instance, effect: Effect,
-                   cause: Envelope | None, at: datetime) -> bool:
+    def _one(self, ws: Workset, instance: Instance, effect: Effect, cause: Envelope | None,
+             at: datetime) -> bool:
+        tx = ws.tx
         if isinstance(effect, Publish):
             tx.emit(envelope(instance, cause, effect.event, at))
             self.observe(effect.event)
         elif isinstance(effect, AskAgent):
-            return await self._ask(tx, instance, effect, cause, at)
+            return self._ask(ws, instance, effect, cause, at)
         elif isinstance(effect, AwaitEvent):
-            value = next((str(v) for v in effect.filter.values()
-                          if not isinstance(v, list | dict)), store.WILDCARD)
-            await store.add_wait(tx.session, instance.instance_id, effect.step, effect.event,
-                                 value)
+            ws.wait(instance.instance_id, effect.step, effect.event, wait_key(effect.filter)[1])
         elif isinstance(effect, ArmTimer):
-            await tx.schedule(timer_id(instance.instance_id, effect.step, effect.purpose),
-                              TIMER_KIND, effect.due_at,
-                              {"workflow_id": instance.instance_id, "step": effect.step,
-                               "purpose": effect.purpose, "attempt": effect.attempt},
-                              correlation_id=instance.correlation_id,
-                              causation_id=cause.id if cause else None)
+            ws.arm(NewTimer(timer_id(instance.instance_id, effect.step, effect.purpose),
+                            TIMER_KIND, effect.due_at,
+                            {"workflow_id": instance.instance_id, "step": effect.step,
+                             "purpose": effect.purpose, "attempt": effect.attempt},
+                            correlation_id=instance.correlation_id,
+                            causation_id=cause.id if cause else None))
         elif isinstance(effect, RunEffect):
             round_ = effect.payload.get("round", 1)
-            await effect_store.add_effect(
-                tx.session, f"{instance.instance_id}:{effect.step}:{effect.attempt}:{round_}",
-                instance.instance_id, effect.step, effect.attempt, effect.kind,
-                {**effect.payload, "correlation_id": instance.correlation_id,
-                 # The effect runs later, outside this work: it continues its trace.
-                 "traceparent": tx.trace_of(cause.id if cause else None)}, at)
+            ws.owe({"effect_id": f"{instance.instance_id}:{effect.step}:{effect.attempt}:"
+                                 f"{round_}",
+                    "workflow_id": instance.instance_id, "step": effect.step,
+                    "attempt": effect.attempt, "kind": effect.kind,
+                    "payload": {**effect.payload, "correlation_id": instance.correlation_id,
+                                # The effect runs later, outside this work: it continues
+                                # its trace.
+                                "traceparent": tx.trace_of(cause.id if cause else None)},
+                    "created_at": at})
         elif isinstance(effect, StopStep):
-            await store.remove_waits(tx.session, instance.instance_id, effect.step)
+            ws.stop_waiting(instance.instance_id, effect.step)
             for purpose in PURPOSES:
-                await tx.cancel(timer_id(instance.instance_id, effect.step, purpose))
+                ws.disarm(timer_id(instance.instance_id, effect.step, purpose))
         elif isinstance(effect, Finished):
-            await store.remove_all_waits(tx.session, instance.instance_id)
+            ws.end_waits(instance.instance_id)
             self.finished.append((instance.workflow, effect.state))
             return True
         return False
 
-    async def _ask(self, tx: Transaction, instance: Instance, effect: AskAgent,
-                   cause: Envelope | None, at: datetime) -> bool:
+    def _ask(self, ws: Workset, instance: Instance, effect: AskAgent, cause: Envelope | None,
+             at: datetime) -> bool:
         try:
             request = agent_request(instance, effect)
         except ValueError as exc:  # the trigger and args lack what the agent needs
@@ -136,20 +142,32 @@ class Shell:
                           f"cannot ask {effect.agent}: {str(exc).splitlines()[0]}", at)
             freed = False
             for extra in more:
-                freed = await self._one(tx, instance, extra, cause, at) or freed
+                freed = self._one(ws, instance, extra, cause, at) or freed
             return freed
-        tx.emit(envelope(instance, cause, request, at))
+        ws.tx.emit(envelope(instance, cause, request, at))
         return False
 
-    async def start_queued(self, tx: Transaction, workflow: str, cause: Envelope | None) -> None:
-        """A slot freed: start the oldest queued instance of ``workflow``, if any."""
-        queued = await store.oldest_queued(tx.session, workflow)
-        if queued is None:
+    async def start_queued(self, ws: Workset, workflow: str, cause: Envelope | None) -> None:
+        """A slot of a workflow with ``max_concurrent`` freed: start its oldest queued
+        instance, if any (the database answers with this unit of work written first)."""
+        await ws.flush()
+        queued_id = await store.oldest_queued(ws.tx.session, workflow)
+        queued = None if queued_id is None else await ws.fetch(queued_id)
+        if queued is None or queued.state != "queued":
             return
         limit = queued.definition.max_concurrent
-        if limit is not None and await store.count_active(tx.session, workflow) >= limit:
+        if limit is not None and await ws.active(workflow) >= limit:
             return
-        await self.apply(tx, queued, engine.start(queued, self.clock.now()), cause)
+        await self.apply(ws, queued, engine.start(queued, self.clock.now()), cause)
+
+
+def wait_key(filter_: dict[str, Any]) -> tuple[str, str]:
+    """(field, value) a wait on ``filter_`` is stored under: its first single value, or
+    ``*`` (any event of the type may satisfy it)."""
+    for field, value in filter_.items():
+        if not isinstance(value, list | dict):
+            return field, str(value)
+    return WILDCARD, WILDCARD
 
 
 def filter_values(payload: dict[str, Any]) -> set[str]:

@@ -7,7 +7,7 @@ restarted orchestrator resumes each instance exactly where it stood.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import IN_CHUNK, select_in
 
 from .definitions import WorkflowDefinition
 from .domain import Instance, StepRun
@@ -81,14 +81,17 @@ waits = Table(
     Index("ix_workflow_waits_event", "event_type", "value"),
 )
 
-seen = Table(
-    "workflow_seen_events", metadata,
+recent = Table(
+    "workflow_recent_events", metadata,
     Column("message_id", String(64), primary_key=True),
+    Column("value", String(256), primary_key=True),
     Column("event_type", String(128), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("seen_at", UtcDateTime(), nullable=False),
-    Index("ix_workflow_seen_type_at", "event_type", "seen_at"),
+    Column("seen_at", UtcDateTime(), nullable=False, index=True),
+    Index("ix_workflow_recent_type_value", "event_type", "value"),
 )
+"""Awaited events kept for a while, under each value a wait on their type is keyed by
+(see ``Catalog.wait_fields``), so an instance started just after one finds it by key."""
 
 mutex = Table(
     "workflow_mutex", metadata,
@@ -96,14 +99,37 @@ mutex = Table(
 )
 
 WILDCARD = "*"
+"""The value of a wait keyed by no single value: any event of its type may satisfy it."""
+
+_PARSED: dict[tuple[Any, Any], list[tuple[dict[str, Any], WorkflowDefinition]]] = {}
+_DUMPED: dict[int, tuple[WorkflowDefinition, dict[str, Any]]] = {}
 
 
-def _instance_row(i: Instance) -> dict[str, Any]:
-    return {"workflow": i.workflow, "version": i.version, "key": i.key,
-            "incident_id": i.incident_id, "incident_ids": i.incident_ids,
-            "correlation_id": i.correlation_id, "state": i.state,
-            "definition": i.definition.model_dump(mode="json", by_alias=True),
-            "trigger": i.trigger, "started_at": i.started_at, "updated_at": i.updated_at,
+def definition_of(raw: dict[str, Any]) -> WorkflowDefinition:
+    """The definition an instance row stores, parsed once per distinct definition (every
+    instance of a version stores the same one)."""
+    known = _PARSED.setdefault((raw.get("name"), raw.get("version")), [])
+    for seen, definition in known:
+        if seen == raw:
+            return definition
+    definition = WorkflowDefinition.model_validate(raw)
+    known.append((raw, definition))
+    return definition
+
+
+def dumped(definition: WorkflowDefinition) -> dict[str, Any]:
+    """``definition`` as an instance row stores it, dumped once per definition."""
+    hit = _DUMPED.get(id(definition))
+    if hit is None or hit[0] is not definition:
+        hit = _DUMPED[id(definition)] = (definition,
+                                         definition.model_dump(mode="json", by_alias=True))
+    return hit[1]
+
+
+def _progress_row(i: Instance) -> dict[str, Any]:
+    """What changes while an instance runs (its definition, key and trigger never do)."""
+    return {"incident_id": i.incident_id, "incident_ids": i.incident_ids, "state": i.state,
+            "started_at": i.started_at, "updated_at": i.updated_at,
             "completed_at": i.completed_at, "outcome": i.outcome, "error": i.error,
             "failed_step": i.failed_step}
 
@@ -113,29 +139,37 @@ def _step_row(run: StepRun) -> dict[str, Any]:
             "completed_at": run.completed_at, "output": run.output, "error": run.error}
 
 
-async def insert_instance(session: AsyncSession, instance: Instance) -> None:
-    await session.execute(insert(instances).values(workflow_id=instance.instance_id,
-                                                   **_instance_row(instance)))
+async def insert_instances(session: AsyncSession, batch: Sequence[Instance]) -> None:
+    """New instances with their steps: two statements for the lot."""
+    if not batch:
+        return
+    await session.execute(insert(instances), [
+        {"workflow_id": i.instance_id, "workflow": i.workflow, "version": i.version,
+         "key": i.key, "correlation_id": i.correlation_id, "definition": dumped(i.definition),
+         "trigger": i.trigger, **_progress_row(i)} for i in batch])
     await session.execute(insert(steps), [
-        {"workflow_id": instance.instance_id, "step": run.id, "position": n, **_step_row(run)}
-        for n, run in enumerate(instance.steps.values())])
+        {"workflow_id": i.instance_id, "step": run.id, "position": n, **_step_row(run)}
+        for i in batch for n, run in enumerate(i.steps.values())])
 
 
-async def update_instance(session: AsyncSession, instance: Instance) -> None:
-    await session.execute(update(instances).where(
-        instances.c.workflow_id == instance.instance_id).values(**_instance_row(instance)))
+async def update_instances(session: AsyncSession, batch: Sequence[Instance]) -> None:
+    """Changed instances and their steps: two statements for the lot."""
+    if not batch:
+        return
+    await session.execute(
+        update(instances).where(instances.c.workflow_id == bindparam("b_workflow")),
+        [{"b_workflow": i.instance_id, **_progress_row(i)} for i in batch])
     await session.execute(
         update(steps).where(steps.c.workflow_id == bindparam("b_workflow"),
                             steps.c.step == bindparam("b_step")),
-        [{"b_workflow": instance.instance_id, "b_step": run.id, **_step_row(run)}
-         for run in instance.steps.values()])
+        [{"b_workflow": i.instance_id, "b_step": run.id, **_step_row(run)}
+         for i in batch for run in i.steps.values()])
 
 
 def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:
-    definition = WorkflowDefinition.model_validate(row.definition)
     instance = Instance(
-        instance_id=row.workflow_id, definition=definition, key=row.key, trigger=row.trigger,
-        correlation_id=row.correlation_id, started_at=row.started_at,
+        instance_id=row.workflow_id, definition=definition_of(row.definition), key=row.key,
+        trigger=row.trigger, correlation_id=row.correlation_id, started_at=row.started_at,
         updated_at=row.updated_at, incident_id=row.incident_id,
         incident_ids=list(row.incident_ids or []), state=row.state,
         completed_at=row.completed_at, outcome=row.outcome, error=row.error,
@@ -146,7 +180,7 @@ def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:
     return instance
 
 
-async def load(session: AsyncSession, ids: set[str], *,
+async def load(session: AsyncSession, ids: Iterable[str], *,
                lock: bool = False) -> dict[str, Instance]:
     """Instances with their steps; ``lock`` holds their rows (FOR UPDATE on PostgreSQL;
     SQLite serialises writers anyway) so concurrent handlers never lose an update."""
@@ -182,17 +216,28 @@ async def find(session: AsyncSession, *, workflow: str | None = None, state: str
     return [loaded[i] for i in ids]
 
 
+async def running_definitions(session: AsyncSession) -> list[WorkflowDefinition]:
+    """One definition per (workflow, version) of the instances not finished yet."""
+    firsts = (await session.execute(
+        select(func.min(instances.c.workflow_id).label("workflow_id"))
+        .where(instances.c.state.in_(["running", "compensating", "queued"]))
+        .group_by(instances.c.workflow, instances.c.version))).scalars().all()
+    rows = await select_in(session, select(instances.c.definition), instances.c.workflow_id,
+                           firsts)
+    return [definition_of(row.definition) for row in rows]
+
+
 async def count_active(session: AsyncSession, workflow: str) -> int:
     return int((await session.execute(select(func.count()).where(
         instances.c.workflow == workflow,
         instances.c.state.in_(["running", "compensating"])))).scalar() or 0)
 
 
-async def oldest_queued(session: AsyncSession, workflow: str) -> Instance | None:
+async def oldest_queued(session: AsyncSession, workflow: str) -> str | None:
     row = (await session.execute(select(instances.c.workflow_id).where(
         instances.c.workflow == workflow, instances.c.state == "queued")
         .order_by(instances.c.started_at, instances.c.workflow_id).limit(1))).first()
-    return None if row is None else await get(session, row.workflow_id)
+    return None if row is None else str(row.workflow_id)
 
 
 async def ensure_mutex(session: AsyncSession) -> None:
@@ -209,41 +254,52 @@ async def serialise(session: AsyncSession) -> None:
 
 # -- waits ---------------------------------------------------------------------------------
 
-async def add_wait(session: AsyncSession, workflow_id: str, step: str, event_type: str,
-                   value: str) -> None:
-    await remove_waits(session, workflow_id, step)
-    await session.execute(insert(waits).values(workflow_id=workflow_id, step=step,
-                                               event_type=event_type, value=value[:256]))
+async def waits_on(session: AsyncSession, event_types: Iterable[str],
+                   values: Iterable[str]) -> list[Any]:
+    """Wait rows on any of ``event_types`` keyed by one of ``values`` or by none."""
+    return await select_in(session, select(waits).where(
+        waits.c.event_type.in_(list(event_types))), waits.c.value, {*values, WILDCARD})
 
 
-async def remove_waits(session: AsyncSession, workflow_id: str, step: str) -> None:
-    await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id,
-                                              waits.c.step == step))
+async def write_waits(session: AsyncSession, ended: Iterable[str],
+                      changed: dict[tuple[str, str], tuple[str, str] | None]) -> None:
+    """Drop every wait of the ``ended`` instances; set each (instance, step) of
+    ``changed`` to its (event type, value), or remove it (None)."""
+    gone = list(ended)
+    for start in range(0, len(gone), IN_CHUNK):
+        await session.execute(delete(waits).where(
+            waits.c.workflow_id.in_(gone[start:start + IN_CHUNK])))
+    if changed:
+        await session.execute(
+            delete(waits).where(waits.c.workflow_id == bindparam("b_workflow"),
+                                waits.c.step == bindparam("b_step")),
+            [{"b_workflow": w, "b_step": s} for w, s in changed])
+    rows = [{"workflow_id": w, "step": s, "event_type": found[0], "value": found[1][:256]}
+            for (w, s), found in changed.items() if found is not None]
+    if rows:
+        await session.execute(insert(waits), rows)
 
 
-async def remove_all_waits(session: AsyncSession, workflow_id: str) -> None:
-    await session.execute(delete(waits).where(waits.c.workflow_id == workflow_id))
+# -- awaited events, kept for a while ---------------------------------------------------------
+
+async def recent_with(session: AsyncSession, values: Iterable[str],
+                      since: datetime) -> list[Any]:
+    """Kept events stored under one of ``values``, oldest first."""
+    rows = await select_in(session, select(recent).where(recent.c.seen_at >= since),
+                           recent.c.value, values)
+    return sorted(rows, key=lambda r: r.seen_at)
 
 
-async def waiting_for(session: AsyncSession, event_type: str, values: set[str]) -> set[str]:
-    """Instances waiting on ``event_type`` with one of ``values`` (or any value)."""
-    rows = await select_in(session, select(waits.c.workflow_id).where(
-        waits.c.event_type == event_type), waits.c.value, {*values, WILDCARD})
-    return {r.workflow_id for r in rows}
+async def recent_of(session: AsyncSession, event_type: str, since: datetime) -> list[Any]:
+    """Every kept event of ``event_type`` (for a wait keyed by no single value)."""
+    return list((await session.execute(select(recent).where(
+        recent.c.event_type == event_type, recent.c.seen_at >= since)
+        .order_by(recent.c.seen_at))).all())
 
 
-async def remember(session: AsyncSession, message_id: str, event_type: str,
-                   payload: dict[str, Any], at: datetime, keep_since: datetime) -> None:
-    """Keep an awaited event for a while: an instance started just after it (its trigger
-    came on another stream) still sees it."""
-    await session.execute(delete(seen).where(seen.c.seen_at < keep_since))
-    await session.execute(insert(seen).values(message_id=message_id, event_type=event_type,
-                                              payload=payload, seen_at=at))
-
-
-async def seen_since(session: AsyncSession, event_type: str,
-                     since: datetime) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(seen.c.payload).where(
-        seen.c.event_type == event_type, seen.c.seen_at >= since)
-        .order_by(seen.c.seen_at))).all()
-    return [dict(r.payload) for r in rows]
+async def keep_recent(session: AsyncSession, rows: Sequence[dict[str, Any]],
+                      keep_since: datetime) -> None:
+    """Store this batch's awaited events; forget those older than ``keep_since``."""
+    await session.execute(delete(recent).where(recent.c.seen_at < keep_since))
+    if rows:
+        await session.execute(insert(recent), list(rows))

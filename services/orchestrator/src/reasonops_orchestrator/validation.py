@@ -77,6 +77,15 @@ def check(definition: WorkflowDefinition, file: str) -> None:
         _check_request(file, where, step)
         if step.reset_on is not None and step.kind != "wait_event":
             raise ConfigError(file, f"{where}.reset_on", "only a wait_event step can reset")
+        if step.on_timeout != "fail" and step.timeout is None:
+            raise ConfigError(file, f"{where}.on_timeout", "needs a timeout")
+        if step.on_timeout != "fail" and step.kind == "approval":
+            raise ConfigError(file, f"{where}.on_timeout",
+                              "an approval decides by its default when it times out")
+        for field_, match in (("reset_on", step.reset_on), ("cancel_on", step.cancel_on),
+                              ("until", step.until)):
+            if match is not None:
+                _check_filter(file, f"{where}.{field_}", match.model(), match.filter)
     _check_cycles(definition, file)
     for step in definition.steps:
         _check_expressions(definition, file, step)
