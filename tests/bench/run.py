@@ -30,6 +30,7 @@ from . import correlation
 from . import ingest as ingest_bench
 from .access import AUTH, operator, supervisor
 from .load import alert, webhooks
+from .profile import Profile
 from .reference import reference_hop
 from .tracing import tracing_bench
 
@@ -173,10 +174,21 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         others.append(supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
                                  nats_monitor_port=0, ports=_ports(DOWNSTREAM)))
         others[-1].start()
+        children = [c for c in others[-1].children if c.process]
+        profile = Profile({c.name: c.process.pid for c in children},  # type: ignore[union-attr]
+                          {c.name: c.url for c in children})
+        profile.start()
         started = time.perf_counter()
         await drained(nc, ("INGEST", "INCIDENTS", "SLM", "AGENTS", "WORKFLOWS"))
         show("whole chain (slm, finance, orchestrator, triage): incidents",
              opened / (time.perf_counter() - started), ref)
+        profile.stop()
+        events = 0
+        for stream in ("INCIDENTS", "SLM", "AGENTS", "WORKFLOWS", "FINANCE"):
+            events += (await nc.jetstream().stream_info(stream)).state.messages
+        print(f"  {'':<48} ({events / opened:.1f} events per incident on the chain's streams)")
+        if args.profile:
+            profile.report("whole chain")
 
         fresh = args.latency_alerts
         bodies = webhooks(fresh, fresh, 10, "late")
@@ -231,6 +243,8 @@ def main() -> None:
     parser.add_argument("--suite", default="all",
                         choices=("all", "chain", "ingest", "agents", "correlation",
                                  "simulate", "gateway"))
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
+                        help="sample the chain's services with py-spy and print the busiest")
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
     parser.add_argument("--auth", default="both", choices=("both", "on", "off"),
                         help="broker authentication for the chain suite (both: on, off, "

@@ -1,0 +1,151 @@
+"""Where the time goes: CPU seconds and resident memory per service process (from
+``/proc``), and a sampling profile (py-spy, raw collapsed stacks) of each, of which the
+busiest one's top functions are printed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return pages * PAGE / 2**20
+
+
+def handler_seconds(metrics_urls: dict[str, str]) -> list[tuple[str, str, float, float]]:
+    """(service, consumer, batches, seconds) handling fetched batches, from each
+    service's ``/metrics`` (the kit's ``reasonops_handler_batch_seconds``)."""
+    found: dict[tuple[str, str], list[float]] = {}
+    for service, url in metrics_urls.items():
+        try:
+            text = httpx.get(f"{url}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            continue
+        for line in text.splitlines():
+            for suffix, slot in (("_count", 0), ("_sum", 1)):
+                head = f"reasonops_handler_batch_seconds{suffix}{{"
+                if line.startswith(head):
+                    labels, _, value = line[len(head):].rpartition("} ")
+                    consumer = dict(part.split("=", 1) for part in labels.split(",")
+                                    if "=" in part).get("consumer", "?").strip('"')
+                    found.setdefault((service, consumer), [0.0, 0.0])[slot] = float(value)
+    return sorted(((s, c, n, t) for (s, c), (n, t) in found.items()), key=lambda r: -r[3])
+
+
+def _py_spy() -> str | None:
+    here = Path(sys.executable).parent / "py-spy"
+    return str(here) if here.exists() else shutil.which("py-spy")
+
+
+@dataclass
+class Profile:
+    """CPU used by each named process between ``start`` and ``stop``, with samples."""
+
+    pids: dict[str, int]
+    metrics_urls: dict[str, str] = field(default_factory=dict)
+    rate: int = 40
+    cpu: dict[str, float] = field(default_factory=dict)
+    _spies: dict[str, tuple[subprocess.Popen[bytes], Path]] = field(default_factory=dict)
+    _tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-prof-")))
+
+    def start(self) -> None:
+        self.cpu = {name: -cpu_seconds(pid) for name, pid in self.pids.items()}
+        spy = _py_spy()
+        if spy is None:
+            return
+        for name, pid in self.pids.items():
+            out = self._tmp / f"{name}.txt"
+            self._spies[name] = (subprocess.Popen(
+                [spy, "record", "--pid", str(pid), "--format", "raw", "--nonblocking",
+                 "--rate", str(self.rate), "--function", "--output", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out)
+
+    def stop(self) -> None:
+        for name, pid in self.pids.items():
+            self.cpu[name] += cpu_seconds(pid)
+        for proc, _ in self._spies.values():
+            proc.send_signal(2)  # py-spy writes its file on SIGINT
+        for proc, _ in self._spies.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def busiest(self) -> str:
+        return max(self.cpu, key=lambda name: self.cpu[name])
+
+    def top(self, name: str, n: int = 12) -> list[tuple[str, float, float]]:
+        """(function, share of samples where it is on the stack, share where it is the
+        leaf) for ``name``'s process, ReasonOps and library frames alike."""
+        found = self._spies.get(name)
+        if found is None or not found[1].exists():
+            return []
+        inclusive: Counter[str] = Counter()
+        leaf: Counter[str] = Counter()
+        total = 0
+        for line in found[1].read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            frames = [f for f in stack.split(";") if f and not f.startswith("process ")]
+            if not frames:
+                continue
+            samples = int(count)
+            total += samples
+            for frame in dict.fromkeys(_short(f) for f in frames):
+                inclusive[frame] += samples
+            leaf[_short(frames[-1])] += samples
+        if not total:
+            return []
+        ranked = sorted(inclusive, key=lambda f: (leaf[f], inclusive[f]), reverse=True)
+        return [(f, inclusive[f] / total, leaf[f] / total) for f in ranked[:n]]
+
+    def report(self, label: str, n: int = 12) -> None:
+        print(f"\n  where the time went ({label}): CPU seconds per process")
+        for name, seconds in sorted(self.cpu.items(), key=lambda kv: -kv[1]):
+            print(f"    {name:<16} {seconds:>7.1f} s  RSS {rss_mb(self.pids[name]):>6.0f} MB")
+        handling = [r for r in handler_seconds(self.metrics_urls) if r[2]]
+        if handling:
+            print("  time handling fetched batches, per durable consumer (top 6)")
+            for service, consumer, batches, seconds in handling[:6]:
+                print(f"    {service:<16} {consumer:<24} {seconds:>6.1f} s in {batches:>6,.0f} "
+                      f"batches ({seconds / batches * 1000:.1f} ms each)")
+        busiest = self.busiest()
+        rows = self.top(busiest, n)
+        if rows:
+            print(f"  {busiest}: top functions by own samples (on stack / own)")
+            for function, on_stack, own in rows:
+                print(f"    {own:>6.1%} {on_stack:>6.1%}  {function[:100]}")
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _short(frame: str) -> str:
+    """``function (path/to/module.py)`` -> ``function (module.py)``."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    parts = where.split("/")
+    return f"{name} ({'/'.join(parts[-2:])})" if where else name
