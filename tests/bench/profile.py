@@ -78,6 +78,8 @@ class Profile:
         if spy is None:
             return
         for name, pid in self.pids.items():
+            if name == "nats-server":
+                continue  # not Python
             out = self._tmp / f"{name}.txt"
             self._spies[name] = (subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--format", "raw", "--nonblocking",
@@ -96,7 +98,8 @@ class Profile:
                 proc.kill()
 
     def busiest(self) -> str:
-        return max(self.cpu, key=lambda name: self.cpu[name])
+        return max((n for n in self.cpu if n in self._spies or not self._spies),
+                   key=lambda name: self.cpu[name])
 
     def top(self, name: str, n: int = 12) -> list[tuple[str, float, float]]:
         """(function, share of samples where it is on the stack, share where it is the

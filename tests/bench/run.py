@@ -26,7 +26,7 @@ from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_runtime.ports import free_port
 
-from . import correlation
+from . import correlation, storm
 from . import ingest as ingest_bench
 from .access import AUTH, operator, supervisor
 from .load import alert, webhooks
@@ -106,6 +106,16 @@ async def timestamps(nc, stream: str, subject: str) -> dict[str, tuple[float, En
     return found
 
 
+def reference_sample() -> bytes:
+    """An accepted alert as the reference hop reads it."""
+    return Envelope.wrap(EventAccepted.model_validate({
+        **{k: v for k, v in alert(0, 1).items() if k in ("labels", "annotations")},
+        "fingerprint": "f" * 16, "status": "firing", "name": "HighErrorRate",
+        "severity": "critical", "summary": "5xx ratio above 5%",
+        "received_at": "2026-11-20T09:00:00Z", "source_format": "alertmanager"}),
+        source="ingest").to_bytes()
+
+
 FIGURES: dict[str, float] = {}
 """This run's figures as ratios to its reference hop, by label (to compare auth on/off)."""
 
@@ -136,13 +146,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         ingest_url = f"{edge.children[0].url}/v1/alertmanager"
         key = edge.ingest_key_file.read_text().strip()
 
-        sample = Envelope.wrap(EventAccepted.model_validate({
-            **{k: v for k, v in alert(0, 1).items() if k in ("labels", "annotations")},
-            "fingerprint": "f" * 16, "status": "firing", "name": "HighErrorRate",
-            "severity": "critical", "summary": "5xx ratio above 5%",
-            "received_at": "2026-11-20T09:00:00Z", "source_format": "alertmanager"}),
-            source="ingest").to_bytes()
-        ref = await reference_hop(nc, [sample] * n)
+        ref = await reference_hop(nc, [reference_sample()] * n)
         print(f"\nReasonOps benchmark: {n:,} alerts per path, {f:,} fingerprints, "
               f"{args.per_post} alerts per POST\n")
         print(f"  {'reference hop (nats-py, fetch 100, publish_async)':<48} {ref:>10,.0f}/s")
@@ -175,8 +179,10 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
                                  nats_monitor_port=0, ports=_ports(DOWNSTREAM)))
         others[-1].start()
         children = [c for c in others[-1].children if c.process]
-        profile = Profile({c.name: c.process.pid for c in children},  # type: ignore[union-attr]
-                          {c.name: c.url for c in children})
+        pids = {c.name: c.process.pid for c in children}  # type: ignore[union-attr]
+        if edge.nats is not None and edge.nats.process is not None:
+            pids["nats-server"] = edge.nats.process.pid
+        profile = Profile(pids, {c.name: c.url for c in children})
         profile.start()
         started = time.perf_counter()
         await drained(nc, ("INGEST", "INCIDENTS", "SLM", "AGENTS", "WORKFLOWS"))
@@ -241,8 +247,8 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
     parser.add_argument("--suite", default="all",
-                        choices=("all", "chain", "ingest", "agents", "correlation",
-                                 "simulate", "gateway"))
+                        choices=("all", "chain", "storm", "ingest", "agents",
+                                 "correlation", "simulate", "gateway"))
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                         help="sample the chain's services with py-spy and print the busiest")
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
@@ -253,6 +259,7 @@ def main() -> None:
     parser.add_argument("--auth-rounds", type=int, default=1,
                         help="with --auth both: how many on, off, off, on rounds to average")
     correlation.add_arguments(parser)
+    storm.add_arguments(parser)
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
         # Both: on, off, off, on, so neither mode always runs first on a cold machine
@@ -276,6 +283,8 @@ def main() -> None:
         if args.tracing_alerts:
             with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
                 asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
+    if args.suite in ("all", "storm"):
+        storm.run(args)
     if args.suite in ("all", "ingest"):
         ingest_bench.run(args)
     if args.suite in ("all", "agents"):

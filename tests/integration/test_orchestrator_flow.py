@@ -283,3 +283,43 @@ steps:
     assert steps["said"].result == {"timed_out": True, "after_seconds": 1.0}
     [skipped] = [e.decode(WorkflowStepSkipped) for e in rec.of(WorkflowStepSkipped)]
     assert (skipped.step, skipped.reason) == ("ack", "timed out after 1s")
+
+
+async def test_a_queued_instance_sees_what_happened_while_it_waited(nc, start_service, tmp_path):
+    """Under ``max_concurrent`` an instance may start after its incident resolved: it
+    looks back for what it waits for, as a new instance does, and completes."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "one-at-a-time.yaml").write_text("""
+name: one-at-a-time
+version: 1
+trigger: {event: IncidentOpened, key: incident_id}
+max_concurrent: 1
+steps:
+  - {id: resolved, kind: wait_event, event: IncidentResolved}
+""")
+    await start_service(build_orchestrator, OrchestratorSettings, workflows_dir=flows)
+    first, second = opened("INC0000001"), opened("INC0000002")
+    for cause in (first, second):
+        await publish(nc, cause, IncidentOpened.SUBJECT)
+
+    def state_of(incident_id: str, wanted: str):
+        async def check():
+            try:
+                view = await request(nc, GetWorkflow(workflow_id=f"one-at-a-time-{incident_id}"),
+                                     WorkflowView)
+            except ReplyError:
+                return None
+            return view if view.state == wanted else None
+        return check
+
+    await wait_for(state_of("INC0000002", "queued"))
+    for cause, incident_id in ((second, "INC0000002"), (first, "INC0000001")):
+        event = IncidentResolved(incident_id=incident_id, resolved_at=datetime.now(UTC),
+                                 actor="system:monitoring")
+        await publish(nc, cause.caused(event, source=owner(event), subject=incident_id),
+                      event.SUBJECT)
+        await asyncio.sleep(0.3)
+    await wait_for(state_of("INC0000001", "completed"))
+    view = await wait_for(state_of("INC0000002", "completed"))
+    assert [(s.step, s.state) for s in view.steps] == [("resolved", "completed")]

@@ -58,6 +58,9 @@ class EventRouter:
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[type[Event], EventHandler]] = {}
         self._many: dict[str, tuple[type[Event], ManyHandler]] = {}
+        self._decoded: dict[str, Event] = {}
+        """Envelope id -> its event, validated by ``decode`` for the batch it hands over
+        (so each message is validated once)."""
 
     def on(self, model: type[E]) -> Callable[[Callable[[Transaction, Envelope, E],
                                                         Awaitable[None]]],
@@ -95,8 +98,12 @@ class EventRouter:
         envelope = envelope_of(delivery)
         model = self._model(envelope.type)
         if model is not None:
-            model.model_validate(envelope.data)
+            self._decoded[envelope.id] = model.model_validate(envelope.data)
         return envelope
+
+    def _event(self, model: type[Event], envelope: Envelope) -> Event:
+        found = self._decoded.pop(envelope.id, None)
+        return found if isinstance(found, model) else model.model_validate(envelope.data)
 
     def key(self, envelope: Envelope) -> str:
         return envelope.id
@@ -110,7 +117,7 @@ class EventRouter:
                 if many[1] != run_handler:
                     await self._flush(tx, run_handler, run)
                     run, run_handler = [], many[1]
-                run.append((envelope, many[0].model_validate(envelope.data)))
+                run.append((envelope, self._event(many[0], envelope)))
                 continue
             await self._flush(tx, run_handler, run)
             run, run_handler = [], None
@@ -120,8 +127,9 @@ class EventRouter:
             model, handler = entry
             parent = tx.trace_parents.get(envelope.id) if tracing.enabled() else None
             with tracing.use(parent):
-                await handler(tx, envelope, model.model_validate(envelope.data))
+                await handler(tx, envelope, self._event(model, envelope))
         await self._flush(tx, run_handler, run)
+        self._decoded.clear()  # what a batch left (duplicates skipped) is not kept
 
     @staticmethod
     async def _flush(tx: Transaction, handler: ManyHandler | None,

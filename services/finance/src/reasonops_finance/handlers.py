@@ -99,7 +99,7 @@ class IncidentCosting:
 
     def router(self) -> EventRouter:
         router = EventRouter()
-        router.on(IncidentOpened)(self.opened)
+        router.on_many(IncidentOpened)(self.opened)
         router.on(IncidentAcknowledged)(self.acknowledged)
         router.on(IncidentResolved)(self.resolved)
         router.on(IncidentReopened)(self.reopened)
@@ -112,10 +112,12 @@ class IncidentCosting:
         """Effort is staffed by the priority the incident ends with."""
         await store.update_incident(tx.session, event.incident_id, priority=event.priority)
 
-    async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
-        start = min(event.first_alert_at or event.opened_at, event.opened_at)
-        await store.add_incident(tx.session, event.incident_id, event.service, event.priority,
-                                 start)
+    async def opened(self, tx: Transaction, batch: list[tuple[Envelope, IncidentOpened]]) -> None:
+        """Every incident opened in the batch, followed from its first alert."""
+        await store.add_incidents(tx.session, [
+            {"incident_id": e.incident_id, "service": e.service, "priority": e.priority,
+             "opened_at": min(e.first_alert_at or e.opened_at, e.opened_at)}
+            for _, e in batch])
 
     async def acknowledged(self, tx: Transaction, envelope: Envelope,
                            event: IncidentAcknowledged) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import select_in
 
 from .domain import Booking, Entry, Line
 
@@ -228,13 +230,15 @@ async def bookings_in(session: AsyncSession, month: str) -> list[Booking]:
     return [(r.supplier, r.service, r.currency, r.amount) for r in rows]
 
 
-async def add_incident(session: AsyncSession, incident_id: str, service: str | None,
-                       priority: int, opened_at: Any) -> None:
-    known = await session.execute(select(incidents.c.incident_id)
-                                  .where(incidents.c.incident_id == incident_id))
-    if known.first() is None:
-        await session.execute(insert(incidents).values(
-            incident_id=incident_id, service=service, priority=priority, opened_at=opened_at))
+async def add_incidents(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Follow these incidents (``incident_id``, ``service``, ``priority``,
+    ``opened_at``); one already followed is left as it is. Two statements for the lot."""
+    known = {r.incident_id for r in await select_in(
+        session, select(incidents.c.incident_id), incidents.c.incident_id,
+        [r["incident_id"] for r in rows])}
+    new = list({r["incident_id"]: r for r in rows if r["incident_id"] not in known}.values())
+    if new:
+        await session.execute(insert(incidents), new)
 
 
 async def update_incident(session: AsyncSession, incident_id: str, **values: Any) -> None:

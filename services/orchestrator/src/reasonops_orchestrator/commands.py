@@ -14,7 +14,6 @@ from reasonops_runtime.policy import Policy, principal_of
 from . import progress, store
 from .shell import Shell
 from .views import workflow_view
-from .workset import Workset
 
 
 class WorkflowCommands:
@@ -41,7 +40,7 @@ class WorkflowCommands:
                           incident_id=instance.incident_id, target=instance.instance_id,
                           correlation_id=instance.correlation_id)
         async with self.service.transaction() as tx:
-            ws = Workset(tx)
+            ws = self.shell.workset(tx)
             instance = await ws.fetch(command.workflow_id)
             assert instance is not None
             run = instance.steps.get(command.step)

@@ -62,6 +62,8 @@ class Orchestrator:
         """Event types a wait may be on (a step's event, a finish, a reset, an agent's
         decision): other events need no look at the waits."""
         self.wait_fields = catalog.wait_fields()
+        shell.wait_fields = self.wait_fields
+        shell.started = self._look_back
         self.listening = listens_to(catalog.all())
         self.routers: dict[str, EventRouter] = {}
 
@@ -104,7 +106,7 @@ class Orchestrator:
         instances its triggers name, the waits its events may satisfy, kept events under
         its triggers' keys), and everything it changes is written as sets at the end."""
         await store.serialise(tx.session)
-        ws = Workset(tx, self.wait_fields)
+        ws = self.shell.workset(tx)
         now = self.clock.now()
         plans: list[tuple[Envelope, dict[str, Any], list[Start]]] = []
         waited: dict[str, set[str]] = {}
@@ -163,7 +165,7 @@ class Orchestrator:
         await self.shell.apply(ws, instance, effects, cause, new=True)
         await self._look_back(ws, cause, instance, effects)
 
-    async def _look_back(self, ws: Workset, cause: Envelope, instance: Instance,
+    async def _look_back(self, ws: Workset, cause: Envelope | None, instance: Instance,
                          effects: list[engine.Effect]) -> None:
         """Events a new instance waits for that came just before its trigger (on another
         stream, say a ledger entry before the breach that caused it)."""
@@ -193,7 +195,7 @@ class Orchestrator:
 
     async def on_timer(self, tx: Transaction, timer: Timer) -> None:
         p = timer.payload
-        ws = Workset(tx)
+        ws = self.shell.workset(tx)
         instance = await ws.fetch(p["workflow_id"])
         if instance is None:
             return

@@ -48,7 +48,7 @@ class EffectRunner:
     async def recover(self) -> None:
         """Effects claimed by a process that died before recording their result."""
         async with self.service.transaction() as tx:
-            ws = Workset(tx)
+            ws = self.shell.workset(tx)
             for row in await effect_store.claimed_effects(tx.session):
                 if row.kind in AT_MOST_ONCE:
                     await self._record(ws, row, Outcome(False, error=(
@@ -87,7 +87,7 @@ class EffectRunner:
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 async with self.service.store.transaction() as tx:
-                    ws = Workset(tx)
+                    ws = self.shell.workset(tx)
                     await self._record(ws, row, outcome)
                     await ws.flush()
                 return tx.emitted

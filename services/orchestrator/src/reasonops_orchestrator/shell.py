@@ -6,7 +6,7 @@ anything."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from reasonops_contracts.agents import (
     SecurityReviewRequested,
     TriageRequested,
 )
-from reasonops_runtime import Clock
+from reasonops_runtime import Clock, Transaction
 from reasonops_runtime.store import NewTimer
 
 from . import engine, store
@@ -72,12 +72,23 @@ def agent_request(instance: Instance, effect: AskAgent) -> Event:
     return model.model_validate(data)
 
 
+Started = Callable[[Workset, Envelope | None, Instance, list[Effect]], Awaitable[None]]
+
+
 class Shell:
     def __init__(self, clock: Clock, observe: Callable[[Event], None] = lambda e: None) -> None:
         self.clock = clock
         self.observe = observe
         self.finished: list[tuple[str, str]] = []
         """(workflow, state) of instances finished in this process (for metrics)."""
+        self.wait_fields: dict[str, set[str]] = {}
+        """What kept events are stored under (see ``Catalog.wait_fields``)."""
+        self.started: Started | None = None
+        """Called for each instance started here, with its start's effects (the
+        orchestrator looks back for events it waits for that came before)."""
+
+    def workset(self, tx: Transaction) -> Workset:
+        return Workset(tx, self.wait_fields)
 
     async def apply(self, ws: Workset, instance: Instance, effects: list[Effect],
                     cause: Envelope | None, *, new: bool = False) -> None:
@@ -158,7 +169,10 @@ class Shell:
         limit = queued.definition.max_concurrent
         if limit is not None and await ws.active(workflow) >= limit:
             return
-        await self.apply(ws, queued, engine.start(queued, self.clock.now()), cause)
+        effects = engine.start(queued, self.clock.now())
+        await self.apply(ws, queued, effects, cause)
+        if self.started is not None:  # its incident may have moved on while it queued
+            await self.started(ws, cause, queued, effects)
 
 
 def wait_key(filter_: dict[str, Any]) -> tuple[str, str]:

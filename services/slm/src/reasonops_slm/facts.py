@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .availability import IncidentTimes, Outage
@@ -25,17 +26,26 @@ async def add_incidents(session: AsyncSession, rows: list[dict[str, object]]) ->
         await session.execute(insert(outages), outage_rows)
 
 
-async def acknowledged(session: AsyncSession, incident_id: str, at: datetime) -> None:
-    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id,
-                                                  incidents.c.acknowledged_at.is_(None))
-                          .values(acknowledged_at=at))
+async def acknowledged(session: AsyncSession, times: Sequence[tuple[str, datetime]]) -> None:
+    """First acknowledgement times, (incident id, when), in one statement."""
+    if times:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id"),
+                                    incidents.c.acknowledged_at.is_(None)),
+            [{"b_id": i, "acknowledged_at": at} for i, at in times])
 
 
-async def resolved(session: AsyncSession, incident_id: str, at: datetime) -> None:
-    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
-                          .values(resolved_at=at))
-    await session.execute(update(outages).where(outages.c.incident_id == incident_id,
-                                                outages.c.end.is_(None)).values(end=at))
+async def resolved(session: AsyncSession, times: Sequence[tuple[str, datetime]]) -> None:
+    """Resolution times, (incident id, when): the incidents' and their open outages' ends,
+    in two statements."""
+    if times:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
+            [{"b_id": i, "resolved_at": at} for i, at in times])
+        await session.execute(
+            update(outages).where(outages.c.incident_id == bindparam("b_id"),
+                                  outages.c.end.is_(None)),
+            [{"b_id": i, "end": at} for i, at in times])
 
 
 async def reopened(session: AsyncSession, incident_id: str, at: datetime) -> None:

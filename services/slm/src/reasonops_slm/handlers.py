@@ -90,13 +90,13 @@ class SlaClocks:
     def router(self) -> EventRouter:
         router = EventRouter()
         router.on_many(IncidentOpened)(self.opened)
-        router.on(IncidentAcknowledged)(self.acknowledged)
-        router.on(IncidentResolved)(self.resolved)
+        router.on_many(IncidentAcknowledged)(self.answered)
+        router.on_many(IncidentResolved)(self.answered)
         router.on(IncidentReopened)(self.reopened)
         router.on(IncidentClosed)(self.closed)
         router.on(IncidentHeld)(self.held)
         router.on(IncidentResumed)(self.resumed)
-        router.on(IncidentAssigned)(self.assigned)
+        router.on_many(IncidentAssigned)(self.assigned)
         router.on(IncidentPriorityChanged)(self.priority_changed)
         return router
 
@@ -140,16 +140,33 @@ class SlaClocks:
                                    agreement="uc", party=contract.supplier) for kind in KINDS]
         return clocks
 
-    async def acknowledged(self, tx: Transaction, envelope: Envelope,
-                           event: IncidentAcknowledged) -> None:
-        await facts.acknowledged(tx.session, event.incident_id, event.acknowledged_at)
-        await self._stop(tx, envelope, event.incident_id, _RESPONSE, event.acknowledged_at)
-
-    async def resolved(self, tx: Transaction, envelope: Envelope,
-                       event: IncidentResolved) -> None:
-        # Resolving also answers an incident nobody acknowledged: every clock stops.
-        await facts.resolved(tx.session, event.incident_id, event.resolved_at)
-        await self._stop(tx, envelope, event.incident_id, KINDS, event.resolved_at)
+    async def answered(self, tx: Transaction,
+                       batch: list[tuple[Envelope, IncidentAcknowledged | IncidentResolved]]
+                       ) -> None:
+        """A run of acknowledgements and resolutions (monitoring resolves incidents in
+        storms too): their clocks are read at once, stopped in order in memory, and
+        written back with their timers cancelled in a statement each."""
+        ids = {event.incident_id for _, event in batch}
+        known = await store.clocks_of(tx.session, ids, self.calendars)
+        acked, resolved = [], []
+        changed: dict[str, SlaClock] = {}
+        stopped: list[str] = []
+        for envelope, event in batch:
+            clocks = known.get(event.incident_id, [])
+            if isinstance(event, IncidentAcknowledged):
+                acked.append((event.incident_id, event.acknowledged_at))
+                kinds, at = _RESPONSE, event.acknowledged_at
+            else:  # resolving also answers an incident nobody acknowledged: all stop
+                resolved.append((event.incident_id, event.resolved_at))
+                kinds, at = KINDS, event.resolved_at
+            for clock in await self._stop_clocks(tx, envelope, event.incident_id, clocks,
+                                                 kinds, at, save=False):
+                changed[clock.clock_id] = clock
+                stopped.append(timer_id(clock.clock_id))
+        await facts.acknowledged(tx.session, acked)
+        await facts.resolved(tx.session, resolved)
+        await tx.cancel_many(stopped)
+        await store.save_clocks(tx.session, list(changed.values()))
 
     async def reopened(self, tx: Transaction, envelope: Envelope,
                        event: IncidentReopened) -> None:
@@ -203,13 +220,23 @@ class SlaClocks:
                 resumed = resumed_event(clock, event.resumed_at)
                 tx.emit(wrap(resumed))
 
-    async def assigned(self, tx: Transaction, envelope: Envelope,
-                       event: IncidentAssigned) -> None:
-        """The previous group's OLA clocks stop where they stand; the new group's start."""
-        clocks = await self._clocks(tx, event.incident_id)
+    async def assigned(self, tx: Transaction,
+                       batch: list[tuple[Envelope, IncidentAssigned]]) -> None:
+        """A run of assignments (triage assigns every new incident): the clocks of their
+        incidents are read at once, and again only for an incident whose clocks changed."""
+        known = await store.clocks_of(tx.session, {e.incident_id for _, e in batch},
+                                      self.calendars)
+        for envelope, event in batch:
+            if await self._assigned(tx, envelope, event, known.get(event.incident_id, [])):
+                known[event.incident_id] = await self._clocks(tx, event.incident_id)
+
+    async def _assigned(self, tx: Transaction, envelope: Envelope, event: IncidentAssigned,
+                        clocks: list[SlaClock]) -> bool:
+        """The previous group's OLA clocks stop where they stand; the new group's start.
+        True if any clock changed."""
         if not clocks or any(c.agreement == "ola" and c.party == event.assignment_group
                              and c.started_at == event.assigned_at for c in clocks):
-            return  # unknown incident, or this assignment was handled already
+            return False  # unknown incident, or this assignment was handled already
         mine = [c for c in clocks if c.agreement == "ola" and c.running]
         await self._stop_clocks(tx, envelope, event.incident_id, mine, KINDS,
                                 event.assigned_at)
@@ -217,12 +244,13 @@ class SlaClocks:
         ola = self.policies.ola(event.assignment_group, first.priority)
         if ola is None or any(c.agreement == "sla" and c.kind == "resolution"
                               and not c.running for c in clocks):
-            return
+            return bool(mine)
         await self._start(tx, [(envelope, start_clock(
             incident_id=event.incident_id, kind=kind,
             generation=next_generation(clocks, kind, "ola", event.assignment_group),
             policy=ola, service=first.service, started_at=event.assigned_at,
             agreement="ola", party=event.assignment_group)) for kind in KINDS])
+        return True
 
     async def priority_changed(self, tx: Transaction, envelope: Envelope,
                                event: IncidentPriorityChanged) -> None:
@@ -292,23 +320,24 @@ class SlaClocks:
             tx.emit(envelope.caused(event, source=SOURCE, subject=clock.incident_id))
             self.metrics.started.labels(clock.kind, f"P{clock.priority}").inc()
 
-    async def _stop(self, tx: Transaction, envelope: Envelope, incident_id: str,
-                    kinds: Collection[Kind], at: datetime) -> None:
-        await self._stop_clocks(tx, envelope, incident_id,
-                                await self._clocks(tx, incident_id), kinds, at)
-
     async def _stop_clocks(self, tx: Transaction, envelope: Envelope, incident_id: str,
                            clocks: list[SlaClock], kinds: Collection[Kind],
-                           at: datetime) -> None:
+                           at: datetime, *, save: bool = True) -> list[SlaClock]:
+        """Stop ``clocks`` of ``kinds`` at ``at`` (met, or breached late) and say so; the
+        clocks that stopped are returned (saved, their timers cancelled, unless not
+        ``save``: the caller writes them)."""
         wrap = _caused_by(envelope, incident_id)
+        stopped = []
         for clock in clocks:
             if clock.kind not in kinds:
                 continue
             result = clock.stop(at)
             if result is None:
                 continue
-            await tx.cancel(timer_id(clock.clock_id))
-            await store.save_clock(tx.session, clock)
+            stopped.append(clock)
+            if save:
+                await tx.cancel(timer_id(clock.clock_id))
+                await store.save_clock(tx.session, clock)
             if result == "met" and clock.stopped_at is not None:
                 event = met_event(clock, clock.stopped_at)
                 tx.emit(wrap(event))
@@ -317,6 +346,7 @@ class SlaClocks:
                 await self._breached(tx, clock, wrap)
             if clock.state == "breached":
                 await self._overrun(tx, clock, wrap, at)
+        return stopped
 
     async def _breached(self, tx: Transaction, clock: SlaClock, wrap: Wrap) -> None:
         """Emit the breach (at the deadline, exactly) and, under a contract, its penalty."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     select,
     update,
@@ -122,6 +123,16 @@ async def clocks_for(session: AsyncSession, incident_id: str, calendars: Calenda
     return [_clock(r, calendars) for r in rows]
 
 
+async def clocks_of(session: AsyncSession, incident_ids: Iterable[str], calendars: Calendars
+                    ) -> dict[str, list[SlaClock]]:
+    """``clocks_for`` of many incidents in one read (an incident without clocks is absent)."""
+    found: dict[str, list[SlaClock]] = {}
+    rows = await select_in(session, select(clocks), clocks.c.incident_id, incident_ids)
+    for row in sorted(rows, key=lambda r: (r.started_at, r.clock_id)):
+        found.setdefault(row.incident_id, []).append(_clock(row, calendars))
+    return found
+
+
 async def get_clock(session: AsyncSession, clock_id: str, calendars: Calendars
                     ) -> SlaClock | None:
     row = (await session.execute(select(clocks).where(clocks.c.clock_id == clock_id))).first()
@@ -147,6 +158,16 @@ async def save_clock(session: AsyncSession, clock: SlaClock) -> None:
         state=clock.state, stopped_at=clock.stopped_at, deadline=clock.deadline,
         paused_seconds=clock.paused_seconds, paused_at=clock.paused_at, warned=clock.warned,
         policy=clock.policy, priority=clock.priority, target_seconds=clock.target_seconds))
+
+
+async def save_clocks(session: AsyncSession, changed: Sequence[SlaClock]) -> None:
+    """``save_clock`` for many clocks, in one statement."""
+    if changed:
+        await session.execute(update(clocks).where(clocks.c.clock_id == bindparam("b_id")), [
+            {"b_id": c.clock_id, "state": c.state, "stopped_at": c.stopped_at,
+             "deadline": c.deadline, "paused_seconds": c.paused_seconds,
+             "paused_at": c.paused_at, "warned": c.warned, "policy": c.policy,
+             "priority": c.priority, "target_seconds": c.target_seconds} for c in changed])
 
 
 async def add_penalty(session: AsyncSession, penalty: Penalty) -> bool:

@@ -10,6 +10,7 @@ until the silence ends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from reasonops_contracts import Envelope
@@ -102,6 +103,16 @@ class Escalations:
             correlation_id=cause.correlation_id if cause else incident.correlation_id,
             causation_id=cause.id if cause else None)
         return True
+
+    async def arm_all(self, tx: Transaction, armed: Sequence[tuple[Incident, Envelope]],
+                      rules: RuleSet, now: datetime) -> None:
+        """``arm`` for many incidents (from ``now``): the timers of those with no level
+        left are cancelled in one statement."""
+        idle = []
+        for incident, cause in armed:
+            if not await self.arm(tx, incident, rules, cause, now, cancel=False):
+                idle.append(timer_id(incident.incident_id))
+        await tx.cancel_many(idle)
 
     async def on_timer(self, tx: Transaction, timer: Timer) -> None:
         incident = await store.get_incident(tx.session, str(timer.payload["incident_id"]))

@@ -187,19 +187,35 @@ class Chronicle:
         return item[1].id
 
     async def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]) -> None:
+        """Timeline entries for the whole batch; the incidents that decisions may assign
+        are read in one statement and written back in one."""
         timeline = Timeline()
+        deciding = {str(envelope.data["incident_id"]) for _, (subject, envelope) in batch
+                    if subject == subjects.AGENT_DECISION and envelope.data.get("incident_id")}
+        incidents = await store.load_incidents(tx.session, deciding)
+        assigned: dict[str, tuple[Incident, Envelope]] = {}
         for _, (subject, envelope) in batch:
             data: dict[str, Any] = envelope.data
             if not data.get("incident_id"):
                 continue  # e.g. a security review of events no incident was opened for
             if subject == subjects.AGENT_DECISION:
-                await self._decision(tx, envelope, data, timeline)
+                incident = self._decision(tx, envelope, data, timeline,
+                                          incidents.get(str(data["incident_id"])))
+                if incident is not None:
+                    assigned[incident.incident_id] = (incident, envelope)
             elif subject in SLM_SUBJECTS:
                 _sla(SLM_SUBJECTS.index(subject), envelope, data, timeline)
         await timeline.save(tx.session)
+        if assigned:
+            await store.save(tx.session, created=[],
+                             changed=[incident for incident, _ in assigned.values()])
+            await self.escalations.arm_all(tx, list(assigned.values()), self.rules.current(),
+                                           self.clock.now())
 
-    async def _decision(self, tx: Transaction, envelope: Envelope, data: dict[str, Any],
-                        timeline: Timeline) -> None:
+    def _decision(self, tx: Transaction, envelope: Envelope, data: dict[str, Any],
+                  timeline: Timeline, incident: Incident | None) -> Incident | None:
+        """Put the decision on the timeline; assign the incident if the decision names a
+        group and triage may (the incident, changed, is returned to be saved)."""
         agent = str(data.get("agent") or "agent")
         incident_id = str(data["incident_id"])
         summary = data.get("summary") or f"{agent} decision {data.get('decision_id', '')}"
@@ -209,18 +225,17 @@ class Chronicle:
         output = data.get("output") if isinstance(data.get("output"), dict) else {}
         group = data.get("assignment_group") or (output or {}).get("assignment_group")
         if not group:
-            return
-        incident = await store.get_incident(tx.session, incident_id)
+            return None
         rules = self.rules.current()
         if incident is None or incident.assignment_group == group \
                 or not outranks(rules.precedence, "triage", incident.assignment_source):
-            return
+            return None
         denial = self.access.agent_assignment(f"agent:{agent}", incident, envelope)
         if denial is not None:  # the decision stays on the timeline; the refusal on record
             tx.emit(denial)
             timeline.add(incident_id, self.clock.now(), f"agent:{agent}", "access_denied",
                          f"assignment to {group} refused: {denial.data['reason']}")
-            return
+            return None
         now = self.clock.now()
         previous = incident.assignment_group
         incident.assignment_group, incident.assignment_source = str(group), "triage"
@@ -229,8 +244,7 @@ class Chronicle:
         self.escalations.after_assignment(tx, incident, previous, now, f"agent:{agent}",
                                           timeline, envelope,
                                           f"triage agent ({data.get('provider', '')})")
-        await store.save(tx.session, created=[], changed=[incident])
-        await self.escalations.arm(tx, incident, rules, envelope, now)
+        return incident
 
 
 def _sla(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timeline) -> None:
