@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from reasonops_contracts import Envelope
@@ -65,12 +65,9 @@ class RcaAgent:
     def incidents(self) -> EventRouter:
         router = EventRouter()
         router.on_many(IncidentOpened)(self.on_opened)
-        router.on(IncidentResolved)(self.on_resolved)
-        router.on(IncidentAcknowledged)(self.on_acknowledged)
-        router.on(IncidentHeld)(self.on_held)
-        router.on(IncidentResumed)(self.on_resumed)
-        router.on(IncidentAssigned)(self.on_assigned)
-        router.on(IncidentPriorityChanged)(self.on_priority)
+        for model in (IncidentResolved, IncidentAcknowledged, IncidentHeld, IncidentResumed,
+                      IncidentAssigned, IncidentPriorityChanged):
+            router.on_many(model)(self.on_lifecycle)
         return router
 
     def agents(self) -> EventRouter:
@@ -94,49 +91,45 @@ class RcaAgent:
                                        f"P{e.priority}: {e.title} ({e.priority_reason})")
                                       for _, e in batch])
 
-    async def on_resolved(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentResolved) -> None:
-        await store.resolved(tx.session, event.incident_id, event.resolved_at, event.note)
-        await store.note(tx.session, [(event.incident_id, event.resolved_at, "resolved",
-                                       f"by {event.actor}: {event.note or ''}")])
-
-    async def on_held(self, tx: Transaction, envelope: Envelope, event: IncidentHeld) -> None:
-        await store.note(tx.session, [(event.incident_id, event.held_at, "held",
-                                       f"by {event.actor}: {event.reason}")])
-
-    async def on_resumed(self, tx: Transaction, envelope: Envelope,
-                         event: IncidentResumed) -> None:
-        await store.note(tx.session, [(event.incident_id, event.resumed_at, "resumed",
-                                       f"by {event.actor}")])
-
-    async def on_assigned(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentAssigned) -> None:
-        await store.note(tx.session, [(event.incident_id, event.assigned_at, "assigned",
-                                       f"to {event.assignment_group}: {event.reason}")])
-
-    async def on_priority(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentPriorityChanged) -> None:
-        await store.note(tx.session, [(event.incident_id, event.changed_at, "priority",
-                                       f"P{event.previous_priority} -> P{event.priority}: "
-                                       f"{event.reason}")])
+    async def on_lifecycle(self, tx: Transaction, batch: list[tuple[Envelope, Any]]) -> None:
+        """A run of lifecycle events: their timeline notes and resolutions in a statement
+        each; an acknowledgement also asks for a root cause."""
+        notes: list[tuple[str, datetime, str, str]] = []
+        resolutions: list[tuple[str, datetime, str | None]] = []
+        for envelope, event in batch:
+            if isinstance(event, IncidentResolved):
+                resolutions.append((event.incident_id, event.resolved_at, event.note))
+                notes.append((event.incident_id, event.resolved_at, "resolved",
+                              f"by {event.actor}: {event.note or ''}"))
+            elif isinstance(event, IncidentAcknowledged):
+                notes.append((event.incident_id, event.acknowledged_at, "acknowledged",
+                              f"by {event.actor}"))
+                await self._enqueue(tx, envelope, f"rca:{event.incident_id}:acknowledged",
+                                    event.incident_id)
+            elif isinstance(event, IncidentHeld):
+                notes.append((event.incident_id, event.held_at, "held",
+                              f"by {event.actor}: {event.reason}"))
+            elif isinstance(event, IncidentResumed):
+                notes.append((event.incident_id, event.resumed_at, "resumed",
+                              f"by {event.actor}"))
+            elif isinstance(event, IncidentAssigned):
+                notes.append((event.incident_id, event.assigned_at, "assigned",
+                              f"to {event.assignment_group}: {event.reason}"))
+            elif isinstance(event, IncidentPriorityChanged):
+                notes.append((event.incident_id, event.changed_at, "priority",
+                              f"P{event.previous_priority} -> P{event.priority}: "
+                              f"{event.reason}"))
+        await store.resolved(tx.session, resolutions)
+        await store.note(tx.session, notes)
 
     async def on_decisions(self, tx: Transaction,
                            batch: list[tuple[Envelope, AgentDecisionRecorded]]) -> None:
-        for _, decision in batch:
-            if decision.incident_id and decision.agent != "rca":
-                await store.note(tx.session, [(decision.incident_id, decision.decided_at,
-                                               f"{decision.agent} decision",
-                                               decision.summary or "")])
-            if isinstance(decision.output, TriageOutput) and decision.incident_id:
-                await store.categorised(tx.session, decision.incident_id,
-                                        decision.output.category)
-
-    async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
-                              event: IncidentAcknowledged) -> None:
-        await store.note(tx.session, [(event.incident_id, event.acknowledged_at,
-                                       "acknowledged", f"by {event.actor}")])
-        await self._enqueue(tx, envelope, f"rca:{event.incident_id}:acknowledged",
-                            event.incident_id)
+        await store.note(tx.session, [
+            (d.incident_id, d.decided_at, f"{d.agent} decision", d.summary or "")
+            for _, d in batch if d.incident_id and d.agent != "rca"])
+        await store.categorised(tx.session, [
+            (d.incident_id, d.output.category) for _, d in batch
+            if isinstance(d.output, TriageOutput) and d.incident_id])
 
     async def on_requested(self, tx: Transaction, envelope: Envelope,
                            request: RcaRequested) -> None:

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts.incidents import IncidentOpened
@@ -85,15 +96,21 @@ async def add_incidents(session: AsyncSession, found: Sequence[IncidentOpened]) 
             resolved_at=None, resolution=None, category=None) for i in fresh.values()])
 
 
-async def resolved(session: AsyncSession, incident_id: str, at: datetime,
-                   note: str | None) -> None:
-    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
-                          .values(resolved_at=at, resolution=note))
+async def resolved(session: AsyncSession,
+                   resolutions: Sequence[tuple[str, datetime, str | None]]) -> None:
+    """(incident id, when, note) of resolutions, in one statement."""
+    if resolutions:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
+            [{"b_id": i, "resolved_at": at, "resolution": note} for i, at, note in resolutions])
 
 
-async def categorised(session: AsyncSession, incident_id: str, category: str) -> None:
-    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
-                          .values(category=category))
+async def categorised(session: AsyncSession, categories: Sequence[tuple[str, str]]) -> None:
+    """(incident id, category) from triage decisions, in one statement."""
+    if categories:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
+            [{"b_id": i, "category": c} for i, c in categories])
 
 
 async def incident(session: AsyncSession, incident_id: str) -> Any:
