@@ -45,13 +45,13 @@ STREAMS = ("INGEST", "INCIDENTS", "SLM", "FINANCE", "AGENTS", "WORKFLOWS")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--storm-alerts", type=int, default=10_000,
+    parser.add_argument("--storm-alerts", type=int, default=5_000,
                         help="distinct alerts for the end-to-end figure")
     parser.add_argument("--storm-rate", type=float, default=1000,
                         help="alerts/s for the accepted -> opened latency")
     parser.add_argument("--decision-rate", type=float, default=100,
                         help="incidents/s for the accepted -> triage decision latency")
-    parser.add_argument("--storm-incidents", type=int, default=20_000,
+    parser.add_argument("--storm-incidents", type=int, default=5_000,
                         help="incidents opened and resolved by their senders in the storm")
 
 
@@ -194,22 +194,50 @@ async def latencies(nc: Any, prefix: str) -> tuple[list[float], list[float]]:
     return opened, decided
 
 
-async def settled(nc: Any, quiet: float = 10, timeout: float = 300) -> int:
-    """Running workflow instances once the count stops changing (or reaches 0)."""
+async def unfinished(nc: Any, metrics_url: str) -> tuple[WorkflowInstanceList, int, int]:
+    """Up to 1,000 running instances, and how many run and queue in all (the
+    orchestrator's ``reasonops_workflow_instances`` gauge, refreshed every 5 s)."""
+    running = await request(nc, ListWorkflowInstances(state="running", limit=1000),
+                            WorkflowInstanceList, timeout=30)
+    counts = {"running": 0.0, "queued": 0.0}
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{metrics_url}/metrics")).text
+    for line in text.splitlines():
+        if line.startswith("reasonops_workflow_instances{"):
+            labels, _, value = line.partition("} ")
+            for state in counts:
+                if f'state="{state}"' in labels:
+                    counts[state] += float(value)
+    return running, int(counts["running"]), int(counts["queued"])
+
+
+async def settled(nc: Any, metrics_url: str, quiet: float = 20, timeout: float = 300
+                  ) -> tuple[WorkflowInstanceList, int, int]:
+    """Instances still running or queued once none finishes any more, none is left, or
+    ``timeout`` passed: after the streams are idle, agents still work through their
+    queues, and queued major-incident instances start as others finish (50 at a time)."""
     last, since = -1, time.monotonic()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = await request(nc, ListWorkflowInstances(state="running", limit=1000),
-                              WorkflowInstanceList, timeout=30)
-        count = len(found.items)
-        if count == 0:
-            return 0
+    while True:
+        found = await unfinished(nc, metrics_url)
+        count = found[1] + found[2]
+        if count == 0 or time.monotonic() > deadline:
+            return found
         if count != last:
             last, since = count, time.monotonic()
         elif time.monotonic() - since > quiet:
-            break
-        await asyncio.sleep(1)
-    return last
+            return found
+        await asyncio.sleep(2)
+
+
+def waiting_on(running: WorkflowInstanceList) -> str:
+    """"workflow: step, step" counts of what the running instances wait for."""
+    found: dict[str, int] = {}
+    for view in running.items:
+        steps = ", ".join(s.step for s in view.steps if s.state in ("waiting", "retrying"))
+        key = f"{view.workflow} on {steps or 'nothing'}"
+        found[key] = found.get(key, 0) + 1
+    return "; ".join(f"{n} {key}" for key, n in sorted(found.items(), key=lambda kv: -kv[1]))
 
 
 async def storm_bench(args: argparse.Namespace, data_dir: Path) -> None:
@@ -270,12 +298,19 @@ async def storm_bench(args: argparse.Namespace, data_dir: Path) -> None:
         took = time.perf_counter() - started
         # Queued major-incident instances start as others finish, and post-incident
         # reviews run as effects, after the streams are idle: wait for the count to settle.
-        running = await settled(nc)
-        profile.stop()
-        shown = f"{running:,}" + ("+" if running == 1000 else "")
         print(f"  {f'storm: {s:,} incidents opened and resolved by their senders':<58} "
-              f"{took:>7.1f} s")
-        print(f"  {'running workflow instances afterwards':<58} {shown:>8}")
+              f"{took:>7.1f} s (streams idle)")
+        metrics = stack.metrics_urls()["orchestrator"]
+        await asyncio.sleep(6)  # the gauge's refresh
+        running, active, queued = await unfinished(nc, metrics)
+        print(f"  {'workflow instances running / queued then':<58} "
+              f"{active:>8,} / {queued:,}"
+              + (f" ({waiting_on(running)})" if running.items else ""))
+        running, active, queued = await settled(nc, metrics)
+        profile.stop()
+        print(f"  {'running / queued once nothing more finishes':<58} "
+              f"{active:>8,} / {queued:,}, {time.perf_counter() - started - took:.0f} s later"
+              + (f" ({waiting_on(running)})" if running.items else ""))
         print("  RSS per process after the storm (MB): " + ", ".join(
             f"{name} {rss_mb(pid):.0f}" for name, pid in sorted(stack.pids().items())))
         profile.report("the storm")
