@@ -37,6 +37,7 @@ ALERTS_AFTER = timedelta(minutes=15)
 CHANGES_BEFORE = timedelta(hours=24)
 CHANGES_AFTER = timedelta(minutes=5)
 EMBEDDED_CANDIDATES = 200
+WORDS_KEPT = 20_000
 EMBEDDING_FLOOR = 0.6
 
 
@@ -55,6 +56,7 @@ class RcaAgent:
         self.clock = clock
         self.catalog = catalog
         self.queue: AgentQueue | None = None
+        self._known_words: dict[str, tuple[str, frozenset[str]]] = {}
 
     def ingest(self) -> EventRouter:
         router = EventRouter()
@@ -178,7 +180,8 @@ class RcaAgent:
         """Past resolved incidents like this one: by embeddings where configured (and
         reachable), by rarity-weighted word overlap otherwise."""
         def text(r: Any) -> str:
-            return f"{r.title} {r.service or ''} {r.labels.get('alertname', '')}"
+            name = r.alertname if hasattr(r, "alertname") else r.labels.get("alertname")
+            return f"{r.title} {r.service or ''} {name or ''}"
 
         by_id = {p.incident_id: p for p in past}
         if self.embedder is not None and past:
@@ -195,9 +198,19 @@ class RcaAgent:
                 method = f"embeddings {self.embedder.name}:{self.embedder.model}"
                 return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
                         for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
-        candidates = [(p.incident_id, words(text(p))) for p in past]
+        candidates = [(p.incident_id, self._words(p.incident_id, text(p))) for p in past]
         return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
                 for i, score in most_similar(words(text(row)), candidates)]
+
+    def _words(self, incident_id: str, text: str) -> frozenset[str]:
+        """An incident's words, worked out once (a title never changes): every request
+        compares with up to 2,000 past incidents."""
+        found = self._known_words.get(incident_id)
+        if found is None or found[0] != text:
+            if len(self._known_words) >= WORDS_KEPT:
+                self._known_words.clear()
+            found = self._known_words[incident_id] = (text, words(text))
+        return found[1]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         ctx = await self.context(payload["incident_id"])

@@ -33,7 +33,7 @@ incidents = Table(
     Column("service", String(256), nullable=True, index=True),
     Column("fingerprint", String(128), nullable=False),
     Column("labels", JSON, nullable=False),
-    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False, index=True),
     Column("resolved_at", UtcDateTime(), nullable=True),
     Column("resolution", String(2000), nullable=True),
     Column("category", String(32), nullable=True),
@@ -137,8 +137,12 @@ async def changes_between(session: AsyncSession, *, services: Sequence[str], sta
 
 
 async def past_resolved(session: AsyncSession, exclude: str, limit: int = 2000) -> list[Any]:
-    rows = await session.execute(select(incidents).where(
-        incidents.c.resolved_at.is_not(None), incidents.c.incident_id != exclude)
+    """The latest resolved incidents, with only what similarity reads (``alertname``
+    taken out of the labels by the database, not the whole labels decoded per row)."""
+    rows = await session.execute(select(
+        incidents.c.incident_id, incidents.c.title, incidents.c.service,
+        incidents.c.resolution, incidents.c.labels["alertname"].as_string().label("alertname"))
+        .where(incidents.c.resolved_at.is_not(None), incidents.c.incident_id != exclude)
         .order_by(incidents.c.opened_at.desc()).limit(limit))
     return list(rows)
 
