@@ -57,6 +57,7 @@ instances = Table(
     Column("error", Text, nullable=True),
     Column("failed_step", String(64), nullable=True),
     UniqueConstraint("workflow", "key", name="uq_workflow_key"),
+    Index("ix_workflow_instances_queue", "workflow", "state", "started_at"),
 )
 
 steps = Table(
@@ -88,7 +89,7 @@ recent = Table(
     Column("event_type", String(128), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("seen_at", UtcDateTime(), nullable=False, index=True),
-    Index("ix_workflow_recent_type_value", "event_type", "value"),
+    Index("ix_workflow_recent_value_at", "value", "seen_at"),
 )
 """Awaited events kept for a while, under each value a wait on their type is keyed by
 (see ``Catalog.wait_fields``), so an instance started just after one finds it by key."""
