@@ -97,13 +97,15 @@ class Profile:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    def busiest(self) -> str:
-        return max((n for n in self.cpu if n in self._spies or not self._spies),
-                   key=lambda name: self.cpu[name])
+    def busiest(self, n: int = 1) -> list[str]:
+        """The ``n`` Python processes that used the most CPU, busiest first."""
+        sampled = [name for name in self.cpu if name in self._spies or not self._spies]
+        return sorted(sampled, key=lambda name: -self.cpu[name])[:n]
 
     def top(self, name: str, n: int = 12) -> list[tuple[str, float, float]]:
         """(function, share of samples where it is on the stack, share where it is the
-        leaf) for ``name``'s process, ReasonOps and library frames alike."""
+        leaf) for ``name``'s process: the ``n`` most often the leaf, then the ``n``
+        ReasonOps functions most often on the stack."""
         found = self._spies.get(name)
         if found is None or not found[1].exists():
             return []
@@ -124,8 +126,10 @@ class Profile:
             leaf[_short(frames[-1])] += samples
         if not total:
             return []
-        ranked = sorted(inclusive, key=lambda f: (leaf[f], inclusive[f]), reverse=True)
-        return [(f, inclusive[f] / total, leaf[f] / total) for f in ranked[:n]]
+        ranked = sorted(inclusive, key=lambda f: (leaf[f], inclusive[f]), reverse=True)[:n]
+        ours = sorted((f for f in inclusive if "reasonops_" in f and f not in ranked),
+                      key=lambda f: inclusive[f], reverse=True)[:n]
+        return [(f, inclusive[f] / total, leaf[f] / total) for f in ranked + ours]
 
     def report(self, label: str, n: int = 12) -> None:
         print(f"\n  where the time went ({label}): CPU seconds per process")
@@ -137,12 +141,12 @@ class Profile:
             for service, consumer, batches, seconds in handling[:6]:
                 print(f"    {service:<16} {consumer:<24} {seconds:>6.1f} s in {batches:>6,.0f} "
                       f"batches ({seconds / batches * 1000:.1f} ms each)")
-        busiest = self.busiest()
-        rows = self.top(busiest, n)
-        if rows:
-            print(f"  {busiest}: top functions by own samples (on stack / own)")
-            for function, on_stack, own in rows:
-                print(f"    {own:>6.1%} {on_stack:>6.1%}  {function[:100]}")
+        for busiest in self.busiest(2):
+            rows = self.top(busiest, n)
+            if rows:
+                print(f"  {busiest}: top functions by own samples (on stack / own)")
+                for function, on_stack, own in rows:
+                    print(f"    {own:>6.1%} {on_stack:>6.1%}  {function[:100]}")
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
