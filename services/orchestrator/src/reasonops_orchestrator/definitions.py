@@ -196,3 +196,28 @@ class WorkflowDefinition(_Strict):
 
     def instance_id(self, key: str) -> str:
         return f"{self.id_prefix or self.name}-{key}"
+
+
+_PARSED: dict[tuple[Any, Any], list[tuple[dict[str, Any], WorkflowDefinition]]] = {}
+_DUMPED: dict[int, tuple[WorkflowDefinition, dict[str, Any]]] = {}
+
+
+def definition_of(raw: dict[str, Any]) -> WorkflowDefinition:
+    """The definition an instance row stores, parsed once per distinct definition (every
+    instance of a version stores the same one)."""
+    known = _PARSED.setdefault((raw.get("name"), raw.get("version")), [])
+    for seen, definition in known:
+        if seen == raw:
+            return definition
+    definition = WorkflowDefinition.model_validate(raw)
+    known.append((raw, definition))
+    return definition
+
+
+def dumped(definition: WorkflowDefinition) -> dict[str, Any]:
+    """``definition`` as an instance row stores it, dumped once per definition."""
+    hit = _DUMPED.get(id(definition))
+    if hit is None or hit[0] is not definition:
+        hit = _DUMPED[id(definition)] = (definition,
+                                         definition.model_dump(mode="json", by_alias=True))
+    return hit[1]

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import IN_CHUNK, select_in
 
-from .definitions import WorkflowDefinition
+from .definitions import WorkflowDefinition, definition_of, dumped
 from .domain import Instance, StepRun
 
 metadata = MetaData()
@@ -101,31 +101,6 @@ mutex = Table(
 
 WILDCARD = "*"
 """The value of a wait keyed by no single value: any event of its type may satisfy it."""
-
-_PARSED: dict[tuple[Any, Any], list[tuple[dict[str, Any], WorkflowDefinition]]] = {}
-_DUMPED: dict[int, tuple[WorkflowDefinition, dict[str, Any]]] = {}
-
-
-def definition_of(raw: dict[str, Any]) -> WorkflowDefinition:
-    """The definition an instance row stores, parsed once per distinct definition (every
-    instance of a version stores the same one)."""
-    known = _PARSED.setdefault((raw.get("name"), raw.get("version")), [])
-    for seen, definition in known:
-        if seen == raw:
-            return definition
-    definition = WorkflowDefinition.model_validate(raw)
-    known.append((raw, definition))
-    return definition
-
-
-def dumped(definition: WorkflowDefinition) -> dict[str, Any]:
-    """``definition`` as an instance row stores it, dumped once per definition."""
-    hit = _DUMPED.get(id(definition))
-    if hit is None or hit[0] is not definition:
-        hit = _DUMPED[id(definition)] = (definition,
-                                         definition.model_dump(mode="json", by_alias=True))
-    return hit[1]
-
 
 def _progress_row(i: Instance) -> dict[str, Any]:
     """What changes while an instance runs (its definition, key and trigger never do)."""
