@@ -115,7 +115,8 @@ def requests(draw, key: str):
     elif auth == "wrong":
         headers["authorization"] = f"Bearer {draw(TOKEN)}"
     if path.startswith("/v1/heartbeats"):
-        interval = draw(st.sampled_from(["", "0", "-5", "soon", "1e3", "99999999999", "3.5"]))
+        interval = draw(st.sampled_from(["", "0", "-5", "soon", "1e3", "99999999999", "3.5",
+                                               "²", "٣"]))
         path = f"{path}?interval={interval}"
     if path.startswith("/v1/cloudevents") and draw(st.booleans()):
         headers |= {"ce-specversion": draw(st.sampled_from(["1.0", "0.3", ""])),

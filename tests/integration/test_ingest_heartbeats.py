@@ -80,6 +80,8 @@ async def test_heartbeat_needs_a_key_and_an_interval_first(nc, http):
     no_interval = await http.post(f"/v1/heartbeats/job?key={key}")
     assert no_interval.status_code == 422
     assert no_interval.json()["problems"][0]["field"] == "interval"
-    bad = await http.post(f"/v1/heartbeats/job?key={key}&interval=soon")
-    assert bad.status_code == 422
+    for wrong in ("soon", "²", "٣٠"):  # a superscript and Arabic-Indic digits are not seconds
+        bad = await http.post(f"/v1/heartbeats/job?key={key}&interval={wrong}")
+        assert bad.status_code == 422, wrong
+        assert bad.json()["problems"][0]["field"] == "interval"
     assert (await request(nc, ListHeartbeats(), HeartbeatList)).items == []

@@ -175,3 +175,25 @@ async def test_change_event_is_accepted_for_root_cause_analysis(nc, base_url):
     assert change.custom_details == {"version": "2.3.1"}
     assert change.links == ["https://ci/1"]
     assert change.timestamp.isoformat() == "2026-11-20T10:00:00+00:00"
+
+
+async def test_a_store_failure_is_a_503_that_names_nothing_inside(nc, ingest):
+    """The sender retries on 503; what the database said (its tables, its paths) stays in
+    the service's log."""
+    import sqlite3
+
+    key = await create_integration(nc, "zabbix")
+    body = json.loads((PAYLOADS / "pagerduty-trigger.json").read_text())
+    body["routing_key"] = key
+    path = ingest.settings.db_url().split("///", 1)[1]
+    with sqlite3.connect(path) as db:  # the state table gone from under the service
+        db.execute("ALTER TABLE ingest_pagerduty_alerts RENAME TO hidden_alerts")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ingest.port}") as http:
+        response = await http.post("/v2/enqueue", json=body)
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    answer = response.text
+    assert "ingest_pagerduty_alerts" not in answer
+    assert "sqlite" not in answer.lower()
+    assert response.json()["errors"] == [
+        f"the event's state could not be stored; retry after {response.headers['retry-after']}s"]

@@ -131,7 +131,8 @@ class Heartbeats:
 def _interval(value: str | None) -> tuple[int | None, dict[str, Any] | None]:
     if value is None:
         return None, None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_INTERVAL:
+    # ASCII digits only: "²" is a digit to str.isdigit() and not to int().
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_INTERVAL:
         return None, {"field": "interval",
                       "message": f"whole seconds from 1 to {MAX_INTERVAL}, got {value[:64]!r}"}
     return int(value), None

@@ -10,6 +10,7 @@ routing key: PagerDuty's clients do not retry a 400); 413 over the size limit;
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -28,6 +29,8 @@ from .pagerduty_flow import apply_change, apply_pagerduty
 from .publishing import Outgoing
 from .ratelimit import retry_after_header
 from .webhooks import RETRY_AFTER_SECONDS, Intake, read_body
+
+log = logging.getLogger(__name__)
 
 ENQUEUE_PATH = "/v2/enqueue"
 CHANGE_PATH = "/v2/change/enqueue"
@@ -77,8 +80,12 @@ class PagerDutyApi:
         try:
             dedup_key, messages = await self._apply(fmt, parsed, raw, admitted)
         except SQLAlchemyError as exc:  # a busy or unreachable store: the sender retries
+            # What the database said stays in our log: a sender has no use for it, and
+            # it may name hosts, tables or values.
+            log.warning("pagerduty state store unavailable", extra={"error": repr(exc)[:500]})
             return JSONResponse({"status": "unavailable", "message": "state store busy",
-                                 "errors": [repr(exc)[:200]]}, 503,
+                                 "errors": [f"the event's state could not be stored; "
+                                            f"retry after {RETRY_AFTER_SECONDS}s"]}, 503,
                                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         failure = await intake.send(fmt, messages, started)
         if failure is not None:
