@@ -217,7 +217,7 @@ async def test_a_durable_is_brought_in_line_with_the_code_on_start(nc, nats_url,
     first, _ = await run((subjects.INGEST_RAW_EVENT,), 30)
     await first.stop()
     await js.publish(subjects.INGEST_RAW_GRAFANA, b"grafana")  # nobody listened for it
-    caplog.set_level("INFO", logger="reasonops_runtime.consumer")
+    caplog.set_level("INFO", logger="reasonops_runtime.durable")
     second, handler = await run((subjects.INGEST_RAW_EVENT, subjects.INGEST_RAW_GRAFANA), 45)
     try:
         await js.publish(subjects.INGEST_RAW_GRAFANA, b"grafana, now heard")

@@ -5,7 +5,8 @@ import pytest
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentAcknowledged, IncidentClosed, IncidentOpened
-from reasonops_runtime.routing import Delivery, EventRouter
+from reasonops_runtime.delivery import Delivery
+from reasonops_runtime.routing import EventRouter
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -95,7 +96,7 @@ def test_a_newer_version_of_a_type_passes_when_it_is_of_the_subjects_domain():
 def test_the_inbox_key_of_a_message_without_an_id_is_its_stream_position(reply):
     from nats.aio.msg import Msg
 
-    from reasonops_runtime.consumer import _delivery
+    from reasonops_runtime.delivery import delivery_of as _delivery
 
     msg = Msg(_client=None, subject="itsm.ingest.raw.event", reply=reply, data=b"{}")  # type: ignore[arg-type]
     assert _delivery(msg).key == "INGEST:4711"

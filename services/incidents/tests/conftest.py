@@ -32,8 +32,8 @@ from reasonops_incidents.silence.domain import Silence, first_match
 from reasonops_incidents.silence.store import SilenceBook, insert_silence
 from reasonops_incidents.store import metadata
 from reasonops_runtime import FrozenClock, Store
+from reasonops_runtime.delivery import Delivery
 from reasonops_runtime.metrics import KitMetrics
-from reasonops_runtime.routing import Delivery
 from reasonops_runtime.timers import TimerWheel
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

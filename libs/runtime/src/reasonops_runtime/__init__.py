@@ -1,8 +1,9 @@
 """ReasonOps service kit: what every service is built on."""
 
 from .clock import Clock, FrozenClock, SystemClock
+from .delivery import Delivery
 from .lifecycle import run
-from .routing import Delivery, EventRouter, Refused, envelope_of
+from .routing import EventRouter, Refused, envelope_of
 from .rpc import DomainError, IllegalTransition, NotFound
 from .service import Service
 from .settings import ServiceSettings

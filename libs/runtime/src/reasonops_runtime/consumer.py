@@ -20,19 +20,20 @@ import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
-from opentelemetry.trace import Span, SpanKind, StatusCode
+from nats.js.api import ConsumerConfig
+from opentelemetry.trace import Span, StatusCode
 
-from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
+from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.deadletter import MessageDeadLettered
 from reasonops_contracts.streams import StreamSpec
 
 from . import tracing
+from .delivery import Delivery, delivery_of
+from .durable import durable_config, ensure_durable
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
-from .pull import Puller
-from .routing import Delivery, Refused
+from .pull import Puller, nak_all
+from .routing import Refused
 from .store import OutboxMessage, Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -91,34 +92,12 @@ class BatchConsumer:
         return list(live if isinstance(live, tuple) and live else self.spec.subjects)
 
     def wanted(self) -> ConsumerConfig:
-        subjects_ = self.subjects()
-        return ConsumerConfig(
-            durable_name=self.spec.name,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.ack_wait,
-            # The kit dead-letters after max_deliver attempts; the server bound is a backstop.
-            max_deliver=self.max_deliver * 2,
-            max_ack_pending=max(1000, self.batch_size * 4),
-            filter_subjects=subjects_ if len(subjects_) > 1 else None,
-            filter_subject=subjects_[0] if len(subjects_) == 1 else None,
-        )
+        return durable_config(self.spec.name, self.subjects(), ack_wait=self.ack_wait,
+                              max_deliver=self.max_deliver, batch_size=self.batch_size)
 
     async def subscribe(self) -> None:
-        """Create the durable, or bring an existing one in line with this code (its
-        subjects, ack wait and redelivery bound), saying what changed."""
-        config = self.wanted()
-        try:
-            current = (await self.js.consumer_info(self.spec.stream.name, self.spec.name)).config
-        except NotFoundError:
-            await self.js.add_consumer(self.spec.stream.name, config)
-        else:
-            changed = reconciled(current, config)
-            if changed:
-                await self.js.add_consumer(self.spec.stream.name, config)  # an update
-                log.info("consumer configuration changed", extra={
-                    "consumer": self.spec.name, "stream": self.spec.stream.name,
-                    "changes": "; ".join(changed)})
+        """Create the durable, or bring an existing one in line with this code."""
+        await ensure_durable(self.js, self.spec.stream.name, self.wanted())
         self._puller = Puller(self.nc, self.spec.stream.name, self.spec.name)
         await self._puller.start()
         self.started.set()
@@ -170,7 +149,7 @@ class BatchConsumer:
             msgs = await asyncio.wait_for(ahead, self.fetch_timeout + 1.0)
         except Exception:  # nothing came, or the connection is gone: ack_wait frees them
             return
-        await _nak_all(msgs)
+        await nak_all(msgs)
 
     async def _resubscribe(self) -> None:
         """Bind again (re-creating the durable if it was deleted with its stream)."""
@@ -186,7 +165,7 @@ class BatchConsumer:
         if self._puller is not None:
             puller, self._puller = self._puller, None
             with contextlib.suppress(Exception):
-                await _nak_all(await puller.close())
+                await nak_all(await puller.close())
 
     async def refresh_lag(self) -> None:
         if self._puller is None:
@@ -199,7 +178,7 @@ class BatchConsumer:
         decoded: list[tuple[Msg, Delivery, Any]] = []
         key_of = getattr(self.spec.handler, "key", None)
         for msg in msgs:
-            delivery = _delivery(msg)
+            delivery = delivery_of(msg)
             try:
                 item = self.spec.handler.decode(delivery)
             except ValueError as exc:  # can never succeed: park it now, with the reason
@@ -209,8 +188,9 @@ class BatchConsumer:
             if key_of is not None:  # e.g. the envelope id, whatever the transport did
                 delivery = replace(delivery, key=key_of(item))
             decoded.append((msg, delivery, item))
-        spans = self._process_spans(decoded) if tracing.enabled() else {}
-        parents = _trace_parents(decoded, spans)
+        spans = (tracing.process_spans(decoded, self.service, self.spec.name)
+                 if tracing.enabled() else {})
+        parents = tracing.trace_parents(decoded, spans)
         try:
             emitted = await self._commit_batch(decoded, parents)
             if emitted is not None:
@@ -225,28 +205,6 @@ class BatchConsumer:
                 span.end()
         self.metrics.batch_seconds.labels(self.service, self.spec.name).observe(
             time.perf_counter() - started)
-
-    def _process_spans(self, decoded: list[tuple[Msg, Delivery, Any]]) -> dict[str, Span]:
-        """A CONSUMER span per message, child of the ``traceparent`` it arrived with."""
-        spans: dict[str, Span] = {}
-        for _, delivery, item in decoded:
-            attributes: dict[str, Any] = {
-                tracing.MESSAGING_SYSTEM: "nats",
-                tracing.MESSAGING_OPERATION_TYPE: "process",
-                tracing.MESSAGING_OPERATION_NAME: "process",
-                tracing.MESSAGING_DESTINATION: delivery.subject,
-                tracing.MESSAGING_MESSAGE_ID: delivery.key,
-                tracing.MESSAGING_CONSUMER_GROUP: self.spec.name,
-                tracing.MESSAGING_BODY_SIZE: len(delivery.data),
-                tracing.SERVICE_ATTRIBUTE: self.service,
-            }
-            envelope = item[0] if isinstance(item, tuple) and item else item
-            if isinstance(envelope, Envelope):
-                attributes[tracing.MESSAGING_CONVERSATION_ID] = envelope.correlation_id
-            spans[delivery.key] = tracing.start_span(
-                f"process {delivery.subject}", parent=delivery.headers.get(tracing.TRACEPARENT),
-                kind=SpanKind.CONSUMER, attributes=attributes)
-        return spans
 
     async def _commit_batch(self, decoded: list[tuple[Msg, Delivery, Any]],
                             parents: dict[str, str]) -> list[OutboxMessage] | None:
@@ -328,58 +286,3 @@ class BatchConsumer:
     def _count(self, outcome: str, n: int) -> None:
         if n:
             self.metrics.messages.labels(self.service, self.spec.name, outcome).inc(n)
-
-
-async def _nak_all(msgs: list[Msg]) -> None:
-    for msg in msgs:
-        with contextlib.suppress(Exception):
-            await msg.nak()
-
-
-def reconciled(current: ConsumerConfig, wanted: ConsumerConfig) -> list[str]:
-    """What an existing durable's configuration lacks of ``wanted``, as "field: was ->
-    now" lines (empty when they agree)."""
-    def subjects_of(config: ConsumerConfig) -> list[str]:
-        return sorted(config.filter_subjects or ([config.filter_subject]
-                                                 if config.filter_subject else []))
-
-    found = []
-    if subjects_of(current) != subjects_of(wanted):
-        found.append(f"subjects: {', '.join(subjects_of(current)) or 'all'} -> "
-                     f"{', '.join(subjects_of(wanted))}")
-    for name in ("ack_wait", "max_deliver", "max_ack_pending"):
-        was, now = getattr(current, name), getattr(wanted, name)
-        if now is not None and (was is None or float(was) != float(now)):
-            found.append(f"{name}: {was} -> {now}")
-    return found
-
-
-def _trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Span]
-                   ) -> dict[str, str]:
-    """Inbox key -> the traceparent its effects continue: this message's span when
-    tracing is on, else the traceparent it arrived with (forwarded untouched)."""
-    if spans:
-        return {key: value for key, span in spans.items()
-                if (value := tracing.format_traceparent(span.get_span_context()))}
-    return {d.key: value for _, d, _ in decoded
-            if (value := d.headers.get(tracing.TRACEPARENT))}
-
-
-def _delivery(msg: Msg) -> Delivery:
-    headers = dict(msg.headers or {})
-    key = headers.get(MSG_ID_HEADER) or _stream_position(msg)
-    return Delivery(subject=msg.subject, data=msg.data, key=key, headers=headers)
-
-
-def _stream_position(msg: Msg) -> str:
-    """``STREAM:sequence`` from the ack subject, which JetStream formats as
-    ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>...`` (9 tokens) or, with a
-    domain and account hash, ``$JS.ACK.<domain>.<hash>.<stream>...`` (12 or more).
-    Splitting it here costs a fraction of nats-py's full ``metadata`` parse."""
-    tokens = (msg.reply or "").split(".")
-    if len(tokens) == 9:
-        return f"{tokens[2]}:{tokens[5]}"
-    if len(tokens) >= 12:
-        return f"{tokens[4]}:{tokens[7]}"
-    meta = msg.metadata
-    return f"{meta.stream}:{meta.sequence.stream}"

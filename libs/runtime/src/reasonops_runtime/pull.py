@@ -19,6 +19,7 @@ A ``408`` ends a lingering request (it expired); ``409 Consumer Deleted`` and ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import deque
@@ -137,3 +138,10 @@ class Puller:
         # 404 (no messages now), 408 (expired), 409 (e.g. too many waiting requests) and
         # 503 each end the request the fetch waits on.
         self._ready.set()
+
+
+async def nak_all(msgs: list[Msg]) -> None:
+    """Hand messages back for immediate redelivery (errors ignored: ack_wait frees them)."""
+    for msg in msgs:
+        with contextlib.suppress(Exception):
+            await msg.nak()

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.ownership import refusal
 
 from . import tracing
+from .delivery import Delivery
 from .store import Transaction
 
 E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Transaction, Envelope, Any], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One message taken from a stream, before it is known to be an envelope."""
-
-    subject: str
-    data: bytes
-    key: str
-    """Inbox key: the ``Nats-Msg-Id`` header, else ``<stream>:<sequence>``."""
-    headers: dict[str, str]
 
 
 ManyHandler = Callable[[Transaction, list[tuple[Envelope, Any]]], Awaitable[None]]

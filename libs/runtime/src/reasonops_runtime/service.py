@@ -15,11 +15,8 @@ from typing import Any
 
 import nats
 from faststream.nats import NatsBroker
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from opentelemetry import trace
 from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
@@ -27,9 +24,10 @@ from starlette.types import ASGIApp
 from reasonops_contracts import Command, Envelope, Query
 from reasonops_contracts.streams import StreamSpec, stream_for
 
-from . import claims, tracing
+from . import claims
 from .acks import BatchPublisher
 from .authentication import Authentication
+from .broker import broker_for
 from .broker_auth import BrokerAuth
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
@@ -170,27 +168,7 @@ class Service:
         await self.store.create_all()
         log.info("connecting to NATS", extra={"nats": s.nats_url_for_logs()})
 
-        async def broker_error(exc: Exception) -> None:
-            if "violation" in str(exc).lower():  # authorization or permissions
-                log.error("NATS refused this service's identity", extra={
-                    "identity": self.name, "nats": s.nats_url_for_logs(), "error": str(exc)})
-                return
-            log.warning("NATS connection problem", extra={"nats": s.nats_url_for_logs(),
-                                                          "error": repr(exc)})
-
-        # FastStream's telemetry middleware traces commands and queries (request-reply);
-        # the batch consumers and the outbox trace themselves (see tracing.py).
-        middlewares = ([NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())]
-                       if tracing.enabled() else [])
-        auth = s.broker_auth()
-        options = auth.options(self.name)
-        options.pop("tls", None)  # FastStream takes TLS as its security object
-        context = auth.ssl_context()
-        self.broker = NatsBroker(s.nats_url, name=f"reasonops-{self.name}",
-                                 log_level=logging.DEBUG, graceful_timeout=5.0,
-                                 max_reconnect_attempts=-1, error_cb=broker_error,
-                                 middlewares=middlewares, **options,
-                                 security=BaseSecurity(ssl_context=context) if context else None)
+        self.broker = broker_for(self.name, s)
         self.authentication = door = Authentication.configured(
             self.name, s, answers=bool(self.responders), clock=self.clock,
             record=self.record_refusal)

@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -30,6 +30,13 @@ from opentelemetry.trace import (
     SpanKind,
     TraceFlags,
 )
+
+from reasonops_contracts import Envelope
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+
+    from .delivery import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -184,3 +191,38 @@ def use(traceparent: str | None) -> Iterator[None]:
         yield
     finally:
         otel_context.detach(token)
+
+
+def process_spans(decoded: list[tuple[Msg, Delivery, Any]], service: str,
+              consumer: str) -> dict[str, Span]:
+    """A CONSUMER span per message, child of the ``traceparent`` it arrived with."""
+    spans: dict[str, Span] = {}
+    for _, delivery, item in decoded:
+        attributes: dict[str, Any] = {
+            MESSAGING_SYSTEM: "nats",
+            MESSAGING_OPERATION_TYPE: "process",
+            MESSAGING_OPERATION_NAME: "process",
+            MESSAGING_DESTINATION: delivery.subject,
+            MESSAGING_MESSAGE_ID: delivery.key,
+            MESSAGING_CONSUMER_GROUP: consumer,
+            MESSAGING_BODY_SIZE: len(delivery.data),
+            SERVICE_ATTRIBUTE: service,
+        }
+        envelope = item[0] if isinstance(item, tuple) and item else item
+        if isinstance(envelope, Envelope):
+            attributes[MESSAGING_CONVERSATION_ID] = envelope.correlation_id
+        spans[delivery.key] = start_span(
+            f"process {delivery.subject}", parent=delivery.headers.get(TRACEPARENT),
+            kind=SpanKind.CONSUMER, attributes=attributes)
+    return spans
+
+
+def trace_parents(decoded: list[tuple[Msg, Delivery, Any]], spans: dict[str, Span]
+                   ) -> dict[str, str]:
+    """Inbox key -> the traceparent its effects continue: this message's span when
+    tracing is on, else the traceparent it arrived with (forwarded untouched)."""
+    if spans:
+        return {key: value for key, span in spans.items()
+                if (value := format_traceparent(span.get_span_context()))}
+    return {d.key: value for _, d, _ in decoded
+            if (value := d.headers.get(TRACEPARENT))}

@@ -1,0 +1,95 @@
+"""The kit's own tables in every service's database (inbox, outbox, timers), the UTC
+column type every table uses, and reads by many keys at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Row,
+    Select,
+    String,
+    Table,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every dialect (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; ReasonOps stores UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+kit_metadata = MetaData()
+
+inbox_table = Table(
+    "kit_inbox",
+    kit_metadata,
+    Column("consumer", String(128), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("processed_at", UtcDateTime(), nullable=False),
+)
+
+outbox_table = Table(
+    "kit_outbox",
+    kit_metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("subject", String(256), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # W3C traceparent of the work that produced the event, so the relay continues its trace.
+    Column("trace_context", String(128), nullable=True),
+)
+
+timers_table = Table(
+    "kit_timers",
+    kit_metadata,
+    Column("timer_id", String(200), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("correlation_id", String(64), nullable=True),
+    Column("causation_id", String(64), nullable=True),
+    Column("trace_context", String(128), nullable=True),
+    Index("ix_kit_timers_due", "due_at"),
+)
+
+
+IN_CHUNK = 500  # bound parameters per IN (...); SQLite allows 32766, keep statements small
+
+
+async def select_in(session: AsyncSession, query: Select[Any], column: ColumnElement[Any],
+                    keys: Iterable[Any]) -> list[Row[Any]]:
+    """Rows of ``query`` whose ``column`` is one of ``keys``, in chunks of IN_CHUNK."""
+    unique = list(dict.fromkeys(keys))
+    rows: list[Row[Any]] = []
+    for start in range(0, len(unique), IN_CHUNK):
+        result = await session.execute(query.where(column.in_(unique[start:start + IN_CHUNK])))
+        rows.extend(result.all())
+    return rows
