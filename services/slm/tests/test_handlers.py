@@ -23,9 +23,10 @@ from reasonops_runtime.timers import TimerWheel
 from reasonops_slm import store as slm_store
 from reasonops_slm.config import SlaConfig
 from reasonops_slm.domain import DEFAULT_POLICIES
-from reasonops_slm.handlers import DEADLINE_TIMER, SlaClocks
+from reasonops_slm.handlers import SlaClocks
 from reasonops_slm.metrics import SlmMetrics
 from reasonops_slm.penalties import SupplierContract
+from reasonops_slm.shell import DEADLINE_TIMER
 from reasonops_slm.views import sla_status
 
 ACME = SupplierContract(contract_id="ACME-1", supplier="Acme Hosting",

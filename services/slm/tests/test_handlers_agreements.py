@@ -22,8 +22,9 @@ from reasonops_runtime.timers import TimerWheel
 from reasonops_slm import store as slm_store
 from reasonops_slm.config import SlaConfig
 from reasonops_slm.domain import PolicyBook, SlaPolicy
-from reasonops_slm.handlers import DEADLINE_TIMER, SlaClocks
+from reasonops_slm.handlers import SlaClocks
 from reasonops_slm.metrics import SlmMetrics
+from reasonops_slm.shell import DEADLINE_TIMER
 
 from .test_handlers import outbox
 

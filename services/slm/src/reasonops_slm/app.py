@@ -11,10 +11,11 @@ from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
 
 from .config import load_contracts, load_sla
-from .handlers import CONSUMER, DEADLINE_TIMER, SlaClocks
+from .handlers import CONSUMER, SlaClocks
 from .metrics import SlmMetrics, running_clocks
 from .monthly import MONTH_END_TIMER, MonthEnd
 from .queries import register_queries
+from .shell import DEADLINE_TIMER
 from .store import metadata
 
 
