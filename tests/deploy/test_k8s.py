@@ -182,6 +182,23 @@ def test_prod_is_a_three_node_cluster_with_r3_streams_and_redundant_services():
     assert problems == []
 
 
+def test_prod_migrates_every_database_in_a_job_before_the_pods_serve():
+    assert config_env("prod")["REASONOPS_MIGRATE_ON_START"] == "false"
+    job = of_kind("prod", "Job")["reasonops-migrate"]
+    containers = job["spec"]["template"]["spec"]["containers"]
+    assert sorted(c["args"] for c in containers) == sorted(
+        ["migrate", service] for service in service_names())
+    deployments = of_kind("prod", "Deployment")
+    for container in containers:
+        (service,) = container["args"][1:]
+        (serving,) = deployments[f"reasonops-{service}"]["spec"]["template"]["spec"][
+            "containers"]
+        # The Job migrates the very database the service's pods use.
+        assert env_of(container)["DATABASE_URL"] == env_of(serving)["DATABASE_URL"]
+    # Dev keeps SQLite in the pod: each service migrates its own file on start.
+    assert config_env("dev").get("REASONOPS_MIGRATE_ON_START", "true") == "true"
+
+
 def consumers_by_service() -> dict[str, dict[str, str]]:
     """Service -> {durable consumer: stream}, from the services' own wiring."""
     found = {}
@@ -246,8 +263,12 @@ def test_each_pod_mounts_only_its_own_key_and_nats_knows_every_identity(overlay)
         assert env["REASONOPS_NATS_CREDS"] == "/etc/reasonops/identity/seed"
         assert "@" not in env["NATS_URL"], "no password in the URL any more"
         assert known[service]["public_key"] in users
-    (job,) = of_kind(overlay, "Job").values()
+    job = of_kind(overlay, "Job")["reasonops-streams"]
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["streams", "declare"]
+    # The migrations need a database, not the broker: no identity mounted.
+    migrate = of_kind(overlay, "Job").get("reasonops-migrate", {"spec": {"template": {
+        "spec": {}}}})["spec"]["template"]["spec"]
+    assert "volumes" not in migrate
 
 
 @pytest.mark.parametrize("conf", ["base/nats/nats.conf", "overlays/prod/nats.conf"])

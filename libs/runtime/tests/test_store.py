@@ -73,35 +73,6 @@ async def test_schedule_replaces_and_cancel_removes(store):
         assert not await tx.cancel("t1")
 
 
-async def test_a_database_from_before_trace_context_gets_the_column(tmp_path):
-    import sqlalchemy as sa
-
-    from reasonops_runtime.store import Store
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    engine = sa.ext.asyncio.create_async_engine(url)
-    async with engine.begin() as conn:  # the kit's outbox and timers as first released
-        await conn.execute(sa.text(
-            "CREATE TABLE kit_outbox (seq INTEGER PRIMARY KEY, message_id VARCHAR(64) NOT NULL"
-            " UNIQUE, subject VARCHAR(256) NOT NULL, payload BLOB NOT NULL,"
-            " created_at DATETIME NOT NULL)"))
-        await conn.execute(sa.text(
-            "CREATE TABLE kit_timers (timer_id VARCHAR(200) PRIMARY KEY, kind VARCHAR(64) NOT"
-            " NULL, due_at DATETIME NOT NULL, payload JSON NOT NULL, correlation_id"
-            " VARCHAR(64), causation_id VARCHAR(64))"))
-    await engine.dispose()
-
-    store = Store(url)
-    await store.create_all()
-    await store.create_all()  # idempotent
-    async with store.read() as session:
-        for table in ("kit_outbox", "kit_timers"):
-            columns = await session.run_sync(
-                lambda s, t=table: {c["name"] for c in sa.inspect(s.connection()).get_columns(t)})
-            assert "trace_context" in columns
-    await store.close()
-
-
 async def test_a_read_sees_one_state_of_the_database(store):
     """Two statements in one read agree even when a write commits between them."""
     async with store.read() as session:

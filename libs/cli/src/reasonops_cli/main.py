@@ -29,6 +29,7 @@ from . import (
     workflows,
 )
 from .connection import ACTING_AS, CliError, fail
+from .migrate import migrate
 from .publish import publish
 from .run import installed_services, run_service
 from .simulate import simulate
@@ -71,6 +72,7 @@ def acting_as(
 
 
 app.command("publish")(publish)
+app.command("migrate")(migrate)
 app.command("simulate")(simulate)
 app.command("dashboard")(reports.dashboard)
 

@@ -37,10 +37,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_contracts import Envelope, Event, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_runtime import Service, Transaction, UtcDateTime, tracing
+from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import OutboxMessage
 
 log = logging.getLogger(__name__)
-metadata = MetaData()
+metadata = MetaData(info=schema("agent-queue", "reasonops_llm:revisions"))
 
 pending = Table(
     "agent_pending",

@@ -36,6 +36,7 @@ from .jetstream import ensure_streams
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .policy import Forbidden
+from .retention import PRUNE_EVERY_SECONDS, inbox_retention, pruner
 from .routing import EventRouter
 from .rpc import Responder, add_responder
 from .settings import ServiceSettings, redact_url
@@ -45,13 +46,18 @@ from .timers import TimerHandler, TimerWheel
 log = logging.getLogger(__name__)
 
 
+class SchemaBehind(RuntimeError):
+    """The database has not been migrated to this release's schema and may not be here."""
+
+
 class Service:
     def __init__(self, name: str, settings: ServiceSettings, *, metadata: tuple[MetaData, ...] = (),
                  clock: Clock | None = None) -> None:
         self.name = name
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.store = Store(settings.db_url(), *metadata, clock=self.clock)
+        self.store = Store(settings.db_url(), *metadata, clock=self.clock,
+                           sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = KitMetrics(name)
         self.registry = self.metrics.registry
         self.consumer_specs: list[ConsumerSpec] = []
@@ -159,13 +165,15 @@ class Service:
         """Take the HTTP port first, so a service that cannot serve fails before it
         consumes anything; then the store, the broker, consumers, timers and HTTP."""
         s = self.settings
+        retention = inbox_retention((spec.stream for spec in self.consumer_specs),
+                                    s.inbox_retention_days)
         self._http = HttpServer(build_http_app(self.name, self.registry, self.readiness,
                                                self.routes, self.fallback_app),
                                 s.http_host, s.port())
         self._http.bind()
         if s.db_url().startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
-        await self.store.create_all()
+        await self._schema_ready()
         log.info("connecting to NATS", extra={"nats": s.nats_url_for_logs()})
 
         self.broker = broker_for(self.name, s)
@@ -207,11 +215,26 @@ class Service:
                                      self.metrics, poll_seconds=s.timer_poll_seconds)
             self._spawn(self.timers.run(self.stopping))
         self._spawn(self._watch_lag())
+        if retention is not None:
+            self._spawn(self._every(PRUNE_EVERY_SECONDS,
+                                    pruner(self.store, self.clock, retention)))
         for interval, refresh in self.refreshers:
             self._spawn(self._every(interval, refresh))
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
+
+    async def _schema_ready(self) -> None:
+        if self.settings.migrate_on_start:
+            await self.store.migrate()
+            return
+        behind = {name: current for name, (current, head)
+                  in (await self.store.schema_status()).items() if current != head}
+        if behind:
+            where = ", ".join(f"{name} at {current or 'nothing'}"
+                              for name, current in behind.items())
+            raise SchemaBehind(f"{self.name}: the database's schema is not this release's "
+                               f"({where}); run `reasonops migrate {self.name}` first")
 
     async def record_refusal(self, denial: Envelope) -> None:
         """Keep a refusal on record whatever happened to the work it refused."""

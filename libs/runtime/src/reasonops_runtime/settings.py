@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,17 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("REASONOPS_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy async URL; default a SQLite file per service in data_dir",
     )
+    migrate_on_start: bool = Field(
+        default=True, description="REASONOPS_MIGRATE_ON_START: bring the database's schema "
+        "to this release's on start; false where a separate `reasonops migrate` step "
+        "(a Kubernetes Job) does it, and a service then refuses to start on an old schema")
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
+        default="NORMAL", description="REASONOPS_SQLITE_SYNCHRONOUS: NORMAL survives a "
+        "crashed process; FULL also a power loss, at the cost of a sync per commit")
+    inbox_retention_days: int | None = Field(
+        default=None, ge=1, description="REASONOPS_INBOX_RETENTION_DAYS: how long handled "
+        "message ids are remembered; default and minimum: the longest a consumed message "
+        "can be redelivered or replayed")
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=0, le=65535,
                                   description="Default from DEFAULT_PORTS; 0: any free port")

@@ -9,12 +9,13 @@ with the state change or not at all.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, event, inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import MetaData, delete, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from .clock import Clock, SystemClock
+from .migrations import HEAD, SchemaSet, migrate, status
 from .tables import (
     IN_CHUNK,
     UtcDateTime,
@@ -42,7 +44,8 @@ __all__ = ["IN_CHUNK", "NewTimer", "OutboxMessage", "Store", "Transaction", "Utc
 class Store:
     """Engine, sessions and the kit tables for one service's database."""
 
-    def __init__(self, url: str, *metadata: MetaData, clock: Clock | None = None) -> None:
+    def __init__(self, url: str, *metadata: MetaData, clock: Clock | None = None,
+                 sqlite_synchronous: str = "NORMAL") -> None:
         self.url = url
         self.clock: Clock = clock or SystemClock()
         self.metadata = (kit_metadata, *metadata)
@@ -51,7 +54,11 @@ class Store:
         self._write_turn = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
         if self._sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+                raise ValueError(f"sqlite_synchronous: {sqlite_synchronous!r} is not one of "
+                                 f"{', '.join(SQLITE_SYNCHRONOUS)}")
+            event.listen(self.engine.sync_engine, "connect",
+                         functools.partial(_sqlite_pragmas, sqlite_synchronous))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # A query that reads two tables must not see a write land between them (a breach
         # without its penalty, say): PostgreSQL's READ COMMITTED takes a snapshot per
@@ -59,11 +66,31 @@ class Store:
         self._reader = (self.engine if self._sqlite
                         else self.engine.execution_options(isolation_level="REPEATABLE READ"))
 
+    async def migrate(self, target: str = HEAD) -> dict[str, tuple[str | None, str | None]]:
+        """Bring every set of tables here to ``target`` (see ``migrations``); what each set's
+        revision was and now is. Replicas starting together take turns: on PostgreSQL an
+        advisory lock held by the migrating transaction; SQLite's file lock otherwise."""
+        async with self.engine.begin() as conn:
+            if not self._sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": _MIGRATION_LOCK})
+            else:
+                await conn.execute(text("BEGIN IMMEDIATE"))
+            return await conn.run_sync(migrate, self.metadata, target)
+
+    async def schema_status(self) -> dict[str, tuple[str | None, str | None]]:
+        """(current revision, head revision) of every set of tables here."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(status, self.metadata)
+
     async def create_all(self) -> None:
+        """Today's tables straight from the code (for tests), recorded as at the head of
+        their revisions, which build the same tables; services ``migrate``."""
         async with self.engine.begin() as conn:
             for md in self.metadata:
                 await conn.run_sync(md.create_all)
-            await conn.run_sync(_add_missing_kit_columns)
+                if "migrations" in md.info:
+                    await conn.run_sync(SchemaSet.of(md).stamp_head)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -100,6 +127,14 @@ class Store:
                 await session.execute(text("BEGIN"))
             yield session
 
+    async def prune_inbox(self, before: datetime) -> int:
+        """Forget which messages were handled before ``before`` (older than anything the
+        broker can still redeliver); how many rows went."""
+        async with self.transaction() as tx:
+            result = await tx.session.execute(
+                delete(inbox_table).where(inbox_table.c.processed_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:
@@ -112,15 +147,7 @@ class Store:
         await self.engine.dispose()
 
 
-def _add_missing_kit_columns(conn: Connection) -> None:
-    """Columns added to the kit tables after a database was created (nullable only)."""
-    inspector = inspect(conn)
-    for table in kit_metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+_MIGRATION_LOCK = 0x5245_4153_4F4E  # any constant every ReasonOps process agrees on
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -129,11 +156,16 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets readers (queries, readiness) run while a batch writes; NORMAL
-    # synchronous is durable across process crashes, which is what we test.
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+
+def _sqlite_pragmas(synchronous: str, dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (queries, readiness) run while a batch writes. NORMAL synchronous
+    # survives a crash of the process (what the tests kill) but a power loss or kernel
+    # panic may lose the last transactions, whose messages were already acknowledged;
+    # FULL syncs the WAL on every commit (see docs/operations.md).
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

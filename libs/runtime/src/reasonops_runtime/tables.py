@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
+from .migrations import schema
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in Python on every dialect (SQLite keeps naive UTC text)."""
@@ -45,7 +47,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-kit_metadata = MetaData()
+kit_metadata = MetaData(info=schema("kit", "reasonops_runtime:revisions"))
 
 inbox_table = Table(
     "kit_inbox",
@@ -53,6 +55,8 @@ inbox_table = Table(
     Column("consumer", String(128), primary_key=True),
     Column("message_id", String(64), primary_key=True),
     Column("processed_at", UtcDateTime(), nullable=False),
+    # Rows older than the retention are pruned (``Store.prune_inbox``).
+    Index("ix_kit_inbox_processed", "processed_at"),
 )
 
 outbox_table = Table(

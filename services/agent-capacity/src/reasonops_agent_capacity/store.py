@@ -9,10 +9,11 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 
 from .domain import Reading
 
-metadata = MetaData()
+metadata = MetaData(info=schema("agent-capacity", "reasonops_agent_capacity:revisions"))
 
 points = Table(
     "capacity_points",

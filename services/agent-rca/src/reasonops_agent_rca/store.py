@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 
-metadata = MetaData()
+metadata = MetaData(info=schema("agent-rca", "reasonops_agent_rca:revisions"))
 
 incidents = Table(
     "rca_incidents", metadata,

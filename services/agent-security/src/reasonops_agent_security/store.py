@@ -20,10 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 
 from .domain import SecurityEvent, WindowStats
 
-metadata = MetaData()
+metadata = MetaData(info=schema("agent-security", "reasonops_agent_security:revisions"))
 
 events = Table(
     "security_events",

@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import select_in
 
 from .domain import Booking, Entry, Line
@@ -55,7 +56,7 @@ class Money(TypeDecorator[Decimal]):
         return None if value is None else Decimal(str(value))
 
 
-metadata = MetaData()
+metadata = MetaData(info=schema("finance", "reasonops_finance:revisions"))
 
 entries = Table(
     "ledger_entries",

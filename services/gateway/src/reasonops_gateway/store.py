@@ -9,10 +9,11 @@ from sqlalchemy import JSON, Column, MetaData, String, Table, insert, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 
 from .domain import Token
 
-metadata = MetaData()
+metadata = MetaData(info=schema("gateway", "reasonops_gateway:revisions"))
 
 tokens = Table(
     "gateway_tokens",

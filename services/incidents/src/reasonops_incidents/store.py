@@ -7,7 +7,9 @@ from __future__ import annotations
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-metadata = MetaData()
+from reasonops_runtime.migrations import schema
+
+metadata = MetaData(info=schema("incidents", "reasonops_incidents:revisions"))
 
 counters = Table(
     "counters",

@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts.ingest import LabelMapping
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 
 from .integrations import Integration
 
-metadata = MetaData()
+metadata = MetaData(info=schema("ingest", "reasonops_ingest:revisions"))
 
 integrations = Table(
     "ingest_integrations",

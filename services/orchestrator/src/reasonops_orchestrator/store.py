@@ -31,12 +31,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import IN_CHUNK, select_in
 
 from .definitions import WorkflowDefinition, definition_of, dumped
 from .domain import Instance, StepRun
 
-metadata = MetaData()
+metadata = MetaData(info=schema("orchestrator", "reasonops_orchestrator:revisions"))
 
 instances = Table(
     "workflow_instances", metadata,

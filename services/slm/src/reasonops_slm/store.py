@@ -24,13 +24,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import select_in
 
 from .domain import SlaClock
 from .penalties import Penalty
 from .schedule import ALWAYS, Schedule
 
-metadata = MetaData()
+metadata = MetaData(info=schema("slm", "reasonops_slm:revisions"))
 
 clocks = Table(
     "sla_clocks",

@@ -1,0 +1,1 @@
+"""Schema revisions of the agent-queue tables (see reasonops_runtime.migrations)."""

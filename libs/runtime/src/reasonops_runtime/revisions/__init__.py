@@ -1,0 +1,1 @@
+"""Schema revisions of the kit tables (see reasonops_runtime.migrations)."""

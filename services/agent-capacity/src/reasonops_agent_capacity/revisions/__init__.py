@@ -1,0 +1,1 @@
+"""Schema revisions of the agent-capacity tables (see reasonops_runtime.migrations)."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the finance tables (see reasonops_runtime.migrations)."""

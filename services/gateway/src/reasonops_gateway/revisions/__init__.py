@@ -1,0 +1,1 @@
+"""Schema revisions of the gateway tables (see reasonops_runtime.migrations)."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the incidents tables (see reasonops_runtime.migrations)."""

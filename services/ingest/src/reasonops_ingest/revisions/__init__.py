@@ -1,0 +1,1 @@
+"""Schema revisions of the ingest tables (see reasonops_runtime.migrations)."""

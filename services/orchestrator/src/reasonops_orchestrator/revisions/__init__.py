@@ -1,0 +1,1 @@
+"""Schema revisions of the orchestrator tables (see reasonops_runtime.migrations)."""
