@@ -137,42 +137,72 @@ def _pg_bin() -> Path | None:
     return Path(found).parent if found else None
 
 
+class PostgresCluster:
+    """A PostgreSQL cluster in a temp dir on a free port, which a test may stop and start
+    again (an outage) on the same port and data."""
+
+    def __init__(self, bindir: Path) -> None:
+        import os
+        import shutil
+        import subprocess
+        import tempfile
+
+        self.bindir = bindir
+        # Not under pytest's tmp dir: that is private to root, and postgres must read it.
+        self.base = Path(tempfile.mkdtemp(prefix="reasonops-pg-"))
+        self.data, self.sockets = self.base / "data", self.base / "sock"
+        self.sockets.mkdir()
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root; use the postgres account
+            runuser = shutil.which("runuser",
+                                   path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+            if runuser is None:
+                pytest.skip("running as root and runuser is missing: cannot start PostgreSQL")
+            self.run_as = [runuser, "-u", "postgres", "--"]
+            subprocess.run(["chown", "-R", "postgres", str(self.base)], check=True)
+            os.chmod(self.base, 0o755)
+        subprocess.run([*self.run_as, str(bindir / "initdb"), "-D", str(self.data), "-A",
+                        "trust", "-U", "reasonops", "--no-sync"], check=True,
+                       capture_output=True)
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import subprocess
+
+        subprocess.run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w",
+                        "-l", str(self.base / "pg.log"), "-o",
+                        f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
+                        "-c fsync=off", "start"], check=True, capture_output=True)
+
+    def stop(self, mode: str = "fast") -> None:
+        import subprocess
+
+        subprocess.run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
+                        mode, "stop"], capture_output=True)
+
+
 @pytest.fixture(scope="session")
-def postgres_server():
-    """A PostgreSQL cluster in a temp dir on a free port (skipped where none is installed)."""
-    import os
+def postgres_cluster():
+    """The session's PostgreSQL (skipped where none is installed)."""
     import shutil
-    import subprocess
-    import tempfile
 
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip("PostgreSQL server binaries (initdb) are not installed")
-    # Not under pytest's tmp dir: that is private to root, and postgres must read it.
-    base = Path(tempfile.mkdtemp(prefix="reasonops-pg-"))
-    data, sockets = base / "data", base / "sock"
-    sockets.mkdir()
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root; use the postgres account
-        runuser = shutil.which("runuser", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
-        if runuser is None:
-            pytest.skip("running as root and runuser is missing: cannot start PostgreSQL")
-        run_as = [runuser, "-u", "postgres", "--"]
-        subprocess.run(["chown", "-R", "postgres", str(base)], check=True)
-        os.chmod(base, 0o755)
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U",
-                    "reasonops", "--no-sync"], check=True, capture_output=True)
-    port = free_port()
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                    str(base / "pg.log"), "-o",
-                    f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    "start"], check=True, capture_output=True)
+    cluster = PostgresCluster(bindir)
+    cluster.start()
     try:
-        yield f"127.0.0.1:{port}"
+        yield cluster
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+        cluster.stop("immediate")
+        shutil.rmtree(cluster.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_cluster):
+    """``host:port`` of the session's PostgreSQL."""
+    return postgres_cluster.address
 
 
 @pytest.fixture

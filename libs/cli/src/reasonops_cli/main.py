@@ -14,6 +14,7 @@ from . import (
     agents,
     audit,
     contracts,
+    deadletters,
     finance,
     identities,
     incidents,
@@ -52,6 +53,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(identities.app, name="identities")
 app.add_typer(streams.app, name="streams")
+app.add_typer(deadletters.app, name="deadletters")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(reports.app, name="report")
 

@@ -23,7 +23,6 @@ therefore kept by causation id until their cause shows up.
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,16 +30,15 @@ from datetime import datetime
 from typing import Any
 
 from nats.aio.client import Client
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from reasonops_contracts import Envelope, subjects
-from reasonops_contracts.ids import new_id
 from reasonops_contracts.incidents import IncidentClosed, IncidentOpened, IncidentReopened
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import AUDIT
 
+from .reading import read_stream
 from .summaries import actor, summary
 
 DEFAULT_BATCH = 500
@@ -220,39 +218,11 @@ class _Orphans:
 async def _read_audit(nc: Client, offer: Callable[[int, str, bytes], None], *,
                       timeout: float, batch: int, since: datetime | None) -> None:
     """Feed ``offer(seq, subject, data)`` every message in AUDIT up to its current end."""
-    js = nc.jetstream()
     try:
-        info = await js.stream_info(AUDIT.name)
+        await read_stream(nc, AUDIT.name, offer, timeout=timeout, batch=batch, since=since)
     except NotFoundError:
         raise AuditUnavailable(f"no {AUDIT.name} stream on this server; has ReasonOps been "
                                "started?") from None
-    last = info.state.last_seq
-    if info.state.messages == 0:
-        return
-    name = f"audit-trail-{new_id()}"
-    config = ConsumerConfig(
-        name=name, ack_policy=AckPolicy.NONE, max_ack_pending=-1,
-        deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
-        opt_start_time=since, inactive_threshold=max(30.0, 4 * timeout))
-    await js.add_consumer(AUDIT.name, config)
-    sub = await js.pull_subscribe_bind(name, stream=AUDIT.name)
-    try:
-        while True:
-            try:
-                msgs = await sub.fetch(batch, timeout=timeout)
-            except TimeoutError:
-                return
-            for msg in msgs:
-                seq = msg.metadata.sequence.stream
-                if seq > last:  # written after we started: not part of this reading
-                    return
-                offer(seq, msg.subject, msg.data)
-                if seq == last or msg.metadata.num_pending == 0:
-                    return
-    finally:
-        await sub.unsubscribe()
-        with contextlib.suppress(Exception):  # else it expires after inactive_threshold
-            await js.delete_consumer(AUDIT.name, name)
 
 
 def _parse(raw: bytes) -> Envelope | None:

@@ -141,7 +141,8 @@ WORKFLOW_QUERY_INSTANCES = "itsm.workflow.query.instances"
 # Role policy
 POLICY_ACCESS_DENIED = "itsm.policy.access.denied"
 
-# Messages a consumer gave up on after max_deliver attempts, per service.
+# Messages a consumer gave up on after max_deliver failures, per service; what an
+# operator did with them (replayed, discarded) on the same subject.
 DEAD_LETTER_PREFIX = "itsm.deadletter"
 
 

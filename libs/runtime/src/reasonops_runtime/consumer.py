@@ -3,7 +3,10 @@
 Fetch up to N messages -> decode -> one store transaction (inbox + state + outbox)
 -> publish the outbox as one batch and wait for every ack -> ack the inputs.
 A batch that fails is retried message by message so one poison message cannot
-hold back the others; a message that keeps failing goes to the dead-letter subject.
+hold back the others; a message that keeps failing goes to the dead-letter subject,
+whole, with its headers. A failure that is not the message's (the database is down or
+locked, the broker timed out: ``faults``) is retried with back-off for as long as it
+lasts and never counts towards that.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from reasonops_contracts.streams import StreamSpec
 from . import tracing
 from .delivery import Delivery, delivery_of
 from .durable import durable_config, ensure_durable
+from .faults import operational
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .pull import Puller, nak_all
@@ -37,6 +41,15 @@ from .routing import Refused
 from .store import OutboxMessage, Store, Transaction
 
 log = logging.getLogger(__name__)
+
+_REMEMBERED_FAILURES = 10_000
+
+
+class _Deferred:
+    """``_commit_batch``'s answer when the environment, not a message, failed."""
+
+
+DEFERRED = _Deferred()
 
 
 class BatchHandler(Protocol):
@@ -70,7 +83,8 @@ class ConsumerSpec:
 class BatchConsumer:
     def __init__(self, spec: ConsumerSpec, *, service: str, nc: Client, js: JetStreamContext,
                  store: Store, relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
-                 fetch_timeout: float, max_deliver: int, ack_wait: float) -> None:
+                 fetch_timeout: float, max_deliver: int, ack_wait: float,
+                 deferred_retry_max: float = 30.0) -> None:
         self.spec = spec
         self.service = service
         self.nc = nc
@@ -82,8 +96,12 @@ class BatchConsumer:
         self.fetch_timeout = fetch_timeout
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
+        self.deferred_retry_max = deferred_retry_max
         self._puller: Puller | None = None
         self.started = asyncio.Event()
+        # Failures each message caused, by inbox key. In memory: a restart (or another
+        # replica) starts counting again, which can only mean more tries, never fewer.
+        self._failures: dict[str, int] = {}
 
     def subjects(self) -> list[str]:
         """The subjects to consume: the router's as they are now (a service may add
@@ -93,7 +111,7 @@ class BatchConsumer:
 
     def wanted(self) -> ConsumerConfig:
         return durable_config(self.spec.name, self.subjects(), ack_wait=self.ack_wait,
-                              max_deliver=self.max_deliver, batch_size=self.batch_size)
+                              batch_size=self.batch_size)
 
     async def subscribe(self) -> None:
         """Create the durable, or bring an existing one in line with this code."""
@@ -193,11 +211,14 @@ class BatchConsumer:
         parents = tracing.trace_parents(decoded, spans)
         try:
             emitted = await self._commit_batch(decoded, parents)
-            if emitted is not None:
+            if isinstance(emitted, list):
                 # Outputs are acknowledged by JetStream before the inputs are acked.
                 await self.relay.publish(emitted)
                 for msg, _, _ in decoded:
                     await msg.ack()
+            elif emitted is DEFERRED:
+                for msg, _, _ in decoded:
+                    await self._defer(msg)
             else:
                 await self.relay.publish(await self._commit_one_by_one(decoded, parents, spans))
         finally:
@@ -207,7 +228,8 @@ class BatchConsumer:
             time.perf_counter() - started)
 
     async def _commit_batch(self, decoded: list[tuple[Msg, Delivery, Any]],
-                            parents: dict[str, str]) -> list[OutboxMessage] | None:
+                            parents: dict[str, str]
+                            ) -> list[OutboxMessage] | _Deferred | None:
         if not decoded:
             return []
         try:
@@ -225,6 +247,10 @@ class BatchConsumer:
                         todo.append((delivery, item))
                 await self.spec.handler(tx, todo)
         except Exception as exc:
+            if operational(exc):
+                log.warning("batch deferred: the store or broker failed",
+                            extra={"consumer": self.spec.name, "error": repr(exc)})
+                return DEFERRED
             log.warning("batch rolled back, retrying one by one",
                         extra={"consumer": self.spec.name, "error": repr(exc)})
             return None
@@ -253,35 +279,76 @@ class BatchConsumer:
                         self._count("duplicate", 1)
                 emitted.extend(tx.emitted)
                 await msg.ack()
+                self._failures.pop(delivery.key, None)
             except Exception as exc:
-                log.exception("message failed", extra={"consumer": self.spec.name,
-                                                        "subject": delivery.subject})
                 if delivery.key in spans:
                     spans[delivery.key].record_exception(exc)
                     spans[delivery.key].set_status(StatusCode.ERROR, repr(exc))
-                if msg.metadata.num_delivered >= self.max_deliver:
-                    await self._dead_letter(msg, delivery, repr(exc))
+                if operational(exc):
+                    log.warning("message deferred: the store or broker failed", extra={
+                        "consumer": self.spec.name, "subject": delivery.subject,
+                        "error": repr(exc)})
+                    await self._defer(msg)
+                    continue
+                log.exception("message failed", extra={"consumer": self.spec.name,
+                                                        "subject": delivery.subject})
+                failures = self._failed(delivery.key)
+                if failures >= self.max_deliver:
+                    await self._dead_letter(msg, delivery, repr(exc), failures=failures)
                 else:
                     self._count("retried", 1)
-                    await msg.nak(delay=min(30.0, 0.5 * 2 ** msg.metadata.num_delivered))
+                    await msg.nak(delay=min(30.0, 0.5 * 2 ** failures))
         return emitted
 
-    async def _dead_letter(self, msg: Msg, delivery: Delivery, error: str) -> None:
+    def _failed(self, key: str) -> int:
+        failures = self._failures.pop(key, 0) + 1
+        self._failures[key] = failures  # newest last: the oldest are forgotten first
+        while len(self._failures) > _REMEMBERED_FAILURES:
+            del self._failures[next(iter(self._failures))]
+        return failures
+
+    async def _defer(self, msg: Msg) -> None:
+        """Back to the stream, to be tried again when the environment may be back."""
+        self._count("deferred", 1)
+        tries = msg.metadata.num_delivered or 1
+        with contextlib.suppress(Exception):  # the broker may be what failed
+            await msg.nak(delay=min(self.deferred_retry_max, 2.0 ** min(tries, 5)))
+
+    async def _dead_letter(self, msg: Msg, delivery: Delivery, error: str, *,
+                           failures: int = 1) -> None:
         parked = MessageDeadLettered(
-            service=self.service, original_subject=delivery.subject,
+            service=self.service, consumer=self.spec.name, original_subject=delivery.subject,
             stream_sequence=msg.metadata.sequence.stream if msg.metadata.sequence else None,
-            deliveries=msg.metadata.num_delivered or 1, error=error[:4000],
-            payload=delivery.data.decode(errors="replace")[:65536],
-            dead_lettered_at=self.store.clock.now(),
+            deliveries=failures, error=error[:4000], headers=delivery.headers,
+            dead_lettered_at=self.store.clock.now(), **MessageDeadLettered.body(delivery.data),
         )
-        envelope = Envelope.wrap(parked, source=self.service, subject=delivery.key,
-                                 time=parked.dead_lettered_at)
+        envelope = self._fitting(parked, delivery)
         await self.js.publish(subjects.dead_letter(self.service), envelope.to_bytes(),
                               headers=envelope.headers())
         await msg.ack()
+        self._failures.pop(delivery.key, None)
         self._count("dead_lettered", 1)
         log.error("message dead-lettered", extra={"consumer": self.spec.name,
                                                    "subject": delivery.subject, "error": error})
+
+    def _fitting(self, parked: MessageDeadLettered, delivery: Delivery) -> Envelope:
+        """The dead letter's envelope; cut (and marked so) only when the whole message
+        and the record around it would exceed what the broker accepts."""
+        envelope = Envelope.wrap(parked, source=self.service, subject=delivery.key,
+                                 time=parked.dead_lettered_at)
+        data = envelope.to_bytes()
+        limit = self.nc.max_payload or len(data)
+        if len(data) <= limit:
+            return envelope
+        room = max(0, len(parked.payload or parked.payload_base64 or "") - (len(data) - limit)
+                   - 1024)
+        cut = parked.model_copy(update={
+            "payload": parked.payload[:room],
+            "payload_base64": parked.payload_base64[:room] if parked.payload_base64 else None,
+            "truncated": True})
+        log.error("dead letter cut to fit the broker", extra={
+            "consumer": self.spec.name, "bytes": len(delivery.data), "limit": limit})
+        return envelope.model_copy(update={"data": cut.model_dump(mode="json")})
 
     def _count(self, outcome: str, n: int) -> None:
         if n:

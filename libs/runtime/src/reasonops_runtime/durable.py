@@ -13,15 +13,17 @@ from nats.js.errors import NotFoundError
 log = logging.getLogger(__name__)
 
 
-def durable_config(name: str, subjects: list[str], *, ack_wait: float, max_deliver: int,
+def durable_config(name: str, subjects: list[str], *, ack_wait: float,
                    batch_size: int) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=name,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=ack_wait,
-        # The kit dead-letters after max_deliver attempts; the server bound is a backstop.
-        max_deliver=max_deliver * 2,
+        # No bound at the server: the kit dead-letters a message after max_deliver failures
+        # it caused, and retries one the environment failed (a database down for minutes)
+        # for as long as that lasts (see ``faults``).
+        max_deliver=-1,
         max_ack_pending=max(1000, batch_size * 4),
         filter_subjects=subjects if len(subjects) > 1 else None,
         filter_subject=subjects[0] if len(subjects) == 1 else None,

@@ -15,6 +15,7 @@ from reasonops_contracts import MSG_ID_HEADER
 
 from . import tracing
 from .acks import BatchPublisher, Publication
+from .faults import operational
 from .metrics import KitMetrics
 from .store import OutboxMessage, Store, outbox_table
 
@@ -113,8 +114,11 @@ class OutboxRelay:
         while not stopping.is_set():
             try:
                 sent = await self.sweep()
-            except Exception:
-                log.exception("outbox sweep failed")
+            except Exception as exc:
+                if not operational(exc):
+                    log.exception("outbox sweep failed")
+                else:  # the database or broker is away: once a poll, without a traceback
+                    log.warning("outbox sweep failed", extra={"error": repr(exc)})
                 sent = 0
             if sent == 0:
                 with contextlib.suppress(TimeoutError):

@@ -202,7 +202,8 @@ class Service:
                                      store=self.store,
                                      relay=self.relay, metrics=self.metrics,
                                      batch_size=s.batch_size, fetch_timeout=s.fetch_timeout,
-                                     max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds)
+                                     max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds,
+                                     deferred_retry_max=s.deferred_retry_max_seconds)
             await consumer.subscribe()
             self.consumers.append(consumer)
         for hook in self.startup_hooks:

@@ -76,8 +76,14 @@ class ServiceSettings(BaseSettings):
                                   description="Default from DEFAULT_PORTS; 0: any free port")
     batch_size: int = Field(default=256, ge=1, le=5000)
     fetch_timeout: float = Field(default=0.5, gt=0)
-    max_deliver: int = Field(default=5, ge=1)
+    max_deliver: int = Field(
+        default=5, ge=1, description="REASONOPS_MAX_DELIVER: failures a message may cause "
+        "before it is dead-lettered (failures of the database or broker do not count)")
     ack_wait_seconds: float = Field(default=30.0, gt=0)
+    deferred_retry_max_seconds: float = Field(
+        default=30.0, gt=0, description="REASONOPS_DEFERRED_RETRY_MAX_SECONDS: the longest "
+        "wait between tries of a message the database or broker keeps failing (doubling "
+        "from 2 s); such a message is retried until they are back, never dead-lettered")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     timer_poll_seconds: float = Field(default=0.25, gt=0)
     drain_timeout_seconds: float = Field(default=8.0, gt=0)

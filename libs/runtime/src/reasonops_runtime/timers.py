@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 
 from . import tracing
 from .clock import Clock
+from .faults import operational
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .store import Store, Transaction, timers_table
@@ -103,7 +104,10 @@ class TimerWheel:
         while not stopping.is_set():
             try:
                 await self.fire_due()
-            except Exception:
-                log.exception("timer poll failed")
+            except Exception as exc:
+                if not operational(exc):
+                    log.exception("timer poll failed")
+                else:  # the database or broker is away: once a poll, without a traceback
+                    log.warning("timer poll failed", extra={"error": repr(exc)})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.poll_seconds)

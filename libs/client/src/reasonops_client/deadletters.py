@@ -1,0 +1,165 @@
+"""Dead letters: what the consumers gave up on, read from the DEADLETTER stream, and an
+operator's replay or discard of one, recorded in the same stream.
+
+A dead letter is known by its stream sequence. Replaying publishes the original bytes
+with the original headers on the original subject under a ``Nats-Msg-Id`` of its own
+(``replay-<sequence>``): the message goes through the consumers' normal path, so each
+consumer's inbox (keyed by the envelope id, or for a raw message by that id) makes a
+second replay, and the consumers that had handled the original, see it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
+from reasonops_contracts.deadletter import (
+    DeadLetterDiscarded,
+    DeadLetterReplayed,
+    MessageDeadLettered,
+)
+from reasonops_contracts.streams import DEADLETTER
+
+from .reading import read_stream
+
+REPLAY_OF_HEADER = "Reasonops-Replay-Of"
+SOURCE = "operator"
+STATUSES = ("parked", "replayed", "discarded")
+
+
+class DeadLetterError(LookupError):
+    """No such dead letter, or it cannot be replayed; the message says which."""
+
+
+@dataclass
+class DeadLetter:
+    sequence: int
+    record: MessageDeadLettered
+    replays: list[DeadLetterReplayed] = field(default_factory=list)
+    discarded: DeadLetterDiscarded | None = None
+
+    @property
+    def status(self) -> str:
+        if self.discarded is not None:
+            return "discarded"
+        return "replayed" if self.replays else "parked"
+
+    def to_json(self, *, whole: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "sequence": self.sequence, "status": self.status,
+            "service": self.record.service, "consumer": self.record.consumer,
+            "subject": self.record.original_subject, "error": self.record.error,
+            "deliveries": self.record.deliveries,
+            "dead_lettered_at": self.record.dead_lettered_at.isoformat(),
+            "replays": [r.model_dump(mode="json") for r in self.replays],
+            "discarded": self.discarded.model_dump(mode="json") if self.discarded else None}
+        if whole:
+            out |= {"headers": self.record.headers, "payload": self.record.payload,
+                    "payload_base64": self.record.payload_base64,
+                    "truncated": self.record.truncated,
+                    "stream_sequence": self.record.stream_sequence}
+        return out
+
+
+async def dead_letters(nc: Client, *, service: str | None = None, timeout: float = 5.0
+                       ) -> list[DeadLetter]:
+    """Every dead letter (of ``service``), oldest first, with what was done with it."""
+    found: dict[int, DeadLetter] = {}
+    outcomes: list[DeadLetterReplayed | DeadLetterDiscarded] = []
+
+    def offer(seq: int, _subject: str, raw: bytes) -> None:
+        try:
+            envelope = Envelope.from_bytes(raw)
+            if envelope.type == MessageDeadLettered.TYPE:
+                found[seq] = DeadLetter(seq, envelope.decode(MessageDeadLettered))
+            elif envelope.type == DeadLetterReplayed.TYPE:
+                outcomes.append(envelope.decode(DeadLetterReplayed))
+            elif envelope.type == DeadLetterDiscarded.TYPE:
+                outcomes.append(envelope.decode(DeadLetterDiscarded))
+        except (ValidationError, ValueError):
+            return  # not ours: nothing to show
+
+    subject = subjects.dead_letter(service) if service else None
+    try:
+        await read_stream(nc, DEADLETTER.name, offer, timeout=timeout, subject=subject)
+    except NotFoundError:
+        return []
+    for outcome in outcomes:
+        letter = found.get(outcome.sequence)
+        if letter is None:
+            continue
+        if isinstance(outcome, DeadLetterReplayed):
+            letter.replays.append(outcome)
+        else:
+            letter.discarded = outcome
+    return list(found.values())
+
+
+async def dead_letter(nc: Client, sequence: int) -> DeadLetter:
+    """One dead letter with what was done with it."""
+    try:
+        msg = await nc.jetstream().get_msg(DEADLETTER.name, sequence)
+    except NotFoundError:
+        raise DeadLetterError(f"no dead letter {sequence} (expired, or never one)") from None
+    try:
+        envelope = Envelope.from_bytes(msg.data or b"")
+        record = envelope.decode(MessageDeadLettered)
+    except (ValidationError, ValueError):
+        raise DeadLetterError(f"message {sequence} of {DEADLETTER.name} is not a dead letter "
+                              "but a record of what was done with one") from None
+    for letter in await dead_letters(nc, service=record.service):
+        if letter.sequence == sequence:
+            return letter
+    return DeadLetter(sequence, record)
+
+
+async def replay(nc: Client, sequence: int, *, actor: str) -> DeadLetterReplayed:
+    """Publish dead letter ``sequence`` again where it came from, and record that."""
+    letter = await dead_letter(nc, sequence)
+    record = letter.record
+    if letter.discarded is not None:
+        raise DeadLetterError(f"dead letter {sequence} was discarded by "
+                              f"{letter.discarded.actor}: {letter.discarded.reason}")
+    if record.truncated:
+        raise DeadLetterError(f"dead letter {sequence} was cut to fit the broker; its whole "
+                              "message is not known, so it cannot be replayed")
+    republished_as = f"replay-{sequence}"
+    headers = {k: v for k, v in record.headers.items() if not k.lower().startswith("nats-")}
+    headers |= {MSG_ID_HEADER: republished_as, REPLAY_OF_HEADER: str(sequence)}
+    js = nc.jetstream()
+    await js.publish(record.original_subject, record.original_bytes(), headers=headers)
+    done = DeadLetterReplayed(sequence=sequence, service=record.service, actor=actor,
+                              republished_as=republished_as, replayed_at=datetime.now(UTC))
+    await _record(nc, record.service, done)
+    return done
+
+
+async def discard(nc: Client, sequence: int, *, actor: str, reason: str
+                  ) -> DeadLetterDiscarded:
+    """Record that dead letter ``sequence`` is not to be handled, and why."""
+    letter = await dead_letter(nc, sequence)
+    if letter.discarded is not None:
+        return letter.discarded
+    done = DeadLetterDiscarded(sequence=sequence, service=letter.record.service, actor=actor,
+                               reason=reason, discarded_at=datetime.now(UTC))
+    await _record(nc, letter.record.service, done)
+    return done
+
+
+async def _record(nc: Client, service: str,
+                  event: DeadLetterReplayed | DeadLetterDiscarded) -> None:
+    envelope = Envelope.wrap(event, source=SOURCE, subject=str(event.sequence))
+    await nc.jetstream().publish(subjects.dead_letter(service), envelope.to_bytes(),
+                                 headers=envelope.headers())
+
+
+def counts(letters: Sequence[DeadLetter]) -> dict[str, int]:
+    return {status: sum(1 for letter in letters if letter.status == status)
+            for status in STATUSES}
