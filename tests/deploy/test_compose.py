@@ -106,3 +106,19 @@ def test_the_image_runs_as_non_root_with_a_healthcheck():
     assert not [line for line in final.splitlines()
                 if "astral-sh/uv" in line or "pip install" in line or "apt-get" in line]
     assert "reasonops_runtime.healthcheck" in final
+
+
+def test_every_deployment_runs_the_nats_server_the_tests_run():
+    """compose, the bundled StatefulSet and the tests' embedded server: one version."""
+    import subprocess
+
+    from reasonops_cli.natsd import server_binary
+    from tests.deploy.manifests import of_kind
+
+    tested = subprocess.run([str(server_binary()), "--version"], capture_output=True,
+                            text=True, check=True).stdout.split()[-1].removeprefix("v")
+    images = [compose()["services"]["nats"]["image"]]
+    images += [c["image"] for c in of_kind("dev", "StatefulSet")["nats"]["spec"]["template"]
+               ["spec"]["containers"] if c["name"] == "nats"]
+    assert images and all(image.startswith(f"nats:{tested}-") for image in images), (
+        tested, images)

@@ -162,6 +162,8 @@ def test_prod_is_a_three_node_cluster_with_r3_streams_and_redundant_services():
     assert '"user": "route"' in cluster
     assert config_env("prod")["REASONOPS_STREAM_REPLICAS"] == "3"
     deployments = of_kind("prod", "Deployment")
+    scaled_minimum = {o["spec"]["scaleTargetRef"]["name"]: o["spec"]["minReplicaCount"]
+                      for o in of_kind("prod", "ScaledObject").values()}
     pdbs = of_kind("prod", "PodDisruptionBudget")
     problems = []
     for service in service_names():
@@ -169,7 +171,8 @@ def test_prod_is_a_three_node_cluster_with_r3_streams_and_redundant_services():
         deployment = deployments.get(name)
         if deployment is None:
             continue  # reported by the coverage test
-        if deployment["spec"].get("replicas", 1) < 2:
+        replicas = deployment["spec"].get("replicas", scaled_minimum.get(name, 1))
+        if replicas < 2:
             problems.append(f"{service}: fewer than 2 replicas in prod")
         if name not in pdbs:
             problems.append(f"{service}: no PodDisruptionBudget in prod")
@@ -197,6 +200,27 @@ def test_prod_migrates_every_database_in_a_job_before_the_pods_serve():
         assert env_of(container)["DATABASE_URL"] == env_of(serving)["DATABASE_URL"]
     # Dev keeps SQLite in the pod: each service migrates its own file on start.
     assert config_env("dev").get("REASONOPS_MIGRATE_ON_START", "true") == "true"
+
+
+def test_prometheus_may_scrape_every_service_and_the_orchestrator_reach_webhooks():
+    from reasonops_runtime.settings import DEFAULT_PORTS
+
+    policies = of_kind("prod", "NetworkPolicy")
+    (scrape,) = policies["reasonops-services"]["spec"]["ingress"]
+    assert {p["port"] for p in scrape["ports"]} == set(DEFAULT_PORTS.values())
+    egress = policies["orchestrator-webhooks"]["spec"]
+    assert egress["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == (
+        "reasonops-orchestrator")
+    assert {p["port"] for rule in egress["egress"] for p in rule["ports"]} >= {443}
+
+
+def test_keda_owns_the_replica_count_of_what_it_scales():
+    """A Deployment KEDA scales names no replicas: each apply would reset KEDA's count."""
+    deployments = of_kind("prod", "Deployment")
+    for scaled in of_kind("prod", "ScaledObject").values():
+        target = scaled["spec"]["scaleTargetRef"]["name"]
+        assert "replicas" not in deployments[target]["spec"], target
+        assert scaled["spec"]["minReplicaCount"] >= 2, target
 
 
 def consumers_by_service() -> dict[str, dict[str, str]]:

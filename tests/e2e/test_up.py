@@ -26,7 +26,23 @@ def stack(tmp_path):
         stack.stop(signal.SIGTERM)
 
 
-def test_alert_to_ledger_and_back(stack):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_stack(request, tmp_path):
+    """``reasonops up`` on its SQLite files, and on PostgreSQL with one URL for every
+    service (a database each, created on first start)."""
+    env = dict(FAST)
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        env["DATABASE_URL"] = f"postgresql+asyncpg://reasonops@{server}/up_{{service}}"
+    stack = Stack(tmp_path / "data", **env)
+    stack.start()
+    yield stack
+    if stack.process and stack.process.poll() is None:
+        stack.stop(signal.SIGTERM)
+
+
+def test_alert_to_ledger_and_back(any_stack):
+    stack = any_stack
     response = stack.post("/v1/alertmanager", "alertmanager-firing.json")
     assert response.status_code == 202, response.text
     assert response.json()["accepted"] == 2

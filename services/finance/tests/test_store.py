@@ -1,4 +1,5 @@
-"""The ledger tables on SQLite: exact money, one entry per penalty."""
+"""The ledger tables: exact money, one entry per penalty; what is read back is the same on
+SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -57,3 +58,34 @@ async def test_bookings_and_filters(db):
         only = await store.find_entries(session, incident_id="INC0000002")
         assert [e.entry_id for e in only] == ["E2"]
         assert len(await store.find_entries(session, limit=1)) == 1
+
+
+@pytest.fixture
+async def any_db(database_url):
+    ledger = Store(database_url, store.metadata)
+    await ledger.create_all()
+    yield ledger
+    await ledger.close()
+
+
+async def test_money_reads_back_in_its_currency_s_minor_unit_on_every_backend(any_db):
+    """NUMERIC(20,4) on PostgreSQL would read 3000.0000 where SQLite reads 3000.00."""
+    from reasonops_finance.domain import summarise
+
+    yen = penalty_entry(entry_id="E2", penalty_id="PEN-2", incident_id="INC0000002",
+                        supplier="Acme Hosting", service="checkout", amount=Decimal("5000"),
+                        currency="JPY", assessed_at=AT, posted_at=AT, causation_id="M")
+    async with any_db.transaction() as tx:
+        await store.add_entry(tx.session, entry("E1", "PEN-1", "3000.00"))
+        await store.add_entry(tx.session, yen)
+    async with any_db.read() as session:
+        found = {e.entry_id: e for e in await store.find_entries(session, month="2026-11")}
+        bookings = await store.bookings_in(session, "2026-11")
+        balances = await store.balances(session)
+    assert str(found["E1"].amount) == "3000.00"
+    assert [str(ln.debit + ln.credit) for ln in found["E1"].lines] == ["3000.00", "3000.00"]
+    assert str(found["E2"].amount) == "5000"
+    _, totals, count = summarise(bookings)
+    assert {c: str(v) for c, v in totals.items()} == {"EUR": "3000.00", "JPY": "5000"}
+    assert count == 2
+    assert {str(v).lstrip("-") for v in balances.values()} == {"3000.00", "5000"}

@@ -108,3 +108,18 @@ def test_a_schedule_with_no_working_time_is_refused():
     s = Schedule("never", zone=LONDON, days=frozenset())
     with pytest.raises(ValueError, match="no working time"):
         s.add(datetime(2026, 1, 1, tzinfo=UTC), 60)
+
+
+def test_zone_names_resolve_in_an_image_without_a_zone_database():
+    """Slim images have no /usr/share/zoneinfo: the tzdata package answers, legacy names
+    (US/Eastern) included."""
+    import zoneinfo
+
+    zoneinfo.reset_tzpath(to=[])
+    zoneinfo.ZoneInfo.clear_cache()
+    try:
+        assert str(zoneinfo.ZoneInfo("US/Eastern")) == "US/Eastern"
+        assert zoneinfo.ZoneInfo("Europe/Berlin").utcoffset(None) is None
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache()

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from reasonops_runtime.settings import SERVICE_PLACEHOLDER
+
 from . import (
     agents,
     audit,
@@ -107,6 +109,12 @@ def up(
     unknown = sorted(set(wanted) - set(names))
     if unknown:
         raise CliError(f"unknown service(s) {', '.join(unknown)}; installed: {', '.join(names)}")
+    shared = os.environ.get("REASONOPS_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if shared and SERVICE_PLACEHOLDER not in shared and len(wanted) > 1:
+        raise CliError(f"DATABASE_URL would put {len(wanted)} services in one database, "
+                       "where each would relay the others' outbox: put {service} in it "
+                       "(postgresql+asyncpg://user@host/reasonops_{service}) for a database "
+                       "each, created on first start")
     engine = [n for n in names if n != "gateway"]
     ports = {name: gateway_port if name == "gateway" else port_base + engine.index(name)
              for name in names if name in wanted}

@@ -55,6 +55,8 @@ async def _each(names: list[str], found: dict[str, Any], target: str,
         if service.store.url.startswith("sqlite"):
             service.settings.data_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if not status:
+                await service.store.ensure_database()
             before = await service.store.schema_status()
             after = before if status else await _migrate(service, name, target)
         finally:

@@ -227,6 +227,7 @@ class Service:
 
     async def _schema_ready(self) -> None:
         if self.settings.migrate_on_start:
+            await self.store.ensure_database()
             await self.store.migrate()
             return
         behind = {name: current for name, (current, head)

@@ -58,7 +58,9 @@ class ServiceSettings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("REASONOPS_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy async URL; default a SQLite file per service in data_dir",
+        description="SQLAlchemy async URL; default a SQLite file per service in data_dir. "
+        "`{service}` in it is the service's name (agent-rca: agent_rca), so one URL gives "
+        "every service a database of its own, created on first start",
     )
     migrate_on_start: bool = Field(
         default=True, description="REASONOPS_MIGRATE_ON_START: bring the database's schema "
@@ -127,8 +129,14 @@ class ServiceSettings(BaseSettings):
 
     def db_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            return self.database_url.replace(SERVICE_PLACEHOLDER,
+                                             self.service_name.replace("-", "_"))
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / (self.service_name + '.db')}"
+
+
+SERVICE_PLACEHOLDER = "{service}"
+"""In ``database_url``: this service's name, so services that share one URL do not share
+a database (each one's inbox, outbox and timers are its own)."""
 
 
 def nats_url_from_env() -> str:

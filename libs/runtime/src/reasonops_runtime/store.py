@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, delete, event, text
+from sqlalchemy import MetaData, delete, event, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -77,6 +78,32 @@ class Store:
             else:
                 await conn.execute(text("BEGIN IMMEDIATE"))
             return await conn.run_sync(migrate, self.metadata, target)
+
+    async def ensure_database(self) -> bool:
+        """Create this store's PostgreSQL database when it does not exist yet (through the
+        server's ``postgres`` database, as the same user); whether it did. SQLite creates
+        its file by itself."""
+        if self._sqlite:
+            return False
+        try:
+            async with self.engine.connect():
+                return False
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) != "3D000" and "does not exist" not in str(exc):
+                raise  # not a missing database: unreachable, refused, ...
+        url = make_url(self.url)
+        admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                quoted = conn.dialect.identifier_preparer.quote(str(url.database))
+                await conn.execute(text(f"CREATE DATABASE {quoted}"))
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) != "42P04" and "already exists" not in str(exc):
+                raise  # 42P04: a replica created it first
+        finally:
+            await admin.dispose()
+        log.info("database created", extra={"database": url.database})
+        return True
 
     async def schema_status(self) -> dict[str, tuple[str | None, str | None]]:
         """(current revision, head revision) of every set of tables here."""
@@ -146,6 +173,8 @@ class Store:
     async def close(self) -> None:
         await self.engine.dispose()
 
+
+log = logging.getLogger(__name__)
 
 _MIGRATION_LOCK = 0x5245_4153_4F4E  # any constant every ReasonOps process agrees on
 

@@ -165,9 +165,10 @@ def summarise(bookings: Iterable[Booking]) -> tuple[list[SummaryRow], dict[str, 
     count = 0
     for supplier, service, currency, amount in bookings:
         key = (supplier, service, currency)
-        so_far, n = rows.get(key, (Decimal("0.00"), 0))
+        zero = Decimal(0).quantize(quantum(currency))
+        so_far, n = rows.get(key, (zero, 0))
         rows[key] = (so_far + amount, n + 1)
-        totals[currency] = totals.get(currency, Decimal("0.00")) + amount
+        totals[currency] = totals.get(currency, zero) + amount
         count += 1
     return ([SummaryRow(*key, amount, n) for key, (amount, n) in sorted(rows.items())],
             dict(sorted(totals.items())), count)

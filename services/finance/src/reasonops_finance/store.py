@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from reasonops_contracts.money import quantum
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import select_in
@@ -54,6 +55,12 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value))
+
+
+def in_minor_unit(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` with exactly its currency's places, whatever the column kept: NUMERIC(20,4)
+    on PostgreSQL reads 3000.0000 where SQLite's text reads 3000.00."""
+    return amount.quantize(quantum(currency))
 
 
 metadata = MetaData(info=schema("finance", "reasonops_finance:revisions"))
@@ -152,8 +159,12 @@ async def find_entries(session: AsyncSession, *, month: str | None = None,
             ids[start:start + 500])).order_by(lines.c.entry_id, lines.c.line_no))
         for ln in found:
             by_entry[ln.entry_id].append(Line(ln.account, ln.debit, ln.credit))
-    return [Entry(**{name: getattr(r, name) for name in _ENTRY_COLUMNS},
-                  lines=tuple(by_entry[r.entry_id])) for r in rows]
+    currency = {r.entry_id: r.currency for r in rows}
+    return [Entry(**{name: getattr(r, name) for name in _ENTRY_COLUMNS}
+                  | {"amount": in_minor_unit(r.amount, r.currency)},
+                  lines=tuple(Line(ln.account, in_minor_unit(ln.debit, currency[r.entry_id]),
+                                   in_minor_unit(ln.credit, currency[r.entry_id]))
+                              for ln in by_entry[r.entry_id])) for r in rows]
 
 
 async def count_entries(session: AsyncSession, *, month: str | None = None,
@@ -217,7 +228,7 @@ async def balances(session: AsyncSession) -> dict[tuple[str, str], Decimal]:
     found: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for r in rows:
         found[(r.account, r.currency)] += r.debit - r.credit
-    return dict(found)
+    return {key: in_minor_unit(amount, key[1]) for key, amount in found.items()}
 
 
 async def bookings_in(session: AsyncSession, month: str) -> list[Booking]:
@@ -228,7 +239,8 @@ async def bookings_in(session: AsyncSession, month: str) -> list[Booking]:
     rows = await session.execute(
         select(entries.c.supplier, entries.c.service, entries.c.currency, entries.c.amount)
         .where(entries.c.period == month, entries.c.kind == "penalty"))
-    return [(r.supplier, r.service, r.currency, r.amount) for r in rows]
+    return [(r.supplier, r.service, r.currency, in_minor_unit(r.amount, r.currency))
+            for r in rows]
 
 
 async def add_incidents(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
