@@ -36,7 +36,8 @@ def spawn(nats_url, data_dir, port):
     env = dict(os.environ, REASONOPS_NATS_URL=nats_url, REASONOPS_DATA_DIR=str(data_dir),
                REASONOPS_HTTP_PORT=str(port), REASONOPS_FETCH_TIMEOUT="0.1",
                REASONOPS_OUTBOX_POLL_SECONDS="0.1", REASONOPS_TIMER_POLL_SECONDS="0.05",
-               REASONOPS_ACK_WAIT_SECONDS="2")
+               REASONOPS_ACK_WAIT_SECONDS="2",
+               REASONOPS_EFFECT_LEASE_SECONDS="2")
     # Logs to a file: a pipe nobody reads would block the service once full.
     with open(data_dir.parent / "orchestrator.log", "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", "orchestrator"],

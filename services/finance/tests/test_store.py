@@ -1,6 +1,8 @@
 """The ledger tables: exact money, one entry per penalty; what is read back is the same on
 SQLite and PostgreSQL."""
 
+import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -89,3 +91,35 @@ async def test_money_reads_back_in_its_currency_s_minor_unit_on_every_backend(an
     assert {c: str(v) for c, v in totals.items()} == {"EUR": "3000.00", "JPY": "5000"}
     assert count == 2
     assert {str(v).lstrip("-") for v in balances.values()} == {"3000.00", "5000"}
+
+
+@pytest.mark.postgres
+async def test_a_posting_racing_a_period_close_lands_in_an_open_month(postgres_database):
+    """Closing November while a penalty of November is being posted: the posting waits
+    for the close and books into December, marked late (READ COMMITTED would have let
+    it read November as open and book into a closed month)."""
+    from reasonops_finance.domain import posting_period
+
+    ledger = Store(postgres_database(), store.metadata)
+    await ledger.create_all()
+
+    async def posting() -> None:
+        async with ledger.transaction() as tx:
+            await store.hold_periods(tx.session, closing=False)
+            period, _ = posting_period("2026-11", set(await store.closed_periods(tx.session)))
+            await store.add_entry(tx.session, dataclasses.replace(
+                entry("E1", "PEN-1", "10.00"), period=period))
+
+    try:
+        async with ledger.transaction() as tx:
+            await store.hold_periods(tx.session, closing=True)
+            assert await store.close_period(tx.session, "2026-11", AT, "user:controller")
+            posted = asyncio.create_task(posting())
+            await asyncio.sleep(0.5)
+            assert not posted.done()  # it waits for the close to commit
+        await asyncio.wait_for(posted, 10)
+        async with ledger.read() as session:
+            (found,) = await store.find_entries(session)
+        assert found.period == "2026-12"
+    finally:
+        await ledger.close()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from . import subjects
+from . import limits, subjects
 from .messages import Actor, Command, Event, Query, View
 
 Severity = Literal["critical", "error", "warning", "info"]
@@ -42,6 +42,11 @@ class NativeEvent(BaseModel):
     source: str | None = Field(default=None, max_length=256, description="Sending tool")
 
 
+_CLIPPED = {"name": limits.NAME, "summary": limits.SUMMARY, "resource": limits.RESOURCE,
+            "description": limits.TEXT, "original": limits.TEXT, "source": limits.URL,
+            "generator_url": limits.URL, "integration": limits.NAME}
+
+
 class EventAccepted(Event):
     """One alert, normalised and fingerprinted, accepted by ingest."""
 
@@ -51,7 +56,7 @@ class EventAccepted(Event):
     status: AlertStatus
     name: str
     severity: Severity
-    service: str | None = None
+    service: str | None = Field(default=None, max_length=limits.SERVICE)
     resource: str | None = None
     summary: str
     description: str | None = None
@@ -67,6 +72,29 @@ class EventAccepted(Event):
     integration: str | None = Field(default=None, description="The sending integration")
     original: str | None = Field(default=None, description="The alert as the sender sent it "
                                  "(JSON, capped in size), for audit")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any) -> Any:
+        """Every field within what storage holds (``limits``): free text cut with a
+        marker, over-long keys replaced by their digest, NULs gone. ``service`` is an
+        identifier: ingest refuses one that is too long before it gets here."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, limit in _CLIPPED.items():
+            if isinstance(data.get(name), str):
+                data[name] = limits.clip(data[name], limit)
+        for name, limit in (("fingerprint", limits.FINGERPRINT),
+                            ("group_key", limits.GROUP_KEY)):
+            if isinstance(data.get(name), str):
+                data[name] = limits.key(data[name], limit)
+        for name in ("labels", "annotations"):
+            if isinstance(data.get(name), dict):
+                data[name] = limits.clip_map(data[name])
+        if isinstance(data.get("service"), str):
+            data["service"] = limits.clean(data["service"])
+        return data
 
 
 class ChangeAccepted(Event):

@@ -89,9 +89,18 @@ IN_CHUNK = 500  # bound parameters per IN (...); SQLite allows 32766, keep state
 
 
 async def select_in(session: AsyncSession, query: Select[Any], column: ColumnElement[Any],
-                    keys: Iterable[Any]) -> list[Row[Any]]:
-    """Rows of ``query`` whose ``column`` is one of ``keys``, in chunks of IN_CHUNK."""
+                    keys: Iterable[Any], *, lock: bool = False) -> list[Row[Any]]:
+    """Rows of ``query`` whose ``column`` is one of ``keys``, in chunks of IN_CHUNK.
+
+    ``lock``: rows this transaction will write back after deciding on them (read, modify,
+    write). PostgreSQL locks them (``FOR UPDATE``) in key order, so a concurrent writer
+    of the same rows waits and then reads what this one wrote, and two such readers never
+    wait for each other in a circle; SQLite has one writer at a time already.
+    """
     unique = list(dict.fromkeys(keys))
+    if lock:
+        unique.sort()
+        query = query.order_by(column).with_for_update()
     rows: list[Row[Any]] = []
     for start in range(0, len(unique), IN_CHUNK):
         result = await session.execute(query.where(column.in_(unique[start:start + IN_CHUNK])))

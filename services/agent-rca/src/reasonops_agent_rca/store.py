@@ -30,7 +30,7 @@ metadata = MetaData(info=schema("agent-rca", "reasonops_agent_rca:revisions"))
 incidents = Table(
     "rca_incidents", metadata,
     Column("incident_id", String(32), primary_key=True),
-    Column("title", String(512), nullable=False),
+    Column("title", String(1024), nullable=False),  # an incident title's limit
     Column("service", String(256), nullable=True, index=True),
     Column("fingerprint", String(128), nullable=False),
     Column("labels", JSON, nullable=False),

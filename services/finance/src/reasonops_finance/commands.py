@@ -26,6 +26,7 @@ class FinanceCommands:
         now = self.service.clock.now()
         self.enforcer.require(command.actor, "finance.close_period", at=now, target=command.month)
         async with self.service.transaction() as tx:
+            await store.hold_periods(tx.session, closing=True)
             if await store.close_period(tx.session, command.month, now, command.actor):
                 event = PeriodClosed(month=command.month, closed_at=now, actor=command.actor)
                 tx.emit(Envelope.wrap(event, source=SOURCE, subject=command.month))

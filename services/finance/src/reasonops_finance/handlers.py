@@ -76,6 +76,7 @@ def _dated(entry: Entry, envelope: Envelope, *, incident_id: str | None, memo: s
 async def post(tx: Transaction, envelope: Envelope, entry: Entry,
                metrics: FinanceMetrics) -> None:
     """Write ``entry`` in its month, or the next open one, and announce it."""
+    await store.hold_periods(tx.session, closing=False)
     period, original = posting_period(entry.period,
                                       set(await store.closed_periods(tx.session)))
     if original is not None:

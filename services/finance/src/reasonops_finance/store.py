@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Dialect
@@ -200,6 +201,19 @@ async def get_entry(session: AsyncSession, entry_id: str) -> Entry | None:
         return None
     found = await find_entries(session, entry_id=entry_id)
     return found[0] if found else None
+
+
+_PERIODS_LOCK = 0x5045_5249_4F44  # "PERIOD": what every finance replica agrees on
+
+
+async def hold_periods(session: AsyncSession, *, closing: bool) -> None:
+    """Until this transaction ends: postings share the ledger's periods, closing one takes
+    them alone. A posting that read a month as open commits before that month closes,
+    and one that starts while it closes reads it closed (PostgreSQL; SQLite has one
+    writer at a time already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = "pg_advisory_xact_lock" if closing else "pg_advisory_xact_lock_shared"
+        await session.execute(text(f"SELECT {lock}(:key)"), {"key": _PERIODS_LOCK})
 
 
 async def closed_periods(session: AsyncSession) -> dict[str, Any]:

@@ -35,8 +35,9 @@ class Numbers:
     async def load(self, name: str) -> int:
         """The last number handed out (0 before the first)."""
         if name not in self._loaded:
-            current = (await self.session.execute(
-                select(counters.c.value).where(counters.c.name == name))).scalar_one_or_none()
+            current = (await self.session.execute(  # locked: replicas number in turn
+                select(counters.c.value).where(counters.c.name == name).with_for_update())
+            ).scalar_one_or_none()
             self._loaded[name] = -1 if current is None else current
             self._value[name] = current or 0
         return self._value[name]

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from reasonops_contracts import limits
 from reasonops_contracts.ingest import AlertStatus, EventAccepted
 
 from .domain import (
@@ -24,7 +25,7 @@ from .domain import (
     label_fingerprint,
     original_text,
 )
-from .formats import ROOT_FIELD, PayloadError, Problem, payload_error
+from .formats import ROOT_FIELD, PayloadError, Problem, payload_error, too_many
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -83,6 +84,8 @@ def parse_batch(raw: bytes) -> list[CloudEvent]:
     if not events:
         raise PayloadError("invalid payload", [
             Problem(field=ROOT_FIELD, message="the batch holds no events")])
+    if len(events) > limits.ALERTS_PER_REQUEST:
+        raise too_many(len(events))
     return [_with_alert_data(e, f"{i}.data") for i, e in enumerate(events)]
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from reasonops_contracts import limits
 from reasonops_contracts.ingest import AlertStatus, NativeEvent
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -120,7 +121,7 @@ class AlertmanagerWebhook(BaseModel):
     common_annotations: dict[str, str] = Field(default_factory=dict,
                                                alias="commonAnnotations")
     external_url: str | None = Field(default=None, alias="externalURL")
-    alerts: list[AlertmanagerAlert] = Field(min_length=1)
+    alerts: list[AlertmanagerAlert] = Field(min_length=1, max_length=limits.ALERTS_PER_REQUEST)
 
 
 class GrafanaAlert(AlertmanagerAlert):
@@ -138,7 +139,8 @@ class GrafanaAlert(AlertmanagerAlert):
 class GrafanaWebhook(AlertmanagerWebhook):
     """Grafana alerting webhook body, version "1"."""
 
-    alerts: list[GrafanaAlert] = Field(min_length=1)  # type: ignore[assignment]
+    alerts: list[GrafanaAlert] = Field(  # type: ignore[assignment]
+        min_length=1, max_length=limits.ALERTS_PER_REQUEST)
     org_id: int | None = Field(default=None, alias="orgId")
     title: str | None = None
     state: str | None = None
@@ -173,6 +175,8 @@ def parse_events(raw: bytes) -> list[NativeEvent]:
             if not events:
                 raise PayloadError("invalid payload", [
                     Problem(field=ROOT_FIELD, message="the array holds no events")])
+            if len(events) > limits.ALERTS_PER_REQUEST:
+                raise too_many(len(events))
             return events
         return [NativeEvent.model_validate_json(raw)]
     except ValidationError as exc:
@@ -212,6 +216,12 @@ def _message(err: ErrorDetails) -> str:
     if err["type"] == "json_invalid" and "error" in ctx:
         return f"not valid JSON: {ctx['error']}"
     return err["msg"]
+
+
+def too_many(count: int) -> PayloadError:
+    return PayloadError("too many events", [Problem(
+        field=ROOT_FIELD, message=f"{count} events in one request; at most "
+        f"{limits.ALERTS_PER_REQUEST} (send the rest in further requests)")])
 
 
 def too_large(limit: int) -> PayloadError:

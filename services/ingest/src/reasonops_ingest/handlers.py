@@ -8,13 +8,22 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from reasonops_contracts import durables, subjects
 from reasonops_contracts.ingest import NativeEvent
 from reasonops_runtime import Clock, Delivery, Transaction
 
 from . import cloudevents, domain, pagerduty
 from .domain import ANONYMOUS, Sender
-from .formats import AlertmanagerWebhook, Format, PayloadError, parse, too_large
+from .formats import (
+    AlertmanagerWebhook,
+    Format,
+    PayloadError,
+    parse,
+    payload_error,
+    too_large,
+)
 from .metrics import IngestMetrics
 from .pagerduty_flow import apply_change, apply_pagerduty
 from .publishing import SOURCE, Outgoing, Publish, PublishFailed, accepted, publish_all
@@ -43,6 +52,18 @@ def _digest(*parts: str) -> str:
 def normalise(fmt: Format, payload: Any, *, received_at: datetime,
               sender: Sender = ANONYMOUS, input_key: str | None = None,
               trace_context: str | None = None) -> list[Outgoing]:
+    """``_normalise``; an event that cannot be accepted (an identifier beyond its limit,
+    see ``reasonops_contracts.limits``) refuses the payload with the field named."""
+    try:
+        return _normalise(fmt, payload, received_at=received_at, sender=sender,
+                          input_key=input_key, trace_context=trace_context)
+    except ValidationError as exc:
+        raise payload_error(exc) from None
+
+
+def _normalise(fmt: Format, payload: Any, *, received_at: datetime,
+               sender: Sender, input_key: str | None,
+               trace_context: str | None) -> list[Outgoing]:
     """Stateless formats: every alert of the payload, with its acceptance id.
 
     Alertmanager and Grafana: a notification's alert is identified by the group key,

@@ -145,12 +145,12 @@ class Webhook:
                 "detail": f"Content-Type must be application/json, got {content_type!r}"}, 415))
         try:
             payload = self._parse(request, await read_body(request, intake.max_bytes))
+            messages = normalise(fmt, payload, received_at=intake.clock.now(),
+                                 sender=sender_of(admitted))
         except PayloadError as exc:
             return self._reject(exc.reason, rejection(exc))
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
-        messages = normalise(fmt, payload, received_at=intake.clock.now(),
-                             sender=sender_of(admitted))
         wait = intake.throttle(admitted, fmt, len(messages))
         if wait:
             return JSONResponse({"error": "rate limited", "detail": (

@@ -30,6 +30,10 @@ class OrchestratorSettings(ServiceSettings):
     notifications: Path | None = Field(
         default=None, description="REASONOPS_NOTIFICATIONS: notification groups and targets")
     effect_poll_seconds: float = Field(default=0.2, gt=0)
+    effect_lease_seconds: float = Field(
+        default=60.0, ge=1, description="REASONOPS_EFFECT_LEASE_SECONDS: how long a claim "
+        "on a step's effect (a webhook, a command) holds unless its replica renews it; "
+        "a replica that died is recovered from this long after")
     trigger_max_age_seconds: float = Field(
         default=86400, gt=0, description="REASONOPS_TRIGGER_MAX_AGE_SECONDS: events older "
         "than this start no workflow (a first start reads the streams from the beginning)")
@@ -53,7 +57,8 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
     orchestrator = Orchestrator(catalog, service.clock, shell, trigger_max_age=timedelta(
         seconds=settings.trigger_max_age_seconds))
     orchestrator.register(service)
-    runner = EffectRunner(service, shell, notifier, policy)
+    runner = EffectRunner(service, shell, notifier, policy,
+                          lease=timedelta(seconds=settings.effect_lease_seconds))
     service.shutdown_hooks.append(notifier.aclose)
 
     async def on_start() -> None:

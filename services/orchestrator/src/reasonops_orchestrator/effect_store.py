@@ -26,6 +26,10 @@ effects = Table(
     Column("state", String(16), nullable=False, index=True),  # pending | claimed | done
     Column("created_at", UtcDateTime(), nullable=False),
     Column("claimed_at", UtcDateTime(), nullable=True),
+    # Who runs a claimed effect, and until when that claim holds unless renewed: a
+    # replica recovers only claims whose lease ran out (their owner died).
+    Column("claimed_by", String(128), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
 )
 
 proposals = Table(
@@ -64,11 +68,21 @@ async def pending_effects(session: AsyncSession, limit: int = 20) -> list[Any]:
                                        .order_by(effects.c.created_at).limit(limit))).all())
 
 
-async def claim_effect(session: AsyncSession, effect_id: str, at: datetime) -> bool:
+async def claim_effect(session: AsyncSession, effect_id: str, at: datetime, *, owner: str,
+                       lease_until: datetime) -> bool:
     result = await session.execute(update(effects).where(
         effects.c.effect_id == effect_id, effects.c.state == "pending").values(
-        state="claimed", claimed_at=at))
+        state="claimed", claimed_at=at, claimed_by=owner, lease_until=lease_until))
     return getattr(result, "rowcount", 0) == 1
+
+
+async def renew_claims(session: AsyncSession, effect_ids: Sequence[str], *, owner: str,
+                       lease_until: datetime) -> None:
+    """Extend the leases of effects ``owner`` is still running."""
+    if effect_ids:
+        await session.execute(update(effects).where(
+            effects.c.effect_id.in_(list(effect_ids)), effects.c.state == "claimed",
+            effects.c.claimed_by == owner).values(lease_until=lease_until))
 
 
 async def finish_effect(session: AsyncSession, effect_id: str) -> None:
@@ -76,14 +90,20 @@ async def finish_effect(session: AsyncSession, effect_id: str) -> None:
                           .values(state="done"))
 
 
-async def claimed_effects(session: AsyncSession) -> list[Any]:
+async def abandoned_effects(session: AsyncSession, now: datetime) -> list[Any]:
+    """Claimed effects whose lease ran out: their owner stopped before recording a result
+    (a claim from before leases has none, and is abandoned too). Locked, so two replicas
+    do not both recover one."""
     return list((await session.execute(select(effects).where(
-        effects.c.state == "claimed"))).all())
+        effects.c.state == "claimed",
+        (effects.c.lease_until.is_(None)) | (effects.c.lease_until < now))
+        .order_by(effects.c.effect_id).with_for_update(skip_locked=True))).all())
 
 
 async def release_effect(session: AsyncSession, effect_id: str) -> None:
     await session.execute(update(effects).where(effects.c.effect_id == effect_id)
-                          .values(state="pending", claimed_at=None))
+                          .values(state="pending", claimed_at=None, claimed_by=None,
+                                  lease_until=None))
 
 
 # -- proposals and reviews -----------------------------------------------------------------

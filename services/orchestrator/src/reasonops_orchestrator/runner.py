@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from reasonops_contracts import Event, Reply
@@ -39,17 +40,25 @@ log = logging.getLogger(__name__)
 
 class EffectRunner:
     def __init__(self, service: Service, shell: Shell, notifier: Notifier,
-                 policy: Policy) -> None:
+                 policy: Policy, *, lease: timedelta = timedelta(seconds=60)) -> None:
         self.service = service
         self.shell = shell
         self.notifier = notifier
         self.policy = policy
+        self.lease = lease
+        self.owner = service.settings.instance
+        self._next_recovery = service.clock.now() + lease / 2
 
     async def recover(self) -> None:
-        """Effects claimed by a process that died before recording their result."""
+        """Effects claimed by a process that died before recording their result: their
+        lease ran out, as no live owner renews it. Not those a live replica is running."""
         async with self.service.transaction() as tx:
             ws = self.shell.workset(tx)
-            for row in await effect_store.claimed_effects(tx.session):
+            abandoned = await effect_store.abandoned_effects(tx.session,
+                                                             self.service.clock.now())
+            for row in abandoned:
+                log.warning("recovering an abandoned workflow effect", extra={
+                    "effect": row.effect_id, "owner": row.claimed_by})
                 if row.kind in AT_MOST_ONCE:
                     await self._record(ws, row, Outcome(False, error=(
                         "outcome unknown: the orchestrator stopped while it was in flight")))
@@ -58,6 +67,9 @@ class EffectRunner:
             await ws.flush()
 
     async def run_once(self) -> None:
+        if self._next_recovery <= self.service.clock.now():
+            self._next_recovery = self.service.clock.now() + self.lease / 2
+            await self.recover()
         async with self.service.store.read() as session:
             rows = await effect_store.pending_effects(session)
         await asyncio.gather(*(self._run(row) for row in rows))
@@ -65,8 +77,30 @@ class EffectRunner:
     async def _run(self, row: Any) -> None:
         async with self.service.store.transaction() as tx:
             now = self.service.clock.now()
-            if not await effect_store.claim_effect(tx.session, row.effect_id, now):
+            if not await effect_store.claim_effect(tx.session, row.effect_id, now,
+                                                   owner=self.owner,
+                                                   lease_until=now + self.lease):
                 return
+        renewing = asyncio.create_task(self._renew(row.effect_id))
+        try:
+            await self._traced(row)
+        finally:
+            renewing.cancel()
+
+    async def _renew(self, effect_id: str) -> None:
+        """Keep the claim while the effect runs (a slow webhook outlives one lease)."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.service.store.transaction() as tx:
+                    await effect_store.renew_claims(
+                        tx.session, [effect_id], owner=self.owner,
+                        lease_until=self.service.clock.now() + self.lease)
+            except Exception as exc:  # the next try may succeed before the lease ends
+                log.warning("renewing an effect's lease failed", extra={
+                    "effect": effect_id, "error": repr(exc)})
+
+    async def _traced(self, row: Any) -> None:
         # Like a timer: the span covers the I/O and the record; what the record emits is
         # published after the span ends (its send spans are children of a finished span).
         with tracing.span(f"workflow {row.kind}", parent=row.payload.get("traceparent"),

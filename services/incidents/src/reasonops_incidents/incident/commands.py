@@ -154,7 +154,7 @@ class IncidentCommands:
 
     async def _command(self, action: str, cmd: Any, change: Change) -> IncidentView:
         async with self.service.transaction() as tx:
-            incident = await store.get_incident(tx.session, cmd.incident_id)
+            incident = await store.get_incident(tx.session, cmd.incident_id, lock=True)
             if incident is None:
                 raise NotFound(f"no incident {cmd.incident_id}", "incident_id")
             self.access.incident(cmd.actor, action, incident)

@@ -115,7 +115,8 @@ class Escalations:
         await tx.cancel_many(idle)
 
     async def on_timer(self, tx: Transaction, timer: Timer) -> None:
-        incident = await store.get_incident(tx.session, str(timer.payload["incident_id"]))
+        incident = await store.get_incident(tx.session, str(timer.payload["incident_id"]),
+                                            lock=True)
         level = int(timer.payload["level"])
         if incident is None or incident.state is not State.NEW \
                 or incident.assignment_group != timer.payload["group"] \

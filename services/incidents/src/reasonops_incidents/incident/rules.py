@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from reasonops_contracts import limits
 from reasonops_runtime.durations import whole_seconds
 from reasonops_runtime.yaml_source import SourceError, dotted, line_of, read_mapping
 
@@ -176,7 +177,11 @@ class Rule:
             not self.any_of or any(m(fields) for m in self.any_of))
 
     def group_key(self, fields: dict[str, str]) -> str:
-        return self.name + ":" + ",".join(f"{k}={fields.get(k, '')}" for k in self.group_by)
+        """The correlation group: the rule and its group_by values (their digest when
+        long label values would make it longer than storage keeps)."""
+        return limits.key(self.name + ":" + ",".join(f"{k}={fields.get(k, '')}"
+                                                     for k in self.group_by),
+                          limits.GROUP_KEY)
 
     @property
     def create_text(self) -> str:

@@ -149,7 +149,8 @@ def _from_row_values(values: dict[str, Any]) -> Incident:
 
 async def load_records(session: AsyncSession, fingerprints: Iterable[str]
                        ) -> dict[str, AlertRecord]:
-    rows = await select_in(session, select(alerts), alerts.c.fingerprint, fingerprints)
+    rows = await select_in(session, select(alerts), alerts.c.fingerprint, fingerprints,
+                           lock=True)
     return {r.fingerprint: AlertRecord(
         fingerprint=r.fingerprint, status=r.status, last_seen_at=r.last_seen_at,
         incident_id=r.incident_id, group_key=r.group_key,
@@ -177,7 +178,7 @@ async def save_records(session: AsyncSession, new: Iterable[AlertRecord],
 
 
 async def load_groups(session: AsyncSession, keys: Iterable[str]) -> dict[str, Group]:
-    rows = await select_in(session, select(groups), groups.c.group_key, keys)
+    rows = await select_in(session, select(groups), groups.c.group_key, keys, lock=True)
     return {r.group_key: Group(
         key=r.group_key, rule=r.rule, incident_id=r.incident_id,
         pending={p[0]: Pending(datetime.fromisoformat(p[1]), *p[2:]) for p in r.pending})
@@ -212,16 +213,19 @@ def _from_working_row(row: Any) -> Incident:
 
 
 async def load_incidents(session: AsyncSession, ids: Iterable[str]) -> dict[str, Incident]:
-    """The incidents a batch touches, without labels and annotations (see above)."""
-    rows = await select_in(session, select(*_WORKING_COLUMNS), incidents.c.incident_id, ids)
+    """The incidents a batch touches, without labels and annotations (see above), locked
+    until it commits."""
+    rows = await select_in(session, select(*_WORKING_COLUMNS), incidents.c.incident_id, ids,
+                           lock=True)
     return {r.incident_id: _from_working_row(r) for r in rows}
 
 
 async def open_incidents_of(session: AsyncSession, services: Iterable[str]) -> list[Incident]:
-    """Open incidents of these services (indexed on service, state)."""
+    """Open incidents of these services (indexed on service, state), locked until the
+    batch commits (an alert may join one)."""
     rows = await select_in(session, select(*_WORKING_COLUMNS).where(
         incidents.c.state.in_(("new", "acknowledged", "on_hold"))),
-        incidents.c.service, services)
+        incidents.c.service, services, lock=True)
     return [_from_working_row(r) for r in rows]
 
 
@@ -236,9 +240,12 @@ async def bump_counts(session: AsyncSession, bumps: Mapping[str, int],
             [{"b_id": i, "b_n": n, "b_at": last_alert[i]} for i, n in bumps.items()])
 
 
-async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
-    row = (await session.execute(
-        select(incidents).where(incidents.c.incident_id == incident_id))).first()
+async def get_incident(session: AsyncSession, incident_id: str, *,
+                       lock: bool = False) -> Incident | None:
+    """One incident; ``lock``: to be written back by this transaction (a command), so a
+    concurrent alert batch or command waits instead of writing over it."""
+    query = select(incidents).where(incidents.c.incident_id == incident_id)
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
     return None if row is None else _from_row(row)
 
 
