@@ -142,6 +142,21 @@ def test_pods_run_as_non_root_on_a_read_only_root_with_limits(overlay):
     assert problems == []
 
 
+def test_state_survives_a_pod_in_every_overlay():
+    """Dev keeps SQLite on a claim per service (one pod at a time); prod keeps nothing in
+    the pod (PostgreSQL), so its data volume may be an emptyDir."""
+    claims = of_kind("dev", "PersistentVolumeClaim")
+    for name, deployment in of_kind("dev", "Deployment").items():
+        spec = deployment["spec"]
+        (data,) = [v for v in spec["template"]["spec"]["volumes"] if v["name"] == "data"]
+        assert "emptyDir" not in data, name
+        assert data["persistentVolumeClaim"]["claimName"] in claims, name
+        assert spec["strategy"]["type"] == "Recreate", name
+    for name, deployment in of_kind("prod", "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert "DATABASE_URL" in env_of(container), name
+
+
 def test_dev_is_one_nats_and_one_replica_each():
     assert of_kind("dev", "StatefulSet")["nats"]["spec"]["replicas"] == 1
     assert {d["spec"]["replicas"] for d in of_kind("dev", "Deployment").values()} == {1}

@@ -53,7 +53,8 @@ class Outgoing:
 
 def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = None,
              trace_context: str | None = None) -> Outgoing:
-    """Each accepted event starts its own causal chain, keyed by its fingerprint.
+    """Each accepted event starts its own causal chain, keyed by its fingerprint; its id
+    is ``msg_id`` (derived from the sender's identity of the event) when there is one.
 
     The envelope is the one ``Envelope.wrap`` makes, serialised directly: the event is
     dumped once by its own (compiled) serializer instead of via a dict into ``Envelope``.
@@ -62,7 +63,10 @@ def accepted(event: Event, msg_id: str | None = None, *, subject: str | None = N
     if isinstance(event, EventAccepted):
         fingerprint, status = event.fingerprint, event.status
         subject = subject or fingerprint
-    envelope_id = new_id()
+    # The sender's identity of the event, when it has one, is the envelope's too: a
+    # re-send after the broker's duplicate window reaches the consumers' inboxes under
+    # the id they already handled.
+    envelope_id = msg_id or new_id()
     time: datetime = getattr(event, "received_at", None) or datetime.now(UTC)
     # Only the subject can hold characters JSON must escape; the rest are ours.
     head = (f'{{"specversion":"1.0","id":"{envelope_id}","type":"{event.TYPE}",'
