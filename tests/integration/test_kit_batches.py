@@ -10,6 +10,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.streams import INGEST
 from reasonops_runtime.acks import BatchNotAcked, BatchPublisher, Publication
+from reasonops_runtime.faults import operational
 from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.ports import free_port
 from reasonops_runtime.pull import ConsumerGone, Puller
@@ -53,13 +54,16 @@ async def test_concurrent_batches_each_wait_for_their_own_acks(nc, publisher):
 
 
 async def test_a_refused_message_fails_its_batch_with_jetstream_s_reason(publisher):
-    with pytest.raises(BatchNotAcked, match="expected stream does not match"):
+    with pytest.raises(BatchNotAcked, match="expected stream does not match") as refused:
         await publisher.publish(batch(3, **{"Nats-Expected-Stream": "OTHER"}), timeout=5)
+    assert not operational(refused.value)  # the message's own: it will never be stored
 
 
 async def test_a_subject_no_stream_takes_fails_the_batch(publisher):
-    with pytest.raises(BatchNotAcked, match="no responders"):
+    with pytest.raises(BatchNotAcked, match="no responders") as refused:
         await publisher.publish([Publication("nowhere.at.all", b"x")], timeout=5)
+    # No stream, or no leader of it while a cluster elects one: the broker's state.
+    assert operational(refused.value)
 
 
 async def test_a_batch_without_acks_times_out_and_a_late_ack_is_ignored(nc, publisher):

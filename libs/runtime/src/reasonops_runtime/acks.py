@@ -31,7 +31,15 @@ NO_RESPONDERS = StatusCode.SERVICE_UNAVAILABLE.value
 
 
 class BatchNotAcked(Exception):
-    """JetStream refused a message of the batch, or no stream took its subject."""
+    """JetStream refused a message of the batch, or no stream took its subject.
+
+    ``transient``: the broker's state, not the message, was the cause (no stream leader
+    answered while a cluster elects one, JetStream was unavailable, the publisher was
+    closing), so the same message may be accepted later (see ``faults``)."""
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.transient = transient
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +75,7 @@ class BatchPublisher:
             self._sub = None
         for pending in self._pending.values():
             if not pending.done.done():
-                pending.done.set_exception(BatchNotAcked("publisher closed"))
+                pending.done.set_exception(BatchNotAcked("publisher closed", transient=True))
         self._pending.clear()
 
     async def publish(self, batch: Sequence[Publication], *, timeout: float) -> None:
@@ -80,7 +88,7 @@ class BatchPublisher:
         if not batch:
             return
         if self._sub is None:
-            raise BatchNotAcked("publisher not started")
+            raise BatchNotAcked("publisher not started", transient=True)
         batch_id = str(next(self._ids))
         pending = _Pending(len(batch), asyncio.get_running_loop().create_future())
         self._pending[batch_id] = pending
@@ -102,11 +110,13 @@ class BatchPublisher:
         if pending is None or pending.done.done():
             return  # a late reply for a batch that timed out or already failed
         if msg.headers and msg.headers.get(STATUS_HEADER) == NO_RESPONDERS:
+            # No stream, or (in a cluster) no leader of it yet: try again later.
             pending.done.set_exception(BatchNotAcked(
-                "no stream takes the message's subject (no responders)"))
+                "no stream takes the message's subject (no responders)", transient=True))
             return
         if b'"error"' in msg.data and (refusal := _refusal(msg.data)) is not None:
-            pending.done.set_exception(BatchNotAcked(refusal))
+            pending.done.set_exception(BatchNotAcked(
+                refusal, transient="(code 503," in refusal))  # JetStream unavailable
             return
         pending.answered.add(int(index))
         if len(pending.answered) == pending.size:

@@ -35,7 +35,9 @@ def broker_for(name: str, s: ServiceSettings) -> NatsBroker:
     options = auth.options(name)
     options.pop("tls", None)  # FastStream takes TLS as its security object
     context = auth.ssl_context()
-    return NatsBroker(s.nats_url, name=f"reasonops-{name}", log_level=logging.DEBUG,
+    # A cluster's seed servers, comma-separated; the client learns the rest from them.
+    servers = [server.strip() for server in s.nats_url.split(",") if server.strip()]
+    return NatsBroker(servers, name=f"reasonops-{name}", log_level=logging.DEBUG,
                       graceful_timeout=5.0, max_reconnect_attempts=-1, error_cb=broker_error,
                       middlewares=middlewares, **options,
                       security=BaseSecurity(ssl_context=context) if context else None)

@@ -36,6 +36,8 @@ def _transient(error: BaseException) -> bool:
     if isinstance(error, OSError | nats.errors.TimeoutError
                   | nats.errors.ConnectionClosedError | nats.errors.NoRespondersError):
         return True  # OSError covers refused connections and TimeoutError
+    if getattr(error, "transient", False) is True:
+        return True  # the kit's publisher: no stream leader answered, JetStream was away
     if isinstance(error, sa.OperationalError | sa.InterfaceError | sa.DisconnectionError
                   | sa.TimeoutError):
         return True  # SQLite "database is locked", a pool with no free connection

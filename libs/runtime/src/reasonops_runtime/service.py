@@ -313,7 +313,8 @@ async def connect(url: str, name: str = "reasonops-client", *,
         log.debug("nats client error", extra={"error": repr(exc)})
 
     try:
-        return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=2,
+        return await nats.connect([u.strip() for u in url.split(",") if u.strip()],
+                                  name=name, connect_timeout=3, max_reconnect_attempts=2,
                                   error_cb=quiet, **(auth or BrokerAuth()).options(identity))
     except Exception:
         refusal = next((e for e in reversed(errors) if "authorization" in str(e).lower()), None)
