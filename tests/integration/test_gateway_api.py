@@ -371,3 +371,34 @@ async def test_priority_is_reassessed_by_hand_with_a_reason(gateway_stack, nc):
     async with client(gateway_stack, "olga") as api:  # responder of payments, not search
         problem(await api.post(f"/api/incidents/{search}/priority", json={
             "impact": 1, "urgency": 1, "note": "mine now"}), 403)
+
+
+async def test_dead_letters_are_read_whole_by_whom_the_policy_lets(gateway_stack, nc):
+    """The admin reads what a consumer parked, headers and message whole; a responder is
+    refused (dead letters hold every service's raw messages)."""
+    from datetime import UTC, datetime
+
+    from reasonops_contracts import Envelope, subjects
+    from reasonops_contracts.deadletter import MessageDeadLettered
+    from reasonops_contracts.streams import DEADLETTER
+    from reasonops_runtime.jetstream import ensure_streams
+
+    await ensure_streams(nc.jetstream(), [DEADLETTER])
+    parked = MessageDeadLettered(
+        service="finance", consumer="finance-penalties", original_subject="itsm.x",
+        deliveries=5, error="KeyError('EUR')", headers={"Nats-Msg-Id": "m-1"},
+        dead_lettered_at=datetime.now(UTC), **MessageDeadLettered.body(b'{"amount": 1}'))
+    envelope = Envelope.wrap(parked, source="finance")
+    ack = await nc.jetstream().publish(subjects.dead_letter("finance"), envelope.to_bytes(),
+                                       headers=envelope.headers())
+    async with client(gateway_stack, "admin") as api:
+        listed = (await api.get("/api/deadletters", params={"service": "finance"})).json()
+        assert [(d["sequence"], d["status"], d["consumer"]) for d in listed["items"]] == [
+            (ack.seq, "parked", "finance-penalties")]
+        whole = (await api.get(f"/api/deadletters/{ack.seq}")).json()
+        assert (whole["payload"], whole["headers"]) == ('{"amount": 1}', {"Nats-Msg-Id": "m-1"})
+        problem(await api.get("/api/deadletters/999999"), 404)
+        problem(await api.get("/api/deadletters", params={"status": "lost"}), 422)
+    async with client(gateway_stack, "olga") as api:
+        refused = problem(await api.get("/api/deadletters"), 403)
+        assert "deadletter.read" in refused["detail"]

@@ -14,6 +14,7 @@ from reasonops_contracts.api import ProblemDocument
 from . import (
     admin,
     agents,
+    deadletters,
     errors,
     events,
     finance,
@@ -63,7 +64,7 @@ def build_api(gateway: Gateway | None = None, *, max_body_bytes: int = 1 << 20) 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     for module in (incidents, problems, silences, service_levels, finance, workflows, agents,
-                   reports, events, admin):
+                   reports, events, admin, deadletters):
         app.include_router(module.router, responses=PROBLEMS)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
