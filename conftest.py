@@ -72,8 +72,8 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
 async def nc(nats_url: str, test_identity: Path) -> AsyncIterator[object]:
     """A client connection whose requests are signed by the ``tests`` identity."""
     from reasonops_cli.credentials import seed_file
+    from reasonops_runtime.broker import connect
     from reasonops_runtime.claims import Signer, attach
-    from reasonops_runtime.service import connect
 
     client = await connect(nats_url)
     attach(client, Signer.from_file(TEST_IDENTITY, seed_file(test_identity, TEST_IDENTITY),

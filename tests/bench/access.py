@@ -9,8 +9,8 @@ from nats.aio.client import Client
 
 from reasonops_cli.credentials import OPERATOR, seed_file
 from reasonops_cli.up import Supervisor
+from reasonops_runtime.broker import connect
 from reasonops_runtime.claims import Signer, attach
-from reasonops_runtime.service import connect
 
 AUTH = {"on": True}
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from reasonops_cli.credentials import ensure_identities, seed_file, server_config_file
 from reasonops_cli.natsd import EmbeddedNats
 from reasonops_contracts.ingest import EventAccepted
+from reasonops_runtime.broker import connect
 from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.ports import free_port
-from reasonops_runtime.service import connect
 
 BODY = b"x" * 600  # about an accepted alert's envelope
 

@@ -27,8 +27,8 @@ from reasonops_cli.credentials import ensure_identities
 from reasonops_cli.natsd import EmbeddedNats
 from reasonops_incidents.app import IncidentSettings, build_service
 from reasonops_runtime import tracing
+from reasonops_runtime.broker import connect
 from reasonops_runtime.ports import free_port
-from reasonops_runtime.service import connect
 from tests.support import accepted
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -35,8 +35,8 @@ from reasonops_incidents.app import build_service as build_incidents
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime import claims
+from reasonops_runtime.broker import connect
 from reasonops_runtime.client import request
-from reasonops_runtime.service import connect
 from tests.support import accepted, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats

@@ -102,3 +102,19 @@ def test_the_retention_outlives_every_redelivery_and_replay():
     assert inbox_retention([INCIDENTS], 120) == timedelta(days=120)
     with pytest.raises(ValueError, match="inbox_retention_days: 30 is shorter than the 90"):
         inbox_retention([INCIDENTS], 30)
+
+
+async def test_a_service_that_does_not_migrate_refuses_an_old_schema(database_url):
+    """Where a Job migrates (Kubernetes), a pod of the new release waits for it."""
+    from reasonops_runtime.store import SchemaBehind
+
+    store = Store(database_url)
+    try:
+        await store.migrate("0001")
+        with pytest.raises(SchemaBehind, match=r"kit at 0001.*run `reasonops migrate "
+                                               "incidents` first"):
+            await store.ready("incidents", migrate=False)
+        await store.ready("incidents", migrate=True)
+        await store.ready("incidents", migrate=False)  # now this release's: it may start
+    finally:
+        await store.close()

@@ -53,8 +53,8 @@ async def test_events_left_in_the_outbox_by_a_crash_are_published_at_start(nats_
 
     from reasonops_contracts import Envelope
     from reasonops_contracts.incidents import IncidentClosed
+    from reasonops_runtime.broker import connect
     from reasonops_runtime.ports import free_port
-    from reasonops_runtime.service import connect
     from reasonops_runtime.store import Store
 
     settings = ServiceSettings(service_name="probe", nats_url=nats_url,

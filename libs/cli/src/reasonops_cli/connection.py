@@ -16,11 +16,11 @@ from nats.aio.client import Client
 from pydantic import BaseModel
 
 from reasonops_contracts import Command, Query, ReplyError
+from reasonops_runtime.broker import connect
 from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.policy import LOCAL_OPERATOR
-from reasonops_runtime.service import connect
 from reasonops_runtime.settings import nats_url_from_env
 
 from .credentials import OPERATOR, seed_file

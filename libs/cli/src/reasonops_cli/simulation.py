@@ -41,11 +41,11 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
 from reasonops_runtime import FrozenClock
+from reasonops_runtime.broker import connect
 from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.jetstream import drained
 from reasonops_runtime.ports import free_port
-from reasonops_runtime.service import connect
 
 from .credentials import OPERATOR, ensure_identities, registry_file, seed_file
 from .natsd import EmbeddedNats

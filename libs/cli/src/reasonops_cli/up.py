@@ -18,10 +18,10 @@ from typing import IO, Any
 
 import typer
 
+from reasonops_runtime.broker import connect
 from reasonops_runtime.broker_auth import BrokerAuth
 from reasonops_runtime.lifecycle import CANNOT_START
 from reasonops_runtime.ports import unavailable
-from reasonops_runtime.service import connect
 
 from .credentials import (
     OPERATOR,

@@ -1,18 +1,22 @@
-"""A service's NATS connection, through FastStream's broker: its own identity and TLS,
-reconnecting for ever, a refusal of its identity logged apart from other connection
-problems, and commands and queries traced when tracing is on."""
+"""Connections to NATS: a service's, through FastStream's broker (its own identity and
+TLS, reconnecting for ever, a refusal of its identity logged apart from other connection
+problems, commands and queries traced when tracing is on), and a plain one for clients
+that are not services (``connect``). A URL may list a cluster's servers, comma-separated."""
 
 from __future__ import annotations
 
 import logging
 
+import nats
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.security import BaseSecurity
+from nats.aio.client import Client
 from opentelemetry import trace
 
 from . import tracing
-from .settings import ServiceSettings
+from .broker_auth import BrokerAuth
+from .settings import ServiceSettings, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +45,29 @@ def broker_for(name: str, s: ServiceSettings) -> NatsBroker:
                       graceful_timeout=5.0, max_reconnect_attempts=-1, error_cb=broker_error,
                       middlewares=middlewares, **options,
                       security=BaseSecurity(ssl_context=context) if context else None)
+
+
+async def connect(url: str, name: str = "reasonops-client", *,
+                  auth: BrokerAuth | None = None, identity: str | None = None) -> Client:
+    """A plain nats-py connection, for clients that are not services (CLI, tests);
+    ``identity`` gives it that identity's private inbox prefix.
+
+    Connection errors surface as the exception of this call, not as nats-py's default
+    error log with a traceback per attempt.
+    """
+    errors: list[Exception] = []
+
+    async def quiet(exc: Exception) -> None:
+        errors.append(exc)
+        log.debug("nats client error", extra={"error": repr(exc)})
+
+    try:
+        return await nats.connect([u.strip() for u in url.split(",") if u.strip()],
+                                  name=name, connect_timeout=3, max_reconnect_attempts=2,
+                                  error_cb=quiet, **(auth or BrokerAuth()).options(identity))
+    except Exception:
+        refusal = next((e for e in reversed(errors) if "authorization" in str(e).lower()), None)
+        if refusal is not None:  # the server answered, and said no to who we are
+            raise PermissionError(f"NATS at {redact_url(url)} refused the credentials "
+                                  f"({refusal})") from None
+        raise

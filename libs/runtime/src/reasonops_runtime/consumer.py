@@ -15,9 +15,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import nats.errors
 from nats.aio.client import Client
@@ -26,23 +25,19 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from opentelemetry.trace import Span, StatusCode
 
-from reasonops_contracts import Envelope, subjects
-from reasonops_contracts.deadletter import MessageDeadLettered
-from reasonops_contracts.streams import StreamSpec
-
 from . import tracing
+from .batch_handler import ConsumerSpec
 from .delivery import Delivery, delivery_of
 from .durable import durable_config, ensure_durable
-from .faults import operational
+from .faults import Failures, operational
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
+from .parking import park
 from .pull import Puller, nak_all
 from .routing import Refused
-from .store import OutboxMessage, Store, Transaction
+from .store import OutboxMessage, Store
 
 log = logging.getLogger(__name__)
-
-_REMEMBERED_FAILURES = 10_000
 
 
 class _Deferred:
@@ -50,34 +45,6 @@ class _Deferred:
 
 
 DEFERRED = _Deferred()
-
-
-class BatchHandler(Protocol):
-    def decode(self, delivery: Delivery) -> Any:
-        """Turn a delivery into the handler's item; raise ``ValueError`` if it never can be."""
-        ...
-
-    def __call__(self, tx: Transaction, batch: Sequence[tuple[Delivery, Any]]
-                 ) -> Awaitable[None]: ...
-
-    # Optional: ``key(item) -> str`` names the inbox key (default: Nats-Msg-Id header,
-    # else stream sequence). Envelope handlers return the envelope id, so a message
-    # re-published under another transport id is still handled once.
-    # Optional: ``needs_inbox(item) -> bool``. False for an item whose handling changes
-    # no state and publishes only outputs whose Nats-Msg-Id derives from the input, so
-    # the broker stores a redelivery's outputs once; such items claim no inbox rows,
-    # whatever shares their batch (a batch of only such items costs the store nothing).
-
-
-@dataclass
-class ConsumerSpec:
-    """A durable pull consumer: ``name`` is the durable, shared by a service's replicas."""
-
-    name: str
-    stream: StreamSpec
-    handler: BatchHandler
-    subjects: tuple[str, ...] = field(default=())
-    batch_size: int | None = None
 
 
 class BatchConsumer:
@@ -99,9 +66,7 @@ class BatchConsumer:
         self.deferred_retry_max = deferred_retry_max
         self._puller: Puller | None = None
         self.started = asyncio.Event()
-        # Failures each message caused, by inbox key. In memory: a restart (or another
-        # replica) starts counting again, which can only mean more tries, never fewer.
-        self._failures: dict[str, int] = {}
+        self._failures = Failures()
 
     def subjects(self) -> list[str]:
         """The subjects to consume: the router's as they are now (a service may add
@@ -279,7 +244,7 @@ class BatchConsumer:
                         self._count("duplicate", 1)
                 emitted.extend(tx.emitted)
                 await msg.ack()
-                self._failures.pop(delivery.key, None)
+                self._failures.forget(delivery.key)
             except Exception as exc:
                 if delivery.key in spans:
                     spans[delivery.key].record_exception(exc)
@@ -292,20 +257,13 @@ class BatchConsumer:
                     continue
                 log.exception("message failed", extra={"consumer": self.spec.name,
                                                         "subject": delivery.subject})
-                failures = self._failed(delivery.key)
+                failures = self._failures.add(delivery.key)
                 if failures >= self.max_deliver:
                     await self._dead_letter(msg, delivery, repr(exc), failures=failures)
                 else:
                     self._count("retried", 1)
                     await msg.nak(delay=min(30.0, 0.5 * 2 ** failures))
         return emitted
-
-    def _failed(self, key: str) -> int:
-        failures = self._failures.pop(key, 0) + 1
-        self._failures[key] = failures  # newest last: the oldest are forgotten first
-        while len(self._failures) > _REMEMBERED_FAILURES:
-            del self._failures[next(iter(self._failures))]
-        return failures
 
     async def _defer(self, msg: Msg) -> None:
         """Back to the stream, to be tried again when the environment may be back."""
@@ -316,39 +274,13 @@ class BatchConsumer:
 
     async def _dead_letter(self, msg: Msg, delivery: Delivery, error: str, *,
                            failures: int = 1) -> None:
-        parked = MessageDeadLettered(
-            service=self.service, consumer=self.spec.name, original_subject=delivery.subject,
-            stream_sequence=msg.metadata.sequence.stream if msg.metadata.sequence else None,
-            deliveries=failures, error=error[:4000], headers=delivery.headers,
-            dead_lettered_at=self.store.clock.now(), **MessageDeadLettered.body(delivery.data),
-        )
-        envelope = self._fitting(parked, delivery)
-        await self.js.publish(subjects.dead_letter(self.service), envelope.to_bytes(),
-                              headers=envelope.headers())
+        await park(msg, delivery, error, service=self.service, consumer=self.spec.name,
+                   failures=failures, nc=self.nc, js=self.js, clock=self.store.clock)
         await msg.ack()
-        self._failures.pop(delivery.key, None)
+        self._failures.forget(delivery.key)
         self._count("dead_lettered", 1)
         log.error("message dead-lettered", extra={"consumer": self.spec.name,
                                                    "subject": delivery.subject, "error": error})
-
-    def _fitting(self, parked: MessageDeadLettered, delivery: Delivery) -> Envelope:
-        """The dead letter's envelope; cut (and marked so) only when the whole message
-        and the record around it would exceed what the broker accepts."""
-        envelope = Envelope.wrap(parked, source=self.service, subject=delivery.key,
-                                 time=parked.dead_lettered_at)
-        data = envelope.to_bytes()
-        limit = self.nc.max_payload or len(data)
-        if len(data) <= limit:
-            return envelope
-        room = max(0, len(parked.payload or parked.payload_base64 or "") - (len(data) - limit)
-                   - 1024)
-        cut = parked.model_copy(update={
-            "payload": parked.payload[:room],
-            "payload_base64": parked.payload_base64[:room] if parked.payload_base64 else None,
-            "truncated": True})
-        log.error("dead letter cut to fit the broker", extra={
-            "consumer": self.spec.name, "bytes": len(delivery.data), "limit": limit})
-        return envelope.model_copy(update={"data": cut.model_dump(mode="json")})
 
     def _count(self, outcome: str, n: int) -> None:
         if n:

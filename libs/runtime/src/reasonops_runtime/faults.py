@@ -18,6 +18,27 @@ from sqlalchemy import exc as sa
 _TRANSIENT_SQLSTATES = ("08", "40", "53", "57P", "55P03", "57014")
 
 
+class Failures:
+    """Failures each message caused, by inbox key. In memory: a restart (or another
+    replica) counts again, which can only mean more tries, never fewer; the oldest keys
+    are forgotten first beyond ``remembered``."""
+
+    def __init__(self, remembered: int = 10_000) -> None:
+        self.remembered = remembered
+        self._counts: dict[str, int] = {}
+
+    def add(self, key: str) -> int:
+        """One more failure of ``key``'s message; how many it has caused."""
+        count = self._counts.pop(key, 0) + 1
+        self._counts[key] = count  # newest last
+        while len(self._counts) > self.remembered:
+            del self._counts[next(iter(self._counts))]
+        return count
+
+    def forget(self, key: str) -> None:
+        self._counts.pop(key, None)
+
+
 def operational(error: BaseException) -> bool:
     """True when ``error`` (or what caused it) is the environment's, not the message's."""
     seen: set[int] = set()

@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import nats
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -27,10 +26,10 @@ from reasonops_contracts.streams import StreamSpec, stream_for
 from . import claims
 from .acks import BatchPublisher
 from .authentication import Authentication
+from .batch_handler import BatchHandler, ConsumerSpec
 from .broker import broker_for
-from .broker_auth import BrokerAuth
 from .clock import Clock, SystemClock
-from .consumer import BatchConsumer, BatchHandler, ConsumerSpec
+from .consumer import BatchConsumer
 from .http import HttpServer, build_http_app
 from .jetstream import ensure_streams
 from .metrics import KitMetrics
@@ -39,15 +38,11 @@ from .policy import Forbidden
 from .retention import PRUNE_EVERY_SECONDS, inbox_retention, pruner
 from .routing import EventRouter
 from .rpc import Responder, add_responder
-from .settings import ServiceSettings, redact_url
+from .settings import ServiceSettings
 from .store import Store, Transaction
 from .timers import TimerHandler, TimerWheel
 
 log = logging.getLogger(__name__)
-
-
-class SchemaBehind(RuntimeError):
-    """The database has not been migrated to this release's schema and may not be here."""
 
 
 class Service:
@@ -173,7 +168,7 @@ class Service:
         self._http.bind()
         if s.db_url().startswith("sqlite"):
             s.data_dir.mkdir(parents=True, exist_ok=True)
-        await self._schema_ready()
+        await self.store.ready(self.name, migrate=s.migrate_on_start)
         log.info("connecting to NATS", extra={"nats": s.nats_url_for_logs()})
 
         self.broker = broker_for(self.name, s)
@@ -224,19 +219,6 @@ class Service:
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
-
-    async def _schema_ready(self) -> None:
-        if self.settings.migrate_on_start:
-            await self.store.ensure_database()
-            await self.store.migrate()
-            return
-        behind = {name: current for name, (current, head)
-                  in (await self.store.schema_status()).items() if current != head}
-        if behind:
-            where = ", ".join(f"{name} at {current or 'nothing'}"
-                              for name, current in behind.items())
-            raise SchemaBehind(f"{self.name}: the database's schema is not this release's "
-                               f"({where}); run `reasonops migrate {self.name}` first")
 
     async def record_refusal(self, denial: Envelope) -> None:
         """Keep a refusal on record whatever happened to the work it refused."""
@@ -297,28 +279,3 @@ class Service:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), 5.0)
 
-
-async def connect(url: str, name: str = "reasonops-client", *,
-                  auth: BrokerAuth | None = None, identity: str | None = None) -> Client:
-    """A plain nats-py connection, for clients that are not services (CLI, tests);
-    ``identity`` gives it that identity's private inbox prefix.
-
-    Connection errors surface as the exception of this call, not as nats-py's default
-    error log with a traceback per attempt.
-    """
-    errors: list[Exception] = []
-
-    async def quiet(exc: Exception) -> None:
-        errors.append(exc)
-        log.debug("nats client error", extra={"error": repr(exc)})
-
-    try:
-        return await nats.connect([u.strip() for u in url.split(",") if u.strip()],
-                                  name=name, connect_timeout=3, max_reconnect_attempts=2,
-                                  error_cb=quiet, **(auth or BrokerAuth()).options(identity))
-    except Exception:
-        refusal = next((e for e in reversed(errors) if "authorization" in str(e).lower()), None)
-        if refusal is not None:  # the server answered, and said no to who we are
-            raise PermissionError(f"NATS at {redact_url(url)} refused the credentials "
-                                  f"({refusal})") from None
-        raise

@@ -42,6 +42,10 @@ __all__ = ["IN_CHUNK", "NewTimer", "OutboxMessage", "Store", "Transaction", "Utc
            "timers_table"]
 
 
+class SchemaBehind(RuntimeError):
+    """The database has not been migrated to this release's schema and may not be used."""
+
+
 class Store:
     """Engine, sessions and the kit tables for one service's database."""
 
@@ -78,6 +82,21 @@ class Store:
             else:
                 await conn.execute(text("BEGIN IMMEDIATE"))
             return await conn.run_sync(migrate, self.metadata, target)
+
+    async def ready(self, owner: str, *, migrate: bool) -> None:
+        """Before ``owner`` uses this database: create and migrate it, or (where a separate
+        step migrates) refuse a schema that is not this release's, naming the command."""
+        if migrate:
+            await self.ensure_database()
+            await self.migrate()
+            return
+        behind = {name: current for name, (current, head)
+                  in (await self.schema_status()).items() if current != head}
+        if behind:
+            where = ", ".join(f"{name} at {current or 'nothing'}"
+                              for name, current in behind.items())
+            raise SchemaBehind(f"{owner}: the database's schema is not this release's "
+                               f"({where}); run `reasonops migrate {owner}` first")
 
     async def ensure_database(self) -> bool:
         """Create this store's PostgreSQL database when it does not exist yet (through the
