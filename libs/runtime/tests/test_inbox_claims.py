@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from reasonops_contracts.streams import INGEST
 from reasonops_runtime.batch_handler import ConsumerSpec
-from reasonops_runtime.delivery import Delivery
 from reasonops_runtime.consumer import BatchConsumer
+from reasonops_runtime.delivery import Delivery
 from reasonops_runtime.metrics import KitMetrics
 from reasonops_runtime.store import inbox_table
 
