@@ -177,11 +177,8 @@ class Rule:
             not self.any_of or any(m(fields) for m in self.any_of))
 
     def group_key(self, fields: dict[str, str]) -> str:
-        """The correlation group: the rule and its group_by values (their digest when
-        long label values would make it longer than storage keeps)."""
-        return limits.key(self.name + ":" + ",".join(f"{k}={fields.get(k, '')}"
-                                                     for k in self.group_by),
-                          limits.GROUP_KEY)
+        key = self.name + ":" + ",".join(f"{k}={fields.get(k, '')}" for k in self.group_by)
+        return limits.key(key, limits.GROUP_KEY)  # a digest when longer than storage keeps
 
     @property
     def create_text(self) -> str:

@@ -149,8 +149,7 @@ def _from_row_values(values: dict[str, Any]) -> Incident:
 
 async def load_records(session: AsyncSession, fingerprints: Iterable[str]
                        ) -> dict[str, AlertRecord]:
-    rows = await select_in(session, select(alerts), alerts.c.fingerprint, fingerprints,
-                           lock=True)
+    rows = await select_in(session, select(alerts), alerts.c.fingerprint, fingerprints, lock=True)
     return {r.fingerprint: AlertRecord(
         fingerprint=r.fingerprint, status=r.status, last_seen_at=r.last_seen_at,
         incident_id=r.incident_id, group_key=r.group_key,
@@ -203,7 +202,7 @@ async def save_groups(session: AsyncSession, new: Iterable[Group],
 
 # Intake never writes labels or annotations back (they are not mutable) and never needs
 # them for incidents it did not open, so it does not read them: the largest columns.
-_WORKING_COLUMNS = [c for c in incidents.c if c.name not in ("labels", "annotations")]
+_WORKING = select(*[c for c in incidents.c if c.name not in ("labels", "annotations")])
 
 
 def _from_working_row(row: Any) -> Incident:
@@ -213,17 +212,14 @@ def _from_working_row(row: Any) -> Incident:
 
 
 async def load_incidents(session: AsyncSession, ids: Iterable[str]) -> dict[str, Incident]:
-    """The incidents a batch touches, without labels and annotations (see above), locked
-    until it commits."""
-    rows = await select_in(session, select(*_WORKING_COLUMNS), incidents.c.incident_id, ids,
-                           lock=True)
+    """The incidents a batch touches, locked, without labels and annotations (above)."""
+    rows = await select_in(session, _WORKING, incidents.c.incident_id, ids, lock=True)
     return {r.incident_id: _from_working_row(r) for r in rows}
 
 
 async def open_incidents_of(session: AsyncSession, services: Iterable[str]) -> list[Incident]:
-    """Open incidents of these services (indexed on service, state), locked until the
-    batch commits (an alert may join one)."""
-    rows = await select_in(session, select(*_WORKING_COLUMNS).where(
+    """Open incidents of these services, locked: an alert of the batch may join one."""
+    rows = await select_in(session, _WORKING.where(
         incidents.c.state.in_(("new", "acknowledged", "on_hold"))),
         incidents.c.service, services, lock=True)
     return [_from_working_row(r) for r in rows]
@@ -240,10 +236,8 @@ async def bump_counts(session: AsyncSession, bumps: Mapping[str, int],
             [{"b_id": i, "b_n": n, "b_at": last_alert[i]} for i, n in bumps.items()])
 
 
-async def get_incident(session: AsyncSession, incident_id: str, *,
-                       lock: bool = False) -> Incident | None:
-    """One incident; ``lock``: to be written back by this transaction (a command), so a
-    concurrent alert batch or command waits instead of writing over it."""
+async def get_incident(session: AsyncSession, incident_id: str, *, lock: bool = False
+                       ) -> Incident | None:
     query = select(incidents).where(incidents.c.incident_id == incident_id)
     row = (await session.execute(query.with_for_update() if lock else query)).first()
     return None if row is None else _from_row(row)
