@@ -146,3 +146,16 @@ async def issue_token(nc: Any, principal: str, **fields: Any) -> str:
     issued = await request(nc, CreateApiToken(actor=principal, name="tests", **fields),
                            ApiTokenIssued)
     return issued.token
+
+
+async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:
+    """``reasonops ARGS`` against the test's broker in a child process (so the test's
+    event loop keeps serving the services it started): exit code, stdout, stderr."""
+    import os
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "reasonops_cli", *args, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, NATS_URL=nats_url))
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()

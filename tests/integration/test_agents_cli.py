@@ -1,8 +1,6 @@
 """``reasonops agents ...`` against running agents on a real nats-server."""
 
-import asyncio
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -15,18 +13,10 @@ from reasonops_agent_triage.app import build_service as build_triage
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import TriageRequested
 from reasonops_llm.fakes import FakeLlmServer
-from tests.support import publish_all, stream_messages, wait_for
+from tests.support import cli, publish_all, stream_messages, wait_for
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "triage-eval.jsonl"
 
-
-async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:
-    """The real command in a child process, so this test's event loop keeps serving."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "reasonops_cli", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, NATS_URL=nats_url))
-    out, err = await proc.communicate()
-    return proc.returncode, out.decode(), err.decode()
 
 
 def requested(incident: str) -> Envelope:

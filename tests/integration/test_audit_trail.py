@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -21,7 +18,7 @@ from reasonops_contracts.slm import PenaltyAssessed
 from reasonops_contracts.streams import AUDIT, DAY, DOMAIN_STREAMS
 from reasonops_contracts.workflows import WorkflowStarted
 from reasonops_runtime.jetstream import ensure_streams
-from tests.support import accepted, publish_all, wait_for
+from tests.support import accepted, cli, publish_all, wait_for
 
 pytestmark = pytest.mark.nats
 NOW = datetime.now(UTC)
@@ -86,14 +83,6 @@ async def test_audit_retention_is_configurable_and_updates_the_existing_stream(n
     for spec in DOMAIN_STREAMS:  # only the audit copy changes
         assert (await js.stream_info(spec.name)).config.max_age == spec.max_age_seconds
 
-
-async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:
-    """The real command in a child process, so this test's event loop keeps serving."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "reasonops_cli", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, NATS_URL=nats_url))
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def test_audit_trail_command_prints_exports_and_refuses_unknown(nats_url, nc) -> None:

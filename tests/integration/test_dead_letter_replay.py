@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,20 +19,13 @@ from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
-from tests.support import stream_messages, wait_for
+from tests.support import cli, stream_messages, wait_for
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "operations.md"
 FIRING = Path(__file__).resolve().parents[2] / "examples" / "payloads" / "alertmanager-firing.json"
 
-
-async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "reasonops_cli", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, NATS_URL=nats_url))
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def listed(nats_url: str, *args: str) -> list[dict]:

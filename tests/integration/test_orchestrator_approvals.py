@@ -4,8 +4,6 @@ publish it, so the test controls exactly what it proposes."""
 
 import asyncio
 import json
-import os
-import sys
 from datetime import UTC, datetime
 from functools import partial
 
@@ -31,7 +29,7 @@ from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime.client import request
 from reasonops_runtime.policy import Policy, Verdict, Visibility
 from tests.integration.test_orchestrator_major import RecordingNotifier
-from tests.support import stream_messages, wait_for
+from tests.support import cli, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -61,13 +59,6 @@ class TeamPolicy(Policy):
     def visibility(self, principal):
         return Visibility(principal, everything=True)  # every principal reads everything
 
-
-async def cli(nats_url: str, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "reasonops_cli", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, NATS_URL=nats_url))
-    out, err = await proc.communicate()
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def publish(nc, envelope: Envelope) -> None:

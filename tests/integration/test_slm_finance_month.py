@@ -59,11 +59,8 @@ After March is closed, E closes (03-31 23:00): its cost (3000.00 + 35 min = 0.58
 2 x 100 = 116.67 -> 3116.67) is posted in April with a reference to March.
 """
 
-import asyncio
 import csv
 import io
-import os
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -101,7 +98,7 @@ from reasonops_runtime.jetstream import drained
 from reasonops_runtime.store import timers_table
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
-from tests.support import publish_all, stream_messages, wait_for
+from tests.support import cli, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -260,14 +257,11 @@ async def run_month(nc, start_service, files, clock):
     return slm, finance, published
 
 
-async def cli(nats_url, *args):
+async def cli_output(nats_url, *args):
     """Run ``reasonops ARGS`` against the test's broker; return its standard output."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "reasonops_cli", *args, env={**os.environ, "NATS_URL": nats_url},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return out.decode()
+    code, out, err = await cli(nats_url, *args)
+    assert code == 0, err
+    return out
 
 
 async def test_a_month_of_incidents_gives_the_hand_computed_report_and_summary(
@@ -364,18 +358,18 @@ async def test_a_month_of_incidents_gives_the_hand_computed_report_and_summary(
     assert again == summary
 
     # The same figures from the command line.
-    rows = list(csv.DictReader(io.StringIO(await cli(nats_url, "sla", "report", "--month",
+    rows = list(csv.DictReader(io.StringIO(await cli_output(nats_url, "sla", "report", "--month",
                                                      "2026-03", "--csv"))))
     assert [(r["service"], r["availability_percent"], r["breaches"]) for r in rows] == [
         ("checkout", "99.1914", "4"), ("payroll", "93.6828", "0")]
-    rows = list(csv.DictReader(io.StringIO(await cli(nats_url, "finance", "summary",
+    rows = list(csv.DictReader(io.StringIO(await cli_output(nats_url, "finance", "summary",
                                                      "--month", "2026-03", "--csv"))))
     assert {(r["section"], r["name"]): r["amount"] for r in rows}[
         ("budget", "service:checkout")] == "20000.00"
     assert [r["name"] for r in rows if r["section"] == "top_incident"][:2] == [
         "INC0000003", "INC0000002"]
-    shown = await cli(nats_url, "finance", "trace", credit.entry_id)
+    shown = await cli_output(nats_url, "finance", "trace", credit.entry_id)
     assert "supplier-credits-receivable:Acme" in shown
     assert trace.causation_id in shown
-    assert "2026-03  closed" in await cli(nats_url, "finance", "periods", "list")
-    assert "-30050.00" in await cli(nats_url, "finance", "budgets", "--month", "2026-03")
+    assert "2026-03  closed" in await cli_output(nats_url, "finance", "periods", "list")
+    assert "-30050.00" in await cli_output(nats_url, "finance", "budgets", "--month", "2026-03")
