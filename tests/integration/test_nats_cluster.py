@@ -22,6 +22,7 @@ import pytest
 
 from reasonops_cli.credentials import seed_file
 from reasonops_cli.natsd import server_binary
+from reasonops_client.reading import read_stream
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.finance import LedgerEntryPosted
 from reasonops_contracts.incidents import IncidentList, ListIncidents
@@ -131,22 +132,15 @@ async def publish_alerts(js) -> None:  # type: ignore[no-untyped-def]
             await asyncio.sleep(0.2)  # about 1,000 alerts a second
 
 
-async def by_type(js, stream: str, subject: str) -> list[dict]:  # type: ignore[no-untyped-def]
+async def by_type(nc, stream: str, subject: str) -> list[dict]:  # type: ignore[no-untyped-def]
     """The data of every distinct envelope on ``subject`` in ``stream``."""
-    sub = await js.pull_subscribe(subject, stream=stream)
     found: dict[str, dict] = {}
-    try:
-        while True:
-            try:
-                msgs = await sub.fetch(1000, timeout=2)
-            except (TimeoutError, nats.errors.TimeoutError):
-                break
-            for msg in msgs:
-                envelope = json.loads(msg.data)
-                found[envelope["id"]] = envelope["data"]
-                await msg.ack()
-    finally:
-        await sub.unsubscribe()
+
+    def offer(_seq: int, _subject: str, raw: bytes) -> None:
+        envelope = json.loads(raw)
+        found[envelope["id"]] = envelope["data"]
+
+    await read_stream(nc, stream, offer, subject=subject)
     return list(found.values())
 
 
@@ -205,11 +199,11 @@ async def test_a_cluster_losing_a_node_and_replicas_loses_and_doubles_nothing(
         def settled(posted: list[dict]) -> bool:
             return len({p["penalty_id"] for p in posted}) >= 2 * INCIDENTS
 
-        posted = await wait_for(lambda: by_type(js, FINANCE.name,
+        posted = await wait_for(lambda: by_type(client, FINANCE.name,
                                                 LedgerEntryPosted.SUBJECT),
                                 check=settled, timeout=180, interval=3)
-        breaches = await by_type(js, SLM.name, SlaBreached.SUBJECT)
-        penalties = await by_type(js, SLM.name, PenaltyAssessed.SUBJECT)
+        breaches = await by_type(client, SLM.name, SlaBreached.SUBJECT)
+        penalties = await by_type(client, SLM.name, PenaltyAssessed.SUBJECT)
         breached_clocks = Counter(b["clock_id"] for b in breaches)
         assert len(breached_clocks) == 2 * INCIDENTS  # response and resolution, each
         assert Counter(p["clock_id"] for p in penalties) == Counter(dict.fromkeys(
@@ -219,7 +213,7 @@ async def test_a_cluster_losing_a_node_and_replicas_loses_and_doubles_nothing(
         assert set(entries.values()) == {1}
         # Nothing was given up on: the leader election and the killed replicas were the
         # environment's failures, not the messages'.
-        assert await by_type(js, DEADLETTER.name, f"{subjects.DEAD_LETTER_PREFIX}.>") == []
+        assert await by_type(client, DEADLETTER.name, f"{subjects.DEAD_LETTER_PREFIX}.>") == []
         print(f"settled in {time.monotonic() - started:.0f}s")
     finally:
         for process in processes.values():

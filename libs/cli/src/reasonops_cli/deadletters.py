@@ -41,10 +41,11 @@ def list_(
     """Dead letters (by default those still parked), oldest first."""
     if status not in (*STATUSES, "all"):
         raise CliError(f"--status: {status!r} is not one of {', '.join(STATUSES)}, all")
-    letters = [d for d in with_nats(lambda nc: dead_letters(nc, service=service))
-               if status in ("all", d.status)]
+    letters = with_nats(lambda nc: dead_letters(nc, service=service,
+                                                status=status))  # type: ignore[arg-type]
     if json:
-        emit_json({"items": [d.to_json() for d in letters], "total": len(letters)})
+        emit_json({"items": [d.view().model_dump(mode="json") for d in letters],
+                   "total": len(letters)})
         return
     typer.echo(table(["SEQ", "STATUS", "SERVICE", "CONSUMER", "SUBJECT", "WHEN", "ERROR"],
                      [[d.sequence, d.status, d.record.service, d.record.consumer or "-",
@@ -58,7 +59,7 @@ def show(sequence: Sequence_, json: Json = False) -> None:
     """One dead letter whole: the error, the headers and the message."""
     letter = _run(lambda nc: dead_letter(nc, sequence))
     if json:
-        emit_json(letter.to_json(whole=True))
+        emit_json(letter.view(whole=True))
         return
     typer.echo(_describe(letter))
 

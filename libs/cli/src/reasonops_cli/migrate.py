@@ -57,19 +57,20 @@ async def _each(names: list[str], found: dict[str, Any], target: str,
         try:
             if not status:
                 await service.store.ensure_database()
-            before = await service.store.schema_status()
-            after = before if status else await _migrate(service, name, target)
+            heads = await service.store.schema_status()
+            moved = ({n: (current, current) for n, (current, _) in heads.items()} if status
+                     else await _migrate(service, name, target))
         finally:
             await service.store.close()
-        for tables, (was, head) in before.items():
-            rows.append((name, tables, was, after[tables][0], head))
+        for tables, (was, now) in moved.items():
+            rows.append((name, tables, was, now, heads[tables][1]))
     return rows
 
 
 async def _migrate(service: Any, name: str,
                    target: str) -> dict[str, tuple[str | None, str | None]]:
+    """(was, now) per set of tables."""
     try:
-        await service.store.migrate(target)
+        return dict(await service.store.migrate(target))
     except Exception as exc:  # alembic names the revision it cannot find
         raise CliError(f"{name}: cannot migrate to {target!r}: {exc}") from exc
-    return dict(await service.store.schema_status())

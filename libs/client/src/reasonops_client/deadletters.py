@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal
 
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
 from reasonops_contracts.deadletter import (
@@ -31,7 +31,8 @@ from .reading import read_stream
 
 REPLAY_OF_HEADER = "Reasonops-Replay-Of"
 SOURCE = "operator"
-STATUSES = ("parked", "replayed", "discarded")
+Status = Literal["parked", "replayed", "discarded"]
+STATUSES: tuple[Status, ...] = ("parked", "replayed", "discarded")
 
 
 class DeadLetterError(LookupError):
@@ -46,31 +47,47 @@ class DeadLetter:
     discarded: DeadLetterDiscarded | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if self.discarded is not None:
             return "discarded"
         return "replayed" if self.replays else "parked"
 
-    def to_json(self, *, whole: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "sequence": self.sequence, "status": self.status,
-            "service": self.record.service, "consumer": self.record.consumer,
-            "subject": self.record.original_subject, "error": self.record.error,
-            "deliveries": self.record.deliveries,
-            "dead_lettered_at": self.record.dead_lettered_at.isoformat(),
-            "replays": [r.model_dump(mode="json") for r in self.replays],
-            "discarded": self.discarded.model_dump(mode="json") if self.discarded else None}
-        if whole:
-            out |= {"headers": self.record.headers, "payload": self.record.payload,
-                    "payload_base64": self.record.payload_base64,
-                    "truncated": self.record.truncated,
-                    "stream_sequence": self.record.stream_sequence}
-        return out
+    def view(self, *, whole: bool = False) -> DeadLetterView:
+        """What the CLI prints as JSON and the API answers; ``whole``: with the message."""
+        r = self.record
+        return DeadLetterView(
+            sequence=self.sequence, status=self.status, service=r.service,
+            consumer=r.consumer, subject=r.original_subject, error=r.error,
+            deliveries=r.deliveries, dead_lettered_at=r.dead_lettered_at,
+            replays=self.replays, discarded=self.discarded,
+            **({"headers": r.headers, "payload": r.payload,
+                "payload_base64": r.payload_base64, "truncated": r.truncated,
+                "stream_sequence": r.stream_sequence} if whole else {}))
 
 
-async def dead_letters(nc: Client, *, service: str | None = None, timeout: float = 5.0
+class DeadLetterView(BaseModel):
+    sequence: int
+    status: Status
+    service: str
+    consumer: str
+    subject: str
+    error: str
+    deliveries: int
+    dead_lettered_at: datetime
+    replays: list[DeadLetterReplayed] = Field(default_factory=list)
+    discarded: DeadLetterDiscarded | None = None
+    headers: dict[str, str] | None = None
+    payload: str | None = None
+    payload_base64: str | None = None
+    truncated: bool | None = None
+    stream_sequence: int | None = None
+
+
+async def dead_letters(nc: Client, *, service: str | None = None,
+                       status: Status | Literal["all"] = "all", timeout: float = 5.0
                        ) -> list[DeadLetter]:
-    """Every dead letter (of ``service``), oldest first, with what was done with it."""
+    """Every dead letter (of ``service``, in ``status``), oldest first, with what was done
+    with it."""
     found: dict[int, DeadLetter] = {}
     outcomes: list[DeadLetterReplayed | DeadLetterDiscarded] = []
 
@@ -99,7 +116,7 @@ async def dead_letters(nc: Client, *, service: str | None = None, timeout: float
             letter.replays.append(outcome)
         else:
             letter.discarded = outcome
-    return list(found.values())
+    return [letter for letter in found.values() if status in ("all", letter.status)]
 
 
 async def dead_letter(nc: Client, sequence: int) -> DeadLetter:
