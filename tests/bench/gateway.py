@@ -24,6 +24,7 @@ from reasonops_runtime.ports import free_port
 
 from .access import operator, supervisor
 from .http_load import Connection, closed_loop, open_loop, percentile
+from .profile import Profile
 from .reference import reference_hop
 
 INCIDENTS = 10_000
@@ -79,11 +80,20 @@ async def bench(data_dir: Path) -> None:
               f"{ref:,.0f}/s)\n")
 
         page = get("/api/incidents?limit=50", token)
+        pids = {c.name: c.process.pid for c in stack.children if c.process}
+        if stack.nats is not None and stack.nats.process is not None:
+            pids["nats-server"] = stack.nats.process.pid
+        profile = Profile(pids, rate=100)
+        profile.start()
         elapsed, statuses = await closed_loop("127.0.0.1", gateway_port, [page] * 2000,
                                               connections=16)
+        profile.stop()
         print(f"  {'GET /api/incidents?limit=50, as fast as it goes':<52} "
               f"{2000 / elapsed:>8,.0f} req/s  {2000 / elapsed / ref * 1000:.1f} per 1k "
               f"reference msgs/s  {statuses}")
+        print(f"  {'  CPU per request':<52} " + ", ".join(
+            f"{name} {seconds / 2000 * 1000:.2f} ms" for name, seconds in
+            sorted(profile.cpu.items())))
         total = LIST_RATE * LIST_SECONDS
         latencies, statuses = await open_loop("127.0.0.1", gateway_port, [page] * total,
                                               rate=LIST_RATE, connections=64)
@@ -115,6 +125,7 @@ async def bench(data_dir: Path) -> None:
         print(f"  {'the same through the gateway (HTTP, keep-alive)':<52} p50 {http_ms:6.2f} ms  "
               f"p99 {percentile(over_http, 0.99) * 1000:6.2f} ms")
         print(f"  {'gateway overhead per command (p50)':<52} {http_ms - nats_ms:+6.2f} ms")
+        profile.report("GET /api/incidents, as fast as it goes", n=25)
         opened = await js.stream_info("INCIDENTS")
         assert opened.state.messages >= INCIDENTS, IncidentOpened.SUBJECT
         await nc.close()

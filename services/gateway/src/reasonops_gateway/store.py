@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, MetaData, String, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reasonops_runtime import UtcDateTime
+from reasonops_runtime import Store, UtcDateTime
 from reasonops_runtime.migrations import schema
 
 from .domain import Token
@@ -48,6 +48,12 @@ async def add_token(session: AsyncSession, token: Token) -> None:
 async def get_token(session: AsyncSession, token_id: str) -> Token | None:
     row = (await session.execute(select(tokens).where(tokens.c.token_id == token_id))).first()
     return _token(row) if row is not None else None
+
+
+async def token_of(db: Store, token_id: str) -> Token | None:
+    """The token a request presents, read outside any transaction (every request does)."""
+    rows = await db.rows(select(tokens).where(tokens.c.token_id == token_id))
+    return _token(rows[0]) if rows else None
 
 
 async def find_tokens(session: AsyncSession, *, principal: str | None,

@@ -97,10 +97,7 @@ class Gateway:
         if self.oidc is not None and self.oidc.looks_like_jwt(bearer):
             return await self._authenticate_oidc(self.oidc, bearer)
         token_id = token_id_of(bearer)
-        token = None
-        if token_id is not None:
-            async with self.db.read() as session:
-                token = await store.get_token(session, token_id)
+        token = await store.token_of(self.db, token_id) if token_id is not None else None
         if token is None or not proves(token, bearer):
             log.warning("refused an unknown API token", extra={"token": token_id or "-"})
             raise Problem(401, "unauthenticated", "unknown API token",

@@ -135,7 +135,8 @@ def _to_row(incident: Incident, names: Iterable[str] = _INCIDENT_FIELDS) -> dict
 
 
 def _from_row(row: Any) -> Incident:
-    return _from_row_values({name: getattr(row, name) for name in _INCIDENT_FIELDS})
+    values = row._mapping
+    return _from_row_values({name: values[name] for name in _INCIDENT_FIELDS})
 
 
 def _from_row_values(values: dict[str, Any]) -> Incident:
