@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -238,6 +240,18 @@ def compare_auth(on: dict[str, float], off: dict[str, float], rounds: int) -> No
         print(f"  {label[:48]:<48} on {on[label]:>8.3g}  off {off[label]:>8.3g}  {change:>+6.1f}%")
 
 
+@contextlib.contextmanager
+def own_environment() -> Iterator[None]:
+    """What a suite sets in the environment (a rules file in its own temporary
+    directory, say) ends with it: the next suite must not read a deleted file."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--alerts", type=int, default=20_000, help="alerts per ingest path")
@@ -271,7 +285,8 @@ def main() -> None:
             AUTH["on"] = on
             FIGURES.clear()
             print(f"\n== broker authentication {'on (as make up)' if on else 'off'} ==")
-            with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
+            with own_environment(), tempfile.TemporaryDirectory(
+                    prefix="reasonops-bench-") as tmp:
                 asyncio.run(bench(args, Path(tmp)))
             runs[on].append(dict(FIGURES))
         AUTH["on"] = True
@@ -284,18 +299,21 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="reasonops-bench-") as tmp:
                 asyncio.run(tracing_bench(args.tracing_alerts, Path(tmp) / "tracing"))
     if args.suite in ("all", "storm"):
-        storm.run(args)
+        with own_environment():
+            storm.run(args)
     if args.suite in ("all", "ingest"):
         ingest_bench.run(args)
     if args.suite in ("all", "agents"):
         from .agents import run_agents_bench
         asyncio.run(run_agents_bench())
     if args.suite in ("all", "correlation"):
-        correlation.main(args)
+        with own_environment():
+            correlation.main(args)
     if args.suite in ("all", "gateway"):
         from .gateway import run_gateway_bench
 
-        run_gateway_bench()
+        with own_environment():
+            run_gateway_bench()
     if args.suite in ("all", "simulate") and args.simulate_months:
         from .simulate import bench_simulate
 
