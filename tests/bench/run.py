@@ -169,13 +169,19 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         others.append(supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
                                  nats_monitor_port=0, ports=_ports(("incidents",))))
         others[-1].start()
+        incidents = Profile({c.name: c.process.pid for c in others[-1].children if c.process},
+                            {c.name: c.url for c in others[-1].children}, rate=200)
+        incidents.start()
         started = time.perf_counter()
         await drained(nc, ("INGEST",))
         elapsed = time.perf_counter() - started
+        incidents.stop()
         opened = await stream_count(nc, "INCIDENTS", IncidentOpened.SUBJECT)
         show("incidents: alerts handled", 2 * n / elapsed, ref)
         print(f"  {'':<48} ({opened:,} incidents opened; start-up "
               f"{started - t:.1f}s not counted)")
+        if args.profile:
+            incidents.report("incidents", n=20)
 
         others.append(supervisor(data_dir=data_dir, nats_url=edge.nats_url, nats_port=0,
                                  nats_monitor_port=0, ports=_ports(DOWNSTREAM)))

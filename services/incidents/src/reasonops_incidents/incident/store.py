@@ -204,10 +204,12 @@ async def save_groups(session: AsyncSession, new: Iterable[Group],
 # Intake never writes labels or annotations back (they are not mutable) and never needs
 # them for incidents it did not open, so it does not read them: the largest columns.
 _WORKING = select(*[c for c in incidents.c if c.name not in ("labels", "annotations")])
+_WORKING_FIELDS = [name for name in _INCIDENT_FIELDS if name not in ("labels", "annotations")]
 
 
 def _from_working_row(row: Any) -> Incident:
-    values = {name: getattr(row, name, None) for name in _INCIDENT_FIELDS}
+    found = row._mapping
+    values = {name: found[name] for name in _WORKING_FIELDS}
     values["labels"], values["annotations"] = {}, {}
     return _from_row_values(values)
 
