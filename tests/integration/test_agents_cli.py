@@ -47,6 +47,8 @@ async def test_decisions_providers_and_health(nats_url, nc, start_service):
     [status] = json.loads(out)
     assert (status["agent"], status["chain"], status["prompt_version"]) == (
         "triage", "rules", "triage.v1")
+    # Listing providers probes nothing, yet the offline rules are known to be healthy.
+    assert [(p["provider"], p["healthy"]) for p in status["providers"]] == [("rules", True)]
     code, out, _ = await cli(nats_url, "agents", "health", "--wait", "1")
     assert code == 0
     assert "rules" in out

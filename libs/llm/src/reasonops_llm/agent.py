@@ -177,8 +177,10 @@ class AgentKit:
                 provider=route.provider.name, model=route.provider.model,
                 external=route.provider.external, circuit=route.breaker.state,
                 healthy=found.healthy if found else None, detail=found.detail if found else ""))
+        # The offline rules run in this process: known healthy without a probe (the
+        # dashboard, which does not probe, showed them as unknown).
         providers.append(ProviderStatus(provider="rules", model="rules", external=False,
-                                        circuit="closed", healthy=True if probe else None))
+                                        circuit="closed", healthy=True))
         return AgentStatus(agent=self.agent, instance=self.settings.instance,
                            chain=self.router.chain, prompt_version=self.prompt_version,
                            providers=providers,
