@@ -33,6 +33,10 @@ def test_free_text_is_cut_with_a_marker_and_keys_become_digests():
     (long_name,) = [k for k in event.labels if k != "pod"]
     assert len(long_name) == limits.LABEL_NAME
     assert len(event.labels[long_name]) == limits.LABEL_VALUE
+    # Any one name or value out of bounds is enough for the map to be cleaned.
+    assert accepted(annotations={"ok": "fine", "a\x00b": "x"}).annotations == {
+        "ok": "fine", "ab": "x"}
+    assert accepted(annotations={"v": "v" * 5000}).annotations["v"].endswith(limits.MARKER)
 
 
 def test_values_within_the_limits_are_left_alone():

@@ -64,5 +64,11 @@ def key(text: str, limit: int) -> str:
 
 def clip_map(values: Mapping[str, Any]) -> dict[str, Any]:
     """Labels or annotations with names and values within their limits."""
+    for k, v in values.items():  # nearly always all within: checked without copying
+        if (type(k) is not str or len(k) > LABEL_NAME or "\x00" in k
+                or (type(v) is str and (len(v) > LABEL_VALUE or "\x00" in v))):
+            break
+    else:
+        return dict(values)
     return {clip(str(k), LABEL_NAME): clip(v, LABEL_VALUE) if isinstance(v, str) else v
             for k, v in values.items()}

@@ -46,6 +46,36 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    # On SQLite each value went through two converters (this type's, then the dialect's
+    # text format, parsed back by a regular expression): on a hot path, a tenth of the
+    # incident service's CPU. One function each way writes and reads the same text
+    # (``2026-12-04 09:00:00.000000``, what SQLAlchemy's SQLite DATETIME stores).
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; ReasonOps stores UTC only")
+            if value.utcoffset():
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            found = datetime.fromisoformat(value)
+            return (found.replace(tzinfo=UTC) if found.tzinfo is None
+                    else found.astimezone(UTC))
+        return process
+
 
 kit_metadata = MetaData(info=schema("kit", "reasonops_runtime:revisions"))
 
