@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -148,15 +150,33 @@ def _from_row_values(values: dict[str, Any]) -> Incident:
     return Incident(**values)
 
 
+# Read by position, the JSON lists as they come (the text on SQLite, where nearly every
+# one is ``[]``; decoded by the driver on PostgreSQL): a batch reads a row per alert.
+_RECORDS = select(alerts.c.fingerprint, alerts.c.status, alerts.c.last_seen_at,
+                  alerts.c.incident_id, alerts.c.group_key,
+                  type_coerce(alerts.c.changes, Text), alerts.c.flapping,
+                  alerts.c.silenced_by, alerts.c.name, alerts.c.service, alerts.c.resource)
+_GROUPS = select(groups.c.group_key, groups.c.rule, groups.c.incident_id,
+                 type_coerce(groups.c.pending, Text))
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        return [] if value == "[]" else list(json.loads(value))
+    return list(value or ())
+
+
 async def load_records(session: AsyncSession, fingerprints: Iterable[str]
                        ) -> dict[str, AlertRecord]:
-    rows = await select_in(session, select(alerts), alerts.c.fingerprint, fingerprints, lock=True)
-    return {r.fingerprint: AlertRecord(
-        fingerprint=r.fingerprint, status=r.status, last_seen_at=r.last_seen_at,
-        incident_id=r.incident_id, group_key=r.group_key,
-        changes=[datetime.fromisoformat(c) for c in r.changes or ()], flapping=r.flapping,
-        silenced_by=r.silenced_by, name=r.name, service=r.service, resource=r.resource)
-        for r in rows}
+    rows = await select_in(session, _RECORDS, alerts.c.fingerprint, fingerprints, lock=True)
+    return {fingerprint: AlertRecord(
+        fingerprint=fingerprint, status=status, last_seen_at=last_seen_at,
+        incident_id=incident_id, group_key=group_key,
+        changes=[datetime.fromisoformat(c) for c in _json_list(changes)],
+        flapping=flapping, silenced_by=silenced_by, name=name, service=service,
+        resource=resource)
+        for (fingerprint, status, last_seen_at, incident_id, group_key, changes, flapping,
+             silenced_by, name, service, resource) in cast("list[tuple[Any, ...]]", rows)}
 
 
 def _record_row(r: AlertRecord) -> dict[str, Any]:
@@ -178,11 +198,12 @@ async def save_records(session: AsyncSession, new: Iterable[AlertRecord],
 
 
 async def load_groups(session: AsyncSession, keys: Iterable[str]) -> dict[str, Group]:
-    rows = await select_in(session, select(groups), groups.c.group_key, keys, lock=True)
-    return {r.group_key: Group(
-        key=r.group_key, rule=r.rule, incident_id=r.incident_id,
-        pending={p[0]: Pending(datetime.fromisoformat(p[1]), *p[2:]) for p in r.pending})
-        for r in rows}
+    rows = await select_in(session, _GROUPS, groups.c.group_key, keys, lock=True)
+    return {key: Group(
+        key=key, rule=rule, incident_id=incident_id,
+        pending={p[0]: Pending(datetime.fromisoformat(p[1]), *p[2:])
+                 for p in _json_list(pending)})
+        for key, rule, incident_id, pending in cast("list[tuple[Any, ...]]", rows)}
 
 
 def _group_row(g: Group) -> dict[str, Any]:
