@@ -162,7 +162,7 @@ _GROUPS = select(groups.c.group_key, groups.c.rule, groups.c.incident_id,
 
 def _json_list(value: Any) -> list[Any]:
     if isinstance(value, str):
-        return [] if value == "[]" else list(json.loads(value))
+        return [] if value == "[]" else list(json.loads(value) or ())
     return list(value or ())
 
 
