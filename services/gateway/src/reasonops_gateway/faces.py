@@ -1,6 +1,7 @@
-"""What the gateway serves on its port: the REST API, and the MCP server at ``/mcp``
-(streamable HTTP), whose tools call that same API in-process with the caller's own
-token, so an assistant has exactly its person's rights."""
+"""What the gateway serves on its port: the REST API (``/api``, its pages at ``/docs``),
+the MCP server at ``/mcp`` (streamable HTTP) and the web console at every other path;
+the MCP tools and the console call that same API in-process with the caller's own
+token, so an assistant or a browser has exactly its person's rights."""
 
 from __future__ import annotations
 
@@ -19,19 +20,23 @@ from reasonops_sdk import AsyncReasonOpsClient
 
 from .api.context import Gateway
 from .api.errors import Problem, document
+from .console import Console
 
 MCP_PATH = "/mcp"
+API_PATHS = ("/api", "/docs", "/openapi.json")
 
 
 class Faces:
-    """One ASGI app: ``/mcp`` to the MCP server (after the token is checked), the rest
-    to the REST API. ``start``/``stop`` run the MCP server's session manager."""
+    """One ASGI app: ``/mcp`` to the MCP server (after the token is checked), the API's
+    paths to the REST API, the rest to the console. ``start``/``stop`` run the MCP
+    server's session manager."""
 
     def __init__(self, api: FastAPI, gateway: Gateway) -> None:
         self.api = api
         self.gateway = gateway
         server = build_server(self._client_of_caller)
         self.mcp: Any = server.http_app(path=MCP_PATH)
+        self.console = Console(api, gateway)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -56,7 +61,11 @@ class Faces:
                 return
             await self.mcp(scope, receive, send)
             return
-        await self.api(scope, receive, send)
+        if scope["type"] != "http" or any(path == p or path.startswith(p + "/")
+                                          for p in API_PATHS):
+            await self.api(scope, receive, send)
+            return
+        await self.console(scope, receive, send)
 
     async def start(self) -> None:
         """Run the MCP server's lifespan (its session manager) in a task of its own."""
