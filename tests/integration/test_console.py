@@ -1,0 +1,137 @@
+"""The web console in a real Chromium (Debian's, driven by Playwright) against the real
+gateway, services and nats-server: log in, watch an alert appear without a reload,
+acknowledge and resolve it from the keyboard; a read-only person sees no action and is
+refused a crafted one."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reasonops_ingest.app import IngestSettings
+from reasonops_ingest.app import build_service as build_ingest
+from tests.support import issue_token, post_to_ingest
+
+pytestmark = pytest.mark.nats
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+ALERT = {
+    "version": "4", "status": "firing", "receiver": "reasonops",
+    "alerts": [{
+        "status": "firing", "fingerprint": "c0ns01e000000001",
+        "labels": {"alertname": "PaymentsLatency", "service": "checkout",
+                   "severity": "critical", "pod": "checkout-7"},
+        "annotations": {"summary": "p99 above 2 s"},
+        "startsAt": "2026-12-05T09:00:00Z",
+    }],
+}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        found = await playwright.chromium.launch(executable_path=CHROMIUM,
+                                                 args=["--no-sandbox"])
+        yield found
+        await found.close()
+
+
+async def logged_in(browser: Any, url: str, token: str) -> Any:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{url}/incidents")
+    assert "/login" in page.url  # no session: the login page, coming back after
+    await screenshots(page, "login")
+    await page.fill("#token", token)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}/incidents")
+    return page
+
+
+async def screenshots(page: Any, name: str) -> None:
+    """The page as it is, light and dark, for the documentation; in each theme, axe-core
+    finds no serious or critical accessibility violation (WCAG 2.2 AA rules included)."""
+    from axe_playwright_python.async_playwright import Axe
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for theme in ("light", "dark"):
+        await page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        await page.screenshot(path=SCREENSHOTS / f"{name}-{theme}.png", full_page=True)
+        found = await Axe().run(page, options={"runOnly": {
+            "type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa",
+                                      "best-practice"]}})
+        bad = [(v["id"], v["impact"], len(v["nodes"])) for v in found.response["violations"]
+               if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{name} ({theme}): {bad}"
+    await page.evaluate("document.documentElement.dataset.theme = 'auto'")
+
+
+async def test_an_alert_appears_live_and_is_handled_from_the_keyboard(
+        gateway_stack, start_service, browser, tmp_path):
+    url = gateway_stack["url"]
+    ingest = await start_service(build_ingest, IngestSettings,
+                                 default_integration_key_file=tmp_path / "ingest.key")
+    page = await logged_in(browser, url, gateway_stack["admin"])
+    rows = page.locator("tr[data-incident]")
+    assert await rows.count() == 2
+    await screenshots(page, "incidents")
+    await page.wait_for_function("() => document.getElementById('offline').hidden")
+
+    response = await post_to_ingest(f"http://127.0.0.1:{ingest.port}", "/v1/alertmanager",
+                                    ALERT, key_file=tmp_path / "ingest.key")
+    assert response.status_code == 202
+    await page.wait_for_function(
+        "() => document.querySelectorAll('tr[data-incident]').length === 3", timeout=15_000)
+    newest = await rows.first.get_attribute("data-incident")
+    assert newest not in gateway_stack["ids"].values()
+
+    await page.click(f"tr[data-incident='{newest}'] a")
+    await page.wait_for_url(f"{url}/incidents/{newest}")
+    assert await page.text_content("[data-testid=state]") == "new"
+    await page.keyboard.press("a")
+    await page.wait_for_url(f"{url}/incidents/{newest}?done=acknowledge")
+    assert await page.text_content("[data-testid=state]") == "acknowledged"
+    assert not await page.locator("button[data-action=acknowledge]").count()
+    # SLM stops the response clock on the acknowledgement; the page follows by itself.
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=clock-response] .clock-state')"
+        "?.textContent.trim() === 'met'", timeout=15_000)
+    await page.keyboard.press("r")  # focuses the resolve form's note
+    await page.keyboard.type("rolled back the release")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{url}/incidents/{newest}?done=resolve")
+    assert await page.text_content("[data-testid=state]") == "resolved"
+    assert "rolled back the release" in await page.text_content("ol.timeline")
+    await screenshots(page, "incident")
+    await page.goto(f"{url}/")
+    assert await page.text_content("[data-testid=open-incidents]") == "2"
+    await screenshots(page, "overview")
+
+
+async def test_a_read_only_person_sees_no_action_and_a_crafted_one_is_refused(
+        gateway_stack, nc, browser):
+    url = gateway_stack["url"]
+    observer = await issue_token(nc, "user:olga", roles=["observer"])
+    page = await logged_in(browser, url, observer)
+    incident_id = gateway_stack["ids"]["checkout"]  # olga's team's: she may read it
+    await page.goto(f"{url}/incidents/{incident_id}")
+    assert await page.text_content("[data-testid=state]") == "new"
+    assert not await page.locator("form.action").count()
+    csrf = await page.get_attribute("input[name=csrf]", "value")  # the logout form's
+    refused = await page.request.post(f"{url}/incidents/{incident_id}/acknowledge",
+                                      form={"csrf": csrf or "", "nonce": "crafted"})
+    assert refused.status == 403
+    forged = await page.request.post(f"{url}/incidents/{incident_id}/acknowledge",
+                                     form={"csrf": "guessed", "nonce": "crafted-2"})
+    assert forged.status == 403
+    await page.goto(f"{url}/incidents/{incident_id}")
+    assert await page.text_content("[data-testid=state]") == "new"  # nothing changed
