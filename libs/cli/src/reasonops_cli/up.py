@@ -330,5 +330,7 @@ def _api_hint(supervisor: Supervisor) -> str:
     gateway = next((c for c in supervisor.children if c.name == "gateway"), None)
     if gateway is None:
         return ""
-    return (f"\nREST API: {gateway.url}/docs   (token: export REASONOPS_TOKEN=$(cat "
+    return (f"\nConsole:  {gateway.url}/   (log in with the token in "
+            f"{supervisor.api_token_file})"
+            f"\nREST API: {gateway.url}/docs   (token: export REASONOPS_TOKEN=$(cat "
             f"{supervisor.api_token_file}))")
