@@ -12,12 +12,21 @@ from typing import Any
 
 import pytest
 
+from reasonops_finance.app import FinanceSettings
+from reasonops_finance.app import build_service as build_finance
+from reasonops_gateway.app import GatewaySettings
+from reasonops_gateway.app import build_service as build_gateway
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
 from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
+from reasonops_slm.app import SlmSettings
+from reasonops_slm.app import build_service as build_slm
 from tests.support import issue_token, post_to_ingest
 
 pytestmark = pytest.mark.nats
 
+CONFIG = Path(__file__).resolve().parents[2] / "examples" / "config"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -135,3 +144,39 @@ async def test_a_read_only_person_sees_no_action_and_a_crafted_one_is_refused(
     assert forged.status == 403
     await page.goto(f"{url}/incidents/{incident_id}")
     assert await page.text_content("[data-testid=state]") == "new"  # nothing changed
+
+
+async def test_the_finance_page_follows_a_penalty_as_it_is_booked(
+        nc, start_service, browser, tmp_path):
+    """Second-scale SLAs: a P1 on checkout (under Acme's contract) breaches while the
+    finance page is open; its penalties appear without a reload, and each entry says why
+    it was booked."""
+    ingest = await start_service(build_ingest, IngestSettings,
+                                 default_integration_key_file=tmp_path / "ingest.key")
+    await start_service(build_incidents, IncidentSettings)
+    await start_service(build_slm, SlmSettings,
+                        sla_policies=CONFIG / "sla-policies-fast.yaml",
+                        supplier_contracts=CONFIG / "supplier-contracts.yaml")
+    await start_service(build_finance, FinanceSettings, finance_config=CONFIG / "finance.yaml")
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000)
+    url = f"http://127.0.0.1:{gateway.port}"
+    page = await logged_in(browser, url, await issue_token(nc, "user:admin"))
+    await page.goto(f"{url}/finance")
+    assert await page.locator("[data-testid=penalties-none]").count() == 1
+    await page.wait_for_function("() => document.getElementById('offline').hidden")
+
+    response = await post_to_ingest(f"http://127.0.0.1:{ingest.port}", "/v1/alertmanager",
+                                    ALERT, key_file=tmp_path / "ingest.key")
+    assert response.status_code == 202
+    # Response (2 s) and resolution (3 s) both breach: two penalties of 500 EUR.
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=penalties-EUR]')"
+        "?.textContent.trim() === '1,000.00'", timeout=30_000)
+    await screenshots(page, "finance")
+    await page.click("tr[data-entry] a:text('why')")
+    assert "penalty" in (await page.text_content("[data-testid=origin]") or "").lower()
+    await screenshots(page, "entry")
+    download = await page.request.get(f"{url}/finance.csv")
+    assert download.ok
+    assert "penalties by supplier,Acme Hosting,EUR,1000" in (await download.text())

@@ -1,17 +1,20 @@
-"""The console's pages: server-rendered HTML over the REST API (ADR 37).
+"""The console's frame: sessions, rendering, errors and the live stream; the pages
+themselves are loaders in ``incidents`` and ``finance`` (ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
 validation of its own, so what the API refuses the console refuses the same way. Pages
-render whole; the lists and the overview re-render their main part when the live event
-stream (``/live``, the API's ``/api/events`` for the same token) says something changed.
+render whole; a part marked ``data-live`` re-renders (``?part=main``) when the live
+event stream (``/live``, the API's ``/api/events`` for the same token) says something
+changed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -22,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,44 +36,49 @@ from reasonops_sdk.errors import ApiError, ReasonOpsError
 from ..api.context import Gateway
 from ..api.errors import Problem
 from . import session
-from .views import (
-    ACTIONS,
-    STATES,
-    actions_for,
-    list_filters,
-    list_link,
-    overview_links,
-)
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 50
+
+
+@dataclass
+class Shown:
+    """What a loader found: the template and its context (``status`` for a page that
+    shows a problem with what was asked, e.g. a bad filter)."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+Loader = Callable[[Request, AsyncReasonOpsClient, Me], Awaitable[Shown]]
+Act = Callable[[AsyncReasonOpsClient, FormData], Awaitable[None]]
 
 
 class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
     def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
+        from . import finance, incidents
+
         self.api = api
         self.gateway = gateway
         self.nonces = session.Nonces()
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.filters["when"] = _when
-        self.app = Starlette(routes=[
-            Route("/", self.overview),
+        self.templates.filters["money"] = _money
+        routes: list[BaseRoute] = [
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
-            Route("/incidents", self.incidents),
-            Route("/incidents/{incident_id}", self.incident),
-            Route("/incidents/{incident_id}/{verb}", self.act, methods=["POST"]),
             Route("/live", self.live),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-        ])
+            *incidents.routes(self), *finance.routes(self)]
+        self.app = Starlette(routes=routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
-    # -- helpers -----------------------------------------------------------------------------
+    # -- reading and acting ----------------------------------------------------------------
 
     def client(self, token: str) -> AsyncReasonOpsClient:
         return AsyncReasonOpsClient("http://gateway", token, retries=0,
@@ -81,8 +89,9 @@ class Console:
         token = session.token_of(request)
         context.setdefault("me", None)
         html = self.templates.get_template(template).render(
-            request=request, path=request.url.path, csrf=session.csrf_of(token) if token
-            else "", nonce=session.new_nonce(), **context)
+            request=request, path=request.url.path, query=request.query_params,
+            csrf=session.csrf_of(token) if token else "", nonce=session.new_nonce(),
+            **context)
         return HTMLResponse(html, status_code=status, headers={
             "Cache-Control": "no-store", "X-Frame-Options": "DENY",
             "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
@@ -104,21 +113,54 @@ class Console:
         return self.page(request, "error.html", 503, me=me, title="Unavailable",
                          detail="The API did not answer. Retry in a moment.")
 
-    @contextlib.asynccontextmanager
-    async def reader(self, request: Request) -> AsyncIterator[tuple[AsyncReasonOpsClient, Me]]:
+    async def show(self, request: Request, load: Loader, *, error: str | None = None,
+                   status: int | None = None) -> Response:
+        """A page: who is asking (``/api/me``), what ``load`` finds for them, rendered
+        whole or, with ``?part=main``, only its live part (``<name>_main.html``)."""
         token = session.token_of(request)
         if token is None:
-            raise _LoginFirst
+            return self.to_login(request)
+        me: Me | None = None
         async with self.client(token) as client:
             try:
                 me = await client.me()
+                shown = await load(request, client, me)
+            except ReasonOpsError as exc:
+                return self.failure(request, exc, me)
+        template = shown.template
+        if request.query_params.get("part"):
+            template = template.replace(".html", "_main.html")
+        return self.page(request, template, status or shown.status, me=me, error=error,
+                         done=request.query_params.get("done"), **shown.context)
+
+    async def perform(self, request: Request, act: Act, *, back: str, done: str,
+                      again: Loader) -> Response:
+        """A form: checked (it came from a page of this session, and only once), then
+        ``act`` through the API; back to ``back``, or ``again`` with the API's reason."""
+        token = session.token_of(request)
+        if token is None:
+            return self.to_login(request)
+        form = await request.form()
+        if form.get("csrf") != session.csrf_of(token):
+            return HTMLResponse("Forbidden: this form did not come from the console",
+                                status_code=403)
+        if not self.nonces.first_use(token, str(form.get("nonce") or "")):
+            return RedirectResponse(back, status_code=303)  # a repeat: applied already
+        async with self.client(token) as client:
+            try:
+                await act(client, form)
             except ApiError as exc:
                 if exc.status == 401:
-                    raise _LoginFirst from None
-                raise
-            yield client, me
+                    return self.to_login(request)
+                return await self.show(request, again, error=exc.problem.detail,
+                                       status=exc.status)
+            except ReasonOpsError:
+                return await self.show(request, again, error="The API did not answer; "
+                                       "nothing was changed. Retry in a moment.", status=503)
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}{urlencode({'done': done})}", status_code=303)
 
-    # -- pages -------------------------------------------------------------------------------
+    # -- the session ---------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
         target = _local(request.query_params.get("next"))
@@ -145,95 +187,7 @@ class Console:
         session.forget(response)
         return response
 
-    async def overview(self, request: Request) -> Response:
-        try:
-            async with self.reader(request) as (client, me):
-                try:
-                    board = await client.get_dashboard()
-                except ReasonOpsError as exc:
-                    return self.failure(request, exc, me)
-                template = ("overview_main.html" if request.query_params.get("part")
-                            else "overview.html")
-                return self.page(request, template, me=me, board=board,
-                                 links=overview_links(board))
-        except _LoginFirst:
-            return self.to_login(request)
-
-    async def incidents(self, request: Request) -> Response:
-        try:
-            async with self.reader(request) as (client, me):
-                filters, problems = list_filters(request.query_params)
-                cursor = request.query_params.get("cursor") or None
-                try:
-                    found = await client.list_incidents(limit=PAGE_SIZE, cursor=cursor,
-                                                        **filters)
-                except ApiError as exc:
-                    if exc.status in (400, 422):
-                        problems.append(exc.problem.detail)
-                        found = None
-                    else:
-                        return self.failure(request, exc, me)
-                except ReasonOpsError as exc:
-                    return self.failure(request, exc, me)
-                template = ("incidents_main.html" if request.query_params.get("part")
-                            else "incidents.html")
-                return self.page(request, template, 422 if problems else 200, me=me,
-                                 found=found, filters=filters, problems=problems,
-                                 states=STATES, query=request.query_params,
-                                 next_link=list_link(request.query_params, found))
-        except _LoginFirst:
-            return self.to_login(request)
-
-    async def incident(self, request: Request, error: str | None = None,
-                       status: int = 200) -> Response:
-        incident_id = request.path_params["incident_id"]
-        try:
-            async with self.reader(request) as (client, me):
-                try:
-                    incident = await client.get_incident(incident_id)
-                except ReasonOpsError as exc:
-                    return self.failure(request, exc, me)
-                sla = trail = None
-                with contextlib.suppress(ReasonOpsError):
-                    sla = await client.incident_sla(incident_id)
-                with contextlib.suppress(ReasonOpsError):
-                    trail = await client.incident_audit(incident_id)
-                template = ("incident_main.html" if request.query_params.get("part")
-                            else "incident.html")
-                return self.page(request, template, status, me=me, incident=incident,
-                                 sla=sla, trail=trail, actions=actions_for(incident, me),
-                                 error=error, done=request.query_params.get("done"))
-        except _LoginFirst:
-            return self.to_login(request)
-
-    async def act(self, request: Request) -> Response:
-        """A form of the incident page: checked (CSRF, once), then the API's command."""
-        incident_id, verb = request.path_params["incident_id"], request.path_params["verb"]
-        token = session.token_of(request)
-        if token is None:
-            return self.to_login(request)
-        form = await request.form()
-        if form.get("csrf") != session.csrf_of(token):
-            return HTMLResponse("Forbidden: this form did not come from the console",
-                                status_code=403)
-        back = f"/incidents/{quote(incident_id)}"
-        if verb not in ACTIONS:
-            return await self.incident(request, f"no action {verb!r}", 404)
-        if not self.nonces.first_use(token, str(form.get("nonce") or "")):
-            return RedirectResponse(back, status_code=303)  # a repeat: applied already
-        async with self.client(token) as client:
-            try:
-                await _run(client, incident_id, verb, form)
-            except ApiError as exc:
-                if exc.status == 401:
-                    return self.to_login(request)
-                return await self.incident(request, exc.problem.detail, exc.status)
-            except ReasonOpsError:
-                return await self.incident(request, "The API did not answer; nothing was "
-                                           "changed. Retry in a moment.", 503)
-        return RedirectResponse(f"{back}?{urlencode({'done': verb})}", status_code=303)
-
-    async def live(self, request: Request) -> Response | None:
+    async def live(self, request: Request) -> Response:
         """The API's event stream for this session's token (a browser's EventSource
         sends the cookie, not a header)."""
         token = session.token_of(request)
@@ -242,14 +196,10 @@ class Console:
         scope = dict(request.scope)
         headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
         scope["headers"] = [*headers, (b"authorization", f"Bearer {token}".encode())]
-        scope["path"] = scope["raw_path"] = "/api/events"
+        scope["path"] = "/api/events"
         scope["raw_path"] = b"/api/events"
         scope["query_string"] = b""  # every event the person may see
         return _Passthrough(self.api, scope)
-
-
-class _LoginFirst(Exception):
-    """No session, or its token is no longer valid."""
 
 
 class _Passthrough(Response):
@@ -273,17 +223,6 @@ class _Passthrough(Response):
 _TYPED = re.compile(rb"event: ([^\n]*)\ndata: [^\n]*\n")
 
 
-async def _run(client: AsyncReasonOpsClient, incident_id: str, verb: str,
-               form: FormData) -> None:
-    note = str(form.get("note") or "").strip() or None
-    if verb == "assign":
-        await client.assign(incident_id, str(form.get("group") or "").strip(), note)
-    elif verb == "comment":
-        await client.comment(incident_id, note or "")
-    else:
-        await client.transition(incident_id, verb, note)
-
-
 def _local(target: str | None) -> str:
     """Only a path on this site is somewhere to go after logging in."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -293,3 +232,11 @@ def _local(target: str | None) -> str:
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
+
+
+def _money(value: Any) -> str:
+    """1234.5 -> 1,234.50"""
+    try:
+        return format(Decimal(str(value)), ",.2f")
+    except (InvalidOperation, ValueError):
+        return str(value)

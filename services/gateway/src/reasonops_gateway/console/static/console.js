@@ -58,7 +58,8 @@
       try {
         for (const part of parts) {
           if (part.contains(document.activeElement) && document.activeElement.matches("input, select, textarea")) { due = true; continue; }
-          const response = await fetch(part.dataset.live, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+          // The session cookie goes along: same origin.
+          const response = await fetch(part.dataset.live, { headers: { "Accept": "text/html" } });
           if (response.status === 401 || response.redirected && response.url.includes("/login")) { location.reload(); return; }
           if (!response.ok) { due = true; continue; }
           part.innerHTML = await response.text();

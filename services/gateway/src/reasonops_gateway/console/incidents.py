@@ -1,0 +1,93 @@
+"""The overview, the incident list and an incident's page with its actions."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from reasonops_contracts.api import Me
+from reasonops_sdk import AsyncReasonOpsClient
+from reasonops_sdk.errors import ApiError, ReasonOpsError
+
+from .pages import Shown
+from .views import ACTIONS, STATES, actions_for, list_filters, list_link, overview_links
+
+if TYPE_CHECKING:
+    from .pages import Console
+
+PAGE_SIZE = 50
+
+
+def routes(console: Console) -> list[Route]:
+    async def overview_page(request: Request) -> Response:
+        return await console.show(request, overview)
+
+    async def list_page(request: Request) -> Response:
+        return await console.show(request, incident_list)
+
+    async def incident_page(request: Request) -> Response:
+        return await console.show(request, incident)
+
+    async def act(request: Request) -> Response:
+        incident_id, verb = request.path_params["incident_id"], request.path_params["verb"]
+        if verb not in ACTIONS:
+            return await console.show(request, incident, error=f"no action {verb!r}",
+                                      status=404)
+
+        async def run(client: AsyncReasonOpsClient, form: FormData) -> None:
+            await _run(client, incident_id, verb, form)
+        return await console.perform(request, run, back=f"/incidents/{quote(incident_id)}",
+                                     done=verb, again=incident)
+
+    return [Route("/", overview_page), Route("/incidents", list_page),
+            Route("/incidents/{incident_id}", incident_page),
+            Route("/incidents/{incident_id}/{verb}", act, methods=["POST"])]
+
+
+async def overview(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
+    board = await client.get_dashboard()
+    return Shown("overview.html", {"board": board, "links": overview_links(board)})
+
+
+async def incident_list(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
+    filters, problems = list_filters(request.query_params)
+    found = None
+    try:
+        found = await client.list_incidents(
+            limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None, **filters)
+    except ApiError as exc:
+        if exc.status not in (400, 422):
+            raise
+        problems.append(exc.problem.detail)  # a bad cursor or filter: said on the page
+    return Shown("incidents.html", {
+        "found": found, "filters": filters, "problems": problems, "states": STATES,
+        "next_link": list_link(request.query_params, found)}, 422 if problems else 200)
+
+
+async def incident(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
+    incident_id = request.path_params["incident_id"]
+    found = await client.get_incident(incident_id)
+    sla = trail = None
+    with contextlib.suppress(ReasonOpsError):  # the page still helps without them
+        sla = await client.incident_sla(incident_id)
+    with contextlib.suppress(ReasonOpsError):
+        trail = await client.incident_audit(incident_id)
+    return Shown("incident.html", {"incident": found, "sla": sla, "trail": trail,
+                                   "actions": actions_for(found, me)})
+
+
+async def _run(client: AsyncReasonOpsClient, incident_id: str, verb: str,
+               form: FormData) -> None:
+    note = str(form.get("note") or "").strip() or None
+    if verb == "assign":
+        await client.assign(incident_id, str(form.get("group") or "").strip(), note)
+    elif verb == "comment":
+        await client.comment(incident_id, note or "")
+    else:
+        await client.transition(incident_id, verb, note)
