@@ -1,17 +1,24 @@
 """The web console in a real Chromium (Debian's, driven by Playwright) against the real
 gateway, services and nats-server: log in, watch an alert appear without a reload,
 acknowledge and resolve it from the keyboard; a read-only person sees no action and is
-refused a crafted one."""
+refused a crafted one; the finance page follows a penalty as it is booked; the agents
+page changes a chain and the next decision follows it. Every page is drawn in both
+themes into ``docs/screenshots`` and checked by axe-core."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reasonops_agent_triage.app import TriageSettings
+from reasonops_agent_triage.app import build_service as build_triage
+from reasonops_contracts import Envelope, subjects
+from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
 from reasonops_finance.app import FinanceSettings
 from reasonops_finance.app import build_service as build_finance
 from reasonops_gateway.app import GatewaySettings
@@ -20,9 +27,11 @@ from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
+from reasonops_llm import LlmSettings
+from reasonops_llm.fakes import FakeLlmServer
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
-from tests.support import issue_token, post_to_ingest
+from tests.support import issue_token, post_to_ingest, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -180,3 +189,68 @@ async def test_the_finance_page_follows_a_penalty_as_it_is_booked(
     download = await page.request.get(f"{url}/finance.csv")
     assert download.ok
     assert "penalties by supplier,Acme Hosting,EUR,1000" in (await download.text())
+
+
+ANSWER = {"category": "storage", "assignment_group": "storage-operations",
+          "suggested_impact": 2, "suggested_urgency": 2, "suggested_priority": 3,
+          "confidence": 0.9, "reasons": ["disk"], "summary": "Disk fills up."}
+
+
+def triage_requested(incident: str) -> Envelope:
+    return Envelope.wrap(TriageRequested(
+        request_id=f"REQ-{incident}", workflow_id=f"WF-{incident}", incident_id=incident,
+        title="Disk almost full", service="billing", severity="warning", priority=3,
+        labels={"alertname": "NodeFilesystemSpaceFillingUp"}),
+        source="orchestrator", subject=incident)
+
+
+async def decided(nc: Any, incident: str) -> AgentDecisionRecorded:
+    found = await wait_for(lambda: stream_messages(nc, "AGENTS", subjects.AGENT_DECISION),
+                           check=lambda all_: [e for e in all_ if e.subject == incident])
+    return next(e for e in found if e.subject == incident).decode(AgentDecisionRecorded)
+
+
+async def test_the_agents_page_changes_the_chain_and_the_next_decision_follows(
+        nc, start_service, browser):
+    server = await FakeLlmServer(ANSWER, models=("llama3.1",)).start()
+    try:
+        llm = LlmSettings(ollama_url=server.url, timeout_seconds=10, retries=0)
+        await start_service(partial(build_triage, llm=llm), TriageSettings)
+        gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                      rate_limit_per_second=1000)
+        url = f"http://127.0.0.1:{gateway.port}"
+        await publish_all(nc, [triage_requested("INC0000001")])
+        assert (await decided(nc, "INC0000001")).provider == "rules"
+
+        page = await logged_in(browser, url, await issue_token(nc, "user:admin"))
+        await page.goto(f"{url}/agents")
+        assert (await page.text_content("tr[data-agent=triage] .chain") or "").strip() == "rules"
+        await page.select_option("select[name=agent]", "triage")
+        await page.select_option("select[name=provider]", "ollama")
+        await page.fill("input[name=model]", "llama3.1")
+        await page.click("form[action='/agents/configure'] button")
+        await page.wait_for_url(f"{url}/agents?done=configure")
+        for _ in range(50):  # the agent picks the chain up from the bucket
+            chain = (await page.text_content("tr[data-agent=triage] .chain") or "").strip()
+            if chain == "ollama:llama3.1 -> rules":
+                break
+            await page.wait_for_timeout(200)
+            await page.reload()
+        assert chain == "ollama:llama3.1 -> rules"
+
+        await publish_all(nc, [triage_requested("INC0000002")])
+        assert (await decided(nc, "INC0000002")).provider == "ollama"
+        await page.reload()
+        newest = page.locator("tr[data-decision]").first
+        assert "INC0000002" in (await newest.text_content() or "")
+        assert (await newest.locator(".provider").text_content() or "").startswith("ollama")
+
+        await page.fill("input[name=description]", "disk almost full on db-1")
+        await page.select_option("select[name=severity]", "high")
+        await page.click("form[action='/agents/run'] button")
+        result = await page.text_content("[data-testid=run-result]") or ""
+        assert "By ollama" in result
+        assert "Nothing was applied" in result
+        await screenshots(page, "agents")
+    finally:
+        await server.stop()

@@ -1,5 +1,5 @@
 """The console's frame: sessions, rendering, errors and the live stream; the pages
-themselves are loaders in ``incidents`` and ``finance`` (ADR 37).
+themselves are loaders in ``incidents``, ``finance`` and ``agents`` (ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
@@ -58,7 +58,7 @@ class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
     def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
-        from . import finance, incidents
+        from . import agents, finance, incidents
 
         self.api = api
         self.gateway = gateway
@@ -72,7 +72,7 @@ class Console:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/live", self.live),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-            *incidents.routes(self), *finance.routes(self)]
+            *incidents.routes(self), *finance.routes(self), *agents.routes(self)]
         self.app = Starlette(routes=routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
