@@ -190,6 +190,17 @@ async def test_the_finance_page_follows_a_penalty_as_it_is_booked(
     assert download.ok
     assert "penalties by supplier,Acme Hosting,EUR,1000" in (await download.text())
 
+    await page.goto(f"{url}/suppliers")
+    acme = page.locator("tr[data-contract=ACME-HOSTING-2026]")
+    assert (await acme.locator("[data-testid=status]").text_content()) == "penalties"
+    assert "1,000.00 EUR" in (await acme.text_content() or "")
+    await screenshots(page, "suppliers")
+    await page.goto(f"{url}/service-levels")
+    checkout = page.locator("tr[data-service=checkout]")
+    assert await checkout.locator("svg.trend polyline").count() == 1
+    assert "2" in (await checkout.locator("td").last.text_content() or "")  # 2 breaches
+    await screenshots(page, "service-levels")
+
 
 ANSWER = {"category": "storage", "assignment_group": "storage-operations",
           "suggested_impact": 2, "suggested_urgency": 2, "suggested_priority": 3,

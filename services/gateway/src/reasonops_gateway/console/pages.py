@@ -1,5 +1,6 @@
 """The console's frame: sessions, rendering, errors and the live stream; the pages
-themselves are loaders in ``incidents``, ``finance`` and ``agents`` (ADR 37).
+themselves are loaders in ``incidents``, ``levels``, ``finance`` and ``agents``
+(ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
@@ -11,6 +12,7 @@ changed.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from ..api.errors import Problem
 from . import session
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,7 +61,7 @@ class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
     def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
-        from . import agents, finance, incidents
+        from . import agents, finance, incidents, levels
 
         self.api = api
         self.gateway = gateway
@@ -72,8 +75,10 @@ class Console:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/live", self.live),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-            *incidents.routes(self), *finance.routes(self), *agents.routes(self)]
-        self.app = Starlette(routes=routes)
+            *incidents.routes(self), *levels.routes(self), *finance.routes(self),
+            *agents.routes(self)]
+        self.app = Starlette(routes=routes, exception_handlers={
+            404: self.not_found, 500: self.crashed})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -159,6 +164,18 @@ class Console:
                                        "nothing was changed. Retry in a moment.", status=503)
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}{urlencode({'done': done})}", status_code=303)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        return self.page(request, "error.html", 404, title="Not found",
+                         detail="There is no page here.")
+
+    async def crashed(self, request: Request, exc: Exception) -> Response:
+        """A bug of the console: a message and a retry, never a stack trace (it is in
+        the log)."""
+        log.error("console page failed", exc_info=exc, extra={"path": request.url.path})
+        return self.page(request, "error.html", 500, title="Something went wrong",
+                         detail="The page could not be drawn; it is in the gateway's log. "
+                                "Retry, or go back to the overview.")
 
     # -- the session ---------------------------------------------------------------------
 
