@@ -29,9 +29,18 @@ from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
 from reasonops_llm import LlmSettings
 from reasonops_llm.fakes import FakeLlmServer
+from reasonops_orchestrator.app import OrchestratorSettings
+from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
-from tests.support import issue_token, post_to_ingest, publish_all, stream_messages, wait_for
+from tests.support import (
+    accepted,
+    issue_token,
+    post_to_ingest,
+    publish_all,
+    stream_messages,
+    wait_for,
+)
 
 pytestmark = pytest.mark.nats
 
@@ -265,3 +274,44 @@ async def test_the_agents_page_changes_the_chain_and_the_next_decision_follows(
         await screenshots(page, "agents")
     finally:
         await server.stop()
+
+
+GATE = """
+name: vpn-gate
+version: 1
+description: A person approves before anything else happens on the VPN
+trigger: {event: IncidentOpened, filter: {service: vpn}}
+steps:
+  - {id: approve, kind: approval, timeout: 1h, default: reject}
+"""
+
+
+async def test_the_workflows_page_lists_a_waiting_approval_and_grants_it(
+        nc, start_service, browser, tmp_path):
+    definitions = tmp_path / "workflows"
+    definitions.mkdir()
+    (definitions / "vpn-gate.yaml").write_text(GATE)
+    await start_service(build_incidents, IncidentSettings)
+    await start_service(build_orchestrator, OrchestratorSettings, workflows_dir=definitions)
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000)
+    url = f"http://127.0.0.1:{gateway.port}"
+    page = await logged_in(browser, url, await issue_token(nc, "user:admin"))
+    await page.goto(f"{url}/workflows")
+    await page.wait_for_function("() => document.getElementById('offline').hidden")
+    await publish_all(nc, [accepted("vpn1", service="vpn")])
+    waiting = page.locator("tr[data-approval]")
+    await waiting.first.wait_for(timeout=15_000)  # appears live
+    assert (await waiting.first.get_attribute("data-approval") or "").endswith(":approve")
+    await screenshots(page, "workflows")
+    await waiting.first.locator("th a").click()
+    assert (await page.text_content("[data-testid=workflow-state]")) == "running"
+    assert (await page.text_content("li[data-step=approve] .step-state")) == "waiting"
+    await page.fill("form:has(button[data-action=approve-approve]) input[name=note]",
+                    "change window agreed")
+    await page.click("button[data-action=approve-approve]")
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=workflow-state]')"
+        "?.textContent.trim() === 'completed'", timeout=15_000)
+    assert (await page.text_content("li[data-step=approve] .step-state")) == "completed"
+    await screenshots(page, "workflow")

@@ -1,6 +1,6 @@
 """The console's frame: sessions, rendering, errors and the live stream; the pages
-themselves are loaders in ``incidents``, ``levels``, ``finance`` and ``agents``
-(ADR 37).
+themselves are loaders in ``incidents``, ``levels``, ``finance``, ``workflows`` and
+``agents`` (ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
@@ -61,7 +61,7 @@ class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
     def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
-        from . import agents, finance, incidents, levels
+        from . import agents, finance, incidents, levels, workflows
 
         self.api = api
         self.gateway = gateway
@@ -76,7 +76,7 @@ class Console:
             Route("/live", self.live),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
             *incidents.routes(self), *levels.routes(self), *finance.routes(self),
-            *agents.routes(self)]
+            *workflows.routes(self), *agents.routes(self)]
         self.app = Starlette(routes=routes, exception_handlers={
             404: self.not_found, 500: self.crashed})
 
