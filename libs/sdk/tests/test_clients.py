@@ -50,3 +50,15 @@ def test_the_stream_parser_skips_comments_and_completes_an_event_on_a_blank_line
     assert [(e.id, e.type, e.envelope.type) for e in found] == [
         ("42", "itsm.incident.opened.v1", "itsm.incident.opened.v1")]
     assert parser.feed("") is None  # a blank line with nothing before it is no event
+
+
+def test_a_body_carries_datetimes_and_decimals_as_json_does():
+    from datetime import UTC, datetime
+
+    from reasonops_sdk.transport import request_of
+
+    ends = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)
+    sent = request_of(calls.create_silence(matchers=["service=checkout"], reason="upgrade",
+                                           ends_at=ends, starts_at=None))
+    assert sent["json"] == {"matchers": ["service=checkout"], "reason": "upgrade",
+                            "ends_at": "2026-12-05T11:00:00Z"}

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
+from pydantic_core import to_jsonable_python
 
 from reasonops_contracts.api import (
     AgentConfiguration,
@@ -90,7 +91,11 @@ def _id(value: str) -> str:
 
 
 def _body(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
+    """The fields given, as JSON carries them (a datetime as ISO 8601, a Decimal as
+    text, a model as its fields)."""
+    found: dict[str, Any] = to_jsonable_python({k: v for k, v in fields.items()
+                                                if v is not None})
+    return found
 
 
 # -- Reports --------------------------------------------------------------------------------
