@@ -315,3 +315,43 @@ async def test_the_workflows_page_lists_a_waiting_approval_and_grants_it(
         "?.textContent.trim() === 'completed'", timeout=15_000)
     assert (await page.text_content("li[data-step=approve] .step-state")) == "completed"
     await screenshots(page, "workflow")
+
+
+async def test_the_admin_page_issues_a_key_once_silences_and_revokes(
+        gateway_stack, start_service, browser):
+    await start_service(build_ingest, IngestSettings)
+    url = gateway_stack["url"]
+    page = await logged_in(browser, url, gateway_stack["admin"])
+    await page.goto(f"{url}/admin")
+    await page.fill("form[action='/admin/integrations'] input[name=name]", "grafana-eu")
+    await page.click("form[action='/admin/integrations'] button")
+    key = await page.text_content("[data-testid=issued-key]") or ""
+    assert len(key) > 20
+    assert await page.locator("tr[data-integration=grafana-eu]").count() == 1
+    await page.goto(f"{url}/admin")
+    assert await page.locator("[data-testid=issued-key]").count() == 0  # shown once
+    assert key not in await page.content()
+
+    await page.fill("textarea[name=matchers]", "service=checkout")
+    await page.fill("input[name=reason]", "database upgrade")
+    await page.click("form[action='/admin/silences'] button")
+    await page.wait_for_url(f"{url}/admin?done=silence+created")
+    silence = page.locator("tr[data-silence]").first
+    assert "database upgrade" in (await silence.text_content() or "")
+    await screenshots(page, "admin")  # before a token is shown: no secret in a picture
+
+    await page.fill("form[action='/admin/tokens'] input[name=name]", "olga-laptop")
+    await page.fill("form[action='/admin/tokens'] input[name=principal]", "user:olga")
+    await page.fill("form[action='/admin/tokens'] input[name=roles]", "observer")
+    await page.click("form[action='/admin/tokens'] button")
+    token = await page.text_content("[data-testid=issued-token]") or ""
+    assert token.startswith("ro_")
+    row = page.locator("tr[data-token]", has_text="olga-laptop")
+    await row.locator("button").click()
+    await page.wait_for_url(f"{url}/admin?done=token+revoked")
+    other = await (await browser.new_context()).new_page()
+    await other.goto(f"{url}/login")
+    await other.fill("#token", token)
+    await other.click("button[type=submit]")
+    assert "unknown API token" in (await other.text_content("#token-error") or "") or \
+        "revoked" in (await other.text_content("#token-error") or "")

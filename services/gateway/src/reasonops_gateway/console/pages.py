@@ -1,6 +1,6 @@
 """The console's frame: sessions, rendering, errors and the live stream; the pages
-themselves are loaders in ``incidents``, ``levels``, ``finance``, ``workflows`` and
-``agents`` (ADR 37).
+themselves are loaders in ``incidents``, ``levels``, ``finance``, ``workflows``,
+``agents`` and ``admin`` (ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
@@ -54,14 +54,16 @@ class Shown:
 
 
 Loader = Callable[[Request, AsyncReasonOpsClient, Me], Awaitable[Shown]]
-Act = Callable[[AsyncReasonOpsClient, FormData], Awaitable[None]]
+Act = Callable[[AsyncReasonOpsClient, FormData], Awaitable[dict[str, Any] | None]]
+"""A form's effect through the API; what it returns (a key or token issued, shown
+this once) is added to the page ``again`` renders instead of redirecting."""
 
 
 class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
     def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
-        from . import agents, finance, incidents, levels, workflows
+        from . import admin, agents, finance, incidents, levels, workflows
 
         self.api = api
         self.gateway = gateway
@@ -76,7 +78,7 @@ class Console:
             Route("/live", self.live),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
             *incidents.routes(self), *levels.routes(self), *finance.routes(self),
-            *workflows.routes(self), *agents.routes(self)]
+            *workflows.routes(self), *agents.routes(self), *admin.routes(self)]
         self.app = Starlette(routes=routes, exception_handlers={
             404: self.not_found, 500: self.crashed})
 
@@ -153,7 +155,7 @@ class Console:
             return RedirectResponse(back, status_code=303)  # a repeat: applied already
         async with self.client(token) as client:
             try:
-                await act(client, form)
+                revealed = await act(client, form)
             except ApiError as exc:
                 if exc.status == 401:
                     return self.to_login(request)
@@ -162,6 +164,13 @@ class Console:
             except ReasonOpsError:
                 return await self.show(request, again, error="The API did not answer; "
                                        "nothing was changed. Retry in a moment.", status=503)
+        if revealed:  # shown in answer to the post, never in a URL or a later page
+            async def with_secret(request: Request, client: AsyncReasonOpsClient,
+                                  me: Me) -> Shown:
+                shown = await again(request, client, me)
+                shown.context.update(revealed)
+                return shown
+            return await self.show(request, with_secret)
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}{urlencode({'done': done})}", status_code=303)
 
