@@ -355,3 +355,52 @@ async def test_the_admin_page_issues_a_key_once_silences_and_revokes(
     await other.click("button[type=submit]")
     assert "unknown API token" in (await other.text_content("#token-error") or "") or \
         "revoked" in (await other.text_content("#token-error") or "")
+
+
+async def test_the_security_page_shows_a_detection_and_its_proposals_waiting(
+        nc, start_service, browser, tmp_path):
+    """The containment workflow of the orchestrator's approval test: the security agent
+    (its answer published as it would publish it) detects a brute force and proposes to
+    block the source, which waits for a person."""
+    from datetime import UTC, datetime
+
+    from reasonops_contracts.agents import SecurityReviewRequested
+    from reasonops_contracts.incidents import IncidentOpened
+    from tests.integration.test_orchestrator_approvals import (
+        DEFINITION,
+        INCIDENT,
+        WORKFLOW,
+        answer,
+        publish,
+    )
+
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "contain.yaml").write_text(DEFINITION)
+    await start_service(build_orchestrator, OrchestratorSettings,
+                        workflows_dir=tmp_path / "flows")
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000)
+    await publish(nc, Envelope.wrap(IncidentOpened(
+        incident_id=INCIDENT, title="Failed logins", service="vpn", severity="critical",
+        impact=2, urgency=2, priority=3, priority_reason="t", fingerprint="fp-vpn",
+        labels={"source": "203.0.113.9"}, opened_at=datetime.now(UTC)), source="incidents"))
+    [asked] = await wait_for(lambda: stream_messages(nc, "AGENTS",
+                                                     SecurityReviewRequested.SUBJECT))
+    for envelope in answer(asked.decode(SecurityReviewRequested), asked):
+        await publish(nc, envelope)
+
+    url = f"http://127.0.0.1:{gateway.port}"
+    page = await logged_in(browser, url, await issue_token(nc, "user:admin"))
+    for _ in range(50):  # until the orchestrator has the step waiting
+        await page.goto(f"{url}/security")
+        if await page.text_content("[data-testid=waiting]") == "1":
+            break
+        await page.wait_for_timeout(200)
+    assert await page.text_content("[data-testid=waiting]") == "1"
+    assert await page.get_attribute("tr[data-approval]", "data-approval") == \
+        f"{WORKFLOW}:approve"
+    detection = await page.text_content("tr[data-decision]") or ""
+    assert "brute force" in detection
+    assert "203.0.113.9" in detection
+    assert "block source" in detection
+    await screenshots(page, "security")

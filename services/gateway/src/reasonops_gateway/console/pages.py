@@ -1,6 +1,6 @@
 """The console's frame: sessions, rendering, errors and the live stream; the pages
 themselves are loaders in ``incidents``, ``levels``, ``finance``, ``workflows``,
-``agents`` and ``admin`` (ADR 37).
+``security``, ``agents`` and ``admin`` (ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
@@ -63,7 +63,7 @@ class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
     def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
-        from . import admin, agents, finance, incidents, levels, workflows
+        from . import admin, agents, finance, incidents, levels, security, workflows
 
         self.api = api
         self.gateway = gateway
@@ -78,7 +78,8 @@ class Console:
             Route("/live", self.live),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
             *incidents.routes(self), *levels.routes(self), *finance.routes(self),
-            *workflows.routes(self), *agents.routes(self), *admin.routes(self)]
+            *workflows.routes(self), *security.routes(self), *agents.routes(self),
+            *admin.routes(self)]
         self.app = Starlette(routes=routes, exception_handlers={
             404: self.not_found, 500: self.crashed})
 
