@@ -268,7 +268,7 @@ def main() -> None:
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
     parser.add_argument("--suite", default="all",
                         choices=("all", "chain", "storm", "ingest", "agents",
-                                 "correlation", "simulate", "gateway"))
+                                 "correlation", "simulate", "gateway", "console"))
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                         help="sample the chain's services with py-spy and print the busiest")
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
@@ -320,6 +320,11 @@ def main() -> None:
 
         with own_environment():
             run_gateway_bench()
+    if args.suite in ("all", "console"):
+        from .console import run_console_bench
+
+        with own_environment():
+            run_console_bench()
     if args.suite in ("all", "simulate") and args.simulate_months:
         from .simulate import bench_simulate
 

@@ -51,16 +51,20 @@ async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None 
     return found[-limit:] if limit else found
 
 
-async def gather_statuses(nc: Client, *, probe: bool, wait: float) -> list[AgentStatus]:
+async def gather_statuses(nc: Client, *, probe: bool, wait: float,
+                          quiet: float | None = None) -> list[AgentStatus]:
     """Every running agent replica's status, collected for ``wait`` seconds; with
-    ``probe`` each one calls its providers first (health)."""
+    ``probe`` each one calls its providers first (health). With ``quiet``, collecting
+    also ends that long after the last reply (replicas answer together, so a page need
+    not wait out ``wait`` for the one more that is not coming)."""
     inbox = nc.new_inbox()
     replies: list[AgentStatus] = []
     sub = await nc.subscribe(inbox)
     await nc.publish(subjects.AGENT_QUERY_STATUS,
                      AgentStatusQuery(probe=probe).model_dump_json().encode(), reply=inbox)
-    deadline = asyncio.get_running_loop().time() + wait
-    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while (left := deadline - loop.time()) > 0:
         try:
             msg = await sub.next_msg(timeout=left)
         except TimeoutError:
@@ -68,5 +72,7 @@ async def gather_statuses(nc: Client, *, probe: bool, wait: float) -> list[Agent
         if not msg.data:  # the server's "no responders" status: no agent runs
             break
         replies.append(AgentStatus.model_validate_json(msg.data))
+        if quiet is not None:
+            deadline = min(deadline, loop.time() + quiet)
     await sub.unsubscribe()
     return sorted(replies, key=lambda s: (AGENT_NAMES.index(s.agent), s.instance))

@@ -21,6 +21,8 @@ from .context import Caller, CallerDep, Gateway, GatewayDep
 V = TypeVar("V", bound=BaseModel)
 router = APIRouter(tags=["reports"])
 AGENT_WAIT_SECONDS = 0.5
+AGENT_QUIET_SECONDS = 0.1
+"""The dashboard stops waiting for agents this long after the last one answered."""
 
 
 def _asker(gateway: Gateway, caller: Caller) -> Asker:
@@ -37,8 +39,8 @@ async def get_dashboard(caller: CallerDep, gateway: GatewayDep) -> Dashboard:
     visible = await gateway.visibility(caller, "the dashboard")
     return await fetch_dashboard(
         _asker(gateway, caller),
-        lambda: gateway.ask_all(lambda nc: gather_statuses(nc, probe=False,
-                                                           wait=AGENT_WAIT_SECONDS)),
+        lambda: gateway.ask_all(lambda nc: gather_statuses(
+            nc, probe=False, wait=AGENT_WAIT_SECONDS, quiet=AGENT_QUIET_SECONDS)),
         now=gateway.clock.now(),
         known_services=[s for s in gateway.known_services
                         if visible.covers(gateway.owner(s), s)])
