@@ -404,3 +404,112 @@ async def test_the_security_page_shows_a_detection_and_its_proposals_waiting(
     assert "203.0.113.9" in detection
     assert "block source" in detection
     await screenshots(page, "security")
+
+
+class SignOn:
+    """An OIDC issuer as a browser meets it: discovery, keys, an authorization endpoint
+    that signs Ana in at once (sending the browser back with a code), and a token
+    endpoint that gives tokens only to the code verifier of that code's challenge."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        from reasonops_runtime.http import HttpServer
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.codes: dict[str, dict[str, str]] = {}
+        self.server = HttpServer(Starlette(routes=[
+            Route("/.well-known/openid-configuration", self.discovery),
+            Route("/keys", self.keys), Route("/authorize", self.authorize),
+            Route("/token", self.token, methods=["POST"])]), "127.0.0.1", 0)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    async def discovery(self, _: Any) -> Any:
+        from starlette.responses import JSONResponse
+        return JSONResponse({"issuer": self.url, "jwks_uri": f"{self.url}/keys",
+                             "authorization_endpoint": f"{self.url}/authorize",
+                             "token_endpoint": f"{self.url}/token"})
+
+    async def keys(self, _: Any) -> Any:
+        import json
+
+        from jwt.algorithms import RSAAlgorithm
+        from starlette.responses import JSONResponse
+        public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        return JSONResponse({"keys": [public | {"kid": "k1", "use": "sig", "alg": "RS256"}]})
+
+    async def authorize(self, request: Any) -> Any:
+        import secrets
+        from urllib.parse import urlencode
+
+        from starlette.responses import RedirectResponse
+        q = request.query_params
+        assert (q["response_type"], q["client_id"], q["code_challenge_method"]) == (
+            "code", "reasonops-console", "S256")
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {"challenge": q["code_challenge"], "nonce": q["nonce"],
+                            "redirect_uri": q["redirect_uri"]}
+        return RedirectResponse(f"{q['redirect_uri']}?" + urlencode(
+            {"code": code, "state": q["state"]}), status_code=302)
+
+    async def token(self, request: Any) -> Any:
+        import time
+
+        import jwt
+        from starlette.responses import JSONResponse
+
+        from reasonops_gateway.console.sso import challenge_of
+        form = await request.form()
+        found = self.codes.pop(str(form["code"]), None)
+        if found is None or challenge_of(str(form["code_verifier"])) != found["challenge"] \
+                or form["redirect_uri"] != found["redirect_uri"]:
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        now = int(time.time())
+        claims = {"iss": self.url, "sub": "ana-1", "iat": now, "exp": now + 300,
+                  "email": "ana@example.com"}
+
+        def sign(body: dict[str, Any]) -> str:
+            return jwt.encode(body, self.key, algorithm="RS256", headers={"kid": "k1"})
+        return JSONResponse({"token_type": "Bearer", "expires_in": 300,
+                             "access_token": sign(claims | {"aud": "reasonops"}),
+                             "id_token": sign(claims | {"aud": "reasonops-console",
+                                                        "nonce": found["nonce"]})})
+
+
+async def test_single_sign_on_with_pkce_logs_the_person_in(
+        nc, start_service, browser, tmp_path):
+    issuer = SignOn()
+    issuer.server.bind()
+    await issuer.server.start()
+    try:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text("roles:\n  admin: {allow: ['*']}\nprincipals:\n"
+                          "  user:ana@example.com: [admin]\n  service:*: [admin]\n")
+        await start_service(build_incidents, IncidentSettings, policy=policy)
+        gateway = await start_service(build_gateway, GatewaySettings, policy=policy,
+                                      oidc_issuer=issuer.url,
+                                      oidc_client_id="reasonops-console")
+        url = f"http://127.0.0.1:{gateway.port}"
+        page = await (await browser.new_context()).new_page()
+        await page.goto(f"{url}/incidents")
+        await page.click("[data-testid=sso]")
+        await page.wait_for_url(f"{url}/incidents")
+        assert "ana@example.com" in (await page.text_content(".who") or "")
+        assert not issuer.codes  # the code was used, once
+
+        unasked = await page.request.get(f"{url}/login/oidc/callback?code=x&state=forged")
+        assert unasked.status == 400
+        assert "not started here" in await unasked.text()
+        await page.context.add_cookies([{
+            "name": "reasonops_oidc", "url": f"{url}/login/oidc",
+            "value": '{"state": "mine", "nonce": "n", "verifier": "v", "next": "/"}'}])
+        forged = await page.request.get(f"{url}/login/oidc/callback?code=x&state=forged")
+        assert forged.status == 400
+        assert "state: this answer is not for the sign-in started here" in await forged.text()
+    finally:
+        await issuer.server.stop()

@@ -34,6 +34,7 @@ from reasonops_runtime.enforcement import Enforcer
 from .api import build_api
 from .api.context import Gateway
 from .commands import TokenCommands
+from .console import Sso
 from .domain import RateLimiter
 from .faces import Faces
 from .oidc import OidcVerifier
@@ -75,6 +76,11 @@ class GatewaySettings(ServiceSettings):
     oidc_issuer: str | None = Field(
         default=None, description="REASONOPS_OIDC_ISSUER: accept bearer JWTs from this "
         "OIDC issuer (its keys from /.well-known/openid-configuration), beside API tokens")
+    oidc_client_id: str | None = Field(
+        default=None, description="REASONOPS_OIDC_CLIENT_ID: the console's client at the "
+        "OIDC issuer (a public client: authorization code with PKCE, no secret); when set, "
+        "the console offers single sign-on. Register <gateway URL>/login/oidc/callback "
+        "as its redirect URI")
     oidc_audience: str = Field(default="reasonops", description="The audience (aud) a JWT "
                                "must name")
     oidc_jwks_url: str | None = Field(default=None, description="The issuer's keys, when "
@@ -126,7 +132,9 @@ def build_service(settings: GatewaySettings | None = None, *,
         timeout=settings.request_timeout_seconds, actions=ACTIONS,
         record=service.record_refusal, transaction=service.transaction,
         catalog=load_catalog(settings.service_catalog), oidc=_oidc(settings))
-    faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway)
+    sso = (Sso(settings.oidc_issuer, settings.oidc_client_id)
+           if settings.oidc_issuer and settings.oidc_client_id else None)
+    faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway, sso)
     service.fallback_app = faces
     service.startup_hooks.append(faces.start)
     service.shutdown_hooks.append(faces.stop)

@@ -20,7 +20,7 @@ from reasonops_sdk import AsyncReasonOpsClient
 
 from .api.context import Gateway
 from .api.errors import Problem, document
-from .console import Console
+from .console import Sso, build_console
 
 MCP_PATH = "/mcp"
 API_PATHS = ("/api", "/docs", "/openapi.json")
@@ -31,12 +31,12 @@ class Faces:
     paths to the REST API, the rest to the console. ``start``/``stop`` run the MCP
     server's session manager."""
 
-    def __init__(self, api: FastAPI, gateway: Gateway) -> None:
+    def __init__(self, api: FastAPI, gateway: Gateway, sso: Sso | None = None) -> None:
         self.api = api
         self.gateway = gateway
         server = build_server(self._client_of_caller)
         self.mcp: Any = server.http_app(path=MCP_PATH)
-        self.console = Console(api, gateway)
+        self.console = build_console(api, gateway, sso)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

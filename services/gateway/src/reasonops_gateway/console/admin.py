@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -17,10 +17,7 @@ from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError
 
-from .pages import Shown
-
-if TYPE_CHECKING:
-    from .pages import Console
+from .frame import Console, Shown
 
 SILENCE_HOURS = 2
 

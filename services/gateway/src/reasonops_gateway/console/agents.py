@@ -4,7 +4,7 @@ live, and running the triage agent on an event someone describes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -16,10 +16,7 @@ from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from . import session
-from .pages import Shown
-
-if TYPE_CHECKING:
-    from .pages import Console
+from .frame import Console, Shown
 
 PROVIDERS = ("rules", "ollama", "openai", "azure", "anthropic", "gemini", "huggingface")
 AGENTS = ("triage", "rca", "security", "capacity")

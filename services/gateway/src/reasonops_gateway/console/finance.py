@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -19,10 +19,7 @@ from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError
 
 from . import session
-from .pages import Shown
-
-if TYPE_CHECKING:
-    from .pages import Console
+from .frame import Console, Shown
 
 ENTRIES_PER_PAGE = 50
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.datastructures import FormData
@@ -15,11 +14,8 @@ from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
-from .pages import Shown
+from .frame import Console, Shown
 from .views import ACTIONS, STATES, actions_for, list_filters, list_link, overview_links
-
-if TYPE_CHECKING:
-    from .pages import Console
 
 PAGE_SIZE = 50
 

@@ -9,7 +9,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,10 +18,7 @@ from reasonops_contracts.api import Me
 from reasonops_contracts.slm import SlaReport
 from reasonops_sdk import AsyncReasonOpsClient
 
-from .pages import Shown
-
-if TYPE_CHECKING:
-    from .pages import Console
+from .frame import Console, Shown
 
 MONTHS = 12
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

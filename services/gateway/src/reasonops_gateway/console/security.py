@@ -4,8 +4,6 @@ approval in their workflows."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,11 +11,8 @@ from starlette.routing import Route
 from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
 
-from .pages import Shown
+from .frame import Console, Shown
 from .workflows import waiting_approvals
-
-if TYPE_CHECKING:
-    from .pages import Console
 
 DETECTIONS = 50
 

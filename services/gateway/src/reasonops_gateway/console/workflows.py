@@ -4,7 +4,7 @@ one instance drawn as its steps' graph with each step's state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import FormData
@@ -16,10 +16,7 @@ from reasonops_contracts.api import Me
 from reasonops_contracts.workflows import WorkflowDefinitionView, WorkflowView
 from reasonops_sdk import AsyncReasonOpsClient
 
-from .pages import Shown
-
-if TYPE_CHECKING:
-    from .pages import Console
+from .frame import Console, Shown
 
 STATES = ("queued", "running", "compensating", "completed", "failed")
 LIMIT = 100

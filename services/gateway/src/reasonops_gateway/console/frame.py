@@ -1,6 +1,6 @@
 """The console's frame: sessions, rendering, errors and the live stream; the pages
 themselves are loaders in ``incidents``, ``levels``, ``finance``, ``workflows``,
-``security``, ``agents`` and ``admin`` (ADR 37).
+``security``, ``agents`` and ``admin``, put together in ``__init__`` (ADR 37).
 
 Every page reads and every form acts through the API in-process, with the browser's own
 token (``AsyncReasonOpsClient`` over ASGI): the console has no rights, rules or
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -53,6 +53,16 @@ class Shown:
     status: int = 200
 
 
+@dataclass(frozen=True)
+class Sso:
+    """The issuer the gateway trusts and the client the console is registered as there
+    (single sign-on, ``sso``)."""
+
+    issuer: str
+    client_id: str
+    scopes: str = "openid email profile"
+
+
 Loader = Callable[[Request, AsyncReasonOpsClient, Me], Awaitable[Shown]]
 Act = Callable[[AsyncReasonOpsClient, FormData], Awaitable[dict[str, Any] | None]]
 """A form's effect through the API; what it returns (a key or token issued, shown
@@ -62,11 +72,11 @@ this once) is added to the page ``again`` renders instead of redirecting."""
 class Console:
     """The console as an ASGI app; ``api`` is the REST API it acts through."""
 
-    def __init__(self, api: ASGIApp, gateway: Gateway) -> None:
-        from . import admin, agents, finance, incidents, levels, security, workflows
-
+    def __init__(self, api: ASGIApp, gateway: Gateway, sso: Sso | None = None, *,
+                 pages: Sequence[Callable[[Console], list[Route]]] = ()) -> None:
         self.api = api
         self.gateway = gateway
+        self.sso = sso
         self.nonces = session.Nonces()
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
@@ -76,10 +86,9 @@ class Console:
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/live", self.live),
-            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-            *incidents.routes(self), *levels.routes(self), *finance.routes(self),
-            *workflows.routes(self), *security.routes(self), *agents.routes(self),
-            *admin.routes(self)]
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+        for page in pages:
+            routes.extend(page(self))
         self.app = Starlette(routes=routes, exception_handlers={
             404: self.not_found, 500: self.crashed})
 
@@ -190,16 +199,16 @@ class Console:
     # -- the session ---------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
-        target = _local(request.query_params.get("next"))
+        target = local_path(request.query_params.get("next"))
         if request.method == "GET":
-            return self.page(request, "login.html", target=target, error=None)
+            return self.page(request, "login.html", target=target, error=None, sso=self.sso)
         form = await request.form()
         token = str(form.get("token") or "").strip()
         try:
             await self.gateway.authenticate(token or None)
         except Problem as problem:
             return self.page(request, "login.html", problem.status, target=target,
-                             error=problem.detail)
+                             error=problem.detail, sso=self.sso)
         response = RedirectResponse(target, status_code=303)
         session.keep(response, request, token)
         return response
@@ -250,9 +259,9 @@ class _Passthrough(Response):
 _TYPED = re.compile(rb"event: ([^\n]*)\ndata: [^\n]*\n")
 
 
-def _local(target: str | None) -> str:
+def local_path(target: Any) -> str:
     """Only a path on this site is somewhere to go after logging in."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
 
