@@ -132,6 +132,15 @@ async def test_an_alert_appears_live_and_is_handled_from_the_keyboard(
     await page.wait_for_function(
         "() => document.querySelector('[data-testid=clock-response] .clock-state')"
         "?.textContent.trim() === 'met'", timeout=15_000)
+    await page.keyboard.press("c")  # a blank comment: the service's error, next to it
+    await page.keyboard.type("   ")
+    await page.keyboard.press("Enter")
+    error = page.locator("form[action$='/comment'] [data-testid=form-error]")
+    assert "note" in (await error.text_content() or "")
+    assert await page.get_attribute("form[action$='/comment'] input[name=note]",
+                                    "aria-invalid") == "true"
+    await page.keyboard.press("Escape")
+    await page.locator("body").focus()
     await page.keyboard.press("r")  # focuses the resolve form's note
     await page.keyboard.type("rolled back the release")
     await page.keyboard.press("Enter")
@@ -142,6 +151,13 @@ async def test_an_alert_appears_live_and_is_handled_from_the_keyboard(
     await page.goto(f"{url}/")
     assert await page.text_content("[data-testid=open-incidents]") == "2"
     await screenshots(page, "overview")
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    for path, name in (("/incidents", "incidents-phone"), (f"/incidents/{newest}",
+                                                           "incident-phone")):
+        await page.goto(f"{url}{path}")
+        await screenshots(page, name)
+        assert await page.evaluate(
+            "() => document.documentElement.scrollWidth <= window.innerWidth + 1"), name
 
 
 async def test_a_read_only_person_sees_no_action_and_a_crafted_one_is_refused(

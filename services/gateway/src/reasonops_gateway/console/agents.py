@@ -16,7 +16,7 @@ from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from . import session
-from .frame import Console, Shown
+from .frame import Console, Shown, form_field
 
 PROVIDERS = ("rules", "ollama", "openai", "azure", "anthropic", "gemini", "huggingface")
 AGENTS = ("triage", "rca", "security", "capacity")
@@ -55,7 +55,7 @@ def routes(console: Console) -> list[Route]:
                 if exc.status == 401:
                     return console.to_login(request)
                 return await console.show(request, agents, error=exc.problem.detail,
-                                          status=exc.status)
+                                          status=exc.status, field=form_field(exc.field))
             except ReasonOpsError:
                 return await console.show(request, agents, status=503, error=(
                     "The agent did not answer. Retry in a moment."))

@@ -131,7 +131,8 @@ class Console:
                          detail="The API did not answer. Retry in a moment.")
 
     async def show(self, request: Request, load: Loader, *, error: str | None = None,
-                   status: int | None = None) -> Response:
+                   status: int | None = None, field: str | None = None,
+                   failed: str | None = None) -> Response:
         """A page: who is asking (``/api/me``), what ``load`` finds for them, rendered
         whole or, with ``?part=main``, only its live part (``<name>_main.html``)."""
         token = session.token_of(request)
@@ -148,7 +149,9 @@ class Console:
         if request.query_params.get("part"):
             template = template.replace(".html", "_main.html")
         return self.page(request, template, status or shown.status, me=me, error=error,
-                         done=request.query_params.get("done"), **shown.context)
+                         error_field=field, failed=failed,
+                         done=request.query_params.get("done"),
+                         **shown.context)
 
     async def perform(self, request: Request, act: Act, *, back: str, done: str,
                       again: Loader) -> Response:
@@ -170,7 +173,8 @@ class Console:
                 if exc.status == 401:
                     return self.to_login(request)
                 return await self.show(request, again, error=exc.problem.detail,
-                                       status=exc.status)
+                                       status=exc.status, field=form_field(exc.field),
+                                       failed=done)
             except ReasonOpsError:
                 return await self.show(request, again, error="The API did not answer; "
                                        "nothing was changed. Retry in a moment.", status=503)
@@ -257,6 +261,19 @@ class _Passthrough(Response):
 
 
 _TYPED = re.compile(rb"event: ([^\n]*)\ndata: [^\n]*\n")
+
+
+def form_field(api_field: str | None) -> str | None:
+    """The form input an API error names (``body.assignment_group`` -> ``group``), so
+    the page shows the error next to it."""
+    if not api_field:
+        return None
+    name = api_field.rsplit(".", 1)[-1]
+    return FORM_NAMES.get(name, name)
+
+
+FORM_NAMES = {"assignment_group": "group"}
+"""API field -> the console's input, where they differ."""
 
 
 def local_path(target: Any) -> str:

@@ -42,7 +42,8 @@
   }
 
   // Parts of the page marked data-live re-render from the server when an event arrives
-  // (at most once a second); a part someone is typing in waits.
+  // (at most once a second); a part someone is typing in waits, one showing an error
+  // keeps it.
   function live() {
     const parts = document.querySelectorAll("[data-live]");
     if (!parts.length || !window.EventSource) return;
@@ -58,6 +59,7 @@
       try {
         for (const part of parts) {
           if (part.contains(document.activeElement) && document.activeElement.matches("input, select, textarea")) { due = true; continue; }
+          if (part.querySelector(".error[role=alert]")) continue;  // an error stays until the person moves on
           // The session cookie goes along: same origin.
           const response = await fetch(part.dataset.live, { headers: { "Accept": "text/html" } });
           if (response.status === 401 || response.redirected && response.url.includes("/login")) { location.reload(); return; }
