@@ -164,18 +164,22 @@ class Console:
         if form.get("csrf") != session.csrf_of(token):
             return HTMLResponse("Forbidden: this form did not come from the console",
                                 status_code=403)
-        if not self.nonces.first_use(token, str(form.get("nonce") or "")):
+        nonce = str(form.get("nonce") or "")
+        if not self.nonces.first_use(token, nonce):
             return RedirectResponse(back, status_code=303)  # a repeat: applied already
         async with self.client(token) as client:
             try:
                 revealed = await act(client, form)
-            except ApiError as exc:
-                if exc.status == 401:
-                    return self.to_login(request)
-                return await self.show(request, again, error=exc.problem.detail,
-                                       status=exc.status, field=form_field(exc.field),
-                                       failed=done)
-            except ReasonOpsError:
+            except BaseException as exc:
+                self.nonces.forget(token, nonce)  # not applied: sending it again is a new try
+                if not isinstance(exc, ReasonOpsError):
+                    raise
+                if isinstance(exc, ApiError):
+                    if exc.status == 401:
+                        return self.to_login(request)
+                    return await self.show(request, again, error=exc.problem.detail,
+                                           status=exc.status, field=form_field(exc.field),
+                                           failed=done)
                 return await self.show(request, again, error="The API did not answer; "
                                        "nothing was changed. Retry in a moment.", status=503)
         if revealed:  # shown in answer to the post, never in a URL or a later page

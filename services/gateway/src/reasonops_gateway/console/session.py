@@ -55,10 +55,19 @@ class Nonces:
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     def first_use(self, token: str, nonce: str) -> bool:
-        key = hashlib.sha256(f"{token}\0{nonce}".encode()).hexdigest()
+        key = self._key(token, nonce)
         if key in self._seen:
             return False
         self._seen[key] = None
         while len(self._seen) > self.size:
             self._seen.popitem(last=False)
         return True
+
+    def forget(self, token: str, nonce: str) -> None:
+        """The form was not applied (refused, or the API did not answer): sending it again
+        is a new try, not a repeat."""
+        self._seen.pop(self._key(token, nonce), None)
+
+    @staticmethod
+    def _key(token: str, nonce: str) -> str:
+        return hashlib.sha256(f"{token}\0{nonce}".encode()).hexdigest()
