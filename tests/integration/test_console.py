@@ -73,8 +73,14 @@ async def browser() -> AsyncIterator[Any]:
         await found.close()
 
 
+CSP_WATCH = """document.addEventListener("securitypolicyviolation", e =>
+  (window.__csp = window.__csp || []).push(e.violatedDirective + " " + e.blockedURI));"""
+
+
 async def logged_in(browser: Any, url: str, token: str) -> Any:
-    page = await (await browser.new_context()).new_page()
+    context = await browser.new_context()
+    await context.add_init_script(CSP_WATCH)  # what the pages' CSP blocks is a bug
+    page = await context.new_page()
     await page.goto(f"{url}/incidents")
     assert "/login" in page.url  # no session: the login page, coming back after
     await screenshots(page, "login")
@@ -90,6 +96,7 @@ async def screenshots(page: Any, name: str) -> None:
     from axe_playwright_python.async_playwright import Axe
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert await page.evaluate("() => window.__csp || []") == [], name
     for theme in ("light", "dark"):
         await page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
         await page.screenshot(path=SCREENSHOTS / f"{name}-{theme}.png", full_page=True)
