@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from reasonops_contracts.api import Me
@@ -16,7 +16,7 @@ from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from . import session
-from .frame import Console, Shown, form_field
+from .frame import Console, Shown, forged, form_field
 
 PROVIDERS = ("rules", "ollama", "openai", "azure", "anthropic", "gemini", "huggingface")
 AGENTS = ("triage", "rca", "security", "capacity")
@@ -44,9 +44,8 @@ def routes(console: Console) -> list[Route]:
         if token is None:
             return console.to_login(request)
         form = await request.form()
-        if form.get("csrf") != session.csrf_of(token):
-            return HTMLResponse("Forbidden: this form did not come from the console",
-                                status_code=403)
+        if (refused := forged(form, token)) is not None:
+            return refused
         event = _event(form)
         async with console.client(token) as client:
             try:

@@ -161,9 +161,8 @@ class Console:
         if token is None:
             return self.to_login(request)
         form = await request.form()
-        if form.get("csrf") != session.csrf_of(token):
-            return HTMLResponse("Forbidden: this form did not come from the console",
-                                status_code=403)
+        if (refused := forged(form, token)) is not None:
+            return refused
         nonce = str(form.get("nonce") or "")
         if not self.nonces.first_use(token, nonce):
             return RedirectResponse(back, status_code=303)  # a repeat: applied already
@@ -224,9 +223,8 @@ class Console:
     async def logout(self, request: Request) -> Response:
         form = await request.form()
         token = session.token_of(request)
-        if token is not None and form.get("csrf") != session.csrf_of(token):
-            return HTMLResponse("Forbidden: this form did not come from the console",
-                                status_code=403)
+        if token is not None and (refused := forged(form, token)) is not None:
+            return refused
         response = RedirectResponse("/login", status_code=303)
         session.forget(response)
         return response
@@ -265,6 +263,14 @@ class _Passthrough(Response):
 
 
 _TYPED = re.compile(rb"event: ([^\n]*)\ndata: [^\n]*\n")
+
+
+def forged(form: FormData, token: str) -> Response | None:
+    """403 for a post whose CSRF field is not this session's (a page of another site);
+    None for one of the console's own forms."""
+    if form.get("csrf") == session.csrf_of(token):
+        return None
+    return HTMLResponse("Forbidden: this form did not come from the console", status_code=403)
 
 
 def form_field(api_field: str | None) -> str | None:
