@@ -33,6 +33,7 @@ from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
+from tests.integration.test_gateway_oidc import Issuer
 from tests.support import (
     accepted,
     issue_token,
@@ -429,42 +430,24 @@ async def test_the_security_page_shows_a_detection_and_its_proposals_waiting(
     await screenshots(page, "security")
 
 
-class SignOn:
-    """An OIDC issuer as a browser meets it: discovery, keys, an authorization endpoint
-    that signs Ana in at once (sending the browser back with a code), and a token
-    endpoint that gives tokens only to the code verifier of that code's challenge."""
+class SignOn(Issuer):
+    """The OIDC test's issuer as a browser meets it: besides discovery and keys, an
+    authorization endpoint that signs Ana in at once (sending the browser back with a
+    code), and a token endpoint that gives tokens only to the code verifier of that
+    code's challenge."""
 
     def __init__(self) -> None:
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from starlette.applications import Starlette
         from starlette.routing import Route
 
-        from reasonops_runtime.http import HttpServer
-
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.codes: dict[str, dict[str, str]] = {}
-        self.server = HttpServer(Starlette(routes=[
-            Route("/.well-known/openid-configuration", self.discovery),
-            Route("/keys", self.keys), Route("/authorize", self.authorize),
-            Route("/token", self.token, methods=["POST"])]), "127.0.0.1", 0)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
+        super().__init__((Route("/authorize", self.authorize),
+                          Route("/token", self.exchange, methods=["POST"])))
 
     async def discovery(self, _: Any) -> Any:
         from starlette.responses import JSONResponse
         return JSONResponse({"issuer": self.url, "jwks_uri": f"{self.url}/keys",
                              "authorization_endpoint": f"{self.url}/authorize",
                              "token_endpoint": f"{self.url}/token"})
-
-    async def keys(self, _: Any) -> Any:
-        import json
-
-        from jwt.algorithms import RSAAlgorithm
-        from starlette.responses import JSONResponse
-        public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        return JSONResponse({"keys": [public | {"kid": "k1", "use": "sig", "alg": "RS256"}]})
 
     async def authorize(self, request: Any) -> Any:
         import secrets
@@ -480,10 +463,7 @@ class SignOn:
         return RedirectResponse(f"{q['redirect_uri']}?" + urlencode(
             {"code": code, "state": q["state"]}), status_code=302)
 
-    async def token(self, request: Any) -> Any:
-        import time
-
-        import jwt
+    async def exchange(self, request: Any) -> Any:
         from starlette.responses import JSONResponse
 
         from reasonops_gateway.console.sso import challenge_of
@@ -492,16 +472,11 @@ class SignOn:
         if found is None or challenge_of(str(form["code_verifier"])) != found["challenge"] \
                 or form["redirect_uri"] != found["redirect_uri"]:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        now = int(time.time())
-        claims = {"iss": self.url, "sub": "ana-1", "iat": now, "exp": now + 300,
-                  "email": "ana@example.com"}
-
-        def sign(body: dict[str, Any]) -> str:
-            return jwt.encode(body, self.key, algorithm="RS256", headers={"kid": "k1"})
+        person = {"sub": "ana-1", "email": "ana@example.com"}
         return JSONResponse({"token_type": "Bearer", "expires_in": 300,
-                             "access_token": sign(claims | {"aud": "reasonops"}),
-                             "id_token": sign(claims | {"aud": "reasonops-console",
-                                                        "nonce": found["nonce"]})})
+                             "access_token": self.token(**person),
+                             "id_token": self.token(**person, aud="reasonops-console",
+                                                    nonce=found["nonce"])})
 
 
 async def test_single_sign_on_with_pkce_logs_the_person_in(

@@ -37,13 +37,13 @@ principals:
 class Issuer:
     """An OIDC issuer's public face: discovery and keys (``kid`` k1)."""
 
-    def __init__(self) -> None:
+    def __init__(self, routes: tuple[Route, ...] = ()) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.fetches = 0
         self.server = HttpServer(Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery),
-            Route("/keys", self.keys)]), "127.0.0.1", 0)
+            Route("/keys", self.keys), *routes]), "127.0.0.1", 0)
 
     @property
     def url(self) -> str:
