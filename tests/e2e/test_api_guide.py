@@ -78,12 +78,14 @@ async def test_the_api_guide_runs_as_written(stack, tmp_path):
     assert revoked[0]["revoked_at"]
 
     out = documents(bash(here(calls, stack), stack))
-    assert len(out) == 6
+    assert len(out) == 8
     assert out[0]["principal"] == "user:admin"
     assert out[1]["total"] == 1
     assert out[3]["state"] == "acknowledged"
     assert out[4]["month"] == "last-30d"
     assert out[5]["open_incidents"] == 1
+    assert out[6] == out[7]  # the same comment, sent twice with one key, is there once
+    assert [e["detail"] for e in out[7]["timeline"]].count("customer called back") == 1
     assert "-N" in stream  # the live stream: see tests/integration/test_gateway_events.py
 
     (program,) = blocks("python")

@@ -148,6 +148,17 @@ async def test_an_alert_appears_live_and_is_handled_from_the_keyboard(
     assert await page.get_attribute("form[action$='/comment'] input[name=note]",
                                     "aria-invalid") == "true"
     await page.keyboard.press("Escape")
+    # The same form posted twice (a double click, a retried post) is applied once.
+    form = page.locator("form[action$='/comment']")
+    fields = {name: await form.locator(f"input[name={name}]").get_attribute("value") or ""
+              for name in ("csrf", "nonce")}
+    for _ in range(2):
+        posted = await page.request.post(f"{url}/incidents/{newest}/comment",
+                                         form={**fields, "note": "called the customer"},
+                                         max_redirects=0)
+        assert posted.status == 303
+    await page.goto(f"{url}/incidents/{newest}")
+    assert (await page.text_content("ol.timeline") or "").count("called the customer") == 1
     await page.locator("body").focus()
     await page.keyboard.press("r")  # focuses the resolve form's note
     await page.keyboard.type("rolled back the release")

@@ -2,6 +2,7 @@
 event stream parser reads Server-Sent Events as browsers do."""
 
 import inspect
+from dataclasses import replace
 
 import httpx
 
@@ -35,9 +36,22 @@ def test_429_and_503_are_retried_after_retry_after_and_nothing_else_is():
     assert wait_before_retry(SETTINGS, get, 3, answered(429)) is None  # out of retries
     assert wait_before_retry(SETTINGS, get, 0, answered(500)) is None
     assert wait_before_retry(SETTINGS, get, 0, answered(404)) is None
-    # No answer at all: a read is repeated, a command is not (it may have happened).
+    # No answer at all: a read is repeated, and so is a command with its key (applied once
+    # however often it arrives); one without a key is not (it may have happened).
     assert wait_before_retry(SETTINGS, get, 1, None) == 1.0
-    assert wait_before_retry(SETTINGS, post, 0, None) is None
+    assert wait_before_retry(SETTINGS, post, 0, None) == 0.5
+    assert wait_before_retry(SETTINGS, replace(post, key=None), 0, None) is None
+
+
+def test_every_command_has_a_key_of_its_own_and_a_read_none():
+    from reasonops_sdk.transport import request_of
+
+    one, two = calls.comment("INC0000001", "x"), calls.comment("INC0000001", "x")
+    assert one.key is not None
+    assert one.key != two.key
+    assert request_of(one)["headers"] == {"Idempotency-Key": one.key}
+    assert calls.me().key is None
+    assert "headers" not in request_of(calls.me())
 
 
 def test_the_stream_parser_skips_comments_and_completes_an_event_on_a_blank_line():

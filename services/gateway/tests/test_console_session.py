@@ -1,21 +1,18 @@
-"""A console form applies once: a repeat of a form that was applied is ignored, a form
-that was not applied (refused, no answer) may be sent again; the CSRF field belongs to
-one token and the login goes only to a path of this site."""
+"""A console form's nonce keys its commands (a repeat is applied once: the API's
+idempotency tests); the CSRF field belongs to one token and the login goes only to a path
+of this site."""
 
 from reasonops_gateway.console import session
 from reasonops_gateway.console.frame import form_field, local_path
 
 
-def test_a_form_applies_once_and_a_failed_one_may_be_sent_again():
-    nonces = session.Nonces(size=3)
-    assert nonces.first_use("token-a", "n1")
-    assert not nonces.first_use("token-a", "n1")  # a double click
-    assert nonces.first_use("token-b", "n1")  # another person's form
-    nonces.forget("token-a", "n1")  # the API refused it or did not answer
-    assert nonces.first_use("token-a", "n1")
-    for n in ("n2", "n3", "n4"):
-        nonces.first_use("token-a", n)
-    assert nonces.first_use("token-b", "n1")  # the oldest are let go
+def test_a_form_keeps_its_nonce_and_a_crafted_one_gets_a_fresh_one():
+    mine = session.new_nonce()
+    assert session.nonce_of(mine) == mine  # a repeat of the post: the same keys
+    for crafted in (None, "", "short", "x" * 65, "with space-and-more", "../../etc", 3):
+        fresh = session.nonce_of(crafted)
+        assert fresh != crafted
+        assert session.nonce_of(fresh) == fresh
 
 
 def test_the_csrf_field_is_the_tokens_own():

@@ -132,6 +132,16 @@ Link = Annotated[str, AfterValidator(_link)]
 """An http(s) link."""
 
 
+def _said(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Said = Annotated[str, AfterValidator(_said)]
+"""Text that says something (not only spaces)."""
+
+
 class CreateIncident(Command):
     """Open an incident by hand, as a service desk does for a call: priority from the
     ITIL matrix of impact and urgency; then the same lifecycle, SLA clocks, triage and
@@ -340,7 +350,7 @@ class CommentIncident(_IncidentCommand):
 
     SUBJECT = subjects.INCIDENT_CMD_COMMENT
 
-    note: str = Field(min_length=1, max_length=4096)
+    note: Said = Field(min_length=1, max_length=4096)
 
 
 class DeclareMajorIncident(_IncidentCommand):

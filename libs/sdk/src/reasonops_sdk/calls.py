@@ -1,5 +1,8 @@
 """Every call of the REST API as data: method, path, query, body and the model of the
-answer. The sync and async clients both carry out these same calls."""
+answer. The sync and async clients both carry out these same calls.
+
+Every command (``POST``, ``PUT``, ``PATCH``, ``DELETE``) carries an ``Idempotency-Key`` of
+its own, the same on every retry, so retrying one whose answer was lost applies it once."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
+from uuid import uuid4
 
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
@@ -63,10 +67,13 @@ class Call(Generic[T]):
     result: TypeAdapter[T]
     params: dict[str, Any] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    key: str | None = None
+    """The command's ``Idempotency-Key`` (None for a read)."""
 
     @property
     def idempotent(self) -> bool:
-        return self.method in ("GET", "HEAD", "DELETE")
+        """Safe to send again: a read, or a command with its key."""
+        return self.method in ("GET", "HEAD") or self.key is not None
 
     def query(self) -> list[tuple[str, str]]:
         """Query parameters without the unset ones; lists repeat their name."""
@@ -83,7 +90,8 @@ class Call(Generic[T]):
 
 def _call(method: str, path: str, result: Any, *, body: dict[str, Any] | None = None,
           **params: Any) -> Call[Any]:
-    return Call(method, path, TypeAdapter(result), params, body)
+    key = None if method in ("GET", "HEAD") else str(uuid4())
+    return Call(method, path, TypeAdapter(result), params, body, key)
 
 
 def _id(value: str) -> str:

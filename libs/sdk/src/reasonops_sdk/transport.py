@@ -1,6 +1,7 @@
 """Carrying a call out: the URL and token, retries on 429 and 503 as ``Retry-After``
-says (and on connection errors for calls safe to repeat), and the answer parsed into its
-model, or an ``ApiError`` with the problem document."""
+says (and on connection errors: a command carries its ``Idempotency-Key``, so it is
+applied once however often it is sent), and the answer parsed into its model, or an
+``ApiError`` with the problem document."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def request_of(call: Call[Any]) -> dict[str, Any]:
     found: dict[str, Any] = {"method": call.method, "url": call.path, "params": call.query()}
     if call.body is not None:
         found["json"] = call.body
+    if call.key is not None:
+        found["headers"] = {"Idempotency-Key": call.key}
     return found
 
 

@@ -1,11 +1,24 @@
-"""The gateway's one table: API tokens, their secrets kept only as SHA-256."""
+"""The gateway's tables: API tokens, their secrets kept only as SHA-256, and what each
+``Idempotency-Key`` was answered with (shared by every replica on one database)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import Store, UtcDateTime
@@ -28,6 +41,20 @@ tokens = Table(
     Column("expires_at", UtcDateTime(), nullable=True),
     Column("revoked_at", UtcDateTime(), nullable=True),
     Column("last_used_at", UtcDateTime(), nullable=True),
+)
+
+answers = Table(
+    "gateway_idempotency",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    # status None: the first request with the key is being answered; body None: an
+    # answer not kept (``Cache-Control: no-store``, a secret shown once).
+    Column("status", Integer, nullable=True),
+    Column("content_type", String(128), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
 )
 
 
@@ -74,3 +101,33 @@ async def revoke_token(session: AsyncSession, token_id: str, at: datetime) -> No
 async def touch_token(session: AsyncSession, token_id: str, at: datetime) -> None:
     await session.execute(update(tokens).where(tokens.c.token_id == token_id)
                           .values(last_used_at=at))
+
+
+async def claim_key(session: AsyncSession, scope: str, key: str, fingerprint: str,
+                    at: datetime) -> None:
+    """Take ``key`` for a request being answered now (raises IntegrityError when another
+    request holds it: the caller reads what that one left)."""
+    await session.execute(insert(answers).values(
+        scope=scope, idempotency_key=key, fingerprint=fingerprint, created_at=at))
+
+
+async def answer_of(session: AsyncSession, scope: str, key: str) -> Any | None:
+    rows = await session.execute(select(answers).where(
+        answers.c.scope == scope, answers.c.idempotency_key == key))
+    return rows.first()
+
+
+async def keep_answer(session: AsyncSession, scope: str, key: str, status: int,
+                      content_type: str | None, body: bytes | None) -> None:
+    await session.execute(update(answers).where(
+        answers.c.scope == scope, answers.c.idempotency_key == key).values(
+        status=status, content_type=content_type, body=body))
+
+
+async def release_key(session: AsyncSession, scope: str, key: str) -> None:
+    await session.execute(delete(answers).where(
+        answers.c.scope == scope, answers.c.idempotency_key == key))
+
+
+async def forget_answers(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(answers).where(answers.c.created_at < before))

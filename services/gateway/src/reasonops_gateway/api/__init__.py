@@ -26,6 +26,7 @@ from . import (
     workflows,
 )
 from .context import Gateway
+from .idempotency import Idempotency
 
 TITLE = "ReasonOps API"
 VERSION = "1"
@@ -37,6 +38,10 @@ Authenticate with an API token (`reasonops tokens create`) as `Authorization: Be
 read and do, and refusals are on record. Errors are RFC 9457 problem documents naming the
 field at fault; `429` and `503` carry `Retry-After`. Lists page with `cursor` /
 `next_cursor` and report their `total`.
+
+Send a command again safely with the same `Idempotency-Key` header (any 1-255 visible
+ASCII characters, e.g. a UUID): it is applied once, and a repeat within 24 hours gets the
+first answer again (`Idempotent-Replayed: true`), whichever gateway replica it reaches.
 """
 
 
@@ -67,6 +72,7 @@ def build_api(gateway: Gateway | None = None, *, max_body_bytes: int = 1 << 20) 
                    reports, events, admin, deadletters):
         app.include_router(module.router, responses=PROBLEMS)
     errors.install(app)
+    app.add_middleware(Idempotency, gateway=gateway)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app
 

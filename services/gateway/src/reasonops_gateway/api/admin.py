@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from reasonops_contracts.api import CheckResult, Me, PolicyView, RoleView
@@ -48,6 +48,11 @@ else:
 IntegrationName = Annotated[str, Path(pattern=INTEGRATION_NAME_PATTERN)]
 
 
+def _shown_once(response: Response) -> None:
+    """A secret in the answer: no cache, and no copy kept for a repeated request."""
+    response.headers["Cache-Control"] = "no-store"
+
+
 @router.get("/integrations", response_model=IntegrationList, tags=["integrations"],
             summary="Integrations (senders)")
 async def integrations(caller: CallerDep, gateway: GatewayDep,
@@ -59,8 +64,9 @@ async def integrations(caller: CallerDep, gateway: GatewayDep,
 @router.post("/integrations", response_model=IntegrationKeyIssued, status_code=201,
              tags=["integrations"], summary="Register a sender; its key is shown once")
 async def create_integration(caller: CallerDep, gateway: GatewayDep,
-                             body: CreateIntegrationBody
+                             body: CreateIntegrationBody, response: Response
                              ) -> IntegrationKeyIssued:
+    _shown_once(response)
     return await gateway.ask(caller, CreateIntegration(**body.model_dump()),
                              IntegrationKeyIssued)
 
@@ -75,8 +81,9 @@ async def revoke_integration(caller: CallerDep, gateway: GatewayDep,
 @router.post("/integrations/{name}/rotate", response_model=IntegrationKeyIssued,
              tags=["integrations"], summary="Issue a new key for a sender")
 async def rotate_integration(caller: CallerDep, gateway: GatewayDep, name: IntegrationName,
-                             body: RotateBody | None = None
+                             response: Response, body: RotateBody | None = None
                              ) -> IntegrationKeyIssued:
+    _shown_once(response)
     extra: dict[str, object] = body.model_dump() if body is not None else {}
     return await gateway.ask(caller, RotateIntegrationKey(name=name, **extra),
                              IntegrationKeyIssued)
@@ -103,8 +110,9 @@ async def tokens(caller: CallerDep, gateway: GatewayDep, principal: str | None =
 @router.post("/tokens", response_model=ApiTokenIssued, status_code=201, tags=["tokens"],
              summary="Issue a token; its secret is shown once")
 async def create_token(caller: CallerDep, gateway: GatewayDep,
-                       body: CreateTokenBody
+                       body: CreateTokenBody, response: Response
                        ) -> ApiTokenIssued:
+    _shown_once(response)
     fields = body.model_dump()
     if caller.roles and not fields["roles"]:
         fields["roles"] = list(caller.roles)  # a narrowed token issues no wider one

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
+from reasonops_sdk.calls import Call
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from ..api.context import Gateway
@@ -40,6 +41,7 @@ from ..api.errors import Problem
 from . import session
 
 HERE = Path(__file__).parent
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -77,7 +79,6 @@ class Console:
         self.api = api
         self.gateway = gateway
         self.sso = sso
-        self.nonces = session.Nonces()
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.filters["when"] = _when
@@ -97,9 +98,13 @@ class Console:
 
     # -- reading and acting ----------------------------------------------------------------
 
-    def client(self, token: str) -> AsyncReasonOpsClient:
-        return AsyncReasonOpsClient("http://gateway", token, retries=0,
-                                    transport=httpx.ASGITransport(app=self.api))
+    def client(self, token: str, nonce: str | None = None) -> AsyncReasonOpsClient:
+        """The API as ``token``; with a form's ``nonce``, its commands carry keys made of
+        it, so the same post sent twice is applied once."""
+        transport = httpx.ASGITransport(app=self.api)
+        if nonce is not None:
+            return _FormClient(nonce, "http://gateway", token, retries=0, transport=transport)
+        return AsyncReasonOpsClient("http://gateway", token, retries=0, transport=transport)
 
     def page(self, request: Request, template: str, status: int = 200,
              **context: Any) -> HTMLResponse:
@@ -163,19 +168,15 @@ class Console:
         form = await request.form()
         if (refused := forged(form, token)) is not None:
             return refused
-        nonce = str(form.get("nonce") or "")
-        if not self.nonces.first_use(token, nonce):
-            return RedirectResponse(back, status_code=303)  # a repeat: applied already
-        async with self.client(token) as client:
+        async with self.client(token, session.nonce_of(form.get("nonce"))) as client:
             try:
                 revealed = await act(client, form)
-            except BaseException as exc:
-                self.nonces.forget(token, nonce)  # not applied: sending it again is a new try
-                if not isinstance(exc, ReasonOpsError):
-                    raise
+            except ReasonOpsError as exc:
                 if isinstance(exc, ApiError):
                     if exc.status == 401:
                         return self.to_login(request)
+                    if exc.problem.type.rsplit(":", 1)[-1] in REPEATED:
+                        return RedirectResponse(back, status_code=303)  # applied already
                     return await self.show(request, again, error=exc.problem.detail,
                                            status=exc.status, field=form_field(exc.field),
                                            failed=done)
@@ -242,6 +243,26 @@ class Console:
         scope["raw_path"] = b"/api/events"
         scope["query_string"] = b""  # every event the person may see
         return _Passthrough(self.api, scope)
+
+
+REPEATED = frozenset({"idempotency_in_progress", "already_applied"})
+"""The API's answer to a form sent again: the first is applied, or being applied."""
+
+
+class _FormClient(AsyncReasonOpsClient):
+    """The API as one form post: its n-th command's ``Idempotency-Key`` is the form's
+    nonce and n (the same on a repeat of the post)."""
+
+    def __init__(self, nonce: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._nonce = nonce
+        self._sent = 0
+
+    async def send(self, call: Call[T]) -> T:
+        if call.key is not None:
+            self._sent += 1
+            call = replace(call, key=f"console-{self._nonce}-{self._sent}")
+        return await super().send(call)
 
 
 class _Passthrough(Response):

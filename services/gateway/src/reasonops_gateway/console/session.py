@@ -4,23 +4,24 @@ checks every form post passes (its CSRF field, once per form).
 The cookie holds the token itself (HttpOnly, SameSite=Strict, Secure behind HTTPS): the
 gateway keeps no session state, every replica accepts it, and revoking the token ends the
 session at once. A form carries a field derived from the token (an HMAC), which a page
-of another site cannot know, and a one-time nonce, so a double click or a retried post
-applies once.
+of another site cannot know, and a nonce of its own: the ``Idempotency-Key`` of the
+commands the post sends, so a double click or a retried post applies once, whichever
+replica answers it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
-from collections import OrderedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 COOKIE = "reasonops_session"
 MAX_AGE_SECONDS = 12 * 3600
-SEEN_NONCES = 10_000
+_NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def token_of(request: Request) -> str | None:
@@ -46,28 +47,9 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(12)
 
 
-class Nonces:
-    """Form nonces already used (the most recent ``SEEN_NONCES``, in this process): a
-    form posted twice is applied once."""
-
-    def __init__(self, size: int = SEEN_NONCES) -> None:
-        self.size = size
-        self._seen: OrderedDict[str, None] = OrderedDict()
-
-    def first_use(self, token: str, nonce: str) -> bool:
-        key = self._key(token, nonce)
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
-
-    def forget(self, token: str, nonce: str) -> None:
-        """The form was not applied (refused, or the API did not answer): sending it again
-        is a new try, not a repeat."""
-        self._seen.pop(self._key(token, nonce), None)
-
-    @staticmethod
-    def _key(token: str, nonce: str) -> str:
-        return hashlib.sha256(f"{token}\0{nonce}".encode()).hexdigest()
+def nonce_of(posted: object) -> str:
+    """The form's nonce; a fresh one for a form without a well-formed one (a crafted post,
+    which then cannot be recognised as a repeat)."""
+    if isinstance(posted, str) and _NONCE.fullmatch(posted):
+        return posted
+    return new_nonce()
