@@ -13,8 +13,12 @@ import pytest
 from reasonops_contracts.incidents import IncidentList, ListIncidents
 from reasonops_gateway.app import GatewaySettings
 from reasonops_gateway.app import build_service as build_gateway
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
 from reasonops_runtime.client import request
 from reasonops_sdk import AsyncReasonOpsClient
+from tests.integration.conftest import POLICY
+from tests.support import issue_token
 
 pytestmark = pytest.mark.nats
 
@@ -83,6 +87,32 @@ async def test_doubled_at_once_applies_once(gateway_stack, nc):
     assert all(s in (201, 409) for s in statuses), [a.text for a in answers]
     assert all(problem_code(a) == "idempotency_in_progress" for a in answers
                if a.status_code == 409)
+    assert await titled(nc, body["title"]) == 1
+
+
+async def test_replicas_on_one_database_apply_a_doubled_command_once(
+        nc, start_service, database_url, tmp_path):
+    """The race the key's row settles: the same command at once through two replicas,
+    on SQLite and on PostgreSQL."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    await start_service(build_incidents, IncidentSettings, policy=policy)
+    replicas = [await start_service(build_gateway, GatewaySettings, policy=policy,
+                                    database_url=database_url, rate_limit_burst=1000,
+                                    rate_limit_per_second=1000) for _ in range(2)]
+    token = await issue_token(nc, "user:admin")
+    body = {"title": "opened through both replicas", "service": "search"}
+    async with api(f"http://127.0.0.1:{replicas[0].port}", token) as one, \
+            api(f"http://127.0.0.1:{replicas[1].port}", token) as two:
+        answers = await asyncio.gather(*[
+            client.post("/api/incidents", json=body, headers={"Idempotency-Key": "both-1"})
+            for client in (one, two, one, two, one, two)])
+        assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
+        assert any(a.status_code == 201 for a in answers)
+        later = await two.post("/api/incidents", json=body,
+                               headers={"Idempotency-Key": "both-1"})
+        assert later.status_code == 201
+        assert later.headers["idempotent-replayed"] == "true"
     assert await titled(nc, body["title"]) == 1
 
 
