@@ -140,6 +140,15 @@ def _the_rest_api_with_the_token_up_issued(stack):
         contracts = stack.cli("report", "contracts")["items"]
         assert contracts == api.get("/api/sla/contracts").json()["items"]
         assert stack.cli("report", "metrics", "--period-days", "7")["period"] == "last-7d"
+        # Second-scale targets: both clocks of the open incident (billing) breach.
+        def both_breached() -> list[dict] | None:
+            found = api.get("/api/sla/clocks", params={"attention": "breached"}).json()
+            kinds = {c["kind"] for c in found["items"]}
+            return found["items"] if kinds == {"response", "resolution"} else None
+        breached = wait_until(both_breached)
+        assert [c["clock_id"] for c in stack.cli("sla", "clocks", "breached")["items"]] == [
+            c["clock_id"] for c in breached]
+        assert stack.cli("sla", "policies") == api.get("/api/sla/policies").json()
         assert stack.cli("report", "monthly")["month"] == board["month"]
         configured = api.post("/api/agents/configure-llm", json={
             "provider": "ollama", "model": "llama3.1", "agent": "triage"})

@@ -243,7 +243,19 @@ async def test_the_finance_page_follows_a_penalty_as_it_is_booked(
     checkout = page.locator("tr[data-service=checkout]")
     assert await checkout.locator("svg.trend polyline").count() == 1
     assert "2" in (await checkout.locator("td").last.text_content() or "")  # 2 breaches
+    # Nobody acknowledged or resolved it: both clocks are breached now, and say by how much.
+    assert await page.text_content("[data-testid=breached-count]") == "2 breached"
+    overdue = page.locator("#clocks tbody tr.bad")
+    assert await overdue.count() == 2
+    assert "overdue" in (await overdue.first.text_content() or "")
+    assert "overdue 0 s" not in (await overdue.first.text_content() or "")
+    p1 = page.locator("[data-testid=definitions] tr", has_text="P1 demo")
+    assert "2 s" in (await p1.text_content() or "")
     await screenshots(page, "service-levels")
+    await page.goto(f"{url}/")
+    assert await page.text_content("[data-testid=breached-now]") == "2"
+    await page.click("[data-testid=breached-now]")
+    await page.wait_for_url(f"{url}/service-levels#clocks")
 
 
 ANSWER = {"category": "storage", "assignment_group": "storage-operations",

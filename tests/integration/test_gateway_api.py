@@ -316,6 +316,40 @@ async def test_supplier_contracts_are_read_within_the_readers_scope(gateway_stac
     assert [(c["supplier"], c["services"]) for c in olgas] == [("Acme Hosting", ["checkout"])]
 
 
+async def test_clocks_needing_someone_and_the_definitions_are_read_within_scope(
+        gateway_stack):
+    """Both incidents opened ten minutes ago: their clocks run, none is breached; olga
+    sees only her team's (checkout)."""
+    ids = gateway_stack["ids"]
+    async with client(gateway_stack) as api:
+        running = (await api.get("/api/sla/clocks", params={"attention": "running"})).json()
+        low = (await api.get("/api/sla/clocks", params={"at_risk_percent": 1})).json()
+        high = (await api.get("/api/sla/clocks")).json()
+        breached = (await api.get("/api/sla/clocks", params={"attention": "breached"})).json()
+        bad = await api.get("/api/sla/clocks", params={"attention": "late"})
+        one = (await api.get("/api/sla/clocks", params={"attention": "running",
+                                                         "limit": 1})).json()
+        policies = (await api.get("/api/sla/policies")).json()["items"]
+    async with client(gateway_stack, "olga") as api:
+        hers = (await api.get("/api/sla/clocks", params={"attention": "running"})).json()
+    assert {(c["incident_id"], c["kind"]) for c in running["items"]} == {
+        (i, k) for i in ids.values() for k in ("response", "resolution")}
+    assert all(c["remaining_seconds"] > 0 for c in running["items"])
+    # Ten minutes of each target: at risk above 1% of it, not above 75%.
+    response_clocks = [c for c in low["items"] if c["kind"] == "response"]
+    assert {c["incident_id"] for c in response_clocks} == set(ids.values())
+    assert low["items"] == sorted(low["items"], key=lambda c: c["remaining_seconds"])
+    assert (high["total"], breached["total"]) == (0, 0)
+    assert problem(bad, 422)["field"] == "query.attention"
+    assert (len(one["items"]), one["total"]) == (1, 4)
+    assert {c["incident_id"] for c in hers["items"]} == {ids["checkout"]}
+    assert {c["service"] for c in hers["items"]} == {"checkout"}
+    defaults = {p["priority"]: p for p in policies if p["service"] is None
+                and p["agreement"] == "sla"}
+    assert sorted(defaults) == [1, 2, 3, 4, 5]
+    assert defaults[1]["response_seconds"] > 0
+
+
 async def test_the_service_desk_opens_an_incident_by_hand(gateway_stack, nc):
     async with client(gateway_stack) as api:
         opened = await api.post("/api/incidents", json={

@@ -18,7 +18,8 @@ from reasonops_runtime.client import request
 pytestmark = pytest.mark.nats
 
 TOOLS = {"search_incidents", "show_incident", "acknowledge_incident", "comment_incident",
-         "assign_incident", "resolve_incident", "sla_status", "audit_trail",
+         "assign_incident", "resolve_incident", "sla_status", "sla_clocks_needing_attention",
+         "audit_trail",
          "approve_workflow_step", "reject_workflow_step", "silence_alerts", "finance_summary",
          "run_agent"}
 
@@ -48,6 +49,9 @@ async def drive(session: ClientSession, incident_id: str) -> None:
         assert view["state"] == state
     clocks = structured(await session.call_tool("sla_status", {"incident_id": incident_id}))
     assert clocks["incident_id"] == incident_id
+    running = structured(await session.call_tool("sla_clocks_needing_attention",
+                                                 {"attention": "running"}))
+    assert incident_id not in [c["incident_id"] for c in running["items"]]  # all stopped
 
 
 @asynccontextmanager

@@ -3,7 +3,7 @@ idempotency tests); the CSRF field belongs to one token and the login goes only 
 of this site."""
 
 from reasonops_gateway.console import session
-from reasonops_gateway.console.frame import form_field, local_path
+from reasonops_gateway.console.frame import form_field, local_path, span
 
 
 def test_a_form_keeps_its_nonce_and_a_crafted_one_gets_a_fresh_one():
@@ -31,3 +31,8 @@ def test_an_api_field_is_the_form_input_it_names():
     assert form_field("body.assignment_group") == "group"
     assert form_field("body.note") == "note"
     assert form_field(None) is None
+
+
+def test_a_span_reads_as_people_say_it():
+    assert [span(s) for s in (42, 90, 3600, 3725, 86400, 90000, 0.4)] == [
+        "42 s", "1 min", "1 h", "1 h 2 min", "1 d", "1 d 1 h", "0 s"]

@@ -1,4 +1,4 @@
-"""``reasonops sla status|report``."""
+"""``reasonops sla status|clocks|policies|report``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from reasonops_contracts.slm import GetSlaReport, GetSlaStatus, SlaReport, SlaStatus
+from reasonops_contracts.slm import (
+    Attention,
+    GetSlaReport,
+    GetSlaStatus,
+    ListSlaClocks,
+    ListSlaPolicies,
+    SlaClockList,
+    SlaPolicyList,
+    SlaReport,
+    SlaStatus,
+)
 
 from .connection import ask, fail
 from .output import duration, emit_json, table, when
@@ -39,6 +49,61 @@ def status(
     for p in found.penalties:
         typer.echo(f"Penalty {p.penalty_id}: {p.amount} {p.currency} from {p.supplier} "
                    f"({p.reason})")
+
+
+@app.command()
+def clocks(
+    attention: Annotated[Attention, typer.Argument(
+        help="at_risk (75%+ of the target used), breached (overdue, not yet stopped) or "
+             "running.")] = "at_risk",
+    at_risk_percent: Annotated[int, typer.Option(
+        "--at-risk-percent", min=1, max=99, help="What counts as at risk.")] = 75,
+    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """The SLA clocks that need someone now, across incidents: at risk (closest to the
+    deadline first) or breached (longest overdue first)."""
+    found = ask(ListSlaClocks(attention=attention, at_risk_percent=at_risk_percent,
+                              service=service, limit=limit), SlaClockList)
+    if json:
+        emit_json(found)
+        return
+    if not found.items:
+        typer.echo(f"No clocks {attention.replace('_', ' ')} now.")
+        return
+    typer.echo(table(
+        ["INCIDENT", "SERVICE", "CLOCK", "AGREEMENT", "PRIORITY", "DEADLINE (UTC)",
+         "TIME LEFT", "USED"],
+        [[c.incident_id, c.service or "-", c.kind, c.agreement + (f" {c.party}" if c.party
+                                                                   else ""),
+          f"P{c.priority}", when(c.deadline),
+          f"overdue {duration(c.elapsed_seconds - c.target_seconds)}"
+          if c.state == "breached" else duration(c.remaining_seconds),
+          f"{c.percent_consumed:.0f}%" + (" (paused)" if c.paused else "")]
+         for c in found.items]))
+    if found.total > len(found.items):
+        typer.echo(f"{len(found.items)} of {found.total}; raise --limit for more.")
+
+
+@app.command()
+def policies(
+    service: Annotated[str | None, typer.Option(
+        help="Only what applies to this service.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """The SLA definitions in force (targets per priority, a service's own where it has
+    them) and the assignment groups' OLAs."""
+    found = ask(ListSlaPolicies(service=service), SlaPolicyList)
+    if json:
+        emit_json(found)
+        return
+    typer.echo(table(
+        ["AGREEMENT", "NAME", "FOR", "PRIORITY", "RESPONSE", "RESOLUTION", "SCHEDULE",
+         "PAUSES ON"],
+        [[p.agreement, p.name, p.group or p.service or "every service", f"P{p.priority}",
+          duration(p.response_seconds), duration(p.resolution_seconds), p.schedule,
+          ", ".join(p.pause_on) or "never"] for p in found.items]))
 
 
 _REPORT = ["SERVICE", "AVAILABILITY %", "SLO %", "DOWNTIME", "MAINTENANCE", "BUDGET LEFT",

@@ -19,6 +19,7 @@ Agreement = Literal["sla", "ola", "uc"]
 """The customer SLA, an assignment group's OLA, or a supplier's underpinning contract."""
 PenaltyKind = Literal["response", "resolution", "availability"]
 PenaltyClause = Literal["per_breach", "per_hour", "availability"]
+Attention = Literal["at_risk", "breached", "running"]
 
 
 class SlaStarted(Event):
@@ -245,3 +246,56 @@ class SupplierContractView(View):
 
 class SupplierContractList(View):
     items: list[SupplierContractView]
+
+
+class ListSlaClocks(Query):
+    """The clocks that need someone now, of the services the actor's roles cover:
+    ``at_risk`` (running, with ``at_risk_percent`` of the target used or more; the
+    closest to its deadline first), ``breached`` (past the target, its incident not yet
+    acknowledged or resolved; the longest overdue first) or every ``running`` one."""
+
+    SUBJECT = subjects.SLM_QUERY_CLOCKS
+
+    actor: Actor = ""  # answered with what the actor's roles cover
+    attention: Attention = "at_risk"
+    at_risk_percent: int = Field(default=75, ge=1, le=99)
+    service: str | None = Field(default=None, min_length=1, max_length=256)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class OpenClockView(SlaClockView):
+    incident_id: str
+    service: str | None = None
+
+
+class SlaClockList(View):
+    items: list[OpenClockView]
+    total: int = Field(description="Clocks that match, over the limit too")
+
+
+class ListSlaPolicies(Query):
+    """The SLA definitions in force (per priority, and a service's own where it has
+    them) and the assignment groups' OLAs."""
+
+    SUBJECT = subjects.SLM_QUERY_POLICIES
+
+    actor: Actor = ""
+    service: str | None = Field(default=None, min_length=1, max_length=256, description=(
+        "Only what applies to this service: its own definitions, else the defaults"))
+
+
+class SlaPolicyView(View):
+    name: str
+    agreement: Literal["sla", "ola"]
+    priority: int
+    service: str | None = Field(description="None: the default for the priority")
+    group: str | None = Field(default=None, description="An OLA's assignment group")
+    response_seconds: int
+    resolution_seconds: int
+    schedule: str = Field(description="The working-time calendar the clocks count on")
+    pause_on: list[str] = Field(description="Hold reasons that pause the clocks; * any")
+    retroactive: bool = Field(description="Clocks start at the first alert, not opening")
+
+
+class SlaPolicyList(View):
+    items: list[SlaPolicyView]

@@ -92,6 +92,8 @@ SLA_RESUMED = "itsm.slm.sla.resumed"
 SLM_MONTH_ASSESSED = "itsm.slm.month.assessed"
 SLM_QUERY_REPORT = "itsm.slm.query.report"
 SLM_QUERY_CONTRACTS = "itsm.slm.query.contracts"
+SLM_QUERY_CLOCKS = "itsm.slm.query.clocks"
+SLM_QUERY_POLICIES = "itsm.slm.query.policies"
 
 # Finance
 FINANCE_ENTRY_POSTED = "itsm.finance.entry.posted"

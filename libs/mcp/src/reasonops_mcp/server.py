@@ -28,7 +28,7 @@ from reasonops_contracts.incidents import (
     IncidentView,
     SilenceView,
 )
-from reasonops_contracts.slm import SlaStatus
+from reasonops_contracts.slm import Attention, SlaClockList, SlaStatus
 from reasonops_contracts.workflows import WorkflowView
 from reasonops_sdk import ApiError, AsyncReasonOpsClient, ReasonOpsError
 
@@ -129,6 +129,18 @@ def build_server(client: ClientFactory, *, name: str = "ReasonOps") -> FastMCP:
         percent consumed, paused or breached, and penalties assessed."""
         async with api() as reasonops:
             return await reasonops.incident_sla(incident_id)
+
+    @mcp.tool(annotations=READ)
+    async def sla_clocks_needing_attention(
+            attention: Annotated[Attention, Field(description=(
+                "at_risk: running with 75% or more of the target used; breached: past "
+                "the target and not yet stopped; running: every running clock"))] = "at_risk",
+            service: str | None = None) -> SlaClockList:
+        """The SLA clocks that need someone now, across incidents: which incident, which
+        target, how much time is left (or how long overdue), the closest to the deadline
+        first."""
+        async with api() as reasonops:
+            return await reasonops.sla_clocks(attention, service=service)
 
     @mcp.tool(annotations=READ)
     async def audit_trail(incident_id: IncidentId) -> Trail:

@@ -30,7 +30,13 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
+from reasonops_contracts.slm import (
+    SlaClockList,
+    SlaPolicyList,
+    SlaReport,
+    SlaStatus,
+    SupplierContractList,
+)
 from reasonops_contracts.workflows import (
     WorkflowView,
 )
@@ -232,6 +238,15 @@ class AsyncReasonOpsClient(AsyncBackOffice):
 
     async def supplier_contracts(self) -> SupplierContractList:
         return await self.send(calls.supplier_contracts())
+
+    async def sla_clocks(self, attention: str = "at_risk", *, at_risk_percent: int = 75,
+                   service: str | None = None, limit: int = 100) -> SlaClockList:
+        """Clocks that need someone now: ``at_risk``, ``breached`` or every ``running``."""
+        return await self.send(calls.sla_clocks(attention, at_risk_percent, service, limit))
+
+    async def sla_policies(self, service: str | None = None) -> SlaPolicyList:
+        """The SLA definitions in force, and the OLAs."""
+        return await self.send(calls.sla_policies(service))
 
     async def configure_llm_provider(self, provider: str, model: str | None = None,
                                      temperature: float = 0.0, api_key: str | None = None,

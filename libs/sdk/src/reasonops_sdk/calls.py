@@ -48,7 +48,13 @@ from reasonops_contracts.incidents import (
     SilenceView,
 )
 from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
-from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
+from reasonops_contracts.slm import (
+    SlaClockList,
+    SlaPolicyList,
+    SlaReport,
+    SlaStatus,
+    SupplierContractList,
+)
 from reasonops_contracts.workflows import (
     WorkflowDefinitionList,
     WorkflowInstanceList,
@@ -130,6 +136,16 @@ def sla_report(month: str | None, period_days: int | None,
 
 def supplier_contracts() -> Call[SupplierContractList]:
     return _call("GET", "/api/sla/contracts", SupplierContractList)
+
+
+def sla_clocks(attention: str, at_risk_percent: int, service: str | None,
+               limit: int) -> Call[SlaClockList]:
+    return _call("GET", "/api/sla/clocks", SlaClockList, attention=attention,
+                 at_risk_percent=at_risk_percent, service=service, limit=limit)
+
+
+def sla_policies(service: str | None) -> Call[SlaPolicyList]:
+    return _call("GET", "/api/sla/policies", SlaPolicyList, service=service)
 
 
 # -- Incidents ------------------------------------------------------------------------------

@@ -34,7 +34,13 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.slm import SlaReport, SlaStatus, SupplierContractList
+from reasonops_contracts.slm import (
+    SlaClockList,
+    SlaPolicyList,
+    SlaReport,
+    SlaStatus,
+    SupplierContractList,
+)
 from reasonops_contracts.workflows import (
     WorkflowView,
 )
@@ -115,6 +121,15 @@ class ReasonOpsClient(BackOffice):
 
     def supplier_contracts(self) -> SupplierContractList:
         return self.send(calls.supplier_contracts())
+
+    def sla_clocks(self, attention: str = "at_risk", *, at_risk_percent: int = 75,
+                   service: str | None = None, limit: int = 100) -> SlaClockList:
+        """Clocks that need someone now: ``at_risk``, ``breached`` or every ``running``."""
+        return self.send(calls.sla_clocks(attention, at_risk_percent, service, limit))
+
+    def sla_policies(self, service: str | None = None) -> SlaPolicyList:
+        """The SLA definitions in force, and the OLAs."""
+        return self.send(calls.sla_policies(service))
 
     # -- incidents ------------------------------------------------------------------------
     def list_incidents(self, *, limit: int = 100, cursor: str | None = None,

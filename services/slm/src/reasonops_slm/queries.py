@@ -1,4 +1,5 @@
-"""The SLM service's queries: an incident's clocks, a month's report; each answered with
+"""The SLM service's queries: an incident's clocks, the clocks that need someone now, a
+month's report, the definitions and contracts in force; each answered with
 what the asker's roles cover (a service's team is its owner in the catalog; an OLA
 clock's team is its group)."""
 
@@ -8,7 +9,11 @@ from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.slm import (
     GetSlaReport,
     GetSlaStatus,
+    ListSlaClocks,
+    ListSlaPolicies,
     ListSupplierContracts,
+    SlaClockList,
+    SlaPolicyList,
     SlaReport,
     SlaStatus,
     SupplierContractList,
@@ -19,7 +24,7 @@ from reasonops_runtime.enforcement import Enforcer
 from . import store
 from .handlers import SlaClocks
 from .monthly import MonthEnd
-from .views import contract_view, sla_status
+from .views import contract_view, open_clock_view, policy_view, sla_status
 
 
 class SlaQueries:
@@ -75,7 +80,41 @@ class SlaQueries:
             if visible.everything or any(visible.covers(self.owner(s), s)
                                          for s in c.services)])
 
+    async def open_clocks(self, query: ListSlaClocks) -> SlaClockList:
+        now = self.service.clock.now()
+        visible = self.enforcer.visibility(query.actor, at=now, reading="SLA clocks")
+        async with self.service.store.read() as session:
+            found = await store.open_clocks(session, breached=query.attention == "breached",
+                                            service=query.service,
+                                            calendars=self.clocks.calendars)
+        found = [(c, s) for c, s in found if visible.everything or
+                 visible.covers(self.owner(s), s) or
+                 (c.agreement == "ola" and c.party and visible.covers(c.party, None))]
+        if query.attention == "at_risk":
+            found = [(c, s) for c, s in found
+                     if c.percent_consumed(now) >= query.at_risk_percent]
+            found.sort(key=lambda f: (f[0].remaining_seconds(now), f[0].clock_id))
+        else:
+            found.sort(key=lambda f: (f[0].deadline, f[0].clock_id))
+        return SlaClockList(items=[open_clock_view(c, s, now)
+                                   for c, s in found[:query.limit]], total=len(found))
+
+    async def policies(self, query: ListSlaPolicies) -> SlaPolicyList:
+        self.enforcer.visibility(query.actor, at=self.service.clock.now(),
+                                 reading="SLA definitions")
+        book = self.clocks.policies
+        slas = list(book)
+        if query.service is not None:
+            own = {p.priority for p in slas if p.service == query.service}
+            slas = [p for p in slas if p.service == query.service or
+                    (p.service is None and p.priority not in own)]
+        return SlaPolicyList(items=[policy_view(p, "sla") for p in slas] +
+                             [policy_view(p, "ola") for p in sorted(
+                                 book.olas(), key=lambda p: (p.service or "", p.priority))])
+
     def register(self) -> None:
+        self.service.respond(ListSlaClocks, self.open_clocks)
+        self.service.respond(ListSlaPolicies, self.policies)
         self.service.respond(GetSlaStatus, self.status)
         self.service.respond(GetSlaReport, self.report)
         self.service.respond(ListSupplierContracts, self.contracts)

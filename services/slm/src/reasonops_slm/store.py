@@ -134,6 +134,17 @@ async def clocks_of(session: AsyncSession, incident_ids: Iterable[str], calendar
     return found
 
 
+async def open_clocks(session: AsyncSession, *, breached: bool, service: str | None,
+                      calendars: Calendars) -> list[tuple[SlaClock, str | None]]:
+    """Running clocks (``breached`` False), or breached ones not yet stopped (True), with
+    their incident's service."""
+    query = select(clocks).where(clocks.c.stopped_at.is_(None), clocks.c.state ==
+                                 ("breached" if breached else "running"))
+    if service is not None:
+        query = query.where(clocks.c.service == service)
+    return [(_clock(r, calendars), r.service) for r in await session.execute(query)]
+
+
 async def get_clock(session: AsyncSession, clock_id: str, calendars: Calendars
                     ) -> SlaClock | None:
     row = (await session.execute(select(clocks).where(clocks.c.clock_id == clock_id))).first()

@@ -8,14 +8,16 @@ from datetime import datetime
 
 from reasonops_contracts.slm import (
     CreditTierView,
+    OpenClockView,
     ServiceMonthView,
     SlaClockView,
+    SlaPolicyView,
     SlaStatus,
     SupplierContractView,
 )
 
 from .availability import ServiceMonth
-from .domain import SlaClock
+from .domain import SlaClock, SlaPolicy
 from .events import penalty_event
 from .penalties import Penalty, SupplierContract
 
@@ -31,6 +33,22 @@ def clock_view(clock: SlaClock, now: datetime) -> SlaClockView:
         party=clock.party, schedule=clock.schedule, paused=clock.paused,
         paused_seconds=clock.paused_seconds + (
             clock.calendar.business_seconds(clock.paused_at, now) if clock.paused_at else 0))
+
+
+def open_clock_view(clock: SlaClock, service: str | None, now: datetime) -> OpenClockView:
+    return OpenClockView(**clock_view(clock, now).model_dump(), incident_id=clock.incident_id,
+                         service=service)
+
+
+def policy_view(policy: SlaPolicy, agreement: str) -> SlaPolicyView:
+    """A definition as read; an OLA's ``service`` slot holds its assignment group."""
+    ola = agreement == "ola"
+    return SlaPolicyView(
+        name=policy.name, agreement="ola" if ola else "sla", priority=policy.priority,
+        service=None if ola else policy.service, group=policy.service if ola else None,
+        response_seconds=policy.response_seconds,
+        resolution_seconds=policy.resolution_seconds, schedule=policy.schedule.name,
+        pause_on=sorted(policy.pause_on), retroactive=policy.retroactive)
 
 
 def sla_status(incident_id: str, clocks: Iterable[SlaClock], penalties: Iterable[Penalty],

@@ -6,13 +6,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from reasonops_client.reports import slm_metrics
 from reasonops_contracts.api import SlmMetrics
 from reasonops_contracts.ids import MONTH_PATTERN
 from reasonops_contracts.slm import (
+    Attention,
     GetSlaReport,
+    ListSlaClocks,
+    ListSlaPolicies,
     ListSupplierContracts,
+    SlaClockList,
+    SlaPolicyList,
     SlaReport,
     SupplierContractList,
 )
@@ -59,3 +65,25 @@ async def contracts(caller: CallerDep, gateway: GatewayDep) -> SupplierContractL
     """The underpinning contracts in force: services, penalties per breach and per hour
     by priority, availability credits, caps (penalties assessed are in the report)."""
     return await gateway.ask(caller, ListSupplierContracts(), SupplierContractList)
+
+
+@router.get("/clocks", response_model=SlaClockList, summary="SLA clocks at risk or breached now")
+async def clocks(caller: CallerDep, gateway: GatewayDep, attention: Attention = "at_risk",
+                 at_risk_percent: Annotated[int, Query(ge=1, le=99)] = 75,
+                 service: str | None = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
+    """``at_risk``: running clocks with ``at_risk_percent`` of their target used or more,
+    the closest to the deadline first; ``breached``: past the target and not yet stopped
+    (the incident still waits for its acknowledgement or resolution), the longest
+    overdue first; ``running``: every running clock."""
+    return JSONResponse(await gateway.relay(caller, ListSlaClocks(
+        attention=attention, at_risk_percent=at_risk_percent, service=service,
+        limit=limit)))
+
+
+@router.get("/policies", response_model=SlaPolicyList, summary="The SLA definitions in force")
+async def policies(caller: CallerDep, gateway: GatewayDep,
+                   service: str | None = None) -> SlaPolicyList:
+    """Response and resolution targets per priority (a service's own where it has them),
+    their working-time calendar and pause rules, and the assignment groups' OLAs."""
+    return await gateway.ask(caller, ListSlaPolicies(service=service), SlaPolicyList)

@@ -83,6 +83,7 @@ class Console:
                                      autoescape=select_autoescape(["html"]))
         self.templates.filters["when"] = _when
         self.templates.filters["money"] = _money
+        self.templates.filters["span"] = span
         routes: list[BaseRoute] = [
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
@@ -316,6 +317,19 @@ def local_path(target: Any) -> str:
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
+
+
+def span(seconds: Any) -> str:
+    """3725 -> 1 h 2 min; 90000 -> 1 d 1 h; 42 -> 42 s"""
+    total = int(float(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else f"{secs} s"
 
 
 def _money(value: Any) -> str:

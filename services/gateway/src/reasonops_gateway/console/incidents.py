@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from .frame import Console, Shown
+from .levels import clocks_now
 from .views import ACTIONS, STATES, actions_for, list_filters, list_link, overview_links
 
 PAGE_SIZE = 50
@@ -47,8 +49,9 @@ def routes(console: Console) -> list[Route]:
 
 
 async def overview(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
-    board = await client.get_dashboard()
-    return Shown("overview.html", {"board": board, "links": overview_links(board)})
+    board, now = await asyncio.gather(client.get_dashboard(), clocks_now(client, limit=1))
+    return Shown("overview.html", {"board": board, "links": overview_links(board),
+                                   "now": now})
 
 
 async def incident_list(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:

@@ -1,10 +1,12 @@
 """Service levels (per service and month: availability, error budget, MTTA, MTTR, MTBF,
-breaches, and availability over the last 12 months) and suppliers (their contracts,
+breaches, and availability over the last 12 months; the clocks at risk or breached now;
+the SLA definitions in force) and suppliers (their contracts,
 penalties this month and this year, caps reached, availability credits)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -15,8 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reasonops_contracts.api import Me
-from reasonops_contracts.slm import SlaReport
+from reasonops_contracts.slm import SlaClockList, SlaPolicyList, SlaReport
 from reasonops_sdk import AsyncReasonOpsClient
+from reasonops_sdk.errors import ReasonOpsError
 
 from .frame import Console, Shown
 
@@ -76,11 +79,26 @@ def trend(service: str, reports: list[SlaReport], width: int = 120, height: int 
     return Trend(points, f"availability of {service} by month: {label or 'no data'}")
 
 
+async def clocks_now(client: AsyncReasonOpsClient, limit: int = 50
+                     ) -> tuple[SlaClockList, SlaClockList] | None:
+    """The clocks breached and at risk now; None when they cannot be read (the page
+    still helps without them)."""
+    with contextlib.suppress(ReasonOpsError):
+        breached, at_risk = await asyncio.gather(client.sla_clocks("breached", limit=limit),
+                                                 client.sla_clocks("at_risk", limit=limit))
+        return breached, at_risk
+    return None
+
+
 async def levels(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
-    reports = await _reports(request, client)
+    reports, now = await asyncio.gather(_reports(request, client), clocks_now(client))
+    policies: SlaPolicyList | None = None
+    with contextlib.suppress(ReasonOpsError):
+        policies = await client.sla_policies()
     this = reports[-1]
     return Shown("levels.html", {
-        "report": this, "trends": {s.service: trend(s.service, reports) for s in this.services}})
+        "report": this, "trends": {s.service: trend(s.service, reports) for s in this.services},
+        "now": now, "policies": policies})
 
 
 async def suppliers(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
