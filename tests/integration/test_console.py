@@ -311,6 +311,15 @@ async def test_the_agents_page_changes_the_chain_and_the_next_decision_follows(
         newest = page.locator("tr[data-decision]").first
         assert "INC0000002" in (await newest.text_content() or "")
         assert (await newest.locator(".provider").text_content() or "").startswith("ollama")
+        await newest.locator("details summary").click()
+        asked = await newest.locator("dl.inputs").text_content() or ""
+        assert "Disk almost full" in asked
+        assert "alertname=NodeFilesystemSpaceFillingUp" in asked
+        assert "ollama (fake-model): ok" in (await newest.locator("ol").text_content() or "")
+        ollama = page.locator("tr[data-figures=ollama] td")
+        assert [await ollama.nth(i).text_content() for i in range(3)] == ["1", "0", "0.0%"]
+        rules = page.locator("tr[data-figures=rules] td")
+        assert await rules.first.text_content() == "1"  # the first decision, before
 
         await page.fill("input[name=description]", "disk almost full on db-1")
         await page.select_option("select[name=severity]", "high")

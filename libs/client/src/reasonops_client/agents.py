@@ -4,6 +4,7 @@ of every running agent (a scatter-gather query: each replica answers for itself)
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
@@ -21,14 +22,13 @@ class AgentsUnavailable(RuntimeError):
     """The AGENTS stream cannot be read (ReasonOps never started on this server)."""
 
 
-async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None = None,
-                         agent: str | None = None) -> list[AgentDecisionRecorded]:
-    """The decisions in the AGENTS stream that match, oldest first; with ``limit`` the
-    last ``limit`` of them (an ordered, ephemeral read: nothing is acknowledged)."""
+async def _read(nc: Client, subject: str) -> list[Envelope]:
+    """Every message on ``subject`` in the AGENTS stream, oldest first (an ordered,
+    ephemeral read: nothing is acknowledged)."""
     js = nc.jetstream()
-    found: list[AgentDecisionRecorded] = []
+    found: list[Envelope] = []
     try:
-        sub = await js.subscribe(subjects.AGENT_DECISION, stream=streams.AGENTS.name,
+        sub = await js.subscribe(subject, stream=streams.AGENTS.name,
                                  ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
     except Exception as exc:
         raise AgentsUnavailable(f"cannot read the {streams.AGENTS.name} stream "
@@ -40,15 +40,44 @@ async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None 
                 msg = await sub.next_msg(timeout=1.0)
             except TimeoutError:
                 break
-            decision = Envelope.from_bytes(msg.data).decode(AgentDecisionRecorded)
-            if (incident_id is None or decision.incident_id == incident_id) and \
-                    (agent is None or decision.agent == agent):
-                found.append(decision)
+            found.append(Envelope.from_bytes(msg.data))
             if msg.metadata.num_pending == 0:
                 break
     finally:
         await sub.unsubscribe()
+    return found
+
+
+async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None = None,
+                         agent: str | None = None) -> list[AgentDecisionRecorded]:
+    """The decisions in the AGENTS stream that match, oldest first; with ``limit`` the
+    last ``limit`` of them."""
+    found = []
+    for envelope in await _read(nc, subjects.AGENT_DECISION):
+        decision = envelope.decode(AgentDecisionRecorded)
+        if (incident_id is None or decision.incident_id == incident_id) and \
+                (agent is None or decision.agent == agent):
+            found.append(decision)
     return found[-limit:] if limit else found
+
+
+REQUESTS = (subjects.AGENT_TRIAGE_REQUESTED, subjects.AGENT_RCA_REQUESTED,
+            subjects.AGENT_SECURITY_REQUESTED, subjects.AGENT_CAPACITY_REQUESTED)
+
+
+async def read_requests(nc: Client, request_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """What each of ``request_ids`` asked an agent (the request's fields), by id; a
+    decision no request in the stream asked for (the security agent reads ingest's raw
+    events itself, the run API asks directly) has none."""
+    found: dict[str, dict[str, Any]] = {}
+    if not request_ids:
+        return found
+    for subject in REQUESTS:
+        for envelope in await _read(nc, subject):
+            request_id = str(envelope.data.get("request_id", ""))
+            if request_id in request_ids:
+                found[request_id] = {"type": envelope.type, **envelope.data}
+    return found
 
 
 async def gather_statuses(nc: Client, *, probe: bool, wait: float,

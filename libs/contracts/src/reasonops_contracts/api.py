@@ -79,6 +79,9 @@ class EntryPage(ApiView):
 class DecisionList(ApiView):
     total: int = Field(description="Decisions that matched, before limit")
     decisions: list[AgentDecisionRecorded] = Field(description="Newest last")
+    inputs: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "With inputs=true: what each decision was asked (its request's fields, and the "
+        "request's type), by request_id"))
 
 
 # -- Incidents' audit trail ---------------------------------------------------------------

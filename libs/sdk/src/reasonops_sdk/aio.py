@@ -172,8 +172,11 @@ class AsyncReasonOpsClient(AsyncBackOffice):
 
     async def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
                                   agent_name: str | None = None,
-                                  incident_id: str | None = None) -> DecisionList:
-        return await self.send(calls.decisions(limit, event_type, agent_name, incident_id))
+                                  incident_id: str | None = None, *,
+                                  inputs: bool = False) -> DecisionList:
+        """Newest last; ``inputs``: with what each decision was asked."""
+        return await self.send(calls.decisions(limit, event_type, agent_name, incident_id,
+                                               inputs))
 
     list_decisions = get_agent_decisions
 

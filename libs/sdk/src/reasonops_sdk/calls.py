@@ -283,9 +283,10 @@ def decide_step(workflow_id: str, step: str, verb: str,
 # -- Agents ----------------------------------------------------------------------------------
 
 def decisions(limit: int, event_type: str | None, agent_name: str | None,
-              incident_id: str | None) -> Call[DecisionList]:
+              incident_id: str | None, inputs: bool = False) -> Call[DecisionList]:
     return _call("GET", "/api/agents/decisions", DecisionList, limit=limit,
-                 event_type=event_type, agent_name=agent_name, incident_id=incident_id)
+                 event_type=event_type, agent_name=agent_name, incident_id=incident_id,
+                 inputs=inputs or None)
 
 
 def run_agents(event_type: str, event_data: dict[str, Any]) -> Call[AgentRunResult]:

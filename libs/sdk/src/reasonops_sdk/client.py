@@ -227,8 +227,11 @@ class ReasonOpsClient(BackOffice):
     # -- agents ----------------------------------------------------------------------------------
     def get_agent_decisions(self, limit: int = 50, event_type: str | None = None,
                             agent_name: str | None = None,
-                            incident_id: str | None = None) -> DecisionList:
-        return self.send(calls.decisions(limit, event_type, agent_name, incident_id))
+                            incident_id: str | None = None, *,
+                            inputs: bool = False) -> DecisionList:
+        """Newest last; ``inputs``: with what each decision was asked."""
+        return self.send(calls.decisions(limit, event_type, agent_name, incident_id,
+                                         inputs))
 
     list_decisions = get_agent_decisions
 

@@ -10,7 +10,12 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Query
 
 from reasonops_client.agent_config import ConfigUnavailable, read_configs, write_config
-from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
+from reasonops_client.agents import (
+    AgentsUnavailable,
+    gather_statuses,
+    read_decisions,
+    read_requests,
+)
 from reasonops_client.reports import provider_health
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import (
@@ -53,8 +58,12 @@ async def decisions(caller: CallerDep, gateway: GatewayDep,
                     agent: AgentName | None = None,
                     agent_name: Annotated[str | None, Query(
                         description="Alias of agent")] = None,
-                    incident_id: str | None = None) -> DecisionList:
-    """Who decided (provider, model, prompt), with what fallback, and the output."""
+                    incident_id: str | None = None,
+                    inputs: Annotated[bool, Query(description=(
+                        "Add what each decision was asked (its request)"))] = False
+                    ) -> DecisionList:
+    """Who decided (provider, model, prompt), with what fallback, and the output; with
+    ``inputs``, what each was asked."""
     visible = await gateway.visibility(caller, "agent decisions")
     name = agent or _agent_named(agent_name)
     try:
@@ -66,7 +75,12 @@ async def decisions(caller: CallerDep, gateway: GatewayDep,
         found = [d for d in found if (d.incident_id is not None) == (event_type == "incident")]
     if not visible.everything:
         found = await _readable(gateway, caller, found)
-    return DecisionList(total=len(found), decisions=found[-limit:])
+    shown = found[-limit:]
+    asked: dict[str, dict[str, Any]] = {}
+    if inputs:
+        wanted = {d.request_id for d in shown}
+        asked = await gateway.ask_all(lambda nc: read_requests(nc, wanted))
+    return DecisionList(total=len(found), decisions=shown, inputs=asked)
 
 
 def _agent_named(name: str | None) -> str | None:

@@ -1,9 +1,13 @@
-"""Agents (for whoever may configure or run them): providers and their health, each
-running agent's chain, recent decisions with their reasons and costs, changing the chain
-live, and running the triage agent on an event someone describes."""
+"""Agents (for whoever may configure or run them): providers and their health, latency
+and error rates, each running agent's chain, recent decisions with what they were asked,
+their reasons, attempts and costs, changing the chain live, and running the triage agent
+on an event someone describes."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -11,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
@@ -22,6 +27,9 @@ PROVIDERS = ("rules", "ollama", "openai", "azure", "anthropic", "gemini", "huggi
 AGENTS = ("triage", "rca", "security", "capacity")
 SEVERITIES = ("low", "medium", "high", "critical")
 DECISIONS = 25
+MEASURED = 500
+"""Decisions the providers' latency and error rates are measured over."""
+HIDDEN_INPUTS = frozenset({"request_id", "workflow_id", "type"})
 
 
 def routes(console: Console) -> list[Route]:
@@ -75,14 +83,61 @@ def routes(console: Console) -> list[Route]:
 async def agents(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
     health = await client.check_agent_health()
     providers = await client.list_llm_providers()
-    decisions = await client.get_agent_decisions(limit=DECISIONS)
+    decisions = await client.get_agent_decisions(limit=MEASURED, inputs=True)
+    shown = decisions.decisions[-DECISIONS:]
     return Shown("agents.html", {
         "health": health, "running": providers.agents,
-        "decisions": list(reversed(decisions.decisions)),
+        "decisions": list(reversed(shown)),
+        "inputs": {d.request_id: {k: v for k, v in decisions.inputs.get(d.request_id, {})
+                                  .items() if k not in HIDDEN_INPUTS and v not in (None, "")}
+                   for d in shown},
+        "figures": provider_figures(decisions.decisions),
+        "measured": len(decisions.decisions),
         "may_configure": me.can.get("agent.configure", False),
         "may_run": me.can.get("agent.run", False),
         "providers": PROVIDERS, "agent_names": AGENTS, "severities": SEVERITIES,
         "ran": None, "proposals": [], "event": {}})
+
+
+@dataclass
+class ProviderFigures:
+    """One provider's calls over recent decisions: how many, how many failed and why,
+    and how long the answered ones took."""
+
+    provider: str
+    calls: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    @property
+    def error_rate(self) -> float:
+        return 100.0 * self.failed / self.calls if self.calls else 0.0
+
+    def percentile(self, q: float) -> float | None:
+        """The nearest-rank ``q`` percentile of the answered calls' latency, in ms."""
+        if not self.latencies:
+            return None
+        ranked = sorted(self.latencies)
+        return ranked[max(0, math.ceil(q / 100 * len(ranked)) - 1)]
+
+
+def provider_figures(decisions: Iterable[AgentDecisionRecorded]) -> list[ProviderFigures]:
+    """Every provider tried in ``decisions`` (each attempt is one call), busiest first."""
+    found: dict[str, ProviderFigures] = {}
+    for decision in decisions:
+        for attempt in decision.attempts:
+            figures = found.setdefault(attempt.provider, ProviderFigures(attempt.provider))
+            figures.calls += 1
+            if attempt.outcome == "ok":
+                figures.latencies.append(attempt.latency_ms)
+            else:
+                figures.failures[attempt.outcome] = figures.failures.get(attempt.outcome,
+                                                                         0) + 1
+    return sorted(found.values(), key=lambda f: (-f.calls, f.provider))
 
 
 def _temperature(value: Any) -> float:
