@@ -19,6 +19,15 @@ from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
+from reasonops_contracts.incidents import (
+    CloseIncident,
+    IncidentList,
+    IncidentView,
+    ListIncidents,
+    ListProblems,
+    ProblemList,
+    ResolveIncident,
+)
 from reasonops_finance.app import FinanceSettings
 from reasonops_finance.app import build_service as build_finance
 from reasonops_gateway.app import GatewaySettings
@@ -31,6 +40,7 @@ from reasonops_llm import LlmSettings
 from reasonops_llm.fakes import FakeLlmServer
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
+from reasonops_runtime.client import request
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
 from tests.integration.test_gateway_oidc import Issuer
@@ -543,3 +553,57 @@ async def test_single_sign_on_with_pkce_logs_the_person_in(
         assert "state: this answer is not for the sign-in started here" in await forged.text()
     finally:
         await issuer.server.stop()
+
+
+RECURRING = """
+rules:
+  - name: checkout
+    match: ["service=checkout"]
+    group_by: [service, alertname]
+problems: {recurrence: 2, within: 1d}
+"""
+
+
+async def test_a_recurring_incident_leads_to_its_problem_which_is_moved_on_there(
+        nc, start_service, browser, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RECURRING)
+    await start_service(build_incidents, IncidentSettings, correlation_rules=rules)
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000)
+    url = f"http://127.0.0.1:{gateway.port}"
+    await publish_all(nc, [accepted("pool", service="checkout")])
+    await wait_for(lambda: request(nc, ListIncidents(), IncidentList),
+                   check=lambda r: r.total == 1)
+    for command in (ResolveIncident, CloseIncident):
+        await request(nc, command(incident_id="INC0000001"), IncidentView)
+    await publish_all(nc, [accepted("pool", service="checkout")])  # it is back
+    await wait_for(lambda: request(nc, ListProblems(), ProblemList),
+                   check=lambda r: r.items)
+
+    page = await logged_in(browser, url, await issue_token(nc, "user:admin"))
+    await page.goto(f"{url}/incidents/INC0000002")
+    await page.click("[data-testid=problem]")
+    await page.wait_for_url(f"{url}/problems/PRB0000001")
+    assert await page.text_content("[data-testid=problem-state]") == "new"
+    assert await page.locator("#incidents ~ table tbody tr").count() == 2
+    # A known error needs its workaround: said next to the field, nothing changed.
+    await page.select_option("select[name=state]", "known_error")
+    await page.fill("textarea[name=workaround]", "")
+    await page.click("form[action$='/update'] button")
+    assert "workaround" in (await page.text_content("#workaround-error") or "")
+    assert await page.get_attribute("textarea[name=workaround]", "aria-invalid") == "true"
+    assert await page.text_content("[data-testid=problem-state]") == "new"
+    await page.select_option("select[name=state]", "known_error")
+    await page.fill("textarea[name=workaround]", "restart the connection pool")
+    await page.click("form[action$='/update'] button")
+    await page.wait_for_url(f"{url}/problems/PRB0000001?done=update")
+    assert await page.text_content("[data-testid=problem-state]") == "known error"
+    assert await page.text_content("[data-testid=workaround]") == \
+        "restart the connection pool"
+    assert "new -> known_error" in (await page.text_content("ol.timeline") or "")
+    await screenshots(page, "problem")
+    await page.goto(f"{url}/problems")
+    assert await page.locator("tr[data-problem=PRB0000001] .pstate").text_content() == \
+        "known error"
+    await screenshots(page, "problems")

@@ -7,11 +7,11 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from ..api.context import Gateway
-from . import admin, agents, finance, incidents, levels, security, sso, workflows
+from . import admin, agents, finance, incidents, levels, problems, security, sso, workflows
 from .frame import Console, Sso
 
-PAGES = (sso.routes, incidents.routes, levels.routes, finance.routes, workflows.routes,
-         security.routes, agents.routes, admin.routes)
+PAGES = (sso.routes, incidents.routes, problems.routes, levels.routes, finance.routes,
+         workflows.routes, security.routes, agents.routes, admin.routes)
 
 
 def build_console(api: ASGIApp, gateway: Gateway, sso_: Sso | None = None) -> Console:
