@@ -4,7 +4,7 @@ it is."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -18,7 +18,12 @@ from reasonops_contracts.incidents import IncidentList, IncidentPriorityChanged,
 from reasonops_contracts.policy import AccessDenied
 from reasonops_gateway.app import GatewaySettings
 from reasonops_gateway.app import build_service as build_gateway
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_slm.app import SlmSettings
+from reasonops_slm.app import build_service as build_slm
 from tests.support import accepted, issue_token, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
@@ -323,8 +328,8 @@ async def test_clocks_needing_someone_and_the_definitions_are_read_within_scope(
     ids = gateway_stack["ids"]
     async with client(gateway_stack) as api:
         running = (await api.get("/api/sla/clocks", params={"attention": "running"})).json()
-        low = (await api.get("/api/sla/clocks", params={"at_risk_percent": 1})).json()
-        high = (await api.get("/api/sla/clocks")).json()
+        at_risk = (await api.get("/api/sla/clocks")).json()
+        odd = await api.get("/api/sla/clocks", params={"at_risk_percent": 60})
         breached = (await api.get("/api/sla/clocks", params={"attention": "breached"})).json()
         bad = await api.get("/api/sla/clocks", params={"attention": "late"})
         one = (await api.get("/api/sla/clocks", params={"attention": "running",
@@ -335,12 +340,11 @@ async def test_clocks_needing_someone_and_the_definitions_are_read_within_scope(
     assert {(c["incident_id"], c["kind"]) for c in running["items"]} == {
         (i, k) for i in ids.values() for k in ("response", "resolution")}
     assert all(c["remaining_seconds"] > 0 for c in running["items"])
-    # Ten minutes of each target: at risk above 1% of it, not above 75%.
-    response_clocks = [c for c in low["items"] if c["kind"] == "response"]
-    assert {c["incident_id"] for c in response_clocks} == set(ids.values())
-    assert low["items"] == sorted(low["items"], key=lambda c: c["remaining_seconds"])
-    assert (high["total"], breached["total"]) == (0, 0)
+    assert running["items"] == sorted(running["items"], key=lambda c: c["deadline"])
+    # Ten minutes of the targets (P1: 15 min to respond): not yet at 75%, none breached.
+    assert (at_risk["total"], breached["total"]) == (0, 0)
     assert problem(bad, 422)["field"] == "query.attention"
+    assert problem(odd, 422)["field"] == "query.at_risk_percent"
     assert (len(one["items"]), one["total"]) == (1, 4)
     assert {c["incident_id"] for c in hers["items"]} == {ids["checkout"]}
     assert {c["service"] for c in hers["items"]} == {"checkout"}
@@ -348,6 +352,37 @@ async def test_clocks_needing_someone_and_the_definitions_are_read_within_scope(
                 and p["agreement"] == "sla"}
     assert sorted(defaults) == [1, 2, 3, 4, 5]
     assert defaults[1]["response_seconds"] > 0
+
+
+HOUR_TARGETS = "policies:\n" + "".join(
+    f"  - {{name: P{p}, priority: P{p}, response: 1h, resolution: 10h}}\n" for p in range(1, 6))
+
+
+async def test_a_clock_is_at_risk_from_the_point_it_is_announced(nc, start_service, tmp_path):
+    policies = tmp_path / "sla.yaml"
+    policies.write_text(HOUR_TARGETS)
+    clock = FrozenClock(datetime.now(UTC))
+    await start_service(build_incidents, IncidentSettings, clock=clock)
+    await start_service(build_slm, SlmSettings, clock=clock, sla_policies=policies)
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000)
+    stack = {"url": f"http://127.0.0.1:{gateway.port}",
+             "admin": await issue_token(nc, "user:admin")}
+    await publish_all(nc, [accepted("late", service="checkout")])
+    async with client(stack) as api:
+        async def clocks(**params: object) -> dict:
+            return (await api.get("/api/sla/clocks", params=params)).json()
+        await wait_for(lambda: clocks(attention="running"), check=lambda r: r["total"] == 2)
+        clock.advance(timedelta(minutes=50))  # 83% of the response target
+        at_75 = await wait_for(lambda: clocks(), check=lambda r: r["total"] == 1)
+        assert at_75["items"][0]["kind"] == "response"
+        assert at_75["items"][0]["percent_consumed"] > 80
+        assert (await clocks(at_risk_percent=90))["total"] == 0
+        clock.advance(timedelta(minutes=15))  # past the response target
+        late = await wait_for(lambda: clocks(attention="breached"),
+                              check=lambda r: r["total"] == 1)
+        assert late["items"][0]["kind"] == "response"
+        assert (await clocks())["total"] == 0  # breached is no longer at risk
 
 
 async def test_the_service_desk_opens_an_incident_by_hand(gateway_stack, nc):

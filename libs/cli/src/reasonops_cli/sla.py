@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from reasonops_contracts.slm import (
     Attention,
@@ -54,18 +55,22 @@ def status(
 @app.command()
 def clocks(
     attention: Annotated[Attention, typer.Argument(
-        help="at_risk (75%+ of the target used), breached (overdue, not yet stopped) or "
+        help="at_risk (75% of the target used), breached (overdue, not yet stopped) or "
              "running.")] = "at_risk",
     at_risk_percent: Annotated[int, typer.Option(
-        "--at-risk-percent", min=1, max=99, help="What counts as at risk.")] = 75,
+        "--at-risk-percent", help="At risk from 50, 75 or 90% of the target.")] = 75,
     service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
     json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """The SLA clocks that need someone now, across incidents: at risk (closest to the
-    deadline first) or breached (longest overdue first)."""
-    found = ask(ListSlaClocks(attention=attention, at_risk_percent=at_risk_percent,
-                              service=service, limit=limit), SlaClockList)
+    """The SLA clocks that need someone now, across incidents, earliest deadline first:
+    at risk, breached, or every running one."""
+    try:
+        asked = ListSlaClocks(attention=attention, at_risk_percent=at_risk_percent,
+                              service=service, limit=limit)
+    except ValidationError:
+        fail("--at-risk-percent: 50, 75 or 90")
+    found = ask(asked, SlaClockList)
     if json:
         emit_json(found)
         return

@@ -248,17 +248,21 @@ class SupplierContractList(View):
     items: list[SupplierContractView]
 
 
+AtRiskPercent = Literal[50, 75, 90]
+"""The points at which a running clock is announced at risk (``SlaAtRisk``)."""
+
+
 class ListSlaClocks(Query):
-    """The clocks that need someone now, of the services the actor's roles cover:
-    ``at_risk`` (running, with ``at_risk_percent`` of the target used or more; the
-    closest to its deadline first), ``breached`` (past the target, its incident not yet
-    acknowledged or resolved; the longest overdue first) or every ``running`` one."""
+    """The clocks that need someone now, of the services the actor's roles cover,
+    earliest deadline first: ``at_risk`` (running, announced at risk at
+    ``at_risk_percent`` of the target or later), ``breached`` (past the target, its
+    incident not yet acknowledged or resolved) or every ``running`` one."""
 
     SUBJECT = subjects.SLM_QUERY_CLOCKS
 
     actor: Actor = ""  # answered with what the actor's roles cover
     attention: Attention = "at_risk"
-    at_risk_percent: int = Field(default=75, ge=1, le=99)
+    at_risk_percent: AtRiskPercent = 75
     service: str | None = Field(default=None, min_length=1, max_length=256)
     limit: int = Field(default=100, ge=1, le=1000)
 

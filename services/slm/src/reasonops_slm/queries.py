@@ -83,21 +83,19 @@ class SlaQueries:
     async def open_clocks(self, query: ListSlaClocks) -> SlaClockList:
         now = self.service.clock.now()
         visible = self.enforcer.visibility(query.actor, at=now, reading="SLA clocks")
+        services = visible.services(self.owner, (s.name for s in self.catalog.services))
+        if query.service is not None:
+            services = frozenset({query.service} & (services if services is not None
+                                                    else {query.service}))
+        named = {team for held in visible.scopes for s in held for team in s.teams}
+        groups = frozenset(t for t in named if visible.covers(t, None))
         async with self.service.store.read() as session:
-            found = await store.open_clocks(session, breached=query.attention == "breached",
-                                            service=query.service,
-                                            calendars=self.clocks.calendars)
-        found = [(c, s) for c, s in found if visible.everything or
-                 visible.covers(self.owner(s), s) or
-                 (c.agreement == "ola" and c.party and visible.covers(c.party, None))]
-        if query.attention == "at_risk":
-            found = [(c, s) for c, s in found
-                     if c.percent_consumed(now) >= query.at_risk_percent]
-            found.sort(key=lambda f: (f[0].remaining_seconds(now), f[0].clock_id))
-        else:
-            found.sort(key=lambda f: (f[0].deadline, f[0].clock_id))
-        return SlaClockList(items=[open_clock_view(c, s, now)
-                                   for c, s in found[:query.limit]], total=len(found))
+            found, total = await store.open_clocks(
+                session, attention=query.attention, at_risk_percent=query.at_risk_percent,
+                services=services, groups=groups, limit=query.limit,
+                calendars=self.clocks.calendars)
+        return SlaClockList(items=[open_clock_view(c, s, now) for c, s in found],
+                            total=total)
 
     async def policies(self, query: ListSlaPolicies) -> SlaPolicyList:
         self.enforcer.visibility(query.actor, at=self.service.clock.now(),

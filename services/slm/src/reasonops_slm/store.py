@@ -16,12 +16,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     bindparam,
+    func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
@@ -134,15 +138,29 @@ async def clocks_of(session: AsyncSession, incident_ids: Iterable[str], calendar
     return found
 
 
-async def open_clocks(session: AsyncSession, *, breached: bool, service: str | None,
-                      calendars: Calendars) -> list[tuple[SlaClock, str | None]]:
-    """Running clocks (``breached`` False), or breached ones not yet stopped (True), with
-    their incident's service."""
-    query = select(clocks).where(clocks.c.stopped_at.is_(None), clocks.c.state ==
-                                 ("breached" if breached else "running"))
-    if service is not None:
-        query = query.where(clocks.c.service == service)
-    return [(_clock(r, calendars), r.service) for r in await session.execute(query)]
+async def open_clocks(session: AsyncSession, *, attention: str, at_risk_percent: int,
+                      services: frozenset[str] | None, groups: frozenset[str],
+                      limit: int, calendars: Calendars
+                      ) -> tuple[list[tuple[SlaClock, str | None]], int]:
+    """Clocks that need someone (see ``ListSlaClocks``), earliest deadline first, with
+    their incident's service; and how many match over ``limit``. ``services`` None: every
+    service; else those, and the OLA clocks of ``groups``."""
+    where: list[ColumnElement[bool]] = [clocks.c.stopped_at.is_(None)]
+    if attention == "breached":
+        where.append(clocks.c.state == "breached")
+    else:
+        where.append(clocks.c.state == "running")
+    if attention == "at_risk":
+        where.append(clocks.c.warned >= at_risk_percent)
+    if services is not None:
+        where.append(or_(clocks.c.service.in_(sorted(services)),
+                         and_(clocks.c.agreement == "ola", clocks.c.party.in_(sorted(groups)))))
+    rows = await session.execute(select(clocks).where(*where)
+                                 .order_by(clocks.c.deadline, clocks.c.clock_id).limit(limit))
+    found = [(_clock(r, calendars), r.service) for r in rows]
+    total = len(found) if len(found) < limit else \
+        (await session.execute(select(func.count()).select_from(clocks).where(*where))).scalar_one()
+    return found, int(total)
 
 
 async def get_clock(session: AsyncSession, clock_id: str, calendars: Calendars

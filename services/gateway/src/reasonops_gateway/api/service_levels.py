@@ -69,13 +69,13 @@ async def contracts(caller: CallerDep, gateway: GatewayDep) -> SupplierContractL
 
 @router.get("/clocks", response_model=SlaClockList, summary="SLA clocks at risk or breached now")
 async def clocks(caller: CallerDep, gateway: GatewayDep, attention: Attention = "at_risk",
-                 at_risk_percent: Annotated[int, Query(ge=1, le=99)] = 75,
+                 at_risk_percent: Annotated[int, Query(description="50, 75 or 90")] = 75,
                  service: str | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
-    """``at_risk``: running clocks with ``at_risk_percent`` of their target used or more,
-    the closest to the deadline first; ``breached``: past the target and not yet stopped
-    (the incident still waits for its acknowledgement or resolution), the longest
-    overdue first; ``running``: every running clock."""
+    """Earliest deadline first. ``at_risk``: running clocks announced at risk at
+    ``at_risk_percent`` (50, 75 or 90) of their target or later; ``breached``: past the
+    target and not yet stopped (the incident still waits for its acknowledgement or
+    resolution); ``running``: every running clock."""
     return JSONResponse(await gateway.relay(caller, ListSlaClocks(
         attention=attention, at_risk_percent=at_risk_percent, service=service,
         limit=limit)))
