@@ -21,6 +21,7 @@ from . import (
     identities,
     incidents,
     integrations,
+    oncall,
     policy,
     problems,
     reports,
@@ -43,6 +44,7 @@ app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a l
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(problems.app, name="problems")
 app.add_typer(silences.app, name="silences")
+app.add_typer(oncall.app, name="oncall")
 app.add_typer(sla.app, name="sla")
 app.add_typer(finance.app, name="finance")
 app.add_typer(workflows.app, name="workflows")

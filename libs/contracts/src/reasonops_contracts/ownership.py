@@ -17,8 +17,9 @@ from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
 AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity")
+PEOPLE = ("oncall",)
 FACES = ("gateway",)
-SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS, *FACES)
+SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS, *PEOPLE, *FACES)
 """Every ReasonOps service, in start-up order."""
 
 _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -33,6 +34,7 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("itsm.finance.", frozenset({"finance"})),
     ("itsm.workflow.", frozenset({"orchestrator"})),
     ("itsm.gateway.", frozenset({"gateway"})),
+    ("itsm.oncall.", frozenset({"oncall"})),
     ("itsm.policy.", frozenset(SERVICES)),  # every service records its own refusals
     ("itsm.deadletter.", frozenset(SERVICES)),
 )
@@ -59,6 +61,7 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "agent-capacity": ((streams.INGEST.name, d.AGENT_CAPACITY_ALERTS),
                        (streams.INCIDENTS.name, d.AGENT_CAPACITY_INCIDENTS),
                        (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
+    "oncall": (),
     "gateway": (),
 }
 """(stream, durable) of every service's consumers: each consumes only its own (the

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from . import agents, deadletter, finance, gateway, incidents, ingest, policy, slm, workflows
+from . import (
+    agents,
+    deadletter,
+    finance,
+    gateway,
+    incidents,
+    ingest,
+    oncall,
+    policy,
+    slm,
+    workflows,
+)
 from .envelope import Envelope
 from .messages import Command, Event, Query, View
 from .replies import Reply
 
-_MODULES = (ingest, incidents, slm, finance, agents, workflows, gateway, policy, deadletter)
+_MODULES = (ingest, incidents, slm, finance, agents, workflows, gateway, policy, deadletter,
+            oncall)
 
 
 def _subclasses(base: type[BaseModel]) -> list[type[BaseModel]]:

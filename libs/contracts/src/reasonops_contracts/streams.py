@@ -43,13 +43,15 @@ AGENTS = StreamSpec("AGENTS", _events_under("itsm.agent."), "Agent requests and 
 WORKFLOWS = StreamSpec("WORKFLOWS", _events_under("itsm.workflow."), "Workflow progress")
 GATEWAY = StreamSpec("GATEWAY", _events_under("itsm.gateway."),
                      "API tokens issued and revoked", max_age_seconds=365 * DAY)
+ONCALL = StreamSpec("ONCALL", _events_under("itsm.oncall."), "On-call overrides made and "
+                    "removed", max_age_seconds=365 * DAY)
 POLICY = StreamSpec("POLICY", _events_under("itsm.policy."), "Role policy denials",
                     max_age_seconds=365 * DAY)
 DEADLETTER = StreamSpec("DEADLETTER", (f"{subjects.DEAD_LETTER_PREFIX}.>",),
                         "Messages consumers gave up on", max_age_seconds=90 * DAY)
 
 DOMAIN_STREAMS: tuple[StreamSpec, ...] = (INGEST, INCIDENTS, SLM, FINANCE, AGENTS, WORKFLOWS,
-                                          GATEWAY, POLICY, DEADLETTER)
+                                          GATEWAY, ONCALL, POLICY, DEADLETTER)
 
 AUDIT = StreamSpec(
     name="AUDIT",

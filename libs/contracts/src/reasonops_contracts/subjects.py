@@ -116,6 +116,15 @@ AGENT_PROPOSAL = "itsm.agent.proposal.recorded"
 AGENT_QUERY_STATUS = "itsm.agent.query.status"
 AGENT_QUERY_RUN_TRIAGE = "itsm.agent.query.run_triage"
 
+# On call
+ONCALL_QUERY_WHO = "itsm.oncall.query.who"
+ONCALL_QUERY_SHIFTS = "itsm.oncall.query.shifts"
+ONCALL_QUERY_SCHEDULES = "itsm.oncall.query.schedules"
+ONCALL_CMD_OVERRIDE = "itsm.oncall.cmd.override"
+ONCALL_CMD_REMOVE_OVERRIDE = "itsm.oncall.cmd.remove_override"
+ONCALL_OVERRIDE_CREATED = "itsm.oncall.override.created"
+ONCALL_OVERRIDE_REMOVED = "itsm.oncall.override.removed"
+
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"
 WORKFLOW_STEP_COMPLETED = "itsm.workflow.step.completed"

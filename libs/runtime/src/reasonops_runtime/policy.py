@@ -30,6 +30,7 @@ ACTIONS: frozenset[str] = frozenset({
     "integration.create", "integration.revoke", "integration.rotate",
     "workflow.approve", "workflow.reject", "workflow.cancel",
     "token.create", "token.revoke", "agent.configure", "agent.run", "deadletter.read",
+    "oncall.override",
     "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)

@@ -24,6 +24,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "agent-rca": 8087,
     "agent-security": 8088,
     "agent-capacity": 8089,
+    "oncall": 8090,
     "gateway": 8080,
 }
 

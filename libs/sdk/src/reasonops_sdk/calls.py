@@ -48,6 +48,7 @@ from reasonops_contracts.incidents import (
     SilenceView,
 )
 from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
+from reasonops_contracts.oncall import OnCallNow, OverrideView, ScheduleList, ShiftList
 from reasonops_contracts.slm import (
     SlaClockList,
     SlaPolicyList,
@@ -357,3 +358,33 @@ def check_policy(action: str, principal: str | None, team: str | None,
 
 def me() -> Call[Me]:
     return _call("GET", "/api/me", Me)
+
+
+# -- on call ---------------------------------------------------------------------------------
+
+def oncall_schedules() -> Call[ScheduleList]:
+    return _call("GET", "/api/oncall/schedules", ScheduleList)
+
+
+def who_is_on_call(schedule: str | None, service: str | None,
+                   at: datetime | None) -> Call[OnCallNow]:
+    if (schedule is None) == (service is None):
+        raise ValueError("schedule or service: give exactly one of them")
+    path = (f"/api/oncall/schedules/{_id(schedule)}/now" if schedule is not None
+            else f"/api/oncall/services/{_id(str(service))}/now")
+    return _call("GET", path, OnCallNow, at=at)
+
+
+def oncall_shifts(schedule: str, start: datetime | None,
+                  end: datetime | None) -> Call[ShiftList]:
+    return _call("GET", f"/api/oncall/schedules/{_id(schedule)}/shifts", ShiftList,
+                 start=start, end=end)
+
+
+def create_override(schedule: str, **fields: Any) -> Call[OverrideView]:
+    return _call("POST", f"/api/oncall/schedules/{_id(schedule)}/overrides", OverrideView,
+                 body=_body(**fields))
+
+
+def remove_override(override_id: str) -> Call[OverrideView]:
+    return _call("DELETE", f"/api/oncall/overrides/{_id(override_id)}", OverrideView)

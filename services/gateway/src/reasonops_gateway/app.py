@@ -26,6 +26,7 @@ from reasonops_contracts.incidents import (
     UpdateProblem,
 )
 from reasonops_contracts.ingest import CreateIntegration, RevokeIntegration, RotateIntegrationKey
+from reasonops_contracts.oncall import CreateOverride, RemoveOverride
 from reasonops_contracts.workflows import ApproveStep, RejectStep
 from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.catalog_file import load_catalog
@@ -54,6 +55,7 @@ ACTIONS: dict[type, str] = {
     RevokeIntegration: "integration.revoke", RotateIntegrationKey: "integration.rotate",
     ApproveStep: "workflow.approve", RejectStep: "workflow.reject",
     CreateApiToken: "token.create", RevokeApiToken: "token.revoke",
+    CreateOverride: "oncall.override", RemoveOverride: "oncall.override",
 }
 """The policy action of each command the API sends: what a narrowed token is checked
 against before the command leaves the gateway."""

@@ -19,6 +19,7 @@ from . import (
     events,
     finance,
     incidents,
+    oncall,
     problems,
     reports,
     service_levels,
@@ -69,7 +70,7 @@ def build_api(gateway: Gateway | None = None, *, max_body_bytes: int = 1 << 20) 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     for module in (incidents, problems, silences, service_levels, finance, workflows, agents,
-                   reports, events, admin, deadletters):
+                   reports, events, admin, deadletters, oncall):
         app.include_router(module.router, responses=PROBLEMS)
     errors.install(app)
     app.add_middleware(Idempotency, gateway=gateway)

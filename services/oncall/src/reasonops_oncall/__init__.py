@@ -1,0 +1,1 @@
+"""ReasonOps on-call service: who carries the pager, now and at any time."""

@@ -1,0 +1,1 @@
+"""The on-call service's schema revisions (Alembic)."""

@@ -1,0 +1,74 @@
+"""The on-call service's table: overrides made by command (those in the file are read
+from the file); a removed one is kept, marked, so its number is never given again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
+
+from .rotation import Override
+
+metadata = MetaData(info=schema("oncall", "reasonops_oncall:revisions"))
+
+overrides = Table(
+    "oncall_overrides",
+    metadata,
+    Column("override_id", String(16), primary_key=True),
+    Column("schedule", String(64), nullable=False, index=True),
+    Column("user", String(64), nullable=False),
+    Column("start", UtcDateTime(), nullable=False),
+    Column("end", UtcDateTime(), nullable=False, index=True),
+    Column("reason", String(256), nullable=False),
+    Column("created_by", String(160), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("removed_at", UtcDateTime(), nullable=True),
+    Column("removed_by", String(160), nullable=True),
+)
+
+
+def _override(row: Any) -> tuple[str, Override]:
+    return row.schedule, Override(row.override_id, row.user, row.start, row.end, row.reason,
+                                  row.created_by, row.created_at, "command")
+
+
+async def add_override(session: AsyncSession, schedule: str, override: Override) -> None:
+    await session.execute(insert(overrides).values(
+        override_id=override.override_id, schedule=schedule, user=override.user,
+        start=override.start, end=override.end, reason=override.reason,
+        created_by=override.created_by, created_at=override.created_at))
+
+
+async def next_override_id(session: AsyncSession) -> str:
+    last = (await session.execute(select(func.max(overrides.c.override_id)))).scalar_one()
+    return f"OVR{int(last[3:]) + 1 if last else 1:07d}"
+
+
+async def get_override(session: AsyncSession, override_id: str) -> tuple[str, Override] | None:
+    row = (await session.execute(select(overrides).where(
+        overrides.c.override_id == override_id, overrides.c.removed_at.is_(None)))).first()
+    return _override(row) if row is not None else None
+
+
+async def remove_override(session: AsyncSession, override_id: str, by: str,
+                          at: datetime) -> None:
+    await session.execute(update(overrides).where(overrides.c.override_id == override_id)
+                          .values(removed_at=at, removed_by=by))
+
+
+async def overrides_until(session: AsyncSession, after: datetime
+                          ) -> dict[str, list[Override]]:
+    """Overrides by schedule that end after ``after``."""
+    found: dict[str, list[Override]] = {}
+    rows = await session.execute(select(overrides).where(
+        overrides.c.end > after, overrides.c.removed_at.is_(None))
+        .order_by(overrides.c.created_at))
+    for row in rows:
+        schedule, override = _override(row)
+        found.setdefault(schedule, []).append(override)
+    return found
