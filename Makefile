@@ -11,6 +11,8 @@ endif
 # The demo supplier contract, so breaches on `checkout` turn into penalties.
 export REASONOPS_SUPPLIER_CONTRACTS ?= $(CURDIR)/examples/config/supplier-contracts.yaml
 export REASONOPS_FINANCE_CONFIG ?= $(CURDIR)/examples/config/finance.yaml
+# The demo on-call schedules (who carries the pager for checkout and the databases).
+export REASONOPS_ONCALL ?= $(CURDIR)/examples/config/oncall.yaml
 
 .PHONY: up test lint bench sync schemas clean
 

@@ -155,3 +155,32 @@ async def test_the_file_is_reloaded_and_a_wrong_one_leaves_the_last_in_force(sta
         changed = await wait_for(schedules, check=lambda r: not r["error"] and
                                  r["items"][0]["layers"][0]["users"] == ["cy", "ana"])
     assert changed["loaded_at"]
+
+
+GUIDE = CONFIG.parents[1] / "docs" / "guides" / "on-call.md"
+
+
+async def test_the_guide_runs_as_written(nc, start_service, nats_url, tmp_path):
+    """docs/guides/on-call.md's commands against the example file."""
+    import re
+    import shlex
+
+    (tmp_path / "policy.yaml").write_text(POLICY + "  user:tests: [admin]\n")
+    await start_service(build_oncall, OnCallSettings, oncall=CONFIG / "oncall.yaml",
+                        policy=tmp_path / "policy.yaml")
+    (block,) = [b for b in re.findall(r"^```sh\n(.*?)^```", GUIDE.read_text(),
+                                      flags=re.S | re.M)]
+    outputs = []
+    for line in block.splitlines():
+        words = shlex.split(line.split(" > ")[0])
+        assert words[0] == "reasonops"
+        code, out, err = await cli(nats_url, *words[1:])
+        assert code == 0, (line, err)
+        outputs.append(out)
+    assert "payments-primary" in outputs[0]
+    assert "Europe/Berlin" in outputs[0]
+    assert outputs[2].startswith("payments-primary: ")
+    assert "gap(s) from 2026-12-01" in outputs[3]
+    assert outputs[4].startswith("BEGIN:VCALENDAR")
+    assert "OVR0000001: cy on call for payments-primary" in outputs[5]
+    assert "Removed OVR0000001" in outputs[6]

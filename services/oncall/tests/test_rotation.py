@@ -112,3 +112,16 @@ def test_a_wrong_file_names_file_line_field_and_reason(change, line, field, reas
     assert (refused.value.file, refused.value.line, refused.value.field) == (
         "oncall.yaml", line, field)
     assert reason in refused.value.reason
+
+
+def test_the_example_file_covers_every_hour():
+    from pathlib import Path
+
+    from reasonops_oncall.config import load
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "config" / "oncall.yaml"
+    roster = load(example)
+    for schedule in roster.schedules.values():
+        start = utc(2026, 11, 9)
+        assert schedule.gaps(start, utc(2027, 4, 9)) == [], schedule.name  # DST both ways
+    assert roster.services["checkout"] == "payments-primary"

@@ -26,6 +26,11 @@ in force)::
             start: 2026-11-02T17:00
             users: [bo, ana]
             restrict: {days: [mon, tue, wed, thu, fri], hours: "17:00-09:00"}
+          - name: weekends             # 09:00-09:00: a whole day from 09:00
+            rotation: weekly
+            start: 2026-11-07T09:00
+            users: [bo, ana]
+            restrict: {days: [sat, sun], hours: "09:00-09:00"}
         overrides:
           - {user: bo, start: 2026-12-08T20:00, end: 2026-12-09T08:00, reason: swap}
     services:
@@ -250,8 +255,6 @@ def _layer(s: LayerSpec, zone: ZoneInfo, loc: list[Any],
             begins, ends = s.restrict.hours.split("-")
             start = time.fromisoformat(begins)
             end = time(0) if ends == "24:00" else time.fromisoformat(ends)
-            if start == end and start != time(0):
-                raise refuse([*loc, "restrict", "hours"], "an empty span")
         restriction = Restriction(frozenset(WEEKDAYS.index(d) for d in s.restrict.days),
                                   start, end)
     return Layer(s.name, users, s.start, zone, days or 7, length, restriction)

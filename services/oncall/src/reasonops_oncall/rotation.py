@@ -39,7 +39,8 @@ class Person:
 @dataclass(frozen=True)
 class Restriction:
     """Weekdays (0 = Monday) and a daily span ``start``-``end`` in the schedule's zone;
-    ``end`` at or before ``start`` runs over midnight, into the next day."""
+    ``end`` at or before ``start`` runs over midnight, into the next day (``end`` equal
+    to ``start``: a whole day from ``start``)."""
 
     days: frozenset[int]
     start: time = time(0)
