@@ -86,6 +86,8 @@ async def test_who_is_on_call_across_the_dst_change_and_for_a_service(stack):
         bad = await admin.get("/api/oncall/schedules/payments-primary/shifts", params={
             "start": "2027-03-26T00:00:00Z", "end": "2027-09-30T00:00:00Z"})
     assert (before["person"]["user"], before["layer"]) == ("bo", "days")
+    # Friday 09:00 to 17:00 in Berlin, in UTC.
+    assert (before["since"], before["until"]) == ("2027-03-26T08:00:00Z", "2027-03-26T16:00:00Z")
     assert before["person"]["contacts"] == [{"kind": "email", "address": "bo@x.io"}]
     assert (after["person"]["user"], after["layer"]) == ("ana", "days")  # week 3
     assert early["person"] is None  # Monday before 09:00 is still the weekend: a gap

@@ -4,7 +4,7 @@ the teams its roles cover."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.oncall import (
@@ -45,8 +45,8 @@ class OnCallQueries:
         person = roster.people.get(turn.user) if turn.user else None
         return OnCallNow(schedule=schedule.name, team=schedule.team, at=at,
                          person=person_view(person) if person else None, layer=turn.layer,
-                         since=turn.start if turn.start > at - AROUND else None,
-                         until=turn.end if turn.end < at + AROUND else None)
+                         since=turn.start.astimezone(UTC) if turn.start > at - AROUND else None,
+                         until=turn.end.astimezone(UTC) if turn.end < at + AROUND else None)
 
     async def who(self, query: WhoIsOnCall) -> OnCallNow:
         now = self.service.clock.now()
