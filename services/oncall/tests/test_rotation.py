@@ -1,5 +1,6 @@
 """Rotations hand over at their wall-clock time across DST, restrictions keep layers to
-their hours, overrides win, gaps are found; a wrong file names file, line and reason."""
+their hours, overrides win, gaps are found; escalation policies and notification rules
+are read; a wrong file names file, line and reason."""
 
 from __future__ import annotations
 
@@ -125,3 +126,45 @@ def test_the_example_file_covers_every_hour():
         start = utc(2026, 11, 9)
         assert schedule.gaps(start, utc(2027, 4, 9)) == [], schedule.name  # DST both ways
     assert roster.services["checkout"] == "payments-primary"
+
+
+POLICY = """
+escalation_policies:
+  payments:
+    team: payments
+    levels:
+      - {after: 0s, notify: [{schedule: payments-primary}]}
+      - {after: 10m, notify: [{user: cy}, {team: payments}]}
+"""
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    (("{schedule: payments-primary}]}", "{schedule: nights}]}"),
+     "escalation_policies.payments.levels[0].notify[0].schedule", "unknown schedule"),
+    (("- {after: 0s,", "- {after: 5m,"), "escalation_policies.payments.levels[0].after",
+     "at once"),
+    (("{user: cy}", "{user: cy, team: payments}"),
+     "escalation_policies.payments.levels[1].notify[0]", "one of schedule, user or team"),
+])
+def test_a_wrong_escalation_policy_names_the_field(change, field, reason):
+    old, new = change
+    with pytest.raises(OnCallError) as refused:
+        parse(FILE + POLICY.replace(old, new), "oncall.yaml")
+    assert refused.value.field == field
+    assert reason in refused.value.reason
+
+
+def test_a_rule_needs_the_contact_it_names_and_defaults_are_every_contact_when_urgent():
+    roster = parse(FILE + POLICY, "oncall.yaml")
+    ana = roster.people["ana"]
+    assert [r.contact for r in ana.rules_for("high")] == ["sms"]
+    assert [r.contact for r in ana.rules_for("low")] == ["sms"]  # no e-mail: the first
+    assert roster.policy_for("checkout", None).name == "payments"  # by the file's services
+    assert roster.policy_for("search", "payments").name == "payments"  # by its owner
+    wrong = FILE.replace('contacts: [{kind: sms, address: "+35190"}]}',
+                         'contacts: [{kind: sms, address: "+35190"}], '
+                         'notify: {high: [{contact: voice}]}}')
+    with pytest.raises(OnCallError) as refused:
+        parse(wrong, "oncall.yaml")
+    assert refused.value.field == "users.ana.notify.high[0].contact"
+    assert "no voice contact" in refused.value.reason

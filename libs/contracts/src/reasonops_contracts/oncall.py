@@ -188,3 +188,49 @@ class OverrideRemoved(Event):
     override: OverrideView
     removed_by: str
     removed_at: datetime
+
+
+Urgency = Literal["high", "low"]
+NotificationOutcome = Literal["delivered", "retrying", "failed"]
+
+
+class IncidentPaged(Event):
+    """A level of an escalation policy paged these people for an incident (each is then
+    notified by their own rules: ``NotificationSent``)."""
+
+    SUBJECT = subjects.ONCALL_PAGED
+
+    incident_id: str
+    policy: str
+    level: int = Field(ge=1, description="1: the first level")
+    cycle: int = Field(ge=1, description="1: the first time through the levels")
+    users: list[str] = Field(description="Empty: nobody was on call for it (a gap)")
+    urgency: Urgency
+    paged_at: datetime
+
+
+class NotificationSent(Event):
+    """One notification to one person by one channel, and how it went (the address is
+    not in the event: it is the person's, in the on-call file)."""
+
+    SUBJECT = subjects.ONCALL_NOTIFICATION
+
+    incident_id: str
+    user: str
+    channel: ContactKind
+    level: int
+    attempt: int = Field(ge=1)
+    outcome: NotificationOutcome
+    detail: str = ""
+    sent_at: datetime
+
+
+class PagingStopped(Event):
+    """Nobody more is paged for the incident: it was acknowledged, resolved or closed."""
+
+    SUBJECT = subjects.ONCALL_PAGING_STOPPED
+
+    incident_id: str
+    reason: str
+    actor: str | None = None
+    stopped_at: datetime

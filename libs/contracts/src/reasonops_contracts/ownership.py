@@ -61,7 +61,7 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "agent-capacity": ((streams.INGEST.name, d.AGENT_CAPACITY_ALERTS),
                        (streams.INCIDENTS.name, d.AGENT_CAPACITY_INCIDENTS),
                        (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
-    "oncall": (),
+    "oncall": ((streams.INCIDENTS.name, d.ONCALL_INCIDENTS),),
     "gateway": (),
 }
 """(stream, durable) of every service's consumers: each consumes only its own (the

@@ -124,6 +124,9 @@ ONCALL_CMD_OVERRIDE = "itsm.oncall.cmd.override"
 ONCALL_CMD_REMOVE_OVERRIDE = "itsm.oncall.cmd.remove_override"
 ONCALL_OVERRIDE_CREATED = "itsm.oncall.override.created"
 ONCALL_OVERRIDE_REMOVED = "itsm.oncall.override.removed"
+ONCALL_PAGED = "itsm.oncall.incident.paged"
+ONCALL_NOTIFICATION = "itsm.oncall.notification.sent"
+ONCALL_PAGING_STOPPED = "itsm.oncall.paging.stopped"
 
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"

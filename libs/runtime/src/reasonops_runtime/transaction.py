@@ -145,6 +145,11 @@ class Transaction:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def cancel_under(self, prefix: str) -> None:
+        """Cancel every armed timer whose id starts with ``prefix``."""
+        await self.session.execute(delete(timers_table).where(
+            timers_table.c.timer_id.startswith(prefix, autoescape=True)))
+
     async def cancel_many(self, timer_ids: Iterable[str]) -> None:
         """Cancel every timer of ``timer_ids`` that is armed, in statements of IN_CHUNK."""
         ids = list(dict.fromkeys(timer_ids))

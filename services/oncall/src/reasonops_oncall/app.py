@@ -6,13 +6,17 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from reasonops_contracts import durables
 from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
 
+from .channels import Channels, ChannelSettings, secret
 from .commands import OverrideCommands
 from .config import RosterFile
 from .current import CurrentRoster
+from .metrics import OnCallMetrics
+from .paging import LEVEL_TIMER, NOTIFY_TIMER, Pager
 from .queries import OnCallQueries
 from .store import metadata
 
@@ -27,7 +31,26 @@ class OnCallSettings(ServiceSettings):
         default=None, description="REASONOPS_SERVICE_CATALOG: a service's owning team, "
         "whose schedule answers for it unless the on-call file names one")
 
-    @field_validator("oncall", "service_catalog", mode="before")
+    twilio_url: str = Field(default="https://api.twilio.com", description=(
+        "REASONOPS_TWILIO_URL: a Twilio-compatible REST API for SMS and voice calls"))
+    twilio_account_sid: str | None = Field(default=None, description=(
+        "REASONOPS_TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str | None = Field(default=None, description=(
+        "REASONOPS_TWILIO_AUTH_TOKEN (or _FILE); never logged"))
+    twilio_auth_token_file: Path | None = None
+    twilio_from: str | None = Field(default=None, description=(
+        "REASONOPS_TWILIO_FROM: the number SMS and calls come from"))
+    smtp_host: str | None = Field(default=None, description="REASONOPS_SMTP_HOST: for e-mail")
+    smtp_port: int = 25
+    smtp_from: str = "reasonops@localhost"
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = Field(default=None, description=(
+        "REASONOPS_SMTP_PASSWORD_FILE; never logged"))
+    smtp_starttls: bool = False
+
+    @field_validator("oncall", "service_catalog", "twilio_auth_token_file",
+                     "smtp_password_file", "twilio_account_sid", "twilio_auth_token",
+                     "twilio_from", "smtp_host", "smtp_user", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -40,6 +63,20 @@ def build_service(settings: OnCallSettings | None = None, *,
     service = Service("oncall", settings, metadata=(metadata,), clock=clock)
     roster = CurrentRoster(service, RosterFile.open(settings.oncall, service.clock.now()))
     enforcer = Enforcer(policy_file.configured(settings.policy), "oncall")
-    OnCallQueries(service, roster, enforcer, load_catalog(settings.service_catalog)).register()
+    catalog = load_catalog(settings.service_catalog)
+    OnCallQueries(service, roster, enforcer, catalog).register()
     OverrideCommands(service, roster, enforcer).register()
+    channels = Channels(ChannelSettings(
+        twilio_url=settings.twilio_url, twilio_account_sid=settings.twilio_account_sid,
+        twilio_auth_token=secret(settings.twilio_auth_token, settings.twilio_auth_token_file),
+        twilio_from=settings.twilio_from, smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port, smtp_from=settings.smtp_from,
+        smtp_user=settings.smtp_user, smtp_password=secret(None, settings.smtp_password_file),
+        smtp_starttls=settings.smtp_starttls))
+    pager = Pager(roster=roster, catalog=catalog, channels=channels, clock=service.clock,
+                  metrics=OnCallMetrics(service.registry))
+    service.consume(durables.ONCALL_INCIDENTS, pager.router())
+    service.on_timer(LEVEL_TIMER, pager.level_due)
+    service.on_timer(NOTIFY_TIMER, pager.notify_due)
+    service.shutdown_hooks.append(channels.aclose)
     return service

@@ -58,12 +58,16 @@ from reasonops_runtime.yaml_source import SourceError, dotted, line_of, read_map
 from .rotation import (
     WEEKDAYS,
     Contact,
+    EscalationPolicy,
     Layer,
+    Level,
     Override,
     Person,
     Restriction,
     Roster,
+    Rule,
     Schedule,
+    Target,
     a_week,
     overlap,
 )
@@ -93,6 +97,14 @@ def _hours(value: str) -> str:
     return value
 
 
+def _after(value: str) -> str:
+    try:
+        parse_duration(value, zero=True)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 def _length(value: str) -> str:
     try:
         seconds = parse_duration(value)
@@ -116,10 +128,21 @@ class ContactSpec(_Strict):
     address: str = Field(min_length=1, max_length=512)
 
 
+class RuleSpec(_Strict):
+    contact: Literal["email", "sms", "voice", "slack", "teams", "webhook", "pagerduty"]
+    after: Annotated[str, AfterValidator(_after)] = "0s"
+
+
+class NotifySpec(_Strict):
+    high: list[RuleSpec] | None = None
+    low: list[RuleSpec] | None = None
+
+
 class UserSpec(_Strict):
     name: str = Field(default="", max_length=128)
     time_zone: Zone = "UTC"
     contacts: list[ContactSpec] = Field(default_factory=list)
+    notify: NotifySpec = Field(default_factory=NotifySpec)
 
 
 class TeamSpec(_Strict):
@@ -158,11 +181,30 @@ class ScheduleSpec(_Strict):
     overrides: list[OverrideSpec] = Field(default_factory=list)
 
 
+class TargetSpec(_Strict):
+    schedule: Name | None = None
+    user: Name | None = None
+    team: Name | None = None
+
+
+class LevelSpec(_Strict):
+    after: Annotated[str, AfterValidator(_after)] = "0s"
+    notify: list[TargetSpec] = Field(min_length=1)
+
+
+class PolicySpec(_Strict):
+    team: Name | None = None
+    services: list[str] = Field(default_factory=list)
+    repeat: int = Field(default=0, ge=0, le=9)
+    levels: list[LevelSpec] = Field(min_length=1, max_length=10)
+
+
 class OnCallSpec(_Strict):
     users: dict[Name, UserSpec] = Field(default_factory=dict)
     teams: dict[Name, TeamSpec] = Field(default_factory=dict)
     schedules: dict[Name, ScheduleSpec] = Field(default_factory=dict)
     services: dict[str, Name] = Field(default_factory=dict)
+    escalation_policies: dict[Name, PolicySpec] = Field(default_factory=dict)
 
 
 def parse(text: str, file: str) -> Roster:
@@ -191,9 +233,7 @@ def _build(spec: OnCallSpec, file: str, line: Callable[[list[Any]], int | None])
             raise refuse(loc, f"unknown user {user!r} (define it under users)")
         return user
 
-    people = {key: Person(key, u.name or key, u.time_zone,
-                          tuple(Contact(c.kind, c.address) for c in u.contacts))
-              for key, u in spec.users.items()}
+    people = {key: _person(key, u, ["users", key], refuse) for key, u in spec.users.items()}
     teams = {name: tuple(known(m, ["teams", name, "members", i])
                          for i, m in enumerate(t.members)) for name, t in spec.teams.items()}
     schedules = {}
@@ -226,7 +266,53 @@ def _build(spec: OnCallSpec, file: str, line: Callable[[list[Any]], int | None])
     for service, schedule in spec.services.items():
         if schedule not in schedules:
             raise refuse(["services", service], f"unknown schedule {schedule!r}")
-    return Roster(people, teams, schedules, dict(spec.services))
+    policies = {}
+    for name, p in spec.escalation_policies.items():
+        where = ["escalation_policies", name]
+        if p.team is not None and p.team not in teams:
+            raise refuse([*where, "team"], f"unknown team {p.team!r}")
+        if p.team is None and not p.services:
+            raise refuse(where, "name the team whose services it covers, or its services")
+        levels = []
+        for i, level in enumerate(p.levels):
+            targets = []
+            for j, t in enumerate(level.notify):
+                loc = [*where, "levels", i, "notify", j]
+                given = [(k, v) for k, v in (("schedule", t.schedule), ("user", t.user),
+                                             ("team", t.team)) if v is not None]
+                if len(given) != 1:
+                    raise refuse(loc, "one of schedule, user or team")
+                kind, value = given[0]
+                names = {"schedule": set(schedules), "user": set(people),
+                         "team": set(teams)}[kind]
+                if value not in names:
+                    raise refuse([*loc, kind], f"unknown {kind} {value!r}")
+                targets.append(Target(kind, value))
+            levels.append(Level(timedelta(seconds=parse_duration(level.after, zero=True)),
+                                tuple(targets)))
+        if levels[0].after:
+            raise refuse([*where, "levels", 0, "after"], "the first level pages at once (0s)")
+        policies[name] = EscalationPolicy(name, p.team, tuple(p.services), p.repeat,
+                                          tuple(levels))
+    return Roster(people, teams, schedules, dict(spec.services), policies)
+
+
+def _person(key: str, u: UserSpec, where: list[Any],
+            refuse: Callable[[list[Any], str], OnCallError]) -> Person:
+    contacts = tuple(Contact(c.kind, c.address) for c in u.contacts)
+    kinds = {c.kind for c in contacts}
+    rules: dict[str, tuple[Rule, ...]] = {}
+    for urgency in ("high", "low"):
+        given = getattr(u.notify, urgency)
+        if given is None:
+            continue
+        for i, r in enumerate(given):
+            if r.contact not in kinds:
+                raise refuse([*where, "notify", urgency, i, "contact"],
+                             f"{key} has no {r.contact} contact")
+        rules[urgency] = tuple(Rule(r.contact, timedelta(seconds=parse_duration(
+            r.after, zero=True))) for r in given)
+    return Person(key, u.name or key, u.time_zone, contacts, rules)
 
 
 def _layer(s: LayerSpec, zone: ZoneInfo, loc: list[Any],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from reasonops_runtime import Service
 from reasonops_runtime.rpc import NotFound
 
@@ -22,14 +24,18 @@ class CurrentRoster:
         self.service = service
         self.file = file
 
-    async def read(self) -> Roster:
+    async def read(self, session: AsyncSession | None = None) -> Roster:
+        """The roster now; in ``session`` when given (a transaction's)."""
         now = self.service.clock.now()
         roster = self.file.current(now)
-        async with self.service.store.read() as session:
+        if session is not None:
             made = await store.overrides_until(session, now - AROUND)
+        else:
+            async with self.service.store.read() as reading:
+                made = await store.overrides_until(reading, now - AROUND)
         return Roster(roster.people, roster.teams, {
             name: s.with_overrides(made.get(name, ())) for name, s in roster.schedules.items()},
-            roster.services)
+            roster.services, roster.policies)
 
 
 def schedule_of(roster: Roster, name: str) -> Schedule:

@@ -29,11 +29,58 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """Notify by ``contact`` (a kind of contact) ``after`` the person is paged."""
+
+    contact: str
+    after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
 class Person:
     key: str
     name: str
     time_zone: str
     contacts: tuple[Contact, ...] = ()
+    rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    """By urgency (high, low); a missing one: ``default_rules``."""
+
+    def rules_for(self, urgency: str) -> tuple[Rule, ...]:
+        """What to do when paged: the person's rules, else every contact at once (high)
+        or the first e-mail, else the first contact (low)."""
+        if urgency in self.rules:
+            return self.rules[urgency]
+        if urgency == "high":
+            return tuple(Rule(kind) for kind in dict.fromkeys(c.kind for c in self.contacts))
+        kinds = [c.kind for c in self.contacts]
+        first = "email" if "email" in kinds else (kinds[0] if kinds else None)
+        return (Rule(first),) if first else ()
+
+    def address(self, kind: str) -> str | None:
+        return next((c.address for c in self.contacts if c.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    """schedule, user or team"""
+    name: str
+
+
+@dataclass(frozen=True)
+class Level:
+    after: timedelta
+    """Since the level before (the first: 0)."""
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    name: str
+    team: str | None
+    services: tuple[str, ...]
+    repeat: int
+    levels: tuple[Level, ...]
 
 
 @dataclass(frozen=True)
@@ -205,6 +252,32 @@ class Roster:
     teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
+    policies: dict[str, EscalationPolicy] = field(default_factory=dict)
+
+    def policy_for(self, service: str | None, owner: str | None) -> EscalationPolicy | None:
+        """The policy naming the service, else the one of its owning team (the catalog's
+        owner, else the team of the schedule the file names for the service)."""
+        if service is not None:
+            named = next((p for p in self.policies.values() if service in p.services), None)
+            if named is not None:
+                return named
+            schedule = self.schedules.get(self.services.get(service, ""))
+            owner = owner or (schedule.team if schedule else None)
+        return next((p for p in self.policies.values() if owner and p.team == owner), None)
+
+    def paged(self, level: Level, at: datetime) -> list[str]:
+        """Who a level pages at ``at``: each schedule's person on call, each user, each
+        team's members; once each, in order."""
+        found: list[str] = []
+        for target in level.targets:
+            if target.kind == "schedule":
+                user, _ = self.schedules[target.name].who(at)
+                found += [user] if user else []
+            elif target.kind == "user":
+                found.append(target.name)
+            else:
+                found += list(self.teams.get(target.name, ()))
+        return list(dict.fromkeys(found))
 
     def schedule_for(self, service: str, owner: str | None) -> Schedule | None:
         """The service's own schedule, else the first of its owning team's."""

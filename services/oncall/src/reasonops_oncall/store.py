@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
@@ -29,6 +40,23 @@ overrides = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("removed_at", UtcDateTime(), nullable=True),
     Column("removed_by", String(160), nullable=True),
+)
+
+
+pagings = Table(
+    "oncall_pagings",
+    metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("policy", String(64), nullable=False),
+    Column("title", String(512), nullable=False),
+    Column("service", String(256), nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("stopped_at", UtcDateTime(), nullable=True),
+    Column("reason", String(256), nullable=True),
 )
 
 
@@ -72,3 +100,31 @@ async def overrides_until(session: AsyncSession, after: datetime
         schedule, override = _override(row)
         found.setdefault(schedule, []).append(override)
     return found
+
+
+async def get_paging(session: AsyncSession, incident_id: str) -> Any | None:
+    return (await session.execute(select(pagings).where(
+        pagings.c.incident_id == incident_id))).first()
+
+
+async def start_paging(session: AsyncSession, *, incident_id: str, policy: str, title: str,
+                       service: str | None, priority: int, at: datetime) -> None:
+    """Paging from the first level (again, for a reopened incident)."""
+    await session.execute(delete(pagings).where(pagings.c.incident_id == incident_id))
+    await session.execute(insert(pagings).values(
+        incident_id=incident_id, policy=policy, title=title[:512], service=service,
+        priority=priority, level=0, cycle=1, state="paging", started_at=at))
+
+
+async def paged_level(session: AsyncSession, incident_id: str, level: int, cycle: int) -> None:
+    await session.execute(update(pagings).where(pagings.c.incident_id == incident_id)
+                          .values(level=level, cycle=cycle))
+
+
+async def stop_paging(session: AsyncSession, incident_id: str, reason: str,
+                      at: datetime) -> bool:
+    """True when it was paging."""
+    done = await session.execute(update(pagings).where(
+        pagings.c.incident_id == incident_id, pagings.c.state == "paging")
+        .values(state="stopped", stopped_at=at, reason=reason[:256]))
+    return bool(getattr(done, "rowcount", 0))

@@ -1,0 +1,238 @@
+"""Paging: an opened incident pages the first level of its service's escalation policy;
+each paged person is notified by their own rules (high urgency, P1-P2: by default every
+contact at once; low: e-mail); later levels follow after their delay, the policy
+repeats as often as it says; an acknowledgement, resolution or close stops it, a reopen
+starts it again from the first level.
+
+Everything due later is a durable timer (a level's page, each notification), so a
+restart neither loses nor repeats a page: a timer is claimed by deleting its row in the
+transaction that records what it did. A notification the provider could not take yet
+(429, 5xx, no answer) is tried again after its ``Retry-After``, up to ``ATTEMPTS``; a
+channel that keeps failing is on record (``NotificationSent`` failed) and delays no
+level, since levels have timers of their own. The provider is called inside that
+transaction: a crash between its answer and the commit (milliseconds) sends that one
+notification again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from reasonops_contracts import Envelope, Event
+from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentClosed,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+)
+from reasonops_contracts.oncall import IncidentPaged, NotificationSent, PagingStopped
+from reasonops_runtime import Clock, EventRouter, Timer, Transaction
+
+from . import store
+from .channels import Channels, Message
+from .current import SOURCE, CurrentRoster
+from .metrics import OnCallMetrics
+from .rotation import EscalationPolicy, Roster
+
+LEVEL_TIMER = "oncall.level"
+NOTIFY_TIMER = "oncall.notify"
+ATTEMPTS = 5
+REPEAT_AFTER = timedelta(minutes=10)
+"""Between the last level and the first again, when the last level has no delay."""
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The message (or timer) that led here: what is emitted or armed now is its
+    consequence, so the incident's trail and trace stay whole."""
+
+    correlation_id: str | None
+    causation_id: str | None
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> Chain:
+        return cls(envelope.correlation_id, envelope.id)
+
+    @classmethod
+    def of_timer(cls, timer: Timer) -> Chain:
+        return cls(timer.correlation_id, timer.causation_id)
+
+    def wrap(self, event: Event, incident_id: str) -> Envelope:
+        return Envelope.wrap(event, source=SOURCE, subject=incident_id,
+                             correlation_id=self.correlation_id,
+                             causation_id=self.causation_id)
+
+
+def urgency_of(priority: int) -> str:
+    return "high" if priority <= 2 else "low"
+
+
+def _prefix(incident_id: str) -> str:
+    return f"oncall:{incident_id}:"
+
+
+class Pager:
+    def __init__(self, *, roster: CurrentRoster, catalog: ServiceCatalog, channels: Channels,
+                 clock: Clock, metrics: OnCallMetrics) -> None:
+        self.roster = roster
+        self.catalog = catalog
+        self.channels = channels
+        self.clock = clock
+        self.metrics = metrics
+
+    def router(self) -> EventRouter:
+        router = EventRouter()
+        router.on(IncidentOpened)(self.opened)
+        router.on(IncidentReopened)(self.reopened)
+        router.on(IncidentAcknowledged)(self.acknowledged)
+        router.on(IncidentResolved)(self.resolved)
+        router.on(IncidentClosed)(self.closed)
+        return router
+
+    async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
+        roster = await self.roster.read(tx.session)
+        entry = self.catalog.get(event.service) if event.service else None
+        policy = roster.policy_for(event.service, entry.owner if entry else None)
+        if policy is None:
+            return
+        await store.start_paging(tx.session, incident_id=event.incident_id,
+                                 policy=policy.name, title=event.title,
+                                 service=event.service, priority=event.priority,
+                                 at=self.clock.now())
+        await self._page(tx, roster, policy, event.incident_id, 0, 1, Chain.of(envelope))
+
+    async def reopened(self, tx: Transaction, envelope: Envelope,
+                       event: IncidentReopened) -> None:
+        row = await store.get_paging(tx.session, event.incident_id)
+        if row is None:
+            return
+        roster = await self.roster.read(tx.session)
+        policy = roster.policies.get(row.policy)
+        if policy is None:
+            return
+        await tx.cancel_under(_prefix(event.incident_id))
+        await store.start_paging(tx.session, incident_id=row.incident_id, policy=row.policy,
+                                 title=row.title, service=row.service,
+                                 priority=row.priority, at=self.clock.now())
+        await self._page(tx, roster, policy, row.incident_id, 0, 1, Chain.of(envelope))
+
+    async def acknowledged(self, tx: Transaction, envelope: Envelope,
+                           event: IncidentAcknowledged) -> None:
+        row = await store.get_paging(tx.session, event.incident_id)
+        if row is not None and row.state == "paging":
+            self.metrics.acknowledged.labels(row.policy).observe(
+                max(0.0, (event.acknowledged_at - row.started_at).total_seconds()))
+        await self._stop(tx, envelope, event.incident_id, f"acknowledged by {event.actor}",
+                         event.actor)
+
+    async def resolved(self, tx: Transaction, envelope: Envelope,
+                       event: IncidentResolved) -> None:
+        await self._stop(tx, envelope, event.incident_id, f"resolved by {event.actor}",
+                         event.actor)
+
+    async def closed(self, tx: Transaction, envelope: Envelope, event: IncidentClosed) -> None:
+        await self._stop(tx, envelope, event.incident_id, f"closed by {event.actor}",
+                         event.actor)
+
+    async def _stop(self, tx: Transaction, envelope: Envelope, incident_id: str, reason: str,
+                    actor: str) -> None:
+        now = self.clock.now()
+        if await store.stop_paging(tx.session, incident_id, reason, now):
+            await tx.cancel_under(_prefix(incident_id))
+            tx.emit(Chain.of(envelope).wrap(PagingStopped(
+                incident_id=incident_id, reason=reason, actor=actor, stopped_at=now),
+                incident_id))
+
+    async def _page(self, tx: Transaction, roster: Roster, policy: EscalationPolicy,
+                    incident_id: str, level: int, cycle: int, chain: Chain) -> None:
+        """Page ``level`` (0-based) now: notify each person it reaches, arm the next."""
+        now = self.clock.now()
+        row = await store.get_paging(tx.session, incident_id)
+        if row is None:
+            return
+        urgency = urgency_of(row.priority)
+        users = roster.paged(policy.levels[level], now)
+        tx.emit(chain.wrap(IncidentPaged(
+            incident_id=incident_id, policy=policy.name, level=level + 1, cycle=cycle,
+            users=users, urgency=urgency, paged_at=now),  # type: ignore[arg-type]
+            incident_id))
+        self.metrics.pages.labels(policy.name, str(level + 1)).inc()
+        for user in users:
+            person = roster.people[user]
+            for i, rule in enumerate(person.rules_for(urgency)):
+                await tx.schedule(f"{_prefix(incident_id)}{cycle}:{level}:{user}:{i}",
+                                  NOTIFY_TIMER, now + rule.after, {
+                                      "incident_id": incident_id, "user": user,
+                                      "channel": rule.contact, "level": level + 1,
+                                      "attempt": 1}, correlation_id=chain.correlation_id,
+                                  causation_id=chain.causation_id)
+        await store.paged_level(tx.session, incident_id, level, cycle)
+        following = level + 1
+        if following < len(policy.levels):
+            due, next_cycle = now + policy.levels[following].after, cycle
+        elif cycle <= policy.repeat:
+            due, following, next_cycle = now + (policy.levels[-1].after or REPEAT_AFTER), 0, \
+                cycle + 1
+        else:
+            return
+        await tx.schedule(f"{_prefix(incident_id)}level", LEVEL_TIMER, due, {
+            "incident_id": incident_id, "level": following, "cycle": next_cycle},
+            correlation_id=chain.correlation_id, causation_id=chain.causation_id)
+
+    async def level_due(self, tx: Transaction, timer: Timer) -> None:
+        incident_id = str(timer.payload["incident_id"])
+        row = await store.get_paging(tx.session, incident_id)
+        if row is None or row.state != "paging":
+            return
+        roster = await self.roster.read(tx.session)
+        policy = roster.policies.get(row.policy)
+        level = int(timer.payload["level"])
+        if policy is None or level >= len(policy.levels):
+            return
+        await self._page(tx, roster, policy, incident_id, level, int(timer.payload["cycle"]),
+                         Chain.of_timer(timer))
+
+    async def notify_due(self, tx: Transaction, timer: Timer) -> None:
+        p = timer.payload
+        incident_id, user, channel = str(p["incident_id"]), str(p["user"]), str(p["channel"])
+        row = await store.get_paging(tx.session, incident_id)
+        if row is None or row.state != "paging":
+            return
+        roster = await self.roster.read(tx.session)
+        person = roster.people.get(user)
+        address = person.address(channel) if person else None
+        now = self.clock.now()
+        attempt = int(p["attempt"])
+        if address is None:
+            outcome, detail, retry = "failed", f"{user} has no {channel} contact now", None
+        else:
+            sent = await self.channels.send(channel, address, _message(row))
+            outcome, detail, retry = sent.outcome, sent.detail, sent.retry_after
+        if outcome == "retrying":
+            if attempt >= ATTEMPTS:
+                outcome, detail = "failed", f"{detail}; gave up after {attempt} attempts"
+            else:
+                await tx.schedule(timer.timer_id, NOTIFY_TIMER,
+                                  now + timedelta(seconds=retry or 30),
+                                  {**p, "attempt": attempt + 1},
+                                  correlation_id=timer.correlation_id,
+                                  causation_id=timer.causation_id)
+        self.metrics.notifications.labels(channel, outcome).inc()
+        tx.emit(Chain.of_timer(timer).wrap(NotificationSent(
+            incident_id=incident_id, user=user, channel=channel,  # type: ignore[arg-type]
+            level=int(p["level"]), attempt=attempt, outcome=outcome,  # type: ignore[arg-type]
+            detail=detail, sent_at=now), incident_id))
+
+
+def _message(row: Any) -> Message:
+    incident_id = row.incident_id
+    service = row.service or "no service"
+    title = row.title
+    priority = row.priority
+    text = (f"[ReasonOps] P{priority} {incident_id} on {service}: {title}. You are on call "
+            f"for it; acknowledge with: reasonops incidents ack {incident_id}")
+    return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text)

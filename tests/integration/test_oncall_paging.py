@@ -1,0 +1,160 @@
+"""A night on call through the real incidents and on-call services on a real
+nats-server, with a local server speaking Twilio's REST API: an incident at 02:00 pages
+the person on the night rotation by SMS, then by voice after five minutes; nobody
+answers, so after ten minutes the second level pages the next person, whose first SMS
+the provider refuses for a second (429) and then takes; that person acknowledges, and
+nobody is paged again. A restart of the on-call service between the levels neither
+loses nor repeats a page."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import datetime, timedelta
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from reasonops_client.trail import collect_trail
+from reasonops_contracts.incidents import (
+    AcknowledgeIncident,
+    IncidentList,
+    IncidentView,
+    ListIncidents,
+)
+from reasonops_contracts.oncall import IncidentPaged, NotificationSent, PagingStopped
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_oncall.app import OnCallSettings
+from reasonops_oncall.app import build_service as build_oncall
+from reasonops_runtime import FrozenClock
+from reasonops_runtime.client import request
+from reasonops_runtime.http import HttpServer
+from tests.integration.conftest import CONFIG
+from tests.integration.test_oncall import ONCALL
+from tests.support import accepted, publish_all, stream_messages, wait_for
+
+pytestmark = pytest.mark.nats
+
+SID, TOKEN = "AC0123456789abcdef0123456789abcdef", "twilio-test-token"
+PAGING = ONCALL.replace(
+    '  bo: {name: Bo Berg, time_zone: Europe/Berlin, contacts: [{kind: email, address: bo@x.io}]}',
+    '  bo:\n    name: Bo Berg\n    time_zone: Europe/Berlin\n'
+    '    contacts: [{kind: sms, address: "+4915100000002"}, {kind: voice, address: '
+    '"+4915100000002"}]\n'
+    '    notify: {high: [{contact: sms}, {contact: voice, after: 5m}]}').replace(
+    '  cy: {name: Cy Chen, time_zone: America/New_York}',
+    '  cy: {name: Cy Chen, time_zone: America/New_York, contacts: [{kind: sms, address: '
+    '"+12125550103"}]}') + """\
+escalation_policies:
+  payments:
+    team: payments
+    levels:
+      - {after: 0s, notify: [{schedule: payments-primary}]}
+      - {after: 10m, notify: [{user: cy}]}
+"""
+
+
+class FakeTwilio:
+    """``POST /2010-04-01/Accounts/{sid}/Messages.json`` and ``Calls.json``, form
+    encoded, HTTP basic auth with the account SID and token; ``refuse`` numbers get one
+    429 with ``Retry-After: 1`` first."""
+
+    def __init__(self, refuse: set[str] | None = None) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+        self.refuse = set(refuse or ())
+        self.server = HttpServer(Starlette(routes=[
+            Route("/2010-04-01/Accounts/{sid}/{resource}", self.create, methods=["POST"])]),
+            "127.0.0.1", 0)
+        self.port = 0
+
+    async def start(self) -> FakeTwilio:
+        self.port = self.server.bind()
+        await self.server.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def create(self, request: Request) -> JSONResponse:
+        expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+        if request.headers.get("authorization") != expected or \
+                request.path_params["sid"] != SID:
+            return JSONResponse({"code": 20003, "message": "Authenticate"}, status_code=401)
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        if not form.get("To") or not form.get("From"):
+            return JSONResponse({"code": 21604, "message": "'To' is required"}, 400)
+        if form["To"] in self.refuse:
+            self.refuse.discard(form["To"])
+            return JSONResponse({"code": 20429, "message": "Too Many Requests"}, 429,
+                                headers={"Retry-After": "1"})
+        self.sent.append((request.path_params["resource"], form))
+        return JSONResponse({"sid": f"SM{len(self.sent):032d}", "status": "queued"}, 201)
+
+    def to(self, number: str, resource: str) -> list[dict[str, str]]:
+        return [f for r, f in self.sent if r == resource and f["To"] == number]
+
+
+async def test_a_night_on_call(nc, start_service, tmp_path):
+    twilio = await FakeTwilio(refuse={"+12125550103"}).start()
+    (tmp_path / "oncall.yaml").write_text(PAGING)
+    # Tuesday 30 March 2027, 02:00 in Berlin (summer time since Sunday): bo's night.
+    clock = FrozenClock(datetime.fromisoformat("2027-03-30T00:00:00+00:00"))
+    settings = {"oncall": tmp_path / "oncall.yaml",
+                "service_catalog": CONFIG / "service-catalog.yaml", "twilio_url": twilio.url,
+                "twilio_account_sid": SID, "twilio_auth_token": TOKEN,
+                "twilio_from": "+15005550006"}
+    await start_service(build_incidents, IncidentSettings, clock=clock,
+                        service_catalog=CONFIG / "service-catalog.yaml")
+    oncall = await start_service(build_oncall, OnCallSettings, clock=clock, **settings)
+    await publish_all(nc, [accepted("night", service="checkout")])
+    [incident] = (await wait_for(lambda: request(nc, ListIncidents(), IncidentList),
+                                 check=lambda r: r.total == 1)).items
+
+    async def events(model):
+        return [e.data for e in await stream_messages(nc, "ONCALL", model.SUBJECT)]
+
+    await wait_for(lambda: events(NotificationSent), check=lambda e: len(e) == 1)
+    assert [(p["level"], p["users"]) for p in await events(IncidentPaged)] == [(1, ["bo"])]
+    [sms] = twilio.to("+4915100000002", "Messages.json")
+    assert incident.incident_id in sms["Body"]
+    assert sms["From"] == "+15005550006"
+    assert not twilio.to("+4915100000002", "Calls.json")
+
+    clock.advance(timedelta(minutes=5))  # bo's rule: a call five minutes on
+    await wait_for(lambda: events(NotificationSent), check=lambda e: len(e) == 2)
+    [call] = twilio.to("+4915100000002", "Calls.json")
+    assert call["Twiml"].startswith("<Response><Say>")
+
+    # The on-call service restarts while level 2 waits: it is paged once, on time.
+    await oncall.stop()
+    oncall = await start_service(build_oncall, OnCallSettings, clock=clock, **settings)
+    clock.advance(timedelta(minutes=5))
+    sent = await wait_for(lambda: events(NotificationSent), check=lambda e: len(e) == 3)
+    assert (sent[2]["user"], sent[2]["outcome"]) == ("cy", "retrying")  # 429 first
+    clock.advance(timedelta(seconds=2))  # its Retry-After
+    sent = await wait_for(lambda: events(NotificationSent), check=lambda e: len(e) == 4)
+    assert (sent[3]["user"], sent[3]["outcome"], sent[3]["attempt"]) == ("cy", "delivered", 2)
+    assert len(twilio.to("+12125550103", "Messages.json")) == 1
+    assert [(p["level"], p["users"]) for p in await events(IncidentPaged)] == [
+        (1, ["bo"]), (2, ["cy"])]
+
+    await request(nc, AcknowledgeIncident(incident_id=incident.incident_id, actor="user:cy"),
+                  IncidentView)
+    [stopped] = await wait_for(lambda: events(PagingStopped), check=lambda e: len(e) == 1)
+    assert stopped["reason"] == "acknowledged by user:cy"
+    clock.advance(timedelta(hours=1))
+    await asyncio.sleep(1.0)  # twenty polls of the timers: a page due would have gone
+    assert len(twilio.sent) == 3  # bo's SMS and call, cy's SMS: nothing after
+    assert len(await events(IncidentPaged)) == 2
+    # The incident's trail has each page, each notification and who stopped it.
+    trail = await wait_for(lambda: collect_trail(nc, incident.incident_id),
+                           check=lambda t: PagingStopped.TYPE in [e.type for e in t])
+    types = [e.type for e in trail]
+    assert types.count(IncidentPaged.TYPE) == 2
+    assert types.count(NotificationSent.TYPE) == 4
+    await twilio.server.stop()
