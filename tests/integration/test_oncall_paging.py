@@ -2,16 +2,19 @@
 nats-server, with a local server speaking Twilio's REST API: an incident at 02:00 pages
 the person on the night rotation by SMS, then by voice after five minutes; nobody
 answers, so after ten minutes the second level pages the next person, whose first SMS
-the provider refuses for a second (429) and then takes; that person acknowledges, and
-nobody is paged again. A restart of the on-call service between the levels neither
+the provider refuses for a second (429) and then takes; that person acknowledges from the link in
+the SMS (as themselves, once: a second use and a forged link are refused, the forged one
+on record), and nobody is paged again. A restart of the on-call service between the levels neither
 loses nor repeats a page."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,12 +23,15 @@ from starlette.routing import Route
 
 from reasonops_client.trail import collect_trail
 from reasonops_contracts.incidents import (
-    AcknowledgeIncident,
+    GetIncident,
     IncidentList,
     IncidentView,
     ListIncidents,
 )
 from reasonops_contracts.oncall import IncidentPaged, NotificationSent, PagingStopped
+from reasonops_contracts.policy import AccessDenied
+from reasonops_gateway.app import GatewaySettings
+from reasonops_gateway.app import build_service as build_gateway
 from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_oncall.app import OnCallSettings
@@ -33,7 +39,7 @@ from reasonops_oncall.app import build_service as build_oncall
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
 from reasonops_runtime.http import HttpServer
-from tests.integration.conftest import CONFIG
+from tests.integration.conftest import CONFIG, POLICY
 from tests.integration.test_oncall import ONCALL
 from tests.support import accepted, publish_all, stream_messages, wait_for
 
@@ -108,8 +114,13 @@ async def test_a_night_on_call(nc, start_service, tmp_path):
                 "service_catalog": CONFIG / "service-catalog.yaml", "twilio_url": twilio.url,
                 "twilio_account_sid": SID, "twilio_auth_token": TOKEN,
                 "twilio_from": "+15005550006"}
+    (tmp_path / "policy.yaml").write_text(
+        POLICY + "  user:cy: [responder]\n  user:tests: [admin]\n")
     await start_service(build_incidents, IncidentSettings, clock=clock,
-                        service_catalog=CONFIG / "service-catalog.yaml")
+                        service_catalog=CONFIG / "service-catalog.yaml",
+                        policy=tmp_path / "policy.yaml")
+    gateway = await start_service(build_gateway, GatewaySettings)
+    settings["public_url"] = f"http://127.0.0.1:{gateway.port}"
     oncall = await start_service(build_oncall, OnCallSettings, clock=clock, **settings)
     await publish_all(nc, [accepted("night", service="checkout")])
     [incident] = (await wait_for(lambda: request(nc, ListIncidents(), IncidentList),
@@ -143,8 +154,27 @@ async def test_a_night_on_call(nc, start_service, tmp_path):
     assert [(p["level"], p["users"]) for p in await events(IncidentPaged)] == [
         (1, ["bo"]), (2, ["cy"])]
 
-    await request(nc, AcknowledgeIncident(incident_id=incident.incident_id, actor="user:cy"),
-                  IncidentView)
+    [sms_to_cy] = twilio.to("+12125550103", "Messages.json")
+    link = re.search(r"(http://\S+/page/\S+)", sms_to_cy["Body"]).group(1)
+    async with httpx.AsyncClient(timeout=10) as browser:
+        shown = await browser.get(link)  # a GET only shows the choices
+        assert shown.status_code == 200
+        assert "As <strong>cy</strong>" in shown.text
+        forged = await browser.post(link[:-3] + ("AAA" if link[-3:] != "AAA" else "BBB"),
+                                    data={"action": "acknowledge"})
+        acked = await browser.post(link, data={"action": "acknowledge"})
+        again = await browser.post(link, data={"action": "resolve"})
+    assert forged.status_code == 403
+    assert "not a link ReasonOps sent" in forged.text
+    assert acked.status_code == 200, acked.text
+    assert "nobody else is paged" in acked.text
+    assert again.status_code == 409
+    assert "works once" in again.text
+    view = await request(nc, GetIncident(incident_id=incident.incident_id), IncidentView)
+    assert view.state == "acknowledged"
+    assert [e.actor for e in view.timeline if e.kind == "state_changed"][-1] == "user:cy"
+    denied = await stream_messages(nc, "POLICY", AccessDenied.SUBJECT)
+    assert any(d.data["action"] == "oncall.acknowledge" for d in denied)
     [stopped] = await wait_for(lambda: events(PagingStopped), check=lambda e: len(e) == 1)
     assert stopped["reason"] == "acknowledged by user:cy"
     clock.advance(timedelta(hours=1))

@@ -234,3 +234,34 @@ class PagingStopped(Event):
     reason: str
     actor: str | None = None
     stopped_at: datetime
+
+
+PageActionKind = Literal["acknowledge", "resolve", "escalate"]
+
+
+class ActFromPage(Command):
+    """What a paged person does from the link in the page: the link is the credential
+    (signed by the on-call service for that person and incident, expiring, good once);
+    the action is taken as that person."""
+
+    SUBJECT = subjects.ONCALL_CMD_ACT
+
+    actor: Actor = ""  # the sender (the gateway); the link names who acts
+    token: str = Field(min_length=16, max_length=1024)
+    action: PageActionKind
+
+
+class PageAction(View):
+    incident_id: str
+    user: str
+    action: PageActionKind
+    done: str
+
+
+class PageActedOn(Event):
+    SUBJECT = subjects.ONCALL_PAGE_ACTED_ON
+
+    incident_id: str
+    user: str
+    action: PageActionKind
+    acted_at: datetime

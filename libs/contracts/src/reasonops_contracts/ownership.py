@@ -74,11 +74,13 @@ RAW_SENDERS: dict[str, frozenset[str]] = {
 """Services that publish raw alerts: ingest (payloads taken over HTTP go through its
 stream) and the security agent, which raises its findings as any monitoring tool does."""
 
-REQUESTERS: dict[str, frozenset[str]] = {"orchestrator": frozenset({"*"}),
-                                         "gateway": frozenset({"*"})}
+REQUESTERS: dict[str, frozenset[str]] = {
+    "orchestrator": frozenset({"*"}), "gateway": frozenset({"*"}),
+    "oncall": frozenset({subjects.INCIDENT_CMD_ACKNOWLEDGE, subjects.INCIDENT_CMD_RESOLVE})}
 """Services that send commands or queries to others: the orchestrator runs workflow
 steps, which may be any command or query; the gateway speaks for the people it
-authenticated."""
+authenticated; the on-call service acknowledges and resolves for a paged person who used
+the signed link in the page."""
 
 READERS: frozenset[str] = frozenset({"gateway"})
 """Services that read the streams as a client does (the audit trail, agent decisions,
@@ -88,9 +90,10 @@ CONFIG_WRITERS: frozenset[str] = frozenset({"gateway"})
 """Services that write the agents' configuration bucket (for a person allowed
 ``agent.configure``); every agent watches its own key there."""
 
-SPEAKS_FOR: dict[str, tuple[str, ...]] = {"gateway": ("user:*",)}
+SPEAKS_FOR: dict[str, tuple[str, ...]] = {"gateway": ("user:*",), "oncall": ("user:*",)}
 """Services that may sign requests for principals other than their own: the gateway
-for the people it authenticated (ADR 0030)."""
+for the people it authenticated (ADR 0030), the on-call service for a paged person who
+used the link signed for them (ADR 0038)."""
 
 
 def owners(subject: str) -> frozenset[str]:

@@ -127,6 +127,8 @@ ONCALL_OVERRIDE_REMOVED = "itsm.oncall.override.removed"
 ONCALL_PAGED = "itsm.oncall.incident.paged"
 ONCALL_NOTIFICATION = "itsm.oncall.notification.sent"
 ONCALL_PAGING_STOPPED = "itsm.oncall.paging.stopped"
+ONCALL_CMD_ACT = "itsm.oncall.cmd.act"
+ONCALL_PAGE_ACTED_ON = "itsm.oncall.page.acted_on"
 
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"

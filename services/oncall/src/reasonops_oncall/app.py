@@ -12,11 +12,12 @@ from reasonops_runtime.catalog_file import load_catalog
 from reasonops_runtime.enforcement import Enforcer
 
 from .channels import Channels, ChannelSettings, secret
-from .commands import OverrideCommands
+from .commands import OverrideCommands, PageCommands
 from .config import RosterFile
 from .current import CurrentRoster
+from .handlers import LEVEL_TIMER, NOTIFY_TIMER, Pager
+from .links import key_from, sign
 from .metrics import OnCallMetrics
-from .paging import LEVEL_TIMER, NOTIFY_TIMER, Pager
 from .queries import OnCallQueries
 from .store import metadata
 
@@ -47,6 +48,9 @@ class OnCallSettings(ServiceSettings):
     smtp_password_file: Path | None = Field(default=None, description=(
         "REASONOPS_SMTP_PASSWORD_FILE; never logged"))
     smtp_starttls: bool = False
+    public_url: str = Field(default="http://127.0.0.1:8080", description=(
+        "REASONOPS_PUBLIC_URL: where people reach the gateway; the links in pages "
+        "(acknowledge, resolve, escalate) point there"))
 
     @field_validator("oncall", "service_catalog", "twilio_auth_token_file",
                      "smtp_password_file", "twilio_account_sid", "twilio_auth_token",
@@ -73,8 +77,13 @@ def build_service(settings: OnCallSettings | None = None, *,
         smtp_port=settings.smtp_port, smtp_from=settings.smtp_from,
         smtp_user=settings.smtp_user, smtp_password=secret(None, settings.smtp_password_file),
         smtp_starttls=settings.smtp_starttls))
+    key = key_from(settings.identity_key_file(), settings.data_dir)
+    public_url = settings.public_url.rstrip("/")
     pager = Pager(roster=roster, catalog=catalog, channels=channels, clock=service.clock,
-                  metrics=OnCallMetrics(service.registry))
+                  metrics=OnCallMetrics(service.registry),
+                  link=lambda incident, user: f"{public_url}/page/"
+                                              f"{sign(key, incident, user, service.clock.now())}")
+    PageCommands(service, pager, key).register()
     service.consume(durables.ONCALL_INCIDENTS, pager.router())
     service.on_timer(LEVEL_TIMER, pager.level_due)
     service.on_timer(NOTIFY_TIMER, pager.notify_due)

@@ -1,24 +1,32 @@
 """The on-call commands: an override ("I take Tuesday night") made and removed, each
-taking ``oncall.override`` for the schedule's team, and each an event on record."""
+taking ``oncall.override`` for the schedule's team; and what a paged person does from
+the link in the page (acknowledge, resolve, escalate), as that person, once. Each is an
+event on record."""
 
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
 from reasonops_contracts import Envelope
+from reasonops_contracts.incidents import AcknowledgeIncident, IncidentView, ResolveIncident
 from reasonops_contracts.oncall import (
+    ActFromPage,
     CreateOverride,
-    OverrideCreated,
-    OverrideRemoved,
     OverrideView,
+    PageAction,
     RemoveOverride,
 )
 from reasonops_runtime import Service
+from reasonops_runtime.client import request
 from reasonops_runtime.enforcement import Enforcer
-from reasonops_runtime.rpc import DomainError, NotFound
+from reasonops_runtime.policy import Forbidden
+from reasonops_runtime.rpc import DomainError, IllegalTransition, NotFound
 
-from . import store
-from .current import SOURCE, CurrentRoster, schedule_of
+from . import events, store
+from .current import CurrentRoster, schedule_of
+from .events import SOURCE
+from .handlers import Pager
+from .links import LinkRefused, verify
 from .rotation import Override
 from .views import override_view
 
@@ -47,7 +55,7 @@ class OverrideCommands:
                                     command.actor, now, "command")
                     await store.add_override(tx.session, schedule.name, made)
                     view = override_view(schedule.name, made)
-                    tx.emit(Envelope.wrap(OverrideCreated(override=view), source=SOURCE,
+                    tx.emit(Envelope.wrap(events.override_created(view), source=SOURCE,
                                           subject=schedule.name))
                 return view
             except IntegrityError:
@@ -67,11 +75,63 @@ class OverrideCommands:
                                   team=team.team if team else None, target=name)
             await store.remove_override(tx.session, made.override_id, command.actor, now)
             view = override_view(name, made)
-            tx.emit(Envelope.wrap(OverrideRemoved(override=view, removed_by=command.actor,
-                                                  removed_at=now),
+            tx.emit(Envelope.wrap(events.override_removed(view, command.actor, now),
                                   source=SOURCE, subject=name))
         return view
 
     def register(self) -> None:
         self.service.respond(CreateOverride, self.override)
         self.service.respond(RemoveOverride, self.remove)
+
+
+class PageCommands:
+    def __init__(self, service: Service, pager: Pager, key: bytes) -> None:
+        self.service = service
+        self.pager = pager
+        self.key = key
+
+    async def act(self, command: ActFromPage) -> PageAction:
+        now = self.service.clock.now()
+        try:
+            link = verify(self.key, command.token, now)
+        except LinkRefused as exc:
+            raise Forbidden(f"token: {exc}", "token", denial=Envelope.wrap(
+                events.link_refused(command.actor, command.action, str(exc), now),
+                source=SOURCE, subject=command.action, time=now)) from None
+        try:
+            async with self.service.transaction() as tx:
+                await store.use_link(tx.session, link.nonce, link.incident_id, link.user,
+                                     command.action, now)
+        except IntegrityError:
+            raise IllegalTransition("token: this link was used already; it works once",
+                                    "token") from None
+        try:
+            done = await self._do(command.action, link.incident_id, link.user)
+        except BaseException:
+            async with self.service.transaction() as tx:  # not done: the link still works
+                await store.release_link(tx.session, link.nonce)
+            raise
+        async with self.service.transaction() as tx:
+            tx.emit(Envelope.wrap(events.acted_on(link.incident_id, link.user,
+                                                  command.action, now),
+                                  source=SOURCE, subject=link.incident_id))
+        return PageAction(incident_id=link.incident_id, user=link.user, action=command.action,
+                          done=done)
+
+    async def _do(self, action: str, incident_id: str, user: str) -> str:
+        actor = f"user:{user}"
+        if action == "acknowledge":
+            view = await request(self.service.nc, AcknowledgeIncident(
+                incident_id=incident_id, actor=actor, note="acknowledged from the page"),
+                IncidentView)
+            return f"{incident_id} is {view.state}; nobody else is paged for it"
+        if action == "resolve":
+            view = await request(self.service.nc, ResolveIncident(
+                incident_id=incident_id, actor=actor, note="resolved from the page"),
+                IncidentView)
+            return f"{incident_id} is {view.state}"
+        async with self.service.transaction() as tx:
+            return await self.pager.escalate_now(tx, incident_id)
+
+    def register(self) -> None:
+        self.service.respond(ActFromPage, self.act)

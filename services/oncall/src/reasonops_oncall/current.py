@@ -14,7 +14,6 @@ from . import store
 from .config import RosterFile
 from .rotation import Roster, Schedule
 
-SOURCE = "oncall"
 AROUND = timedelta(days=35)
 """How far from a time its turn is looked for (and overrides are kept in view)."""
 

@@ -60,6 +60,17 @@ pagings = Table(
 )
 
 
+links_used = Table(
+    "oncall_links_used",
+    metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("incident_id", String(32), nullable=False),
+    Column("user", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=False),
+)
+
+
 def _override(row: Any) -> tuple[str, Override]:
     return row.schedule, Override(row.override_id, row.user, row.start, row.end, row.reason,
                                   row.created_by, row.created_at, "command")
@@ -128,3 +139,14 @@ async def stop_paging(session: AsyncSession, incident_id: str, reason: str,
         pagings.c.incident_id == incident_id, pagings.c.state == "paging")
         .values(state="stopped", stopped_at=at, reason=reason[:256]))
     return bool(getattr(done, "rowcount", 0))
+
+
+async def use_link(session: AsyncSession, nonce: str, incident_id: str, user: str,
+                   action: str, at: datetime) -> None:
+    """Raises IntegrityError when the link was used already."""
+    await session.execute(insert(links_used).values(
+        nonce=nonce, incident_id=incident_id, user=user, action=action, used_at=at))
+
+
+async def release_link(session: AsyncSession, nonce: str) -> None:
+    await session.execute(delete(links_used).where(links_used.c.nonce == nonce))

@@ -7,10 +7,21 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from ..api.context import Gateway
-from . import admin, agents, finance, incidents, levels, problems, security, sso, workflows
+from . import (
+    admin,
+    agents,
+    finance,
+    incidents,
+    levels,
+    paged,
+    problems,
+    security,
+    sso,
+    workflows,
+)
 from .frame import Console, Sso
 
-PAGES = (sso.routes, incidents.routes, problems.routes, levels.routes, finance.routes,
+PAGES = (sso.routes, paged.routes, incidents.routes, problems.routes, levels.routes, finance.routes,
          workflows.routes, security.routes, agents.routes, admin.routes)
 
 

@@ -16,6 +16,7 @@ notification again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,12 +30,12 @@ from reasonops_contracts.incidents import (
     IncidentReopened,
     IncidentResolved,
 )
-from reasonops_contracts.oncall import IncidentPaged, NotificationSent, PagingStopped
 from reasonops_runtime import Clock, EventRouter, Timer, Transaction
 
-from . import store
+from . import events, store
 from .channels import Channels, Message
-from .current import SOURCE, CurrentRoster
+from .current import CurrentRoster
+from .events import SOURCE
 from .metrics import OnCallMetrics
 from .rotation import EscalationPolicy, Roster
 
@@ -77,7 +78,10 @@ def _prefix(incident_id: str) -> str:
 
 class Pager:
     def __init__(self, *, roster: CurrentRoster, catalog: ServiceCatalog, channels: Channels,
-                 clock: Clock, metrics: OnCallMetrics) -> None:
+                 clock: Clock, metrics: OnCallMetrics, link: Callable[[str, str], str]
+                 ) -> None:
+        self.link = link
+        """(incident, person) -> the URL of a signed link for them."""
         self.roster = roster
         self.catalog = catalog
         self.channels = channels
@@ -143,9 +147,8 @@ class Pager:
         now = self.clock.now()
         if await store.stop_paging(tx.session, incident_id, reason, now):
             await tx.cancel_under(_prefix(incident_id))
-            tx.emit(Chain.of(envelope).wrap(PagingStopped(
-                incident_id=incident_id, reason=reason, actor=actor, stopped_at=now),
-                incident_id))
+            tx.emit(Chain.of(envelope).wrap(events.stopped(incident_id, reason, actor, now),
+                                            incident_id))
 
     async def _page(self, tx: Transaction, roster: Roster, policy: EscalationPolicy,
                     incident_id: str, level: int, cycle: int, chain: Chain) -> None:
@@ -156,10 +159,8 @@ class Pager:
             return
         urgency = urgency_of(row.priority)
         users = roster.paged(policy.levels[level], now)
-        tx.emit(chain.wrap(IncidentPaged(
-            incident_id=incident_id, policy=policy.name, level=level + 1, cycle=cycle,
-            users=users, urgency=urgency, paged_at=now),  # type: ignore[arg-type]
-            incident_id))
+        tx.emit(chain.wrap(events.paged(incident_id, policy.name, level + 1, cycle, users,
+                                        urgency, now), incident_id))
         self.metrics.pages.labels(policy.name, str(level + 1)).inc()
         for user in users:
             person = roster.people[user]
@@ -182,6 +183,21 @@ class Pager:
         await tx.schedule(f"{_prefix(incident_id)}level", LEVEL_TIMER, due, {
             "incident_id": incident_id, "level": following, "cycle": next_cycle},
             correlation_id=chain.correlation_id, causation_id=chain.causation_id)
+
+    async def escalate_now(self, tx: Transaction, incident_id: str) -> str:
+        """Page the next level at once (the paged person asked); what happens, said."""
+        row = await store.get_paging(tx.session, incident_id)
+        if row is None or row.state != "paging":
+            return "nothing: nobody is being paged for it now"
+        policy = (await self.roster.read(tx.session)).policies.get(row.policy)
+        if policy is None:
+            return "nothing: its escalation policy is gone from the file"
+        level, cycle = row.level + 1, row.cycle
+        if level >= len(policy.levels):
+            level, cycle = 0, cycle + 1
+        await tx.schedule(f"{_prefix(incident_id)}level", LEVEL_TIMER, self.clock.now(), {
+            "incident_id": incident_id, "level": level, "cycle": cycle})
+        return f"level {level + 1} of {policy.name} is paged now"
 
     async def level_due(self, tx: Transaction, timer: Timer) -> None:
         incident_id = str(timer.payload["incident_id"])
@@ -210,7 +226,8 @@ class Pager:
         if address is None:
             outcome, detail, retry = "failed", f"{user} has no {channel} contact now", None
         else:
-            sent = await self.channels.send(channel, address, _message(row))
+            sent = await self.channels.send(channel, address,
+                                            _message(row, self.link(incident_id, user)))
             outcome, detail, retry = sent.outcome, sent.detail, sent.retry_after
         if outcome == "retrying":
             if attempt >= ATTEMPTS:
@@ -222,17 +239,16 @@ class Pager:
                                   correlation_id=timer.correlation_id,
                                   causation_id=timer.causation_id)
         self.metrics.notifications.labels(channel, outcome).inc()
-        tx.emit(Chain.of_timer(timer).wrap(NotificationSent(
-            incident_id=incident_id, user=user, channel=channel,  # type: ignore[arg-type]
-            level=int(p["level"]), attempt=attempt, outcome=outcome,  # type: ignore[arg-type]
-            detail=detail, sent_at=now), incident_id))
+        tx.emit(Chain.of_timer(timer).wrap(events.notified(
+            incident_id, user, channel, int(p["level"]), attempt, outcome, detail, now),
+            incident_id))
 
 
-def _message(row: Any) -> Message:
+def _message(row: Any, link: str) -> Message:
     incident_id = row.incident_id
     service = row.service or "no service"
     title = row.title
     priority = row.priority
-    text = (f"[ReasonOps] P{priority} {incident_id} on {service}: {title}. You are on call "
-            f"for it; acknowledge with: reasonops incidents ack {incident_id}")
+    text = (f"[ReasonOps] P{priority} {incident_id} on {service}: {title}. Acknowledge, "
+            f"resolve or escalate: {link}")
     return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text)

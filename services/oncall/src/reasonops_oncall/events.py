@@ -1,0 +1,52 @@
+"""The on-call service's events, as it builds them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from reasonops_contracts.oncall import (
+    IncidentPaged,
+    NotificationSent,
+    OverrideCreated,
+    OverrideRemoved,
+    OverrideView,
+    PageActedOn,
+    PagingStopped,
+)
+from reasonops_contracts.policy import AccessDenied
+
+SOURCE = "oncall"
+
+
+def paged(incident_id: str, policy: str, level: int, cycle: int, users: list[str],
+          urgency: Any, at: datetime) -> IncidentPaged:
+    return IncidentPaged(incident_id=incident_id, policy=policy, level=level, cycle=cycle,
+                         users=users, urgency=urgency, paged_at=at)
+
+
+def notified(incident_id: str, user: str, channel: Any, level: int, attempt: int,
+             outcome: Any, detail: str, at: datetime) -> NotificationSent:
+    return NotificationSent(incident_id=incident_id, user=user, channel=channel, level=level,
+                            attempt=attempt, outcome=outcome, detail=detail, sent_at=at)
+
+
+def stopped(incident_id: str, reason: str, actor: str, at: datetime) -> PagingStopped:
+    return PagingStopped(incident_id=incident_id, reason=reason, actor=actor, stopped_at=at)
+
+
+def override_created(view: OverrideView) -> OverrideCreated:
+    return OverrideCreated(override=view)
+
+
+def override_removed(view: OverrideView, by: str, at: datetime) -> OverrideRemoved:
+    return OverrideRemoved(override=view, removed_by=by, removed_at=at)
+
+
+def acted_on(incident_id: str, user: str, action: Any, at: datetime) -> PageActedOn:
+    return PageActedOn(incident_id=incident_id, user=user, action=action, acted_at=at)
+
+
+def link_refused(sender: str, action: str, reason: str, at: datetime) -> AccessDenied:
+    return AccessDenied(principal=sender or "(link)", action=f"oncall.{action}", roles=[],
+                        reason=reason, service_name=SOURCE, denied_at=at)
