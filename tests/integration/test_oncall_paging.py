@@ -181,7 +181,19 @@ async def test_a_night_on_call(nc, start_service, tmp_path):
     await asyncio.sleep(1.0)  # twenty polls of the timers: a page due would have gone
     assert len(twilio.sent) == 3  # bo's SMS and call, cy's SMS: nothing after
     assert len(await events(IncidentPaged)) == 2
-    # The incident's trail has each page, each notification and who stopped it.
+    # The incident's timeline and trail have each page, each notification and who
+    # stopped it.
+    shown = await wait_for(
+        lambda: request(nc, GetIncident(incident_id=incident.incident_id), IncidentView),
+        check=lambda v: any("paging stopped" in e.detail for e in v.timeline))
+    pages = [(e.actor, e.detail) for e in shown.timeline if e.kind == "paged"]
+    assert ("oncall", "level 1 of payments paged bo") in pages
+    assert ("oncall", "level 2 of payments paged cy") in pages
+    assert ("oncall", "voice to bo: delivered (accepted as SM00000000000000000000000000000002)") \
+        in pages
+    assert ("oncall", "sms to cy: retrying (HTTP 429)") in pages
+    assert ("user:cy", "acknowledge from the link in the page") in pages
+    assert ("oncall", "paging stopped: acknowledged by user:cy") in pages
     trail = await wait_for(lambda: collect_trail(nc, incident.incident_id),
                            check=lambda t: PagingStopped.TYPE in [e.type for e in t])
     types = [e.type for e in trail]

@@ -243,6 +243,7 @@ TimelineKind = Literal[
     "opened", "alert_joined", "alert_silenced", "flapping", "state_changed",
     "priority_changed", "assigned", "escalated", "escalation_suppressed", "major_declared",
     "comment", "agent_decision", "sla", "probable_cause", "problem_linked", "access_denied",
+    "paged",
 ]
 
 

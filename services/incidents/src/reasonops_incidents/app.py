@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
-from reasonops_contracts.streams import AGENTS, SLM
+from reasonops_contracts.streams import AGENTS, ONCALL, SLM
 from reasonops_runtime import Clock, Service, ServiceSettings, catalog_file, policy_file
 from reasonops_runtime.enforcement import Enforcer
 
@@ -19,6 +19,8 @@ from .incident.handlers import (
     AGENT_SUBJECTS,
     AGENTS_CONSUMER,
     INTAKE_CONSUMER,
+    ONCALL_CONSUMER,
+    ONCALL_SUBJECTS,
     SLM_CONSUMER,
     SLM_SUBJECTS,
     AlertIntake,
@@ -80,6 +82,7 @@ def build_service(settings: IncidentSettings | None = None, *,
     chronicle = Chronicle(service.clock, rules, escalations, access)
     service.consume(AGENTS_CONSUMER, chronicle, subjects=AGENT_SUBJECTS, stream=AGENTS)
     service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM)
+    service.consume(ONCALL_CONSUMER, chronicle, subjects=ONCALL_SUBJECTS, stream=ONCALL)
     service.on_timer(ESCALATION_TIMER, escalations.on_timer)
     register_commands(service, metrics, rules, escalations, access)
     register_queries(service, rules, access)

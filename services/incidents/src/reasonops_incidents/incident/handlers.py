@@ -168,10 +168,14 @@ AGENTS_CONSUMER = durables.INCIDENTS_AGENTS
 SLM_CONSUMER = durables.INCIDENTS_SLM
 AGENT_SUBJECTS = (subjects.AGENT_DECISION,)
 SLM_SUBJECTS = (subjects.SLA_STARTED, subjects.SLA_MET, subjects.SLA_BREACHED)
+ONCALL_CONSUMER = durables.INCIDENTS_ONCALL
+ONCALL_SUBJECTS = (subjects.ONCALL_PAGED, subjects.ONCALL_NOTIFICATION,
+                   subjects.ONCALL_PAGING_STOPPED, subjects.ONCALL_PAGE_ACTED_ON)
 
 
 class Chronicle:
-    """Batch handler for agent decisions and SLA events (one instance per consumer)."""
+    """Batch handler for agent decisions, SLA events and pages (one instance per
+    consumer)."""
 
     def __init__(self, clock: Clock, rules: RuleFile, escalations: Escalations,
                  access: Access) -> None:
@@ -205,6 +209,8 @@ class Chronicle:
                     assigned[incident.incident_id] = (incident, envelope)
             elif subject in SLM_SUBJECTS:
                 _sla(SLM_SUBJECTS.index(subject), envelope, data, timeline)
+            elif subject in ONCALL_SUBJECTS:
+                _paged(ONCALL_SUBJECTS.index(subject), envelope, data, timeline)
         await timeline.save(tx.session)
         if assigned:
             await store.save(tx.session, created=[],
@@ -260,6 +266,30 @@ def _sla(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timelin
                envelope)
     timeline.add(str(data["incident_id"]), at, "slm", "sla", detail,
                  clock_id=str(data.get("clock_id", "")), event=verb)
+
+
+def _paged(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timeline) -> None:
+    """A level paged, a notification sent (or not), paging stopped, a page acted on."""
+    incident_id = str(data["incident_id"])
+    if which == 0:
+        users = ", ".join(data.get("users") or []) or "nobody (no one on call)"
+        timeline.add(incident_id, _time(data, "paged_at", envelope), "oncall", "paged",
+                     f"level {data.get('level')} of {data.get('policy')} paged {users}",
+                     policy=str(data.get("policy", "")), level=str(data.get("level", "")))
+    elif which == 1:
+        detail = f"{data.get('channel')} to {data.get('user')}: {data.get('outcome')}"
+        if data.get("detail"):
+            detail += f" ({data['detail']})"
+        timeline.add(incident_id, _time(data, "sent_at", envelope), "oncall", "paged", detail,
+                     user=str(data.get("user", "")), channel=str(data.get("channel", "")),
+                     outcome=str(data.get("outcome", "")))
+    elif which == 2:
+        timeline.add(incident_id, _time(data, "stopped_at", envelope), "oncall", "paged",
+                     f"paging stopped: {data.get('reason')}")
+    else:
+        timeline.add(incident_id, _time(data, "acted_at", envelope),
+                     f"user:{data.get('user')}", "paged",
+                     f"{data.get('action')} from the link in the page")
 
 
 def _time(data: dict[str, Any], name: str, envelope: Envelope) -> datetime:
