@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
+import json
 import re
+import time
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -200,3 +205,97 @@ async def test_a_night_on_call(nc, start_service, tmp_path):
     assert types.count(IncidentPaged.TYPE) == 2
     assert types.count(NotificationSent.TYPE) == 4
     await twilio.server.stop()
+
+
+SLACK_FILE = """\
+users:
+  ana: {name: Ana Silva, contacts: [{kind: slack, address: U0ANA}]}
+teams:
+  payments: {members: [ana]}
+schedules:
+  payments-primary:
+    team: payments
+    layers:
+      - {name: always, rotation: weekly, start: 2026-01-05T09:00, users: [ana]}
+services:
+  checkout: payments-primary
+escalation_policies:
+  payments:
+    team: payments
+    levels:
+      - {after: 0s, notify: [{schedule: payments-primary}]}
+"""
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-test-bot"
+
+
+class FakeSlack:
+    """``POST /api/chat.postMessage`` with a bot token, answering as Slack does."""
+
+    def __init__(self) -> None:
+        self.posted: list[dict] = []
+        self.server = HttpServer(Starlette(routes=[
+            Route("/api/chat.postMessage", self.post, methods=["POST"])]), "127.0.0.1", 0)
+
+    async def post(self, request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+            return JSONResponse({"ok": False, "error": "invalid_auth"})
+        body = await request.json()
+        self.posted.append(body)
+        return JSONResponse({"ok": True, "channel": "D0ANA", "ts": "1700000000.000100"})
+
+
+def slack_request(secret: str, body: str, at: int | None = None) -> dict[str, str]:
+    at = int(time.time()) if at is None else at
+    signature = hmac.new(secret.encode(), f"v0:{at}:{body}".encode(), hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": str(at), "X-Slack-Signature":
+            f"v0={signature.hexdigest()}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def test_a_slack_button_acts_once_and_a_forged_or_replayed_one_is_refused(
+        nc, start_service, tmp_path):
+    slack = FakeSlack()
+    port = slack.server.bind()
+    await slack.server.start()
+    (tmp_path / "oncall.yaml").write_text(SLACK_FILE)
+    (tmp_path / "policy.yaml").write_text(
+        POLICY + "  user:ana: [responder]\n  user:tests: [admin]\n")
+    (tmp_path / "slack.secret").write_text(SIGNING_SECRET)
+    await start_service(build_incidents, IncidentSettings, policy=tmp_path / "policy.yaml")
+    gateway = await start_service(build_gateway, GatewaySettings,
+                                  slack_signing_secret_file=tmp_path / "slack.secret")
+    await start_service(build_oncall, OnCallSettings, oncall=tmp_path / "oncall.yaml",
+                        slack_url=f"http://127.0.0.1:{port}/api", slack_bot_token=BOT_TOKEN,
+                        public_url=f"http://127.0.0.1:{gateway.port}")
+    await publish_all(nc, [accepted("slack", service="checkout")])
+    await wait_for(lambda: slack.posted, check=bool)
+    [posted] = slack.posted
+    assert posted["channel"] == "U0ANA"
+    buttons = posted["blocks"][1]["elements"]
+    assert [b["action_id"] for b in buttons] == [
+        "oncall_acknowledge", "oncall_resolve", "oncall_escalate"]
+    payload = {"type": "block_actions", "user": {"id": "U0ANA", "username": "ana"},
+               "actions": [buttons[0]]}
+    body = "payload=" + quote(json.dumps(payload))
+    url = f"http://127.0.0.1:{gateway.port}/slack/interactivity"
+    async with httpx.AsyncClient(timeout=10) as client:
+        acked = await client.post(url, content=body, headers=slack_request(SIGNING_SECRET, body))
+        again = await client.post(url, content=body, headers=slack_request(SIGNING_SECRET, body))
+        forged = await client.post(url, content=body, headers=slack_request("guessed", body))
+        replayed = await client.post(url, content=body, headers=slack_request(
+            SIGNING_SECRET, body, at=int(time.time()) - 3600))
+    assert acked.status_code == 200
+    assert "nobody else is paged" in acked.json()["text"]
+    assert "works once" in again.json()["text"]
+    assert (forged.status_code, replayed.status_code) == (401, 401)
+    [incident] = (await request(nc, ListIncidents(), IncidentList)).items
+    view = await request(nc, GetIncident(incident_id=incident.incident_id), IncidentView)
+    assert view.state == "acknowledged"
+    assert [e.actor for e in view.timeline if e.kind == "state_changed"][-1] == "user:ana"
+    denied = await wait_for(lambda: stream_messages(nc, "POLICY", AccessDenied.SUBJECT),
+                            check=lambda d: len([x for x in d if x.data["action"] ==
+                                                 "oncall.slack"]) == 2)
+    assert {x.data["reason"].split(" ")[0] for x in denied
+            if x.data["action"] == "oncall.slack"} == {"no", "the"}
+    await slack.server.stop()

@@ -78,6 +78,10 @@ class GatewaySettings(ServiceSettings):
     oidc_issuer: str | None = Field(
         default=None, description="REASONOPS_OIDC_ISSUER: accept bearer JWTs from this "
         "OIDC issuer (its keys from /.well-known/openid-configuration), beside API tokens")
+    slack_signing_secret_file: Path | None = Field(
+        default=None, description="REASONOPS_SLACK_SIGNING_SECRET_FILE: the Slack app's "
+        "signing secret; when set, /slack/interactivity takes the buttons of pages posted "
+        "in Slack (acknowledge, resolve, escalate)")
     oidc_client_id: str | None = Field(
         default=None, description="REASONOPS_OIDC_CLIENT_ID: the console's client at the "
         "OIDC issuer (a public client: authorization code with PKCE, no secret); when set, "
@@ -133,7 +137,9 @@ def build_service(settings: GatewaySettings | None = None, *,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         timeout=settings.request_timeout_seconds, actions=ACTIONS,
         record=service.record_refusal, transaction=service.transaction,
-        catalog=load_catalog(settings.service_catalog), oidc=_oidc(settings))
+        catalog=load_catalog(settings.service_catalog), oidc=_oidc(settings),
+        slack_signing_secret=(settings.slack_signing_secret_file.read_text().strip() or None
+                              if settings.slack_signing_secret_file else None))
     sso = (Sso(settings.oidc_issuer, settings.oidc_client_id)
            if settings.oidc_issuer and settings.oidc_client_id else None)
     faces = Faces(build_api(gateway, max_body_bytes=settings.max_body_bytes), gateway, sso)

@@ -48,12 +48,18 @@ class OnCallSettings(ServiceSettings):
     smtp_password_file: Path | None = Field(default=None, description=(
         "REASONOPS_SMTP_PASSWORD_FILE; never logged"))
     smtp_starttls: bool = False
+    slack_url: str = Field(default="https://slack.com/api", description=(
+        "REASONOPS_SLACK_URL: Slack's Web API (chat.postMessage)"))
+    slack_bot_token: str | None = Field(default=None, description=(
+        "REASONOPS_SLACK_BOT_TOKEN (or _FILE): a bot token with chat:write; never logged"))
+    slack_bot_token_file: Path | None = None
     public_url: str = Field(default="http://127.0.0.1:8080", description=(
         "REASONOPS_PUBLIC_URL: where people reach the gateway; the links in pages "
         "(acknowledge, resolve, escalate) point there"))
 
     @field_validator("oncall", "service_catalog", "twilio_auth_token_file",
                      "smtp_password_file", "twilio_account_sid", "twilio_auth_token",
+                     "slack_bot_token", "slack_bot_token_file",
                      "twilio_from", "smtp_host", "smtp_user", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -76,7 +82,8 @@ def build_service(settings: OnCallSettings | None = None, *,
         twilio_from=settings.twilio_from, smtp_host=settings.smtp_host,
         smtp_port=settings.smtp_port, smtp_from=settings.smtp_from,
         smtp_user=settings.smtp_user, smtp_password=secret(None, settings.smtp_password_file),
-        smtp_starttls=settings.smtp_starttls))
+        smtp_starttls=settings.smtp_starttls, slack_url=settings.slack_url,
+        slack_bot_token=secret(settings.slack_bot_token, settings.slack_bot_token_file)))
     key = key_from(settings.identity_key_file(), settings.data_dir)
     public_url = settings.public_url.rstrip("/")
     pager = Pager(roster=roster, catalog=catalog, channels=channels, clock=service.clock,

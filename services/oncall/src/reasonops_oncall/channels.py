@@ -1,8 +1,10 @@
 """Contact channels, each speaking its provider's real API: SMS and voice calls through a
-Twilio-compatible REST API (``Messages.json``, ``Calls.json`` with TwiML), e-mail over
-SMTP, and a generic JSON webhook. A send answers how it went: delivered; retrying (the
-provider said 429 or 5xx, or did not answer; with its ``Retry-After``); failed (refused,
-or the channel is not configured). Secrets (the Twilio token, the SMTP password) are
+Twilio-compatible REST API (``Messages.json``, ``Calls.json`` with TwiML), Slack's
+``chat.postMessage`` (with buttons to acknowledge, resolve or escalate, answered at the
+gateway's ``/slack/interactivity``), e-mail over SMTP, and a generic JSON webhook. A
+send answers how it went: delivered; retrying (the provider said 429 or 5xx, or did not
+answer; with its ``Retry-After``); failed (refused, or the channel is not configured).
+Secrets (the Twilio and Slack tokens, the SMTP password) are
 read from files or the environment and never logged or put in a detail."""
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class ChannelSettings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    slack_url: str = "https://slack.com/api"
+    slack_bot_token: str | None = None
     timeout_seconds: float = 5.0
 
 
@@ -54,6 +58,8 @@ def secret(value: str | None, file: Path | None) -> str | None:
 class Message:
     subject: str
     text: str
+    link: str = ""
+    """The signed link's URL (its last part, the token, is the Slack buttons' value)."""
 
 
 class Channels:
@@ -74,6 +80,8 @@ class Channels:
                 return await self._twilio("Calls.json", {"To": address, "Twiml": twiml})
             if kind == "email":
                 return await self._email(address, message)
+            if kind == "slack":
+                return await self._slack(address, message)
             if kind == "webhook":
                 return _answered(await self.http.post(address, json={
                     "subject": message.subject, "text": message.text}))
@@ -95,6 +103,33 @@ class Channels:
             sid = response.json().get("sid", "")
             return Sent("delivered", f"accepted as {sid}" if sid else "accepted")
         return sent
+
+    async def _slack(self, channel: str, message: Message) -> Sent:
+        token = self.settings.slack_bot_token
+        if not token:
+            return Sent("failed", "Slack needs REASONOPS_SLACK_BOT_TOKEN (or _FILE)")
+        value = message.link.rsplit("/", 1)[-1]
+        buttons = [{"type": "button", "action_id": f"oncall_{action}", "value": value,
+                    "text": {"type": "plain_text", "text": label},
+                    **({"style": "primary"} if action == "acknowledge" else {})}
+                   for action, label in (("acknowledge", "Acknowledge"),
+                                         ("resolve", "Resolve"), ("escalate", "Escalate now"))]
+        response = await self.http.post(
+            f"{self.settings.slack_url.rstrip('/')}/chat.postMessage",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"channel": channel, "text": message.text, "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": message.text}},
+                {"type": "actions", "elements": buttons}]})
+        sent = _answered(response)
+        if sent.outcome != "delivered":
+            return sent
+        answer = response.json()
+        if not answer.get("ok"):  # Slack says no in a 200: channel_not_found, ...
+            error = str(answer.get("error", "unknown"))
+            if error == "ratelimited":
+                return Sent("retrying", "Slack: ratelimited", DEFAULT_RETRY_SECONDS)
+            return Sent("failed", f"Slack: {error}")
+        return Sent("delivered", f"posted in {answer.get('channel', channel)}")
 
     async def _email(self, address: str, message: Message) -> Sent:
         s = self.settings

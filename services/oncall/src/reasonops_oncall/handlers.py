@@ -251,4 +251,5 @@ def _message(row: Any, link: str) -> Message:
     priority = row.priority
     text = (f"[ReasonOps] P{priority} {incident_id} on {service}: {title}. Acknowledge, "
             f"resolve or escalate: {link}")
-    return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text)
+    return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text,
+                   link=link)

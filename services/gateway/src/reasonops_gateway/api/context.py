@@ -64,8 +64,11 @@ class Gateway:
                  record: Callable[[Envelope], Awaitable[None]],
                  transaction: Callable[[], AbstractAsyncContextManager[Transaction]],
                  catalog: ServiceCatalog | None = None,
-                 oidc: OidcVerifier | None = None) -> None:
+                 oidc: OidcVerifier | None = None,
+                 slack_signing_secret: str | None = None) -> None:
         self.oidc = oidc
+        self.slack_signing_secret = slack_signing_secret
+        """Checks that a request to ``/slack/interactivity`` came from Slack."""
         self._connection = connection
         self.record = record
         self.transaction = transaction
