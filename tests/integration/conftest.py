@@ -64,13 +64,16 @@ async def gateway_stack(nc, start_service, tmp_path):
 
 @pytest.fixture
 async def gateway_engine(gateway_stack, start_service, tmp_path):
-    """The stack of ``gateway_stack`` plus ingest and the orchestrator: every operation of
-    the API has a service to answer it."""
+    """The stack of ``gateway_stack`` plus ingest, the orchestrator and on call (the
+    example schedules): every operation of the API has a service to answer it."""
     from reasonops_ingest.app import IngestSettings
     from reasonops_ingest.app import build_service as build_ingest
+    from reasonops_oncall.app import OnCallSettings
+    from reasonops_oncall.app import build_service as build_oncall
     from reasonops_orchestrator.app import OrchestratorSettings
     from reasonops_orchestrator.app import build_service as build_orchestrator
 
     await start_service(build_ingest, IngestSettings)
     await start_service(build_orchestrator, OrchestratorSettings)
+    await start_service(build_oncall, OnCallSettings, oncall=CONFIG / "oncall.yaml")
     return gateway_stack
