@@ -67,7 +67,8 @@ def test_alertmanager_sends_to_reasonops_ingest_with_a_key_from_a_file():
 def test_there_is_a_dashboard_for_each_concern():
     titles = {json.loads(p.read_text())["title"] for p in DASHBOARDS}
     assert titles == {"ReasonOps / Overview", "ReasonOps / Service levels and money",
-                      "ReasonOps / AI agents", "ReasonOps / Pipeline health"}
+                      "ReasonOps / AI agents", "ReasonOps / Pipeline health",
+                      "ReasonOps / On call"}
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)

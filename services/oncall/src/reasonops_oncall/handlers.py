@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.catalog import ServiceCatalog
@@ -66,6 +67,12 @@ class Chain:
         return Envelope.wrap(event, source=SOURCE, subject=incident_id,
                              correlation_id=self.correlation_id,
                              causation_id=self.causation_id)
+
+
+def out_of_hours(at: datetime, zone: str) -> bool:
+    """Outside 08:00-18:00, Monday to Friday, on the person's own clock."""
+    local = at.astimezone(ZoneInfo(zone))
+    return local.weekday() >= 5 or not 8 <= local.hour < 18
 
 
 def urgency_of(priority: int) -> str:
@@ -128,7 +135,9 @@ class Pager:
                            event: IncidentAcknowledged) -> None:
         row = await store.get_paging(tx.session, event.incident_id)
         if row is not None and row.state == "paging":
-            self.metrics.acknowledged.labels(row.policy).observe(
+            policy = (await self.roster.read(tx.session)).policies.get(row.policy)
+            self.metrics.acknowledged.labels(
+                row.policy, (policy.team if policy else None) or "-", event.actor).observe(
                 max(0.0, (event.acknowledged_at - row.started_at).total_seconds()))
         await self._stop(tx, envelope, event.incident_id, f"acknowledged by {event.actor}",
                          event.actor)
@@ -164,6 +173,9 @@ class Pager:
         self.metrics.pages.labels(policy.name, str(level + 1)).inc()
         for user in users:
             person = roster.people[user]
+            self.metrics.paged_people.labels(user).inc()
+            if out_of_hours(now, person.time_zone):
+                self.metrics.out_of_hours.labels(user).inc()
             for i, rule in enumerate(person.rules_for(urgency)):
                 await tx.schedule(f"{_prefix(incident_id)}{cycle}:{level}:{user}:{i}",
                                   NOTIFY_TIMER, now + rule.after, {

@@ -17,5 +17,13 @@ class OnCallMetrics:
                                      "Notifications sent to people on call",
                                      ["channel", "outcome"], registry=registry)
         self.acknowledged = Histogram("reasonops_oncall_time_to_acknowledge_seconds",
-                                      "From the first page to the acknowledgement",
-                                      ["policy"], buckets=ACK_BUCKETS, registry=registry)
+                                      "From the first page to the acknowledgement, by "
+                                      "policy, its team and who acknowledged",
+                                      ["policy", "team", "user"], buckets=ACK_BUCKETS,
+                                      registry=registry)
+        self.paged_people = Counter("reasonops_oncall_person_pages_total",
+                                    "Times a person was paged (alert fatigue: per week)",
+                                    ["user"], registry=registry)
+        self.out_of_hours = Counter("reasonops_oncall_out_of_hours_pages_total",
+                                    "Pages outside 08:00-18:00 Monday to Friday in the "
+                                    "person's time zone", ["user"], registry=registry)
