@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from reasonops_client.trail import collect_trail
 from reasonops_contracts.incidents import (
+    DeclareMajorIncident,
     GetIncident,
     IncidentList,
     IncidentView,
@@ -298,4 +299,37 @@ async def test_a_slack_button_acts_once_and_a_forged_or_replayed_one_is_refused(
                                                  "oncall.slack"]) == 2)
     assert {x.data["reason"].split(" ")[0] for x in denied
             if x.data["action"] == "oncall.slack"} == {"no", "the"}
+    await slack.server.stop()
+
+
+async def test_a_major_incident_pages_the_commanders_and_tells_the_stakeholders(
+        nc, start_service, tmp_path):
+    slack = FakeSlack()
+    port = slack.server.bind()
+    await slack.server.start()
+    (tmp_path / "oncall.yaml").write_text(SLACK_FILE.split("escalation_policies:")[0] + """\
+major_incident:
+  notify: [{user: ana}]
+  announce: [{kind: slack, address: C0STAKEHOLDERS}]
+""")
+    (tmp_path / "policy.yaml").write_text(POLICY + "  user:tests: [admin]\n")
+    await start_service(build_incidents, IncidentSettings, policy=tmp_path / "policy.yaml")
+    await start_service(build_oncall, OnCallSettings, oncall=tmp_path / "oncall.yaml",
+                        slack_url=f"http://127.0.0.1:{port}/api", slack_bot_token=BOT_TOKEN)
+    await publish_all(nc, [accepted("major", service="checkout", severity="warning")])
+    [incident] = (await wait_for(lambda: request(nc, ListIncidents(), IncidentList),
+                                 check=lambda r: r.total == 1)).items
+    assert not slack.posted  # no escalation policy for it: nobody is paged yet
+    await request(nc, DeclareMajorIncident(incident_id=incident.incident_id,
+                                           actor="user:tests", note="payments down"),
+                  IncidentView)
+    await wait_for(lambda: slack.posted, check=lambda p: len(p) == 2)
+    by_channel = {p["channel"]: p for p in slack.posted}
+    assert set(by_channel) == {"U0ANA", "C0STAKEHOLDERS"}
+    assert incident.incident_id in by_channel["C0STAKEHOLDERS"]["text"]
+    assert "blocks" in by_channel["U0ANA"]
+    assert "/page/" in by_channel["U0ANA"]["text"]  # the commander may act from it
+    assert "/page/" not in by_channel["C0STAKEHOLDERS"]["text"]  # the channel may not
+    [paged] = [e.data for e in await stream_messages(nc, "ONCALL", IncidentPaged.SUBJECT)]
+    assert (paged["policy"], paged["users"]) == ("major-incident", ["ana"])
     await slack.server.stop()

@@ -61,6 +61,7 @@ from .rotation import (
     EscalationPolicy,
     Layer,
     Level,
+    Major,
     Override,
     Person,
     Restriction,
@@ -199,12 +200,18 @@ class PolicySpec(_Strict):
     levels: list[LevelSpec] = Field(min_length=1, max_length=10)
 
 
+class MajorSpec(_Strict):
+    notify: list[TargetSpec] = Field(default_factory=list)
+    announce: list[ContactSpec] = Field(default_factory=list)
+
+
 class OnCallSpec(_Strict):
     users: dict[Name, UserSpec] = Field(default_factory=dict)
     teams: dict[Name, TeamSpec] = Field(default_factory=dict)
     schedules: dict[Name, ScheduleSpec] = Field(default_factory=dict)
     services: dict[str, Name] = Field(default_factory=dict)
     escalation_policies: dict[Name, PolicySpec] = Field(default_factory=dict)
+    major_incident: MajorSpec | None = None
 
 
 def parse(text: str, file: str) -> Roster:
@@ -266,6 +273,7 @@ def _build(spec: OnCallSpec, file: str, line: Callable[[list[Any]], int | None])
     for service, schedule in spec.services.items():
         if schedule not in schedules:
             raise refuse(["services", service], f"unknown schedule {schedule!r}")
+    names = {"schedule": set(schedules), "user": set(people), "team": set(teams)}
     policies = {}
     for name, p in spec.escalation_policies.items():
         where = ["escalation_policies", name]
@@ -273,28 +281,34 @@ def _build(spec: OnCallSpec, file: str, line: Callable[[list[Any]], int | None])
             raise refuse([*where, "team"], f"unknown team {p.team!r}")
         if p.team is None and not p.services:
             raise refuse(where, "name the team whose services it covers, or its services")
-        levels = []
-        for i, level in enumerate(p.levels):
-            targets = []
-            for j, t in enumerate(level.notify):
-                loc = [*where, "levels", i, "notify", j]
-                given = [(k, v) for k, v in (("schedule", t.schedule), ("user", t.user),
-                                             ("team", t.team)) if v is not None]
-                if len(given) != 1:
-                    raise refuse(loc, "one of schedule, user or team")
-                kind, value = given[0]
-                names = {"schedule": set(schedules), "user": set(people),
-                         "team": set(teams)}[kind]
-                if value not in names:
-                    raise refuse([*loc, kind], f"unknown {kind} {value!r}")
-                targets.append(Target(kind, value))
-            levels.append(Level(timedelta(seconds=parse_duration(level.after, zero=True)),
-                                tuple(targets)))
+        levels = [Level(timedelta(seconds=parse_duration(level.after, zero=True)),
+                        _targets(level.notify, [*where, "levels", i], names, refuse))
+                  for i, level in enumerate(p.levels)]
         if levels[0].after:
             raise refuse([*where, "levels", 0, "after"], "the first level pages at once (0s)")
         policies[name] = EscalationPolicy(name, p.team, tuple(p.services), p.repeat,
                                           tuple(levels))
-    return Roster(people, teams, schedules, dict(spec.services), policies)
+    major = None
+    if spec.major_incident is not None:
+        major = Major(_targets(spec.major_incident.notify, ["major_incident"], names, refuse),
+                      tuple(Contact(c.kind, c.address) for c in spec.major_incident.announce))
+    return Roster(people, teams, schedules, dict(spec.services), policies, major)
+
+
+def _targets(given: list[TargetSpec], where: list[Any], names: dict[str, set[str]],
+             refuse: Callable[[list[Any], str], OnCallError]) -> tuple[Target, ...]:
+    found = []
+    for j, t in enumerate(given):
+        loc = [*where, "notify", j]
+        named = [(k, v) for k, v in (("schedule", t.schedule), ("user", t.user),
+                                     ("team", t.team)) if v is not None]
+        if len(named) != 1:
+            raise refuse(loc, "one of schedule, user or team")
+        kind, value = named[0]
+        if value not in names[kind]:
+            raise refuse([*loc, kind], f"unknown {kind} {value!r}")
+        found.append(Target(kind, value))
+    return tuple(found)
 
 
 def _person(key: str, u: UserSpec, where: list[Any],

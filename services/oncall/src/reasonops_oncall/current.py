@@ -34,7 +34,7 @@ class CurrentRoster:
                 made = await store.overrides_until(reading, now - AROUND)
         return Roster(roster.people, roster.teams, {
             name: s.with_overrides(made.get(name, ())) for name, s in roster.schedules.items()},
-            roster.services, roster.policies)
+            roster.services, roster.policies, roster.major)
 
 
 def schedule_of(roster: Roster, name: str) -> Schedule:

@@ -27,6 +27,7 @@ from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentClosed,
+    IncidentMajorDeclared,
     IncidentOpened,
     IncidentReopened,
     IncidentResolved,
@@ -38,11 +39,14 @@ from .channels import Channels, Message
 from .current import CurrentRoster
 from .events import SOURCE
 from .metrics import OnCallMetrics
-from .rotation import EscalationPolicy, Roster
+from .rotation import EscalationPolicy, Level, Roster
 
 LEVEL_TIMER = "oncall.level"
 NOTIFY_TIMER = "oncall.notify"
 ATTEMPTS = 5
+MAJOR = "major-incident"
+STAKEHOLDERS = "stakeholders"
+"""The ``user`` of an announcement to a stakeholders' channel."""
 REPEAT_AFTER = timedelta(minutes=10)
 """Between the last level and the first again, when the last level has no delay."""
 
@@ -102,7 +106,37 @@ class Pager:
         router.on(IncidentAcknowledged)(self.acknowledged)
         router.on(IncidentResolved)(self.resolved)
         router.on(IncidentClosed)(self.closed)
+        router.on(IncidentMajorDeclared)(self.major)
         return router
+
+    async def major(self, tx: Transaction, envelope: Envelope,
+                    event: IncidentMajorDeclared) -> None:
+        """Page the incident commanders at once and announce it to the stakeholders'
+        channels (``major_incident`` in the file), whatever the escalation policy does."""
+        roster = await self.roster.read(tx.session)
+        if roster.major is None:
+            return
+        now, chain = self.clock.now(), Chain.of(envelope)
+        users = roster.paged(Level(timedelta(0), roster.major.targets), now)
+        tx.emit(chain.wrap(events.paged(event.incident_id, MAJOR, 1, 1, users, "high", now),
+                           event.incident_id))
+        about = {"incident_id": event.incident_id, "title": event.title,
+                 "service": event.service, "priority": event.priority, "level": 1,
+                 "attempt": 1, "major": True}
+        for user in users:
+            self.metrics.paged_people.labels(user).inc()
+            for i, rule in enumerate(roster.people[user].rules_for("high")):
+                await tx.schedule(f"{_prefix(event.incident_id)}major:{user}:{i}",
+                                  NOTIFY_TIMER, now + rule.after,
+                                  {**about, "user": user, "channel": rule.contact},
+                                  correlation_id=chain.correlation_id,
+                                  causation_id=chain.causation_id)
+        for i, contact in enumerate(roster.major.announce):
+            await tx.schedule(f"{_prefix(event.incident_id)}announce:{i}", NOTIFY_TIMER, now,
+                              {**about, "user": STAKEHOLDERS, "channel": contact.kind,
+                               "address": contact.address},
+                              correlation_id=chain.correlation_id,
+                              causation_id=chain.causation_id)
 
     async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
         roster = await self.roster.read(tx.session)
@@ -228,18 +262,20 @@ class Pager:
         p = timer.payload
         incident_id, user, channel = str(p["incident_id"]), str(p["user"]), str(p["channel"])
         row = await store.get_paging(tx.session, incident_id)
-        if row is None or row.state != "paging":
-            return
+        if (row is None and not p.get("major")) or (row is not None and row.state != "paging"):
+            return  # acknowledged, resolved or closed meanwhile
         roster = await self.roster.read(tx.session)
         person = roster.people.get(user)
-        address = person.address(channel) if person else None
+        address = str(p["address"]) if p.get("address") else (
+            person.address(channel) if person else None)
         now = self.clock.now()
         attempt = int(p["attempt"])
+        about = row if row is not None else _About(p)
         if address is None:
             outcome, detail, retry = "failed", f"{user} has no {channel} contact now", None
         else:
-            sent = await self.channels.send(channel, address,
-                                            _message(row, self.link(incident_id, user)))
+            link = self.link(incident_id, user) if person else ""
+            sent = await self.channels.send(channel, address, _message(about, link))
             outcome, detail, retry = sent.outcome, sent.detail, sent.retry_after
         if outcome == "retrying":
             if attempt >= ATTEMPTS:
@@ -256,12 +292,23 @@ class Pager:
             incident_id))
 
 
+class _About:
+    """What a major incident's notification says, from its timer (no paging row)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.incident_id = str(payload["incident_id"])
+        self.title = str(payload.get("title", ""))
+        self.service = payload.get("service")
+        self.priority = int(payload.get("priority", 1))
+
+
 def _message(row: Any, link: str) -> Message:
     incident_id = row.incident_id
     service = row.service or "no service"
     title = row.title
     priority = row.priority
-    text = (f"[ReasonOps] P{priority} {incident_id} on {service}: {title}. Acknowledge, "
-            f"resolve or escalate: {link}")
+    text = f"[ReasonOps] P{priority} {incident_id} on {service}: {title}."
+    if link:
+        text += f" Acknowledge, resolve or escalate: {link}"
     return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text,
                    link=link)

@@ -198,6 +198,15 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Major:
+    """Who a major incident pages at once (the incident commanders), and where it is
+    announced (stakeholders' channels)."""
+
+    targets: tuple[Target, ...]
+    announce: tuple[Contact, ...] = ()
+
+
+@dataclass(frozen=True)
 class Schedule:
     name: str
     team: str | None
@@ -253,6 +262,7 @@ class Roster:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
     policies: dict[str, EscalationPolicy] = field(default_factory=dict)
+    major: Major | None = None
 
     def policy_for(self, service: str | None, owner: str | None) -> EscalationPolicy | None:
         """The policy naming the service, else the one of its owning team (the catalog's
