@@ -53,6 +53,9 @@ class OnCallSettings(ServiceSettings):
     slack_bot_token: str | None = Field(default=None, description=(
         "REASONOPS_SLACK_BOT_TOKEN (or _FILE): a bot token with chat:write; never logged"))
     slack_bot_token_file: Path | None = None
+    pagerduty_url: str = Field(default="https://events.pagerduty.com/v2/enqueue",
+                               description="REASONOPS_PAGERDUTY_URL: PagerDuty's Events API "
+                               "v2, for contacts of kind pagerduty (their routing keys)")
     public_url: str = Field(default="http://127.0.0.1:8080", description=(
         "REASONOPS_PUBLIC_URL: where people reach the gateway; the links in pages "
         "(acknowledge, resolve, escalate) point there"))
@@ -83,7 +86,8 @@ def build_service(settings: OnCallSettings | None = None, *,
         smtp_port=settings.smtp_port, smtp_from=settings.smtp_from,
         smtp_user=settings.smtp_user, smtp_password=secret(None, settings.smtp_password_file),
         smtp_starttls=settings.smtp_starttls, slack_url=settings.slack_url,
-        slack_bot_token=secret(settings.slack_bot_token, settings.slack_bot_token_file)))
+        slack_bot_token=secret(settings.slack_bot_token, settings.slack_bot_token_file),
+        pagerduty_url=settings.pagerduty_url))
     key = key_from(settings.identity_key_file(), settings.data_dir)
     public_url = settings.public_url.rstrip("/")
     pager = Pager(roster=roster, catalog=catalog, channels=channels, clock=service.clock,

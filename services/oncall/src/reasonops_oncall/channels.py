@@ -1,7 +1,9 @@
 """Contact channels, each speaking its provider's real API: SMS and voice calls through a
 Twilio-compatible REST API (``Messages.json``, ``Calls.json`` with TwiML), Slack's
 ``chat.postMessage`` (with buttons to acknowledge, resolve or escalate, answered at the
-gateway's ``/slack/interactivity``), e-mail over SMTP, and a generic JSON webhook. A
+gateway's ``/slack/interactivity``), a Microsoft Teams incoming webhook or Workflows
+URL (an Adaptive Card), PagerDuty Events API v2 (a trigger to an existing PagerDuty
+service, the contact's address its routing key), e-mail over SMTP, and a JSON webhook. A
 send answers how it went: delivered; retrying (the provider said 429 or 5xx, or did not
 answer; with its ``Retry-After``); failed (refused, or the channel is not configured).
 Secrets (the Twilio and Slack tokens, the SMTP password) are
@@ -44,6 +46,7 @@ class ChannelSettings:
     smtp_starttls: bool = False
     slack_url: str = "https://slack.com/api"
     slack_bot_token: str | None = None
+    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
     timeout_seconds: float = 5.0
 
 
@@ -60,6 +63,7 @@ class Message:
     text: str
     link: str = ""
     """The signed link's URL (its last part, the token, is the Slack buttons' value)."""
+    incident_id: str = ""
 
 
 class Channels:
@@ -82,6 +86,16 @@ class Channels:
                 return await self._email(address, message)
             if kind == "slack":
                 return await self._slack(address, message)
+            if kind == "teams":
+                return _answered(await self.http.post(address, json=_card(message)))
+            if kind == "pagerduty":
+                return _answered(await self.http.post(self.settings.pagerduty_url, json={
+                    "routing_key": address, "event_action": "trigger",
+                    "dedup_key": message.incident_id or message.subject,
+                    "payload": {"summary": message.text[:1024], "source": "reasonops",
+                                "severity": "critical"},
+                    **({"links": [{"href": message.link, "text": "Act in ReasonOps"}]}
+                       if message.link else {})}))
             if kind == "webhook":
                 return _answered(await self.http.post(address, json={
                     "subject": message.subject, "text": message.text}))
@@ -157,6 +171,22 @@ class Channels:
             return Sent("retrying", f"SMTP not reachable ({exc.__class__.__name__})",
                         DEFAULT_RETRY_SECONDS)
         return Sent("delivered", "accepted by the SMTP server")
+
+
+def _card(message: Message) -> dict[str, object]:
+    """A Teams message carrying an Adaptive Card (what incoming webhooks and Workflows
+    take), with the page's link as its action."""
+    card: dict[str, object] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard", "version": "1.4",
+        "body": [{"type": "TextBlock", "text": message.subject, "weight": "Bolder",
+                  "wrap": True},
+                 {"type": "TextBlock", "text": message.text, "wrap": True}]}
+    if message.link:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Acknowledge, resolve or "
+                            "escalate", "url": message.link}]
+    return {"type": "message", "attachments": [{
+        "contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
 
 
 def _answered(response: httpx.Response) -> Sent:

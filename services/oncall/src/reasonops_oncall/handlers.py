@@ -311,4 +311,4 @@ def _message(row: Any, link: str) -> Message:
     if link:
         text += f" Acknowledge, resolve or escalate: {link}"
     return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text,
-                   link=link)
+                   link=link, incident_id=incident_id)
