@@ -28,13 +28,20 @@ from starlette.routing import Route
 
 from reasonops_client.trail import collect_trail
 from reasonops_contracts.incidents import (
+    CreateSilence,
     DeclareMajorIncident,
     GetIncident,
     IncidentList,
     IncidentView,
     ListIncidents,
+    SilenceView,
 )
-from reasonops_contracts.oncall import IncidentPaged, NotificationSent, PagingStopped
+from reasonops_contracts.oncall import (
+    IncidentPaged,
+    NotificationSent,
+    PageDeferred,
+    PagingStopped,
+)
 from reasonops_contracts.policy import AccessDenied
 from reasonops_gateway.app import GatewaySettings
 from reasonops_gateway.app import build_service as build_gateway
@@ -333,3 +340,39 @@ major_incident:
     [paged] = [e.data for e in await stream_messages(nc, "ONCALL", IncidentPaged.SUBJECT)]
     assert (paged["policy"], paged["users"]) == ("major-incident", ["ana"])
     await slack.server.stop()
+
+
+async def test_a_level_due_in_a_maintenance_window_waits_for_its_end(
+        nc, start_service, tmp_path):
+    twilio = await FakeTwilio().start()
+    (tmp_path / "oncall.yaml").write_text(PAGING)
+    (tmp_path / "policy.yaml").write_text(POLICY + "  user:tests: [admin]\n")
+    clock = FrozenClock(datetime.fromisoformat("2027-03-30T00:00:00+00:00"))
+    await start_service(build_incidents, IncidentSettings, clock=clock,
+                        service_catalog=CONFIG / "service-catalog.yaml",
+                        policy=tmp_path / "policy.yaml")
+    await start_service(build_oncall, OnCallSettings, clock=clock,
+                        oncall=tmp_path / "oncall.yaml",
+                        service_catalog=CONFIG / "service-catalog.yaml",
+                        twilio_url=twilio.url, twilio_account_sid=SID,
+                        twilio_auth_token=TOKEN, twilio_from="+15005550006")
+    await publish_all(nc, [accepted("window", service="checkout")])
+
+    async def paged():
+        return [(e.data["level"], e.data["users"])
+                for e in await stream_messages(nc, "ONCALL", IncidentPaged.SUBJECT)]
+
+    await wait_for(paged, check=lambda p: p == [(1, ["bo"])])
+    ends = clock.now() + timedelta(minutes=30)
+    await request(nc, CreateSilence(kind="maintenance", matchers=["service=checkout"],
+                                    ends_at=ends, author="user:tests", reason="db upgrade"),
+                  SilenceView)
+    clock.advance(timedelta(minutes=10))  # level 2 is due, inside the window
+    [deferred] = await wait_for(
+        lambda: stream_messages(nc, "ONCALL", PageDeferred.SUBJECT), check=bool)
+    assert (deferred.data["level"], deferred.data["until"]) == (
+        2, ends.isoformat().replace("+00:00", "Z"))
+    assert await paged() == [(1, ["bo"])]
+    clock.advance(timedelta(minutes=21))  # the window is over
+    await wait_for(paged, check=lambda p: p == [(1, ["bo"]), (2, ["cy"])])
+    await twilio.server.stop()

@@ -537,6 +537,24 @@ class GetSilence(Query):
     silence_id: str = Field(pattern=SILENCE_ID_PATTERN)
 
 
+class GetCoveringSilence(Query):
+    """The silence or maintenance window that covers an incident now, if any (what a
+    page or an escalation due now waits for)."""
+
+    SUBJECT = subjects.SILENCE_QUERY_COVERING
+
+    actor: Actor = ""
+    incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
+
+
+class CoveringSilence(View):
+    incident_id: str
+    silence_id: str | None = Field(default=None, description="None: nothing covers it")
+    kind: SilenceKind | None = None
+    until: datetime | None = Field(default=None, description="When the window ends; None: "
+                                   "open-ended (until expired by hand)")
+
+
 class SilencedAlert(View):
     fingerprint: str
     name: str | None = None

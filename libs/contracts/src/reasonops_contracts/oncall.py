@@ -265,3 +265,15 @@ class PageActedOn(Event):
     user: str
     action: PageActionKind
     acted_at: datetime
+
+
+class PageDeferred(Event):
+    """A level due now waits: a silence or maintenance window covers the incident."""
+
+    SUBJECT = subjects.ONCALL_PAGE_DEFERRED
+
+    incident_id: str
+    level: int
+    silence_id: str
+    until: datetime
+    deferred_at: datetime

@@ -77,7 +77,8 @@ stream) and the security agent, which raises its findings as any monitoring tool
 
 REQUESTERS: dict[str, frozenset[str]] = {
     "orchestrator": frozenset({"*"}), "gateway": frozenset({"*"}),
-    "oncall": frozenset({subjects.INCIDENT_CMD_ACKNOWLEDGE, subjects.INCIDENT_CMD_RESOLVE})}
+    "oncall": frozenset({subjects.INCIDENT_CMD_ACKNOWLEDGE, subjects.INCIDENT_CMD_RESOLVE,
+                         subjects.SILENCE_QUERY_COVERING})}
 """Services that send commands or queries to others: the orchestrator runs workflow
 steps, which may be any command or query; the gateway speaks for the people it
 authenticated; the on-call service acknowledges and resolves for a paged person who used

@@ -79,6 +79,7 @@ SILENCE_CMD_CREATE = "itsm.incident.cmd.silence_create"
 SILENCE_CMD_EXPIRE = "itsm.incident.cmd.silence_expire"
 SILENCE_QUERY_LIST = "itsm.incident.query.silences"
 SILENCE_QUERY_GET = "itsm.incident.query.silence"
+SILENCE_QUERY_COVERING = "itsm.incident.query.covering_silence"
 
 # Service level management
 SLA_STARTED = "itsm.slm.sla.started"
@@ -129,6 +130,7 @@ ONCALL_NOTIFICATION = "itsm.oncall.notification.sent"
 ONCALL_PAGING_STOPPED = "itsm.oncall.paging.stopped"
 ONCALL_CMD_ACT = "itsm.oncall.cmd.act"
 ONCALL_PAGE_ACTED_ON = "itsm.oncall.page.acted_on"
+ONCALL_PAGE_DEFERRED = "itsm.oncall.page.deferred"
 
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from reasonops_contracts import durables
+from reasonops_contracts import ReplyError, durables
+from reasonops_contracts.incidents import CoveringSilence, GetCoveringSilence
 from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.catalog_file import load_catalog
+from reasonops_runtime.client import request
 from reasonops_runtime.enforcement import Enforcer
 
 from .channels import Channels, ChannelSettings, secret
@@ -20,6 +23,8 @@ from .links import key_from, sign
 from .metrics import OnCallMetrics
 from .queries import OnCallQueries
 from .store import metadata
+
+log = logging.getLogger(__name__)
 
 
 class OnCallSettings(ServiceSettings):
@@ -90,8 +95,18 @@ def build_service(settings: OnCallSettings | None = None, *,
         pagerduty_url=settings.pagerduty_url))
     key = key_from(settings.identity_key_file(), settings.data_dir)
     public_url = settings.public_url.rstrip("/")
+    async def covering(incident_id: str) -> CoveringSilence | None:
+        """Asked of the incident service; a page goes out when it does not answer."""
+        try:
+            return await request(service.nc, GetCoveringSilence(incident_id=incident_id),
+                                 CoveringSilence, timeout=2.0)
+        except (ReplyError, TimeoutError, OSError) as exc:
+            log.warning("could not ask whether a silence covers the incident; paging",
+                        extra={"incident_id": incident_id, "error": str(exc)})
+            return None
+
     pager = Pager(roster=roster, catalog=catalog, channels=channels, clock=service.clock,
-                  metrics=OnCallMetrics(service.registry),
+                  metrics=OnCallMetrics(service.registry), covering=covering,
                   link=lambda incident, user: f"{public_url}/page/"
                                               f"{sign(key, incident, user, service.clock.now())}")
     PageCommands(service, pager, key).register()

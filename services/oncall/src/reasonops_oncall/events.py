@@ -12,6 +12,7 @@ from reasonops_contracts.oncall import (
     OverrideRemoved,
     OverrideView,
     PageActedOn,
+    PageDeferred,
     PagingStopped,
 )
 from reasonops_contracts.policy import AccessDenied
@@ -50,3 +51,9 @@ def acted_on(incident_id: str, user: str, action: Any, at: datetime) -> PageActe
 def link_refused(sender: str, action: str, reason: str, at: datetime) -> AccessDenied:
     return AccessDenied(principal=sender or "(link)", action=f"oncall.{action}", roles=[],
                         reason=reason, service_name=SOURCE, denied_at=at)
+
+
+def deferred(incident_id: str, level: int, silence_id: str, until: datetime,
+             at: datetime) -> PageDeferred:
+    return PageDeferred(incident_id=incident_id, level=level, silence_id=silence_id,
+                        until=until, deferred_at=at)

@@ -2,7 +2,9 @@
 each paged person is notified by their own rules (high urgency, P1-P2: by default every
 contact at once; low: e-mail); later levels follow after their delay, the policy
 repeats as often as it says; an acknowledgement, resolution or close stops it, a reopen
-starts it again from the first level.
+starts it again from the first level. A level due while a silence or maintenance window
+covers the incident waits until the window ends (``PageDeferred``), as the incident
+service's own escalations do.
 
 Everything due later is a durable timer (a level's page, each notification), so a
 restart neither loses nor repeats a page: a timer is claimed by deleting its row in the
@@ -16,7 +18,7 @@ notification again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.incidents import (
+    CoveringSilence,
     IncidentAcknowledged,
     IncidentClosed,
     IncidentMajorDeclared,
@@ -48,6 +51,8 @@ MAJOR = "major-incident"
 STAKEHOLDERS = "stakeholders"
 """The ``user`` of an announcement to a stakeholders' channel."""
 REPEAT_AFTER = timedelta(minutes=10)
+SILENCED_RECHECK = timedelta(minutes=15)
+"""When a silence without an end covers the incident: look again this much later."""
 """Between the last level and the first again, when the last level has no delay."""
 
 
@@ -89,9 +94,11 @@ def _prefix(incident_id: str) -> str:
 
 class Pager:
     def __init__(self, *, roster: CurrentRoster, catalog: ServiceCatalog, channels: Channels,
-                 clock: Clock, metrics: OnCallMetrics, link: Callable[[str, str], str]
-                 ) -> None:
+                 clock: Clock, metrics: OnCallMetrics, link: Callable[[str, str], str],
+                 covering: Callable[[str], Awaitable[CoveringSilence | None]]) -> None:
         self.link = link
+        self.covering = covering
+        """The silence covering an incident now (None: none, or nobody answered)."""
         """(incident, person) -> the URL of a signed link for them."""
         self.roster = roster
         self.catalog = catalog
@@ -199,6 +206,15 @@ class Pager:
         now = self.clock.now()
         row = await store.get_paging(tx.session, incident_id)
         if row is None:
+            return
+        silence = await self.covering(incident_id)
+        if silence is not None and silence.silence_id:
+            until = silence.until or now + SILENCED_RECHECK
+            tx.emit(chain.wrap(events.deferred(incident_id, level + 1, silence.silence_id,
+                                               until, now), incident_id))
+            await tx.schedule(f"{_prefix(incident_id)}level", LEVEL_TIMER, until, {
+                "incident_id": incident_id, "level": level, "cycle": cycle},
+                correlation_id=chain.correlation_id, causation_id=chain.causation_id)
             return
         urgency = urgency_of(row.priority)
         users = roster.paged(policy.levels[level], now)

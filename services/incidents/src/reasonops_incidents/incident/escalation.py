@@ -130,7 +130,7 @@ class Escalations:
         timeline = Timeline()
         base = datetime.fromisoformat(str(timer.payload["base"]))
         await self.silences.refresh(tx.session)
-        silence = self.silences.match(_fields(incident), now)
+        silence = self.silences.match(incident_fields(incident), now)
         if silence is not None:
             window = silence.window_at(now)
             timeline.add(incident.incident_id, now, "incidents", "escalation_suppressed",
@@ -163,7 +163,8 @@ class Escalations:
         await timeline.save(tx.session)
 
 
-def _fields(incident: Incident) -> dict[str, str]:
+def incident_fields(incident: Incident) -> dict[str, str]:
+    """What a silence's matchers see of an incident (as of its first alert)."""
     return alert_fields(fingerprint=incident.fingerprint,
                         name=incident.labels.get("alertname") or incident.title,
                         severity=incident.severity, service=incident.service,

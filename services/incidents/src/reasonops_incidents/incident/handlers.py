@@ -170,7 +170,8 @@ AGENT_SUBJECTS = (subjects.AGENT_DECISION,)
 SLM_SUBJECTS = (subjects.SLA_STARTED, subjects.SLA_MET, subjects.SLA_BREACHED)
 ONCALL_CONSUMER = durables.INCIDENTS_ONCALL
 ONCALL_SUBJECTS = (subjects.ONCALL_PAGED, subjects.ONCALL_NOTIFICATION,
-                   subjects.ONCALL_PAGING_STOPPED, subjects.ONCALL_PAGE_ACTED_ON)
+                   subjects.ONCALL_PAGING_STOPPED, subjects.ONCALL_PAGE_ACTED_ON,
+                   subjects.ONCALL_PAGE_DEFERRED)
 
 
 class Chronicle:
@@ -286,10 +287,14 @@ def _paged(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timel
     elif which == 2:
         timeline.add(incident_id, _time(data, "stopped_at", envelope), "oncall", "paged",
                      f"paging stopped: {data.get('reason')}")
-    else:
+    elif which == 3:
         timeline.add(incident_id, _time(data, "acted_at", envelope),
                      f"user:{data.get('user')}", "paged",
                      f"{data.get('action')} from the link in the page")
+    else:
+        timeline.add(incident_id, _time(data, "deferred_at", envelope), "oncall", "paged",
+                     f"level {data.get('level')} waits until {data.get('until')}: "
+                     f"{data.get('silence_id')} covers it")
 
 
 def _time(data: dict[str, Any], name: str, envelope: Envelope) -> datetime:

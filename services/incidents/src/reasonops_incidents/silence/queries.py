@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from reasonops_contracts.incidents import (
+    CoveringSilence,
+    GetCoveringSilence,
     GetSilence,
     ListSilences,
     SilenceList,
@@ -12,6 +14,8 @@ from reasonops_runtime import NotFound, Service
 
 from ..access import Access, silenced_service
 from ..incident import store
+from ..incident.escalation import incident_fields
+from .domain import first_match
 from .store import get_silence, list_silences
 from .views import silence_view
 
@@ -42,6 +46,23 @@ class SilenceQueries:
             alerts = await store.alerts_of_silence(session, query.silence_id)
         return silence_view(silence, self.service.clock.now(), alerts)
 
+    async def covering(self, query: GetCoveringSilence) -> CoveringSilence:
+        now = self.service.clock.now()
+        async with self.service.store.read() as session:
+            incident = await store.get_incident(session, query.incident_id)
+            if incident is None:
+                raise NotFound(f"no incident {query.incident_id}", "incident_id")
+            self.access.read_incident(query.actor, incident)
+            active = await list_silences(session, now=now, include_expired=False)
+        silence = first_match(active, incident_fields(incident), now)
+        window = silence.window_at(now) if silence is not None else None
+        if silence is None or window is None:
+            return CoveringSilence(incident_id=query.incident_id)
+        return CoveringSilence(incident_id=query.incident_id, silence_id=silence.silence_id,
+                               kind=silence.kind,  # type: ignore[arg-type]
+                               until=window[1] if window[1].year < 9999 else None)
+
     def register(self) -> None:
+        self.service.respond(GetCoveringSilence, self.covering)
         self.service.respond(ListSilences, self.list_)
         self.service.respond(GetSilence, self.get)
