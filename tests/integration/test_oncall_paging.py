@@ -67,13 +67,29 @@ PAGING = ONCALL.replace(
     '    notify: {high: [{contact: sms}, {contact: voice, after: 5m}]}').replace(
     '  cy: {name: Cy Chen, time_zone: America/New_York}',
     '  cy: {name: Cy Chen, time_zone: America/New_York, contacts: [{kind: sms, address: '
-    '"+12125550103"}]}') + """\
+    '"+12125550103"}]}\n'
+    '  dee: {name: Dee Okafor, time_zone: Europe/London, contacts: [{kind: sms, address: '
+    '"+447700900004"}]}').replace(
+    "  payments: {members: [ana, bo, cy]}\n",
+    "  payments: {members: [ana, bo, cy]}\n  dba: {members: [dee]}\n").replace(
+    "        users: [bo, ana]\n", "        users: [ana, bo]\n") + """\
+    overrides:          # the rotation gives ana Monday night; bo takes it
+      - {user: bo, start: 2027-03-29T22:00, end: 2027-03-30T08:00, reason: swapped with ana}
+  dba:
+    team: dba
+    time_zone: Europe/London
+    layers:
+      - {name: always, rotation: weekly, start: 2027-03-01T09:00, users: [dee]}
 escalation_policies:
   payments:
     team: payments
     levels:
       - {after: 0s, notify: [{schedule: payments-primary}]}
       - {after: 10m, notify: [{user: cy}]}
+  dba:
+    services: [payments-db]
+    levels:
+      - {after: 0s, notify: [{schedule: dba}]}
 """
 
 
@@ -121,7 +137,9 @@ class FakeTwilio:
 async def test_a_night_on_call(nc, start_service, tmp_path):
     twilio = await FakeTwilio(refuse={"+12125550103"}).start()
     (tmp_path / "oncall.yaml").write_text(PAGING)
-    # Tuesday 30 March 2027, 02:00 in Berlin (summer time since Sunday): bo's night.
+    # Tuesday 30 March 2027, 02:00 in Berlin (summer time since Sunday): ana's night by
+    # the rotation (its hand-offs counted on Berlin's wall clock from 15 March, across the
+    # change), bo's by the override; dee, of the other team, is never paged.
     clock = FrozenClock(datetime.fromisoformat("2027-03-30T00:00:00+00:00"))
     settings = {"oncall": tmp_path / "oncall.yaml",
                 "service_catalog": CONFIG / "service-catalog.yaml", "twilio_url": twilio.url,
@@ -193,6 +211,7 @@ async def test_a_night_on_call(nc, start_service, tmp_path):
     clock.advance(timedelta(hours=1))
     await asyncio.sleep(1.0)  # twenty polls of the timers: a page due would have gone
     assert len(twilio.sent) == 3  # bo's SMS and call, cy's SMS: nothing after
+    assert not twilio.to("+447700900004", "Messages.json")  # dee: another team's
     assert len(await events(IncidentPaged)) == 2
     # The incident's timeline and trail have each page, each notification and who
     # stopped it.
