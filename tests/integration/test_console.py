@@ -38,6 +38,8 @@ from reasonops_ingest.app import IngestSettings
 from reasonops_ingest.app import build_service as build_ingest
 from reasonops_llm import LlmSettings
 from reasonops_llm.fakes import FakeLlmServer
+from reasonops_oncall.app import OnCallSettings
+from reasonops_oncall.app import build_service as build_oncall
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
 from reasonops_runtime.client import request
@@ -607,3 +609,37 @@ async def test_a_recurring_incident_leads_to_its_problem_which_is_moved_on_there
     assert await page.locator("tr[data-problem=PRB0000001] .pstate").text_content() == \
         "known error"
     await screenshots(page, "problems")
+
+
+async def test_the_on_call_page_shows_who_carries_the_pager_and_takes_an_override(
+        nc, start_service, browser):
+    await start_service(build_oncall, OnCallSettings, oncall=CONFIG / "oncall.yaml")
+    gateway = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                  rate_limit_per_second=1000)
+    url = f"http://127.0.0.1:{gateway.port}"
+    page = await logged_in(browser, url, await issue_token(nc, "user:admin"))
+    await page.goto(f"{url}/on-call")
+    now = await page.text_content("[data-testid=now-payments-primary]") or ""
+    assert "is on call" in now
+    assert await page.locator("[data-schedule=dba] tbody tr").count() >= 14  # 12-hour turns
+    await page.select_option("select[name=schedule]", "payments-primary")
+    await page.select_option("select[name=user]", "cy")
+    await page.fill("input[name=start]", "2030-01-08T16:00")
+    await page.fill("input[name=end]", "2030-01-08T08:00")  # before the start
+    await page.click("form[action='/on-call/overrides'] button")
+    assert "after start" in (await page.text_content("#end-error") or "")
+    await page.select_option("select[name=user]", "cy")
+    await page.fill("input[name=start]", "2030-01-08T16:00")
+    await page.fill("input[name=end]", "2030-01-09T08:00")
+    await page.fill("input[name=reason]", "I take Tuesday night")
+    await page.click("form[action='/on-call/overrides'] button")
+    await page.wait_for_url(f"{url}/on-call?done=override+made")
+    made = page.locator("[data-schedule=payments-primary] li[data-override]")
+    assert "cy from 2030-01-08 16:00:00 UTC" in (await made.text_content() or "")
+    assert "I take Tuesday night" in (await made.text_content() or "")
+    await screenshots(page, "on-call")
+    download = await page.request.get(f"{url}/on-call/payments-primary.ics")
+    assert (await download.text()).startswith("BEGIN:VCALENDAR")
+    await made.locator("button").click()
+    await page.wait_for_url(f"{url}/on-call?done=override+removed")
+    assert not await page.locator("[data-schedule=payments-primary] li[data-override]").count()

@@ -13,6 +13,7 @@ from . import (
     finance,
     incidents,
     levels,
+    oncall,
     paged,
     problems,
     security,
@@ -21,7 +22,8 @@ from . import (
 )
 from .frame import Console, Sso
 
-PAGES = (sso.routes, paged.routes, incidents.routes, problems.routes, levels.routes, finance.routes,
+PAGES = (sso.routes, paged.routes, incidents.routes, problems.routes, oncall.routes,
+         levels.routes, finance.routes,
          workflows.routes, security.routes, agents.routes, admin.routes)
 
 
