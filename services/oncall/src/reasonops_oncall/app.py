@@ -16,8 +16,7 @@ from reasonops_runtime.enforcement import Enforcer
 
 from .channels import Channels, ChannelSettings, secret
 from .commands import OverrideCommands, PageCommands
-from .config import RosterFile
-from .current import CurrentRoster
+from .current import CurrentRoster, RosterFile
 from .handlers import LEVEL_TIMER, NOTIFY_TIMER, Pager
 from .links import key_from, sign
 from .metrics import OnCallMetrics

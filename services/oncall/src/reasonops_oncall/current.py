@@ -1,19 +1,26 @@
-"""The roster in force: the file's (reloaded when it changes) with the overrides made
-by command, as the queries and commands read it."""
+"""The roster in force: the file's (reloaded when it changes; a refused change leaves
+the previous one in force) with the overrides made by command, as the queries, commands
+and handlers read it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import Service
 from reasonops_runtime.rpc import NotFound
 
 from . import store
-from .config import RosterFile
+from .config import OnCallError, load
 from .rotation import Roster, Schedule
 
+log = logging.getLogger(__name__)
 AROUND = timedelta(days=35)
 """How far from a time its turn is looked for (and overrides are kept in view)."""
 
@@ -43,3 +50,55 @@ def schedule_of(roster: Roster, name: str) -> Schedule:
         raise NotFound(f"no schedule {name!r}; known: {', '.join(roster.schedules) or 'none'}",
                        "schedule")
     return found
+
+
+@dataclass
+class RosterFile:
+    """The roster in force, reloaded when the file's modification time changes; a
+    refused file leaves the previous roster in force and says why (``error``)."""
+
+    path: Path | None
+    roster: Roster
+    error: str | None = None
+    loaded_at: datetime | None = None
+    _mtime: float | None = None
+
+    @classmethod
+    def open(cls, path: Path | None, now: datetime) -> RosterFile:
+        """At start, a missing or bad file is fatal."""
+        if path is None:
+            return cls(None, Roster(), loaded_at=now)
+        mtime = _mtime_of(path)
+        return cls(path, load(path), loaded_at=now, _mtime=mtime)
+
+    def current(self, now: datetime) -> Roster:
+        if self.path is None:
+            return self.roster
+        try:
+            mtime = _mtime_of(self.path)
+        except OnCallError as exc:
+            self._refuse(str(exc))
+            return self.roster
+        if mtime != self._mtime:
+            self._mtime = mtime
+            try:
+                self.roster = load(self.path)
+            except (OnCallError, yaml.YAMLError) as exc:
+                self._refuse(str(exc))
+            else:
+                self.error, self.loaded_at = None, now
+                log.info("on-call file reloaded", extra={"path": str(self.path)})
+        return self.roster
+
+    def _refuse(self, message: str) -> None:
+        if message != self.error:
+            log.error("on-call file refused; the previous one stays in force",
+                      extra={"error": message})
+        self.error = message
+
+
+def _mtime_of(path: Path) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError as exc:
+        raise OnCallError(str(path), None, "(file)", f"cannot read: {exc.strerror}") from None

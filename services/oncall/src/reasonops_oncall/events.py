@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reasonops_contracts import Envelope, Event
 from reasonops_contracts.oncall import (
     IncidentPaged,
     NotificationSent,
@@ -16,8 +18,31 @@ from reasonops_contracts.oncall import (
     PagingStopped,
 )
 from reasonops_contracts.policy import AccessDenied
+from reasonops_runtime import Timer
 
 SOURCE = "oncall"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The message (or timer) that led here: what is emitted or armed now is its
+    consequence, so the incident's trail and trace stay whole."""
+
+    correlation_id: str | None
+    causation_id: str | None
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> Chain:
+        return cls(envelope.correlation_id, envelope.id)
+
+    @classmethod
+    def of_timer(cls, timer: Timer) -> Chain:
+        return cls(timer.correlation_id, timer.causation_id)
+
+    def wrap(self, event: Event, incident_id: str) -> Envelope:
+        return Envelope.wrap(event, source=SOURCE, subject=incident_id,
+                             correlation_id=self.correlation_id,
+                             causation_id=self.causation_id)
 
 
 def paged(incident_id: str, policy: str, level: int, cycle: int, users: list[str],

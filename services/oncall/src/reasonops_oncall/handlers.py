@@ -19,12 +19,10 @@ notification again.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from reasonops_contracts import Envelope, Event
+from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.incidents import (
     CoveringSilence,
@@ -38,11 +36,13 @@ from reasonops_contracts.incidents import (
 from reasonops_runtime import Clock, EventRouter, Timer, Transaction
 
 from . import events, store
-from .channels import Channels, Message
+from .channels import Channels
 from .current import CurrentRoster
-from .events import SOURCE
+from .escalation import EscalationPolicy, Level
+from .events import Chain
 from .metrics import OnCallMetrics
-from .rotation import EscalationPolicy, Level, Roster
+from .notice import About, message_for
+from .rotation import Roster
 
 LEVEL_TIMER = "oncall.level"
 NOTIFY_TIMER = "oncall.notify"
@@ -54,28 +54,6 @@ REPEAT_AFTER = timedelta(minutes=10)
 SILENCED_RECHECK = timedelta(minutes=15)
 """When a silence without an end covers the incident: look again this much later."""
 """Between the last level and the first again, when the last level has no delay."""
-
-
-@dataclass(frozen=True)
-class Chain:
-    """The message (or timer) that led here: what is emitted or armed now is its
-    consequence, so the incident's trail and trace stay whole."""
-
-    correlation_id: str | None
-    causation_id: str | None
-
-    @classmethod
-    def of(cls, envelope: Envelope) -> Chain:
-        return cls(envelope.correlation_id, envelope.id)
-
-    @classmethod
-    def of_timer(cls, timer: Timer) -> Chain:
-        return cls(timer.correlation_id, timer.causation_id)
-
-    def wrap(self, event: Event, incident_id: str) -> Envelope:
-        return Envelope.wrap(event, source=SOURCE, subject=incident_id,
-                             correlation_id=self.correlation_id,
-                             causation_id=self.causation_id)
 
 
 def out_of_hours(at: datetime, zone: str) -> bool:
@@ -286,12 +264,12 @@ class Pager:
             person.address(channel) if person else None)
         now = self.clock.now()
         attempt = int(p["attempt"])
-        about = row if row is not None else _About(p)
+        about = row if row is not None else About(p)
         if address is None:
             outcome, detail, retry = "failed", f"{user} has no {channel} contact now", None
         else:
             link = self.link(incident_id, user) if person else ""
-            sent = await self.channels.send(channel, address, _message(about, link))
+            sent = await self.channels.send(channel, address, message_for(about, link))
             outcome, detail, retry = sent.outcome, sent.detail, sent.retry_after
         if outcome == "retrying":
             if attempt >= ATTEMPTS:
@@ -306,25 +284,3 @@ class Pager:
         tx.emit(Chain.of_timer(timer).wrap(events.notified(
             incident_id, user, channel, int(p["level"]), attempt, outcome, detail, now),
             incident_id))
-
-
-class _About:
-    """What a major incident's notification says, from its timer (no paging row)."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.incident_id = str(payload["incident_id"])
-        self.title = str(payload.get("title", ""))
-        self.service = payload.get("service")
-        self.priority = int(payload.get("priority", 1))
-
-
-def _message(row: Any, link: str) -> Message:
-    incident_id = row.incident_id
-    service = row.service or "no service"
-    title = row.title
-    priority = row.priority
-    text = f"[ReasonOps] P{priority} {incident_id} on {service}: {title}."
-    if link:
-        text += f" Acknowledge, resolve or escalate: {link}"
-    return Message(subject=f"[ReasonOps] P{priority} {incident_id}: {title}", text=text,
-                   link=link, incident_id=incident_id)

@@ -17,70 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .escalation import EscalationPolicy, Level, Major
+from .people import Person
+
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OVERRIDE = "override"
 """The layer name of time an override gives."""
-
-
-@dataclass(frozen=True)
-class Contact:
-    kind: str
-    address: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Notify by ``contact`` (a kind of contact) ``after`` the person is paged."""
-
-    contact: str
-    after: timedelta = timedelta(0)
-
-
-@dataclass(frozen=True)
-class Person:
-    key: str
-    name: str
-    time_zone: str
-    contacts: tuple[Contact, ...] = ()
-    rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
-    """By urgency (high, low); a missing one: ``default_rules``."""
-
-    def rules_for(self, urgency: str) -> tuple[Rule, ...]:
-        """What to do when paged: the person's rules, else every contact at once (high)
-        or the first e-mail, else the first contact (low)."""
-        if urgency in self.rules:
-            return self.rules[urgency]
-        if urgency == "high":
-            return tuple(Rule(kind) for kind in dict.fromkeys(c.kind for c in self.contacts))
-        kinds = [c.kind for c in self.contacts]
-        first = "email" if "email" in kinds else (kinds[0] if kinds else None)
-        return (Rule(first),) if first else ()
-
-    def address(self, kind: str) -> str | None:
-        return next((c.address for c in self.contacts if c.kind == kind), None)
-
-
-@dataclass(frozen=True)
-class Target:
-    kind: str
-    """schedule, user or team"""
-    name: str
-
-
-@dataclass(frozen=True)
-class Level:
-    after: timedelta
-    """Since the level before (the first: 0)."""
-    targets: tuple[Target, ...]
-
-
-@dataclass(frozen=True)
-class EscalationPolicy:
-    name: str
-    team: str | None
-    services: tuple[str, ...]
-    repeat: int
-    levels: tuple[Level, ...]
 
 
 @dataclass(frozen=True)
@@ -195,15 +137,6 @@ class Turn:
     end: datetime
     user: str | None
     layer: str | None
-
-
-@dataclass(frozen=True)
-class Major:
-    """Who a major incident pages at once (the incident commanders), and where it is
-    announced (stakeholders' channels)."""
-
-    targets: tuple[Target, ...]
-    announce: tuple[Contact, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from reasonops_contracts.oncall import (
     ShiftView,
 )
 
-from .rotation import WEEKDAYS, Layer, Override, Person, Roster, Schedule, Turn
+from .people import Person
+from .rotation import WEEKDAYS, Layer, Override, Roster, Schedule, Turn
 
 
 def person_view(person: Person) -> PersonView:
