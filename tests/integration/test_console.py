@@ -7,6 +7,8 @@ themes into ``docs/screenshots`` and checked by axe-core."""
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 from collections.abc import AsyncIterator
 from functools import partial
@@ -643,3 +645,15 @@ async def test_the_on_call_page_shows_who_carries_the_pager_and_takes_an_overrid
     await made.locator("button").click()
     await page.wait_for_url(f"{url}/on-call?done=override+removed")
     assert not await page.locator("[data-schedule=payments-primary] li[data-override]").count()
+
+    # Where a page's link leads (no login; the buttons act only with the service's
+    # signature, which this made-up link lacks: pressing one is refused).
+    payload = base64.urlsafe_b64encode(json.dumps(
+        {"i": "INC0000001", "u": "ana", "e": 4102444800, "n": "x"}).encode()).decode()
+    stranger = await browser.new_page()
+    await stranger.goto(f"{url}/page/{payload.rstrip('=')}.bm90LXNpZ25lZA")
+    assert "As ana" in (await stranger.text_content("main") or "")
+    await screenshots(stranger, "paged")
+    await stranger.click("button[value=acknowledge]")
+    assert "not a link ReasonOps sent" in (await stranger.text_content(
+        "[data-testid=page-error]") or "")

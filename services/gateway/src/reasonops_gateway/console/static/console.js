@@ -22,9 +22,18 @@
   });
 
   // A form's button is disabled once it is submitted (the server also ignores a repeat).
+  // A disabled button sends no value, so the one pressed is carried in a hidden field.
   function postOnce(scope) {
     scope.querySelectorAll("form[method=post]").forEach(function (form) {
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
+        var pressed = event.submitter;
+        if (pressed && pressed.name) {
+          var carried = document.createElement("input");
+          carried.type = "hidden";
+          carried.name = pressed.name;
+          carried.value = pressed.value;
+          form.appendChild(carried);
+        }
         form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
       });
     });
