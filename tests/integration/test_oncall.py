@@ -99,6 +99,7 @@ async def test_who_is_on_call_across_the_dst_change_and_for_a_service(stack):
     assert ics.headers["content-type"].startswith("text/calendar")
     assert ics.text.startswith("BEGIN:VCALENDAR\r\n")
     assert "DTSTART:20270329T070000Z\r\n" in ics.text
+    assert "DTSTART:20270325T160000Z\r\n" in ics.text  # the whole turn the window cuts
     assert "SUMMARY:On call: Ana Silva (payments-primary)" in ics.text
     assert bad.status_code == 422
     assert "92 days" in bad.json()["detail"]

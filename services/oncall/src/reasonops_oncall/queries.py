@@ -74,10 +74,14 @@ class OnCallQueries:
         if end <= start:
             raise DomainError("end: must be after start", "end")
         turns = schedule.turns(start, end)
+        # The calendar's events are whole turns (not cut at the window), so each keeps its
+        # UID from one export to the next and a calendar app updates rather than doubles.
+        whole = [t for t in schedule.turns(start - AROUND, end + AROUND)
+                 if t.end > start and t.start < end]
         return ShiftList(schedule=schedule.name, time_zone=str(schedule.zone), start=start,
                          end=end, shifts=[shift_view(t) for t in turns],
                          gaps=[shift_view(t) for t in turns if t.user is None],
-                         calendar=calendar(schedule, roster, turns, now))
+                         calendar=calendar(schedule, roster, whole, now))
 
     async def schedules(self, query: ListSchedules) -> ScheduleList:
         now = self.service.clock.now()
