@@ -3,7 +3,9 @@ idempotency tests); the CSRF field belongs to one token and the login goes only 
 of this site."""
 
 from reasonops_gateway.console import session
-from reasonops_gateway.console.frame import form_field, local_path, span
+from reasonops_gateway.console.filters import span
+from reasonops_gateway.console.forms import form_field
+from reasonops_gateway.console.frame import local_path
 
 
 def test_a_form_keeps_its_nonce_and_a_crafted_one_gets_a_fresh_one():

@@ -27,10 +27,9 @@ ACTIONS: frozenset[str] = frozenset({
         "create", "acknowledge", "resolve", "close", "reopen", "hold", "resume", "assign",
         "comment", "declare_major", "change_priority")),
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
-    "integration.create", "integration.revoke", "integration.rotate",
+    "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
     "workflow.approve", "workflow.reject", "workflow.cancel",
     "token.create", "token.revoke", "agent.configure", "agent.run", "deadletter.read",
-    "oncall.override",
     "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)

@@ -21,7 +21,8 @@ from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from . import session
-from .frame import Console, Shown, forged, form_field
+from .forms import forged, form_field
+from .frame import Console, Shown
 
 PROVIDERS = ("rules", "ollama", "openai", "azure", "anthropic", "gemini", "huggingface")
 AGENTS = ("triage", "rca", "security", "capacity")

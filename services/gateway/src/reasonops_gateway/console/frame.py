@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -33,12 +32,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
-from reasonops_sdk.calls import Call
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
 from ..api.context import Gateway
 from ..api.errors import Problem
-from . import session
+from . import filters, session
+from .forms import REPEATED, FormClient, forged, form_field
 
 HERE = Path(__file__).parent
 T = TypeVar("T")
@@ -81,9 +80,9 @@ class Console:
         self.sso = sso
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
-        self.templates.filters["when"] = _when
-        self.templates.filters["money"] = _money
-        self.templates.filters["span"] = span
+        self.templates.filters["when"] = filters.when
+        self.templates.filters["money"] = filters.money
+        self.templates.filters["span"] = filters.span
         routes: list[BaseRoute] = [
             Route("/login", self.login, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["POST"]),
@@ -104,7 +103,7 @@ class Console:
         it, so the same post sent twice is applied once."""
         transport = httpx.ASGITransport(app=self.api)
         if nonce is not None:
-            return _FormClient(nonce, "http://gateway", token, retries=0, transport=transport)
+            return FormClient(nonce, "http://gateway", token, retries=0, transport=transport)
         return AsyncReasonOpsClient("http://gateway", token, retries=0, transport=transport)
 
     def page(self, request: Request, template: str, status: int = 200,
@@ -246,26 +245,6 @@ class Console:
         return _Passthrough(self.api, scope)
 
 
-REPEATED = frozenset({"idempotency_in_progress", "already_applied"})
-"""The API's answer to a form sent again: the first is applied, or being applied."""
-
-
-class _FormClient(AsyncReasonOpsClient):
-    """The API as one form post: its n-th command's ``Idempotency-Key`` is the form's
-    nonce and n (the same on a repeat of the post)."""
-
-    def __init__(self, nonce: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._nonce = nonce
-        self._sent = 0
-
-    async def send(self, call: Call[T]) -> T:
-        if call.key is not None:
-            self._sent += 1
-            call = replace(call, key=f"console-{self._nonce}-{self._sent}")
-        return await super().send(call)
-
-
 class _Passthrough(Response):
     """The API's event stream, as a page needs it: each event's ``id`` (so the browser
     resumes where it was) and its type as the data of an untyped event, which a page's
@@ -287,54 +266,8 @@ class _Passthrough(Response):
 _TYPED = re.compile(rb"event: ([^\n]*)\ndata: [^\n]*\n")
 
 
-def forged(form: FormData, token: str) -> Response | None:
-    """403 for a post whose CSRF field is not this session's (a page of another site);
-    None for one of the console's own forms."""
-    if form.get("csrf") == session.csrf_of(token):
-        return None
-    return HTMLResponse("Forbidden: this form did not come from the console", status_code=403)
-
-
-def form_field(api_field: str | None) -> str | None:
-    """The form input an API error names (``body.assignment_group`` -> ``group``), so
-    the page shows the error next to it."""
-    if not api_field:
-        return None
-    name = api_field.rsplit(".", 1)[-1]
-    return FORM_NAMES.get(name, name)
-
-
-FORM_NAMES = {"assignment_group": "group"}
-"""API field -> the console's input, where they differ."""
-
-
 def local_path(target: Any) -> str:
     """Only a path on this site is somewhere to go after logging in."""
     if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
-
-
-def span(seconds: Any) -> str:
-    """3725 -> 1 h 2 min; 90000 -> 1 d 1 h; 42 -> 42 s"""
-    total = int(float(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min" if minutes else f"{secs} s"
-
-
-def _money(value: Any) -> str:
-    """1234.5 -> 1,234.50"""
-    try:
-        return format(Decimal(str(value)), ",.2f")
-    except (InvalidOperation, ValueError):
-        return str(value)

@@ -41,7 +41,7 @@ from .engine import decide
 from .escalation import Escalations
 from .events import emit
 from .rules import RuleFile, RuleSet
-from .timeline import Timeline
+from .timeline import Timeline, page_entry, sla_entry, time_of
 
 INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
 
@@ -209,9 +209,9 @@ class Chronicle:
                 if incident is not None:
                     assigned[incident.incident_id] = (incident, envelope)
             elif subject in SLM_SUBJECTS:
-                _sla(SLM_SUBJECTS.index(subject), envelope, data, timeline)
+                sla_entry(SLM_SUBJECTS.index(subject), envelope, data, timeline)
             elif subject in ONCALL_SUBJECTS:
-                _paged(ONCALL_SUBJECTS.index(subject), envelope, data, timeline)
+                page_entry(ONCALL_SUBJECTS.index(subject), envelope, data, timeline)
         await timeline.save(tx.session)
         if assigned:
             await store.save(tx.session, created=[],
@@ -226,7 +226,7 @@ class Chronicle:
         agent = str(data.get("agent") or "agent")
         incident_id = str(data["incident_id"])
         summary = data.get("summary") or f"{agent} decision {data.get('decision_id', '')}"
-        timeline.add(incident_id, _time(data, "decided_at", envelope), f"agent:{agent}",
+        timeline.add(incident_id, time_of(data, "decided_at", envelope), f"agent:{agent}",
                      "agent_decision", str(summary), decision_id=str(data.get("decision_id", "")),
                      provider=str(data.get("provider", "")))
         output = data.get("output") if isinstance(data.get("output"), dict) else {}
@@ -252,55 +252,3 @@ class Chronicle:
                                           timeline, envelope,
                                           f"triage agent ({data.get('provider', '')})")
         return incident
-
-
-def _sla(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timeline) -> None:
-    kind = str(data.get("kind", ""))
-    verb = ("started", "met", "breached")[which]  # the order of SLM_SUBJECTS
-    if verb == "started":
-        detail = f"{kind} clock started ({data.get('policy', '')}), due {data.get('deadline')}"
-    elif verb == "met":
-        detail = f"{kind} target met after {float(data.get('elapsed_seconds', 0)):.0f}s"
-    else:
-        detail = f"{kind} target breached (deadline {data.get('deadline')})"
-    at = _time(data, {"started": "started_at", "met": "stopped_at"}.get(verb, "breached_at"),
-               envelope)
-    timeline.add(str(data["incident_id"]), at, "slm", "sla", detail,
-                 clock_id=str(data.get("clock_id", "")), event=verb)
-
-
-def _paged(which: int, envelope: Envelope, data: dict[str, Any], timeline: Timeline) -> None:
-    """A level paged, a notification sent (or not), paging stopped, a page acted on."""
-    incident_id = str(data["incident_id"])
-    if which == 0:
-        users = ", ".join(data.get("users") or []) or "nobody (no one on call)"
-        timeline.add(incident_id, _time(data, "paged_at", envelope), "oncall", "paged",
-                     f"level {data.get('level')} of {data.get('policy')} paged {users}",
-                     policy=str(data.get("policy", "")), level=str(data.get("level", "")))
-    elif which == 1:
-        detail = f"{data.get('channel')} to {data.get('user')}: {data.get('outcome')}"
-        if data.get("detail"):
-            detail += f" ({data['detail']})"
-        timeline.add(incident_id, _time(data, "sent_at", envelope), "oncall", "paged", detail,
-                     user=str(data.get("user", "")), channel=str(data.get("channel", "")),
-                     outcome=str(data.get("outcome", "")))
-    elif which == 2:
-        timeline.add(incident_id, _time(data, "stopped_at", envelope), "oncall", "paged",
-                     f"paging stopped: {data.get('reason')}")
-    elif which == 3:
-        timeline.add(incident_id, _time(data, "acted_at", envelope),
-                     f"user:{data.get('user')}", "paged",
-                     f"{data.get('action')} from the link in the page")
-    else:
-        timeline.add(incident_id, _time(data, "deferred_at", envelope), "oncall", "paged",
-                     f"level {data.get('level')} waits until {data.get('until')}: "
-                     f"{data.get('silence_id')} covers it")
-
-
-def _time(data: dict[str, Any], name: str, envelope: Envelope) -> datetime:
-    """The event's own time field, else the envelope's."""
-    try:
-        value = datetime.fromisoformat(str(data[name]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return envelope.time
-    return value if value.tzinfo else envelope.time
