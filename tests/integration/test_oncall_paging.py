@@ -231,6 +231,10 @@ async def test_a_night_on_call(nc, start_service, tmp_path):
     types = [e.type for e in trail]
     assert types.count(IncidentPaged.TYPE) == 2
     assert types.count(NotificationSent.TYPE) == 4
+    said = [(e.actor, e.summary) for e in trail if e.type.startswith("itsm.oncall.")]
+    assert ("oncall", "level 2 of payments paged cy") in said
+    assert ("oncall", "sms to cy: retrying: HTTP 429") in said
+    assert ("user:cy", "acknowledge from the link in the page") in said
     await twilio.server.stop()
 
 

@@ -33,6 +33,15 @@ from reasonops_contracts.incidents import (
     ProblemOpened,
 )
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
+from reasonops_contracts.oncall import (
+    IncidentPaged,
+    NotificationSent,
+    OverrideCreated,
+    OverrideRemoved,
+    PageActedOn,
+    PageDeferred,
+    PagingStopped,
+)
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.slm import (
     PenaltyAssessed,
@@ -176,6 +185,21 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     PostIncidentReviewRecorded.TYPE: lambda d: "post-incident review recorded",
     AccessDenied.TYPE: lambda d: (
         f"denied {d.get('action')} to {d.get('principal')}" + _note(d, "reason")),
+    IncidentPaged.TYPE: lambda d: (
+        f"level {d.get('level')} of {d.get('policy')} paged "
+        f"{', '.join(d.get('users') or []) or 'nobody (no one on call)'}"),
+    NotificationSent.TYPE: lambda d: (
+        f"{d.get('channel')} to {d.get('user')}: {d.get('outcome')}" + _note(d, "detail")),
+    PagingStopped.TYPE: lambda d: "paging stopped" + _note(d, "reason"),
+    PageActedOn.TYPE: lambda d: f"{d.get('action')} from the link in the page",
+    PageDeferred.TYPE: lambda d: (
+        f"level {d.get('level')} waits until {_hms(d.get('until'))}: "
+        f"{d.get('silence_id')} covers it"),
+    OverrideCreated.TYPE: lambda d: (
+        f"override: {(d.get('override') or {}).get('user')} takes "
+        f"{(d.get('override') or {}).get('schedule')}"),
+    OverrideRemoved.TYPE: lambda d: (
+        f"override {(d.get('override') or {}).get('override_id')} removed"),
 }
 
 # What a type without its own line is most likely told by (events added later).
@@ -202,4 +226,6 @@ def actor(type_: str, source: str, data: Data) -> str:
             return str(data[key])
     if isinstance(data.get("agent"), str) and subjects.domain(type_) == "agent":
         return f"agent:{data['agent']}"
+    if type_ == PageActedOn.TYPE and isinstance(data.get("user"), str):
+        return f"user:{data['user']}"  # the person paged, acting from the page's link
     return source
