@@ -97,12 +97,19 @@ class Pager:
     async def major(self, tx: Transaction, envelope: Envelope,
                     event: IncidentMajorDeclared) -> None:
         """Page the incident commanders at once and announce it to the stakeholders'
-        channels (``major_incident`` in the file), whatever the escalation policy does."""
+        channels (``major_incident`` in the file), whatever the escalation policy does
+        (a commander its current level paged already is not paged twice)."""
         roster = await self.roster.read(tx.session)
         if roster.major is None:
             return
         now, chain = self.clock.now(), Chain.of(envelope)
         users = roster.paged(Level(timedelta(0), roster.major.targets), now)
+        row = await store.get_paging(tx.session, event.incident_id)
+        policy = roster.policies.get(row.policy) if row is not None else None
+        if row is not None and row.state == "paging" and policy is not None \
+                and row.level < len(policy.levels):  # paged already, by the policy's level
+            already = set(roster.paged(policy.levels[row.level], now))
+            users = [u for u in users if u not in already]
         tx.emit(chain.wrap(events.paged(event.incident_id, MAJOR, 1, 1, users, "high", now),
                            event.incident_id))
         about = {"incident_id": event.incident_id, "title": event.title,
