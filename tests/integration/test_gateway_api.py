@@ -4,6 +4,7 @@ it is."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -471,3 +472,65 @@ async def test_dead_letters_are_read_whole_by_whom_the_policy_lets(gateway_stack
     async with client(gateway_stack, "olga") as api:
         refused = problem(await api.get("/api/deadletters"), 403)
         assert "deadletter.read" in refused["detail"]
+
+
+async def test_a_dead_letter_is_replayed_and_discarded_through_the_api(gateway_stack, nc):
+    """The REST API asks the service that parked a letter to handle it again through the
+    consumer that parked it: once handled, then a duplicate; a message that still cannot
+    be read stays parked (409); a discarded one is refused; a responder may do neither."""
+    from datetime import UTC, datetime
+
+    from reasonops_contracts import Envelope, subjects
+    from reasonops_contracts.deadletter import MessageDeadLettered
+    from reasonops_contracts.durables import INCIDENTS_ALERTS
+    from reasonops_contracts.incidents import IncidentOpened
+    from reasonops_contracts.ingest import EventAccepted
+
+    def parked(envelope: Envelope) -> MessageDeadLettered:
+        return MessageDeadLettered(
+            service="incidents", consumer=INCIDENTS_ALERTS,
+            original_subject=EventAccepted.SUBJECT, deliveries=5, error="OperationalError",
+            headers=envelope.headers(), dead_lettered_at=datetime.now(UTC),
+            **MessageDeadLettered.body(envelope.to_bytes()))
+
+    async def park(record: MessageDeadLettered) -> int:
+        wrapped = Envelope.wrap(record, source="incidents")
+        ack = await nc.jetstream().publish(subjects.dead_letter("incidents"),
+                                           wrapped.to_bytes(), headers=wrapped.headers())
+        return ack.seq
+
+    alert = accepted("fp-dead-letter-api")
+    good = await park(parked(alert))
+    forged = await park(parked(alert.model_copy(update={"source": "finance",
+                                                        "id": "forged-1"})))
+    async with client(gateway_stack, "olga") as api:
+        refused = problem(await api.post(f"/api/deadletters/{good}/replay"), 403)
+        assert "deadletter.replay" in refused["detail"]
+    async with client(gateway_stack, "admin") as api:
+        first = await api.post(f"/api/deadletters/{good}/replay")
+        assert first.status_code == 200, first.text
+        assert (first.json()["outcome"], first.json()["actor"]) == ("handled", "user:admin")
+        again = (await api.post(f"/api/deadletters/{good}/replay")).json()
+        assert again["outcome"] == "duplicate"
+        still = problem(await api.post(f"/api/deadletters/{forged}/replay"), 409)
+        assert "still cannot be read" in still["detail"]
+        assert "does not own" in still["detail"]
+        problem(await api.post(f"/api/deadletters/{forged}/discard", json={"reason": " "}),
+                422)
+        gone = await api.post(f"/api/deadletters/{forged}/discard",
+                              json={"reason": "a forged test message"})
+        assert gone.status_code == 200, gone.text
+        assert "discarded by user:admin" in problem(
+            await api.post(f"/api/deadletters/{forged}/replay"), 409)["detail"]
+        problem(await api.post("/api/deadletters/999999/replay"), 404)
+        statuses = {d["sequence"]: (d["status"], len(d["replays"])) for d in (
+            await api.get("/api/deadletters", params={"status": "all"})).json()["items"]}
+        assert (statuses[good], statuses[forged]) == (("replayed", 2), ("discarded", 0))
+
+    async def opened() -> list[Envelope]:
+        return [e for e in await stream_messages(nc, "INCIDENTS", IncidentOpened.SUBJECT)
+                if "/fp-dead-letter-api" in str(e.data)]
+
+    await wait_for(opened)
+    await asyncio.sleep(0.5)  # time for a second incident, were there one
+    assert len(await opened()) == 1

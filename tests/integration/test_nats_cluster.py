@@ -22,7 +22,6 @@ import pytest
 
 from reasonops_cli.credentials import seed_file
 from reasonops_cli.natsd import server_binary
-from reasonops_client.reading import read_stream
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.finance import LedgerEntryPosted
 from reasonops_contracts.incidents import IncidentList, ListIncidents
@@ -32,6 +31,7 @@ from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.ports import free_port
+from reasonops_runtime.reading import read_stream
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres, pytest.mark.slow]

@@ -7,16 +7,15 @@ from typing import Annotated, TypeVar
 
 import typer
 from nats.aio.client import Client
-from nats.errors import Error as NatsError
 
-from reasonops_client.deadletters import (
+from reasonops_client.deadletters import discard, replay
+from reasonops_contracts import ReplyError
+from reasonops_runtime.dead_letters import (
     STATUSES,
     DeadLetter,
     DeadLetterError,
     dead_letter,
     dead_letters,
-    discard,
-    replay,
 )
 
 from .connection import CliError, who_am_i, with_nats
@@ -69,8 +68,8 @@ def replay_(
     sequences: Annotated[list[int], typer.Argument(help="Dead letters to replay.", min=1)],
     json: Json = False,
 ) -> None:
-    """Publish dead letters again on their subjects (after fixing what failed them); the
-    consumers' inboxes make a second replay harmless."""
+    """Have dead letters handled again by the consumers that parked them (after fixing
+    what failed them); a letter replayed before is a duplicate and changes nothing."""
     actor = who_am_i()
 
     async def go(nc: Client) -> list[dict[str, object]]:
@@ -82,7 +81,9 @@ def replay_(
         emit_json(done)
         return
     for item in done:
-        typer.echo(f"replayed dead letter {item['sequence']} as {item['republished_as']}")
+        typer.echo(f"replayed dead letter {item['sequence']}: " + (
+            "handled" if item["outcome"] == "handled"
+            else "a duplicate (replayed before), nothing changed"))
 
 
 @app.command("discard")
@@ -102,16 +103,13 @@ def discard_(
 
 
 def _run(fn: Callable[[Client], Awaitable[T]]) -> T:
-    """``with_nats``, with a dead letter's problems and the broker's refusals as errors."""
+    """``with_nats``, with a dead letter's problems and the services' refusals as errors."""
     try:
         return with_nats(fn)
     except DeadLetterError as exc:
         raise CliError(str(exc)) from None
-    except NatsError as exc:
-        if "permission" in str(exc).lower():
-            raise CliError("this CLI's identity may not publish on the broker: replaying or "
-                           "discarding a dead letter needs the admin identity") from None
-        raise
+    except ReplyError as exc:
+        raise CliError(f"{exc.detail.code}: {exc.detail.message}") from None
 
 
 def _describe(letter: DeadLetter) -> str:
@@ -121,7 +119,8 @@ def _describe(letter: DeadLetter) -> str:
              f"  subject     {r.original_subject} (stream sequence {r.stream_sequence or '-'})",
              f"  parked      {when(r.dead_lettered_at)} after {r.deliveries} failures",
              f"  error       {r.error}"]
-    lines += [f"  replayed    {when(x.replayed_at)} by {x.actor} as {x.republished_as}"
+    lines += [f"  replayed    {when(x.replayed_at)} by {x.actor}: "
+              f"{x.outcome or 'republished as ' + str(x.republished_as)}"
               for x in letter.replays]
     if letter.discarded:
         lines.append(f"  discarded   {when(letter.discarded.discarded_at)} by "

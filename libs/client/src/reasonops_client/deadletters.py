@@ -1,182 +1,41 @@
-"""Dead letters: what the consumers gave up on, read from the DEADLETTER stream, and an
-operator's replay or discard of one, recorded in the same stream.
-
-A dead letter is known by its stream sequence. Replaying publishes the original bytes
-with the original headers on the original subject under a ``Nats-Msg-Id`` of its own
-(``replay-<sequence>``): the message goes through the consumers' normal path, so each
-consumer's inbox (keyed by the envelope id, or for a raw message by that id) makes a
-second replay, and the consumers that had handled the original, see it once.
-"""
+"""An operator's replay or discard of a dead letter, sent as a command to the service that
+parked it (ADR 0039): that service handles the message again through the consumer that
+gave up on it, in that consumer's inbox, so replaying twice has one effect, and records
+what was done in the DEADLETTER stream. Reading dead letters is ``reasonops_runtime.
+dead_letters``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal
-
 from nats.aio.client import Client
-from nats.js.errors import NotFoundError
-from pydantic import BaseModel, Field, ValidationError
 
-from reasonops_contracts import MSG_ID_HEADER, Envelope, subjects
 from reasonops_contracts.deadletter import (
     DeadLetterDiscarded,
     DeadLetterReplayed,
-    MessageDeadLettered,
+    DiscardDeadLetter,
+    ReplayDeadLetter,
 )
-from reasonops_contracts.streams import DEADLETTER
+from reasonops_runtime.client import request
+from reasonops_runtime.dead_letters import dead_letter
 
-from .reading import read_stream
-
-REPLAY_OF_HEADER = "Reasonops-Replay-Of"
-SOURCE = "operator"
-Status = Literal["parked", "replayed", "discarded"]
-STATUSES: tuple[Status, ...] = ("parked", "replayed", "discarded")
+REPLAY_TIMEOUT = 30.0
+"""A replay runs the consumer's handler on the message: as long as a batch may take."""
 
 
-class DeadLetterError(LookupError):
-    """No such dead letter, or it cannot be replayed; the message says which."""
-
-
-@dataclass
-class DeadLetter:
-    sequence: int
-    record: MessageDeadLettered
-    replays: list[DeadLetterReplayed] = field(default_factory=list)
-    discarded: DeadLetterDiscarded | None = None
-
-    @property
-    def status(self) -> Status:
-        if self.discarded is not None:
-            return "discarded"
-        return "replayed" if self.replays else "parked"
-
-    def view(self, *, whole: bool = False) -> DeadLetterView:
-        """What the CLI prints as JSON and the API answers; ``whole``: with the message."""
-        r = self.record
-        return DeadLetterView(
-            sequence=self.sequence, status=self.status, service=r.service,
-            consumer=r.consumer, subject=r.original_subject, error=r.error,
-            deliveries=r.deliveries, dead_lettered_at=r.dead_lettered_at,
-            replays=self.replays, discarded=self.discarded,
-            **({"headers": r.headers, "payload": r.payload,
-                "payload_base64": r.payload_base64, "truncated": r.truncated,
-                "stream_sequence": r.stream_sequence} if whole else {}))
-
-
-class DeadLetterView(BaseModel):
-    sequence: int
-    status: Status
-    service: str
-    consumer: str
-    subject: str
-    error: str
-    deliveries: int
-    dead_lettered_at: datetime
-    replays: list[DeadLetterReplayed] = Field(default_factory=list)
-    discarded: DeadLetterDiscarded | None = None
-    headers: dict[str, str] | None = None
-    payload: str | None = None
-    payload_base64: str | None = None
-    truncated: bool | None = None
-    stream_sequence: int | None = None
-
-
-async def dead_letters(nc: Client, *, service: str | None = None,
-                       status: Status | Literal["all"] = "all", timeout: float = 5.0
-                       ) -> list[DeadLetter]:
-    """Every dead letter (of ``service``, in ``status``), oldest first, with what was done
-    with it."""
-    found: dict[int, DeadLetter] = {}
-    outcomes: list[DeadLetterReplayed | DeadLetterDiscarded] = []
-
-    def offer(seq: int, _subject: str, raw: bytes) -> None:
-        try:
-            envelope = Envelope.from_bytes(raw)
-            if envelope.type == MessageDeadLettered.TYPE:
-                found[seq] = DeadLetter(seq, envelope.decode(MessageDeadLettered))
-            elif envelope.type == DeadLetterReplayed.TYPE:
-                outcomes.append(envelope.decode(DeadLetterReplayed))
-            elif envelope.type == DeadLetterDiscarded.TYPE:
-                outcomes.append(envelope.decode(DeadLetterDiscarded))
-        except (ValidationError, ValueError):
-            return  # not ours: nothing to show
-
-    subject = subjects.dead_letter(service) if service else None
-    try:
-        await read_stream(nc, DEADLETTER.name, offer, timeout=timeout, subject=subject)
-    except NotFoundError:
-        return []
-    for outcome in outcomes:
-        letter = found.get(outcome.sequence)
-        if letter is None:
-            continue
-        if isinstance(outcome, DeadLetterReplayed):
-            letter.replays.append(outcome)
-        else:
-            letter.discarded = outcome
-    return [letter for letter in found.values() if status in ("all", letter.status)]
-
-
-async def dead_letter(nc: Client, sequence: int) -> DeadLetter:
-    """One dead letter with what was done with it."""
-    try:
-        msg = await nc.jetstream().get_msg(DEADLETTER.name, sequence)
-    except NotFoundError:
-        raise DeadLetterError(f"no dead letter {sequence} (expired, or never one)") from None
-    try:
-        envelope = Envelope.from_bytes(msg.data or b"")
-        record = envelope.decode(MessageDeadLettered)
-    except (ValidationError, ValueError):
-        raise DeadLetterError(f"message {sequence} of {DEADLETTER.name} is not a dead letter "
-                              "but a record of what was done with one") from None
-    for letter in await dead_letters(nc, service=record.service):
-        if letter.sequence == sequence:
-            return letter
-    return DeadLetter(sequence, record)
-
-
-async def replay(nc: Client, sequence: int, *, actor: str) -> DeadLetterReplayed:
-    """Publish dead letter ``sequence`` again where it came from, and record that."""
+async def replay(nc: Client, sequence: int, *, actor: str = "",
+                 timeout: float = REPLAY_TIMEOUT) -> DeadLetterReplayed:
+    """Have dead letter ``sequence`` handled again by the service that parked it. A
+    ``ReplyError`` says why not (discarded, cut, failing still, not allowed)."""
     letter = await dead_letter(nc, sequence)
-    record = letter.record
-    if letter.discarded is not None:
-        raise DeadLetterError(f"dead letter {sequence} was discarded by "
-                              f"{letter.discarded.actor}: {letter.discarded.reason}")
-    if record.truncated:
-        raise DeadLetterError(f"dead letter {sequence} was cut to fit the broker; its whole "
-                              "message is not known, so it cannot be replayed")
-    republished_as = f"replay-{sequence}"
-    headers = {k: v for k, v in record.headers.items() if not k.lower().startswith("nats-")}
-    headers |= {MSG_ID_HEADER: republished_as, REPLAY_OF_HEADER: str(sequence)}
-    js = nc.jetstream()
-    await js.publish(record.original_subject, record.original_bytes(), headers=headers)
-    done = DeadLetterReplayed(sequence=sequence, service=record.service, actor=actor,
-                              republished_as=republished_as, replayed_at=datetime.now(UTC))
-    await _record(nc, record.service, done)
-    return done
+    return await request(nc, ReplayDeadLetter(service=letter.record.service,
+                                               sequence=sequence, actor=actor),
+                         DeadLetterReplayed, timeout=timeout)
 
 
-async def discard(nc: Client, sequence: int, *, actor: str, reason: str
-                  ) -> DeadLetterDiscarded:
+async def discard(nc: Client, sequence: int, *, reason: str, actor: str = "",
+                  timeout: float = 5.0) -> DeadLetterDiscarded:
     """Record that dead letter ``sequence`` is not to be handled, and why."""
     letter = await dead_letter(nc, sequence)
-    if letter.discarded is not None:
-        return letter.discarded
-    done = DeadLetterDiscarded(sequence=sequence, service=letter.record.service, actor=actor,
-                               reason=reason, discarded_at=datetime.now(UTC))
-    await _record(nc, letter.record.service, done)
-    return done
-
-
-async def _record(nc: Client, service: str,
-                  event: DeadLetterReplayed | DeadLetterDiscarded) -> None:
-    envelope = Envelope.wrap(event, source=SOURCE, subject=str(event.sequence))
-    await nc.jetstream().publish(subjects.dead_letter(service), envelope.to_bytes(),
-                                 headers=envelope.headers())
-
-
-def counts(letters: Sequence[DeadLetter]) -> dict[str, int]:
-    return {status: sum(1 for letter in letters if letter.status == status)
-            for status in STATUSES}
+    return await request(nc, DiscardDeadLetter(service=letter.record.service,
+                                               sequence=sequence, reason=reason,
+                                               actor=actor),
+                         DeadLetterDiscarded, timeout=timeout)

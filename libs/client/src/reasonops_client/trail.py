@@ -37,8 +37,8 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentClosed, IncidentOpened, IncidentReopened
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import AUDIT
+from reasonops_runtime.reading import read_stream
 
-from .reading import read_stream
 from .summaries import actor, summary
 
 DEFAULT_BATCH = 500

@@ -2,18 +2,28 @@
 
 All three are kept in the DEADLETTER stream on the subject of the service that parked the
 message (``subjects.dead_letter``); a dead letter's identity is its stream sequence, which
-the replay and discard records name.
+the replay and discard records name. The commands to replay or discard one go to that
+service (``subjects.of_service``), which handles it again through the consumer that
+parked it (ADR 0039).
 """
 
 from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
-from .messages import Event
-from .subjects import DEAD_LETTER_PREFIX
+from .messages import Actor, Command, Event
+from .subjects import (
+    DEAD_LETTER_CMD_DISCARD,
+    DEAD_LETTER_CMD_REPLAY,
+    DEAD_LETTER_PREFIX,
+    of_service,
+)
+
+SERVICE = r"^[a-z][a-z0-9-]{0,63}$"
 
 
 class MessageDeadLettered(Event):
@@ -54,8 +64,8 @@ class MessageDeadLettered(Event):
 
 
 class DeadLetterReplayed(Event):
-    """An operator published dead letter ``sequence`` again on its original subject; the
-    consumers' inboxes make a second replay of it harmless."""
+    """An operator had dead letter ``sequence`` handled again by the consumer that parked
+    it; its inbox makes a second replay a ``duplicate``."""
 
     TYPE = "itsm.deadletter.replayed.v1"
     SUBJECT = f"{DEAD_LETTER_PREFIX}.>"
@@ -63,7 +73,11 @@ class DeadLetterReplayed(Event):
     sequence: int = Field(ge=1, description="The dead letter's DEADLETTER stream sequence")
     service: str
     actor: str
-    republished_as: str = Field(description="The replay's Nats-Msg-Id")
+    outcome: Literal["handled", "duplicate"] | None = Field(
+        default=None, description="handled: the consumer handled it now; duplicate: its "
+        "inbox had it already (an earlier replay), so nothing changed")
+    republished_as: str | None = Field(default=None, description=(
+        "Before ADR 0039 a replay was published again under this Nats-Msg-Id"))
     replayed_at: datetime
 
 
@@ -78,3 +92,33 @@ class DeadLetterDiscarded(Event):
     actor: str
     reason: str = Field(min_length=1, max_length=1000)
     discarded_at: datetime
+
+
+class ReplayDeadLetter(Command):
+    """Handle dead letter ``sequence`` again through the consumer that parked it, once
+    what failed it is fixed; answered by ``service``, the one that parked it. A message
+    that fails again stays parked and the reply says why."""
+
+    SUBJECT = DEAD_LETTER_CMD_REPLAY
+
+    service: str = Field(pattern=SERVICE, description="The service that parked it")
+    sequence: int = Field(ge=1, description="The dead letter's DEADLETTER stream sequence")
+    actor: Actor = ""
+
+    def destination(self) -> str:
+        return of_service(self.SUBJECT, self.service)
+
+
+class DiscardDeadLetter(Command):
+    """Record that dead letter ``sequence`` is not to be handled, and why; a discarded
+    letter is refused a replay. Answered by ``service``, the one that parked it."""
+
+    SUBJECT = DEAD_LETTER_CMD_DISCARD
+
+    service: str = Field(pattern=SERVICE, description="The service that parked it")
+    sequence: int = Field(ge=1)
+    reason: str = Field(min_length=1, max_length=1000)
+    actor: Actor = ""
+
+    def destination(self) -> str:
+        return of_service(self.SUBJECT, self.service)

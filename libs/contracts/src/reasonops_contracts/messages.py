@@ -56,6 +56,11 @@ class Command(BaseModel):
     PRINCIPAL_FIELD: ClassVar[str] = "actor"
     """The field naming who sends it, set by the answering service (see ``Actor``)."""
 
+    def destination(self) -> str:
+        """The subject this command is sent to: ``SUBJECT``, or where that is a pattern
+        (a command to one service of many), the subject it names."""
+        return self.SUBJECT
+
 
 class Query(BaseModel):
     """A request to read state. Unknown fields are an error."""

@@ -37,6 +37,8 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("itsm.oncall.", frozenset({"oncall"})),
     ("itsm.policy.", frozenset(SERVICES)),  # every service records its own refusals
     ("itsm.deadletter.", frozenset(SERVICES)),
+    # Each service with consumers answers the commands about its own dead letters.
+    ("itsm.deadletters.", frozenset((*ENGINE, *AGENTS, *PEOPLE))),
 )
 _VERSION = re.compile(r"\.v\d+$")
 

@@ -169,6 +169,20 @@ def dead_letter(service: str) -> str:
     return f"{DEAD_LETTER_PREFIX}.{service}"
 
 
+# An operator's command about a dead letter goes to the service that parked it, which
+# alone has the consumer to handle it again: ``<pattern without *><service>``.
+DEAD_LETTER_CMD_REPLAY = "itsm.deadletters.cmd.replay.*"
+DEAD_LETTER_CMD_DISCARD = "itsm.deadletters.cmd.discard.*"
+PER_SERVICE_COMMANDS = (DEAD_LETTER_CMD_REPLAY, DEAD_LETTER_CMD_DISCARD)
+
+
+def of_service(pattern: str, service: str) -> str:
+    """The subject of a per-service command (``PER_SERVICE_COMMANDS``) for ``service``."""
+    if not pattern.endswith(".*"):
+        raise ValueError(f"{pattern!r} is not a per-service subject")
+    return pattern[:-1] + service
+
+
 INCIDENT_PREFIX = "itsm.incident"
 """Events about an incident; a timeline entry with no event of its own is read as one of
 these (``incident.<kind>``) where events and timeline entries are shown together."""

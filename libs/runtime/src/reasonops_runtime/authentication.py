@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from reasonops_contracts import Command, Envelope, Query
+from reasonops_contracts import Envelope
 from reasonops_contracts.policy import AccessDenied
 
 from . import claims
@@ -48,15 +48,15 @@ class Authentication:
             registry = claims.Registry.load(path)
         return cls(service, signer, registry, clock, record)
 
-    async def __call__(self, model: type[Command] | type[Query], msg: Any) -> str:
-        """The principal a request proved, or ``Forbidden`` (kept on record)."""
+    async def __call__(self, subject: str, msg: Any) -> str:
+        """The principal a request to ``subject`` proved, or ``Forbidden`` (on record)."""
         assert self.registry is not None
         try:
-            return self.registry.verify(model.SUBJECT, msg.headers, msg.body)
+            return self.registry.verify(subject, msg.headers, msg.body)
         except claims.ClaimRefused as exc:
             await self.record(Envelope.wrap(AccessDenied(
-                principal=exc.principal or "(unauthenticated)", action=model.SUBJECT,
+                principal=exc.principal or "(unauthenticated)", action=subject,
                 roles=[], reason=str(exc), service_name=self.service,
                 denied_at=self.clock.now()), source=self.service,
-                subject=exc.principal or model.SUBJECT, time=self.clock.now()))
-            raise Forbidden(f"{model.SUBJECT}: {exc}", "actor") from None
+                subject=exc.principal or subject, time=self.clock.now()))
+            raise Forbidden(f"{subject}: {exc}", "actor") from None

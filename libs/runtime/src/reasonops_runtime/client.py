@@ -37,18 +37,18 @@ async def send(nc: Client, message: Command | Query, *, timeout: float = 5.0) ->
     Returns the raw reply."""
     body = message.model_dump_json().encode()
     headers = tracing.inject({})
+    subject = message.destination() if isinstance(message, Command) else message.SUBJECT
     signer = claims.signer_of(nc)
     if signer is not None:
-        headers.update(signer.headers(message.SUBJECT, body, claimed_principal(message)))
+        headers.update(signer.headers(subject, body, claimed_principal(message)))
     try:
-        return await nc.request(message.SUBJECT, body, timeout=timeout,
-                                headers=headers or None)
+        return await nc.request(subject, body, timeout=timeout, headers=headers or None)
     except nats.errors.NoRespondersError:
         raise Unanswered(ErrorDetail(code="internal", message=(
-            f"no service answers {message.SUBJECT}; is ReasonOps running?"))) from None
+            f"no service answers {subject}; is ReasonOps running?"))) from None
     except (TimeoutError, nats.errors.TimeoutError):
         raise Unanswered(ErrorDetail(code="internal", message=(
-            f"no reply on {message.SUBJECT} within {timeout}s"))) from None
+            f"no reply on {subject} within {timeout}s"))) from None
 
 
 async def request(nc: Client, message: Command | Query, result: type[V],

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +37,7 @@ from .parking import park
 from .pull import Puller, nak_all
 from .routing import Refused
 from .store import OutboxMessage, Store
+from .transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,26 @@ class BatchConsumer:
         self._count("handled", len(todo))
         self._count("duplicate", len(decoded) - len(todo))
         return tx.emitted
+
+    async def replay(self, delivery: Delivery,
+                     record: Callable[[Transaction, bool], None]) -> bool:
+        """Handle ``delivery`` (a message this consumer parked) as a batch of one, and in
+        the same transaction ``record(tx, handled)`` what was done: True when it was
+        handled now, False when the inbox had it already. Raises what handling raises
+        (``ValueError`` when it still cannot be decoded); nothing is kept then."""
+        item = self.spec.handler.decode(delivery)
+        key_of = getattr(self.spec.handler, "key", None)
+        if key_of is not None:
+            delivery = replace(delivery, key=key_of(item))
+        async with self.store.transaction() as tx:
+            handled = (not self._needs_inbox(item)
+                       or bool(await tx.claim(self.spec.name, [delivery.key])))
+            if handled:
+                await self.spec.handler(tx, [(delivery, item)])
+            record(tx, handled)
+        await self.relay.publish(tx.emitted)
+        self._count("replayed" if handled else "duplicate", 1)
+        return handled
 
     def _needs_inbox(self, item: Any) -> bool:
         needs = getattr(self.spec.handler, "needs_inbox", None)

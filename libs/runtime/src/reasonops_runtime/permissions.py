@@ -26,7 +26,7 @@ from reasonops_contracts.ownership import (
 )
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.registry import COMMANDS, EVENTS, QUERIES
-from reasonops_contracts.streams import ALL_STREAMS
+from reasonops_contracts.streams import ALL_STREAMS, DEADLETTER
 
 JS_API = "$JS.API"
 ADMIN: dict[str, Any] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
@@ -57,6 +57,8 @@ def publishes(service: str) -> list[str]:
                     f"$JS.ACK.{stream}.{durable}.>"}
     if service in READERS:
         allowed |= set(stream_reads())
+    elif DURABLES.get(service):
+        allowed |= set(dead_letter_reads())
     if service in AGENTS or service in CONFIG_WRITERS:
         allowed |= set(config_reads())
     if service in CONFIG_WRITERS:
@@ -87,10 +89,22 @@ def stream_reads() -> list[str]:
     return sorted(reads)
 
 
+def dead_letter_reads() -> list[str]:
+    """Reading the DEADLETTER stream (a service replays its own dead letters): the
+    record by its sequence, and one pass for what was done with it."""
+    stream = DEADLETTER.name
+    return [f"{JS_API}.STREAM.MSG.GET.{stream}", f"{JS_API}.DIRECT.GET.{stream}",
+            f"{JS_API}.CONSUMER.CREATE.{stream}", f"{JS_API}.CONSUMER.CREATE.{stream}.>",
+            f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.*", f"{JS_API}.CONSUMER.DELETE.{stream}.*",
+            f"{JS_API}.CONSUMER.INFO.{stream}.*"]
+
+
 def subscribes(service: str) -> list[str]:
     """What ``service`` may subscribe to: its inbox, and its own requests in its own queue
-    group (the agents' status query is scatter-gather: every agent answers)."""
-    answers = sorted(s for s in (*COMMANDS, *QUERIES) if service in owners(s))
+    group (the agents' status query is scatter-gather: every agent answers; a command to
+    one service of many, only that service's subject)."""
+    answers = sorted(subjects.of_service(s, service) if s in subjects.PER_SERVICE_COMMANDS
+                     else s for s in (*COMMANDS, *QUERIES) if service in owners(s))
     return [f"{inbox_prefix(service)}.>",
             *(s if s == subjects.AGENT_QUERY_STATUS else f"{s} {service}" for s in answers)]
 

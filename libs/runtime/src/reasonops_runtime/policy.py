@@ -29,7 +29,8 @@ ACTIONS: frozenset[str] = frozenset({
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
     "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
     "workflow.approve", "workflow.reject", "workflow.cancel",
-    "token.create", "token.revoke", "agent.configure", "agent.run", "deadletter.read",
+    "token.create", "token.revoke", "agent.configure", "agent.run",
+    "deadletter.read", "deadletter.replay", "deadletter.discard",
     "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)

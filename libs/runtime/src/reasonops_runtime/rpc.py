@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=Command | Query)
 Responder = Callable[[Any], Awaitable[BaseModel]]
-Authenticate = Callable[[type[Command] | type[Query], Any], Awaitable[str]]
-"""The principal a raw request (``NatsMessage``) was sent as, or ``Forbidden``."""
+Authenticate = Callable[[str, Any], Awaitable[str]]
+"""The principal a raw request (``NatsMessage``) to a subject was sent as, or
+``Forbidden``."""
 
 
 class DomainError(Exception):
@@ -80,15 +81,16 @@ async def answer(model: type[BaseModel], fn: Responder, body: bytes,
 
 def add_responder(broker: NatsBroker, service: str, metrics: KitMetrics,
                   model: type[Command] | type[Query], fn: Responder,
-                  authenticate: Authenticate) -> None:
-    """Answer ``model.SUBJECT`` for authenticated senders only; replicas share the work
-    through the service's queue group."""
-    subject = model.SUBJECT
+                  authenticate: Authenticate, subject: str | None = None) -> None:
+    """Answer ``model.SUBJECT`` (or ``subject``, where that is a pattern) for
+    authenticated senders only; replicas share the work through the service's queue
+    group."""
+    subject = subject or model.SUBJECT
 
     async def handle(_: Any, msg: NatsMessage) -> bytes:  # the raw msg.body is what counts
         started = time.perf_counter()
         try:
-            principal = await authenticate(model, msg)
+            principal = await authenticate(subject, msg)
         except DomainError as exc:
             reply = Reply.failure(exc.code, str(exc), exc.field)  # type: ignore[arg-type]
         else:

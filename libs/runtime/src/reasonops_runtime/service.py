@@ -20,16 +20,19 @@ from sqlalchemy import MetaData
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from reasonops_contracts import Command, Envelope, Query
+from reasonops_contracts import Command, Envelope, Query, subjects
+from reasonops_contracts.deadletter import DiscardDeadLetter, ReplayDeadLetter
 from reasonops_contracts.streams import StreamSpec, stream_for
 
-from . import claims
+from . import claims, policy_file
 from .acks import BatchPublisher
 from .authentication import Authentication
 from .batch_handler import BatchHandler, ConsumerSpec
 from .broker import broker_for
 from .clock import Clock, SystemClock
 from .consumer import BatchConsumer
+from .dead_letter_desk import DeadLetterDesk
+from .enforcement import Enforcer
 from .http import HttpServer, build_http_app
 from .jetstream import ensure_streams
 from .metrics import KitMetrics
@@ -173,10 +176,12 @@ class Service:
 
         self.broker = broker_for(self.name, s)
         self.authentication = door = Authentication.configured(
-            self.name, s, answers=bool(self.responders), clock=self.clock,
+            self.name, s, answers=bool(self.responders or self.consumer_specs), clock=self.clock,
             record=self.record_refusal)
         for model, fn in self.responders:
             add_responder(self.broker, self.name, self.metrics, model, fn, door)
+        if self.consumer_specs:
+            self._answer_for_dead_letters(door)
         await self.broker.start()
         if door.signer is not None:
             claims.attach(self.nc, door.signer)
@@ -219,6 +224,18 @@ class Service:
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})
+
+    def _answer_for_dead_letters(self, door: Authentication) -> None:
+        """Replays and discards of this service's own dead letters (ADR 0039)."""
+        assert self.broker is not None
+        desk = DeadLetterDesk(self.name, Enforcer(policy_file.configured(self.settings.policy),
+                                                  self.name),
+                              lambda: self.nc, lambda: self.consumers, self.transaction,
+                              self.clock.now)
+        for model, fn in ((ReplayDeadLetter, desk.replay), (DiscardDeadLetter, desk.discard)):
+            add_responder(self.broker, self.name, self.metrics, model,
+                          self._recording_denials(fn), door,
+                          subject=subjects.of_service(model.SUBJECT, self.name))
 
     async def record_refusal(self, denial: Envelope) -> None:
         """Keep a refusal on record whatever happened to the work it refused."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from reasonops_contracts.deadletter import DiscardDeadLetter, ReplayDeadLetter
 from reasonops_contracts.finance import ClosePeriod
 from reasonops_contracts.gateway import CreateApiToken, ListApiTokens, RevokeApiToken
 from reasonops_contracts.incidents import (
@@ -56,6 +57,7 @@ ACTIONS: dict[type, str] = {
     ApproveStep: "workflow.approve", RejectStep: "workflow.reject",
     CreateApiToken: "token.create", RevokeApiToken: "token.revoke",
     CreateOverride: "oncall.override", RemoveOverride: "oncall.override",
+    ReplayDeadLetter: "deadletter.replay", DiscardDeadLetter: "deadletter.discard",
 }
 """The policy action of each command the API sends: what a narrowed token is checked
 against before the command leaves the gateway."""

@@ -1,16 +1,23 @@
-"""Dead letters, read: what the consumers gave up on, whole, with what was done with them.
-Replaying and discarding publish on the broker and stay with the admin identity's CLI
-(``reasonops deadletters replay|discard``, ADR 35): the gateway's identity may not
-publish other services' events."""
+"""Dead letters: what the consumers gave up on, whole, with what was done with them;
+replayed or discarded by a command to the service that parked each (ADR 0039), which
+checks the caller's policy (``deadletter.replay``, ``deadletter.discard``) and keeps the
+record."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from reasonops_client.deadletters import (
+from reasonops_contracts.deadletter import (
+    DeadLetterDiscarded,
+    DeadLetterReplayed,
+    DiscardDeadLetter,
+    ReplayDeadLetter,
+)
+from reasonops_runtime.dead_letters import (
+    DeadLetter,
     DeadLetterError,
     DeadLetterView,
     Status,
@@ -18,7 +25,7 @@ from reasonops_client.deadletters import (
     dead_letters,
 )
 
-from .context import CallerDep, GatewayDep
+from .context import CallerDep, Gateway, GatewayDep
 from .errors import Problem
 
 router = APIRouter(prefix="/api/deadletters", tags=["administration"])
@@ -48,8 +55,39 @@ async def list_dead_letters(
 async def get_dead_letter(caller: CallerDep, gateway: GatewayDep,
                           sequence: Annotated[int, Path(ge=1)]) -> DeadLetterView:
     await gateway.authorise(caller, READ, f"deadletter {sequence}")
+    return (await _letter(gateway, sequence)).view(whole=True)
+
+
+class DiscardBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, pattern=r"\S",
+                        description="Why the message is not to be handled")
+
+
+@router.post("/{sequence}/replay", response_model=DeadLetterReplayed,
+             summary="Have a dead letter handled again by the consumer that parked it")
+async def replay(caller: CallerDep, gateway: GatewayDep,
+                 sequence: Annotated[int, Path(ge=1)]) -> DeadLetterReplayed:
+    """Once what failed it is fixed. ``outcome`` is ``handled``, or ``duplicate`` when an
+    earlier replay handled it (nothing changes); a message that fails again stays parked
+    and the answer (409) says why."""
+    letter = await _letter(gateway, sequence)
+    return await gateway.ask(caller, ReplayDeadLetter(service=letter.record.service,
+                                                      sequence=sequence), DeadLetterReplayed)
+
+
+@router.post("/{sequence}/discard", response_model=DeadLetterDiscarded,
+             summary="Record that a dead letter is not to be handled, and why")
+async def discard(caller: CallerDep, gateway: GatewayDep,
+                  sequence: Annotated[int, Path(ge=1)], body: DiscardBody
+                  ) -> DeadLetterDiscarded:
+    letter = await _letter(gateway, sequence)
+    return await gateway.ask(caller, DiscardDeadLetter(
+        service=letter.record.service, sequence=sequence, reason=body.reason.strip()),
+        DeadLetterDiscarded)
+
+
+async def _letter(gateway: Gateway, sequence: int) -> DeadLetter:
     try:
-        letter = await dead_letter(gateway.nc, sequence)
+        return await gateway.ask_all(lambda nc: dead_letter(nc, sequence))
     except DeadLetterError as exc:
         raise Problem(404, "not_found", str(exc)) from None
-    return letter.view(whole=True)
