@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from reasonops_cli.natsd import EmbeddedNats
+from reasonops_runtime import ports
 from reasonops_runtime.ports import free_port
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under parallel workers (``-n``), each chooses ports from its own share of the
+    range: two workers never hand the same free port to two servers."""
+    import os
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        ports.share = (int(worker[2:]), int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
 
 
 def _docker_answers() -> bool:

@@ -23,6 +23,11 @@ LOWEST_CHOSEN_PORT = 10_000
 _handed_out: set[int] = set()
 """Ports ``free_port`` returned in this process: not returned twice, even if not yet bound."""
 
+share: tuple[int, int] = (0, 1)
+"""(index, count): this process chooses ports only from its share of the range, one of
+``count`` equal slices, so processes choosing at the same time (parallel test workers)
+never choose the same port."""
+
 
 class PortUnavailable(RuntimeError):
     """A server cannot listen on ``host:port``; ``reason`` is the system's word for why."""
@@ -81,10 +86,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 def free_port_range(count: int, host: str = "127.0.0.1") -> int:
     """The first of ``count`` consecutive free ports, outside the ephemeral range."""
     low, high = ephemeral_range()
-    spans = [(first, last - count + 1) for first, last in
-             ((LOWEST_CHOSEN_PORT, low - 1), (high + 1, 65535)) if last - first + 1 >= count]
-    if not spans:  # a machine whose every port is ephemeral: any unprivileged one
-        spans = [(1024, 65535 - count + 1)]
+    ranges = [(LOWEST_CHOSEN_PORT, low - 1), (high + 1, 65535)]
+    if all(last - first + 1 < count for first, last in ranges):
+        ranges = [(1024, 65535)]  # a machine whose every port is ephemeral: any unprivileged
+    index, of = share
+    ranges = [(first + (last - first + 1) * index // of,
+               first + (last - first + 1) * (index + 1) // of - 1) for first, last in ranges]
+    spans = [(first, last - count + 1) for first, last in ranges if last - first + 1 >= count]
+    if not spans:
+        raise RuntimeError(f"no {count} consecutive ports in this process's share of the range")
     weights = [last - first + 1 for first, last in spans]
     for _ in range(200):
         first, last = random.choices(spans, weights)[0]
