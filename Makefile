@@ -26,8 +26,10 @@ sync: $(UV_DEP)
 up: sync
 	$(UV) run --no-sync reasonops up
 
+# Test files run in parallel workers (one per core; TEST_WORKERS=0 runs them in one).
+TEST_WORKERS ?= auto
 test: sync
-	$(UV) run --no-sync pytest
+	$(UV) run --no-sync pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: sync
 	$(UV) run --no-sync ruff check .

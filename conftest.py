@@ -12,6 +12,12 @@ from reasonops_runtime import ports
 from reasonops_runtime.ports import free_port
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests first: parallel workers take files in this order, so the longest start
+    at once instead of leaving one worker alone with them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under parallel workers (``-n``), each chooses ports from its own share of the
     range: two workers never hand the same free port to two servers."""

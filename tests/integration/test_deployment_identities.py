@@ -14,7 +14,7 @@ from reasonops_cli.natsd import EmbeddedNats
 from reasonops_runtime.ports import free_port
 from tests.e2e.stack import without_test_identity
 
-pytestmark = pytest.mark.nats
+pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 

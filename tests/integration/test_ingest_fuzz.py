@@ -23,7 +23,7 @@ from reasonops_contracts.streams import INGEST
 from reasonops_ingest.app import IngestSettings, build_service
 from tests.support import create_integration, key_headers
 
-pytestmark = pytest.mark.nats
+pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
 EXAMPLES = 10_000
 PER_EXAMPLE = 10  # requests per Hypothesis example: the engine's own cost is per example
