@@ -86,3 +86,33 @@ def test_simulate_table_output_and_a_bad_history_line(tmp_path):
         capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0
     assert "bad.jsonl:1: 'at' has no time zone" in refused.stderr + refused.stdout
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config" / "history-sample.jsonl"
+EXPECTED = Path(__file__).resolve().parents[1] / "data" / "simulate-sample-expected.json"
+RANDOM = ("entry_id", "seconds", "steps")
+"""Ledger entry ids are new ids each run, the duration is the machine's, and how many
+steps the replay took is how it works, not what it found."""
+
+
+def test_the_sample_history_gives_the_recorded_figures(tmp_path):
+    """Every figure of the sample history's replay as recorded: an SLA deadline that falls
+    on a step's start is breached there (its timer fires before the step's events), so a
+    replay does not depend on which of the two the services happened to see first."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "simulate", "--events", str(SAMPLE),
+         "--sla", str(EXAMPLES / "sla-policies.yaml"),
+         "--contracts", str(EXAMPLES / "supplier-contracts.yaml"),
+         "--finance", str(EXAMPLES / "finance.yaml"),
+         "--catalog", str(EXAMPLES / "service-catalog.yaml"), "--json"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _without(json.loads(done.stdout), RANDOM) == json.loads(EXPECTED.read_text())
+
+
+def _without(value, keys):
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value

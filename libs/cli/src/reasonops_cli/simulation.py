@@ -5,9 +5,12 @@ The services are the installed ones, found through the ``reasonops.services`` en
 points and built with ``build_service(None, clock=...)`` from environment settings, so
 this module imports none of them. They run in this process against an embedded
 nats-server in a throwaway directory; one ``FrozenClock`` is their time. The history
-is replayed in steps: the clock is set to the start of a step, the step's events are
-published, and the next step waits until every consumer has caught up. Times inside
-a step are therefore rounded down to the step (``step_seconds``).
+is replayed in steps: the clock is set to the start of a step, the timers due by then
+fire (the simulation fires them itself, in every service, until none is due: no timer
+races the step's events), the step's events are published, and the next step waits
+until every consumer has caught up. Times inside a step are therefore rounded down to
+the step (``step_seconds``); steps without events are skipped, so a timer due between
+two events fires when the clock reaches the second.
 
 A firing alert for a fingerprint that is already firing only raises its incident's
 alert count; such repeats are counted and not replayed, which keeps a storm-heavy
@@ -46,6 +49,7 @@ from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
 from reasonops_runtime.jetstream import drained
 from reasonops_runtime.ports import free_port
+from reasonops_runtime.timers import TimerWheel
 
 from .credentials import OPERATOR, ensure_identities, registry_file, seed_file
 from .natsd import EmbeddedNats
@@ -95,15 +99,20 @@ def read_history(path: Path) -> list[HistoryEvent]:
     """Lines of ``{"at": ..., "alert": {...}}`` (an accepted monitoring event) or
     ``{"at": ..., "action": "acknowledge|resolve|close", "fingerprint": ...}``, sorted by time."""
     events = []
+    known: dict[str, tuple[dict[str, Any], EventAccepted]] = {}
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if line.strip():
-                events.append(_parse(line, f"{path}:{number}"))
+                events.append(_parse(line, f"{path}:{number}", known))
     events.sort(key=lambda e: e.at)
     return events
 
 
-def _parse(line: str, where: str) -> HistoryEvent:
+def _parse(line: str, where: str,
+           known: dict[str, tuple[dict[str, Any], EventAccepted]]) -> HistoryEvent:
+    """One history line. An alert whose fields are those of the last alert of its
+    fingerprint (a repeat, most lines of a storm) is that alert received again: it is
+    not validated a second time."""
     try:
         raw = json.loads(line)
         at = datetime.fromisoformat(raw["at"])
@@ -112,12 +121,19 @@ def _parse(line: str, where: str) -> HistoryEvent:
     if at.tzinfo is None:
         raise HistoryError(f"{where}: 'at' has no time zone")
     if "alert" in raw:
+        fields = raw["alert"]
+        fingerprint = fields.get("fingerprint") if isinstance(fields, dict) else None
+        same = known.get(fingerprint) if isinstance(fingerprint, str) else None
+        if same is not None and same[0] == fields:
+            return HistoryEvent(at=at, alert=same[1].model_copy(update={"received_at": at}))
         try:
             alert = EventAccepted.model_validate({"received_at": at, "source_format": "event",
-                                                  **raw["alert"]})
-        except ValidationError as exc:
-            raise HistoryError(f"{where}: alert: {exc.errors()[0]['loc']}: "
-                               f"{exc.errors()[0]['msg']}") from None
+                                                  **fields})
+        except (ValidationError, TypeError) as exc:
+            problem = (f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+                       if isinstance(exc, ValidationError) else "expected an object")
+            raise HistoryError(f"{where}: alert: {problem}") from None
+        known[str(fingerprint)] = (fields, alert)
         return HistoryEvent(at=at, alert=alert)
     if raw.get("action") in ACTIONS and isinstance(raw.get("fingerprint"), str):
         return HistoryEvent(at=at, action=raw["action"], fingerprint=raw["fingerprint"])
@@ -183,6 +199,7 @@ class Simulation:
         self.step = timedelta(seconds=step_seconds)
         self.incidents: dict[str, str] = {}
         self.assessed: set[str] = set()
+        self.wheels: list[TimerWheel] = []
 
     async def run(self, events: list[HistoryEvent]) -> SimulationResult:
         if not events:
@@ -203,10 +220,13 @@ class Simulation:
         clock = FrozenClock(events[0].at)
         ensure_identities(data)  # its own stack, its own identities
         async with AsyncExitStack() as stack:
+            services = []
             for name in SERVICES:
                 service = self._build(name, url, data, clock)
                 await service.start()
                 stack.push_async_callback(service.stop)
+                services.append(service)
+            self.wheels = [s.timers for s in services if s.timers is not None]
             nc = await connect(url, "reasonops-simulate")
             attach(nc, Signer.from_file(OPERATOR, seed_file(data, OPERATOR)))
             stack.push_async_callback(nc.drain)
@@ -216,9 +236,11 @@ class Simulation:
             count = 0
             for count, (start, group) in enumerate(steps(replayed, self.step), start=1):  # noqa: B007
                 clock.set(start)
+                await self._fire_timers(nc)
                 await self._replay(nc, group)
                 await self._settle(nc, PACED)
             clock.set(_after(months[-1]))
+            await self._fire_timers(nc)
             await self._wait_assessed(nc, months)
             result = SimulationResult(events=len(events), steps=count, months=months,
                                       repeats=repeats)
@@ -231,8 +253,9 @@ class Simulation:
 
     def _build(self, name: str, url: str, data: Path, clock: FrozenClock) -> Any:
         env = {"REASONOPS_NATS_URL": url, "REASONOPS_DATA_DIR": str(data),
-               "REASONOPS_HTTP_PORT": str(free_port()), "REASONOPS_FETCH_TIMEOUT": "0.02",
-               "REASONOPS_TIMER_POLL_SECONDS": "0.02", "REASONOPS_OUTBOX_POLL_SECONDS": "1",
+               "REASONOPS_HTTP_PORT": str(free_port()), "REASONOPS_FETCH_TIMEOUT": "1",
+               # The simulation fires the timers itself, when it moves the clock.
+               "REASONOPS_TIMER_POLL_SECONDS": "86400", "REASONOPS_OUTBOX_POLL_SECONDS": "1",
                "REASONOPS_BATCH_SIZE": "1000",
                "REASONOPS_IDENTITY_KEY": str(seed_file(data, name)),
                "REASONOPS_IDENTITIES": str(registry_file(data)),
@@ -263,16 +286,37 @@ class Simulation:
         await asyncio.gather(*(js.publish(EventAccepted.SUBJECT, env.to_bytes(),
                                           headers=env.headers()) for env in alerts))
         actions = [e for e in group if e.action]
-        if actions:
+        if not actions:
+            return
+        if alerts:  # the incidents they act on reflect this step's alerts first
             await self._settle(nc, PACED)
+        # An incident's actions in their order; different incidents' at once.
+        by_incident: dict[str, list[HistoryEvent]] = {}
         for event in actions:
             incident_id = self.incidents.get(event.fingerprint or "")
             if incident_id is not None:
-                command = ACTIONS[event.action or ""](incident_id=incident_id, actor="history")
-                try:
-                    await request(nc, command, IncidentView, timeout=30)
-                except Exception:
-                    continue
+                by_incident.setdefault(incident_id, []).append(event)
+        await asyncio.gather(*(self._act(nc, incident_id, events)
+                               for incident_id, events in by_incident.items()))
+
+    async def _act(self, nc: Any, incident_id: str, events: list[HistoryEvent]) -> None:
+        for event in events:
+            command = ACTIONS[event.action or ""](incident_id=incident_id, actor="history")
+            try:
+                await request(nc, command, IncidentView, timeout=30)
+            except Exception:
+                continue  # not allowed in its state now (say, closed twice): as it was
+
+    async def _fire_timers(self, nc: Any) -> None:
+        """Fire every timer due at the clock's time, in each service, until none is left
+        (a timer may arm another one already due), with what they emitted handled."""
+        while True:
+            fired = 0
+            for wheel in self.wheels:
+                fired += await wheel.fire_due()
+            if not fired:
+                return
+            await self._settle(nc, PACED)
 
     async def _settle(self, nc: Any, consumers: tuple[tuple[str, str], ...] = CONSUMERS
                       ) -> None:
