@@ -124,3 +124,42 @@ def test_eval_names_the_bad_line_and_field(tmp_path):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert f"{bad}:2: expected_category" in result.stderr
+
+
+def test_eval_keeps_extra_fields_and_reports_by_difficulty_and_language(tmp_path):
+    """Cases may carry an id, a difficulty, a language and notes; accuracy is reported by
+    difficulty and language, a miss names its case, the other fields are named unused."""
+    base = [json.loads(line) for line in DATA.read_text().splitlines()[:60]]
+    cases = tmp_path / "cases.jsonl"
+    lines = []
+    for n, case in enumerate(base):
+        extra = {"id": f"c-{n:03d}", "difficulty": "hard" if n % 3 == 0 else "easy",
+                 "notes": "written for this test"}
+        if n % 2:
+            extra["language"] = "de"
+        lines.append(json.dumps(case | extra))
+    # One case labelled wrong on purpose, so there is a miss to name.
+    wrong = base[1] | {"id": "c-wrong", "difficulty": "hard", "expected_category": "security"
+                       if base[1]["expected_category"] != "security" else "network"}
+    lines.append(json.dumps(wrong))
+    cases.write_text("\n".join(lines) + "\n")
+    figures = json.loads(subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "agents", "eval", "--json", str(cases)],
+        capture_output=True, text=True, check=True).stdout)
+    by = figures["category_accuracy_by"]
+    assert sum(v["cases"] for v in by["difficulty"].values()) == 61
+    assert set(by["difficulty"]) == {"easy", "hard"}
+    assert by["language"]["de"]["cases"] == 30
+    assert figures["fields_not_used"] == ["notes"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "agents", "eval", "--misses", "--progress",
+         str(cases)], capture_output=True, text=True, check=True)
+    assert "category accuracy by difficulty" in shown.stdout
+    assert "c-wrong: " in shown.stdout.split("misses:")[1]
+    # Not a terminal, asked for progress: a line every tenth of the cases.
+    assert shown.stderr.splitlines()[-1] == "triage eval 61/61"
+    assert "triage eval 6/61" in shown.stderr
+    quiet = subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "agents", "eval", str(cases)],
+        capture_output=True, text=True, check=True)
+    assert quiet.stderr == ""  # not a terminal: no bar unless asked

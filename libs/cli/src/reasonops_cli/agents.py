@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -126,6 +128,27 @@ def configure(
                "applies it now (see `reasonops agents providers`).")
 
 
+LONG_RUN = 50
+"""Cases from which a run shows a progress bar on a terminal."""
+
+
+def _progress(label: str, total: int) -> Callable[[int], None]:
+    """Cases done of ``total`` on stderr: a bar redrawn in place on a terminal, else a
+    line at every tenth (a CI log)."""
+    terminal = sys.stderr.isatty()
+    step = max(1, total // 10)
+
+    def show(done: int) -> None:
+        if terminal:
+            filled = round(30 * done / total) if total else 30
+            sys.stderr.write(f"\r{label} [{'#' * filled}{'-' * (30 - filled)}] "
+                             f"{done}/{total}" + ("\n" if done >= total else ""))
+        elif done % step == 0 or done >= total:
+            sys.stderr.write(f"{label} {done}/{total}\n")
+        sys.stderr.flush()
+    return show
+
+
 @app.command("eval")
 def eval_(
     cases: Annotated[Path, typer.Argument(help="JSONL file, one labelled case a line.",
@@ -134,10 +157,14 @@ def eval_(
     chain: Annotated[str, typer.Option(help="Provider chain to evaluate.")] = "rules",
     misses: Annotated[bool, typer.Option("--misses", help="List the wrong categories.")]
     = False,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="A progress bar on stderr (default: on a "
+        f"terminal, from {LONG_RUN} cases).")] = None,
     json: Json = False,
 ) -> None:
-    """Run an agent over labelled cases: accuracy per field, confusion matrix for
-    category, latency and cost per provider."""
+    """Run an agent over labelled cases: accuracy per field (and by difficulty and
+    language where cases say), confusion matrix for category, latency and cost per
+    provider. Cases may carry other fields (an id, notes): kept, not used."""
     from reasonops_llm.config import ChainError
 
     found = {ep.name: ep for ep in entry_points(group="reasonops.agent_evals")}
@@ -145,8 +172,15 @@ def eval_(
         raise CliError(f"--agent: no evaluation for {agent!r}; available: "
                        f"{', '.join(sorted(found)) or 'none'}")
     module: Any = found[agent].load()
+    total = module.count_cases(cases)
+    if progress is None:
+        progress = total >= LONG_RUN and sys.stderr.isatty()
     try:
-        report = asyncio.run(module.run(cases, chain=chain))
+        if progress:
+            report = asyncio.run(module.run(cases, chain=chain,
+                                            progress=_progress(f"{agent} eval", total)))
+        else:
+            report = asyncio.run(module.run(cases, chain=chain))
     except (module.CaseError, ChainError) as exc:
         raise CliError(str(exc)) from None
     if json:

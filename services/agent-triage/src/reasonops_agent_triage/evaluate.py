@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -46,8 +46,15 @@ SEVERITY_WORDS: dict[str, Severity] = {
 
 
 class Case(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """One labelled case. Besides what is scored, a case may carry an ``id``, a
+    ``difficulty`` and a ``language`` (accuracy is reported by each when present), and any
+    other fields (notes, the reason for its label): kept, named in the report, not used."""
 
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    difficulty: str | None = None
+    language: str | None = None
     title: str = Field(min_length=1)
     description: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
@@ -98,6 +105,10 @@ class ProviderFigures:
     cost: Decimal = Decimal(0)
 
 
+GROUPINGS = ("difficulty", "language")
+"""Case fields the category accuracy is also reported by, when cases carry them."""
+
+
 @dataclass
 class Report:
     cases: int = 0
@@ -107,14 +118,32 @@ class Report:
     providers: dict[str, ProviderFigures] = field(default_factory=dict)
     fallbacks: int = 0
     misses: list[str] = field(default_factory=list)
+    groups: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """grouping -> value -> [correct, scored] of category, e.g. difficulty -> hard."""
+    unused_fields: set[str] = field(default_factory=set)
 
     def accuracy(self, name: str) -> float | None:
         return self.correct[name] / self.scored[name] if self.scored[name] else None
+
+    def count(self, case: Case, correct: bool) -> None:
+        for grouping in GROUPINGS:
+            value = getattr(case, grouping)
+            if value is not None:
+                tally = self.groups.setdefault(grouping, {}).setdefault(value, [0, 0])
+                tally[0] += correct
+                tally[1] += 1
+        self.unused_fields.update(case.model_extra or {})
 
     def as_dict(self) -> dict[str, object]:
         return {
             "cases": self.cases, "fallbacks": self.fallbacks,
             "accuracy": {f: self.accuracy(f) for f in ("category", "priority")},
+            "category_accuracy_by": {
+                grouping: {value: {"accuracy": right / scored, "correct": right,
+                                   "cases": scored}
+                           for value, (right, scored) in sorted(values.items())}
+                for grouping, values in self.groups.items()},
+            "fields_not_used": sorted(self.unused_fields),
             "confusion": {k: dict(v) for k, v in self.confusion.items()},
             "providers": {name: {"decisions": len(p.latencies_ms),
                                  "latency_ms_mean": round(statistics.fmean(p.latencies_ms), 3),
@@ -130,7 +159,12 @@ def _p95(values: Sequence[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def evaluate(cases: Sequence[Case], router: Router, template: PromptTemplate) -> Report:
+Progress = Callable[[int], None]
+"""Told how many cases are done, after each."""
+
+
+async def evaluate(cases: Sequence[Case], router: Router, template: PromptTemplate,
+                   progress: Progress | None = None) -> Report:
     report = Report(cases=len(cases))
     for n, case in enumerate(cases, start=1):
         request = case.request(n)
@@ -147,14 +181,18 @@ async def evaluate(cases: Sequence[Case], router: Router, template: PromptTempla
         report.fallbacks += answer.fallback
         report.scored["category"] += 1
         report.confusion[case.expected_category][out.category] += 1
-        if out.category == case.expected_category:
-            report.correct["category"] += 1
-        else:
-            report.misses.append(f"{case.title!r}: expected {case.expected_category}, "
+        right = out.category == case.expected_category
+        report.correct["category"] += right
+        report.count(case, right)
+        if not right:
+            named = f"{case.id}: " if case.id else ""
+            report.misses.append(f"{named}{case.title!r}: expected {case.expected_category}, "
                                  f"got {out.category}")
         if case.expected_priority is not None:
             report.scored["priority"] += 1
             report.correct["priority"] += out.suggested_priority == case.expected_priority
+        if progress is not None:
+            progress(n)
     return report
 
 
@@ -165,6 +203,12 @@ def render(report: Report) -> str:
         shown = f"{acc:.1%} ({report.correct[name]}/{report.scored[name]})" if acc is not None \
             else "n/a (no expectations)"
         lines.append(f"accuracy {name:<9} {shown}")
+    for grouping, values in report.groups.items():
+        lines += ["", f"category accuracy by {grouping}"]
+        lines += [f"  {value:<16} {right / scored:6.1%} ({right}/{scored})"
+                  for value, (right, scored) in sorted(values.items())]
+    if report.unused_fields:
+        lines += ["", "fields kept but not used: " + ", ".join(sorted(report.unused_fields))]
     lines += ["", "confusion (rows: expected, columns: decided)"]
     width = max(len(c) for c in CATEGORIES) + 1
     lines.append(" " * width + " ".join(f"{c[:5]:>5}" for c in CATEGORIES))
@@ -183,9 +227,15 @@ def render(report: Report) -> str:
 Format = Literal["text", "json"]
 
 
-async def run(path: Path, *, chain: str, llm: LlmSettings | None = None) -> Report:
+def count_cases(path: Path) -> int:
+    """How many cases ``path`` holds (for a progress bar), without checking them."""
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+async def run(path: Path, *, chain: str, llm: LlmSettings | None = None,
+              progress: Progress | None = None) -> Report:
     """The entry point ``reasonops agents eval`` calls."""
     cases = load_cases(path)
     router = build_router("triage", chain, llm or LlmSettings(),
                           LlmMetrics(CollectorRegistry()))
-    return await evaluate(cases, router, PromptTemplate.latest(PROMPTS, "triage"))
+    return await evaluate(cases, router, PromptTemplate.latest(PROMPTS, "triage"), progress)
