@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reasonops_cli.simulation import HistoryError, read_history, without_repeats
+from reasonops_cli.history import HistoryError, read_history, without_repeats
 
 ALERT = {"fingerprint": "fp-1", "name": "HighErrorRate", "severity": "critical",
          "service": "checkout", "resource": "pod", "summary": "errors", "status": "firing"}

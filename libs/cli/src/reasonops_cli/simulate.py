@@ -36,7 +36,8 @@ def simulate(
     """Replay a history of monitoring events through the real incident, SLM and finance
     services on a simulated clock; print the breaches, penalties and availability."""
     # Imported here: the service kit is heavy, and every other command starts faster.
-    from .simulation import HistoryError, Simulation, read_history
+    from .history import HistoryError, read_history
+    from .simulation import Simulation
 
     try:
         history = read_history(events)

@@ -20,17 +20,13 @@ history fast without changing a clock, a breach or a penalty.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from reasonops_contracts import Envelope, durables, streams
 from reasonops_contracts.finance import FinanceSummary, GetFinanceSummary
@@ -52,6 +48,7 @@ from reasonops_runtime.ports import free_port
 from reasonops_runtime.timers import TimerWheel
 
 from .credentials import OPERATOR, ensure_identities, registry_file, seed_file
+from .history import HistoryError, HistoryEvent, steps, without_repeats
 from .natsd import EmbeddedNats
 from .run import installed_services
 
@@ -63,20 +60,8 @@ PACED = CONSUMERS[:2]
 """What must have caught up before the clock moves on: the services that read the clock
 for what they record (incidents) or fire timers against it (SLM). Finance books with the
 events' own times and may lag behind until the end."""
-ACTIONS = {"acknowledge": AcknowledgeIncident, "resolve": ResolveIncident,
-           "close": CloseIncident}
-
-
-class HistoryError(ValueError):
-    """A history line that cannot be replayed; says which line and why."""
-
-
-@dataclass(frozen=True)
-class HistoryEvent:
-    at: datetime
-    alert: EventAccepted | None = None
-    action: str | None = None
-    fingerprint: str | None = None
+COMMANDS = {"acknowledge": AcknowledgeIncident, "resolve": ResolveIncident,
+            "close": CloseIncident}
 
 
 @dataclass
@@ -93,94 +78,6 @@ class SimulationResult:
                 "repeats_not_replayed": self.repeats,
                 "sla": {m: r.model_dump(mode="json") for m, r in self.reports.items()},
                 "finance": {m: s.model_dump(mode="json") for m, s in self.summaries.items()}}
-
-
-def read_history(path: Path) -> list[HistoryEvent]:
-    """Lines of ``{"at": ..., "alert": {...}}`` (an accepted monitoring event) or
-    ``{"at": ..., "action": "acknowledge|resolve|close", "fingerprint": ...}``, sorted by time."""
-    events = []
-    known: dict[str, tuple[dict[str, Any], EventAccepted]] = {}
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                events.append(_parse(line, f"{path}:{number}", known))
-    events.sort(key=lambda e: e.at)
-    return events
-
-
-def _parse(line: str, where: str,
-           known: dict[str, tuple[dict[str, Any], EventAccepted]]) -> HistoryEvent:
-    """One history line. An alert whose fields are those of the last alert of its
-    fingerprint (a repeat, most lines of a storm) is that alert received again: it is
-    not validated a second time."""
-    try:
-        raw = json.loads(line)
-        at = datetime.fromisoformat(raw["at"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise HistoryError(f"{where}: expected JSON with an ISO 'at' time ({exc})") from None
-    if at.tzinfo is None:
-        raise HistoryError(f"{where}: 'at' has no time zone")
-    if "alert" in raw:
-        fields = raw["alert"]
-        fingerprint = fields.get("fingerprint") if isinstance(fields, dict) else None
-        same = known.get(fingerprint) if isinstance(fingerprint, str) else None
-        if same is not None and same[0] == fields:
-            return HistoryEvent(at=at, alert=same[1].model_copy(update={"received_at": at}))
-        try:
-            alert = EventAccepted.model_validate({"received_at": at, "source_format": "event",
-                                                  **fields})
-        except (ValidationError, TypeError) as exc:
-            problem = (f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
-                       if isinstance(exc, ValidationError) else "expected an object")
-            raise HistoryError(f"{where}: alert: {problem}") from None
-        known[str(fingerprint)] = (fields, alert)
-        return HistoryEvent(at=at, alert=alert)
-    if raw.get("action") in ACTIONS and isinstance(raw.get("fingerprint"), str):
-        return HistoryEvent(at=at, action=raw["action"], fingerprint=raw["fingerprint"])
-    raise HistoryError(f"{where}: needs 'alert' or 'action' ({', '.join(ACTIONS)}) with "
-                       f"'fingerprint'")
-
-
-def steps(events: Iterable[HistoryEvent], step: timedelta
-          ) -> Iterator[tuple[datetime, list[HistoryEvent]]]:
-    """The events grouped by step, each group with its step's start."""
-    group: list[HistoryEvent] = []
-    start: datetime | None = None
-    for event in events:
-        if start is None or event.at >= start + step:
-            if group and start is not None:
-                yield start, group
-            start = event.at - (event.at - event.at.replace(hour=0, minute=0, second=0,
-                                                            microsecond=0)) % step
-            group = []
-        group.append(event)
-    if group and start is not None:
-        yield start, group
-
-
-def without_repeats(events: Iterable[HistoryEvent]) -> tuple[list[HistoryEvent], int]:
-    """The events that can change state: repeats of a firing alert are dropped (counted).
-
-    A fingerprint fires again once it resolved, or once its incident was resolved or
-    closed by hand (the next firing then reopens or opens an incident).
-    """
-    firing: set[str] = set()
-    kept: list[HistoryEvent] = []
-    repeats = 0
-    for event in events:
-        if event.alert is not None:
-            fingerprint = event.alert.fingerprint
-            if event.alert.status == "firing":
-                if fingerprint in firing:
-                    repeats += 1
-                    continue
-                firing.add(fingerprint)
-            else:
-                firing.discard(fingerprint)
-        elif event.action in ("resolve", "close"):
-            firing.discard(event.fingerprint or "")
-        kept.append(event)
-    return kept, repeats
 
 
 def _months(first: datetime, last: datetime) -> list[str]:
@@ -301,7 +198,7 @@ class Simulation:
 
     async def _act(self, nc: Any, incident_id: str, events: list[HistoryEvent]) -> None:
         for event in events:
-            command = ACTIONS[event.action or ""](incident_id=incident_id, actor="history")
+            command = COMMANDS[event.action or ""](incident_id=incident_id, actor="history")
             try:
                 await request(nc, command, IncidentView, timeout=30)
             except Exception:

@@ -6,8 +6,8 @@ A batch that fails is retried message by message so one poison message cannot
 hold back the others; a message that keeps failing goes to the dead-letter subject,
 whole, with its headers. A failure that is not the message's (the database is down or
 locked, the broker timed out: ``faults``) is retried with back-off for as long as it
-lasts and never counts towards that.
-"""
+lasts and never counts towards that. A parked message replayed (``replay``) is handled
+as a batch of one."""
 
 from __future__ import annotations
 
@@ -54,17 +54,10 @@ class BatchConsumer:
                  store: Store, relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
                  fetch_timeout: float, max_deliver: int, ack_wait: float,
                  deferred_retry_max: float = 30.0) -> None:
-        self.spec = spec
-        self.service = service
-        self.nc = nc
-        self.js = js
-        self.store = store
-        self.relay = relay
-        self.metrics = metrics
+        self.spec, self.service, self.nc, self.js = spec, service, nc, js
+        self.store, self.relay, self.metrics = store, relay, metrics
         self.batch_size = spec.batch_size or batch_size
-        self.fetch_timeout = fetch_timeout
-        self.max_deliver = max_deliver
-        self.ack_wait = ack_wait
+        self.fetch_timeout, self.max_deliver, self.ack_wait = fetch_timeout, max_deliver, ack_wait
         self.deferred_retry_max = deferred_retry_max
         self._puller: Puller | None = None
         self.started = asyncio.Event()
@@ -161,17 +154,14 @@ class BatchConsumer:
     async def handle_batch(self, msgs: list[Msg]) -> None:
         started = time.perf_counter()
         decoded: list[tuple[Msg, Delivery, Any]] = []
-        key_of = getattr(self.spec.handler, "key", None)
         for msg in msgs:
             delivery = delivery_of(msg)
             try:
-                item = self.spec.handler.decode(delivery)
+                delivery, item = self._decode(delivery)
             except ValueError as exc:  # can never succeed: park it now, with the reason
                 why = "refused" if isinstance(exc, Refused) else "undecodable"
                 await self._dead_letter(msg, delivery, f"{why}: {exc}")
                 continue
-            if key_of is not None:  # e.g. the envelope id, whatever the transport did
-                delivery = replace(delivery, key=key_of(item))
             decoded.append((msg, delivery, item))
         spans = (tracing.process_spans(decoded, self.service, self.spec.name)
                  if tracing.enabled() else {})
@@ -225,21 +215,26 @@ class BatchConsumer:
         self._count("duplicate", len(decoded) - len(todo))
         return tx.emitted
 
-    async def replay(self, delivery: Delivery,
-                     record: Callable[[Transaction, bool], None]) -> bool:
-        """Handle ``delivery`` (a message this consumer parked) as a batch of one, and in
-        the same transaction ``record(tx, handled)`` what was done: True when it was
-        handled now, False when the inbox had it already. Raises what handling raises
-        (``ValueError`` when it still cannot be decoded); nothing is kept then."""
+    def _decode(self, delivery: Delivery) -> tuple[Delivery, Any]:
+        """The handler's item, under its inbox key (e.g. the envelope id, whatever the
+        transport did); ``ValueError`` if it can never be handled."""
         item = self.spec.handler.decode(delivery)
         key_of = getattr(self.spec.handler, "key", None)
-        if key_of is not None:
-            delivery = replace(delivery, key=key_of(item))
+        return (replace(delivery, key=key_of(item)) if key_of else delivery), item
+
+    async def _handle_one(self, tx: Transaction, delivery: Delivery, item: Any) -> bool:
+        """Handle one message in ``tx``; False when its inbox had it already."""
+        if self._needs_inbox(item) and not await tx.claim(self.spec.name, [delivery.key]):
+            return False
+        await self.spec.handler(tx, [(delivery, item)])
+        return True
+
+    async def replay(self, delivery: Delivery,
+                     record: Callable[[Transaction, bool], None]) -> bool:
+        """A message this consumer parked, handled with ``record(tx, handled)``."""
+        delivery, item = self._decode(delivery)
         async with self.store.transaction() as tx:
-            handled = (not self._needs_inbox(item)
-                       or bool(await tx.claim(self.spec.name, [delivery.key])))
-            if handled:
-                await self.spec.handler(tx, [(delivery, item)])
+            handled = await self._handle_one(tx, delivery, item)
             record(tx, handled)
         await self.relay.publish(tx.emitted)
         self._count("replayed" if handled else "duplicate", 1)
@@ -258,12 +253,8 @@ class BatchConsumer:
                 async with self.store.transaction() as tx:
                     if delivery.key in parents:
                         tx.trace_parents[delivery.key] = parents[delivery.key]
-                    if (not self._needs_inbox(item)
-                            or await tx.claim(self.spec.name, [delivery.key])):
-                        await self.spec.handler(tx, [(delivery, item)])
-                        self._count("handled", 1)
-                    else:
-                        self._count("duplicate", 1)
+                    handled = await self._handle_one(tx, delivery, item)
+                    self._count("handled" if handled else "duplicate", 1)
                 emitted.extend(tx.emitted)
                 await msg.ack()
                 self._failures.forget(delivery.key)

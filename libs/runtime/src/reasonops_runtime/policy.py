@@ -3,9 +3,8 @@
 Principals (``user:alice``, ``agent:triage``, ``service:orchestrator``) hold roles,
 possibly scoped to teams and services; roles allow actions (``incident.resolve``,
 ``incident.*``, ``proposal.block_source``), each automatically or only after approval.
-What no role allows is denied. The file format is read by ``policy_file``; see the
-guide docs/guides/identity-and-policy.md ("Roles and policy").
-"""
+What no role allows is denied. The file format is read by ``policy_file``; see
+docs/guides/identity-and-policy.md ("Roles and policy")."""
 
 from __future__ import annotations
 
@@ -28,10 +27,10 @@ ACTIONS: frozenset[str] = frozenset({
         "comment", "declare_major", "change_priority")),
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
     "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
-    "workflow.approve", "workflow.reject", "workflow.cancel",
-    "token.create", "token.revoke", "agent.configure", "agent.run",
-    "deadletter.read", "deadletter.replay", "deadletter.discard",
-    "proposal.block_source", "proposal.force_password_reset", "proposal.raise_urgency",
+    "workflow.approve", "workflow.reject", "workflow.cancel", "token.create", "token.revoke",
+    "agent.configure", "agent.run", "deadletter.read", "deadletter.replay",
+    "deadletter.discard", "proposal.block_source", "proposal.force_password_reset",
+    "proposal.raise_urgency",
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
 PRINCIPAL_KINDS = ("user", "agent", "service")
