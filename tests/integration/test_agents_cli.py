@@ -163,3 +163,28 @@ def test_eval_keeps_extra_fields_and_reports_by_difficulty_and_language(tmp_path
         [sys.executable, "-m", "reasonops_cli", "agents", "eval", str(cases)],
         capture_output=True, text=True, check=True)
     assert quiet.stderr == ""  # not a terminal: no bar unless asked
+
+
+HELD_OUT = DATA.with_name("triage-eval-test.jsonl")
+
+
+def test_the_held_out_split_is_apart_from_the_one_tuned_on():
+    """The test split is held out: no case of the dev split again, each case says who
+    sends it, why its label and how hard it is; both splits read as one file are
+    reported side by side."""
+    dev = [json.loads(line) for line in DATA.read_text().splitlines()]
+    test = [json.loads(line) for line in HELD_OUT.read_text().splitlines()]
+    assert {c["split"] for c in dev} == {"dev"}
+    assert {c["split"] for c in test} == {"test"}
+    assert not {c["title"] for c in dev} & {c["title"] for c in test}
+    assert all(c["reason"].strip() and c["difficulty"] in ("easy", "hard")
+               and c["language"] in ("en", "de", "fr", "es") for c in test)
+    assert len({c["id"] for c in test}) == len(test)
+    assert len({c["source_tool"] for c in test} - {c["source_tool"] for c in dev}) >= 30
+    assert {c["expected_category"] for c in test} == {c["expected_category"] for c in dev}
+    report = json.loads(subprocess.run(
+        [sys.executable, "-m", "reasonops_cli", "agents", "eval", "--json", str(HELD_OUT)],
+        capture_output=True, text=True, check=True).stdout)
+    assert report["cases"] == len(test)
+    assert set(report["category_accuracy_by"]["split"]) == {"test"}
+    assert report["fields_not_used"] == ["reason"]

@@ -47,12 +47,14 @@ SEVERITY_WORDS: dict[str, Severity] = {
 
 class Case(BaseModel):
     """One labelled case. Besides what is scored, a case may carry an ``id``, a
-    ``difficulty`` and a ``language`` (accuracy is reported by each when present), and any
-    other fields (notes, the reason for its label): kept, named in the report, not used."""
+    ``split`` (dev: tuned on; test: held out), a ``difficulty`` and a ``language``
+    (accuracy is reported by each when present), and any other fields (notes, the reason
+    for its label): kept, named in the report, not used."""
 
     model_config = ConfigDict(extra="allow")
 
     id: str | None = None
+    split: str | None = None
     difficulty: str | None = None
     language: str | None = None
     title: str = Field(min_length=1)
@@ -105,7 +107,7 @@ class ProviderFigures:
     cost: Decimal = Decimal(0)
 
 
-GROUPINGS = ("difficulty", "language")
+GROUPINGS = ("split", "difficulty", "language")
 """Case fields the category accuracy is also reported by, when cases carry them."""
 
 
