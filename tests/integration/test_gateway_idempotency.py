@@ -178,3 +178,32 @@ async def test_the_sdk_retries_a_command_whose_answer_was_lost_and_it_applies_on
     assert len(network.keys) == 2
     assert network.keys[0] == network.keys[1]
     assert await titled(nc, "opened over a bad line") == 1
+
+
+async def test_the_client_has_the_answer_only_once_it_is_kept(gateway_stack, start_service,
+                                                              nc, monkeypatch):
+    """However slowly the answer is written to the database, the client gets it only
+    after: a repeat it sends through another replica as soon as it has the first answer
+    finds that answer kept, not a request still being answered (409)."""
+    from reasonops_gateway import store
+
+    other = await start_service(build_gateway, GatewaySettings, rate_limit_burst=1000,
+                                rate_limit_per_second=1000)
+    written = store.keep_answer
+
+    async def slowly(*args, **kwargs):
+        await asyncio.sleep(0.5)  # a busy database
+        return await written(*args, **kwargs)
+
+    monkeypatch.setattr(store, "keep_answer", slowly)
+    body = {"title": "the answer before the repeat", "service": "checkout"}
+    key = {"Idempotency-Key": "slow-write-1"}
+    async with api(gateway_stack["url"], gateway_stack["admin"]) as one, \
+            api(f"http://127.0.0.1:{other.port}", gateway_stack["admin"]) as two:
+        first = await one.post("/api/incidents", json=body, headers=key)
+        assert first.status_code == 201, first.text
+        again = await two.post("/api/incidents", json=body, headers=key)
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await titled(nc, body["title"]) == 1

@@ -127,9 +127,10 @@ class Idempotency:
 
     async def _first(self, scope: Scope, receive: Receive, send: Send, gateway: Gateway,
                      owner: str, key: str, body: bytes) -> None:
-        """Answer it, then keep the answer (a 2xx) or give the key back."""
+        """Answer it: keep the answer (a 2xx) or give the key back, and only then let the
+        answer go, so a repeat the client sends once it has it finds it kept."""
         start: Message = {}
-        chunks: list[bytes] = []
+        held: list[Message] = []
         sent = False
 
         async def replay() -> Message:
@@ -139,29 +140,31 @@ class Idempotency:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def keep(message: Message) -> None:
+        async def hold(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
                 start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
         try:
-            await self.app(scope, replay, keep)
+            await self.app(scope, replay, hold)
         except BaseException:
             await self._release(gateway, owner, key)
             raise
         status = int(start.get("status", 500))
-        if not 200 <= status < 300:
+        if 200 <= status < 300:
+            headers = {k.lower(): v for k, v in start.get("headers", [])}
+            secret = b"no-store" in headers.get(b"cache-control", b"")
+            answer = b"".join(m.get("body", b"") for m in held
+                              if m["type"] == "http.response.body")
+            async with gateway.db.transaction() as tx:
+                await store.keep_answer(tx.session, owner, key, status,
+                                        headers.get(b"content-type", b"").decode() or None,
+                                        None if secret else answer)
+        else:
             await self._release(gateway, owner, key)
-            return
-        headers = {k.lower(): v for k, v in start.get("headers", [])}
-        secret = b"no-store" in headers.get(b"cache-control", b"")
-        async with gateway.db.transaction() as tx:
-            await store.keep_answer(tx.session, owner, key, status,
-                                    headers.get(b"content-type", b"").decode() or None,
-                                    None if secret else b"".join(chunks))
+        for message in held:
+            await send(message)
 
     @staticmethod
     async def _release(gateway: Gateway, owner: str, key: str) -> None:
