@@ -176,11 +176,8 @@ def eval_(
     if progress is None:
         progress = total >= LONG_RUN and sys.stderr.isatty()
     try:
-        if progress:
-            report = asyncio.run(module.run(cases, chain=chain,
-                                            progress=_progress(f"{agent} eval", total)))
-        else:
-            report = asyncio.run(module.run(cases, chain=chain))
+        report = asyncio.run(module.run(cases, chain=chain, progress=_progress(
+            f"{agent} eval", total) if progress else None))
     except (module.CaseError, ChainError) as exc:
         raise CliError(str(exc)) from None
     if json:
