@@ -354,6 +354,17 @@ class CommentIncident(_IncidentCommand):
     note: Said = Field(min_length=1, max_length=4096)
 
 
+class IncidentCommented(Event):
+    """A comment on the incident's timeline (by a person, or from a synced tool)."""
+
+    SUBJECT = subjects.INCIDENT_COMMENTED
+
+    incident_id: str
+    commented_at: datetime
+    actor: str
+    note: str
+
+
 class DeclareMajorIncident(_IncidentCommand):
     SUBJECT = subjects.INCIDENT_CMD_DECLARE_MAJOR
 

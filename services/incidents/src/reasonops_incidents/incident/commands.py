@@ -16,6 +16,7 @@ from reasonops_contracts.incidents import (
     CreateIncident,
     DeclareMajorIncident,
     HoldIncident,
+    IncidentCommented,
     IncidentView,
     ReopenIncident,
     ResolveIncident,
@@ -204,6 +205,8 @@ class IncidentCommands:
         now = self.service.clock.now()
         incident.updated_at = now
         timeline.add(incident.incident_id, now, cmd.actor, "comment", cmd.note)
+        emit(tx, IncidentCommented(incident_id=incident.incident_id, commented_at=now,
+                                   actor=cmd.actor, note=cmd.note), incident, None)
 
     async def _major(self, tx: Transaction, incident: Incident, cmd: DeclareMajorIncident,
                      timeline: Timeline) -> None:
