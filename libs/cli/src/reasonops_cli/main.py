@@ -26,6 +26,7 @@ from . import (
     problems,
     reports,
     scenario,
+    servicenow,
     silences,
     sla,
     streams,
@@ -45,6 +46,7 @@ app.add_typer(incidents.app, name="incidents")
 app.add_typer(problems.app, name="problems")
 app.add_typer(silences.app, name="silences")
 app.add_typer(oncall.app, name="oncall")
+app.add_typer(servicenow.app, name="servicenow")
 app.add_typer(sla.app, name="sla")
 app.add_typer(finance.app, name="finance")
 app.add_typer(workflows.app, name="workflows")

@@ -8,7 +8,8 @@ from typing import Any
 from .connection import CliError
 
 SERVICE_ORDER = ("ingest", "incidents", "slm", "finance", "orchestrator", "agent-triage",
-                 "agent-rca", "agent-security", "agent-capacity", "oncall", "gateway")
+                 "agent-rca", "agent-security", "agent-capacity", "oncall", "servicenow",
+                 "gateway")
 
 
 def installed_services() -> dict[str, Any]:

@@ -22,6 +22,7 @@ from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentAssigned,
     IncidentClosed,
+    IncidentCommented,
     IncidentEscalated,
     IncidentHeld,
     IncidentMajorDeclared,
@@ -43,6 +44,12 @@ from reasonops_contracts.oncall import (
     PagingStopped,
 )
 from reasonops_contracts.policy import AccessDenied
+from reasonops_contracts.servicenow import (
+    ServiceNowRecordCreated,
+    ServiceNowRecordUpdated,
+    ServiceNowSyncFailed,
+    ServiceNowUpdateApplied,
+)
 from reasonops_contracts.slm import (
     PenaltyAssessed,
     SlaAtRisk,
@@ -114,6 +121,7 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     IncidentEscalated.TYPE: lambda d: (
         f"escalated to level {d.get('level')} ({d.get('target')})"),
     IncidentMajorDeclared.TYPE: lambda d: "major incident declared" + _note(d, "reason"),
+    IncidentCommented.TYPE: lambda d: "comment" + _note(d),
     ProblemOpened.TYPE: lambda d: (
         f"problem {d.get('problem_id')} opened" + _note(d, "reason")),
     SlaStarted.TYPE: lambda d: (
@@ -200,6 +208,18 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"{(d.get('override') or {}).get('schedule')}"),
     OverrideRemoved.TYPE: lambda d: (
         f"override {(d.get('override') or {}).get('override_id')} removed"),
+    ServiceNowRecordCreated.TYPE: lambda d: (
+        f"ServiceNow {d.get('number')} "
+        + ("taken over (made by an earlier try)" if d.get("adopted") else "created")),
+    ServiceNowRecordUpdated.TYPE: lambda d: (
+        f"ServiceNow {d.get('number')} updated: "
+        + ", ".join([*(d.get("fields") or []), *(["work note"] if d.get("work_notes") else [])])),
+    ServiceNowUpdateApplied.TYPE: lambda d: (
+        f"from ServiceNow {d.get('number')} ({d.get('updated_by')}): "
+        + "; ".join(d.get("changes") or [])),
+    ServiceNowSyncFailed.TYPE: lambda d: (
+        f"ServiceNow sync failed ({d.get('direction')}"
+        + (f", {d['field']}" if d.get("field") else "") + f"): {d.get('problem')}"),
 }
 
 # What a type without its own line is most likely told by (events added later).

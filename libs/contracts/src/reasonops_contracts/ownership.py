@@ -17,7 +17,7 @@ from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
 AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity")
-PEOPLE = ("oncall",)
+PEOPLE = ("oncall", "servicenow")
 FACES = ("gateway",)
 SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS, *PEOPLE, *FACES)
 """Every ReasonOps service, in start-up order."""
@@ -35,6 +35,7 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("itsm.workflow.", frozenset({"orchestrator"})),
     ("itsm.gateway.", frozenset({"gateway"})),
     ("itsm.oncall.", frozenset({"oncall"})),
+    ("itsm.servicenow.", frozenset({"servicenow"})),
     ("itsm.policy.", frozenset(SERVICES)),  # every service records its own refusals
     ("itsm.deadletter.", frozenset(SERVICES)),
     # Each service with consumers answers the commands about its own dead letters.
@@ -65,6 +66,7 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
                        (streams.INCIDENTS.name, d.AGENT_CAPACITY_INCIDENTS),
                        (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
     "oncall": ((streams.INCIDENTS.name, d.ONCALL_INCIDENTS),),
+    "servicenow": ((streams.INCIDENTS.name, d.SERVICENOW_INCIDENTS),),
     "gateway": (),
 }
 """(stream, durable) of every service's consumers: each consumes only its own (the
@@ -80,11 +82,18 @@ stream) and the security agent, which raises its findings as any monitoring tool
 REQUESTERS: dict[str, frozenset[str]] = {
     "orchestrator": frozenset({"*"}), "gateway": frozenset({"*"}),
     "oncall": frozenset({subjects.INCIDENT_CMD_ACKNOWLEDGE, subjects.INCIDENT_CMD_RESOLVE,
-                         subjects.SILENCE_QUERY_COVERING})}
+                         subjects.SILENCE_QUERY_COVERING}),
+    "servicenow": frozenset({
+        subjects.INCIDENT_QUERY_GET, subjects.INCIDENT_CMD_ACKNOWLEDGE,
+        subjects.INCIDENT_CMD_RESOLVE, subjects.INCIDENT_CMD_CLOSE,
+        subjects.INCIDENT_CMD_REOPEN, subjects.INCIDENT_CMD_HOLD,
+        subjects.INCIDENT_CMD_RESUME, subjects.INCIDENT_CMD_ASSIGN,
+        subjects.INCIDENT_CMD_CHANGE_PRIORITY, subjects.INCIDENT_CMD_COMMENT})}
 """Services that send commands or queries to others: the orchestrator runs workflow
 steps, which may be any command or query; the gateway speaks for the people it
 authenticated; the on-call service acknowledges and resolves for a paged person who used
-the signed link in the page."""
+the signed link in the page; the ServiceNow sync reads the incidents it keeps in step and
+applies what people changed in ServiceNow, as itself."""
 
 READERS: frozenset[str] = frozenset({"gateway"})
 """Services that read the streams as a client does (the audit trail, agent decisions,

@@ -13,6 +13,7 @@ from . import (
     ingest,
     oncall,
     policy,
+    servicenow,
     slm,
     workflows,
 )
@@ -21,7 +22,7 @@ from .messages import Command, Event, Query, View
 from .replies import Reply
 
 _MODULES = (ingest, incidents, slm, finance, agents, workflows, gateway, policy, deadletter,
-            oncall)
+            oncall, servicenow)
 
 
 def _subclasses(base: type[BaseModel]) -> list[type[BaseModel]]:

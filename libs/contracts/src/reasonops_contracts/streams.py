@@ -45,13 +45,16 @@ GATEWAY = StreamSpec("GATEWAY", _events_under("itsm.gateway."),
                      "API tokens issued and revoked", max_age_seconds=365 * DAY)
 ONCALL = StreamSpec("ONCALL", _events_under("itsm.oncall."), "On-call overrides, pages "
                     "and notifications", max_age_seconds=365 * DAY)
+SERVICENOW = StreamSpec("SERVICENOW", _events_under("itsm.servicenow."), "Incidents kept in "
+                        "step with ServiceNow: records created, updated, changes applied, "
+                        "failures", max_age_seconds=365 * DAY)
 POLICY = StreamSpec("POLICY", _events_under("itsm.policy."), "Role policy denials",
                     max_age_seconds=365 * DAY)
 DEADLETTER = StreamSpec("DEADLETTER", (f"{subjects.DEAD_LETTER_PREFIX}.>",),
                         "Messages consumers gave up on", max_age_seconds=90 * DAY)
 
 DOMAIN_STREAMS: tuple[StreamSpec, ...] = (INGEST, INCIDENTS, SLM, FINANCE, AGENTS, WORKFLOWS,
-                                          GATEWAY, ONCALL, POLICY, DEADLETTER)
+                                          GATEWAY, ONCALL, SERVICENOW, POLICY, DEADLETTER)
 
 AUDIT = StreamSpec(
     name="AUDIT",

@@ -68,6 +68,7 @@ INCIDENT_MAJOR_DECLARED = "itsm.incident.major_declared"
 INCIDENT_CMD_ASSIGN = "itsm.incident.cmd.assign"
 INCIDENT_CMD_COMMENT = "itsm.incident.cmd.comment"
 INCIDENT_CMD_DECLARE_MAJOR = "itsm.incident.cmd.declare_major"
+INCIDENT_COMMENTED = "itsm.incident.commented"
 INCIDENT_QUERY_COUNTS = "itsm.incident.query.counts"
 INCIDENT_QUERY_RULES = "itsm.incident.query.rules"
 PROBLEM_OPENED = "itsm.incident.problem.opened"
@@ -131,6 +132,15 @@ ONCALL_PAGING_STOPPED = "itsm.oncall.paging.stopped"
 ONCALL_CMD_ACT = "itsm.oncall.cmd.act"
 ONCALL_PAGE_ACTED_ON = "itsm.oncall.page.acted_on"
 ONCALL_PAGE_DEFERRED = "itsm.oncall.page.deferred"
+
+# ServiceNow: incidents kept in step with a ServiceNow instance's incident table
+SERVICENOW_RECORD_CREATED = "itsm.servicenow.record.created"
+SERVICENOW_RECORD_UPDATED = "itsm.servicenow.record.updated"
+SERVICENOW_UPDATE_APPLIED = "itsm.servicenow.update.applied"
+SERVICENOW_SYNC_FAILED = "itsm.servicenow.sync.failed"
+SERVICENOW_CMD_RESYNC = "itsm.servicenow.cmd.resync"
+SERVICENOW_CMD_INBOUND = "itsm.servicenow.cmd.inbound"
+SERVICENOW_QUERY_STATUS = "itsm.servicenow.query.status"
 
 # Workflows
 WORKFLOW_STARTED = "itsm.workflow.instance.started"

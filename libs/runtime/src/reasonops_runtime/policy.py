@@ -29,7 +29,8 @@ ACTIONS: frozenset[str] = frozenset({
     "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
     "workflow.approve", "workflow.reject", "workflow.cancel", "token.create", "token.revoke",
     "agent.configure", "agent.run", "deadletter.read", "deadletter.replay",
-    "deadletter.discard", "proposal.block_source", "proposal.force_password_reset",
+    "deadletter.discard", "servicenow.resync", "servicenow.inbound",
+    "proposal.block_source", "proposal.force_password_reset",
     "proposal.raise_urgency",
 })
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)

@@ -25,6 +25,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "agent-security": 8088,
     "agent-capacity": 8089,
     "oncall": 8090,
+    "servicenow": 8091,
     "gateway": 8080,
 }
 

@@ -28,6 +28,7 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_contracts.ingest import CreateIntegration, RevokeIntegration, RotateIntegrationKey
 from reasonops_contracts.oncall import CreateOverride, RemoveOverride
+from reasonops_contracts.servicenow import ResyncServiceNow, ServiceNowInbound
 from reasonops_contracts.workflows import ApproveStep, RejectStep
 from reasonops_runtime import Clock, Service, ServiceSettings, policy_file
 from reasonops_runtime.catalog_file import load_catalog
@@ -58,6 +59,7 @@ ACTIONS: dict[type, str] = {
     CreateApiToken: "token.create", RevokeApiToken: "token.revoke",
     CreateOverride: "oncall.override", RemoveOverride: "oncall.override",
     ReplayDeadLetter: "deadletter.replay", DiscardDeadLetter: "deadletter.discard",
+    ResyncServiceNow: "servicenow.resync", ServiceNowInbound: "servicenow.inbound",
 }
 """The policy action of each command the API sends: what a narrowed token is checked
 against before the command leaves the gateway."""

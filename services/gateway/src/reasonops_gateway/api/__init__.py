@@ -23,6 +23,7 @@ from . import (
     problems,
     reports,
     service_levels,
+    servicenow,
     silences,
     workflows,
 )
@@ -70,7 +71,7 @@ def build_api(gateway: Gateway | None = None, *, max_body_bytes: int = 1 << 20) 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     for module in (incidents, problems, silences, service_levels, finance, workflows, agents,
-                   reports, events, admin, deadletters, oncall):
+                   reports, events, admin, deadletters, oncall, servicenow):
         app.include_router(module.router, responses=PROBLEMS)
     errors.install(app)
     app.add_middleware(Idempotency, gateway=gateway)

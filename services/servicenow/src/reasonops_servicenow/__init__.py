@@ -1,0 +1,1 @@
+"""ReasonOps ServiceNow sync: incidents kept in step with a ServiceNow instance."""

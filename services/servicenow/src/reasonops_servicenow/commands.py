@@ -1,0 +1,83 @@
+"""What people and ServiceNow ask of the sync: a resync of incidents (``servicenow.resync``)
+and a record ServiceNow says changed (``servicenow.inbound``, read from ServiceNow
+durably, at once)."""
+
+from __future__ import annotations
+
+from reasonops_contracts.servicenow import (
+    InboundAccepted,
+    ResyncResult,
+    ResyncServiceNow,
+    ServiceNowInbound,
+    ServiceNowLink,
+)
+from reasonops_runtime import Service
+from reasonops_runtime.enforcement import Enforcer
+from reasonops_runtime.rpc import DomainError, NotFound
+
+from . import store
+from .handlers import PULL_TIMER, Sync, pull_id, push_id
+from .table import TableError, Unavailable
+
+
+class NotConfigured(DomainError):
+    code = "conflict"
+
+
+class SyncCommands:
+    def __init__(self, service: Service, sync: Sync | None, enforcer: Enforcer) -> None:
+        self.service = service
+        self.sync = sync
+        self.enforcer = enforcer
+
+    def _sync(self) -> Sync:
+        if self.sync is None:
+            raise NotConfigured("no ServiceNow instance is configured "
+                                "(REASONOPS_SERVICENOW_URL)", "instance")
+        return self.sync
+
+    async def resync(self, command: ResyncServiceNow) -> ResyncResult:
+        now = self.service.clock.now()
+        self.enforcer.require(command.actor, "servicenow.resync", at=now,
+                              target=",".join(command.incident_ids)[:256])
+        sync = self._sync()
+        items: list[ServiceNowLink] = []
+        for incident_id in dict.fromkeys(command.incident_ids):
+            async with self.service.transaction() as tx:
+                try:
+                    link = await sync.push(tx, incident_id, force=command.force)
+                    if link is not None and link.sys_id is not None:
+                        link = await sync.pull(tx, link.sys_id, "resync") or link
+                except Unavailable as exc:
+                    await tx.schedule(push_id(incident_id), "servicenow.push",
+                                      now, {"incident_id": incident_id,
+                                            "force": command.force})
+                    found = await store.get(tx.session, incident_id)
+                    view = found.view() if found else ServiceNowLink(
+                        incident_id=incident_id, sys_id=None)
+                    items.append(view.model_copy(update={
+                        "failure": f"{exc.reason}; kept, and tried again in "
+                                   f"{exc.retry_after:.0f}s"}))
+                    continue
+                except TableError as exc:
+                    raise DomainError(f"{incident_id}: {exc}", exc.field) from None
+            if link is None:
+                raise NotFound(f"{incident_id}: no such incident, or no rule of the mapping "
+                               "chooses it (resync with force to create its record anyway)",
+                               "incident_ids")
+            items.append(link.view())
+        return ResyncResult(items=items)
+
+    async def inbound(self, command: ServiceNowInbound) -> InboundAccepted:
+        now = self.service.clock.now()
+        self.enforcer.require(command.actor, "servicenow.inbound", at=now,
+                              target=command.sys_id)
+        self._sync()
+        async with self.service.transaction() as tx:
+            await tx.schedule(pull_id(command.sys_id), PULL_TIMER, now,
+                              {"sys_id": command.sys_id})
+        return InboundAccepted(sys_id=command.sys_id, accepted_at=now)
+
+    def register(self) -> None:
+        self.service.respond(ResyncServiceNow, self.resync)
+        self.service.respond(ServiceNowInbound, self.inbound)

@@ -1,0 +1,1 @@
+"""The ServiceNow sync's schema revisions (Alembic)."""

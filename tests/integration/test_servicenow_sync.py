@@ -1,0 +1,274 @@
+"""Incidents kept in step with ServiceNow, both ways, on a real nats-server against a
+local server speaking ServiceNow's Table API (``tests/fake_servicenow.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from reasonops_contracts import ReplyError
+from reasonops_contracts.incidents import (
+    AcknowledgeIncident,
+    CreateIncident,
+    GetIncident,
+    IncidentView,
+)
+from reasonops_contracts.servicenow import (
+    GetServiceNowStatus,
+    ResyncResult,
+    ResyncServiceNow,
+    ServiceNowStatus,
+)
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
+from reasonops_runtime.client import request
+from reasonops_servicenow.app import SyncSettings
+from reasonops_servicenow.app import build_service as build_sync
+from tests.fake_servicenow import CLIENT_ID, CLIENT_SECRET, PASSWORD, USER, FakeServiceNow
+from tests.integration.conftest import CONFIG, POLICY
+from tests.support import stream_messages, wait_for
+
+MAPPING = """\
+sync:
+  - {priorities: [1, 2]}
+fields:
+  short_description: {from: title, max_length: 160}
+  impact: {from: impact}
+  urgency: {from: urgency}
+  state: {from: state, values: {new: "1", acknowledged: "2", on_hold: "3",
+                                resolved: "6", closed: "7"}}
+  assignment_group: {from: assignment_group,
+                     values: {payments: Payments Support, identity: Identity}}
+  caller_id: {from: labels.caller}
+  close_code: {value: Solution provided, when: [resolved, closed]}
+  close_notes: {from: note, default: Resolved in ReasonOps, when: [resolved, closed]}
+"""
+ADMIN = "user:admin"
+
+
+@pytest.fixture
+async def servicenow():
+    fake = await FakeServiceNow().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def stack(start_service, tmp_path):
+    """Start the incident service and the sync against ``fake``."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "mapping.yaml").write_text(MAPPING)
+
+    async def start(fake: FakeServiceNow, *, incidents: bool = True, **overrides):
+        if incidents:
+            await start_service(build_incidents, IncidentSettings,
+                                service_catalog=CONFIG / "service-catalog.yaml",
+                                policy=tmp_path / "policy.yaml")
+        settings = {"servicenow_url": fake.url, "servicenow_user": USER,
+                    "servicenow_password": PASSWORD,
+                    "servicenow_mapping": tmp_path / "mapping.yaml",
+                    "servicenow_poll_seconds": 0.2, "servicenow_push_delay_seconds": 0.05,
+                    "policy": tmp_path / "policy.yaml", **overrides}
+        return await start_service(build_sync, SyncSettings, **settings)
+    return start
+
+
+async def create(nc, title: str, *, service: str = "checkout", impact: int = 1,
+                 urgency: int = 2, **more) -> IncidentView:
+    return await request(nc, CreateIncident(title=title, service=service, impact=impact,
+                                            urgency=urgency, actor=ADMIN, **more),
+                         IncidentView)
+
+
+async def incident(nc, incident_id: str) -> IncidentView:
+    return await request(nc, GetIncident(incident_id=incident_id, actor=ADMIN), IncidentView)
+
+
+async def record_of(fake: FakeServiceNow, incident_id: str, **check) -> dict:
+    def probe():
+        found = [r for r in fake.incidents() if r.get("correlation_id") == incident_id]
+        assert len(found) <= 1, f"{len(found)} records for {incident_id}"
+        return found[0] if found else None
+    return await wait_for(probe, check=lambda r: r is not None and all(
+        r.get(k) == v for k, v in check.items()))
+
+
+async def settled(fake: FakeServiceNow, seconds: float = 1.2) -> int:
+    """The writes the sync made once none comes for ``seconds`` (six polls)."""
+    while True:
+        before = len(fake.requests) - sum(1 for m, *_ in fake.requests if m == "GET")
+        await asyncio.sleep(seconds)
+        after = len(fake.requests) - sum(1 for m, *_ in fake.requests if m == "GET")
+        if after == before:
+            return after
+
+
+async def test_an_incident_goes_to_servicenow_and_changes_come_back_once(
+        nc, servicenow, stack):
+    await stack(servicenow)
+    opened = await create(nc, "Checkout fails for card payments", caller="ana.lima")
+    record = await record_of(servicenow, opened.incident_id)
+    assert record["short_description"] == "Checkout fails for card payments"
+    assert (record["impact"], record["urgency"], record["priority"]) == ("1", "2", "2")
+    assert record["state"] == "1"
+    assert record["assignment_group"] == "Payments Support"
+    assert record["caller_id"] == "ana.lima"
+    assert record["correlation_display"] == "ReasonOps"
+    [note] = servicenow.notes(record["sys_id"])
+    assert note["value"].startswith(f"[ReasonOps {opened.incident_id} #1-")
+    assert "opened by hand for ana.lima" in note["value"]
+    sys_id = record["sys_id"]
+
+    # ReasonOps -> ServiceNow: acknowledged is In Progress, with a work note.
+    await request(nc, AcknowledgeIncident(incident_id=opened.incident_id, actor=ADMIN,
+                                          note="on it"), IncidentView)
+    await record_of(servicenow, opened.incident_id, state="2")
+    assert "new -> acknowledged: on it" in servicenow.notes(sys_id)[-1]["value"]
+    writes = await settled(servicenow)
+
+    # ServiceNow -> ReasonOps: a person reassigns and writes a work note.
+    servicenow.update_as("beth.anglin", sys_id, {"assignment_group": "Identity",
+                                                 "work_notes": "DB team says it's auth"})
+    back = await wait_for(lambda: incident(nc, opened.incident_id),
+                          check=lambda v: v.assignment_group == "identity" and any(
+                              "ServiceNow work note by beth.anglin: DB team says it's auth"
+                              in e.detail for e in v.timeline))
+    assert any(e.kind == "assigned" and e.actor == "service:servicenow" for e in back.timeline)
+    # ... and nothing goes back: the sync's own changes find ServiceNow holding them.
+    assert await settled(servicenow) == writes
+    mod_count = servicenow.tables["incident"][sys_id]["sys_mod_count"]
+
+    # ServiceNow resolves it: ReasonOps resolves with the resolution notes; no echo.
+    servicenow.update_as("beth.anglin", sys_id, {
+        "state": "6", "close_code": "Solution provided", "close_notes": "token cache flushed"})
+    resolved = await wait_for(lambda: incident(nc, opened.incident_id),
+                              check=lambda v: v.state == "resolved")
+    assert resolved.note == "token cache flushed"
+    assert await settled(servicenow) == writes
+    assert servicenow.tables["incident"][sys_id]["sys_mod_count"] == mod_count + 1
+
+    applied = [e.data for e in await stream_messages(nc, "SERVICENOW",
+                                                     "itsm.servicenow.update.applied")]
+    assert [a["changes"] for a in applied] == [
+        ["assignment_group Payments Support -> Identity", "work note by beth.anglin"],
+        ["state 2 -> 6"]]
+    assert {a["updated_by"] for a in applied} == {"beth.anglin"}
+    [created] = await stream_messages(nc, "SERVICENOW", "itsm.servicenow.record.created")
+    assert created.data["number"] == record["number"]
+    assert not created.data["adopted"]
+
+
+async def test_a_change_in_servicenow_racing_one_in_reasonops_keeps_both(
+        nc, servicenow, stack):
+    """Beth reassigns in ServiceNow just before ReasonOps' acknowledgement is written: the
+    write's answer shows her change, which is applied; neither side loses one."""
+    await stack(servicenow, servicenow_poll_seconds=3600)
+    opened = await create(nc, "Login slow")
+    record = await record_of(servicenow, opened.incident_id)
+    servicenow.update_as("beth.anglin", record["sys_id"], {"assignment_group": "Identity"})
+    await request(nc, AcknowledgeIncident(incident_id=opened.incident_id, actor=ADMIN),
+                  IncidentView)
+    await record_of(servicenow, opened.incident_id, state="2", assignment_group="Identity")
+    view = await wait_for(lambda: incident(nc, opened.incident_id),
+                          check=lambda v: v.assignment_group == "identity")
+    assert view.state == "acknowledged"
+    await settled(servicenow, 0.5)
+    assert servicenow.writes("PATCH") == 1  # the acknowledgement; the group not sent back
+
+
+async def test_a_lost_answer_and_a_restart_mid_sync_make_one_record_each(
+        nc, servicenow, stack):
+    sync = await stack(servicenow)
+    # ServiceNow creates the record, but its answer is lost (502).
+    servicenow.lose_next = 1
+    first = await create(nc, "Payments API 5xx")
+    await wait_for(lambda: servicenow.incidents(), check=lambda r: len(r) == 1)
+    linked = await wait_for(lambda: request(nc, GetServiceNowStatus(
+        incident_id=first.incident_id, actor=ADMIN), ServiceNowStatus),
+        check=lambda s: s.link and s.link.sys_id, timeout=20)
+    assert linked.link.sys_id == servicenow.incidents()[0]["sys_id"]
+    [created] = await stream_messages(nc, "SERVICENOW", "itsm.servicenow.record.created")
+    assert created.data["adopted"]
+    assert len(servicenow.notes(linked.link.sys_id)) == 1  # its work note: once
+
+    # A burst of incidents, the sync stopped in the middle of it and started again.
+    burst = [await create(nc, f"Checkout step {i} failing") for i in range(12)]
+    await wait_for(lambda: servicenow.incidents(), check=lambda r: len(r) >= 4)
+    await sync.stop()
+    more = [await create(nc, f"Checkout retry {i} failing") for i in range(4)]
+    await stack(servicenow, incidents=False)
+    for opened in [first, *burst, *more]:
+        record = await record_of(servicenow, opened.incident_id)
+        assert len(servicenow.notes(record["sys_id"])) == 1, opened.incident_id
+    assert len(servicenow.incidents()) == 17
+
+
+async def test_a_429_storm_is_absorbed(nc, servicenow, stack):
+    """OAuth client credentials; ServiceNow refuses 40 requests in a row with 429: every
+    incident still gets exactly one record, later."""
+    await stack(servicenow, servicenow_user=None, servicenow_password=None,
+                servicenow_client_id=CLIENT_ID, servicenow_client_secret=CLIENT_SECRET)
+    servicenow.limited, servicenow.retry_after = 40, "0.2"
+    opened = [await create(nc, f"Card network timeouts {i}") for i in range(6)]
+    for view in opened:
+        await record_of(servicenow, view.incident_id, assignment_group="Payments Support")
+    assert servicenow.limited == 0
+    assert len(servicenow.incidents()) == 6
+    assert {user for *_, user in servicenow.requests if user != "-"} == {"oauth.012345"}
+
+
+async def test_a_mapping_error_names_the_field_and_the_record(nc, servicenow, stack):
+    await stack(servicenow)
+    # dba has no ServiceNow group in the mapping: the record goes without one.
+    opened = await create(nc, "Replica lag", service="payments-db")
+    record = await record_of(servicenow, opened.incident_id)
+    assert "assignment_group" not in record
+    status = await wait_for(lambda: request(nc, GetServiceNowStatus(
+        incident_id=opened.incident_id, actor=ADMIN), ServiceNowStatus),
+        check=lambda s: s.link and s.link.failure)
+    assert status.link.failed_field == "assignment_group"
+    assert "no ServiceNow value for assignment_group 'dba'" in status.link.failure
+    [failed] = [e.data for e in await stream_messages(
+        nc, "SERVICENOW", "itsm.servicenow.sync.failed")
+        if e.data["incident_id"] == opened.incident_id]
+    assert failed["field"] == "assignment_group"
+
+    # ServiceNow's ACL refuses the urgency field: refused, kept, reported with the field.
+    servicenow.forbidden = {"urgency"}
+    refused = await create(nc, "Auth token errors", service="auth", urgency=1)
+    status = await wait_for(lambda: request(nc, GetServiceNowStatus(
+        incident_id=refused.incident_id, actor=ADMIN), ServiceNowStatus),
+        check=lambda s: s.link and s.link.failure)
+    assert status.link.failed_field == "urgency"
+    assert status.link.sys_id is None
+    assert "403" in status.link.failure
+    assert "security constraints" in status.link.failure
+    overall = await request(nc, GetServiceNowStatus(actor=ADMIN), ServiceNowStatus)
+    assert overall.configured
+    assert overall.auth == "basic"
+    assert overall.failing == 2
+    assert {f.incident_id for f in overall.failures} == {opened.incident_id,
+                                                         refused.incident_id}
+    # Fixed on ServiceNow's side, a resync creates it.
+    servicenow.forbidden = set()
+    done = await request(nc, ResyncServiceNow(incident_ids=[refused.incident_id],
+                                              actor=ADMIN), ResyncResult)
+    assert done.items[0].sys_id
+    assert done.items[0].failure is None
+    assert (await record_of(servicenow, refused.incident_id))["urgency"] == "1"
+
+
+async def test_only_chosen_incidents_are_synced_unless_forced(nc, servicenow, stack):
+    await stack(servicenow)
+    low = await create(nc, "Search results stale", service="search", impact=3, urgency=3)
+    high = await create(nc, "Checkout down", impact=1, urgency=1)
+    await record_of(servicenow, high.incident_id)
+    await settled(servicenow, 0.5)
+    assert len(servicenow.incidents()) == 1
+    with pytest.raises(ReplyError, match="no rule of the mapping chooses it"):
+        await request(nc, ResyncServiceNow(incident_ids=[low.incident_id], actor=ADMIN),
+                      ResyncResult)
+    forced = await request(nc, ResyncServiceNow(incident_ids=[low.incident_id], force=True,
+                                                actor=ADMIN), ResyncResult)
+    assert forced.items[0].number == (await record_of(servicenow, low.incident_id))["number"]
