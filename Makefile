@@ -13,6 +13,8 @@ export REASONOPS_SUPPLIER_CONTRACTS ?= $(CURDIR)/examples/config/supplier-contra
 export REASONOPS_FINANCE_CONFIG ?= $(CURDIR)/examples/config/finance.yaml
 # The demo on-call schedules (who carries the pager for checkout and the databases).
 export REASONOPS_ONCALL ?= $(CURDIR)/examples/config/oncall.yaml
+# Which incidents go to ServiceNow and how (used once REASONOPS_SERVICENOW_URL is set).
+export REASONOPS_SERVICENOW_MAPPING ?= $(CURDIR)/examples/config/servicenow-mapping.yaml
 
 .PHONY: up test lint bench sync schemas clean
 

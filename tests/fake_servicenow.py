@@ -10,6 +10,7 @@ resolution code and notes."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import time
@@ -45,18 +46,30 @@ class FakeServiceNow:
         self.limited = 0
         """The next this many requests are answered 429."""
         self.retry_after = "1"
+        self.hold: asyncio.Event | None = None
+        """When set to an unset event: the next record created is kept, but its answer
+        waits for the event (``holding`` is set meanwhile), as when the caller dies."""
+        self.holding = asyncio.Event()
         self.lose_next = 0
         """The next this many records created are answered 502 (the answer lost)."""
         self.forbidden: set[str] = set()
         """Fields whose write the integration user's ACLs refuse (403)."""
         self.tokens: dict[str, float] = {}
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.latency = 0.0
+        """Seconds each answer takes (a real instance takes tens to hundreds of ms)."""
+        self.created_at: dict[str, float] = {}
+        """correlation_id -> when its record was created (``time.time()``)."""
+        self.sent_at: list[float] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._numbers = 10000
         self._tick = 0
         self.server = HttpServer(Starlette(routes=[
             Route("/oauth_token.do", self.token, methods=["POST"]),
-            Route("/api/now/table/{table}", self.collection, methods=["GET", "POST"]),
-            Route("/api/now/table/{table}/{sys_id}", self.record,
+            Route("/api/now/table/{table}", self._timed(self.collection),
+                  methods=["GET", "POST"]),
+            Route("/api/now/table/{table}/{sys_id}", self._timed(self.record),
                   methods=["GET", "PATCH", "PUT", "DELETE"]),
         ]), "127.0.0.1", 0)
         self.port = 0
@@ -92,6 +105,20 @@ class FakeServiceNow:
     def writes(self, method: str = "PATCH") -> int:
         return sum(1 for m, path, _ in self.requests
                    if m == method and path.startswith("/api/now/table/incident"))
+
+    def _timed(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def timed(request: Request) -> Response:
+            self.sent_at.append(time.time())
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                if self.latency:
+                    await asyncio.sleep(self.latency)
+                response: Response = await handler(request)
+                return response
+            finally:
+                self.in_flight -= 1
+        return timed
 
     # -- the API ------------------------------------------------------------------------
     async def token(self, request: Request) -> Response:
@@ -142,6 +169,11 @@ class FakeServiceNow:
             if refused is not None:
                 return refused
             record = self._write(request.path_params["table"], {}, body, str(user))
+            if record.get("correlation_id"):
+                self.created_at.setdefault(record["correlation_id"], time.time())
+            if self.hold is not None and not self.hold.is_set():
+                self.holding.set()
+                await self.hold.wait()
             if self.lose_next > 0:
                 self.lose_next -= 1
                 return _error(502, "Bad Gateway", "the answer did not reach the caller")

@@ -28,7 +28,7 @@ from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_runtime.ports import free_port
 
-from . import correlation, paging, storm
+from . import correlation, paging, servicenow, storm
 from . import ingest as ingest_bench
 from .access import AUTH, operator, supervisor
 from .load import alert, webhooks
@@ -269,7 +269,7 @@ def main() -> None:
     parser.add_argument("--suite", default="all",
                         choices=("all", "chain", "storm", "ingest", "agents",
                                  "correlation", "simulate", "gateway", "console",
-                                 "paging"))
+                                 "paging", "servicenow"))
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                         help="sample the chain's services with py-spy and print the busiest")
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
@@ -282,6 +282,7 @@ def main() -> None:
     correlation.add_arguments(parser)
     storm.add_arguments(parser)
     paging.add_arguments(parser)
+    servicenow.add_arguments(parser)
     args = ingest_bench.arguments(parser).parse_args()
     if args.suite in ("all", "chain"):
         # Both: on, off, off, on, so neither mode always runs first on a cold machine
@@ -312,6 +313,9 @@ def main() -> None:
     if args.suite in ("all", "paging"):
         with own_environment():
             paging.run(args)
+    if args.suite in ("all", "servicenow"):
+        with own_environment():
+            servicenow.run(args)
     if args.suite in ("all", "ingest"):
         ingest_bench.run(args)
     if args.suite in ("all", "agents"):

@@ -4,7 +4,12 @@ local server speaking ServiceNow's Table API (``tests/fake_servicenow.py``)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 
+import httpx
 import pytest
 
 from reasonops_contracts import ReplyError
@@ -20,14 +25,17 @@ from reasonops_contracts.servicenow import (
     ResyncServiceNow,
     ServiceNowStatus,
 )
+from reasonops_gateway.app import GatewaySettings
+from reasonops_gateway.app import build_service as build_gateway
 from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_runtime.client import request
+from reasonops_runtime.ports import free_port
 from reasonops_servicenow.app import SyncSettings
 from reasonops_servicenow.app import build_service as build_sync
 from tests.fake_servicenow import CLIENT_ID, CLIENT_SECRET, PASSWORD, USER, FakeServiceNow
 from tests.integration.conftest import CONFIG, POLICY
-from tests.support import stream_messages, wait_for
+from tests.support import cli, issue_token, stream_messages, wait_for
 
 MAPPING = """\
 sync:
@@ -60,11 +68,14 @@ def stack(start_service, tmp_path):
     (tmp_path / "policy.yaml").write_text(POLICY)
     (tmp_path / "mapping.yaml").write_text(MAPPING)
 
-    async def start(fake: FakeServiceNow, *, incidents: bool = True, **overrides):
+    async def start(fake: FakeServiceNow, *, incidents: bool = True, sync: bool = True,
+                    **overrides):
         if incidents:
             await start_service(build_incidents, IncidentSettings,
                                 service_catalog=CONFIG / "service-catalog.yaml",
                                 policy=tmp_path / "policy.yaml")
+        if not sync:
+            return None
         settings = {"servicenow_url": fake.url, "servicenow_user": USER,
                     "servicenow_password": PASSWORD,
                     "servicenow_mapping": tmp_path / "mapping.yaml",
@@ -105,8 +116,8 @@ async def settled(fake: FakeServiceNow, seconds: float = 1.2) -> int:
 
 
 async def test_an_incident_goes_to_servicenow_and_changes_come_back_once(
-        nc, servicenow, stack):
-    await stack(servicenow)
+        nc, servicenow, stack, database_url):
+    await stack(servicenow, database_url=database_url)
     opened = await create(nc, "Checkout fails for card payments", caller="ana.lima")
     record = await record_of(servicenow, opened.incident_id)
     assert record["short_description"] == "Checkout fails for card payments"
@@ -178,8 +189,8 @@ async def test_a_change_in_servicenow_racing_one_in_reasonops_keeps_both(
 
 
 async def test_a_lost_answer_and_a_restart_mid_sync_make_one_record_each(
-        nc, servicenow, stack):
-    sync = await stack(servicenow)
+        nc, servicenow, stack, database_url):
+    sync = await stack(servicenow, database_url=database_url)
     # ServiceNow creates the record, but its answer is lost (502).
     servicenow.lose_next = 1
     first = await create(nc, "Payments API 5xx")
@@ -197,17 +208,18 @@ async def test_a_lost_answer_and_a_restart_mid_sync_make_one_record_each(
     await wait_for(lambda: servicenow.incidents(), check=lambda r: len(r) >= 4)
     await sync.stop()
     more = [await create(nc, f"Checkout retry {i} failing") for i in range(4)]
-    await stack(servicenow, incidents=False)
+    await stack(servicenow, incidents=False, database_url=database_url)
     for opened in [first, *burst, *more]:
         record = await record_of(servicenow, opened.incident_id)
         assert len(servicenow.notes(record["sys_id"])) == 1, opened.incident_id
     assert len(servicenow.incidents()) == 17
 
 
-async def test_a_429_storm_is_absorbed(nc, servicenow, stack):
+async def test_a_429_storm_is_absorbed(nc, servicenow, stack, database_url):
     """OAuth client credentials; ServiceNow refuses 40 requests in a row with 429: every
     incident still gets exactly one record, later."""
-    await stack(servicenow, servicenow_user=None, servicenow_password=None,
+    await stack(servicenow, database_url=database_url, servicenow_user=None,
+                servicenow_password=None,
                 servicenow_client_id=CLIENT_ID, servicenow_client_secret=CLIENT_SECRET)
     servicenow.limited, servicenow.retry_after = 40, "0.2"
     opened = [await create(nc, f"Card network timeouts {i}") for i in range(6)]
@@ -272,3 +284,108 @@ async def test_only_chosen_incidents_are_synced_unless_forced(nc, servicenow, st
     forced = await request(nc, ResyncServiceNow(incident_ids=[low.incident_id], force=True,
                                                 actor=ADMIN), ResyncResult)
     assert forced.items[0].number == (await record_of(servicenow, low.incident_id))["number"]
+
+
+async def test_the_api_and_the_cli_show_resync_and_take_servicenows_call(
+        nc, nats_url, servicenow, stack, start_service, tmp_path):
+    """/api/servicenow and ``reasonops servicenow``: status, an incident's record, a
+    resync; the inbound endpoint reads a changed record at once (the poll is an hour
+    away); a responder may read but not resync, and a bad sys_id changes nothing."""
+    (tmp_path / "policy.yaml").write_text(POLICY + "  user:tests: [admin]\n")
+    await stack(servicenow, servicenow_poll_seconds=3600)
+    gateway = await start_service(build_gateway, GatewaySettings,
+                                  policy=tmp_path / "policy.yaml",
+                                  service_catalog=CONFIG / "service-catalog.yaml")
+    opened = await create(nc, "Checkout fails for card payments")
+    record = await record_of(servicenow, opened.incident_id)
+    headers = {"Authorization": f"Bearer {await issue_token(nc, ADMIN)}"}
+    olga = {"Authorization": f"Bearer {await issue_token(nc, 'user:olga')}"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}",
+                                 timeout=10) as api:
+        status = (await api.get("/api/servicenow", headers=headers)).json()
+        assert status["configured"]
+        assert status["linked"] == 1
+        assert status["rules"] == ["P1/P2"]
+        link = (await api.get(f"/api/servicenow/incidents/{opened.incident_id}",
+                              headers=olga)).json()
+        assert link["number"] == record["number"]
+        assert link["remote"]["state"] == "1"
+
+        servicenow.update_as("beth.anglin", record["sys_id"], {"state": "2"})
+        bad = await api.post("/api/servicenow/inbound", headers=headers,
+                             json={"sys_id": "not-a-sys-id"})
+        assert bad.status_code == 422
+        assert bad.json()["field"] == "body.sys_id"
+        told = await api.post("/api/servicenow/inbound", headers=headers, json={
+            "sys_id": record["sys_id"], "number": record["number"], "state": "2"})
+        assert told.status_code == 202, told.text
+        await wait_for(lambda: incident(nc, opened.incident_id),
+                       check=lambda v: v.state == "acknowledged")
+
+        refused = await api.post("/api/servicenow/resync", headers=olga,
+                                 json={"incident_ids": [opened.incident_id]})
+        assert refused.status_code == 403
+        done = await api.post("/api/servicenow/resync", headers=headers,
+                              json={"incident_ids": [opened.incident_id]})
+        assert done.status_code == 200
+        assert done.json()["items"][0]["sys_id"] == record["sys_id"]
+
+    code, out, err = await cli(nats_url, "servicenow", "status")
+    assert code == 0, err
+    assert "1 record(s) linked, 0 push(es) waiting, 0 failing." in out
+    code, out, err = await cli(nats_url, "servicenow", "status", opened.incident_id)
+    assert code == 0
+    assert record["number"] in out
+    assert "state: 2" in out
+    code, out, err = await cli(nats_url, "servicenow", "resync", "INC12")
+    assert code != 0
+    assert "incident_ids.0" in err
+    code, out, err = await cli(nats_url, "servicenow", "resync", opened.incident_id)
+    assert code == 0
+    assert record["number"] in out
+
+
+def spawn_sync(nats_url: str, data_dir, fake: FakeServiceNow, mapping, policy):
+    env = dict(os.environ, REASONOPS_NATS_URL=nats_url, REASONOPS_DATA_DIR=str(data_dir),
+               REASONOPS_HTTP_PORT=str(free_port()), REASONOPS_FETCH_TIMEOUT="0.1",
+               REASONOPS_OUTBOX_POLL_SECONDS="0.1", REASONOPS_TIMER_POLL_SECONDS="0.05",
+               REASONOPS_SERVICENOW_URL=fake.url, REASONOPS_SERVICENOW_USER=USER,
+               REASONOPS_SERVICENOW_PASSWORD=PASSWORD,
+               REASONOPS_SERVICENOW_MAPPING=str(mapping), REASONOPS_POLICY=str(policy),
+               REASONOPS_SERVICENOW_PUSH_DELAY_SECONDS="0.05",
+               REASONOPS_SERVICENOW_LEASE_SECONDS="2")
+    with open(data_dir.parent / "servicenow.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", "servicenow"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+async def test_sigkill_between_servicenows_answer_and_the_record_makes_no_second_record(
+        nc, nats_url, servicenow, stack, tmp_path):
+    """The sync dies while ServiceNow answers a create (the record is made, the answer
+    never arrives): started again, it finds the record by correlation_id and takes it
+    over; every incident has one record and one first work note."""
+    await stack(servicenow, sync=False)
+    servicenow.hold = asyncio.Event()
+    data = tmp_path / "sync"
+    data.mkdir()
+    proc = spawn_sync(nats_url, data, servicenow, tmp_path / "mapping.yaml",
+                      tmp_path / "policy.yaml")
+    try:
+        opened = [await create(nc, f"Card payments failing {i}") for i in range(6)]
+        await asyncio.wait_for(servicenow.holding.wait(), 60)
+        [held] = servicenow.incidents()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        servicenow.hold.set()
+        proc = spawn_sync(nats_url, data, servicenow, tmp_path / "mapping.yaml",
+                          tmp_path / "policy.yaml")
+        for view in opened:
+            record = await record_of(servicenow, view.incident_id)
+            assert len(servicenow.notes(record["sys_id"])) == 1, view.incident_id
+        assert len(servicenow.incidents()) == 6
+        created = await stream_messages(nc, "SERVICENOW", "itsm.servicenow.record.created")
+        adopted = [e.data for e in created if e.data["adopted"]]
+        assert [a["sys_id"] for a in adopted] == [held["sys_id"]]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reasonops_contracts.incidents import IncidentView
-from reasonops_servicenow.handlers import Unreachable, next_action
+from reasonops_servicenow.inbound import Unreachable, next_action
 from reasonops_servicenow.mapping import MappingError, load, parse
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "config" / \

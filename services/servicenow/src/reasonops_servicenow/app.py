@@ -13,8 +13,11 @@ from reasonops_runtime.enforcement import Enforcer
 
 from . import mapping
 from .commands import SyncCommands
-from .handlers import POLL_TIMER, PULL_TIMER, PUSH_TIMER, Sync, idle_router
+from .failures import Failures
+from .handlers import POLL_TIMER, PULL_TIMER, Sync, idle_router
+from .inbound import Inbound
 from .metrics import SyncMetrics
+from .outbound import Outbound
 from .queries import SyncQueries
 from .store import metadata
 from .table import Credentials, TableClient
@@ -44,8 +47,16 @@ class SyncSettings(ServiceSettings):
     servicenow_push_delay_seconds: float = Field(default=0.5, ge=0, description=(
         "REASONOPS_SERVICENOW_PUSH_DELAY_SECONDS: changes to one incident within this "
         "time go out as one update"))
-    servicenow_requests_per_second: float = Field(default=20.0, gt=0, description=(
+    servicenow_requests_per_second: float = Field(default=100.0, gt=0, description=(
         "REASONOPS_SERVICENOW_REQUESTS_PER_SECOND: at most this many requests leave"))
+    servicenow_concurrency: int = Field(default=4, ge=1, le=32, description=(
+        "REASONOPS_SERVICENOW_CONCURRENCY: records written at once (ServiceNow serves "
+        "an integration's REST calls from a small pool per node)"))
+    servicenow_lease_seconds: float = Field(default=60.0, gt=0, description=(
+        "REASONOPS_SERVICENOW_LEASE_SECONDS: how long a push is held by the replica "
+        "doing it; one that died is taken over after this"))
+    servicenow_dispatch_seconds: float = Field(default=0.1, gt=0, description=(
+        "REASONOPS_SERVICENOW_DISPATCH_SECONDS: how often due pushes are looked for"))
 
     @field_validator("servicenow_url", "servicenow_mapping", "servicenow_user",
                      "servicenow_password", "servicenow_password_file",
@@ -83,23 +94,35 @@ def build_service(settings: SyncSettings | None = None, *,
         table = TableClient(settings.servicenow_url, credentials,
                             per_second=settings.servicenow_requests_per_second,
                             counted=lambda method: metrics.requests.labels(method).inc())
-        sync = Sync(table=table, mapping=fields, clock=service.clock, nc=lambda: service.nc,
-                    metrics=metrics,
-                    push_delay=timedelta(seconds=settings.servicenow_push_delay_seconds),
+        failures = Failures(metrics)
+        inbound = Inbound(table=table, mapping=fields, clock=service.clock,
+                          nc=lambda: service.nc, metrics=metrics, failures=failures)
+        outbound = Outbound(
+            table=table, mapping=fields, clock=service.clock, nc=lambda: service.nc,
+            metrics=metrics, failures=failures, inbound=inbound,
+            transaction=service.transaction, read=service.store.read,
+            owner=settings.instance,
+            push_delay=timedelta(seconds=settings.servicenow_push_delay_seconds),
+            concurrency=settings.servicenow_concurrency,
+            lease=timedelta(seconds=settings.servicenow_lease_seconds))
+        sync = Sync(outbound=outbound, inbound=inbound, failures=failures,
+                    clock=service.clock,
                     poll_every=timedelta(seconds=settings.servicenow_poll_seconds))
         service.consume(durables.SERVICENOW_INCIDENTS, sync.router())
-        service.on_timer(PUSH_TIMER, sync.push_due)
         service.on_timer(PULL_TIMER, sync.pull_due)
         service.on_timer(POLL_TIMER, sync.poll_due)
+        service.refresh_every(settings.servicenow_dispatch_seconds, outbound.run_once)
 
         async def start_polling() -> None:
             async with service.transaction() as tx:
                 await sync.ensure_polling(tx)
 
         service.startup_hooks.append(start_polling)
+        service.shutdown_hooks.append(outbound.drain)
         service.shutdown_hooks.append(table.aclose)
     else:
         service.consume(durables.SERVICENOW_INCIDENTS, idle_router())
     SyncCommands(service, sync, enforcer).register()
-    SyncQueries(service, sync, enforcer, settings.servicenow_url, credentials.kind).register()
+    SyncQueries(service, fields if sync else None, enforcer, settings.servicenow_url,
+                credentials.kind).register()
     return service

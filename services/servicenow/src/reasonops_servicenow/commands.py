@@ -4,6 +4,8 @@ durably, at once)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from reasonops_contracts.servicenow import (
     InboundAccepted,
     ResyncResult,
@@ -16,8 +18,11 @@ from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.rpc import DomainError, NotFound
 
 from . import store
-from .handlers import PULL_TIMER, Sync, pull_id, push_id
+from .handlers import PULL_TIMER, Sync, pull_id
 from .table import TableError, Unavailable
+
+CLAIM_TRIES = 50
+"""A push held by another replica is waited for this many times 0.1 s."""
 
 
 class NotConfigured(DomainError):
@@ -43,30 +48,43 @@ class SyncCommands:
         sync = self._sync()
         items: list[ServiceNowLink] = []
         for incident_id in dict.fromkeys(command.incident_ids):
-            async with self.service.transaction() as tx:
-                try:
-                    link = await sync.push(tx, incident_id, force=command.force)
-                    if link is not None and link.sys_id is not None:
-                        link = await sync.pull(tx, link.sys_id, "resync") or link
-                except Unavailable as exc:
-                    await tx.schedule(push_id(incident_id), "servicenow.push",
-                                      now, {"incident_id": incident_id,
-                                            "force": command.force})
-                    found = await store.get(tx.session, incident_id)
-                    view = found.view() if found else ServiceNowLink(
-                        incident_id=incident_id, sys_id=None)
-                    items.append(view.model_copy(update={
-                        "failure": f"{exc.reason}; kept, and tried again in "
-                                   f"{exc.retry_after:.0f}s"}))
-                    continue
-                except TableError as exc:
-                    raise DomainError(f"{incident_id}: {exc}", exc.field) from None
-            if link is None:
-                raise NotFound(f"{incident_id}: no such incident, or no rule of the mapping "
-                               "chooses it (resync with force to create its record anyway)",
-                               "incident_ids")
-            items.append(link.view())
+            items.append(await self._one(sync, incident_id, command.force))
         return ResyncResult(items=items)
+
+    async def _one(self, sync: Sync, incident_id: str, force: bool) -> ServiceNowLink:
+        async with self.service.transaction() as tx:
+            await sync.outbound.want(tx, incident_id, force=force)
+        for _ in range(CLAIM_TRIES):
+            try:
+                link = await sync.outbound.push(incident_id, now_or_never=True)
+            except Unavailable as exc:
+                async with self.service.store.read() as session:
+                    found = await store.get(session, incident_id)
+                view = found.view() if found else ServiceNowLink(incident_id=incident_id,
+                                                                 sys_id=None)
+                return view.model_copy(update={"failure": (
+                    f"{exc.reason}; kept, and tried again in {exc.retry_after:.0f}s")})
+            if link is not None:
+                break
+            async with self.service.store.read() as session:
+                if not await store.in_flight(session, [incident_id],
+                                             self.service.clock.now()):
+                    raise NotFound(f"{incident_id}: no such incident, or no rule of the "
+                                   "mapping chooses it (resync with force to create its "
+                                   "record anyway)", "incident_ids")
+            await asyncio.sleep(0.1)  # another replica is pushing it: wait for that
+        else:
+            raise DomainError(f"{incident_id}: another replica holds its push; try again",
+                              "incident_ids")
+        if link.sys_id is not None:
+            try:
+                async with self.service.transaction() as tx:
+                    link = await sync.inbound.pull(tx, link.sys_id, "resync") or link
+            except Unavailable as exc:
+                return link.view().model_copy(update={"failure": exc.reason})
+            except TableError as exc:
+                raise DomainError(f"{incident_id}: {exc}", exc.field) from None
+        return link.view()
 
     async def inbound(self, command: ServiceNowInbound) -> InboundAccepted:
         now = self.service.clock.now()

@@ -46,6 +46,9 @@ INBOUND: tuple[Inbound, ...] = ("state", "assignment_group", "impact", "urgency"
                                 "work_notes")
 OWN_FIELDS = ("correlation_id", "correlation_display", "sys_id", "number")
 CORRELATION_DISPLAY = "ReasonOps"
+NOTE_MARK = "[ReasonOps "
+"""How a work note the sync wrote begins (``[ReasonOps INC0000001 #4-6]``): found in the
+journal so it is neither written twice nor read back as a person's note."""
 
 
 class MappingError(SourceError):
@@ -148,6 +151,11 @@ class FieldMapping:
 
     def inbound(self, name: str) -> bool:
         return name in self.spec.inbound
+
+    def tracked(self) -> list[str]:
+        """The fields whose ServiceNow value a link keeps: mapped out or read back."""
+        return [*self.spec.fields, *(f for f in self.spec.inbound
+                                     if f != "work_notes" and f not in self.spec.fields)]
 
     def outbound(self, view: IncidentView) -> tuple[dict[str, str], list[Problem]]:
         """The ServiceNow fields ``view`` makes, and the fields it could not make."""

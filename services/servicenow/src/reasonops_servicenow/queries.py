@@ -9,14 +9,15 @@ from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.rpc import NotFound
 
 from . import store
-from .handlers import Sync
+from .mapping import FieldMapping
 
 
 class SyncQueries:
-    def __init__(self, service: Service, sync: Sync | None, enforcer: Enforcer,
+    def __init__(self, service: Service, mapping: FieldMapping | None, enforcer: Enforcer,
                  instance: str | None, auth: str) -> None:
+        """``mapping`` None: no instance is configured."""
         self.service = service
-        self.sync = sync
+        self.mapping = mapping
         self.enforcer = enforcer
         self.instance = instance
         self.auth = auth
@@ -24,7 +25,6 @@ class SyncQueries:
     async def status(self, query: GetServiceNowStatus) -> ServiceNowStatus:
         now = self.service.clock.now()
         visible = self.enforcer.visibility(query.actor, at=now, reading="servicenow status")
-        sync = self.sync
         async with self.service.store.read() as session:
             linked, failing = await store.counts(session)
             pending = await store.pending(session)
@@ -40,9 +40,10 @@ class SyncQueries:
                                    "ServiceNow", "incident_id")
                 link = found.view()
         return ServiceNowStatus(
-            configured=sync is not None, instance=self.instance,
+            configured=self.mapping is not None, instance=self.instance,
             auth=self.auth,  # type: ignore[arg-type]
-            rules=sync.mapping.rules() if sync else [], linked=linked, pending=pending,
+            rules=self.mapping.rules() if self.mapping else [], linked=linked,
+            pending=pending,
             failing=failing, watermark=watermark, last_poll_at=last_poll,
             last_poll_error=last_error, failures=failures, link=link)
 

@@ -4,19 +4,24 @@ which of the record's work notes came back, the last failure), and the poll's wa
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Integer,
     MetaData,
     String,
     Table,
+    bindparam,
+    delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -25,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reasonops_contracts.servicenow import ServiceNowLink
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
-from reasonops_runtime.tables import timers_table
 
 metadata = MetaData(info=schema("servicenow", "reasonops_servicenow:revisions"))
 
@@ -49,6 +53,21 @@ links = Table(
     Column("failure", String(1024), nullable=True),
     Column("failed_at", UtcDateTime(), nullable=True, index=True),
 )
+
+pushes = Table(
+    "servicenow_pushes",
+    metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("due_at", UtcDateTime(), nullable=False, index=True),
+    Column("wanted", Integer, nullable=False),
+    Column("force", Boolean, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("owner", String(128), nullable=True),
+)
+"""Incidents whose record is to be brought up to date: ``wanted`` counts the changes
+asked for, so a change during a push leaves the row due again; ``attempts`` counts
+claims not finished (more than one: an earlier one may have reached ServiceNow)."""
 
 marks = Table(
     "servicenow_marks",
@@ -118,6 +137,38 @@ async def get(session: AsyncSession, incident_id: str, *, lock: bool = False) ->
     return _link(row) if row is not None else None
 
 
+async def of_incidents(session: AsyncSession, incident_ids: list[str], *,
+                       lock: bool = False) -> dict[str, Link]:
+    """The links of ``incident_ids`` that exist, in one statement."""
+    if not incident_ids:
+        return {}
+    statement = select(links).where(links.c.incident_id.in_(incident_ids))
+    if lock:
+        statement = statement.with_for_update()
+    return {row.incident_id: _link(row) for row in (await session.execute(statement)).all()}
+
+
+async def save_all(session: AsyncSession, changed: list[Link]) -> None:
+    """Write ``changed`` links: the new ones in one statement, the others in one more
+    (executemany)."""
+    fresh = [_values(link) for link in changed if link.new]
+    known = [{"key": link.incident_id, **_values(link)} for link in changed if not link.new]
+    if fresh:
+        await session.execute(insert(links), fresh)
+    if known:
+        await session.execute(update(links).where(links.c.incident_id == bindparam("key"))
+                              .values({c: bindparam(c) for c in _COLUMNS
+                                       if c != "incident_id"}), known)
+    for link in changed:
+        link.new = False
+
+
+def _values(link: Link) -> dict[str, Any]:
+    values = {c: getattr(link, c) for c in _COLUMNS}
+    values["notes_seen"] = link.notes_seen[-NOTES_KEPT:]
+    return values
+
+
 async def by_sys_ids(session: AsyncSession, sys_ids: list[str]) -> dict[str, Link]:
     if not sys_ids:
         return {}
@@ -127,8 +178,7 @@ async def by_sys_ids(session: AsyncSession, sys_ids: list[str]) -> dict[str, Lin
 
 
 async def save(session: AsyncSession, link: Link) -> None:
-    values = {c: getattr(link, c) for c in _COLUMNS}
-    values["notes_seen"] = link.notes_seen[-NOTES_KEPT:]
+    values = _values(link)
     if link.new:
         await session.execute(insert(links).values(**values))
         link.new = False
@@ -145,9 +195,117 @@ async def counts(session: AsyncSession) -> tuple[int, int]:
 
 
 async def pending(session: AsyncSession) -> int:
-    """Incidents with a push armed."""
-    return int((await session.execute(select(func.count()).select_from(timers_table).where(
-        timers_table.c.timer_id.startswith("servicenow:push:")))).scalar_one())
+    """Incidents whose record waits to be brought up to date."""
+    return int((await session.execute(select(func.count()).select_from(pushes)))
+               .scalar_one())
+
+
+@dataclass(frozen=True)
+class Claim:
+    incident_id: str
+    wanted: int
+    force: bool
+    attempts: int
+
+
+async def want_push(session: AsyncSession, incident_id: str, due_at: datetime, *,
+                    force: bool = False) -> None:
+    """Ask for the incident's record to be brought up to date by ``due_at`` (a push asked
+    for earlier keeps its time: a burst of changes is one push)."""
+    row = (await session.execute(select(pushes.c.due_at, pushes.c.force).where(
+        pushes.c.incident_id == incident_id))).first()
+    if row is None:
+        await session.execute(insert(pushes).values(
+            incident_id=incident_id, due_at=due_at, wanted=1, force=force, attempts=0))
+    else:
+        await session.execute(update(pushes).where(pushes.c.incident_id == incident_id)
+                              .values(wanted=pushes.c.wanted + 1,
+                                      due_at=min(row.due_at, due_at),
+                                      force=row.force or force))
+
+
+async def want_pushes(session: AsyncSession, incident_ids: list[str], due_at: datetime
+                      ) -> None:
+    """``want_push`` for many incidents (each named once or more), in two statements."""
+    wanted = collections.Counter(incident_ids)
+    if not wanted:
+        return
+    have = {r.incident_id for r in (await session.execute(select(pushes.c.incident_id).where(
+        pushes.c.incident_id.in_(list(wanted))))).all()}
+    fresh = [{"incident_id": i, "due_at": due_at, "wanted": n, "force": False, "attempts": 0}
+             for i, n in wanted.items() if i not in have]
+    if fresh:
+        await session.execute(insert(pushes), fresh)
+    for times in sorted({n for i, n in wanted.items() if i in have}):
+        ids = [i for i, n in wanted.items() if i in have and n == times]
+        await session.execute(update(pushes).where(pushes.c.incident_id.in_(ids))
+                              .values(wanted=pushes.c.wanted + times))
+
+
+async def claim_due(session: AsyncSession, now: datetime, *, owner: str,
+                    lease_until: datetime, limit: int) -> list[Claim]:
+    """Take up to ``limit`` due pushes no live claim holds, oldest first, for ``owner``
+    until ``lease_until`` (three statements; a row another replica took meanwhile is
+    not taken: the update checks again)."""
+    free = or_(pushes.c.lease_until.is_(None), pushes.c.lease_until < now)
+    ids = [r.incident_id for r in (await session.execute(
+        select(pushes.c.incident_id).where(pushes.c.due_at <= now, free)
+        .order_by(pushes.c.due_at).limit(limit))).all()]
+    if not ids:
+        return []
+    await session.execute(update(pushes).where(pushes.c.incident_id.in_(ids), free).values(
+        attempts=pushes.c.attempts + 1, lease_until=lease_until, owner=owner))
+    rows = (await session.execute(select(pushes).where(
+        pushes.c.incident_id.in_(ids), pushes.c.owner == owner,
+        pushes.c.lease_until == lease_until))).all()
+    return [Claim(r.incident_id, r.wanted, r.force, r.attempts) for r in rows]
+
+
+async def claim_push(session: AsyncSession, incident_id: str, now: datetime, *,
+                     owner: str, lease_until: datetime, any_time: bool = False
+                     ) -> Claim | None:
+    """Take the incident's push for ``owner`` until ``lease_until``; None when another
+    holds it (or, unless ``any_time``, it is not due)."""
+    free = or_(pushes.c.lease_until.is_(None), pushes.c.lease_until < now)
+    condition = [pushes.c.incident_id == incident_id, free]
+    if not any_time:
+        condition.append(pushes.c.due_at <= now)
+    done = await session.execute(update(pushes).where(*condition).values(
+        attempts=pushes.c.attempts + 1, lease_until=lease_until, owner=owner))
+    if getattr(done, "rowcount", 0) != 1:
+        return None
+    row = (await session.execute(select(pushes).where(
+        pushes.c.incident_id == incident_id))).one()
+    return Claim(row.incident_id, row.wanted, row.force, row.attempts)
+
+
+async def finish_pushes(session: AsyncSession, claims: list[Claim], now: datetime) -> None:
+    """Done: gone, unless a change came in meanwhile (then due again, at once); three
+    statements whatever the number."""
+    if not claims:
+        return
+    await session.execute(delete(pushes).where(
+        pushes.c.incident_id == bindparam("key"), pushes.c.wanted == bindparam("seen")),
+        [{"key": c.incident_id, "seen": c.wanted} for c in claims])
+    ids = [c.incident_id for c in claims]
+    await session.execute(update(pushes).where(pushes.c.incident_id.in_(ids))
+                          .values(due_at=now, attempts=0, lease_until=None, owner=None))
+
+
+async def release_push(session: AsyncSession, claim: Claim, due_at: datetime) -> None:
+    """Not done (ServiceNow asked to wait): due again at ``due_at``; the attempt counts."""
+    await session.execute(update(pushes).where(pushes.c.incident_id == claim.incident_id)
+                          .values(due_at=due_at, lease_until=None, owner=None))
+
+
+async def in_flight(session: AsyncSession, incident_ids: list[str], now: datetime
+                    ) -> set[str]:
+    """Of ``incident_ids``, those whose push a live claim holds."""
+    if not incident_ids:
+        return set()
+    rows = (await session.execute(select(pushes.c.incident_id).where(
+        pushes.c.incident_id.in_(incident_ids), pushes.c.lease_until >= now))).all()
+    return {r.incident_id for r in rows}
 
 
 async def failing(session: AsyncSession, limit: int = 50) -> list[Link]:

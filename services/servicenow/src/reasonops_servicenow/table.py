@@ -25,10 +25,21 @@ log = logging.getLogger(__name__)
 
 INCIDENT = "incident"
 JOURNAL = "sys_journal_field"
+RECORD_FIELDS = ("sys_id", "number", "sys_mod_count", "sys_updated_on", "sys_updated_by",
+                 "correlation_id")
+"""What the sync reads of every record besides the mapped fields."""
 RETRY_IN_PLACE = 2.0
 """A Retry-After up to this many seconds is waited out in place; a longer one is handed
 back as ``Unavailable``."""
 ATTEMPTS = 4
+
+
+def mod_count(record: dict[str, Any]) -> int:
+    """A record's ``sys_mod_count`` (0 when it does not say)."""
+    try:
+        return int(record.get("sys_mod_count") or 0)
+    except ValueError:
+        return 0
 
 
 class TableError(Exception):
@@ -125,6 +136,13 @@ class TableClient:
                                     params={"sysparm_exclude_reference_link": "true"},
                                     idempotent=idempotent)
         return _flat(response.json()["result"])
+
+    async def journal(self, sys_id: str) -> list[dict[str, Any]]:
+        """The record's work notes, oldest first (``sys_journal_field``)."""
+        records, _ = await self.query(
+            JOURNAL, f"element_id={sys_id}^element=work_notes^ORDERBYsys_created_on",
+            ["sys_id", "value", "sys_created_by", "sys_created_on"], limit=200)
+        return records
 
     # -- sending ------------------------------------------------------------------------
     async def _send(self, method: str, path: str, *, params: dict[str, str] | None = None,

@@ -40,6 +40,19 @@ def upgrade() -> None:
     create_index(op.f("ix_servicenow_links_failed_at"), "servicenow_links", ["failed_at"],
                  unique=False)
     create_table(
+        "servicenow_pushes",
+        sa.Column("incident_id", sa.String(length=32), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("wanted", sa.Integer(), nullable=False),
+        sa.Column("force", sa.Boolean(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("owner", sa.String(length=128), nullable=True),
+        sa.PrimaryKeyConstraint("incident_id"),
+    )
+    create_index(op.f("ix_servicenow_pushes_due_at"), "servicenow_pushes", ["due_at"],
+                 unique=False)
+    create_table(
         "servicenow_marks",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=True),
@@ -50,5 +63,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("servicenow_marks")
+    op.drop_index(op.f("ix_servicenow_pushes_due_at"), table_name="servicenow_pushes")
+    op.drop_table("servicenow_pushes")
     op.drop_index(op.f("ix_servicenow_links_failed_at"), table_name="servicenow_links")
     op.drop_table("servicenow_links")
