@@ -253,3 +253,25 @@ def test_a_wait_timeout_fails_skips_or_completes_as_declared():
             assert progress.timer_fired(inst, "ack", "timeout", 1, T0) == []  # fired once
         else:
             assert published(effects, WorkflowFailed)
+
+
+def test_an_approval_with_a_quorum_waits_for_that_many_people_and_one_no_decides():
+    inst, _ = started("  - {id: cab, kind: approval, quorum: 2, title: CAB}\n"
+                      "  - {id: go, kind: delay, for: 1s, depends_on: [cab],"
+                      " when: 'steps.cab.output.approved'}\n")
+    effects = progress.decided(inst, "cab", approved=True, actor="user:ana", note=None, at=T0)
+    assert [type(e) for e in effects] == [Publish]
+    assert inst.steps["cab"].state == "waiting"
+    assert inst.steps["cab"].output == {"approvals": ["user:ana"]}
+    progress.decided(inst, "cab", approved=True, actor="user:bo", note="ok", at=T0)
+    assert inst.steps["cab"].output == {"approved": True, "actor": "user:bo", "note": "ok",
+                                        "approvals": ["user:ana", "user:bo"]}
+    assert inst.steps["go"].state == "waiting"  # its delay runs
+
+    inst, _ = started("  - {id: cab, kind: approval, quorum: 3, title: CAB}\n")
+    progress.decided(inst, "cab", approved=True, actor="user:ana", note=None, at=T0)
+    progress.decided(inst, "cab", approved=False, actor="user:cy", note="no back-out plan",
+                     at=T0)
+    assert inst.steps["cab"].output == {"approved": False, "actor": "user:cy",
+                                        "note": "no back-out plan", "approvals": ["user:ana"]}
+    assert inst.state == "completed"

@@ -50,6 +50,9 @@ class WorkflowCommands:
             if run.state != "waiting":
                 raise IllegalTransition(f"step {command.step} is {run.state}, not waiting "
                                         "for approval", "step")
+            if principal in run.output.get("approvals", []):
+                raise IllegalTransition(f"{principal} approved step {command.step} already; "
+                                        "its quorum needs someone else", "actor")
             effects = progress.decided(instance, command.step, approved=approved,
                                        actor=principal, note=command.note,
                                        at=self.service.clock.now())

@@ -134,6 +134,9 @@ class StepDef(_Strict):
     """What a ``timeout`` does: fail the attempt (retries, then compensation), skip the
     step, or complete it with ``{"timed_out": true}`` as its output."""
     default: Literal["approve", "reject"] = "reject"
+    quorum: int = Field(default=1, ge=1, le=20)
+    """approval: how many different people must approve (a change advisory board); one
+    rejection decides."""
     from_: str | None = Field(default=None, alias="from")
 
     @field_validator("timeout", "for_", "every", mode="before")

@@ -152,9 +152,16 @@ def decided(instance: Instance, step: str, *, approved: bool, actor: str, note: 
     run = instance.steps[step]
     if instance.state not in ACTIVE or run.state != "waiting":
         return []
-    output = {"approved": approved, "actor": actor, "note": note}
-    return [Publish(events.approval_decided(instance, step, approved, actor, note, at)),
-            *_done(instance, step, output, at)]
+    quorum = instance.definition.step(step).quorum
+    granted = [str(a) for a in run.output.get("approvals", [])]
+    decided = Publish(events.approval_decided(instance, step, approved, actor, note, at))
+    if approved and len(granted) + 1 < quorum:  # one vote of several: still waiting
+        run.output = {**run.output, "approvals": [*granted, actor]}
+        return [decided]
+    output = {"approved": approved, "actor": actor, "note": note,
+              **({"approvals": [*granted, actor] if approved else granted}
+                 if quorum > 1 else {})}
+    return [decided, *_done(instance, step, output, at)]
 
 
 def event_seen(instance: Instance, event_type: str, payload: dict[str, Any],
