@@ -15,6 +15,8 @@ export REASONOPS_FINANCE_CONFIG ?= $(CURDIR)/examples/config/finance.yaml
 export REASONOPS_ONCALL ?= $(CURDIR)/examples/config/oncall.yaml
 # Which incidents go to ServiceNow and how (used once REASONOPS_SERVICENOW_URL is set).
 export REASONOPS_SERVICENOW_MAPPING ?= $(CURDIR)/examples/config/servicenow-mapping.yaml
+# Change templates and freeze windows.
+export REASONOPS_CHANGES ?= $(CURDIR)/examples/config/changes.yaml
 
 .PHONY: up test lint bench sync schemas clean
 

@@ -68,7 +68,7 @@ def test_there_is_a_dashboard_for_each_concern():
     titles = {json.loads(p.read_text())["title"] for p in DASHBOARDS}
     assert titles == {"ReasonOps / Overview", "ReasonOps / Service levels and money",
                       "ReasonOps / AI agents", "ReasonOps / Pipeline health",
-                      "ReasonOps / On call", "ReasonOps / ServiceNow sync"}
+                      "ReasonOps / On call", "ReasonOps / Service desk"}
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)

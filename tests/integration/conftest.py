@@ -64,16 +64,26 @@ async def gateway_stack(nc, start_service, tmp_path):
 
 @pytest.fixture
 async def gateway_engine(gateway_stack, start_service, tmp_path):
-    """The stack of ``gateway_stack`` plus ingest, the orchestrator and on call (the
-    example schedules): every operation of the API has a service to answer it."""
+    """The stack of ``gateway_stack`` plus ingest, the orchestrator, on call (the
+    example schedules), change management (the example change file) and the ServiceNow
+    sync (no instance: it answers how it stands): every operation of the API has a
+    service to answer it."""
+    from reasonops_changes.app import ChangeSettings
+    from reasonops_changes.app import build_service as build_changes
     from reasonops_ingest.app import IngestSettings
     from reasonops_ingest.app import build_service as build_ingest
     from reasonops_oncall.app import OnCallSettings
     from reasonops_oncall.app import build_service as build_oncall
     from reasonops_orchestrator.app import OrchestratorSettings
     from reasonops_orchestrator.app import build_service as build_orchestrator
+    from reasonops_servicenow.app import SyncSettings
+    from reasonops_servicenow.app import build_service as build_sync
 
     await start_service(build_ingest, IngestSettings)
     await start_service(build_orchestrator, OrchestratorSettings)
     await start_service(build_oncall, OnCallSettings, oncall=CONFIG / "oncall.yaml")
+    await start_service(build_changes, ChangeSettings, changes=CONFIG / "changes.yaml",
+                        service_catalog=CONFIG / "service-catalog.yaml",
+                        policy=tmp_path / "policy.yaml")
+    await start_service(build_sync, SyncSettings, policy=tmp_path / "policy.yaml")
     return gateway_stack

@@ -21,8 +21,8 @@ def bad(steps: str, match: str) -> None:
 
 def test_builtin_definitions_load():
     names = [d.name for d in catalog.load(None).newest()]
-    assert names == ["incident-response", "major-incident", "problem", "security-incident",
-                     "sla-breach"]
+    assert names == ["change-approval", "change-review", "incident-response",
+                     "major-incident", "problem", "security-incident", "sla-breach"]
 
 
 def test_a_good_definition_resolves_names_and_durations():
@@ -99,7 +99,8 @@ def test_bad_trigger_and_yaml():
 
 
 def test_user_directory_adds_versions_and_refuses_duplicates(tmp_path):
-    text = (catalog.builtin_texts()[0][1]).replace("version: 2", "version: 3")
+    text = next(t for name, t in catalog.builtin_texts()
+                if name == "built-in incident-response.yaml").replace("version: 2", "version: 3")
     (tmp_path / "ir.yaml").write_text(text)
     loaded = catalog.load(tmp_path)
     assert sorted(loaded.versions["incident-response"]) == [2, 3]

@@ -15,6 +15,7 @@ from reasonops_runtime.settings import SERVICE_PLACEHOLDER
 from . import (
     agents,
     audit,
+    changes,
     contracts,
     deadletters,
     finance,
@@ -47,6 +48,7 @@ app.add_typer(problems.app, name="problems")
 app.add_typer(silences.app, name="silences")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(servicenow.app, name="servicenow")
+app.add_typer(changes.app, name="changes")
 app.add_typer(sla.app, name="sla")
 app.add_typer(finance.app, name="finance")
 app.add_typer(workflows.app, name="workflows")

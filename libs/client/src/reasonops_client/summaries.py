@@ -17,6 +17,16 @@ from reasonops_contracts.agents import (
     SecurityReviewRequested,
     TriageRequested,
 )
+from reasonops_contracts.changes import (
+    ChangeApproved,
+    ChangeCancelled,
+    ChangeCompleted,
+    ChangeIncidentLinked,
+    ChangeRejected,
+    ChangeRequested,
+    ChangeReviewed,
+    ChangeStarted,
+)
 from reasonops_contracts.finance import LedgerEntryPosted
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
@@ -208,6 +218,23 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"{(d.get('override') or {}).get('schedule')}"),
     OverrideRemoved.TYPE: lambda d: (
         f"override {(d.get('override') or {}).get('override_id')} removed"),
+    ChangeRequested.TYPE: lambda d: (
+        f"{d.get('type')} change {d.get('change_id')} requested ({d.get('risk')} risk): "
+        f"{d.get('title')}"),
+    ChangeApproved.TYPE: lambda d: (
+        f"change {d.get('change_id')} approved by {', '.join(d.get('approved_by') or [])}"),
+    ChangeRejected.TYPE: lambda d: (
+        f"change {d.get('change_id')} rejected by {d.get('rejected_by')}" + _note(d, "reason")),
+    ChangeStarted.TYPE: lambda d: (
+        f"change {d.get('change_id')} started on {', '.join(d.get('services') or [])}"),
+    ChangeCompleted.TYPE: lambda d: (
+        f"change {d.get('change_id')} completed: {d.get('outcome')}" + _note(d)),
+    ChangeCancelled.TYPE: lambda d: f"change {d.get('change_id')} cancelled" + _note(d, "reason"),
+    ChangeReviewed.TYPE: lambda d: (
+        f"change {d.get('change_id')} reviewed by {d.get('reviewed_by')}: "
+        + ("accepted" if d.get("accepted") else "not accepted")),
+    ChangeIncidentLinked.TYPE: lambda d: (
+        f"{d.get('incident_id')} linked to change {d.get('change_id')}: {d.get('reason')}"),
     ServiceNowRecordCreated.TYPE: lambda d: (
         f"ServiceNow {d.get('number')} "
         + ("taken over (made by an earlier try)" if d.get("adopted") else "created")),

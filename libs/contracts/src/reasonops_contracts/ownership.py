@@ -17,7 +17,7 @@ from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
 AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity")
-PEOPLE = ("oncall", "servicenow")
+PEOPLE = ("oncall", "servicenow", "changes")
 FACES = ("gateway",)
 SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS, *PEOPLE, *FACES)
 """Every ReasonOps service, in start-up order."""
@@ -36,6 +36,7 @@ _OWNERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("itsm.gateway.", frozenset({"gateway"})),
     ("itsm.oncall.", frozenset({"oncall"})),
     ("itsm.servicenow.", frozenset({"servicenow"})),
+    ("itsm.change.", frozenset({"changes"})),
     ("itsm.policy.", frozenset(SERVICES)),  # every service records its own refusals
     ("itsm.deadletter.", frozenset(SERVICES)),
     # Each service with consumers answers the commands about its own dead letters.
@@ -55,11 +56,13 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "orchestrator": ((streams.INCIDENTS.name, d.ORCHESTRATOR_INCIDENTS),
                      (streams.AGENTS.name, d.ORCHESTRATOR_AGENTS),
                      (streams.SLM.name, d.ORCHESTRATOR_SLM),
-                     (streams.FINANCE.name, d.ORCHESTRATOR_FINANCE)),
+                     (streams.FINANCE.name, d.ORCHESTRATOR_FINANCE),
+                     (streams.CHANGES.name, d.ORCHESTRATOR_CHANGES)),
     "agent-triage": ((streams.AGENTS.name, d.AGENT_TRIAGE),),
     "agent-rca": ((streams.INGEST.name, d.AGENT_RCA_ALERTS),
                   (streams.INCIDENTS.name, d.AGENT_RCA_INCIDENTS),
-                  (streams.AGENTS.name, d.AGENT_RCA_REQUESTS)),
+                  (streams.AGENTS.name, d.AGENT_RCA_REQUESTS),
+                  (streams.CHANGES.name, d.AGENT_RCA_CHANGES)),
     "agent-security": ((streams.INGEST.name, d.AGENT_SECURITY_EVENTS),
                        (streams.AGENTS.name, d.AGENT_SECURITY_REQUESTS)),
     "agent-capacity": ((streams.INGEST.name, d.AGENT_CAPACITY_ALERTS),
@@ -67,6 +70,7 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
                        (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
     "oncall": ((streams.INCIDENTS.name, d.ONCALL_INCIDENTS),),
     "servicenow": ((streams.INCIDENTS.name, d.SERVICENOW_INCIDENTS),),
+    "changes": ((streams.INCIDENTS.name, d.CHANGES_INCIDENTS),),
     "gateway": (),
 }
 """(stream, durable) of every service's consumers: each consumes only its own (the
@@ -88,12 +92,16 @@ REQUESTERS: dict[str, frozenset[str]] = {
         subjects.INCIDENT_CMD_RESOLVE, subjects.INCIDENT_CMD_CLOSE,
         subjects.INCIDENT_CMD_REOPEN, subjects.INCIDENT_CMD_HOLD,
         subjects.INCIDENT_CMD_RESUME, subjects.INCIDENT_CMD_ASSIGN,
-        subjects.INCIDENT_CMD_CHANGE_PRIORITY, subjects.INCIDENT_CMD_COMMENT})}
+        subjects.INCIDENT_CMD_CHANGE_PRIORITY, subjects.INCIDENT_CMD_COMMENT}),
+    "changes": frozenset({subjects.SILENCE_CMD_CREATE, subjects.SILENCE_CMD_EXPIRE,
+                          subjects.INCIDENT_CMD_COMMENT})}
 """Services that send commands or queries to others: the orchestrator runs workflow
 steps, which may be any command or query; the gateway speaks for the people it
 authenticated; the on-call service acknowledges and resolves for a paged person who used
 the signed link in the page; the ServiceNow sync reads the incidents it keeps in step and
-applies what people changed in ServiceNow, as itself."""
+applies what people changed in ServiceNow, as itself; change management opens and ends the
+maintenance window of a change it implements and notes a change on the incidents that
+followed it."""
 
 READERS: frozenset[str] = frozenset({"gateway"})
 """Services that read the streams as a client does (the audit trail, agent decisions,

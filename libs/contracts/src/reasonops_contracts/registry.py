@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from . import (
     agents,
+    changes,
     deadletter,
     finance,
     gateway,
@@ -22,7 +23,7 @@ from .messages import Command, Event, Query, View
 from .replies import Reply
 
 _MODULES = (ingest, incidents, slm, finance, agents, workflows, gateway, policy, deadletter,
-            oncall, servicenow)
+            oncall, servicenow, changes)
 
 
 def _subclasses(base: type[BaseModel]) -> list[type[BaseModel]]:

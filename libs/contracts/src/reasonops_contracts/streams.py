@@ -45,6 +45,9 @@ GATEWAY = StreamSpec("GATEWAY", _events_under("itsm.gateway."),
                      "API tokens issued and revoked", max_age_seconds=365 * DAY)
 ONCALL = StreamSpec("ONCALL", _events_under("itsm.oncall."), "On-call overrides, pages "
                     "and notifications", max_age_seconds=365 * DAY)
+CHANGES = StreamSpec("CHANGES", _events_under("itsm.change."), "Change requests, approvals, "
+                     "implementation and the incidents that followed",
+                     max_age_seconds=730 * DAY)
 SERVICENOW = StreamSpec("SERVICENOW", _events_under("itsm.servicenow."), "Incidents kept in "
                         "step with ServiceNow: records created, updated, changes applied, "
                         "failures", max_age_seconds=365 * DAY)
@@ -54,7 +57,8 @@ DEADLETTER = StreamSpec("DEADLETTER", (f"{subjects.DEAD_LETTER_PREFIX}.>",),
                         "Messages consumers gave up on", max_age_seconds=90 * DAY)
 
 DOMAIN_STREAMS: tuple[StreamSpec, ...] = (INGEST, INCIDENTS, SLM, FINANCE, AGENTS, WORKFLOWS,
-                                          GATEWAY, ONCALL, SERVICENOW, POLICY, DEADLETTER)
+                                          GATEWAY, ONCALL, SERVICENOW, CHANGES, POLICY,
+                                          DEADLETTER)
 
 AUDIT = StreamSpec(
     name="AUDIT",

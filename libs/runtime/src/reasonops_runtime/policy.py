@@ -29,7 +29,8 @@ ACTIONS: frozenset[str] = frozenset({
     "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
     "workflow.approve", "workflow.reject", "workflow.cancel", "token.create", "token.revoke",
     "agent.configure", "agent.run", "deadletter.read", "deadletter.replay",
-    "deadletter.discard", "servicenow.resync", "servicenow.inbound",
+    "deadletter.discard", "servicenow.resync", "servicenow.inbound", "change.request",
+    "change.approve", "change.implement",
     "proposal.block_source", "proposal.force_password_reset",
     "proposal.raise_urgency",
 })

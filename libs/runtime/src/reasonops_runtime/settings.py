@@ -26,6 +26,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "agent-capacity": 8089,
     "oncall": 8090,
     "servicenow": 8091,
+    "changes": 8092,
     "gateway": 8080,
 }
 

@@ -48,4 +48,5 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
     service.consume(durables.AGENT_RCA_ALERTS, agent.ingest())
     service.consume(durables.AGENT_RCA_INCIDENTS, agent.incidents())
     service.consume(durables.AGENT_RCA_REQUESTS, agent.agents())
+    service.consume(durables.AGENT_RCA_CHANGES, agent.changes())
     return service

@@ -10,6 +10,7 @@ from typing import Any
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentDecisionRecorded, RcaOutput, RcaRequested, TriageOutput
 from reasonops_contracts.catalog import ServiceCatalog
+from reasonops_contracts.changes import ChangeStarted
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentAssigned,
@@ -64,6 +65,11 @@ class RcaAgent:
         router.on_many(ChangeAccepted)(self.on_changes)
         return router
 
+    def changes(self) -> EventRouter:
+        router = EventRouter()
+        router.on_many(ChangeStarted)(self.on_changes_started)
+        return router
+
     def incidents(self) -> EventRouter:
         router = EventRouter()
         router.on_many(IncidentOpened)(self.on_opened)
@@ -85,6 +91,16 @@ class RcaAgent:
     async def on_changes(self, tx: Transaction, batch: list[tuple[Envelope, ChangeAccepted]]
                          ) -> None:
         await store.add_changes(tx.session, [e for _, e in batch])
+
+    async def on_changes_started(self, tx: Transaction,
+                                 batch: list[tuple[Envelope, ChangeStarted]]) -> None:
+        """A change implemented through change management weighs as a deploy a sender
+        reported: one change per affected service, from when it started."""
+        await store.add_changes(tx.session, [ChangeAccepted(
+            change_id=e.change_id if len(e.services) == 1 else f"{e.change_id}/{service}",
+            summary=f"{e.change_id} ({e.type} change): {e.title}", source="changes",
+            service=service, timestamp=e.started_at, received_at=e.started_at)
+            for _, e in batch for service in e.services])
 
     async def on_opened(self, tx: Transaction, batch: list[tuple[Envelope, IncidentOpened]]
                         ) -> None:

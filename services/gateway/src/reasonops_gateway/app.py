@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from reasonops_contracts.changes import CancelChange, CompleteChange, RequestChange, StartChange
 from reasonops_contracts.deadletter import DiscardDeadLetter, ReplayDeadLetter
 from reasonops_contracts.finance import ClosePeriod
 from reasonops_contracts.gateway import CreateApiToken, ListApiTokens, RevokeApiToken
@@ -60,6 +61,8 @@ ACTIONS: dict[type, str] = {
     CreateOverride: "oncall.override", RemoveOverride: "oncall.override",
     ReplayDeadLetter: "deadletter.replay", DiscardDeadLetter: "deadletter.discard",
     ResyncServiceNow: "servicenow.resync", ServiceNowInbound: "servicenow.inbound",
+    RequestChange: "change.request", CancelChange: "change.request",
+    StartChange: "change.implement", CompleteChange: "change.implement",
 }
 """The policy action of each command the API sends: what a narrowed token is checked
 against before the command leaves the gateway."""

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from reasonops_contracts import Envelope, durables
 from reasonops_contracts.agents import AgentDecisionRecorded, AgentProposalRecorded
 from reasonops_contracts.registry import EVENTS
-from reasonops_contracts.streams import AGENTS, FINANCE, INCIDENTS, SLM, StreamSpec
+from reasonops_contracts.streams import AGENTS, CHANGES, FINANCE, INCIDENTS, SLM, StreamSpec
 from reasonops_contracts.workflows import WorkflowResumed
 from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
 
@@ -26,7 +26,8 @@ from .workset import Workset
 
 CONSUMERS: dict[str, StreamSpec] = {
     durables.ORCHESTRATOR_INCIDENTS: INCIDENTS, durables.ORCHESTRATOR_AGENTS: AGENTS,
-    durables.ORCHESTRATOR_SLM: SLM, durables.ORCHESTRATOR_FINANCE: FINANCE}
+    durables.ORCHESTRATOR_SLM: SLM, durables.ORCHESTRATOR_FINANCE: FINANCE,
+    durables.ORCHESTRATOR_CHANGES: CHANGES}
 
 LOOKBACK = timedelta(minutes=10)
 """How long an awaited event is kept for instances whose trigger arrives later."""

@@ -14,6 +14,7 @@ from reasonops_contracts.api import ProblemDocument
 from . import (
     admin,
     agents,
+    changes,
     deadletters,
     errors,
     events,
@@ -71,7 +72,7 @@ def build_api(gateway: Gateway | None = None, *, max_body_bytes: int = 1 << 20) 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.gateway = gateway
     for module in (incidents, problems, silences, service_levels, finance, workflows, agents,
-                   reports, events, admin, deadletters, oncall, servicenow):
+                   reports, events, admin, deadletters, oncall, servicenow, changes):
         app.include_router(module.router, responses=PROBLEMS)
     errors.install(app)
     app.add_middleware(Idempotency, gateway=gateway)

@@ -1,0 +1,1 @@
+"""ReasonOps change management: change requests, approval, calendar, implementation."""

@@ -1,0 +1,1 @@
+"""The change service's schema revisions (Alembic)."""
