@@ -122,3 +122,32 @@ async def test_similar_incidents_by_embeddings_where_configured(nc, start_servic
                     if h.evidence[0].kind == "similar_incident"]
     assert "embeddings ollama:nomic-embed-text" in recurrence.evidence[0].note
     assert any(r.path == "/api/embed" for r in server.requests)
+
+
+async def test_a_change_implemented_through_change_management_is_ranked_first(
+        nc, start_service, tmp_path):
+    """A ChangeStarted on checkout (change management's own event) weighs as a deploy a
+    sender reported: the incident after it gets it as its first hypothesis."""
+    from reasonops_contracts.changes import ChangeStarted
+
+    catalog = tmp_path / "catalog.yaml"
+    shutil.copy(CATALOG, catalog)
+    await start_service(build_rca, RcaSettings, service_catalog=catalog)
+    await publish_all(nc, [
+        wrap(ChangeStarted(change_id="CHG0000042", type="normal",
+                           title="Move checkout to the new card processor",
+                           services=["checkout", "payments-db"], started_at=T - timedelta(
+                               minutes=15), actor="user:carol")),
+        alert("fp-new", "HighErrorRate", "checkout", "checkout 5xx at 12%", T),
+        opened("INC0000003", "fp-new", "HighErrorRate", T),
+    ])
+    for stream, durable in (("INGEST", "agent-rca"), ("INCIDENTS", "agent-rca-incidents"),
+                            ("CHANGES", "agent-rca-changes")):
+        await drained(nc.jetstream(), stream, durable)
+    await publish_all(nc, [wrap(RcaRequested(request_id="RCA-9", incident_id="INC0000003",
+                                             requested_by="bob"))])
+    [decision] = await wait_for(lambda: decisions(nc), timeout=30)
+    first = decision.output.hypotheses[0]
+    assert first.evidence[0].kind == "change"
+    assert first.evidence[0].ref == "CHG0000042/checkout"
+    assert "Move checkout to the new card processor" in first.cause
