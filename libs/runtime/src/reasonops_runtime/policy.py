@@ -28,12 +28,10 @@ ACTIONS: frozenset[str] = frozenset({
     "problem.update", "silence.create", "silence.expire", "finance.close_period",
     "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
     "workflow.approve", "workflow.reject", "workflow.cancel", "token.create", "token.revoke",
-    "agent.configure", "agent.run", "deadletter.read", "deadletter.replay",
-    "deadletter.discard", "servicenow.resync", "servicenow.inbound", "change.request",
-    "change.approve", "change.implement",
-    "proposal.block_source", "proposal.force_password_reset",
-    "proposal.raise_urgency",
-})
+    "agent.configure", "agent.run", "deadletter.read", "deadletter.replay", "deadletter.discard",
+    "servicenow.resync", "servicenow.inbound", "change.request", "change.approve",
+    "change.implement", "proposal.block_source", "proposal.force_password_reset",
+    "proposal.raise_urgency"})
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
 PRINCIPAL_KINDS = ("user", "agent", "service")
 LOCAL_OPERATOR = "user:admin"

@@ -53,13 +53,13 @@ class SyncCommands:
 
     async def _one(self, sync: Sync, incident_id: str, force: bool) -> ServiceNowLink:
         async with self.service.transaction() as tx:
-            await sync.outbound.want(tx, incident_id, force=force)
+            await sync.outbound.want(tx, [incident_id], force=force)
         for _ in range(CLAIM_TRIES):
             try:
                 link = await sync.outbound.push(incident_id, now_or_never=True)
             except Unavailable as exc:
                 async with self.service.store.read() as session:
-                    found = await store.get(session, incident_id)
+                    found = (await store.of_incidents(session, [incident_id])).get(incident_id)
                 view = found.view() if found else ServiceNowLink(incident_id=incident_id,
                                                                  sys_id=None)
                 return view.model_copy(update={"failure": (

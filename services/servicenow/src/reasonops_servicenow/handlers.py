@@ -62,7 +62,7 @@ class Sync:
 
     async def changed(self, tx: Transaction, items: list[tuple[Envelope, Any]]) -> None:
         """Every incident a run of events names is to be pushed (in two statements)."""
-        await self.outbound.want_many(tx, [event.incident_id for _, event in items])
+        await self.outbound.want(tx, [event.incident_id for _, event in items])
 
     async def poll_due(self, tx: Transaction, timer: Timer) -> None:
         now = self.clock.now()

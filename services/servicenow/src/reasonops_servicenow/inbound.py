@@ -92,7 +92,7 @@ class Inbound:
                     held = updated if held is None else min(held, updated)
                     continue
                 await self.apply(tx, link, record, "poll")
-                await store.save(tx.session, link)
+                await store.save_all(tx.session, [link])
             if len(records) < PAGE or (page + 1) * PAGE >= total:
                 break
         await store.set_mark(tx.session, store.WATERMARK,
@@ -114,7 +114,7 @@ class Inbound:
                                  f"record {sys_id} is gone from ServiceNow", self.clock.now())
         elif mod_count(record) > link.mod_count or via == "resync":
             await self.apply(tx, link, record, via)
-        await store.save(tx.session, link)
+        await store.save_all(tx.session, [link])
         return link
 
     async def apply(self, tx: Transaction, link: Link, record: dict[str, Any], via: str,

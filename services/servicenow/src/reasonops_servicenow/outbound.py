@@ -2,17 +2,12 @@
 
 An incident event asks for a push (a row in ``servicenow_pushes``; a burst of changes is
 one push). The dispatcher claims due pushes in a transaction of their own (a lease, the
-attempt counted), does the I/O outside any transaction, up to ``concurrency`` at once
-(reading the incident, writing its record), and records the result in one more. A change
-that came in meanwhile leaves the push due again; a rate limit or an outage puts it off
-to ServiceNow's ``Retry-After``; a crash leaves the claim to run out, and the next claim,
-seeing an attempt before it, first asks ServiceNow for the incident's record (by
-``correlation_id``) and the record's journal for its last work note, so neither is made
-twice.
-
-A field is written when ReasonOps' value for it changed, unless ServiceNow holds that
-value already (it came from there): changes made in ServiceNow to fields ReasonOps did
-not change stay, and nothing applied from ServiceNow is written back (no ping-pong).
+attempt counted), does their I/O outside any transaction (``writer``: reading the
+incident, writing its record, up to ``concurrency`` records at once), and records the
+results in one more. A change that came in meanwhile leaves the push due again; a rate
+limit or an outage puts it off to ServiceNow's ``Retry-After``; a crash leaves the claim
+to run out, and the next claim, seeing an attempt before it, makes no second record and
+no second work note.
 """
 
 from __future__ import annotations
@@ -21,55 +16,29 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from datetime import UTC, timedelta
-from typing import Any
+from datetime import timedelta
 
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reasonops_contracts import ReplyError
-from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_runtime import Clock, Transaction
-from reasonops_runtime.client import request
 
 from . import events, store
 from .failures import Failures
 from .inbound import Inbound
-from .mapping import CORRELATION_DISPLAY, NOTE_MARK, FieldMapping, Problem
+from .mapping import FieldMapping
 from .metrics import SyncMetrics
 from .store import Claim, Link
-from .table import INCIDENT, RECORD_FIELDS, TableClient, TableError, Unavailable, mod_count
+from .table import TableClient, Unavailable, mod_count
+from .writer import Pushed, RecordWriter
 
 log = logging.getLogger(__name__)
 
-PRINCIPAL = "service:servicenow"
-"""The sync's own principal: timeline entries it made (from ServiceNow) stay out of the
-work notes it writes."""
 RECORD_ATTEMPTS = 5
 BATCH_PER_WORKER = 8
 """Pushes claimed at once per worker: claims and results are one transaction each."""
 BATCHES = 8
 """Batches in flight at once."""
-
-
-@dataclass
-class Pushed:
-    """What one push did to the record, recorded on a fresh read of the link."""
-
-    view: IncidentView
-    fields: dict[str, str]
-    problems: list[Problem]
-    notes_upto: int
-    sys_id: str | None = None
-    number: str | None = None
-    created: bool = False
-    adopted: bool = False
-    written: dict[str, str] = field(default_factory=dict)
-    note: bool = False
-    record: dict[str, Any] = field(default_factory=dict)
-    before: int = -1
-    error: TableError | None = None
 
 
 class Outbound:
@@ -80,10 +49,8 @@ class Outbound:
                  read: Callable[[], AbstractAsyncContextManager[AsyncSession]],
                  owner: str, push_delay: timedelta, concurrency: int = 4,
                  lease: timedelta = timedelta(seconds=60)) -> None:
-        self.table = table
         self.mapping = mapping
         self.clock = clock
-        self.nc = nc
         self.metrics = metrics
         self.failures = failures
         self.inbound = inbound
@@ -92,19 +59,15 @@ class Outbound:
         self.owner = owner
         self.push_delay = push_delay
         self.concurrency = concurrency
-        self.gate = asyncio.Semaphore(concurrency)
-        """Records written at once, by this replica."""
+        self.writer = RecordWriter(table=table, mapping=mapping, nc=nc,
+                                   concurrency=concurrency)
         self._batches: set[asyncio.Task[None]] = set()
         self.lease = lease
-        self.verified: set[str] = set()
-        """Records whose journal this process checked for the sync's last work note."""
 
-    async def want(self, tx: Transaction, incident_id: str, *, force: bool = False) -> None:
-        await store.want_push(tx.session, incident_id, self.clock.now() + self.push_delay,
-                              force=force)
-
-    async def want_many(self, tx: Transaction, incident_ids: list[str]) -> None:
-        await store.want_pushes(tx.session, incident_ids, self.clock.now() + self.push_delay)
+    async def want(self, tx: Transaction, incident_ids: list[str], *,
+                   force: bool = False) -> None:
+        await store.want_pushes(tx.session, incident_ids, self.clock.now() + self.push_delay,
+                                force=force)
 
     async def run_once(self) -> None:
         """Claim what is due (one transaction) and push it in the background, so the
@@ -126,7 +89,7 @@ class Outbound:
     async def _batch(self, claims: list[Claim], known: dict[str, Link]) -> None:
         async def one(claim: Claim) -> Pushed | BaseException | None:
             try:
-                return await self._push(claim, known.get(claim.incident_id))
+                return await self.writer.push(claim, known.get(claim.incident_id))
             except Exception as exc:  # put off below; the others go on
                 return exc
 
@@ -150,11 +113,11 @@ class Outbound:
             claim = await store.claim_push(tx.session, incident_id, now, owner=self.owner,
                                            lease_until=now + self.lease,
                                            any_time=now_or_never)
-            link = await store.get(tx.session, incident_id)
+            link = (await store.of_incidents(tx.session, [incident_id])).get(incident_id)
         if claim is None:
             return None
         try:
-            pushed: Pushed | BaseException | None = await self._push(claim, link)
+            pushed: Pushed | BaseException | None = await self.writer.push(claim, link)
         except Exception as exc:
             pushed = exc
         links = await self._finish([(claim, pushed)])
@@ -203,110 +166,6 @@ class Outbound:
                     "pushes": len(done), "error": repr(exc)})
                 await asyncio.sleep(0.1 * (attempt + 1))
         raise AssertionError("unreachable")
-
-    async def _push(self, claim: Claim, known: Link | None) -> Pushed | None:
-        """The I/O of one push: read the incident (every push of a batch at once: the
-        incident service answers them together), write its record (``concurrency`` at
-        once). ``known``: its link when claimed (None: none yet)."""
-        incident_id = claim.incident_id
-        try:
-            view = await request(self.nc(), GetIncident(incident_id=incident_id),
-                                 IncidentView)
-        except ReplyError as exc:
-            if exc.detail.code == "not_found":
-                return None
-            raise Unavailable(f"the incident service did not answer: {exc}", 5.0) from None
-        link = known
-        if link is None:
-            if not claim.force and not self.mapping.chooses(view):
-                return None
-            link = Link(incident_id)
-        fields, problems = self.mapping.outbound(view)
-        notes, upto = self._notes(view, link)
-        pushed = Pushed(view, fields, problems, upto)
-        uncertain = claim.attempts > 1  # an earlier claim may have reached ServiceNow
-        async with self.gate:
-            try:
-                if link.sys_id is None:
-                    await self._create(pushed, notes, uncertain=uncertain)
-                else:
-                    await self._update(pushed, link, notes, uncertain=uncertain)
-            except TableError as exc:
-                pushed.error = exc
-        return pushed
-
-    def _notes(self, view: IncidentView, link: Link) -> tuple[str, int]:
-        """The timeline entries not yet in ServiceNow as one work note (those the sync
-        itself made, from ServiceNow's changes, stay out), and how far they reach."""
-        upto = len(view.timeline)
-        if not self.mapping.spec.work_notes or upto <= link.notes_pushed:
-            return "", max(upto, link.notes_pushed)
-        lines = [f"{e.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z {e.actor} {e.kind}: {e.detail}"
-                 for e in view.timeline[link.notes_pushed:] if e.actor != PRINCIPAL]
-        if not lines:
-            return "", upto
-        head = f"{NOTE_MARK}{view.incident_id} #{link.notes_pushed + 1}-{upto}]"
-        return "\n".join([head, *lines])[:8000], upto
-
-    async def _create(self, pushed: Pushed, notes: str, *, uncertain: bool) -> None:
-        incident_id = pushed.view.incident_id
-        found: list[dict[str, Any]] = []
-        if uncertain:
-            found, _ = await self.table.query(
-                INCIDENT, f"correlation_id={incident_id}^correlation_display="
-                          f"{CORRELATION_DISPLAY}",
-                [*RECORD_FIELDS, *self.mapping.tracked()], limit=1)
-        if found:  # made by an attempt that did not live to record it
-            record = found[0]
-            sys_id = str(record["sys_id"])
-            if notes and await self._note_there(sys_id, notes):
-                notes = ""
-            changed = {k: v for k, v in pushed.fields.items() if str(record.get(k, "")) != v}
-            if changed or notes:
-                record = await self._write(sys_id, changed, notes)
-            pushed.adopted = True
-        else:
-            try:
-                record = await self.table.create(INCIDENT, {
-                    **pushed.fields, "correlation_id": incident_id,
-                    "correlation_display": CORRELATION_DISPLAY,
-                    **({"work_notes": notes} if notes else {})})
-            except Unavailable:
-                raise  # the next claim looks for the record first (an attempt counted)
-            pushed.created = True
-        pushed.sys_id, pushed.number = str(record["sys_id"]), str(record.get("number", ""))
-        pushed.record = record
-        self.verified.add(pushed.sys_id)
-
-    async def _update(self, pushed: Pushed, link: Link, notes: str, *, uncertain: bool
-                      ) -> None:
-        assert link.sys_id is not None
-        changed = {k: v for k, v in pushed.fields.items()
-                   if link.pushed.get(k) != v and link.remote.get(k) != v}
-        if notes and (uncertain or link.sys_id not in self.verified):
-            if await self._note_there(link.sys_id, notes):
-                notes = ""
-            self.verified.add(link.sys_id)
-        pushed.sys_id, pushed.number, pushed.before = link.sys_id, link.number, link.mod_count
-        if not changed and not notes:
-            return
-        pushed.record = await self._write(link.sys_id, changed, notes)
-        pushed.written, pushed.note = changed, bool(notes)
-
-    async def _write(self, sys_id: str, changed: dict[str, str], notes: str
-                     ) -> dict[str, Any]:
-        try:
-            return await self.table.update(INCIDENT, sys_id, {
-                **changed, **({"work_notes": notes} if notes else {})}, idempotent=not notes)
-        except Unavailable:
-            self.verified.discard(sys_id)  # the note may have landed: look first
-            raise
-
-    async def _note_there(self, sys_id: str, notes: str) -> bool:
-        """Whether the record's journal holds this note already (by its mark)."""
-        head = notes.split("\n", 1)[0]
-        return any(str(n.get("value", "")).startswith(head)
-                   for n in await self.table.journal(sys_id))
 
     async def _record(self, tx: Transaction, pushed: Pushed, link: Link) -> Link:
         """What the push did, onto ``link`` (read afresh; the caller saves it)."""

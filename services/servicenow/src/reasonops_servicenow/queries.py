@@ -34,7 +34,8 @@ class SyncQueries:
                         if visible.covers(link.assignment_group, link.service)]
             link = None
             if query.incident_id is not None:
-                found = await store.get(session, query.incident_id)
+                found = (await store.of_incidents(session, [query.incident_id])).get(
+                    query.incident_id)
                 if found is None or not visible.covers(found.assignment_group, found.service):
                     raise NotFound(f"{query.incident_id} is not kept in step with "
                                    "ServiceNow", "incident_id")

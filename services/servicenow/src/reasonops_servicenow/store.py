@@ -129,14 +129,6 @@ def _link(row: Any) -> Link:
     return Link(**{c: data[c] for c in _COLUMNS}, new=False)
 
 
-async def get(session: AsyncSession, incident_id: str, *, lock: bool = False) -> Link | None:
-    statement = select(links).where(links.c.incident_id == incident_id)
-    if lock:
-        statement = statement.with_for_update()
-    row = (await session.execute(statement)).first()
-    return _link(row) if row is not None else None
-
-
 async def of_incidents(session: AsyncSession, incident_ids: list[str], *,
                        lock: bool = False) -> dict[str, Link]:
     """The links of ``incident_ids`` that exist, in one statement."""
@@ -177,16 +169,6 @@ async def by_sys_ids(session: AsyncSession, sys_ids: list[str]) -> dict[str, Lin
     return {row.sys_id: _link(row) for row in rows}
 
 
-async def save(session: AsyncSession, link: Link) -> None:
-    values = _values(link)
-    if link.new:
-        await session.execute(insert(links).values(**values))
-        link.new = False
-    else:
-        await session.execute(update(links).where(links.c.incident_id == link.incident_id)
-                              .values(**values))
-
-
 async def counts(session: AsyncSession) -> tuple[int, int]:
     """(records linked, links failing)."""
     row = (await session.execute(select(
@@ -208,38 +190,25 @@ class Claim:
     attempts: int
 
 
-async def want_push(session: AsyncSession, incident_id: str, due_at: datetime, *,
-                    force: bool = False) -> None:
-    """Ask for the incident's record to be brought up to date by ``due_at`` (a push asked
-    for earlier keeps its time: a burst of changes is one push)."""
-    row = (await session.execute(select(pushes.c.due_at, pushes.c.force).where(
-        pushes.c.incident_id == incident_id))).first()
-    if row is None:
-        await session.execute(insert(pushes).values(
-            incident_id=incident_id, due_at=due_at, wanted=1, force=force, attempts=0))
-    else:
-        await session.execute(update(pushes).where(pushes.c.incident_id == incident_id)
-                              .values(wanted=pushes.c.wanted + 1,
-                                      due_at=min(row.due_at, due_at),
-                                      force=row.force or force))
-
-
-async def want_pushes(session: AsyncSession, incident_ids: list[str], due_at: datetime
-                      ) -> None:
-    """``want_push`` for many incidents (each named once or more), in two statements."""
+async def want_pushes(session: AsyncSession, incident_ids: list[str], due_at: datetime, *,
+                      force: bool = False) -> None:
+    """Ask for each incident's record to be brought up to date by ``due_at`` (a push
+    asked for earlier keeps its time: a burst of changes is one push); ``force``: whether
+    a rule chooses the incident or not. Two statements, whatever the number."""
     wanted = collections.Counter(incident_ids)
     if not wanted:
         return
     have = {r.incident_id for r in (await session.execute(select(pushes.c.incident_id).where(
         pushes.c.incident_id.in_(list(wanted))))).all()}
-    fresh = [{"incident_id": i, "due_at": due_at, "wanted": n, "force": False, "attempts": 0}
+    fresh = [{"incident_id": i, "due_at": due_at, "wanted": n, "force": force, "attempts": 0}
              for i, n in wanted.items() if i not in have]
     if fresh:
         await session.execute(insert(pushes), fresh)
     for times in sorted({n for i, n in wanted.items() if i in have}):
         ids = [i for i, n in wanted.items() if i in have and n == times]
         await session.execute(update(pushes).where(pushes.c.incident_id.in_(ids))
-                              .values(wanted=pushes.c.wanted + times))
+                              .values(wanted=pushes.c.wanted + times,
+                                      **({"force": True} if force else {})))
 
 
 async def claim_due(session: AsyncSession, now: datetime, *, owner: str,
