@@ -23,6 +23,7 @@ from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageRequested
 from reasonops_contracts.incidents import (
     CloseIncident,
+    GetIncident,
     IncidentList,
     IncidentView,
     ListIncidents,
@@ -193,6 +194,40 @@ async def test_an_alert_appears_live_and_is_handled_from_the_keyboard(
             "() => document.documentElement.scrollWidth <= window.innerWidth + 1"), name
 
 
+async def test_the_service_desk_opens_an_incident_from_the_list(gateway_stack, nc, browser):
+    """A call to the service desk: the form on the list opens an incident whose priority
+    follows from impact and urgency, and lands on its page; the service's refusal is
+    shown next to the field it names, and nothing is opened."""
+    url = gateway_stack["url"]
+    page = await logged_in(browser, url, gateway_stack["admin"])
+    await page.click("[data-testid=open-incident] summary")
+    await page.fill("form[action='/incidents'] input[name=title]", "   ")
+    await page.click("button[data-action=open]")
+    error = page.locator("form[action='/incidents'] [data-testid=form-error]")
+    assert "title" in (await error.text_content() or "")
+    assert await page.get_attribute("form[action='/incidents'] input[name=title]",
+                                    "aria-invalid") == "true"
+    await page.fill("form[action='/incidents'] input[name=title]",
+                    "Card payments declined at the shop counter")
+    await page.fill("form[action='/incidents'] input[name=service]", "checkout")
+    await page.select_option("select[name=impact]", "1")
+    await page.select_option("select[name=urgency]", "2")
+    await page.fill("input[name=caller]", "Rui, shop 12")
+    await page.fill("textarea[name=description]", "Every card since 10:05 is declined.")
+    await screenshots(page, "open-incident")
+    await page.click("button[data-action=open]")
+    await page.wait_for_url(f"{url}/incidents/INC*?done=open")
+    incident_id = page.url.rsplit("/", 1)[1].split("?", 1)[0]
+    opened = await request(nc, GetIncident(incident_id=incident_id, actor="user:admin"),
+                           IncidentView)
+    assert (opened.priority, opened.service, opened.labels["caller"]) == (
+        2, "checkout", "Rui, shop 12")
+    assert opened.labels["source"] == "service-desk"
+    assert await page.text_content("[data-testid=state]") == "new"
+    listed = await request(nc, ListIncidents(actor="user:admin"), IncidentList)
+    assert listed.total == 3  # the two of the stack and this one: the refused one is not
+
+
 async def test_a_read_only_person_sees_no_action_and_a_crafted_one_is_refused(
         gateway_stack, nc, browser):
     url = gateway_stack["url"]
@@ -202,6 +237,9 @@ async def test_a_read_only_person_sees_no_action_and_a_crafted_one_is_refused(
     await page.goto(f"{url}/incidents/{incident_id}")
     assert await page.text_content("[data-testid=state]") == "new"
     assert not await page.locator("form.action").count()
+    await page.goto(f"{url}/incidents")
+    assert not await page.locator("[data-testid=open-incident]").count()
+    await page.goto(f"{url}/incidents/{incident_id}")
     csrf = await page.get_attribute("input[name=csrf]", "value")  # the logout form's
     refused = await page.request.post(f"{url}/incidents/{incident_id}/acknowledge",
                                       form={"csrf": csrf or "", "nonce": "crafted"})

@@ -65,7 +65,15 @@ class Sso:
 
 
 Loader = Callable[[Request, AsyncReasonOpsClient, Me], Awaitable[Shown]]
-Act = Callable[[AsyncReasonOpsClient, FormData], Awaitable[dict[str, Any] | None]]
+@dataclass(frozen=True)
+class Go:
+    """What an act answers to send the person to the page of what it made (say, the
+    incident a form opened) rather than back."""
+
+    path: str
+
+
+Act = Callable[[AsyncReasonOpsClient, FormData], Awaitable[dict[str, Any] | Go | None]]
 """A form's effect through the API; what it returns (a key or token issued, shown
 this once) is added to the page ``again`` renders instead of redirecting."""
 
@@ -182,6 +190,8 @@ class Console:
                                            failed=done)
                 return await self.show(request, again, error="The API did not answer; "
                                        "nothing was changed. Retry in a moment.", status=503)
+        if isinstance(revealed, Go):
+            back, revealed = revealed.path, None
         if revealed:  # shown in answer to the post, never in a URL or a later page
             async def with_secret(request: Request, client: AsyncReasonOpsClient,
                                   me: Me) -> Shown:

@@ -1,9 +1,11 @@
-"""The overview, the incident list and an incident's page with its actions."""
+"""The overview, the incident list (with the service desk's form to open one) and an
+incident's page with its actions."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import FormData
@@ -15,7 +17,7 @@ from reasonops_contracts.api import Me
 from reasonops_sdk import AsyncReasonOpsClient
 from reasonops_sdk.errors import ApiError, ReasonOpsError
 
-from .frame import Console, Shown
+from .frame import Console, Go, Shown
 from .levels import clocks_now
 from .views import ACTIONS, STATES, actions_for, list_filters, list_link, overview_links
 
@@ -43,9 +45,27 @@ def routes(console: Console) -> list[Route]:
         return await console.perform(request, run, back=f"/incidents/{quote(incident_id)}",
                                      done=verb, again=incident)
 
+    async def open_page(request: Request) -> Response:
+        return await console.perform(request, open_incident, back="/incidents",
+                                     done="open", again=incident_list)
+
     return [Route("/", overview_page), Route("/incidents", list_page),
+            Route("/incidents", open_page, methods=["POST"]),
             Route("/incidents/{incident_id}", incident_page),
             Route("/incidents/{incident_id}/{verb}", act, methods=["POST"])]
+
+
+async def open_incident(client: AsyncReasonOpsClient, form: FormData) -> Go:
+    """The service desk's form: an incident opened by hand (priority from the impact and
+    urgency matrix), then its page."""
+    fields: dict[str, Any] = {name: text for name in (
+        "service", "caller", "category", "description")
+        if (text := str(form.get(name) or "").strip())}
+    for name in ("impact", "urgency"):
+        value = str(form.get(name) or "3")
+        fields[name] = int(value) if value.isdigit() else value  # the API names a bad one
+    made = await client.create_incident(str(form.get("title") or "").strip(), **fields)
+    return Go(f"/incidents/{quote(made.incident_id)}")
 
 
 async def overview(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
@@ -66,7 +86,8 @@ async def incident_list(request: Request, client: AsyncReasonOpsClient, me: Me) 
         problems.append(exc.problem.detail)  # a bad cursor or filter: said on the page
     return Shown("incidents.html", {
         "found": found, "filters": filters, "problems": problems, "states": STATES,
-        "next_link": list_link(request.query_params, found)}, 422 if problems else 200)
+        "next_link": list_link(request.query_params, found),
+        "may_open": me.can.get("incident.create", False)}, 422 if problems else 200)
 
 
 async def incident(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
