@@ -170,6 +170,8 @@ def _the_rest_api_with_the_token_up_issued(stack):
                        "--caller", "Rui", "--category", "network")
     assert (opened["priority"], opened["labels"]["source"]) == (2, "service-desk")
     wait_until(lambda: _triaged(stack.cli("workflows", "show", opened["incident_id"])))
+    clocks = wait_until(lambda: stack.cli("sla", "status", opened["incident_id"])["clocks"])
+    assert {c["kind"] for c in clocks} >= {"response", "resolution"}
     raised = stack.cli("incidents", "priority", opened["incident_id"], "--impact", "1",
                        "--urgency", "1", "--reason", "the whole office is affected")
     assert (raised["priority"], raised["major"]) == (1, True)

@@ -107,3 +107,23 @@ def test_a_state_the_lifecycle_cannot_reach_is_said():
         next_action("closed", "acknowledged")
     with pytest.raises(Unreachable, match="cannot go back to new"):
         next_action("acknowledged", "new")
+
+
+def test_credentials_come_from_files_or_the_environment_and_never_show(tmp_path):
+    from reasonops_servicenow.app import SyncSettings
+
+    (tmp_path / "password").write_text("s3cret-from-a-file\n")
+    (tmp_path / "client-secret").write_text("oauth-secret-from-a-file\n")
+    basic = SyncSettings(servicenow_user="integration",
+                         servicenow_password_file=tmp_path / "password").credentials()
+    assert (basic.kind, basic.password) == ("basic", "s3cret-from-a-file")
+    oauth = SyncSettings(servicenow_client_id="abc",
+                         servicenow_client_secret_file=tmp_path / "client-secret",
+                         servicenow_user="", servicenow_password="").credentials()
+    assert (oauth.kind, oauth.client_secret) == ("oauth", "oauth-secret-from-a-file")
+    settings = SyncSettings(servicenow_user="u", servicenow_password="env-secret-value")
+    assert settings.credentials().kind == "basic"
+    assert "env-secret-value" not in repr(settings)
+    assert SyncSettings().credentials().kind == "none"
+    assert "s3cret" not in repr(basic)
+    assert "oauth-secret" not in repr(oauth)

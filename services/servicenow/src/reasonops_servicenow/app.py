@@ -33,13 +33,13 @@ class SyncSettings(ServiceSettings):
         "their fields map (default: P1-P2, the usual incident fields)"))
     servicenow_user: str | None = Field(default=None, description=(
         "REASONOPS_SERVICENOW_USER: basic authentication, with the password"))
-    servicenow_password: str | None = Field(default=None, description=(
+    servicenow_password: str | None = Field(default=None, repr=False, description=(
         "REASONOPS_SERVICENOW_PASSWORD (or _FILE); never logged"))
     servicenow_password_file: Path | None = None
     servicenow_client_id: str | None = Field(default=None, description=(
         "REASONOPS_SERVICENOW_CLIENT_ID: OAuth client credentials, with the secret "
         "(instead of basic authentication)"))
-    servicenow_client_secret: str | None = Field(default=None, description=(
+    servicenow_client_secret: str | None = Field(default=None, repr=False, description=(
         "REASONOPS_SERVICENOW_CLIENT_SECRET (or _FILE); never logged"))
     servicenow_client_secret_file: Path | None = None
     servicenow_poll_seconds: float = Field(default=30.0, gt=0, description=(

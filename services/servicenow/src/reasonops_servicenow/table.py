@@ -16,7 +16,7 @@ import base64
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -66,9 +66,9 @@ class Unavailable(Exception):
 @dataclass(frozen=True)
 class Credentials:
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     client_id: str | None = None
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
 
     @property
     def kind(self) -> str:
