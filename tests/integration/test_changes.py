@@ -174,7 +174,8 @@ async def test_the_three_change_types_go_through_their_approvals(nc, stack):
                                                         actor=ADMIN), ChangeView),
                               check=lambda c: not c.review_due, timeout=20)
     assert reviewed.reviewed_by == "user:carol"
-    types = [e.type for e in await stream_messages(nc, "CHANGES")]
+    types = [e.type for e in await wait_for(lambda: stream_messages(nc, "CHANGES"), check=(
+        lambda found: any(e.type == "itsm.change.reviewed.v1" for e in found)))]
     assert types.count("itsm.change.reviewed.v1") == 1
 
 

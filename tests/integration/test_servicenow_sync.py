@@ -159,13 +159,14 @@ async def test_an_incident_goes_to_servicenow_and_changes_come_back_once(
     assert await settled(servicenow) == writes
     assert servicenow.tables["incident"][sys_id]["sys_mod_count"] == mod_count + 1
 
-    applied = [e.data for e in await stream_messages(nc, "SERVICENOW",
-                                                     "itsm.servicenow.update.applied")]
+    applied = [e.data for e in await wait_for(lambda: stream_messages(
+        nc, "SERVICENOW", "itsm.servicenow.update.applied"), check=lambda f: len(f) >= 2)]
     assert [a["changes"] for a in applied] == [
         ["assignment_group Payments Support -> Identity", "work note by beth.anglin"],
         ["state 2 -> 6"]]
     assert {a["updated_by"] for a in applied} == {"beth.anglin"}
-    [created] = await stream_messages(nc, "SERVICENOW", "itsm.servicenow.record.created")
+    [created] = await wait_for(lambda: stream_messages(
+        nc, "SERVICENOW", "itsm.servicenow.record.created"), check=bool)
     assert created.data["number"] == record["number"]
     assert not created.data["adopted"]
 
@@ -199,7 +200,8 @@ async def test_a_lost_answer_and_a_restart_mid_sync_make_one_record_each(
         incident_id=first.incident_id, actor=ADMIN), ServiceNowStatus),
         check=lambda s: s.link and s.link.sys_id, timeout=20)
     assert linked.link.sys_id == servicenow.incidents()[0]["sys_id"]
-    [created] = await stream_messages(nc, "SERVICENOW", "itsm.servicenow.record.created")
+    [created] = await wait_for(lambda: stream_messages(
+        nc, "SERVICENOW", "itsm.servicenow.record.created"), check=bool)
     assert created.data["adopted"]
     assert len(servicenow.notes(linked.link.sys_id)) == 1  # its work note: once
 
@@ -241,8 +243,8 @@ async def test_a_mapping_error_names_the_field_and_the_record(nc, servicenow, st
         check=lambda s: s.link and s.link.failure)
     assert status.link.failed_field == "assignment_group"
     assert "no ServiceNow value for assignment_group 'dba'" in status.link.failure
-    [failed] = [e.data for e in await stream_messages(
-        nc, "SERVICENOW", "itsm.servicenow.sync.failed")
+    [failed] = [e.data for e in await wait_for(lambda: stream_messages(
+        nc, "SERVICENOW", "itsm.servicenow.sync.failed"), check=bool)
         if e.data["incident_id"] == opened.incident_id]
     assert failed["field"] == "assignment_group"
 
@@ -379,11 +381,19 @@ async def test_sigkill_between_servicenows_answer_and_the_record_makes_no_second
         servicenow.hold.set()
         proc = spawn_sync(nats_url, data, servicenow, tmp_path / "mapping.yaml",
                           tmp_path / "policy.yaml")
+        # The held record exists already: wait until the new process has taken it over
+        # (its claim's lease ran out first), not only until it is there.
+        taken = await wait_for(lambda: request(nc, GetServiceNowStatus(
+            incident_id=held["correlation_id"], actor=ADMIN), ServiceNowStatus),
+            check=lambda s: s.link and s.link.sys_id, timeout=30)
+        assert taken.link.sys_id == held["sys_id"]
         for view in opened:
             record = await record_of(servicenow, view.incident_id)
             assert len(servicenow.notes(record["sys_id"])) == 1, view.incident_id
         assert len(servicenow.incidents()) == 6
-        created = await stream_messages(nc, "SERVICENOW", "itsm.servicenow.record.created")
+        created = await wait_for(lambda: stream_messages(
+            nc, "SERVICENOW", "itsm.servicenow.record.created"),
+            check=lambda found: len(found) == 6)
         adopted = [e.data for e in created if e.data["adopted"]]
         assert [a["sys_id"] for a in adopted] == [held["sys_id"]]
     finally:
