@@ -81,12 +81,18 @@ async def list_incidents(store_: Store, q: ListIncidents, visible: Visibility | 
         query = _filtered(query, q)
         return query if visible is None or access is None else _within(query, visible, access)
     total = scoped(select(func.count()).select_from(t)).scalar_subquery()
-    rows = await store_.rows(scoped(select(t, total.label("total_matching")))
-                             .order_by(*order).offset(q.offset).limit(q.limit))
+    page = scoped(select(t, total.label("total_matching"))).order_by(*order) \
+        .offset(q.offset).limit(q.limit)
+    rows = await store_.rows(page)
     if rows:
         matching = int(rows[0].total_matching)
-    else:  # past the end, or nothing matches: the count alone
-        matching = int((await store_.rows(scoped(select(func.count()).select_from(t))))[0][0])
+    else:  # past the end, or nothing matches: the page again and the count alone, both
+        # in one snapshot (an incident committed between two bare reads made a total
+        # with an empty first page)
+        async with store_.read() as session:
+            rows = list((await session.execute(page)).all())
+            matching = int(rows[0].total_matching) if rows else int((await session.execute(
+                scoped(select(func.count()).select_from(t)))).scalar_one())
     return IncidentList(items=[incident_view(store._from_row(r)) for r in rows],
                         total=matching, offset=q.offset)
 
