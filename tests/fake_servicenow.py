@@ -93,10 +93,6 @@ class FakeServiceNow:
     def incidents(self) -> list[dict[str, Any]]:
         return list(self.tables["incident"].values())
 
-    def by_correlation(self, correlation_id: str) -> dict[str, Any]:
-        [found] = [r for r in self.incidents() if r.get("correlation_id") == correlation_id]
-        return found
-
     def notes(self, sys_id: str) -> list[dict[str, Any]]:
         return sorted((j for j in self.tables["sys_journal_field"].values()
                        if j["element_id"] == sys_id and j["element"] == "work_notes"),
