@@ -48,8 +48,8 @@ SEVERITY_WORDS: dict[str, Severity] = {
 class Case(BaseModel):
     """One labelled case. Besides what is scored, a case may carry an ``id``, a
     ``split`` (dev: tuned on; test: held out), a ``difficulty`` and a ``language``
-    (accuracy is reported by each when present), and any other fields (notes, the reason
-    for its label): kept, named in the report, not used."""
+    (accuracy is reported by each when present), the ``reason`` for its label (shown
+    with a miss), and any other fields (notes): kept, named in the report, not used."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -57,6 +57,7 @@ class Case(BaseModel):
     split: str | None = None
     difficulty: str | None = None
     language: str | None = None
+    reason: str | None = None
     title: str = Field(min_length=1)
     description: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
@@ -188,8 +189,9 @@ async def evaluate(cases: Sequence[Case], router: Router, template: PromptTempla
         report.count(case, right)
         if not right:
             named = f"{case.id}: " if case.id else ""
-            report.misses.append(f"{named}{case.title!r}: expected {case.expected_category}, "
-                                 f"got {out.category}")
+            why = f" ({case.reason})" if case.reason else ""
+            report.misses.append(f"{named}{case.title!r}: expected {case.expected_category}"
+                                 f"{why}, got {out.category}")
         if case.expected_priority is not None:
             report.scored["priority"] += 1
             report.correct["priority"] += out.suggested_priority == case.expected_priority
