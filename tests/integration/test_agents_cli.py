@@ -194,3 +194,61 @@ def test_the_held_out_split_is_apart_from_the_one_tuned_on():
     assert report["cases"] == len(test)
     assert set(report["category_accuracy_by"]["split"]) == {"test"}
     assert report["fields_not_used"] == []
+
+
+LEARNED = (Path(__file__).resolve().parents[2] / "services" / "agent-triage" / "src"
+           / "reasonops_agent_triage" / "vocabularies" / "learned.yaml")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reasonops_cli", "agents", *args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_tuning_never_reads_the_test_split(tmp_path):
+    """A word that only test cases share is never learned, however many carry it; the
+    same word in dev cases is. The shipped learned vocabulary is what tuning makes of
+    the dev file alone."""
+    dev = [json.loads(line) for line in DATA.read_text().splitlines()]
+    planted = [{"id": f"t-{n}", "split": "test", "title": f"Zorblax quota {n}",
+                "severity": "warning", "source_tool": "zorbtool", "expected_category": "storage",
+                "reason": "planted"} for n in range(5)]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("".join(json.dumps(c) + "\n" for c in [*dev, *planted]))
+    result = _cli("tune", str(mixed))
+    assert result.returncode == 0, result.stderr
+    assert "zorblax" not in result.stdout
+    assert f"from {len(dev)} dev cases; 5 cases of other splits left unread" in result.stderr
+    as_dev = tmp_path / "as-dev.jsonl"
+    as_dev.write_text("".join(json.dumps(c | {"split": "dev"}) + "\n" for c in planted))
+    assert "- zorblax" in _cli("tune", str(as_dev)).stdout
+
+    out = tmp_path / "learned.yaml"
+    assert _cli("tune", str(DATA), "--out", str(out)).returncode == 0
+    assert out.read_text() == LEARNED.read_text().replace(
+        "learned from the 241 dev cases", f"learned from the {len(dev)} dev cases")
+
+
+def test_leave_one_source_out_scores_each_tool_as_unknown(tmp_path):
+    """Each tool's cases are scored with what was learned without them and without the
+    tool's own name: a case only its tool's name decides is right in the plain report
+    and wrong here."""
+    named = {"id": "z-1", "split": "test", "title": "Something happened", "severity": "notice",
+             "source_tool": "zeek", "expected_category": "security", "reason": "zeek notices"}
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(DATA.read_text() + json.dumps(named) + "\n")
+    plain = json.loads(_cli("eval", "--json", "--misses", str(cases)).stdout)
+    result = _cli("eval", "--leave-one-source-out", "--json", str(cases), str(HELD_OUT))
+    assert result.returncode == 0, result.stderr
+    loso = json.loads(result.stdout)
+    assert loso["by_tool"]["zeek"] == {"correct": 1, "cases": 2}  # the held-out one still right
+    assert plain["accuracy"]["category"] > 0.9
+    assert loso["cases"] == len(DATA.read_text().splitlines()) + 1 + len(
+        HELD_OUT.read_text().splitlines())
+    assert 0.8 < loso["accuracy"] <= 1
+    assert loso["tools"] >= 60
+    shown = _cli("eval", "--leave-one-source-out", str(cases))
+    assert shown.stdout.startswith("leave one source out: ")
+    refused = _cli("eval", "--agent", "rca", "--leave-one-source-out", str(cases))
+    assert refused.returncode == 1
+    assert "only for triage" in refused.stderr

@@ -24,7 +24,7 @@ async def test_eval_reports_per_provider_latency_cost_and_a_confusion_matrix(tmp
     path.write_text("\n".join(json.dumps(c) for c in CASES))
     server = await FakeLlmServer(MODEL, script=["ok", "500"]).start()
     try:
-        report = await run(path, chain="openai:gpt-4o-mini -> rules", llm=LlmSettings(
+        report = await run([path], chain="openai:gpt-4o-mini -> rules", llm=LlmSettings(
             openai_url=server.url, openai_api_key="sk-test-abcdefghijklmnop12", retries=0,
             prices='{"openai:gpt-4o-mini": {"in": "0.15", "out": "0.60"}}'))
     finally:

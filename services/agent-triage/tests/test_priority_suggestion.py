@@ -20,20 +20,49 @@ def test_matrix_rejects_out_of_range():
 
 
 @pytest.mark.parametrize(("severity", "expected"), [
-    ("critical", (1, 1, 1)), ("error", (2, 1, 2)), ("warning", (2, 2, 3)), ("info", (3, 2, 4)),
+    ("critical", (2, 1, 2)), ("error", (2, 1, 2)), ("warning", (2, 2, 3)), ("info", (3, 2, 4)),
 ])
 def test_severity_sets_the_baseline(severity, expected):
+    """A critical alert that says nothing of users cut off is a major degradation (P2)."""
     advice = suggest(severity, {}, "application", set())
     assert (advice.impact, advice.urgency, advice.priority) == expected
+
+
+def test_critical_and_users_cut_off_is_p1():
+    advice = suggest("critical", {}, "database", {"replica", "set", "no", "primary"},
+                     "mongo db replica set ha no primary")
+    assert advice.priority == 1
+    assert any("'no primary' means users are cut off" in r for r in advice.reasons)
+    assert suggest("critical", {"tier": "1"}, "application", set()).priority == 1
+
+
+def test_an_attack_under_way_is_p1_a_finding_can_wait():
+    attack = suggest("error", {}, "security", {"ransomware", "behavior", "detected"})
+    assert attack.priority == 1
+    assert any("attack under way" in r for r in attack.reasons)
+    # The same word outside a security decision is not an attack.
+    assert suggest("error", {}, "application", {"ransomware"}).priority == 2
+    finding = suggest("error", {}, "security", {"new", "vulnerability", "in", "lodash"})
+    assert finding.priority == 3
+    assert any("can wait for the working day" in r for r in finding.reasons)
+    job = suggest("error", {}, "storage", {"backup", "job", "failed"}, "backup job failed")
+    assert job.priority == 3
+
+
+def test_a_pipeline_check_needs_nothing():
+    advice = suggest("info", {}, "application", {"watchdog"})
+    assert (advice.impact, advice.urgency, advice.priority) == (3, 3, 5)
 
 
 def test_tier_one_raises_impact():
     assert suggest("warning", {"tier": "1"}, "application", set()).impact == 1
 
 
-def test_non_production_lowers_impact():
+def test_non_production_lowers_impact_and_can_wait():
     advice = suggest("warning", {"env": "staging"}, "application", set())
-    assert (advice.impact, advice.priority) == (3, 4)
+    assert (advice.impact, advice.urgency, advice.priority) == (3, 3, 5)
+    down = suggest("error", {"env": "staging"}, "application", {"down"})
+    assert (down.impact, down.urgency, down.priority) == (3, 2, 4)
 
 
 def test_outage_words_raise_urgency():
@@ -42,8 +71,8 @@ def test_outage_words_raise_urgency():
     assert any("cut off" in r for r in advice.reasons)
 
 
-def test_security_raises_urgency():
-    assert suggest("info", {}, "security", set()).urgency == 1
+def test_security_alone_does_not_raise_urgency():
+    assert suggest("warning", {}, "security", {"special", "privilege"}).priority == 3
 
 
 def test_explicit_labels_have_the_last_word():
@@ -57,5 +86,5 @@ def test_triage_output_carries_the_suggestion():
                               labels={"env": "dev"})
     decision = triage(request)
     assert (decision.suggested_impact, decision.suggested_urgency,
-            decision.suggested_priority) == (3, 1, 3)
-    assert "impact 3 x urgency 1 => P3" in decision.reasons
+            decision.suggested_priority) == (3, 2, 4)
+    assert "impact 3 x urgency 2 => P4" in decision.reasons

@@ -149,29 +149,50 @@ def _progress(label: str, total: int) -> Callable[[int], None]:
     return show
 
 
+Cases = Annotated[list[Path], typer.Argument(
+    help="JSONL files, one labelled case a line.", exists=True, dir_okay=False)]
+
+
+def _evaluation(agent: str) -> Any:
+    found = {ep.name: ep for ep in entry_points(group="reasonops.agent_evals")}
+    if agent not in found:
+        raise CliError(f"--agent: no evaluation for {agent!r}; available: "
+                       f"{', '.join(sorted(found)) or 'none'}")
+    return found[agent].load()
+
+
 @app.command("eval")
 def eval_(
-    cases: Annotated[Path, typer.Argument(help="JSONL file, one labelled case a line.",
-                                          exists=True, dir_okay=False)],
+    cases: Cases,
     agent: Annotated[str, typer.Option("--agent", help="The agent to evaluate.")] = "triage",
     chain: Annotated[str, typer.Option(help="Provider chain to evaluate.")] = "rules",
-    misses: Annotated[bool, typer.Option("--misses", help="List the wrong categories.")]
+    misses: Annotated[bool, typer.Option("--misses", help="List the wrong decisions.")]
     = False,
+    leave_one_source_out: Annotated[bool, typer.Option(
+        "--leave-one-source-out", help="Triage: score each source tool's cases with what "
+        "was learned from the dev cases of the other tools.")] = False,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="A progress bar on stderr (default: on a "
         f"terminal, from {LONG_RUN} cases).")] = None,
     json: Json = False,
 ) -> None:
-    """Run an agent over labelled cases: accuracy per field (and by difficulty and
-    language where cases say), confusion matrix for category, latency and cost per
-    provider. Cases may carry other fields (an id, notes): kept, not used."""
+    """Run an agent over labelled cases and report how often it decided right: for
+    triage accuracy per field (and by split, difficulty and language where cases say),
+    a confusion matrix, latency and cost per provider; for rca, security and capacity
+    their own measures. Cases may carry other fields (an id, notes): kept, not used."""
     from reasonops_llm.config import ChainError
 
-    found = {ep.name: ep for ep in entry_points(group="reasonops.agent_evals")}
-    if agent not in found:
-        raise CliError(f"--agent: no evaluation for {agent!r}; available: "
-                       f"{', '.join(sorted(found)) or 'none'}")
-    module: Any = found[agent].load()
+    module = _evaluation(agent)
+    if leave_one_source_out:
+        if not hasattr(module, "leave_one_source_out"):
+            raise CliError(f"--leave-one-source-out: not for {agent!r}, only for triage")
+        try:
+            loso = module.leave_one_source_out(cases)
+        except module.CaseError as exc:
+            raise CliError(str(exc)) from None
+        typer.echo(jsonlib.dumps(loso.as_dict(), indent=2) if json
+                   else module.render_leave_one_out(loso))
+        return
     total = module.count_cases(cases)
     if progress is None:
         progress = total >= LONG_RUN and sys.stderr.isatty()
@@ -186,3 +207,24 @@ def eval_(
     typer.echo(module.render(report))
     if misses and report.misses:
         typer.echo("\nmisses:\n" + "\n".join(f"  {m}" for m in report.misses))
+
+
+@app.command("tune")
+def tune(
+    cases: Cases,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the learned vocabulary here (default: print it).",
+        dir_okay=False)] = None,
+) -> None:
+    """Learn the triage rules' words from the dev split of labelled cases: words that
+    cases of one category share. Cases of any other split are counted, never read."""
+    module = _evaluation("triage")
+    try:
+        text, summary = module.tune(cases)
+    except module.CaseError as exc:
+        raise CliError(str(exc)) from None
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    typer.echo(summary, err=True)

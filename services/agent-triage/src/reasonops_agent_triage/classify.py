@@ -1,22 +1,26 @@
-"""Category from weighted keyword and label heuristics. Pure: no I/O, no clock."""
+"""Category from the vocabularies' terms, found in labels, names and text. Pure: no
+I/O, no clock."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from reasonops_contracts.agents import Category, TriageRequested
 
 from .signals import (
-    CATEGORIES,
     EXPLICIT_CATEGORY_WEIGHT,
-    IDENTITY_LABELS,
-    KEYWORDS,
     LABEL_KEY_WEIGHT,
-    LABEL_KEYS,
     LOCATION_WEIGHTS,
+    NOT_READ_LABELS,
+    RESOURCE_TYPE_LABELS,
+    TOOL_LABELS,
+    WHERE_LABELS,
 )
+from .vocabulary import CATEGORIES, Vocabulary, load, tokens
+
+__all__ = ["classify", "confidence", "tokens"]
 
 # Ties go to the more specific category; application is the catch-all.
 TIE_ORDER: tuple[Category, ...] = (
@@ -30,8 +34,10 @@ CONFIDENCE_SPAN = 0.65
 STRONG_EVIDENCE = 6.0
 """A winner scoring this much or more counts as fully supported."""
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+@cache
+def shipped_vocabulary() -> Vocabulary:
+    return load()
 
 
 @dataclass(frozen=True)
@@ -57,24 +63,18 @@ class Classification:
     confidence: float
     words: frozenset[str]
     """Every (stemmed) word seen in the request's text."""
+    text: str = ""
+    """The texts read, their words in order, separated by ``|``."""
 
 
-def _stem(token: str) -> str:
-    # Enough to make "disks", "errors", "packets" and "https" match their singular.
-    return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") \
-        else token
+def _says_where(name: str) -> bool:
+    return name.lower() in WHERE_LABELS or not WHERE_LABELS.isdisjoint(tokens(name))
 
 
-def tokens(text: str) -> tuple[str, ...]:
-    """Split camelCase and punctuation, lower-case, stem: ``OOMKilled`` -> (oom, killed)."""
-    spaced = _CAMEL.sub(" ", text).lower()
-    return tuple(_stem(t) for t in _NON_WORD.split(spaced) if t)
-
-
-_TERMS: dict[Category, tuple[tuple[str, str, float], ...]] = {
-    category: tuple((term, " ".join(tokens(term)), weight) for term, weight in terms.items())
-    for category, terms in KEYWORDS.items()
-}
+def _kind(label: str) -> str:
+    if label.lower() in RESOURCE_TYPE_LABELS:
+        return "resource type"
+    return "resource" if _says_where(label) else "label"
 
 
 def _sources(request: TriageRequested) -> Iterator[tuple[str, str, str]]:
@@ -82,45 +82,72 @@ def _sources(request: TriageRequested) -> Iterator[tuple[str, str, str]]:
     labels, notes = request.labels, request.annotations
     candidates = [
         ("alertname", "alertname", labels.get("alertname")),
-        *[("label", f"label {name}", labels.get(name)) for name in IDENTITY_LABELS],
+        *[(_kind(name), f"label {name}", value)
+          for name, value in labels.items() if name.lower() not in NOT_READ_LABELS],
         ("title", "title", request.title),
         ("summary", "summary", notes.get("summary")),
         ("service", "service", request.service),
         ("resource", "resource", request.resource),
         ("description", "description", notes.get("description") or notes.get("message")),
     ]
-    seen: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
     for kind, place, text in candidates:
-        key = " ".join(tokens(text or ""))
+        key = tokens(text or "")
         if key and key not in seen:
             seen.add(key)
             yield kind, place, text or ""
 
 
-def _text_signals(kind: str, place: str, text: str) -> Iterator[Signal]:
-    padded = f" {' '.join(tokens(text))} "
-    for category, terms in _TERMS.items():
-        for term, stemmed, weight in terms:
-            if f" {stemmed} " in padded:
-                yield Signal(category, place, term, weight * LOCATION_WEIGHTS[kind])
+def _text_signals(vocabulary: Vocabulary, kind: str, place: str,
+                  words: tuple[str, ...]) -> Iterator[Signal]:
+    weight = LOCATION_WEIGHTS[kind]
+    found = {(t.category, t.term): t.weight for t in vocabulary.match(words)}
+    for (category, term), points in found.items():
+        yield Signal(category, place, term, points * weight)
+    for i, word in enumerate(words):
+        for category, points in vocabulary.ids.get(word, ()):
+            if i and (words[i - 1] in vocabulary.id_words
+                      or (i > 1 and words[i - 2] in vocabulary.id_words)):
+                yield Signal(category, place, f"{words[i - 1]} {word}", points * weight)
 
 
-def collect(request: TriageRequested) -> tuple[list[Signal], frozenset[str]]:
-    """All evidence in the request, and the words it was found among."""
+def _label_signals(vocabulary: Vocabulary, request: TriageRequested) -> Iterator[Signal]:
+    labels = request.labels
+    for name, value in labels.items():
+        if name in vocabulary.id_labels:
+            for category, points in vocabulary.ids.get(value.strip(), ()):
+                yield Signal(category, f"label {name}", value.strip(),
+                             points * LOCATION_WEIGHTS["label"])
+    names = tuple(w for name in labels if name.lower() not in NOT_READ_LABELS
+                  and not _says_where(name) for w in tokens(name))
+    yield from _text_signals(vocabulary, "label name", "label name", names)
+    for category, keys in vocabulary.label_names.items():
+        yield from (Signal(category, "label name", key, LABEL_KEY_WEIGHT)
+                    for key in sorted(keys.intersection(labels)))
+    tool = request.annotations.get("source_tool") or next(
+        (labels[k] for k in TOOL_LABELS if labels.get(k)), "")
+    known = vocabulary.tool(tool) if tool else None
+    if known is not None:
+        yield Signal(known, "tool", tool, vocabulary.tool_weight * LOCATION_WEIGHTS["tool"])
+
+
+def collect(request: TriageRequested,
+            vocabulary: Vocabulary | None = None) -> tuple[list[Signal], list[tuple[str, ...]]]:
+    """All evidence in the request, and the texts (as words) it was found among."""
+    vocabulary = vocabulary or shipped_vocabulary()
     found: list[Signal] = []
-    words: set[str] = set()
+    texts: list[tuple[str, ...]] = []
     for kind, place, text in _sources(request):
-        words.update(tokens(text))
-        found.extend(_text_signals(kind, place, text))
-    for category, keys in LABEL_KEYS.items():
-        found.extend(Signal(category, "label name", key, LABEL_KEY_WEIGHT)
-                     for key in sorted(keys.intersection(request.labels)))
+        split = tokens(text)
+        texts.append(split)
+        found.extend(_text_signals(vocabulary, kind, place, split))
+    found.extend(_label_signals(vocabulary, request))
     explicit = (request.labels.get("category") or request.annotations.get("category") or "")
     explicit = explicit.strip().lower()
     for category in CATEGORIES:
         if explicit == category:
             found.append(Signal(category, "category label", explicit, EXPLICIT_CATEGORY_WEIGHT))
-    return found, frozenset(words)
+    return found, texts
 
 
 def confidence(best: float, second: float) -> float:
@@ -132,9 +159,9 @@ def confidence(best: float, second: float) -> float:
     return round(BASE_CONFIDENCE + CONFIDENCE_SPAN * margin * support, 2)
 
 
-def classify(request: TriageRequested) -> Classification:
+def classify(request: TriageRequested, vocabulary: Vocabulary | None = None) -> Classification:
     """Score every category; the best wins, ties go to the more specific one."""
-    signals, words = collect(request)
+    signals, texts = collect(request, vocabulary)
     scores: dict[Category, float] = dict.fromkeys(CATEGORIES, 0.0)
     for signal in signals:
         scores[signal.category] += signal.points
@@ -145,9 +172,10 @@ def classify(request: TriageRequested) -> Classification:
     evidence = sorted((s for s in signals if s.category == best), key=lambda s: -s.points)
     return Classification(
         category=best,
-        scores=scores,
+        scores={c: round(v, 3) for c, v in scores.items()},
         signals=tuple(evidence),
         runner_up=second if scores[second] > 0 else None,
         confidence=confidence(scores[best], scores[second]),
-        words=words,
+        words=frozenset(w for text in texts for w in text),
+        text=" | ".join(" ".join(text) for text in texts),
     )

@@ -87,7 +87,8 @@ def triage(request: TriageRequested) -> TriageOutput:
     """Decide category, routing and priority for one incident."""
     result = classify(request)
     group, group_reason = assignment_group(result.category, request.labels)
-    advice = suggest(request.severity, request.labels, result.category, result.words)
+    advice = suggest(request.severity, request.labels, result.category, result.words,
+                     result.text)
     reasons = [s.describe() for s in result.signals[:MAX_EVIDENCE_REASONS]]
     reasons += [_score_line(result), _confidence_line(result), group_reason, *advice.reasons]
     return TriageOutput(

@@ -20,10 +20,13 @@ from reasonops_contracts.agents import Category, TriageOutput, TriageRequested
 from reasonops_contracts.ingest import Severity
 from reasonops_llm import LlmMetrics, LlmSettings, PromptTemplate, Router, build_router
 
+from . import tune as tune_module
 from .app import PROMPTS
 from .domain import triage
 from .handlers import prompt_input
 from .signals import CATEGORIES
+from .tune import LeaveOneOut
+from .vocabulary import build
 
 # How monitoring tools spell severity, onto the canonical four levels.
 SEVERITY_WORDS: dict[str, Severity] = {
@@ -83,20 +86,22 @@ class CaseError(ValueError):
     pass
 
 
-def load_cases(path: Path) -> list[Case]:
-    """Every line a case; a bad line is reported with its number and field."""
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            cases.append(Case.model_validate_json(line))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(line)"
-            raise CaseError(f"{path}:{number}: {where}: {first['msg']}") from None
-    if not cases:
-        raise CaseError(f"{path}: no cases")
+def load_cases(*paths: Path) -> list[Case]:
+    """Every line of every file a case; a bad line is reported with its number and field."""
+    cases: list[Case] = []
+    for path in paths:
+        before = len(cases)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                cases.append(Case.model_validate_json(line))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "(line)"
+                raise CaseError(f"{path}:{number}: {where}: {first['msg']}") from None
+        if len(cases) == before:
+            raise CaseError(f"{path}: no cases")
     return cases
 
 
@@ -231,15 +236,37 @@ def render(report: Report) -> str:
 Format = Literal["text", "json"]
 
 
-def count_cases(path: Path) -> int:
-    """How many cases ``path`` holds (for a progress bar), without checking them."""
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+def count_cases(paths: Sequence[Path]) -> int:
+    """How many cases the files hold (for a progress bar), without checking them."""
+    return sum(1 for path in paths
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
-async def run(path: Path, *, chain: str, llm: LlmSettings | None = None,
+async def run(paths: Sequence[Path], *, chain: str, llm: LlmSettings | None = None,
               progress: Progress | None = None) -> Report:
     """The entry point ``reasonops agents eval`` calls."""
-    cases = load_cases(path)
+    cases = load_cases(*paths)
     router = build_router("triage", chain, llm or LlmSettings(),
                           LlmMetrics(CollectorRegistry()))
     return await evaluate(cases, router, PromptTemplate.latest(PROMPTS, "triage"), progress)
+
+
+def leave_one_source_out(paths: Sequence[Path]) -> LeaveOneOut:
+    """``reasonops agents eval --leave-one-source-out``: the rules only, learning again
+    without each source tool (see :mod:`.tune`)."""
+    return tune_module.leave_one_source_out(load_cases(*paths))
+
+
+render_leave_one_out = tune_module.render_leave_one_out
+
+
+def tune(paths: Sequence[Path]) -> tuple[str, str]:
+    """``reasonops agents tune``: the learned vocabulary (YAML) and what was done."""
+    cases = load_cases(*paths)
+    dev, skipped = tune_module.dev_only(cases)
+    learned = tune_module.learn(dev, build(tune_module.base_documents()))
+    names = ", ".join(p.name for p in paths)
+    doc = tune_module.document(learned, f"learned from the {len(dev)} dev cases of {names}")
+    words = sum(len(w) for w in learned.values())
+    return tune_module.dump(doc), (f"learned {words} words from {len(dev)} dev cases; "
+                                   f"{skipped} cases of other splits left unread")
