@@ -41,7 +41,7 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
     template = PromptTemplate.latest(PROMPTS, "rca")
     kit = AgentKit(service, "rca", settings, llm=llm, prompt_version=template.version,
                    client=client)
-    agent = RcaAgent(service, kit.router, template, service.clock,
+    agent = RcaAgent(service.store, kit.router, template, service.clock,
                      load_catalog(settings.service_catalog),
                      build_embedder(settings.embeddings, kit.llm))
     agent.queue = kit.serve(agent.decide)

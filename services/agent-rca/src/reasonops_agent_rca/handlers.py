@@ -24,7 +24,8 @@ from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_llm import Decided, PromptTemplate, ProviderError, Router, decision_from
 from reasonops_llm.embeddings import Embedder, cosine
 from reasonops_llm.queue import AgentQueue
-from reasonops_runtime import Clock, EventRouter, Service, Transaction
+from reasonops_runtime import Clock, EventRouter, Transaction
+from reasonops_runtime.store import Store
 
 from . import store
 from .domain import AlertSeen, ChangeSeen, Context, PastIncident, analyse, keep_known_evidence
@@ -47,10 +48,10 @@ def _alert(row: Any) -> AlertSeen:
 
 
 class RcaAgent:
-    def __init__(self, service: Service, router: Router, template: PromptTemplate,
+    def __init__(self, db: Store, router: Router, template: PromptTemplate,
                  clock: Clock, catalog: ServiceCatalog, embedder: Embedder | None = None
                  ) -> None:
-        self.service = service
+        self.db = db
         self.embedder = embedder
         self.router = router
         self.template = template
@@ -166,7 +167,7 @@ class RcaAgent:
 
     async def context(self, incident_id: str) -> Context:
         """Everything the read model knows around the incident."""
-        async with self.service.store.read() as session:
+        async with self.db.read() as session:
             row = await store.incident(session, incident_id)
             deps = list(self.catalog.dependencies_of(row.service)) if row.service else []
             opened = row.opened_at

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts import Envelope, durables, new_id, subjects
 from reasonops_contracts.agents import (
@@ -21,7 +24,15 @@ from reasonops_runtime import Clock, EventRouter, Transaction
 from reasonops_runtime.store import OutboxMessage
 
 from . import store
-from .domain import Finding, Thresholds, WindowStats, assess, detect, security_event
+from .domain import (
+    Finding,
+    SecurityEvent,
+    Thresholds,
+    WindowStats,
+    assess,
+    detect,
+    security_event,
+)
 
 SOURCE = "agent-security"
 CONSUMER = durables.AGENT_SECURITY_EVENTS
@@ -50,6 +61,37 @@ def _stats_from(payload: dict[str, Any]) -> WindowStats:
         privileged=tuple(payload.get("privileged") or ()))
 
 
+def finding_id(finding: Finding) -> str:
+    stats = finding.stats
+    return f"security:{finding.pattern}:{stats.source}:{stats.last_at.isoformat()}"
+
+
+async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
+                      limits: Thresholds) -> list[Finding]:
+    """Add security events to the window; for each source, the pattern its window shows
+    now, unless the same pattern from it was already found within the cooldown (the open
+    incident carries it). What is returned is recorded as found."""
+    await store.add(session, found)
+    latest: dict[str, datetime] = {}
+    for event in found:
+        latest[event.source] = max(event.at, latest.get(event.source, event.at))
+    new: list[Finding] = []
+    for source, at in latest.items():
+        finding = detect(await store.window(session, source, at, limits.window_seconds),
+                         limits)
+        if finding is None:
+            continue
+        since = at - timedelta(seconds=limits.cooldown_seconds)
+        if await store.recently_found(session, source, finding.pattern, since):
+            continue
+        await store.record_finding(session, source, finding.pattern, at, finding_id(finding))
+        new.append(finding)
+    if latest:
+        await store.forget_before(session, max(latest.values()) - timedelta(
+            seconds=max(limits.window_seconds, limits.cooldown_seconds) * 2))
+    return new
+
+
 class SecurityAgent:
     def __init__(self, router: Router, template: PromptTemplate, clock: Clock,
                  limits: Thresholds) -> None:
@@ -75,29 +117,17 @@ class SecurityAgent:
         found = [(env, e) for env, e in ((env, security_event(ev)) for env, ev in batch) if e]
         if not found:
             return
-        await store.add(tx.session, [e for _, e in found])
         latest: dict[str, tuple[Envelope, datetime]] = {}
         for envelope, event in found:
             if event.source not in latest or event.at >= latest[event.source][1]:
                 latest[event.source] = (envelope, event.at)
-        for source, (envelope, at) in latest.items():
-            stats = await store.window(tx.session, source, at, self.limits.window_seconds)
-            finding = detect(stats, self.limits)
-            if finding is not None:
-                await self._found(tx, envelope, finding)
-        newest = max(at for _, at in latest.values())
-        await store.forget_before(tx.session, newest - timedelta(
-            seconds=max(self.limits.window_seconds, self.limits.cooldown_seconds) * 2))
+        for finding in await newly_found(tx.session, [e for _, e in found], self.limits):
+            await self._found(tx, latest[finding.stats.source][0], finding)
 
     async def _found(self, tx: Transaction, envelope: Envelope, finding: Finding) -> None:
         stats = finding.stats
-        since = stats.last_at - timedelta(seconds=self.limits.cooldown_seconds)
-        if await store.recently_found(tx.session, stats.source, finding.pattern, since):
-            return  # the open incident already carries this attack
-        request_id = f"security:{finding.pattern}:{stats.source}:{stats.last_at.isoformat()}"
-        await store.record_finding(tx.session, stats.source, finding.pattern, stats.last_at,
-                                   request_id)
         assert self.queue is not None
+        request_id = finding_id(finding)
         await self.queue.enqueue(tx, envelope, request_id, "finding",
                                  _stats_payload(stats, finding.pattern, None, request_id))
         log.warning("security pattern detected", extra={"pattern": finding.pattern,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from reasonops_contracts.agents import Category, TriageOutput, TriageRequested
 from reasonops_contracts.ingest import Severity
-from reasonops_llm import LlmMetrics, LlmSettings, PromptTemplate, Router, build_router
+from reasonops_llm import LlmMetrics, LlmSettings, PromptTemplate, Router, build_router, evaluation
+from reasonops_llm.evaluation import CaseError, Progress, count_cases
 
 from . import tune as tune_module
 from .app import PROMPTS
@@ -27,6 +28,9 @@ from .handlers import prompt_input
 from .signals import CATEGORIES
 from .tune import LeaveOneOut
 from .vocabulary import build
+
+__all__ = ["CaseError", "count_cases", "leave_one_source_out", "load_cases", "render",
+           "render_leave_one_out", "run", "tune"]
 
 # How monitoring tools spell severity, onto the canonical four levels.
 SEVERITY_WORDS: dict[str, Severity] = {
@@ -82,27 +86,9 @@ class Case(BaseModel):
             annotations={"description": self.description, "source_tool": self.source_tool})
 
 
-class CaseError(ValueError):
-    pass
-
-
 def load_cases(*paths: Path) -> list[Case]:
     """Every line of every file a case; a bad line is reported with its number and field."""
-    cases: list[Case] = []
-    for path in paths:
-        before = len(cases)
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                cases.append(Case.model_validate_json(line))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"]) or "(line)"
-                raise CaseError(f"{path}:{number}: {where}: {first['msg']}") from None
-        if len(cases) == before:
-            raise CaseError(f"{path}: no cases")
-    return cases
+    return evaluation.load_cases(Case, *paths)
 
 
 @dataclass
@@ -165,10 +151,6 @@ class Report:
 def _p95(values: Sequence[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-Progress = Callable[[int], None]
-"""Told how many cases are done, after each."""
 
 
 async def evaluate(cases: Sequence[Case], router: Router, template: PromptTemplate,
@@ -234,12 +216,6 @@ def render(report: Report) -> str:
 
 
 Format = Literal["text", "json"]
-
-
-def count_cases(paths: Sequence[Path]) -> int:
-    """How many cases the files hold (for a progress bar), without checking them."""
-    return sum(1 for path in paths
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 async def run(paths: Sequence[Path], *, chain: str, llm: LlmSettings | None = None,
