@@ -18,7 +18,7 @@ export REASONOPS_SERVICENOW_MAPPING ?= $(CURDIR)/examples/config/servicenow-mapp
 # Change templates and freeze windows.
 export REASONOPS_CHANGES ?= $(CURDIR)/examples/config/changes.yaml
 
-.PHONY: up test lint bench sync schemas clean
+.PHONY: up test lint bench eval tune sync schemas clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -42,6 +42,15 @@ lint: sync
 
 bench: sync
 	$(UV) run --no-sync python -m tests.bench.run $(BENCH_ARGS)
+
+# Every agent's evaluation on its labelled sets (also part of `make bench`).
+eval: sync
+	$(UV) run --no-sync python -m tests.bench.evals
+
+# The triage rules' learned words, from the dev split only.
+tune: sync
+	$(UV) run --no-sync reasonops agents tune tests/data/triage-eval.jsonl \
+		--out services/agent-triage/src/reasonops_agent_triage/vocabularies/learned.yaml
 
 schemas: sync
 	$(UV) run --no-sync reasonops contracts export libs/contracts/schemas

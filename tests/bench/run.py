@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=250, help="alerts/s for latency")
     parser.add_argument("--tracing-alerts", type=int, default=10_000, help="0 skips it")
     parser.add_argument("--suite", default="all",
-                        choices=("all", "chain", "storm", "ingest", "agents",
+                        choices=("all", "chain", "storm", "ingest", "agents", "eval",
                                  "correlation", "simulate", "gateway", "console",
                                  "paging", "servicenow"))
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
@@ -321,6 +321,9 @@ def main() -> None:
     if args.suite in ("all", "agents"):
         from .agents import run_agents_bench
         asyncio.run(run_agents_bench())
+    if args.suite in ("all", "eval"):
+        from .evals import run_evals
+        asyncio.run(run_evals())
     if args.suite in ("all", "correlation"):
         with own_environment():
             correlation.main(args)

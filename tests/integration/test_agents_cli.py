@@ -252,3 +252,92 @@ def test_leave_one_source_out_scores_each_tool_as_unknown(tmp_path):
     refused = _cli("eval", "--agent", "rca", "--leave-one-source-out", str(cases))
     assert refused.returncode == 1
     assert "only for triage" in refused.stderr
+
+
+SETS = {"triage": [DATA, HELD_OUT], "rca": [DATA.with_name("rca-eval.jsonl")],
+        "security": [DATA.with_name("security-eval.jsonl")],
+        "capacity": [DATA.with_name("capacity-eval.jsonl")]}
+
+
+@pytest.mark.parametrize("agent", sorted(SETS))
+def test_every_agent_has_a_labelled_set_it_is_evaluated_on(agent):
+    """Each set: unique ids, a split, the reason for each label; the agent's report
+    covers every case."""
+    lines = [json.loads(line) for path in SETS[agent] for line in path.read_text().splitlines()]
+    assert len({c["id"] for c in lines}) == len(lines)
+    assert all(c["split"] in ("dev", "test") and c["reason"].strip() for c in lines)
+    result = _cli("eval", "--agent", agent, "--json", *map(str, SETS[agent]))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cases"] == len(lines)
+
+
+def test_rca_eval_ranks_the_known_cause(tmp_path):
+    """A cause named wrongly on purpose is a miss; the right one is ranked first."""
+    [case] = [json.loads(line) for line in SETS["rca"][0].read_text().splitlines()][:1]
+    assert case["cause"] == {"kind": "change", "ref": "CHG-1001"}
+    wrong = case | {"id": "wrong", "cause": {"kind": "change", "ref": "CHG-1002"}}
+    cases = tmp_path / "rca.jsonl"
+    cases.write_text(json.dumps(case) + "\n" + json.dumps(wrong) + "\n")
+    report = json.loads(_cli("eval", "--agent", "rca", "--json", str(cases)).stdout)
+    assert (report["top1"], report["top3"]) == (0.5, 0.5)  # CHG-1002 is another service's
+    shown = _cli("eval", "--agent", "rca", "--misses", str(cases)).stdout
+    assert "cause ranked first       50.0% (1/2)" in shown
+    assert "wrong: cause change CHG-1002 ranked nowhere" in shown
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(case | {"cause": {"kind": "weather", "ref": "x"}}) + "\n")
+    refused = _cli("eval", "--agent", "rca", str(bad))
+    assert refused.returncode == 1
+    assert f"{bad}:1: cause.kind" in refused.stderr
+
+
+def test_security_eval_counts_attacks_found_and_false_alarms(tmp_path):
+    """The same logs with and without a fast brute force: found within minutes when there;
+    a crowd behind one address is counted as a false alarm when it trips the rules."""
+    quiet = {"id": "q", "split": "test", "reason": "noise", "start": "2026-11-02T00:00:00Z",
+             "hours": 2, "seed": 3, "noise": {"typos_per_hour": 30}}
+    attacked = quiet | {"id": "a", "attacks": [{"kind": "brute_force", "source": "203.0.113.9",
+                                                "start_minute": 30, "minutes": 3,
+                                                "tries": 300, "accounts": 1}]}
+    crowd = quiet | {"id": "c", "noise": {"rushes": [{"at_hour": 1, "users": 80,
+                                                      "minutes": 4}]}}
+    cases = tmp_path / "security.jsonl"
+    cases.write_text("".join(json.dumps(c) + "\n" for c in (quiet, attacked, crowd)))
+    report = json.loads(_cli("eval", "--agent", "security", "--json", str(cases)).stdout)
+    assert (report["attacks"], report["detected"], report["recall"]) == (1, 1, 1.0)
+    assert report["false_alarms"] == 1
+    assert report["precision"] == 0.5
+    assert 0 <= report["minutes_to_detect_median"] < 3
+    assert report["false_alarms_per_day"] == 4.0  # 1 in 6 hours of logs
+
+
+def test_capacity_eval_measures_the_forecast_error(tmp_path):
+    steady = {"id": "s", "split": "test", "reason": "linear", "metric": "DiskSpaceLow",
+              "limit": 100, "last_value": 80, "slope_per_hour": 2, "hours": 6,
+              "interval_minutes": 10}
+    flat = steady | {"id": "f", "slope_per_hour": 0, "noise": 0.1}
+    cases = tmp_path / "capacity.jsonl"
+    cases.write_text(json.dumps(steady) + "\n" + json.dumps(flat) + "\n")
+    report = json.loads(_cli("eval", "--agent", "capacity", "--json", str(cases)).stdout)
+    assert report["growing"] == report["growing_forecast"] == 1
+    assert report["median_error_hours"] < 0.1  # exact line: 10 h left, forecast 10 h
+    assert (report["flat"], report["flat_right"]) == (1, 1)
+
+
+def test_the_evaluation_page_runs_as_written(tmp_path):
+    """Every command of docs/agents.md's "Run it" block, from the repository's root."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "agents.md").read_text()
+    block = page.split("Run it:\n\n```\n", 1)[1].split("```", 1)[0]
+    commands = [line.split() for line in block.splitlines() if line.strip()]
+    assert {c[4] if c[2] == "eval" else "tune" for c in commands} >= {"triage", "rca",
+                                                                      "security", "capacity",
+                                                                      "tune"}
+    for command in commands:
+        assert command[:2] == ["reasonops", "agents"]
+        args = [a.replace("/tmp/learned.yaml", str(tmp_path / "learned.yaml"))
+                for a in command[2:]]
+        result = subprocess.run([sys.executable, "-m", "reasonops_cli", "agents", *args],
+                                capture_output=True, text=True, check=False,
+                                cwd=Path(__file__).resolve().parents[2])
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout.strip() or "learned" in result.stderr
+    assert (tmp_path / "learned.yaml").read_text().startswith("# Written by")
