@@ -22,7 +22,18 @@ def bad(steps: str, match: str) -> None:
 def test_builtin_definitions_load():
     names = [d.name for d in catalog.load(None).newest()]
     assert names == ["change-approval", "change-review", "incident-response",
-                     "major-incident", "problem", "security-incident", "sla-breach"]
+                     "major-incident", "problem", "security-incident", "sla-breach",
+                     "sla-forecast"]
+
+
+def test_apply_proposal_from_the_trigger_needs_a_decision_to_start_it():
+    bad("""
+  - {id: approve, kind: approval, timeout: 1h, title: x}
+  - {id: act, kind: apply_proposal, from: trigger, depends_on: [approve]}
+""", r"steps\(act\).from: 'trigger' needs a workflow started by an agent's decision")
+    bad("""
+  - {id: act, kind: apply_proposal, from: nothing}
+""", r"steps\(act\).from: unknown step 'nothing'")
 
 
 def test_a_good_definition_resolves_names_and_durations():

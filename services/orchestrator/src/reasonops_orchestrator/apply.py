@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from .notify import Notifier
 
 CONTAINMENT_GROUP = "containment"
+NOTIFIED = {"escalate": "escalation", "notify_supplier": "suppliers",
+            "reassign": "escalation"}
+"""The notification group that carries out an action no command does (a reassignment
+without a group to go to is the escalation's to decide)."""
 
 
 class EffectRunner(Protocol):
@@ -66,25 +70,48 @@ async def apply_proposals(runner: EffectRunner, instance: Instance, step: str,
 
 
 async def _carry_out(runner: EffectRunner, instance: Instance, proposal: dict[str, Any]) -> str:
-    if proposal["action"] == "raise_urgency":
+    action, incident = proposal["action"], instance.incident_id or proposal["target"]
+    said = f"{action} proposed by agent:{proposal['agent']}: {proposal.get('reason', '')}"
+    if action == "raise_urgency":
         # Incidents has no command that only raises urgency: declaring it major does.
-        incident = instance.incident_id or proposal["target"]
-        outcome = await runner.request("DeclareMajorIncident", {
+        return await _command(runner, "DeclareMajorIncident", {
             "incident_id": incident, "actor": "service:orchestrator",
             "note": f"raise_urgency proposed by agent:{proposal['agent']}"})
-        if not outcome.ok:
-            raise RuntimeError(f"DeclareMajorIncident {incident}: {outcome.error}")
-        return f"DeclareMajorIncident {incident}"
-    # No executor inside ReasonOps: the containment group's automation carries it out.
-    if CONTAINMENT_GROUP not in runner.notifier.groups():
-        return f"published only: no {CONTAINMENT_GROUP} targets configured"
-    await runner.notifier.send(CONTAINMENT_GROUP, Notification(
+    if action == "raise_priority":
+        found = await runner.request("GetIncident", {"incident_id": incident})
+        if not found.ok:
+            raise RuntimeError(f"GetIncident {incident}: {found.error}")
+        impact, urgency = int(found.output["impact"]), int(found.output["urgency"])
+        if (impact, urgency) == (1, 1):
+            return f"{incident} is already P1"
+        impact, urgency = (impact, urgency - 1) if urgency > 1 else (impact - 1, urgency)
+        return await _command(runner, "ChangeIncidentPriority", {
+            "incident_id": incident, "actor": "service:orchestrator", "impact": impact,
+            "urgency": urgency, "note": said[:4096]})
+    if action == "reassign" and proposal.get("parameters", {}).get("to_group"):
+        return await _command(runner, "AssignIncident", {
+            "incident_id": incident, "actor": "service:orchestrator",
+            "assignment_group": proposal["parameters"]["to_group"], "note": said[:4096]})
+    # No executor inside ReasonOps: the group's people or automation carry it out.
+    group = NOTIFIED.get(action, CONTAINMENT_GROUP)
+    if group not in runner.notifier.groups():
+        return f"published only: no {group} targets configured"
+    parameters = {k: str(v) for k, v in (proposal.get("parameters") or {}).items() if v}
+    await runner.notifier.send(group, Notification(
         key=f"{instance.instance_id}:{proposal['proposal_id']}",
-        title=f"Containment: {proposal['action']} {proposal['target']}",
-        text=proposal.get("reason", ""), severity="critical",
+        title=f"{action.replace('_', ' ').capitalize()}: {proposal['target']}",
+        text=proposal.get("reason", ""),
+        severity="critical" if group == CONTAINMENT_GROUP else "warning",
         incident_id=instance.incident_id,
-        fields={"action": proposal["action"], "target": proposal["target"]}))
-    return f"notified {CONTAINMENT_GROUP}"
+        fields={"action": action, "target": proposal["target"], **parameters}))
+    return f"notified {group}"
+
+
+async def _command(runner: EffectRunner, command: str, args: dict[str, Any]) -> str:
+    outcome = await runner.request(command, args)
+    if not outcome.ok:
+        raise RuntimeError(f"{command} {args['incident_id']}: {outcome.error}")
+    return f"{command} {args['incident_id']}"
 
 
 async def review(runner: EffectRunner, instance: Instance, step: str,

@@ -14,6 +14,9 @@ from reasonops_runtime.durations import parse_duration
 
 from . import expressions
 
+TRIGGER = "trigger"
+"""``from: trigger``: an apply_proposal step applies the decision that started it."""
+
 StepKind = Literal["agent", "command", "query", "wait_event", "delay", "notify", "approval",
                    "apply_proposal", "review"]
 ROOTS = {"trigger", "steps", "instance"}
@@ -137,7 +140,9 @@ class StepDef(_Strict):
     quorum: int = Field(default=1, ge=1, le=20)
     """approval: how many different people must approve (a change advisory board); one
     rejection decides."""
-    from_: str | None = Field(default=None, alias="from")
+    from_: str | None = Field(default=None, alias="from", description=(
+        "apply_proposal: the agent step whose decision's proposals are applied, or "
+        "'trigger' for the decision that started the workflow"))
 
     @field_validator("timeout", "for_", "every", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.messages import Event
 
 from . import events, expressions
-from .definitions import EventMatch, StepDef, WorkflowDefinition
+from .definitions import TRIGGER, EventMatch, StepDef, WorkflowDefinition
 from .domain import Instance, StepRun
 from .validation import upstream
 
@@ -204,12 +204,14 @@ def _payload(instance: Instance, spec: StepDef, ctx: dict[str, Any]) -> dict[str
                 "text": expressions.render(spec.text, ctx), "severity": spec.severity,
                 "round": round_}
     if spec.kind == "apply_proposal":
-        source = instance.steps[str(spec.from_)]
+        # The decision is an agent step's, or the one that started the workflow.
+        source = instance.trigger if spec.from_ == TRIGGER else \
+            instance.steps[str(spec.from_)].output
         approvals = [instance.steps[u] for u in _upstream_approvals(instance, spec)]
         granted = [a.output.get("actor") for a in approvals if a.output.get("approved")]
-        return {"decision_id": source.output.get("decision_id"), "agent": source.output.get(
-            "agent"), "approved_by": granted[0] if granted else None,
-            "approval_steps": len(approvals)}
+        return {"decision_id": source.get("decision_id"), "agent": source.get("agent"),
+                "approved_by": granted[0] if granted else None,
+                "approval_steps": len(approvals)}
     return {"decisions": {s.id: instance.steps[s.id].output for s in instance.definition.steps
                           if s.kind == "agent" and instance.steps[s.id].state == "completed"}}
 

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.messages import Command, Event, Query
 
 from . import expressions
@@ -16,6 +17,7 @@ from .definitions import (
     REQUIRED,
     ROOTS,
     STEP_FIELDS,
+    TRIGGER,
     ConfigError,
     StepDef,
     Trigger,
@@ -69,8 +71,13 @@ def check(definition: WorkflowDefinition, file: str) -> None:
             if getattr(step, name) is None:
                 raise ConfigError(file, f"{where}.{name.rstrip('_')}",
                                   f"a {step.kind} step needs it")
+        if step.from_ == TRIGGER and any(t.event != AgentDecisionRecorded.TYPE
+                                         for t in definition.trigger):
+            raise ConfigError(file, f"{where}.from", "'trigger' needs a workflow started "
+                              "by an agent's decision (AgentDecisionRecorded)")
         for field_, refs in (("depends_on", step.depends_on), ("compensate", step.compensate),
-                             ("from", [step.from_] if step.from_ else [])):
+                             ("from", [step.from_] if step.from_ not in (None, TRIGGER)
+                              else [])):
             for ref in refs:
                 if ref not in ids:
                     raise ConfigError(file, f"{where}.{field_}", f"unknown step {ref!r}")
