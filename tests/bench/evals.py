@@ -19,6 +19,7 @@ SETS: dict[str, list[Path]] = {
     "rca": [DATA / "rca-eval.jsonl"],
     "security": [DATA / "security-eval.jsonl"],
     "capacity": [DATA / "capacity-eval.jsonl"],
+    "slm": [DATA / "slm-eval.jsonl"],
 }
 
 

@@ -30,8 +30,8 @@ class Stack:
 
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
-        self.port_base = free_port_range(13)
-        self.gateway_port = self.port_base + 12
+        self.port_base = free_port_range(14)
+        self.gateway_port = self.port_base + 13
         self.nats_port = free_port_range(2)
         self.env = without_test_identity(dict(os.environ, **env))
         self.env.pop("NATS_URL", None)

@@ -102,7 +102,7 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     _the_rest_api_with_the_token_up_issued(stack)
 
     pids = stack.pids()
-    assert len(pids) == 14  # nats-server, twelve services and the gateway
+    assert len(pids) == 15  # nats-server, thirteen services and the gateway
     took = stack.stop(signal.SIGINT)
     assert took < 10
     assert not [pid for pid in pids if alive(pid)]

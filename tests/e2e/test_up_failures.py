@@ -28,7 +28,7 @@ def reasonops(*args: str, data_dir: Path, timeout: float = START_TIMEOUT,
 def up(data_dir: Path, port_base: int, nats_port: int, *more: str, timeout: float = START_TIMEOUT,
        **env: str) -> subprocess.CompletedProcess[str]:
     return reasonops("up", "--data-dir", str(data_dir), "--port-base", str(port_base),
-                     "--gateway-port", str(port_base + 12),
+                     "--gateway-port", str(port_base + 13),
                      "--nats-port", str(nats_port), "--nats-monitor-port", str(nats_port + 1),
                      *more, data_dir=data_dir, timeout=timeout, **env)
 
@@ -49,7 +49,7 @@ def processes_of(data_dir: Path) -> list[int]:
 
 
 def test_up_stops_at_once_naming_a_service_whose_port_is_taken(tmp_path):
-    port_base, nats_port = free_port_range(13), free_port_range(2)
+    port_base, nats_port = free_port_range(14), free_port_range(2)
     slm = port_base + 2  # ingest, incidents, slm, ...
     with listen("127.0.0.1", slm):
         result = up(tmp_path / "data", port_base, nats_port)
@@ -61,7 +61,7 @@ def test_up_stops_at_once_naming_a_service_whose_port_is_taken(tmp_path):
 
 
 def test_up_names_the_embedded_nats_servers_taken_port(tmp_path):
-    port_base, nats_port = free_port_range(13), free_port_range(2)
+    port_base, nats_port = free_port_range(14), free_port_range(2)
     with listen("127.0.0.1", nats_port):
         result = up(tmp_path / "data", port_base, nats_port)
     assert result.returncode == 1
@@ -87,7 +87,7 @@ def test_run_exits_at_once_when_its_port_is_taken(tmp_path):
 def test_up_stops_everything_when_a_service_cannot_start(tmp_path):
     broken = tmp_path / "sla-policies.yaml"
     broken.write_text("policies: [unclosed\n")
-    port_base, nats_port = free_port_range(13), free_port_range(2)
+    port_base, nats_port = free_port_range(14), free_port_range(2)
     result = up(tmp_path / "data", port_base, nats_port, "--service", "ingest",
                 "--service", "slm", timeout=60, REASONOPS_SLA_POLICIES=str(broken))
     assert result.returncode == 1

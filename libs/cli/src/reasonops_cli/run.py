@@ -9,7 +9,7 @@ from .connection import CliError
 
 SERVICE_ORDER = ("ingest", "incidents", "slm", "finance", "orchestrator", "agent-triage",
                  "agent-rca", "agent-security", "agent-capacity", "oncall", "servicenow",
-                 "changes", "gateway")
+                 "changes", "agent-slm", "gateway")
 
 
 def installed_services() -> dict[str, Any]:

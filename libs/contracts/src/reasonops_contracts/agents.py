@@ -9,12 +9,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from . import subjects
+from .forecasts import SlmOutput
 from .ingest import Severity
 from .messages import Actor, Event, Query, View
 
 Category = Literal["network", "database", "application", "security", "infrastructure", "storage"]
-AgentName = Literal["triage", "rca", "security", "capacity"]
-AGENT_NAMES: tuple[AgentName, ...] = ("triage", "rca", "security", "capacity")
+AgentName = Literal["triage", "rca", "security", "capacity", "slm"]
+AGENT_NAMES: tuple[AgentName, ...] = ("triage", "rca", "security", "capacity", "slm")
 
 
 class TriageRequested(Event):
@@ -149,9 +150,10 @@ class ProviderAttempt(View):
     latency_ms: float = 0
 
 
-AgentOutput = TriageOutput | RcaOutput | SecurityOutput | CapacityOutput
+AgentOutput = TriageOutput | RcaOutput | SecurityOutput | CapacityOutput | SlmOutput
 _OUTPUT_OF: dict[str, type[View]] = {"triage": TriageOutput, "rca": RcaOutput,
-                                     "security": SecurityOutput, "capacity": CapacityOutput}
+                                     "security": SecurityOutput, "capacity": CapacityOutput,
+                                     "slm": SlmOutput}
 
 
 class AgentDecisionRecorded(Event):
@@ -189,7 +191,8 @@ class AgentDecisionRecorded(Event):
         return self
 
 
-ProposalAction = Literal["block_source", "force_password_reset", "raise_urgency"]
+ProposalAction = Literal["block_source", "force_password_reset", "raise_urgency", "escalate",
+                         "reassign", "raise_priority", "notify_supplier"]
 
 
 class AgentProposalRecorded(Event):

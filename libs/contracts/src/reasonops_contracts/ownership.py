@@ -16,7 +16,7 @@ from . import streams, subjects
 from .registry import EVENTS
 
 ENGINE = ("ingest", "incidents", "slm", "finance", "orchestrator")
-AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity")
+AGENTS = ("agent-triage", "agent-rca", "agent-security", "agent-capacity", "agent-slm")
 PEOPLE = ("oncall", "servicenow", "changes")
 FACES = ("gateway",)
 SERVICES: tuple[str, ...] = (*ENGINE, *AGENTS, *PEOPLE, *FACES)
@@ -68,6 +68,8 @@ DURABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "agent-capacity": ((streams.INGEST.name, d.AGENT_CAPACITY_ALERTS),
                        (streams.INCIDENTS.name, d.AGENT_CAPACITY_INCIDENTS),
                        (streams.AGENTS.name, d.AGENT_CAPACITY_REQUESTS)),
+    "agent-slm": ((streams.SLM.name, d.AGENT_SLM_CLOCKS),
+                  (streams.INCIDENTS.name, d.AGENT_SLM_INCIDENTS)),
     "oncall": ((streams.INCIDENTS.name, d.ONCALL_INCIDENTS),),
     "servicenow": ((streams.INCIDENTS.name, d.SERVICENOW_INCIDENTS),),
     "changes": ((streams.INCIDENTS.name, d.CHANGES_INCIDENTS),),

@@ -31,7 +31,8 @@ ACTIONS: frozenset[str] = frozenset({
     "agent.configure", "agent.run", "deadletter.read", "deadletter.replay", "deadletter.discard",
     "servicenow.resync", "servicenow.inbound", "change.request", "change.approve",
     "change.implement", "proposal.block_source", "proposal.force_password_reset",
-    "proposal.raise_urgency"})
+    "proposal.raise_urgency", "proposal.escalate", "proposal.reassign",
+    "proposal.raise_priority", "proposal.notify_supplier"})
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
 PRINCIPAL_KINDS = ("user", "agent", "service")
 LOCAL_OPERATOR = "user:admin"
@@ -207,12 +208,17 @@ class Policy:
                    Role("security-agent", (Rule(("proposal.block_source",
                                                  "proposal.force_password_reset"),
                                                 "required"),),
-                        description="Containment only after a person approves it")),
+                        description="Containment only after a person approves it"),
+                   Role("slm-agent", (Rule(("proposal.escalate", "proposal.reassign",
+                                            "proposal.raise_priority",
+                                            "proposal.notify_supplier"), "required"),),
+                        description="Acts before a breach only after a person approves it")),
             principals={"user:*": (Grant("operator"),),
                         "service:*": (Grant("automation"),),
                         "agent:triage": (Grant("triage-agent"),),
                         "agent:capacity": (Grant("capacity-agent"),),
-                        "agent:security": (Grant("security-agent"),)})
+                        "agent:security": (Grant("security-agent"),),
+                        "agent:slm": (Grant("slm-agent"),)})
 
     def bindings(self) -> dict[str, tuple[str, ...]]:
         """Each principal, group or wildcard the policy names -> its ``role@scope`` labels."""

@@ -27,6 +27,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "oncall": 8090,
     "servicenow": 8091,
     "changes": 8092,
+    "agent-slm": 8093,
     "gateway": 8080,
 }
 

@@ -45,7 +45,7 @@ from .errors import Problem
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 T = TypeVar("T")
 STATUS_WAIT_SECONDS = 1.0
-AgentName = Literal["triage", "rca", "security", "capacity"]
+AgentName = Literal["triage", "rca", "security", "capacity", "slm"]
 LOCAL_PROVIDERS = ("ollama", "openai-compatible", "tgi", "rules")
 
 

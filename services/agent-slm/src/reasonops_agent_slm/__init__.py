@@ -1,0 +1,1 @@
+"""The service-level agent: forecasts which running SLA clocks will breach."""

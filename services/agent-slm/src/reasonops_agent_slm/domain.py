@@ -1,0 +1,166 @@
+"""Will a running SLA clock breach? Pure: no I/O, no broker, no clock of its own.
+
+The work left on a clock is what its group usually needs for this kind of clock
+(measured on the clocks it met, separately in and out of its working hours) minus what
+has been spent, plus the incidents queued before it in the same group, each taking the
+group's usual time to answer. A clock is forecast to breach when that work ends after
+its deadline; the reasons name each part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reasonops_contracts.forecasts import SlmAction, SlmOutput
+
+MIN_SAMPLES = 5
+"""Met clocks needed before a group's own pace counts (else every group's, else a share
+of the target)."""
+UNKNOWN_PACE_SHARE = 0.5
+"""Without any history, the work is assumed to take this share of the target."""
+MIN_LEFT_SHARE = 0.2
+"""Work already past its usual length still needs at least this share of the usual."""
+QUEUE_WEIGHT = 0.5
+"""How much of a queued incident's usual answer time delays this one (people work on
+several at once)."""
+MIN_PROGRESS = 0.0
+"""No forecast before this share of the target has been used (none: a clock started
+into a long queue is late from its first minute)."""
+WORK_START_HOUR, WORK_END_HOUR = 8, 18
+"""Working hours (UTC, Monday to Friday) for telling in-hours from out-of-hours pace."""
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A running clock and what is known about its incident."""
+
+    clock_id: str
+    incident_id: str
+    kind: str
+    agreement: str
+    party: str | None
+    priority: int
+    service: str | None
+    started_at: datetime
+    deadline: datetime
+    target_seconds: int
+    group: str | None
+    acknowledged: bool = False
+    opened_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Seconds the met clocks of one group and kind took, in and out of working hours."""
+
+    in_hours: tuple[float, ...] = ()
+    out_of_hours: tuple[float, ...] = ()
+    everyone: tuple[float, ...] = field(default=())
+    """The same kind of clock across every group."""
+
+
+@dataclass(frozen=True)
+class Forecast:
+    breach: bool
+    done_at: datetime
+    seconds_left: float
+    seconds_needed: float
+    progress: float
+    queue_ahead: int
+    working_hours: bool
+    usual_seconds: float
+    reasons: tuple[str, ...]
+
+
+def working(at: datetime) -> bool:
+    return at.weekday() < 5 and WORK_START_HOUR <= at.hour < WORK_END_HOUR
+
+
+PACE_QUANTILE = 0.8
+"""Which quantile of the met clocks' times counts as "usual" (higher: more breaches
+forecast, more false alarms)."""
+
+
+def _usual(samples: Sequence[float]) -> float | None:
+    if len(samples) < MIN_SAMPLES:
+        return None
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(PACE_QUANTILE * len(ordered)))]
+
+
+def forecast(clock: Watched, pace: Pace, queue_ahead: int, answer_seconds: float | None,
+             now: datetime) -> Forecast:
+    """The forecast for ``clock`` at ``now``; ``answer_seconds`` is the group's usual time
+    to answer one incident (for the queue)."""
+    left = (clock.deadline - now).total_seconds()
+    spent = max(0.0, (now - clock.started_at).total_seconds())
+    progress = 1 - left / clock.target_seconds if clock.target_seconds else 1.0
+    in_hours = working(now)
+    reasons = [f"{clock.kind} clock {progress:.0%} used, {left / 60:.0f} min to the deadline"]
+    usual = _usual(pace.in_hours if in_hours else pace.out_of_hours)
+    if usual is not None:
+        where = "in" if in_hours else "out of"
+        reasons.append(f"{clock.group} usually needs {usual / 60:.0f} min {where} working "
+                       f"hours (median of its met {clock.kind} clocks)")
+    elif (usual := _usual(pace.everyone)) is not None:
+        reasons.append(f"groups usually need {usual / 60:.0f} min for a {clock.kind} clock "
+                       f"(too little history for {clock.group or 'an unassigned incident'})")
+    else:
+        usual = clock.target_seconds * UNKNOWN_PACE_SHARE
+        reasons.append(f"no history yet: assumed {UNKNOWN_PACE_SHARE:.0%} of the target")
+    needed = max(usual - spent, usual * MIN_LEFT_SHARE)
+    if queue_ahead and answer_seconds:
+        wait = queue_ahead * answer_seconds * QUEUE_WEIGHT
+        needed += wait
+        reasons.append(f"{queue_ahead} incidents queued before it in {clock.group} "
+                       f"(about {wait / 60:.0f} min)")
+    done_at = now + timedelta(seconds=needed)
+    breach = progress >= MIN_PROGRESS and 0 < left < needed
+    verdict = (f"likely done {(needed - left) / 60:.0f} min after the deadline" if breach
+               else f"likely done with {(left - needed) / 60:.0f} min to spare"
+               if needed <= left else "too early to tell")
+    reasons.append(verdict)
+    return Forecast(breach, done_at, left, needed, progress, queue_ahead, in_hours, usual,
+                    tuple(reasons))
+
+
+QUEUE_TO_REASSIGN = 3
+"""Incidents queued before it from which another group is asked, when one is named."""
+
+
+def actions(clock: Watched, found: Forecast,
+            overflow: Mapping[str, str] | None = None) -> list[SlmAction]:
+    """What to propose before the breach: escalate always; raise the priority when the
+    deadline is near and it is not already P1; hand it to the group's overflow group
+    when its own queue is the delay; tell the supplier when the clock is its
+    underpinning contract."""
+    proposed: list[SlmAction] = ["escalate"]
+    if clock.priority > 1 and found.seconds_left < 2 * 3600:
+        proposed.append("raise_priority")
+    if found.queue_ahead >= QUEUE_TO_REASSIGN and clock.group and (overflow or {}).get(
+            clock.group):
+        proposed.append("reassign")
+    if clock.agreement == "uc" and clock.party:
+        proposed.append("notify_supplier")
+    return proposed
+
+
+def output(clock: Watched, found: Forecast,
+           overflow: Mapping[str, str] | None = None) -> SlmOutput:
+    proposed = actions(clock, found, overflow) if found.breach else []
+    name = f"{clock.incident_id} {clock.kind} ({clock.agreement.upper()}"
+    name += f" {clock.party})" if clock.party else ")"
+    summary = (f"{name} is likely to breach: {found.reasons[-1]}; proposed: "
+               f"{', '.join(a.replace('_', ' ') for a in proposed)} (needs approval)."
+               if found.breach else f"{name}: {found.reasons[-1]}.")
+    return SlmOutput(
+        clock_id=clock.clock_id, incident_id=clock.incident_id, kind=clock.kind,  # type: ignore[arg-type]
+        agreement=clock.agreement, party=clock.party,  # type: ignore[arg-type]
+        priority=clock.priority, deadline=clock.deadline, predicted_breach=found.breach,
+        predicted_done_at=found.done_at, minutes_left=round(found.seconds_left / 60, 1),
+        minutes_needed=round(found.seconds_needed / 60, 1),
+        progress_percent=round(found.progress * 100, 1), assignment_group=clock.group,
+        queue_ahead=found.queue_ahead, working_hours=found.working_hours,
+        recommended_actions=proposed, reasons=list(found.reasons), summary=summary)

@@ -1,0 +1,201 @@
+"""SLA clocks and incidents in; a scan forecasts each running clock; a forecast breach is
+queued for a decision, whose proposals go to the orchestrator for approval."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import statistics
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from reasonops_contracts import Envelope, new_id
+from reasonops_contracts.agents import AgentProposalRecorded
+from reasonops_contracts.forecasts import SlmOutput
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+)
+from reasonops_contracts.slm import SlaBreached, SlaMet, SlaPaused, SlaResumed, SlaStarted
+from reasonops_llm import Decided, PromptTemplate, Router, decision_from
+from reasonops_runtime import Clock, EventRouter, Transaction
+
+from . import store
+from .domain import MIN_SAMPLES, Pace, Watched, forecast, output
+
+log = logging.getLogger(__name__)
+
+PACE_KEPT = timedelta(minutes=15)
+
+Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]
+
+
+class Requests(Protocol):
+    """Where a forecast breach is queued for a decision (the agent kit's queue)."""
+
+    async def enqueue(self, tx: Transaction, cause: Envelope, request_id: str, kind: str,
+                      payload: dict[str, Any]) -> bool: ...
+
+
+class SlmAgent:
+    def __init__(self, router: Router, template: PromptTemplate, clock: Clock,
+                 transaction: Transactions, *, scan_limit: int,
+                 overflow: Mapping[str, str] | None = None) -> None:
+        self.overflow = dict(overflow or {})
+        self.router = router
+        self.template = template
+        self.clock = clock
+        self.transaction = transaction
+        self.scan_limit = scan_limit
+        self.queue: Requests | None = None
+        self._paces: dict[tuple[str | None, str], tuple[Pace, datetime]] = {}
+
+    def clocks(self) -> EventRouter:
+        router = EventRouter()
+        router.on_many(SlaStarted)(self.on_started)
+        router.on(SlaPaused)(self.on_paused)
+        router.on(SlaResumed)(self.on_resumed)
+        router.on_many(SlaMet)(self.on_met)
+        router.on_many(SlaBreached)(self.on_breached)
+        return router
+
+    def incidents(self) -> EventRouter:
+        router = EventRouter()
+        router.on_many(IncidentOpened)(self.on_opened)
+        router.on(IncidentAssigned)(self.on_assigned)
+        router.on(IncidentAcknowledged)(self.on_acknowledged)
+        router.on(IncidentResolved)(self.on_resolved)
+        router.on(IncidentReopened)(self.on_reopened)
+        return router
+
+    async def on_started(self, tx: Transaction,
+                         batch: list[tuple[Envelope, SlaStarted]]) -> None:
+        """Watch the new clocks, and forecast them at once: an incident opened into a
+        long queue or outside working hours may be late from its first minute."""
+        await store.add_clocks(tx.session, [(e, env.to_bytes().decode()) for env, e in batch])
+        await self._forecast(tx, await store.watched(
+            tx.session, self.scan_limit, [e.clock_id for _, e in batch]))
+
+    async def on_paused(self, tx: Transaction, envelope: Envelope, event: SlaPaused) -> None:
+        await store.pause(tx.session, event.clock_id, True)
+
+    async def on_resumed(self, tx: Transaction, envelope: Envelope, event: SlaResumed) -> None:
+        await store.pause(tx.session, event.clock_id, False, event.deadline)
+
+    async def on_met(self, tx: Transaction, batch: list[tuple[Envelope, SlaMet]]) -> None:
+        await store.stop(tx.session, [(e.clock_id, e.elapsed_seconds) for _, e in batch])
+        self._paces.clear()  # a met clock moves its group's pace
+
+    async def on_breached(self, tx: Transaction,
+                          batch: list[tuple[Envelope, SlaBreached]]) -> None:
+        await store.stop(tx.session, [(e.clock_id, None) for _, e in batch])
+
+    async def on_opened(self, tx: Transaction,
+                        batch: list[tuple[Envelope, IncidentOpened]]) -> None:
+        await store.opened(tx.session, [(e.incident_id, e.assignment_group, e.opened_at)
+                                        for _, e in batch])
+
+    async def on_assigned(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentAssigned) -> None:
+        await store.changed(tx.session, event.incident_id,
+                            assignment_group=event.assignment_group)
+
+    async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
+                              event: IncidentAcknowledged) -> None:
+        await store.changed(tx.session, event.incident_id,
+                            acknowledged_at=event.acknowledged_at)
+
+    async def on_resolved(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentResolved) -> None:
+        await store.changed(tx.session, event.incident_id, resolved_at=event.resolved_at)
+
+    async def on_reopened(self, tx: Transaction, envelope: Envelope,
+                          event: IncidentReopened) -> None:
+        await store.changed(tx.session, event.incident_id, resolved_at=None)
+
+    async def scan(self) -> int:
+        """Forecast every running clock; queue a decision for each newly forecast to
+        breach. Returns how many were queued."""
+        async with self.transaction() as tx:
+            queued = await self._forecast(tx, await store.watched(tx.session,
+                                                                   self.scan_limit))
+        if queued:
+            log.warning("SLA breaches forecast", extra={"clocks": queued})
+        return queued
+
+    async def _forecast(self, tx: Transaction, watched: list[Watched]) -> int:
+        """Forecast ``watched``; queue a decision for each forecast to breach. A group's
+        pace and queue are read once, whatever the number of its clocks."""
+        queued = 0
+        now = self.clock.now()
+        queues: dict[tuple[str, str], list[datetime]] = {}
+        for clock in watched:
+            pace = await self._pace(tx, clock.group, clock.kind, now)
+            answers = await self._pace(tx, clock.group, "response", now)
+            own = [*answers.in_hours, *answers.out_of_hours]
+            answer = statistics.median(own) if len(own) >= MIN_SAMPLES else None
+            ahead = 0
+            if clock.group is not None and clock.opened_at is not None:
+                if (clock.group, clock.kind) not in queues:
+                    queues[clock.group, clock.kind] = await store.waiting(
+                        tx.session, clock.group, clock.kind)
+                ahead = bisect.bisect_left(queues[clock.group, clock.kind], clock.opened_at)
+            found = forecast(clock, pace, ahead, answer, now)
+            if not found.breach:
+                continue
+            cause = await store.cause_of(tx.session, clock.clock_id)
+            assert self.queue is not None
+            assert cause is not None
+            await store.forecast_made(tx.session, clock.clock_id)
+            result = output(clock, found, self.overflow)
+            queued += await self.queue.enqueue(
+                tx, Envelope.from_bytes(cause.encode()), f"slm:{clock.clock_id}",
+                "forecast", {"request_id": f"slm:{clock.clock_id}",
+                             "incident_id": clock.incident_id,
+                             "forecast": result.model_dump(mode="json")})
+        return queued
+
+    async def _pace(self, tx: Transaction, group: str | None, kind: str,
+                    now: datetime) -> Pace:
+        """A group's pace, kept until a clock is met here or for ``PACE_KEPT`` (another
+        replica may have seen it met)."""
+        kept = self._paces.get((group, kind))
+        if kept is None or now - kept[1] > PACE_KEPT or now < kept[1]:
+            kept = self._paces[group, kind] = (await store.pace(tx.session, group, kind), now)
+        return kept[0]
+
+    async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        rules = SlmOutput.model_validate(payload["forecast"])
+        prompt = self.template.render(payload["forecast"])
+        answer = await self.router.decide(prompt, SlmOutput, lambda: rules)
+        # The forecast's facts and the actions are the rules'; a model may word them.
+        facts = rules.model_dump(exclude={"reasons", "summary"})
+        answer = replace(answer, output=answer.output.model_copy(update=facts))
+        result = answer.output
+        assert isinstance(result, SlmOutput)
+        now = self.clock.now()
+        decision = decision_from(answer, prompt, agent="slm", request_id=payload["request_id"],
+                                 incident_id=result.incident_id,
+                                 summary=f"Service level ({answer.provider}): {result.summary}",
+                                 decided_at=now)
+        decided = Decided(decision)
+        parameters = {"clock_id": result.clock_id, "kind": result.kind,
+                      "agreement": result.agreement, "deadline": result.deadline.isoformat(),
+                      "minutes_left": str(result.minutes_left),
+                      "assignment_group": result.assignment_group or "",
+                      "party": result.party or "", "priority": str(result.priority),
+                      "to_group": self.overflow.get(result.assignment_group or "", "")}
+        for action in result.recommended_actions:
+            decided.events.append(AgentProposalRecorded(
+                proposal_id=new_id(), decision_id=decision.decision_id, agent="slm",
+                incident_id=result.incident_id, action=action, target=result.incident_id,
+                parameters=parameters, reason=result.summary, proposed_at=now))
+        return decided
+
+

@@ -1,0 +1,1 @@
+"""Schema revisions of the agent-slm tables (see reasonops_runtime.migrations)."""

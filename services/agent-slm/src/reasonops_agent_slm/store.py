@@ -1,0 +1,184 @@
+"""The service-level agent's read model: running clocks, the incidents they belong to
+(group, acknowledged, resolved) and how long met clocks took, per group and kind."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reasonops_contracts.slm import SlaStarted
+from reasonops_runtime import UtcDateTime
+from reasonops_runtime.migrations import schema
+
+from .domain import Pace, Watched, working
+
+metadata = MetaData(info=schema("agent-slm", "reasonops_agent_slm:revisions"))
+
+PACE_SAMPLES = 200
+"""The latest met clocks of a group and kind its pace is measured on."""
+
+clocks = Table(
+    "slm_agent_clocks",
+    metadata,
+    Column("clock_id", String(64), primary_key=True),
+    Column("incident_id", String(32), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("agreement", String(8), nullable=False),
+    Column("party", String(128), nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("service", String(128), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("target_seconds", Integer, nullable=False),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("forecast", Boolean, nullable=False, default=False),
+    Column("cause", Text, nullable=False),
+)
+
+incidents = Table(
+    "slm_agent_incidents",
+    metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("assignment_group", String(128), nullable=True, index=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("acknowledged_at", UtcDateTime(), nullable=True),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+)
+
+met = Table(
+    "slm_agent_met",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("assignment_group", String(128), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("elapsed_seconds", Float, nullable=False),
+    Column("in_hours", Boolean, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+
+async def add_clocks(session: AsyncSession, started: Sequence[tuple[SlaStarted, str]]) -> None:
+    """(clock started, the envelope that carried it, for the trace of a later decision)."""
+    ids = {e.clock_id for e, _ in started}
+    known = set((await session.execute(select(clocks.c.clock_id).where(
+        clocks.c.clock_id.in_(ids)))).scalars())
+    rows = [dict(clock_id=e.clock_id, incident_id=e.incident_id, kind=e.kind,
+                 agreement=e.agreement, party=e.party, priority=e.priority, service=e.service,
+                 started_at=e.started_at, deadline=e.deadline, target_seconds=e.target_seconds,
+                 paused=False, forecast=False, cause=cause)
+            for e, cause in started if e.clock_id not in known]
+    if rows:
+        await session.execute(insert(clocks), rows)
+
+
+async def pause(session: AsyncSession, clock_id: str, paused: bool,
+                deadline: datetime | None = None) -> None:
+    values: dict[str, Any] = {"paused": paused}
+    if deadline is not None:
+        values["deadline"] = deadline
+    await session.execute(update(clocks).where(clocks.c.clock_id == clock_id).values(**values))
+
+
+async def stop(session: AsyncSession, ended: Sequence[tuple[str, float | None]]) -> None:
+    """Clocks met (with the seconds they took) or breached (None): no longer watched; a
+    met one adds to its group's pace."""
+    if not ended:
+        return
+    ids = [clock_id for clock_id, _ in ended]
+    rows = (await session.execute(
+        select(clocks.c.clock_id, clocks.c.kind, clocks.c.started_at,
+               incidents.c.assignment_group)
+        .select_from(clocks.outerjoin(incidents, clocks.c.incident_id == incidents.c.incident_id))
+        .where(clocks.c.clock_id.in_(ids)))).all()
+    took = dict(ended)
+    samples = [dict(assignment_group=r.assignment_group, kind=r.kind,
+                    elapsed_seconds=took[r.clock_id], in_hours=working(r.started_at),
+                    at=r.started_at) for r in rows if took[r.clock_id] is not None]
+    if samples:
+        await session.execute(insert(met), samples)
+    await session.execute(delete(clocks).where(clocks.c.clock_id.in_(ids)))
+
+
+async def opened(session: AsyncSession, found: Sequence[tuple[str, str | None, datetime]]) -> None:
+    ids = {i for i, _, _ in found}
+    known = set((await session.execute(select(incidents.c.incident_id).where(
+        incidents.c.incident_id.in_(ids)))).scalars())
+    rows = [dict(incident_id=i, assignment_group=g, opened_at=at) for i, g, at in found
+            if i not in known]
+    if rows:
+        await session.execute(insert(incidents), rows)
+
+
+async def changed(session: AsyncSession, incident_id: str, **values: Any) -> None:
+    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
+                          .values(**values))
+
+
+async def watched(session: AsyncSession, limit: int,
+                  ids: Sequence[str] | None = None) -> list[Watched]:
+    """Running clocks (of ``ids``, when given) not paused and not yet forecast to breach,
+    nearest deadline first."""
+    scope = [clocks.c.paused.is_(False), clocks.c.forecast.is_(False)]
+    if ids is not None:
+        scope.append(clocks.c.clock_id.in_(ids))
+    rows = await session.execute(
+        select(clocks, incidents.c.assignment_group, incidents.c.acknowledged_at,
+               incidents.c.opened_at)
+        .select_from(clocks.outerjoin(incidents, clocks.c.incident_id == incidents.c.incident_id))
+        .where(*scope).order_by(clocks.c.deadline).limit(limit))
+    return [Watched(clock_id=r.clock_id, incident_id=r.incident_id, kind=r.kind,
+                    agreement=r.agreement, party=r.party, priority=r.priority,
+                    service=r.service, started_at=r.started_at, deadline=r.deadline,
+                    target_seconds=r.target_seconds, group=r.assignment_group,
+                    acknowledged=r.acknowledged_at is not None, opened_at=r.opened_at)
+            for r in rows]
+
+
+async def pace(session: AsyncSession, group: str | None, kind: str) -> Pace:
+    def latest(*where: Any) -> Any:
+        return select(met.c.elapsed_seconds, met.c.in_hours).where(
+            met.c.kind == kind, *where).order_by(met.c.at.desc()).limit(PACE_SAMPLES)
+    own = (await session.execute(latest(met.c.assignment_group == group))).all() \
+        if group else []
+    everyone = (await session.execute(latest())).all()
+    return Pace(in_hours=tuple(r.elapsed_seconds for r in own if r.in_hours),
+                out_of_hours=tuple(r.elapsed_seconds for r in own if not r.in_hours),
+                everyone=tuple(r.elapsed_seconds for r in everyone))
+
+
+async def waiting(session: AsyncSession, group: str, kind: str) -> list[datetime]:
+    """When each of the group's open incidents was opened that is not yet acknowledged
+    (for response clocks) or resolved (for resolution clocks), oldest first."""
+    conditions = [incidents.c.assignment_group == group, incidents.c.resolved_at.is_(None)]
+    if kind == "response":
+        conditions.append(incidents.c.acknowledged_at.is_(None))
+    rows = await session.execute(select(incidents.c.opened_at).where(*conditions)
+                                 .order_by(incidents.c.opened_at))
+    return list(rows.scalars())
+
+
+async def forecast_made(session: AsyncSession, clock_id: str) -> None:
+    await session.execute(update(clocks).where(clocks.c.clock_id == clock_id)
+                          .values(forecast=True))
+
+
+async def cause_of(session: AsyncSession, clock_id: str) -> str | None:
+    return (await session.execute(select(clocks.c.cause).where(
+        clocks.c.clock_id == clock_id))).scalar_one_or_none()
