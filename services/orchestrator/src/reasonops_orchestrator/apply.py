@@ -99,7 +99,8 @@ async def _carry_out(runner: EffectRunner, instance: Instance, proposal: dict[st
     parameters = {k: str(v) for k, v in (proposal.get("parameters") or {}).items() if v}
     await runner.notifier.send(group, Notification(
         key=f"{instance.instance_id}:{proposal['proposal_id']}",
-        title=f"{action.replace('_', ' ').capitalize()}: {proposal['target']}",
+        title=f"Containment: {action} {proposal['target']}" if group == CONTAINMENT_GROUP
+        else f"{action.replace('_', ' ').capitalize()}: {proposal['target']}",
         text=proposal.get("reason", ""),
         severity="critical" if group == CONTAINMENT_GROUP else "warning",
         incident_id=instance.incident_id,
