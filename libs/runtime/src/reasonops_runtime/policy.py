@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
+
+from reasonops_contracts.agents import ProposalAction
+from reasonops_contracts.forecasts import SlmAction
 
 from .rpc import DomainError
 
@@ -30,9 +33,7 @@ ACTIONS: frozenset[str] = frozenset({
     "workflow.approve", "workflow.reject", "workflow.cancel", "token.create", "token.revoke",
     "agent.configure", "agent.run", "deadletter.read", "deadletter.replay", "deadletter.discard",
     "servicenow.resync", "servicenow.inbound", "change.request", "change.approve",
-    "change.implement", "proposal.block_source", "proposal.force_password_reset",
-    "proposal.raise_urgency", "proposal.escalate", "proposal.reassign",
-    "proposal.raise_priority", "proposal.notify_supplier"})
+    "change.implement", *(f"proposal.{action}" for action in get_args(ProposalAction))})
 DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
 PRINCIPAL_KINDS = ("user", "agent", "service")
 LOCAL_OPERATOR = "user:admin"
@@ -209,9 +210,8 @@ class Policy:
                                                  "proposal.force_password_reset"),
                                                 "required"),),
                         description="Containment only after a person approves it"),
-                   Role("slm-agent", (Rule(("proposal.escalate", "proposal.reassign",
-                                            "proposal.raise_priority",
-                                            "proposal.notify_supplier"), "required"),),
+                   Role("slm-agent", (Rule(tuple(f"proposal.{a}" for a in get_args(SlmAction)),
+                                           "required"),),
                         description="Acts before a breach only after a person approves it")),
             principals={"user:*": (Grant("operator"),),
                         "service:*": (Grant("automation"),),

@@ -9,6 +9,7 @@ its deadline; the reasons name each part.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -88,6 +89,13 @@ def _usual(samples: Sequence[float]) -> float | None:
         return None
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(PACE_QUANTILE * len(ordered)))]
+
+
+def answer_time(answers: Pace) -> float | None:
+    """The group's usual time to answer one incident (the median of its met response
+    clocks, in and out of hours), for the wait its queue makes."""
+    own = [*answers.in_hours, *answers.out_of_hours]
+    return statistics.median(own) if len(own) >= MIN_SAMPLES else None
 
 
 def forecast(clock: Watched, pace: Pace, queue_ahead: int, answer_seconds: float | None,

@@ -125,17 +125,20 @@ async def replay(month: Month, db: Store) -> tuple[dict[str, datetime], dict[str
     # the clocks': a routed batch skips the types its handlers do not take), with the
     # scans due before it run first.
     routers = (agent.incidents(), agent.clocks())
-    tick = month.start
-    for at, event in events:
-        while tick <= at:
-            clock.set(tick)
-            await agent.scan()
-            tick += timedelta(minutes=SCAN_MINUTES)
-        clock.set(at)
-        batch: list[tuple[Any, Envelope]] = [(None, Envelope.wrap(event, source="replay"))]
-        async with db.transaction() as tx:
-            for route in routers:
-                await route(tx, batch)
+    tick, i = month.start, 0
+    while i < len(events):
+        clock.set(tick)
+        await agent.scan()
+        tick += timedelta(minutes=SCAN_MINUTES)
+        async with db.transaction() as tx:  # the events before the next scan, in one
+            while i < len(events) and events[i][0] < tick:
+                at, event = events[i]
+                clock.set(at)
+                batch: list[tuple[Any, Envelope]] = [(None, Envelope.wrap(event,
+                                                                         source="replay"))]
+                for route in routers:
+                    await route(tx, batch)
+                i += 1
     return recorded.forecasts, outcomes
 
 

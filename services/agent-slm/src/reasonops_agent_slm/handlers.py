@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import statistics
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
@@ -27,7 +26,7 @@ from reasonops_llm import Decided, PromptTemplate, Router, decision_from
 from reasonops_runtime import Clock, EventRouter, Transaction
 
 from . import store
-from .domain import MIN_SAMPLES, Pace, Watched, forecast, output
+from .domain import Pace, Watched, answer_time, forecast, output
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +136,7 @@ class SlmAgent:
         queues: dict[tuple[str, str], list[datetime]] = {}
         for clock in watched:
             pace = await self._pace(tx, clock.group, clock.kind, now)
-            answers = await self._pace(tx, clock.group, "response", now)
-            own = [*answers.in_hours, *answers.out_of_hours]
-            answer = statistics.median(own) if len(own) >= MIN_SAMPLES else None
+            answer = answer_time(await self._pace(tx, clock.group, "response", now))
             ahead = 0
             if clock.group is not None and clock.opened_at is not None:
                 if (clock.group, clock.kind) not in queues:

@@ -16,7 +16,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -210,8 +209,6 @@ def shipped(*, learned: bool = True) -> list[tuple[str, str]]:
                   if entry.name.endswith(".yaml") and (learned or entry.name != LEARNED))
 
 
-def load(folder: Path | None = None) -> Vocabulary:
-    """The shipped vocabulary, or every ``*.yaml`` of ``folder``."""
-    if folder is None:
-        return parse(shipped())
-    return parse(sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.glob("*.yaml")))
+def load() -> Vocabulary:
+    """The shipped vocabulary."""
+    return parse(shipped())
