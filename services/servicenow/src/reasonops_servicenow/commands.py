@@ -52,11 +52,12 @@ class SyncCommands:
         return ResyncResult(items=items)
 
     async def _one(self, sync: Sync, incident_id: str, force: bool) -> ServiceNowLink:
-        async with self.service.transaction() as tx:
-            await sync.outbound.want(tx, [incident_id], force=force)
-        for _ in range(CLAIM_TRIES):
+        for attempt in range(CLAIM_TRIES):
             try:
-                link = await sync.outbound.push(incident_id, now_or_never=True)
+                # Asked for and claimed at once the first time: a dispatcher that took it
+                # between the two would finish it and leave nothing to claim.
+                link = await sync.outbound.push(incident_id, now_or_never=True,
+                                                want=force if attempt == 0 else None)
             except Unavailable as exc:
                 async with self.service.store.read() as session:
                     found = (await store.of_incidents(session, [incident_id])).get(incident_id)

@@ -104,12 +104,18 @@ class Outbound:
         if self._batches:
             await asyncio.wait(set(self._batches), timeout=self.lease.total_seconds() / 2)
 
-    async def push(self, incident_id: str, *, now_or_never: bool = False) -> Link | None:
+    async def push(self, incident_id: str, *, now_or_never: bool = False,
+                   want: bool | None = None) -> Link | None:
         """Claim the incident's push (``now_or_never``: whether due or not), do it and
-        record it; the link, or None (not synced, or another replica holds it). Raises
-        ``Unavailable`` when ServiceNow asked to wait (the push is put off till then)."""
+        record it; the link, or None (not synced, or another replica holds it). ``want``
+        (force or not) asks for the push in the same transaction as the claim, so no
+        dispatcher can take and finish it in between. Raises ``Unavailable`` when
+        ServiceNow asked to wait (the push is put off till then)."""
         now = self.clock.now()
         async with self.transaction() as tx:
+            if want is not None:
+                await store.want_pushes(tx.session, [incident_id], now + self.push_delay,
+                                        force=want)
             claim = await store.claim_push(tx.session, incident_id, now, owner=self.owner,
                                            lease_until=now + self.lease,
                                            any_time=now_or_never)
