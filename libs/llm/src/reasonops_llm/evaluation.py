@@ -9,11 +9,16 @@ a report with ``as_dict()`` and ``misses``, and ``render(report)``;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import MetaData
+
+from reasonops_runtime.store import Store
 
 Progress = Callable[[int], None]
 """Told how many cases are done, after each."""
@@ -48,3 +53,16 @@ def count_cases(paths: Sequence[Path]) -> int:
     """How many cases the files hold (for a progress bar), without checking them."""
     return sum(1 for path in paths
                for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+@asynccontextmanager
+async def case_store(*metadata: MetaData) -> AsyncIterator[Store]:
+    """A fresh store of the agent's own tables for one case (SQLite in a temporary
+    directory), gone afterwards: a case sees nothing of another's."""
+    with tempfile.TemporaryDirectory(prefix="reasonops-eval-") as folder:
+        db = Store(f"sqlite+aiosqlite:///{folder}/case.db", *metadata)
+        await db.create_all()
+        try:
+            yield db
+        finally:
+            await db.close()

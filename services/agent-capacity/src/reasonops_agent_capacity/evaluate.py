@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import random
 import statistics
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_llm import evaluation
 from reasonops_llm.evaluation import CaseError, Progress, count_cases
-from reasonops_runtime.store import Store
 
 from . import store
 from .app import CapacitySettings
@@ -143,45 +141,39 @@ async def evaluate(cases: Sequence[Case], settings: CapacitySettings,
                    progress: Progress | None = None) -> Report:
     report = Report(cases=len(cases))
     lookback = timedelta(hours=settings.lookback_hours)
-    with tempfile.TemporaryDirectory(prefix="capacity-eval-") as folder:
-        for n, case in enumerate(cases, start=1):
-            readings = [r for r in (reading(e, received=e.received_at) for e in alerts(case))
-                        if r is not None]
-            truth = case.exhaustion_hours()
-            report.growing += truth is not None
-            report.flat += truth is None
-            if len(readings) < settings.min_points:
-                report.unread += 1
-                report.misses.append(f"{case.id}: the agent read {len(readings)} points")
-                continue
-            db = Store(f"sqlite+aiosqlite:///{folder}/case-{n}.db", store.metadata)
-            await db.create_all()
-            try:
-                async with db.transaction() as tx:
-                    await store.add(tx.session, readings)
-                    last = readings[-1]
-                    history = await store.recent(tx.session, last.series, last.at - lookback)
-            finally:
-                await db.close()
-            found = forecast([(r.at, r.value) for r in history], last.limit)
-            if truth is None:
-                right = found.hours_left is None or found.hours_left > 24 * 30
-                report.flat_right += right
-                if not right:
-                    report.misses.append(f"{case.id}: flat, forecast to run out in "
-                                         f"{found.hours_left:.1f} h")
-            elif found.hours_left is None:
-                report.misses.append(f"{case.id}: runs out in {truth:.1f} h, forecast flat")
-            else:
-                report.forecast_growing += 1
-                error = abs(found.hours_left - truth)
-                report.errors_hours.append(error)
-                report.relative_errors.append(error / truth if truth else error)
-                if error / max(truth, 1e-9) > 0.25:
-                    report.misses.append(f"{case.id}: runs out in {truth:.1f} h, forecast "
-                                         f"{found.hours_left:.1f} h")
-            if progress is not None:
-                progress(n)
+    for n, case in enumerate(cases, start=1):
+        readings = [r for r in (reading(e, received=e.received_at) for e in alerts(case))
+                    if r is not None]
+        truth = case.exhaustion_hours()
+        report.growing += truth is not None
+        report.flat += truth is None
+        if len(readings) < settings.min_points:
+            report.unread += 1
+            report.misses.append(f"{case.id}: the agent read {len(readings)} points")
+            continue
+        async with evaluation.case_store(store.metadata) as db, db.transaction() as tx:
+            await store.add(tx.session, readings)
+            last = readings[-1]
+            history = await store.recent(tx.session, last.series, last.at - lookback)
+        found = forecast([(r.at, r.value) for r in history], last.limit)
+        if truth is None:
+            right = found.hours_left is None or found.hours_left > 24 * 30
+            report.flat_right += right
+            if not right:
+                report.misses.append(f"{case.id}: flat, forecast to run out in "
+                                     f"{found.hours_left:.1f} h")
+        elif found.hours_left is None:
+            report.misses.append(f"{case.id}: runs out in {truth:.1f} h, forecast flat")
+        else:
+            report.forecast_growing += 1
+            error = abs(found.hours_left - truth)
+            report.errors_hours.append(error)
+            report.relative_errors.append(error / truth if truth else error)
+            if error / max(truth, 1e-9) > 0.25:
+                report.misses.append(f"{case.id}: runs out in {truth:.1f} h, forecast "
+                                     f"{found.hours_left:.1f} h")
+        if progress is not None:
+            progress(n)
     return report
 
 

@@ -10,7 +10,6 @@ search and the provider chain are the ones the service uses.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -108,38 +107,33 @@ async def evaluate(cases: Sequence[Case], chain: str, llm: LlmSettings,
     report = Report(cases=len(cases))
     router = build_router("rca", chain, llm, LlmMetrics(CollectorRegistry()))
     template = PromptTemplate.latest(PROMPTS, "rca")
-    with tempfile.TemporaryDirectory(prefix="rca-eval-") as folder:
-        for n, case in enumerate(cases, start=1):
-            db = Store(f"sqlite+aiosqlite:///{folder}/case-{n}.db", store.metadata)
-            await db.create_all()
-            try:
-                await _replay(case, db)
-                agent = RcaAgent(db, router, template, FrozenClock(OPENED), case.catalog())
-                request = RcaRequested(request_id=f"eval-{n}", workflow_id="eval",
-                                       incident_id=INCIDENT)
-                started = time.perf_counter()
-                decided = await agent.decide("rca", request.model_dump(mode="json"),
-                                             Envelope.wrap(request, source="eval"))
-                report.latencies_ms.append((time.perf_counter() - started) * 1000)
-            finally:
-                await db.close()
-            output = decided.decision.output
-            assert isinstance(output, RcaOutput)
-            report.providers[decided.decision.provider] += 1
-            named = [named_cause((h.evidence[0].kind, h.evidence[0].ref), case.incident.service)
-                     if h.evidence else ("own", case.incident.service)
-                     for h in output.hypotheses]
-            expected = (case.cause.kind, case.cause.ref)
-            report.by_kind[case.cause.kind] += 1
-            report.top1[case.cause.kind] += named[:1] == [expected]
-            report.top3[case.cause.kind] += expected in named[:3]
-            if named[:1] != [expected]:
-                where = named.index(expected) + 1 if expected in named else None
-                report.misses.append(
-                    f"{case.id}: cause {expected[0]} {expected[1]} ranked "
-                    f"{where or 'nowhere'}; first: {output.hypotheses[0].cause}")
-            if progress is not None:
-                progress(n)
+    for n, case in enumerate(cases, start=1):
+        async with evaluation.case_store(store.metadata) as db:
+            await _replay(case, db)
+            agent = RcaAgent(db, router, template, FrozenClock(OPENED), case.catalog())
+            request = RcaRequested(request_id=f"eval-{n}", workflow_id="eval",
+                                   incident_id=INCIDENT)
+            started = time.perf_counter()
+            decided = await agent.decide("rca", request.model_dump(mode="json"),
+                                         Envelope.wrap(request, source="eval"))
+            report.latencies_ms.append((time.perf_counter() - started) * 1000)
+        output = decided.decision.output
+        assert isinstance(output, RcaOutput)
+        report.providers[decided.decision.provider] += 1
+        named = [named_cause((h.evidence[0].kind, h.evidence[0].ref), case.incident.service)
+                 if h.evidence else ("own", case.incident.service)
+                 for h in output.hypotheses]
+        expected = (case.cause.kind, case.cause.ref)
+        report.by_kind[case.cause.kind] += 1
+        report.top1[case.cause.kind] += named[:1] == [expected]
+        report.top3[case.cause.kind] += expected in named[:3]
+        if named[:1] != [expected]:
+            where = named.index(expected) + 1 if expected in named else None
+            report.misses.append(
+                f"{case.id}: cause {expected[0]} {expected[1]} ranked "
+                f"{where or 'nowhere'}; first: {output.hypotheses[0].cause}")
+        if progress is not None:
+            progress(n)
     return report
 
 

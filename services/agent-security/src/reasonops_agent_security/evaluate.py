@@ -13,7 +13,6 @@ order, in batches as the consumer fetches them, through the agent's own detectio
 from __future__ import annotations
 
 import statistics
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -117,44 +116,39 @@ async def replay(case: Case, db: Store, limits: Thresholds) -> list[Finding]:
 async def evaluate(cases: Sequence[Case], limits: Thresholds,
                    progress: Progress | None = None) -> Report:
     report = Report(cases=len(cases))
-    with tempfile.TemporaryDirectory(prefix="security-eval-") as folder:
-        for n, case in enumerate(cases, start=1):
-            db = Store(f"sqlite+aiosqlite:///{folder}/case-{n}.db", store.metadata)
-            await db.create_all()
-            try:
-                found = await replay(case, db, limits)
-            finally:
-                await db.close()
-            report.noise_days += case.hours / 24
-            report.findings += len(found)
-            matched: set[int] = set()
-            for attack in case.attacks:
-                report.attacks += 1
-                tally = report.by_kind.setdefault(attack.kind, [0, 0])
-                tally[1] += 1
-                hits = [i for i, f in enumerate(found)
-                        if _matches(f, attack, case.start, limits.window_seconds)]
-                matched.update(hits)
-                if hits:
-                    report.detected += 1
-                    tally[0] += 1
-                    first = min(found[i].stats.last_at for i in hits)
-                    report.minutes_to_detect.append(round((first - case.start).total_seconds()
-                                                          / 60 - attack.start_minute, 2))
-                else:
-                    report.misses.append(f"{case.id}: {attack.kind} from {attack.source} "
-                                         f"({attack.tries} tries, {attack.accounts} accounts, "
-                                         f"{attack.minutes:g} min) not detected")
-            report.true_findings += len(matched)
-            for i, finding in enumerate(found):
-                if i not in matched:
-                    report.false_alarms += 1
-                    report.misses.append(
-                        f"{case.id}: false alarm {finding.pattern} from {finding.stats.source} "
-                        f"at {finding.stats.last_at:%H:%M} ({finding.stats.failures} failures, "
-                        f"{finding.stats.accounts} accounts)")
-            if progress is not None:
-                progress(n)
+    for n, case in enumerate(cases, start=1):
+        async with evaluation.case_store(store.metadata) as db:
+            found = await replay(case, db, limits)
+        report.noise_days += case.hours / 24
+        report.findings += len(found)
+        matched: set[int] = set()
+        for attack in case.attacks:
+            report.attacks += 1
+            tally = report.by_kind.setdefault(attack.kind, [0, 0])
+            tally[1] += 1
+            hits = [i for i, f in enumerate(found)
+                    if _matches(f, attack, case.start, limits.window_seconds)]
+            matched.update(hits)
+            if hits:
+                report.detected += 1
+                tally[0] += 1
+                first = min(found[i].stats.last_at for i in hits)
+                report.minutes_to_detect.append(round((first - case.start).total_seconds()
+                                                      / 60 - attack.start_minute, 2))
+            else:
+                report.misses.append(f"{case.id}: {attack.kind} from {attack.source} "
+                                     f"({attack.tries} tries, {attack.accounts} accounts, "
+                                     f"{attack.minutes:g} min) not detected")
+        report.true_findings += len(matched)
+        for i, finding in enumerate(found):
+            if i not in matched:
+                report.false_alarms += 1
+                report.misses.append(
+                    f"{case.id}: false alarm {finding.pattern} from {finding.stats.source} "
+                    f"at {finding.stats.last_at:%H:%M} ({finding.stats.failures} failures, "
+                    f"{finding.stats.accounts} accounts)")
+        if progress is not None:
+            progress(n)
     return report
 
 

@@ -11,8 +11,8 @@ it queues is what the service would decide on.
 
 from __future__ import annotations
 
+import logging
 import statistics
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +27,7 @@ from reasonops_llm.evaluation import CaseError, Progress, count_cases
 from reasonops_runtime import FrozenClock, Transaction
 from reasonops_runtime.store import Store
 
-from . import store
+from . import handlers, store
 from .app import PROMPTS
 from .events import month_events
 from .handlers import SlmAgent
@@ -143,43 +143,49 @@ async def replay(month: Month, db: Store) -> tuple[dict[str, datetime], dict[str
 
 
 async def evaluate(months: Sequence[Month], progress: Progress | None = None) -> Report:
+    # The service's "breaches forecast" warning is for operators, not for this report.
+    handlers_log = logging.getLogger(handlers.__name__)
+    level = handlers_log.level
+    handlers_log.setLevel(logging.ERROR)
+    try:
+        return await _evaluate(months, progress)
+    finally:
+        handlers_log.setLevel(level)
+
+
+async def _evaluate(months: Sequence[Month], progress: Progress | None) -> Report:
     report = Report(cases=len(months))
-    with tempfile.TemporaryDirectory(prefix="slm-eval-") as folder:
-        for n, month in enumerate(months, start=1):
-            db = Store(f"sqlite+aiosqlite:///{folder}/month-{n}.db", store.metadata)
-            await db.create_all()
-            try:
-                forecasts, outcomes = await replay(month, db)
-            finally:
-                await db.close()
-            split = report.by_split.setdefault(month.split or "-", [0, 0, 0, 0.0])
-            report.days += month.days
-            split[3] += month.days
-            report.clocks += len(outcomes)
-            for clock_id, outcome in outcomes.items():
-                when = forecasts.get(clock_id)
-                tally = report.by_kind.setdefault(outcome.kind, [0, 0])
-                if outcome.breached:
-                    report.breaches += 1
-                    tally[1] += 1
-                    split[1] += 1
-                    if when is not None and when <= outcome.deadline - AHEAD:
-                        report.ahead += 1
-                        tally[0] += 1
-                        split[0] += 1
-                        report.minutes_ahead.append(
-                            (outcome.deadline - when).total_seconds() / 60)
-                    elif when is not None:
-                        report.late += 1
-                    else:
-                        report.misses.append(f"{month.id}: {clock_id} breached at "
-                                             f"{outcome.deadline:%m-%d %H:%M}, not forecast")
+    for n, month in enumerate(months, start=1):
+        async with evaluation.case_store(store.metadata) as db:
+            forecasts, outcomes = await replay(month, db)
+        split = report.by_split.setdefault(month.split or "-", [0, 0, 0, 0.0])
+        report.days += month.days
+        split[3] += month.days
+        report.clocks += len(outcomes)
+        for clock_id, outcome in outcomes.items():
+            when = forecasts.get(clock_id)
+            tally = report.by_kind.setdefault(outcome.kind, [0, 0])
+            if outcome.breached:
+                report.breaches += 1
+                tally[1] += 1
+                split[1] += 1
+                if when is not None and when <= outcome.deadline - AHEAD:
+                    report.ahead += 1
+                    tally[0] += 1
+                    split[0] += 1
+                    report.minutes_ahead.append(
+                        (outcome.deadline - when).total_seconds() / 60)
                 elif when is not None:
-                    report.false_alarms += 1
-                    split[2] += 1
-            report.forecasts += len(forecasts)
-            if progress is not None:
-                progress(n)
+                    report.late += 1
+                else:
+                    report.misses.append(f"{month.id}: {clock_id} breached at "
+                                         f"{outcome.deadline:%m-%d %H:%M}, not forecast")
+            elif when is not None:
+                report.false_alarms += 1
+                split[2] += 1
+        report.forecasts += len(forecasts)
+        if progress is not None:
+            progress(n)
     return report
 
 
