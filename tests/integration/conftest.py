@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +90,20 @@ async def gateway_engine(gateway_stack, start_service, tmp_path):
                         policy=tmp_path / "policy.yaml")
     await start_service(build_sync, SyncSettings, policy=tmp_path / "policy.yaml")
     return gateway_stack
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright (the console's tests)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        found = await playwright.chromium.launch(executable_path=CHROMIUM,
+                                                 args=["--no-sandbox"])
+        yield found
+        await found.close()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -61,7 +59,6 @@ from tests.support import (
 pytestmark = pytest.mark.nats
 
 CONFIG = Path(__file__).resolve().parents[2] / "examples" / "config"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 ALERT = {
@@ -74,19 +71,6 @@ ALERT = {
         "startsAt": "2026-12-05T09:00:00Z",
     }],
 }
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        found = await playwright.chromium.launch(executable_path=CHROMIUM,
-                                                 args=["--no-sandbox"])
-        yield found
-        await found.close()
 
 
 CSP_WATCH = """document.addEventListener("securitypolicyviolation", e =>

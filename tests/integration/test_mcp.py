@@ -19,7 +19,7 @@ pytestmark = pytest.mark.nats
 
 TOOLS = {"search_incidents", "show_incident", "acknowledge_incident", "comment_incident",
          "assign_incident", "resolve_incident", "sla_status", "sla_clocks_needing_attention",
-         "audit_trail",
+         "audit_trail", "incident_briefing",
          "approve_workflow_step", "reject_workflow_step", "silence_alerts", "finance_summary",
          "run_agent"}
 
@@ -47,6 +47,9 @@ async def drive(session: ClientSession, incident_id: str) -> None:
         view = structured(await session.call_tool(tool, {"incident_id": incident_id,
                                                          **arguments}))
         assert view["state"] == state
+    briefing = await session.call_tool("incident_briefing", {"incident_id": incident_id})
+    assert briefing.is_error  # no agent has decided about it here
+    assert "no briefing yet" in briefing.content[0].text
     clocks = structured(await session.call_tool("sla_status", {"incident_id": incident_id}))
     assert clocks["incident_id"] == incident_id
     running = structured(await session.call_tool("sla_clocks_needing_attention",

@@ -15,7 +15,8 @@ import typer
 
 from reasonops_client.agent_config import ConfigUnavailable, write_config
 from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
-from reasonops_contracts.agents import AGENT_NAMES, AgentConfig, AgentStatus
+from reasonops_contracts.agents import AGENT_NAMES, DECIDERS, AgentConfig, AgentStatus
+from reasonops_contracts.briefings import BriefingOutput
 
 from .connection import CliError, who_am_i, with_nats
 from .output import emit_json, table, when
@@ -24,12 +25,13 @@ app = typer.Typer(help="AI agents: their decisions, providers and health; config
                   "evaluate them.", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-Agent = Annotated[str | None, typer.Option("--agent", help="triage, rca, security or capacity.")]
+Agent = Annotated[str | None, typer.Option("--agent", help=(
+    "triage, rca, security, capacity, slm or briefing."))]
 
 
-def _check_agent(agent: str | None) -> None:
-    if agent is not None and agent not in AGENT_NAMES:
-        raise CliError(f"--agent: unknown agent {agent!r}; known: {', '.join(AGENT_NAMES)}")
+def _check_agent(agent: str | None, known: tuple[str, ...] = AGENT_NAMES) -> None:
+    if agent is not None and agent not in known:
+        raise CliError(f"--agent: unknown agent {agent!r}; known: {', '.join(known)}")
 
 
 @app.command()
@@ -41,7 +43,7 @@ def decisions(
     json: Json = False,
 ) -> None:
     """Decisions agents recorded: who decided (provider, model), fallback, summary."""
-    _check_agent(agent)
+    _check_agent(agent, DECIDERS)
     try:
         found = with_nats(lambda nc: read_decisions(nc, limit=limit, incident_id=incident,
                                                     agent=agent))
@@ -59,6 +61,42 @@ def decisions(
         [[when(d.decided_at), d.agent, d.incident_id or "-", d.provider, d.model,
           "yes" if d.fallback else "no", f"{d.latency_ms:.0f}", (d.summary or "")[:90]]
          for d in found]))
+
+
+@app.command()
+def briefing(
+    incident_id: Annotated[str, typer.Argument(help="The incident, e.g. INC0000001.")],
+    json: Json = False,
+) -> None:
+    """The agents' views of an incident in one briefing: the summary, concerns and next
+    steps, then each view with its evidence and the decision it comes from (made by the
+    root-cause agent once two agents have decided about the incident)."""
+    try:
+        found = with_nats(lambda nc: read_decisions(nc, limit=1, incident_id=incident_id,
+                                                    agent="briefing"))
+    except AgentsUnavailable as exc:
+        raise CliError(str(exc)) from None
+    if not found:
+        raise CliError(f"{incident_id}: no briefing yet (one is made once two agents "
+                       "have decided about the incident)")
+    decision = found[-1]
+    if json:
+        emit_json(decision.model_dump(mode="json"))
+        return
+    out = decision.output
+    assert isinstance(out, BriefingOutput)
+    typer.echo(f"{out.summary}\n(briefed {when(decision.decided_at)} by "
+               f"{decision.provider}; decision {decision.decision_id})")
+    if out.suggested_priority is not None:
+        typer.echo(f"Suggested priority: P{out.suggested_priority}")
+    for title, lines in (("Concerns", out.concerns), ("Next steps", out.next_steps)):
+        if lines:
+            typer.echo(f"\n{title}:\n" + "\n".join(f"  - {line}" for line in lines))
+    for view in out.views:
+        typer.echo(f"\n{view.agent} ({view.provider}, decision {view.decision_id}): "
+                   f"{view.summary}\n" + "\n".join(f"  - {e}" for e in view.evidence))
+    if out.missing:
+        typer.echo(f"\nNo view yet from: {', '.join(out.missing)}")
 
 
 def _statuses(probe: bool, wait: float) -> list[AgentStatus]:
@@ -102,7 +140,8 @@ def providers(wait: Wait = 2.0, json: Json = False) -> None:
 
 @app.command()
 def configure(
-    agent: Annotated[str, typer.Option("--agent", help="triage, rca, security or capacity.")],
+    agent: Annotated[str, typer.Option("--agent", help=(
+        "triage, rca, security, capacity or slm."))],
     chain: Annotated[str, typer.Option("--chain", help="e.g. 'ollama:llama3.1 -> "
                                        "openai:gpt-4o-mini -> rules'.")],
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling "

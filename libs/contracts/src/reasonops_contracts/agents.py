@@ -9,13 +9,18 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from . import subjects
+from .briefings import BriefingOutput
 from .forecasts import SlmOutput
 from .ingest import Severity
 from .messages import Actor, Event, Query, View
 
 Category = Literal["network", "database", "application", "security", "infrastructure", "storage"]
-AgentName = Literal["triage", "rca", "security", "capacity", "slm"]
+AgentName = Literal["triage", "rca", "security", "capacity", "slm", "briefing"]
 AGENT_NAMES: tuple[AgentName, ...] = ("triage", "rca", "security", "capacity", "slm")
+"""The agents that run (each with its provider chain and configuration)."""
+DECIDERS: tuple[AgentName, ...] = (*AGENT_NAMES, "briefing")
+"""Whose decisions are recorded: the agents and the briefing that combines their views
+of an incident (made by the root-cause agent with its chain)."""
 
 
 class TriageRequested(Event):
@@ -150,10 +155,11 @@ class ProviderAttempt(View):
     latency_ms: float = 0
 
 
-AgentOutput = TriageOutput | RcaOutput | SecurityOutput | CapacityOutput | SlmOutput
+AgentOutput = (TriageOutput | RcaOutput | SecurityOutput | CapacityOutput | SlmOutput
+               | BriefingOutput)
 _OUTPUT_OF: dict[str, type[View]] = {"triage": TriageOutput, "rca": RcaOutput,
                                      "security": SecurityOutput, "capacity": CapacityOutput,
-                                     "slm": SlmOutput}
+                                     "slm": SlmOutput, "briefing": BriefingOutput}
 
 
 class AgentDecisionRecorded(Event):

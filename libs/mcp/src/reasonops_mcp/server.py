@@ -20,6 +20,7 @@ from fastmcp.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import AgentRunResult, Dashboard, IncidentPage, Trail
 from reasonops_contracts.finance import FinanceSummary
 from reasonops_contracts.incidents import (
@@ -141,6 +142,14 @@ def build_server(client: ClientFactory, *, name: str = "ReasonOps") -> FastMCP:
         first."""
         async with api() as reasonops:
             return await reasonops.sla_clocks(attention, service=service)
+
+    @mcp.tool(annotations=READ)
+    async def incident_briefing(incident_id: IncidentId) -> AgentDecisionRecorded:
+        """What the agents say about the incident together: one summary, concerns, next
+        steps and each agent's view (triage, root cause, service level, security) with
+        its evidence and decision. An error until two agents have decided about it."""
+        async with api() as reasonops:
+            return await reasonops.incident_briefing(incident_id)
 
     @mcp.tool(annotations=READ)
     async def audit_trail(incident_id: IncidentId) -> Trail:

@@ -11,6 +11,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import (
     AgentConfiguration,
     AgentRunResult,
@@ -156,6 +157,10 @@ class AsyncReasonOpsClient(AsyncBackOffice):
 
     async def incident_sla(self, incident_id: str) -> SlaStatus:
         return await self.send(calls.incident_sla(incident_id))
+
+    async def incident_briefing(self, incident_id: str) -> AgentDecisionRecorded:
+        """The agents' views combined (an ApiError 404 before two have spoken)."""
+        return await self.send(calls.incident_briefing(incident_id))
 
     async def incident_audit(self, incident_id: str) -> Trail:
         return await self.send(calls.incident_audit(incident_id))

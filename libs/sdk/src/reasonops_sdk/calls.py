@@ -15,6 +15,7 @@ from uuid import uuid4
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import (
     AgentConfiguration,
     AgentRunResult,
@@ -192,6 +193,11 @@ def comment(incident_id: str, note: str) -> Call[IncidentView]:
 
 def incident_sla(incident_id: str) -> Call[SlaStatus]:
     return _call("GET", f"/api/incidents/{_id(incident_id)}/sla", SlaStatus)
+
+
+def incident_briefing(incident_id: str) -> Call[AgentDecisionRecorded]:
+    return _call("GET", f"/api/incidents/{_id(incident_id)}/briefing",
+                 AgentDecisionRecorded)
 
 
 def incident_audit(incident_id: str) -> Call[Trail]:

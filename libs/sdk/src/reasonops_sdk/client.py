@@ -15,6 +15,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import (
     AgentConfiguration,
     AgentRunResult,
@@ -217,6 +218,10 @@ class ReasonOpsClient(BackOffice):
 
     def incident_sla(self, incident_id: str) -> SlaStatus:
         return self.send(calls.incident_sla(incident_id))
+
+    def incident_briefing(self, incident_id: str) -> AgentDecisionRecorded:
+        """The agents' views combined (an ApiError 404 before two have spoken)."""
+        return self.send(calls.incident_briefing(incident_id))
 
     def incident_audit(self, incident_id: str) -> Trail:
         return self.send(calls.incident_audit(incident_id))

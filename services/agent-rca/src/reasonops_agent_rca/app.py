@@ -43,7 +43,8 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
                    client=client)
     agent = RcaAgent(service.store, kit.router, template, service.clock,
                      load_catalog(settings.service_catalog),
-                     build_embedder(settings.embeddings, kit.llm))
+                     build_embedder(settings.embeddings, kit.llm),
+                     PromptTemplate.latest(PROMPTS, "briefing"))
     agent.queue = kit.serve(agent.decide)
     service.consume(durables.AGENT_RCA_ALERTS, agent.ingest())
     service.consume(durables.AGENT_RCA_INCIDENTS, agent.incidents())

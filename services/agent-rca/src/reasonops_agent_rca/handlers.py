@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reasonops_contracts import Envelope
-from reasonops_contracts.agents import AgentDecisionRecorded, RcaOutput, RcaRequested, TriageOutput
+from reasonops_contracts.agents import (
+    AgentDecisionRecorded,
+    RcaOutput,
+    RcaRequested,
+    SecurityOutput,
+    TriageOutput,
+)
+from reasonops_contracts.briefings import BriefingOutput
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.changes import ChangeStarted
 from reasonops_contracts.incidents import (
@@ -28,6 +35,7 @@ from reasonops_runtime import Clock, EventRouter, Transaction
 from reasonops_runtime.store import Store
 
 from . import store
+from .briefing import VIEWS_TO_BRIEF, Seen, Subject, brief, keep_known_views
 from .domain import AlertSeen, ChangeSeen, Context, PastIncident, analyse, keep_known_evidence
 from .similarity import most_similar, words
 
@@ -49,9 +57,10 @@ def _alert(row: Any) -> AlertSeen:
 
 class RcaAgent:
     def __init__(self, db: Store, router: Router, template: PromptTemplate,
-                 clock: Clock, catalog: ServiceCatalog, embedder: Embedder | None = None
-                 ) -> None:
+                 clock: Clock, catalog: ServiceCatalog, embedder: Embedder | None = None,
+                 briefing_template: PromptTemplate | None = None) -> None:
         self.db = db
+        self.briefing_template = briefing_template or template
         self.embedder = embedder
         self.router = router
         self.template = template
@@ -115,6 +124,7 @@ class RcaAgent:
         each; an acknowledgement also asks for a root cause."""
         notes: list[tuple[str, datetime, str, str]] = []
         resolutions: list[tuple[str, datetime, str | None]] = []
+        priorities: list[tuple[str, int]] = []
         for envelope, event in batch:
             if isinstance(event, IncidentResolved):
                 resolutions.append((event.incident_id, event.resolved_at, event.note))
@@ -135,20 +145,52 @@ class RcaAgent:
                 notes.append((event.incident_id, event.assigned_at, "assigned",
                               f"to {event.assignment_group}: {event.reason}"))
             elif isinstance(event, IncidentPriorityChanged):
+                priorities.append((event.incident_id, event.priority))
                 notes.append((event.incident_id, event.changed_at, "priority",
                               f"P{event.previous_priority} -> P{event.priority}: "
                               f"{event.reason}"))
         await store.resolved(tx.session, resolutions)
+        await store.prioritised(tx.session, priorities)
         await store.note(tx.session, notes)
 
     async def on_decisions(self, tx: Transaction,
                            batch: list[tuple[Envelope, AgentDecisionRecorded]]) -> None:
+        """Other agents' decisions: on the incidents' timelines, kept for briefings, and
+        a briefing asked for each incident two or more agents have now spoken about."""
+        others = [d for _, d in batch if d.agent not in ("rca", "briefing")]
         await store.note(tx.session, [
             (d.incident_id, d.decided_at, f"{d.agent} decision", d.summary or "")
-            for _, d in batch if d.incident_id and d.agent != "rca"])
+            for d in others if d.incident_id])
         await store.categorised(tx.session, [
-            (d.incident_id, d.output.category) for _, d in batch
+            (d.incident_id, d.output.category) for d in others
             if isinstance(d.output, TriageOutput) and d.incident_id])
+        sources = {d.decision_id: d.output.source for _, d in batch
+                   if isinstance(d.output, SecurityOutput) and d.output.pattern is not None}
+        kept = [d for _, d in batch if d.agent != "briefing"
+                and (d.incident_id or d.decision_id in sources)]
+        fresh = await store.keep_decisions(tx.session, kept, sources)
+        await self._brief(tx, batch, fresh, sources)
+
+    async def _brief(self, tx: Transaction, batch: list[tuple[Envelope, AgentDecisionRecorded]],
+                     fresh: list[AgentDecisionRecorded], sources: dict[str, str]) -> None:
+        by_source = await store.open_incidents_from(tx.session, sorted(set(sources.values())))
+        latest: dict[str, AgentDecisionRecorded] = {}
+        for decision in fresh:  # one seen again was briefed when it was new
+            for incident_id in ([decision.incident_id] if decision.incident_id else
+                                by_source.get(sources[decision.decision_id], [])):
+                latest[incident_id] = decision
+        spoken = await store.viewers(tx.session, sorted(latest))
+        causes = {d.decision_id: e for e, d in batch}
+        for incident_id, decision in latest.items():
+            if len(spoken.get(incident_id, ())) < VIEWS_TO_BRIEF \
+                    or await store.incident(tx.session, incident_id) is None:
+                continue  # one view is the decision itself; an unseen incident waits
+            assert self.queue is not None
+            await self.queue.enqueue(
+                tx, causes[decision.decision_id],
+                f"briefing:{incident_id}:{decision.decision_id}", "briefing",
+                {"request_id": f"briefing:{incident_id}:{decision.decision_id}",
+                 "incident_id": incident_id})
 
     async def on_requested(self, tx: Transaction, envelope: Envelope,
                            request: RcaRequested) -> None:
@@ -230,6 +272,8 @@ class RcaAgent:
         return found[1]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        if kind == "briefing":
+            return await self.briefing(payload)
         ctx = await self.context(payload["incident_id"])
         first = analyse(ctx)
         prompt = self.template.render({"incident": {
@@ -252,3 +296,27 @@ class RcaAgent:
             workflow_id=payload.get("workflow_id") or "", decided_at=self.clock.now(),
             summary=f"Root cause ({answer.provider}): {top.cause} ({top.confidence:.0%})"))
 
+
+    async def briefing(self, payload: dict[str, Any]) -> Decided:
+        """The agents' latest views of the incident in one decision that references
+        them; a model may word it, the views and references are the decisions'."""
+        async with self.db.read() as session:
+            row = await store.incident(session, payload["incident_id"])
+            labels = row.labels or {}
+            seen = await store.views_of(session, row.incident_id, labels.get("source_ip"))
+        subject = Subject(row.incident_id, row.title, row.service, row.priority or 3,
+                          row.resolved_at is not None)
+        first = brief(subject, [Seen(r.agent, r.decision_id, r.decided_at, r.provider,
+                                     r.summary, r.output) for r in seen])
+        prompt = self.briefing_template.render({
+            "incident": {"id": subject.incident_id, "title": subject.title,
+                         "service": subject.service, "priority": subject.priority},
+            "views": [v.model_dump(mode="json") for v in first.views],
+            "first_briefing": first.model_dump(mode="json")})
+        answer = await self.router.decide(prompt, BriefingOutput, lambda: first)
+        answer = replace(answer, output=keep_known_views(answer.output, first))
+        agents = ", ".join(v.agent for v in first.views)
+        return Decided(decision_from(
+            answer, prompt, agent="briefing", request_id=payload["request_id"],
+            incident_id=subject.incident_id, decided_at=self.clock.now(),
+            summary=f"Briefing ({answer.provider}; {agents}): {answer.output.summary}"))

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_runtime import UtcDateTime
@@ -38,6 +39,7 @@ incidents = Table(
     Column("resolved_at", UtcDateTime(), nullable=True),
     Column("resolution", String(2000), nullable=True),
     Column("category", String(32), nullable=True),
+    Column("priority", Integer, nullable=True),  # None: opened before it was kept
 )
 alerts = Table(
     "rca_alerts", metadata,
@@ -56,6 +58,19 @@ timeline = Table(
     Column("at", UtcDateTime(), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("text", String(1024), nullable=False),
+)
+decisions = Table(
+    # The agents' decisions about incidents (and security findings, which name an
+    # address rather than an incident) that a briefing combines.
+    "rca_decisions", metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("incident_id", String(32), nullable=True, index=True),
+    Column("source", String(256), nullable=True, index=True),
+    Column("agent", String(16), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("summary", String(1024), nullable=False),
+    Column("output", JSON, nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
 )
 changes = Table(
     "rca_changes", metadata,
@@ -94,7 +109,8 @@ async def add_incidents(session: AsyncSession, found: Sequence[IncidentOpened]) 
         await session.execute(insert(incidents), [dict(
             incident_id=i.incident_id, title=i.title, service=i.service,
             fingerprint=i.fingerprint, labels=dict(i.labels), opened_at=i.opened_at,
-            resolved_at=None, resolution=None, category=None) for i in fresh.values()])
+            resolved_at=None, resolution=None, category=None, priority=i.priority)
+            for i in fresh.values()])
 
 
 async def resolved(session: AsyncSession,
@@ -112,6 +128,74 @@ async def categorised(session: AsyncSession, categories: Sequence[tuple[str, str
         await session.execute(
             update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
             [{"b_id": i, "category": c} for i, c in categories])
+
+
+async def prioritised(session: AsyncSession, priorities: Sequence[tuple[str, int]]) -> None:
+    """(incident id, priority) of priority changes, in one statement."""
+    if priorities:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
+            [{"b_id": i, "priority": p} for i, p in priorities])
+
+
+async def keep_decisions(session: AsyncSession, found: Sequence[AgentDecisionRecorded],
+                         sources: dict[str, str]) -> list[AgentDecisionRecorded]:
+    """Keep decisions a briefing may combine (one seen again is not kept twice) and
+    return the new ones; ``sources``: the address a security decision is about."""
+    ids = {d.decision_id for d in found}
+    known = {r.decision_id for r in await session.execute(
+        select(decisions.c.decision_id).where(decisions.c.decision_id.in_(ids)))}
+    fresh = {d.decision_id: d for d in found if d.decision_id not in known}
+    if fresh:
+        await session.execute(insert(decisions), [dict(
+            decision_id=d.decision_id, incident_id=d.incident_id,
+            source=sources.get(d.decision_id), agent=d.agent, provider=d.provider,
+            summary=(d.summary or "")[:1024], output=d.output.model_dump(mode="json"),
+            decided_at=d.decided_at) for d in fresh.values()])
+    return list(fresh.values())
+
+
+async def open_incidents_from(session: AsyncSession, sources: Sequence[str]
+                              ) -> dict[str, list[str]]:
+    """Address -> the unresolved incidents opened about it (a security finding's
+    ``source_ip`` label)."""
+    if not sources:
+        return {}
+    address = incidents.c.labels["source_ip"].as_string()
+    rows = await session.execute(select(incidents.c.incident_id, address.label("source"))
+                                 .where(address.in_(sources),
+                                        incidents.c.resolved_at.is_(None)))
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(str(row.source), []).append(row.incident_id)
+    return found
+
+
+async def viewers(session: AsyncSession, incident_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Incident -> the agents that decided about it (security through its address)."""
+    found: dict[str, set[str]] = {i: set() for i in incident_ids}
+    if not incident_ids:
+        return found
+    for row in await session.execute(select(decisions.c.incident_id, decisions.c.agent)
+                                     .where(decisions.c.incident_id.in_(incident_ids))
+                                     .distinct()):
+        found[row.incident_id].add(row.agent)
+    address = incidents.c.labels["source_ip"].as_string()
+    for row in await session.execute(
+            select(incidents.c.incident_id).join(decisions, decisions.c.source == address)
+            .where(incidents.c.incident_id.in_(incident_ids)).distinct()):
+        found[row.incident_id].add("security")
+    return found
+
+
+async def views_of(session: AsyncSession, incident_id: str, source: str | None) -> list[Any]:
+    """The decisions about ``incident_id``, and the security findings on ``source``."""
+    about = decisions.c.incident_id == incident_id
+    if source:
+        about = about | (decisions.c.source == source)
+    rows = await session.execute(select(decisions).where(about)
+                                 .order_by(decisions.c.decided_at).limit(500))
+    return list(rows)
 
 
 async def incident(session: AsyncSession, incident_id: str) -> Any:

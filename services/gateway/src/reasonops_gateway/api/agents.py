@@ -20,6 +20,7 @@ from reasonops_client.reports import provider_health
 from reasonops_contracts import Envelope
 from reasonops_contracts.agents import (
     AGENT_NAMES,
+    DECIDERS,
     AgentConfig,
     AgentDecisionRecorded,
     AgentRun,
@@ -45,7 +46,7 @@ from .errors import Problem
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 T = TypeVar("T")
 STATUS_WAIT_SECONDS = 1.0
-AgentName = Literal["triage", "rca", "security", "capacity", "slm"]
+AgentName = Literal["triage", "rca", "security", "capacity", "slm", "briefing"]
 LOCAL_PROVIDERS = ("ollama", "openai-compatible", "tgi", "rules")
 
 
@@ -88,9 +89,9 @@ def _agent_named(name: str | None) -> str | None:
     if name is None:
         return None
     plain = name.lower().removesuffix("agent").strip("_- ")
-    if plain not in AGENT_NAMES:
+    if plain not in DECIDERS:
         raise Problem(422, "invalid_request", f"agent_name: unknown agent {name!r}; known: "
-                      f"{', '.join(AGENT_NAMES)}", field="query.agent_name")
+                      f"{', '.join(DECIDERS)}", field="query.agent_name")
     return plain
 
 

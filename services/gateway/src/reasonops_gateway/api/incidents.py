@@ -1,6 +1,6 @@
 """``/api/incidents``: the list (filters, sort, cursor pagination, total), one incident
-with its timeline, its SLA clocks, its workflow and its audit trail, and every lifecycle
-command."""
+with its timeline, its SLA clocks, its workflow, the agents' briefing and its audit
+trail, and every lifecycle command."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from reasonops_client.agents import AgentsUnavailable, read_decisions
 from reasonops_client.trail import AuditUnavailable, collect_trail
+from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import IncidentPage, Trail, TrailItem
 from reasonops_contracts.incidents import (
     INCIDENT_ID_PATTERN,
@@ -134,6 +136,27 @@ async def workflow(caller: CallerDep, gateway: GatewayDep, incident_id: Incident
                    name: str = "incident-response") -> WorkflowView:
     return await gateway.ask(caller, GetWorkflow(incident_id=incident_id, workflow=name),
                              WorkflowView)
+
+
+@router.get("/{incident_id}/briefing", response_model=AgentDecisionRecorded,
+            summary="The agents' views of it in one briefing")
+async def briefing(caller: CallerDep, gateway: GatewayDep,
+                   incident_id: IncidentId) -> AgentDecisionRecorded:
+    """The latest briefing decision: triage, root cause, service level and security
+    views combined, each with its evidence and the decision it comes from. Made once two
+    agents have spoken about the incident; 404 before. Only for those who may read the
+    incident and the agents' decisions."""
+    await gateway.visibility(caller, "agent decisions")
+    await gateway.ask(caller, GetIncident(incident_id=incident_id), IncidentView)
+    try:
+        found = await gateway.ask_all(lambda nc: read_decisions(
+            nc, incident_id=incident_id, agent="briefing", limit=1))
+    except AgentsUnavailable as exc:
+        raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
+    if not found:
+        raise Problem(404, "not_found", f"{incident_id}: no briefing yet (one is made once "
+                      "two agents have decided about the incident)")
+    return found[-1]
 
 
 @router.get("/{incident_id}/audit", response_model=Trail, summary="Its audit trail")

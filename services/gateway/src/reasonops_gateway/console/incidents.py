@@ -93,13 +93,15 @@ async def incident_list(request: Request, client: AsyncReasonOpsClient, me: Me) 
 async def incident(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
     incident_id = request.path_params["incident_id"]
     found = await client.get_incident(incident_id)
-    sla = trail = None
+    sla = trail = briefing = None
     with contextlib.suppress(ReasonOpsError):  # the page still helps without them
         sla = await client.incident_sla(incident_id)
     with contextlib.suppress(ReasonOpsError):
         trail = await client.incident_audit(incident_id)
+    with contextlib.suppress(ReasonOpsError):  # none yet, or decisions not for this reader
+        briefing = await client.incident_briefing(incident_id)
     return Shown("incident.html", {"incident": found, "sla": sla, "trail": trail,
-                                   "actions": actions_for(found, me)})
+                                   "briefing": briefing, "actions": actions_for(found, me)})
 
 
 async def _run(client: AsyncReasonOpsClient, incident_id: str, verb: str,
