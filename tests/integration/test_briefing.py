@@ -57,8 +57,10 @@ async def briefings(nc) -> list[AgentDecisionRecorded]:
             if d.agent == "briefing"]
 
 
-async def test_the_views_of_every_agent_in_one_decision(nc, start_service):
-    await start_service(build_rca, RcaSettings)
+async def test_the_views_of_every_agent_in_one_decision(nc, start_service, database_url):
+    """On SQLite and PostgreSQL (the security finding is found by the incident's
+    ``source_ip`` label, read out of its JSON labels)."""
+    await start_service(build_rca, RcaSettings, database_url=database_url)
     opened = IncidentOpened(
         incident_id="INC0000001", title=f"SSH login failures from {ADDRESS}",
         service="bastion", severity="critical", impact=2, urgency=2, priority=3,
