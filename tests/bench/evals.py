@@ -17,7 +17,8 @@ SETS: dict[str, list[Path]] = {
     "triage (dev split, tuned on)": [DATA / "triage-eval.jsonl"],
     "triage (test split, held out)": [DATA / "triage-eval-test.jsonl"],
     "rca": [DATA / "rca-eval.jsonl"],
-    "security": [DATA / "security-eval.jsonl"],
+    "security (dev split, tuned on)": [DATA / "security-eval-dev.jsonl"],
+    "security (test split, held out)": [DATA / "security-eval.jsonl"],
     "capacity": [DATA / "capacity-eval.jsonl"],
     "slm": [DATA / "slm-eval.jsonl"],
 }

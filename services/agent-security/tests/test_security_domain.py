@@ -7,6 +7,8 @@ from reasonops_agent_security.domain import (
     WindowStats,
     assess,
     detect,
+    detect_distributed,
+    detect_slow,
     security_event,
 )
 from reasonops_contracts.ingest import EventAccepted
@@ -37,6 +39,9 @@ def stats(failures: int, accounts: int) -> WindowStats:
      "waf_block"),
     ("IAM", "admin role granted to bob", {"source_ip": "10.0.0.5", "user": "bob"},
      "privilege_change"),
+    ("sshd", "Accepted password for alice from 198.51.100.7 port 22",
+     {"src_ip": "198.51.100.7", "user": "alice"}, "login_success"),
+    ("LoginSucceeded", "alice signed in", {"source_ip": "10.0.0.8"}, "login_success"),
 ])
 def test_security_events_are_recognised(name, summary, labels, kind):
     found = security_event(accepted(name, summary, **labels))
@@ -79,3 +84,38 @@ def test_privileges_granted_from_a_failing_source_are_an_escalation():
     assert (out.severity, out.recommended_actions) == ("critical",
                                                        ["block_source", "force_password_reset"])
     assert detect(replace(stats(3, 1), privileged=("bob",)), limits) is None  # routine admin
+
+
+def test_people_behind_one_address_who_then_log_in_are_not_stuffing():
+    from dataclasses import replace
+    limits = Thresholds()
+    office = replace(stats(70, 55), recovered=50)  # mistyped, then logged in
+    assert detect(office, limits) is None
+    assert detect(replace(office, recovered=3), limits).pattern == "credential_stuffing"
+    rush_and_attacker = replace(stats(260, 28), recovered=25)  # 9 tries an account
+    assert detect(rush_and_attacker, limits).pattern == "brute_force"
+
+
+def test_the_hour_finds_the_slow_attacks():
+    from dataclasses import replace
+    limits = Thresholds()
+    hour = replace(stats(180, 1), seconds=3600)  # 3 tries a minute on one account
+    assert detect(stats(15, 1), limits) is None  # its five minutes
+    assert detect_slow(hour, limits).pattern == "brute_force"
+    stale_job = replace(stats(60, 1), seconds=3600)  # a job retrying every minute
+    assert detect_slow(stale_job, limits) is None
+    spray = replace(stats(90, 90), seconds=3600, recovered=2)
+    assert detect_slow(spray, limits).pattern == "password_spraying"
+    out = assess(spray, detect_slow(spray, limits), limits)
+    assert (out.window_seconds, out.severity) == (3600, "critical")
+    assert "in 60 minutes" in out.summary
+
+
+def test_one_account_failing_from_many_sources_is_a_distributed_brute_force():
+    from dataclasses import replace
+    limits = Thresholds()
+    account = replace(stats(120, 1), top_accounts=("alice",), seconds=3600, sources=30)
+    finding = detect_distributed(account, limits)
+    assert (finding.pattern, finding.key) == ("distributed_brute_force", "account:alice")
+    assert "from 30 sources" in assess(account, finding, limits).summary
+    assert detect_distributed(replace(account, sources=2), limits) is None  # one job

@@ -87,8 +87,11 @@ class RcaOutput(View):
 
 # -- security -------------------------------------------------------------------------------
 
-SecurityPattern = Literal["brute_force", "credential_stuffing", "privilege_escalation"]
-"""``privilege_escalation``: privileges granted from a source that was failing logins."""
+SecurityPattern = Literal["brute_force", "credential_stuffing", "privilege_escalation",
+                          "password_spraying", "distributed_brute_force"]
+"""``privilege_escalation``: privileges granted from a source that was failing logins;
+``password_spraying``: many accounts tried a few times each from one source over an hour;
+``distributed_brute_force``: one account failing from many sources."""
 
 
 class SecurityReviewRequested(Event):

@@ -28,6 +28,12 @@ class SecuritySettings(AgentSettings):
     stuffing_tries_per_account: float = Field(default=5.0, gt=0)
     cooldown_seconds: int = Field(default=1800, ge=0)
     privilege_after_failures: int = Field(default=10, ge=1)
+    long_window_seconds: int = Field(default=3600, ge=60)
+    slow_brute_force_failures: int = Field(default=120, ge=2)
+    spraying_accounts: int = Field(default=40, ge=2)
+    recovered_share: float = Field(default=0.5, ge=0, le=1)
+    distributed_failures: int = Field(default=50, ge=2)
+    distributed_sources: int = Field(default=5, ge=2)
 
 
 EVENTS_BATCH_SIZE = 500
@@ -42,12 +48,8 @@ def build_service(settings: SecuritySettings | None = None, *, clock: Clock | No
     template = PromptTemplate.latest(PROMPTS, "security")
     kit = AgentKit(service, "security", settings, llm=llm, prompt_version=template.version,
                    client=client)
-    limits = Thresholds(window_seconds=settings.window_seconds,
-                        brute_force_failures=settings.brute_force_failures,
-                        stuffing_accounts=settings.stuffing_accounts,
-                        stuffing_tries_per_account=settings.stuffing_tries_per_account,
-                        cooldown_seconds=settings.cooldown_seconds,
-                        privilege_after_failures=settings.privilege_after_failures)
+    limits = Thresholds(**{name: getattr(settings, name)
+                           for name in Thresholds.__dataclass_fields__})
     agent = SecurityAgent(kit.router, template, service.clock, limits)
     agent.queue = kit.serve(agent.decide)
     # The detectors window over many raw alerts: 500 a fetch, unless REASONOPS_BATCH_SIZE

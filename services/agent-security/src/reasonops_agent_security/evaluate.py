@@ -127,7 +127,7 @@ async def evaluate(cases: Sequence[Case], limits: Thresholds,
             tally = report.by_kind.setdefault(attack.kind, [0, 0])
             tally[1] += 1
             hits = [i for i, f in enumerate(found)
-                    if _matches(f, attack, case.start, limits.window_seconds)]
+                    if _matches(f, attack, case.start, limits.long_window_seconds)]
             matched.update(hits)
             if hits:
                 report.detected += 1

@@ -31,6 +31,8 @@ from .domain import (
     WindowStats,
     assess,
     detect,
+    detect_distributed,
+    detect_slow,
     security_event,
 )
 
@@ -58,37 +60,61 @@ def _stats_from(payload: dict[str, Any]) -> WindowStats:
         service=payload["service"],
         first_at=datetime.fromisoformat(payload["first_at"]) if payload["first_at"] else None,
         last_at=datetime.fromisoformat(payload["last_at"]),
-        privileged=tuple(payload.get("privileged") or ()))
+        privileged=tuple(payload.get("privileged") or ()),
+        recovered=payload.get("recovered", 0), seconds=payload.get("seconds", 300),
+        sources=payload.get("sources", 1))
 
 
 def finding_id(finding: Finding) -> str:
-    stats = finding.stats
-    return f"security:{finding.pattern}:{stats.source}:{stats.last_at.isoformat()}"
+    return f"security:{finding.pattern}:{finding.key}:{finding.stats.last_at.isoformat()}"
+
+
+SLOW_AFTER_FAILURES = 3
+"""A source's long window is looked at when its short one has this many failures (below:
+slower than the slowest pattern the long window finds, 40 accounts an hour)."""
 
 
 async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
                       limits: Thresholds) -> list[Finding]:
     """Add security events to the window; for each source, the pattern its window shows
-    now, unless the same pattern from it was already found within the cooldown (the open
-    incident carries it). What is returned is recorded as found."""
+    now (five minutes, else the hour), and for each account failing, whether many
+    sources are at it; unless the same pattern on the same source or account was already
+    found within the cooldown (the open incident carries it). What is returned is
+    recorded as found."""
     await store.add(session, found)
     latest: dict[str, datetime] = {}
+    failing: dict[str, datetime] = {}
     for event in found:
         latest[event.source] = max(event.at, latest.get(event.source, event.at))
-    new: list[Finding] = []
+        if event.kind == "login_failure" and event.account:
+            failing[event.account] = max(event.at, failing.get(event.account, event.at))
+    candidates: list[Finding] = []
     for source, at in latest.items():
-        finding = detect(await store.window(session, source, at, limits.window_seconds),
-                         limits)
-        if finding is None:
-            continue
+        stats = await store.window(session, source, at, limits.window_seconds)
+        finding = detect(stats, limits)
+        if finding is None and stats.failures >= SLOW_AFTER_FAILURES:
+            finding = detect_slow(await store.window(session, source, at,
+                                                     limits.long_window_seconds), limits)
+        if finding is not None:
+            candidates.append(finding)
+    if failing:
+        for stats in await store.accounts_under_fire(
+                session, list(failing), max(failing.values()), limits.long_window_seconds,
+                limits.distributed_failures):
+            if (finding := detect_distributed(stats, limits)) is not None:
+                candidates.append(finding)
+    new: list[Finding] = []
+    for finding in candidates:
+        at = finding.stats.last_at
         since = at - timedelta(seconds=limits.cooldown_seconds)
-        if await store.recently_found(session, source, finding.pattern, since):
+        if await store.recently_found(session, finding.key, finding.pattern, since):
             continue
-        await store.record_finding(session, source, finding.pattern, at, finding_id(finding))
+        await store.record_finding(session, finding.key, finding.pattern, at,
+                                   finding_id(finding))
         new.append(finding)
     if latest:
-        await store.forget_before(session, max(latest.values()) - timedelta(
-            seconds=max(limits.window_seconds, limits.cooldown_seconds) * 2))
+        await store.forget_before(session, max(latest.values()) - timedelta(seconds=max(
+            limits.long_window_seconds, limits.cooldown_seconds) * 2))
     return new
 
 
@@ -135,9 +161,15 @@ class SecurityAgent:
 
     async def on_review(self, tx: Transaction, envelope: Envelope,
                         request: SecurityReviewRequested) -> None:
-        stats = await store.window(tx.session, request.source, self.clock.now(),
+        now = self.clock.now()
+        stats = await store.window(tx.session, request.source, now,
                                    self.limits.window_seconds)
         finding = detect(stats, self.limits)
+        if finding is None:  # nothing in five minutes: the hour, for a slow attack
+            hour = await store.window(tx.session, request.source, now,
+                                      self.limits.long_window_seconds)
+            if (finding := detect_slow(hour, self.limits)) is not None:
+                stats = hour
         assert self.queue is not None
         await self.queue.enqueue(tx, envelope, request.request_id, "review", _stats_payload(
             stats, finding.pattern if finding else None, request.incident_id,
@@ -153,7 +185,7 @@ class SecurityAgent:
         # Measured facts are ours; a model may word the assessment, not change the counts.
         output = answer.output.model_copy(update=dict(
             pattern=pattern, source=stats.source, failures=stats.failures,
-            accounts=stats.accounts, window_seconds=self.limits.window_seconds))
+            accounts=stats.accounts, window_seconds=stats.seconds))
         answer = replace(answer, output=output)
         now = self.clock.now()
         decision = decision_from(answer, prompt, agent="security",
@@ -167,7 +199,7 @@ class SecurityAgent:
         for action in output.recommended_actions:
             if action == "monitor":
                 continue
-            params = {"window_seconds": str(self.limits.window_seconds),
+            params = {"window_seconds": str(stats.seconds),
                       "failures": str(stats.failures)}
             target = stats.source
             if action == "force_password_reset":

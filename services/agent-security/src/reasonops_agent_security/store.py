@@ -57,7 +57,8 @@ async def add(session: AsyncSession, found: Sequence[SecurityEvent]) -> None:
 
 async def window(session: AsyncSession, source: str, end: datetime,
                  seconds: int) -> WindowStats:
-    """Failures, distinct accounts and WAF blocks from ``source`` in (end - seconds, end]."""
+    """Failures, distinct accounts, those of them that logged in, and WAF blocks from
+    ``source`` in (end - seconds, end]."""
     start = end - timedelta(seconds=seconds)
     scope = (events.c.source == source, events.c.at > start, events.c.at <= end)
     row = (await session.execute(
@@ -74,10 +75,45 @@ async def window(session: AsyncSession, source: str, end: datetime,
         select(events.c.account).distinct()
         .where(*scope, events.c.kind == "privilege_change", events.c.account.is_not(None))
         .order_by(events.c.account))).scalars().all()
+    failed = select(events.c.account).where(*scope, events.c.kind == "login_failure")
+    recovered = (await session.execute(
+        select(func.count(distinct(events.c.account)))
+        .where(*scope, events.c.kind == "login_success", events.c.account.in_(failed))
+    )).scalar_one()
     return WindowStats(source=source, failures=int(row[0]), accounts=int(row[1]),
                        waf_blocks=int(waf), top_accounts=tuple(r.account for r in top),
                        service=row[3], first_at=row[2], last_at=end,
-                       privileged=tuple(str(a) for a in granted))
+                       privileged=tuple(str(a) for a in granted), recovered=int(recovered),
+                       seconds=seconds)
+
+
+async def accounts_under_fire(session: AsyncSession, accounts: Sequence[str], end: datetime,
+                              seconds: int, failures: int) -> list[WindowStats]:
+    """The long windows of ``accounts`` that failed at least ``failures`` times in
+    (end - seconds, end], each from its busiest source (two statements)."""
+    if not accounts:
+        return []
+    scope = (events.c.kind == "login_failure", events.c.at > end - timedelta(seconds=seconds),
+             events.c.at <= end)
+    busy = (await session.execute(
+        select(events.c.account, func.count(), func.count(distinct(events.c.source)),
+               func.min(events.c.at), func.max(events.c.service))
+        .where(*scope, events.c.account.in_(sorted(set(accounts))))
+        .group_by(events.c.account).having(func.count() >= failures))).all()
+    if not busy:
+        return []
+    by_source = (await session.execute(
+        select(events.c.account, events.c.source, func.count().label("n"))
+        .where(*scope, events.c.account.in_([row[0] for row in busy]))
+        .group_by(events.c.account, events.c.source))).all()
+    busiest: dict[str, tuple[int, str]] = {}
+    for account, source, n in by_source:
+        if (n, source) > busiest.get(account, (0, "")):
+            busiest[account] = (n, source)
+    return [WindowStats(source=busiest[account][1], failures=int(n), accounts=1,
+                        waf_blocks=0, top_accounts=(account,), service=service,
+                        first_at=first, last_at=end, seconds=seconds, sources=int(sources))
+            for account, n, sources, first, service in busy]
 
 
 async def recently_found(session: AsyncSession, source: str, pattern: str, since: datetime
