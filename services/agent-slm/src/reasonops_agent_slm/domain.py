@@ -111,7 +111,7 @@ def forecast(clock: Watched, pace: Pace, queue_ahead: int, answer_seconds: float
     if usual is not None:
         where = "in" if in_hours else "out of"
         reasons.append(f"{clock.group} usually needs {usual / 60:.0f} min {where} working "
-                       f"hours (median of its met {clock.kind} clocks)")
+                       f"hours (80th percentile of its met {clock.kind} clocks)")
     elif (usual := _usual(pace.everyone)) is not None:
         reasons.append(f"groups usually need {usual / 60:.0f} min for a {clock.kind} clock "
                        f"(too little history for {clock.group or 'an unassigned incident'})")
