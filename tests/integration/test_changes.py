@@ -273,6 +273,30 @@ async def test_an_implementing_change_silences_its_services_and_links_the_next_i
                                    "planned_start": "2030-01-01T00:00:00Z"})
         assert bad.status_code == 422
         assert "title" in bad.json()["detail"]
+
+    # The same through the SDK: read, list, the calendar, a request refused by field.
+    from reasonops_sdk import AsyncReasonOpsClient
+    from reasonops_sdk.errors import ApiError
+
+    async with AsyncReasonOpsClient(f"http://127.0.0.1:{gateway.port}", token) as sdk:
+        assert (await sdk.get_change(change.change_id)).state == "completed"
+        listed = await sdk.list_changes(service="checkout", states=["completed"])
+        assert change.change_id in [c.change_id for c in listed.items]
+        assert (await sdk.list_changes(incident_id=incident.incident_id)).items
+        await sdk.change_calendar(service="checkout")
+        with pytest.raises(ApiError) as refused_by_sdk:
+            await sdk.request_change("normal", datetime(2030, 1, 1, tzinfo=UTC),
+                                     services=["search"])
+        assert refused_by_sdk.value.status == 422
+        assert "title" in refused_by_sdk.value.problem.detail
+        urgent = await sdk.request_change(
+            "emergency", datetime.now(UTC), title="Patch the payment gateway",
+            services=["search"], planned_end=datetime.now(UTC) + timedelta(hours=1),
+            implementation_plan="apply the vendor hotfix")
+        assert urgent.state == "approved"
+        assert (await sdk.start_change(urgent.change_id, "on it")).state == "implementing"
+        finished = await sdk.complete_change(urgent.change_id, "successful")
+        assert finished.state == "completed"
     code, out, err = await cli(nats_url, "changes", "show", change.change_id)
     assert code == 0, err
     assert f"incident {incident.incident_id}: opened on checkout" in out

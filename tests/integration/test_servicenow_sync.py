@@ -332,6 +332,21 @@ async def test_the_api_and_the_cli_show_resync_and_take_servicenows_call(
         assert done.status_code == 200
         assert done.json()["items"][0]["sys_id"] == record["sys_id"]
 
+    # The same through the SDK.
+    from reasonops_sdk import AsyncReasonOpsClient
+    from reasonops_sdk.errors import ApiError
+
+    url = f"http://127.0.0.1:{gateway.port}"
+    async with AsyncReasonOpsClient(url, headers["Authorization"].split()[1]) as sdk:
+        assert (await sdk.servicenow_status()).linked == 1
+        assert (await sdk.servicenow_record(opened.incident_id)).number == record["number"]
+        again = await sdk.servicenow_resync([opened.incident_id])
+        assert again.items[0].sys_id == record["sys_id"]
+    async with AsyncReasonOpsClient(url, olga["Authorization"].split()[1]) as sdk:
+        with pytest.raises(ApiError) as refused_by_sdk:
+            await sdk.servicenow_resync([opened.incident_id])
+        assert refused_by_sdk.value.status == 403
+
     code, out, err = await cli(nats_url, "servicenow", "status")
     assert code == 0, err
     assert "1 record(s) linked, 0 push(es) waiting, 0 failing." in out

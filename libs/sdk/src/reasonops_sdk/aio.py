@@ -48,6 +48,7 @@ from . import calls
 from . import events as sse
 from .backoffice import AsyncBackOffice
 from .calls import Call
+from .desk import AsyncServiceDesk
 from .events import StreamEvent
 from .transport import (
     PAGE,
@@ -63,7 +64,7 @@ from .transport import (
 T = TypeVar("T")
 
 
-class AsyncReasonOpsClient(AsyncBackOffice):
+class AsyncReasonOpsClient(AsyncBackOffice, AsyncServiceDesk):
     """The REST API, awaitable: every call of ``ReasonOpsClient`` as a coroutine."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *,

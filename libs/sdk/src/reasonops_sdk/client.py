@@ -52,6 +52,7 @@ from . import calls
 from . import events as sse
 from .backoffice import BackOffice
 from .calls import Call
+from .desk import ServiceDesk
 from .events import StreamEvent
 from .transport import (
     PAGE,
@@ -67,7 +68,7 @@ from .transport import (
 T = TypeVar("T")
 
 
-class ReasonOpsClient(BackOffice):
+class ReasonOpsClient(BackOffice, ServiceDesk):
     """The REST API, blocking. ``url`` and ``token`` default to ``REASONOPS_URL`` (else
     http://127.0.0.1:8080) and ``REASONOPS_TOKEN``."""
 
