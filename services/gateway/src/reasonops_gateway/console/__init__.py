@@ -10,6 +10,7 @@ from ..api.context import Gateway
 from . import (
     admin,
     agents,
+    changes,
     finance,
     incidents,
     levels,
@@ -22,7 +23,8 @@ from . import (
 )
 from .frame import Console, Sso
 
-PAGES = (sso.routes, paged.routes, incidents.routes, problems.routes, oncall.routes,
+PAGES = (sso.routes, paged.routes, incidents.routes, problems.routes, changes.routes,
+         oncall.routes,
          levels.routes, finance.routes,
          workflows.routes, security.routes, agents.routes, admin.routes)
 
