@@ -289,7 +289,7 @@ async def test_only_chosen_incidents_are_synced_unless_forced(nc, servicenow, st
 
 
 async def test_the_api_and_the_cli_show_resync_and_take_servicenows_call(
-        nc, nats_url, servicenow, stack, start_service, tmp_path):
+        nc, nats_url, servicenow, stack, start_service, tmp_path, browser):
     """/api/servicenow and ``reasonops servicenow``: status, an incident's record, a
     resync; the inbound endpoint reads a changed record at once (the poll is an hour
     away); a responder may read but not resync, and a bad sys_id changes nothing."""
@@ -346,6 +346,13 @@ async def test_the_api_and_the_cli_show_resync_and_take_servicenows_call(
         with pytest.raises(ApiError) as refused_by_sdk:
             await sdk.servicenow_resync([opened.incident_id])
         assert refused_by_sdk.value.status == 403
+
+    # The incident's page names its ServiceNow record.
+    from tests.integration.test_console import logged_in
+
+    page = await logged_in(browser, url, headers["Authorization"].split()[1])
+    await page.goto(f"{url}/incidents/{opened.incident_id}")
+    assert await page.text_content("[data-testid=servicenow]") == record["number"]
 
     code, out, err = await cli(nats_url, "servicenow", "status")
     assert code == 0, err

@@ -4,7 +4,6 @@ incident's page with its actions."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -93,15 +92,20 @@ async def incident_list(request: Request, client: AsyncReasonOpsClient, me: Me) 
 async def incident(request: Request, client: AsyncReasonOpsClient, me: Me) -> Shown:
     incident_id = request.path_params["incident_id"]
     found = await client.get_incident(incident_id)
-    sla = trail = briefing = None
-    with contextlib.suppress(ReasonOpsError):  # the page still helps without them
-        sla = await client.incident_sla(incident_id)
-    with contextlib.suppress(ReasonOpsError):
-        trail = await client.incident_audit(incident_id)
-    with contextlib.suppress(ReasonOpsError):  # none yet, or decisions not for this reader
-        briefing = await client.incident_briefing(incident_id)
+    # The page still helps without these (no SLA service, decisions not for this
+    # reader, no briefing yet, no ServiceNow record): asked together, each may fail.
+    sla, trail, briefing, record = [
+        None if isinstance(got, ReasonOpsError) else got
+        for got in await asyncio.gather(
+            client.incident_sla(incident_id), client.incident_audit(incident_id),
+            client.incident_briefing(incident_id), client.servicenow_record(incident_id),
+            return_exceptions=True)]
+    for got in (sla, trail, briefing, record):
+        if isinstance(got, BaseException):
+            raise got
     return Shown("incident.html", {"incident": found, "sla": sla, "trail": trail,
-                                   "briefing": briefing, "actions": actions_for(found, me)})
+                                   "briefing": briefing, "record": record,
+                                   "actions": actions_for(found, me)})
 
 
 async def _run(client: AsyncReasonOpsClient, incident_id: str, verb: str,
