@@ -106,6 +106,28 @@ async def test_the_views_of_every_agent_in_one_decision(nc, start_service, datab
     assert len(await briefings(nc)) == 3  # security+triage, +slm, +rca: none twice
 
 
+async def test_a_finding_on_the_address_from_days_before_is_not_a_view(nc, start_service):
+    await start_service(build_rca, RcaSettings)
+    old = decided("security", SECURITY, incident_id=None, minutes=-3 * 24 * 60)
+    opened = IncidentOpened(
+        incident_id="INC0000002", title=f"SSH login failures from {ADDRESS}",
+        service="bastion", severity="warning", impact=3, urgency=3, priority=4,
+        priority_reason="t", fingerprint="fp-ssh-2",
+        labels={"alertname": "SSHLoginFailures", "source_ip": ADDRESS}, opened_at=T)
+    await publish_all(nc, [wrap(old), wrap(opened)])
+    await drained(nc.jetstream(), "INCIDENTS", "agent-rca-incidents")
+    await publish_all(nc, [wrap(decided("triage", TRIAGE, incident_id="INC0000002"))])
+    # A control after it: an incident with two fresh views, briefed once the queue has
+    # had the first one's turn.
+    await publish_all(nc, [wrap(opened.model_copy(update={
+        "incident_id": "INC0000003", "fingerprint": "fp-3", "labels": {}}))])
+    await drained(nc.jetstream(), "INCIDENTS", "agent-rca-incidents")
+    await publish_all(nc, [wrap(decided("triage", TRIAGE, incident_id="INC0000003")),
+                           wrap(decided("slm", SLM, incident_id="INC0000003"))])
+    [control] = await wait_for(lambda: briefings(nc), timeout=30)
+    assert control.incident_id == "INC0000003"  # INC0000002 has triage's view alone
+
+
 async def test_the_api_cli_and_console_show_the_briefing_to_who_may_read_it(
         gateway_stack, nc, nats_url, start_service, browser):
     """On the incident's page, ``GET /api/incidents/{id}/briefing`` and ``reasonops

@@ -51,7 +51,6 @@ class Subject:
     title: str
     service: str | None
     priority: int
-    resolved: bool = False
 
 
 def latest_views(seen: Sequence[Seen]) -> dict[ViewedBy, Seen]:

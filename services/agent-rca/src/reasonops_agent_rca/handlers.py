@@ -49,6 +49,9 @@ CHANGES_AFTER = timedelta(minutes=5)
 EMBEDDED_CANDIDATES = 200
 WORDS_KEPT = 20_000
 EMBEDDING_FLOOR = 0.6
+FINDINGS_BEFORE = timedelta(days=1)
+"""A security finding on the incident's address counts as its view from this long
+before the incident opened."""
 
 
 def _alert(row: Any) -> AlertSeen:
@@ -179,7 +182,7 @@ class RcaAgent:
             for incident_id in ([decision.incident_id] if decision.incident_id else
                                 by_source.get(sources[decision.decision_id], [])):
                 latest[incident_id] = decision
-        spoken = await store.viewers(tx.session, sorted(latest))
+        spoken = await store.viewers(tx.session, sorted(latest), since=FINDINGS_BEFORE)
         causes = {d.decision_id: e for e, d in batch}
         for incident_id, decision in latest.items():
             if len(spoken.get(incident_id, ())) < VIEWS_TO_BRIEF \
@@ -296,16 +299,15 @@ class RcaAgent:
             workflow_id=payload.get("workflow_id") or "", decided_at=self.clock.now(),
             summary=f"Root cause ({answer.provider}): {top.cause} ({top.confidence:.0%})"))
 
-
     async def briefing(self, payload: dict[str, Any]) -> Decided:
         """The agents' latest views of the incident in one decision that references
         them; a model may word it, the views and references are the decisions'."""
         async with self.db.read() as session:
             row = await store.incident(session, payload["incident_id"])
             labels = row.labels or {}
-            seen = await store.views_of(session, row.incident_id, labels.get("source_ip"))
-        subject = Subject(row.incident_id, row.title, row.service, row.priority or 3,
-                          row.resolved_at is not None)
+            seen = await store.views_of(session, row.incident_id, labels.get("source_ip"),
+                                        since=row.opened_at - FINDINGS_BEFORE)
+        subject = Subject(row.incident_id, row.title, row.service, row.priority or 3)
         first = brief(subject, [Seen(r.agent, r.decision_id, r.decided_at, r.provider,
                                      r.summary, r.output) for r in seen])
         prompt = self.briefing_template.render({

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    func,
     insert,
     select,
     update,
@@ -171,8 +172,10 @@ async def open_incidents_from(session: AsyncSession, sources: Sequence[str]
     return found
 
 
-async def viewers(session: AsyncSession, incident_ids: Sequence[str]) -> dict[str, set[str]]:
-    """Incident -> the agents that decided about it (security through its address)."""
+async def viewers(session: AsyncSession, incident_ids: Sequence[str], *,
+                  since: timedelta) -> dict[str, set[str]]:
+    """Incident -> the agents that decided about it (security through a finding on its
+    address made at most ``since`` before it opened)."""
     found: dict[str, set[str]] = {i: set() for i in incident_ids}
     if not incident_ids:
         return found
@@ -181,18 +184,24 @@ async def viewers(session: AsyncSession, incident_ids: Sequence[str]) -> dict[st
                                      .distinct()):
         found[row.incident_id].add(row.agent)
     address = incidents.c.labels["source_ip"].as_string()
-    for row in await session.execute(
-            select(incidents.c.incident_id).join(decisions, decisions.c.source == address)
-            .where(incidents.c.incident_id.in_(incident_ids)).distinct()):
-        found[row.incident_id].add("security")
+    for hit in await session.execute(
+            select(incidents.c.incident_id, incidents.c.opened_at,
+                   func.max(decisions.c.decided_at).label("latest"))
+            .join(decisions, decisions.c.source == address)
+            .where(incidents.c.incident_id.in_(incident_ids))
+            .group_by(incidents.c.incident_id, incidents.c.opened_at)):
+        if hit.latest >= hit.opened_at - since:
+            found[hit.incident_id].add("security")
     return found
 
 
-async def views_of(session: AsyncSession, incident_id: str, source: str | None) -> list[Any]:
-    """The decisions about ``incident_id``, and the security findings on ``source``."""
+async def views_of(session: AsyncSession, incident_id: str, source: str | None, *,
+                   since: datetime) -> list[Any]:
+    """The decisions about ``incident_id``, and the security findings on ``source`` made
+    ``since``."""
     about = decisions.c.incident_id == incident_id
     if source:
-        about = about | (decisions.c.source == source)
+        about = about | ((decisions.c.source == source) & (decisions.c.decided_at >= since))
     rows = await session.execute(select(decisions).where(about)
                                  .order_by(decisions.c.decided_at).limit(500))
     return list(rows)
