@@ -78,3 +78,12 @@ def test_a_model_words_it_but_cannot_change_the_views_or_cite_others():
     assert (kept.references, kept.views) == (first.references, first.views)
     assert kept.missing == first.missing
     assert kept.suggested_priority == 2  # no view asked for P1
+
+
+def test_a_note_the_cause_already_says_is_not_repeated():
+    said = {**RCA, "hypotheses": [{"cause": "Fault within checkout itself (5xx at 12%)",
+                                   "confidence": 0.25, "evidence": [
+                                       {"kind": "alert", "ref": "fp", "note": "5xx at 12%"}]}]}
+    out = brief(SUBJECT, [seen("triage", TRIAGE), seen("rca", said, 1)])
+    assert out.views[1].evidence[0] == "Fault within checkout itself (5xx at 12%) (25%)"
+    assert "the root cause is uncertain" in out.concerns[0]

@@ -137,9 +137,11 @@ def _triage(output: dict[str, Any]) -> Facts:
 def _rca(output: dict[str, Any]) -> Facts:
     r = RcaOutput.model_validate(output)
     top = r.hypotheses[0]
-    evidence = [f"{h.cause} ({h.confidence:.0%})"
-                + (": " + "; ".join(e.note for e in h.evidence[:2]) if h.evidence else "")
-                for h in r.hypotheses[:REASONS_SHOWN]]
+    evidence = []
+    for h in r.hypotheses[:REASONS_SHOWN]:
+        notes = [e.note for e in h.evidence[:2] if e.note not in h.cause]
+        evidence.append(f"{h.cause} ({h.confidence:.0%})"
+                        + (": " + "; ".join(notes) if notes else ""))
     concerns = [f"the root cause is uncertain: the likeliest, {top.cause}, at "
                 f"{top.confidence:.0%}"] if top.confidence < UNCERTAIN else []
     return Facts(evidence=[*evidence, f"next check: {r.next_check}"],
