@@ -15,7 +15,6 @@ from reasonops_contracts.agents import (
     SecurityOutput,
     TriageOutput,
 )
-from reasonops_contracts.briefings import BriefingOutput
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.changes import ChangeStarted
 from reasonops_contracts.incidents import (
@@ -35,7 +34,7 @@ from reasonops_runtime import Clock, EventRouter, Transaction
 from reasonops_runtime.store import Store
 
 from . import store
-from .briefing import VIEWS_TO_BRIEF, Seen, Subject, brief, keep_known_views
+from .briefings import Briefings
 from .domain import AlertSeen, ChangeSeen, Context, PastIncident, analyse, keep_known_evidence
 from .similarity import most_similar, words
 
@@ -49,9 +48,6 @@ CHANGES_AFTER = timedelta(minutes=5)
 EMBEDDED_CANDIDATES = 200
 WORDS_KEPT = 20_000
 EMBEDDING_FLOOR = 0.6
-FINDINGS_BEFORE = timedelta(days=1)
-"""A security finding on the incident's address counts as its view from this long
-before the incident opened."""
 
 
 def _alert(row: Any) -> AlertSeen:
@@ -63,7 +59,7 @@ class RcaAgent:
                  clock: Clock, catalog: ServiceCatalog, embedder: Embedder | None = None,
                  briefing_template: PromptTemplate | None = None) -> None:
         self.db = db
-        self.briefing_template = briefing_template or template
+        self.briefings = Briefings(db, router, briefing_template or template, clock)
         self.embedder = embedder
         self.router = router
         self.template = template
@@ -172,28 +168,8 @@ class RcaAgent:
         kept = [d for _, d in batch if d.agent != "briefing"
                 and (d.incident_id or d.decision_id in sources)]
         fresh = await store.keep_decisions(tx.session, kept, sources)
-        await self._brief(tx, batch, fresh, sources)
-
-    async def _brief(self, tx: Transaction, batch: list[tuple[Envelope, AgentDecisionRecorded]],
-                     fresh: list[AgentDecisionRecorded], sources: dict[str, str]) -> None:
-        by_source = await store.open_incidents_from(tx.session, sorted(set(sources.values())))
-        latest: dict[str, AgentDecisionRecorded] = {}
-        for decision in fresh:  # one seen again was briefed when it was new
-            for incident_id in ([decision.incident_id] if decision.incident_id else
-                                by_source.get(sources[decision.decision_id], [])):
-                latest[incident_id] = decision
-        spoken = await store.viewers(tx.session, sorted(latest), since=FINDINGS_BEFORE)
-        causes = {d.decision_id: e for e, d in batch}
-        for incident_id, decision in latest.items():
-            if len(spoken.get(incident_id, ())) < VIEWS_TO_BRIEF \
-                    or await store.incident(tx.session, incident_id) is None:
-                continue  # one view is the decision itself; an unseen incident waits
-            assert self.queue is not None
-            await self.queue.enqueue(
-                tx, causes[decision.decision_id],
-                f"briefing:{incident_id}:{decision.decision_id}", "briefing",
-                {"request_id": f"briefing:{incident_id}:{decision.decision_id}",
-                 "incident_id": incident_id})
+        assert self.queue is not None
+        await self.briefings.ask(tx, self.queue, batch, fresh, sources)
 
     async def on_requested(self, tx: Transaction, envelope: Envelope,
                            request: RcaRequested) -> None:
@@ -276,7 +252,7 @@ class RcaAgent:
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         if kind == "briefing":
-            return await self.briefing(payload)
+            return await self.briefings.decide(payload)
         ctx = await self.context(payload["incident_id"])
         first = analyse(ctx)
         prompt = self.template.render({"incident": {
@@ -298,27 +274,3 @@ class RcaAgent:
             request_id=payload["request_id"], incident_id=ctx.incident_id,
             workflow_id=payload.get("workflow_id") or "", decided_at=self.clock.now(),
             summary=f"Root cause ({answer.provider}): {top.cause} ({top.confidence:.0%})"))
-
-    async def briefing(self, payload: dict[str, Any]) -> Decided:
-        """The agents' latest views of the incident in one decision that references
-        them; a model may word it, the views and references are the decisions'."""
-        async with self.db.read() as session:
-            row = await store.incident(session, payload["incident_id"])
-            labels = row.labels or {}
-            seen = await store.views_of(session, row.incident_id, labels.get("source_ip"),
-                                        since=row.opened_at - FINDINGS_BEFORE)
-        subject = Subject(row.incident_id, row.title, row.service, row.priority or 3)
-        first = brief(subject, [Seen(r.agent, r.decision_id, r.decided_at, r.provider,
-                                     r.summary, r.output) for r in seen])
-        prompt = self.briefing_template.render({
-            "incident": {"id": subject.incident_id, "title": subject.title,
-                         "service": subject.service, "priority": subject.priority},
-            "views": [v.model_dump(mode="json") for v in first.views],
-            "first_briefing": first.model_dump(mode="json")})
-        answer = await self.router.decide(prompt, BriefingOutput, lambda: first)
-        answer = replace(answer, output=keep_known_views(answer.output, first))
-        agents = ", ".join(v.agent for v in first.views)
-        return Decided(decision_from(
-            answer, prompt, agent="briefing", request_id=payload["request_id"],
-            incident_id=subject.incident_id, decided_at=self.clock.now(),
-            summary=f"Briefing ({answer.provider}; {agents}): {answer.output.summary}"))
