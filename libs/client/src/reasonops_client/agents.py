@@ -4,10 +4,11 @@ of every running agent (a scatter-gather query: each replica answers for itself)
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from nats.aio.client import Client
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from reasonops_contracts import Envelope, streams, subjects
 from reasonops_contracts.agents import (
@@ -22,19 +23,25 @@ class AgentsUnavailable(RuntimeError):
     """The AGENTS stream cannot be read (ReasonOps never started on this server)."""
 
 
-async def _read(nc: Client, subject: str) -> list[Envelope]:
-    """Every message on ``subject`` in the AGENTS stream, oldest first (an ordered,
-    ephemeral read: nothing is acknowledged)."""
+async def _read(nc: Client, subject: str, since: datetime | None = None) -> list[Envelope]:
+    """Every message on ``subject`` in the AGENTS stream (stored at ``since`` or later),
+    oldest first (an ordered, ephemeral read: nothing is acknowledged)."""
     js = nc.jetstream()
     found: list[Envelope] = []
+    config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME,
+                            opt_start_time=since) if since is not None else None
     try:
-        sub = await js.subscribe(subject, stream=streams.AGENTS.name,
-                                 ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+        sub = await js.subscribe(subject, stream=streams.AGENTS.name, config=config,
+                                 ordered_consumer=True, deliver_policy=None if config
+                                 else DeliverPolicy.ALL)
     except Exception as exc:
         raise AgentsUnavailable(f"cannot read the {streams.AGENTS.name} stream "
                                 f"({exc.__class__.__name__}); has ReasonOps been started?"
                                 ) from None
     try:
+        info = await sub.consumer_info()
+        if not info.num_pending and not (info.delivered and info.delivered.consumer_seq):
+            return found  # nothing to read: no need to wait for a message
         while True:
             try:
                 msg = await sub.next_msg(timeout=1.0)
@@ -49,11 +56,13 @@ async def _read(nc: Client, subject: str) -> list[Envelope]:
 
 
 async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None = None,
-                         agent: str | None = None) -> list[AgentDecisionRecorded]:
+                         agent: str | None = None, since: datetime | None = None
+                         ) -> list[AgentDecisionRecorded]:
     """The decisions in the AGENTS stream that match, oldest first; with ``limit`` the
-    last ``limit`` of them."""
+    last ``limit`` of them; with ``since``, only those stored since then (an incident's
+    decisions come after it opened: reading from then skips the stream's older part)."""
     found = []
-    for envelope in await _read(nc, subjects.AGENT_DECISION):
+    for envelope in await _read(nc, subjects.AGENT_DECISION, since):
         decision = envelope.decode(AgentDecisionRecorded)
         if (incident_id is None or decision.incident_id == incident_id) and \
                 (agent is None or decision.agent == agent):

@@ -4,7 +4,7 @@ trail, and every lifecycle command."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -56,6 +56,9 @@ else:
     PriorityBody = body_of(ChangeIncidentPriority, without=("incident_id",))
 
 IncidentId = Annotated[str, Path(pattern=INCIDENT_ID_PATTERN, description="INC0000001")]
+STAMPS_APART = timedelta(minutes=5)
+"""How far a service's clock and the broker's may differ when reading the decisions
+stored after an incident opened."""
 
 
 class NoteBody(BaseModel):
@@ -147,10 +150,11 @@ async def briefing(caller: CallerDep, gateway: GatewayDep,
     agents have spoken about the incident; 404 before. Only for those who may read the
     incident and the agents' decisions."""
     await gateway.visibility(caller, "agent decisions")
-    await gateway.ask(caller, GetIncident(incident_id=incident_id), IncidentView)
+    shown = await gateway.ask(caller, GetIncident(incident_id=incident_id), IncidentView)
+    since = shown.opened_at - STAMPS_APART  # its decisions came after it opened
     try:
         found = await gateway.ask_all(lambda nc: read_decisions(
-            nc, incident_id=incident_id, agent="briefing", limit=1))
+            nc, incident_id=incident_id, agent="briefing", limit=1, since=since))
     except AgentsUnavailable as exc:
         raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
     if not found:
