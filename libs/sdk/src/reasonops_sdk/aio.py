@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -32,7 +31,6 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.oncall import OnCallNow, OverrideView, ScheduleList, ShiftList
 from reasonops_contracts.slm import (
     SlaClockList,
     SlaPolicyList,
@@ -254,30 +252,6 @@ class AsyncReasonOpsClient(AsyncBackOffice, AsyncServiceDesk):
                    service: str | None = None, limit: int = 100) -> SlaClockList:
         """Clocks that need someone now: ``at_risk``, ``breached`` or every ``running``."""
         return await self.send(calls.sla_clocks(attention, at_risk_percent, service, limit))
-
-    # -- on call ---------------------------------------------------------------------
-    async def oncall_schedules(self) -> ScheduleList:
-        """Schedules, who is on call on each now, gaps in the next 14 days."""
-        return await self.send(calls.oncall_schedules())
-
-    async def who_is_on_call(self, schedule: str | None = None, *, service: str | None = None,
-                       at: datetime | None = None) -> OnCallNow:
-        """Who is on call for a schedule or a service, now or ``at``."""
-        return await self.send(calls.who_is_on_call(schedule, service, at))
-
-    async def oncall_shifts(self, schedule: str, *, start: datetime | None = None,
-                      end: datetime | None = None) -> ShiftList:
-        """A schedule's turns and gaps (and ``calendar``, as iCalendar)."""
-        return await self.send(calls.oncall_shifts(schedule, start, end))
-
-    async def create_override(self, schedule: str, user: str, start: datetime, end: datetime,
-                        reason: str = "") -> OverrideView:
-        """``user`` takes ``schedule`` from ``start`` to ``end``."""
-        return await self.send(calls.create_override(schedule, user=user, start=start, end=end,
-                                                   reason=reason or None))
-
-    async def remove_override(self, override_id: str) -> OverrideView:
-        return await self.send(calls.remove_override(override_id))
 
     async def sla_policies(self, service: str | None = None) -> SlaPolicyList:
         """The SLA definitions in force, and the OLAs."""

@@ -1,5 +1,6 @@
-"""Every call of the REST API as data: method, path, query, body and the model of the
-answer. The sync and async clients both carry out these same calls.
+"""The calls of the REST API as data: method, path, query, body and the model of the
+answer (change management's and the ServiceNow sync's are in ``desk.py``). The sync and
+async clients both carry out these same calls.
 
 Every command (``POST``, ``PUT``, ``PATCH``, ``DELETE``) carries an ``Idempotency-Key`` of
 its own, the same on every retry, so retrying one whose answer was lost applies it once."""

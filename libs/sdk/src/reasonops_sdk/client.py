@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -36,7 +35,6 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.oncall import OnCallNow, OverrideView, ScheduleList, ShiftList
 from reasonops_contracts.slm import (
     SlaClockList,
     SlaPolicyList,
@@ -130,30 +128,6 @@ class ReasonOpsClient(BackOffice, ServiceDesk):
                    service: str | None = None, limit: int = 100) -> SlaClockList:
         """Clocks that need someone now: ``at_risk``, ``breached`` or every ``running``."""
         return self.send(calls.sla_clocks(attention, at_risk_percent, service, limit))
-
-    # -- on call ---------------------------------------------------------------------
-    def oncall_schedules(self) -> ScheduleList:
-        """Schedules, who is on call on each now, gaps in the next 14 days."""
-        return self.send(calls.oncall_schedules())
-
-    def who_is_on_call(self, schedule: str | None = None, *, service: str | None = None,
-                       at: datetime | None = None) -> OnCallNow:
-        """Who is on call for a schedule or a service, now or ``at``."""
-        return self.send(calls.who_is_on_call(schedule, service, at))
-
-    def oncall_shifts(self, schedule: str, *, start: datetime | None = None,
-                      end: datetime | None = None) -> ShiftList:
-        """A schedule's turns and gaps (and ``calendar``, as iCalendar)."""
-        return self.send(calls.oncall_shifts(schedule, start, end))
-
-    def create_override(self, schedule: str, user: str, start: datetime, end: datetime,
-                        reason: str = "") -> OverrideView:
-        """``user`` takes ``schedule`` from ``start`` to ``end``."""
-        return self.send(calls.create_override(schedule, user=user, start=start, end=end,
-                                                   reason=reason or None))
-
-    def remove_override(self, override_id: str) -> OverrideView:
-        return self.send(calls.remove_override(override_id))
 
     def sla_policies(self, service: str | None = None) -> SlaPolicyList:
         """The SLA definitions in force, and the OLAs."""

@@ -1,7 +1,8 @@
-"""The calls of change management and the ServiceNow sync, for both clients: request a
-change (standard, normal, emergency), list them, the calendar and a month's metrics,
-start, complete or withdraw one; how the sync stands, an incident's ServiceNow record,
-a resync. Mixed into ``ReasonOpsClient`` and ``AsyncReasonOpsClient``."""
+"""The calls of on call, change management and the ServiceNow sync, for both clients:
+schedules, who is on call, turns and overrides; request a change (standard, normal,
+emergency), list them, the calendar and a month's metrics, start, complete or withdraw
+one; how the sync stands, an incident's ServiceNow record, a resync. Mixed into
+``ReasonOpsClient`` and ``AsyncReasonOpsClient``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from reasonops_contracts.changes import ChangeCalendar, ChangeList, ChangeMetrics, ChangeView
+from reasonops_contracts.oncall import OnCallNow, OverrideView, ScheduleList, ShiftList
 from reasonops_contracts.servicenow import ResyncResult, ServiceNowLink, ServiceNowStatus
 
+from . import calls
 from .backoffice import AsyncSends, Sends
 from .calls import Call, _body, _call, _id
 
@@ -68,7 +71,30 @@ def servicenow_resync(incident_ids: Sequence[str], force: bool) -> Call[ResyncRe
 # -- the clients' methods -------------------------------------------------------------------
 
 class ServiceDesk:
-    """Changes and the ServiceNow sync, blocking."""
+    """On call, changes and the ServiceNow sync, blocking."""
+
+    def oncall_schedules(self: Sends) -> ScheduleList:
+        """Schedules, who is on call on each now, gaps in the next 14 days."""
+        return self.send(calls.oncall_schedules())
+
+    def who_is_on_call(self: Sends, schedule: str | None = None, *,
+                       service: str | None = None, at: datetime | None = None) -> OnCallNow:
+        """Who is on call for a schedule or a service, now or ``at``."""
+        return self.send(calls.who_is_on_call(schedule, service, at))
+
+    def oncall_shifts(self: Sends, schedule: str, *, start: datetime | None = None,
+                      end: datetime | None = None) -> ShiftList:
+        """A schedule's turns and gaps (and ``calendar``, as iCalendar)."""
+        return self.send(calls.oncall_shifts(schedule, start, end))
+
+    def create_override(self: Sends, schedule: str, user: str, start: datetime,
+                        end: datetime, reason: str = "") -> OverrideView:
+        """``user`` takes ``schedule`` from ``start`` to ``end``."""
+        return self.send(calls.create_override(schedule, user=user, start=start, end=end,
+                                               reason=reason or None))
+
+    def remove_override(self: Sends, override_id: str) -> OverrideView:
+        return self.send(calls.remove_override(override_id))
 
     def request_change(self: Sends, type: str, planned_start: datetime,
                        **fields: Any) -> ChangeView:
@@ -116,7 +142,32 @@ class ServiceDesk:
 
 
 class AsyncServiceDesk:
-    """Changes and the ServiceNow sync, awaitable."""
+    """On call, changes and the ServiceNow sync, awaitable."""
+
+    async def oncall_schedules(self: AsyncSends) -> ScheduleList:
+        """Schedules, who is on call on each now, gaps in the next 14 days."""
+        return await self.send(calls.oncall_schedules())
+
+    async def who_is_on_call(self: AsyncSends, schedule: str | None = None, *,
+                             service: str | None = None, at: datetime | None = None
+                             ) -> OnCallNow:
+        """Who is on call for a schedule or a service, now or ``at``."""
+        return await self.send(calls.who_is_on_call(schedule, service, at))
+
+    async def oncall_shifts(self: AsyncSends, schedule: str, *,
+                            start: datetime | None = None, end: datetime | None = None
+                            ) -> ShiftList:
+        """A schedule's turns and gaps (and ``calendar``, as iCalendar)."""
+        return await self.send(calls.oncall_shifts(schedule, start, end))
+
+    async def create_override(self: AsyncSends, schedule: str, user: str, start: datetime,
+                              end: datetime, reason: str = "") -> OverrideView:
+        """``user`` takes ``schedule`` from ``start`` to ``end``."""
+        return await self.send(calls.create_override(schedule, user=user, start=start,
+                                                     end=end, reason=reason or None))
+
+    async def remove_override(self: AsyncSends, override_id: str) -> OverrideView:
+        return await self.send(calls.remove_override(override_id))
 
     async def request_change(self: AsyncSends, type: str, planned_start: datetime,
                              **fields: Any) -> ChangeView:

@@ -74,6 +74,20 @@ SLOW_AFTER_FAILURES = 3
 slower than the slowest pattern the long window finds, 40 accounts an hour)."""
 
 
+async def source_window(session: AsyncSession, source: str, at: datetime,
+                        limits: Thresholds, *, slow_after: int = SLOW_AFTER_FAILURES
+                        ) -> tuple[WindowStats, Finding | None]:
+    """A source's last five minutes and the pattern they show; when none, and they hold
+    ``slow_after`` failures or more, its last hour and the slow pattern it shows."""
+    stats = await store.window(session, source, at, limits.window_seconds)
+    finding = detect(stats, limits)
+    if finding is None and stats.failures >= slow_after:
+        hour = await store.window(session, source, at, limits.long_window_seconds)
+        if (finding := detect_slow(hour, limits)) is not None:
+            return hour, finding
+    return stats, finding
+
+
 async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
                       limits: Thresholds) -> list[Finding]:
     """Add security events to the window; for each source, the pattern its window shows
@@ -90,12 +104,7 @@ async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
             failing[event.account] = max(event.at, failing.get(event.account, event.at))
     candidates: list[Finding] = []
     for source, at in latest.items():
-        stats = await store.window(session, source, at, limits.window_seconds)
-        finding = detect(stats, limits)
-        if finding is None and stats.failures >= SLOW_AFTER_FAILURES:
-            finding = detect_slow(await store.window(session, source, at,
-                                                     limits.long_window_seconds), limits)
-        if finding is not None:
+        if (finding := (await source_window(session, source, at, limits))[1]) is not None:
             candidates.append(finding)
     if failing:
         for stats in await store.accounts_under_fire(
@@ -161,15 +170,9 @@ class SecurityAgent:
 
     async def on_review(self, tx: Transaction, envelope: Envelope,
                         request: SecurityReviewRequested) -> None:
-        now = self.clock.now()
-        stats = await store.window(tx.session, request.source, now,
-                                   self.limits.window_seconds)
-        finding = detect(stats, self.limits)
-        if finding is None:  # nothing in five minutes: the hour, for a slow attack
-            hour = await store.window(tx.session, request.source, now,
-                                      self.limits.long_window_seconds)
-            if (finding := detect_slow(hour, self.limits)) is not None:
-                stats = hour
+        # Asked about: the hour too, even after a pause in the last five minutes.
+        stats, finding = await source_window(tx.session, request.source, self.clock.now(),
+                                             self.limits, slow_after=0)
         assert self.queue is not None
         await self.queue.enqueue(tx, envelope, request.request_id, "review", _stats_payload(
             stats, finding.pattern if finding else None, request.incident_id,
