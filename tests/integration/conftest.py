@@ -35,6 +35,7 @@ principals:
     - {role: observer, teams: [payments]}
     - {role: responder, teams: [payments]}
   service:*: [admin]
+  user:tests: [admin]  # the CLI's identity in the tests
 """
 
 

@@ -14,11 +14,17 @@ from typing import Annotated, Any
 import typer
 
 from reasonops_client.agent_config import ConfigUnavailable, write_config
-from reasonops_client.agents import AgentsUnavailable, gather_statuses, read_decisions
+from reasonops_client.agents import (
+    AgentsUnavailable,
+    gather_statuses,
+    read_briefing,
+    read_decisions,
+)
 from reasonops_contracts.agents import AGENT_NAMES, DECIDERS, AgentConfig, AgentStatus
 from reasonops_contracts.briefings import BriefingOutput
+from reasonops_contracts.incidents import GetIncident, IncidentView
 
-from .connection import CliError, who_am_i, with_nats
+from .connection import CliError, ask, who_am_i, with_nats
 from .output import emit_json, table, when
 
 app = typer.Typer(help="AI agents: their decisions, providers and health; configure and "
@@ -71,15 +77,14 @@ def briefing(
     """The agents' views of an incident in one briefing: the summary, concerns and next
     steps, then each view with its evidence and the decision it comes from (made by the
     root-cause agent once two agents have decided about the incident)."""
+    opened = ask(GetIncident(incident_id=incident_id), IncidentView).opened_at
     try:
-        found = with_nats(lambda nc: read_decisions(nc, limit=1, incident_id=incident_id,
-                                                    agent="briefing"))
+        decision = with_nats(lambda nc: read_briefing(nc, incident_id, opened))
     except AgentsUnavailable as exc:
         raise CliError(str(exc)) from None
-    if not found:
+    if decision is None:
         raise CliError(f"{incident_id}: no briefing yet (one is made once two agents "
                        "have decided about the incident)")
-    decision = found[-1]
     if json:
         emit_json(decision.model_dump(mode="json"))
         return

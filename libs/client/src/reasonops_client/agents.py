@@ -4,7 +4,7 @@ of every running agent (a scatter-gather query: each replica answers for itself)
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from nats.aio.client import Client
@@ -68,6 +68,20 @@ async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None 
                 (agent is None or decision.agent == agent):
             found.append(decision)
     return found[-limit:] if limit else found
+
+
+STAMPS_APART = timedelta(minutes=5)
+"""How far a service's clock and the broker's may differ when reading the decisions
+stored after an incident opened."""
+
+
+async def read_briefing(nc: Client, incident_id: str, opened_at: datetime
+                        ) -> AgentDecisionRecorded | None:
+    """The incident's newest briefing, read from the decisions stored since it opened
+    (not the whole stream); None before there is one."""
+    found = await read_decisions(nc, incident_id=incident_id, agent="briefing", limit=1,
+                                 since=opened_at - STAMPS_APART)
+    return found[-1] if found else None
 
 
 REQUESTS = (subjects.AGENT_TRIAGE_REQUESTED, subjects.AGENT_RCA_REQUESTED,

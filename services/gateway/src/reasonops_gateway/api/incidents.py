@@ -4,14 +4,14 @@ trail, and every lifecycle command."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from reasonops_client.agents import AgentsUnavailable, read_decisions
+from reasonops_client.agents import AgentsUnavailable, read_briefing
 from reasonops_client.trail import AuditUnavailable, collect_trail
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import IncidentPage, Trail, TrailItem
@@ -56,9 +56,6 @@ else:
     PriorityBody = body_of(ChangeIncidentPriority, without=("incident_id",))
 
 IncidentId = Annotated[str, Path(pattern=INCIDENT_ID_PATTERN, description="INC0000001")]
-STAMPS_APART = timedelta(minutes=5)
-"""How far a service's clock and the broker's may differ when reading the decisions
-stored after an incident opened."""
 
 
 class NoteBody(BaseModel):
@@ -151,16 +148,15 @@ async def briefing(caller: CallerDep, gateway: GatewayDep,
     incident and the agents' decisions."""
     await gateway.visibility(caller, "agent decisions")
     shown = await gateway.ask(caller, GetIncident(incident_id=incident_id), IncidentView)
-    since = shown.opened_at - STAMPS_APART  # its decisions came after it opened
     try:
-        found = await gateway.ask_all(lambda nc: read_decisions(
-            nc, incident_id=incident_id, agent="briefing", limit=1, since=since))
+        found = await gateway.ask_all(lambda nc: read_briefing(nc, incident_id,
+                                                               shown.opened_at))
     except AgentsUnavailable as exc:
         raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
-    if not found:
+    if found is None:
         raise Problem(404, "not_found", f"{incident_id}: no briefing yet (one is made once "
                       "two agents have decided about the incident)")
-    return found[-1]
+    return found
 
 
 @router.get("/{incident_id}/audit", response_model=Trail, summary="Its audit trail")
