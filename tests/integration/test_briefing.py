@@ -159,6 +159,16 @@ async def test_the_api_cli_and_console_show_the_briefing_to_who_may_read_it(
     assert refused.status_code == 404  # one view: no briefing
     assert "no briefing yet" in refused.json()["detail"]
     assert (await get(search, "olga")).status_code in (403, 404)  # not her team's
+    async with httpx.AsyncClient(base_url=url) as client:
+        async def listed(incident_id: str, who: str) -> list[str]:
+            answer = await client.get("/api/agents/decisions", params={
+                "incident_id": incident_id}, headers={
+                "Authorization": f"Bearer {gateway_stack[who]}"})
+            assert answer.status_code == 200, answer.text
+            return [d["agent"] for d in answer.json()["decisions"]]
+        assert sorted(await listed(checkout, "admin")) == ["briefing", "slm", "triage"]
+        assert await listed(search, "olga") == []  # not hers to read
+        assert await listed("INC9999999", "admin") == []  # no such incident
 
     code, out, err = await cli(nats_url, "agents", "briefing", checkout)
     assert code == 0, err

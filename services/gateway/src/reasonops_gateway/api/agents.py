@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from reasonops_client.agent_config import ConfigUnavailable, read_configs, write_config
 from reasonops_client.agents import (
+    STAMPS_APART,
     AgentsUnavailable,
     gather_statuses,
     read_decisions,
@@ -67,9 +68,19 @@ async def decisions(caller: CallerDep, gateway: GatewayDep,
     ``inputs``, what each was asked."""
     visible = await gateway.visibility(caller, "agent decisions")
     name = agent or _agent_named(agent_name)
+    since = None
+    if incident_id is not None:  # its decisions came after it opened: read from then
+        try:
+            about = await gateway.ask(caller, GetIncident(incident_id=incident_id),
+                                      IncidentView)
+        except Problem as exc:
+            if exc.status not in (403, 404, 422):
+                raise
+            return DecisionList(total=0, decisions=[], inputs={})  # none it may read
+        since = about.opened_at - STAMPS_APART
     try:
         found = await gateway.ask_all(lambda nc: read_decisions(nc, incident_id=incident_id,
-                                                                agent=name))
+                                                                agent=name, since=since))
     except AgentsUnavailable as exc:
         raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
     if event_type is not None:
