@@ -1,6 +1,15 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from reasonops_agent_slm.domain import Pace, Watched, actions, forecast, output, working
+from reasonops_agent_slm.domain import (
+    Answered,
+    Pace,
+    Watched,
+    actions,
+    forecast,
+    output,
+    working,
+)
 
 MONDAY_10 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 SUNDAY_3 = datetime(2026, 11, 8, 3, 0, tzinfo=UTC)
@@ -71,3 +80,58 @@ def test_proposals_follow_the_situation():
     fine = output(clock(MONDAY_10), forecast(clock(MONDAY_10), Pace(), 0, None, MONDAY_10))
     assert not fine.predicted_breach
     assert fine.recommended_actions == []
+
+
+def answered(load: int, *answer_minutes: float, in_hours: bool = True) -> tuple[Answered, ...]:
+    return tuple(Answered(load, in_hours, m * 60) for m in answer_minutes)
+
+
+def loaded(now: datetime, load: int, **kw: object) -> Watched:
+    """A clock started at ``now`` on an incident opened with ``load`` others open."""
+    return replace(clock(now, started_minutes_ago=0, **kw), load=load)  # type: ignore[arg-type]
+
+
+def test_a_response_clock_is_compared_with_incidents_opened_as_loaded():
+    # Idle, the group answers in 5-8 minutes; with four incidents open, in 40-50.
+    history = Pace(in_hours=minutes(5, 6, 7, 8, 40, 45, 50, 50, 55, 60),
+                   answered=answered(0, 5, 6, 7, 8, 8) + answered(4, 40, 45, 50, 50, 55))
+    idle = forecast(loaded(MONDAY_10, 0), history, 0, None, MONDAY_10)
+    assert not idle.breach
+    busy = forecast(loaded(MONDAY_10, 4), history, 0, None, MONDAY_10)
+    assert busy.breach
+    assert busy.seconds_needed == 50 * 60  # their median
+    assert ("of 5 incidents of payments-oncall opened in working hours while 4 others were "
+            "open and unanswered after 0 min, 5 were answered after 30 min (50th percentile "
+            "50 min)") in busy.reasons
+    # Without the load, the group's whole pace decides (its 80th percentile: 55 min).
+    assert "payments-oncall usually needs 55 min in working hours" in " ".join(
+        forecast(clock(MONDAY_10), history, 0, None, MONDAY_10).reasons)
+
+
+def test_only_incidents_still_unanswered_at_the_clocks_age_count():
+    # Most like incidents were answered within 10 minutes; of those still waiting at 12
+    # minutes, most waited past the 30-minute target.
+    history = Pace(answered=answered(2, 3, 4, 5, 6, 7, 8, 9, 35, 40, 45, 50, 60))
+    assert not forecast(loaded(MONDAY_10, 2), history, 0, None, MONDAY_10).breach
+    later = MONDAY_10 + timedelta(minutes=12)
+    late = forecast(loaded(MONDAY_10, 2), history, 0, None, later)
+    assert late.breach
+    assert "of 5 incidents" in late.reasons[1]
+    assert "unanswered after 12 min" in late.reasons[1]
+
+
+def test_too_few_alike_widens_the_load_then_falls_back_to_the_pace():
+    near = Pace(answered=answered(3, 40, 40) + answered(4, 45, 50, 55))
+    found = forecast(loaded(MONDAY_10, 3), near, 0, None, MONDAY_10)
+    assert found.breach
+    assert "while 2-4 others were open" in found.reasons[1]
+    night = Pace(in_hours=minutes(5, 5, 5, 5, 5),
+                 answered=answered(3, 40, 45, 50, 55, 60, in_hours=False))
+    assert not forecast(loaded(MONDAY_10, 3), night, 0, None, MONDAY_10).breach
+    assert "usually needs 5 min in working hours" in forecast(
+        loaded(MONDAY_10, 3), night, 0, None, MONDAY_10).reasons[1]
+    # A resolution clock is not compared with answers.
+    done = replace(loaded(MONDAY_10, 4, kind="resolution", target_minutes=240),
+                   acknowledged=True)
+    assert "no history yet: assumed 50% of the target" in forecast(
+        done, near, 0, None, MONDAY_10).reasons

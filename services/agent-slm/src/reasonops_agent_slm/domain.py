@@ -5,6 +5,12 @@ The work left on a clock is what its group usually needs for this kind of clock
 has been spent, plus the incidents queued before it in the same group, each taking the
 group's usual time to answer. A clock is forecast to breach when that work ends after
 its deadline; the reasons name each part.
+
+A response clock is first compared with the group's own incidents that opened as loaded
+as its incident did (as many of the group's incidents open), in or out of working hours
+alike, and were still unanswered at its clock's age: how long they took to be answered
+is its forecast. A group's people busy on incidents they already acknowledged make a new
+one wait; the load is what shows it.
 """
 
 from __future__ import annotations
@@ -50,6 +56,17 @@ class Watched:
     group: str | None
     acknowledged: bool = False
     opened_at: datetime | None = None
+    load: int | None = None
+    """The group's open incidents when this one opened (or came to the group)."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One of the group's incidents the agent saw answered."""
+
+    load: int
+    in_hours: bool
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,8 @@ class Pace:
     out_of_hours: tuple[float, ...] = ()
     everyone: tuple[float, ...] = field(default=())
     """The same kind of clock across every group."""
+    answered: tuple[Answered, ...] = ()
+    """For response clocks: the group's latest answered incidents, with their load."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,32 @@ def _usual(samples: Sequence[float]) -> float | None:
     return ordered[min(len(ordered) - 1, int(PACE_QUANTILE * len(ordered)))]
 
 
+LOAD_CAP = 8
+"""A group with more incidents open than this counts as having this many."""
+LIKE_WIDTHS = (0, 1, 2, LOAD_CAP)
+"""How far the compared incidents' load may be from this one's, tried in turn until
+``MIN_SAMPLES`` are found."""
+LIKE_QUANTILE = 0.5
+"""Which quantile of the compared incidents' answer times is the forecast (chosen on the
+``dev`` month: a breach is forecast when 40% or more of them were answered late)."""
+
+
+def like_answers(clock: Watched, answered: Sequence[Answered], spent: float
+                 ) -> tuple[list[float], int] | None:
+    """Answer times of the incidents like ``clock``'s (load, working hours) still
+    unanswered after ``spent`` seconds, with the load difference allowed; None when too
+    few."""
+    if clock.load is None or clock.opened_at is None:
+        return None
+    load, in_hours = min(clock.load, LOAD_CAP), working(clock.opened_at)
+    for width in LIKE_WIDTHS:
+        found = [a.seconds for a in answered if a.in_hours == in_hours
+                 and abs(min(a.load, LOAD_CAP) - load) <= width and a.seconds > spent]
+        if len(found) >= MIN_SAMPLES:
+            return found, width
+    return None
+
+
 def answer_time(answers: Pace) -> float | None:
     """The group's usual time to answer one incident (the median of its met response
     clocks, in and out of hours), for the wait its queue makes."""
@@ -107,6 +152,10 @@ def forecast(clock: Watched, pace: Pace, queue_ahead: int, answer_seconds: float
     progress = 1 - left / clock.target_seconds if clock.target_seconds else 1.0
     in_hours = working(now)
     reasons = [f"{clock.kind} clock {progress:.0%} used, {left / 60:.0f} min to the deadline"]
+    like = like_answers(clock, pace.answered, spent) if clock.kind == "response" \
+        and not clock.acknowledged else None
+    if like is not None:
+        return _from_like(clock, like, now, (left, spent, progress), queue_ahead, reasons)
     usual = _usual(pace.in_hours if in_hours else pace.out_of_hours)
     if usual is not None:
         where = "in" if in_hours else "out of"
@@ -124,6 +173,32 @@ def forecast(clock: Watched, pace: Pace, queue_ahead: int, answer_seconds: float
         needed += wait
         reasons.append(f"{queue_ahead} incidents queued before it in {clock.group} "
                        f"(about {wait / 60:.0f} min)")
+    return _verdict(now, left, needed, progress, queue_ahead, in_hours, usual, reasons)
+
+
+def _from_like(clock: Watched, like: tuple[list[float], int], now: datetime,
+               used: tuple[float, float, float], queue_ahead: int, reasons: list[str]
+               ) -> Forecast:
+    """The forecast from the like incidents' answers; ``used``: seconds left, seconds
+    spent, share of the target used."""
+    (left, spent, progress), (found, width) = used, like
+    ordered = sorted(found)
+    usual = ordered[min(len(ordered) - 1, int(LIKE_QUANTILE * len(ordered)))]
+    late = sum(1 for s in found if s > clock.target_seconds)
+    load = min(clock.load or 0, LOAD_CAP)
+    loads = f"{load}" if not width else f"{max(0, load - width)}-{load + width}"
+    where = "in" if working(clock.opened_at or clock.started_at) else "out of"
+    reasons.append(
+        f"of {len(found)} incidents of {clock.group} opened {where} working hours while "
+        f"{loads} others were open and unanswered after {spent / 60:.0f} min, {late} were "
+        f"answered after {clock.target_seconds / 60:.0f} min "
+        f"({LIKE_QUANTILE * 100:.0f}th percentile {usual / 60:.0f} min)")
+    needed = max(usual - spent, usual * MIN_LEFT_SHARE)
+    return _verdict(now, left, needed, progress, queue_ahead, working(now), usual, reasons)
+
+
+def _verdict(now: datetime, left: float, needed: float, progress: float, queue_ahead: int,
+             in_hours: bool, usual: float, reasons: list[str]) -> Forecast:
     done_at = now + timedelta(seconds=needed)
     breach = progress >= MIN_PROGRESS and 0 < left < needed
     verdict = (f"likely done {(needed - left) / 60:.0f} min after the deadline" if breach

@@ -102,13 +102,13 @@ class SlmAgent:
 
     async def on_assigned(self, tx: Transaction, envelope: Envelope,
                           event: IncidentAssigned) -> None:
-        await store.changed(tx.session, event.incident_id,
-                            assignment_group=event.assignment_group)
+        await store.assigned(tx.session, event.incident_id, event.assignment_group)
 
     async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
                               event: IncidentAcknowledged) -> None:
         await store.changed(tx.session, event.incident_id,
                             acknowledged_at=event.acknowledged_at)
+        self._paces.clear()  # an answer moves its group's like incidents
 
     async def on_resolved(self, tx: Transaction, envelope: Envelope,
                           event: IncidentResolved) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
     update,
@@ -27,12 +28,14 @@ from reasonops_contracts.slm import SlaStarted
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
 
-from .domain import Pace, Watched, working
+from .domain import Answered, Pace, Watched, working
 
 metadata = MetaData(info=schema("agent-slm", "reasonops_agent_slm:revisions"))
 
 PACE_SAMPLES = 200
 """The latest met clocks of a group and kind its pace is measured on."""
+ANSWERED_SAMPLES = 1000
+"""The latest answered incidents of a group its response clocks are compared with."""
 
 clocks = Table(
     "slm_agent_clocks",
@@ -60,6 +63,7 @@ incidents = Table(
     Column("opened_at", UtcDateTime(), nullable=False),
     Column("acknowledged_at", UtcDateTime(), nullable=True),
     Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("load", Integer, nullable=True),
 )
 
 met = Table(
@@ -117,18 +121,45 @@ async def stop(session: AsyncSession, ended: Sequence[tuple[str, float | None]])
 
 
 async def opened(session: AsyncSession, found: Sequence[tuple[str, str | None, datetime]]) -> None:
+    """New incidents, each with its group's load: the group's incidents open before it."""
     ids = {i for i, _, _ in found}
     known = set((await session.execute(select(incidents.c.incident_id).where(
         incidents.c.incident_id.in_(ids)))).scalars())
-    rows = [dict(incident_id=i, assignment_group=g, opened_at=at) for i, g, at in found
-            if i not in known]
+    fresh = [(i, g, at) for i, g, at in found if i not in known]
+    load = await _open_by_group(session, {g for _, g, _ in fresh if g})
+    rows = []
+    for i, g, at in fresh:
+        rows.append(dict(incident_id=i, assignment_group=g, opened_at=at,
+                         load=load.get(g, 0) if g else None))
+        if g:
+            load[g] = load.get(g, 0) + 1
     if rows:
         await session.execute(insert(incidents), rows)
+
+
+async def _open_by_group(session: AsyncSession, groups: set[str]) -> dict[str, int]:
+    if not groups:
+        return {}
+    rows = await session.execute(
+        select(incidents.c.assignment_group, func.count()).where(
+            incidents.c.assignment_group.in_(groups), incidents.c.resolved_at.is_(None))
+        .group_by(incidents.c.assignment_group))
+    return {g: n for g, n in rows}
 
 
 async def changed(session: AsyncSession, incident_id: str, **values: Any) -> None:
     await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
                           .values(**values))
+
+
+async def assigned(session: AsyncSession, incident_id: str, group: str) -> None:
+    """The incident came to ``group``: its load is that group's, now."""
+    current = (await session.execute(select(incidents.c.assignment_group).where(
+        incidents.c.incident_id == incident_id))).scalar_one_or_none()
+    if current == group:
+        return
+    load = (await _open_by_group(session, {group})).get(group, 0)
+    await changed(session, incident_id, assignment_group=group, load=load)
 
 
 async def watched(session: AsyncSession, limit: int,
@@ -140,14 +171,15 @@ async def watched(session: AsyncSession, limit: int,
         scope.append(clocks.c.clock_id.in_(ids))
     rows = await session.execute(
         select(clocks, incidents.c.assignment_group, incidents.c.acknowledged_at,
-               incidents.c.opened_at)
+               incidents.c.opened_at, incidents.c.load)
         .select_from(clocks.outerjoin(incidents, clocks.c.incident_id == incidents.c.incident_id))
         .where(*scope).order_by(clocks.c.deadline).limit(limit))
     return [Watched(clock_id=r.clock_id, incident_id=r.incident_id, kind=r.kind,
                     agreement=r.agreement, party=r.party, priority=r.priority,
                     service=r.service, started_at=r.started_at, deadline=r.deadline,
                     target_seconds=r.target_seconds, group=r.assignment_group,
-                    acknowledged=r.acknowledged_at is not None, opened_at=r.opened_at)
+                    acknowledged=r.acknowledged_at is not None, opened_at=r.opened_at,
+                    load=r.load)
             for r in rows]
 
 
@@ -160,7 +192,21 @@ async def pace(session: AsyncSession, group: str | None, kind: str) -> Pace:
     everyone = (await session.execute(latest())).all()
     return Pace(in_hours=tuple(r.elapsed_seconds for r in own if r.in_hours),
                 out_of_hours=tuple(r.elapsed_seconds for r in own if not r.in_hours),
-                everyone=tuple(r.elapsed_seconds for r in everyone))
+                everyone=tuple(r.elapsed_seconds for r in everyone),
+                answered=await answered(session, group) if group and kind == "response"
+                else ())
+
+
+async def answered(session: AsyncSession, group: str) -> tuple[Answered, ...]:
+    """The group's latest answered incidents: their load, whether they opened in working
+    hours, how long their answer took."""
+    rows = await session.execute(
+        select(incidents.c.opened_at, incidents.c.acknowledged_at, incidents.c.load)
+        .where(incidents.c.assignment_group == group,
+               incidents.c.acknowledged_at.is_not(None), incidents.c.load.is_not(None))
+        .order_by(incidents.c.acknowledged_at.desc()).limit(ANSWERED_SAMPLES))
+    return tuple(Answered(r.load, working(r.opened_at),
+                          (r.acknowledged_at - r.opened_at).total_seconds()) for r in rows)
 
 
 async def waiting(session: AsyncSession, group: str, kind: str) -> list[datetime]:
