@@ -139,9 +139,11 @@ def test_eval_keeps_extra_fields_and_reports_by_difficulty_and_language(tmp_path
         if n % 2:
             extra["language"] = "de"
         lines.append(json.dumps(case | extra))
-    # One case labelled wrong on purpose, so there is a miss to name.
+    # One case labelled wrong on purpose (category and priority), so there are misses to
+    # name.
     wrong = base[1] | {"id": "c-wrong", "difficulty": "hard", "expected_category": "security"
-                       if base[1]["expected_category"] != "security" else "network"}
+                       if base[1]["expected_category"] != "security" else "network",
+                       "expected_priority": 1}
     lines.append(json.dumps(wrong))
     cases.write_text("\n".join(lines) + "\n")
     figures = json.loads(subprocess.run(
@@ -156,7 +158,11 @@ def test_eval_keeps_extra_fields_and_reports_by_difficulty_and_language(tmp_path
         [sys.executable, "-m", "reasonops_cli", "agents", "eval", "--misses", "--progress",
          str(cases)], capture_output=True, text=True, check=True)
     assert "category accuracy by difficulty" in shown.stdout
-    assert "c-wrong: " in shown.stdout.split("misses:")[1]
+    misses = shown.stdout.split("misses:")[1]
+    assert "c-wrong: " in misses
+    # A wrong priority is named with the case and the assessment's last steps.
+    assert "c-wrong: 'NodeNetworkReceiveErrs': expected P1, got P3 (" in misses
+    assert "=> P3)" in misses
     # Not a terminal, asked for progress: a line every tenth of the cases.
     assert shown.stderr.splitlines()[-1] == "triage eval 61/61"
     assert "triage eval 6/61" in shown.stderr

@@ -182,6 +182,11 @@ async def evaluate(cases: Sequence[Case], router: Router, template: PromptTempla
         if case.expected_priority is not None:
             report.scored["priority"] += 1
             report.correct["priority"] += out.suggested_priority == case.expected_priority
+            if out.suggested_priority != case.expected_priority:
+                named = f"{case.id}: " if case.id else ""
+                report.misses.append(f"{named}{case.title!r}: expected P{case.expected_priority}"
+                                     f", got P{out.suggested_priority} ("
+                                     f"{'; '.join(out.reasons[-2:])})")
         if progress is not None:
             progress(n)
     return report
