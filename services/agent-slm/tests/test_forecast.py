@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from reasonops_agent_slm.domain import (
     Answered,
+    Answers,
     Pace,
     Watched,
     actions,
@@ -94,7 +95,8 @@ def loaded(now: datetime, load: int, **kw: object) -> Watched:
 def test_a_response_clock_is_compared_with_incidents_opened_as_loaded():
     # Idle, the group answers in 5-8 minutes; with four incidents open, in 40-50.
     history = Pace(in_hours=minutes(5, 6, 7, 8, 40, 45, 50, 50, 55, 60),
-                   answered=answered(0, 5, 6, 7, 8, 8) + answered(4, 40, 45, 50, 50, 55))
+                   answered=Answers.of(answered(0, 5, 6, 7, 8, 8)
+                                       + answered(4, 40, 45, 50, 50, 55)))
     idle = forecast(loaded(MONDAY_10, 0), history, 0, None, MONDAY_10)
     assert not idle.breach
     busy = forecast(loaded(MONDAY_10, 4), history, 0, None, MONDAY_10)
@@ -111,7 +113,7 @@ def test_a_response_clock_is_compared_with_incidents_opened_as_loaded():
 def test_only_incidents_still_unanswered_at_the_clocks_age_count():
     # Most like incidents were answered within 10 minutes; of those still waiting at 12
     # minutes, most waited past the 30-minute target.
-    history = Pace(answered=answered(2, 3, 4, 5, 6, 7, 8, 9, 35, 40, 45, 50, 60))
+    history = Pace(answered=Answers.of(answered(2, 3, 4, 5, 6, 7, 8, 9, 35, 40, 45, 50, 60)))
     assert not forecast(loaded(MONDAY_10, 2), history, 0, None, MONDAY_10).breach
     later = MONDAY_10 + timedelta(minutes=12)
     late = forecast(loaded(MONDAY_10, 2), history, 0, None, later)
@@ -121,12 +123,12 @@ def test_only_incidents_still_unanswered_at_the_clocks_age_count():
 
 
 def test_too_few_alike_widens_the_load_then_falls_back_to_the_pace():
-    near = Pace(answered=answered(3, 40, 40) + answered(4, 45, 50, 55))
+    near = Pace(answered=Answers.of(answered(3, 40, 40) + answered(4, 45, 50, 55)))
     found = forecast(loaded(MONDAY_10, 3), near, 0, None, MONDAY_10)
     assert found.breach
     assert "while 2-4 others were open" in found.reasons[1]
     night = Pace(in_hours=minutes(5, 5, 5, 5, 5),
-                 answered=answered(3, 40, 45, 50, 55, 60, in_hours=False))
+                 answered=Answers.of(answered(3, 40, 45, 50, 55, 60, in_hours=False)))
     assert not forecast(loaded(MONDAY_10, 3), night, 0, None, MONDAY_10).breach
     assert "usually needs 5 min in working hours" in forecast(
         loaded(MONDAY_10, 3), night, 0, None, MONDAY_10).reasons[1]

@@ -1,9 +1,17 @@
 """The agent's read model keeps each incident's load: its group's incidents open when it
-opened or came to the group."""
+opened or came to the group. A run of incident events is applied in order, redelivered
+ones changing nothing."""
 
 from datetime import UTC, datetime, timedelta
 
 from reasonops_agent_slm import store
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+)
 from reasonops_llm.evaluation import case_store
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday, in working hours
@@ -13,28 +21,54 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-async def loads(db) -> dict[str, int | None]:
+def opened(incident: str, group: str | None, minutes: float) -> IncidentOpened:
+    return IncidentOpened(incident_id=incident, title="t", severity="error", impact=2,
+                          urgency=2, priority=3, priority_reason="t", fingerprint=incident,
+                          opened_at=at(minutes), assignment_group=group)
+
+
+def acked(incident: str, minutes: float) -> IncidentAcknowledged:
+    return IncidentAcknowledged(incident_id=incident, acknowledged_at=at(minutes),
+                                actor="user:ann")
+
+
+def resolved(incident: str, minutes: float) -> IncidentResolved:
+    return IncidentResolved(incident_id=incident, resolved_at=at(minutes), actor="user:ann")
+
+
+def assigned(incident: str, group: str) -> IncidentAssigned:
+    return IncidentAssigned(incident_id=incident, assignment_group=group, assigned_at=at(2),
+                            reason="triage", actor="agent:triage")
+
+
+async def apply(db, *events) -> bool:  # type: ignore[no-untyped-def]
+    async with db.transaction() as tx:
+        return await store.incident_events(tx.session, list(events))
+
+
+async def loads(db) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
     async with db.transaction() as tx:
         rows = await tx.session.execute(store.incidents.select())
         return {r.incident_id: r.load for r in rows}
 
 
-async def test_load_counts_the_groups_open_incidents():
+async def test_load_counts_the_groups_open_incidents_in_one_run_and_across_runs():
     async with case_store(store.metadata) as db:
-        async with db.transaction() as tx:
-            await store.opened(tx.session, [("INC1", "net", at(0)), ("INC2", "net", at(1)),
-                                            ("INC3", "db", at(2)), ("INC4", None, at(3))])
-        async with db.transaction() as tx:
-            await store.changed(tx.session, "INC1", acknowledged_at=at(5),
-                                resolved_at=at(20))
-            await store.opened(tx.session, [("INC5", "net", at(30))])
-            await store.opened(tx.session, [("INC5", "net", at(30))])  # redelivered
+        # One run: INC1 resolved before INC5 opens, so INC5 finds one of net's open.
+        assert await apply(db, opened("INC1", "net", 0), opened("INC2", "net", 1),
+                           opened("INC3", "db", 2), opened("INC4", None, 3),
+                           acked("INC1", 5), resolved("INC1", 20), opened("INC5", "net", 30))
         assert await loads(db) == {"INC1": 0, "INC2": 1, "INC3": 0, "INC4": None, "INC5": 1}
-        async with db.transaction() as tx:  # INC3 handed to net: net's load now
-            await store.assigned(tx.session, "INC3", "net")
-            await store.assigned(tx.session, "INC5", "net")  # already there: kept
-            await store.changed(tx.session, "INC2", acknowledged_at=at(41))
+        # Redelivered: nothing changes, nobody counted twice.
+        assert not await apply(db, opened("INC5", "net", 30), resolved("INC1", 20))
+        # INC3 handed to net: net's open incidents then (INC2, INC5); INC5 stays.
+        assert not await apply(db, assigned("INC3", "net"), assigned("INC5", "net"))
         assert (await loads(db))["INC3"] == 2
+        await apply(db, acked("INC2", 41), resolved("INC2", 50), resolved("INC3", 55))
+        await apply(db, IncidentReopened(incident_id="INC3", reopened_at=at(60),
+                                         actor="user:ann", reason="came back"))
+        await apply(db, opened("INC6", "net", 61))  # INC5 and the reopened INC3
+        assert (await loads(db))["INC6"] == 2
         async with db.transaction() as tx:
             found = await store.answered(tx.session, "net")
         assert [(a.load, a.in_hours, a.seconds) for a in found] == [

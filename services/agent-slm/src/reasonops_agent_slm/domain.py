@@ -15,8 +15,9 @@ one wait; the load is what shows it.
 
 from __future__ import annotations
 
+import bisect
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +36,8 @@ several at once)."""
 MIN_PROGRESS = 0.0
 """No forecast before this share of the target has been used (none: a clock started
 into a long queue is late from its first minute)."""
+LOAD_CAP = 8
+"""A group with more incidents open than this counts as having this many."""
 WORK_START_HOUR, WORK_END_HOUR = 8, 18
 """Working hours (UTC, Monday to Friday) for telling in-hours from out-of-hours pace."""
 
@@ -70,6 +73,29 @@ class Answered:
 
 
 @dataclass(frozen=True)
+class Answers:
+    """A group's answered incidents' answer times, sorted, by working hours and load
+    (capped at ``LOAD_CAP``): what a response clock is compared with."""
+
+    by: Mapping[tuple[bool, int], tuple[float, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, answered: Iterable[Answered]) -> Answers:
+        by: dict[tuple[bool, int], list[float]] = {}
+        for a in answered:
+            by.setdefault((a.in_hours, min(a.load, LOAD_CAP)), []).append(a.seconds)
+        return cls({key: tuple(sorted(times)) for key, times in by.items()})
+
+    def after(self, in_hours: bool, loads: range, spent: float) -> list[float]:
+        """Answer times longer than ``spent`` of the incidents opened with ``loads``."""
+        found: list[float] = []
+        for load in loads:
+            times = self.by.get((in_hours, load), ())
+            found += times[bisect.bisect_right(times, spent):]
+        return found
+
+
+@dataclass(frozen=True)
 class Pace:
     """Seconds the met clocks of one group and kind took, in and out of working hours."""
 
@@ -77,8 +103,8 @@ class Pace:
     out_of_hours: tuple[float, ...] = ()
     everyone: tuple[float, ...] = field(default=())
     """The same kind of clock across every group."""
-    answered: tuple[Answered, ...] = ()
-    """For response clocks: the group's latest answered incidents, with their load."""
+    answered: Answers = field(default_factory=Answers)
+    """For response clocks: the group's latest answered incidents, by their load."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +136,6 @@ def _usual(samples: Sequence[float]) -> float | None:
     return ordered[min(len(ordered) - 1, int(PACE_QUANTILE * len(ordered)))]
 
 
-LOAD_CAP = 8
-"""A group with more incidents open than this counts as having this many."""
 LIKE_WIDTHS = (0, 1, 2, LOAD_CAP)
 """How far the compared incidents' load may be from this one's, tried in turn until
 ``MIN_SAMPLES`` are found."""
@@ -120,7 +144,7 @@ LIKE_QUANTILE = 0.5
 ``dev`` month: a breach is forecast when 40% or more of them were answered late)."""
 
 
-def like_answers(clock: Watched, answered: Sequence[Answered], spent: float
+def like_answers(clock: Watched, answers: Answers, spent: float
                  ) -> tuple[list[float], int] | None:
     """Answer times of the incidents like ``clock``'s (load, working hours) still
     unanswered after ``spent`` seconds, with the load difference allowed; None when too
@@ -129,8 +153,8 @@ def like_answers(clock: Watched, answered: Sequence[Answered], spent: float
         return None
     load, in_hours = min(clock.load, LOAD_CAP), working(clock.opened_at)
     for width in LIKE_WIDTHS:
-        found = [a.seconds for a in answered if a.in_hours == in_hours
-                 and abs(min(a.load, LOAD_CAP) - load) <= width and a.seconds > spent]
+        found = answers.after(in_hours, range(max(0, load - width),
+                                              min(LOAD_CAP, load + width) + 1), spent)
         if len(found) >= MIN_SAMPLES:
             return found, width
     return None

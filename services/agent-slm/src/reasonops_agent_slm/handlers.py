@@ -66,11 +66,9 @@ class SlmAgent:
 
     def incidents(self) -> EventRouter:
         router = EventRouter()
-        router.on_many(IncidentOpened)(self.on_opened)
-        router.on(IncidentAssigned)(self.on_assigned)
-        router.on(IncidentAcknowledged)(self.on_acknowledged)
-        router.on(IncidentResolved)(self.on_resolved)
-        router.on(IncidentReopened)(self.on_reopened)
+        for model in (IncidentOpened, IncidentAssigned, IncidentAcknowledged,
+                      IncidentResolved, IncidentReopened):
+            router.on_many(model)(self.on_incidents)  # a run of any of them at once
         return router
 
     async def on_started(self, tx: Transaction,
@@ -95,28 +93,10 @@ class SlmAgent:
                           batch: list[tuple[Envelope, SlaBreached]]) -> None:
         await store.stop(tx.session, [(e.clock_id, None) for _, e in batch])
 
-    async def on_opened(self, tx: Transaction,
-                        batch: list[tuple[Envelope, IncidentOpened]]) -> None:
-        await store.opened(tx.session, [(e.incident_id, e.assignment_group, e.opened_at)
-                                        for _, e in batch])
-
-    async def on_assigned(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentAssigned) -> None:
-        await store.assigned(tx.session, event.incident_id, event.assignment_group)
-
-    async def on_acknowledged(self, tx: Transaction, envelope: Envelope,
-                              event: IncidentAcknowledged) -> None:
-        await store.changed(tx.session, event.incident_id,
-                            acknowledged_at=event.acknowledged_at)
-        self._paces.clear()  # an answer moves its group's like incidents
-
-    async def on_resolved(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentResolved) -> None:
-        await store.changed(tx.session, event.incident_id, resolved_at=event.resolved_at)
-
-    async def on_reopened(self, tx: Transaction, envelope: Envelope,
-                          event: IncidentReopened) -> None:
-        await store.changed(tx.session, event.incident_id, resolved_at=None)
+    async def on_incidents(self, tx: Transaction,
+                           batch: list[tuple[Envelope, store.IncidentEvent]]) -> None:
+        if await store.incident_events(tx.session, [e for _, e in batch]):
+            self._paces.clear()  # an answer moves its group's like incidents
 
     async def scan(self) -> int:
         """Forecast every running clock; queue a decision for each newly forecast to

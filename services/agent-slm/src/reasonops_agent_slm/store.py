@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -24,11 +25,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reasonops_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentAssigned,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+)
 from reasonops_contracts.slm import SlaStarted
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
 
-from .domain import Answered, Pace, Watched, working
+from .domain import Answered, Answers, Pace, Watched, working
 
 metadata = MetaData(info=schema("agent-slm", "reasonops_agent_slm:revisions"))
 
@@ -120,24 +128,78 @@ async def stop(session: AsyncSession, ended: Sequence[tuple[str, float | None]])
     await session.execute(delete(clocks).where(clocks.c.clock_id.in_(ids)))
 
 
-async def opened(session: AsyncSession, found: Sequence[tuple[str, str | None, datetime]]) -> None:
-    """New incidents, each with its group's load: the group's incidents open before it."""
-    ids = {i for i, _, _ in found}
-    known = set((await session.execute(select(incidents.c.incident_id).where(
-        incidents.c.incident_id.in_(ids)))).scalars())
-    fresh = [(i, g, at) for i, g, at in found if i not in known]
-    load = await _open_by_group(session, {g for _, g, _ in fresh if g})
-    rows = []
-    for i, g, at in fresh:
-        rows.append(dict(incident_id=i, assignment_group=g, opened_at=at,
-                         load=load.get(g, 0) if g else None))
-        if g:
-            load[g] = load.get(g, 0) + 1
-    if rows:
-        await session.execute(insert(incidents), rows)
+IncidentEvent = IncidentOpened | IncidentAssigned | IncidentAcknowledged | IncidentResolved \
+    | IncidentReopened
+
+
+async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]) -> bool:
+    """Apply a run of incident events in order, in three statements whatever their
+    number: the incidents they name are read, changed in memory, written back. A new
+    incident, or one that comes to another group, takes that group's load: its incidents
+    open then. True when one was acknowledged (its group's answers moved)."""
+    ids = {e.incident_id for e in events}
+    rows = {r.incident_id: dict(r._mapping) for r in await session.execute(
+        select(incidents).where(incidents.c.incident_id.in_(ids)))}
+    groups = {r["assignment_group"] for r in rows.values()} | {
+        e.assignment_group for e in events
+        if isinstance(e, IncidentOpened | IncidentAssigned)}
+    open_now = await _open_by_group(session, {g for g in groups if g})
+    fresh: dict[str, dict[str, Any]] = {}
+    changed: set[str] = set()
+    answered = False
+
+    def count(group: str | None, by: int) -> None:
+        if group:
+            open_now[group] = open_now.get(group, 0) + by
+
+    for e in events:
+        row = rows.get(e.incident_id)
+        if isinstance(e, IncidentOpened):
+            if row is None:
+                row = rows[e.incident_id] = fresh[e.incident_id] = dict(
+                    incident_id=e.incident_id, assignment_group=e.assignment_group,
+                    opened_at=e.opened_at, acknowledged_at=None, resolved_at=None,
+                    load=open_now.get(e.assignment_group, 0) if e.assignment_group else None)
+                count(e.assignment_group, 1)
+            continue
+        if row is None:  # an incident opened before this agent watched
+            continue
+        if isinstance(e, IncidentAssigned):
+            if row["assignment_group"] == e.assignment_group:
+                continue
+            if row["resolved_at"] is None:
+                count(row["assignment_group"], -1)
+                count(e.assignment_group, 1)
+            row["load"] = max(0, open_now.get(e.assignment_group, 0) - 1) \
+                if row["resolved_at"] is None else open_now.get(e.assignment_group, 0)
+            row["assignment_group"] = e.assignment_group
+        elif isinstance(e, IncidentAcknowledged):
+            row["acknowledged_at"] = e.acknowledged_at
+            answered = True
+        elif isinstance(e, IncidentResolved):
+            if row["resolved_at"] is None:
+                count(row["assignment_group"], -1)
+            row["resolved_at"] = e.resolved_at
+        elif row["resolved_at"] is not None:  # reopened
+            count(row["assignment_group"], 1)
+            row["resolved_at"] = None
+        changed.add(e.incident_id)
+    if fresh:
+        await session.execute(insert(incidents), list(fresh.values()))
+    kept = [rows[i] for i in changed if i not in fresh]
+    if kept:
+        await session.execute(
+            update(incidents).where(incidents.c.incident_id == bindparam("_id"))
+            .values(assignment_group=bindparam("_group"), load=bindparam("_load"),
+                    acknowledged_at=bindparam("_ack"), resolved_at=bindparam("_resolved"))
+            .execution_options(synchronize_session=False),
+            [{"_id": r["incident_id"], "_group": r["assignment_group"], "_load": r["load"],
+              "_ack": r["acknowledged_at"], "_resolved": r["resolved_at"]} for r in kept])
+    return answered
 
 
 async def _open_by_group(session: AsyncSession, groups: set[str]) -> dict[str, int]:
+    """How many of each group's incidents are open (not resolved)."""
     if not groups:
         return {}
     rows = await session.execute(
@@ -145,21 +207,6 @@ async def _open_by_group(session: AsyncSession, groups: set[str]) -> dict[str, i
             incidents.c.assignment_group.in_(groups), incidents.c.resolved_at.is_(None))
         .group_by(incidents.c.assignment_group))
     return {g: n for g, n in rows}
-
-
-async def changed(session: AsyncSession, incident_id: str, **values: Any) -> None:
-    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
-                          .values(**values))
-
-
-async def assigned(session: AsyncSession, incident_id: str, group: str) -> None:
-    """The incident came to ``group``: its load is that group's, now."""
-    current = (await session.execute(select(incidents.c.assignment_group).where(
-        incidents.c.incident_id == incident_id))).scalar_one_or_none()
-    if current == group:
-        return
-    load = (await _open_by_group(session, {group})).get(group, 0)
-    await changed(session, incident_id, assignment_group=group, load=load)
 
 
 async def watched(session: AsyncSession, limit: int,
@@ -193,8 +240,8 @@ async def pace(session: AsyncSession, group: str | None, kind: str) -> Pace:
     return Pace(in_hours=tuple(r.elapsed_seconds for r in own if r.in_hours),
                 out_of_hours=tuple(r.elapsed_seconds for r in own if not r.in_hours),
                 everyone=tuple(r.elapsed_seconds for r in everyone),
-                answered=await answered(session, group) if group and kind == "response"
-                else ())
+                answered=Answers.of(await answered(session, group))
+                if group and kind == "response" else Answers())
 
 
 async def answered(session: AsyncSession, group: str) -> tuple[Answered, ...]:
