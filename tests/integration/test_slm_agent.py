@@ -22,6 +22,7 @@ from reasonops_contracts.incidents import (
     IncidentOpened,
     IncidentResolved,
     IncidentView,
+    ResolveIncident,
 )
 from reasonops_contracts.slm import SlaMet, SlaPaused, SlaStarted
 from reasonops_contracts.workflows import WorkflowProposalApplied
@@ -84,7 +85,10 @@ async def drained(nc, stream: str, durable: str) -> bool:
     return info.num_pending == 0 and info.num_ack_pending == 0
 
 
-async def test_a_forecast_breach_is_decided_approved_and_acted_on(nc, nats_url, start_service):
+async def forecast_awaiting_approval(nc, nats_url, start_service):
+    """The agent forecasts a breach of a new incident's response clock; its sla-forecast
+    workflow waits for a person's approval. Returns the incident, the decision, the
+    workflow's id and the notifier."""
     notifier, clock = Notified(), FrozenClock(NOW)
     await start_service(build_incidents, IncidentSettings, clock=clock)
     await start_service(partial(build_orchestrator, notifier=notifier), OrchestratorSettings,
@@ -132,12 +136,18 @@ async def test_a_forecast_breach_is_decided_approved_and_acted_on(nc, nats_url, 
     assert len(await stream_messages(nc, "AGENTS", AgentDecisionRecorded.SUBJECT)) == 1
 
     workflow = f"SLF-{decision.decision_id}"
+    await wait_for(lambda: steps_are(nats_url, workflow, approve="waiting"), timeout=20)
+    return created, workflow, notifier
 
-    async def waiting() -> bool:
-        code, out_, _ = await cli(nats_url, "workflows", "show", workflow, "--json")
-        return code == 0 and {s["step"]: s["state"] for s in json.loads(out_)["steps"]}.get(
-            "approve") == "waiting"
-    await wait_for(waiting, timeout=20)
+
+async def steps_are(nats_url: str, workflow: str, **states: str) -> bool:
+    code, out, _ = await cli(nats_url, "workflows", "show", workflow, "--json")
+    found = {s["step"]: s["state"] for s in json.loads(out)["steps"]} if code == 0 else {}
+    return all(found.get(step) == state for step, state in states.items())
+
+
+async def test_a_forecast_breach_is_decided_approved_and_acted_on(nc, nats_url, start_service):
+    created, workflow, notifier = await forecast_awaiting_approval(nc, nats_url, start_service)
     code, _, err = await cli(nats_url, "workflows", "approve", workflow, "approve",
                              "--actor", "ann", "--note", "go")
     assert code == 0, err
@@ -150,3 +160,19 @@ async def test_a_forecast_breach_is_decided_approved_and_acted_on(nc, nats_url, 
     [(_group, notice)] = [(g, n) for g, n in notifier.sent if g == "escalation"]
     assert created.incident_id in notice.title
     assert notice.fields["clock_id"] == "CLK-NEW"
+
+
+async def test_once_the_incident_resolves_no_approval_is_asked(nc, nats_url, start_service):
+    """The forecast's workflow ends when its incident resolves: the approval is cancelled,
+    nothing is applied, nothing keeps running."""
+    created, workflow, _ = await forecast_awaiting_approval(nc, nats_url, start_service)
+    await request(nc, ResolveIncident(incident_id=created.incident_id, actor="user:ann",
+                                      note="fixed before anyone approved"), IncidentView)
+    await wait_for(lambda: steps_are(nats_url, workflow, approve="cancelled", act="skipped"),
+                   timeout=20)
+    code, out, _ = await cli(nats_url, "workflows", "show", workflow, "--json")
+    assert code == 0
+    assert json.loads(out)["state"] == "completed"
+    assert await stream_messages(nc, "WORKFLOWS", WorkflowProposalApplied.SUBJECT) == []
+    now = await request(nc, GetIncident(incident_id=created.incident_id), IncidentView)
+    assert now.priority == created.priority
