@@ -44,7 +44,9 @@ class Workset:
         self._timers: dict[str, NewTimer | None] = {}
         self._effects: dict[str, dict[str, Any]] = {}
         # awaited events kept for instances that start later
-        self._kept: list[dict[str, Any]] = []
+        self._kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """(event type, value) -> the awaited events kept in this unit of work."""
+        self._kept_all: list[dict[str, Any]] = []
         self._unwritten: list[dict[str, Any]] = []
         self._keep_since: datetime | None = None
         self._recent: dict[str, list[Any]] = {}
@@ -167,7 +169,8 @@ class Workset:
         for value in values:
             row = {"message_id": message_id, "value": value[:256], "event_type": event_type,
                    "payload": payload, "seen_at": at}
-            self._kept.append(row)
+            self._kept.setdefault((event_type, row["value"]), []).append(row)
+            self._kept_all.append(row)
             self._unwritten.append(row)
         self._keep_since = keep_since
 
@@ -189,11 +192,10 @@ class Workset:
             await self.preload_recent([key], since)
             rows: list[Any] = [r for r in self._recent[key] if r.event_type == event_type
                                and r.seen_at >= since]
-            mine = [r for r in self._kept if r["event_type"] == event_type
-                    and r["value"] == key]
+            mine = self._kept.get((event_type, key), [])
         else:  # keyed in a way no definition declares: look at every event of the type
             rows = await store.recent_of(self.tx.session, event_type, since)
-            mine = [r for r in self._kept if r["event_type"] == event_type]
+            mine = [r for r in self._kept_all if r["event_type"] == event_type]
         found: dict[str, tuple[str, datetime, dict[str, Any]]] = {}
         for row in rows:
             found.setdefault(row.message_id, (row.message_id, row.seen_at, dict(row.payload)))
