@@ -167,9 +167,10 @@ class Workset:
                   for f in self.wait_fields.get(event_type, {WILDCARD})
                   if f == WILDCARD or isinstance(payload.get(f), str | int | float)}
         for value in values:
-            row = {"message_id": message_id, "value": value[:256], "event_type": event_type,
+            stored = value[:256]
+            row = {"message_id": message_id, "value": stored, "event_type": event_type,
                    "payload": payload, "seen_at": at}
-            self._kept.setdefault((event_type, row["value"]), []).append(row)
+            self._kept.setdefault((event_type, stored), []).append(row)
             self._kept_all.append(row)
             self._unwritten.append(row)
         self._keep_since = keep_since
