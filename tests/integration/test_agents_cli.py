@@ -12,7 +12,11 @@ from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import TriageRequested
+from reasonops_contracts.incidents import CreateIncident, IncidentView
+from reasonops_incidents.app import IncidentSettings
+from reasonops_incidents.app import build_service as build_incidents
 from reasonops_llm.fakes import FakeLlmServer
+from reasonops_runtime.client import request
 from tests.support import cli, publish_all, stream_messages, wait_for
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "triage-eval.jsonl"
@@ -30,18 +34,26 @@ def requested(incident: str) -> Envelope:
 @pytest.mark.nats
 async def test_decisions_providers_and_health(nats_url, nc, start_service):
     await start_service(build_triage, TriageSettings)
-    await publish_all(nc, [requested("INC0000011"), requested("INC0000012")])
+    await start_service(build_incidents, IncidentSettings)
+    first, second = [(await request(nc, CreateIncident(
+        title=f"Disk almost full {n}", service="billing", impact=2, urgency=2,
+        actor="user:ann"), IncidentView)).incident_id for n in (1, 2)]
+    await publish_all(nc, [requested(first), requested(second)])
     await wait_for(lambda: stream_messages(nc, "AGENTS", subjects.AGENT_DECISION),
                    check=lambda found: len(found) == 2)
 
     code, out, _ = await cli(nats_url, "agents", "decisions", "--json", "--agent", "triage")
     assert code == 0
-    assert {d["incident_id"] for d in json.loads(out)} == {"INC0000011", "INC0000012"}
-    code, out, _ = await cli(nats_url, "agents", "decisions", "--incident", "INC0000012")
+    assert {d["incident_id"] for d in json.loads(out)} == {first, second}
+    code, out, _ = await cli(nats_url, "agents", "decisions", "--incident", second)
     assert code == 0
-    assert "INC0000012" in out
-    assert "INC0000011" not in out
+    assert second in out
+    assert first not in out
     assert "storage" in out
+    # An incident that does not exist is named, not listed as having no decisions.
+    code, out, err = await cli(nats_url, "agents", "decisions", "--incident", "INC9999999")
+    assert code == 1
+    assert "INC9999999" in err
 
     code, out, _ = await cli(nats_url, "agents", "providers", "--json", "--wait", "1")
     [status] = json.loads(out)

@@ -15,6 +15,7 @@ import typer
 
 from reasonops_client.agent_config import ConfigUnavailable, write_config
 from reasonops_client.agents import (
+    STAMPS_APART,
     AgentsUnavailable,
     gather_statuses,
     read_briefing,
@@ -48,11 +49,16 @@ def decisions(
     limit: Annotated[int, typer.Option(help="At most this many, newest last.")] = 50,
     json: Json = False,
 ) -> None:
-    """Decisions agents recorded: who decided (provider, model), fallback, summary."""
+    """Decisions agents recorded: who decided (provider, model), fallback, summary. With
+    --incident, the incident is asked for first (who may not read it is refused) and
+    only the decisions stored since it opened are read."""
     _check_agent(agent, DECIDERS)
+    since = None
+    if incident is not None:
+        since = ask(GetIncident(incident_id=incident), IncidentView).opened_at - STAMPS_APART
     try:
         found = with_nats(lambda nc: read_decisions(nc, limit=limit, incident_id=incident,
-                                                    agent=agent))
+                                                    agent=agent, since=since))
     except AgentsUnavailable as exc:
         raise CliError(str(exc)) from None
     if json:
