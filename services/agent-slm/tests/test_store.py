@@ -1,8 +1,10 @@
 """The agent's read model keeps each incident's load: its group's incidents open when it
 opened or came to the group. A run of incident events is applied in order, redelivered
-ones changing nothing."""
+ones changing nothing; on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from reasonops_agent_slm import store
 from reasonops_contracts.incidents import (
@@ -12,7 +14,7 @@ from reasonops_contracts.incidents import (
     IncidentReopened,
     IncidentResolved,
 )
-from reasonops_llm.evaluation import case_store
+from reasonops_runtime.store import Store
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday, in working hours
 
@@ -52,24 +54,31 @@ async def loads(db) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
         return {r.incident_id: r.load for r in rows}
 
 
-async def test_load_counts_the_groups_open_incidents_in_one_run_and_across_runs():
-    async with case_store(store.metadata) as db:
-        # One run: INC1 resolved before INC5 opens, so INC5 finds one of net's open.
-        assert await apply(db, opened("INC1", "net", 0), opened("INC2", "net", 1),
-                           opened("INC3", "db", 2), opened("INC4", None, 3),
-                           acked("INC1", 5), resolved("INC1", 20), opened("INC5", "net", 30))
-        assert await loads(db) == {"INC1": 0, "INC2": 1, "INC3": 0, "INC4": None, "INC5": 1}
-        # Redelivered: nothing changes, nobody counted twice.
-        assert not await apply(db, opened("INC5", "net", 30), resolved("INC1", 20))
-        # INC3 handed to net: net's open incidents then (INC2, INC5); INC5 stays.
-        assert not await apply(db, assigned("INC3", "net"), assigned("INC5", "net"))
-        assert (await loads(db))["INC3"] == 2
-        await apply(db, acked("INC2", 41), resolved("INC2", 50), resolved("INC3", 55))
-        await apply(db, IncidentReopened(incident_id="INC3", reopened_at=at(60),
-                                         actor="user:ann", reason="came back"))
-        await apply(db, opened("INC6", "net", 61))  # INC5 and the reopened INC3
-        assert (await loads(db))["INC6"] == 2
-        async with db.transaction() as tx:
-            found = await store.answered(tx.session, "net")
-        assert [(a.load, a.in_hours, a.seconds) for a in found] == [
-            (1, True, 40 * 60), (0, True, 5 * 60)]  # latest answer first
+@pytest.fixture
+async def db(database_url):  # type: ignore[no-untyped-def]
+    found = Store(database_url, store.metadata)
+    await found.create_all()
+    yield found
+    await found.close()
+
+
+async def test_load_counts_the_groups_open_incidents_in_one_run_and_across_runs(db):
+    # One run: INC1 resolved before INC5 opens, so INC5 finds one of net's open.
+    assert await apply(db, opened("INC1", "net", 0), opened("INC2", "net", 1),
+                       opened("INC3", "db", 2), opened("INC4", None, 3),
+                       acked("INC1", 5), resolved("INC1", 20), opened("INC5", "net", 30))
+    assert await loads(db) == {"INC1": 0, "INC2": 1, "INC3": 0, "INC4": None, "INC5": 1}
+    # Redelivered: nothing changes, nobody counted twice.
+    assert not await apply(db, opened("INC5", "net", 30), resolved("INC1", 20))
+    # INC3 handed to net: net's open incidents then (INC2, INC5); INC5 stays.
+    assert not await apply(db, assigned("INC3", "net"), assigned("INC5", "net"))
+    assert (await loads(db))["INC3"] == 2
+    await apply(db, acked("INC2", 41), resolved("INC2", 50), resolved("INC3", 55))
+    await apply(db, IncidentReopened(incident_id="INC3", reopened_at=at(60),
+                                     actor="user:ann", reason="came back"))
+    await apply(db, opened("INC6", "net", 61))  # INC5 and the reopened INC3
+    assert (await loads(db))["INC6"] == 2
+    async with db.transaction() as tx:
+        found = await store.answered(tx.session, "net")
+    assert [(a.load, a.in_hours, a.seconds) for a in found] == [
+        (1, True, 40 * 60), (0, True, 5 * 60)]  # latest answer first

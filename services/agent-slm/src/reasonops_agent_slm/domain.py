@@ -37,7 +37,8 @@ MIN_PROGRESS = 0.0
 """No forecast before this share of the target has been used (none: a clock started
 into a long queue is late from its first minute)."""
 LOAD_CAP = 8
-"""A group with more incidents open than this counts as having this many."""
+"""A group with more incidents open than this counts as having this many (a load of 8
+reads "8 or more")."""
 WORK_START_HOUR, WORK_END_HOUR = 8, 18
 """Working hours (UTC, Monday to Friday) for telling in-hours from out-of-hours pace."""
 
@@ -141,7 +142,8 @@ LIKE_WIDTHS = (0, 1, 2, LOAD_CAP)
 ``MIN_SAMPLES`` are found."""
 LIKE_QUANTILE = 0.5
 """Which quantile of the compared incidents' answer times is the forecast (chosen on the
-``dev`` month: a breach is forecast when 40% or more of them were answered late)."""
+``dev`` month, see ``docs/agents.md``: a breach is forecast when half of them or more
+were answered after the deadline)."""
 
 
 def like_answers(clock: Watched, answers: Answers, spent: float
@@ -210,7 +212,8 @@ def _from_like(clock: Watched, like: tuple[list[float], int], now: datetime,
     usual = ordered[min(len(ordered) - 1, int(LIKE_QUANTILE * len(ordered)))]
     late = sum(1 for s in found if s > clock.target_seconds)
     load = min(clock.load or 0, LOAD_CAP)
-    loads = f"{load}" if not width else f"{max(0, load - width)}-{load + width}"
+    loads = f"{load}" if not width else \
+        f"{max(0, load - width)}-{min(LOAD_CAP, load + width)}"
     where = "in" if working(clock.opened_at or clock.started_at) else "out of"
     reasons.append(
         f"of {len(found)} incidents of {clock.group} opened {where} working hours while "
