@@ -27,11 +27,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reasonops_client.trail import collect_trail
+from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import (
     CreateSilence,
     DeclareMajorIncident,
+    GetCoveringSilence,
     GetIncident,
     IncidentList,
+    IncidentOpened,
     IncidentView,
     ListIncidents,
     SilenceView,
@@ -401,4 +404,58 @@ async def test_a_level_due_in_a_maintenance_window_waits_for_its_end(
     assert await paged() == [(1, ["bo"])]
     clock.advance(timedelta(minutes=21))  # the window is over
     await wait_for(paged, check=lambda p: p == [(1, ["bo"]), (2, ["cy"])])
+    await twilio.server.stop()
+
+
+async def test_the_opened_event_says_whether_a_silence_covers_it(nc, start_service, tmp_path):
+    """The incident service says in ``incident.opened`` whether a silence covers the new
+    incident, so paging does not ask it (one request an incident, in a storm thousands);
+    an event that does not say (an older sender) is asked about as before."""
+    twilio = await FakeTwilio().start()
+    (tmp_path / "oncall.yaml").write_text(PAGING)
+    (tmp_path / "policy.yaml").write_text(POLICY + "  user:tests: [admin]\n")
+    clock = FrozenClock(datetime.fromisoformat("2027-03-30T00:00:00+00:00"))
+    await start_service(build_incidents, IncidentSettings, clock=clock,
+                        service_catalog=CONFIG / "service-catalog.yaml",
+                        policy=tmp_path / "policy.yaml")
+    await start_service(build_oncall, OnCallSettings, clock=clock,
+                        oncall=tmp_path / "oncall.yaml",
+                        service_catalog=CONFIG / "service-catalog.yaml",
+                        twilio_url=twilio.url, twilio_account_sid=SID,
+                        twilio_auth_token=TOKEN, twilio_from="+15005550006")
+    asked: list[str] = []
+
+    async def record(msg) -> None:  # beside the incident service, which answers
+        asked.append(json.loads(msg.data)["incident_id"])
+    await nc.subscribe(GetCoveringSilence.SUBJECT, cb=record)
+
+    async def paged():
+        return [(e.data["incident_id"], e.data["users"])
+                for e in await stream_messages(nc, "ONCALL", IncidentPaged.SUBJECT)]
+
+    await publish_all(nc, [accepted("said", service="checkout")])
+    [(first, users)] = await wait_for(paged, check=bool)
+    assert users == ["bo"]
+    [opened] = await stream_messages(nc, "INCIDENTS", IncidentOpened.SUBJECT)
+    assert opened.data["covering_silence"] == {"incident_id": first, "silence_id": None,
+                                               "kind": None, "until": None}
+    assert asked == []
+
+    # Covered, as the event says: deferred to the window's end, nothing asked.
+    ends = clock.now() + timedelta(minutes=30)
+    covered = IncidentOpened.model_validate(opened.data | {
+        "incident_id": "INC0000901", "fingerprint": "fp-901",
+        "covering_silence": {"incident_id": "INC0000901", "silence_id": "SIL-1",
+                             "kind": "maintenance", "until": ends.isoformat()}})
+    # Not said: asked, as before (the incident service knows no such incident: paged).
+    unsaid = IncidentOpened.model_validate(opened.data | {
+        "incident_id": "INC0000902", "fingerprint": "fp-902", "covering_silence": None})
+    await publish_all(nc, [Envelope.wrap(covered, source="incidents"),
+                           Envelope.wrap(unsaid, source="incidents")])
+    [deferred] = await wait_for(
+        lambda: stream_messages(nc, "ONCALL", PageDeferred.SUBJECT), check=bool)
+    assert (deferred.data["incident_id"], deferred.data["silence_id"]) == (
+        "INC0000901", "SIL-1")
+    await wait_for(paged, check=lambda p: ("INC0000902", ["bo"]) in p)
+    assert asked == ["INC0000902"]
     await twilio.server.stop()

@@ -38,6 +38,9 @@ class IncidentOpened(Event):
     alert_count: int = Field(default=1, description="Alerts it opened with")
     assignment_group: str | None = None
     major: bool = False
+    covering_silence: CoveringSilence | None = Field(
+        default=None, description="The silence covering the incident when it opened, as "
+        "GetCoveringSilence answers (silence_id None: none); None: not said, ask")
 
 
 class IncidentAcknowledged(Event):

@@ -140,7 +140,9 @@ class Pager:
                                  policy=policy.name, title=event.title,
                                  service=event.service, priority=event.priority,
                                  at=self.clock.now())
-        await self._page(tx, roster, policy, event.incident_id, 0, 1, Chain.of(envelope))
+        # The incident service says whether a silence covers it as it opens: not asked.
+        await self._page(tx, roster, policy, event.incident_id, 0, 1, Chain.of(envelope),
+                         covering=event.covering_silence)
 
     async def reopened(self, tx: Transaction, envelope: Envelope,
                        event: IncidentReopened) -> None:
@@ -186,13 +188,15 @@ class Pager:
                                             incident_id))
 
     async def _page(self, tx: Transaction, roster: Roster, policy: EscalationPolicy,
-                    incident_id: str, level: int, cycle: int, chain: Chain) -> None:
-        """Page ``level`` (0-based) now: notify each person it reaches, arm the next."""
+                    incident_id: str, level: int, cycle: int, chain: Chain,
+                    covering: CoveringSilence | None = None) -> None:
+        """Page ``level`` (0-based) now: notify each person it reaches, arm the next.
+        ``covering``: the silence covering the incident, when known (else it is asked)."""
         now = self.clock.now()
         row = await store.get_paging(tx.session, incident_id)
         if row is None:
             return
-        silence = await self.covering(incident_id)
+        silence = covering if covering is not None else await self.covering(incident_id)
         if silence is not None and silence.silence_id:
             until = silence.until or now + SILENCED_RECHECK
             tx.emit(chain.wrap(events.deferred(incident_id, level + 1, silence.silence_id,

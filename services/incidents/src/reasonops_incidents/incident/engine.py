@@ -17,6 +17,7 @@ from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 
+from ..silence.views import covering_view
 from . import topology
 from .batch import Arrival, Decisions, Opening, Silences, Snapshot
 from .correlation import (
@@ -32,7 +33,7 @@ from .correlation import (
     track_flapping,
 )
 from .domain import OPEN_STATES, Incident, State
-from .escalation import assignment_news, declare_major
+from .escalation import assignment_news, declare_major, incident_fields
 from .events import opened_event, priority_event, transition_event
 from .rules import Rule, RuleSet
 
@@ -207,7 +208,11 @@ class _Engine:
             "rule": rule.assign_to, "catalog": topology.owner_of(self.catalog, incident.service)})
         if chosen is not None:
             incident.assignment_group, incident.assignment_source = chosen
-        self.decisions.publish(opened_event(incident), incident, a.cause)
+        # Whether a silence covers it now (its first alert was not silenced, yet the
+        # incident's fields may differ): said in the event, so nobody has to ask.
+        covering = covering_view(incident.incident_id,
+                                 self.silences.match(incident_fields(incident), at), at)
+        self.decisions.publish(opened_event(incident, covering), incident, a.cause)
         self.timeline.add(incident.incident_id, at, SYSTEM, "opened",
                           f"opened by rule {rule.name} ({why}); P{incident.priority}: "
                           f"{incident.priority_reason}", group=group.key)

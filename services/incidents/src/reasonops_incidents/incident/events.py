@@ -6,6 +6,7 @@ from datetime import datetime
 
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.incidents import (
+    CoveringSilence,
     IncidentAcknowledged,
     IncidentAssigned,
     IncidentClosed,
@@ -54,7 +55,9 @@ def transition_event(action: str, incident: Incident, at: datetime, actor: str,
                             reason=note or "reopened")
 
 
-def opened_event(incident: Incident) -> IncidentOpened:
+def opened_event(incident: Incident, covering: CoveringSilence | None = None
+                 ) -> IncidentOpened:
+    """``covering``: the silence covering it as it opens, when the opener knows."""
     return IncidentOpened(
         incident_id=incident.incident_id, title=incident.title, service=incident.service,
         resource=incident.resource, severity=incident.severity,  # type: ignore[arg-type]
@@ -63,7 +66,8 @@ def opened_event(incident: Incident) -> IncidentOpened:
         labels=incident.labels, annotations=incident.annotations,
         first_alert_at=incident.first_alert_at, opened_at=incident.opened_at,
         rule=incident.rule, group_key=incident.group_key, alert_count=incident.alert_count,
-        assignment_group=incident.assignment_group, major=incident.major)
+        assignment_group=incident.assignment_group, major=incident.major,
+        covering_silence=covering)
 
 
 def assigned_event(incident: Incident, previous: str | None, at: datetime, actor: str,

@@ -17,7 +17,7 @@ from ..incident import store
 from ..incident.escalation import incident_fields
 from .domain import first_match
 from .store import get_silence, list_silences
-from .views import silence_view
+from .views import covering_view, silence_view
 
 
 class SilenceQueries:
@@ -54,13 +54,8 @@ class SilenceQueries:
                 raise NotFound(f"no incident {query.incident_id}", "incident_id")
             self.access.read_incident(query.actor, incident)
             active = await list_silences(session, now=now, include_expired=False)
-        silence = first_match(active, incident_fields(incident), now)
-        window = silence.window_at(now) if silence is not None else None
-        if silence is None or window is None:
-            return CoveringSilence(incident_id=query.incident_id)
-        return CoveringSilence(incident_id=query.incident_id, silence_id=silence.silence_id,
-                               kind=silence.kind,  # type: ignore[arg-type]
-                               until=window[1] if window[1].year < 9999 else None)
+        return covering_view(query.incident_id,
+                             first_match(active, incident_fields(incident), now), now)
 
     def register(self) -> None:
         self.service.respond(GetCoveringSilence, self.covering)
