@@ -17,7 +17,6 @@ from reasonops_contracts import Envelope
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 
-from ..silence.views import covering_view
 from . import topology
 from .batch import Arrival, Decisions, Opening, Silences, Snapshot
 from .correlation import (
@@ -33,8 +32,8 @@ from .correlation import (
     track_flapping,
 )
 from .domain import OPEN_STATES, Incident, State
-from .escalation import assignment_news, declare_major, incident_fields
-from .events import opened_event, priority_event, transition_event
+from .escalation import assignment_news, declare_major, opened_news
+from .events import priority_event, transition_event
 from .rules import Rule, RuleSet
 
 SYSTEM = "incidents"
@@ -208,11 +207,7 @@ class _Engine:
             "rule": rule.assign_to, "catalog": topology.owner_of(self.catalog, incident.service)})
         if chosen is not None:
             incident.assignment_group, incident.assignment_source = chosen
-        # Whether a silence covers it now (its first alert was not silenced, yet the
-        # incident's fields may differ): said in the event, so nobody has to ask.
-        covering = covering_view(incident.incident_id,
-                                 self.silences.match(incident_fields(incident), at), at)
-        self.decisions.publish(opened_event(incident, covering), incident, a.cause)
+        self.decisions.publish(opened_news(incident, self.silences, at), incident, a.cause)
         self.timeline.add(incident.incident_id, at, SYSTEM, "opened",
                           f"opened by rule {rule.name} ({why}); P{incident.priority}: "
                           f"{incident.priority_reason}", group=group.key)

@@ -18,15 +18,18 @@ from reasonops_contracts.incidents import (
     IncidentAssigned,
     IncidentEscalated,
     IncidentMajorDeclared,
+    IncidentOpened,
 )
 from reasonops_runtime import Clock, Timer, Transaction
 
 from ..metrics import IncidentMetrics
 from ..silence.store import SilenceBook
+from ..silence.views import covering_view
 from . import store
+from .batch import Silences
 from .correlation import alert_fields
 from .domain import Incident, State
-from .events import assigned_event, emit, major_event
+from .events import assigned_event, emit, major_event, opened_event
 from .rules import RuleFile, RuleSet
 from .timeline import Timeline
 
@@ -169,6 +172,14 @@ def incident_fields(incident: Incident) -> dict[str, str]:
                         name=incident.labels.get("alertname") or incident.title,
                         severity=incident.severity, service=incident.service,
                         resource=incident.resource, labels=incident.labels)
+
+
+def opened_news(incident: Incident, silences: Silences, at: datetime) -> IncidentOpened:
+    """``incident.opened``, saying whether a silence covers the incident at ``at`` (its
+    first alert was not silenced, yet the incident's fields may differ), so that nobody
+    has to ask."""
+    return opened_event(incident, covering_view(
+        incident.incident_id, silences.match(incident_fields(incident), at), at))
 
 
 def _source_reason(incident: Incident) -> str:
