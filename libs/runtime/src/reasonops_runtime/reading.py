@@ -3,16 +3,21 @@ from the start or a time, up to the stream's end when the read began."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 from nats.aio.client import Client
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import ServiceUnavailableError
 
 from reasonops_contracts.ids import new_id
 
 DEFAULT_BATCH = 1000
+UNAVAILABLE_TRIES = 6
+"""Fetches answered 503 (a cluster moving the consumer's or stream's leader, a node
+rejoining) tried again, a little later each time, before the read fails."""
 
 
 async def read_stream(nc: Client, stream: str, offer: Callable[[int, str, bytes], None], *,
@@ -33,12 +38,19 @@ async def read_stream(nc: Client, stream: str, offer: Callable[[int, str, bytes]
         filter_subject=subject)
     await js.add_consumer(stream, config)
     sub = await js.pull_subscribe_bind(name, stream=stream)
+    unavailable = 0
     try:
         while True:
             try:
                 msgs = await sub.fetch(batch, timeout=timeout)
             except TimeoutError:
                 return
+            except ServiceUnavailableError:
+                unavailable += 1
+                if unavailable >= UNAVAILABLE_TRIES:
+                    raise
+                await asyncio.sleep(0.25 * unavailable)
+                continue
             for msg in msgs:
                 seq = msg.metadata.sequence.stream
                 if seq > last:  # written after we started: not part of this reading
