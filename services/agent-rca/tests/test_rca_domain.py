@@ -1,3 +1,4 @@
+import random
 from datetime import UTC, datetime, timedelta
 
 from reasonops_agent_rca.domain import (
@@ -8,7 +9,7 @@ from reasonops_agent_rca.domain import (
     analyse,
     keep_known_evidence,
 )
-from reasonops_agent_rca.similarity import most_similar, words
+from reasonops_agent_rca.similarity import idf, most_similar, similarity, words
 
 T = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 OWN = AlertSeen("fp-own", "HighErrorRate", "checkout", "checkout 5xx at 12%", T)
@@ -74,3 +75,18 @@ def test_lexical_similarity_prefers_shared_rare_words():
                                  ("C", words("ReplicationLag users-db"))])
     assert [k for k, _ in found][:1] == ["A"]
     assert "B" not in [k for k, _ in found]
+
+
+def test_most_similar_ranks_by_what_similarity_scores():
+    """The ranking takes shortcuts (no score for a candidate sharing no word); its
+    scores and order are still those of ``similarity`` over every candidate."""
+    rng = random.Random(7)
+    vocabulary = [f"w{i}" for i in range(40)]
+    for _ in range(200):
+        query = frozenset(rng.sample(vocabulary, rng.randint(0, 6)))
+        candidates = [(f"C{i}", frozenset(rng.sample(vocabulary, rng.randint(0, 8))))
+                      for i in range(rng.randint(0, 30))]
+        weights = idf([query, *(c for _, c in candidates)])
+        scored = [(key, round(similarity(query, c, weights), 3)) for key, c in candidates]
+        expected = sorted((s for s in scored if s[1] >= 0.25), key=lambda s: -s[1])[:3]
+        assert most_similar(query, candidates) == expected

@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -20,8 +21,9 @@ def words(text: str) -> frozenset[str]:
 
 def idf(documents: Iterable[frozenset[str]]) -> dict[str, float]:
     docs = list(documents)
-    counts: Counter[str] = Counter(w for d in docs for w in d)
-    return {w: math.log((1 + len(docs)) / (1 + n)) + 1 for w, n in counts.items()}
+    counts: Counter[str] = Counter(chain.from_iterable(docs))
+    n = len(docs)
+    return {w: math.log((1 + n) / (1 + c)) + 1 for w, c in counts.items()}
 
 
 def similarity(a: frozenset[str], b: frozenset[str], weights: Mapping[str, float]) -> float:
@@ -35,6 +37,17 @@ def similarity(a: frozenset[str], b: frozenset[str], weights: Mapping[str, float
 
 def most_similar(query: frozenset[str], candidates: Sequence[tuple[str, frozenset[str]]],
                  *, limit: int = 3, floor: float = 0.25) -> list[tuple[str, float]]:
+    """The ``limit`` candidates most like ``query`` scoring at least ``floor``.
+
+    The scores of ``similarity``, computed faster for the up to 2,000 candidates of a
+    request: every word is in ``weights`` (query and candidates are its documents), and
+    a candidate sharing no word scores 0 without sums."""
     weights = idf([query, *(c for _, c in candidates)])
-    scored = [(key, round(similarity(query, words_, weights), 3)) for key, words_ in candidates]
-    return sorted((s for s in scored if s[1] >= floor), key=lambda s: -s[1])[:limit]
+    weight = weights.__getitem__
+    scored = []
+    for key, words_ in candidates:
+        score = 0.0 if query.isdisjoint(words_) else round(
+            sum(map(weight, query & words_)) / sum(map(weight, query | words_)), 3)
+        if score >= floor:
+            scored.append((key, score))
+    return sorted(scored, key=lambda s: -s[1])[:limit]
