@@ -10,7 +10,6 @@ from . import (
     deadletter,
     finance,
     gateway,
-    incidents,
     ingest,
     oncall,
     policy,
@@ -19,11 +18,16 @@ from . import (
     workflows,
 )
 from .envelope import Envelope
+from .incidents import commands as incident_commands
+from .incidents import correlation, problems, silences
+from .incidents import events as incident_events
+from .incidents import queries as incident_queries
 from .messages import Command, Event, Query, View
 from .replies import Reply
 
-_MODULES = (ingest, incidents, slm, finance, agents, workflows, gateway, policy, deadletter,
-            oncall, servicenow, changes)
+_MODULES = (ingest, incident_events, incident_commands, incident_queries, correlation, problems,
+            silences, slm, finance, agents, workflows, gateway, policy, deadletter, oncall,
+            servicenow, changes)
 
 
 def _subclasses(base: type[BaseModel]) -> list[type[BaseModel]]:
