@@ -6,7 +6,6 @@ from pydantic import BaseModel
 
 from . import (
     agents,
-    changes,
     deadletter,
     finance,
     gateway,
@@ -14,9 +13,11 @@ from . import (
     oncall,
     policy,
     servicenow,
-    slm,
     workflows,
 )
+from .changes import commands as change_commands
+from .changes import events as change_events
+from .changes import queries as change_queries
 from .envelope import Envelope
 from .incidents import commands as incident_commands
 from .incidents import correlation, problems, silences
@@ -24,10 +25,12 @@ from .incidents import events as incident_events
 from .incidents import queries as incident_queries
 from .messages import Command, Event, Query, View
 from .replies import Reply
+from .slm import events as slm_events
+from .slm import queries as slm_queries
 
 _MODULES = (ingest, incident_events, incident_commands, incident_queries, correlation, problems,
-            silences, slm, finance, agents, workflows, gateway, policy, deadletter, oncall,
-            servicenow, changes)
+            silences, slm_events, slm_queries, finance, agents, workflows, gateway, policy,
+            deadletter, oncall, servicenow, change_events, change_commands, change_queries)
 
 
 def _subclasses(base: type[BaseModel]) -> list[type[BaseModel]]:
