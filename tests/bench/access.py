@@ -8,7 +8,7 @@ from typing import Any
 from nats.aio.client import Client
 
 from reasonops_cli.credentials import OPERATOR, seed_file
-from reasonops_cli.up import Supervisor
+from reasonops_cli.supervisor import Supervisor
 from reasonops_runtime.broker import connect
 from reasonops_runtime.claims import Signer, attach
 

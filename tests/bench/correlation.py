@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from reasonops_cli.up import Supervisor
+from reasonops_cli.supervisor import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import (
     CloseIncident,

@@ -27,7 +27,7 @@ from pathlib import Path
 import nats
 
 from reasonops_cli.run import installed_services
-from reasonops_cli.up import Supervisor
+from reasonops_cli.supervisor import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_contracts.streams import INGEST

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import nats
 
-from reasonops_cli.up import Supervisor
+from reasonops_cli.supervisor import Supervisor
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import EventAccepted

@@ -11,7 +11,7 @@ import pytest
 from nats.js.errors import APIError
 
 from reasonops_cli.credentials import OPERATOR, seed_file
-from reasonops_cli.up import Supervisor
+from reasonops_cli.supervisor import Supervisor
 from reasonops_contracts import subjects
 from reasonops_runtime.permissions import inbox_prefix
 from reasonops_runtime.ports import free_port_range

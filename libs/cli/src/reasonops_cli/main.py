@@ -39,7 +39,8 @@ from .migrate import migrate
 from .publish import publish
 from .run import installed_services, run_service
 from .simulate import simulate
-from .up import Supervisor, run_up
+from .supervisor import Supervisor
+from .up import run_up
 
 app = typer.Typer(help="ReasonOps: alerts in; incidents, SLAs, penalties and a ledger out.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
