@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from reasonops_runtime.policy import ACTIONS, Policy, principal_of
+from reasonops_runtime.actions import ACTIONS
+from reasonops_runtime.policy import Policy, principal_of
 from reasonops_runtime.policy_file import PolicyError, load_policy, parse
 
 POLICY = """

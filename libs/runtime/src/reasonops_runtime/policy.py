@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
-from reasonops_contracts.agents import ProposalAction
 from reasonops_contracts.forecasts import SlmAction
 
+from .actions import matches
 from .rpc import DomainError
 
 if TYPE_CHECKING:
@@ -22,19 +22,6 @@ if TYPE_CHECKING:
 
 Approval = Literal["auto", "required"]
 
-# Every action a policy may name: the commands that enter the system, and the
-# proposals agents make (``proposal.<action>``, applied by the orchestrator).
-ACTIONS: frozenset[str] = frozenset({
-    *(f"incident.{verb}" for verb in (
-        "create", "acknowledge", "resolve", "close", "reopen", "hold", "resume", "assign",
-        "comment", "declare_major", "change_priority")),
-    "problem.update", "silence.create", "silence.expire", "finance.close_period",
-    "integration.create", "integration.revoke", "integration.rotate", "oncall.override",
-    "workflow.approve", "workflow.reject", "workflow.cancel", "token.create", "token.revoke",
-    "agent.configure", "agent.run", "deadletter.read", "deadletter.replay", "deadletter.discard",
-    "servicenow.resync", "servicenow.inbound", "change.request", "change.approve",
-    "change.implement", *(f"proposal.{action}" for action in get_args(ProposalAction))})
-DOMAINS: frozenset[str] = frozenset(a.split(".", 1)[0] for a in ACTIONS)
 PRINCIPAL_KINDS = ("user", "agent", "service")
 LOCAL_OPERATOR = "user:admin"
 """The principal of the operator identity ``reasonops up`` creates (see ADR 0030)."""
@@ -45,28 +32,6 @@ def principal_of(actor: str) -> str:
     ``user:<name>``."""
     actor = actor.strip()
     return actor if ":" in actor else f"user:{actor}"
-
-
-def action_pattern_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not an action pattern (``*``, ``incident.*``, ``incident.resolve``),
-    or None when it is one."""
-    if pattern == "*":
-        return None
-    domain, dot, verb = pattern.partition(".")
-    if not dot or not verb:
-        return f"{pattern!r} is not an action (use domain.verb, domain.* or *)"
-    if domain not in DOMAINS:
-        return f"{pattern!r}: unknown domain {domain!r} (known: {', '.join(sorted(DOMAINS))})"
-    if verb != "*" and pattern not in ACTIONS:
-        known = sorted(a for a in ACTIONS if a.startswith(domain + "."))
-        return f"unknown action {pattern!r} (known: {', '.join(known)})"
-    return None
-
-
-def matches(pattern: str, action: str) -> bool:
-    if pattern in ("*", action):
-        return True
-    return pattern.endswith(".*") and action.startswith(pattern[:-1])
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from .policy import Grant, Policy, Role, Rule, Scope, action_pattern_problem
+from .actions import action_pattern_problem
+from .policy import Grant, Policy, Role, Rule, Scope
 from .yaml_source import SourceError, dotted, line_of, read_mapping
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"

@@ -29,7 +29,7 @@ from reasonops_contracts.ingest import (
     RevokeIntegration,
     RotateIntegrationKey,
 )
-from reasonops_runtime.policy import ACTIONS, action_pattern_problem
+from reasonops_runtime.actions import ACTIONS, action_pattern_problem
 
 from .bodies import body_of
 from .context import CallerDep, GatewayDep
