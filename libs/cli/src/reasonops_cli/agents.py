@@ -15,7 +15,6 @@ import typer
 
 from reasonops_client.agent_config import ConfigUnavailable, write_config
 from reasonops_client.agents import (
-    STAMPS_APART,
     AgentsUnavailable,
     gather_statuses,
     read_briefing,
@@ -53,12 +52,12 @@ def decisions(
     --incident, the incident is asked for first (who may not read it is refused) and
     only the decisions stored since it opened are read."""
     _check_agent(agent, DECIDERS)
-    since = None
+    opened_at = None
     if incident is not None:
-        since = ask(GetIncident(incident_id=incident), IncidentView).opened_at - STAMPS_APART
+        opened_at = ask(GetIncident(incident_id=incident), IncidentView).opened_at
     try:
         found = with_nats(lambda nc: read_decisions(nc, limit=limit, incident_id=incident,
-                                                    agent=agent, since=since))
+                                                    agent=agent, opened_at=opened_at))
     except AgentsUnavailable as exc:
         raise CliError(str(exc)) from None
     if json:

@@ -55,12 +55,19 @@ async def _read(nc: Client, subject: str, since: datetime | None = None) -> list
     return found
 
 
+STAMPS_APART = timedelta(minutes=5)
+"""How far a service's clock and the broker's may differ when reading the decisions
+stored after an incident opened."""
+
+
 async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None = None,
-                         agent: str | None = None, since: datetime | None = None
+                         agent: str | None = None, opened_at: datetime | None = None
                          ) -> list[AgentDecisionRecorded]:
     """The decisions in the AGENTS stream that match, oldest first; with ``limit`` the
-    last ``limit`` of them; with ``since``, only those stored since then (an incident's
-    decisions come after it opened: reading from then skips the stream's older part)."""
+    last ``limit`` of them; with ``opened_at`` (when ``incident_id`` opened), only those
+    stored since then, less ``STAMPS_APART`` (an incident's decisions come after it
+    opened: reading from then skips the stream's older part)."""
+    since = None if opened_at is None else opened_at - STAMPS_APART
     found = []
     for envelope in await _read(nc, subjects.AGENT_DECISION, since):
         decision = envelope.decode(AgentDecisionRecorded)
@@ -70,17 +77,12 @@ async def read_decisions(nc: Client, *, limit: int = 0, incident_id: str | None 
     return found[-limit:] if limit else found
 
 
-STAMPS_APART = timedelta(minutes=5)
-"""How far a service's clock and the broker's may differ when reading the decisions
-stored after an incident opened."""
-
-
 async def read_briefing(nc: Client, incident_id: str, opened_at: datetime
                         ) -> AgentDecisionRecorded | None:
     """The incident's newest briefing, read from the decisions stored since it opened
     (not the whole stream); None before there is one."""
     found = await read_decisions(nc, incident_id=incident_id, agent="briefing", limit=1,
-                                 since=opened_at - STAMPS_APART)
+                                 opened_at=opened_at)
     return found[-1] if found else None
 
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 
 from reasonops_client.agent_config import ConfigUnavailable, read_configs, write_config
 from reasonops_client.agents import (
-    STAMPS_APART,
     AgentsUnavailable,
     gather_statuses,
     read_decisions,
@@ -68,7 +67,7 @@ async def decisions(caller: CallerDep, gateway: GatewayDep,
     ``inputs``, what each was asked."""
     visible = await gateway.visibility(caller, "agent decisions")
     name = agent or _agent_named(agent_name)
-    since = None
+    opened_at = None
     if incident_id is not None:  # its decisions came after it opened: read from then
         try:
             about = await gateway.ask(caller, GetIncident(incident_id=incident_id),
@@ -77,10 +76,10 @@ async def decisions(caller: CallerDep, gateway: GatewayDep,
             if exc.status not in (403, 404, 422):
                 raise
             return DecisionList(total=0, decisions=[], inputs={})  # none it may read
-        since = about.opened_at - STAMPS_APART
+        opened_at = about.opened_at
     try:
         found = await gateway.ask_all(lambda nc: read_decisions(nc, incident_id=incident_id,
-                                                                agent=name, since=since))
+                                                                agent=name, opened_at=opened_at))
     except AgentsUnavailable as exc:
         raise Problem(503, "unavailable", str(exc), headers={"Retry-After": "2"}) from None
     if event_type is not None:
