@@ -1,6 +1,6 @@
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from reasonops_contracts.workflows import (
 )
 from reasonops_orchestrator.app import OrchestratorSettings
 from reasonops_orchestrator.app import build_service as build_orchestrator
+from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
 from reasonops_runtime.ports import free_port
 from tests.support import owner
@@ -323,3 +324,55 @@ steps:
     await wait_for(state_of("INC0000001", "completed"))
     view = await wait_for(state_of("INC0000002", "completed"))
     assert [(s.step, s.state) for s in view.steps] == [("resolved", "completed")]
+
+
+async def test_a_queued_instance_sees_what_happened_however_long_it_waited(
+        nc, start_service, tmp_path, database):
+    """An instance queued longer than the look-back (a storm of P1s behind a limit of 50
+    major incidents, say) still finds its incident resolved when it starts, instead of
+    waiting for a resolution that came while it queued."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "one-at-a-time.yaml").write_text("""
+name: one-at-a-time
+version: 1
+trigger: {event: IncidentOpened, key: incident_id}
+max_concurrent: 1
+steps:
+  - {id: resolved, kind: wait_event, event: IncidentResolved}
+""")
+    clock = FrozenClock(datetime.now(UTC))
+    await start_service(build_orchestrator, OrchestratorSettings, clock=clock,
+                        workflows_dir=flows, **database)
+    first, second = opened("INC0000001"), opened("INC0000002")
+    for cause in (first, second):
+        await publish(nc, cause, IncidentOpened.SUBJECT)
+
+    async def state(incident_id: str) -> str | None:
+        with contextlib.suppress(ReplyError):
+            return (await request(nc, GetWorkflow(workflow_id=f"one-at-a-time-{incident_id}"),
+                                  WorkflowView)).state
+        return None
+
+    async def resolve(cause: Envelope, incident_id: str) -> None:
+        event = IncidentResolved(incident_id=incident_id, resolved_at=clock.now(),
+                                 actor="system:monitoring")
+        await publish(nc, cause.caused(event, source=owner(event), subject=incident_id),
+                      event.SUBJECT)
+
+    await wait_for(lambda: _is(state("INC0000002"), "queued"))
+    await resolve(second, "INC0000002")
+    await wait_for(lambda: _drained(nc, "INCIDENTS", "orchestrator"))
+    clock.advance(timedelta(minutes=30))  # far past the ten minutes looked back
+    await resolve(first, "INC0000001")
+    await wait_for(lambda: _is(state("INC0000001"), "completed"))
+    await wait_for(lambda: _is(state("INC0000002"), "completed"))
+
+
+async def _is(found, wanted: str) -> bool:
+    return await found == wanted
+
+
+async def _drained(nc, stream: str, durable: str) -> bool:
+    info = await nc.jetstream().consumer_info(stream, durable)
+    return not info.num_pending and not info.num_ack_pending

@@ -167,10 +167,13 @@ class Orchestrator:
         await self._look_back(ws, cause, instance, effects)
 
     async def _look_back(self, ws: Workset, cause: Envelope | None, instance: Instance,
-                         effects: list[engine.Effect]) -> None:
+                         effects: list[engine.Effect], queued_at: datetime | None = None
+                         ) -> None:
         """Events a new instance waits for that came just before its trigger (on another
-        stream, say a ledger entry before the breach that caused it)."""
-        since = self.clock.now() - LOOKBACK
+        stream, say a ledger entry before the breach that caused it); for one started
+        from the queue, since just before it queued (its incident resolved meanwhile, say:
+        the store keeps such events while it queues)."""
+        since = min(self.clock.now(), queued_at or self.clock.now()) - LOOKBACK
         awaits = [e for e in effects if isinstance(e, engine.AwaitEvent)]
         for event_type in dict.fromkeys(e.event for e in awaits if e.event in self.awaited):
             seen: dict[str, tuple[datetime, dict[str, Any]]] = {}

@@ -72,7 +72,8 @@ def agent_request(instance: Instance, effect: AskAgent) -> Event:
     return model.model_validate(data)
 
 
-Started = Callable[[Workset, Envelope | None, Instance, list[Effect]], Awaitable[None]]
+Started = Callable[[Workset, Envelope | None, Instance, list[Effect], datetime | None],
+                  Awaitable[None]]
 
 
 class Shell:
@@ -84,8 +85,9 @@ class Shell:
         self.wait_fields: dict[str, set[str]] = {}
         """What kept events are stored under (see ``Catalog.wait_fields``)."""
         self.started: Started | None = None
-        """Called for each instance started here, with its start's effects (the
-        orchestrator looks back for events it waits for that came before)."""
+        """Called for each instance started from the queue, with its start's effects and
+        when it was queued (the orchestrator looks back for events it waits for that came
+        before it started)."""
 
     def workset(self, tx: Transaction) -> Workset:
         return Workset(tx, self.wait_fields)
@@ -169,10 +171,11 @@ class Shell:
         limit = queued.definition.max_concurrent
         if limit is not None and await ws.active(workflow) >= limit:
             return
+        queued_at = queued.started_at  # when its trigger came; starting sets it to now
         effects = engine.start(queued, self.clock.now())
         await self.apply(ws, queued, effects, cause)
         if self.started is not None:  # its incident may have moved on while it queued
-            await self.started(ws, cause, queued, effects)
+            await self.started(ws, cause, queued, effects, queued_at)
 
 
 def wait_key(filter_: dict[str, Any]) -> tuple[str, str]:

@@ -276,7 +276,11 @@ async def recent_of(session: AsyncSession, event_type: str, since: datetime) -> 
 
 async def keep_recent(session: AsyncSession, rows: Sequence[dict[str, Any]],
                       keep_since: datetime) -> None:
-    """Store this batch's awaited events; forget those older than ``keep_since``."""
-    await session.execute(delete(recent).where(recent.c.seen_at < keep_since))
+    """Store this batch's awaited events; forget those older than ``keep_since``, except
+    those kept under the key of an instance still queued: it looks for them when it
+    starts, however long it waited for a slot."""
+    queued = select(instances.c.key).where(instances.c.state == "queued")
+    await session.execute(delete(recent).where(recent.c.seen_at < keep_since,
+                                               recent.c.value.not_in(queued)))
     if rows:
         await session.execute(insert(recent), list(rows))

@@ -50,6 +50,8 @@ class Workset:
         self._unwritten: list[dict[str, Any]] = []
         self._keep_since: datetime | None = None
         self._recent: dict[str, list[Any]] = {}
+        self._recent_since: dict[str, datetime] = {}
+        """Value -> since when its kept events were read."""
         self._active: dict[str, int] = {}
         self._baseline: dict[str, bool] = {}
         """Instance id -> active in the database when counted (or when first read here)."""
@@ -176,11 +178,13 @@ class Workset:
         self._keep_since = keep_since
 
     async def preload_recent(self, values: Iterable[str], since: datetime) -> None:
-        """Read the kept events under ``values`` (the keys of this batch's triggers)."""
-        missing = set(values) - self._recent.keys()
+        """Read the kept events under ``values`` (the keys of this batch's triggers), or
+        read them again from an earlier ``since``."""
+        missing = {v for v in values if v not in self._recent_since
+                   or since < self._recent_since[v]}
         if missing:
             for value in missing:
-                self._recent[value] = []
+                self._recent[value], self._recent_since[value] = [], since
             for row in await store.recent_with(self.tx.session, missing, since):
                 self._recent[row.value].append(row)
 
