@@ -33,7 +33,7 @@ from ..metrics import IncidentMetrics
 from ..problem.handlers import Problems
 from ..silence.store import SilenceBook
 from ..store import INCIDENT_NUMBER, Numbers
-from . import alert_records, store
+from . import alert_store, store
 from .batch import Arrival, Decisions, Publish, Snapshot, pending_members, reach, route
 from .correlation import AlertRecord, outranks
 from .domain import Incident
@@ -49,8 +49,8 @@ INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
 async def load(session: AsyncSession, arrivals: Sequence[Arrival], catalog: ServiceCatalog | None,
                numbers: Numbers) -> Snapshot:
     """Everything ``decide`` can need for ``arrivals``, in at most five reads."""
-    groups = await alert_records.load_groups(session, {a.key for a in arrivals})
-    records = await alert_records.load_records(
+    groups = await alert_store.load_groups(session, {a.key for a in arrivals})
+    records = await alert_store.load_records(
         session, {a.event.fingerprint for a in arrivals} | pending_members(groups.values()))
     ids = {r.incident_id for r in records.values() if r.incident_id}
     ids |= {g.incident_id for g in groups.values() if g.incident_id}
@@ -140,11 +140,11 @@ class AlertIntake:
             decisions.last_alert, now)
         # Most alerts in a storm are repeats that change nothing worth a write.
         new = decisions.new_records
-        await alert_records.save_records(
+        await alert_store.save_records(
             session, [snapshot.records[fp] for fp in new],
             [r for fp, r in snapshot.records.items()
              if fp not in new and loaded_as.get(fp) != _signature(r)])
-        await alert_records.save_groups(
+        await alert_store.save_groups(
             session, [snapshot.groups[k] for k in decisions.new_groups],
             [snapshot.groups[k] for k in decisions.changed_groups - decisions.new_groups])
 

@@ -1,5 +1,5 @@
 """The incident service's incident and timeline tables and their repository (what
-correlation remembers of alerts and groups is ``alert_records``)."""
+correlation remembers of alerts and groups is ``alert_store``)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
 
 from ..store import metadata
-from .alert_records import alerts
+from .alert_store import alerts
 from .domain import Incident, State
 
 incidents = Table(
