@@ -173,7 +173,7 @@ class Orchestrator:
         stream, say a ledger entry before the breach that caused it); for one started
         from the queue, since just before it queued (its incident resolved meanwhile, say:
         the store keeps such events while it queues)."""
-        since = min(self.clock.now(), queued_at or self.clock.now()) - LOOKBACK
+        since = (queued_at or self.clock.now()) - LOOKBACK
         awaits = [e for e in effects if isinstance(e, engine.AwaitEvent)]
         for event_type in dict.fromkeys(e.event for e in awaits if e.event in self.awaited):
             seen: dict[str, tuple[datetime, dict[str, Any]]] = {}

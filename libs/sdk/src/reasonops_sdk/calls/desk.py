@@ -12,7 +12,7 @@ from reasonops_contracts.servicenow import ResyncResult, ServiceNowLink, Service
 
 from .base import Call, call, json_body, quoted
 
-# -- on call ---------------------------------------------------------------------------------
+# -- On call ---------------------------------------------------------------------------------
 
 def oncall_schedules() -> Call[ScheduleList]:
     return call("GET", "/api/oncall/schedules", ScheduleList)
