@@ -93,9 +93,9 @@ def cluster(tmp_path):
         node.stop()
 
 
-def spawn(name: str, urls: str, database: str, tmp_path: Path, replica: int,
+def spawn(name: str, urls: str, database: str | None, tmp_path: Path, replica: int,
           contracts: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, REASONOPS_NATS_URL=urls, DATABASE_URL=database,
+    env = dict(os.environ, REASONOPS_NATS_URL=urls, DATABASE_URL=database or "",
                REASONOPS_DATA_DIR=str(tmp_path / f"{name}-{replica}"),
                REASONOPS_HTTP_PORT="0", REASONOPS_STREAM_REPLICAS="3",
                REASONOPS_ACK_WAIT_SECONDS="5", REASONOPS_FETCH_TIMEOUT="0.2",
@@ -107,6 +107,41 @@ def spawn(name: str, urls: str, database: str, tmp_path: Path, replica: int,
     with open(tmp_path / f"{name}-{replica}.log", "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "reasonops_cli", "run", name],
                                 env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def log_of(tmp_path: Path, name: str, replica: int) -> str:
+    return (tmp_path / f"{name}-{replica}.log").read_text(errors="replace")
+
+
+async def all_started(tmp_path: Path, processes: dict[tuple[str, int], subprocess.Popen[bytes]],
+                  timeout: float) -> None:
+    """Until every process has logged that it started; one that exits fails the test."""
+    def ready() -> bool:
+        for (name, replica), process in processes.items():
+            assert process.poll() is None, (f"{name}-{replica} exited:\n"
+                                            f"{log_of(tmp_path, name, replica)[-3000:]}")
+        return all("service started" in log_of(tmp_path, name, replica)
+                   for name, replica in processes)
+
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "not every service started in time"
+        await asyncio.sleep(0.2)
+
+
+async def declared_on(urls: str, test_identity: Path):  # type: ignore[no-untyped-def]
+    """A client of the cluster, once the cluster has elected its meta leader and every
+    stream is declared at R3."""
+    client = await wait_for(lambda: connected(urls), timeout=30)
+    attach(client, Signer.from_file("tests", seed_file(test_identity, "tests"), "user:tests"))
+    js = client.jetstream()
+
+    async def declared() -> bool:
+        await ensure_streams(js, ALL_STREAMS, replicas=3)
+        return True
+
+    await wait_for(declared, timeout=60, interval=0.5)
+    return client
 
 
 async def connected(urls: str):  # type: ignore[no-untyped-def]
@@ -147,15 +182,8 @@ async def by_type(nc, stream: str, subject: str) -> list[dict]:  # type: ignore[
 async def test_a_cluster_losing_a_node_and_replicas_loses_and_doubles_nothing(
         cluster, postgres_database, tmp_path, test_identity):
     urls = ",".join(f"nats://127.0.0.1:{n.port}" for n in cluster)
-    client = await wait_for(lambda: connected(urls), timeout=30)
-    attach(client, Signer.from_file("tests", seed_file(test_identity, "tests"), "user:tests"))
+    client = await declared_on(urls, test_identity)
     js = client.jetstream()
-
-    async def declared() -> bool:  # once the cluster has elected its meta leader
-        await ensure_streams(js, ALL_STREAMS, replicas=3)
-        return True
-
-    await wait_for(declared, timeout=60, interval=0.5)
     contracts = tmp_path / "contracts.yaml"
     contracts.write_text(CONTRACT)
     contracts.with_name("rules.yaml").write_text(RULES)
@@ -167,7 +195,7 @@ async def test_a_cluster_losing_a_node_and_replicas_loses_and_doubles_nothing(
     processes[("ingest", 1)] = spawn("ingest", urls, databases["ingest"], tmp_path, 1,
                                      contracts)
     try:
-        await asyncio.sleep(8)  # every durable created before the storm
+        await all_started(tmp_path, processes, timeout=120)  # every durable created
         started = time.monotonic()
         storm = asyncio.create_task(publish_alerts(js))
         await asyncio.sleep(5)
@@ -225,3 +253,32 @@ async def test_a_cluster_losing_a_node_and_replicas_loses_and_doubles_nothing(
             except subprocess.TimeoutExpired:
                 process.kill()
         await client.close()
+
+
+async def test_a_service_starting_while_the_cluster_has_no_quorum_starts_when_it_has(
+        cluster, tmp_path, test_identity):
+    """Two of three nodes away: no stream has a leader and JetStream's API goes
+    unanswered. A service starting then keeps asking, and starts once a node rejoins."""
+    urls = ",".join(f"nats://127.0.0.1:{n.port}" for n in cluster)
+    client = await declared_on(urls, test_identity)
+    await client.close()
+    contracts = tmp_path / "contracts.yaml"
+    contracts.write_text(CONTRACT)
+    contracts.with_name("rules.yaml").write_text(RULES)
+    away = cluster[1:]
+    for node in away:
+        node.stop()
+    slm = spawn("slm", urls, None, tmp_path, 1, contracts)
+    try:
+        await asyncio.sleep(12)  # more than two API calls' timeouts: still trying
+        assert slm.poll() is None, log_of(tmp_path, "slm", 1)[-3000:]
+        assert "service started" not in log_of(tmp_path, "slm", 1)
+        assert "JetStream did not answer; asking again" in log_of(tmp_path, "slm", 1)
+        away[0].start()
+        await all_started(tmp_path, {("slm", 1): slm}, timeout=90)
+    finally:
+        slm.terminate()
+        try:
+            slm.wait(15)
+        except subprocess.TimeoutExpired:
+            slm.kill()

@@ -31,6 +31,7 @@ from .batch_handler import ConsumerSpec
 from .delivery import Delivery, delivery_of
 from .durable import durable_config, ensure_durable
 from .faults import Failures, operational
+from .jetstream import START_PATIENCE_SECONDS, patiently
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .parking import park
@@ -73,9 +74,13 @@ class BatchConsumer:
         return durable_config(self.spec.name, self.subjects(), ack_wait=self.ack_wait,
                               batch_size=self.batch_size)
 
-    async def subscribe(self) -> None:
-        """Create the durable, or bring an existing one in line with this code."""
-        await ensure_durable(self.js, self.spec.stream.name, self.wanted())
+    async def subscribe(self, patience: float = START_PATIENCE_SECONDS) -> None:
+        """Create the durable, or bring an existing one in line with this code, asking
+        again for up to ``patience`` seconds while JetStream does not answer."""
+        stream = self.spec.stream.name
+        await patiently(f"consumer {stream}/{self.spec.name}",
+                        lambda: ensure_durable(self.js, stream, self.wanted()),
+                        patience=patience)
         self._puller = Puller(self.nc, self.spec.stream.name, self.spec.name)
         await self._puller.start()
         self.started.set()
@@ -133,7 +138,7 @@ class BatchConsumer:
         """Bind again (re-creating the durable if it was deleted with its stream)."""
         await self.close()
         try:
-            await self.subscribe()
+            await self.subscribe(patience=0)  # the run loop asks again
         except Exception as exc:  # stream still missing: the next round tries again
             log.warning("resubscribe failed", extra={"consumer": self.spec.name,
                                                      "error": repr(exc)})

@@ -1,20 +1,61 @@
-"""Declares the contracts' streams on the server (idempotent, at every start)."""
+"""Declares the contracts' streams on the server (idempotent, at every start), asking
+again while a cluster cannot answer yet."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig, StreamSource
-from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.errors import (
+    BadRequestError,
+    BucketNotFoundError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 
 from reasonops_contracts.agents import AGENT_CONFIG_BUCKET
 from reasonops_contracts.streams import ALL_STREAMS, AUDIT, DAY, StreamSpec
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+START_PATIENCE_SECONDS = 120.0
+"""How long a starting service keeps asking JetStream for what it needs (its streams,
+its durables) while the API goes unanswered: a cluster electing leaders after a node
+stopped, or without a quorum until a node rejoins. Then it gives up (``cannot start``)."""
+
+
+def unanswered(error: BaseException) -> bool:
+    """Whether a JetStream API call failed for want of an answer, not for what it asked:
+    a timeout, no responders, or ``503`` (no leader, JetStream unavailable)."""
+    return isinstance(error, TimeoutError | nats.errors.TimeoutError
+                      | nats.errors.NoRespondersError | ServiceUnavailableError)
+
+
+async def patiently(what: str, call: Callable[[], Awaitable[T]], *,
+                    patience: float = START_PATIENCE_SECONDS) -> T:
+    """``call()``, asked again a little later each time it goes unanswered, for up to
+    ``patience`` seconds; any other error is raised at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    tries = 0
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not unanswered(exc) or loop.time() >= deadline:
+                raise
+            tries += 1
+            log.warning("JetStream did not answer; asking again", extra={
+                "what": what, "error": repr(exc), "tries": tries})
+            await asyncio.sleep(min(0.25 * tries, 2.0))
 
 
 def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:

@@ -34,7 +34,7 @@ from .consumer import BatchConsumer
 from .dead_letter_desk import DeadLetterDesk
 from .enforcement import Enforcer
 from .http import HttpServer, build_http_app
-from .jetstream import ensure_streams
+from .jetstream import ensure_streams, patiently
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .policy import Forbidden
@@ -186,8 +186,8 @@ class Service:
         if door.signer is not None:
             claims.attach(self.nc, door.signer)
         self._js = self.nc.jetstream(publish_async_max_pending=4000)
-        await ensure_streams(self.js, replicas=s.stream_replicas,
-                             audit_retention_days=s.audit_retention_days)
+        await patiently("streams", lambda: ensure_streams(
+            self.js, replicas=s.stream_replicas, audit_retention_days=s.audit_retention_days))
         self._publisher = BatchPublisher(self.nc)
         await self._publisher.start()
         self.relay = OutboxRelay(self.publisher, self.store, self.metrics,
