@@ -71,6 +71,7 @@ class Service:
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         """Run after the drain, before the store closes (close clients the service owns)."""
         self.refreshers: list[tuple[float, Callable[[], Awaitable[None]]]] = []
+        self.loops: list[Callable[[asyncio.Event], Awaitable[None]]] = []
         self.broker: NatsBroker | None = None
         self._js: JetStreamContext | None = None
         self.relay: OutboxRelay | None = None
@@ -117,6 +118,11 @@ class Service:
         """Run ``fn`` every ``seconds`` while the service runs (e.g. gauges read from the
         store, so every replica reports the same truth and a restart loses nothing)."""
         self.refreshers.append((seconds, fn))
+
+    def run_while_serving(self, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Run ``loop(stopping)`` once started; it returns when ``stopping`` is set (and
+        is drained with the consumers on stop)."""
+        self.loops.append(loop)
 
     # -- runtime ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -221,6 +227,8 @@ class Service:
                                     pruner(self.store, self.clock, retention)))
         for interval, refresh in self.refreshers:
             self._spawn(self._every(interval, refresh))
+        for loop in self.loops:
+            self._spawn(loop(self.stopping))
         await self._http.start()
         self.metrics.up.labels(self.name).set(1)
         log.info("service started", extra={"port": self.port, "nats": s.nats_url_for_logs()})

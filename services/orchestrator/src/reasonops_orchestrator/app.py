@@ -29,7 +29,12 @@ class OrchestratorSettings(ServiceSettings):
     policy: Path | None = Field(default=None, description="REASONOPS_POLICY: role policy file")
     notifications: Path | None = Field(
         default=None, description="REASONOPS_NOTIFICATIONS: notification groups and targets")
-    effect_poll_seconds: float = Field(default=0.2, gt=0)
+    effect_poll_seconds: float = Field(
+        default=0.2, gt=0, description="REASONOPS_EFFECT_POLL_SECONDS: how often the "
+        "effect runner looks for effects owed while it has room for more")
+    effect_concurrency: int = Field(
+        default=50, ge=1, description="REASONOPS_EFFECT_CONCURRENCY: steps' effects "
+        "(commands, queries, notifications, reviews) a replica runs at once")
     effect_lease_seconds: float = Field(
         default=60.0, ge=1, description="REASONOPS_EFFECT_LEASE_SECONDS: how long a claim "
         "on a step's effect (a webhook, a command) holds unless its replica renews it; "
@@ -58,7 +63,9 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
         seconds=settings.trigger_max_age_seconds))
     orchestrator.register(service)
     runner = EffectRunner(service, shell, notifier, policy,
-                          lease=timedelta(seconds=settings.effect_lease_seconds))
+                          lease=timedelta(seconds=settings.effect_lease_seconds),
+                          capacity=settings.effect_concurrency,
+                          poll_seconds=settings.effect_poll_seconds)
     service.shutdown_hooks.append(notifier.aclose)
 
     async def on_start() -> None:
@@ -66,7 +73,7 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
         await runner.recover()
 
     service.startup_hooks.append(on_start)
-    service.refresh_every(settings.effect_poll_seconds, runner.run_once)
+    service.run_while_serving(runner.run)
     register_commands(service, shell, policy)
     register_queries(service, catalog, policy)
     gauge = workflow_instances(service.registry)

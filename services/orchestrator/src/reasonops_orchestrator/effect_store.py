@@ -63,17 +63,22 @@ async def add_effects(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         await session.execute(insert(effects), new)
 
 
-async def pending_effects(session: AsyncSession, limit: int = 20) -> list[Any]:
-    return list((await session.execute(select(effects).where(effects.c.state == "pending")
-                                       .order_by(effects.c.created_at).limit(limit))).all())
-
-
-async def claim_effect(session: AsyncSession, effect_id: str, at: datetime, *, owner: str,
-                       lease_until: datetime) -> bool:
-    result = await session.execute(update(effects).where(
-        effects.c.effect_id == effect_id, effects.c.state == "pending").values(
-        state="claimed", claimed_at=at, claimed_by=owner, lease_until=lease_until))
-    return getattr(result, "rowcount", 0) == 1
+async def claim_pending(session: AsyncSession, limit: int, at: datetime, *, owner: str,
+                        lease_until: datetime) -> list[Any]:
+    """Claim up to ``limit`` pending effects, oldest first: one statement finds them
+    (skipping rows another replica is claiming), one claims them and returns those it
+    did, so two replicas never run one effect."""
+    ids = list((await session.execute(
+        select(effects.c.effect_id).where(effects.c.state == "pending")
+        .order_by(effects.c.created_at).limit(limit)
+        .with_for_update(skip_locked=True))).scalars())
+    if not ids:
+        return []
+    claimed = await session.execute(update(effects).where(
+        effects.c.effect_id.in_(ids), effects.c.state == "pending").values(
+        state="claimed", claimed_at=at, claimed_by=owner, lease_until=lease_until)
+        .returning(*effects.c))
+    return sorted(claimed.all(), key=lambda r: r.created_at)
 
 
 async def renew_claims(session: AsyncSession, effect_ids: Sequence[str], *, owner: str,

@@ -2,17 +2,19 @@
 applying proposals, review records.
 
 A step's effect is a row written with the step's start (``pending``). The runner
-claims it in its own transaction (``claimed``), does the I/O, then records the
-result and the step's progress in one more (``done``). A crash between the claim
-and the record leaves a ``claimed`` row: on start-up queries, notifications (sent
-with the same idempotency key) and reviews run again; a command's outcome is
-unknown, so its attempt fails (and the step's retry policy decides) rather than
-risk doing it twice.
+claims it, with others owed, in a transaction of its own (``claimed``), does the I/O
+beside the others it runs, then records the result and the step's progress in one
+more (``done``). A crash between the claim and the record leaves a ``claimed`` row: on
+start-up queries, notifications (sent with the same idempotency key) and reviews run
+again; a command's outcome is unknown, so its attempt fails (and the step's retry
+policy decides) rather than risk doing it twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 from datetime import timedelta
 from typing import Any
@@ -39,15 +41,26 @@ log = logging.getLogger(__name__)
 
 
 class EffectRunner:
+    """Runs the effects steps owe, up to ``capacity`` at once: claimed in one transaction
+    a round, and topped up as each ends, so one slow webhook holds back no other."""
+
     def __init__(self, service: Service, shell: Shell, notifier: Notifier,
-                 policy: Policy, *, lease: timedelta = timedelta(seconds=60)) -> None:
+                 policy: Policy, *, lease: timedelta = timedelta(seconds=60),
+                 capacity: int = 50, poll_seconds: float = 0.2) -> None:
         self.service = service
         self.shell = shell
         self.notifier = notifier
         self.policy = policy
         self.lease = lease
+        self.capacity = capacity
+        self.poll_seconds = poll_seconds
         self.owner = service.settings.instance
         self._next_recovery = service.clock.now() + lease / 2
+        self.running: dict[str, asyncio.Task[None]] = {}
+        """Effects this process has claimed and is running, by id."""
+        self._backlog = False
+        """Whether the last claim found as many effects as it had room for (more wait)."""
+        self._room = asyncio.Event()
 
     async def recover(self) -> None:
         """Effects claimed by a process that died before recording their result: their
@@ -66,50 +79,82 @@ class EffectRunner:
                     await effect_store.release_effect(tx.session, row.effect_id)
             await ws.flush()
 
-    async def run_once(self) -> None:
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Claim and start effects until ``stopping``; then let those running finish."""
+        renewing = asyncio.create_task(self._renew(stopping))
+        try:
+            while not stopping.is_set():
+                self._room.clear()
+                try:
+                    await self.top_up()
+                except Exception as exc:  # the database away: the next round tries again
+                    log.warning("claiming workflow effects failed", extra={"error": repr(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._room.wait(), self.poll_seconds)
+        finally:
+            renewing.cancel()
+            try:
+                if self.running:
+                    await asyncio.wait(list(self.running.values()))
+            finally:  # cancelled while draining: so are they (their claims are recovered)
+                for task in list(self.running.values()):
+                    task.cancel()
+
+    async def top_up(self) -> None:
+        """Recover abandoned effects when due; claim pending ones while there is room."""
         if self._next_recovery <= self.service.clock.now():
             self._next_recovery = self.service.clock.now() + self.lease / 2
             await self.recover()
-        async with self.service.store.read() as session:
-            rows = await effect_store.pending_effects(session)
-        await asyncio.gather(*(self._run(row) for row in rows))
-
-    async def _run(self, row: Any) -> None:
+        room = self.capacity - len(self.running)
+        if room <= 0:
+            self._backlog = True
+            return
         async with self.service.store.transaction() as tx:
             now = self.service.clock.now()
-            if not await effect_store.claim_effect(tx.session, row.effect_id, now,
-                                                   owner=self.owner,
-                                                   lease_until=now + self.lease):
-                return
-        renewing = asyncio.create_task(self._renew(row.effect_id))
-        try:
-            await self._traced(row)
-        finally:
-            renewing.cancel()
+            rows = await effect_store.claim_pending(tx.session, room, now, owner=self.owner,
+                                                    lease_until=now + self.lease)
+        self._backlog = len(rows) == room
+        for row in rows:
+            task = asyncio.create_task(self._traced(row))
+            self.running[row.effect_id] = task
+            task.add_done_callback(functools.partial(self._ended, row.effect_id))
 
-    async def _renew(self, effect_id: str) -> None:
-        """Keep the claim while the effect runs (a slow webhook outlives one lease)."""
+    def _ended(self, effect_id: str, _task: asyncio.Task[None]) -> None:
+        self.running.pop(effect_id, None)
+        if self._backlog:
+            self._room.set()  # claim the next at once rather than at the next poll
+
+    async def _renew(self, stopping: asyncio.Event) -> None:
+        """Keep the claims of the effects running (a slow webhook outlives one lease)."""
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
+            if not self.running:
+                continue
             try:
                 async with self.service.store.transaction() as tx:
                     await effect_store.renew_claims(
-                        tx.session, [effect_id], owner=self.owner,
+                        tx.session, list(self.running), owner=self.owner,
                         lease_until=self.service.clock.now() + self.lease)
-            except Exception as exc:  # the next try may succeed before the lease ends
-                log.warning("renewing an effect's lease failed", extra={
-                    "effect": effect_id, "error": repr(exc)})
+            except Exception as exc:  # the next try may succeed before the leases end
+                log.warning("renewing effects' leases failed", extra={
+                    "effects": len(self.running), "error": repr(exc)})
 
     async def _traced(self, row: Any) -> None:
         # Like a timer: the span covers the I/O and the record; what the record emits is
         # published after the span ends (its send spans are children of a finished span).
+        try:
+            emitted = await self._spanned(row)
+            if self.service.relay is not None and emitted:
+                await self.service.relay.publish(emitted)
+        except Exception:  # recorded or not, its outbox rows are relayed by the sweep
+            log.exception("workflow effect ended abnormally", extra={"effect": row.effect_id})
+
+    async def _spanned(self, row: Any) -> list[OutboxMessage]:
         with tracing.span(f"workflow {row.kind}", parent=row.payload.get("traceparent"),
                           attributes={tracing.SERVICE_ATTRIBUTE: self.service.name,
                                       "reasonops.workflow.id": row.workflow_id,
                                       "reasonops.workflow.step": row.step}):
-            emitted = await self._run_claimed(row)
-        if self.service.relay is not None and emitted:
-            await self.service.relay.publish(emitted)
+            return await self._run_claimed(row)
 
     async def _run_claimed(self, row: Any) -> list[OutboxMessage]:
         try:
