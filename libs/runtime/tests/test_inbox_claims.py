@@ -1,5 +1,7 @@
 """A batch claims inbox rows for exactly the items that need them, however it is mixed."""
 
+import asyncio
+
 from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
@@ -53,3 +55,26 @@ async def test_a_redelivered_stateful_item_is_not_handled_again(store):
     await consumer(store, handler)._commit_batch(decoded("stateful-1"), {})
     await consumer(store, handler)._commit_batch(decoded("stateful-1", "stateless-2"), {})
     assert handler.handled == ["stateful-1", "stateless-2"]
+
+
+async def test_a_claim_returns_exactly_the_ids_never_claimed(store):
+    async with store.transaction() as tx:
+        assert await tx.claim("probe", [f"m-{n}" for n in range(0, 600)]) == {
+            f"m-{n}" for n in range(0, 600)}
+    async with store.transaction() as tx:
+        fresh = await tx.claim("probe", [f"m-{n}" for n in range(400, 1200)] + ["m-700"])
+        assert await tx.claim("other", ["m-1"]) == {"m-1"}  # each consumer its own inbox
+    assert fresh == {f"m-{n}" for n in range(600, 1200)}
+
+
+async def test_replicas_claiming_the_same_ids_at_once_each_get_a_share(store):
+    """Two transactions claiming overlapping ids side by side: each id goes to one."""
+    ids = [f"m-{n}" for n in range(200)]
+
+    async def claim(part: list[str]) -> set[str]:
+        async with store.transaction() as tx:
+            return await tx.claim("probe", part)
+
+    first, second = await asyncio.gather(claim(ids[:150]), claim(list(reversed(ids[50:]))))
+    assert first | second == set(ids)
+    assert not first & second

@@ -11,6 +11,7 @@ from typing import Any
 
 from opentelemetry.trace import Span
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts import Envelope
@@ -19,6 +20,9 @@ from reasonops_contracts.registry import EVENTS
 from . import tracing
 from .clock import Clock
 from .tables import IN_CHUNK, inbox_table, outbox_table, select_in, timers_table
+
+_INSERT_IGNORING: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+"""Inserts that skip rows whose key is taken, and say which they inserted."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,21 @@ class Transaction:
         return tracing.span(name, parent=parent, attributes=attributes)
 
     async def claim(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
-        """Record ``message_ids`` as handled by ``consumer``; return those not handled before."""
-        unique = list(dict.fromkeys(message_ids))
+        """Record ``message_ids`` as handled by ``consumer``; return those not handled
+        before. One statement on SQLite and PostgreSQL: the rows inserted are the fresh
+        ones (ids in one order, so two replicas claiming overlapping batches wait for
+        each other rather than deadlock; the second finds them taken)."""
+        unique = sorted(set(message_ids))
         if not unique:
             return set()
+        dialect = self.session.get_bind().dialect.name
+        if dialect in _INSERT_IGNORING:
+            now = datetime.now(UTC)
+            statement = (_INSERT_IGNORING[dialect](inbox_table).on_conflict_do_nothing()
+                         .returning(inbox_table.c.message_id))
+            inserted = await self.session.execute(statement, [
+                {"consumer": consumer, "message_id": m, "processed_at": now} for m in unique])
+            return set(inserted.scalars())
         rows = await select_in(
             self.session,
             select(inbox_table.c.message_id).where(inbox_table.c.consumer == consumer),

@@ -29,19 +29,27 @@ class CurrentRoster:
     def __init__(self, service: Service, file: RosterFile) -> None:
         self.service = service
         self.file = file
+        self._in: tuple[AsyncSession, Roster, Roster] | None = None
+        """The last transaction read in, the file's roster then and the roster read: a
+        batch's events read it once (overrides change by command, in a transaction of
+        their own)."""
 
     async def read(self, session: AsyncSession | None = None) -> Roster:
         """The roster now; in ``session`` when given (a transaction's)."""
         now = self.service.clock.now()
         roster = self.file.current(now)
         if session is not None:
+            if self._in is not None and self._in[0] is session and self._in[1] is roster:
+                return self._in[2]
             made = await store.overrides_until(session, now - AROUND)
         else:
             async with self.service.store.read() as reading:
                 made = await store.overrides_until(reading, now - AROUND)
-        return Roster(roster.people, roster.teams, {
+        found = Roster(roster.people, roster.teams, {
             name: s.with_overrides(made.get(name, ())) for name, s in roster.schedules.items()},
             roster.services, roster.policies, roster.major)
+        self._in = (session, roster, found) if session is not None else None
+        return found
 
 
 def schedule_of(roster: Roster, name: str) -> Schedule:
