@@ -225,8 +225,10 @@ async def ensure_mutex(session: AsyncSession) -> None:
 async def serialise(session: AsyncSession) -> None:
     """Hold the orchestrator's one lock row until the transaction ends (PostgreSQL; SQLite
     serialises writers anyway): an event on one stream and the instance it is awaited by,
-    started from another, are then never handled side by side, each missing the other."""
-    await session.execute(select(mutex.c.id).where(mutex.c.id == 1).with_for_update())
+    started from another, are then never handled side by side, each missing the other.
+    On SQLite nothing is asked (it has no ``FOR UPDATE``: the statement locked nothing)."""
+    if session.get_bind().dialect.name != "sqlite":
+        await session.execute(select(mutex.c.id).where(mutex.c.id == 1).with_for_update())
 
 
 # -- waits ---------------------------------------------------------------------------------
