@@ -56,6 +56,22 @@ def handler_seconds(metrics_urls: dict[str, str]) -> list[tuple[str, str, float,
     return sorted(((s, c, n, t) for (s, c), (n, t) in found.items()), key=lambda r: -r[3])
 
 
+def statements(metrics_urls: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Service -> (database statements, seconds waited for them) so far, from each
+    service's ``/metrics`` (the kit's ``reasonops_db_statement_seconds``)."""
+    found: dict[str, list[float]] = {}
+    for service, url in metrics_urls.items():
+        try:
+            text = httpx.get(f"{url}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            continue
+        for line in text.splitlines():
+            for suffix, slot in (("_count", 0), ("_sum", 1)):
+                if line.startswith(f"reasonops_db_statement_seconds{suffix}{{"):
+                    found.setdefault(service, [0.0, 0.0])[slot] = float(line.rpartition(" ")[2])
+    return {service: (n, t) for service, (n, t) in found.items()}
+
+
 def _py_spy() -> str | None:
     here = Path(sys.executable).parent / "py-spy"
     return str(here) if here.exists() else shutil.which("py-spy")
@@ -69,11 +85,14 @@ class Profile:
     metrics_urls: dict[str, str] = field(default_factory=dict)
     rate: int = 40
     cpu: dict[str, float] = field(default_factory=dict)
+    statements: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Service -> (database statements, seconds) between ``start`` and ``stop``."""
     _spies: dict[str, tuple[subprocess.Popen[bytes], Path]] = field(default_factory=dict)
     _tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-prof-")))
 
     def start(self) -> None:
         self.cpu = {name: -cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.statements = statements(self.metrics_urls)
         spy = _py_spy()
         if spy is None:
             return
@@ -89,6 +108,10 @@ class Profile:
     def stop(self) -> None:
         for name, pid in self.pids.items():
             self.cpu[name] += cpu_seconds(pid)
+        before = self.statements
+        self.statements = {service: (n - before.get(service, (0, 0))[0],
+                                     t - before.get(service, (0, 0))[1])
+                           for service, (n, t) in statements(self.metrics_urls).items()}
         for proc, _ in self._spies.values():
             proc.send_signal(2)  # py-spy writes its file on SIGINT
         for proc, _ in self._spies.values():
@@ -135,6 +158,10 @@ class Profile:
         print(f"\n  where the time went ({label}): CPU seconds per process")
         for name, seconds in sorted(self.cpu.items(), key=lambda kv: -kv[1]):
             print(f"    {name:<16} {seconds:>7.1f} s  RSS {rss_mb(self.pids[name]):>6.0f} MB")
+        ran = sorted(((n, t, s) for s, (n, t) in self.statements.items() if n), reverse=True)
+        if ran:
+            print(f"  database statements: {sum(n for n, _, _ in ran):,.0f} in all; per process "
+                  + ", ".join(f"{s} {n:,.0f} ({t:.1f} s)" for n, t, s in ran))
         handling = [r for r in handler_seconds(self.metrics_urls) if r[2]]
         if handling:
             print("  time handling fetched batches, per durable consumer (top 6)")

@@ -50,6 +50,11 @@ class KitMetrics:
             ["service", "kind"], registry=r)
         self.up = Gauge("reasonops_service_ready", "1 when the service is ready", ["service"],
                         registry=r)
+        self.db_statements = Histogram(
+            "reasonops_db_statement_seconds",
+            "Time each database statement took, as the service waited for it",
+            ["service"], registry=r,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5))
 
 
 class CountGauge:

@@ -58,6 +58,7 @@ class Service:
                            sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = KitMetrics(name)
         self.registry = self.metrics.registry
+        self.store.time_statements(self.metrics.db_statements.labels(name).observe)
         self.consumer_specs: list[ConsumerSpec] = []
         self.responders: list[tuple[type[Command] | type[Query], Responder]] = []
         self.timer_handlers: dict[str, TimerHandler] = {}

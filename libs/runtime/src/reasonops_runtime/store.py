@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,22 @@ class Store:
         # statement, so reads run REPEATABLE READ, one snapshot for the whole session.
         self._reader = (self.engine if self._sqlite
                         else self.engine.execution_options(isolation_level="REPEATABLE READ"))
+
+    def time_statements(self, observe: Callable[[float], None]) -> None:
+        """Call ``observe(seconds)`` for every statement this store's engine runs."""
+        def started(_conn: Any, _cursor: Any, _statement: str, _parameters: Any,
+                    context: Any, _executemany: bool) -> None:
+            if context is not None:
+                context.reasonops_started = time.perf_counter()
+
+        def ended(_conn: Any, _cursor: Any, _statement: str, _parameters: Any,
+                  context: Any, _executemany: bool) -> None:
+            began = getattr(context, "reasonops_started", None)
+            if began is not None:
+                observe(time.perf_counter() - began)
+
+        event.listen(self.engine.sync_engine, "before_cursor_execute", started)
+        event.listen(self.engine.sync_engine, "after_cursor_execute", ended)
 
     async def migrate(self, target: str = HEAD) -> dict[str, tuple[str | None, str | None]]:
         """Bring every set of tables here to ``target`` (see ``migrations``); what each set's
