@@ -236,19 +236,20 @@ class RcaAgent:
                 method = f"embeddings {self.embedder.name}:{self.embedder.model}"
                 return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
                         for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
-        candidates = [(p.incident_id, self._words(p.incident_id, text(p))) for p in past]
+        # Every request compares with up to 2,000 past incidents: their words are worked
+        # out once, kept by id and title (neither an incident's title, service nor alert
+        # name changes once it opened).
+        known = self._known_words
+        candidates = []
+        for p in past:
+            found = known.get(p.incident_id)
+            if found is None or found[0] != p.title:
+                if len(known) >= WORDS_KEPT:
+                    known.clear()
+                found = known[p.incident_id] = (p.title, words(text(p)))
+            candidates.append((p.incident_id, found[1]))
         return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
                 for i, score in most_similar(words(text(row)), candidates)]
-
-    def _words(self, incident_id: str, text: str) -> frozenset[str]:
-        """An incident's words, worked out once (a title never changes): every request
-        compares with up to 2,000 past incidents."""
-        found = self._known_words.get(incident_id)
-        if found is None or found[0] != text:
-            if len(self._known_words) >= WORDS_KEPT:
-                self._known_words.clear()
-            found = self._known_words[incident_id] = (text, words(text))
-        return found[1]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         if kind == "briefing":
