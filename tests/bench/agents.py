@@ -15,6 +15,7 @@ from reasonops_agent_triage.app import PROMPTS, TriageSettings, build_service
 from reasonops_agent_triage.domain import triage
 from reasonops_agent_triage.evaluate import load_cases
 from reasonops_agent_triage.handlers import prompt_input
+from reasonops_cli.credentials import ensure_identities
 from reasonops_cli.natsd import EmbeddedNats
 from reasonops_contracts import Envelope, subjects
 from reasonops_contracts.agents import TriageOutput, TriageRequested
@@ -84,6 +85,9 @@ async def service_rate(n: int, data_dir: Path) -> float:
     server = EmbeddedNats(data_dir / "js", port=free_port(), monitor_port=None,
                           log_file=data_dir / "nats.log")
     server.start()
+    # The service answers only signed requests: it needs the registry `reasonops up`
+    # writes (the requests here are events; the broker runs without authentication).
+    ensure_identities(data_dir / "svc", ["agent-triage"])
     service = build_service(TriageSettings(nats_url=server.url, data_dir=data_dir / "svc",
                                            http_port=free_port()))
     try:
