@@ -93,10 +93,11 @@ class PrivacyGuard:
         every text redacted and checked; raise ``GuardBlocked``."""
         self._usable()
         names = _Names()
-        user = prompt.user
         if prompt.data is not None and prompt.template is not None:
             data = self._redact_data(prompt.data, names)
             user = Template(prompt.template).safe_substitute(input=encode_input(data))
+        else:
+            user = prompt.user
         system, user = (self._redact(text, names) for text in (prompt.system, user))
         return RenderedPrompt(system, user, prompt.version, prompt.hash), names.kinds
 

@@ -16,17 +16,35 @@ from typing import Any
 SEPARATOR = "=== user ==="
 
 
-@dataclass(frozen=True)
 class RenderedPrompt:
-    system: str
-    user: str
-    version: str
-    hash: str
-    data: Any = None
-    """The request before it was encoded into ``user``, so the privacy guard can redact
-    each value before encoding (a JSON-escaped secret is not what a pattern sees)."""
-    template: str | None = None
-    """The user part with ``$input`` not yet replaced by ``data``."""
+    """A prompt as a provider is sent it. Its user part is written out when first read:
+    a decision the rules make never reads it, and encoding a large request (a storm's
+    hundreds of alerts) is much of such a decision's time."""
+
+    def __init__(self, system: str, user: str | None, version: str, hash: str,
+                 data: Any = None, template: str | None = None) -> None:
+        if user is None and template is None:
+            raise ValueError("a prompt needs its user part or a template to write it from")
+        self.system = system
+        self.version = version
+        self.hash = hash
+        self.data = data
+        """The request before it was encoded into ``user``, so the privacy guard can
+        redact each value before encoding (a JSON-escaped secret is not what a pattern
+        sees)."""
+        self.template = template
+        """The user part with ``$input`` not yet replaced by ``data``."""
+        self._user = user
+
+    @property
+    def user(self) -> str:
+        if self._user is None:
+            assert self.template is not None
+            self._user = Template(self.template).safe_substitute(input=encode_input(self.data))
+        return self._user
+
+    def __repr__(self) -> str:
+        return f"RenderedPrompt(version={self.version!r}, hash={self.hash!r})"
 
 
 def encode_input(data: Any) -> str:
@@ -61,7 +79,5 @@ class PromptTemplate:
         return cls.load(found[-1])
 
     def render(self, data: Any) -> RenderedPrompt:
-        return RenderedPrompt(system=self.system,
-                              user=Template(self.user).safe_substitute(input=encode_input(data)),
-                              version=self.version, hash=self.hash, data=data,
-                              template=self.user)
+        return RenderedPrompt(system=self.system, user=None, version=self.version,
+                              hash=self.hash, data=data, template=self.user)
