@@ -81,7 +81,7 @@ class EffectRunner:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Claim and start effects until ``stopping``; then let those running finish."""
-        renewing = asyncio.create_task(self._renew(stopping))
+        renewing = asyncio.create_task(self._renew())
         try:
             while not stopping.is_set():
                 self._room.clear()
@@ -124,7 +124,7 @@ class EffectRunner:
         if self._backlog:
             self._room.set()  # claim the next at once rather than at the next poll
 
-    async def _renew(self, stopping: asyncio.Event) -> None:
+    async def _renew(self) -> None:
         """Keep the claims of the effects running (a slow webhook outlives one lease)."""
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
