@@ -270,10 +270,14 @@ async def test_a_service_starting_while_the_cluster_has_no_quorum_starts_when_it
         node.stop()
     slm = spawn("slm", urls, None, tmp_path, 1, contracts)
     try:
-        await asyncio.sleep(12)  # more than two API calls' timeouts: still trying
+        deadline = time.monotonic() + 120  # its start on a busy machine, the first timeout
+        while "JetStream did not answer; asking again" not in log_of(tmp_path, "slm", 1):
+            assert slm.poll() is None, log_of(tmp_path, "slm", 1)[-3000:]
+            assert time.monotonic() < deadline, log_of(tmp_path, "slm", 1)[-3000:]
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(6)  # more than another API call's timeout: still trying
         assert slm.poll() is None, log_of(tmp_path, "slm", 1)[-3000:]
         assert "service started" not in log_of(tmp_path, "slm", 1)
-        assert "JetStream did not answer; asking again" in log_of(tmp_path, "slm", 1)
         away[0].start()
         await all_started(tmp_path, {("slm", 1): slm}, timeout=90)
     finally:
