@@ -31,7 +31,7 @@ from .batch_handler import ConsumerSpec
 from .delivery import Delivery, delivery_of
 from .durable import durable_config, ensure_durable
 from .faults import Failures, operational
-from .jetstream import START_PATIENCE_SECONDS, patiently
+from .jetstream import START_PATIENCE_SECONDS
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
 from .parking import park
@@ -75,12 +75,8 @@ class BatchConsumer:
                               batch_size=self.batch_size)
 
     async def subscribe(self, patience: float = START_PATIENCE_SECONDS) -> None:
-        """Create the durable, or bring an existing one in line with this code, asking
-        again for up to ``patience`` seconds while JetStream does not answer."""
-        stream = self.spec.stream.name
-        await patiently(f"consumer {stream}/{self.spec.name}",
-                        lambda: ensure_durable(self.js, stream, self.wanted()),
-                        patience=patience)
+        """Create the durable, or bring an existing one in line with this code."""
+        await ensure_durable(self.js, self.spec.stream.name, self.wanted(), patience=patience)
         self._puller = Puller(self.nc, self.spec.stream.name, self.spec.name)
         await self._puller.start()
         self.started.set()
@@ -151,10 +147,9 @@ class BatchConsumer:
                 await nak_all(await puller.close())
 
     async def refresh_lag(self) -> None:
-        if self._puller is None:
-            return
-        info = await self.js.consumer_info(self.spec.stream.name, self.spec.name)
-        self.metrics.pending.labels(self.service, self.spec.name).set(info.num_pending or 0)
+        if self._puller is not None:
+            info = await self.js.consumer_info(self.spec.stream.name, self.spec.name)
+            self.metrics.pending.labels(self.service, self.spec.name).set(info.num_pending or 0)
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
         started = time.perf_counter()

@@ -10,6 +10,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from .jetstream import patiently
+
 log = logging.getLogger(__name__)
 
 
@@ -30,8 +32,15 @@ def durable_config(name: str, subjects: list[str], *, ack_wait: float,
     )
 
 
-async def ensure_durable(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
-    """Create the durable, or update it where it differs from ``config``."""
+async def ensure_durable(js: JetStreamContext, stream: str, config: ConsumerConfig, *,
+                         patience: float = 0.0) -> None:
+    """Create the durable, or update it where it differs from ``config``; asked again
+    for up to ``patience`` seconds while JetStream does not answer."""
+    await patiently(f"consumer {stream}/{config.durable_name}",
+                    lambda: _ensure(js, stream, config), patience=patience)
+
+
+async def _ensure(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
     try:
         current = (await js.consumer_info(stream, str(config.durable_name))).config
     except NotFoundError:

@@ -37,6 +37,7 @@ from .http import HttpServer, build_http_app
 from .jetstream import ensure_streams, patiently
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
+from .periodic import every
 from .policy import Forbidden
 from .retention import PRUNE_EVERY_SECONDS, inbox_retention, pruner
 from .routing import EventRouter
@@ -222,12 +223,12 @@ class Service:
             self.timers = TimerWheel(self.store, self.relay, self.clock, self.timer_handlers,
                                      self.metrics, poll_seconds=s.timer_poll_seconds)
             self._spawn(self.timers.run(self.stopping))
-        self._spawn(self._watch_lag())
+        self._spawn(every(5.0, self._refresh_lags, self.stopping))
         if retention is not None:
-            self._spawn(self._every(PRUNE_EVERY_SECONDS,
-                                    pruner(self.store, self.clock, retention)))
+            self._spawn(every(PRUNE_EVERY_SECONDS, pruner(self.store, self.clock, retention),
+                              self.stopping))
         for interval, refresh in self.refreshers:
-            self._spawn(self._every(interval, refresh))
+            self._spawn(every(interval, refresh, self.stopping))
         for loop in self.loops:
             self._spawn(loop(self.stopping))
         await self._http.start()
@@ -288,20 +289,8 @@ class Service:
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.create_task(coro))
 
-    async def _every(self, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
-        while not self.stopping.is_set():
-            try:
-                await fn()
-            except Exception as exc:
-                log.warning("periodic refresh failed", extra={"error": repr(exc)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), seconds)
-
-    async def _watch_lag(self) -> None:
-        while not self.stopping.is_set():
-            for consumer in self.consumers:
-                with contextlib.suppress(Exception):
-                    await consumer.refresh_lag()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), 5.0)
+    async def _refresh_lags(self) -> None:
+        for consumer in self.consumers:
+            with contextlib.suppress(Exception):
+                await consumer.refresh_lag()
 
