@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry.trace import Span
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +19,11 @@ from reasonops_contracts.registry import EVENTS
 
 from . import tracing
 from .clock import Clock
-from .tables import IN_CHUNK, inbox_table, outbox_table, select_in, timers_table
+from .tables import IN_CHUNK, inbox_table, outbox_table, timers_table
 
 _INSERT_IGNORING: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-"""Inserts that skip rows whose key is taken, and say which they inserted."""
+"""Inserts that skip rows whose key is taken, and say which they inserted, for the two
+databases a store runs on."""
 
 
 @dataclass(frozen=True)
@@ -105,33 +106,18 @@ class Transaction:
 
     async def claim(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
         """Record ``message_ids`` as handled by ``consumer``; return those not handled
-        before. One statement on SQLite and PostgreSQL: the rows inserted are the fresh
-        ones (ids in one order, so two replicas claiming overlapping batches wait for
-        each other rather than deadlock; the second finds them taken)."""
+        before. One statement: the rows inserted are the fresh ones (ids in one order, so
+        two replicas claiming overlapping batches wait for each other rather than
+        deadlock; the second finds them taken)."""
         unique = sorted(set(message_ids))
         if not unique:
             return set()
-        dialect = self.session.get_bind().dialect.name
-        if dialect in _INSERT_IGNORING:
-            now = datetime.now(UTC)
-            statement = (_INSERT_IGNORING[dialect](inbox_table).on_conflict_do_nothing()
-                         .returning(inbox_table.c.message_id))
-            inserted = await self.session.execute(statement, [
-                {"consumer": consumer, "message_id": m, "processed_at": now} for m in unique])
-            return set(inserted.scalars())
-        rows = await select_in(
-            self.session,
-            select(inbox_table.c.message_id).where(inbox_table.c.consumer == consumer),
-            inbox_table.c.message_id, unique)
-        seen = {row.message_id for row in rows}
-        fresh = [m for m in unique if m not in seen]
-        if fresh:
-            now = datetime.now(UTC)
-            await self.session.execute(
-                insert(inbox_table),
-                [{"consumer": consumer, "message_id": m, "processed_at": now} for m in fresh],
-            )
-        return set(fresh)
+        ignoring = _INSERT_IGNORING[self.session.get_bind().dialect.name]
+        now = datetime.now(UTC)
+        inserted = await self.session.execute(
+            ignoring(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.message_id),
+            [{"consumer": consumer, "message_id": m, "processed_at": now} for m in unique])
+        return set(inserted.scalars())
 
     async def schedule(self, timer_id: str, kind: str, due_at: datetime, payload: dict[str, Any],
                        *, correlation_id: str | None = None,
