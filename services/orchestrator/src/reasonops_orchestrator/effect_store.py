@@ -63,19 +63,23 @@ async def add_effects(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         await session.execute(insert(effects), new)
 
 
-async def claim_pending(session: AsyncSession, limit: int, at: datetime, *, owner: str,
-                        lease_until: datetime) -> list[Any]:
-    """Claim up to ``limit`` pending effects, oldest first: one statement finds them
-    (skipping rows another replica is claiming), one claims them and returns those it
-    did, so two replicas never run one effect."""
-    ids = list((await session.execute(
+async def pending_ids(session: AsyncSession, limit: int) -> list[str]:
+    """Up to ``limit`` pending effects, oldest first (read only: an idle runner's poll
+    takes no write turn)."""
+    return list((await session.execute(
         select(effects.c.effect_id).where(effects.c.state == "pending")
-        .order_by(effects.c.created_at).limit(limit)
-        .with_for_update(skip_locked=True))).scalars())
-    if not ids:
+        .order_by(effects.c.created_at).limit(limit))).scalars())
+
+
+async def claim(session: AsyncSession, effect_ids: Sequence[str], at: datetime, *,
+                owner: str, lease_until: datetime) -> list[Any]:
+    """Claim those of ``effect_ids`` still pending, in one statement, and return them,
+    oldest first: an effect another replica claimed meanwhile is not among them, so two
+    replicas never run one effect."""
+    if not effect_ids:
         return []
     claimed = await session.execute(update(effects).where(
-        effects.c.effect_id.in_(ids), effects.c.state == "pending").values(
+        effects.c.effect_id.in_(list(effect_ids)), effects.c.state == "pending").values(
         state="claimed", claimed_at=at, claimed_by=owner, lease_until=lease_until)
         .returning(*effects.c))
     return sorted(claimed.all(), key=lambda r: r.created_at)

@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 
 
 class EffectRunner:
-    """Runs the effects steps owe, up to ``capacity`` at once: claimed in one transaction
-    a round, and topped up as each ends, so one slow webhook holds back no other."""
+    """Runs the effects steps owe, up to ``capacity`` at once: found by a read, claimed in
+    one statement a round, and topped up as each ends, so one slow webhook holds back no
+    other."""
 
     def __init__(self, service: Service, shell: Shell, notifier: Notifier,
                  policy: Policy, *, lease: timedelta = timedelta(seconds=60),
@@ -109,11 +110,15 @@ class EffectRunner:
         if room <= 0:
             self._backlog = True
             return
+        async with self.service.store.read() as session:
+            owed = await effect_store.pending_ids(session, room)
+        self._backlog = len(owed) == room
+        if not owed:
+            return
         async with self.service.store.transaction() as tx:
             now = self.service.clock.now()
-            rows = await effect_store.claim_pending(tx.session, room, now, owner=self.owner,
-                                                    lease_until=now + self.lease)
-        self._backlog = len(rows) == room
+            rows = await effect_store.claim(tx.session, owed, now, owner=self.owner,
+                                            lease_until=now + self.lease)
         for row in rows:
             task = asyncio.create_task(self._traced(row))
             self.running[row.effect_id] = task
