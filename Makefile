@@ -24,8 +24,11 @@ $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
+# Bytecode is compiled here, once: where PYTHONDONTWRITEBYTECODE is set (as in many CI
+# images) every process would otherwise compile each module it imports, seconds a start.
 sync: $(UV_DEP)
-	$(UV) sync --all-packages --locked --quiet
+	$(UV) sync --all-packages --locked --quiet --compile-bytecode
+	$(UV) run --no-sync python -m compileall -q libs services tests >/dev/null
 
 up: sync
 	$(UV) run --no-sync reasonops up
