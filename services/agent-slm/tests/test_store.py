@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reasonops_agent_slm import store
+from reasonops_agent_slm.paces import KEPT, Paces
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
     IncidentAssigned,
@@ -43,7 +44,7 @@ def assigned(incident: str, group: str) -> IncidentAssigned:
                             reason="triage", actor="agent:triage")
 
 
-async def apply(db, *events) -> bool:  # type: ignore[no-untyped-def]
+async def apply(db, *events) -> set[str]:  # type: ignore[no-untyped-def]
     async with db.transaction() as tx:
         return await store.incident_events(tx.session, list(events))
 
@@ -66,7 +67,8 @@ async def test_load_counts_the_groups_open_incidents_in_one_run_and_across_runs(
     # One run: INC1 resolved before INC5 opens, so INC5 finds one of net's open.
     assert await apply(db, opened("INC1", "net", 0), opened("INC2", "net", 1),
                        opened("INC3", "db", 2), opened("INC4", None, 3),
-                       acked("INC1", 5), resolved("INC1", 20), opened("INC5", "net", 30))
+                       acked("INC1", 5), resolved("INC1", 20), opened("INC5", "net", 30)
+                       ) == {"net"}  # the groups whose answers moved
     assert await loads(db) == {"INC1": 0, "INC2": 1, "INC3": 0, "INC4": None, "INC5": 1}
     # Redelivered: nothing changes, nobody counted twice.
     assert not await apply(db, opened("INC5", "net", 30), resolved("INC1", 20))
@@ -82,3 +84,30 @@ async def test_load_counts_the_groups_open_incidents_in_one_run_and_across_runs(
         found = await store.answered(tx.session, "net")
     assert [(a.load, a.in_hours, a.seconds) for a in found] == [
         (1, True, 40 * 60), (0, True, 5 * 60)]  # latest answer first
+
+
+async def test_a_pace_is_read_again_only_when_its_group_and_kind_moved(db):
+    """A clock met in one group drops that group's pace and everyone's of that kind; the
+    other groups' are kept (until ``KEPT`` passes: another replica may have moved them)."""
+    async def met(group: str, seconds: float) -> None:
+        async with db.transaction() as tx:
+            await tx.session.execute(store.met.insert().values(
+                assignment_group=group, kind="response", elapsed_seconds=seconds,
+                in_hours=True, at=at(seconds / 60)))
+
+    async def paces(memo: Paces, now: datetime) -> tuple[tuple[float, ...], ...]:
+        async with db.transaction() as tx:
+            net, data = [await memo.pace(tx.session, group, "response", now)
+                         for group in ("net", "db")]
+        return net.in_hours, data.in_hours, net.everyone
+
+    memo = Paces()
+    await met("net", 60)
+    await met("db", 120)
+    assert await paces(memo, at(0)) == ((60,), (120,), (120, 60))
+    await met("net", 180)
+    await met("db", 240)  # seen by another replica: not told here
+    memo.met({("net", "response")})
+    assert await paces(memo, at(1)) == ((180, 60), (120,), (240, 180, 120, 60))
+    assert await paces(memo, at(0) + KEPT + timedelta(seconds=1)) == (
+        (180, 60), (240, 120), (240, 180, 120, 60))

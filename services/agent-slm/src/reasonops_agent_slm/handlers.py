@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from reasonops_contracts import Envelope, new_id
@@ -26,11 +26,10 @@ from reasonops_llm import Decided, PromptTemplate, Router, decision_from
 from reasonops_runtime import Clock, EventRouter, Transaction
 
 from . import store
-from .domain import Pace, Watched, answer_time, forecast, output
+from .domain import Watched, answer_time, forecast, output
+from .paces import Paces
 
 log = logging.getLogger(__name__)
-
-PACE_KEPT = timedelta(minutes=15)
 
 Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]
 
@@ -53,7 +52,7 @@ class SlmAgent:
         self.transaction = transaction
         self.scan_limit = scan_limit
         self.queue: Requests | None = None
-        self._paces: dict[tuple[str | None, str], tuple[Pace, datetime]] = {}
+        self._paces = Paces()
 
     def clocks(self) -> EventRouter:
         router = EventRouter()
@@ -86,8 +85,8 @@ class SlmAgent:
         await store.pause(tx.session, event.clock_id, False, event.deadline)
 
     async def on_met(self, tx: Transaction, batch: list[tuple[Envelope, SlaMet]]) -> None:
-        await store.stop(tx.session, [(e.clock_id, e.elapsed_seconds) for _, e in batch])
-        self._paces.clear()  # a met clock moves its group's pace
+        self._paces.met(await store.stop(tx.session, [(e.clock_id, e.elapsed_seconds)
+                                                      for _, e in batch]))
 
     async def on_breached(self, tx: Transaction,
                           batch: list[tuple[Envelope, SlaBreached]]) -> None:
@@ -95,8 +94,7 @@ class SlmAgent:
 
     async def on_incidents(self, tx: Transaction,
                            batch: list[tuple[Envelope, store.IncidentEvent]]) -> None:
-        if await store.incident_events(tx.session, [e for _, e in batch]):
-            self._paces.clear()  # an answer moves its group's like incidents
+        self._paces.answered(await store.incident_events(tx.session, [e for _, e in batch]))
 
     async def scan(self) -> int:
         """Forecast every running clock; queue a decision for each newly forecast to
@@ -115,8 +113,9 @@ class SlmAgent:
         now = self.clock.now()
         queues: dict[tuple[str, str], list[datetime]] = {}
         for clock in watched:
-            pace = await self._pace(tx, clock.group, clock.kind, now)
-            answer = answer_time(await self._pace(tx, clock.group, "response", now))
+            pace = await self._paces.pace(tx.session, clock.group, clock.kind, now)
+            answer = answer_time(await self._paces.pace(tx.session, clock.group, "response",
+                                                        now))
             ahead = 0
             if clock.group is not None and clock.opened_at is not None:
                 if (clock.group, clock.kind) not in queues:
@@ -137,15 +136,6 @@ class SlmAgent:
                              "incident_id": clock.incident_id,
                              "forecast": result.model_dump(mode="json")})
         return queued
-
-    async def _pace(self, tx: Transaction, group: str | None, kind: str,
-                    now: datetime) -> Pace:
-        """A group's pace, kept until a clock is met here or for ``PACE_KEPT`` (another
-        replica may have seen it met)."""
-        kept = self._paces.get((group, kind))
-        if kept is None or now - kept[1] > PACE_KEPT or now < kept[1]:
-            kept = self._paces[group, kind] = (await store.pace(tx.session, group, kind), now)
-        return kept[0]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         rules = SlmOutput.model_validate(payload["forecast"])

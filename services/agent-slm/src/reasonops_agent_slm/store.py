@@ -36,7 +36,7 @@ from reasonops_contracts.slm import SlaStarted
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
 
-from .domain import Answered, Answers, Pace, Watched, working
+from .domain import Answered, Watched, working
 
 metadata = MetaData(info=schema("agent-slm", "reasonops_agent_slm:revisions"))
 
@@ -108,11 +108,12 @@ async def pause(session: AsyncSession, clock_id: str, paused: bool,
     await session.execute(update(clocks).where(clocks.c.clock_id == clock_id).values(**values))
 
 
-async def stop(session: AsyncSession, ended: Sequence[tuple[str, float | None]]) -> None:
+async def stop(session: AsyncSession, ended: Sequence[tuple[str, float | None]]
+               ) -> set[tuple[str | None, str]]:
     """Clocks met (with the seconds they took) or breached (None): no longer watched; a
-    met one adds to its group's pace."""
+    met one adds to its group's pace. Returns the (group, kind) paces that moved."""
     if not ended:
-        return
+        return set()
     ids = [clock_id for clock_id, _ in ended]
     rows = (await session.execute(
         select(clocks.c.clock_id, clocks.c.kind, clocks.c.started_at,
@@ -126,17 +127,19 @@ async def stop(session: AsyncSession, ended: Sequence[tuple[str, float | None]])
     if samples:
         await session.execute(insert(met), samples)
     await session.execute(delete(clocks).where(clocks.c.clock_id.in_(ids)))
+    return {(s["assignment_group"], s["kind"]) for s in samples}
 
 
 IncidentEvent = IncidentOpened | IncidentAssigned | IncidentAcknowledged | IncidentResolved \
     | IncidentReopened
 
 
-async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]) -> bool:
+async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]
+                          ) -> set[str]:
     """Apply a run of incident events in order, in three statements whatever their
     number: the incidents they name are read, changed in memory, written back. A new
     incident, or one that comes to another group, takes that group's load: its incidents
-    open then. True when one was acknowledged (its group's answers moved)."""
+    open then. Returns the groups one was acknowledged in (their answers moved)."""
     ids = {e.incident_id for e in events}
     rows = {r.incident_id: dict(r._mapping) for r in await session.execute(
         select(incidents).where(incidents.c.incident_id.in_(ids)))}
@@ -146,7 +149,7 @@ async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]
     open_now = await _open_by_group(session, {g for g in groups if g})
     fresh: dict[str, dict[str, Any]] = {}
     changed: set[str] = set()
-    answered = False
+    answered: set[str] = set()
 
     def count(group: str | None, by: int) -> None:
         if group:
@@ -175,7 +178,8 @@ async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]
             row["assignment_group"] = e.assignment_group
         elif isinstance(e, IncidentAcknowledged):
             row["acknowledged_at"] = e.acknowledged_at
-            answered = True
+            if row["assignment_group"]:
+                answered.add(row["assignment_group"])
         elif isinstance(e, IncidentResolved):
             if row["resolved_at"] is None:
                 count(row["assignment_group"], -1)
@@ -230,18 +234,15 @@ async def watched(session: AsyncSession, limit: int,
             for r in rows]
 
 
-async def pace(session: AsyncSession, group: str | None, kind: str) -> Pace:
-    def latest(*where: Any) -> Any:
-        return select(met.c.elapsed_seconds, met.c.in_hours).where(
-            met.c.kind == kind, *where).order_by(met.c.at.desc()).limit(PACE_SAMPLES)
-    own = (await session.execute(latest(met.c.assignment_group == group))).all() \
-        if group else []
-    everyone = (await session.execute(latest())).all()
-    return Pace(in_hours=tuple(r.elapsed_seconds for r in own if r.in_hours),
-                out_of_hours=tuple(r.elapsed_seconds for r in own if not r.in_hours),
-                everyone=tuple(r.elapsed_seconds for r in everyone),
-                answered=Answers.of(await answered(session, group))
-                if group and kind == "response" else Answers())
+async def met_latest(session: AsyncSession, kind: str, group: str | None = None
+                     ) -> tuple[tuple[float, bool], ...]:
+    """(seconds taken, in working hours) of the latest met clocks of ``kind``: the
+    group's, or every group's when ``group`` is None."""
+    scope = [met.c.kind == kind] if group is None else [met.c.kind == kind,
+                                                        met.c.assignment_group == group]
+    rows = await session.execute(select(met.c.elapsed_seconds, met.c.in_hours).where(*scope)
+                                 .order_by(met.c.at.desc()).limit(PACE_SAMPLES))
+    return tuple((r.elapsed_seconds, r.in_hours) for r in rows)
 
 
 async def answered(session: AsyncSession, group: str) -> tuple[Answered, ...]:
