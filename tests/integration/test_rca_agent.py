@@ -91,6 +91,18 @@ async def test_acknowledged_incident_gets_ranked_hypotheses(nc, start_service, t
         kinds = [t.kind for t in await store.timeline_of(session, "INC0000002")]
     assert kinds == ["opened", "acknowledged"]
 
+    # Resolved just now, after the decisions above read the past: the next incident
+    # like it is compared with it at once.
+    await publish_all(nc, [
+        wrap(IncidentResolved(incident_id="INC0000002", resolved_at=T + timedelta(hours=1),
+                              actor="bob", note="rolled back CHG-42")),
+        opened("INC0000003", "fp-next", "HighErrorRate", T + timedelta(hours=2))])
+    await drained(nc.jetstream(), "INCIDENTS", "agent-rca-incidents")
+    await publish_all(nc, [wrap(RcaRequested(request_id="RCA-3", incident_id="INC0000003",
+                                             requested_by="bob"))])
+    found = await wait_for(lambda: decisions(nc), check=lambda d: len(d) == 3)
+    assert found[2].output.similar_incidents[:2] == ["INC0000002", "INC0000001"]
+
 
 async def test_similar_incidents_by_embeddings_where_configured(nc, start_service, tmp_path):
     from functools import partial

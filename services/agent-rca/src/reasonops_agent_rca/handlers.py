@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,10 +49,22 @@ CHANGES_AFTER = timedelta(minutes=5)
 EMBEDDED_CANDIDATES = 200
 WORDS_KEPT = 20_000
 EMBEDDING_FLOOR = 0.6
+PAST_COMPARED = 2000
+"""The latest resolved incidents a new one is compared with."""
+PAST_KEPT_SECONDS = 5.0
+"""How long the past incidents read for one decision serve the next ones: in a storm
+hundreds of decisions a second share one read. A resolution seen here drops them at
+once; one another replica saw is seen within this time."""
 
 
 def _alert(row: Any) -> AlertSeen:
     return AlertSeen(row.fingerprint, row.name, row.service, row.summary, row.at)
+
+
+def _text(row: Any) -> str:
+    """What an incident is compared on: its title, service and alert name."""
+    name = row.alertname if hasattr(row, "alertname") else row.labels.get("alertname")
+    return f"{row.title} {row.service or ''} {name or ''}"
 
 
 class RcaAgent:
@@ -67,6 +80,7 @@ class RcaAgent:
         self.catalog = catalog
         self.queue: AgentQueue | None = None
         self._known_words: dict[str, tuple[str, frozenset[str]]] = {}
+        self._past: tuple[float, list[Any], list[tuple[str, frozenset[str]]]] | None = None
 
     def ingest(self) -> EventRouter:
         router = EventRouter()
@@ -149,6 +163,8 @@ class RcaAgent:
                               f"P{event.previous_priority} -> P{event.priority}: "
                               f"{event.reason}"))
         await store.resolved(tx.session, resolutions)
+        if resolutions:
+            self._past = None  # new past incidents to compare with
         await store.prioritised(tx.session, priorities)
         await store.note(tx.session, notes)
 
@@ -200,7 +216,7 @@ class RcaAgent:
             changed = await store.changes_between(
                 session, services=[s for s in [row.service, *deps] if s],
                 start=opened - CHANGES_BEFORE, end=opened + CHANGES_AFTER)
-            past = await store.past_resolved(session, incident_id)
+            past = await self._past_incidents(session)
             history = await store.timeline_of(session, incident_id)
         similar = await self.similar(row, past)
         unique_own = {a.fingerprint: _alert(a) for a in own}
@@ -214,18 +230,38 @@ class RcaAgent:
                        similar=similar, category=row.category,
                        timeline=[(t.at, t.kind, t.text) for t in history])
 
-    async def similar(self, row: Any, past: list[Any]) -> list[PastIncident]:
+    async def _past_incidents(self, session: Any) -> tuple[list[Any],
+                                                            list[tuple[str, frozenset[str]]]]:
+        """The latest resolved incidents and their words, read again when a resolution
+        was seen here or after ``PAST_KEPT_SECONDS``; one more than compared, so that
+        leaving out the incident asking still leaves ``PAST_COMPARED``."""
+        now = time.monotonic()
+        if self._past is None or now - self._past[0] > PAST_KEPT_SECONDS:
+            rows = await store.past_resolved(session, PAST_COMPARED + 1)
+            # Their words are worked out once, kept by id and title (neither an
+            # incident's title, service nor alert name changes once it opened).
+            known = self._known_words
+            candidates = []
+            for p in rows:
+                found = known.get(p.incident_id)
+                if found is None or found[0] != p.title:
+                    if len(known) >= WORDS_KEPT:
+                        known.clear()
+                    found = known[p.incident_id] = (p.title, words(_text(p)))
+                candidates.append((p.incident_id, found[1]))
+            self._past = (now, rows, candidates)
+        return self._past[1], self._past[2]
+
+    async def similar(self, row: Any, past: tuple[list[Any], list[tuple[str, frozenset[str]]]]
+                      ) -> list[PastIncident]:
         """Past resolved incidents like this one: by embeddings where configured (and
         reachable), by rarity-weighted word overlap otherwise."""
-        def text(r: Any) -> str:
-            name = r.alertname if hasattr(r, "alertname") else r.labels.get("alertname")
-            return f"{r.title} {r.service or ''} {name or ''}"
-
-        by_id = {p.incident_id: p for p in past}
-        if self.embedder is not None and past:
-            shortlist = past[:EMBEDDED_CANDIDATES]
+        rows = [p for p in past[0] if p.incident_id != row.incident_id][:PAST_COMPARED]
+        by_id = {p.incident_id: p for p in rows}
+        if self.embedder is not None and rows:
+            shortlist = rows[:EMBEDDED_CANDIDATES]
             try:
-                vectors = await self.embedder.embed([text(row), *(text(p) for p in shortlist)])
+                vectors = await self.embedder.embed([_text(row), *(_text(p) for p in shortlist)])
             except ProviderError as exc:
                 log.warning("embeddings unavailable; using lexical similarity",
                             extra={"error": str(exc)})
@@ -236,20 +272,9 @@ class RcaAgent:
                 method = f"embeddings {self.embedder.name}:{self.embedder.model}"
                 return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
                         for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
-        # Every request compares with up to 2,000 past incidents: their words are worked
-        # out once, kept by id and title (neither an incident's title, service nor alert
-        # name changes once it opened).
-        known = self._known_words
-        candidates = []
-        for p in past:
-            found = known.get(p.incident_id)
-            if found is None or found[0] != p.title:
-                if len(known) >= WORDS_KEPT:
-                    known.clear()
-                found = known[p.incident_id] = (p.title, words(text(p)))
-            candidates.append((p.incident_id, found[1]))
+        candidates = [c for c in past[1] if c[0] != row.incident_id][:PAST_COMPARED]
         return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
-                for i, score in most_similar(words(text(row)), candidates)]
+                for i, score in most_similar(words(_text(row)), candidates)]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         if kind == "briefing":

@@ -230,13 +230,13 @@ async def changes_between(session: AsyncSession, *, services: Sequence[str], sta
     return list(rows)
 
 
-async def past_resolved(session: AsyncSession, exclude: str, limit: int = 2000) -> list[Any]:
+async def past_resolved(session: AsyncSession, limit: int) -> list[Any]:
     """The latest resolved incidents, with only what similarity reads (``alertname``
     taken out of the labels by the database, not the whole labels decoded per row)."""
     rows = await session.execute(select(
         incidents.c.incident_id, incidents.c.title, incidents.c.service,
         incidents.c.resolution, incidents.c.labels["alertname"].as_string().label("alertname"))
-        .where(incidents.c.resolved_at.is_not(None), incidents.c.incident_id != exclude)
+        .where(incidents.c.resolved_at.is_not(None))
         .order_by(incidents.c.opened_at.desc()).limit(limit))
     return list(rows)
 
