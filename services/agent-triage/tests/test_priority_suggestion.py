@@ -71,6 +71,37 @@ def test_outage_words_raise_urgency():
     assert any("cut off" in r for r in advice.reasons)
 
 
+def test_all_of_it_out_is_p1_whatever_the_severity():
+    """Every location failing, no member left to lead: wide impact, users cut off."""
+    probe = suggest("critical", {}, "network", {"probe", "fail", "3", "of", "region"},
+                    "probe fail from 3 of 3 region")
+    assert probe.priority == 1
+    assert any("'3 of 3'" in r for r in probe.reasons)
+    primary = suggest("error", {}, "database", {"no", "primary"}, "replica set ha no primary")
+    assert primary.priority == 1
+    assert any("'no primary': all of it is out -> impact 1" in r for r in primary.reasons)
+    # One member down is not all of it.
+    assert suggest("critical", {}, "database", {"node", "suspect"}, "2 node suspect"
+                   ).priority == 2
+
+
+def test_a_resource_past_its_threshold_can_wait_unless_critical_or_out():
+    usage = suggest("error", {}, "infrastructure", {"cpu", "usage"}, "high cpu usage")
+    assert usage.priority == 3
+    assert any("'usage' past a threshold" in r for r in usage.reasons)
+    assert suggest("critical", {}, "infrastructure", {"cpu", "usage"}, "high cpu usage"
+                   ).priority == 2
+    assert suggest("error", {}, "storage", {"usage", "down"}, "volume down usage"
+                   ).priority == 2
+
+
+def test_an_exception_and_a_policy_signature_can_wait():
+    assert suggest("error", {}, "application", {"null", "pointer", "exception"},
+                   "null pointer exception").priority == 3
+    assert suggest("error", {}, "security", {"et", "policy", "dhcp"},
+                   "et policy possible kali hostname in dhcp").priority == 3
+
+
 def test_security_alone_does_not_raise_urgency():
     assert suggest("warning", {}, "security", {"special", "privilege"}).priority == 3
 

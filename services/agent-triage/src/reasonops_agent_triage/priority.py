@@ -9,6 +9,7 @@ from reasonops_contracts.agents import Category
 from reasonops_contracts.priority import NON_PRODUCTION, assess
 
 from .signals import (
+    ALL_OUT_PHRASES,
     CAN_WAIT_PHRASES,
     CAN_WAIT_TERMS,
     COMPROMISE_PHRASES,
@@ -17,6 +18,8 @@ from .signals import (
     NO_ACTION_TERMS,
     OUTAGE_PHRASES,
     OUTAGE_TERMS,
+    PRESSURE_PHRASES,
+    PRESSURE_TERMS,
 )
 from .vocabulary import tokens
 
@@ -54,6 +57,11 @@ def suggest(severity: str, labels: Mapping[str, str], category: Category,
         if attack is not None and (impact, urgency) != (1, 1):
             reasons.append(f"'{attack}' is an attack under way -> impact 1, urgency 1")
             return 1, 1
+        if (everything := _first(words, text, (), ALL_OUT_PHRASES)) is not None:
+            outage = outage or everything
+            if impact > 1:
+                impact = 1
+                reasons.append(f"'{everything}': all of it is out -> impact 1")
         if outage is not None:
             urgency = 1
             reasons.append(f"'{outage}' means users are cut off now -> urgency 1")
@@ -66,6 +74,10 @@ def suggest(severity: str, labels: Mapping[str, str], category: Category,
                 words, text, CAN_WAIT_TERMS, CAN_WAIT_PHRASES)) is not None:
             urgency = 2
             reasons.append(f"'{wait}' can wait for the working day -> urgency 2")
+        if attack is None and outage is None and urgency == 1 and severity != "critical" \
+                and (load := _first(words, text, PRESSURE_TERMS, PRESSURE_PHRASES)) is not None:
+            urgency = 2
+            reasons.append(f"'{load}' past a threshold, still serving -> urgency 2")
         env = (labels.get("environment") or labels.get("env") or "").strip().lower()
         if env in NON_PRODUCTION and urgency < 3:
             urgency += 1

@@ -68,6 +68,14 @@ OUTAGE_PHRASES: tuple[str, ...] = (
     "no primary", "no healthy", "connection lost", "lost connection", "insufficient member",
     "on battery", "read only", "cut off", "no leader",
 )
+# Words that say the whole of something is out, not one part of it: every location
+# failing, no member left to serve, nobody let in. Users are cut off and the impact is
+# wide, whatever the severity the tool gave.
+ALL_OUT_PHRASES: tuple[str, ...] = (
+    "all regions", "all locations", "every region", "every location", "3 of 3",
+    "completely", "entire", "no healthy", "no primary", "no leader", "insufficient member",
+    "cannot accept", "internal only", "failover in progress", "whole site",
+)
 # Words that mean an attack is under way or has succeeded, not a finding to fix.
 COMPROMISE_TERMS: frozenset[str] = frozenset({
     "ransomware", "malicious", "exfiltration", "malware", "trojan", "beacon", "backdoor",
@@ -75,13 +83,21 @@ COMPROMISE_TERMS: frozenset[str] = frozenset({
 })
 COMPROMISE_PHRASES: tuple[str, ...] = ("brute force", "lateral movement", "web shell")
 # Findings and failed scheduled work: nobody is cut off, a fix within the working day.
+# An exception an error tracker reports is a bug in one code path; the Emerging Threats
+# rule set's POLICY and INFO groups flag use against policy, not attacks.
 CAN_WAIT_TERMS: frozenset[str] = frozenset({
-    "vulnerability", "cve", "violation", "misconfiguration",
+    "vulnerability", "cve", "violation", "misconfiguration", "exception",
 })
 CAN_WAIT_PHRASES: tuple[str, ...] = (
     "job failed", "backup failed", "build failed", "pipeline failed", "deployment failed",
-    "sauvegarde", "sicherung", "copia de seguridad", "backup job",
+    "sauvegarde", "sicherung", "copia de seguridad", "backup job", "et policy", "et info",
 )
+# A resource past a threshold and still serving (usage, utilisation): below critical,
+# it is capacity to add within the working day, unless it says it is full or out.
+PRESSURE_TERMS: frozenset[str] = frozenset({
+    "usage", "utilization", "utilisation", "utilizacion", "auslastung", "uso",
+})
+PRESSURE_PHRASES: tuple[str, ...] = ("used capacity", "high cpu", "high memory")
 # Alerts that only prove the alerting pipeline works.
 NO_ACTION_TERMS: frozenset[str] = frozenset({"watchdog"})
 NO_ACTION_PHRASES: tuple[str, ...] = ("always firing", "test alert")
