@@ -9,7 +9,7 @@ from reasonops_agent_rca.domain import (
     analyse,
     keep_known_evidence,
 )
-from reasonops_agent_rca.similarity import idf, most_similar, similarity, words
+from reasonops_agent_rca.similarity import Corpus, idf, most_similar, similarity, words
 
 T = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 OWN = AlertSeen("fp-own", "HighErrorRate", "checkout", "checkout 5xx at 12%", T)
@@ -90,3 +90,21 @@ def test_most_similar_ranks_by_what_similarity_scores():
         scored = [(key, round(similarity(query, c, weights), 3)) for key, c in candidates]
         expected = sorted((s for s in scored if s[1] >= 0.25), key=lambda s: -s[1])[:3]
         assert most_similar(query, candidates) == expected
+
+
+def test_a_corpus_answers_each_query_as_if_built_for_it():
+    """Indexed once, asked many times, leaving out the incident asking and keeping the
+    ``first``: the same scores and order as ranking those candidates afresh."""
+    rng = random.Random(11)
+    vocabulary = [f"w{i}" for i in range(30)]
+    for _ in range(200):
+        candidates = [(f"C{i}", frozenset(rng.sample(vocabulary, rng.randint(0, 8))))
+                      for i in range(rng.randint(0, 25))]
+        corpus = Corpus(candidates)
+        for _ in range(5):
+            query = frozenset(rng.sample(vocabulary, rng.randint(0, 6)))
+            leave_out = rng.choice([None, "C0", "C3", "C9", "missing"])
+            first = rng.choice([None, 0, 1, 5, 9, 24])
+            others = [c for c in candidates if c[0] != leave_out]
+            expected = most_similar(query, others if first is None else others[:first])
+            assert corpus.most_similar(query, leave_out=leave_out, first=first) == expected

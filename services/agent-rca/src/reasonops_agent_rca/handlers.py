@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +37,7 @@ from reasonops_runtime.store import Store
 from . import store
 from .briefings import Briefings
 from .domain import AlertSeen, ChangeSeen, Context, PastIncident, analyse, keep_known_evidence
-from .similarity import most_similar, words
+from .similarity import Corpus, words
 
 SOURCE = "agent-rca"
 log = logging.getLogger(__name__)
@@ -61,6 +61,15 @@ def _alert(row: Any) -> AlertSeen:
     return AlertSeen(row.fingerprint, row.name, row.service, row.summary, row.at)
 
 
+@dataclass(frozen=True)
+class Past:
+    """The latest resolved incidents, by id, and their words indexed."""
+
+    rows: list[Any]
+    by_id: dict[str, Any]
+    corpus: Corpus
+
+
 def _text(row: Any) -> str:
     """What an incident is compared on: its title, service and alert name."""
     name = row.alertname if hasattr(row, "alertname") else row.labels.get("alertname")
@@ -80,7 +89,7 @@ class RcaAgent:
         self.catalog = catalog
         self.queue: AgentQueue | None = None
         self._known_words: dict[str, tuple[str, frozenset[str]]] = {}
-        self._past: tuple[float, list[Any], list[tuple[str, frozenset[str]]]] | None = None
+        self._past: tuple[float, Past] | None = None
 
     def ingest(self) -> EventRouter:
         router = EventRouter()
@@ -230,8 +239,7 @@ class RcaAgent:
                        similar=similar, category=row.category,
                        timeline=[(t.at, t.kind, t.text) for t in history])
 
-    async def _past_incidents(self, session: Any) -> tuple[list[Any],
-                                                            list[tuple[str, frozenset[str]]]]:
+    async def _past_incidents(self, session: Any) -> Past:
         """The latest resolved incidents and their words, read again when a resolution
         was seen here or after ``PAST_KEPT_SECONDS``; one more than compared, so that
         leaving out the incident asking still leaves ``PAST_COMPARED``."""
@@ -249,17 +257,17 @@ class RcaAgent:
                         known.clear()
                     found = known[p.incident_id] = (p.title, words(_text(p)))
                 candidates.append((p.incident_id, found[1]))
-            self._past = (now, rows, candidates)
-        return self._past[1], self._past[2]
+            self._past = (now, Past(rows, {p.incident_id: p for p in rows},
+                                    Corpus(candidates)))
+        return self._past[1]
 
-    async def similar(self, row: Any, past: tuple[list[Any], list[tuple[str, frozenset[str]]]]
-                      ) -> list[PastIncident]:
+    async def similar(self, row: Any, past: Past) -> list[PastIncident]:
         """Past resolved incidents like this one: by embeddings where configured (and
         reachable), by rarity-weighted word overlap otherwise."""
-        rows = [p for p in past[0] if p.incident_id != row.incident_id][:PAST_COMPARED]
-        by_id = {p.incident_id: p for p in rows}
-        if self.embedder is not None and rows:
-            shortlist = rows[:EMBEDDED_CANDIDATES]
+        by_id = past.by_id
+        shortlist = [p for p in past.rows if p.incident_id != row.incident_id
+                     ][:EMBEDDED_CANDIDATES] if self.embedder is not None else []
+        if self.embedder is not None and shortlist:
             try:
                 vectors = await self.embedder.embed([_text(row), *(_text(p) for p in shortlist)])
             except ProviderError as exc:
@@ -272,9 +280,10 @@ class RcaAgent:
                 method = f"embeddings {self.embedder.name}:{self.embedder.model}"
                 return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
                         for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
-        candidates = [c for c in past[1] if c[0] != row.incident_id][:PAST_COMPARED]
         return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
-                for i, score in most_similar(words(_text(row)), candidates)]
+                for i, score in past.corpus.most_similar(words(_text(row)),
+                                                     leave_out=row.incident_id,
+                                                     first=PAST_COMPARED)]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         if kind == "briefing":

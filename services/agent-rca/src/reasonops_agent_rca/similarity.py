@@ -35,19 +35,57 @@ def similarity(a: frozenset[str], b: frozenset[str], weights: Mapping[str, float
     return shared / sum(weights.get(w, 1.0) for w in union)
 
 
+class Corpus:
+    """Candidates indexed once for many queries: how many have each word (for the rarity
+    weights) and which have it (so that only those sharing a word are scored)."""
+
+    def __init__(self, candidates: Sequence[tuple[str, frozenset[str]]]) -> None:
+        self.candidates = list(candidates)
+        self.counts: Counter[str] = Counter(chain.from_iterable(c for _, c in self.candidates))
+        self.having: dict[str, list[int]] = {}
+        for position, (_, words_) in enumerate(self.candidates):
+            for word in words_:
+                self.having.setdefault(word, []).append(position)
+        self.position = {key: n for n, (key, _) in enumerate(self.candidates)}
+
+    def most_similar(self, query: frozenset[str], *, leave_out: str | None = None,
+                     first: int | None = None, limit: int = 3, floor: float = 0.25
+                     ) -> list[tuple[str, float]]:
+        """What :func:`most_similar` finds among the candidates but ``leave_out``, the
+        ``first`` of them, with the same scores and order."""
+        skipped = self.position.get(leave_out) if leave_out is not None else None
+        others = len(self.candidates) - (skipped is not None)
+        kept = others if first is None else min(first, others)
+        # Compared: the positions before ``end`` but the one left out; the others (the
+        # one left out, those past ``first``) count for no weight.
+        end = kept + (skipped is not None and skipped < kept)
+        dropped = [self.candidates[p][1] for p in range(end, len(self.candidates))]
+        if skipped is not None and skipped < end:
+            dropped.append(self.candidates[skipped][1])
+        n = kept + 1  # the query is a document too
+        weights: dict[str, float] = {}
+
+        def weight(word: str) -> float:
+            found = weights.get(word)
+            if found is None:
+                count = self.counts[word] + (word in query) - sum(word in d for d in dropped)
+                found = weights[word] = math.log((1 + n) / (1 + count)) + 1
+            return found
+
+        sharing = sorted({p for w in query for p in self.having.get(w, ())
+                          if p < end and p != skipped})
+        scored = []
+        for position in sharing:
+            key, words_ = self.candidates[position]
+            score = round(sum(map(weight, query & words_)) / sum(map(weight, query | words_)),
+                          3)
+            if score >= floor:
+                scored.append((key, score))
+        return sorted(scored, key=lambda s: -s[1])[:limit]
+
+
 def most_similar(query: frozenset[str], candidates: Sequence[tuple[str, frozenset[str]]],
                  *, limit: int = 3, floor: float = 0.25) -> list[tuple[str, float]]:
-    """The ``limit`` candidates most like ``query`` scoring at least ``floor``.
-
-    The scores of ``similarity``, computed faster for the up to 2,000 candidates of a
-    request: every word is in ``weights`` (query and candidates are its documents), and
-    a candidate sharing no word scores 0 without sums."""
-    weights = idf([query, *(c for _, c in candidates)])
-    weight = weights.__getitem__
-    scored = []
-    for key, words_ in candidates:
-        score = 0.0 if query.isdisjoint(words_) else round(
-            sum(map(weight, query & words_)) / sum(map(weight, query | words_)), 3)
-        if score >= floor:
-            scored.append((key, score))
-    return sorted(scored, key=lambda s: -s[1])[:limit]
+    """The ``limit`` candidates most like ``query`` scoring at least ``floor``: the scores
+    of ``similarity`` with every candidate and the query as the weights' documents."""
+    return Corpus(candidates).most_similar(query, limit=limit, floor=floor)
