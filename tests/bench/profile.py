@@ -36,9 +36,10 @@ def rss_mb(pid: int) -> float:
     return pages * PAGE / 2**20
 
 
-def handler_seconds(metrics_urls: dict[str, str]) -> list[tuple[str, str, float, float]]:
-    """(service, consumer, batches, seconds) handling fetched batches, from each
-    service's ``/metrics`` (the kit's ``reasonops_handler_batch_seconds``)."""
+def histogram(metrics_urls: dict[str, str], name: str, by: str | None = None
+              ) -> dict[tuple[str, str], tuple[float, float]]:
+    """(service, the ``by`` label's value) -> (count, sum) of the histogram ``name`` so
+    far, from each service's ``/metrics``."""
     found: dict[tuple[str, str], list[float]] = {}
     for service, url in metrics_urls.items():
         try:
@@ -47,29 +48,27 @@ def handler_seconds(metrics_urls: dict[str, str]) -> list[tuple[str, str, float,
             continue
         for line in text.splitlines():
             for suffix, slot in (("_count", 0), ("_sum", 1)):
-                head = f"reasonops_handler_batch_seconds{suffix}{{"
+                head = f"{name}{suffix}{{"
                 if line.startswith(head):
                     labels, _, value = line[len(head):].rpartition("} ")
-                    consumer = dict(part.split("=", 1) for part in labels.split(",")
-                                    if "=" in part).get("consumer", "?").strip('"')
-                    found.setdefault((service, consumer), [0.0, 0.0])[slot] = float(value)
+                    key = dict(part.split("=", 1) for part in labels.split(",")
+                               if "=" in part).get(by, "?").strip('"') if by else ""
+                    found.setdefault((service, key), [0.0, 0.0])[slot] += float(value)
+    return {key: (n, t) for key, (n, t) in found.items()}
+
+
+def handler_seconds(metrics_urls: dict[str, str]) -> list[tuple[str, str, float, float]]:
+    """(service, consumer, batches, seconds) handling fetched batches (the kit's
+    ``reasonops_handler_batch_seconds``), the longest first."""
+    found = histogram(metrics_urls, "reasonops_handler_batch_seconds", "consumer")
     return sorted(((s, c, n, t) for (s, c), (n, t) in found.items()), key=lambda r: -r[3])
 
 
 def statements(metrics_urls: dict[str, str]) -> dict[str, tuple[float, float]]:
-    """Service -> (database statements, seconds waited for them) so far, from each
-    service's ``/metrics`` (the kit's ``reasonops_db_statement_seconds``)."""
-    found: dict[str, list[float]] = {}
-    for service, url in metrics_urls.items():
-        try:
-            text = httpx.get(f"{url}/metrics", timeout=5).text
-        except httpx.HTTPError:
-            continue
-        for line in text.splitlines():
-            for suffix, slot in (("_count", 0), ("_sum", 1)):
-                if line.startswith(f"reasonops_db_statement_seconds{suffix}{{"):
-                    found.setdefault(service, [0.0, 0.0])[slot] = float(line.rpartition(" ")[2])
-    return {service: (n, t) for service, (n, t) in found.items()}
+    """Service -> (database statements, seconds waited for them) so far (the kit's
+    ``reasonops_db_statement_seconds``)."""
+    found = histogram(metrics_urls, "reasonops_db_statement_seconds")
+    return {service: counted for (service, _), counted in found.items()}
 
 
 def _py_spy() -> str | None:
