@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,52 +26,27 @@ from reasonops_contracts.incidents import (
     IncidentResumed,
 )
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
-from reasonops_llm import Decided, PromptTemplate, ProviderError, Router, decision_from
-from reasonops_llm.embeddings import Embedder, cosine
+from reasonops_llm import Decided, PromptTemplate, Router, decision_from
+from reasonops_llm.embeddings import Embedder
 from reasonops_llm.queue import AgentQueue
 from reasonops_runtime import Clock, EventRouter, Transaction
 from reasonops_runtime.store import Store
 
 from . import store
 from .briefings import Briefings
-from .domain import AlertSeen, ChangeSeen, Context, PastIncident, analyse, keep_known_evidence
-from .similarity import Corpus, words
+from .domain import AlertSeen, ChangeSeen, Context, analyse, keep_known_evidence
+from .past import PastIncidents
 
 SOURCE = "agent-rca"
-log = logging.getLogger(__name__)
 
 ALERTS_BEFORE = timedelta(hours=1)
 ALERTS_AFTER = timedelta(minutes=15)
 CHANGES_BEFORE = timedelta(hours=24)
 CHANGES_AFTER = timedelta(minutes=5)
-EMBEDDED_CANDIDATES = 200
-WORDS_KEPT = 20_000
-EMBEDDING_FLOOR = 0.6
-PAST_COMPARED = 2000
-"""The latest resolved incidents a new one is compared with."""
-PAST_KEPT_SECONDS = 5.0
-"""How long the past incidents read for one decision serve the next ones: in a storm
-hundreds of decisions a second share one read. A resolution seen here drops them at
-once; one another replica saw is seen within this time."""
 
 
 def _alert(row: Any) -> AlertSeen:
     return AlertSeen(row.fingerprint, row.name, row.service, row.summary, row.at)
-
-
-@dataclass(frozen=True)
-class Past:
-    """The latest resolved incidents, by id, and their words indexed."""
-
-    rows: list[Any]
-    by_id: dict[str, Any]
-    corpus: Corpus
-
-
-def _text(row: Any) -> str:
-    """What an incident is compared on: its title, service and alert name."""
-    name = row.alertname if hasattr(row, "alertname") else row.labels.get("alertname")
-    return f"{row.title} {row.service or ''} {name or ''}"
 
 
 class RcaAgent:
@@ -82,14 +55,12 @@ class RcaAgent:
                  briefing_template: PromptTemplate | None = None) -> None:
         self.db = db
         self.briefings = Briefings(db, router, briefing_template or template, clock)
-        self.embedder = embedder
+        self.past = PastIncidents(embedder)
         self.router = router
         self.template = template
         self.clock = clock
         self.catalog = catalog
         self.queue: AgentQueue | None = None
-        self._known_words: dict[str, tuple[str, frozenset[str]]] = {}
-        self._past: tuple[float, Past] | None = None
 
     def ingest(self) -> EventRouter:
         router = EventRouter()
@@ -173,7 +144,7 @@ class RcaAgent:
                               f"{event.reason}"))
         await store.resolved(tx.session, resolutions)
         if resolutions:
-            self._past = None  # new past incidents to compare with
+            self.past.forget()
         await store.prioritised(tx.session, priorities)
         await store.note(tx.session, notes)
 
@@ -225,9 +196,9 @@ class RcaAgent:
             changed = await store.changes_between(
                 session, services=[s for s in [row.service, *deps] if s],
                 start=opened - CHANGES_BEFORE, end=opened + CHANGES_AFTER)
-            past = await self._past_incidents(session)
+            past = await self.past.read(session)
             history = await store.timeline_of(session, incident_id)
-        similar = await self.similar(row, past)
+        similar = await self.past.like(row, past)
         unique_own = {a.fingerprint: _alert(a) for a in own}
         return Context(incident_id=incident_id, title=row.title, service=row.service,
                        opened_at=opened, own_alerts=list(unique_own.values()),
@@ -238,52 +209,6 @@ class RcaAgent:
                                            tuple(c.links)) for c in changed],
                        similar=similar, category=row.category,
                        timeline=[(t.at, t.kind, t.text) for t in history])
-
-    async def _past_incidents(self, session: Any) -> Past:
-        """The latest resolved incidents and their words, read again when a resolution
-        was seen here or after ``PAST_KEPT_SECONDS``; one more than compared, so that
-        leaving out the incident asking still leaves ``PAST_COMPARED``."""
-        now = time.monotonic()
-        if self._past is None or now - self._past[0] > PAST_KEPT_SECONDS:
-            rows = await store.past_resolved(session, PAST_COMPARED + 1)
-            # Their words are worked out once, kept by id and title (neither an
-            # incident's title, service nor alert name changes once it opened).
-            known = self._known_words
-            candidates = []
-            for p in rows:
-                found = known.get(p.incident_id)
-                if found is None or found[0] != p.title:
-                    if len(known) >= WORDS_KEPT:
-                        known.clear()
-                    found = known[p.incident_id] = (p.title, words(_text(p)))
-                candidates.append((p.incident_id, found[1]))
-            self._past = (now, Past(rows, {p.incident_id: p for p in rows},
-                                    Corpus(candidates)))
-        return self._past[1]
-
-    async def similar(self, row: Any, past: Past) -> list[PastIncident]:
-        """Past resolved incidents like this one: by embeddings where configured (and
-        reachable), by rarity-weighted word overlap otherwise."""
-        by_id = past.by_id
-        shortlist = [p for p in past.rows if p.incident_id != row.incident_id
-                     ][:EMBEDDED_CANDIDATES] if self.embedder is not None else []
-        if self.embedder is not None and shortlist:
-            try:
-                vectors = await self.embedder.embed([_text(row), *(_text(p) for p in shortlist)])
-            except ProviderError as exc:
-                log.warning("embeddings unavailable; using lexical similarity",
-                            extra={"error": str(exc)})
-            else:
-                scored = sorted(((p.incident_id, round(cosine(vectors[0], v), 3))
-                                 for p, v in zip(shortlist, vectors[1:], strict=True)),
-                                key=lambda s: -s[1])
-                method = f"embeddings {self.embedder.name}:{self.embedder.model}"
-                return [PastIncident(i, by_id[i].title, by_id[i].resolution, score, method)
-                        for i, score in scored[:3] if score >= EMBEDDING_FLOOR]
-        return [PastIncident(i, by_id[i].title, by_id[i].resolution, score)
-                for i, score in past.corpus.most_similar(words(_text(row)),
-                                                     leave_out=row.incident_id,
-                                                     first=PAST_COMPARED)]
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
         if kind == "briefing":
