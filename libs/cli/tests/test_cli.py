@@ -94,3 +94,26 @@ def test_a_service_waiting_for_the_broker_stops_on_sigterm(tmp_path):
     assert "connecting to NATS" in messages
     assert "NATS connection problem" in messages
     assert "stopped during start-up" in messages
+
+
+def test_the_command_starts_without_a_service_s_imports():
+    """Tests and scripts call the CLI hundreds of times: starting it must not import the
+    store (SQLAlchemy, Alembic) or the services' broker (FastStream), which only ``up``,
+    ``run`` and ``migrate`` need, and then only when they run."""
+    probe = ("import sys, reasonops_cli.main; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'sqlalchemy', 'alembic', 'faststream', 'aiosqlite', 'asyncpg', 'fastapi'}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_service_kit_names_what_it_exports():
+    import reasonops_runtime
+
+    for name in reasonops_runtime.__all__:
+        assert getattr(reasonops_runtime, name) is not None
+    assert sorted(reasonops_runtime.__all__) == sorted(reasonops_runtime._HOMES)
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        reasonops_runtime.Nothing  # noqa: B018

@@ -6,23 +6,29 @@ that are not services (``connect``). A URL may list a cluster's servers, comma-s
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import nats
-from faststream.nats import NatsBroker
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.security import BaseSecurity
 from nats.aio.client import Client
-from opentelemetry import trace
 
 from . import tracing
 from .broker_auth import BrokerAuth
 from .settings import ServiceSettings, redact_url
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker
 
 log = logging.getLogger(__name__)
 
 
 def broker_for(name: str, s: ServiceSettings) -> NatsBroker:
     """The broker ``name`` connects with, as its settings say."""
+    # Imported here: a client's plain connection (``connect``) does without FastStream.
+    from faststream.nats import NatsBroker
+    from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+    from faststream.security import BaseSecurity
+    from opentelemetry import trace
+
     async def broker_error(exc: Exception) -> None:
         if "violation" in str(exc).lower():  # authorization or permissions
             log.error("NATS refused this service's identity", extra={

@@ -9,12 +9,14 @@ import gc
 import logging
 import signal
 from collections.abc import Coroutine
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import tracing
 from .logs import configure_logging
 from .ports import PortUnavailable
-from .service import Service
+
+if TYPE_CHECKING:  # the supervisor reads CANNOT_START without a service's imports
+    from .service import Service
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 from reasonops_contracts.forecasts import SlmAction
 
 from .actions import matches
-from .rpc import DomainError
+from .errors import DomainError
 
 if TYPE_CHECKING:
     from reasonops_contracts import Envelope

@@ -18,33 +18,21 @@ from pydantic import BaseModel, ValidationError
 
 from reasonops_contracts import Command, Query, Reply, ReplyError
 
+from .errors import DomainError, IllegalTransition, NotFound
 from .metrics import KitMetrics
 
 log = logging.getLogger(__name__)
+
+# The domain errors live in errors.py (a client needs them without the broker); the
+# services have always imported them from here.
+__all__ = ["Authenticate", "DomainError", "IllegalTransition", "NotFound", "Responder",
+           "add_responder", "answer", "validation_reply"]
 
 M = TypeVar("M", bound=Command | Query)
 Responder = Callable[[Any], Awaitable[BaseModel]]
 Authenticate = Callable[[str, Any], Awaitable[str]]
 """The principal a raw request (``NatsMessage``) to a subject was sent as, or
 ``Forbidden``."""
-
-
-class DomainError(Exception):
-    """A request the domain refuses; becomes a typed error reply."""
-
-    code: str = "invalid_request"
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotFound(DomainError):
-    code = "not_found"
-
-
-class IllegalTransition(DomainError):
-    code = "illegal_transition"
 
 
 def validation_reply(exc: ValidationError) -> Reply:
