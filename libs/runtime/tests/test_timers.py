@@ -70,3 +70,81 @@ async def test_a_failing_handler_is_retried_later_not_lost(store):
     clock.advance(timedelta(seconds=25))
     assert await w.fire_due() == 1
     assert len(attempts) == 2
+
+
+async def _running(w, stopping):
+    import asyncio
+
+    task = asyncio.create_task(w.run(stopping))
+    await asyncio.sleep(0.2)  # its first look
+    return task
+
+
+async def _until(predicate, timeout=3.0):
+    import asyncio
+
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_an_idle_wheel_asks_the_database_nothing_until_a_timer_is_due(store):
+    """Ticks read the clock; the database is asked when the next timer is due, when this
+    process arms one, or after ``recheck_seconds`` (another replica's timers)."""
+    import asyncio
+
+    clock = FrozenClock(T0)
+    fired = []
+
+    async def handler(tx, timer):
+        fired.append(timer.timer_id)
+
+    statements = []
+    store.time_statements(statements.append)
+    w = TimerWheel(store, None, clock, {"deadline": handler}, KitMetrics("test"),
+                   poll_seconds=0.02, recheck_seconds=3600)
+    stopping = asyncio.Event()
+    task = await _running(w, stopping)
+    try:
+        async with store.transaction() as tx:
+            await tx.schedule("later", "deadline", T0 + timedelta(minutes=5), {})
+        await asyncio.sleep(0.1)  # the arm is looked at once
+        asked = len(statements)
+        await asyncio.sleep(0.5)  # 25 ticks, nothing due
+        assert len(statements) == asked
+        clock.advance(timedelta(minutes=5))  # moved by hand: seen within a tick
+        assert await _until(lambda: fired == ["later"])
+        async with store.transaction() as tx:  # armed due now: fired at once
+            await tx.schedule("now", "deadline", clock.now(), {})
+        assert await _until(lambda: fired == ["later", "now"])
+    finally:
+        stopping.set()
+        await task
+
+
+async def test_a_timer_another_replica_armed_is_fired_at_the_recheck(store):
+    import asyncio
+
+    clock = FrozenClock(T0)
+    fired = []
+
+    async def handler(tx, timer):
+        fired.append(timer.timer_id)
+
+    w = TimerWheel(store, None, clock, {"deadline": handler}, KitMetrics("test"),
+                   poll_seconds=0.02, recheck_seconds=0.5)
+    stopping = asyncio.Event()
+    task = await _running(w, stopping)
+    other = Store(store.url)
+    try:
+        async with other.transaction() as tx:  # the other replica stopped before firing it
+            await tx.schedule("theirs", "deadline", T0, {})
+        await asyncio.sleep(0.2)
+        assert fired == []  # this wheel was not told
+        assert await _until(lambda: fired == ["theirs"])
+    finally:
+        stopping.set()
+        await task
+        await other.close()

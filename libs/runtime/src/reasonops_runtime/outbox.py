@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -40,6 +41,11 @@ class OutboxRelay:
         self.grace = grace
         self.ack_timeout = ack_timeout
         self._lock = asyncio.Lock()
+        self._owed = True
+        """Whether rows may be waiting: at start (a crash's), after a publish failed, and
+        while the last sweep saw a backlog. Else the sweep only looks every ``grace``, for
+        rows a stopped replica left."""
+        self._swept_at = 0.0
 
     async def publish(self, messages: Sequence[OutboxMessage]) -> bool:
         """Publish and wait for every ack; delete the rows. False if any publish failed."""
@@ -51,6 +57,7 @@ class OutboxRelay:
                 [Publication(m.subject, m.payload, self._headers(m, spans, i))
                  for i, m in enumerate(messages)], timeout=self.ack_timeout)
         except Exception as exc:  # the sweep will retry; the rows are safe in the store
+            self._owed = True
             log.warning("outbox publish failed, will retry", extra={"error": repr(exc),
                                                                     "count": len(messages)})
             if spans:
@@ -106,6 +113,7 @@ class OutboxRelay:
                 backlog = (await session.execute(
                     select(func.count()).select_from(outbox_table))).scalar_one()
             self.metrics.outbox_backlog.labels(self.metrics.service).set(backlog)
+            self._owed, self._swept_at = backlog > 0, time.monotonic()
             messages = [OutboxMessage(r.message_id, r.subject, r.payload, r.trace_context)
                         for r in rows]
             return len(messages) if await self.publish(messages) else 0
@@ -113,8 +121,10 @@ class OutboxRelay:
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
-                sent = await self.sweep()
+                idle = time.monotonic() - self._swept_at < self.grace.total_seconds()
+                sent = 0 if idle and not self._owed else await self.sweep()
             except Exception as exc:
+                self._owed = True
                 if not operational(exc):
                     log.exception("outbox sweep failed")
                 else:  # the database or broker is away: once a poll, without a traceback

@@ -58,6 +58,8 @@ class Store:
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         self._sqlite = url.startswith("sqlite")
         self._write_turn = asyncio.Lock()
+        self.timer_listeners: list[Callable[[datetime], None]] = []
+        """Told the earliest due time of the timers each committed transaction armed."""
         self._writer: asyncio.Task[Any] | None = None
         if self._sqlite:
             if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
@@ -157,10 +159,16 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._writing(), self.sessions() as session, session.begin():
-            tx = Transaction(session, self.clock)
-            yield tx
-            await tx._flush_outbox()
+        async with self._writing(), self.sessions() as session:
+            async with session.begin():
+                tx = Transaction(session, self.clock)
+                yield tx
+                await tx._flush_outbox()
+            if tx.earliest_armed is not None:
+                for listener in self.timer_listeners:
+                    listener(tx.earliest_armed)
+            for callback in tx._committed:
+                callback()
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from . import tracing
 from .clock import Clock
@@ -38,19 +39,63 @@ TimerHandler = Callable[[Transaction, Timer], Awaitable[None]]
 
 
 class TimerWheel:
-    """Polls for due timers. Deleting the row is the claim, so exactly one replica fires it."""
+    """Fires due timers. Deleting the row is the claim, so exactly one replica fires it.
+
+    The wheel knows when its next timer is due: it asks the database only when that
+    time has come, when this process armed one earlier (the store tells it after each
+    commit) and, for timers armed by another replica or left by one that stopped, every
+    ``recheck_seconds``. Between, each ``poll_seconds`` tick only reads the clock, so an
+    idle service asks nothing, and a clock moved by hand (a test's, a simulation's) is
+    still seen within a tick.
+    """
 
     def __init__(self, store: Store, relay: OutboxRelay | None, clock: Clock,
                  handlers: dict[str, TimerHandler], metrics: KitMetrics,
-                 *, poll_seconds: float = 0.25, retry_after: timedelta = timedelta(seconds=30)
-                 ) -> None:
+                 *, poll_seconds: float = 0.25, recheck_seconds: float = 5.0,
+                 retry_after: timedelta = timedelta(seconds=30)) -> None:
         self.store = store
         self.relay = relay
         self.clock = clock
         self.handlers = handlers
         self.metrics = metrics
         self.poll_seconds = poll_seconds
+        self.recheck_seconds = recheck_seconds
         self.retry_after = retry_after
+        self._next_due: datetime | None = None
+        self._known = False
+        """Whether ``_next_due`` is what the database said (None: no timer armed)."""
+        self._looked_at = 0.0
+        self._arms = 0
+        self._wake = asyncio.Event()
+        store.timer_listeners.append(self._armed)
+
+    def _armed(self, due_at: datetime) -> None:
+        """A transaction of this process armed a timer due at ``due_at`` and committed."""
+        self._arms += 1
+        if self._next_due is None or due_at < self._next_due:
+            self._next_due = due_at
+        if due_at <= self.clock.now():
+            self._wake.set()
+
+    def _time_to_look(self) -> bool:
+        if not self._known or time.monotonic() - self._looked_at >= self.recheck_seconds:
+            return True
+        return self._next_due is not None and self._next_due <= self.clock.now()
+
+    async def look(self, limit: int = 200) -> int:
+        """Fire what is due, then learn when the next timer is; return how many fired."""
+        arms = self._arms
+        fired = await self.fire_due(limit)
+        if fired >= limit:  # more may be due: the next tick looks again
+            self._known = False
+            return fired
+        async with self.store.read() as session:
+            earliest = (await session.execute(select(func.min(timers_table.c.due_at))
+                                              )).scalar_one_or_none()
+        if self._arms == arms:  # else an arm may have landed after that read: ask again
+            self._next_due, self._known = earliest, True
+        self._looked_at = time.monotonic()
+        return fired
 
     async def fire_due(self, limit: int = 200) -> int:
         """Fire every timer due now; return how many fired."""
@@ -102,12 +147,25 @@ class TimerWheel:
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            try:
-                await self.fire_due()
-            except Exception as exc:
-                if not operational(exc):
-                    log.exception("timer poll failed")
-                else:  # the database or broker is away: once a poll, without a traceback
-                    log.warning("timer poll failed", extra={"error": repr(exc)})
+            self._wake.clear()
+            if self._time_to_look():
+                try:
+                    await self.look()
+                except Exception as exc:
+                    self._known = False
+                    if not operational(exc):
+                        log.exception("timer poll failed")
+                    else:  # the database or broker is away: once a poll, without a traceback
+                        log.warning("timer poll failed", extra={"error": repr(exc)})
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.poll_seconds)
+                await asyncio.wait_for(_first(stopping, self._wake), self.poll_seconds)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Wait until any of ``events`` is set."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

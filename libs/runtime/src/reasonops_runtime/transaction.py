@@ -3,7 +3,7 @@ outbox), the messages it handled (the inbox) and the durable timers it arms."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +69,19 @@ class Transaction:
         # Asked once per unit of work, not per effect: with OTEL unset it costs an
         # environment lookup, and a batch asks for each of its messages.
         self._tracing = tracing.enabled()
+        self.earliest_armed: datetime | None = None
+        """The earliest ``due_at`` of the timers this transaction arms (the store tells
+        its timer wheel once it commits)."""
+        self._committed: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction has committed (never if it rolls
+        back): to wake a worker for rows only visible from then on."""
+        self._committed.append(callback)
+
+    def _armed(self, due_at: datetime) -> None:
+        if self.earliest_armed is None or due_at < self.earliest_armed:
+            self.earliest_armed = due_at
 
     def emit(self, envelope: Envelope, subject: str | None = None, *,
              caused_by: str | None = None) -> None:
@@ -130,6 +143,7 @@ class Transaction:
             correlation_id=correlation_id, causation_id=causation_id,
             trace_context=self.trace_of(causation_id),
         ))
+        self._armed(due_at)
 
     async def schedule_new(self, timers: Sequence[NewTimer]) -> None:
         """Arm many timers whose ids are new by construction, in one statement."""
@@ -139,6 +153,7 @@ class Transaction:
                  "payload": t.payload, "correlation_id": t.correlation_id,
                  "causation_id": t.causation_id, "trace_context": self.trace_of(t.causation_id)}
                 for t in timers])
+            self._armed(min(t.due_at for t in timers))
 
     async def cancel(self, timer_id: str) -> bool:
         result = await self.session.execute(
