@@ -45,7 +45,10 @@ class AgentSettings(ServiceSettings):
         default=None, description="File written by `reasonops agents configure`; default "
         "<data_dir>/agents.yaml")
     queue_concurrency: int = Field(default=4, ge=1)
-    queue_poll_seconds: float = Field(default=0.2, gt=0)
+    queue_poll_seconds: float = Field(
+        default=2.0, gt=0, description="REASONOPS_QUEUE_POLL_SECONDS: how often the queue"
+        " looks for requests it was not woken for (another replica's, a lease run out); "
+        "a request this process queues wakes it at once")
     lease_seconds: float = Field(default=300.0, gt=0)
 
 

@@ -100,7 +100,7 @@ async def is_known(session: AsyncSession, request_ids: set[str]) -> set[str]:
 class AgentQueue:
     def __init__(self, service: Service, *, source: str, decide: Decide,
                  on_recorded: Recorded | None = None, concurrency: int = 4,
-                 poll_seconds: float = 0.2, lease_seconds: float = 300.0,
+                 poll_seconds: float = 2.0, lease_seconds: float = 300.0,
                  max_attempts: int = 5, claim_size: int = 64) -> None:
         self.service = service
         self.source = source
@@ -138,7 +138,7 @@ class AgentQueue:
                              trace_context=tx.trace_of(cause.id)))
         if rows:
             await tx.session.execute(insert(pending), rows)
-            self.wake.set()
+            tx.after_commit(self.wake.set)  # claimable from then on
         return {str(row["request_id"]) for row in rows}
 
     async def waiting(self) -> int:
@@ -151,6 +151,7 @@ class AgentQueue:
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
+            self.wake.clear()  # before claiming: a request committed meanwhile wakes the wait
             try:
                 claimed = await self._claim()
                 if claimed:
@@ -162,7 +163,6 @@ class AgentQueue:
                 if stopping.is_set():
                     break
                 log.exception("agent queue round failed")
-            self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
 
