@@ -30,8 +30,9 @@ class OrchestratorSettings(ServiceSettings):
     notifications: Path | None = Field(
         default=None, description="REASONOPS_NOTIFICATIONS: notification groups and targets")
     effect_poll_seconds: float = Field(
-        default=0.2, gt=0, description="REASONOPS_EFFECT_POLL_SECONDS: how often the "
-        "effect runner looks for effects owed while it has room for more")
+        default=2.0, gt=0, description="REASONOPS_EFFECT_POLL_SECONDS: how often the "
+        "effect runner looks for effects owed while it has room for more and was not woken "
+        "(effects this process owes wake it at once; this finds another replica's)")
     effect_concurrency: int = Field(
         default=50, ge=1, description="REASONOPS_EFFECT_CONCURRENCY: steps' effects "
         "(commands, queries, notifications, reviews) a replica runs at once")

@@ -47,7 +47,7 @@ class EffectRunner:
 
     def __init__(self, service: Service, shell: Shell, notifier: Notifier,
                  policy: Policy, *, lease: timedelta = timedelta(seconds=60),
-                 capacity: int = 50, poll_seconds: float = 0.2) -> None:
+                 capacity: int = 50, poll_seconds: float = 2.0) -> None:
         self.service = service
         self.shell = shell
         self.notifier = notifier
@@ -62,6 +62,7 @@ class EffectRunner:
         self._backlog = False
         """Whether the last claim found as many effects as it had room for (more wait)."""
         self._room = asyncio.Event()
+        shell.effects_owed = self._room.set  # effects this process owes: claimed at once
 
     async def recover(self) -> None:
         """Effects claimed by a process that died before recording their result: their

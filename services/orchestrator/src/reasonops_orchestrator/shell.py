@@ -88,9 +88,12 @@ class Shell:
         """Called for each instance started from the queue, with its start's effects and
         when it was queued (the orchestrator looks back for events it waits for that came
         before it started)."""
+        self.effects_owed: Callable[[], None] | None = None
+        """Called once a transaction that owes effects has committed (the effect runner
+        claims them at once, not at its next look)."""
 
     def workset(self, tx: Transaction) -> Workset:
-        return Workset(tx, self.wait_fields)
+        return Workset(tx, self.wait_fields, owed=self.effects_owed)
 
     async def apply(self, ws: Workset, instance: Instance, effects: list[Effect],
                     cause: Envelope | None, *, new: bool = False) -> None:

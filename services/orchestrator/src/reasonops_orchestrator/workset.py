@@ -11,7 +11,7 @@ read that cannot be foreseen (the oldest queued instance, a count for
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +28,11 @@ WaitKey = tuple[str, str]
 
 
 class Workset:
-    def __init__(self, tx: Transaction, wait_fields: dict[str, set[str]] | None = None) -> None:
+    def __init__(self, tx: Transaction, wait_fields: dict[str, set[str]] | None = None, *,
+                 owed: Callable[[], None] | None = None) -> None:
         self.tx = tx
         self.wait_fields = wait_fields or {}
+        self._owed = owed
         self.instances: dict[str, Instance] = {}
         self._absent: set[str] = set()
         self._new: dict[str, Instance] = {}
@@ -224,6 +226,8 @@ class Workset:
             await self.tx.cancel_many(self._timers)
             await self.tx.schedule_new([t for t in self._timers.values() if t is not None])
             self._timers = {}
+        if self._effects and self._owed is not None:
+            self.tx.after_commit(self._owed)
         await effect_store.add_effects(session, list(self._effects.values()))
         self._effects.clear()
         if self._unwritten and self._keep_since is not None:
