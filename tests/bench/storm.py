@@ -2,6 +2,7 @@
 agents included) on one broker with authentication on, as a user runs it:
 
 1. ingest alone, then with everything running: alerts accepted per second over HTTP;
+   before that, the CPU the whole stack takes idle (every process, broker included);
 2. end to end: N distinct firing alerts posted as fast as ingest takes them, until each
    is an incident with its SLA clocks and a triage decision, and every consumer is idle;
 3. latency at a paced rate: accepted -> ``incident.opened`` at R alerts/s, and accepted
@@ -38,7 +39,7 @@ from reasonops_runtime.client import request
 from reasonops_runtime.ports import free_port
 
 from .access import operator, supervisor
-from .profile import Profile, rss_mb
+from .profile import Profile, cpu_seconds, rss_mb
 from .reference import reference_hop
 
 STREAMS = ("INGEST", "INCIDENTS", "SLM", "FINANCE", "AGENTS", "WORKFLOWS")
@@ -53,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="incidents/s for the accepted -> triage decision latency")
     parser.add_argument("--storm-incidents", type=int, default=5_000,
                         help="incidents opened and resolved by their senders in the storm")
+    parser.add_argument("--idle-seconds", type=float, default=20,
+                        help="how long the idle stack's CPU is measured")
 
 
 def alerts(prefix: str, count: int, *, status: str = "firing") -> list[dict[str, Any]]:
@@ -240,6 +243,19 @@ def waiting_on(running: WorkflowInstanceList) -> str:
     return "; ".join(f"{n} {key}" for key, n in sorted(found.items(), key=lambda kv: -kv[1]))
 
 
+async def idle_cpu(pids: dict[str, int], seconds: float) -> None:
+    """Print the share of one core the stack takes with nothing to do (after a few
+    seconds for every loop's first looks), in all and for the busiest processes."""
+    await asyncio.sleep(5)
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    await asyncio.sleep(seconds)
+    shares = sorted(((cpu_seconds(pid) - before[name]) / seconds * 100, name)
+                    for name, pid in pids.items())
+    print(f"  {'idle: the whole stack, % of one core':<58} {sum(s for s, _ in shares):>7.1f} "
+          f"(" + ", ".join(f"{name} {share:.1f}" for share, name in reversed(shares[-4:]))
+          + ")")
+
+
 async def storm_bench(args: argparse.Namespace, data_dir: Path) -> None:
     stack = Stack(data_dir)
     try:
@@ -255,6 +271,7 @@ async def storm_bench(args: argparse.Namespace, data_dir: Path) -> None:
                                                              100))
         stack.start_rest()
         await idle(nc)
+        await idle_cpu(stack.pids(), args.idle_seconds)
 
         profile = Profile(stack.pids(), stack.metrics_urls())
         profile.start()
