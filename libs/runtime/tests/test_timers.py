@@ -116,7 +116,7 @@ async def test_an_idle_wheel_asks_the_database_nothing_until_a_timer_is_due(stor
         assert len(statements) == asked
         clock.advance(timedelta(minutes=5))  # moved by hand: seen within a tick
         assert await _until(lambda: fired == ["later"])
-        async with store.transaction() as tx:  # armed due now: fired at once
+        async with store.transaction() as tx:  # armed due now: fired at the next tick
             await tx.schedule("now", "deadline", clock.now(), {})
         assert await _until(lambda: fired == ["later", "now"])
     finally:

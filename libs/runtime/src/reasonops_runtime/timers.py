@@ -66,16 +66,14 @@ class TimerWheel:
         """Whether ``_next_due`` is what the database said (None: no timer armed)."""
         self._looked_at = 0.0
         self._arms = 0
-        self._wake = asyncio.Event()
         store.timer_listeners.append(self._armed)
 
     def _armed(self, due_at: datetime) -> None:
         """A transaction of this process armed a timer due at ``due_at`` and committed."""
         self._arms += 1
         if self._next_due is None or due_at < self._next_due:
-            self._next_due = due_at
-        if due_at <= self.clock.now():
-            self._wake.set()
+            self._next_due = due_at  # looked at by the next tick (not sooner: a simulation
+            # whose ticks are a day apart fires its timers itself, between its steps)
 
     def _time_to_look(self) -> bool:
         if not self._known or time.monotonic() - self._looked_at >= self.recheck_seconds:
@@ -147,7 +145,6 @@ class TimerWheel:
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            self._wake.clear()
             if self._time_to_look():
                 try:
                     await self.look()
@@ -158,14 +155,4 @@ class TimerWheel:
                     else:  # the database or broker is away: once a poll, without a traceback
                         log.warning("timer poll failed", extra={"error": repr(exc)})
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(stopping, self._wake), self.poll_seconds)
-
-
-async def _first(*events: asyncio.Event) -> None:
-    """Wait until any of ``events`` is set."""
-    waits = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waits:
-            w.cancel()
+                await asyncio.wait_for(stopping.wait(), self.poll_seconds)
