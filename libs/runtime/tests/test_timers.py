@@ -1,8 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from reasonops_runtime.clock import FrozenClock
 from reasonops_runtime.metrics import KitMetrics
-from reasonops_runtime.store import Store
+from reasonops_runtime.store import Store, outbox_table
 from reasonops_runtime.timers import TimerWheel
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -148,3 +150,51 @@ async def test_a_timer_another_replica_armed_is_fired_at_the_recheck(store):
         stopping.set()
         await task
         await other.close()
+
+
+@pytest.mark.nats
+async def test_the_events_of_timers_fired_together_are_relayed_together(nc, tmp_path):
+    """Each timer commits on its own; their events go to the broker in one batch, and the
+    relayed rows leave the outbox in one delete, not one of each per timer."""
+    from sqlalchemy import event
+
+    from reasonops_contracts import Envelope
+    from reasonops_contracts.incidents import IncidentOpened
+    from reasonops_runtime.acks import BatchPublisher
+    from reasonops_runtime.jetstream import ensure_streams
+    from reasonops_runtime.outbox import OutboxRelay
+
+    js = nc.jetstream()
+    await ensure_streams(js)
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'timers.db'}")
+    await store.create_all()
+    publisher = BatchPublisher(nc)
+    await publisher.start()
+    clock = FrozenClock(T0)
+
+    async def handler(tx, timer):
+        n = timer.payload["n"]
+        tx.emit(Envelope.wrap(IncidentOpened(
+            incident_id=f"INC{n:07d}", title="t", severity="warning", impact=3, urgency=3,
+            priority=4, priority_reason="r", fingerprint=f"fp-timer-{n}", opened_at=T0),
+            source="incidents", subject=f"INC{n:07d}"))
+
+    deletes = []
+    event.listen(store.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: deletes.append(statement)
+                 if statement.startswith("DELETE FROM kit_outbox") else None)
+    try:
+        async with store.transaction() as tx:
+            for n in range(1, 31):
+                await tx.schedule(f"t{n}", "deadline", T0, {"n": n})
+        w = TimerWheel(store, OutboxRelay(publisher, store, KitMetrics("test")), clock,
+                       {"deadline": handler}, KitMetrics("test"))
+        assert await w.fire_due() == 30
+        assert len(deletes) == 1
+        async with store.read() as session:
+            assert (await session.execute(outbox_table.select())).all() == []
+        info = await js.stream_info("INCIDENTS")
+        assert info.state.messages == 30
+    finally:
+        await publisher.close()
+        await store.close()

@@ -18,9 +18,12 @@ from .clock import Clock
 from .faults import operational
 from .metrics import KitMetrics
 from .outbox import OutboxRelay
-from .store import Store, Transaction, timers_table
+from .store import OutboxMessage, Store, Transaction, timers_table
 
 log = logging.getLogger(__name__)
+
+RELAY_EVERY = 100
+"""Fired timers' events are relayed once this many are owed, and at the end of a look."""
 
 
 @dataclass(frozen=True)
@@ -104,18 +107,34 @@ class TimerWheel:
                 .order_by(timers_table.c.due_at).limit(limit)
             )).all()
         fired = 0
+        # Each timer commits on its own (one that fails does not hold back the others);
+        # what they emitted is relayed together, one round trip to the broker and one
+        # delete of the relayed rows for many timers rather than one each.
+        owed: list[OutboxMessage] = []
         for row in rows:
             timer = Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
                           row.causation_id, row.trace_context)
-            if await self._fire(timer):
+            emitted = await self._fire(timer)
+            if emitted is not None:
                 fired += 1
+                owed.extend(emitted)
+                if len(owed) >= RELAY_EVERY:
+                    await self._relay(owed)
+                    owed = []
+        await self._relay(owed)
         return fired
 
-    async def _fire(self, timer: Timer) -> bool:
+    async def _relay(self, messages: list[OutboxMessage]) -> None:
+        if self.relay is not None and messages:
+            await self.relay.publish(messages)
+
+    async def _fire(self, timer: Timer) -> list[OutboxMessage] | None:
+        """Fire ``timer`` in a transaction of its own; what it emitted, or None if it
+        did not fire (another replica's, re-armed, or its handler failed)."""
         handler = self.handlers.get(timer.kind)
         if handler is None:
             log.error("no handler for timer kind", extra={"kind": timer.kind})
-            return False
+            return None
         attributes = {tracing.SERVICE_ATTRIBUTE: self.metrics.service,
                       "reasonops.timer.kind": timer.kind, "reasonops.timer.id": timer.timer_id,
                       "reasonops.correlation_id": timer.correlation_id or ""}
@@ -129,7 +148,7 @@ class TimerWheel:
                         delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
                                                    timers_table.c.due_at == timer.due_at))
                     if getattr(claimed, "rowcount", 0) != 1:
-                        return False  # another replica fired it, or it was re-armed
+                        return None  # another replica fired it, or it was re-armed
                     await handler(tx, timer)
         except Exception:
             log.exception("timer handler failed; retrying later", extra={"timer": timer.timer_id})
@@ -137,11 +156,9 @@ class TimerWheel:
                 await tx.session.execute(
                     update(timers_table).where(timers_table.c.timer_id == timer.timer_id)
                     .values(due_at=self.clock.now() + self.retry_after))
-            return False
+            return None
         self.metrics.timers_fired.labels(self.metrics.service, timer.kind).inc()
-        if self.relay is not None:
-            await self.relay.publish(tx.emitted)
-        return True
+        return tx.emitted
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
