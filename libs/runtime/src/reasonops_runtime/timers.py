@@ -93,8 +93,10 @@ class TimerWheel:
         async with self.store.read() as session:
             earliest = (await session.execute(select(func.min(timers_table.c.due_at))
                                               )).scalar_one_or_none()
-        if self._arms == arms:  # else an arm may have landed after that read: ask again
+        if self._arms == arms:
             self._next_due, self._known = earliest, True
+        else:  # a timer armed meanwhile may have committed after that read: ask again
+            self._known = False
         self._looked_at = time.monotonic()
         return fired
 
