@@ -15,7 +15,7 @@ what the buffer lacks and returns as soon as it can:
    consumer asks once every ``LINGER_SECONDS`` however short its fetches are. Nothing
    is delivered to a request whose inbox is gone: once ``close`` unsubscribes (or the
    connection drops) the server drops the request, and the next fetch of any replica
-   gets what arrives (``test_a_closed_puller_s_lingering_request_takes_nothing``).
+   gets what arrives (``test_pull``).
 
 A ``408`` ends a lingering request (it expired); ``409 Consumer Deleted`` and ``503``
 (no such consumer) raise ``ConsumerGone`` so the caller binds again.
