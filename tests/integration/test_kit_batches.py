@@ -132,49 +132,6 @@ async def test_a_trickle_keeps_one_request_waiting_and_close_gives_back_the_rest
     assert [m.data for m in await puller.close()] == [b"x", b"y"]
 
 
-async def test_idle_short_fetches_share_one_lingering_request(nc, puller):
-    """A consumer fetching every 0.1 s with nothing to take asks the server once per
-    LINGER_SECONDS, not twice per fetch; a message that arrives is still taken at once."""
-    js = nc.jetstream()
-    asked = []
-
-    async def count(msg):
-        asked.append(msg.data)
-
-    sub = await nc.subscribe(puller.next_subject, cb=count)
-    await nc.flush()
-    for _ in range(10):
-        with pytest.raises(TimeoutError):
-            await puller.fetch(10, timeout=0.1)
-    await nc.flush()
-    assert len(asked) == 2  # the no_wait and the lingering request of the first fetch
-    assert (await js.consumer_info("PULL", "d")).num_waiting == 1
-    waiting = asyncio.create_task(puller.fetch(10, timeout=0.5))
-    await asyncio.sleep(0.05)
-    await put(nc, "now")
-    assert [m.data for m in await asyncio.wait_for(waiting, 5)] == [b"now"]
-    await sub.unsubscribe()
-
-
-async def test_a_closed_puller_s_lingering_request_takes_nothing(nc, puller):
-    """Closing unsubscribes the inbox and the server drops the request waiting on it:
-    what arrives afterwards goes to the next fetch (another replica's, a restart's), not
-    to an inbox nobody reads until ``ack_wait``."""
-    js = nc.jetstream()
-    with pytest.raises(TimeoutError):
-        await puller.fetch(10, timeout=0.1)  # leaves a request lingering for seconds
-    assert await puller.close() == []
-    await nc.flush()
-    await put(nc, "after")
-    other = Puller(nc, "PULL", "d")
-    await other.start()
-    try:
-        assert [m.data for m in await other.fetch(10, timeout=5)] == [b"after"]
-        assert (await js.consumer_info("PULL", "d")).num_ack_pending == 1
-    finally:
-        await other.close()
-
-
 async def test_a_deleted_consumer_is_reported_as_gone(nc, puller):
     waiting = asyncio.create_task(puller.fetch(10, timeout=10))
     await asyncio.sleep(0.2)

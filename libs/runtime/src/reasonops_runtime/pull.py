@@ -7,15 +7,10 @@ what the buffer lacks and returns as soon as it can:
 
 1. ``{"batch": n, "no_wait": true}``: whatever the stream has now, up to ``n``; the
    server ends the answer with a ``404`` status when it had fewer.
-2. If that brought nothing, ``{"batch": n, "expires": LINGER_SECONDS}`` (or the fetch's
-   timeout, if longer): the request lingers on the server, and the fetch returns with
-   the first message(s) to arrive, or with nothing after its timeout. While the request
+2. If that brought nothing, ``{"batch": n, "expires": timeout}``: the request lingers
+   on the server, and the fetch returns with the first message(s) to arrive. While it
    lives (credit left, not expired) the next fetches send nothing and take what it
-   delivers, so a trickle of messages costs no request per message, and an idle
-   consumer asks once every ``LINGER_SECONDS`` however short its fetches are. Nothing
-   is delivered to a request whose inbox is gone: once ``close`` unsubscribes (or the
-   connection drops) the server drops the request, and the next fetch of any replica
-   gets what arrives (``test_pull``).
+   delivers, so a trickle of messages costs no request per message.
 
 A ``408`` ends a lingering request (it expired); ``409 Consumer Deleted`` and ``503``
 (no such consumer) raise ``ConsumerGone`` so the caller binds again.
@@ -33,9 +28,6 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import DEFAULT_PREFIX, Header, StatusCode
-
-LINGER_SECONDS = 5.0
-"""How long a lingering pull request lives on the server (see the module's docstring)."""
 
 # JetStream's status headers, with nats-py's names for them.
 STATUS, DESCRIPTION = Header.STATUS.value, Header.DESCRIPTION.value
@@ -90,14 +82,13 @@ class Puller:
         if not self._buffer:
             now = time.monotonic()
             if self._credit and now < self._until:
-                await self._wait(1, min(timeout, self._until - now))
+                await self._wait(1, self._until - now)
             else:
                 self._credit = 0
                 await self._ask({"batch": n, "no_wait": True}, n, timeout)
                 if not self._buffer and self._gone is None:
-                    linger = max(timeout, LINGER_SECONDS)
-                    self._credit, self._until = n, time.monotonic() + linger
-                    await self._ask({"batch": n, "expires": int(linger * 1e9)}, 1, timeout)
+                    self._credit, self._until = n, time.monotonic() + timeout
+                    await self._ask({"batch": n, "expires": int(timeout * 1e9)}, 1, timeout)
         elif len(self._buffer) < n and not self._credit:
             await self._ask({"batch": n - len(self._buffer), "no_wait": True}, n, timeout)
         if not self._buffer:
