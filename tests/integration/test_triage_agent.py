@@ -152,3 +152,44 @@ async def test_requests_in_flight_at_shutdown_are_decided_after_restart(nats_url
         await again.stop()
     decision = envelope.decode(AgentDecisionRecorded)
     assert (decision.request_id, decision.provider) == ("REQ-STOP", "rules")
+
+
+async def test_a_p1_s_two_workflows_asking_the_same_ask_the_model_once(nc, start_service):
+    """incident-response and major-incident both ask triage about a P1: one model call,
+    two decisions (one per request), the second naming the first it repeats."""
+    from functools import partial
+
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+    answer = {"category": "application", "assignment_group": "checkout",
+              "suggested_impact": 1, "suggested_urgency": 1, "suggested_priority": 1,
+              "confidence": 0.9, "reasons": ["down"], "summary": "Checkout is down."}
+    server = await FakeLlmServer(answer).start()
+    try:
+        llm = LlmSettings(openai_url=server.url, openai_api_key="sk-test-0123456789abcdefgh",
+                          timeout_seconds=10, retries=0)
+        await start_service(partial(build_service, llm=llm), TriageSettings,
+                            chain="openai:gpt-4o-mini")
+        collecting = asyncio.create_task(decisions(nc, 3))
+        await asyncio.sleep(0.1)
+        js = nc.jetstream()
+        for request_id, workflow_id, title in (("REQ-WF", "WF-INC0000005", "Disk almost full"),
+                                               ("REQ-MI", "MI-INC0000005", "Disk almost full"),
+                                               ("REQ-NEW", "WF-INC0000005", "Disk full")):
+            event = requested(request_id).decode(TriageRequested).model_copy(
+                update={"workflow_id": workflow_id, "title": title})
+            sent = Envelope.wrap(event, source="orchestrator", subject="INC0000005")
+            await js.publish(TriageRequested.SUBJECT, sent.to_bytes(), headers=sent.headers())
+        found = {e.decode(AgentDecisionRecorded).request_id: e.decode(AgentDecisionRecorded)
+                 for e in await collecting}
+    finally:
+        await server.stop()
+    assert len(server.requests) == 2  # the same question once, the changed title again
+    asked, repeated = (found["REQ-WF"], found["REQ-MI"]) if found["REQ-MI"].same_as else (
+        found["REQ-MI"], found["REQ-WF"])
+    assert (asked.same_as, asked.provider, asked.tokens_in > 0) == (None, "openai", True)
+    assert repeated.same_as == asked.decision_id
+    assert (repeated.output, repeated.provider) == (asked.output, "openai")
+    assert (repeated.tokens_in, repeated.cost, repeated.workflow_id) == (
+        0, 0, {"REQ-WF": "WF-INC0000005", "REQ-MI": "MI-INC0000005"}[repeated.request_id])
+    assert found["REQ-NEW"].same_as is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from .config import ChainError, LlmSettings, agents_config_path, configured_chai
 from .factory import build_router
 from .metrics import LlmMetrics
 from .queue import AgentQueue, Decide, Decided
+from .repeats import Repeats
 from .router import Router
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ class AgentSettings(ServiceSettings):
         " looks for requests it was not woken for (another replica's, a lease run out); "
         "a request this process queues wakes it at once")
     lease_seconds: float = Field(default=300.0, gt=0)
+    repeat_seconds: float = Field(
+        default=3600.0, ge=0, description="REASONOPS_REPEAT_SECONDS: an agent asked the same "
+        "about the same incident within this long (another workflow's request) repeats its "
+        "decision instead of asking a provider again; 0 asks every time")
 
 
 class AgentKit:
@@ -72,6 +78,7 @@ class AgentKit:
         self.configured_by: str | None = None
         """Who set the configuration in force in the agents' bucket (None: settings)."""
         self.queue: AgentQueue | None = None
+        self.repeats = Repeats(timedelta(seconds=settings.repeat_seconds))
         self._expose_metrics()
         self._watcher: Any = None
         self._following: asyncio.Task[None] | None = None
@@ -92,6 +99,7 @@ class AgentKit:
             return
         self.router.reconfigure(fresh.routes,
                                 config.temperature if config is not None else 0.0)
+        self.repeats.clear()
         self.configured_by = config.updated_by if config is not None else None
         self._expose_metrics()
         log.info("agent configuration applied", extra={
@@ -167,6 +175,9 @@ class AgentKit:
 
     def _recorded(self, decided: Decided) -> None:
         decision = decided.decision
+        if decision.same_as is not None:  # no provider was asked
+            self.metrics.decisions.labels(self.agent, "repeat").inc()
+            return
         self.metrics.decisions.labels(self.agent, decision.provider).inc()
         self.metrics.decision_seconds.labels(self.agent, decision.provider).observe(
             decision.latency_ms / 1000)

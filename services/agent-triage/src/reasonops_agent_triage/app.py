@@ -34,7 +34,7 @@ def build_service(settings: TriageSettings | None = None, *, clock: Clock | None
     template = PromptTemplate.latest(PROMPTS, "triage")
     kit = AgentKit(service, "triage", settings, llm=llm, prompt_version=template.version,
                    client=client)
-    agent = TriageAgent(kit.router, template, service.clock)
+    agent = TriageAgent(kit.router, template, service.clock, kit.repeats)
     agent.queue = kit.serve(agent.decide)
     service.consume(CONSUMER, agent.consumer())
     queries = TriageQueries(agent, Enforcer(policy_file.configured(settings.policy),

@@ -7,9 +7,10 @@ import logging
 from typing import Any
 
 from reasonops_contracts import Envelope, durables
-from reasonops_contracts.agents import TriageOutput, TriageRequested
+from reasonops_contracts.agents import AgentDecisionRecorded, TriageOutput, TriageRequested
 from reasonops_llm import Decided, PromptTemplate, Router, decision_from
 from reasonops_llm.queue import AgentQueue
+from reasonops_llm.repeats import Repeats, question_of
 from reasonops_runtime import Clock, EventRouter, Transaction
 
 from .domain import triage
@@ -27,10 +28,12 @@ def prompt_input(request: TriageRequested) -> dict[str, Any]:
 
 
 class TriageAgent:
-    def __init__(self, router: Router, template: PromptTemplate, clock: Clock) -> None:
+    def __init__(self, router: Router, template: PromptTemplate, clock: Clock,
+                 repeats: Repeats) -> None:
         self.router = router
         self.template = template
         self.clock = clock
+        self.repeats = repeats
         self.queue: AgentQueue | None = None
 
     def consumer(self) -> EventRouter:
@@ -49,7 +52,17 @@ class TriageAgent:
             log.info("triage requests already known", extra={"count": len(batch) - len(queued)})
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        """The decision for one request; a P1's second workflow asking the same about the
+        incident gets the first one's answer again (``reasonops_llm.repeats``)."""
         request = TriageRequested.model_validate(payload)
+        decision = await self.repeats.once(
+            question_of(request.incident_id, prompt_input(request), self.template.version),
+            lambda: self.ask(request), request_id=request.request_id,
+            workflow_id=request.workflow_id, now=self.clock.now())
+        return Decided(decision)
+
+    async def ask(self, request: TriageRequested) -> AgentDecisionRecorded:
+        """The chain's decision, whatever was asked before (``reasonops agents run``)."""
         prompt = self.template.render(prompt_input(request))
         answer = await self.router.decide(prompt, TriageOutput, lambda: triage(request))
         output = answer.output
@@ -57,8 +70,7 @@ class TriageAgent:
             f"{answer.provider} after {', '.join(a.provider for a in answer.attempts[:-1])} failed"
         summary = (f"Triage ({by}): {output.category}, P{output.suggested_priority}, "
                    f"to {output.assignment_group}")
-        return Decided(decision_from(answer, prompt, agent="triage",
-                                     request_id=request.request_id,
-                                     incident_id=request.incident_id,
-                                     workflow_id=request.workflow_id, summary=summary,
-                                     decided_at=self.clock.now()))
+        return decision_from(answer, prompt, agent="triage", request_id=request.request_id,
+                             incident_id=request.incident_id,
+                             workflow_id=request.workflow_id, summary=summary,
+                             decided_at=self.clock.now())

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from reasonops_contracts import Envelope
 from reasonops_contracts.agents import AgentRun, RunTriage, TriageRequested
 from reasonops_contracts.ids import new_id
 from reasonops_runtime import Clock
 from reasonops_runtime.enforcement import Enforcer
 
-from .handlers import KIND, SOURCE, TriageAgent
+from .handlers import TriageAgent
 
 
 class TriageQueries:
@@ -25,6 +24,4 @@ class TriageQueries:
             request_id=f"RUN-{new_id()}", workflow_id="", incident_id=query.incident_id,
             title=query.title, service=query.service, resource=query.resource,
             severity=query.severity, priority=query.priority, labels=query.labels)
-        cause = Envelope.wrap(request, source=SOURCE, subject=request.request_id)
-        decided = await self.agent.decide(KIND, request.model_dump(mode="json"), cause)
-        return AgentRun(decision=decided.decision)
+        return AgentRun(decision=await self.agent.ask(request))

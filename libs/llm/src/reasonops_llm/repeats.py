@@ -1,0 +1,100 @@
+"""An agent asked the same question about the same incident again answers it once.
+
+A P1 incident starts two workflows that both ask triage about it (``incident-response``
+and ``major-incident``, the second perhaps hours later, queued behind others). The
+question is the same (the incident as the model sees it, the same prompt version and
+chain), so asking the provider twice costs a second model call for nothing. A request
+whose question was answered within ``window`` (or is being answered now, in this
+process) gets a decision of its own (its request and workflow ids) that repeats the
+first one's output and names it in ``same_as``: no provider is asked, no tokens spent.
+
+What is remembered lives in this process: two replicas that take the two requests each
+ask once, and a restart forgets. A changed chain forgets everything (``clear``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from reasonops_contracts import new_id
+from reasonops_contracts.agents import AgentDecisionRecorded
+
+__all__ = ["Repeats", "question_of"]
+
+Key = tuple[str, str]
+
+
+def question_of(incident_id: str, asked: dict[str, Any], prompt_version: str) -> Key:
+    """What makes two requests the same question: the incident, what the model would be
+    shown of it, and the prompt's version."""
+    shown = json.dumps(asked, sort_keys=True, separators=(",", ":"), default=str)
+    return incident_id, hashlib.sha256(f"{prompt_version}\n{shown}".encode()).hexdigest()
+
+
+class Repeats:
+    """Decisions by question, for ``window``; at most ``size`` remembered."""
+
+    def __init__(self, window: timedelta, *, size: int = 10_000) -> None:
+        self.window = window
+        self.size = size
+        self._answered: OrderedDict[Key, AgentDecisionRecorded] = OrderedDict()
+        self._asking: dict[Key, asyncio.Future[AgentDecisionRecorded]] = {}
+
+    async def once(self, key: Key, ask: Callable[[], Awaitable[AgentDecisionRecorded]], *,
+                   request_id: str, workflow_id: str, now: datetime
+                   ) -> AgentDecisionRecorded:
+        """``ask()``'s decision, or a repeat of the one this question already had (or is
+        getting: the second request waits for the first's answer)."""
+        if self.window <= timedelta(0):
+            return await ask()
+        earlier = self._answered.get(key)
+        if earlier is not None and now - earlier.decided_at <= self.window:
+            return repeat(earlier, request_id=request_id, workflow_id=workflow_id, now=now)
+        asking = self._asking.get(key)
+        if asking is not None:
+            first = await asyncio.shield(asking)
+            return repeat(first, request_id=request_id, workflow_id=workflow_id, now=now)
+        future: asyncio.Future[AgentDecisionRecorded] = (
+            asyncio.get_running_loop().create_future())
+        self._asking[key] = future
+        try:
+            decision = await ask()
+        except BaseException as exc:
+            # Whoever waits fails too; the queue asks again for each after its lease.
+            future.set_exception(exc if isinstance(exc, Exception)
+                                 else RuntimeError("the first request was abandoned"))
+            future.exception()  # retrieved: no "never retrieved" warning when none waits
+            raise
+        finally:
+            del self._asking[key]
+        future.set_result(decision)
+        self._remember(key, decision)
+        return decision
+
+    def clear(self) -> None:
+        """Forget every answer (the chain changed: the same question may be answered
+        otherwise now)."""
+        self._answered.clear()
+
+    def _remember(self, key: Key, decision: AgentDecisionRecorded) -> None:
+        self._answered[key] = decision
+        self._answered.move_to_end(key)
+        while len(self._answered) > self.size:
+            self._answered.popitem(last=False)
+
+
+def repeat(first: AgentDecisionRecorded, *, request_id: str, workflow_id: str,
+           now: datetime) -> AgentDecisionRecorded:
+    """A decision of its own for another request, with ``first``'s answer and who gave it,
+    at no cost."""
+    summary = f"{first.summary or first.agent} (same as {first.decision_id})"
+    return first.model_copy(update=dict(
+        decision_id=new_id(), request_id=request_id, workflow_id=workflow_id,
+        latency_ms=0.0, tokens_in=0, tokens_out=0, cost=type(first.cost)(0), attempts=[],
+        same_as=first.decision_id, summary=summary[:300], decided_at=now))
