@@ -78,3 +78,47 @@ async def test_replicas_claiming_the_same_ids_at_once_each_get_a_share(store):
     first, second = await asyncio.gather(claim(ids[:150]), claim(list(reversed(ids[50:]))))
     assert first | second == set(ids)
     assert not first & second
+
+
+def accepted(name: str) -> Delivery:
+    from datetime import UTC, datetime
+
+    from reasonops_contracts import Envelope
+    from reasonops_contracts.ingest import EventAccepted
+    event = EventAccepted(fingerprint=name, status="firing", name=name, severity="warning",
+                          summary=name, received_at=datetime(2026, 12, 6, tzinfo=UTC),
+                          source_format="event")
+    envelope = Envelope.wrap(event, source="ingest", subject=name)
+    return Delivery(EventAccepted.SUBJECT, envelope.to_bytes(), envelope.id, {})
+
+
+async def test_a_batch_no_handler_wants_asks_the_store_nothing(store):
+    """An agent watching for logins sees every accepted event: the batches without one
+    are acked without a transaction; a mixed batch hands over, and claims, only logins."""
+    from reasonops_contracts.ingest import EventAccepted
+    from reasonops_runtime.routing import EventRouter
+
+    seen: list[str] = []
+    router = EventRouter()
+
+    @router.on_many(EventAccepted, wanted=lambda e: e.name.startswith("login"))
+    async def logins(tx, batch) -> None:
+        seen.extend(event.name for _, event in batch)
+
+    statements: list[float] = []
+    store.time_statements(statements.append)
+    probe = consumer(store, router)
+
+    def batch(*names: str):
+        return [(None, delivery, router.decode(delivery))
+                for delivery in map(accepted, names)]
+
+    assert await probe._commit_batch(batch("disk-full", "cpu-high"), {}) == []
+    assert (statements, seen) == ([], [])
+    ignored = probe.metrics.messages.labels("probe", "probe", "ignored")._value.get()
+    assert ignored == 2
+    assert await probe._commit_batch(batch("cpu-high", "login-failed", "disk-full"), {}) == []
+    assert seen == ["login-failed"]
+    async with store.read() as session:
+        claimed = (await session.execute(select(inbox_table.c.message_id))).scalars().all()
+    assert len(claimed) == 1  # the login only

@@ -27,6 +27,9 @@ class BatchHandler(Protocol):
     # no state and publishes only outputs whose Nats-Msg-Id derives from the input, so
     # the broker stores a redelivery's outputs once; such items claim no inbox rows,
     # whatever shares their batch (a batch of only such items costs the store nothing).
+    # Optional: ``wanted(item) -> bool``. False for an item the handler would skip (a type
+    # it has no handler for, or one its filter turns away: an accepted event that is no
+    # login, say); a batch of only such items is acked without a transaction.
 
 
 @dataclass

@@ -189,12 +189,18 @@ class BatchConsumer:
                             ) -> list[OutboxMessage] | _Deferred | None:
         if not decoded:
             return []
+        if not any(self._wanted(item) for _, _, item in decoded):
+            # Nothing here for this handler: it would change nothing, so the store is
+            # not asked (most of the accepted events an agent watching logins sees).
+            self._count("ignored", len(decoded))
+            return []
         try:
             async with self.store.transaction() as tx:
                 tx.trace_parents.update(parents)
                 # Only what needs it is claimed (stateless inputs are made idempotent by
                 # their input-derived message ids), whatever else shares the batch.
-                claimed = [d.key for _, d, item in decoded if self._needs_inbox(item)]
+                claimed = [d.key for _, d, item in decoded
+                           if self._needs_inbox(item) and self._wanted(item)]
                 unclaimed = {d.key for _, d, _ in decoded} - set(claimed)
                 fresh = (await tx.claim(self.spec.name, claimed) if claimed else set()) | unclaimed
                 todo = []
@@ -243,6 +249,10 @@ class BatchConsumer:
     def _needs_inbox(self, item: Any) -> bool:
         needs = getattr(self.spec.handler, "needs_inbox", None)
         return needs is None or bool(needs(item))
+
+    def _wanted(self, item: Any) -> bool:
+        wanted = getattr(self.spec.handler, "wanted", None)
+        return wanted is None or bool(wanted(item))
 
     async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]],
                                  parents: dict[str, str], spans: dict[str, Span]

@@ -22,7 +22,7 @@ class KitMetrics:
         self.messages = Counter(
             "reasonops_messages_total",
             "Messages taken from JetStream, by consumer and outcome "
-            "(handled, duplicate, retried, deferred, dead_lettered)",
+            "(handled, duplicate, ignored, retried, deferred, dead_lettered)",
             ["service", "consumer", "outcome"], registry=r)
         self.batch_seconds = Histogram(
             "reasonops_handler_batch_seconds",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from reasonops_contracts import Envelope, Event
 from reasonops_contracts.ownership import refusal
@@ -17,6 +17,7 @@ EventHandler = Callable[[Transaction, Envelope, Any], Awaitable[None]]
 
 
 ManyHandler = Callable[[Transaction, list[tuple[Envelope, Any]]], Awaitable[None]]
+_KEPT = 10_000
 
 
 class Refused(ValueError):
@@ -47,9 +48,11 @@ class EventRouter:
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[type[Event], EventHandler]] = {}
         self._many: dict[str, tuple[type[Event], ManyHandler]] = {}
-        self._decoded: dict[str, Event] = {}
+        self._decoded: dict[str, Event | None] = {}
         """Envelope id -> its event, validated by ``decode`` for the batch it hands over
-        (so each message is validated once)."""
+        (so each message is validated once); None for one no handler takes. A cache:
+        what is not found here is validated (and filtered) again."""
+        self._wanted: dict[str, Callable[[Event], bool]] = {}
 
     def on(self, model: type[E]) -> Callable[[Callable[[Transaction, Envelope, E],
                                                         Awaitable[None]]],
@@ -61,9 +64,14 @@ class EventRouter:
             return fn
         return register
 
-    def on_many(self, model: type[E]) -> Callable[[ManyHandler], ManyHandler]:
+    def on_many(self, model: type[E], *, wanted: Callable[[E], bool] | None = None
+                ) -> Callable[[ManyHandler], ManyHandler]:
+        """``wanted``: which events of the type the handler is for; the others are not
+        handed to it, and a batch without any is acked without a transaction."""
         def register(fn: ManyHandler) -> ManyHandler:
             self._many[model.TYPE] = (model, fn)
+            if wanted is not None:
+                self._wanted[model.TYPE] = cast("Callable[[Event], bool]", wanted)
             return fn
         return register
 
@@ -85,14 +93,28 @@ class EventRouter:
     def decode(self, delivery: Delivery) -> Envelope:
         """Parse and check an envelope; raises ``ValueError`` for a poison message."""
         envelope = envelope_of(delivery)
+        if len(self._decoded) >= _KEPT:  # batches a consumer acked without handing over
+            self._decoded.clear()
         model = self._model(envelope.type)
-        if model is not None:
-            self._decoded[envelope.id] = model.model_validate(envelope.data)
+        self._decoded[envelope.id] = (None if model is None
+                                      else self._taken(model.model_validate(envelope.data)))
         return envelope
 
-    def _event(self, model: type[Event], envelope: Envelope) -> Event:
-        found = self._decoded.pop(envelope.id, None)
-        return found if isinstance(found, model) else model.model_validate(envelope.data)
+    def wanted(self, envelope: Envelope) -> bool:
+        """Whether a handler takes this envelope (as ``decode`` found)."""
+        return self._decoded.get(envelope.id, envelope) is not None
+
+    def _taken(self, event: Event) -> Event | None:
+        wanted = self._wanted.get(event.TYPE)
+        return event if wanted is None or wanted(event) else None
+
+    def _event(self, model: type[Event], envelope: Envelope) -> Event | None:
+        """The envelope's event, None if its handler does not want it."""
+        if envelope.id in self._decoded:
+            found = self._decoded.pop(envelope.id)
+            if found is None or isinstance(found, model):
+                return found
+        return self._taken(model.model_validate(envelope.data))
 
     def key(self, envelope: Envelope) -> str:
         return envelope.id
@@ -103,10 +125,13 @@ class EventRouter:
         for _, envelope in batch:
             many = self._many.get(envelope.type)
             if many is not None:
+                event = self._event(many[0], envelope)
+                if event is None:
+                    continue
                 if many[1] != run_handler:
                     await self._flush(tx, run_handler, run)
                     run, run_handler = [], many[1]
-                run.append((envelope, self._event(many[0], envelope)))
+                run.append((envelope, event))
                 continue
             await self._flush(tx, run_handler, run)
             run, run_handler = [], None
@@ -114,9 +139,12 @@ class EventRouter:
             if entry is None:  # a newer version or a type we don't handle: skip
                 continue
             model, handler = entry
+            single = self._event(model, envelope)
+            if single is None:
+                continue
             parent = tx.trace_parents.get(envelope.id) if tracing.enabled() else None
             with tracing.use(parent):
-                await handler(tx, envelope, self._event(model, envelope))
+                await handler(tx, envelope, single)
         await self._flush(tx, run_handler, run)
         self._decoded.clear()  # what a batch left (duplicates skipped) is not kept
 

@@ -39,7 +39,8 @@ class CapacityAgent:
 
     def alerts(self) -> EventRouter:
         router = EventRouter()
-        router.on_many(EventAccepted)(self.on_alerts)
+        router.on_many(EventAccepted, wanted=lambda e: reading(
+            e, received=e.received_at) is not None)(self.on_alerts)
         return router
 
     def incidents(self) -> EventRouter:

@@ -138,7 +138,8 @@ class SecurityAgent:
 
     def events(self) -> EventRouter:
         router = EventRouter()
-        router.on_many(EventAccepted)(self.on_events)
+        router.on_many(EventAccepted,
+                       wanted=lambda e: security_event(e) is not None)(self.on_events)
         return router
 
     def requests(self) -> EventRouter:
