@@ -105,3 +105,36 @@ async def test_old_triggers_start_nothing(db):
     old = Envelope.wrap(opened(1).decode(IncidentOpened), source="test", time=T0)
     await feed(db, orchestrator, old, opened(2))
     assert await states(db) == {"INC0000002": ("running", 1)}
+
+
+async def test_only_the_steps_that_changed_are_written_back(db):
+    """A changed instance rewrites its row and the steps that differ from what was read,
+    not all of them (a major incident has five)."""
+    from sqlalchemy import event
+
+    from reasonops_orchestrator.workset import Workset
+    catalog = Catalog()
+    catalog.add(parse(V2, "v2.yaml"), "v2.yaml")
+    await feed(db, Orchestrator(catalog, FrozenClock(T0), Shell(FrozenClock(T0))), opened(1))
+    rows: list[int] = []
+
+    def counted(_conn, _cursor, statement, parameters, _context, executemany) -> None:
+        if statement.startswith("UPDATE workflow_steps"):
+            rows.append(len(parameters) if executemany else 1)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
+    async with db.transaction() as tx:
+        ws = Workset(tx)
+        instance = await ws.fetch("demo-INC0000001")
+        assert [s.state for s in instance.steps.values()] == ["waiting", "pending"]
+        instance.steps["second"].state = "running"
+        instance.steps["second"].output = {"note": "by hand"}
+        ws.changed(instance)
+        await ws.flush()
+        ws.changed(instance)  # changed again, nothing new in its steps
+        await ws.flush()
+    assert rows == [1]
+    async with db.read() as session:
+        again = await store.get(session, "demo-INC0000001")
+    assert [(s.state, s.output) for s in again.steps.values()] == [
+        ("waiting", {}), ("running", {"note": "by hand"})]

@@ -129,18 +129,26 @@ async def insert_instances(session: AsyncSession, batch: Sequence[Instance]) -> 
         for i in batch for n, run in enumerate(i.steps.values())])
 
 
-async def update_instances(session: AsyncSession, batch: Sequence[Instance]) -> None:
-    """Changed instances and their steps: two statements for the lot."""
+async def update_instances(session: AsyncSession,
+                           batch: Sequence[tuple[Instance, Sequence[StepRun]]]) -> None:
+    """Changed instances and the steps of each that changed: two statements for the lot."""
     if not batch:
         return
     await session.execute(
         update(instances).where(instances.c.workflow_id == bindparam("b_workflow")),
-        [{"b_workflow": i.instance_id, **_progress_row(i)} for i in batch])
-    await session.execute(
-        update(steps).where(steps.c.workflow_id == bindparam("b_workflow"),
-                            steps.c.step == bindparam("b_step")),
-        [{"b_workflow": i.instance_id, "b_step": run.id, **_step_row(run)}
-         for i in batch for run in i.steps.values()])
+        [{"b_workflow": i.instance_id, **_progress_row(i)} for i, _ in batch])
+    changed = [{"b_workflow": i.instance_id, "b_step": run.id, **_step_row(run)}
+               for i, runs in batch for run in runs]
+    if changed:
+        await session.execute(
+            update(steps).where(steps.c.workflow_id == bindparam("b_workflow"),
+                                steps.c.step == bindparam("b_step")), changed)
+
+
+def step_signature(run: StepRun) -> tuple[Any, ...]:
+    """What ``update_instances`` writes of a step: when it differs, the row is stale."""
+    return (run.state, run.attempt, run.started_at, run.completed_at, dict(run.output),
+            run.error)
 
 
 def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:

@@ -54,6 +54,9 @@ class Workset:
         self._recent: dict[str, list[Any]] = {}
         self._recent_since: dict[str, datetime] = {}
         """Value -> since when its kept events were read."""
+        self._written: dict[str, dict[str, tuple[Any, ...]]] = {}
+        """Instance id -> each step as the database has it (read or written here): only
+        the steps that differ are written back."""
         self._active: dict[str, int] = {}
         self._baseline: dict[str, bool] = {}
         """Instance id -> active in the database when counted (or when first read here)."""
@@ -78,6 +81,8 @@ class Workset:
         if missing:
             found = await store.load(self.tx.session, missing, lock=True)
             self.instances.update(found)
+            for instance_id, instance in found.items():
+                self._remember_steps(instance_id, instance)
             self._baseline.update({i: f.state in ACTIVE for i, f in found.items()})
             self._absent |= missing - found.keys()
 
@@ -111,6 +116,10 @@ class Workset:
         return self._active[workflow] + sum(
             (i.state in ACTIVE) - self._baseline.get(i.instance_id, False)
             for i in self.instances.values() if i.workflow == workflow)
+
+    def _remember_steps(self, instance_id: str, instance: Instance) -> None:
+        self._written[instance_id] = {run.id: store.step_signature(run)
+                                      for run in instance.steps.values()}
 
     # -- waits -------------------------------------------------------------------------
 
@@ -216,8 +225,14 @@ class Workset:
     async def flush(self) -> None:
         session = self.tx.session
         await store.insert_instances(session, list(self._new.values()))
+        for instance_id, instance in self._new.items():
+            self._remember_steps(instance_id, instance)
         self._new.clear()
-        await store.update_instances(session, list(self._changed.values()))
+        await store.update_instances(session, [
+            (i, [run for run in i.steps.values() if self._written.get(i.instance_id, {}).get(
+                run.id) != store.step_signature(run)]) for i in self._changed.values()])
+        for instance_id, instance in self._changed.items():
+            self._remember_steps(instance_id, instance)
         self._changed.clear()
         if self._ended or self._wait_writes:
             await store.write_waits(session, self._ended, self._wait_writes)
