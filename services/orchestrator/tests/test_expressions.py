@@ -33,3 +33,12 @@ def test_templates_keep_types_when_whole_and_fill_text_otherwise():
     assert render({"p": "${trigger.priority}", "t": "P${trigger.priority}: ${trigger.title}",
                    "n": ["${trigger.labels.team}", 3]}, CTX) == {
         "p": 1, "t": "P1: Disk full", "n": ["db", 3]}
+
+
+def test_an_expression_is_parsed_once():
+    first = parse("trigger.severity or 'critical'")
+    assert parse("trigger.severity or 'critical'") is first
+    with pytest.raises(ExpressionError):
+        parse("a ==")
+    with pytest.raises(ExpressionError):  # an error is not remembered as a tree
+        parse("a ==")

@@ -8,6 +8,7 @@ A path that leads nowhere is ``None``; an ordering comparison with ``None`` is f
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -156,7 +157,10 @@ class _Parser:
         return Path(tuple(token.split(".")))
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(text: str) -> Node:
+    """The expression's tree (immutable, so one tree serves every evaluation: the
+    definitions' few expressions are parsed once, not at each step they decide)."""
     if not text.strip():
         raise ExpressionError("empty expression")
     return _Parser(text).parse()
