@@ -38,12 +38,13 @@ def question_of(incident_id: str, asked: dict[str, Any], prompt_version: str) ->
 
 
 class Repeats:
-    """Decisions by question, for ``window``; at most ``size`` remembered."""
+    """Decisions by question, for ``window``; at most ``size`` remembered, each as its
+    JSON (a quarter of the memory of the model: about 1 KB a triage decision)."""
 
     def __init__(self, window: timedelta, *, size: int = 10_000) -> None:
         self.window = window
         self.size = size
-        self._answered: OrderedDict[Key, AgentDecisionRecorded] = OrderedDict()
+        self._answered: OrderedDict[Key, tuple[datetime, bytes]] = OrderedDict()
         self._asking: dict[Key, asyncio.Future[AgentDecisionRecorded]] = {}
 
     async def once(self, key: Key, ask: Callable[[], Awaitable[AgentDecisionRecorded]], *,
@@ -54,8 +55,9 @@ class Repeats:
         if self.window <= timedelta(0):
             return await ask()
         earlier = self._answered.get(key)
-        if earlier is not None and now - earlier.decided_at <= self.window:
-            return repeat(earlier, request_id=request_id, workflow_id=workflow_id, now=now)
+        if earlier is not None and now - earlier[0] <= self.window:
+            return repeat(AgentDecisionRecorded.model_validate_json(earlier[1]),
+                          request_id=request_id, workflow_id=workflow_id, now=now)
         asking = self._asking.get(key)
         if asking is not None:
             first = await asyncio.shield(asking)
@@ -83,7 +85,7 @@ class Repeats:
         self._answered.clear()
 
     def _remember(self, key: Key, decision: AgentDecisionRecorded) -> None:
-        self._answered[key] = decision
+        self._answered[key] = (decision.decided_at, decision.model_dump_json().encode())
         self._answered.move_to_end(key)
         while len(self._answered) > self.size:
             self._answered.popitem(last=False)
