@@ -421,3 +421,36 @@ async def test_sigkill_between_servicenows_answer_and_the_record_makes_no_second
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+async def test_without_an_instance_incident_events_are_let_go_without_the_store(
+        nc, start_service):
+    """No ServiceNow configured: the sync reads its incident events and acks them, with
+    no transaction and no inbox row for any (configured later, it starts from then)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from reasonops_contracts import Envelope
+    from reasonops_contracts.incidents import IncidentOpened
+    from reasonops_runtime.store import inbox_table
+    service = await start_service(build_sync, SyncSettings)
+    js = nc.jetstream()
+    for n in range(5):
+        sent = Envelope.wrap(IncidentOpened(
+            incident_id=f"INC{n:07d}", title="t", severity="warning", impact=2, urgency=2,
+            priority=3, priority_reason="t", fingerprint=f"fp{n}",
+            opened_at=datetime.now(UTC)), source="incidents", subject=f"INC{n:07d}")
+        await js.publish(IncidentOpened.SUBJECT, sent.to_bytes(), headers=sent.headers())
+
+    async def let_go() -> bool:
+        info = await js.consumer_info("INCIDENTS", "servicenow-incidents")
+        return (info.num_pending, info.num_ack_pending, info.delivered.stream_seq) == (0, 0, 5)
+
+    await wait_for(let_go, timeout=10)
+    ignored = service.registry.get_sample_value("reasonops_messages_total", {
+        "service": "servicenow", "consumer": "servicenow-incidents", "outcome": "ignored"})
+    assert ignored == 5
+    async with service.store.read() as session:
+        assert (await session.execute(select(func.count()).select_from(inbox_table))
+                ).scalar_one() == 0

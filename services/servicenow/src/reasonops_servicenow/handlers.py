@@ -101,10 +101,10 @@ class Sync:
             await tx.schedule(POLL_ID, POLL_TIMER, self.clock.now(), {})
 
 
-def _router(handler: Any) -> EventRouter:
+def _router(handler: Any, wanted: Any = None) -> EventRouter:
     router = EventRouter()
     for model in INCIDENT_EVENTS:
-        router.on_many(model)(handler)
+        router.on_many(model, wanted=wanted)(handler)
     return router
 
 
@@ -114,4 +114,5 @@ async def not_configured(tx: Transaction, items: list[tuple[Envelope, Any]]) -> 
 
 
 def idle_router() -> EventRouter:
-    return _router(not_configured)
+    """Every event acked unread by the store (no transaction, no inbox row)."""
+    return _router(not_configured, wanted=lambda _event: False)
