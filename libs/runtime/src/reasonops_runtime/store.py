@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from . import sqlite_inline
 from .clock import Clock, SystemClock
 from .migrations import HEAD, SchemaSet, migrate, status
 from .tables import (
@@ -170,17 +171,23 @@ class Store:
             for callback in tx._committed:
                 callback()
 
+    def _turn(self) -> asyncio.Lock:
+        path = _sqlite_file(self.url)
+        return self._write_turn if path is None else _write_turn(path)
+
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
         """SQLite has one writer at a time: this process's transactions take turns here
         rather than in SQLite's busy handler, which sleeps up to 100 ms a try whenever
-        two of them (a consumer's batch and a timer, say) meet. A transaction opened
-        inside another of the same task does not wait for itself."""
+        two of them (a consumer's batch and a timer, say) meet, and which would hold the
+        event loop (``sqlite_inline``): every store of the process on the same file takes
+        the same turn. A transaction opened inside another of the same task does not wait
+        for itself."""
         task = asyncio.current_task()
         if not self._sqlite or self._writer is task:
             yield
             return
-        async with self._write_turn:
+        async with self._turn():
             self._writer = task
             try:
                 yield
@@ -232,8 +239,33 @@ _MIGRATION_LOCK = 0x5245_4153_4F4E  # any constant every ReasonOps process agree
 
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        path = _sqlite_file(url)
+        if path is None:  # in memory: aiosqlite's own connections
+            return {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
+        return {"async_creator": sqlite_inline.connect(path, timeout=SQLITE_BUSY_SECONDS)}
     return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
+
+
+def _sqlite_file(url: str) -> str | None:
+    database = make_url(url).database
+    return None if not database or database == ":memory:" else database
+
+
+SQLITE_BUSY_SECONDS = 30
+_write_turns: dict[tuple[str, int], asyncio.Lock] = {}
+"""(SQLite file, event loop) -> the turn every store of this process on that file takes
+before writing (``Store._writing``)."""
+
+
+def _write_turn(path: str) -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    key = (path, id(loop))
+    turn = _write_turns.get(key)
+    if turn is None:
+        for stale in [k for k in _write_turns if k[0] == path]:
+            del _write_turns[stale]  # a closed loop's (tests run a loop each)
+        turn = _write_turns[key] = asyncio.Lock()
+    return turn
 
 
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
