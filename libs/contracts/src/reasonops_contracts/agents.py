@@ -190,10 +190,8 @@ class AgentDecisionRecorded(Event):
                                 description="Kinds of data redacted before a provider call")
     output: AgentOutput
     summary: str | None = Field(default=None, description="One line for humans and timelines")
-    same_as: str | None = Field(
-        default=None, description="The decision this one repeats: the agent was asked the "
-        "same about the same incident (another workflow's request) and no provider was "
-        "asked again")
+    same_as: str | None = Field(default=None, description="The decision this one repeats "
+                                "(asked the same about the same incident; no provider asked)")
     decided_at: datetime
 
     @model_validator(mode="after")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from reasonops_contracts.streams import StreamSpec
@@ -41,3 +41,22 @@ class ConsumerSpec:
     handler: BatchHandler
     subjects: tuple[str, ...] = field(default=())
     batch_size: int | None = None
+
+
+def decode(handler: BatchHandler, delivery: Delivery) -> tuple[Delivery, Any]:
+    """The handler's item, under its inbox key (e.g. the envelope id, whatever the
+    transport did); ``ValueError`` if it can never be handled."""
+    item = handler.decode(delivery)
+    key_of = getattr(handler, "key", None)
+    return (replace(delivery, key=key_of(item)) if key_of else delivery), item
+
+
+def needs_inbox(handler: BatchHandler, item: Any) -> bool:
+    needs = getattr(handler, "needs_inbox", None)
+    return needs is None or bool(needs(item))
+
+
+def takes(handler: BatchHandler, item: Any) -> bool:
+    """Whether the handler takes the item (see ``wanted`` above)."""
+    taken = getattr(handler, "wanted", None)
+    return taken is None or bool(taken(item))

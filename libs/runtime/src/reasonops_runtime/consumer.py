@@ -16,7 +16,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import nats.errors
@@ -27,7 +26,7 @@ from nats.js.api import ConsumerConfig
 from opentelemetry.trace import Span, StatusCode
 
 from . import tracing
-from .batch_handler import ConsumerSpec
+from .batch_handler import ConsumerSpec, decode, needs_inbox, takes
 from .delivery import Delivery, delivery_of
 from .durable import durable_config, ensure_durable
 from .faults import Failures, operational
@@ -157,7 +156,7 @@ class BatchConsumer:
         for msg in msgs:
             delivery = delivery_of(msg)
             try:
-                delivery, item = self._decode(delivery)
+                delivery, item = decode(self.spec.handler, delivery)
             except ValueError as exc:  # can never succeed: park it now, with the reason
                 why = "refused" if isinstance(exc, Refused) else "undecodable"
                 await self._dead_letter(msg, delivery, f"{why}: {exc}")
@@ -189,7 +188,7 @@ class BatchConsumer:
                             ) -> list[OutboxMessage] | _Deferred | None:
         if not decoded:
             return []
-        if not any(self._wanted(item) for _, _, item in decoded):
+        if not any(takes(self.spec.handler, item) for _, _, item in decoded):
             # Nothing here for this handler: it would change nothing, so the store is
             # not asked (most of the accepted events an agent watching logins sees).
             self._count("ignored", len(decoded))
@@ -199,8 +198,9 @@ class BatchConsumer:
                 tx.trace_parents.update(parents)
                 # Only what needs it is claimed (stateless inputs are made idempotent by
                 # their input-derived message ids), whatever else shares the batch.
+                handler = self.spec.handler
                 claimed = [d.key for _, d, item in decoded
-                           if self._needs_inbox(item) and self._wanted(item)]
+                           if needs_inbox(handler, item) and takes(handler, item)]
                 unclaimed = {d.key for _, d, _ in decoded} - set(claimed)
                 fresh = (await tx.claim(self.spec.name, claimed) if claimed else set()) | unclaimed
                 todo = []
@@ -221,16 +221,10 @@ class BatchConsumer:
         self._count("duplicate", len(decoded) - len(todo))
         return tx.emitted
 
-    def _decode(self, delivery: Delivery) -> tuple[Delivery, Any]:
-        """The handler's item, under its inbox key (e.g. the envelope id, whatever the
-        transport did); ``ValueError`` if it can never be handled."""
-        item = self.spec.handler.decode(delivery)
-        key_of = getattr(self.spec.handler, "key", None)
-        return (replace(delivery, key=key_of(item)) if key_of else delivery), item
-
     async def _handle_one(self, tx: Transaction, delivery: Delivery, item: Any) -> bool:
         """Handle one message in ``tx``; False when its inbox had it already."""
-        if self._needs_inbox(item) and not await tx.claim(self.spec.name, [delivery.key]):
+        if needs_inbox(self.spec.handler, item) \
+                and not await tx.claim(self.spec.name, [delivery.key]):
             return False
         await self.spec.handler(tx, [(delivery, item)])
         return True
@@ -238,21 +232,13 @@ class BatchConsumer:
     async def replay(self, delivery: Delivery,
                      record: Callable[[Transaction, bool], None]) -> bool:
         """A message this consumer parked, handled with ``record(tx, handled)``."""
-        delivery, item = self._decode(delivery)
+        delivery, item = decode(self.spec.handler, delivery)
         async with self.store.transaction() as tx:
             handled = await self._handle_one(tx, delivery, item)
             record(tx, handled)
         await self.relay.publish(tx.emitted)
         self._count("replayed" if handled else "duplicate", 1)
         return handled
-
-    def _needs_inbox(self, item: Any) -> bool:
-        needs = getattr(self.spec.handler, "needs_inbox", None)
-        return needs is None or bool(needs(item))
-
-    def _wanted(self, item: Any) -> bool:
-        wanted = getattr(self.spec.handler, "wanted", None)
-        return wanted is None or bool(wanted(item))
 
     async def _commit_one_by_one(self, decoded: list[tuple[Msg, Delivery, Any]],
                                  parents: dict[str, str], spans: dict[str, Span]
