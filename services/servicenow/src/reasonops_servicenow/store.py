@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts.servicenow import ServiceNowLink
@@ -182,6 +183,9 @@ async def pending(session: AsyncSession) -> int:
                .scalar_one())
 
 
+_UPSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
 @dataclass(frozen=True)
 class Claim:
     incident_id: str
@@ -194,21 +198,21 @@ async def want_pushes(session: AsyncSession, incident_ids: list[str], due_at: da
                       force: bool = False) -> None:
     """Ask for each incident's record to be brought up to date by ``due_at`` (a push
     asked for earlier keeps its time: a burst of changes is one push); ``force``: whether
-    a rule chooses the incident or not. Two statements, whatever the number."""
+    a rule chooses the incident or not. An insert adding to the row there is, so a push
+    finishing meanwhile sees the change (and stays due) or deleted its row first (and
+    this makes one); a read then an update lost it between them on PostgreSQL."""
     wanted = collections.Counter(incident_ids)
     if not wanted:
         return
-    have = {r.incident_id for r in (await session.execute(select(pushes.c.incident_id).where(
-        pushes.c.incident_id.in_(list(wanted))))).all()}
-    fresh = [{"incident_id": i, "due_at": due_at, "wanted": n, "force": force, "attempts": 0}
-             for i, n in wanted.items() if i not in have]
-    if fresh:
-        await session.execute(insert(pushes), fresh)
-    for times in sorted({n for i, n in wanted.items() if i in have}):
-        ids = [i for i, n in wanted.items() if i in have and n == times]
-        await session.execute(update(pushes).where(pushes.c.incident_id.in_(ids))
-                              .values(wanted=pushes.c.wanted + times,
-                                      **({"force": True} if force else {})))
+    upsert = _UPSERT[session.get_bind().dialect.name]
+    for times in sorted(set(wanted.values())):
+        statement = upsert(pushes).values([
+            {"incident_id": i, "due_at": due_at, "wanted": times, "force": force,
+             "attempts": 0} for i, n in sorted(wanted.items()) if n == times])
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=[pushes.c.incident_id],
+            set_={"wanted": pushes.c.wanted + times,
+                  **({"force": True} if force else {})}))
 
 
 async def claim_due(session: AsyncSession, now: datetime, *, owner: str,
