@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry.trace import Span
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,9 +21,14 @@ from . import tracing
 from .clock import Clock
 from .tables import IN_CHUNK, inbox_table, outbox_table, timers_table
 
-_INSERT_IGNORING: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-"""Inserts that skip rows whose key is taken, and say which they inserted, for the two
-databases a store runs on."""
+_INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def conflict_insert(session: AsyncSession, table: Table) -> Any:
+    """An insert into ``table`` that can say what to do with a row whose key is taken
+    (``on_conflict_do_nothing``, ``on_conflict_do_update``), for the two databases a
+    store runs on."""
+    return _INSERTS[session.get_bind().dialect.name](table)
 
 
 @dataclass(frozen=True)
@@ -125,10 +130,10 @@ class Transaction:
         unique = sorted(set(message_ids))
         if not unique:
             return set()
-        ignoring = _INSERT_IGNORING[self.session.get_bind().dialect.name]
         now = datetime.now(UTC)
         inserted = await self.session.execute(
-            ignoring(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.message_id),
+            conflict_insert(self.session, inbox_table).on_conflict_do_nothing()
+            .returning(inbox_table.c.message_id),
             [{"consumer": consumer, "message_id": m, "processed_at": now} for m in unique])
         return set(inserted.scalars())
 

@@ -25,12 +25,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_contracts.servicenow import ServiceNowLink
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.transaction import conflict_insert
 
 metadata = MetaData(info=schema("servicenow", "reasonops_servicenow:revisions"))
 
@@ -183,9 +183,6 @@ async def pending(session: AsyncSession) -> int:
                .scalar_one())
 
 
-_UPSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
 @dataclass(frozen=True)
 class Claim:
     incident_id: str
@@ -204,9 +201,8 @@ async def want_pushes(session: AsyncSession, incident_ids: list[str], due_at: da
     wanted = collections.Counter(incident_ids)
     if not wanted:
         return
-    upsert = _UPSERT[session.get_bind().dialect.name]
     for times in sorted(set(wanted.values())):
-        statement = upsert(pushes).values([
+        statement = conflict_insert(session, pushes).values([
             {"incident_id": i, "due_at": due_at, "wanted": times, "force": force,
              "attempts": 0} for i, n in sorted(wanted.items()) if n == times])
         await session.execute(statement.on_conflict_do_update(
