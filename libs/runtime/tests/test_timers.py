@@ -198,3 +198,77 @@ async def test_the_events_of_timers_fired_together_are_relayed_together(nc, tmp_
     finally:
         await publisher.close()
         await store.close()
+
+
+def _emitting(n: int):
+    from reasonops_contracts import Envelope
+    from reasonops_contracts.incidents import IncidentOpened
+
+    return Envelope.wrap(IncidentOpened(
+        incident_id=f"INC{n:07d}", title="t", severity="warning", impact=3, urgency=3,
+        priority=4, priority_reason="r", fingerprint=f"fp-timer-{n}", opened_at=T0),
+        source="incidents", subject=f"INC{n:07d}")
+
+
+async def _outbox_subjects(store):
+    """The incidents of the events the fired timers left in the outbox."""
+    from reasonops_contracts import Envelope
+
+    async with store.read() as session:
+        rows = (await session.execute(outbox_table.select())).all()
+    return sorted(Envelope.from_bytes(row.payload).subject or "" for row in rows)
+
+
+async def test_timers_that_may_fire_together_commit_together_in_due_order(store):
+    """Kinds that only write to the store fire many to a transaction; the others alone."""
+    from sqlalchemy import event
+
+    clock = FrozenClock(T0)
+    order = []
+
+    async def handler(tx, timer):
+        order.append(timer.timer_id)
+        tx.emit(_emitting(timer.payload["n"]))
+
+    commits = []
+    event.listen(store.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    async with store.transaction() as tx:
+        for n in range(1, 61):
+            await tx.schedule(f"t{n:02d}", "deadline" if n != 30 else "alone",
+                              T0 + timedelta(seconds=n), {"n": n})
+    commits.clear()
+    w = TimerWheel(store, None, clock, {"deadline": handler, "alone": handler},
+                   KitMetrics("test"), together=frozenset({"deadline"}))
+    clock.advance(timedelta(minutes=1))
+    assert await w.fire_due() == 60
+    assert order == [f"t{n:02d}" for n in range(1, 61)]
+    # t01-t29 together, t30 alone, t31-t60 together
+    assert len(commits) == 3
+    assert len(await _outbox_subjects(store)) == 60
+
+
+async def test_a_failing_timer_among_others_holds_none_back_and_none_fires_twice(store):
+    """One handler failing rolls its group back; each then fires alone: the others once,
+    the failing one retried later."""
+    clock = FrozenClock(T0)
+    attempts: dict[str, int] = {}
+
+    async def handler(tx, timer):
+        attempts[timer.timer_id] = attempts.get(timer.timer_id, 0) + 1
+        tx.emit(_emitting(timer.payload["n"]))
+        if timer.timer_id == "t05" and attempts["t05"] <= 2:
+            raise RuntimeError("downstream not ready")
+
+    async with store.transaction() as tx:
+        for n in range(1, 11):
+            await tx.schedule(f"t{n:02d}", "deadline", T0, {"n": n})
+    w = TimerWheel(store, None, clock, {"deadline": handler}, KitMetrics("test"),
+                   retry_after=timedelta(seconds=30), together=frozenset({"deadline"}))
+    assert await w.fire_due() == 9
+    # t01-t05 ran together and were rolled back, then each ran alone
+    assert (attempts["t04"], attempts["t05"], attempts["t06"]) == (2, 2, 1)
+    assert len(await _outbox_subjects(store)) == 9  # what the rolled-back group emitted: gone
+    assert await w.fire_due() == 0  # t05 waits for its retry
+    clock.advance(timedelta(seconds=30))
+    assert await w.fire_due() == 1
+    assert await _outbox_subjects(store) == sorted(f"INC{n:07d}" for n in range(1, 11))

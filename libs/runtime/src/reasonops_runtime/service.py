@@ -63,6 +63,7 @@ class Service:
         self.consumer_specs: list[ConsumerSpec] = []
         self.responders: list[tuple[type[Command] | type[Query], Responder]] = []
         self.timer_handlers: dict[str, TimerHandler] = {}
+        self.timers_together: set[str] = set()  # kinds: see ``TimerWheel.together``
         self.routes: list[BaseRoute] = []
         self.fallback_app: ASGIApp | None = None
         """Answers every path no route matches (the gateway's API and MCP server)."""
@@ -113,8 +114,10 @@ class Service:
                 raise
         return respond
 
-    def on_timer(self, kind: str, fn: TimerHandler) -> None:
+    def on_timer(self, kind: str, fn: TimerHandler, *, together: bool = False) -> None:
         self.timer_handlers[kind] = fn
+        if together:
+            self.timers_together.add(kind)
 
     def refresh_every(self, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
         """Run ``fn`` every ``seconds`` while the service runs (e.g. gauges read from the
@@ -221,7 +224,8 @@ class Service:
             self._spawn(consumer.run(self.stopping))
         if self.timer_handlers:
             self.timers = TimerWheel(self.store, self.relay, self.clock, self.timer_handlers,
-                                     self.metrics, poll_seconds=s.timer_poll_seconds)
+                                     self.metrics, poll_seconds=s.timer_poll_seconds,
+                                     together=frozenset(self.timers_together))
             self._spawn(self.timers.run(self.stopping))
         self._spawn(every(5.0, self._refresh_lags, self.stopping))
         if retention is not None:

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 RELAY_EVERY = 100
 """Fired timers' events are relayed once this many are owed, and at the end of a look."""
 
+TOGETHER = 50
+"""Due timers of kinds that may fire together commit this many to a transaction."""
+
 
 @dataclass(frozen=True)
 class Timer:
@@ -55,11 +58,16 @@ class TimerWheel:
     def __init__(self, store: Store, relay: OutboxRelay | None, clock: Clock,
                  handlers: dict[str, TimerHandler], metrics: KitMetrics,
                  *, poll_seconds: float = 0.25, recheck_seconds: float = 5.0,
-                 retry_after: timedelta = timedelta(seconds=30)) -> None:
+                 retry_after: timedelta = timedelta(seconds=30),
+                 together: frozenset[str] = frozenset()) -> None:
         self.store = store
         self.relay = relay
         self.clock = clock
         self.handlers = handlers
+        self.together = together
+        """Kinds whose handlers only write to the store (no call out, which a rolled-back
+        transaction could not take back): due ones fire up to ``TOGETHER`` in one
+        transaction, and alone, each in its own, if any of them fails."""
         self.metrics = metrics
         self.poll_seconds = poll_seconds
         self.recheck_seconds = recheck_seconds
@@ -78,10 +86,14 @@ class TimerWheel:
             self._next_due = due_at  # looked at by the next tick (not sooner: a simulation
             # whose ticks are a day apart fires its timers itself, between its steps)
 
+    def due(self) -> bool:
+        """Whether a timer may be due by the clock's time, as far as this process knows
+        (it armed every timer there is, in a simulation, so ``look`` can wait till then)."""
+        return not self._known or (self._next_due is not None
+                                   and self._next_due <= self.clock.now())
+
     def _time_to_look(self) -> bool:
-        if not self._known or time.monotonic() - self._looked_at >= self.recheck_seconds:
-            return True
-        return self._next_due is not None and self._next_due <= self.clock.now()
+        return self.due() or time.monotonic() - self._looked_at >= self.recheck_seconds
 
     async def look(self, limit: int = 200) -> int:
         """Fire what is due, then learn when the next timer is; return how many fired."""
@@ -108,23 +120,78 @@ class TimerWheel:
                 select(timers_table).where(timers_table.c.due_at <= now)
                 .order_by(timers_table.c.due_at).limit(limit)
             )).all()
+        timers = [Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
+                        row.causation_id, row.trace_context) for row in rows]
         fired = 0
-        # Each timer commits on its own (one that fails does not hold back the others);
-        # what they emitted is relayed together, one round trip to the broker and one
-        # delete of the relayed rows for many timers rather than one each.
+        # A timer commits on its own, or with others of kinds that may fire together (one
+        # that fails does not hold back the others); what they emitted is relayed
+        # together, one round trip to the broker and one delete of the relayed rows for
+        # many timers rather than one each.
         owed: list[OutboxMessage] = []
-        for row in rows:
-            timer = Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
-                          row.causation_id, row.trace_context)
-            emitted = await self._fire(timer)
-            if emitted is not None:
-                fired += 1
-                owed.extend(emitted)
-                if len(owed) >= RELAY_EVERY:
-                    await self._relay(owed)
-                    owed = []
+        for group in self._groups(timers):
+            outcome = await self._fire_together(group) if len(group) > 1 else None
+            if outcome is None:
+                outcome = (0, [])
+                for timer in group:
+                    emitted = await self._fire(timer)
+                    if emitted is not None:
+                        outcome = (outcome[0] + 1, outcome[1] + emitted)
+            fired += outcome[0]
+            owed.extend(outcome[1])
+            if len(owed) >= RELAY_EVERY:
+                await self._relay(owed)
+                owed = []
         await self._relay(owed)
         return fired
+
+    def _groups(self, timers: list[Timer]) -> list[list[Timer]]:
+        """``timers`` in their order, in runs of kinds that may fire together (at most
+        ``TOGETHER`` a run) and alone."""
+        groups: list[list[Timer]] = []
+        for timer in timers:
+            last = groups[-1] if groups else None
+            if timer.kind in self.together and last is not None \
+                    and last[-1].kind in self.together and len(last) < TOGETHER:
+                last.append(timer)
+            else:
+                groups.append([timer])
+        return groups
+
+    async def _fire_together(self, timers: list[Timer]) -> tuple[int, list[OutboxMessage]] | None:
+        """Fire ``timers`` in one transaction: how many fired and what they emitted, or
+        None (nothing committed) if any failed."""
+        kinds: list[str] = []
+        try:
+            async with self.store.transaction() as tx:
+                for timer in timers:
+                    if await self._claimed(tx, timer):
+                        kinds.append(timer.kind)
+        except Exception as exc:
+            log.warning("timers fired together failed; firing each alone",
+                        extra={"timers": len(timers), "error": repr(exc)})
+            return None
+        for kind in kinds:
+            self.metrics.timers_fired.labels(self.metrics.service, kind).inc()
+        return len(kinds), tx.emitted
+
+    async def _claimed(self, tx: Transaction, timer: Timer) -> bool:
+        """Claim ``timer`` in ``tx`` and run its handler; False if it was not there (fired
+        by another replica, or re-armed)."""
+        handler = self.handlers[timer.kind]
+        attributes = {tracing.SERVICE_ATTRIBUTE: self.metrics.service,
+                      "reasonops.timer.kind": timer.kind, "reasonops.timer.id": timer.timer_id,
+                      "reasonops.correlation_id": timer.correlation_id or ""}
+        with tracing.span(f"timer {timer.kind}", parent=timer.trace_context,
+                          attributes=attributes):
+            if timer.causation_id and timer.trace_context:  # tracing off: forward
+                tx.trace_parents[timer.causation_id] = timer.trace_context
+            claimed = await tx.session.execute(
+                delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
+                                           timers_table.c.due_at == timer.due_at))
+            if getattr(claimed, "rowcount", 0) != 1:
+                return False  # another replica fired it, or it was re-armed
+            await handler(tx, timer)
+        return True
 
     async def _relay(self, messages: list[OutboxMessage]) -> None:
         if self.relay is not None and messages:
@@ -133,25 +200,13 @@ class TimerWheel:
     async def _fire(self, timer: Timer) -> list[OutboxMessage] | None:
         """Fire ``timer`` in a transaction of its own; what it emitted, or None if it
         did not fire (another replica's, re-armed, or its handler failed)."""
-        handler = self.handlers.get(timer.kind)
-        if handler is None:
+        if timer.kind not in self.handlers:
             log.error("no handler for timer kind", extra={"kind": timer.kind})
             return None
-        attributes = {tracing.SERVICE_ATTRIBUTE: self.metrics.service,
-                      "reasonops.timer.kind": timer.kind, "reasonops.timer.id": timer.timer_id,
-                      "reasonops.correlation_id": timer.correlation_id or ""}
         try:
-            with tracing.span(f"timer {timer.kind}", parent=timer.trace_context,
-                              attributes=attributes):
-                async with self.store.transaction() as tx:
-                    if timer.causation_id and timer.trace_context:  # tracing off: forward
-                        tx.trace_parents[timer.causation_id] = timer.trace_context
-                    claimed = await tx.session.execute(
-                        delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
-                                                   timers_table.c.due_at == timer.due_at))
-                    if getattr(claimed, "rowcount", 0) != 1:
-                        return None  # another replica fired it, or it was re-armed
-                    await handler(tx, timer)
+            async with self.store.transaction() as tx:
+                if not await self._claimed(tx, timer):
+                    return None
         except Exception:
             log.exception("timer handler failed; retrying later", extra={"timer": timer.timer_id})
             async with self.store.transaction() as tx:

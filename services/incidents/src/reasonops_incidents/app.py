@@ -83,7 +83,7 @@ def build_service(settings: IncidentSettings | None = None, *,
     service.consume(AGENTS_CONSUMER, chronicle, subjects=AGENT_SUBJECTS, stream=AGENTS)
     service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM)
     service.consume(ONCALL_CONSUMER, chronicle, subjects=ONCALL_SUBJECTS, stream=ONCALL)
-    service.on_timer(ESCALATION_TIMER, escalations.on_timer)
+    service.on_timer(ESCALATION_TIMER, escalations.on_timer, together=True)
     register_commands(service, metrics, rules, escalations, access)
     register_queries(service, rules, access)
     register_problems(service, access)

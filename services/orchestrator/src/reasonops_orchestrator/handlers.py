@@ -79,7 +79,7 @@ class Orchestrator:
             if self.routers[name].subjects:
                 service.consume(name, self.routers[name], stream=stream)
         service.before_consuming.append(self.learn_running)
-        service.on_timer(TIMER_KIND, self.on_timer)
+        service.on_timer(TIMER_KIND, self.on_timer, together=True)
 
     def _learn(self, types: set[str]) -> None:
         for name, stream in CONSUMERS.items():

@@ -55,7 +55,7 @@ def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = 
     clocks = SlaClocks(config=config, contracts=contracts, clock=service.clock,
                        metrics=metrics, month_end=month_end)
     service.consume(CONSUMER, clocks.router())
-    service.on_timer(DEADLINE_TIMER, clocks.on_deadline)
+    service.on_timer(DEADLINE_TIMER, clocks.on_deadline, together=True)
     service.on_timer(MONTH_END_TIMER, month_end.on_month_end)
     register_queries(service, clocks, month_end, Enforcer(
         policy_file.configured(settings.policy), "slm"), load_catalog(settings.service_catalog))
