@@ -209,8 +209,8 @@ class Simulation:
         (a timer may arm another one already due), with what they emitted handled."""
         while True:
             fired = 0
-            for wheel in self.wheels:
-                fired += await wheel.fire_due()
+            for wheel in self.wheels:  # the services arm every timer in this process
+                fired += await wheel.look() if wheel.due() else 0
             if not fired:
                 return
             await self._settle(nc, PACED)
