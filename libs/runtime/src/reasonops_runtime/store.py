@@ -58,6 +58,7 @@ class Store:
         self.metadata = (kit_metadata, *metadata)
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         self._sqlite = url.startswith("sqlite")
+        self._file = _sqlite_file(url) if self._sqlite else None
         self._write_turn = asyncio.Lock()
         self.timer_listeners: list[Callable[[datetime], None]] = []
         """Told the earliest due time of the timers each committed transaction armed."""
@@ -172,8 +173,7 @@ class Store:
                 callback()
 
     def _turn(self) -> asyncio.Lock:
-        path = _sqlite_file(self.url)
-        return self._write_turn if path is None else _write_turn(path)
+        return self._write_turn if self._file is None else _write_turn(self._file)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
