@@ -43,7 +43,7 @@ from reasonops_runtime import FrozenClock
 from reasonops_runtime.broker import connect
 from reasonops_runtime.claims import Signer, attach
 from reasonops_runtime.client import request
-from reasonops_runtime.jetstream import drained
+from reasonops_runtime.jetstream import consumer_filters, drained
 from reasonops_runtime.ports import free_port
 from reasonops_runtime.timers import TimerWheel
 
@@ -97,6 +97,9 @@ class Simulation:
         self.incidents: dict[str, str] = {}
         self.assessed: set[str] = set()
         self.wheels: list[TimerWheel] = []
+        self.filters: dict[tuple[str, str], list[str]] = {}
+        """Each consumer's subjects, asked once: a settle then asks only for the last
+        message of each, all at once."""
 
     async def run(self, events: list[HistoryEvent]) -> SimulationResult:
         if not events:
@@ -221,7 +224,11 @@ class Simulation:
         each one's target includes what the one before it emitted (see ``drained``)."""
         js = nc.jetstream()
         for stream, consumer in consumers:
-            await drained(js, stream, consumer, timeout=600)
+            filters = self.filters.get((stream, consumer))
+            if filters is None:
+                filters = self.filters[(stream, consumer)] = await consumer_filters(
+                    js, stream, consumer)
+            await drained(js, stream, consumer, timeout=600, filters=filters)
 
     async def _wait_assessed(self, nc: Any, months: list[str]) -> None:
         for _ in range(30_000):

@@ -134,24 +134,34 @@ def differs(current: StreamConfig, wanted: StreamConfig) -> bool:
             or current.retention != wanted.retention or current.storage != wanted.storage)
 
 
-async def last_sequence(js: JetStreamContext, stream: str, consumer: str) -> int:
-    """The stream sequence of the last message ``consumer`` takes (0: none yet)."""
-    config = (await js.consumer_info(stream, consumer)).config
-    filters = config.filter_subjects or ([config.filter_subject] if config.filter_subject
-                                         else [])
+async def last_sequence(js: JetStreamContext, stream: str, consumer: str,
+                        filters: list[str] | None = None) -> int:
+    """The stream sequence of the last message ``consumer`` takes (0: none yet);
+    ``filters``: its subjects, when the caller knows them (else they are asked for)."""
+    if filters is None:
+        filters = await consumer_filters(js, stream, consumer)
     if not filters:
         return int((await js.stream_info(stream)).state.last_seq or 0)
-    last = 0
-    for subject in filters:
-        try:
-            last = max(last, (await js.get_last_msg(stream, subject)).seq or 0)
-        except NotFoundError:
-            continue
-    return last
+    lasts = await asyncio.gather(*(_last_of(js, stream, subject) for subject in filters))
+    return max(lasts, default=0)
+
+
+async def consumer_filters(js: JetStreamContext, stream: str, consumer: str) -> list[str]:
+    """The subjects ``consumer`` takes ([]: all of the stream's)."""
+    config = (await js.consumer_info(stream, consumer)).config
+    return list(config.filter_subjects or ([config.filter_subject] if config.filter_subject
+                                           else []))
+
+
+async def _last_of(js: JetStreamContext, stream: str, subject: str) -> int:
+    try:
+        return int((await js.get_last_msg(stream, subject)).seq or 0)
+    except NotFoundError:
+        return 0
 
 
 async def drained(js: JetStreamContext, stream: str, consumer: str, *,
-                  timeout: float = 30.0) -> None:
+                  timeout: float = 30.0, filters: list[str] | None = None) -> None:
     """Wait until ``consumer`` has handled every message on its subjects that is in the
     stream now: delivered up to the last of them, and nothing delivered left unacked.
 
@@ -164,7 +174,7 @@ async def drained(js: JetStreamContext, stream: str, consumer: str, *,
     while True:
         try:
             if last is None:
-                last = await last_sequence(js, stream, consumer)
+                last = await last_sequence(js, stream, consumer, filters)
             info = await js.consumer_info(stream, consumer)
         except NotFoundError:  # not created yet
             info = None
