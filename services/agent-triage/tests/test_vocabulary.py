@@ -88,3 +88,17 @@ def test_a_vendor_name_takes_its_words_once():
 def test_label_names_that_say_where_are_read_as_the_resource():
     result = classify(request("Queue building up", labels={"instance_id": "db-node-1"}))
     assert all(s.where != "label instance_id" or s.points <= 2 for s in result.signals)
+
+
+def test_remembered_matches_are_the_matches_and_stay_bounded(monkeypatch):
+    from reasonops_agent_triage import vocabulary as module
+
+    vocabulary = load()
+    words = tokens("KubeNodeNotReady: disk pressure on the replica")
+    assert vocabulary.found(words) == tuple(vocabulary.match(words))
+    assert vocabulary.found(words) is vocabulary.found(words)  # remembered
+    monkeypatch.setattr(module, "REMEMBERED", 3)
+    for n in range(10):
+        vocabulary.found(tokens(f"node {n} not ready"))
+    assert len(vocabulary._found) <= 3
+    assert tokens("Température") == tokens("Temperature") == ("temperature",)

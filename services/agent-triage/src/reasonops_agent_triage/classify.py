@@ -101,7 +101,7 @@ def _sources(request: TriageRequested) -> Iterator[tuple[str, str, str]]:
 def _text_signals(vocabulary: Vocabulary, kind: str, place: str,
                   words: tuple[str, ...]) -> Iterator[Signal]:
     weight = LOCATION_WEIGHTS[kind]
-    found = {(t.category, t.term): t.weight for t in vocabulary.match(words)}
+    found = {(t.category, t.term): t.weight for t in vocabulary.found(words)}
     for (category, term), points in found.items():
         yield Signal(category, place, term, points * weight)
     for i, word in enumerate(words):

@@ -11,6 +11,7 @@ IDs, counted in an ``id_labels`` label or after one of ``id_words`` in text) and
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,6 +26,8 @@ from reasonops_contracts.agents import Category
 CATEGORIES: tuple[Category, ...] = (
     "network", "database", "application", "security", "infrastructure", "storage",
 )
+REMEMBERED = 8192
+"""Texts whose tokens and terms are kept (cleared, not evicted one by one, when full)."""
 LEARNED = "learned.yaml"
 """The file ``reasonops agents tune`` writes; every other file is written by hand."""
 
@@ -40,13 +43,17 @@ def _stem(token: str) -> str:
 
 def fold(text: str) -> str:
     """Accents off, ``ß`` as ``ss``: "Température" and "Temperature" read alike."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=REMEMBERED)
 def tokens(text: str) -> tuple[str, ...]:
     """Split camelCase and punctuation, fold accents, lower-case, stem:
-    ``OOMKilled`` -> (oom, killed), ``Réplica`` -> (replica,)."""
+    ``OOMKilled`` -> (oom, killed), ``Réplica`` -> (replica,). Remembered: the same
+    label names, values and the rules' own phrases come back at every decision."""
     spaced = _CAMEL.sub(" ", fold(text)).lower()
     return tuple(_stem(t) for t in _NON_WORD.split(spaced) if t)
 
@@ -78,6 +85,18 @@ class Vocabulary:
     """File name -> where its contents come from."""
     size: int = field(default=0)
     """How many terms."""
+    _found: dict[tuple[str, ...], tuple[Term, ...]] = field(
+        default_factory=dict, compare=False, repr=False)
+    """``found``'s answers: label values and alert names come back at every decision."""
+
+    def found(self, words: tuple[str, ...]) -> tuple[Term, ...]:
+        """``match``'s terms, remembered for the last few thousand ``words``."""
+        hit = self._found.get(words)
+        if hit is None:
+            if len(self._found) >= REMEMBERED:
+                self._found.clear()
+            hit = self._found[words] = tuple(self.match(words))
+        return hit
 
     def match(self, words: tuple[str, ...]) -> Iterator[Term]:
         """Every term found in ``words``, longest first at each place; words a term took
