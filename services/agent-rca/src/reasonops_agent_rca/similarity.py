@@ -37,7 +37,12 @@ def similarity(a: frozenset[str], b: frozenset[str], weights: Mapping[str, float
 
 class Corpus:
     """Candidates indexed once for many queries: how many have each word (for the rarity
-    weights) and which have it (so that only those sharing a word are scored)."""
+    weights) and which have it (so that only those sharing a word are scored).
+
+    A query's weights differ from the corpus' own only for its words and those of the
+    candidates it leaves out, so each candidate's total weight is kept (per number of
+    documents) and corrected for those words: a query's cost follows the postings of
+    its words, not every word of every candidate it is compared with."""
 
     def __init__(self, candidates: Sequence[tuple[str, frozenset[str]]]) -> None:
         self.candidates = list(candidates)
@@ -47,6 +52,17 @@ class Corpus:
             for word in words_:
                 self.having.setdefault(word, []).append(position)
         self.position = {key: n for n, (key, _) in enumerate(self.candidates)}
+        self._totals: dict[int, tuple[dict[str, float], list[float]]] = {}
+
+    def _weights(self, n: int) -> tuple[dict[str, float], list[float]]:
+        """Each word's weight among ``n`` documents with the corpus' counts, and each
+        candidate's total of them."""
+        found = self._totals.get(n)
+        if found is None:
+            base = {w: math.log((1 + n) / (1 + c)) + 1 for w, c in self.counts.items()}
+            found = self._totals[n] = (base, [sum(base[w] for w in c)
+                                              for _, c in self.candidates])
+        return found
 
     def most_similar(self, query: frozenset[str], *, leave_out: str | None = None,
                      first: int | None = None, limit: int = 3, floor: float = 0.25
@@ -63,24 +79,34 @@ class Corpus:
         if skipped is not None and skipped < end:
             dropped.append(self.candidates[skipped][1])
         n = kept + 1  # the query is a document too
-        weights: dict[str, float] = {}
+        base, totals = self._weights(n)
 
         def weight(word: str) -> float:
-            found = weights.get(word)
-            if found is None:
-                count = self.counts[word] + (word in query) - sum(word in d for d in dropped)
-                found = weights[word] = math.log((1 + n) / (1 + count)) + 1
-            return found
+            count = self.counts[word] + (word in query) - sum(word in d for d in dropped)
+            return math.log((1 + n) / (1 + count)) + 1
 
-        sharing = sorted({p for w in query for p in self.having.get(w, ())
-                          if p < end and p != skipped})
+        shared: dict[int, float] = {}  # position -> weight of the words it shares
+        changed: dict[int, float] = {}  # position -> its total's change for this query
+        for word in query | frozenset(chain.from_iterable(dropped)):
+            postings = self.having.get(word, ())
+            now = weight(word)
+            if word in query:
+                for p in postings:
+                    shared[p] = shared.get(p, 0.0) + now
+            change = now - base.get(word, now)
+            if change:
+                for p in postings:
+                    changed[p] = changed.get(p, 0.0) + change
+        query_total = sum(map(weight, query))
         scored = []
-        for position in sharing:
-            key, words_ = self.candidates[position]
-            score = round(sum(map(weight, query & words_)) / sum(map(weight, query | words_)),
-                          3)
+        for position in sorted(shared):
+            if position >= end or position == skipped:
+                continue
+            both = shared[position]
+            union = query_total + totals[position] + changed.get(position, 0.0) - both
+            score = round(both / union, 3)
             if score >= floor:
-                scored.append((key, score))
+                scored.append((self.candidates[position][0], score))
         return sorted(scored, key=lambda s: -s[1])[:limit]
 
 
