@@ -81,7 +81,8 @@ class Transaction:
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once this transaction has committed (never if it rolls
-        back): to wake a worker for rows only visible from then on."""
+        back): to wake a worker for rows only visible from then on, or to count what it
+        did once (a timer's group may roll back and fire again)."""
         self._committed.append(callback)
 
     def _armed(self, due_at: datetime) -> None:

@@ -269,7 +269,7 @@ class SlaClocks(ClockShell):
         for percent in warnings:
             warning = at_risk_event(clock, percent)
             tx.emit(wrap(warning))
-            self.metrics.at_risk.labels(clock.kind, str(percent)).inc()
+            tx.after_commit(self.metrics.at_risk.labels(clock.kind, str(percent)).inc)
         if breached:
             await store.save_clock(tx.session, clock)
             await self._breached(tx, clock, wrap)

@@ -161,8 +161,8 @@ class Escalations:
                      level=str(level), target=target)
         await store.save(tx.session, created=[], changed=[incident])
         await self.arm(tx, incident, rules, None, base)
-        if self.metrics is not None:
-            self.metrics.escalations.labels(incident.assignment_group or "").inc()
+        if self.metrics is not None:  # counted once committed (timers may fire again)
+            tx.after_commit(self.metrics.escalations.labels(incident.assignment_group or "").inc)
         await timeline.save(tx.session)
 
 
