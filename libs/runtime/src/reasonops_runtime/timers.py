@@ -118,7 +118,9 @@ class TimerWheel:
         async with self.store.read() as session:
             rows = (await session.execute(
                 select(timers_table).where(timers_table.c.due_at <= now)
-                .order_by(timers_table.c.due_at).limit(limit)
+                # One order for every replica (ties by id): two firing the same group
+                # lock its rows in the same order, the second then finds them gone.
+                .order_by(timers_table.c.due_at, timers_table.c.timer_id).limit(limit)
             )).all()
         timers = [Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
                         row.causation_id, row.trace_context) for row in rows]
