@@ -27,7 +27,8 @@ CATEGORIES: tuple[Category, ...] = (
     "network", "database", "application", "security", "infrastructure", "storage",
 )
 REMEMBERED = 8192
-"""Texts whose tokens and terms are kept (cleared, not evicted one by one, when full)."""
+"""How many texts' words are kept (the least recently used dropped first) and how many
+word sequences' terms (all dropped when full): a few megabytes at most."""
 LEARNED = "learned.yaml"
 """The file ``reasonops agents tune`` writes; every other file is written by hand."""
 
