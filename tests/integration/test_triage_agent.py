@@ -118,6 +118,10 @@ async def test_llm_metrics_are_exported_under_their_names(start_service):
     for name in ("reasonops_llm_calls_total", "reasonops_llm_call_seconds_bucket",
                  "reasonops_agent_decisions_total"):
         assert f'{name}{{agent="triage"' in text, name
+    # Every provider's decisions, and repeats of an earlier answer, counted from zero.
+    for provider in ("rules", "repeat"):
+        assert f'reasonops_agent_decisions_total{{agent="triage",provider="{provider}"}} 0.0' \
+            in text, provider
 
 
 async def test_requests_in_flight_at_shutdown_are_decided_after_restart(nats_url, nc, tmp_path):

@@ -164,6 +164,7 @@ class AgentKit:
         self.metrics.seconds.labels(self.agent, "rules")
         self.metrics.decisions.labels(self.agent, "rules")
         self.metrics.decision_seconds.labels(self.agent, "rules")
+        self.metrics.decisions.labels(self.agent, "repeat")  # answered by an earlier one
 
     def serve(self, decide: Decide) -> AgentQueue:
         self.queue = AgentQueue(self.service, source=f"agent-{self.agent}", decide=decide,

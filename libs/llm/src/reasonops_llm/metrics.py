@@ -22,7 +22,8 @@ class LlmMetrics:
                                  "Times an agent moved past a provider to the next in its chain",
                                  ["agent", "from_provider"], registry=registry)
         self.decisions = Counter("reasonops_agent_decisions_total",
-                                 "Decisions recorded, by the provider that made them",
+                                 "Decisions recorded, by the provider that made them ('repeat': "
+                                 "an earlier decision's answer, no provider asked)",
                                  ["agent", "provider"], registry=registry)
         self.decision_seconds = Histogram(
             "reasonops_agent_decision_seconds",
