@@ -5,6 +5,7 @@ and a pull timer the one record ServiceNow named (``inbound``)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from reasonops_contracts.incidents import (
     IncidentResumed,
 )
 from reasonops_runtime import Clock, EventRouter, Timer, Transaction
+from reasonops_runtime.routing import ManyHandler
 from reasonops_runtime.tables import timers_table
 
 from . import store
@@ -101,7 +103,7 @@ class Sync:
             await tx.schedule(POLL_ID, POLL_TIMER, self.clock.now(), {})
 
 
-def _router(handler: Any, wanted: Any = None) -> EventRouter:
+def _router(handler: ManyHandler, wanted: Callable[[Any], bool] | None = None) -> EventRouter:
     router = EventRouter()
     for model in INCIDENT_EVENTS:
         router.on_many(model, wanted=wanted)(handler)
