@@ -164,8 +164,6 @@ async def test_the_events_of_timers_fired_together_are_relayed_together(nc, tmp_
     relayed rows leave the outbox in one delete, not one of each per timer."""
     from sqlalchemy import event
 
-    from reasonops_contracts import Envelope
-    from reasonops_contracts.incidents import IncidentOpened
     from reasonops_runtime.acks import BatchPublisher
     from reasonops_runtime.jetstream import ensure_streams
     from reasonops_runtime.outbox import OutboxRelay
@@ -179,11 +177,7 @@ async def test_the_events_of_timers_fired_together_are_relayed_together(nc, tmp_
     clock = FrozenClock(T0)
 
     async def handler(tx, timer):
-        n = timer.payload["n"]
-        tx.emit(Envelope.wrap(IncidentOpened(
-            incident_id=f"INC{n:07d}", title="t", severity="warning", impact=3, urgency=3,
-            priority=4, priority_reason="r", fingerprint=f"fp-timer-{n}", opened_at=T0),
-            source="incidents", subject=f"INC{n:07d}"))
+        tx.emit(_emitting(timer.payload["n"]))
 
     deletes = []
     event.listen(store.engine.sync_engine, "before_cursor_execute",
