@@ -1,15 +1,18 @@
-"""What the ``apply_proposal`` and ``review`` steps do, given the runner's I/O."""
+"""What the ``notify``, ``apply_proposal`` and ``review`` steps do, given the runner's I/O."""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reasonops_contracts import Event
+from reasonops_contracts.workflows import WorkflowNotificationDelivered
 
 from . import effect_store
 from . import events as recorded
 from .domain import Instance, Outcome
+from .events import about
 from .notify import Notification
 
 if TYPE_CHECKING:
@@ -24,6 +27,8 @@ NOTIFIED = {"escalate": "escalation", "notify_supplier": "suppliers",
 """The notification group that carries out an action no command does (a reassignment
 without a group to go to is the escalation's to decide)."""
 
+log = logging.getLogger(__name__)
+
 
 class EffectRunner(Protocol):
     """The runner's I/O these steps use (``runner.EffectRunner`` is one)."""
@@ -34,6 +39,34 @@ class EffectRunner(Protocol):
 
     async def request(self, model_name: str, args: dict[str, Any],
                       timeout: float = 5.0) -> Outcome: ...
+
+
+async def notify(runner: EffectRunner, instance: Instance, row: Any,
+                 payload: dict[str, Any]) -> Outcome:
+    """Tell the step's group, each target once per key (a retried round sends again)."""
+    key = f"{row.workflow_id}:{row.step}:{row.attempt}:{payload.get('round', 1)}"
+    notification = Notification(key=key, title=str(payload.get("title", "")),
+                                text=str(payload.get("text", "")),
+                                severity=str(payload.get("severity", "info")),
+                                incident_id=instance.incident_id)
+    group = str(payload["group"])
+    if group not in runner.notifier.groups():
+        # Nobody to tell is a configuration fact, not a failure of the workflow.
+        log.warning("notification group has no targets", extra={"group": group})
+        return Outcome(True, output={"group": group, "delivered": [],
+                                     "skipped": "no targets configured for the group"})
+    deliveries = await runner.notifier.send(group, notification)
+    events: list[Event] = [WorkflowNotificationDelivered(
+        **about(instance), step=row.step, key=key, group=d.group, target=d.target,
+        ok=d.ok, attempts=d.attempts, status=d.status, error=d.error, delivered_at=d.at)
+        for d in deliveries]
+    delivered = [d.target for d in deliveries if d.ok]
+    if deliveries and not delivered:
+        return Outcome(False, error=f"no target of {group} accepted the notification",
+                       events=events)
+    return Outcome(True, output={"group": group, "delivered": delivered,
+                                 "failed": [d.target for d in deliveries if not d.ok]},
+                   events=events)
 
 
 async def apply_proposals(runner: EffectRunner, instance: Instance, step: str,

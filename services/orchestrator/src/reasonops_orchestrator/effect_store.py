@@ -94,8 +94,8 @@ async def renew_claims(session: AsyncSession, effect_ids: Sequence[str], *, owne
             effects.c.claimed_by == owner).values(lease_until=lease_until))
 
 
-async def finish_effect(session: AsyncSession, effect_id: str) -> None:
-    await session.execute(update(effects).where(effects.c.effect_id == effect_id)
+async def finish_effects(session: AsyncSession, effect_ids: Sequence[str]) -> None:
+    await session.execute(update(effects).where(effects.c.effect_id.in_(list(effect_ids)))
                           .values(state="done"))
 
 

@@ -4,10 +4,12 @@ applying proposals, review records.
 A step's effect is a row written with the step's start (``pending``). The runner
 claims it, with others owed, in a transaction of its own (``claimed``), does the I/O
 beside the others it runs, then records the result and the step's progress in one
-more (``done``). A crash between the claim and the record leaves a ``claimed`` row: on
-start-up queries, notifications (sent with the same idempotency key) and reviews run
-again; a command's outcome is unknown, so its attempt fails (and the step's retry
-policy decides) rather than risk doing it twice.
+more (``done``), shared with the other effects that finished meanwhile (at most
+``RECORD_TOGETHER``; if that transaction fails, each is recorded alone). A crash
+between the claim and the record leaves a ``claimed`` row: on start-up queries,
+notifications (sent with the same idempotency key) and reviews run again; a command's
+outcome is unknown, so its attempt fails (and the step's retry policy decides) rather
+than risk doing it twice.
 """
 
 from __future__ import annotations
@@ -19,23 +21,26 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from reasonops_contracts import Event, Reply
+from reasonops_contracts import Reply
 from reasonops_runtime import Service, tracing
 from reasonops_runtime.client import send
 from reasonops_runtime.policy import Policy
 from reasonops_runtime.store import OutboxMessage
 
 from . import effect_store, progress, store
-from .apply import apply_proposals, review
+from .apply import apply_proposals, notify, review
 from .definitions import REQUEST_MODELS
 from .domain import Outcome
-from .events import about
-from .notify import Notification, Notifier
+from .notify import Notifier
 from .shell import Shell, envelope
 from .workset import Workset
 
 AT_MOST_ONCE = ("command", "apply_proposal")
 RECORD_ATTEMPTS = 5
+RECORD_TOGETHER = 50
+
+Finished = tuple[Any, Outcome, str | None, "asyncio.Future[None]"]
+"""An effect's row, its outcome, the trace its record continues, and what its task awaits."""
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,8 @@ class EffectRunner:
         self._backlog = False
         """Whether the last claim found as many effects as it had room for (more wait)."""
         self._room = asyncio.Event()
+        self._finished: list[Finished] = []
+        self._recorder: asyncio.Task[None] | None = None
         shell.effects_owed = self._room.set  # effects this process owes: claimed at once
 
     async def recover(self) -> None:
@@ -75,6 +82,7 @@ class EffectRunner:
                 log.warning("recovering an abandoned workflow effect", extra={
                     "effect": row.effect_id, "owner": row.claimed_by})
                 if row.kind in AT_MOST_ONCE:
+                    await effect_store.finish_effects(tx.session, [row.effect_id])
                     await self._record(ws, row, Outcome(False, error=(
                         "outcome unknown: the orchestrator stopped while it was in flight")))
                 else:
@@ -120,8 +128,10 @@ class EffectRunner:
             now = self.service.clock.now()
             rows = await effect_store.claim(tx.session, owed, now, owner=self.owner,
                                             lease_until=now + self.lease)
+            # What each effect needs of its instance, read once for all of them.
+            found = await store.load(tx.session, {row.workflow_id for row in rows})
         for row in rows:
-            task = asyncio.create_task(self._traced(row))
+            task = asyncio.create_task(self._traced(row, found.get(row.workflow_id)))
             self.running[row.effect_id] = task
             task.add_done_callback(functools.partial(self._ended, row.effect_id))
 
@@ -145,35 +155,81 @@ class EffectRunner:
                 log.warning("renewing effects' leases failed", extra={
                     "effects": len(self.running), "error": repr(exc)})
 
-    async def _traced(self, row: Any) -> None:
-        # Like a timer: the span covers the I/O and the record; what the record emits is
-        # published after the span ends (its send spans are children of a finished span).
+    async def _traced(self, row: Any, instance: Any) -> None:
+        # The span covers the I/O and the record; what the record emits is published by
+        # the recorder once recorded (its send spans follow the span's trace).
         try:
-            emitted = await self._spanned(row)
-            if self.service.relay is not None and emitted:
-                await self.service.relay.publish(emitted)
+            with tracing.span(f"workflow {row.kind}", parent=row.payload.get("traceparent"),
+                              attributes={tracing.SERVICE_ATTRIBUTE: self.service.name,
+                                          "reasonops.workflow.id": row.workflow_id,
+                                          "reasonops.workflow.step": row.step}):
+                await self._run_claimed(row, instance)
         except Exception:  # recorded or not, its outbox rows are relayed by the sweep
             log.exception("workflow effect ended abnormally", extra={"effect": row.effect_id})
 
-    async def _spanned(self, row: Any) -> list[OutboxMessage]:
-        with tracing.span(f"workflow {row.kind}", parent=row.payload.get("traceparent"),
-                          attributes={tracing.SERVICE_ATTRIBUTE: self.service.name,
-                                      "reasonops.workflow.id": row.workflow_id,
-                                      "reasonops.workflow.step": row.step}):
-            return await self._run_claimed(row)
-
-    async def _run_claimed(self, row: Any) -> list[OutboxMessage]:
+    async def _run_claimed(self, row: Any, instance: Any) -> None:
         try:
-            outcome = await self.execute(row)
+            outcome = await self.execute(row, instance)
         except Exception as exc:
             log.warning("workflow step effect failed", extra={"effect": row.effect_id,
                                                               "error": repr(exc)})
             outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._finished.append((row, outcome, tracing.current_traceparent(), recorded))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_finished())
+        await recorded
+
+    async def _record_finished(self) -> None:
+        """Record the effects that finished, those that finished meanwhile together."""
+        while self._finished:
+            group = self._finished[:RECORD_TOGETHER]
+            del self._finished[:RECORD_TOGETHER]
+            try:
+                emitted = await self._record_together(group) if len(group) > 1 else None
+                if emitted is None:
+                    emitted = []
+                    for row, outcome, parent, _ in group:
+                        emitted += await self._record_alone(row, outcome, parent)
+            finally:
+                for *_, recorded in group:
+                    if not recorded.done():
+                        recorded.set_result(None)
+            if self.service.relay is not None and emitted:
+                try:
+                    await self.service.relay.publish(emitted)
+                except Exception as exc:  # committed: the outbox sweep relays them
+                    log.warning("relaying recorded effects failed", extra={
+                        "error": repr(exc)})
+
+    async def _record_together(self, group: list[Finished]) -> list[OutboxMessage] | None:
+        """Record ``group`` in one transaction: what it emitted, or None (nothing
+        committed) if any record failed."""
+        try:
+            async with self.service.store.transaction() as tx:
+                ws = self.shell.workset(tx)
+                await ws.prepare({row.workflow_id for row, *_ in group}, {})
+                await effect_store.finish_effects(tx.session, [row.effect_id
+                                                               for row, *_ in group])
+                for row, outcome, parent, _ in group:
+                    with tracing.use(parent):
+                        await self._record(ws, row, outcome)
+                await ws.flush()
+        except Exception as exc:
+            log.warning("recording step results together failed; recording each alone",
+                        extra={"effects": len(group), "error": repr(exc)})
+            return None
+        return tx.emitted
+
+    async def _record_alone(self, row: Any, outcome: Outcome,
+                            parent: str | None) -> list[OutboxMessage]:
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 async with self.service.store.transaction() as tx:
                     ws = self.shell.workset(tx)
-                    await self._record(ws, row, outcome)
+                    await effect_store.finish_effects(tx.session, [row.effect_id])
+                    with tracing.use(parent):
+                        await self._record(ws, row, outcome)
                     await ws.flush()
                 return tx.emitted
             except Exception as exc:  # e.g. a concurrent writer; the result is not lost yet
@@ -185,7 +241,7 @@ class EffectRunner:
         return []
 
     async def _record(self, ws: Workset, row: Any, outcome: Outcome) -> None:
-        await effect_store.finish_effect(ws.tx.session, row.effect_id)
+        """The step's progress after its effect (whose row the caller marks done)."""
         instance = await ws.fetch(row.workflow_id)
         if instance is None:
             return
@@ -197,16 +253,15 @@ class EffectRunner:
                    progress.failed(instance, row.step, row.attempt, outcome.error, now))
         await self.shell.apply(ws, instance, effects, None)
 
-    async def execute(self, row: Any) -> Outcome:
+    async def execute(self, row: Any, instance: Any) -> Outcome:
+        """Do ``row``'s I/O for ``instance`` (as read when the effect was claimed)."""
         payload = dict(row.payload)
-        async with self.service.store.read() as session:
-            instance = await store.get(session, row.workflow_id)
         if instance is None:
             return Outcome(False, error="instance gone")
         if row.kind in ("command", "query"):
             return await self._request(payload)
         if row.kind == "notify":
-            return await self._notify(instance, row, payload)
+            return await notify(self, instance, row, payload)
         if row.kind == "apply_proposal":
             async with self.service.store.read() as session:
                 found = await effect_store.proposals_of(session, str(payload.get("decision_id")))
@@ -228,29 +283,3 @@ class EffectRunner:
     async def _request(self, payload: dict[str, Any]) -> Outcome:
         return await self.request(str(payload["command"]), dict(payload["args"]),
                                   float(payload.get("timeout") or 5.0))
-
-    async def _notify(self, instance: Any, row: Any, payload: dict[str, Any]) -> Outcome:
-        from reasonops_contracts.workflows import WorkflowNotificationDelivered
-        key = f"{row.workflow_id}:{row.step}:{row.attempt}:{payload.get('round', 1)}"
-        notification = Notification(key=key, title=str(payload.get("title", "")),
-                                    text=str(payload.get("text", "")),
-                                    severity=str(payload.get("severity", "info")),
-                                    incident_id=instance.incident_id)
-        group = str(payload["group"])
-        if group not in self.notifier.groups():
-            # Nobody to tell is a configuration fact, not a failure of the workflow.
-            log.warning("notification group has no targets", extra={"group": group})
-            return Outcome(True, output={"group": group, "delivered": [],
-                                         "skipped": "no targets configured for the group"})
-        deliveries = await self.notifier.send(group, notification)
-        events: list[Event] = [WorkflowNotificationDelivered(
-            **about(instance), step=row.step, key=key, group=d.group, target=d.target,
-            ok=d.ok, attempts=d.attempts, status=d.status, error=d.error, delivered_at=d.at)
-            for d in deliveries]
-        delivered = [d.target for d in deliveries if d.ok]
-        if deliveries and not delivered:
-            return Outcome(False, error=f"no target of {group} accepted the notification",
-                           events=events)
-        return Outcome(True, output={"group": group, "delivered": delivered,
-                                     "failed": [d.target for d in deliveries if not d.ok]},
-                       events=events)
