@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from reasonops_contracts import Event
 from reasonops_contracts.workflows import WorkflowNotificationDelivered
 
-from . import effect_store
 from . import events as recorded
 from .domain import Instance, Outcome
 from .events import about
@@ -176,12 +175,9 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
                                             "target_seconds")} for c in sla.get("clocks", [])]
     entries = (record.pop("ledger", {}) or {}).get("items", [])
     record["cost"] = _cost(entries)
-    now = runner.service.clock.now()
-    async with runner.service.transaction() as tx:
-        await effect_store.add_review(tx.session, instance.instance_id, incident_id, record, now)
-    event = recorded.review_recorded(instance, step, record, now)
+    event = recorded.review_recorded(instance, step, record, runner.service.clock.now())
     return Outcome(True, output={"review": "recorded", "missing": record["missing"]},
-                   events=[event])
+                   events=[event], review=record)
 
 
 def _cost(entries: list[dict[str, Any]]) -> dict[str, str]:

@@ -82,3 +82,5 @@ class Outcome:
     output: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     events: list[Event] = field(default_factory=list)
+    review: dict[str, Any] | None = None
+    """A post-incident review to keep, written with the step's result."""

@@ -246,6 +246,9 @@ class EffectRunner:
         if instance is None:
             return
         now = self.service.clock.now()
+        if outcome.review is not None:
+            await effect_store.add_review(ws.tx.session, instance.instance_id,
+                                          instance.incident_id, outcome.review, now)
         for event in outcome.events:
             ws.tx.emit(envelope(instance, None, event, now))
         effects = (progress.succeeded(instance, row.step, row.attempt, outcome.output, now)
