@@ -136,7 +136,8 @@ class Router:
         started = time.perf_counter()
         attempts: list[Attempt] = []
         redacted: set[str] = set()
-        schema = output_schema(model)
+        # A copy a provider may change; none is made when the rules alone answer.
+        schema = output_schema(model) if self.routes else {}
         for route in self.routes:
             p = route.provider
             t0 = time.perf_counter()

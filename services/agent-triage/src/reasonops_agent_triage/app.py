@@ -14,6 +14,7 @@ from reasonops_llm.queue import metadata
 from reasonops_runtime import Clock, Service, policy_file
 from reasonops_runtime.enforcement import Enforcer
 
+from .classify import shipped_vocabulary
 from .handlers import CONSUMER, TriageAgent
 from .queries import TriageQueries
 
@@ -40,4 +41,9 @@ def build_service(settings: TriageSettings | None = None, *, clock: Clock | None
     queries = TriageQueries(agent, Enforcer(policy_file.configured(settings.policy),
                                             "agent-triage"), service.clock)
     service.respond(RunTriage, queries.run)
+
+    async def read_vocabulary() -> None:
+        shipped_vocabulary()  # at start, rather than in the first decision (~150 ms)
+
+    service.startup_hooks.append(read_vocabulary)
     return service
