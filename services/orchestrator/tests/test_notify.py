@@ -225,6 +225,18 @@ async def test_every_target_of_the_group_gets_it_and_empty_groups_send_nothing(
     await n.aclose()
 
 
+def test_a_group_without_targets_is_reported_once_not_per_notification(caplog) -> None:
+    n = notifier({"stakeholders": []})
+    caplog.set_level(logging.WARNING, logger="reasonops_orchestrator.notify")
+    for _ in range(3):
+        n.untargeted("stakeholders")
+        n.untargeted("suppliers")
+    said = [r.getMessage() for r in caplog.records if "has no targets" in r.getMessage()]
+    assert len(said) == 2
+    assert sorted(getattr(r, "group", "") for r in caplog.records) == ["stakeholders",
+                                                                      "suppliers"]
+
+
 async def test_a_missing_secret_fails_the_delivery_and_no_secret_is_logged(
         receiver, caplog) -> None:
     r = await receiver("500")

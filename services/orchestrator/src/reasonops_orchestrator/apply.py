@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,8 +24,6 @@ NOTIFIED = {"escalate": "escalation", "notify_supplier": "suppliers",
             "reassign": "escalation"}
 """The notification group that carries out an action no command does (a reassignment
 without a group to go to is the escalation's to decide)."""
-
-log = logging.getLogger(__name__)
 
 
 class EffectRunner(Protocol):
@@ -51,7 +48,7 @@ async def notify(runner: EffectRunner, instance: Instance, row: Any,
     group = str(payload["group"])
     if group not in runner.notifier.groups():
         # Nobody to tell is a configuration fact, not a failure of the workflow.
-        log.warning("notification group has no targets", extra={"group": group})
+        runner.notifier.untargeted(group)
         return Outcome(True, output={"group": group, "delivered": [],
                                      "skipped": "no targets configured for the group"})
     deliveries = await runner.notifier.send(group, notification)

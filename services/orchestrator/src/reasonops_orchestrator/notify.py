@@ -213,6 +213,7 @@ class Notifier:
                  client: httpx.AsyncClient | None = None, clock: Clock | None = None,
                  sleep: Sleep = asyncio.sleep, env: Mapping[str, str] | None = None) -> None:
         self._groups = dict(groups or {})
+        self._untargeted: set[str] = set()
         self._client = client or httpx.AsyncClient(headers={"user-agent": "reasonops"})
         self._clock = clock or SystemClock()
         self._sleep = sleep
@@ -230,6 +231,14 @@ class Notifier:
 
     def groups(self) -> list[str]:
         return sorted(self._groups)
+
+    def untargeted(self, group: str) -> None:
+        """Say once a process that ``group`` has no targets: a configuration fact, which a
+        storm's thousands of notifications to it would otherwise each repeat."""
+        if group not in self._untargeted:
+            self._untargeted.add(group)
+            log.warning("notification group has no targets; its notifications are skipped",
+                        extra={"group": group})
 
     async def send(self, group: str, notification: Notification) -> list[Delivery]:
         targets = self._groups.get(group, ())
