@@ -106,8 +106,10 @@ class EffectRunner:
             try:
                 if self.running:
                     await asyncio.wait(list(self.running.values()))
+                if self._recorder is not None:  # relaying what the last records emitted
+                    await self._recorder
             finally:  # cancelled while draining: so are they (their claims are recovered)
-                for task in list(self.running.values()):
+                for task in [*self.running.values(), *filter(None, [self._recorder])]:
                     task.cancel()
 
     async def top_up(self) -> None:
