@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -26,6 +27,7 @@ from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.transaction import conflict_insert
 
 metadata = MetaData(info=schema("agent-rca", "reasonops_agent_rca:revisions"))
 
@@ -43,14 +45,19 @@ incidents = Table(
     Column("priority", Integer, nullable=True),  # None: opened before it was kept
 )
 alerts = Table(
+    # One row per occurrence: a sender repeating a firing alert (Alertmanager every
+    # group interval) sends the same fingerprint, status and start again, kept once.
     "rca_alerts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("fingerprint", String(128), nullable=False, index=True),
+    Column("fingerprint", String(128), nullable=False),
     Column("name", String(256), nullable=False),
-    Column("service", String(256), nullable=True, index=True),
+    Column("service", String(256), nullable=True),
     Column("summary", String(1024), nullable=False),
     Column("status", String(16), nullable=False),
     Column("at", UtcDateTime(), nullable=False, index=True),
+    # What a root cause reads: a service's or a fingerprint's alerts around a time.
+    Index("ix_rca_alerts_service_at", "service", "at"),
+    Index("ux_rca_alerts_occurrence", "fingerprint", "at", "status", unique=True),
 )
 timeline = Table(
     "rca_timeline", metadata,
@@ -84,10 +91,16 @@ changes = Table(
 
 
 async def add_alerts(session: AsyncSession, found: Sequence[EventAccepted]) -> None:
-    if found:
-        await session.execute(insert(alerts), [dict(
-            fingerprint=e.fingerprint, name=e.name, service=e.service, summary=e.summary[:1024],
-            status=e.status, at=e.starts_at or e.received_at) for e in found])
+    """Each occurrence once (the first of a batch, and none already kept)."""
+    rows: dict[tuple[str, datetime, str], dict[str, Any]] = {}
+    for e in found:
+        at = e.starts_at or e.received_at
+        rows.setdefault((e.fingerprint, at, e.status), dict(
+            fingerprint=e.fingerprint, name=e.name, service=e.service,
+            summary=e.summary[:1024], status=e.status, at=at))
+    if rows:
+        await session.execute(conflict_insert(session, alerts).on_conflict_do_nothing(),
+                              list(rows.values()))
 
 
 async def add_changes(session: AsyncSession, found: Sequence[ChangeAccepted]) -> None:
