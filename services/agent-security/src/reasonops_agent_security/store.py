@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,6 +36,10 @@ events = Table(
     Column("kind", String(32), nullable=False),
     Column("service", String(256), nullable=True),
     Column("at", UtcDateTime(), nullable=False, index=True),
+    # A window is a source's or an account's events over a time: under a flood of
+    # logins an hour holds hundreds of thousands of other sources' events.
+    Index("ix_security_events_source_at", "source", "at"),
+    Index("ix_security_events_account_at", "account", "at"),
 )
 
 findings = Table(
