@@ -81,3 +81,17 @@ async def test_forecast_on_request_for_a_flat_series(nc, start_service):
     assert (out.series, out.points, out.suggested_urgency) == (series, 3, 3)
     assert out.hours_to_exhaustion is None or out.hours_to_exhaustion > 24
     assert await stream_messages(nc, "AGENTS", subjects.AGENT_PROPOSAL) == []
+
+
+async def test_points_older_than_the_lookback_are_forgotten(nc, start_service):
+    from sqlalchemy import select
+
+    from reasonops_agent_capacity.store import points
+    service = await start_service(build_capacity, CapacitySettings, lookback_hours=6)
+    await publish_all(nc, [grafana_disk(50 + h / 10, T0 + timedelta(hours=h))
+                           for h in range(10)])
+    await drained(nc.jetstream(), "INGEST", "agent-capacity")
+    async with service.store.read() as session:
+        kept = sorted((await session.execute(select(points.c.at))).scalars())
+    # What the last point's forecast reads: the six hours before it, nothing older.
+    assert kept == [T0 + timedelta(hours=h) for h in range(3, 10)]

@@ -75,6 +75,7 @@ class CapacityAgent:
             if r.series not in latest or r.at >= latest[r.series][1].at:
                 latest[r.series] = (envelope, r)
         for series, (envelope, last) in latest.items():
+            await store.forget_before(tx.session, series, last.at - self.lookback)
             history = await store.recent(tx.session, series, last.at - self.lookback)
             if len(history) < self.min_points:
                 continue

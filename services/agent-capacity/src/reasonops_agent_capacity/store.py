@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
@@ -19,7 +31,7 @@ points = Table(
     "capacity_points",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("series", String(512), nullable=False, index=True),
+    Column("series", String(512), nullable=False),
     Column("metric", String(256), nullable=False),
     Column("resource", String(512), nullable=True),
     Column("value", Float, nullable=False),
@@ -27,6 +39,8 @@ points = Table(
     Column("severity", String(16), nullable=False),
     Column("fingerprint", String(128), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
+    # A forecast reads a series over its lookback; older points are forgotten.
+    Index("ix_capacity_points_series_at", "series", "at"),
 )
 
 series_state = Table(
@@ -57,6 +71,12 @@ async def recent(session: AsyncSession, series: str, since: datetime) -> list[Re
     return [Reading(series=r.series, metric=r.metric, resource=r.resource, value=r.value,
                     limit=r.limit, at=r.at, severity=r.severity, fingerprint=r.fingerprint)
             for r in rows]
+
+
+async def forget_before(session: AsyncSession, series: str, before: datetime) -> None:
+    """The series' points no forecast reads again (older than the lookback of its latest)."""
+    await session.execute(delete(points).where(points.c.series == series,
+                                               points.c.at < before))
 
 
 async def last_urgency(session: AsyncSession, series: str) -> int | None:
