@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -67,11 +68,14 @@ incidents = Table(
     "slm_agent_incidents",
     metadata,
     Column("incident_id", String(32), primary_key=True),
-    Column("assignment_group", String(128), nullable=True, index=True),
+    Column("assignment_group", String(128), nullable=True),
     Column("opened_at", UtcDateTime(), nullable=False),
     Column("acknowledged_at", UtcDateTime(), nullable=True),
     Column("resolved_at", UtcDateTime(), nullable=True),
     Column("load", Integer, nullable=True),
+    # A group's open incidents and its latest answered, without reading all it ever had.
+    Index("ix_slm_agent_incidents_group_resolved", "assignment_group", "resolved_at"),
+    Index("ix_slm_agent_incidents_group_acknowledged", "assignment_group", "acknowledged_at"),
 )
 
 met = Table(
@@ -83,6 +87,9 @@ met = Table(
     Column("elapsed_seconds", Float, nullable=False),
     Column("in_hours", Boolean, nullable=False),
     Column("at", UtcDateTime(), nullable=False),
+    # The latest met clocks of a kind (a group's, or everyone's).
+    Index("ix_slm_agent_met_kind_at", "kind", "at"),
+    Index("ix_slm_agent_met_kind_group_at", "kind", "assignment_group", "at"),
 )
 
 
