@@ -269,7 +269,7 @@ def main() -> None:
     parser.add_argument("--suite", default="all",
                         choices=("all", "chain", "storm", "ingest", "agents", "eval",
                                  "correlation", "simulate", "gateway", "console",
-                                 "paging", "servicenow"))
+                                 "paging", "servicenow", "history"))
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                         help="sample the chain's services with py-spy and print the busiest")
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
@@ -318,6 +318,9 @@ def main() -> None:
             servicenow.run(args)
     if args.suite in ("all", "ingest"):
         ingest_bench.run(args)
+    if args.suite in ("all", "history"):
+        from .read_models import run as run_history
+        run_history()
     if args.suite in ("all", "agents"):
         from .agents import run_agents_bench
         asyncio.run(run_agents_bench())

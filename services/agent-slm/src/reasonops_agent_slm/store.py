@@ -153,7 +153,7 @@ async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]
     groups = {r["assignment_group"] for r in rows.values()} | {
         e.assignment_group for e in events
         if isinstance(e, IncidentOpened | IncidentAssigned)}
-    open_now = await _open_by_group(session, {g for g in groups if g})
+    open_now = await open_by_group(session, {g for g in groups if g})
     fresh: dict[str, dict[str, Any]] = {}
     changed: set[str] = set()
     answered: set[str] = set()
@@ -209,7 +209,7 @@ async def incident_events(session: AsyncSession, events: Sequence[IncidentEvent]
     return answered
 
 
-async def _open_by_group(session: AsyncSession, groups: set[str]) -> dict[str, int]:
+async def open_by_group(session: AsyncSession, groups: set[str]) -> dict[str, int]:
     """How many of each group's incidents are open (not resolved)."""
     if not groups:
         return {}
