@@ -45,8 +45,10 @@ incidents = Table(
     Column("priority", Integer, nullable=True),  # None: opened before it was kept
 )
 alerts = Table(
-    # One row per occurrence: a sender repeating a firing alert (Alertmanager every
-    # group interval) sends the same fingerprint, status and start again, kept once.
+    # One row per occurrence: a sender whose events carry no identity of their own
+    # (native events) repeats a firing alert with the same fingerprint, status and
+    # start; kept once (Alertmanager's repeats are the same message, which the inbox
+    # already drops).
     "rca_alerts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("fingerprint", String(128), nullable=False),

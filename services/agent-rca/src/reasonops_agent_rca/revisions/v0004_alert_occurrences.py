@@ -1,9 +1,10 @@
 """An alert occurrence is kept once, and read by service or fingerprint around a time.
 
-A sender repeating a firing alert (Alertmanager every group interval) stored the same
-fingerprint, status and start again each time, and a root cause read every alert a
-service ever had to find those near its incident. Repeats kept so far are removed (the
-first of each stays); the indexes now cover (service, time) and (fingerprint, time).
+A root cause read every alert a service ever had to find those near its incident, and
+a sender whose events carry no identity of their own (native events over HTTP)
+re-sending a firing alert stored the same fingerprint, status and start again each
+time. Repeats kept so far are removed (the first of each stays); the indexes now cover
+(service, time) and (fingerprint, time).
 
 Revision ID: 0004
 Revises: 0003
