@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -39,8 +40,18 @@ AT_MOST_ONCE = ("command", "apply_proposal")
 RECORD_ATTEMPTS = 5
 RECORD_TOGETHER = 50
 
-Finished = tuple[Any, Outcome, str | None, "asyncio.Future[None]"]
-"""An effect's row, its outcome, the trace its record continues, and what its task awaits."""
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """An effect whose I/O ended, waiting for its result to be recorded."""
+
+    row: Any
+    outcome: Outcome
+    parent: str | None
+    """The trace its record continues (the effect's span)."""
+    recorded: asyncio.Future[None]
+    """Resolved once recorded (or given up on): what the effect's task awaits."""
+
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +188,7 @@ class EffectRunner:
                                                               "error": repr(exc)})
             outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
         recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._finished.append((row, outcome, tracing.current_traceparent(), recorded))
+        self._finished.append(Finished(row, outcome, tracing.current_traceparent(), recorded))
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._record_finished())
         await recorded
@@ -191,12 +202,12 @@ class EffectRunner:
                 emitted = await self._record_together(group) if len(group) > 1 else None
                 if emitted is None:
                     emitted = []
-                    for row, outcome, parent, _ in group:
-                        emitted += await self._record_alone(row, outcome, parent)
+                    for f in group:
+                        emitted += await self._record_alone(f.row, f.outcome, f.parent)
             finally:
-                for *_, recorded in group:
-                    if not recorded.done():
-                        recorded.set_result(None)
+                for f in group:
+                    if not f.recorded.done():
+                        f.recorded.set_result(None)
             if self.service.relay is not None and emitted:
                 try:
                     await self.service.relay.publish(emitted)
@@ -210,12 +221,11 @@ class EffectRunner:
         try:
             async with self.service.store.transaction() as tx:
                 ws = self.shell.workset(tx)
-                await ws.prepare({row.workflow_id for row, *_ in group}, {})
-                await effect_store.finish_effects(tx.session, [row.effect_id
-                                                               for row, *_ in group])
-                for row, outcome, parent, _ in group:
-                    with tracing.use(parent):
-                        await self._record(ws, row, outcome)
+                await ws.prepare({f.row.workflow_id for f in group}, {})
+                await effect_store.finish_effects(tx.session, [f.row.effect_id for f in group])
+                for f in group:
+                    with tracing.use(f.parent):
+                        await self._record(ws, f.row, f.outcome)
                 await ws.flush()
         except Exception as exc:
             log.warning("recording step results together failed; recording each alone",
