@@ -90,6 +90,11 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     view = stack.cli("incidents", "resolve", "INC0000001", "--note", "rolled back")
     assert (view["state"], view["note"]) == ("resolved", "rolled back")
     assert stack.cli("incidents", "close", "INC0000001")["state"] == "closed"
+    # The P1 was a major incident: its workflow recorded a review when it resolved.
+    review = wait_until(lambda: stack.cli("workflows", "review", "INC0000001"))
+    assert (review["workflow_id"], set(review["decisions"])) == ("MI-INC0000001",
+                                                                {"triage", "rca"})
+    assert "state_changed" in {t["kind"] for t in review["timeline"]}
 
     published = stack.cli("publish", "--name", "DiskFull", "--service", "billing",
                           "--severity", "error", "--resource", "db-3")

@@ -18,6 +18,8 @@ from reasonops_contracts.incidents import (
     ListIncidents,
     ResolveIncident,
 )
+from reasonops_contracts.policy import AccessDenied
+from reasonops_contracts.reviews import GetPostIncidentReview, PostIncidentReviewView
 from reasonops_contracts.workflows import (
     ApproveStep,
     GetWorkflow,
@@ -38,9 +40,23 @@ from reasonops_orchestrator.notify import Delivery, Notification, Notifier
 from reasonops_runtime.client import request
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
-from tests.support import accepted, publish_all, stream_messages, wait_for
+from tests.support import accepted, cli, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
+
+POLICY = """
+roles:
+  admin: {allow: ["*"]}
+  observer: {allow: []}
+principals:
+  user:tests: [admin]
+  user:olga:
+    - {role: observer, teams: [payments]}
+  user:sam:
+    - {role: observer, services: [search]}
+  service:*: [admin]
+  agent:*: [admin]
+"""
 
 
 class RecordingNotifier(Notifier):
@@ -63,13 +79,17 @@ async def incident(nc) -> IncidentView | None:
     return found.items[0] if found.items else None
 
 
-async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start_service):
+async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start_service,
+                                                                        tmp_path, nats_url):
     notifier = RecordingNotifier()
     for build, settings in ((build_incidents, IncidentSettings), (build_slm, SlmSettings),
                             (build_finance, FinanceSettings), (build_triage, TriageSettings),
                             (build_rca, RcaSettings)):
         await start_service(build, settings)
-    await start_service(partial(build_orchestrator, notifier=notifier), OrchestratorSettings)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    await start_service(partial(build_orchestrator, notifier=notifier), OrchestratorSettings,
+                        policy=policy)
     definitions = await request(nc, ListWorkflowDefinitions(), WorkflowDefinitionList)
     assert "major-incident" in [d.name for d in definitions.items]
 
@@ -111,6 +131,49 @@ async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start
     assert {"opened", "major_declared", "state_changed"} <= {t["kind"] for t in review["timeline"]}
     assert review["sla"], "the SLA clocks of the incident"
     assert "cost" in review
+
+    # The review is read back, by incident or by instance, as it was recorded.
+    kept = await request(nc, GetPostIncidentReview(incident_id=opened.incident_id),
+                         PostIncidentReviewView)
+    assert (kept.workflow_id, kept.incident_id) == (view.workflow_id, opened.incident_id)
+    assert (kept.title, set(kept.decisions)) == (review["title"], {"triage", "rca"})
+    assert [t.kind for t in kept.timeline] == [t["kind"] for t in review["timeline"]]
+    assert [c.model_dump() for c in kept.sla] == review["sla"]
+    assert (kept.cost, kept.missing) == (review["cost"], review["missing"])
+    assert kept.missing == []
+    assert await request(nc, GetPostIncidentReview(workflow_id=view.workflow_id),
+                         PostIncidentReviewView) == kept
+    # by whoever reads the incident's team, and nobody else; refusals on record
+    assert await request(nc, GetPostIncidentReview(incident_id=opened.incident_id,
+                                                   actor="user:olga"),
+                         PostIncidentReviewView) == kept
+    with pytest.raises(ReplyError) as refused:
+        await request(nc, GetPostIncidentReview(incident_id=opened.incident_id,
+                                                actor="user:sam"), PostIncidentReviewView)
+    assert refused.value.detail.code == "forbidden"
+    assert "outside the scope of its roles" in refused.value.detail.message
+    denials = await wait_for(lambda: stream_messages(nc, "POLICY", AccessDenied.SUBJECT))
+    assert [(d.data["principal"], d.data["action"], d.data["incident_id"]) for d in denials] \
+        == [("user:sam", "read", opened.incident_id)]
+    with pytest.raises(ReplyError) as unknown:
+        await request(nc, GetPostIncidentReview(incident_id="INC9999999"),
+                      PostIncidentReviewView)
+    assert (unknown.value.detail.code, unknown.value.detail.field) == ("not_found",
+                                                                       "incident_id")
+    with pytest.raises(ReplyError) as neither:
+        await request(nc, GetPostIncidentReview(), PostIncidentReviewView)
+    assert neither.value.detail.field == "incident_id"
+    # and from the CLI
+    code, out, err = await cli(nats_url, "workflows", "review", opened.incident_id)
+    assert code == 0, err
+    assert out.startswith(f"Post-incident review of {opened.incident_id} ({view.workflow_id})")
+    for shown in (kept.title, "  triage: ", "  rca: ", "major_declared", "Cost booked: "):
+        assert shown in out
+    code, out, _ = await cli(nats_url, "workflows", "review", view.workflow_id, "--json")
+    assert (code, PostIncidentReviewView.model_validate_json(out)) == (0, kept)
+    code, _, err = await cli(nats_url, "workflows", "review", "INC9999999")
+    assert code != 0
+    assert "no post-incident review of INC9999999" in err
     agents = await stream_messages(nc, "AGENTS")
     assert len([e for e in agents if e.type == TriageRequested.TYPE
                 and e.data.get("workflow_id") == view.workflow_id]) == 1

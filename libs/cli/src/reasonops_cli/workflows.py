@@ -1,4 +1,4 @@
-"""``reasonops workflows list | show | instances | approve | reject``."""
+"""``reasonops workflows list | show | instances | review | approve | reject``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reasonops_contracts.reviews import GetPostIncidentReview, PostIncidentReviewView
 from reasonops_contracts.workflows import (
     ApproveStep,
     GetWorkflow,
@@ -21,7 +22,7 @@ from reasonops_contracts.workflows import (
 )
 
 from .connection import ask, principal
-from .output import emit_json, table, when
+from .output import duration, emit_json, table, when
 
 app = typer.Typer(help="Workflows the orchestrator runs: definitions, instances, approvals.",
                   no_args_is_help=True)
@@ -89,6 +90,49 @@ def instances(
                      [[v.workflow_id, v.workflow, v.version, v.state, when(v.started_at),
                        " ".join(s.step for s in v.steps if s.state == "waiting") or "-"]
                       for v in found.items]))
+
+
+@app.command()
+def review(
+    target: Annotated[str, typer.Argument(
+        help="Incident number (INC0000001: its newest review) or instance id "
+             "(MI-INC0000001).")],
+    json: Json = False,
+) -> None:
+    """The post-incident review a major incident's workflow recorded when it resolved:
+    timeline, the agents' decisions, how the SLA clocks ended, the cost booked."""
+    query = (GetPostIncidentReview(incident_id=target) if INCIDENT.match(target)
+             else GetPostIncidentReview(workflow_id=target))
+    found = ask(query, PostIncidentReviewView)
+    if json:
+        emit_json(found)
+        return
+    typer.echo(f"Post-incident review of {found.incident_id or '-'} ({found.workflow_id}), "
+               f"recorded {when(found.recorded_at)}")
+    if found.title:
+        typer.echo(found.title)
+    typer.echo("\nSLA clocks:")
+    typer.echo(table(["CLOCK", "AGREEMENT", "STATE", "ELAPSED", "TARGET"],
+                     [[c.kind or "-", c.agreement or "-", c.state or "-", _seconds(
+                         c.elapsed_seconds), _seconds(c.target_seconds)] for c in found.sla])
+               if found.sla else "none")
+    typer.echo("\nCost booked: " + (", ".join(f"{amount} {currency}" for currency, amount
+                                              in sorted(found.cost.items()))
+                                    or "none by then (an incident's cost is booked when it "
+                                       "closes)"))
+    typer.echo("\nDecisions:")
+    for step, output in found.decisions.items() or [("-", "none")]:
+        said = output.get("summary") if isinstance(output, dict) else None
+        typer.echo(f"  {step}: {said or jsonlib.dumps(output)[:200]}")
+    typer.echo("\nTimeline:")
+    typer.echo(table(["AT (UTC)", "ACTOR", "KIND", "DETAIL"],
+                     [[when(t.at), t.actor, t.kind, t.detail[:80]] for t in found.timeline]))
+    if found.missing:
+        typer.echo("\nNot read when the review ran: " + "; ".join(found.missing))
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else duration(value)
 
 
 def _state(value: str | None) -> WorkflowState | None:

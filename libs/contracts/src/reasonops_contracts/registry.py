@@ -12,6 +12,7 @@ from . import (
     ingest,
     oncall,
     policy,
+    reviews,
     servicenow,
     workflows,
 )
@@ -29,7 +30,7 @@ from .slm import events as slm_events
 from .slm import queries as slm_queries
 
 _MODULES = (ingest, incident_events, incident_commands, incident_queries, correlation, problems,
-            silences, slm_events, slm_queries, finance, agents, workflows, gateway, policy,
+            silences, slm_events, slm_queries, finance, agents, workflows, reviews, gateway, policy,
             deadletter, oncall, servicenow, change_events, change_commands, change_queries)
 
 

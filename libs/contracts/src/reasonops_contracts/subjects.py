@@ -186,6 +186,7 @@ WORKFLOW_CMD_APPROVE = "itsm.workflow.cmd.approve"
 WORKFLOW_CMD_REJECT = "itsm.workflow.cmd.reject"
 WORKFLOW_QUERY_DEFINITIONS = "itsm.workflow.query.definitions"
 WORKFLOW_QUERY_INSTANCES = "itsm.workflow.query.instances"
+WORKFLOW_QUERY_REVIEW = "itsm.workflow.query.review"
 
 # Role policy
 POLICY_ACCESS_DENIED = "itsm.policy.access.denied"

@@ -132,6 +132,18 @@ async def proposals_of(session: AsyncSession, decision_id: str) -> list[dict[str
     return [dict(r.payload) for r in rows]
 
 
+async def review_of(session: AsyncSession, *, workflow_id: str | None = None,
+                    incident_id: str | None = None) -> Any | None:
+    """The review row of ``workflow_id``, else the newest of ``incident_id``'s."""
+    query = select(reviews)
+    if workflow_id:
+        query = query.where(reviews.c.workflow_id == workflow_id)
+    else:
+        query = query.where(reviews.c.incident_id == incident_id).order_by(
+            reviews.c.recorded_at.desc(), reviews.c.workflow_id.desc())
+    return (await session.execute(query.limit(1))).first()
+
+
 async def add_review(session: AsyncSession, workflow_id: str, incident_id: str | None,
                      review: dict[str, Any], at: datetime) -> None:
     await session.execute(delete(reviews).where(reviews.c.workflow_id == workflow_id))

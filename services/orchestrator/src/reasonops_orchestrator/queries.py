@@ -1,7 +1,8 @@
-"""Workflow queries: instances and the definitions loaded."""
+"""Workflow queries: instances, the definitions loaded, post-incident reviews."""
 
 from __future__ import annotations
 
+from reasonops_contracts.reviews import GetPostIncidentReview, PostIncidentReviewView
 from reasonops_contracts.workflows import (
     GetWorkflow,
     ListWorkflowDefinitions,
@@ -14,7 +15,7 @@ from reasonops_runtime import DomainError, NotFound, Service
 from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.policy import Policy
 
-from . import store
+from . import effect_store, store
 from .catalog import Catalog
 from .views import definition_views, workflow_view
 
@@ -56,6 +57,31 @@ class WorkflowQueries:
         return WorkflowInstanceList(items=[workflow_view(i) for i in found
                                            if visible.covers(*i.scope())])
 
+    async def review(self, query: GetPostIncidentReview) -> PostIncidentReviewView:
+        """A review is read as its instance is: by whoever's roles cover the incident's
+        team or service (what it holds, the timeline, SLA and cost, each of those may
+        read on its own)."""
+        if not (query.workflow_id or query.incident_id):
+            raise DomainError("give incident_id or workflow_id", "incident_id")
+        async with self.service.store.read() as session:
+            row = await effect_store.review_of(session, workflow_id=query.workflow_id,
+                                               incident_id=query.incident_id)
+            instance = await store.get(session, row.workflow_id) if row is not None else None
+        if row is None:
+            what = query.workflow_id or query.incident_id
+            raise NotFound(f"no post-incident review of {what} (one is recorded when a "
+                           "major incident resolves)",
+                           "workflow_id" if query.workflow_id else "incident_id")
+        # An instance gone (kept less long than its review) leaves no scope: only a
+        # reader of everything reads its review.
+        team, owner = instance.scope() if instance is not None else (None, None)
+        self.gate.readable(query.actor, at=self.service.clock.now(),
+                           reading=f"post-incident review {row.workflow_id}", team=team,
+                           service=owner, incident_id=row.incident_id)
+        return PostIncidentReviewView.model_validate(
+            {**row.review, "workflow_id": row.workflow_id, "incident_id": row.incident_id,
+             "recorded_at": row.recorded_at})
+
     async def definitions(self, query: ListWorkflowDefinitions) -> WorkflowDefinitionList:
         self.gate.visibility(query.actor, at=self.service.clock.now(),
                              reading="workflow definitions")
@@ -65,6 +91,7 @@ class WorkflowQueries:
         self.service.respond(GetWorkflow, self.get)
         self.service.respond(ListWorkflowInstances, self.instances)
         self.service.respond(ListWorkflowDefinitions, self.definitions)
+        self.service.respond(GetPostIncidentReview, self.review)
 
 
 def register_queries(service: Service, catalog: Catalog, policy: Policy) -> None:
