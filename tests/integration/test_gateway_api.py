@@ -270,6 +270,10 @@ async def test_every_other_resource_answers_through_the_api(gateway_engine, nc):
         assert (await api.get(f"/api/workflows/instances/{instance}")).json()[
             "workflow_id"] == instance
         assert (await api.get("/api/workflows/definitions")).json()["items"]
+        # No agent runs here: the major incident's review waits for their decisions.
+        for path in (f"/api/incidents/{checkout}/review",
+                     f"/api/workflows/instances/MI-{checkout}/review"):
+            assert "no post-incident review" in problem(await api.get(path), 404)["detail"]
         assert (await api.get("/api/workflows/instances",
                               params={"incident_id": checkout})).json()["items"]
         refused = await api.post(f"/api/workflows/instances/{instance}/steps/nope/approve",

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.nats
 
 TOOLS = {"search_incidents", "show_incident", "acknowledge_incident", "comment_incident",
          "assign_incident", "resolve_incident", "sla_status", "sla_clocks_needing_attention",
-         "audit_trail", "incident_briefing",
+         "audit_trail", "incident_briefing", "incident_review",
          "approve_workflow_step", "reject_workflow_step", "silence_alerts", "finance_summary",
          "run_agent"}
 

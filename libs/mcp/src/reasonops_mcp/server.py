@@ -29,6 +29,7 @@ from reasonops_contracts.incidents import (
     IncidentView,
     SilenceView,
 )
+from reasonops_contracts.reviews import PostIncidentReviewView
 from reasonops_contracts.slm import Attention, SlaClockList, SlaStatus
 from reasonops_contracts.workflows import WorkflowView
 from reasonops_sdk import ApiError, AsyncReasonOpsClient, ReasonOpsError
@@ -150,6 +151,14 @@ def build_server(client: ClientFactory, *, name: str = "ReasonOps") -> FastMCP:
         its evidence and decision. An error until two agents have decided about it."""
         async with api() as reasonops:
             return await reasonops.incident_briefing(incident_id)
+
+    @mcp.tool(annotations=READ)
+    async def incident_review(incident_id: IncidentId) -> PostIncidentReviewView:
+        """The post-incident review of a major incident, recorded when it resolved: its
+        timeline, each agent's decision, how its SLA clocks ended and what it cost. An
+        error before then, or for an incident that was never major."""
+        async with api() as reasonops:
+            return await reasonops.incident_review(incident_id)
 
     @mcp.tool(annotations=READ)
     async def audit_trail(incident_id: IncidentId) -> Trail:

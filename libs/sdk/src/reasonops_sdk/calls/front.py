@@ -20,6 +20,7 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
+from reasonops_contracts.reviews import PostIncidentReviewView
 from reasonops_contracts.slm import (
     SlaClockList,
     SlaPolicyList,
@@ -120,6 +121,10 @@ def incident_sla(incident_id: str) -> Call[SlaStatus]:
 def incident_briefing(incident_id: str) -> Call[AgentDecisionRecorded]:
     return call("GET", f"/api/incidents/{quoted(incident_id)}/briefing",
                 AgentDecisionRecorded)
+
+
+def incident_review(incident_id: str) -> Call[PostIncidentReviewView]:
+    return call("GET", f"/api/incidents/{quoted(incident_id)}/review", PostIncidentReviewView)
 
 
 def incident_audit(incident_id: str) -> Call[Trail]:

@@ -36,6 +36,7 @@ from reasonops_contracts.incidents import (
     ResolveIncident,
     ResumeIncident,
 )
+from reasonops_contracts.reviews import GetPostIncidentReview, PostIncidentReviewView
 from reasonops_contracts.slm import GetSlaStatus, SlaStatus
 from reasonops_contracts.workflows import GetWorkflow, WorkflowView
 
@@ -136,6 +137,16 @@ async def workflow(caller: CallerDep, gateway: GatewayDep, incident_id: Incident
                    name: str = "incident-response") -> WorkflowView:
     return await gateway.ask(caller, GetWorkflow(incident_id=incident_id, workflow=name),
                              WorkflowView)
+
+
+@router.get("/{incident_id}/review", response_model=PostIncidentReviewView,
+            summary="Its post-incident review")
+async def review(caller: CallerDep, gateway: GatewayDep,
+                 incident_id: IncidentId) -> PostIncidentReviewView:
+    """What the major-incident workflow recorded when it resolved: the timeline, each
+    agent's decision, the SLA clocks and the cost booked (404 before)."""
+    return await gateway.ask(caller, GetPostIncidentReview(incident_id=incident_id),
+                             PostIncidentReviewView)
 
 
 @router.get("/{incident_id}/briefing", response_model=AgentDecisionRecorded,

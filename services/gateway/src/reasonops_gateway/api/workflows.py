@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from reasonops_contracts.reviews import GetPostIncidentReview, PostIncidentReviewView
 from reasonops_contracts.workflows import (
     ApproveStep,
     GetWorkflow,
@@ -50,6 +51,14 @@ async def instances(caller: CallerDep, gateway: GatewayDep, workflow: str | None
             summary="One instance and its steps")
 async def show(caller: CallerDep, gateway: GatewayDep, workflow_id: InstanceId) -> WorkflowView:
     return await gateway.ask(caller, GetWorkflow(workflow_id=workflow_id), WorkflowView)
+
+
+@router.get("/instances/{workflow_id}/review", response_model=PostIncidentReviewView,
+            summary="The post-incident review an instance recorded")
+async def review(caller: CallerDep, gateway: GatewayDep,
+                 workflow_id: InstanceId) -> PostIncidentReviewView:
+    return await gateway.ask(caller, GetPostIncidentReview(workflow_id=workflow_id),
+                             PostIncidentReviewView)
 
 
 @router.post("/instances/{workflow_id}/steps/{step}/approve", response_model=WorkflowView,

@@ -93,19 +93,25 @@ async def incident(request: Request, client: AsyncReasonOpsClient, me: Me) -> Sh
     incident_id = request.path_params["incident_id"]
     found = await client.get_incident(incident_id)
     # The page still helps without these (no SLA service, decisions not for this
-    # reader, no briefing yet, no ServiceNow record): asked together, each may fail.
-    sla, trail, briefing, record = [
+    # reader, no briefing or review yet, no ServiceNow record): asked together, each
+    # may fail.
+    sla, trail, briefing, record, review = [
         None if isinstance(got, ReasonOpsError) else got
         for got in await asyncio.gather(
             client.incident_sla(incident_id), client.incident_audit(incident_id),
             client.incident_briefing(incident_id), client.servicenow_record(incident_id),
+            client.incident_review(incident_id) if found.major else _nothing(),
             return_exceptions=True)]
-    for got in (sla, trail, briefing, record):
+    for got in (sla, trail, briefing, record, review):
         if isinstance(got, BaseException):
             raise got
     return Shown("incident.html", {"incident": found, "sla": sla, "trail": trail,
-                                   "briefing": briefing, "record": record,
+                                   "briefing": briefing, "record": record, "review": review,
                                    "actions": actions_for(found, me)})
+
+
+async def _nothing() -> None:
+    """Only a major incident has a post-incident review to ask for."""
 
 
 async def _run(client: AsyncReasonOpsClient, incident_id: str, verb: str,
