@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -211,6 +212,38 @@ async def test_service_levels_finance_and_the_dashboard(gateway_stack, nc):
             "principal": "user:olga", "action": "incident.resolve", "team": "discovery"})).json()
         assert verdict["allowed"] is False
         assert "outside their scope" in verdict["reason"]
+
+
+async def test_an_incidents_cost_is_reckoned_before_it_is_booked(gateway_stack, nats_url):
+    """``GET /api/incidents/{id}/cost`` and ``reasonops finance cost``: while it is open,
+    to now; once it closes, as booked; within the reader's scope."""
+    from tests.support import cli
+
+    checkout, search = gateway_stack["ids"]["checkout"], gateway_stack["ids"]["search"]
+    async with client(gateway_stack) as api, client(gateway_stack, "olga") as olga:
+        open_ = (await api.get(f"/api/incidents/{checkout}/cost")).json()
+        assert (open_["resolved"], open_["booked_entry_id"]) == (False, None)
+        assert open_["memo"].startswith("downtime 10.")  # opened ten minutes ago
+        assert Decimal(open_["total"]) == Decimal(open_["downtime"]) + Decimal(
+            open_["effort"]) > 0
+        assert (await olga.get(f"/api/incidents/{checkout}/cost")).status_code == 200
+        problem(await olga.get(f"/api/incidents/{search}/cost"), 403)  # not her team's
+        problem(await api.get("/api/incidents/INC9999999/cost"), 404)
+        for verb in ("resolve", "close"):
+            assert (await api.post(f"/api/incidents/{checkout}/{verb}", json={})).status_code \
+                == 200
+        booked = await wait_for(lambda: api.get(f"/api/incidents/{checkout}/cost"),
+                                check=lambda r: r.json()["booked_entry_id"])
+        cost = booked.json()
+        entry = (await api.get(f"/api/finance/entries/{cost['booked_entry_id']}/trace")
+                 ).json()["entry"]
+        assert (Decimal(entry["amount"]), entry["incident_id"]) == (Decimal(cost["total"]),
+                                                                    checkout)
+        assert cost["resolved"] is True
+    code, out, err = await cli(nats_url, "finance", "cost", checkout)
+    assert code == 0, err
+    assert out.startswith(f"{checkout} (checkout, resolved ")
+    assert f"booked as {cost['booked_entry_id']}" in out
 
 
 async def test_a_service_that_does_not_answer_is_a_503_with_retry_after(

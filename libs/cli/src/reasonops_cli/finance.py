@@ -1,4 +1,4 @@
-"""``reasonops finance summary|entries|trace|budgets|periods``."""
+"""``reasonops finance summary|entries|trace|cost|budgets|periods``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from reasonops_contracts.finance import (
     FinanceSummary,
     GetBudgets,
     GetFinanceSummary,
+    GetIncidentCost,
+    IncidentCostView,
     LedgerEntryList,
     ListLedgerEntries,
     ListPeriods,
@@ -137,6 +139,25 @@ def trace(
     if e.incident_id:
         typer.echo(f"Incident: {e.incident_id}"
                    + (f"; other entries: {', '.join(t.related)}" if t.related else ""))
+
+
+@app.command()
+def cost(
+    incident_id: Annotated[str, typer.Argument(help="Incident number, e.g. INC0000001.")],
+    json: Json = False,
+) -> None:
+    """What an incident costs, booked or not: downtime by its service's tier and the
+    responders' effort, to its resolution (or to now while it is open)."""
+    c = ask(GetIncidentCost(incident_id=incident_id), IncidentCostView)
+    if json:
+        emit_json(c)
+        return
+    to = f"resolved {when(c.until)}" if c.resolved else f"open, as of {when(c.until)}"
+    typer.echo(f"{c.incident_id} ({c.service}, {to}): {c.total} {c.currency} "
+               f"(downtime {c.downtime}, effort {c.effort})")
+    typer.echo(f"  {c.memo}")
+    typer.echo(f"  booked as {c.booked_entry_id}" if c.booked_entry_id
+               else "  not booked yet: its cost is booked when it closes")
 
 
 @app.command()

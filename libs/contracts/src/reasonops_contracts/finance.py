@@ -185,3 +185,29 @@ class CostlyIncident(View):
     currency: str
     amount: Decimal
     entry_id: str
+
+
+class GetIncidentCost(Query):
+    """What an incident costs, booked or not: its service's downtime (by tier) and the
+    responders' effort, to its resolution, or to now while it is open."""
+
+    SUBJECT = subjects.FINANCE_QUERY_INCIDENT_COST
+
+    actor: Actor = ""  # set by the answering service to the proven principal
+
+    incident_id: str = Field(min_length=1, max_length=32)
+
+
+class IncidentCostView(View):
+    incident_id: str
+    service: str
+    currency: str
+    downtime: Decimal
+    effort: Decimal
+    total: Decimal
+    memo: str = Field(description="How it was reckoned: minutes, rates, responders")
+    until: datetime = Field(description="Its resolution, or now while it is not resolved")
+    resolved: bool
+    booked_entry_id: str | None = Field(
+        default=None, description="The ledger entry of its cost, booked when it closed")
+

@@ -106,6 +106,7 @@ FINANCE_CMD_CLOSE_PERIOD = "itsm.finance.cmd.close_period"
 FINANCE_QUERY_TRACE = "itsm.finance.query.trace"
 FINANCE_QUERY_BUDGETS = "itsm.finance.query.budgets"
 FINANCE_QUERY_PERIODS = "itsm.finance.query.periods"
+FINANCE_QUERY_INCIDENT_COST = "itsm.finance.query.incident_cost"
 
 # Agents
 AGENT_TRIAGE_REQUESTED = "itsm.agent.triage.requested"

@@ -31,7 +31,6 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.reviews import PostIncidentReviewView
 from reasonops_contracts.slm import (
     SlaClockList,
     SlaPolicyList,
@@ -161,10 +160,6 @@ class AsyncReasonOpsClient(AsyncBackOffice, AsyncServiceDesk):
     async def incident_briefing(self, incident_id: str) -> AgentDecisionRecorded:
         """The agents' views combined (an ApiError 404 before two have spoken)."""
         return await self.send(calls.incident_briefing(incident_id))
-
-    async def incident_review(self, incident_id: str) -> PostIncidentReviewView:
-        """Its post-incident review (an ApiError 404 before a major incident resolves)."""
-        return await self.send(calls.incident_review(incident_id))
 
     async def incident_audit(self, incident_id: str) -> Trail:
         return await self.send(calls.incident_audit(incident_id))

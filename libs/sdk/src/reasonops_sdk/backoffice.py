@@ -13,12 +13,14 @@ from reasonops_contracts.finance import (
     BudgetList,
     EntryTrace,
     FinanceSummary,
+    IncidentCostView,
     LedgerEntryPosted,
     PeriodList,
     PeriodView,
 )
 from reasonops_contracts.gateway import ApiTokenIssued, ApiTokenList, ApiTokenView
 from reasonops_contracts.ingest import HeartbeatList, IntegrationKeyIssued, IntegrationList
+from reasonops_contracts.reviews import PostIncidentReviewView
 from reasonops_contracts.workflows import (
     WorkflowDefinitionList,
     WorkflowInstanceList,
@@ -66,6 +68,14 @@ class BackOffice:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    def incident_cost(self: Sends, incident_id: str) -> IncidentCostView:
+        """What it costs, booked or not (downtime and effort to its resolution or now)."""
+        return self.send(calls.incident_cost(incident_id))
+
+    def incident_review(self: Sends, incident_id: str) -> PostIncidentReviewView:
+        """Its post-incident review (an ApiError 404 before a major incident resolves)."""
+        return self.send(calls.incident_review(incident_id))
 
     def trace_entry(self: Sends, entry_id: str) -> EntryTrace:
         return self.send(calls.trace_entry(entry_id))
@@ -172,6 +182,14 @@ class AsyncBackOffice:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    async def incident_cost(self: AsyncSends, incident_id: str) -> IncidentCostView:
+        """What it costs, booked or not (downtime and effort to its resolution or now)."""
+        return await self.send(calls.incident_cost(incident_id))
+
+    async def incident_review(self: AsyncSends, incident_id: str) -> PostIncidentReviewView:
+        """Its post-incident review (an ApiError 404 before a major incident resolves)."""
+        return await self.send(calls.incident_review(incident_id))
 
     async def trace_entry(self: AsyncSends, entry_id: str) -> EntryTrace:
         return await self.send(calls.trace_entry(entry_id))

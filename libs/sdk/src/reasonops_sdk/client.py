@@ -35,7 +35,6 @@ from reasonops_contracts.incidents import (
     SilenceList,
     SilenceView,
 )
-from reasonops_contracts.reviews import PostIncidentReviewView
 from reasonops_contracts.slm import (
     SlaClockList,
     SlaPolicyList,
@@ -198,10 +197,6 @@ class ReasonOpsClient(BackOffice, ServiceDesk):
     def incident_briefing(self, incident_id: str) -> AgentDecisionRecorded:
         """The agents' views combined (an ApiError 404 before two have spoken)."""
         return self.send(calls.incident_briefing(incident_id))
-
-    def incident_review(self, incident_id: str) -> PostIncidentReviewView:
-        """Its post-incident review (an ApiError 404 before a major incident resolves)."""
-        return self.send(calls.incident_review(incident_id))
 
     def incident_audit(self, incident_id: str) -> Trail:
         return self.send(calls.incident_audit(incident_id))

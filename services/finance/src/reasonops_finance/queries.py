@@ -9,6 +9,8 @@ from reasonops_contracts.finance import (
     FinanceSummary,
     GetBudgets,
     GetFinanceSummary,
+    GetIncidentCost,
+    IncidentCostView,
     LedgerEntryList,
     ListLedgerEntries,
     ListPeriods,
@@ -16,11 +18,12 @@ from reasonops_contracts.finance import (
     PeriodView,
     TraceEntry,
 )
-from reasonops_runtime import NotFound, Service
+from reasonops_runtime import DomainError, NotFound, Service
 from reasonops_runtime.enforcement import Enforcer
 
 from . import store
 from .config import CostRates
+from .costs import incident_cost
 from .domain import Entry
 from .summary import budget_lines, finance_summary
 from .views import entry_list, entry_trace
@@ -75,6 +78,31 @@ class FinanceQueries:
                        if entry.incident_id else [])
         return entry_trace(entry, related)
 
+    async def cost(self, query: GetIncidentCost) -> IncidentCostView:
+        """Reckoned as its cost is booked when it closes (``IncidentCosting.closed``),
+        read by whoever may read its service."""
+        async with self.service.store.read() as session:
+            row = await store.get_incident(session, query.incident_id)
+            booked = await store.entry_of_source(session, f"COST-{query.incident_id}")
+        if row is None:
+            raise NotFound(f"finance has not seen {query.incident_id} opened", "incident_id")
+        self.enforcer.readable(query.actor, at=self.service.clock.now(),
+                               reading=f"the cost of {query.incident_id}",
+                               team=self.owner(row.service) if row.service else None,
+                               service=row.service, incident_id=query.incident_id)
+        if row.service is None:
+            raise DomainError(f"{query.incident_id} names no service: it has no cost",
+                              "incident_id")
+        found = self.catalog.get(row.service)
+        until = row.resolved_at or self.service.clock.now()
+        cost = incident_cost(rates=self.rates, tier=found.tier if found else 3,
+                             priority=row.priority, opened_at=row.opened_at,
+                             acknowledged_at=row.acknowledged_at, resolved_at=until)
+        return IncidentCostView(
+            incident_id=query.incident_id, service=row.service, currency=self.rates.currency,
+            downtime=cost.downtime, effort=cost.effort, total=cost.total, memo=cost.memo,
+            until=until, resolved=row.resolved_at is not None, booked_entry_id=booked)
+
     async def budgets(self, query: GetBudgets) -> BudgetList:
         services = self.readable(query.actor, "budgets")
         async with self.service.store.read() as session:
@@ -100,6 +128,7 @@ class FinanceQueries:
         self.service.respond(TraceEntry, self.trace)
         self.service.respond(GetBudgets, self.budgets)
         self.service.respond(ListPeriods, self.periods)
+        self.service.respond(GetIncidentCost, self.cost)
 
 
 def register_queries(service: Service, rates: CostRates, enforcer: Enforcer,

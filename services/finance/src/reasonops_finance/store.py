@@ -127,6 +127,13 @@ async def has_source(session: AsyncSession, source_key: str) -> bool:
     return found.first() is not None
 
 
+async def entry_of_source(session: AsyncSession, source_key: str) -> str | None:
+    """The id of the entry booked for ``source_key``, if any."""
+    found = await session.execute(select(entries.c.entry_id)
+                                  .where(entries.c.source_key == source_key))
+    return found.scalar_one_or_none()
+
+
 async def has_penalty(session: AsyncSession, penalty_id: str) -> bool:
     return await has_source(session, penalty_id)
 

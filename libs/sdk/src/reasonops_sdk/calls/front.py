@@ -12,6 +12,7 @@ from reasonops_contracts.api import (
     SlmMetrics,
     Trail,
 )
+from reasonops_contracts.finance import IncidentCostView
 from reasonops_contracts.incidents import (
     IncidentCounts,
     IncidentView,
@@ -121,6 +122,10 @@ def incident_sla(incident_id: str) -> Call[SlaStatus]:
 def incident_briefing(incident_id: str) -> Call[AgentDecisionRecorded]:
     return call("GET", f"/api/incidents/{quoted(incident_id)}/briefing",
                 AgentDecisionRecorded)
+
+
+def incident_cost(incident_id: str) -> Call[IncidentCostView]:
+    return call("GET", f"/api/incidents/{quoted(incident_id)}/cost", IncidentCostView)
 
 
 def incident_review(incident_id: str) -> Call[PostIncidentReviewView]:

@@ -15,6 +15,7 @@ from reasonops_client.agents import AgentsUnavailable, read_briefing
 from reasonops_client.trail import AuditUnavailable, collect_trail
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import IncidentPage, Trail, TrailItem
+from reasonops_contracts.finance import GetIncidentCost, IncidentCostView
 from reasonops_contracts.incidents import (
     INCIDENT_ID_PATTERN,
     AcknowledgeIncident,
@@ -137,6 +138,16 @@ async def workflow(caller: CallerDep, gateway: GatewayDep, incident_id: Incident
                    name: str = "incident-response") -> WorkflowView:
     return await gateway.ask(caller, GetWorkflow(incident_id=incident_id, workflow=name),
                              WorkflowView)
+
+
+@router.get("/{incident_id}/cost", response_model=IncidentCostView,
+            summary="What it costs, booked or not")
+async def cost(caller: CallerDep, gateway: GatewayDep,
+               incident_id: IncidentId) -> IncidentCostView:
+    """Downtime by its service's tier and the responders' effort, to its resolution (or
+    to now while it is open); the ledger entry once booked, when it closes."""
+    return await gateway.ask(caller, GetIncidentCost(incident_id=incident_id),
+                             IncidentCostView)
 
 
 @router.get("/{incident_id}/review", response_model=PostIncidentReviewView,
