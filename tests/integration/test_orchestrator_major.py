@@ -130,7 +130,8 @@ async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start
     assert set(review["decisions"]) == {"triage", "rca"}
     assert {"opened", "major_declared", "state_changed"} <= {t["kind"] for t in review["timeline"]}
     assert review["sla"], "the SLA clocks of the incident"
-    assert "cost" in review
+    assert len(review["cost"]) == 1  # the incident's own, reckoned when it resolved
+    assert review["cost_detail"].startswith("downtime ")
 
     # The review is read back, by incident or by instance, as it was recorded.
     kept = await request(nc, GetPostIncidentReview(incident_id=opened.incident_id),
@@ -167,7 +168,8 @@ async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start
     code, out, err = await cli(nats_url, "workflows", "review", opened.incident_id)
     assert code == 0, err
     assert out.startswith(f"Post-incident review of {opened.incident_id} ({view.workflow_id})")
-    for shown in (kept.title, "  triage: ", "  rca: ", "major_declared", "Cost booked: "):
+    for shown in (kept.title, "  triage: ", "  rca: ", "major_declared", "Cost: ",
+                  "  downtime "):
         assert shown in out
     code, out, _ = await cli(nats_url, "workflows", "review", view.workflow_id, "--json")
     assert (code, PostIncidentReviewView.model_validate_json(out)) == (0, kept)

@@ -2,6 +2,8 @@
 back through the API and on the incident's page, by whoever may read the incident.
 (The query itself, its refusals and the CLI: ``test_orchestrator_major``.)"""
 
+from decimal import Decimal
+
 import httpx
 import pytest
 
@@ -54,7 +56,10 @@ async def test_the_api_and_console_show_the_review_to_who_may_read_the_incident(
     assert {"opened", "major_declared", "state_changed"} <= {
         t["kind"] for t in review["timeline"]}
     assert {c["kind"] for c in review["sla"]} >= {"response", "resolution"}
-    assert isinstance(review["cost"], dict)  # what was booked by then (costs: at close)
+    # Ten minutes of a tier-1 outage and its responders, reckoned when it resolved (the
+    # entry is booked when it closes).
+    assert Decimal(review["cost"]["EUR"]) > 0
+    assert review["cost_detail"].startswith("downtime 10.")
     same = await get(f"/api/workflows/instances/MI-{checkout}/review", "olga")
     assert same.json() == review  # olga reads team payments
     other = await get(f"/api/incidents/{search}/review", "olga")

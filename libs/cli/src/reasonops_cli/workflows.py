@@ -116,10 +116,10 @@ def review(
                      [[c.kind or "-", c.agreement or "-", c.state or "-", _seconds(
                          c.elapsed_seconds), _seconds(c.target_seconds)] for c in found.sla])
                if found.sla else "none")
-    typer.echo("\nCost booked: " + (", ".join(f"{amount} {currency}" for currency, amount
-                                              in sorted(found.cost.items()))
-                                    or "none by then (an incident's cost is booked when it "
-                                       "closes)"))
+    typer.echo("\nCost: " + (", ".join(f"{amount} {currency}" for currency, amount
+                                       in sorted(found.cost.items())) or "none known"))
+    if found.cost_detail:
+        typer.echo(f"  {found.cost_detail}")
     typer.echo("\nDecisions:")
     for step, output in found.decisions.items() or [("-", "none")]:
         said = output.get("summary") if isinstance(output, dict) else None

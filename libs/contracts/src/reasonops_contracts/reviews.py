@@ -47,6 +47,9 @@ class PostIncidentReviewView(View):
     decisions: dict[str, JsonValue] = Field(
         default_factory=dict, description="Each agent step's decision, by step")
     sla: list[ReviewedClock] = Field(default_factory=list)
-    cost: dict[str, str] = Field(default_factory=dict,
-                                 description="Booked to the incident, by currency")
+    cost: dict[str, str] = Field(
+        default_factory=dict, description="By currency: what its resolution cost (downtime "
+        "and effort, booked when it closes) and the penalties booked by then")
+    cost_detail: str | None = Field(default=None,
+                                    description="How its own cost was reckoned")
     missing: list[str] = Field(default_factory=list)

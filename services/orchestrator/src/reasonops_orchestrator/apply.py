@@ -147,7 +147,9 @@ async def _command(runner: EffectRunner, command: str, args: dict[str, Any]) -> 
 async def review(runner: EffectRunner, instance: Instance, step: str,
                  payload: dict[str, Any]) -> Outcome:
     """The post-incident review: the incident's timeline, the agents' decisions, the SLA
-    outcome and the cost, each read from the service that owns it."""
+    outcome and the cost, each read from the service that owns it. The cost is what the
+    incident's resolution cost (reckoned as it will be booked at its close) plus the
+    penalties booked by then."""
     incident_id = instance.incident_id
     record: dict[str, Any] = {"incident_id": incident_id, "workflow_id": instance.instance_id,
                               "decisions": payload.get("decisions", {}), "missing": []}
@@ -155,7 +157,8 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
         for name, query, args in (
                 ("incident", "GetIncident", {"incident_id": incident_id}),
                 ("sla", "GetSlaStatus", {"incident_id": incident_id}),
-                ("ledger", "ListLedgerEntries", {"incident_id": incident_id})):
+                ("ledger", "ListLedgerEntries", {"incident_id": incident_id}),
+                ("cost", "GetIncidentCost", {"incident_id": incident_id})):
             try:
                 outcome = await runner.request(query, args)
             except Exception as exc:  # a service down leaves a gap, not a missing review
@@ -171,16 +174,25 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
     record["sla"] = [{k: c.get(k) for k in ("kind", "agreement", "state", "elapsed_seconds",
                                             "target_seconds")} for c in sla.get("clocks", [])]
     entries = (record.pop("ledger", {}) or {}).get("items", [])
-    record["cost"] = _cost(entries)
+    own = record.pop("cost", None)
+    record["cost"] = _cost(entries, own)
+    record["cost_detail"] = own.get("memo") if own else None
     event = recorded.review_recorded(instance, step, record, runner.service.clock.now())
     return Outcome(True, output={"review": "recorded", "missing": record["missing"]},
                    events=[event], review=record)
 
 
-def _cost(entries: list[dict[str, Any]]) -> dict[str, str]:
+def _cost(entries: list[dict[str, Any]], own: dict[str, Any] | None) -> dict[str, str]:
+    """By currency: the incident's own cost (reckoned, or as booked when finance could
+    not reckon it) and the penalties booked."""
     totals: dict[str, Decimal] = {}
+
+    def add(currency: Any, amount: Any) -> None:
+        totals[str(currency)] = totals.get(str(currency), Decimal(0)) + Decimal(str(amount))
+
     for entry in entries:
-        currency = str(entry.get("currency", ""))
-        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(str(entry.get("amount",
-                                                                                    0)))
+        if own is None or entry.get("kind") != "incident_cost":
+            add(entry.get("currency", ""), entry.get("amount", 0))
+    if own is not None:
+        add(own["currency"], own["total"])
     return {c: str(v) for c, v in totals.items()}
