@@ -41,6 +41,25 @@ def test_unacknowledged_effort_counts_from_opening_and_unknown_tier_costs_no_dow
     assert (cost.downtime, cost.effort) == (Decimal("0.00"), Decimal("95.00"))
 
 
+def test_effort_counts_from_the_incidents_opening_not_its_first_alerts_start():
+    """An alert firing for two days when it came in: two days of downtime, and the
+    responders' effort from the incident's opening (or their acknowledgement)."""
+    began, opened = T0 - timedelta(days=2), T0
+    cost = incident_cost(rates=RATES, tier=3, priority=3, opened_at=began,
+                         acknowledged_at=None, resolved_at=T0 + timedelta(minutes=30),
+                         reported_at=opened)
+    # downtime 2 d 30 min = 2910 min x 20 = 58200; effort 0.5 h x 2 x 95 = 95
+    assert (cost.downtime, cost.effort) == (Decimal("58200.00"), Decimal("95.00"))
+    acked = incident_cost(rates=RATES, tier=3, priority=3, opened_at=began,
+                          acknowledged_at=T0 + timedelta(minutes=15),
+                          resolved_at=T0 + timedelta(minutes=30), reported_at=opened)
+    assert acked.effort == Decimal("47.50")
+    # an incident followed before reported_at was kept: from its opening as known
+    before = incident_cost(rates=RATES, tier=3, priority=3, opened_at=began,
+                           acknowledged_at=None, resolved_at=T0 + timedelta(minutes=30))
+    assert before.effort == Decimal("9215.00")  # 48.5 h x 2 x 95
+
+
 def test_cost_entry_is_balanced_with_expense_per_service():
     entry = cost_entry(entry_id="E", incident_id="INC1", service="checkout",
                        downtime=Decimal("100.00"), effort=Decimal("5.50"), currency="EUR",

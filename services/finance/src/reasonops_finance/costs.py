@@ -26,13 +26,17 @@ class IncidentCost:
 
 
 def incident_cost(*, rates: CostRates, tier: int, priority: int, opened_at: datetime,
-                  acknowledged_at: datetime | None, resolved_at: datetime) -> IncidentCost:
-    """Downtime (opening to resolution, per minute at the tier's rate) plus effort
-    (acknowledgement, or opening, to resolution, times the priority's responders at the
-    hourly rate), each rounded to the currency's minor unit."""
+                  acknowledged_at: datetime | None, resolved_at: datetime,
+                  reported_at: datetime | None = None) -> IncidentCost:
+    """Downtime (``opened_at``, when its first alert began, to resolution, per minute at
+    the tier's rate) plus effort (acknowledgement, or the incident's opening,
+    ``reported_at``, to resolution, times the priority's responders at the hourly rate),
+    each rounded to the currency's minor unit. Nobody works an incident before it is
+    opened: an alert that had been firing for days when it came in is days of downtime,
+    not days of effort."""
     down = Decimal(max(0, int((resolved_at - opened_at).total_seconds())))
-    worked = Decimal(max(0, int((resolved_at - (acknowledged_at or opened_at))
-                                .total_seconds())))
+    started = acknowledged_at or max(opened_at, reported_at or opened_at)
+    worked = Decimal(max(0, int((resolved_at - started).total_seconds())))
     per_minute = rates.downtime_per_minute.get(tier, Decimal(0))
     people = rates.responders.get(priority, 1)
     downtime = round_money(down / SECONDS_PER_MINUTE * per_minute, rates.currency)

@@ -117,7 +117,8 @@ class IncidentCosting:
         """Every incident opened in the batch, followed from its first alert."""
         await store.add_incidents(tx.session, [
             {"incident_id": e.incident_id, "service": e.service, "priority": e.priority,
-             "opened_at": min(e.first_alert_at or e.opened_at, e.opened_at)}
+             "opened_at": min(e.first_alert_at or e.opened_at, e.opened_at),
+             "reported_at": e.opened_at}
             for _, e in batch])
 
     async def acknowledged(self, tx: Transaction, envelope: Envelope,
@@ -146,7 +147,8 @@ class IncidentCosting:
         cost = incident_cost(rates=self.rates, tier=entry_service.tier if entry_service else 3,
                              priority=row.priority, opened_at=row.opened_at,
                              acknowledged_at=row.acknowledged_at,
-                             resolved_at=row.resolved_at or event.closed_at)
+                             resolved_at=row.resolved_at or event.closed_at,
+                             reported_at=row.reported_at)
         if cost.total <= 0:
             return
         entry = cost_entry(entry_id=new_id(), incident_id=event.incident_id,

@@ -97,7 +97,8 @@ class FinanceQueries:
         until = row.resolved_at or self.service.clock.now()
         cost = incident_cost(rates=self.rates, tier=found.tier if found else 3,
                              priority=row.priority, opened_at=row.opened_at,
-                             acknowledged_at=row.acknowledged_at, resolved_at=until)
+                             acknowledged_at=row.acknowledged_at, resolved_at=until,
+                             reported_at=row.reported_at)
         return IncidentCostView(
             incident_id=query.incident_id, service=row.service, currency=self.rates.currency,
             downtime=cost.downtime, effort=cost.effort, total=cost.total, memo=cost.memo,

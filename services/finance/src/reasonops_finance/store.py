@@ -108,6 +108,9 @@ incidents = Table(
     Column("opened_at", UtcDateTime(), nullable=False),
     Column("acknowledged_at", UtcDateTime(), nullable=True),
     Column("resolved_at", UtcDateTime(), nullable=True),
+    # When ReasonOps opened it (``opened_at`` is its first alert's start): effort counts
+    # from here at the earliest. Unknown (None) for incidents followed before 0002.
+    Column("reported_at", UtcDateTime(), nullable=True),
 )
 
 periods = Table(
