@@ -155,7 +155,11 @@ async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start
     assert "outside the scope of its roles" in refused.value.detail.message
     denials = await wait_for(lambda: stream_messages(nc, "POLICY", AccessDenied.SUBJECT))
     assert [(d.data["principal"], d.data["action"], d.data["incident_id"]) for d in denials] \
-        == [("user:sam", "read", opened.incident_id)]
+        == [("user:sam", "read", opened.incident_id)]  # (mallory's below)
+    with pytest.raises(ReplyError) as nobody:  # no role: nothing said, known or not
+        await request(nc, GetPostIncidentReview(incident_id="INC9999999",
+                                                actor="user:mallory"), PostIncidentReviewView)
+    assert nobody.value.detail.code == "forbidden"
     with pytest.raises(ReplyError) as unknown:
         await request(nc, GetPostIncidentReview(incident_id="INC9999999"),
                       PostIncidentReviewView)

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from reasonops_contracts import ReplyError
-from reasonops_contracts.finance import LedgerEntryList, ListLedgerEntries
+from reasonops_contracts.finance import (
+    GetIncidentCost,
+    IncidentCostView,
+    LedgerEntryList,
+    ListLedgerEntries,
+)
 from reasonops_contracts.incidents import (
     CloseIncident,
     CorrelationRulesView,
@@ -127,6 +132,14 @@ async def test_an_observer_of_a_team_reads_only_that_teams_incidents_clocks_and_
     everything = await request(nc, ListLedgerEntries(actor="user:admin"), LedgerEntryList)
     assert {e.service for e in everything.items} == {"checkout", "search"}
 
+    # An incident's cost, as booked, to whoever reads its service.
+    cost = await request(nc, GetIncidentCost(incident_id=checkout, actor="user:olga"),
+                         IncidentCostView)
+    [booked] = [e for e in everything.items if e.incident_id == checkout]
+    assert (cost.booked_entry_id, cost.total) == (booked.entry_id, booked.amount)
+    await _forbidden(nc, GetIncidentCost(incident_id=search, actor="user:olga"),
+                     IncidentCostView)
+
 
 async def test_a_principal_without_a_role_reads_nothing_and_the_refusal_is_on_record(
         nc, stack):
@@ -136,8 +149,12 @@ async def test_a_principal_without_a_role_reads_nothing_and_the_refusal_is_on_re
     await _forbidden(nc, ListLedgerEntries(actor="user:mallory"), LedgerEntryList)
     await _forbidden(nc, GetSlaStatus(incident_id=stack["checkout"], actor="user:mallory"),
                      SlaStatus)
+    # nothing said of an incident, known or not, to one who may read nothing
+    for incident_id in (stack["checkout"], "INC9999999"):
+        await _forbidden(nc, GetIncidentCost(incident_id=incident_id, actor="user:mallory"),
+                         IncidentCostView)
     denied = await wait_for(lambda: stream_messages(nc, "POLICY", AccessDenied.SUBJECT),
-                            check=lambda found: len(found) >= 3)
+                            check=lambda found: len(found) >= 5)
     assert {(d.source, d.data["principal"], d.data["action"]) for d in denied} == {
         ("incidents", "user:mallory", "read"), ("finance", "user:mallory", "read"),
         ("slm", "user:mallory", "read")}

@@ -80,7 +80,10 @@ class FinanceQueries:
 
     async def cost(self, query: GetIncidentCost) -> IncidentCostView:
         """Reckoned as its cost is booked when it closes (``IncidentCosting.closed``),
-        read by whoever may read its service."""
+        read by whoever may read its service (one who may read nothing is refused before
+        anything is said of the incident)."""
+        self.enforcer.visibility(query.actor, at=self.service.clock.now(),
+                                 reading=f"the cost of {query.incident_id}")
         async with self.service.store.read() as session:
             row = await store.get_incident(session, query.incident_id)
             booked = await store.entry_of_source(session, f"COST-{query.incident_id}")

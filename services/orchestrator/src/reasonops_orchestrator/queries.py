@@ -63,6 +63,9 @@ class WorkflowQueries:
         read on its own)."""
         if not (query.workflow_id or query.incident_id):
             raise DomainError("give incident_id or workflow_id", "incident_id")
+        # One who may read nothing is refused before anything is said of the incident.
+        self.gate.visibility(query.actor, at=self.service.clock.now(),
+                             reading="post-incident reviews")
         async with self.service.store.read() as session:
             row = await effect_store.review_of(session, workflow_id=query.workflow_id,
                                                incident_id=query.incident_id)
