@@ -1,5 +1,6 @@
 """The root-cause agent builds its read model from events and answers on acknowledgement."""
 
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,3 +164,48 @@ async def test_a_change_implemented_through_change_management_is_ranked_first(
     assert first.evidence[0].kind == "change"
     assert first.evidence[0].ref == "CHG0000042/checkout"
     assert "Move checkout to the new card processor" in first.cause
+
+
+async def test_a_model_is_shown_a_storm_counted_not_alert_by_alert(nc, start_service):
+    """Four hundred distinct alerts on the incident's service: the model is asked with
+    the earliest thirty and every alert counted by name, a prompt of bounded size, and
+    may cite any of them."""
+    from functools import partial
+
+    from reasonops_agent_rca.shown import ONE_BY_ONE
+    from reasonops_llm import LlmSettings
+    from reasonops_llm.fakes import FakeLlmServer
+
+    def answer(body):
+        return {"hypotheses": [{"cause": "connection pool exhausted after the deploy",
+                                "confidence": 0.8, "evidence": [
+                                    {"kind": "alert", "ref": "storm-000", "note": "first"}]}],
+                "next_check": "the pool size", "similar_incidents": [],
+                "summary": "The database connections ran out first."}
+
+    server = await FakeLlmServer(answer).start()
+    try:
+        llm = LlmSettings(openai_url=server.url, openai_api_key="sk-test-0123456789abcdefgh",
+                          timeout_seconds=10, retries=0)
+        await start_service(partial(build_rca, llm=llm), RcaSettings,
+                            chain="openai:gpt-4o-mini")
+        storm = [alert("storm-000", "DatabaseConnectionsExhausted", "checkout", "pool empty",
+                       T - timedelta(minutes=30))]
+        storm += [alert(f"storm-{n:03d}", "PodCrashLooping", "checkout", f"pod {n} restarts",
+                        T - timedelta(minutes=29) + timedelta(seconds=n)) for n in range(1, 400)]
+        await publish_all(nc, [*storm, opened("INC0000009", "storm-000",
+                                              "DatabaseConnectionsExhausted", T)])
+        await drained(nc.jetstream(), "INGEST", "agent-rca")
+        await drained(nc.jetstream(), "INCIDENTS", "agent-rca-incidents")
+        await publish_all(nc, [wrap(RcaRequested(request_id="RCA-S", incident_id="INC0000009"))])
+        [decision] = await wait_for(lambda: decisions(nc), timeout=30)
+    finally:
+        await server.stop()
+    assert (decision.provider, decision.prompt_version) == ("openai", "rca.v2")
+    assert decision.output.hypotheses[0].evidence[0].ref == "storm-000"
+    [asked] = [r for r in server.requests if r.path.endswith("/chat/completions")]
+    prompt = asked.body.decode()
+    assert len(asked.body) < 40_000  # 400 alerts one by one: 81 kB
+    assert len(set(re.findall(r"pod \d+ restarts", prompt))) == ONE_BY_ONE - 1  # the earliest
+    assert '\\"count\\": 399' in prompt  # every crash-looping pod, counted
+

@@ -36,6 +36,7 @@ from . import store
 from .briefings import Briefings
 from .domain import AlertSeen, ChangeSeen, Context, analyse, keep_known_evidence
 from .past import PastIncidents
+from .shown import shown
 
 SOURCE = "agent-rca"
 
@@ -215,14 +216,14 @@ class RcaAgent:
             return await self.briefings.decide(payload)
         ctx = await self.context(payload["incident_id"])
         first = analyse(ctx)
+        own, own_groups = shown(ctx.own_alerts)
+        deps, dep_groups = shown(ctx.dependency_alerts)
         prompt = self.template.render({"incident": {
             "id": ctx.incident_id, "title": ctx.title, "service": ctx.service,
             "opened_at": ctx.opened_at.isoformat(), "category": ctx.category,
             "depends_on": list(ctx.dependencies)},
-            # Their fields as they are (flat, immutable): ``asdict`` deep-copies each,
-            # a fifth of a decision's time with a storm's hundreds of alerts.
-            "own_alerts": [dict(vars(a)) for a in ctx.own_alerts],
-            "dependency_alerts": [dict(vars(a)) for a in ctx.dependency_alerts],
+            "own_alerts": own, "own_alert_groups": own_groups,
+            "dependency_alerts": deps, "dependency_alert_groups": dep_groups,
             "changes": [dict(vars(c)) for c in ctx.changes],
             "similar_incidents": [dict(vars(p)) for p in ctx.similar],
             "timeline": [{"at": at.isoformat(), "what": kind, "detail": text}
