@@ -125,9 +125,7 @@ _ENTRY_COLUMNS = [c.name for c in entries.columns]
 
 
 async def has_source(session: AsyncSession, source_key: str) -> bool:
-    found = await session.execute(select(entries.c.entry_id)
-                                  .where(entries.c.source_key == source_key))
-    return found.first() is not None
+    return await entry_of_source(session, source_key) is not None
 
 
 async def entry_of_source(session: AsyncSession, source_key: str) -> str | None:
