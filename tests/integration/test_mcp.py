@@ -19,7 +19,7 @@ pytestmark = pytest.mark.nats
 
 TOOLS = {"search_incidents", "show_incident", "acknowledge_incident", "comment_incident",
          "assign_incident", "resolve_incident", "sla_status", "sla_clocks_needing_attention",
-         "audit_trail", "incident_briefing", "incident_review",
+         "audit_trail", "incident_briefing", "incident_review", "incident_cost",
          "approve_workflow_step", "reject_workflow_step", "silence_alerts", "finance_summary",
          "run_agent"}
 
@@ -50,6 +50,9 @@ async def drive(session: ClientSession, incident_id: str) -> None:
     briefing = await session.call_tool("incident_briefing", {"incident_id": incident_id})
     assert briefing.is_error  # no agent has decided about it here
     assert "no briefing yet" in briefing.content[0].text
+    cost = structured(await session.call_tool("incident_cost", {"incident_id": incident_id}))
+    assert (cost["incident_id"], cost["resolved"]) == (incident_id, True)
+    assert cost["memo"].startswith("downtime ")
     clocks = structured(await session.call_tool("sla_status", {"incident_id": incident_id}))
     assert clocks["incident_id"] == incident_id
     running = structured(await session.call_tool("sla_clocks_needing_attention",

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.api import AgentRunResult, Dashboard, IncidentPage, Trail
-from reasonops_contracts.finance import FinanceSummary
+from reasonops_contracts.finance import FinanceSummary, IncidentCostView
 from reasonops_contracts.incidents import (
     INCIDENT_ID_PATTERN,
     IncidentState,
@@ -151,6 +151,14 @@ def build_server(client: ClientFactory, *, name: str = "ReasonOps") -> FastMCP:
         its evidence and decision. An error until two agents have decided about it."""
         async with api() as reasonops:
             return await reasonops.incident_briefing(incident_id)
+
+    @mcp.tool(annotations=READ)
+    async def incident_cost(incident_id: IncidentId) -> IncidentCostView:
+        """What the incident costs, booked or not: downtime at its service's tier rate and
+        the responders' effort, to its resolution (or to now while it is open), how that
+        was reckoned, and the ledger entry once it closed."""
+        async with api() as reasonops:
+            return await reasonops.incident_cost(incident_id)
 
     @mcp.tool(annotations=READ)
     async def incident_review(incident_id: IncidentId) -> PostIncidentReviewView:
