@@ -24,7 +24,8 @@ from reasonops_contracts.workflows import (
 from .connection import ask, principal
 from .output import duration, emit_json, table, when
 
-app = typer.Typer(help="Workflows the orchestrator runs: definitions, instances, approvals.",
+app = typer.Typer(help="Workflows the orchestrator runs: definitions, instances, approvals, "
+                       "post-incident reviews.",
                   no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -100,7 +101,7 @@ def review(
     json: Json = False,
 ) -> None:
     """The post-incident review a major incident's workflow recorded when it resolved:
-    timeline, the agents' decisions, how the SLA clocks ended, the cost booked."""
+    timeline, the agents' decisions, how the SLA clocks ended, what it cost."""
     query = (GetPostIncidentReview(incident_id=target) if INCIDENT.match(target)
              else GetPostIncidentReview(workflow_id=target))
     found = ask(query, PostIncidentReviewView)
