@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from reasonops_contracts import durables, streams
 from reasonops_contracts.incidents import IncidentList, ListIncidents
 from reasonops_finance.app import FinanceSettings
 from reasonops_finance.app import build_service as build_finance
@@ -19,6 +20,7 @@ from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
+from reasonops_runtime.jetstream import drained
 from reasonops_slm.app import SlmSettings
 from reasonops_slm.app import build_service as build_slm
 from tests.support import accepted, issue_token, publish_all, wait_for
@@ -59,6 +61,8 @@ async def gateway_stack(nc, start_service, tmp_path):
     await publish_all(nc, [accepted("c", service="checkout"), accepted("s", service="search")])
     found = await wait_for(lambda: request(nc, ListIncidents(actor="user:admin"), IncidentList),
                            check=lambda r: r.total == 2)
+    for durable in (durables.SLM_INCIDENTS, durables.FINANCE_INCIDENTS):  # in the background
+        await drained(nc.jetstream(), streams.INCIDENTS.name, durable)
     clock.set(datetime.now(UTC))
     return {"url": f"http://127.0.0.1:{gateway.port}",
             "ids": {i.service: i.incident_id for i in found.items},

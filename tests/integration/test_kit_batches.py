@@ -3,6 +3,7 @@ real nats-server."""
 
 import asyncio
 import contextlib
+import time
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
@@ -132,6 +133,27 @@ async def test_a_trickle_keeps_one_request_waiting_and_close_gives_back_the_rest
     assert [m.data for m in await puller.close()] == [b"x", b"y"]
 
 
+@pytest.mark.parametrize("backlog", [True, False], ids=["from-a-backlog", "as-they-come"])
+async def test_a_fetch_given_until_gathers_what_arrives_before_it(nc, puller, backlog):
+    if backlog:  # the first comes from a no_wait request, the rest from another
+        await put(nc, "a")
+    gathering = asyncio.create_task(puller.fetch(10, timeout=5,
+                                                 until=time.monotonic() + 2.0))
+    await asyncio.sleep(0.1)
+    await put(nc, *(["b", "c"] if backlog else ["a", "b", "c"]))
+    assert [m.data for m in await asyncio.wait_for(gathering, 10)] == [b"a", b"b", b"c"]
+
+
+async def test_a_gathering_fetch_ends_when_told_to_stop(nc, puller):
+    stopping = asyncio.Event()
+    gathering = asyncio.create_task(puller.fetch(10, timeout=5, stopping=stopping,
+                                                 until=time.monotonic() + 600))
+    await put(nc, "a")
+    await asyncio.sleep(0.2)
+    stopping.set()
+    assert [m.data for m in await asyncio.wait_for(gathering, 10)] == [b"a"]
+
+
 async def test_a_deleted_consumer_is_reported_as_gone(nc, puller):
     waiting = asyncio.create_task(puller.fetch(10, timeout=10))
     await asyncio.sleep(0.2)
@@ -240,3 +262,61 @@ async def test_a_durable_is_brought_in_line_with_the_code_on_start(nc, nats_url,
 
 async def _async(value):
     return value
+
+
+class Batches:
+    def __init__(self) -> None:
+        self.batches: list[list[bytes]] = []
+
+    def decode(self, delivery):
+        return delivery.data
+
+    async def __call__(self, tx, batch):
+        self.batches.append([item for _, item in batch])
+
+
+async def background(nats_url, tmp_path, seconds):
+    settings = ServiceSettings(nats_url=nats_url, data_dir=tmp_path, http_port=free_port(),
+                               fetch_timeout=0.2, background_batch_seconds=seconds)
+    service = Service("kit", settings)
+    handler = Batches()
+    service.consume("kit-background", handler, subjects=(subjects.INGEST_RAW_EVENT,),
+                    stream=INGEST, background=True)
+    await service.start()
+    return service, handler
+
+
+async def test_a_background_consumer_takes_a_trickle_as_one_batch(nc, nats_url, tmp_path):
+    """Idle, it handles a message at once; messages that follow it within the interval
+    wait for the interval and are handled together."""
+    js = nc.jetstream()
+    await ensure_streams(js, [INGEST])
+    service, handler = await background(nats_url, tmp_path, 2.0)
+    try:
+        await js.publish(subjects.INGEST_RAW_EVENT, b"e0")
+        await wait_for(lambda: _async(handler.batches), check=lambda b: b == [[b"e0"]])
+        for i in (1, 2, 3):
+            await js.publish(subjects.INGEST_RAW_EVENT, f"e{i}".encode())
+        await wait_for(lambda: _async(handler.batches), check=lambda b: len(b) > 1)
+        await asyncio.sleep(0.5)  # nothing else comes
+        assert handler.batches == [[b"e0"], [b"e1", b"e2", b"e3"]]
+    finally:
+        await service.stop()
+
+
+async def test_a_gathering_background_consumer_stops_at_once_and_loses_nothing(
+        nc, nats_url, tmp_path):
+    js = nc.jetstream()
+    await ensure_streams(js, [INGEST])
+    service, handler = await background(nats_url, tmp_path, 600.0)
+    try:
+        await js.publish(subjects.INGEST_RAW_EVENT, b"e0")  # idle: not held for 600 s
+        await wait_for(lambda: _async(handler.batches), check=lambda b: b == [[b"e0"]])
+        await js.publish(subjects.INGEST_RAW_EVENT, b"e1")  # held, gathering
+        await wait_for(lambda: js.consumer_info(INGEST.name, "kit-background"),
+                       check=lambda info: info.num_ack_pending == 1)
+        assert handler.batches == [[b"e0"]]
+    finally:
+        await asyncio.wait_for(service.stop(), 15)  # not after the 600 s
+    assert handler.batches == [[b"e0"], [b"e1"]]  # the stop ended the gathering
+    assert (await js.consumer_info(INGEST.name, "kit-background")).num_ack_pending == 0

@@ -14,6 +14,7 @@ from mcp.client.streamable_http import create_mcp_http_client, streamable_http_c
 
 from reasonops_contracts.incidents import GetIncident, IncidentView
 from reasonops_runtime.client import request
+from tests.support import wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -50,8 +51,11 @@ async def drive(session: ClientSession, incident_id: str) -> None:
     briefing = await session.call_tool("incident_briefing", {"incident_id": incident_id})
     assert briefing.is_error  # no agent has decided about it here
     assert "no briefing yet" in briefing.content[0].text
-    cost = structured(await session.call_tool("incident_cost", {"incident_id": incident_id}))
-    assert (cost["incident_id"], cost["resolved"]) == (incident_id, True)
+    async def cost_now():
+        return structured(await session.call_tool("incident_cost", {"incident_id": incident_id}))
+    # Finance hears of the resolution in the background, a moment later.
+    cost = await wait_for(cost_now, check=lambda c: c["resolved"])
+    assert cost["incident_id"] == incident_id
     assert cost["memo"].startswith("downtime ")
     clocks = structured(await session.call_tool("sla_status", {"incident_id": incident_id}))
     assert clocks["incident_id"] == incident_id

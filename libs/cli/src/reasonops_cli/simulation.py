@@ -157,6 +157,8 @@ class Simulation:
                # The simulation fires the timers itself, when it moves the clock.
                "REASONOPS_TIMER_POLL_SECONDS": "86400", "REASONOPS_OUTBOX_POLL_SECONDS": "1",
                "REASONOPS_BATCH_SIZE": "1000",
+               # Each step waits for incidents and SLM (PACED): no batch of theirs may wait.
+               **({"REASONOPS_BACKGROUND_BATCH_SECONDS": "0"} if name != "finance" else {}),
                "REASONOPS_IDENTITY_KEY": str(seed_file(data, name)),
                "REASONOPS_IDENTITIES": str(registry_file(data)),
                # A replayed history acts as the past did: no role policy of today's.

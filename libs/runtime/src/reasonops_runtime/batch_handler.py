@@ -41,6 +41,10 @@ class ConsumerSpec:
     handler: BatchHandler
     subjects: tuple[str, ...] = field(default=())
     batch_size: int | None = None
+    background: bool = False
+    """Off the path from an alert to its incident and decision (bookkeeping, an agent's
+    evidence): while messages keep coming it takes them in batches at an interval
+    (``ServiceSettings.background_batch_seconds``) rather than one by one."""
 
 
 def decode(handler: BatchHandler, delivery: Delivery) -> tuple[Delivery, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,12 +54,13 @@ class BatchConsumer:
     def __init__(self, spec: ConsumerSpec, *, service: str, nc: Client, js: JetStreamContext,
                  store: Store, relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
                  fetch_timeout: float, max_deliver: int, ack_wait: float,
-                 deferred_retry_max: float = 30.0) -> None:
+                 deferred_retry_max: float = 30.0, interval: float = 0.0) -> None:
         self.spec, self.service, self.nc, self.js = spec, service, nc, js
         self.store, self.relay, self.metrics = store, relay, metrics
         self.batch_size = spec.batch_size or batch_size
         self.fetch_timeout, self.max_deliver, self.ack_wait = fetch_timeout, max_deliver, ack_wait
-        self.deferred_retry_max = deferred_retry_max
+        self.deferred_retry_max, self.interval = deferred_retry_max, interval
+        self._started_batch = -math.inf
         self._puller: Puller | None = None
         self.started = asyncio.Event()
         self._failures = Failures()
@@ -90,7 +92,7 @@ class BatchConsumer:
                 await self._resubscribe()
                 continue
             try:
-                msgs = await (ahead or self._fetch())
+                msgs = await (ahead or self._fetch(stopping))
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except Exception as exc:
@@ -102,11 +104,11 @@ class BatchConsumer:
                 continue
             finally:
                 ahead = None
-            # Ask for the next batch before handling this one: the broker delivers it
-            # while this batch is decoded, committed and its outputs acked, so the loop
-            # does not sit idle for a round trip between batches. One fetch is
-            # outstanding at a time, and batches are still handled in order.
-            ahead = asyncio.ensure_future(self._fetch())
+            # Ask for the next batch before handling this one: the broker delivers it while
+            # this one is committed and its outputs acked, so the loop does not idle for a
+            # round trip. One fetch is outstanding at a time; batches are handled in order.
+            self._started_batch = time.monotonic()
+            ahead = asyncio.ensure_future(self._fetch(stopping))
             try:
                 await self.handle_batch(msgs)
             except Exception:
@@ -116,9 +118,11 @@ class BatchConsumer:
             await self._give_back(ahead)
         await self.close()
 
-    async def _fetch(self) -> list[Msg]:
+    async def _fetch(self, stopping: asyncio.Event) -> list[Msg]:
         assert self._puller is not None
-        return await self._puller.fetch(self.batch_size, timeout=self.fetch_timeout)
+        return await self._puller.fetch(self.batch_size, timeout=self.fetch_timeout,
+                                        until=self._started_batch + self.interval,
+                                        stopping=stopping)
 
     async def _give_back(self, ahead: asyncio.Future[list[Msg]]) -> None:
         """On the way out, hand a fetched-ahead batch back for immediate redelivery (to a

@@ -74,9 +74,23 @@ class Puller:
         self._buffer.clear()
         return left
 
-    async def fetch(self, n: int, timeout: float) -> list[Msg]:
+    async def fetch(self, n: int, timeout: float, *, until: float = 0.0,
+                    stopping: asyncio.Event | None = None) -> list[Msg]:
         """Up to ``n`` messages; raises ``TimeoutError`` when none came within ``timeout``
-        and ``ConsumerGone`` when the consumer no longer exists."""
+        and ``ConsumerGone`` when the consumer no longer exists. Given ``until`` (a
+        ``time.monotonic()``) and fewer than ``n`` messages before it, waits for it (or
+        for ``stopping``) and adds what arrived meanwhile: a trickle as one batch."""
+        msgs = await self._fetch(n, timeout)
+        wait = until - time.monotonic()
+        if wait > 0 and len(msgs) < n:
+            stopping = stopping or asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), wait)
+            if self._sub is not None and not stopping.is_set():
+                msgs += await self._more(n - len(msgs), timeout)
+        return msgs
+
+    async def _fetch(self, n: int, timeout: float) -> list[Msg]:
         if self._gone is not None:
             raise ConsumerGone(self._gone)
         if not self._buffer:
@@ -95,6 +109,14 @@ class Puller:
             if self._gone is not None:
                 raise ConsumerGone(self._gone)
             raise TimeoutError
+        return [self._buffer.popleft() for _ in range(min(n, len(self._buffer)))]
+
+    async def _more(self, n: int, timeout: float) -> list[Msg]:
+        """Up to ``n`` more without waiting for new ones: what the live lingering request
+        has delivered since, else what the stream has now."""
+        if len(self._buffer) < n and not (self._credit and time.monotonic() < self._until):
+            self._credit = 0
+            await self._ask({"batch": n - len(self._buffer), "no_wait": True}, n, timeout)
         return [self._buffer.popleft() for _ in range(min(n, len(self._buffer)))]
 
     async def _ask(self, request: dict[str, object], want: int, timeout: float) -> None:

@@ -90,13 +90,14 @@ class Service:
     # -- registration (before start) -------------------------------------------------
     def consume(self, name: str, handler: EventRouter | BatchHandler, *,
                 subjects: tuple[str, ...] | None = None, stream: StreamSpec | None = None,
-                batch_size: int | None = None) -> None:
-        """Add a durable pull consumer named ``name`` (shared by this service's replicas)."""
+                batch_size: int | None = None, background: bool = False) -> None:
+        """Add a durable pull consumer named ``name`` (shared by this service's replicas);
+        ``background``: see ``ConsumerSpec.background``."""
         subs = subjects or (handler.subjects if isinstance(handler, EventRouter) else ())
         if not subs:
             raise ValueError(f"consumer {name} has no subjects")
         self.consumer_specs.append(ConsumerSpec(name, stream or stream_for(subs[0]), handler,
-                                                tuple(subs), batch_size))
+                                                tuple(subs), batch_size, background))
 
     def respond(self, model: type[Command] | type[Query], fn: Responder) -> None:
         self.responders.append((model, self._recording_denials(fn)))
@@ -214,7 +215,9 @@ class Service:
                                      relay=self.relay, metrics=self.metrics,
                                      batch_size=s.batch_size, fetch_timeout=s.fetch_timeout,
                                      max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds,
-                                     deferred_retry_max=s.deferred_retry_max_seconds)
+                                     deferred_retry_max=s.deferred_retry_max_seconds,
+                                     interval=s.background_batch_seconds if spec.background
+                                     else 0.0)
             await consumer.subscribe()
             self.consumers.append(consumer)
         for hook in self.startup_hooks:

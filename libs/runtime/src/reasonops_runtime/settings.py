@@ -82,6 +82,12 @@ class ServiceSettings(BaseSettings):
                                   description="Default from DEFAULT_PORTS; 0: any free port")
     batch_size: int = Field(default=256, ge=1, le=5000)
     fetch_timeout: float = Field(default=0.5, gt=0)
+    background_batch_seconds: float = Field(
+        default=0.2, ge=0, le=3600, description="REASONOPS_BACKGROUND_BATCH_SECONDS: while "
+        "messages keep coming, a background consumer (bookkeeping and the agents' "
+        "evidence, off the path from an alert to its incident and triage) starts at most "
+        "one batch in this time, so a steady trickle costs a few large batches rather "
+        "than many small ones; a message that finds it idle is handled at once. 0: no wait")
     max_deliver: int = Field(
         default=5, ge=1, description="REASONOPS_MAX_DELIVER: failures a message may cause "
         "before it is dead-lettered (failures of the database or broker do not count)")

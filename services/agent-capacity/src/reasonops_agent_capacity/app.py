@@ -51,7 +51,7 @@ def build_service(settings: CapacitySettings | None = None, *, clock: Clock | No
                           lookback=timedelta(hours=settings.lookback_hours),
                           min_points=settings.min_points, incident_for=incident_for)
     agent.queue = kit.serve(agent.decide)
-    service.consume(durables.AGENT_CAPACITY_ALERTS, agent.alerts())
-    service.consume(durables.AGENT_CAPACITY_INCIDENTS, agent.incidents())
+    service.consume(durables.AGENT_CAPACITY_ALERTS, agent.alerts(), background=True)
+    service.consume(durables.AGENT_CAPACITY_INCIDENTS, agent.incidents(), background=True)
     service.consume(durables.AGENT_CAPACITY_REQUESTS, agent.requests())
     return service

@@ -46,8 +46,8 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
                      build_embedder(settings.embeddings, kit.llm),
                      PromptTemplate.latest(PROMPTS, "briefing"))
     agent.queue = kit.serve(agent.decide)
-    service.consume(durables.AGENT_RCA_ALERTS, agent.ingest())
-    service.consume(durables.AGENT_RCA_INCIDENTS, agent.incidents())
+    service.consume(durables.AGENT_RCA_ALERTS, agent.ingest(), background=True)
+    service.consume(durables.AGENT_RCA_INCIDENTS, agent.incidents(), background=True)
     service.consume(durables.AGENT_RCA_REQUESTS, agent.agents())
-    service.consume(durables.AGENT_RCA_CHANGES, agent.changes())
+    service.consume(durables.AGENT_RCA_CHANGES, agent.changes(), background=True)
     return service

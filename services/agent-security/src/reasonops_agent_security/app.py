@@ -55,6 +55,6 @@ def build_service(settings: SecuritySettings | None = None, *, clock: Clock | No
     # The detectors window over many raw alerts: 500 a fetch, unless REASONOPS_BATCH_SIZE
     # says otherwise.
     own = None if "batch_size" in settings.model_fields_set else EVENTS_BATCH_SIZE
-    service.consume(CONSUMER, agent.events(), batch_size=own)
+    service.consume(CONSUMER, agent.events(), batch_size=own, background=True)
     service.consume(REQUESTS_CONSUMER, agent.requests())
     return service

@@ -46,8 +46,8 @@ def build_service(settings: SlmAgentSettings | None = None, *, clock: Clock | No
     agent = SlmAgent(kit.router, template, service.clock, service.transaction,
                      scan_limit=settings.scan_limit, overflow=settings.overflow_groups)
     agent.queue = kit.serve(agent.decide)
-    service.consume(durables.AGENT_SLM_CLOCKS, agent.clocks())
-    service.consume(durables.AGENT_SLM_INCIDENTS, agent.incidents())
+    service.consume(durables.AGENT_SLM_CLOCKS, agent.clocks(), background=True)
+    service.consume(durables.AGENT_SLM_INCIDENTS, agent.incidents(), background=True)
 
     async def scan() -> None:
         await agent.scan()

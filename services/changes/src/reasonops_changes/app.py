@@ -46,5 +46,5 @@ def build_service(settings: ChangeSettings | None = None, *,
     ChangeCommands(service, changes, catalog, enforcer, counters).register()
     ChangeQueries(service, changes, catalog, enforcer).register()
     service.consume(durables.CHANGES_INCIDENTS,
-                    IncidentLinks(changes, service.clock, counters).router())
+                    IncidentLinks(changes, service.clock, counters).router(), background=True)
     return service

@@ -48,10 +48,10 @@ def build_service(settings: FinanceSettings | None = None, *,
     service = Service("finance", settings, metadata=(metadata,), clock=clock)
     metrics = FinanceMetrics(service.registry)
     posting = PenaltyPosting(clock=service.clock, metrics=metrics)
-    service.consume(CONSUMER, posting.router())
+    service.consume(CONSUMER, posting.router(), background=True)
     costing = IncidentCosting(clock=service.clock, metrics=metrics, rates=rates,
                               catalog=catalog)
-    service.consume(INCIDENTS_CONSUMER, costing.router())
+    service.consume(INCIDENTS_CONSUMER, costing.router(), background=True)
     enforcer = Enforcer(policy_file.configured(settings.policy), "finance")
     register_queries(service, rates, enforcer, catalog)
     FinanceCommands(service, enforcer).register()

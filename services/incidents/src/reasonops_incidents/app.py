@@ -81,8 +81,9 @@ def build_service(settings: IncidentSettings | None = None, *,
                     service.clock)
     chronicle = Chronicle(service.clock, rules, escalations, access)
     service.consume(AGENTS_CONSUMER, chronicle, subjects=AGENT_SUBJECTS, stream=AGENTS)
-    service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM)
-    service.consume(ONCALL_CONSUMER, chronicle, subjects=ONCALL_SUBJECTS, stream=ONCALL)
+    service.consume(SLM_CONSUMER, chronicle, subjects=SLM_SUBJECTS, stream=SLM, background=True)
+    service.consume(ONCALL_CONSUMER, chronicle, subjects=ONCALL_SUBJECTS, stream=ONCALL,
+                    background=True)
     service.on_timer(ESCALATION_TIMER, escalations.on_timer, together=True)
     register_commands(service, metrics, rules, escalations, access)
     register_queries(service, rules, access)

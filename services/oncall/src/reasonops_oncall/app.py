@@ -109,7 +109,7 @@ def build_service(settings: OnCallSettings | None = None, *,
                   link=lambda incident, user: f"{public_url}/page/"
                                               f"{sign(key, incident, user, service.clock.now())}")
     PageCommands(service, pager, key).register()
-    service.consume(durables.ONCALL_INCIDENTS, pager.router())
+    service.consume(durables.ONCALL_INCIDENTS, pager.router(), background=True)
     service.on_timer(LEVEL_TIMER, pager.level_due)
     service.on_timer(NOTIFY_TIMER, pager.notify_due)
     service.shutdown_hooks.append(channels.aclose)

@@ -108,7 +108,7 @@ def build_service(settings: SyncSettings | None = None, *,
         sync = Sync(outbound=outbound, inbound=inbound, failures=failures,
                     clock=service.clock,
                     poll_every=timedelta(seconds=settings.servicenow_poll_seconds))
-        service.consume(durables.SERVICENOW_INCIDENTS, sync.router())
+        service.consume(durables.SERVICENOW_INCIDENTS, sync.router(), background=True)
         service.on_timer(PULL_TIMER, sync.pull_due)
         service.on_timer(POLL_TIMER, sync.poll_due)
         service.refresh_every(settings.servicenow_dispatch_seconds, outbound.run_once)
@@ -121,7 +121,7 @@ def build_service(settings: SyncSettings | None = None, *,
         service.shutdown_hooks.append(outbound.drain)
         service.shutdown_hooks.append(table.aclose)
     else:
-        service.consume(durables.SERVICENOW_INCIDENTS, idle_router())
+        service.consume(durables.SERVICENOW_INCIDENTS, idle_router(), background=True)
     SyncCommands(service, sync, enforcer).register()
     SyncQueries(service, fields if sync else None, enforcer, settings.servicenow_url,
                 credentials.kind).register()

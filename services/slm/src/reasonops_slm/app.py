@@ -54,7 +54,7 @@ def build_service(settings: SlmSettings | None = None, *, clock: Clock | None = 
                          metrics=metrics)
     clocks = SlaClocks(config=config, contracts=contracts, clock=service.clock,
                        metrics=metrics, month_end=month_end)
-    service.consume(CONSUMER, clocks.router())
+    service.consume(CONSUMER, clocks.router(), background=True)
     service.on_timer(DEADLINE_TIMER, clocks.on_deadline, together=True)
     service.on_timer(MONTH_END_TIMER, month_end.on_month_end)
     register_queries(service, clocks, month_end, Enforcer(
