@@ -91,8 +91,7 @@ class Service:
     def consume(self, name: str, handler: EventRouter | BatchHandler, *,
                 subjects: tuple[str, ...] | None = None, stream: StreamSpec | None = None,
                 batch_size: int | None = None, background: bool = False) -> None:
-        """Add a durable pull consumer named ``name`` (shared by this service's replicas);
-        ``background``: see ``ConsumerSpec.background``."""
+        """Add a durable pull consumer ``name``, shared by this service's replicas."""
         subs = subjects or (handler.subjects if isinstance(handler, EventRouter) else ())
         if not subs:
             raise ValueError(f"consumer {name} has no subjects")
@@ -211,13 +210,11 @@ class Service:
             await hook()
         for spec in self.consumer_specs:
             consumer = BatchConsumer(spec, service=self.name, nc=self.nc, js=self.js,
-                                     store=self.store,
-                                     relay=self.relay, metrics=self.metrics,
+                                     store=self.store, relay=self.relay, metrics=self.metrics,
                                      batch_size=s.batch_size, fetch_timeout=s.fetch_timeout,
                                      max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds,
                                      deferred_retry_max=s.deferred_retry_max_seconds,
-                                     interval=s.background_batch_seconds if spec.background
-                                     else 0.0)
+                                     interval=s.background_batch_seconds * spec.background)
             await consumer.subscribe()
             self.consumers.append(consumer)
         for hook in self.startup_hooks:
