@@ -214,14 +214,20 @@ async def test_a_batch_fetched_ahead_is_handed_back_when_the_service_stops(nc, n
 
 
 class Taken:
+    """Keeps each batch it handles (``batches``) and everything in order (``handled``)."""
+
     def __init__(self) -> None:
-        self.handled: list[bytes] = []
+        self.batches: list[list[bytes]] = []
+
+    @property
+    def handled(self) -> list[bytes]:
+        return [item for batch in self.batches for item in batch]
 
     def decode(self, delivery):
         return delivery.data
 
     async def __call__(self, tx, batch):
-        self.handled.extend(item for _, item in batch)
+        self.batches.append([item for _, item in batch])
 
 
 async def test_a_durable_is_brought_in_line_with_the_code_on_start(nc, nats_url, tmp_path,
@@ -264,22 +270,11 @@ async def _async(value):
     return value
 
 
-class Batches:
-    def __init__(self) -> None:
-        self.batches: list[list[bytes]] = []
-
-    def decode(self, delivery):
-        return delivery.data
-
-    async def __call__(self, tx, batch):
-        self.batches.append([item for _, item in batch])
-
-
 async def background(nats_url, tmp_path, seconds):
     settings = ServiceSettings(nats_url=nats_url, data_dir=tmp_path, http_port=free_port(),
                                fetch_timeout=0.2, background_batch_seconds=seconds)
     service = Service("kit", settings)
-    handler = Batches()
+    handler = Taken()
     service.consume("kit-background", handler, subjects=(subjects.INGEST_RAW_EVENT,),
                     stream=INGEST, background=True)
     await service.start()

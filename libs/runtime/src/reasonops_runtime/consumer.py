@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,13 +53,14 @@ class BatchConsumer:
     def __init__(self, spec: ConsumerSpec, *, service: str, nc: Client, js: JetStreamContext,
                  store: Store, relay: OutboxRelay, metrics: KitMetrics, batch_size: int,
                  fetch_timeout: float, max_deliver: int, ack_wait: float,
-                 deferred_retry_max: float = 30.0, interval: float = 0.0) -> None:
+                 deferred_retry_max: float = 30.0, background_interval: float = 0.0) -> None:
         self.spec, self.service, self.nc, self.js = spec, service, nc, js
         self.store, self.relay, self.metrics = store, relay, metrics
         self.batch_size = spec.batch_size or batch_size
         self.fetch_timeout, self.max_deliver, self.ack_wait = fetch_timeout, max_deliver, ack_wait
-        self.deferred_retry_max, self.interval = deferred_retry_max, interval
-        self._started_batch = -math.inf
+        self.deferred_retry_max = deferred_retry_max
+        self.interval = background_interval if spec.background else 0.0
+        self._started_batch = float("-inf")
         self._puller: Puller | None = None
         self.started = asyncio.Event()
         self._failures = Failures()

@@ -214,7 +214,7 @@ class Service:
                                      batch_size=s.batch_size, fetch_timeout=s.fetch_timeout,
                                      max_deliver=s.max_deliver, ack_wait=s.ack_wait_seconds,
                                      deferred_retry_max=s.deferred_retry_max_seconds,
-                                     interval=s.background_batch_seconds * spec.background)
+                                     background_interval=s.background_batch_seconds)
             await consumer.subscribe()
             self.consumers.append(consumer)
         for hook in self.startup_hooks:
