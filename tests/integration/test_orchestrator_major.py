@@ -1,7 +1,7 @@
 """Major incident end to end: real incidents, slm, finance, triage and rca services; the
 orchestrator with a recording notifier (webhook delivery is tested with the notifier)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -10,8 +10,9 @@ from reasonops_agent_rca.app import RcaSettings
 from reasonops_agent_rca.app import build_service as build_rca
 from reasonops_agent_triage.app import TriageSettings
 from reasonops_agent_triage.app import build_service as build_triage
-from reasonops_contracts import ReplyError
+from reasonops_contracts import ReplyError, durables
 from reasonops_contracts.agents import RcaRequested, TriageRequested
+from reasonops_contracts.finance import GetIncidentCost, IncidentCostView
 from reasonops_contracts.incidents import (
     IncidentList,
     IncidentView,
@@ -20,6 +21,7 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_contracts.policy import AccessDenied
 from reasonops_contracts.reviews import GetPostIncidentReview, PostIncidentReviewView
+from reasonops_contracts.slm import GetSlaStatus, SlaStatus
 from reasonops_contracts.workflows import (
     ApproveStep,
     GetWorkflow,
@@ -72,6 +74,9 @@ class RecordingNotifier(Notifier):
         self.sent.append((group, notification))
         return [Delivery(target=f"{group}-hook", group=group, ok=True, attempts=1, status=200,
                          error="", at=datetime.now(UTC))]
+
+    async def aclose(self) -> None:
+        """No HTTP client to close."""
 
 
 async def incident(nc) -> IncidentView | None:
@@ -185,6 +190,64 @@ async def test_major_incident_runs_triage_and_rca_notifies_and_reviews(nc, start
                 and e.data.get("workflow_id") == view.workflow_id]) == 1
     assert len([e for e in agents if e.type == RcaRequested.TYPE
                 and e.data.get("workflow_id") == view.workflow_id]) == 1
+
+
+@pytest.mark.parametrize(("wait", "late"), [(10.0, 2.0), (0.3, 60.0)])
+async def test_the_review_waits_for_slm_and_finance_to_handle_the_resolution(
+        nc, start_service, wait, late):
+    """SLM and finance follow the incident's events in their own time (a backlog, a
+    background batch): here the broker holds their consumers back for ``late`` seconds
+    when it resolves. The review asks again until they have handled it, for up to
+    ``wait`` seconds, then keeps what they said with a note."""
+    for build, settings in ((build_incidents, IncidentSettings), (build_slm, SlmSettings),
+                            (build_finance, FinanceSettings), (build_triage, TriageSettings),
+                            (build_rca, RcaSettings)):
+        await start_service(build, settings)
+    await start_service(partial(build_orchestrator, notifier=RecordingNotifier()),
+                        OrchestratorSettings, review_wait_seconds=wait)
+    await publish_all(nc, [accepted("fp-late", severity="critical", team="payments")])
+    opened = await wait_for(lambda: incident(nc), timeout=20)
+    incident_id = opened.incident_id
+
+    async def clocks() -> list[str]:
+        status = await request(nc, GetSlaStatus(incident_id=incident_id), SlaStatus)
+        return [c.state for c in status.clocks]
+
+    async def steps_done(*names: str) -> bool:
+        try:
+            view = await request(nc, GetWorkflow(incident_id=incident_id,
+                                                 workflow="major-incident"), WorkflowView)
+        except ReplyError:
+            return False
+        return set(names) <= {s.step for s in view.steps if s.state == "completed"}
+
+    await wait_for(lambda: steps_done("triage", "rca"), timeout=30)
+    assert "running" in await wait_for(clocks, timeout=10)
+    until = (datetime.now(UTC) + timedelta(seconds=late)).isoformat().replace("+00:00", "Z")
+    for durable in (durables.SLM_INCIDENTS, durables.FINANCE_INCIDENTS):
+        await nc.jetstream().pause_consumer("INCIDENTS", durable, until)
+    await request(nc, ResolveIncident(incident_id=incident_id, actor="ann",
+                                      note="rolled back"), IncidentView)
+    await wait_for(lambda: steps_done("review"), timeout=30)
+    [review] = [e.data["review"] for e in await stream_messages(nc, "WORKFLOWS")
+                if e.type == PostIncidentReviewRecorded.TYPE]
+    if late < wait:  # they caught up within the wait: the review is as they see it now
+        assert review["missing"] == []
+        assert "running" not in [c["state"] for c in review["sla"]]
+        assert [c["state"] for c in review["sla"]] == await clocks()
+        cost = await request(nc, GetIncidentCost(incident_id=incident_id), IncidentCostView)
+        assert cost.resolved
+        assert (review["cost"], review["cost_detail"]) == ({cost.currency: str(cost.total)},
+                                                           cost.memo)
+        return
+    assert "running" in [c["state"] for c in review["sla"]]
+    assert review["missing"] == [
+        f"{name}: {owner} had not handled the resolution after 0.3s; as it answered then"
+        for name, owner in (("sla", "slm"), ("cost", "finance"))]
+    for durable in (durables.SLM_INCIDENTS, durables.FINANCE_INCIDENTS):
+        await nc.jetstream().resume_consumer("INCIDENTS", durable)
+    assert "running" not in await wait_for(
+        clocks, check=lambda states: "running" not in states, timeout=10)
 
 
 async def test_approving_a_step_that_is_not_waiting_is_refused(nc, start_service):

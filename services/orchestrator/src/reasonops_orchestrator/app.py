@@ -40,6 +40,11 @@ class OrchestratorSettings(ServiceSettings):
         default=60.0, ge=1, description="REASONOPS_EFFECT_LEASE_SECONDS: how long a claim "
         "on a step's effect (a webhook, a command) holds unless its replica renews it; "
         "a replica that died is recovered from this long after")
+    review_wait_seconds: float = Field(
+        default=10.0, ge=0, le=30, description="REASONOPS_REVIEW_WAIT_SECONDS: how long a "
+        "post-incident review waits for SLM and finance to have handled the incident's "
+        "resolution (they follow its events in their own time) before it is recorded with "
+        "what they answered and a note of which was behind")
     trigger_max_age_seconds: float = Field(
         default=86400, gt=0, description="REASONOPS_TRIGGER_MAX_AGE_SECONDS: events older "
         "than this start no workflow (a first start reads the streams from the beginning)")
@@ -66,7 +71,8 @@ def build_service(settings: OrchestratorSettings | None = None, *, clock: Clock 
     runner = EffectRunner(service, shell, notifier, policy,
                           lease=timedelta(seconds=settings.effect_lease_seconds),
                           capacity=settings.effect_concurrency,
-                          poll_seconds=settings.effect_poll_seconds)
+                          poll_seconds=settings.effect_poll_seconds,
+                          review_wait=settings.review_wait_seconds)
     service.shutdown_hooks.append(notifier.aclose)
 
     async def on_start() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,6 +33,8 @@ class EffectRunner(Protocol):
     service: Service
     notifier: Notifier
     policy: Policy
+    review_wait: float
+    """Seconds a review waits for SLM and finance to have handled the resolution."""
 
     async def request(self, model_name: str, args: dict[str, Any],
                       timeout: float = 5.0) -> Outcome: ...
@@ -144,29 +147,40 @@ async def _command(runner: EffectRunner, command: str, args: dict[str, Any]) -> 
     return f"{command} {args['incident_id']}"
 
 
+REVIEWED = {"incident": "GetIncident", "sla": "GetSlaStatus", "ledger": "ListLedgerEntries",
+            "cost": "GetIncidentCost"}
+"""What a review reads, each from the service that owns it."""
+OWNERS = {"sla": "slm", "cost": "finance"}
+"""The answers that lag while their owner has not yet handled the incident's resolution."""
+FIRST_RETRY_SECONDS = 0.05
+
+
 async def review(runner: EffectRunner, instance: Instance, step: str,
                  payload: dict[str, Any]) -> Outcome:
     """The post-incident review: the incident's timeline, the agents' decisions, the SLA
     outcome and the cost, each read from the service that owns it. The cost is what the
     incident's resolution cost (reckoned as it will be booked at its close) plus the
-    penalties booked by then."""
+    penalties booked by then.
+
+    SLM and finance learn of the resolution from the incident's events, in their own time:
+    while either answers as if the incident were open (a clock running, a cost reckoned to
+    now), it is asked again, for up to ``runner.review_wait`` seconds; then the review is
+    recorded with what they said and a note of which was behind."""
     incident_id = instance.incident_id
     record: dict[str, Any] = {"incident_id": incident_id, "workflow_id": instance.instance_id,
                               "decisions": payload.get("decisions", {}), "missing": []}
     if incident_id:
-        for name, query, args in (
-                ("incident", "GetIncident", {"incident_id": incident_id}),
-                ("sla", "GetSlaStatus", {"incident_id": incident_id}),
-                ("ledger", "ListLedgerEntries", {"incident_id": incident_id}),
-                ("cost", "GetIncidentCost", {"incident_id": incident_id})):
-            try:
-                outcome = await runner.request(query, args)
-            except Exception as exc:  # a service down leaves a gap, not a missing review
-                outcome = Outcome(False, error=repr(exc))
+        answers = {name: await _ask(runner, query, incident_id)
+                   for name, query in REVIEWED.items()}
+        behind = await _until_settled(runner, incident_id, answers)
+        for name, outcome in answers.items():
             if outcome.ok:
                 record[name] = outcome.output
             else:
                 record["missing"].append(f"{name}: {outcome.error}")
+        record["missing"] += [
+            f"{name}: {OWNERS[name]} had not handled the resolution after "
+            f"{runner.review_wait:g}s; as it answered then" for name in behind]
     incident = record.pop("incident", {}) or {}
     record["title"] = incident.get("title")
     record["timeline"] = incident.get("timeline", [])
@@ -180,6 +194,41 @@ async def review(runner: EffectRunner, instance: Instance, step: str,
     event = recorded.review_recorded(instance, step, record, runner.service.clock.now())
     return Outcome(True, output={"review": "recorded", "missing": record["missing"]},
                    events=[event], review=record)
+
+
+async def _ask(runner: EffectRunner, query: str, incident_id: str) -> Outcome:
+    try:
+        return await runner.request(query, {"incident_id": incident_id})
+    except Exception as exc:  # a service down leaves a gap, not a missing review
+        return Outcome(False, error=repr(exc))
+
+
+async def _until_settled(runner: EffectRunner, incident_id: str,
+                         answers: dict[str, Outcome]) -> list[str]:
+    """Ask SLM and finance again, waiting longer each time, while they answer as if the
+    resolved incident were open; the ledger is read again with them (a penalty may be
+    booked meanwhile). Returns the names still behind when the wait ran out."""
+    found = answers["incident"]
+    if not (found.ok and found.output.get("state") in ("resolved", "closed")):
+        return []
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + runner.review_wait, FIRST_RETRY_SECONDS
+    while behind := [name for name in OWNERS if _behind(name, answers[name])]:
+        if loop.time() + delay > deadline:
+            return behind
+        await asyncio.sleep(delay)
+        delay *= 2
+        for name in (*behind, "ledger"):
+            answers[name] = await _ask(runner, REVIEWED[name], incident_id)
+    return []
+
+
+def _behind(name: str, outcome: Outcome) -> bool:
+    if not outcome.ok:
+        return False
+    if name == "sla":
+        return any(c.get("state") == "running" for c in outcome.output.get("clocks", []))
+    return not outcome.output.get("resolved")
 
 
 def _cost(entries: list[dict[str, Any]], own: dict[str, Any] | None) -> dict[str, str]:

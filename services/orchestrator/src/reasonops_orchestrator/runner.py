@@ -61,9 +61,9 @@ class EffectRunner:
     one statement a round, and topped up as each ends, so one slow webhook holds back no
     other."""
 
-    def __init__(self, service: Service, shell: Shell, notifier: Notifier,
-                 policy: Policy, *, lease: timedelta = timedelta(seconds=60),
-                 capacity: int = 50, poll_seconds: float = 2.0) -> None:
+    def __init__(self, service: Service, shell: Shell, notifier: Notifier, policy: Policy, *,
+                 lease: timedelta = timedelta(seconds=60), capacity: int = 50,
+                 poll_seconds: float = 2.0, review_wait: float = 10.0) -> None:
         self.service = service
         self.shell = shell
         self.notifier = notifier
@@ -71,6 +71,7 @@ class EffectRunner:
         self.lease = lease
         self.capacity = capacity
         self.poll_seconds = poll_seconds
+        self.review_wait = review_wait
         self.owner = service.settings.instance
         self._next_recovery = service.clock.now() + lease / 2
         self.running: dict[str, asyncio.Task[None]] = {}
@@ -290,9 +291,8 @@ class EffectRunner:
         raw = await send(self.service.nc, message, timeout=timeout)  # signed as ourselves
         reply = Reply.model_validate_json(raw.data)
         if not reply.ok:
-            detail = reply.error
-            return Outcome(False, error=f"{detail.code}: {detail.message}" if detail
-                           else "error reply")
+            error = reply.error
+            return Outcome(False, error=f"{error.code}: {error.message}" if error else "an error")
         return Outcome(True, output=reply.result or {})
 
     async def _request(self, payload: dict[str, Any]) -> Outcome:
