@@ -166,13 +166,20 @@ class AgentKit:
         self.metrics.decision_seconds.labels(self.agent, "rules")
         self.metrics.decisions.labels(self.agent, "repeat")  # answered by an earlier one
 
-    def serve(self, decide: Decide) -> AgentQueue:
+    def serve(self, decide: Decide, *, inline: bool = False) -> AgentQueue:
+        """The agent's queue. ``inline``: ``decide`` needs nothing but the request, so
+        while the chain asks no provider it decides in the consumer's transaction."""
         self.queue = AgentQueue(self.service, source=f"agent-{self.agent}", decide=decide,
                                 on_recorded=self._recorded,
                                 concurrency=self.settings.queue_concurrency,
                                 poll_seconds=self.settings.queue_poll_seconds,
-                                lease_seconds=self.settings.lease_seconds)
+                                lease_seconds=self.settings.lease_seconds,
+                                inline=self.offline if inline else None)
         return self.queue
+
+    def offline(self) -> bool:
+        """Whether the chain in force is the rules alone (no provider to ask)."""
+        return not self.router.routes
 
     def _recorded(self, decided: Decided) -> None:
         decision = decided.decision

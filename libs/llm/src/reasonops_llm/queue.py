@@ -5,6 +5,11 @@ A worker claims pending rows with a lease, asks the router (seconds, maybe a min
 over the network), then records the decision and its events in a second transaction
 that checks the request is still undecided, so a crash or a second replica never
 produces two decisions for one request.
+
+An agent whose decision needs nothing but the request may be served ``inline``: while
+its chain asks no provider (the offline rules alone, which answer in microseconds), a
+request is decided in the consumer's own transaction, recorded with its inbox claim,
+and never waits in the store (ADR 50).
 """
 
 from __future__ import annotations
@@ -17,59 +22,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from reasonops_contracts import Envelope, Event, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded
-from reasonops_runtime import Service, Transaction, UtcDateTime, tracing
-from reasonops_runtime.migrations import schema
+from reasonops_runtime import Service, Transaction, tracing
 from reasonops_runtime.store import OutboxMessage
 
+from .queue_store import decisions, is_known, metadata, pending
+
+__all__ = ["AgentQueue", "Decide", "Decided", "Inline", "Recorded", "metadata"]
+
 log = logging.getLogger(__name__)
-metadata = MetaData(info=schema("agent-queue", "reasonops_llm:revisions"))
-
-pending = Table(
-    "agent_pending",
-    metadata,
-    Column("request_id", String(64), primary_key=True),
-    Column("kind", String(64), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("cause", Text, nullable=False),
-    Column("enqueued_at", UtcDateTime(), nullable=False),
-    Column("lease_until", UtcDateTime(), nullable=True),
-    Column("lease_owner", String(64), nullable=True, index=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    # The request message's traceparent: the decision continues its trace.
-    Column("trace_context", String(128), nullable=True),
-)
-
-decisions = Table(
-    "agent_decisions",
-    metadata,
-    Column("decision_id", String(64), primary_key=True),
-    Column("request_id", String(64), nullable=False, unique=True),
-    Column("agent", String(32), nullable=False),
-    Column("incident_id", String(32), nullable=True, index=True),
-    Column("provider", String(64), nullable=False),
-    Column("model", String(128), nullable=False),
-    Column("decision", JSON, nullable=False),
-    Column("decided_at", UtcDateTime(), nullable=False),
-)
 
 
 @dataclass
@@ -84,25 +48,18 @@ class Decided:
 
 Decide = Callable[[str, dict[str, Any], Envelope], Awaitable[Decided]]
 Recorded = Callable[[Decided], None]
-
-
-async def is_known(session: AsyncSession, request_ids: set[str]) -> set[str]:
-    """Requests already decided or already waiting."""
-    if not request_ids:
-        return set()
-    done = await session.execute(select(decisions.c.request_id)
-                                 .where(decisions.c.request_id.in_(request_ids)))
-    waiting = await session.execute(select(pending.c.request_id)
-                                    .where(pending.c.request_id.in_(request_ids)))
-    return {r.request_id for r in done} | {r.request_id for r in waiting}
+Inline = Callable[[], bool]
+"""Whether requests are decided in the consumer's transaction now (no provider to ask)."""
 
 
 class AgentQueue:
     def __init__(self, service: Service, *, source: str, decide: Decide,
                  on_recorded: Recorded | None = None, concurrency: int = 4,
                  poll_seconds: float = 2.0, lease_seconds: float = 300.0,
-                 max_attempts: int = 5, claim_size: int = 64) -> None:
+                 max_attempts: int = 5, claim_size: int = 64,
+                 inline: Inline | None = None) -> None:
         self.service = service
+        self.inline = inline
         self.source = source
         self.decide = decide
         self.on_recorded = on_recorded
@@ -125,21 +82,52 @@ class AgentQueue:
 
     async def enqueue_many(self, tx: Transaction,
                            items: list[tuple[Envelope, str, str, dict[str, Any]]]) -> set[str]:
-        """Record requests in bulk (two statements); returns the request ids queued."""
+        """Record requests in bulk (two statements), or decide them now when served
+        inline; returns the ids of the requests new to this agent."""
         known = await is_known(tx.session, {request_id for _, request_id, _, _ in items})
-        rows = []
-        for cause, request_id, kind, payload in items:
-            if request_id in known:
-                continue
-            known.add(request_id)
-            rows.append(dict(request_id=request_id, kind=kind, payload=payload,
-                             cause=cause.to_bytes().decode(), enqueued_at=datetime.now(UTC),
-                             lease_until=None, lease_owner=None, attempts=0,
-                             trace_context=tx.trace_of(cause.id)))
-        if rows:
-            await tx.session.execute(insert(pending), rows)
+        fresh = []
+        for item in items:
+            if item[1] not in known:
+                known.add(item[1])
+                fresh.append(item)
+        new = {request_id for _, request_id, _, _ in fresh}
+        if fresh and self.inline is not None and self.inline():
+            fresh = await self._decide_now(tx, fresh)
+        if fresh:
+            await tx.session.execute(insert(pending), [dict(
+                request_id=request_id, kind=kind, payload=payload,
+                cause=cause.to_bytes().decode(), enqueued_at=datetime.now(UTC),
+                lease_until=None, lease_owner=None, attempts=0,
+                trace_context=tx.trace_of(cause.id))
+                for cause, request_id, kind, payload in fresh])
             tx.after_commit(self.wake.set)  # claimable from then on
-        return {str(row["request_id"]) for row in rows}
+        return new
+
+    async def _decide_now(self, tx: Transaction,
+                          items: list[tuple[Envelope, str, str, dict[str, Any]]]
+                          ) -> list[tuple[Envelope, str, str, dict[str, Any]]]:
+        """Decide requests in ``tx`` and record the decisions there; returns those whose
+        decision failed, to be queued and tried again as any request is."""
+        done, failed = [], []
+        for cause, request_id, kind, payload in items:
+            try:
+                with tracing.span(f"agent.decide {kind}", parent=tx.trace_of(cause.id),
+                                  attributes={"reasonops.request_id": request_id}):
+                    done.append((request_id, cause, await self.decide(kind, payload, cause)))
+            except Exception:
+                log.exception("agent request failed; queued to be tried again",
+                              extra={"request": request_id})
+                failed.append((cause, request_id, kind, payload))
+        recorded = await self._write(tx, done)
+        if self.on_recorded is not None and recorded:
+            on_recorded = self.on_recorded
+
+            def counted() -> None:
+                for decided in recorded:
+                    on_recorded(decided)
+
+            tx.after_commit(counted)
+        return failed
 
     async def waiting(self) -> int:
         async with self.service.store.read() as session:
@@ -242,31 +230,40 @@ class AgentQueue:
         if not done:
             return []
         ids = [request_id for request_id, _, _ in done]
-        recorded: list[Decided] = []
         async with self.service.transaction() as tx:
             await tx.session.execute(delete(pending).where(pending.c.request_id.in_(ids)))
-            already = {r.request_id for r in await tx.session.execute(
-                select(decisions.c.request_id).where(decisions.c.request_id.in_(ids)))}
-            rows = []
-            for request_id, cause, decided in done:
+            for _, cause, _ in done:
                 trace = self._traces.pop(cause.id, None)
                 if trace is not None:
                     tx.trace_parents[cause.id] = trace  # the decision continues the request
-                if request_id in already:
-                    log.info("request was decided elsewhere", extra={"request": request_id})
-                    continue
-                already.add(request_id)
-                d = decided.decision
-                rows.append(dict(
-                    decision_id=d.decision_id, request_id=request_id, agent=d.agent,
-                    incident_id=d.incident_id, provider=d.provider, model=d.model,
-                    decision=d.model_dump(mode="json"), decided_at=d.decided_at))
-                subject = d.incident_id or request_id
-                tx.emit(cause.caused(d, source=self.source, subject=subject))
-                for event in decided.events:
-                    tx.emit(cause.caused(event, source=self.source, subject=subject))
-                tx.emitted.extend(decided.raw)
-                recorded.append(decided)
-            if rows:
-                await tx.session.execute(insert(decisions), rows)
+            return await self._write(tx, done)
+
+    async def _write(self, tx: Transaction, done: list[tuple[str, Envelope, Decided]]
+                     ) -> list[Decided]:
+        """The decisions and what they caused, in ``tx``; one per request id."""
+        if not done:
+            return []
+        ids = [request_id for request_id, _, _ in done]
+        recorded: list[Decided] = []
+        already = {r.request_id for r in await tx.session.execute(
+            select(decisions.c.request_id).where(decisions.c.request_id.in_(ids)))}
+        rows = []
+        for request_id, cause, decided in done:
+            if request_id in already:
+                log.info("request was decided elsewhere", extra={"request": request_id})
+                continue
+            already.add(request_id)
+            d = decided.decision
+            rows.append(dict(
+                decision_id=d.decision_id, request_id=request_id, agent=d.agent,
+                incident_id=d.incident_id, provider=d.provider, model=d.model,
+                decision=d.model_dump(mode="json"), decided_at=d.decided_at))
+            subject = d.incident_id or request_id
+            tx.emit(cause.caused(d, source=self.source, subject=subject))
+            for event in decided.events:
+                tx.emit(cause.caused(event, source=self.source, subject=subject))
+            tx.emitted.extend(decided.raw)
+            recorded.append(decided)
+        if rows:
+            await tx.session.execute(insert(decisions), rows)
         return recorded

@@ -36,7 +36,7 @@ def build_service(settings: TriageSettings | None = None, *, clock: Clock | None
     kit = AgentKit(service, "triage", settings, llm=llm, prompt_version=template.version,
                    client=client)
     agent = TriageAgent(kit.router, template, service.clock, kit.repeats)
-    agent.queue = kit.serve(agent.decide)
+    agent.queue = kit.serve(agent.decide, inline=True)
     service.consume(CONSUMER, agent.consumer())
     queries = TriageQueries(agent, Enforcer(policy_file.configured(settings.policy),
                                             "agent-triage"), service.clock)

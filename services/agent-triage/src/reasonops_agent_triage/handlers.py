@@ -1,5 +1,6 @@
-"""Triage requests in, recorded decisions out. The provider is asked outside the
-consumer's transaction (see ``reasonops_llm.queue``)."""
+"""Triage requests in, recorded decisions out. A provider is asked outside the
+consumer's transaction; while the chain is the rules alone, a request is decided in it
+(see ``reasonops_llm.queue``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,91 @@
+"""The agents' request queue, served inline (the chain asks no provider) and queued, on a
+real nats-server and store: one decision per request either way, a failed decision
+tried again."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from reasonops_agent_triage.app import TriageSettings
+from reasonops_contracts import Envelope, durables
+from reasonops_contracts.agents import AgentDecisionRecorded, TriageOutput, TriageRequested
+from reasonops_llm import Decided
+from reasonops_llm.queue import AgentQueue, metadata
+from reasonops_llm.queue_store import pending
+from reasonops_runtime import EventRouter, Service, Transaction
+from tests.integration.test_triage_agent import decisions, requested
+from tests.support import wait_for
+
+pytestmark = pytest.mark.nats
+
+
+class Agent:
+    """An agent whose ``decide`` notes whether the request waited in the store (a
+    pending row, claimed by the queue's worker) and fails the first time for the ids in
+    ``failing``."""
+
+    def __init__(self, failing: set[str]) -> None:
+        self.failing = failing
+        self.waited: dict[str, list[bool]] = {}
+        self.queue: AgentQueue | None = None
+        self.service: Service | None = None
+
+    def build(self, settings: TriageSettings, *, inline: bool) -> Service:
+        self.service = service = Service("agent-triage", settings, metadata=(metadata,))
+        self.queue = AgentQueue(service, source="agent-triage", decide=self.decide,
+                                poll_seconds=0.1, lease_seconds=0.5,
+                                inline=(lambda: True) if inline else None)
+        router = EventRouter()
+        router.on_many(TriageRequested)(self.on_requested)
+        service.consume(durables.AGENT_TRIAGE, router)
+        return service
+
+    async def on_requested(self, tx: Transaction,
+                           batch: list[tuple[Envelope, TriageRequested]]) -> None:
+        assert self.queue is not None
+        await self.queue.enqueue_many(tx, [(envelope, r.request_id, "triage",
+                                            r.model_dump(mode="json")) for envelope, r in batch])
+
+    async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        request = TriageRequested.model_validate(payload)
+        assert self.service is not None
+        waiting = await self.service.store.rows(
+            select(pending.c.lease_owner).where(pending.c.request_id == request.request_id))
+        self.waited.setdefault(request.request_id, []).append(bool(waiting))
+        if request.request_id in self.failing:
+            self.failing.discard(request.request_id)
+            raise RuntimeError("a bug in this decision")
+        output = TriageOutput(category="storage", assignment_group="billing",
+                              suggested_impact=3, suggested_urgency=3, suggested_priority=3,
+                              confidence=0.5, reasons=["disk"], summary="Disk fills up.")
+        return Decided(AgentDecisionRecorded(
+            decision_id=f"DEC-{request.request_id}", request_id=request.request_id,
+            workflow_id=request.workflow_id, agent="triage", incident_id=request.incident_id,
+            provider="rules", model="rules", prompt_version="test", latency_ms=0.0,
+            output=output,
+            summary="Triage: storage", decided_at=cause.time))
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_each_request_gets_one_decision_inline_or_queued(nc, start_service, inline):
+    agent = Agent(failing={"REQ-FAILS"})
+    await start_service(lambda s: agent.build(s, inline=inline), TriageSettings)
+    collecting = asyncio.create_task(decisions(nc, 3))
+    await asyncio.sleep(0.1)
+    js = nc.jetstream()
+    for request_id in ("REQ-A", "REQ-FAILS", "REQ-A", "REQ-B"):  # REQ-A re-sent
+        envelope = requested(request_id)
+        await js.publish(TriageRequested.SUBJECT, envelope.to_bytes(),
+                         headers=envelope.headers())
+
+    seen = [e.decode(AgentDecisionRecorded).request_id for e in await collecting]
+    assert sorted(seen) == ["REQ-A", "REQ-B", "REQ-FAILS"]
+    assert agent.queue is not None
+    await wait_for(lambda: agent.queue.waiting(), check=lambda n: n == 0)
+    # Inline, a request is decided in the consumer's transaction and never waits in the
+    # store; one whose decision failed there is queued and decided by the worker, as
+    # every request is when not inline (a failure tried again once its lease ran out).
+    assert agent.waited["REQ-FAILS"] == [not inline, True]
+    assert agent.waited["REQ-A"] == agent.waited["REQ-B"] == [not inline]
