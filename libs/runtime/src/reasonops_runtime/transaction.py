@@ -161,6 +161,12 @@ class Transaction:
                 for t in timers])
             self._armed(min(t.due_at for t in timers))
 
+    async def rearm(self, timers: Sequence[NewTimer]) -> None:
+        """Arm (or re-arm) many timers in two statements: ``schedule`` for each, at once."""
+        if timers:
+            await self.cancel_many(t.timer_id for t in timers)
+            await self.schedule_new(timers)
+
     async def cancel(self, timer_id: str) -> bool:
         result = await self.session.execute(
             delete(timers_table).where(timers_table.c.timer_id == timer_id)

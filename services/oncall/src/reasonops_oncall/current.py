@@ -34,6 +34,11 @@ class CurrentRoster:
         batch's events read it once (overrides change by command, in a transaction of
         their own)."""
 
+    def file_roster(self) -> Roster:
+        """The file's roster now, without the overrides (its people and their contacts,
+        which no override changes): no statement."""
+        return self.file.current(self.service.clock.now())
+
     async def read(self, session: AsyncSession | None = None) -> Roster:
         """The roster now; in ``session`` when given (a transaction's)."""
         now = self.service.clock.now()

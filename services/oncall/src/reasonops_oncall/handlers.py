@@ -34,6 +34,7 @@ from reasonops_contracts.incidents import (
     IncidentResolved,
 )
 from reasonops_runtime import Clock, EventRouter, Timer, Transaction
+from reasonops_runtime.store import NewTimer
 
 from . import events, store
 from .channels import Channels
@@ -115,20 +116,19 @@ class Pager:
         about = {"incident_id": event.incident_id, "title": event.title,
                  "service": event.service, "priority": event.priority, "level": 1,
                  "attempt": 1, "major": True}
+        timers = []
         for user in users:
             self.metrics.paged_people.labels(user).inc()
-            for i, rule in enumerate(roster.people[user].rules_for("high")):
-                await tx.schedule(f"{_prefix(event.incident_id)}major:{user}:{i}",
-                                  NOTIFY_TIMER, now + rule.after,
-                                  {**about, "user": user, "channel": rule.contact},
-                                  correlation_id=chain.correlation_id,
-                                  causation_id=chain.causation_id)
-        for i, contact in enumerate(roster.major.announce):
-            await tx.schedule(f"{_prefix(event.incident_id)}announce:{i}", NOTIFY_TIMER, now,
-                              {**about, "user": STAKEHOLDERS, "channel": contact.kind,
-                               "address": contact.address},
-                              correlation_id=chain.correlation_id,
-                              causation_id=chain.causation_id)
+            timers += [NewTimer(f"{_prefix(event.incident_id)}major:{user}:{i}", NOTIFY_TIMER,
+                                now + rule.after, {**about, "user": user, "channel": rule.contact},
+                                chain.correlation_id, chain.causation_id)
+                       for i, rule in enumerate(roster.people[user].rules_for("high"))]
+        timers += [NewTimer(f"{_prefix(event.incident_id)}announce:{i}", NOTIFY_TIMER, now,
+                            {**about, "user": STAKEHOLDERS, "channel": contact.kind,
+                             "address": contact.address}, chain.correlation_id,
+                            chain.causation_id)
+                   for i, contact in enumerate(roster.major.announce)]
+        await tx.rearm(timers)
 
     async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
         roster = await self.roster.read(tx.session)
@@ -210,18 +210,19 @@ class Pager:
         tx.emit(chain.wrap(events.paged(incident_id, policy.name, level + 1, cycle, users,
                                         urgency, now), incident_id))
         self.metrics.pages.labels(policy.name, str(level + 1)).inc()
+        timers = []
         for user in users:
             person = roster.people[user]
             self.metrics.paged_people.labels(user).inc()
             if out_of_hours(now, person.time_zone):
                 self.metrics.out_of_hours.labels(user).inc()
-            for i, rule in enumerate(person.rules_for(urgency)):
-                await tx.schedule(f"{_prefix(incident_id)}{cycle}:{level}:{user}:{i}",
-                                  NOTIFY_TIMER, now + rule.after, {
-                                      "incident_id": incident_id, "user": user,
-                                      "channel": rule.contact, "level": level + 1,
-                                      "attempt": 1}, correlation_id=chain.correlation_id,
-                                  causation_id=chain.causation_id)
+            timers += [NewTimer(f"{_prefix(incident_id)}{cycle}:{level}:{user}:{i}",
+                                NOTIFY_TIMER, now + rule.after, {
+                                    "incident_id": incident_id, "user": user,
+                                    "channel": rule.contact, "level": level + 1, "attempt": 1},
+                                chain.correlation_id, chain.causation_id)
+                       for i, rule in enumerate(person.rules_for(urgency))]
+        await tx.rearm(timers)
         await store.paged_level(tx.session, incident_id, level, cycle)
         following = level + 1
         if following < len(policy.levels):
@@ -269,8 +270,7 @@ class Pager:
         row = await store.get_paging(tx.session, incident_id)
         if (row is None and not p.get("major")) or (row is not None and row.state != "paging"):
             return  # acknowledged, resolved or closed meanwhile
-        roster = await self.roster.read(tx.session)
-        person = roster.people.get(user)
+        person = self.roster.file_roster().people.get(user)
         address = str(p["address"]) if p.get("address") else (
             person.address(channel) if person else None)
         now = self.clock.now()
