@@ -214,9 +214,10 @@ async def _until_settled(runner: EffectRunner, incident_id: str,
     loop = asyncio.get_running_loop()
     deadline, delay = loop.time() + runner.review_wait, FIRST_RETRY_SECONDS
     while behind := [name for name in OWNERS if _behind(name, answers[name])]:
-        if loop.time() + delay > deadline:
+        left = deadline - loop.time()
+        if left <= 0:
             return behind
-        await asyncio.sleep(delay)
+        await asyncio.sleep(min(delay, left))
         delay *= 2
         for name in (*behind, "ledger"):
             answers[name] = await _ask(runner, REVIEWED[name], incident_id)
