@@ -1,6 +1,6 @@
 """The agents' request queue, served inline (the chain asks no provider) and queued, on a
 real nats-server and store: one decision per request either way, a failed decision
-tried again."""
+tried again after a back-off, and given up after five attempts."""
 
 import asyncio
 from typing import Any
@@ -35,7 +35,7 @@ class Agent:
     def build(self, settings: TriageSettings, *, inline: bool) -> Service:
         self.service = service = Service("agent-triage", settings, metadata=(metadata,))
         self.queue = AgentQueue(service, source="agent-triage", decide=self.decide,
-                                poll_seconds=0.1, lease_seconds=0.5,
+                                poll_seconds=0.1, retry_seconds=0.1,
                                 inline=(lambda: True) if inline else None)
         router = EventRouter()
         router.on_many(TriageRequested)(self.on_requested)
@@ -54,6 +54,8 @@ class Agent:
         waiting = await self.service.store.rows(
             select(pending.c.lease_owner).where(pending.c.request_id == request.request_id))
         self.waited.setdefault(request.request_id, []).append(bool(waiting))
+        if request.request_id == "REQ-BROKEN":
+            raise RuntimeError("a bug in every decision of this request")
         if request.request_id in self.failing:
             self.failing.discard(request.request_id)
             raise RuntimeError("a bug in this decision")
@@ -75,7 +77,7 @@ async def test_each_request_gets_one_decision_inline_or_queued(nc, start_service
     collecting = asyncio.create_task(decisions(nc, 3))
     await asyncio.sleep(0.1)
     js = nc.jetstream()
-    for request_id in ("REQ-A", "REQ-FAILS", "REQ-A", "REQ-B"):  # REQ-A re-sent
+    for request_id in ("REQ-A", "REQ-FAILS", "REQ-A", "REQ-B", "REQ-BROKEN"):  # A re-sent
         envelope = requested(request_id)
         await js.publish(TriageRequested.SUBJECT, envelope.to_bytes(),
                          headers=envelope.headers())
@@ -83,9 +85,16 @@ async def test_each_request_gets_one_decision_inline_or_queued(nc, start_service
     seen = [e.decode(AgentDecisionRecorded).request_id for e in await collecting]
     assert sorted(seen) == ["REQ-A", "REQ-B", "REQ-FAILS"]
     assert agent.queue is not None
-    await wait_for(lambda: agent.queue.waiting(), check=lambda n: n == 0)
+    # A failed decision is tried again after a back-off (0.1 s doubling here), not after
+    # its lease (300 s); one that fails every time is given up after five attempts and
+    # stays in the store, undecided.
+    await wait_for(lambda: agent.waited.get("REQ-BROKEN", []),
+                   check=lambda tries: tries.count(True) == 5, timeout=15)
+    await asyncio.sleep(1.0)  # no sixth attempt
+    assert agent.waited["REQ-BROKEN"] == [False] * inline + [True] * 5
+    assert await agent.queue.waiting() == 1
     # Inline, a request is decided in the consumer's transaction and never waits in the
     # store; one whose decision failed there is queued and decided by the worker, as
-    # every request is when not inline (a failure tried again once its lease ran out).
+    # every request is when not inline.
     assert agent.waited["REQ-FAILS"] == [not inline, True]
     assert agent.waited["REQ-A"] == agent.waited["REQ-B"] == [not inline]

@@ -57,7 +57,7 @@ class AgentQueue:
                  on_recorded: Recorded | None = None, concurrency: int = 4,
                  poll_seconds: float = 2.0, lease_seconds: float = 300.0,
                  max_attempts: int = 5, claim_size: int = 64,
-                 inline: Inline | None = None) -> None:
+                 inline: Inline | None = None, retry_seconds: float = 5.0) -> None:
         self.service = service
         self.inline = inline
         self.source = source
@@ -67,6 +67,9 @@ class AgentQueue:
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
+        self.retry = timedelta(seconds=retry_seconds)
+        """A failed decision is tried again after this, doubling with each attempt (at
+        most the lease)."""
         # Claimed rows are leased; a round must finish well inside the lease.
         self.claim_size = claim_size
         self.wake = asyncio.Event()
@@ -161,6 +164,8 @@ class AgentQueue:
             limit = asyncio.Semaphore(self.concurrency)
             done = await asyncio.gather(*(self._decide(row, limit) for row in claimed))
             recorded = await self._record([d for d in done if d is not None])
+            await self._retry_later([row for row, d in zip(claimed, done, strict=True)
+                                     if d is None])
             if self.on_recorded:
                 for decided in recorded:
                     self.on_recorded(decided)
@@ -220,9 +225,28 @@ class AgentQueue:
                     self._traces[cause.id] = row.trace_context
                 return row.request_id, cause, decided
             except Exception:
-                log.exception("agent request failed; it is retried after its lease",
-                              extra={"request": row.request_id, "attempt": row.attempts})
+                log.exception("agent request failed", extra={
+                    "request": row.request_id, "attempt": row.attempts})
                 return None
+
+    async def _retry_later(self, failed: list[Any]) -> None:
+        """Give failed requests back, each to be tried again after its back-off rather
+        than its whole lease; one out of attempts stays in the store, undecided (the
+        agent's status counts it as pending), and is said to be given up."""
+        if not failed:
+            return
+        now = datetime.now(UTC)
+        async with self.service.store.transaction() as tx:
+            for row in failed:
+                if row.attempts >= self.max_attempts:
+                    log.error("agent request given up", extra={
+                        "request": row.request_id, "attempts": row.attempts})
+                    continue
+                backoff = min(self.retry * 2 ** (row.attempts - 1), self.lease)
+                await tx.session.execute(
+                    update(pending).where(pending.c.request_id == row.request_id,
+                                          pending.c.lease_owner == row.lease_owner)
+                    .values(lease_until=now + backoff, lease_owner=None))
 
     async def _record(self, done: list[tuple[str, Envelope, Decided]]) -> list[Decided]:
         """Record a round's decisions in one transaction; a request another replica
