@@ -114,9 +114,8 @@ class AgentQueue:
         done, failed = [], []
         for cause, request_id, kind, payload in items:
             try:
-                with tracing.span(f"agent.decide {kind}", parent=tx.trace_of(cause.id),
-                                  attributes={"reasonops.request_id": request_id}):
-                    done.append((request_id, cause, await self.decide(kind, payload, cause)))
+                done.append((request_id, cause, await self._decided(
+                    request_id, kind, payload, cause, tx.trace_of(cause.id))))
             except Exception:
                 log.exception("agent request failed; queued to be tried again",
                               extra={"request": request_id})
@@ -218,9 +217,8 @@ class AgentQueue:
         cause = Envelope.from_bytes(row.cause.encode())
         async with limit:
             try:
-                with tracing.span(f"agent.decide {row.kind}", parent=row.trace_context,
-                                  attributes={"reasonops.request_id": row.request_id}):
-                    decided = await self.decide(row.kind, row.payload, cause)
+                decided = await self._decided(row.request_id, row.kind, row.payload, cause,
+                                              row.trace_context)
                 if row.trace_context:
                     self._traces[cause.id] = row.trace_context
                 return row.request_id, cause, decided
@@ -228,6 +226,13 @@ class AgentQueue:
                 log.exception("agent request failed", extra={
                     "request": row.request_id, "attempt": row.attempts})
                 return None
+
+    async def _decided(self, request_id: str, kind: str, payload: dict[str, Any],
+                       cause: Envelope, parent: str | None) -> Decided:
+        """``decide``, in a span continuing the request's trace."""
+        with tracing.span(f"agent.decide {kind}", parent=parent,
+                          attributes={"reasonops.request_id": request_id}):
+            return await self.decide(kind, payload, cause)
 
     async def _retry_later(self, failed: list[Any]) -> None:
         """Give failed requests back, each to be tried again after its back-off rather

@@ -291,8 +291,8 @@ class EffectRunner:
         raw = await send(self.service.nc, message, timeout=timeout)  # signed as ourselves
         reply = Reply.model_validate_json(raw.data)
         if not reply.ok:
-            error = reply.error
-            return Outcome(False, error=f"{error.code}: {error.message}" if error else "an error")
+            err = reply.error
+            return Outcome(False, error=f"{err.code}: {err.message}" if err else "error reply")
         return Outcome(True, output=reply.result or {})
 
     async def _request(self, payload: dict[str, Any]) -> Outcome:
