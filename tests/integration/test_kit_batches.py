@@ -7,10 +7,12 @@ import time
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
 
 from reasonops_contracts import MSG_ID_HEADER, subjects
 from reasonops_contracts.streams import INGEST
 from reasonops_runtime.acks import BatchNotAcked, BatchPublisher, Publication
+from reasonops_runtime.durable import durable_config, ensure_durable
 from reasonops_runtime.faults import operational
 from reasonops_runtime.jetstream import ensure_streams
 from reasonops_runtime.ports import free_port
@@ -315,3 +317,33 @@ async def test_a_gathering_background_consumer_stops_at_once_and_loses_nothing(
         await asyncio.wait_for(service.stop(), 15)  # not after the 600 s
     assert handler.batches == [[b"e0"], [b"e1"]]  # the stop ended the gathering
     assert (await js.consumer_info(INGEST.name, "kit-background")).num_ack_pending == 0
+
+
+async def test_a_durable_waits_for_a_stream_the_server_does_not_know_yet(nc):
+    """A starting service declared its streams a moment before; a cluster member that
+    answers "stream not found" has not caught up yet. Creating the durable is asked again
+    until the stream is there, and only within the patience."""
+    js = nc.jetstream()
+    wanted = durable_config("kit-waits", ["late.a"], ack_wait=30, batch_size=10)
+    with pytest.raises(NotFoundError):
+        await ensure_durable(js, "LATE", wanted, patience=0)
+
+    async def declared_later() -> None:
+        await asyncio.sleep(1.0)
+        await js.add_stream(StreamConfig(name="LATE", subjects=["late.>"]))
+
+    later = asyncio.create_task(declared_later())
+    await ensure_durable(js, "LATE", wanted, patience=30)
+    await later
+    assert (await js.consumer_info("LATE", "kit-waits")).config.filter_subject == "late.a"
+
+
+async def test_a_stream_neither_created_nor_there_is_an_error_not_a_warning(nc):
+    """The server refuses to create a stream (its subjects overlap another's): declaring
+    the streams fails with the server's reason, rather than going on without it."""
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="WIDE", subjects=["itsm.ingest.>"]))
+    with pytest.raises(BadRequestError, match="overlap"):
+        await ensure_streams(js, [INGEST])
+    with pytest.raises(NotFoundError):
+        await js.stream_info(INGEST.name)

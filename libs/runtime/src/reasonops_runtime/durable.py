@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from .jetstream import patiently
+from .jetstream import patiently, unanswered
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,21 @@ async def ensure_durable(js: JetStreamContext, stream: str, config: ConsumerConf
     """Create the durable, or update it where it differs from ``config``; asked again
     for up to ``patience`` seconds while JetStream does not answer."""
     await patiently(f"consumer {stream}/{config.durable_name}",
-                    lambda: _ensure(js, stream, config), patience=patience)
+                    lambda: _ensure(js, stream, config), patience=patience, again=not_yet)
+
+
+STREAM_NOT_FOUND = 10059
+"""JetStream's error code for a stream it does not know."""
+
+
+def not_yet(error: BaseException) -> bool:
+    """Whether creating a durable is worth asking again: JetStream did not answer, or
+    said the stream is not there. A starting service declared its streams a moment
+    before, so the server answering does not know them yet: a cluster member catching up
+    on the streams' assignments, or one that became leader without them after its peers
+    stopped."""
+    return unanswered(error) or (isinstance(error, NotFoundError)
+                                 and error.err_code == STREAM_NOT_FOUND)
 
 
 async def _ensure(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:

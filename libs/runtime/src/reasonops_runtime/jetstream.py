@@ -40,9 +40,11 @@ def unanswered(error: BaseException) -> bool:
 
 
 async def patiently(what: str, call: Callable[[], Awaitable[T]], *,
-                    patience: float = START_PATIENCE_SECONDS) -> T:
-    """``call()``, asked again a little later each time it goes unanswered, for up to
-    ``patience`` seconds; any other error is raised at once."""
+                    patience: float = START_PATIENCE_SECONDS,
+                    again: Callable[[BaseException], bool] = unanswered) -> T:
+    """``call()``, asked again a little later each time it goes unanswered (or fails as
+    ``again`` says is worth asking again), for up to ``patience`` seconds; any other error
+    is raised at once."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
     tries = 0
@@ -50,7 +52,7 @@ async def patiently(what: str, call: Callable[[], Awaitable[T]], *,
         try:
             return await call()
         except Exception as exc:
-            if not unanswered(exc) or loop.time() >= deadline:
+            if not again(exc) or loop.time() >= deadline:
                 raise
             tries += 1
             log.warning("JetStream did not answer; asking again", extra={
@@ -93,9 +95,12 @@ async def ensure_streams(js: JetStreamContext, specs: Iterable[StreamSpec] = ALL
             try:
                 await js.add_stream(config)
                 continue
-            except BadRequestError:  # another service created it a moment ago
-                current = None
-        if current is not None and not differs(current, config):
+            except BadRequestError as refused:  # another service created it a moment ago?
+                try:
+                    current = (await js.stream_info(spec.name)).config
+                except NotFoundError:  # no: a service must not go on without its stream
+                    raise refused from None
+        if not differs(current, config):
             continue  # as declared: nothing to ask (a service's identity may not manage)
         try:
             await js.update_stream(config)
