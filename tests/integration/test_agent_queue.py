@@ -3,17 +3,20 @@ real nats-server and store: one decision per request either way, a failed decisi
 tried again after a back-off, and given up after five attempts."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from reasonops_agent_triage.app import TriageSettings
-from reasonops_contracts import Envelope, durables
+from reasonops_agent_triage.handlers import prompt_input
+from reasonops_contracts import Envelope, durables, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded, TriageOutput, TriageRequested
 from reasonops_llm import Decided
 from reasonops_llm.queue import AgentQueue, metadata
 from reasonops_llm.queue_store import pending
+from reasonops_llm.repeats import Repeats, question_of
 from reasonops_runtime import EventRouter, Service, Transaction
 from tests.integration.test_triage_agent import decisions, requested
 from tests.support import wait_for
@@ -98,3 +101,55 @@ async def test_each_request_gets_one_decision_inline_or_queued(nc, start_service
     # every request is when not inline.
     assert agent.waited["REQ-FAILS"] == [not inline, True]
     assert agent.waited["REQ-A"] == agent.waited["REQ-B"] == [not inline]
+
+
+class Repeating(Agent):
+    """An agent answering a question once (``reasonops_llm.repeats``), whose consumer's
+    transaction fails after the first request was decided in it."""
+
+    def __init__(self) -> None:
+        super().__init__(failing=set())
+        self.repeats = Repeats(timedelta(hours=1))
+        self.rolled_back = False
+
+    async def on_requested(self, tx: Transaction,
+                           batch: list[tuple[Envelope, TriageRequested]]) -> None:
+        await super().on_requested(tx, batch)
+        if not self.rolled_back:
+            self.rolled_back = True
+            raise ConnectionError("the database went away before the commit")
+
+    async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        request = TriageRequested.model_validate(payload)
+        question = question_of(request.incident_id, prompt_input(request), "test")
+        asked = await super().decide(kind, payload, cause)
+        decision = await self.repeats.once(
+            question, lambda: _async(asked.decision.model_copy(update={"decision_id": new_id()})),
+            request_id=request.request_id, workflow_id=request.workflow_id, now=cause.time)
+        return Decided(decision, then=lambda: self.repeats.remember(question, decision))
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def test_a_decision_rolled_back_is_never_named_by_a_repeat(nc, start_service):
+    """Decided in the consumer's transaction, which then failed: the request comes back
+    and is decided anew; a later request with the same question repeats the decision
+    that was recorded, not the one rolled back."""
+    agent = Repeating()
+    await start_service(lambda s: agent.build(s, inline=True), TriageSettings)
+    js = nc.jetstream()
+    found = {}
+    for request_id in ("REQ-LOST", "REQ-AGAIN"):  # the second once the first is decided
+        collecting = asyncio.create_task(decisions(nc, 1, timeout=20))
+        await asyncio.sleep(0.1)
+        envelope = requested(request_id)
+        await js.publish(TriageRequested.SUBJECT, envelope.to_bytes(),
+                         headers=envelope.headers())
+        [decision] = [e.decode(AgentDecisionRecorded) for e in await collecting]
+        found[decision.request_id] = decision
+    assert agent.rolled_back
+    assert sorted(found) == ["REQ-AGAIN", "REQ-LOST"]
+    assert found["REQ-LOST"].same_as is None
+    assert found["REQ-AGAIN"].same_as == found["REQ-LOST"].decision_id

@@ -41,11 +41,17 @@ class Provider:
             decided_at=NOW)
 
 
-def ask(repeats: Repeats, provider: Provider, request_id: str, workflow_id: str, *,
-        asked: dict[str, object] = ASKED, now: datetime = NOW, version: str = "triage-v3"):
+async def ask(repeats: Repeats, provider: Provider, request_id: str, workflow_id: str, *,
+              asked: dict[str, object] = ASKED, now: datetime = NOW, version: str = "triage-v3",
+              recorded: bool = True) -> AgentDecisionRecorded:
+    """A request's decision, remembered as the agent's queue does once it is recorded
+    (unless not ``recorded``: its transaction rolled back)."""
     key = question_of("INC0000007", asked, version)
-    return repeats.once(key, lambda: provider(request_id, workflow_id),
-                        request_id=request_id, workflow_id=workflow_id, now=now)
+    decision = await repeats.once(key, lambda: provider(request_id, workflow_id),
+                                  request_id=request_id, workflow_id=workflow_id, now=now)
+    if recorded:
+        repeats.remember(key, decision)
+    return decision
 
 
 async def test_two_workflows_asking_at_once_ask_the_provider_once():
@@ -105,6 +111,18 @@ async def test_a_failed_answer_fails_whoever_waited_and_is_not_remembered():
     working = Provider()
     retried = await ask(repeats, working, "REQ-2", "MI-INC0000007")
     assert (working.asked, retried.same_as) == (1, None)
+
+
+async def test_a_decision_that_was_not_recorded_is_never_repeated():
+    """Its transaction rolled back (the request comes back): asked again, the answer is
+    a decision of its own, not a repeat naming one that does not exist."""
+    repeats, provider = Repeats(timedelta(hours=1)), Provider()
+    lost = await ask(repeats, provider, "REQ-1", "WF-INC0000007", recorded=False)
+    again = await ask(repeats, provider, "REQ-1", "WF-INC0000007")
+    assert (provider.asked, again.same_as, again.decision_id != lost.decision_id) == (
+        2, None, True)
+    repeated = await ask(repeats, provider, "REQ-2", "MI-INC0000007")
+    assert (provider.asked, repeated.same_as) == (2, again.decision_id)
 
 
 async def test_only_the_latest_answers_are_kept():

@@ -44,6 +44,8 @@ class Decided:
     decision: AgentDecisionRecorded
     events: list[Event] = field(default_factory=list)
     raw: list[OutboxMessage] = field(default_factory=list)
+    then: Callable[[], None] | None = None
+    """Run once the decision is committed, never for one rolled back (``repeats``)."""
 
 
 Decide = Callable[[str, dict[str, Any], Envelope], Awaitable[Decided]]
@@ -121,15 +123,17 @@ class AgentQueue:
                               extra={"request": request_id})
                 failed.append((cause, request_id, kind, payload))
         recorded = await self._write(tx, done)
-        if self.on_recorded is not None and recorded:
-            on_recorded = self.on_recorded
-
-            def counted() -> None:
-                for decided in recorded:
-                    on_recorded(decided)
-
-            tx.after_commit(counted)
+        if recorded:
+            tx.after_commit(lambda: self._announce(recorded))
         return failed
+
+    def _announce(self, recorded: list[Decided]) -> None:
+        """Once decisions are recorded: each one's ``then``, and ``on_recorded``."""
+        for decided in recorded:
+            if decided.then is not None:
+                decided.then()
+            if self.on_recorded is not None:
+                self.on_recorded(decided)
 
     async def waiting(self) -> int:
         async with self.service.store.read() as session:
@@ -165,9 +169,7 @@ class AgentQueue:
             recorded = await self._record([d for d in done if d is not None])
             await self._retry_later([row for row, d in zip(claimed, done, strict=True)
                                      if d is None])
-            if self.on_recorded:
-                for decided in recorded:
-                    self.on_recorded(decided)
+            self._announce(recorded)
 
         task = asyncio.ensure_future(work())
         stop = asyncio.ensure_future(stopping.wait())

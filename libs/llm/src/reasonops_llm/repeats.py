@@ -4,9 +4,10 @@ A P1 incident starts two workflows that both ask triage about it (``incident-res
 and ``major-incident``, the second perhaps hours later, queued behind others). The
 question is the same (the incident as the model sees it, the same prompt version and
 chain), so asking the provider twice costs a second model call for nothing. A request
-whose question was answered within ``window`` (or is being answered now, in this
-process) gets a decision of its own (its request and workflow ids) that repeats the
-first one's output and names it in ``same_as``: no provider is asked, no tokens spent.
+whose question was answered within ``window`` (a decision recorded, and remembered
+then; or one being answered now, in this process) gets a decision of its own (its
+request and workflow ids) that repeats the first one's output and names it in
+``same_as``: no provider is asked, no tokens spent.
 
 What is remembered lives in this process: two replicas that take the two requests each
 ask once, and a restart forgets. A changed chain forgets everything (``clear``).
@@ -76,7 +77,6 @@ class Repeats:
         finally:
             del self._asking[key]
         future.set_result(decision)
-        self._remember(key, decision)
         return decision
 
     def clear(self) -> None:
@@ -84,7 +84,11 @@ class Repeats:
         otherwise now)."""
         self._answered.clear()
 
-    def _remember(self, key: Key, decision: AgentDecisionRecorded) -> None:
+    def remember(self, key: Key, decision: AgentDecisionRecorded) -> None:
+        """``decision`` answers ``key`` for later requests: called once it is recorded,
+        so a repeat never names a decision that was rolled back (``Decided.then``)."""
+        if self.window <= timedelta(0) or decision.same_as is not None:
+            return
         self._answered[key] = (decision.decided_at, decision.model_dump_json().encode())
         self._answered.move_to_end(key)
         while len(self._answered) > self.size:

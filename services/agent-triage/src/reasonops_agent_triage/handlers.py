@@ -56,11 +56,12 @@ class TriageAgent:
         """The decision for one request; a P1's second workflow asking the same about the
         incident gets the first one's answer again (``reasonops_llm.repeats``)."""
         request = TriageRequested.model_validate(payload)
-        decision = await self.repeats.once(
-            question_of(request.incident_id, prompt_input(request), self.template.version),
-            lambda: self.ask(request), request_id=request.request_id,
-            workflow_id=request.workflow_id, now=self.clock.now())
-        return Decided(decision)
+        question = question_of(request.incident_id, prompt_input(request),
+                               self.template.version)
+        decision = await self.repeats.once(question, lambda: self.ask(request),
+                                           request_id=request.request_id,
+                                           workflow_id=request.workflow_id, now=self.clock.now())
+        return Decided(decision, then=lambda: self.repeats.remember(question, decision))
 
     async def ask(self, request: TriageRequested) -> AgentDecisionRecorded:
         """The chain's decision, whatever was asked before (``reasonops agents run``)."""
