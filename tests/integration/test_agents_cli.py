@@ -61,10 +61,12 @@ async def test_decisions_providers_and_health(nats_url, nc, start_service):
         "triage", "rules", "triage.v1")
     # Listing providers probes nothing, yet the offline rules are known to be healthy.
     assert [(p["provider"], p["healthy"]) for p in status["providers"]] == [("rules", True)]
+    assert (status["pending"], status["given_up"]) == (0, 0)
     code, out, _ = await cli(nats_url, "agents", "health", "--wait", "1")
     assert code == 0
     assert "rules" in out
     assert "ok" in out
+    assert out.splitlines()[0].split()[-3:] == ["QUEUED", "GIVEN", "UP"]
 
 
 @pytest.mark.nats

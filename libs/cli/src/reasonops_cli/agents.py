@@ -127,10 +127,10 @@ def health(wait: Wait = 3.0, json: Json = False) -> None:
         emit_json([s.model_dump(mode="json") for s in found])
         return
     rows = [[s.agent, s.instance, p.provider, p.model, "yes" if p.external else "no",
-             p.circuit, "ok" if p.healthy else "DOWN", p.detail[:60], s.pending]
+             p.circuit, "ok" if p.healthy else "DOWN", p.detail[:60], s.pending, s.given_up]
             for s in found for p in s.providers]
     typer.echo(table(["AGENT", "INSTANCE", "PROVIDER", "MODEL", "EXTERNAL", "CIRCUIT",
-                      "HEALTH", "DETAIL", "QUEUED"], rows))
+                      "HEALTH", "DETAIL", "QUEUED", "GIVEN UP"], rows))
     if any(p.healthy is False for s in found for p in s.providers):
         raise typer.Exit(1)
 

@@ -274,7 +274,10 @@ class AgentStatus(View):
     chain: str
     prompt_version: str
     providers: list[ProviderStatus]
-    pending: int = 0
+    pending: int = Field(default=0, description="Requests waiting for a decision")
+    given_up: int = Field(default=0, description=(
+        "Requests whose decision failed every attempt: kept undecided and not tried "
+        "again; the agent's log names each ('agent request given up')"))
     temperature: float = 0.0
     configured_by: str | None = Field(default=None, description=(
         "Who set the configuration in force through the agents' bucket; None: the "

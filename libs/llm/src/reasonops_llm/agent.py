@@ -203,10 +203,10 @@ class AgentKit:
         # dashboard, which does not probe, showed them as unknown).
         providers.append(ProviderStatus(provider="rules", model="rules", external=False,
                                         circuit="closed", healthy=True))
+        waiting, given_up = await self.queue.waiting() if self.queue else (0, 0)
         return AgentStatus(agent=self.agent, instance=self.settings.instance,
                            chain=self.router.chain, prompt_version=self.prompt_version,
-                           providers=providers,
-                           pending=await self.queue.waiting() if self.queue else 0,
+                           providers=providers, pending=waiting, given_up=given_up,
                            temperature=self.router.temperature,
                            configured_by=self.configured_by)
 

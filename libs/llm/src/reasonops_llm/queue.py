@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from reasonops_contracts import Envelope, Event, new_id
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_runtime import Service, Transaction, tracing
 from reasonops_runtime.store import OutboxMessage
 
-from .queue_store import decisions, is_known, metadata, pending
+from .queue_store import counts, decisions, is_known, metadata, pending
 
 __all__ = ["AgentQueue", "Decide", "Decided", "Inline", "Recorded", "metadata"]
 
@@ -135,10 +135,10 @@ class AgentQueue:
             if self.on_recorded is not None:
                 self.on_recorded(decided)
 
-    async def waiting(self) -> int:
+    async def waiting(self) -> tuple[int, int]:
+        """Requests waiting for a decision, and those given up (``queue_store.counts``)."""
         async with self.service.store.read() as session:
-            return int((await session.execute(select(func.count()).select_from(pending)))
-                       .scalar_one())
+            return await counts(session, self.max_attempts, datetime.now(UTC))
 
     async def _start(self) -> None:
         self._task = asyncio.create_task(self.run(self.service.stopping))
@@ -239,21 +239,20 @@ class AgentQueue:
     async def _retry_later(self, failed: list[Any]) -> None:
         """Give failed requests back, each to be tried again after its back-off rather
         than its whole lease; one out of attempts stays in the store, undecided (the
-        agent's status counts it as pending), and is said to be given up."""
+        agent's status counts it as given up), and is said to be given up."""
         if not failed:
             return
         now = datetime.now(UTC)
         async with self.service.store.transaction() as tx:
             for row in failed:
-                if row.attempts >= self.max_attempts:
+                if out := row.attempts >= self.max_attempts:
                     log.error("agent request given up", extra={
                         "request": row.request_id, "attempts": row.attempts})
-                    continue
                 backoff = min(self.retry * 2 ** (row.attempts - 1), self.lease)
                 await tx.session.execute(
                     update(pending).where(pending.c.request_id == row.request_id,
                                           pending.c.lease_owner == row.lease_owner)
-                    .values(lease_until=now + backoff, lease_owner=None))
+                    .values(lease_until=None if out else now + backoff, lease_owner=None))
 
     async def _record(self, done: list[tuple[str, Envelope, Decided]]) -> list[Decided]:
         """Record a round's decisions in one transaction; a request another replica

@@ -3,7 +3,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, select
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
@@ -49,3 +64,14 @@ async def is_known(session: AsyncSession, request_ids: set[str]) -> set[str]:
     waiting = await session.execute(select(pending.c.request_id)
                                     .where(pending.c.request_id.in_(request_ids)))
     return {r.request_id for r in done} | {r.request_id for r in waiting}
+
+
+async def counts(session: AsyncSession, max_attempts: int, now: datetime) -> tuple[int, int]:
+    """How many requests wait for a decision, and how many were given up: every attempt
+    failed (the last one's lease over), kept undecided and never tried again."""
+    out = and_(pending.c.attempts >= max_attempts,
+               or_(pending.c.lease_until.is_(None), pending.c.lease_until < now))
+    total, given_up = (await session.execute(select(
+        func.count(), func.coalesce(func.sum(case((out, 1), else_=0)), 0)
+    ).select_from(pending))).one()
+    return int(total) - int(given_up), int(given_up)
