@@ -114,8 +114,8 @@ def _first(values: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 def security_event(event: EventAccepted) -> SecurityEvent | None:
     """The security reading of an accepted event, or None if it is not one."""
-    if event.status != "firing":
-        return None
+    if event.status != "firing" or event.labels.get("detected_by", "").startswith("agent-"):
+        return None  # resolved, or an agent's own finding come back as an alert: no evidence
     fields = {**event.annotations, **event.labels}
     source = _first(fields, SOURCE_LABELS) or (event.resource if event.resource else None)
     text = " ".join(filter(None, [event.name, event.summary, fields.get("event_type"),

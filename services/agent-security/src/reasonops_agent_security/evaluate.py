@@ -23,7 +23,7 @@ from reasonops_llm.evaluation import CaseError, Progress, count_cases
 from reasonops_runtime.store import Store
 
 from . import store
-from .domain import Finding, Thresholds, security_event
+from .domain import Finding, SecurityEvent, Thresholds, security_event
 from .handlers import newly_found
 from .logs import Attack, Case, logs
 
@@ -96,6 +96,11 @@ def _matches(finding: Finding, attack: Attack, start: datetime, window: int) -> 
     return finding.stats.source in attack.origins() and began <= finding.stats.last_at <= ended
 
 
+def _live(batch: list[SecurityEvent]) -> datetime:
+    """When a live agent would have stored ``batch``: as its last event happened."""
+    return max(e.at for e in batch)
+
+
 async def replay(case: Case, db: Store, limits: Thresholds) -> list[Finding]:
     found: list[Finding] = []
     batch = []
@@ -105,11 +110,11 @@ async def replay(case: Case, db: Store, limits: Thresholds) -> list[Finding]:
             batch.append(read)
         if len(batch) >= BATCH:
             async with db.transaction() as tx:
-                found += await newly_found(tx.session, batch, limits)
+                found += await newly_found(tx.session, batch, limits, _live(batch))
             batch = []
     if batch:
         async with db.transaction() as tx:
-            found += await newly_found(tx.session, batch, limits)
+            found += await newly_found(tx.session, batch, limits, _live(batch))
     return found
 
 

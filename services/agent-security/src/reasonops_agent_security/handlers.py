@@ -89,13 +89,13 @@ async def source_window(session: AsyncSession, source: str, at: datetime,
 
 
 async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
-                      limits: Thresholds) -> list[Finding]:
-    """Add security events to the window; for each source, the pattern its window shows
-    now (five minutes, else the hour), and for each account failing, whether many
-    sources are at it; unless the same pattern on the same source or account was already
-    found within the cooldown (the open incident carries it). What is returned is
-    recorded as found."""
-    await store.add(session, found)
+                      limits: Thresholds, now: datetime) -> list[Finding]:
+    """Add security events to the window (stored ``now``); for each source, the pattern
+    its window shows now (five minutes, else the hour), and for each account failing,
+    whether many sources are at it; unless the same pattern on the same source or
+    account was already found within the cooldown (the open incident carries it). What
+    is returned is recorded as found."""
+    await store.add(session, found, now)
     latest: dict[str, datetime] = {}
     failing: dict[str, datetime] = {}
     for event in found:
@@ -122,8 +122,8 @@ async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
                                    finding_id(finding))
         new.append(finding)
     if latest:
-        await store.forget_before(session, max(latest.values()) - timedelta(seconds=max(
-            limits.long_window_seconds, limits.cooldown_seconds) * 2))
+        kept = timedelta(seconds=max(limits.long_window_seconds, limits.cooldown_seconds) * 2)
+        await store.forget_before(session, max(latest.values()) - kept, now - kept)
     return new
 
 
@@ -157,7 +157,8 @@ class SecurityAgent:
         for envelope, event in found:
             if event.source not in latest or event.at >= latest[event.source][1]:
                 latest[event.source] = (envelope, event.at)
-        for finding in await newly_found(tx.session, [e for _, e in found], self.limits):
+        for finding in await newly_found(tx.session, [e for _, e in found], self.limits,
+                                         self.clock.now()):
             await self._found(tx, latest[finding.stats.source][0], finding)
 
     async def _found(self, tx: Transaction, envelope: Envelope, finding: Finding) -> None:

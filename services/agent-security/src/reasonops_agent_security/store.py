@@ -16,6 +16,7 @@ from sqlalchemy import (
     distinct,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,10 @@ events = Table(
     Column("kind", String(32), nullable=False),
     Column("service", String(256), nullable=True),
     Column("at", UtcDateTime(), nullable=False, index=True),
+    # When it was stored (the service's clock): an event is forgotten only once it is
+    # old both by its own time and by this, so one event whose time is far ahead (a
+    # sender's clock, a live alert among replayed logs) never forgets the others.
+    Column("stored_at", UtcDateTime(), nullable=True),
     # A window is a source's or an account's events over a time: under a flood of
     # logins an hour holds hundreds of thousands of other sources' events.
     Index("ix_security_events_source_at", "source", "at"),
@@ -53,10 +58,12 @@ findings = Table(
 )
 
 
-async def add(session: AsyncSession, found: Sequence[SecurityEvent]) -> None:
+async def add(session: AsyncSession, found: Sequence[SecurityEvent], stored_at: datetime
+              ) -> None:
     if found:
         await session.execute(insert(events), [dict(source=e.source, account=e.account,
-                                                    kind=e.kind, service=e.service, at=e.at)
+                                                    kind=e.kind, service=e.service, at=e.at,
+                                                    stored_at=stored_at)
                                                for e in found])
 
 
@@ -135,5 +142,9 @@ async def record_finding(session: AsyncSession, source: str, pattern: str, at: d
                                                   detected_at=at, request_id=request_id)])
 
 
-async def forget_before(session: AsyncSession, before: datetime) -> None:
-    await session.execute(delete(events).where(events.c.at < before))
+async def forget_before(session: AsyncSession, before: datetime, stored_before: datetime
+                        ) -> None:
+    """Forget the events older than ``before`` stored before ``stored_before``."""
+    await session.execute(delete(events).where(
+        events.c.at < before,
+        or_(events.c.stored_at.is_(None), events.c.stored_at < stored_before)))
