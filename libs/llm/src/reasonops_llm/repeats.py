@@ -10,7 +10,11 @@ request and workflow ids) that repeats the first one's output and names it in
 ``same_as``: no provider is asked, no tokens spent.
 
 What is remembered lives in this process: two replicas that take the two requests each
-ask once, and a restart forgets. A changed chain forgets everything (``clear``).
+ask once, and a restart forgets. A changed chain forgets everything (``clear``). An
+answer is remembered once its decision is recorded, never before: two requests decided
+one after the other before that (in one batch of the rules deciding inline, where it
+costs nothing) are each answered; a model's requests of one round are asked at once and
+share the answer in flight.
 """
 
 from __future__ import annotations
