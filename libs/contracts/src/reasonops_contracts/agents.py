@@ -274,14 +274,12 @@ class AgentStatus(View):
     chain: str
     prompt_version: str
     providers: list[ProviderStatus]
-    pending: int = Field(default=0, description="Requests waiting for a decision")
+    pending: int = 0
     given_up: int = Field(default=0, description=(
-        "Requests whose decision failed every attempt: kept undecided and not tried "
-        "again; the agent's log names each ('agent request given up')"))
+        "Requests whose decision failed every attempt: kept undecided, not tried again"))
     temperature: float = 0.0
     configured_by: str | None = Field(default=None, description=(
-        "Who set the configuration in force through the agents' bucket; None: the "
-        "service's own settings"))
+        "Who set the configuration in force (the agents' bucket); None: the settings"))
 
 
 # -- Configuration, shared by every replica --------------------------------------------------
