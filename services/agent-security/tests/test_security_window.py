@@ -75,3 +75,20 @@ def test_an_agent_s_own_alert_is_no_evidence():
     assert security_event(alert) is None
     assert security_event(alert.model_copy(update={"labels": {
         **alert.labels, "detected_by": "a SIEM rule"}})) is not None
+
+
+def test_an_event_dated_after_its_arrival_is_placed_at_its_arrival():
+    """A login failure said to happen tomorrow would move its source's window past the
+    attack's other failures; it happened when it arrived, as far as anyone can tell."""
+    failed = EventAccepted(
+        fingerprint="auth", status="firing", name="com.example.security.auth.failed",
+        severity="warning", service="sso", summary="failed login for emp001",
+        labels={"source_ip": ATTACKER, "user": "emp001", "outcome": "failure"},
+        starts_at=START + timedelta(days=1), received_at=START, source_format="event")
+    read = security_event(failed)
+    assert read is not None
+    assert read.at == START
+    slightly = security_event(failed.model_copy(update={"starts_at": START + timedelta(
+        minutes=4)}))  # a sender's clock a little ahead: its own time stands
+    assert slightly is not None
+    assert slightly.at == START + timedelta(minutes=4)

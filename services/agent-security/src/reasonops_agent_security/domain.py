@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from reasonops_contracts.agents import SecurityOutput, SecurityPattern
@@ -112,6 +112,12 @@ def _first(values: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return None
 
 
+SKEW = timedelta(minutes=5)
+"""How far a sender's clock may run ahead of ingest's: an event said to happen later
+than this after it arrived is placed at its arrival (one future-dated login would
+otherwise move its source's window past the attack's other events)."""
+
+
 def security_event(event: EventAccepted) -> SecurityEvent | None:
     """The security reading of an accepted event, or None if it is not one."""
     if event.status != "firing" or event.labels.get("detected_by", "").startswith("agent-"):
@@ -135,6 +141,8 @@ def security_event(event: EventAccepted) -> SecurityEvent | None:
     if kind is None or not source:
         return None
     at = event.starts_at or event.received_at
+    if at > event.received_at + SKEW:
+        at = event.received_at  # after its own arrival: a wrong clock, or a lie
     return SecurityEvent(kind, source, _first(fields, ACCOUNT_LABELS), event.service, at)
 
 
