@@ -123,14 +123,13 @@ class Repeating(Agent):
         request = TriageRequested.model_validate(payload)
         question = question_of(request.incident_id, prompt_input(request), "test")
         asked = await super().decide(kind, payload, cause)
-        decision = await self.repeats.once(
-            question, lambda: _async(asked.decision.model_copy(update={"decision_id": new_id()})),
-            request_id=request.request_id, workflow_id=request.workflow_id, now=cause.time)
+
+        async def ask() -> AgentDecisionRecorded:
+            return asked.decision.model_copy(update={"decision_id": new_id()})
+
+        decision = await self.repeats.once(question, ask, request_id=request.request_id,
+                                           workflow_id=request.workflow_id, now=cause.time)
         return Decided(decision, then=lambda: self.repeats.remember(question, decision))
-
-
-async def _async(value: Any) -> Any:
-    return value
 
 
 async def test_a_decision_rolled_back_is_never_named_by_a_repeat(nc, start_service):
