@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event, select
 
 from reasonops_runtime.clock import FrozenClock
 from reasonops_runtime.metrics import KitMetrics
-from reasonops_runtime.store import Store, outbox_table
-from reasonops_runtime.timers import TimerWheel
+from reasonops_runtime.store import Store, outbox_table, timers_table
+from reasonops_runtime.timers import Timer, TimerWheel
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -13,6 +14,12 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 def wheel(store, clock, handler, together=frozenset()):
     return TimerWheel(store, None, clock, {"deadline": handler}, KitMetrics("test"),
                       retry_after=timedelta(seconds=30), together=together)
+
+
+def batched_wheel(store, clock, handler):
+    """A wheel whose "deadline" timers reach ``handler(tx, [timer, ...])`` as one list."""
+    return TimerWheel(store, None, clock, {}, KitMetrics("test"),
+                      retry_after=timedelta(seconds=30), batched={"deadline": handler})
 
 
 async def test_a_timer_fires_once_when_due(store):
@@ -32,14 +39,22 @@ async def test_a_timer_fires_once_when_due(store):
     assert fired == [1]
 
 
-@pytest.mark.parametrize("together", [False, True])
+@pytest.mark.parametrize("together", [False, True, "batched"])
 async def test_two_replicas_fire_a_timer_exactly_once(store, tmp_path, together):
     clock = FrozenClock(T0)
     fired = []
 
-    async def handler(tx, timer):
+    async def one(tx, timer):
         fired.append(timer.timer_id)
         tx.emit(_emitting(int(timer.timer_id[1:])))
+
+    async def many(tx, timers):
+        for timer in timers:
+            await one(tx, timer)
+
+    def wheel_of(store, kinds):
+        return (batched_wheel(store, clock, many) if together == "batched"
+                else wheel(store, clock, one, together=kinds))
 
     async with store.transaction() as tx:
         for i in range(20):
@@ -49,9 +64,8 @@ async def test_two_replicas_fire_a_timer_exactly_once(store, tmp_path, together)
         import asyncio
 
         kinds = frozenset({"deadline"} if together else ())
-        counts = await asyncio.gather(
-            wheel(store, clock, handler, together=kinds).fire_due(),
-            wheel(other, clock, handler, together=kinds).fire_due())
+        counts = await asyncio.gather(wheel_of(store, kinds).fire_due(),
+                                      wheel_of(other, kinds).fire_due())
     finally:
         await other.close()
     assert sum(counts) == 20
@@ -162,8 +176,6 @@ async def test_a_timer_another_replica_armed_is_fired_at_the_recheck(store):
 async def test_the_events_of_timers_fired_together_are_relayed_together(nc, tmp_path):
     """Each timer commits on its own; their events go to the broker in one batch, and the
     relayed rows leave the outbox in one delete, not one of each per timer."""
-    from sqlalchemy import event
-
     from reasonops_runtime.acks import BatchPublisher
     from reasonops_runtime.jetstream import ensure_streams
     from reasonops_runtime.outbox import OutboxRelay
@@ -221,8 +233,6 @@ async def _outbox_subjects(store):
 
 async def test_timers_that_may_fire_together_commit_together_in_due_order(store):
     """Kinds that only write to the store fire many to a transaction; the others alone."""
-    from sqlalchemy import event
-
     clock = FrozenClock(T0)
     order = []
 
@@ -272,3 +282,85 @@ async def test_a_failing_timer_among_others_holds_none_back_and_none_fires_twice
     clock.advance(timedelta(seconds=30))
     assert await w.fire_due() == 1
     assert await _outbox_subjects(store) == sorted(f"INC{n:07d}" for n in range(1, 11))
+
+
+async def test_batched_timers_reach_their_handler_as_one_list_a_transaction(store):
+    """Due timers of a batched kind: one call and one commit per run of that kind (at most
+    ``TOGETHER``), in due order; a timer of another kind between runs fires alone."""
+    clock = FrozenClock(T0)
+    calls: list[list[str]] = []
+
+    async def many(tx, timers):
+        calls.append([timer.timer_id for timer in timers])
+        for timer in timers:
+            tx.emit(_emitting(timer.payload["n"]))
+
+    async def one(tx, timer):
+        calls.append([timer.timer_id])
+        tx.emit(_emitting(timer.payload["n"]))
+
+    commits = []
+    event.listen(store.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    async with store.transaction() as tx:
+        for n in range(1, 71):
+            await tx.schedule(f"t{n:02d}", "deadline" if n != 10 else "alone",
+                              T0 + timedelta(seconds=n), {"n": n})
+    commits.clear()
+    w = TimerWheel(store, None, clock, {"alone": one}, KitMetrics("test"),
+                   batched={"deadline": many})
+    clock.advance(timedelta(minutes=2))
+    assert await w.fire_due() == 70
+    assert calls == [[f"t{n:02d}" for n in range(1, 10)], ["t10"],
+                     [f"t{n:02d}" for n in range(11, 61)], [f"t{n:02d}" for n in range(61, 71)]]
+    assert len(commits) == 4
+    assert await _outbox_subjects(store) == sorted(f"INC{n:07d}" for n in range(1, 71))
+
+
+async def test_a_batched_timer_re_armed_meanwhile_is_not_claimed_by_its_old_time(store):
+    clock = FrozenClock(T0)
+    got: list[str] = []
+
+    async def many(tx, timers):
+        got.extend(timer.timer_id for timer in timers)
+
+    async with store.transaction() as tx:
+        for name in ("a", "b", "c"):
+            await tx.schedule(name, "deadline", T0, {})
+    w = batched_wheel(store, clock, many)
+    async with store.read() as session:
+        rows = (await session.execute(select(timers_table))).all()
+    timers = [Timer(r.timer_id, r.kind, r.due_at, r.payload, None, None) for r in rows]
+    async with store.transaction() as tx:  # "b" re-armed for later, after it was read as due
+        await tx.schedule("b", "deadline", T0 + timedelta(hours=1), {})
+    async with store.transaction() as tx:
+        claimed = await w._claimed_batch(tx, sorted(timers, key=lambda t: t.timer_id))
+    assert [t.timer_id for t in claimed] == got == ["a", "c"]
+    async with store.read() as session:
+        left = (await session.execute(select(timers_table.c.timer_id))).scalars().all()
+    assert left == ["b"]
+
+
+async def test_a_failing_batch_is_handed_again_one_timer_at_a_time(store):
+    """The batch's transaction rolls back (nothing it emitted is kept); each timer is then
+    handed alone: the others once, the failing one retried later."""
+    clock = FrozenClock(T0)
+    calls: list[list[str]] = []
+
+    async def many(tx, timers):
+        calls.append([timer.timer_id for timer in timers])
+        for timer in timers:
+            tx.emit(_emitting(timer.payload["n"]))
+            if timer.timer_id == "t03" and len(calls) <= 4:
+                raise RuntimeError("downstream not ready")
+
+    async with store.transaction() as tx:
+        for n in range(1, 6):
+            await tx.schedule(f"t{n:02d}", "deadline", T0, {"n": n})
+    w = batched_wheel(store, clock, many)
+    assert await w.fire_due() == 4
+    assert calls == [[f"t{n:02d}" for n in range(1, 6)], ["t01"], ["t02"], ["t03"], ["t04"],
+                     ["t05"]]
+    assert await _outbox_subjects(store) == sorted(f"INC{n:07d}" for n in (1, 2, 4, 5))
+    clock.advance(timedelta(seconds=30))
+    assert await w.fire_due() == 1
+    assert len(await _outbox_subjects(store)) == 5

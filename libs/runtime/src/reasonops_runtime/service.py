@@ -44,7 +44,7 @@ from .routing import EventRouter
 from .rpc import Responder, add_responder
 from .settings import ServiceSettings
 from .store import Store, Transaction
-from .timers import TimerHandler, TimerWheel
+from .timers import TimerHandler, TimersHandler, TimerWheel
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Service:
         self.responders: list[tuple[type[Command] | type[Query], Responder]] = []
         self.timer_handlers: dict[str, TimerHandler] = {}
         self.timers_together: set[str] = set()  # kinds: see ``TimerWheel.together``
+        self.timer_batches: dict[str, TimersHandler] = {}  # see ``TimerWheel.batched``
         self.routes: list[BaseRoute] = []
         self.fallback_app: ASGIApp | None = None
         """Answers every path no route matches (the gateway's API and MCP server)."""
@@ -119,6 +120,10 @@ class Service:
         if together:
             self.timers_together.add(kind)
 
+    def on_timers(self, kind: str, fn: TimersHandler) -> None:
+        """``fn`` gets the due timers of ``kind`` as one list: see ``TimerWheel.batched``."""
+        self.timer_batches[kind] = fn
+
     def refresh_every(self, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
         """Run ``fn`` every ``seconds`` while the service runs (e.g. gauges read from the
         store, so every replica reports the same truth and a restart loses nothing)."""
@@ -158,12 +163,9 @@ class Service:
         return self._js
 
     async def readiness(self) -> dict[str, bool]:
-        return {
-            "broker": self.broker is not None and self.broker._connection is not None
-            and self.nc.is_connected,
-            "store": await self.store.ping(),
-            "consumers": all(c.started.is_set() for c in self.consumers),
-        }
+        return {"broker": self.broker is not None and self.broker._connection is not None
+                and self.nc.is_connected, "store": await self.store.ping(),
+                "consumers": all(c.started.is_set() for c in self.consumers)}
 
     @property
     def port(self) -> int:
@@ -222,10 +224,10 @@ class Service:
         self._spawn(self.relay.run(self.stopping))
         for consumer in self.consumers:
             self._spawn(consumer.run(self.stopping))
-        if self.timer_handlers:
+        if self.timer_handlers or self.timer_batches:
             self.timers = TimerWheel(self.store, self.relay, self.clock, self.timer_handlers,
                                      self.metrics, poll_seconds=s.timer_poll_seconds,
-                                     together=frozenset(self.timers_together))
+                                     together=self.timers_together, batched=self.timer_batches)
             self._spawn(self.timers.run(self.stopping))
         self._spawn(every(5.0, self._refresh_lags, self.stopping))
         if retention is not None:
@@ -294,7 +296,5 @@ class Service:
         self._tasks.append(asyncio.create_task(coro))
 
     async def _refresh_lags(self) -> None:
-        for consumer in self.consumers:
-            with contextlib.suppress(Exception):
-                await consumer.refresh_lag()
+        await asyncio.gather(*(c.refresh_lag() for c in self.consumers), return_exceptions=True)
 

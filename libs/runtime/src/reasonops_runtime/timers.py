@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 
 from . import tracing
 from .clock import Clock
@@ -42,6 +42,8 @@ class Timer:
 
 
 TimerHandler = Callable[[Transaction, Timer], Awaitable[None]]
+TimersHandler = Callable[[Transaction, list[Timer]], Awaitable[None]]
+"""Handles the due timers of one kind together (a single one when fired alone)."""
 
 
 class TimerWheel:
@@ -59,15 +61,21 @@ class TimerWheel:
                  handlers: dict[str, TimerHandler], metrics: KitMetrics,
                  *, poll_seconds: float = 0.25, recheck_seconds: float = 5.0,
                  retry_after: timedelta = timedelta(seconds=30),
-                 together: frozenset[str] = frozenset()) -> None:
+                 together: Collection[str] = frozenset(),
+                 batched: dict[str, TimersHandler] | None = None) -> None:
         self.store = store
         self.relay = relay
         self.clock = clock
         self.handlers = handlers
-        self.together = together
+        self.together = frozenset(together)
         """Kinds whose handlers only write to the store (no call out, which a rolled-back
         transaction could not take back): due ones fire up to ``TOGETHER`` in one
         transaction, and alone, each in its own, if any of them fails."""
+        self.batched = batched or {}
+        """Kinds whose due timers reach their handler as one list (up to ``TOGETHER``,
+        claimed in one statement, in one transaction): a handler that calls out makes its
+        calls at once, not one after another. If that transaction fails, each is handed
+        alone, in its own, as a list of one."""
         self.metrics = metrics
         self.poll_seconds = poll_seconds
         self.recheck_seconds = recheck_seconds
@@ -148,12 +156,13 @@ class TimerWheel:
 
     def _groups(self, timers: list[Timer]) -> list[list[Timer]]:
         """``timers`` in their order, in runs of kinds that may fire together (at most
-        ``TOGETHER`` a run) and alone."""
+        ``TOGETHER`` a run), of one batched kind, and alone."""
         groups: list[list[Timer]] = []
         for timer in timers:
             last = groups[-1] if groups else None
-            if timer.kind in self.together and last is not None \
-                    and last[-1].kind in self.together and len(last) < TOGETHER:
+            if last is not None and len(last) < TOGETHER and (
+                    (timer.kind in self.together and last[-1].kind in self.together)
+                    or (timer.kind in self.batched and last[-1].kind == timer.kind)):
                 last.append(timer)
             else:
                 groups.append([timer])
@@ -165,9 +174,12 @@ class TimerWheel:
         kinds: list[str] = []
         try:
             async with self.store.transaction() as tx:
-                for timer in timers:
-                    if await self._claimed(tx, timer):
-                        kinds.append(timer.kind)
+                if timers[0].kind in self.batched:
+                    kinds = [timer.kind for timer in await self._claimed_batch(tx, timers)]
+                else:
+                    for timer in timers:
+                        if await self._claimed(tx, timer):
+                            kinds.append(timer.kind)
         except Exception as exc:
             log.warning("timers fired together failed; firing each alone",
                         extra={"timers": len(timers), "error": repr(exc)})
@@ -176,9 +188,32 @@ class TimerWheel:
             self.metrics.timers_fired.labels(self.metrics.service, kind).inc()
         return len(kinds), tx.emitted
 
+    async def _claimed_batch(self, tx: Transaction, timers: list[Timer]) -> list[Timer]:
+        """Claim ``timers`` (of one batched kind) in ``tx`` in one statement and hand those
+        still there (not fired by another replica, nor re-armed) to their handler."""
+        kind = timers[0].kind
+        attributes = {tracing.SERVICE_ATTRIBUTE: self.metrics.service,
+                      "reasonops.timer.kind": kind, "reasonops.timers": len(timers)}
+        with tracing.span(f"timers {kind}", parent=timers[0].trace_context,
+                          attributes=attributes):
+            claimed = await tx.session.execute(delete(timers_table).where(
+                tuple_(timers_table.c.timer_id, timers_table.c.due_at).in_(
+                    [(timer.timer_id, timer.due_at) for timer in timers]))
+                .returning(timers_table.c.timer_id))
+            ids = set(claimed.scalars())
+            mine = [timer for timer in timers if timer.timer_id in ids]
+            for timer in mine:
+                if timer.causation_id and timer.trace_context:
+                    tx.trace_parents[timer.causation_id] = timer.trace_context
+            if mine:
+                await self.batched[kind](tx, mine)
+        return mine
+
     async def _claimed(self, tx: Transaction, timer: Timer) -> bool:
         """Claim ``timer`` in ``tx`` and run its handler; False if it was not there (fired
         by another replica, or re-armed)."""
+        if timer.kind in self.batched:
+            return bool(await self._claimed_batch(tx, [timer]))
         handler = self.handlers[timer.kind]
         attributes = {tracing.SERVICE_ATTRIBUTE: self.metrics.service,
                       "reasonops.timer.kind": timer.kind, "reasonops.timer.id": timer.timer_id,
@@ -202,7 +237,7 @@ class TimerWheel:
     async def _fire(self, timer: Timer) -> list[OutboxMessage] | None:
         """Fire ``timer`` in a transaction of its own; what it emitted, or None if it
         did not fire (another replica's, re-armed, or its handler failed)."""
-        if timer.kind not in self.handlers:
+        if timer.kind not in self.handlers and timer.kind not in self.batched:
             log.error("no handler for timer kind", extra={"kind": timer.kind})
             return None
         try:
