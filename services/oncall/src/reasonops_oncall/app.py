@@ -17,9 +17,10 @@ from reasonops_runtime.enforcement import Enforcer
 from .channels import Channels, ChannelSettings, secret
 from .commands import OverrideCommands, PageCommands
 from .current import CurrentRoster, RosterFile
-from .handlers import LEVEL_TIMER, NOTIFY_TIMER, Pager
+from .handlers import LEVEL_TIMER, Pager
 from .links import key_from, sign
 from .metrics import OnCallMetrics
+from .notifications import NOTIFY_TIMER, Notifications
 from .queries import OnCallQueries
 from .store import metadata
 
@@ -104,13 +105,16 @@ def build_service(settings: OnCallSettings | None = None, *,
                         extra={"incident_id": incident_id, "error": str(exc)})
             return None
 
-    pager = Pager(roster=roster, catalog=catalog, channels=channels, clock=service.clock,
-                  metrics=OnCallMetrics(service.registry), covering=covering,
-                  link=lambda incident, user: f"{public_url}/page/"
-                                              f"{sign(key, incident, user, service.clock.now())}")
+    metrics = OnCallMetrics(service.registry)
+    pager = Pager(roster=roster, catalog=catalog, clock=service.clock, metrics=metrics,
+                  covering=covering)
+    notifications = Notifications(
+        roster=roster, channels=channels, clock=service.clock, metrics=metrics,
+        link=lambda incident, user: f"{public_url}/page/"
+                                    f"{sign(key, incident, user, service.clock.now())}")
     PageCommands(service, pager, key).register()
     service.consume(durables.ONCALL_INCIDENTS, pager.router(), background=True)
     service.on_timer(LEVEL_TIMER, pager.level_due)
-    service.on_timer(NOTIFY_TIMER, pager.notify_due)
+    service.on_timers(NOTIFY_TIMER, notifications.due)
     service.shutdown_hooks.append(channels.aclose)
     return service

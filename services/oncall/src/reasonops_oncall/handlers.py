@@ -8,12 +8,9 @@ service's own escalations do.
 
 Everything due later is a durable timer (a level's page, each notification), so a
 restart neither loses nor repeats a page: a timer is claimed by deleting its row in the
-transaction that records what it did. A notification the provider could not take yet
-(429, 5xx, no answer) is tried again after its ``Retry-After``, up to ``ATTEMPTS``; a
+transaction that records what it did. Notifications are sent by ``notifications``; a
 channel that keeps failing is on record (``NotificationSent`` failed) and delays no
-level, since levels have timers of their own. The provider is called inside that
-transaction: a crash between its answer and the commit (milliseconds) sends that one
-notification again.
+level, since levels have timers of their own.
 """
 
 from __future__ import annotations
@@ -37,17 +34,14 @@ from reasonops_runtime import Clock, EventRouter, Timer, Transaction
 from reasonops_runtime.store import NewTimer
 
 from . import events, store
-from .channels import Channels
 from .current import CurrentRoster
 from .escalation import EscalationPolicy, Level
 from .events import Chain
 from .metrics import OnCallMetrics
-from .notice import About, message_for
+from .notifications import NOTIFY_TIMER
 from .rotation import Roster
 
 LEVEL_TIMER = "oncall.level"
-NOTIFY_TIMER = "oncall.notify"
-ATTEMPTS = 5
 MAJOR = "major-incident"
 STAKEHOLDERS = "stakeholders"
 """The ``user`` of an announcement to a stakeholders' channel."""
@@ -72,16 +66,13 @@ def _prefix(incident_id: str) -> str:
 
 
 class Pager:
-    def __init__(self, *, roster: CurrentRoster, catalog: ServiceCatalog, channels: Channels,
-                 clock: Clock, metrics: OnCallMetrics, link: Callable[[str, str], str],
+    def __init__(self, *, roster: CurrentRoster, catalog: ServiceCatalog, clock: Clock,
+                 metrics: OnCallMetrics,
                  covering: Callable[[str], Awaitable[CoveringSilence | None]]) -> None:
-        self.link = link
         self.covering = covering
         """The silence covering an incident now (None: none, or nobody answered)."""
-        """(incident, person) -> the URL of a signed link for them."""
         self.roster = roster
         self.catalog = catalog
-        self.channels = channels
         self.clock = clock
         self.metrics = metrics
 
@@ -263,35 +254,3 @@ class Pager:
             return
         await self._page(tx, roster, policy, incident_id, level, int(timer.payload["cycle"]),
                          Chain.of_timer(timer))
-
-    async def notify_due(self, tx: Transaction, timer: Timer) -> None:
-        p = timer.payload
-        incident_id, user, channel = str(p["incident_id"]), str(p["user"]), str(p["channel"])
-        row = await store.get_paging(tx.session, incident_id)
-        if (row is None and not p.get("major")) or (row is not None and row.state != "paging"):
-            return  # acknowledged, resolved or closed meanwhile
-        person = self.roster.file_roster().people.get(user)
-        address = str(p["address"]) if p.get("address") else (
-            person.address(channel) if person else None)
-        now = self.clock.now()
-        attempt = int(p["attempt"])
-        about = row if row is not None else About(p)
-        if address is None:
-            outcome, detail, retry = "failed", f"{user} has no {channel} contact now", None
-        else:
-            link = self.link(incident_id, user) if person else ""
-            sent = await self.channels.send(channel, address, message_for(about, link))
-            outcome, detail, retry = sent.outcome, sent.detail, sent.retry_after
-        if outcome == "retrying":
-            if attempt >= ATTEMPTS:
-                outcome, detail = "failed", f"{detail}; gave up after {attempt} attempts"
-            else:
-                await tx.schedule(timer.timer_id, NOTIFY_TIMER,
-                                  now + timedelta(seconds=retry or 30),
-                                  {**p, "attempt": attempt + 1},
-                                  correlation_id=timer.correlation_id,
-                                  causation_id=timer.causation_id)
-        self.metrics.notifications.labels(channel, outcome).inc()
-        tx.emit(Chain.of_timer(timer).wrap(events.notified(
-            incident_id, user, channel, int(p["level"]), attempt, outcome, detail, now),
-            incident_id))

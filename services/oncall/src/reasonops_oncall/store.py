@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import IN_CHUNK
 
 from .rotation import Override
 
@@ -116,6 +117,17 @@ async def overrides_until(session: AsyncSession, after: datetime
 async def get_paging(session: AsyncSession, incident_id: str) -> Any | None:
     return (await session.execute(select(pagings).where(
         pagings.c.incident_id == incident_id))).first()
+
+
+async def get_pagings(session: AsyncSession, incident_ids: set[str]) -> dict[str, Any]:
+    """The pagings of ``incident_ids`` that exist, by incident."""
+    found: dict[str, Any] = {}
+    ids = sorted(incident_ids)
+    for start in range(0, len(ids), IN_CHUNK):
+        rows = await session.execute(select(pagings).where(
+            pagings.c.incident_id.in_(ids[start:start + IN_CHUNK])))
+        found.update((row.incident_id, row) for row in rows)
+    return found
 
 
 async def start_paging(session: AsyncSession, *, incident_id: str, policy: str, title: str,
