@@ -3,13 +3,15 @@ services on a real nats-server: a level that pages a team of five sends to all f
 once (a receiver that answers only when it holds every request sees them all in flight),
 and a provider answer the channel cannot read (Twilio's 201 with a body that is not
 JSON) is on record as a try to repeat, repeated, and holds back or repeats none of the
-others."""
+others. Incidents opened, declared major and resolved in one batch page as they would one
+by one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from starlette.applications import Starlette
@@ -17,8 +19,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reasonops_contracts.incidents import IncidentList, ListIncidents
-from reasonops_contracts.oncall import NotificationSent
+from reasonops_contracts import Envelope
+from reasonops_contracts.incidents import (
+    IncidentList,
+    IncidentMajorDeclared,
+    IncidentOpened,
+    IncidentResolved,
+    ListIncidents,
+)
+from reasonops_contracts.oncall import IncidentPaged, NotificationSent, PagingStopped
 from reasonops_incidents.app import IncidentSettings
 from reasonops_incidents.app import build_service as build_incidents
 from reasonops_oncall.app import OnCallSettings
@@ -26,8 +35,9 @@ from reasonops_oncall.app import build_service as build_oncall
 from reasonops_runtime import FrozenClock
 from reasonops_runtime.client import request
 from reasonops_runtime.http import HttpServer
+from reasonops_runtime.jetstream import ensure_streams
 from tests.integration.conftest import CONFIG, POLICY
-from tests.support import accepted, publish_all, stream_messages, wait_for
+from tests.support import accepted, owner, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
@@ -128,4 +138,67 @@ async def test_a_team_is_notified_at_once_and_an_unreadable_answer_is_tried_agai
     assert (await sent())[-1] == ("sam", "sms", 2, "delivered")
     assert receivers.texts == ["+15550100", "+15550100"]
     assert sorted(receivers.hooked) == sorted(HOOKS)
+    await receivers.server.stop()
+
+
+def _event(event) -> Envelope:
+    return Envelope.wrap(event, source=owner(event), subject=event.incident_id)
+
+
+async def test_incidents_opened_declared_major_and_resolved_in_one_batch_page_as_one_by_one(
+        nc, start_service, tmp_path, caplog):
+    receivers = await Receivers(patience=0).start()
+    (tmp_path / "oncall.yaml").write_text(f"""\
+users:
+  ann: {{name: Ann, contacts: [{{kind: webhook, address: "{receivers.url}/hook/ann"}}]}}
+  cat: {{name: Cat, contacts: [{{kind: webhook, address: "{receivers.url}/hook/cat"}}]}}
+escalation_policies:
+  ops:
+    services: [checkout]
+    levels:
+      - {{after: 0s, notify: [{{user: ann}}]}}
+major_incident:
+  notify: [{{user: cat}}]
+""")
+    now = datetime.now(UTC)
+
+    def opened(incident: str, service: str) -> Envelope:
+        return _event(IncidentOpened(
+            incident_id=incident, title=f"{service} down", service=service,
+            severity="critical", impact=1, urgency=1, priority=1, priority_reason="test",
+            fingerprint=incident, opened_at=now))
+
+    def major(incident: str) -> Envelope:
+        return _event(IncidentMajorDeclared(
+            incident_id=incident, title="down", service="checkout", priority=1,
+            declared_at=now, actor="user:tests", reason="P1"))
+
+    def resolved(incident: str) -> Envelope:
+        return _event(IncidentResolved(incident_id=incident, resolved_at=now,
+                                       actor="user:tests"))
+
+    await ensure_streams(nc.jetstream())
+    # Published before the service starts: its first fetch takes them all.
+    await publish_all(nc, [opened("INC0000001", "checkout"), opened("INC0000002", "nobody"),
+                           major("INC0000001"), major("INC0000003"), major("INC0000003"),
+                           resolved("INC0000002"), resolved("INC0000001")])
+    with caplog.at_level(logging.WARNING):
+        await start_service(build_oncall, OnCallSettings, oncall=tmp_path / "oncall.yaml")
+
+        async def on_record(model) -> list[dict]:
+            return [e.data for e in await stream_messages(nc, "ONCALL", model.SUBJECT)]
+
+        await wait_for(lambda: on_record(NotificationSent), check=bool)
+        await asyncio.sleep(0.5)  # nothing more comes
+    paged = [(p["incident_id"], p["policy"], p["users"]) for p in await on_record(IncidentPaged)]
+    assert paged == [("INC0000001", "ops", ["ann"]), ("INC0000001", "major-incident", ["cat"]),
+                     ("INC0000003", "major-incident", ["cat"]),
+                     ("INC0000003", "major-incident", ["cat"])]
+    assert [s["incident_id"] for s in await on_record(PagingStopped)] == ["INC0000001"]
+    # INC0000001 resolved before its notifications were due; INC0000003's second
+    # declaration re-armed the first's.
+    assert [(n["incident_id"], n["user"], n["outcome"])
+            for n in await on_record(NotificationSent)] == [("INC0000003", "cat", "delivered")]
+    assert receivers.hooked == ["cat"]
+    assert not [r for r in caplog.records if "rolled back" in r.getMessage()]
     await receivers.server.stop()

@@ -77,63 +77,80 @@ class Pager:
         self.metrics = metrics
 
     def router(self) -> EventRouter:
+        """Runs of opened, resolved, closed and major incidents are handled together, their
+        pagings read in one statement; incidents nobody is paged for are not looked at."""
         router = EventRouter()
-        router.on(IncidentOpened)(self.opened)
+        router.on_many(IncidentOpened, wanted=self._has_policy)(self.opened)
         router.on(IncidentReopened)(self.reopened)
         router.on(IncidentAcknowledged)(self.acknowledged)
-        router.on(IncidentResolved)(self.resolved)
-        router.on(IncidentClosed)(self.closed)
-        router.on(IncidentMajorDeclared)(self.major)
+        router.on_many(IncidentResolved)(self.resolved)
+        router.on_many(IncidentClosed)(self.closed)
+        router.on_many(IncidentMajorDeclared,
+                       wanted=lambda _: self.roster.file_roster().major is not None)(self.major)
         return router
 
-    async def major(self, tx: Transaction, envelope: Envelope,
-                    event: IncidentMajorDeclared) -> None:
+    def _has_policy(self, event: IncidentOpened) -> bool:
+        """Whether an escalation policy covers the incident's service (by the file)."""
+        entry = self.catalog.get(event.service) if event.service else None
+        return self.roster.file_roster().policy_for(
+            event.service, entry.owner if entry else None) is not None
+
+    async def major(self, tx: Transaction,
+                    batch: list[tuple[Envelope, IncidentMajorDeclared]]) -> None:
         """Page the incident commanders at once and announce it to the stakeholders'
         channels (``major_incident`` in the file), whatever the escalation policy does
         (a commander its current level paged already is not paged twice)."""
         roster = await self.roster.read(tx.session)
         if roster.major is None:
             return
-        now, chain = self.clock.now(), Chain.of(envelope)
-        users = roster.paged(Level(timedelta(0), roster.major.targets), now)
-        row = await store.get_paging(tx.session, event.incident_id)
-        policy = roster.policies.get(row.policy) if row is not None else None
-        if row is not None and row.state == "paging" and policy is not None \
-                and row.level < len(policy.levels):  # paged already, by the policy's level
-            already = set(roster.paged(policy.levels[row.level], now))
-            users = [u for u in users if u not in already]
-        tx.emit(chain.wrap(events.paged(event.incident_id, MAJOR, 1, 1, users, "high", now),
-                           event.incident_id))
-        about = {"incident_id": event.incident_id, "title": event.title,
-                 "service": event.service, "priority": event.priority, "level": 1,
-                 "attempt": 1, "major": True}
-        timers = []
-        for user in users:
-            self.metrics.paged_people.labels(user).inc()
-            timers += [NewTimer(f"{_prefix(event.incident_id)}major:{user}:{i}", NOTIFY_TIMER,
-                                now + rule.after, {**about, "user": user, "channel": rule.contact},
-                                chain.correlation_id, chain.causation_id)
-                       for i, rule in enumerate(roster.people[user].rules_for("high"))]
-        timers += [NewTimer(f"{_prefix(event.incident_id)}announce:{i}", NOTIFY_TIMER, now,
-                            {**about, "user": STAKEHOLDERS, "channel": contact.kind,
-                             "address": contact.address}, chain.correlation_id,
-                            chain.causation_id)
-                   for i, contact in enumerate(roster.major.announce)]
-        await tx.rearm(timers)
+        rows = await store.get_pagings(tx.session, {event.incident_id for _, event in batch})
+        now = self.clock.now()
+        timers: dict[str, NewTimer] = {}  # by id: a second declaration re-arms the first's
+        for envelope, event in batch:
+            chain = Chain.of(envelope)
+            users = roster.paged(Level(timedelta(0), roster.major.targets), now)
+            row = rows.get(event.incident_id)
+            policy = roster.policies.get(row.policy) if row is not None else None
+            if row is not None and row.state == "paging" and policy is not None \
+                    and row.level < len(policy.levels):  # paged already, by the policy
+                already = set(roster.paged(policy.levels[row.level], now))
+                users = [u for u in users if u not in already]
+            tx.emit(chain.wrap(events.paged(event.incident_id, MAJOR, 1, 1, users, "high",
+                                            now), event.incident_id))
+            about = {"incident_id": event.incident_id, "title": event.title,
+                     "service": event.service, "priority": event.priority, "level": 1,
+                     "attempt": 1, "major": True}
+            armed = [NewTimer(f"{_prefix(event.incident_id)}major:{user}:{i}", NOTIFY_TIMER,
+                              now + rule.after, {**about, "user": user,
+                                                 "channel": rule.contact},
+                              chain.correlation_id, chain.causation_id)
+                     for user in users
+                     for i, rule in enumerate(roster.people[user].rules_for("high"))]
+            armed += [NewTimer(f"{_prefix(event.incident_id)}announce:{i}", NOTIFY_TIMER, now,
+                               {**about, "user": STAKEHOLDERS, "channel": contact.kind,
+                                "address": contact.address}, chain.correlation_id,
+                               chain.causation_id)
+                      for i, contact in enumerate(roster.major.announce)]
+            timers.update((timer.timer_id, timer) for timer in armed)
+            for user in users:
+                tx.after_commit(self.metrics.paged_people.labels(user).inc)
+        await tx.rearm(list(timers.values()))
 
-    async def opened(self, tx: Transaction, envelope: Envelope, event: IncidentOpened) -> None:
+    async def opened(self, tx: Transaction,
+                     batch: list[tuple[Envelope, IncidentOpened]]) -> None:
         roster = await self.roster.read(tx.session)
-        entry = self.catalog.get(event.service) if event.service else None
-        policy = roster.policy_for(event.service, entry.owner if entry else None)
-        if policy is None:
-            return
-        await store.start_paging(tx.session, incident_id=event.incident_id,
-                                 policy=policy.name, title=event.title,
-                                 service=event.service, priority=event.priority,
-                                 at=self.clock.now())
-        # The incident service says whether a silence covers it as it opens: not asked.
-        await self._page(tx, roster, policy, event.incident_id, 0, 1, Chain.of(envelope),
-                         covering=event.covering_silence)
+        for envelope, event in batch:
+            entry = self.catalog.get(event.service) if event.service else None
+            policy = roster.policy_for(event.service, entry.owner if entry else None)
+            if policy is None:
+                continue
+            await store.start_paging(tx.session, incident_id=event.incident_id,
+                                     policy=policy.name, title=event.title,
+                                     service=event.service, priority=event.priority,
+                                     at=self.clock.now())
+            # The incident service says whether a silence covers it as it opens: not asked.
+            await self._page(tx, roster, policy, event.incident_id, 0, 1, Chain.of(envelope),
+                             covering=event.covering_silence)
 
     async def reopened(self, tx: Transaction, envelope: Envelope,
                        event: IncidentReopened) -> None:
@@ -161,14 +178,24 @@ class Pager:
         await self._stop(tx, envelope, event.incident_id, f"acknowledged by {event.actor}",
                          event.actor)
 
-    async def resolved(self, tx: Transaction, envelope: Envelope,
-                       event: IncidentResolved) -> None:
-        await self._stop(tx, envelope, event.incident_id, f"resolved by {event.actor}",
-                         event.actor)
+    async def resolved(self, tx: Transaction,
+                       batch: list[tuple[Envelope, IncidentResolved]]) -> None:
+        await self._stop_those_paging(tx, [(envelope, event.incident_id, "resolved",
+                                            event.actor) for envelope, event in batch])
 
-    async def closed(self, tx: Transaction, envelope: Envelope, event: IncidentClosed) -> None:
-        await self._stop(tx, envelope, event.incident_id, f"closed by {event.actor}",
-                         event.actor)
+    async def closed(self, tx: Transaction,
+                     batch: list[tuple[Envelope, IncidentClosed]]) -> None:
+        await self._stop_those_paging(tx, [(envelope, event.incident_id, "closed",
+                                            event.actor) for envelope, event in batch])
+
+    async def _stop_those_paging(self, tx: Transaction,
+                                 stops: list[tuple[Envelope, str, str, str]]) -> None:
+        """(envelope, incident, what happened, by whom): one read finds those paging."""
+        rows = await store.get_pagings(tx.session, {incident for _, incident, _, _ in stops})
+        for envelope, incident_id, what, actor in stops:
+            row = rows.get(incident_id)
+            if row is not None and row.state == "paging":
+                await self._stop(tx, envelope, incident_id, f"{what} by {actor}", actor)
 
     async def _stop(self, tx: Transaction, envelope: Envelope, incident_id: str, reason: str,
                     actor: str) -> None:
