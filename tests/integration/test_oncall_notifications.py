@@ -37,11 +37,11 @@ from reasonops_runtime.client import request
 from reasonops_runtime.http import HttpServer
 from reasonops_runtime.jetstream import ensure_streams
 from tests.integration.conftest import CONFIG, POLICY
+from tests.integration.test_oncall_paging import SID, TOKEN
 from tests.support import accepted, owner, publish_all, stream_messages, wait_for
 
 pytestmark = pytest.mark.nats
 
-SID, TOKEN = "AC0123456789abcdef0123456789abcdef", "twilio-test-token"
 HOOKS = ("ann", "ben", "cat", "dan")
 
 
