@@ -5,7 +5,7 @@ received (p50, p99; target p99 within 5 s), beside the same-run reference hop; a
 on-call service's memory afterwards.
 
 Run alone: ``python -m tests.bench.run --suite paging`` (``--paging-incidents``,
-``--paging-seconds``)."""
+``--paging-seconds``, ``--paging-answer-seconds`` for a slow provider)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="incidents opened, each paging once")
     parser.add_argument("--paging-seconds", type=float, default=60,
                         help="over how many seconds they open")
+    parser.add_argument("--paging-answer-seconds", type=float, default=0.0,
+                        help="how long the receiver takes to answer each page (a slow "
+                             "provider; the page counts as received when it arrives)")
 
 
 def oncall_file(hook: str) -> str:
@@ -65,7 +68,8 @@ escalation_policies:
 class Receiver:
     """The webhook's other end: when each page arrived, by incident."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer_seconds: float = 0.0) -> None:
+        self.answer_seconds = answer_seconds
         self.arrived: dict[str, float] = {}
         self.server = HttpServer(Starlette(routes=[Route("/hook", self.hook,
                                                          methods=["POST"])]), "127.0.0.1", 0)
@@ -76,11 +80,12 @@ class Receiver:
         found = INCIDENT.search(str(body.get("text", "")))
         if found:
             self.arrived.setdefault(found.group(0), now)
+        await asyncio.sleep(self.answer_seconds)
         return JSONResponse({"ok": True})
 
 
 async def paging_bench(args: argparse.Namespace, data_dir: Path) -> None:
-    receiver = Receiver()
+    receiver = Receiver(args.paging_answer_seconds)
     port = receiver.server.bind()
     await receiver.server.start()
     file = data_dir / "oncall.yaml"
@@ -113,8 +118,10 @@ async def paging_bench(args: argparse.Namespace, data_dir: Path) -> None:
         from_accepted = [(receiver.arrived[i] - accepted[c]) * 1000
                          for i, (_, c) in opened.items()
                          if i in receiver.arrived and c in accepted]
+        slow = (f", each answered after {args.paging_answer_seconds:g} s"
+                if args.paging_answer_seconds else "")
         print(f"  {n:,} incidents in {took:.0f} s ({n / took:.1f}/s), pages received: "
-              f"{len(receiver.arrived):,}")
+              f"{len(receiver.arrived):,}{slow}")
         print(f"  incident opened -> page received      {percentiles(from_opened)}")
         print(f"  alert accepted -> page received       {percentiles(from_accepted)}")
         pids: dict[str, Any] = stack.pids()
