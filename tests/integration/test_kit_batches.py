@@ -347,3 +347,30 @@ async def test_a_stream_neither_created_nor_there_is_an_error_not_a_warning(nc):
         await ensure_streams(js, [INGEST])
     with pytest.raises(NotFoundError):
         await js.stream_info(INGEST.name)
+
+
+async def test_caught_up_waits_for_what_the_stream_held_when_asked(nc, puller):
+    """Filtered to ``pull.a``: a message on another subject after them counts for
+    nothing; behind, it says how many were left when its patience ran out."""
+    from reasonops_runtime.jetstream import caught_up
+
+    js = nc.jetstream()
+    await js.add_consumer("PULL", ConsumerConfig(
+        durable_name="only-a", ack_policy=AckPolicy.EXPLICIT, filter_subject="pull.a"))
+    only_a = Puller(nc, "PULL", "only-a")
+    await only_a.start()
+    await put(nc, "m0", "m1", "m2")
+    await js.publish("pull.b", b"not its subject")
+    assert await caught_up(js, "PULL", "only-a", patience=0.2) == 3
+
+    async def handle(n):
+        for msg in await only_a.fetch(n, timeout=5):
+            await asyncio.sleep(0.1)
+            await msg.ack()
+
+    waiting = asyncio.create_task(caught_up(js, "PULL", "only-a", patience=10))
+    await handle(2)
+    assert not waiting.done()
+    await handle(1)
+    assert await waiting == 0
+    await only_a.close()

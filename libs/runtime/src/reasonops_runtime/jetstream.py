@@ -190,3 +190,23 @@ async def drained(js: JetStreamContext, stream: str, consumer: str, *,
             raise TimeoutError(f"{stream}/{consumer} has not handled up to {last} "
                                f"within {timeout}s")
         await asyncio.sleep(0.005)
+
+
+async def caught_up(js: JetStreamContext, stream: str, consumer: str, *,
+                    patience: float) -> int:
+    """Wait up to ``patience`` seconds until ``consumer`` has handled every message of
+    ``stream`` stored when asked: acknowledged up to the stream's last message then, or
+    nothing of its subjects left to deliver or to acknowledge. How many of its messages
+    were still waiting when the patience ran out (0: caught up). Needs only what a
+    service's own identity may ask: the stream's and its own consumer's info."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    last = int((await js.stream_info(stream)).state.last_seq or 0)
+    while True:
+        info = await js.consumer_info(stream, consumer)
+        if (info.ack_floor.stream_seq or 0) >= last or (
+                not info.num_pending and not info.num_ack_pending):
+            return 0
+        if loop.time() >= deadline:
+            return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+        await asyncio.sleep(0.05)
