@@ -139,3 +139,31 @@ async def test_privilege_change_after_failed_logins_is_an_escalation(nc, start_s
         check=lambda found: len(found) == 2)]
     reset = next(p for p in proposals if p.action == "force_password_reset")
     assert (reset.target, reset.parameters["accounts"]) == ("bob", "bob")
+
+
+async def test_a_review_asked_while_an_attack_is_still_being_read_counts_the_attack(
+        nc, start_service):
+    """The review arrives behind 1,500 failed logins the agent has not stored yet (they
+    come on the events durable, 500 a batch, in the background; the review on its own):
+    it is decided once they are stored, and sees the brute force, not the quiet before."""
+    from reasonops_contracts.agents import SecurityReviewRequested
+    from reasonops_runtime import FrozenClock
+
+    attack = [failed_login(ATTACKER, f"emp{i % 40:03d}",
+                           START + timedelta(minutes=10, seconds=i * 0.1))
+              for i in range(1500)]
+    review = SecurityReviewRequested(request_id="SEC-2", source=ATTACKER,
+                                     incident_id="INC0000011", requested_by="analyst")
+    await start_service(build_ingest, IngestSettings)  # the streams
+    await publish_all(nc, [*attack, Envelope.wrap(review, source="orchestrator")])
+    await start_service(build_security, SecuritySettings,
+                        clock=FrozenClock(START + timedelta(minutes=13)))
+
+    async def reviewed():
+        return [d for d in await decisions(nc) if d.request_id == "SEC-2"]
+
+    [decision] = await wait_for(reviewed, timeout=60)
+    assert decision.incident_id == "INC0000011"
+    assert decision.output.pattern == "brute_force"
+    assert decision.output.failures == 1500
+    assert not [r for r in decision.output.reasons if "not read yet" in r]

@@ -7,10 +7,12 @@ from pathlib import Path
 import httpx
 from pydantic import AliasChoices, Field
 
+from reasonops_contracts.streams import INGEST
 from reasonops_llm import LlmSettings, PromptTemplate
 from reasonops_llm.agent import AgentKit, AgentSettings
 from reasonops_llm.queue import metadata as queue_metadata
 from reasonops_runtime import Clock, Service
+from reasonops_runtime.jetstream import caught_up
 
 from .domain import Thresholds
 from .handlers import CONSUMER, REQUESTS_CONSUMER, SecurityAgent
@@ -37,6 +39,9 @@ class SecuritySettings(AgentSettings):
 
 
 EVENTS_BATCH_SIZE = 500
+CATCH_UP_SECONDS = 15.0
+"""How long a review waits for the events ingest had accepted when it was asked to be
+stored (the events durable is a background one, and an attack comes in thousands)."""
 
 
 def build_service(settings: SecuritySettings | None = None, *, clock: Clock | None = None,
@@ -50,7 +55,9 @@ def build_service(settings: SecuritySettings | None = None, *, clock: Clock | No
                    client=client)
     limits = Thresholds(**{name: getattr(settings, name)
                            for name in Thresholds.__dataclass_fields__})
-    agent = SecurityAgent(kit.router, template, service.clock, limits)
+    agent = SecurityAgent(kit.router, template, service.clock, limits, service.store,
+                          caught_up=lambda: caught_up(service.js, INGEST.name, CONSUMER,
+                                                      patience=CATCH_UP_SECONDS))
     agent.queue = kit.serve(agent.decide)
     # The detectors window over many raw alerts: 500 a fetch, unless REASONOPS_BATCH_SIZE
     # says otherwise.

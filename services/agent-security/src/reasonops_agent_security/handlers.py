@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from reasonops_contracts.ingest import EventAccepted, NativeEvent
 from reasonops_llm import Decided, PromptTemplate, Router, decision_from
 from reasonops_llm.queue import AgentQueue
 from reasonops_runtime import Clock, EventRouter, Transaction
-from reasonops_runtime.store import OutboxMessage
+from reasonops_runtime.store import OutboxMessage, Store
 
 from . import store
 from .domain import (
@@ -129,11 +129,16 @@ async def newly_found(session: AsyncSession, found: Sequence[SecurityEvent],
 
 class SecurityAgent:
     def __init__(self, router: Router, template: PromptTemplate, clock: Clock,
-                 limits: Thresholds) -> None:
+                 limits: Thresholds, db: Store,
+                 caught_up: Callable[[], Awaitable[int]] | None = None) -> None:
         self.router = router
         self.template = template
         self.clock = clock
         self.limits = limits
+        self.db = db
+        self.caught_up = caught_up
+        """Waits (a while) until every event ingest had accepted is stored; how many were
+        still to be read when it stopped waiting (None: nothing to wait for)."""
         self.queue: AgentQueue | None = None
 
     def events(self) -> EventRouter:
@@ -172,15 +177,28 @@ class SecurityAgent:
 
     async def on_review(self, tx: Transaction, envelope: Envelope,
                         request: SecurityReviewRequested) -> None:
-        # Asked about: the hour too, even after a pause in the last five minutes.
-        stats, finding = await source_window(tx.session, request.source, self.clock.now(),
-                                             self.limits, slow_after=0)
+        """Queued; its window is read when it is decided (``_reviewed``)."""
         assert self.queue is not None
-        await self.queue.enqueue(tx, envelope, request.request_id, "review", _stats_payload(
-            stats, finding.pattern if finding else None, request.incident_id,
-            request.request_id))
+        await self.queue.enqueue(tx, envelope, request.request_id, "review", {
+            "source": request.source, "incident_id": request.incident_id,
+            "request_id": request.request_id})
+
+    async def _reviewed(self, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """A review's window (the hour too, even after a pause in the last five minutes),
+        read once the agent has stored the events ingest had accepted when it was asked,
+        so a review during an attack counts the attack's logins still being read; and
+        how many events were still to be read if the agent stopped waiting for them."""
+        behind = await self.caught_up() if self.caught_up is not None else 0
+        async with self.db.read() as session:
+            stats, finding = await source_window(session, payload["source"], self.clock.now(),
+                                                 self.limits, slow_after=0)
+        return _stats_payload(stats, finding.pattern if finding else None,
+                              payload.get("incident_id"), payload["request_id"]), behind
 
     async def decide(self, kind: str, payload: dict[str, Any], cause: Envelope) -> Decided:
+        behind = 0
+        if kind == "review" and "failures" not in payload:  # (queued before: measured)
+            payload, behind = await self._reviewed(payload)
         stats = _stats_from(payload)
         pattern = payload["pattern"]
         finding = Finding(pattern, stats) if pattern else None
@@ -191,6 +209,10 @@ class SecurityAgent:
         output = answer.output.model_copy(update=dict(
             pattern=pattern, source=stats.source, failures=stats.failures,
             accounts=stats.accounts, window_seconds=stats.seconds))
+        if behind:
+            output = output.model_copy(update={"reasons": [
+                *output.reasons, f"{behind} events that had arrived were not read yet when "
+                "this was decided; a later review may count more"]})
         answer = replace(answer, output=output)
         now = self.clock.now()
         decision = decision_from(answer, prompt, agent="security",
