@@ -121,12 +121,12 @@ class Shell:
         elif isinstance(effect, AwaitEvent):
             ws.wait(instance.instance_id, effect.step, effect.event, wait_key(effect.filter)[1])
         elif isinstance(effect, ArmTimer):
-            ws.arm(NewTimer(timer_id(instance.instance_id, effect.step, effect.purpose),
-                            TIMER_KIND, effect.due_at,
-                            {"workflow_id": instance.instance_id, "step": effect.step,
-                             "purpose": effect.purpose, "attempt": effect.attempt},
-                            correlation_id=instance.correlation_id,
-                            causation_id=cause.id if cause else None))
+            ws.arm(instance.instance_id, NewTimer(
+                timer_id(instance.instance_id, effect.step, effect.purpose), TIMER_KIND,
+                effect.due_at, {"workflow_id": instance.instance_id, "step": effect.step,
+                                "purpose": effect.purpose, "attempt": effect.attempt},
+                correlation_id=instance.correlation_id,
+                causation_id=cause.id if cause else None))
         elif isinstance(effect, RunEffect):
             round_ = effect.payload.get("round", 1)
             ws.owe({"effect_id": f"{instance.instance_id}:{effect.step}:{effect.attempt}:"
@@ -141,7 +141,8 @@ class Shell:
         elif isinstance(effect, StopStep):
             ws.stop_waiting(instance.instance_id, effect.step)
             for purpose in PURPOSES:
-                ws.disarm(timer_id(instance.instance_id, effect.step, purpose))
+                ws.disarm(instance.instance_id, timer_id(instance.instance_id, effect.step,
+                                                         purpose))
         elif isinstance(effect, Finished):
             ws.end_waits(instance.instance_id)
             self.finished.append((instance.workflow, effect.state))

@@ -7,7 +7,7 @@ restarted orchestrator resumes each instance exactly where it stood.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -249,18 +249,20 @@ async def waits_on(session: AsyncSession, event_types: Iterable[str],
 
 
 async def write_waits(session: AsyncSession, ended: Iterable[str],
-                      changed: dict[tuple[str, str], tuple[str, str] | None]) -> None:
+                      changed: dict[tuple[str, str], tuple[str, str] | None],
+                      fresh: Collection[str] = ()) -> None:
     """Drop every wait of the ``ended`` instances; set each (instance, step) of
-    ``changed`` to its (event type, value), or remove it (None)."""
+    ``changed`` to its (event type, value), or remove it (None). ``fresh``: instances
+    with no wait stored yet (first written now), whose waits need no removing."""
     gone = list(ended)
     for start in range(0, len(gone), IN_CHUNK):
         await session.execute(delete(waits).where(
             waits.c.workflow_id.in_(gone[start:start + IN_CHUNK])))
-    if changed:
+    stored = [{"b_workflow": w, "b_step": s} for w, s in changed if w not in fresh]
+    if stored:
         await session.execute(
             delete(waits).where(waits.c.workflow_id == bindparam("b_workflow"),
-                                waits.c.step == bindparam("b_step")),
-            [{"b_workflow": w, "b_step": s} for w, s in changed])
+                                waits.c.step == bindparam("b_step")), stored)
     rows = [{"workflow_id": w, "step": s, "event_type": found[0], "value": found[1][:256]}
             for (w, s), found in changed.items() if found is not None]
     if rows:

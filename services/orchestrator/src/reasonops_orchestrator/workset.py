@@ -43,7 +43,8 @@ class Workset:
         self._steps_waiting: dict[str, set[str]] = {}
         self._wait_writes: dict[WaitKey, tuple[str, str] | None] = {}
         self._ended: set[str] = set()
-        self._timers: dict[str, NewTimer | None] = {}
+        self._timers: dict[str, tuple[str, NewTimer | None]] = {}
+        """Timer id -> (its instance, the timer armed, or None: disarmed)."""
         self._effects: dict[str, dict[str, Any]] = {}
         # awaited events kept for instances that start later
         self._kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -161,11 +162,11 @@ class Workset:
 
     # -- timers and effects --------------------------------------------------------------
 
-    def arm(self, timer: NewTimer) -> None:
-        self._timers[timer.timer_id] = timer
+    def arm(self, instance_id: str, timer: NewTimer) -> None:
+        self._timers[timer.timer_id] = (instance_id, timer)
 
-    def disarm(self, timer_id: str) -> None:
-        self._timers[timer_id] = None
+    def disarm(self, instance_id: str, timer_id: str) -> None:
+        self._timers[timer_id] = (instance_id, None)
 
     def owe(self, effect: dict[str, Any]) -> None:
         """An I/O effect for the runner (the first one recorded under an id counts)."""
@@ -224,6 +225,8 @@ class Workset:
 
     async def flush(self) -> None:
         session = self.tx.session
+        fresh = set(self._new)
+        """Instances first written now: none of their waits or timers is stored to remove."""
         await store.insert_instances(session, list(self._new.values()))
         for instance_id, instance in self._new.items():
             self._remember_steps(instance_id, instance)
@@ -235,11 +238,12 @@ class Workset:
             self._remember_steps(instance_id, instance)
         self._changed.clear()
         if self._ended or self._wait_writes:
-            await store.write_waits(session, self._ended, self._wait_writes)
+            await store.write_waits(session, self._ended - fresh, self._wait_writes, fresh)
             self._ended, self._wait_writes = set(), {}
         if self._timers:
-            await self.tx.cancel_many(self._timers)
-            await self.tx.schedule_new([t for t in self._timers.values() if t is not None])
+            await self.tx.cancel_many(timer_id for timer_id, (owner, _) in self._timers.items()
+                                      if owner not in fresh)
+            await self.tx.schedule_new([t for _, t in self._timers.values() if t is not None])
             self._timers = {}
         if self._effects and self._owed is not None:
             self.tx.after_commit(self._owed)
