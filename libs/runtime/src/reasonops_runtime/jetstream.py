@@ -198,7 +198,11 @@ async def caught_up(js: JetStreamContext, stream: str, consumer: str, *,
     ``stream`` stored when asked: acknowledged up to the stream's last message then, or
     nothing of its subjects left to deliver or to acknowledge. How many of its messages
     were still waiting when the patience ran out (0: caught up). Needs only what a
-    service's own identity may ask: the stream's and its own consumer's info."""
+    service's own identity may ask: the stream's and its own consumer's info. Unlike
+    ``drained`` (the tests' proof, which reads the last message of the consumer's subjects
+    and wants nothing unacknowledged) it ends while a busy consumer keeps messages in
+    flight, once those stored when asked are acknowledged; a message stored at the very
+    moment it asks may be missed (``drained``'s note on ``num_pending``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
     last = int((await js.stream_info(stream)).state.last_seq or 0)
