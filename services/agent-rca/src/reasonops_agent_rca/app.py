@@ -48,6 +48,7 @@ def build_service(settings: RcaSettings | None = None, *, clock: Clock | None = 
     agent.queue = kit.serve(agent.decide)
     service.consume(durables.AGENT_RCA_ALERTS, agent.ingest(), background=True)
     service.consume(durables.AGENT_RCA_INCIDENTS, agent.incidents(), background=True)
-    service.consume(durables.AGENT_RCA_REQUESTS, agent.agents())
+    # Requests and every agent's decisions: off the way to a triage decision (ADR 49).
+    service.consume(durables.AGENT_RCA_REQUESTS, agent.agents(), background=True)
     service.consume(durables.AGENT_RCA_CHANGES, agent.changes(), background=True)
     return service
