@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
-from reasonops_runtime.store import IN_CHUNK
+from reasonops_runtime.store import select_in
 
 from .rotation import Override
 
@@ -121,13 +121,8 @@ async def get_paging(session: AsyncSession, incident_id: str) -> Any | None:
 
 async def get_pagings(session: AsyncSession, incident_ids: set[str]) -> dict[str, Any]:
     """The pagings of ``incident_ids`` that exist, by incident."""
-    found: dict[str, Any] = {}
-    ids = sorted(incident_ids)
-    for start in range(0, len(ids), IN_CHUNK):
-        rows = await session.execute(select(pagings).where(
-            pagings.c.incident_id.in_(ids[start:start + IN_CHUNK])))
-        found.update((row.incident_id, row) for row in rows)
-    return found
+    rows = await select_in(session, select(pagings), pagings.c.incident_id, incident_ids)
+    return {row.incident_id: row for row in rows}
 
 
 async def start_paging(session: AsyncSession, *, incident_id: str, policy: str, title: str,

@@ -225,8 +225,7 @@ class Workset:
 
     async def flush(self) -> None:
         session = self.tx.session
-        fresh = set(self._new)
-        """Instances first written now: none of their waits or timers is stored to remove."""
+        fresh = set(self._new)  # first written now: no wait or timer of theirs to remove
         await store.insert_instances(session, list(self._new.values()))
         for instance_id, instance in self._new.items():
             self._remember_steps(instance_id, instance)
