@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_agent_capacity import store as capacity
 from reasonops_agent_rca import store as rca
@@ -40,7 +40,7 @@ from reasonops_runtime import Store
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 READS = 50
 
-Read = Callable[[AsyncSession, int], Awaitable[Any]]
+Read = Callable[[AsyncConnection, int], Awaitable[Any]]
 
 
 async def timed(db: Store, read: Read, n: int = READS) -> float:
@@ -76,7 +76,7 @@ async def rca_reads(tmp: Path) -> list[tuple[str, float]]:
             await rca.add_alerts(tx.session, sent)
     opened = T0 + timedelta(days=20, hours=5)
 
-    def near(session: AsyncSession, i: int) -> Awaitable[Any]:
+    def near(session: AsyncConnection, i: int) -> Awaitable[Any]:
         return rca.alerts_between(session, services=[f"svc-{i % 50}"], fingerprint="other",
                                   start=opened - timedelta(hours=1),
                                   end=opened + timedelta(minutes=15))
@@ -95,11 +95,11 @@ async def security_reads(tmp: Path) -> list[tuple[str, float]]:
         at=T0 + timedelta(seconds=i * 3600 / 200_000)) for i in range(200_000)]})
     end = T0 + timedelta(minutes=59)
 
-    async def windows(session: AsyncSession, i: int) -> None:
+    async def windows(session: AsyncConnection, i: int) -> None:
         await security.window(session, f"10.0.{i % 4}.{i}", end, 300)
         await security.window(session, f"10.0.{i % 4}.{i}", end, 3600)
 
-    def accounts(session: AsyncSession, i: int) -> Awaitable[Any]:
+    def accounts(session: AsyncConnection, i: int) -> Awaitable[Any]:
         return security.accounts_under_fire(session, [f"u{i * 7 + k}" for k in range(20)],
                                             end, 3600, 20)
     try:
@@ -117,7 +117,7 @@ async def capacity_reads(tmp: Path) -> list[tuple[str, float]]:
         for s in range(50) for m in range(0, 30 * 24 * 60, 5)]})
     end = T0 + timedelta(days=30)
 
-    def day(session: AsyncSession, i: int) -> Awaitable[Any]:
+    def day(session: AsyncConnection, i: int) -> Awaitable[Any]:
         return capacity.recent(session, f"s{i % 50}", end - timedelta(hours=24))
     try:
         return [("capacity: a series' last day (a month of points kept)", await timed(db, day))]

@@ -54,12 +54,12 @@ async def test_a_database_from_before_migrations_is_adopted_with_its_rows(tmp_pa
         assert await store.migrate() == {"kit": (None, "0002")}
         async with store.read() as session:
             columns = await session.run_sync(lambda s: {
-                c["name"] for c in sa.inspect(s.connection()).get_columns("kit_outbox")})
+                c["name"] for c in sa.inspect(s).get_columns("kit_outbox")})
             assert "trace_context" in columns  # added since, nullable
             assert (await session.execute(sa.select(inbox_table.c.message_id))
                     ).scalars().all() == ["m-1"]
             assert await session.run_sync(
-                lambda s: sa.inspect(s.connection()).has_table("kit_timers"))
+                lambda s: sa.inspect(s).has_table("kit_timers"))
     finally:
         await store.close()
 

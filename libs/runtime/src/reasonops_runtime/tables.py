@@ -21,7 +21,7 @@ from sqlalchemy import (
     String,
     Table,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
 from .migrations import schema
@@ -118,7 +118,7 @@ timers_table = Table(
 IN_CHUNK = 500  # bound parameters per IN (...); SQLite allows 32766, keep statements small
 
 
-async def select_in(session: AsyncSession, query: Select[Any], column: ColumnElement[Any],
+async def select_in(session: AsyncConnection, query: Select[Any], column: ColumnElement[Any],
                     keys: Iterable[Any], *, lock: bool = False) -> list[Row[Any]]:
     """Rows of ``query`` whose ``column`` is one of ``keys``, in chunks of IN_CHUNK.
 

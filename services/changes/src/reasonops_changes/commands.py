@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts import ReplyError
 from reasonops_contracts.catalog import ServiceCatalog
@@ -131,7 +131,7 @@ class ChangeCommands:
             change.decision = EMERGENCY_REVIEW
         return change
 
-    async def _change(self, session: AsyncSession, change_id: str) -> Change:
+    async def _change(self, session: AsyncConnection, change_id: str) -> Change:
         found = await store.get(session, change_id, lock=True)
         if found is None:
             raise NotFound(f"no change {change_id}", "change_id")

@@ -5,7 +5,7 @@ numbers they hand out (INC, PRB, SIL), kept in one table."""
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime.migrations import schema
 
@@ -27,7 +27,7 @@ class Numbers:
     """Hands out sequence numbers (INC, PRB, SIL) inside one transaction; ``save`` stores
     the high-water marks."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
         self._loaded: dict[str, int] = {}
         self._value: dict[str, int] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.ingest import ChangeAccepted
 
@@ -13,7 +13,7 @@ from .domain import Sender
 from .publishing import Outgoing, accepted
 
 
-async def apply_pagerduty(session: AsyncSession, event: pagerduty.PagerDutyEvent, *,
+async def apply_pagerduty(session: AsyncConnection, event: pagerduty.PagerDutyEvent, *,
                           raw: bytes, sender: Sender, now: datetime
                           ) -> tuple[str, list[Outgoing]]:
     """Move the event's dedup_key on and return it with the alert to publish (if any).

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Integer, String, Table, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import select_in
@@ -50,7 +50,7 @@ reviews = Table(
 
 # -- effects -------------------------------------------------------------------------------
 
-async def add_effects(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def add_effects(session: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Owe these effects (``pending``); one already owed under the same id (a re-armed
     round with the same key) is the same effect and is left as it is."""
     if not rows:
@@ -63,7 +63,7 @@ async def add_effects(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         await session.execute(insert(effects), new)
 
 
-async def pending_ids(session: AsyncSession, limit: int) -> list[str]:
+async def pending_ids(session: AsyncConnection, limit: int) -> list[str]:
     """Up to ``limit`` pending effects, oldest first (read only: an idle runner's poll
     takes no write turn)."""
     return list((await session.execute(
@@ -71,7 +71,7 @@ async def pending_ids(session: AsyncSession, limit: int) -> list[str]:
         .order_by(effects.c.created_at).limit(limit))).scalars())
 
 
-async def claim(session: AsyncSession, effect_ids: Sequence[str], at: datetime, *,
+async def claim(session: AsyncConnection, effect_ids: Sequence[str], at: datetime, *,
                 owner: str, lease_until: datetime) -> list[Any]:
     """Claim those of ``effect_ids`` still pending, in one statement, and return them,
     oldest first: an effect another replica claimed meanwhile is not among them, so two
@@ -85,7 +85,7 @@ async def claim(session: AsyncSession, effect_ids: Sequence[str], at: datetime, 
     return sorted(claimed.all(), key=lambda r: r.created_at)
 
 
-async def renew_claims(session: AsyncSession, effect_ids: Sequence[str], *, owner: str,
+async def renew_claims(session: AsyncConnection, effect_ids: Sequence[str], *, owner: str,
                        lease_until: datetime) -> None:
     """Extend the leases of effects ``owner`` is still running."""
     if effect_ids:
@@ -94,12 +94,12 @@ async def renew_claims(session: AsyncSession, effect_ids: Sequence[str], *, owne
             effects.c.claimed_by == owner).values(lease_until=lease_until))
 
 
-async def finish_effects(session: AsyncSession, effect_ids: Sequence[str]) -> None:
+async def finish_effects(session: AsyncConnection, effect_ids: Sequence[str]) -> None:
     await session.execute(update(effects).where(effects.c.effect_id.in_(list(effect_ids)))
                           .values(state="done"))
 
 
-async def abandoned_effects(session: AsyncSession, now: datetime) -> list[Any]:
+async def abandoned_effects(session: AsyncConnection, now: datetime) -> list[Any]:
     """Claimed effects whose lease ran out: their owner stopped before recording a result
     (a claim from before leases has none, and is abandoned too). Locked, so two replicas
     do not both recover one."""
@@ -109,7 +109,7 @@ async def abandoned_effects(session: AsyncSession, now: datetime) -> list[Any]:
         .order_by(effects.c.effect_id).with_for_update(skip_locked=True))).all())
 
 
-async def release_effect(session: AsyncSession, effect_id: str) -> None:
+async def release_effect(session: AsyncConnection, effect_id: str) -> None:
     await session.execute(update(effects).where(effects.c.effect_id == effect_id)
                           .values(state="pending", claimed_at=None, claimed_by=None,
                                   lease_until=None))
@@ -117,7 +117,7 @@ async def release_effect(session: AsyncSession, effect_id: str) -> None:
 
 # -- proposals and reviews -----------------------------------------------------------------
 
-async def add_proposal(session: AsyncSession, payload: dict[str, Any]) -> None:
+async def add_proposal(session: AsyncConnection, payload: dict[str, Any]) -> None:
     exists = (await session.execute(select(proposals.c.proposal_id).where(
         proposals.c.proposal_id == payload["proposal_id"]))).first()
     if exists is None:
@@ -126,13 +126,13 @@ async def add_proposal(session: AsyncSession, payload: dict[str, Any]) -> None:
             payload=payload))
 
 
-async def proposals_of(session: AsyncSession, decision_id: str) -> list[dict[str, Any]]:
+async def proposals_of(session: AsyncConnection, decision_id: str) -> list[dict[str, Any]]:
     rows = (await session.execute(select(proposals.c.payload).where(
         proposals.c.decision_id == decision_id).order_by(proposals.c.proposal_id))).all()
     return [dict(r.payload) for r in rows]
 
 
-async def review_of(session: AsyncSession, *, workflow_id: str | None = None,
+async def review_of(session: AsyncConnection, *, workflow_id: str | None = None,
                     incident_id: str | None = None) -> Any | None:
     """The review row of ``workflow_id``, else the newest of ``incident_id``'s."""
     query = select(reviews)
@@ -144,7 +144,7 @@ async def review_of(session: AsyncSession, *, workflow_id: str | None = None,
     return (await session.execute(query.limit(1))).first()
 
 
-async def add_review(session: AsyncSession, workflow_id: str, incident_id: str | None,
+async def add_review(session: AsyncConnection, workflow_id: str, incident_id: str | None,
                      review: dict[str, Any], at: datetime) -> None:
     await session.execute(delete(reviews).where(reviews.c.workflow_id == workflow_id))
     await session.execute(insert(reviews).values(workflow_id=workflow_id,

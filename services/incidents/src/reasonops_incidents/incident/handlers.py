@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts import Envelope, durables, subjects
 from reasonops_contracts.catalog import ServiceCatalog
@@ -46,8 +46,8 @@ from .timeline import Timeline, page_entry, sla_entry, time_of
 INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
 
 
-async def load(session: AsyncSession, arrivals: Sequence[Arrival], catalog: ServiceCatalog | None,
-               numbers: Numbers) -> Snapshot:
+async def load(session: AsyncConnection, arrivals: Sequence[Arrival],
+               catalog: ServiceCatalog | None, numbers: Numbers) -> Snapshot:
     """Everything ``decide`` can need for ``arrivals``, in at most five reads."""
     groups = await alert_store.load_groups(session, {a.key for a in arrivals})
     records = await alert_store.load_records(

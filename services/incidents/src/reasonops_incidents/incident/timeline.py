@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import TimelineEntry
@@ -23,7 +23,7 @@ class Timeline:
         self.entries.append({"incident_id": incident_id, "at": at, "actor": actor,
                              "kind": kind, "detail": detail[:4000], "data": data})
 
-    async def save(self, session: AsyncSession) -> None:
+    async def save(self, session: AsyncConnection) -> None:
         await store.add_timeline(session, self.entries)
         self.entries = []
 
