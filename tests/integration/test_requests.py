@@ -6,6 +6,7 @@ argument instead (``rpc._the_message``). Real service, real nats-server."""
 
 import threading
 
+import httpx
 import pytest
 
 from reasonops_contracts.incidents import IncidentList, ListIncidents
@@ -28,3 +29,16 @@ async def test_requests_are_answered_without_a_thread_each(nc, start_service):
     started = [type(t).__name__ for t in set(threading.enumerate()) - threads]
     assert started == []
 
+
+async def test_api_requests_are_answered_without_a_thread_each(gateway_stack):
+    """FastAPI runs a plain-function dependency in a worker thread: the gateway's are
+    coroutines."""
+    threads = set(threading.enumerate())
+    async with httpx.AsyncClient(base_url=gateway_stack["url"], timeout=10, headers={
+            "Authorization": f"Bearer {gateway_stack['admin']}"}) as api:
+        for _ in range(10):
+            listed = await api.get("/api/incidents", params={"limit": 1})
+            assert listed.status_code == 200, listed.text
+            assert listed.json()["items"]
+    started = [type(t).__name__ for t in set(threading.enumerate()) - threads]
+    assert started == []

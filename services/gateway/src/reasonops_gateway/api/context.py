@@ -228,7 +228,9 @@ async def current_caller(
     return await gateway.authenticate(credentials.credentials if credentials else None)
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
+    # async, though it awaits nothing: FastAPI runs a plain function dependency in a
+    # worker thread, a thread hop on every request that asks for the gateway.
     return request.app.state.gateway  # type: ignore[no-any-return]
 
 
