@@ -75,8 +75,8 @@ def add_responder(broker: NatsBroker, service: str, metrics: KitMetrics,
     group."""
     subject = subject or model.SUBJECT
 
-    # ``msg`` is FastStream's ``NatsMessage`` (``_the_message``); annotated ``Any`` since
-    # FastStream refuses to inject that type (it takes it as a context dependency).
+    # ``msg`` is FastStream's ``NatsMessage`` (``_the_message``), annotated ``Any``: at
+    # setup FastStream refuses a parameter annotated with its message class.
     async def handle(msg: Any) -> bytes:  # the raw msg.body is what counts
         started = time.perf_counter()
         try:
