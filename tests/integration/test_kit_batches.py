@@ -117,6 +117,28 @@ async def test_a_fetch_returns_with_the_first_message_that_arrives(nc, puller):
     assert [m.data for m in msgs] == [b"late"]
 
 
+async def test_a_fetch_waiting_for_messages_ends_when_its_consumer_stops(nc, puller):
+    """On shutdown a consumer does not sit out its long poll (a simulation stopped its
+    three services in 2.7 s, most of it waiting for fetches), and what arrives after is
+    given back, not lost."""
+    stopping = asyncio.Event()
+    waiting = asyncio.create_task(puller.fetch(10, timeout=30, stopping=stopping))
+    await asyncio.sleep(0.2)
+    stopping.set()
+    done, _ = await asyncio.wait({waiting}, timeout=5)  # not after the 30 s it lingers
+    assert waiting in done
+    with pytest.raises(TimeoutError):  # nothing came: as a fetch that timed out
+        waiting.result()
+    again = asyncio.create_task(puller.fetch(10, timeout=30))
+    done, _ = await asyncio.wait({again}, timeout=5)  # and none waits from then on
+    assert again in done
+    with pytest.raises(TimeoutError):
+        again.result()
+    await put(nc, "late")
+    await asyncio.sleep(0.2)
+    assert [m.data for m in await puller.close()] == [b"late"]  # the consumer naks it
+
+
 async def test_a_trickle_keeps_one_request_waiting_and_close_gives_back_the_rest(nc, puller):
     js = nc.jetstream()
     taken = []

@@ -23,6 +23,7 @@ import contextlib
 import json
 import time
 from collections import deque
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -61,12 +62,23 @@ class Puller:
         self._until = 0.0
         self._gone: str | None = None
         self._sub: Subscription | None = None
+        self._stopped = False
+        self._watching: asyncio.Future[Any] | None = None
 
     async def start(self) -> None:
         self._sub = await self.nc.subscribe(self.inbox, cb=self._on_msg)
 
+    def wake(self) -> None:
+        """Stop waiting, for good: a fetch under way returns what has arrived (or times
+        out) at once, and none waits from then on. On shutdown, so the consumer does not
+        sit out a long poll (what arrives later is given back by ``close``)."""
+        self._stopped = True
+        self._ready.set()
+
     async def close(self) -> list[Msg]:
         """Stop listening; return the messages delivered but not fetched (to give back)."""
+        if self._watching is not None:
+            self._watching.cancel()
         if self._sub is not None:
             await self._sub.unsubscribe()
             self._sub = None
@@ -79,7 +91,11 @@ class Puller:
         """Up to ``n`` messages; raises ``TimeoutError`` when none came within ``timeout``
         and ``ConsumerGone`` when the consumer no longer exists. Given ``until`` (a
         ``time.monotonic()``) and fewer than ``n`` messages before it, waits for it (or
-        for ``stopping``) and adds what arrived meanwhile: a trickle as one batch."""
+        for ``stopping``) and adds what arrived meanwhile: a trickle as one batch. Once
+        ``stopping`` is set, no fetch waits for messages any more (``wake``)."""
+        if stopping is not None and self._watching is None:
+            watching = self._watching = asyncio.ensure_future(stopping.wait())
+            watching.add_done_callback(lambda _: self.wake())
         msgs = await self._fetch(n, timeout)
         wait = until - time.monotonic()
         if wait > 0 and len(msgs) < n:
@@ -129,7 +145,7 @@ class Puller:
         """Until ``want`` messages are buffered, a request ended, or ``timeout`` passed."""
         if fresh:
             self._ready.clear()
-        if len(self._buffer) >= want or self._ready.is_set():
+        if len(self._buffer) >= want or self._ready.is_set() or self._stopped:
             return
         self._want = want
         try:
