@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from reasonops_runtime.clock import FrozenClock
 from reasonops_runtime.metrics import KitMetrics
@@ -192,7 +192,7 @@ async def test_the_events_of_timers_fired_together_are_relayed_together(nc, tmp_
         tx.emit(_emitting(timer.payload["n"]))
 
     deletes = []
-    event.listen(store.engine.sync_engine, "before_cursor_execute",
+    store.listen("before_cursor_execute",
                  lambda _c, _cur, statement, *_: deletes.append(statement)
                  if statement.startswith("DELETE FROM kit_outbox") else None)
     try:
@@ -241,7 +241,7 @@ async def test_timers_that_may_fire_together_commit_together_in_due_order(store)
         tx.emit(_emitting(timer.payload["n"]))
 
     commits = []
-    event.listen(store.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    store.listen("commit", lambda _conn: commits.append(1))
     async with store.transaction() as tx:
         for n in range(1, 61):
             await tx.schedule(f"t{n:02d}", "deadline" if n != 30 else "alone",
@@ -300,7 +300,7 @@ async def test_batched_timers_reach_their_handler_as_one_list_a_transaction(stor
         tx.emit(_emitting(timer.payload["n"]))
 
     commits = []
-    event.listen(store.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    store.listen("commit", lambda _conn: commits.append(1))
     async with store.transaction() as tx:
         for n in range(1, 71):
             await tx.schedule(f"t{n:02d}", "deadline" if n != 10 else "alone",

@@ -110,7 +110,6 @@ async def test_old_triggers_start_nothing(db):
 async def test_only_the_steps_that_changed_are_written_back(db):
     """A changed instance rewrites its row and the steps that differ from what was read,
     not all of them (a major incident has five)."""
-    from sqlalchemy import event
 
     from reasonops_orchestrator.workset import Workset
     catalog = Catalog()
@@ -122,7 +121,7 @@ async def test_only_the_steps_that_changed_are_written_back(db):
         if statement.startswith("UPDATE workflow_steps"):
             rows.append(len(parameters) if executemany else 1)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
+    db.listen("before_cursor_execute", counted)
     async with db.transaction() as tx:
         ws = Workset(tx)
         instance = await ws.fetch("demo-INC0000001")

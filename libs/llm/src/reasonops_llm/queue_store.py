@@ -19,10 +19,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 metadata = MetaData(info=schema("agent-queue", "reasonops_llm:revisions"))
 
@@ -55,7 +55,7 @@ decisions = Table(
 )
 
 
-async def is_known(session: AsyncConnection, request_ids: set[str]) -> set[str]:
+async def is_known(session: Session, request_ids: set[str]) -> set[str]:
     """Requests already decided or already waiting."""
     if not request_ids:
         return set()
@@ -66,7 +66,7 @@ async def is_known(session: AsyncConnection, request_ids: set[str]) -> set[str]:
     return {r.request_id for r in done} | {r.request_id for r in waiting}
 
 
-async def counts(session: AsyncConnection, max_attempts: int, now: datetime) -> tuple[int, int]:
+async def counts(session: Session, max_attempts: int, now: datetime) -> tuple[int, int]:
     """How many requests wait for a decision, and how many were given up: every attempt
     failed (the last one's lease over), kept undecided and never tried again."""
     out = and_(pending.c.attempts >= max_attempts,

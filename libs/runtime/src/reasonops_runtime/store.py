@@ -17,12 +17,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, MetaData, Row, delete, event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Engine, Executable, MetaData, Row, delete, event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from . import sqlite_inline
 from .clock import Clock, SystemClock
 from .migrations import HEAD, SchemaSet, migrate, status
+from .session import Session, SyncSession
 from .tables import (
     IN_CHUNK,
     UtcDateTime,
@@ -34,9 +35,9 @@ from .tables import (
 )
 from .transaction import NewTimer, OutboxMessage, Transaction, subject_of
 
-__all__ = ["IN_CHUNK", "NewTimer", "OutboxMessage", "Store", "Transaction", "UtcDateTime",
-           "inbox_table", "kit_metadata", "outbox_table", "select_in", "subject_of",
-           "timers_table"]
+__all__ = ["IN_CHUNK", "NewTimer", "OutboxMessage", "Session", "Store", "Transaction",
+           "UtcDateTime", "inbox_table", "kit_metadata", "outbox_table", "select_in",
+           "subject_of", "timers_table"]
 
 
 class SchemaBehind(RuntimeError):
@@ -64,6 +65,14 @@ class Store:
                                  f"{', '.join(SQLITE_SYNCHRONOUS)}")
             event.listen(self.engine.sync_engine, "connect",
                          functools.partial(_sqlite_pragmas, sqlite_synchronous))
+        self._inline: Engine | None = None
+        """On a SQLite file, the engine units of work and reads run on: synchronous, its
+        statements run where they are awaited (``sqlite_inline``, ADR 0053). The async
+        engine then only migrates."""
+        if self._file is not None:
+            self._inline = sqlite_inline.engine(self._file, timeout=SQLITE_BUSY_SECONDS)
+            event.listen(self._inline, "connect",
+                         functools.partial(_sqlite_pragmas, sqlite_synchronous))
         # A query that reads two tables must not see a write land between them (a breach
         # without its penalty, say): PostgreSQL's READ COMMITTED takes a snapshot per
         # statement, so reads run REPEATABLE READ, one snapshot for the whole session.
@@ -83,8 +92,14 @@ class Store:
             if began is not None:
                 observe(time.perf_counter() - began)
 
-        event.listen(self.engine.sync_engine, "before_cursor_execute", started)
-        event.listen(self.engine.sync_engine, "after_cursor_execute", ended)
+        self.listen("before_cursor_execute", started)
+        self.listen("after_cursor_execute", ended)
+
+    def listen(self, identifier: str, fn: Callable[..., Any]) -> None:
+        """``sqlalchemy.event.listen`` on every engine this store's statements run on."""
+        for engine in (self.engine.sync_engine, self._inline):
+            if engine is not None:
+                event.listen(engine, identifier, fn)
 
     async def migrate(self, target: str = HEAD) -> dict[str, tuple[str | None, str | None]]:
         """Bring every set of tables here to ``target`` (see ``migrations``); what each set's
@@ -157,16 +172,22 @@ class Store:
     async def transaction(self) -> AsyncIterator[Transaction]:
         # A Core connection, not an ORM session: every statement here is Core, and the
         # session's execution path cost a fifth of a small transaction (ADR 0052).
-        async with self._writing(), self.engine.connect() as session:
-            async with session.begin():
-                tx = Transaction(session, self.clock)
-                yield tx
-                await tx._flush_outbox()
-            if tx.earliest_armed is not None:
-                for listener in self.timer_listeners:
-                    listener(tx.earliest_armed)
-            for callback in tx._committed:
-                callback()
+        async with self._writing():
+            if self._inline is not None:
+                with self._inline.connect() as connection, connection.begin():
+                    tx = Transaction(SyncSession(connection), self.clock)
+                    yield tx
+                    await tx._flush_outbox()
+            else:
+                async with self.engine.connect() as session, session.begin():
+                    tx = Transaction(session, self.clock)
+                    yield tx
+                    await tx._flush_outbox()
+        if tx.earliest_armed is not None:
+            for listener in self.timer_listeners:
+                listener(tx.earliest_armed)
+        for callback in tx._committed:
+            callback()
 
     def _turn(self) -> asyncio.Lock:
         return self._write_turn if self._file is None else _write_turn(self._file)
@@ -191,8 +212,13 @@ class Store:
                 self._writer = None
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self) -> AsyncIterator[Session]:
         """A session whose statements all see the same committed state of the database."""
+        if self._inline is not None:
+            with self._inline.connect() as connection:
+                connection.exec_driver_sql("BEGIN")  # as below
+                yield SyncSession(connection)
+            return
         async with self._reader.connect() as session:
             if self._sqlite:
                 # The driver only opens transactions for writes, so each SELECT would see
@@ -205,6 +231,9 @@ class Store:
         """Every row of one statement, which sees one committed state of the database by
         itself: no session and no transaction around it (a hot query's two round trips
         fewer than ``read``; what reads two statements needs ``read``)."""
+        if self._inline is not None:
+            with self._inline.connect() as connection:
+                return list(connection.execute(statement).all())
         async with self._reader.connect() as conn:
             return list((await conn.execute(statement)).all())
 
@@ -226,6 +255,8 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
 
 
 log = logging.getLogger(__name__)

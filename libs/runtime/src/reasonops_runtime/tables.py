@@ -21,10 +21,10 @@ from sqlalchemy import (
     String,
     Table,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
 from .migrations import schema
+from .session import Session
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -118,7 +118,7 @@ timers_table = Table(
 IN_CHUNK = 500  # bound parameters per IN (...); SQLite allows 32766, keep statements small
 
 
-async def select_in(session: AsyncConnection, query: Select[Any], column: ColumnElement[Any],
+async def select_in(session: Session, query: Select[Any], column: ColumnElement[Any],
                     keys: Iterable[Any], *, lock: bool = False) -> list[Row[Any]]:
     """Rows of ``query`` whose ``column`` is one of ``keys``, in chunks of IN_CHUNK.
 

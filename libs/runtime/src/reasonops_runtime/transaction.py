@@ -12,19 +12,19 @@ from typing import Any
 from opentelemetry.trace import Span
 from sqlalchemy import Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.registry import EVENTS
 
 from . import tracing
 from .clock import Clock
+from .session import Session
 from .tables import IN_CHUNK, inbox_table, outbox_table, timers_table
 
 _INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
-def conflict_insert(session: AsyncConnection, table: Table) -> Any:
+def conflict_insert(session: Session, table: Table) -> Any:
     """An insert into ``table`` that can say what to do with a row whose key is taken
     (``on_conflict_do_nothing``, ``on_conflict_do_update``), for the two databases a
     store runs on."""
@@ -65,7 +65,7 @@ def subject_of(envelope: Envelope) -> str:
 class Transaction:
     """The unit of work handed to handlers."""
 
-    def __init__(self, session: AsyncConnection, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
         self.emitted: list[OutboxMessage] = []

@@ -18,10 +18,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 from .domain import Reading
 
@@ -58,13 +58,13 @@ incidents = Table(
 )
 
 
-async def add(session: AsyncConnection, found: Sequence[Reading]) -> None:
+async def add(session: Session, found: Sequence[Reading]) -> None:
     await session.execute(insert(points), [dict(
         series=r.series, metric=r.metric, resource=r.resource, value=r.value, limit=r.limit,
         severity=r.severity, fingerprint=r.fingerprint, at=r.at) for r in found])
 
 
-async def recent(session: AsyncConnection, series: str, since: datetime) -> list[Reading]:
+async def recent(session: Session, series: str, since: datetime) -> list[Reading]:
     rows = await session.execute(select(points).where(points.c.series == series,
                                                       points.c.at >= since)
                                  .order_by(points.c.at))
@@ -73,19 +73,19 @@ async def recent(session: AsyncConnection, series: str, since: datetime) -> list
             for r in rows]
 
 
-async def forget_before(session: AsyncConnection, series: str, before: datetime) -> None:
+async def forget_before(session: Session, series: str, before: datetime) -> None:
     """The series' points no forecast reads again (older than the lookback of its latest)."""
     await session.execute(delete(points).where(points.c.series == series,
                                                points.c.at < before))
 
 
-async def last_urgency(session: AsyncConnection, series: str) -> int | None:
+async def last_urgency(session: Session, series: str) -> int | None:
     row = (await session.execute(select(series_state.c.last_urgency)
                                  .where(series_state.c.series == series))).first()
     return row.last_urgency if row else None
 
 
-async def set_urgency(session: AsyncConnection, series: str, level: int, known: bool) -> None:
+async def set_urgency(session: Session, series: str, level: int, known: bool) -> None:
     if known:
         await session.execute(update(series_state).where(series_state.c.series == series)
                               .values(last_urgency=level))
@@ -93,7 +93,7 @@ async def set_urgency(session: AsyncConnection, series: str, level: int, known: 
         await session.execute(insert(series_state), [dict(series=series, last_urgency=level)])
 
 
-async def remember_incidents(session: AsyncConnection, pairs: dict[str, str]) -> None:
+async def remember_incidents(session: Session, pairs: dict[str, str]) -> None:
     known = {r.fingerprint for r in await session.execute(
         select(incidents.c.fingerprint).where(incidents.c.fingerprint.in_(pairs)))}
     fresh = [dict(fingerprint=f, incident_id=i) for f, i in pairs.items() if f not in known]
@@ -101,7 +101,7 @@ async def remember_incidents(session: AsyncConnection, pairs: dict[str, str]) ->
         await session.execute(insert(incidents), fresh)
 
 
-async def incident_for(session: AsyncConnection, fingerprint: str) -> str | None:
+async def incident_for(session: Session, fingerprint: str) -> str | None:
     row = (await session.execute(select(incidents.c.incident_id)
                                  .where(incidents.c.fingerprint == fingerprint))).first()
     return row.incident_id if row else None

@@ -9,10 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from reasonops_llm import ProviderError
 from reasonops_llm.embeddings import Embedder, cosine
+from reasonops_runtime.store import Session
 
 from . import store
 from .domain import PastIncident
@@ -56,7 +55,7 @@ class PastIncidents:
         """Incidents were resolved: new past incidents to compare with."""
         self._read = None
 
-    async def read(self, session: AsyncConnection) -> Past:
+    async def read(self, session: Session) -> Past:
         """The latest resolved incidents and their words, read again after ``forget`` or
         ``KEPT_SECONDS``; one more than compared, so that leaving out the incident asking
         still leaves ``COMPARED``."""

@@ -20,13 +20,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.agents import AgentDecisionRecorded
 from reasonops_contracts.incidents import IncidentOpened
 from reasonops_contracts.ingest import ChangeAccepted, EventAccepted
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 from reasonops_runtime.transaction import conflict_insert
 
 metadata = MetaData(info=schema("agent-rca", "reasonops_agent_rca:revisions"))
@@ -92,7 +92,7 @@ changes = Table(
 )
 
 
-async def add_alerts(session: AsyncConnection, found: Sequence[EventAccepted]) -> None:
+async def add_alerts(session: Session, found: Sequence[EventAccepted]) -> None:
     """Each occurrence once (the first of a batch, and none already kept)."""
     rows: dict[tuple[str, datetime, str], dict[str, Any]] = {}
     for e in found:
@@ -105,7 +105,7 @@ async def add_alerts(session: AsyncConnection, found: Sequence[EventAccepted]) -
                               list(rows.values()))
 
 
-async def add_changes(session: AsyncConnection, found: Sequence[ChangeAccepted]) -> None:
+async def add_changes(session: Session, found: Sequence[ChangeAccepted]) -> None:
     ids = {c.change_id for c in found}
     known = {r.change_id for r in await session.execute(
         select(changes.c.change_id).where(changes.c.change_id.in_(ids)))}
@@ -116,7 +116,7 @@ async def add_changes(session: AsyncConnection, found: Sequence[ChangeAccepted])
             links=list(c.links), at=c.timestamp) for c in fresh.values()])
 
 
-async def add_incidents(session: AsyncConnection, found: Sequence[IncidentOpened]) -> None:
+async def add_incidents(session: Session, found: Sequence[IncidentOpened]) -> None:
     ids = {i.incident_id for i in found}
     known = {r.incident_id for r in await session.execute(
         select(incidents.c.incident_id).where(incidents.c.incident_id.in_(ids)))}
@@ -129,7 +129,7 @@ async def add_incidents(session: AsyncConnection, found: Sequence[IncidentOpened
             for i in fresh.values()])
 
 
-async def resolved(session: AsyncConnection,
+async def resolved(session: Session,
                    resolutions: Sequence[tuple[str, datetime, str | None]]) -> None:
     """(incident id, when, note) of resolutions, in one statement."""
     if resolutions:
@@ -138,7 +138,7 @@ async def resolved(session: AsyncConnection,
             [{"b_id": i, "resolved_at": at, "resolution": note} for i, at, note in resolutions])
 
 
-async def categorised(session: AsyncConnection, categories: Sequence[tuple[str, str]]) -> None:
+async def categorised(session: Session, categories: Sequence[tuple[str, str]]) -> None:
     """(incident id, category) from triage decisions, in one statement."""
     if categories:
         await session.execute(
@@ -146,7 +146,7 @@ async def categorised(session: AsyncConnection, categories: Sequence[tuple[str, 
             [{"b_id": i, "category": c} for i, c in categories])
 
 
-async def prioritised(session: AsyncConnection, priorities: Sequence[tuple[str, int]]) -> None:
+async def prioritised(session: Session, priorities: Sequence[tuple[str, int]]) -> None:
     """(incident id, priority) of priority changes, in one statement."""
     if priorities:
         await session.execute(
@@ -154,7 +154,7 @@ async def prioritised(session: AsyncConnection, priorities: Sequence[tuple[str, 
             [{"b_id": i, "priority": p} for i, p in priorities])
 
 
-async def keep_decisions(session: AsyncConnection, found: Sequence[AgentDecisionRecorded],
+async def keep_decisions(session: Session, found: Sequence[AgentDecisionRecorded],
                          sources: dict[str, str]) -> list[AgentDecisionRecorded]:
     """Keep decisions a briefing may combine (one seen again is not kept twice) and
     return the new ones; ``sources``: the address a security decision is about."""
@@ -171,7 +171,7 @@ async def keep_decisions(session: AsyncConnection, found: Sequence[AgentDecision
     return list(fresh.values())
 
 
-async def open_incidents_from(session: AsyncConnection, sources: Sequence[str]
+async def open_incidents_from(session: Session, sources: Sequence[str]
                               ) -> dict[str, list[str]]:
     """Address -> the unresolved incidents opened about it (a security finding's
     ``source_ip`` label)."""
@@ -187,7 +187,7 @@ async def open_incidents_from(session: AsyncConnection, sources: Sequence[str]
     return found
 
 
-async def viewers(session: AsyncConnection, incident_ids: Sequence[str], *,
+async def viewers(session: Session, incident_ids: Sequence[str], *,
                   since: timedelta) -> dict[str, set[str]]:
     """Incident -> the agents that decided about it (security through a finding on its
     address made at most ``since`` before it opened)."""
@@ -210,7 +210,7 @@ async def viewers(session: AsyncConnection, incident_ids: Sequence[str], *,
     return found
 
 
-async def views_of(session: AsyncConnection, incident_id: str, source: str | None, *,
+async def views_of(session: Session, incident_id: str, source: str | None, *,
                    since: datetime) -> list[Any]:
     """The decisions about ``incident_id``, and the security findings on ``source`` made
     ``since``."""
@@ -222,12 +222,12 @@ async def views_of(session: AsyncConnection, incident_id: str, source: str | Non
     return list(rows)
 
 
-async def incident(session: AsyncConnection, incident_id: str) -> Any:
+async def incident(session: Session, incident_id: str) -> Any:
     return (await session.execute(select(incidents).where(
         incidents.c.incident_id == incident_id))).first()
 
 
-async def alerts_between(session: AsyncConnection, *, services: Sequence[str],
+async def alerts_between(session: Session, *, services: Sequence[str],
                          fingerprint: str | None, start: datetime, end: datetime) -> list[Any]:
     scope = alerts.c.service.in_(services) | (alerts.c.fingerprint == fingerprint) \
         if fingerprint else alerts.c.service.in_(services)
@@ -237,7 +237,7 @@ async def alerts_between(session: AsyncConnection, *, services: Sequence[str],
     return list(rows)
 
 
-async def changes_between(session: AsyncConnection, *, services: Sequence[str], start: datetime,
+async def changes_between(session: Session, *, services: Sequence[str], start: datetime,
                           end: datetime) -> list[Any]:
     rows = await session.execute(select(changes).where(
         changes.c.service.in_(services), changes.c.at >= start, changes.c.at <= end)
@@ -245,7 +245,7 @@ async def changes_between(session: AsyncConnection, *, services: Sequence[str], 
     return list(rows)
 
 
-async def past_resolved(session: AsyncConnection, limit: int) -> list[Any]:
+async def past_resolved(session: Session, limit: int) -> list[Any]:
     """The latest resolved incidents, with only what similarity reads (``alertname``
     taken out of the labels by the database, not the whole labels decoded per row)."""
     rows = await session.execute(select(
@@ -256,7 +256,7 @@ async def past_resolved(session: AsyncConnection, limit: int) -> list[Any]:
     return list(rows)
 
 
-async def note(session: AsyncConnection, entries: Sequence[tuple[str, datetime, str, str]]) -> None:
+async def note(session: Session, entries: Sequence[tuple[str, datetime, str, str]]) -> None:
     """Add (incident_id, at, kind, text) entries to the incidents' timelines."""
     if entries:
         await session.execute(insert(timeline), [dict(incident_id=i, at=at, kind=k,
@@ -264,7 +264,7 @@ async def note(session: AsyncConnection, entries: Sequence[tuple[str, datetime, 
                                                  for i, at, k, t in entries])
 
 
-async def timeline_of(session: AsyncConnection, incident_id: str, limit: int = 100) -> list[Any]:
+async def timeline_of(session: Session, incident_id: str, limit: int = 100) -> list[Any]:
     rows = await session.execute(select(timeline).where(timeline.c.incident_id == incident_id)
                                  .order_by(timeline.c.at, timeline.c.id).limit(limit))
     return list(rows)

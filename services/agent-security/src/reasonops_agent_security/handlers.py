@@ -9,8 +9,6 @@ from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from reasonops_contracts import Envelope, durables, new_id, subjects
 from reasonops_contracts.agents import (
     AgentProposalRecorded,
@@ -21,7 +19,7 @@ from reasonops_contracts.ingest import EventAccepted, NativeEvent
 from reasonops_llm import Decided, PromptTemplate, Router, decision_from
 from reasonops_llm.queue import AgentQueue
 from reasonops_runtime import Clock, EventRouter, Transaction
-from reasonops_runtime.store import OutboxMessage, Store
+from reasonops_runtime.store import OutboxMessage, Session, Store
 
 from . import store
 from .domain import (
@@ -74,7 +72,7 @@ SLOW_AFTER_FAILURES = 3
 slower than the slowest pattern the long window finds, 40 accounts an hour)."""
 
 
-async def source_window(session: AsyncConnection, source: str, at: datetime,
+async def source_window(session: Session, source: str, at: datetime,
                         limits: Thresholds, *, slow_after: int = SLOW_AFTER_FAILURES
                         ) -> tuple[WindowStats, Finding | None]:
     """A source's last five minutes and the pattern they show; when none, and they hold
@@ -88,7 +86,7 @@ async def source_window(session: AsyncConnection, source: str, at: datetime,
     return stats, finding
 
 
-async def newly_found(session: AsyncConnection, found: Sequence[SecurityEvent],
+async def newly_found(session: Session, found: Sequence[SecurityEvent],
                       limits: Thresholds, now: datetime) -> list[Finding]:
     """Add security events to the window (stored ``now``); for each source, the pattern
     its window shows now (five minutes, else the hour), and for each account failing,

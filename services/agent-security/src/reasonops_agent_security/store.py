@@ -19,10 +19,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 from .domain import SecurityEvent, WindowStats
 
@@ -58,7 +58,7 @@ findings = Table(
 )
 
 
-async def add(session: AsyncConnection, found: Sequence[SecurityEvent], stored_at: datetime
+async def add(session: Session, found: Sequence[SecurityEvent], stored_at: datetime
               ) -> None:
     if found:
         await session.execute(insert(events), [dict(source=e.source, account=e.account,
@@ -67,7 +67,7 @@ async def add(session: AsyncConnection, found: Sequence[SecurityEvent], stored_a
                                                for e in found])
 
 
-async def window(session: AsyncConnection, source: str, end: datetime,
+async def window(session: Session, source: str, end: datetime,
                  seconds: int) -> WindowStats:
     """Failures, distinct accounts, those of them that logged in, and WAF blocks from
     ``source`` in (end - seconds, end]."""
@@ -99,7 +99,7 @@ async def window(session: AsyncConnection, source: str, end: datetime,
                        seconds=seconds)
 
 
-async def accounts_under_fire(session: AsyncConnection, accounts: Sequence[str], end: datetime,
+async def accounts_under_fire(session: Session, accounts: Sequence[str], end: datetime,
                               seconds: int, failures: int) -> list[WindowStats]:
     """The long windows of ``accounts`` that failed at least ``failures`` times in
     (end - seconds, end], each from its busiest source (two statements)."""
@@ -128,7 +128,7 @@ async def accounts_under_fire(session: AsyncConnection, accounts: Sequence[str],
             for account, n, sources, first, service in busy]
 
 
-async def recently_found(session: AsyncConnection, source: str, pattern: str, since: datetime
+async def recently_found(session: Session, source: str, pattern: str, since: datetime
                          ) -> bool:
     row = await session.execute(select(findings.c.id).where(
         findings.c.source == source, findings.c.pattern == pattern,
@@ -136,13 +136,13 @@ async def recently_found(session: AsyncConnection, source: str, pattern: str, si
     return row.first() is not None
 
 
-async def record_finding(session: AsyncConnection, source: str, pattern: str, at: datetime,
+async def record_finding(session: Session, source: str, pattern: str, at: datetime,
                          request_id: str) -> None:
     await session.execute(insert(findings), [dict(source=source, pattern=pattern,
                                                   detected_at=at, request_id=request_id)])
 
 
-async def forget_before(session: AsyncConnection, before: datetime, stored_before: datetime
+async def forget_before(session: Session, before: datetime, stored_before: datetime
                         ) -> None:
     """Forget the events older than ``before`` stored before ``stored_before``."""
     await session.execute(delete(events).where(

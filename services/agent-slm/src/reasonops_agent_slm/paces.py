@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from reasonops_runtime.store import Session
 
 from . import store
 from .domain import Answers, Pace
@@ -32,7 +32,7 @@ class Paces:
         self._everyone: dict[str, tuple[tuple[tuple[float, bool], ...], datetime]] = {}
         self._answers: dict[str, tuple[Answers, datetime]] = {}
 
-    async def pace(self, session: AsyncConnection, group: str | None, kind: str,
+    async def pace(self, session: Session, group: str | None, kind: str,
                    now: datetime) -> Pace:
         own = await _kept(self._own, (group, kind), now,
                           lambda: store.met_latest(session, kind, group)) if group else ()

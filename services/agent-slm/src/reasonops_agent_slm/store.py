@@ -24,7 +24,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.incidents import (
     IncidentAcknowledged,
@@ -36,6 +35,7 @@ from reasonops_contracts.incidents import (
 from reasonops_contracts.slm import SlaStarted
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 from .domain import Answered, Watched, working
 
@@ -93,7 +93,7 @@ met = Table(
 )
 
 
-async def add_clocks(session: AsyncConnection, started: Sequence[tuple[SlaStarted, str]]) -> None:
+async def add_clocks(session: Session, started: Sequence[tuple[SlaStarted, str]]) -> None:
     """(clock started, the envelope that carried it, for the trace of a later decision)."""
     ids = {e.clock_id for e, _ in started}
     known = set((await session.execute(select(clocks.c.clock_id).where(
@@ -107,7 +107,7 @@ async def add_clocks(session: AsyncConnection, started: Sequence[tuple[SlaStarte
         await session.execute(insert(clocks), rows)
 
 
-async def pause(session: AsyncConnection, clock_id: str, paused: bool,
+async def pause(session: Session, clock_id: str, paused: bool,
                 deadline: datetime | None = None) -> None:
     values: dict[str, Any] = {"paused": paused}
     if deadline is not None:
@@ -115,7 +115,7 @@ async def pause(session: AsyncConnection, clock_id: str, paused: bool,
     await session.execute(update(clocks).where(clocks.c.clock_id == clock_id).values(**values))
 
 
-async def stop(session: AsyncConnection, ended: Sequence[tuple[str, float | None]]
+async def stop(session: Session, ended: Sequence[tuple[str, float | None]]
                ) -> set[tuple[str | None, str]]:
     """Clocks met (with the seconds they took) or breached (None): no longer watched; a
     met one adds to its group's pace. Returns the (group, kind) paces that moved."""
@@ -141,7 +141,7 @@ IncidentEvent = IncidentOpened | IncidentAssigned | IncidentAcknowledged | Incid
     | IncidentReopened
 
 
-async def incident_events(session: AsyncConnection, events: Sequence[IncidentEvent]
+async def incident_events(session: Session, events: Sequence[IncidentEvent]
                           ) -> set[str]:
     """Apply a run of incident events in order, in three statements whatever their
     number: the incidents they name are read, changed in memory, written back. A new
@@ -209,7 +209,7 @@ async def incident_events(session: AsyncConnection, events: Sequence[IncidentEve
     return answered
 
 
-async def open_by_group(session: AsyncConnection, groups: set[str]) -> dict[str, int]:
+async def open_by_group(session: Session, groups: set[str]) -> dict[str, int]:
     """How many of each group's incidents are open (not resolved)."""
     if not groups:
         return {}
@@ -220,7 +220,7 @@ async def open_by_group(session: AsyncConnection, groups: set[str]) -> dict[str,
     return {g: n for g, n in rows}
 
 
-async def watched(session: AsyncConnection, limit: int,
+async def watched(session: Session, limit: int,
                   ids: Sequence[str] | None = None) -> list[Watched]:
     """Running clocks (of ``ids``, when given) not paused and not yet forecast to breach,
     nearest deadline first."""
@@ -241,7 +241,7 @@ async def watched(session: AsyncConnection, limit: int,
             for r in rows]
 
 
-async def met_latest(session: AsyncConnection, kind: str, group: str | None = None
+async def met_latest(session: Session, kind: str, group: str | None = None
                      ) -> tuple[tuple[float, bool], ...]:
     """(seconds taken, in working hours) of the latest met clocks of ``kind``: the
     group's, or every group's when ``group`` is None."""
@@ -252,7 +252,7 @@ async def met_latest(session: AsyncConnection, kind: str, group: str | None = No
     return tuple((r.elapsed_seconds, r.in_hours) for r in rows)
 
 
-async def answered(session: AsyncConnection, group: str) -> tuple[Answered, ...]:
+async def answered(session: Session, group: str) -> tuple[Answered, ...]:
     """The group's latest answered incidents: their load, whether they opened in working
     hours, how long their answer took."""
     rows = await session.execute(
@@ -264,7 +264,7 @@ async def answered(session: AsyncConnection, group: str) -> tuple[Answered, ...]
                           (r.acknowledged_at - r.opened_at).total_seconds()) for r in rows)
 
 
-async def waiting(session: AsyncConnection, group: str, kind: str) -> list[datetime]:
+async def waiting(session: Session, group: str, kind: str) -> list[datetime]:
     """When each of the group's open incidents was opened that is not yet acknowledged
     (for response clocks) or resolved (for resolution clocks), oldest first."""
     conditions = [incidents.c.assignment_group == group, incidents.c.resolved_at.is_(None)]
@@ -275,11 +275,11 @@ async def waiting(session: AsyncConnection, group: str, kind: str) -> list[datet
     return list(rows.scalars())
 
 
-async def forecast_made(session: AsyncConnection, clock_id: str) -> None:
+async def forecast_made(session: Session, clock_id: str) -> None:
     await session.execute(update(clocks).where(clocks.c.clock_id == clock_id)
                           .values(forecast=True))
 
 
-async def cause_of(session: AsyncConnection, clock_id: str) -> str | None:
+async def cause_of(session: Session, clock_id: str) -> str | None:
     return (await session.execute(select(clocks.c.cause).where(
         clocks.c.clock_id == clock_id))).scalar_one_or_none()

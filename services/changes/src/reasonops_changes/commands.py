@@ -9,7 +9,6 @@ import logging
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts import ReplyError
 from reasonops_contracts.catalog import ServiceCatalog
@@ -28,6 +27,7 @@ from reasonops_runtime import Service
 from reasonops_runtime.client import request
 from reasonops_runtime.enforcement import Enforcer
 from reasonops_runtime.rpc import DomainError, IllegalTransition, NotFound
+from reasonops_runtime.store import Session
 
 from . import domain, events, store
 from .config import ChangeFile
@@ -131,7 +131,7 @@ class ChangeCommands:
             change.decision = EMERGENCY_REVIEW
         return change
 
-    async def _change(self, session: AsyncConnection, change_id: str) -> Change:
+    async def _change(self, session: Session, change_id: str) -> Change:
         found = await store.get(session, change_id, lock=True)
         if found is None:
             raise NotFound(f"no change {change_id}", "change_id")

@@ -19,11 +19,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.changes import LinkedIncident
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 from .domain import Change
 
@@ -78,23 +78,23 @@ def _change(row: Any) -> Change:
     return Change(**{c: data[c] for c in _COLUMNS})
 
 
-async def next_change_id(session: AsyncConnection) -> str:
+async def next_change_id(session: Session) -> str:
     last = (await session.execute(select(func.max(changes.c.change_id)))).scalar_one()
     return f"CHG{int(last[3:]) + 1 if last else 1:07d}"
 
 
-async def add(session: AsyncConnection, change: Change) -> None:
+async def add(session: Session, change: Change) -> None:
     await session.execute(insert(changes).values(
         **{c: getattr(change, c) for c in _COLUMNS}))
 
 
-async def save(session: AsyncConnection, change: Change) -> None:
+async def save(session: Session, change: Change) -> None:
     await session.execute(update(changes).where(changes.c.change_id == change.change_id)
                           .values(**{c: getattr(change, c) for c in _COLUMNS
                                      if c != "change_id"}))
 
 
-async def get(session: AsyncConnection, change_id: str, *, lock: bool = False) -> Change | None:
+async def get(session: Session, change_id: str, *, lock: bool = False) -> Change | None:
     statement = select(changes).where(changes.c.change_id == change_id)
     if lock:
         statement = statement.with_for_update()
@@ -102,7 +102,7 @@ async def get(session: AsyncConnection, change_id: str, *, lock: bool = False) -
     return _change(row) if row is not None else None
 
 
-async def open_between(session: AsyncConnection, start: datetime, end: datetime
+async def open_between(session: Session, start: datetime, end: datetime
                        ) -> list[Change]:
     """Changes whose window overlaps ``start``..``end`` (any state), by start."""
     rows = (await session.execute(select(changes).where(
@@ -111,7 +111,7 @@ async def open_between(session: AsyncConnection, start: datetime, end: datetime
     return [_change(r) for r in rows]
 
 
-async def listing(session: AsyncConnection, *, states: list[str] | None, limit: int,
+async def listing(session: Session, *, states: list[str] | None, limit: int,
                   ids: list[str] | None = None) -> list[Change]:
     statement = select(changes).order_by(changes.c.change_id.desc()).limit(limit)
     if states:
@@ -121,7 +121,7 @@ async def listing(session: AsyncConnection, *, states: list[str] | None, limit: 
     return [_change(r) for r in (await session.execute(statement)).all()]
 
 
-async def touching(session: AsyncConnection, at: datetime, window_start: datetime
+async def touching(session: Session, at: datetime, window_start: datetime
                    ) -> list[Change]:
     """Changes implementing now, or completed since ``window_start``: an incident opened
     ``at`` on one of their services may be theirs."""
@@ -132,7 +132,7 @@ async def touching(session: AsyncConnection, at: datetime, window_start: datetim
     return [_change(r) for r in rows]
 
 
-async def completed_in(session: AsyncConnection, start: datetime, end: datetime
+async def completed_in(session: Session, start: datetime, end: datetime
                        ) -> list[Change]:
     rows = (await session.execute(select(changes).where(
         changes.c.state == "completed", changes.c.completed_at >= start,
@@ -140,7 +140,7 @@ async def completed_in(session: AsyncConnection, start: datetime, end: datetime
     return [_change(r) for r in rows]
 
 
-async def link(session: AsyncConnection, change_id: str, incident_id: str, service: str,
+async def link(session: Session, change_id: str, incident_id: str, service: str,
                at: datetime, reason: str) -> bool:
     """Link an incident to a change once; False when it was linked already."""
     known = (await session.execute(select(links.c.change_id).where(
@@ -152,7 +152,7 @@ async def link(session: AsyncConnection, change_id: str, incident_id: str, servi
     return True
 
 
-async def linked(session: AsyncConnection, change_ids: list[str]
+async def linked(session: Session, change_ids: list[str]
                  ) -> dict[str, list[LinkedIncident]]:
     if not change_ids:
         return {}
@@ -166,7 +166,7 @@ async def linked(session: AsyncConnection, change_ids: list[str]
     return found
 
 
-async def of_incident(session: AsyncConnection, incident_id: str) -> list[str]:
+async def of_incident(session: Session, incident_id: str) -> list[str]:
     rows = (await session.execute(select(links.c.change_id).where(
         links.c.incident_id == incident_id))).all()
     return [r.change_id for r in rows]

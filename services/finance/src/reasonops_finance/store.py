@@ -23,14 +23,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from reasonops_contracts.money import quantum
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import Session, select_in
 
 from .domain import Booking, Entry, Line
 
@@ -124,22 +123,22 @@ periods = Table(
 _ENTRY_COLUMNS = [c.name for c in entries.columns]
 
 
-async def has_source(session: AsyncConnection, source_key: str) -> bool:
+async def has_source(session: Session, source_key: str) -> bool:
     return await entry_of_source(session, source_key) is not None
 
 
-async def entry_of_source(session: AsyncConnection, source_key: str) -> str | None:
+async def entry_of_source(session: Session, source_key: str) -> str | None:
     """The id of the entry booked for ``source_key``, if any."""
     found = await session.execute(select(entries.c.entry_id)
                                   .where(entries.c.source_key == source_key))
     return found.scalar_one_or_none()
 
 
-async def has_penalty(session: AsyncConnection, penalty_id: str) -> bool:
+async def has_penalty(session: Session, penalty_id: str) -> bool:
     return await has_source(session, penalty_id)
 
 
-async def add_entry(session: AsyncConnection, entry: Entry) -> None:
+async def add_entry(session: Session, entry: Entry) -> None:
     values = {name: getattr(entry, name) for name in _ENTRY_COLUMNS if name != "source_key"}
     await session.execute(insert(entries).values(**values, source_key=entry.key()))
     await session.execute(insert(lines), [
@@ -148,7 +147,7 @@ async def add_entry(session: AsyncConnection, entry: Entry) -> None:
         for n, line in enumerate(entry.lines, start=1)])
 
 
-async def find_entries(session: AsyncConnection, *, month: str | None = None,
+async def find_entries(session: Session, *, month: str | None = None,
                        incident_id: str | None = None, limit: int | None = None,
                        offset: int = 0, entry_id: str | None = None,
                        services: frozenset[str] | None = None) -> list[Entry]:
@@ -176,7 +175,7 @@ async def find_entries(session: AsyncConnection, *, month: str | None = None,
                               for ln in by_entry[r.entry_id])) for r in rows]
 
 
-async def count_entries(session: AsyncConnection, *, month: str | None = None,
+async def count_entries(session: Session, *, month: str | None = None,
                         incident_id: str | None = None,
                         services: frozenset[str] | None = None) -> int:
     """How many entries ``find_entries`` would return without limit and offset."""
@@ -199,11 +198,11 @@ def _entry_filters(*, month: str | None, incident_id: str | None, entry_id: str 
     return found
 
 
-async def entries_in(session: AsyncConnection, month: str) -> list[Entry]:
+async def entries_in(session: Session, month: str) -> list[Entry]:
     return await find_entries(session, month=month)
 
 
-async def get_entry(session: AsyncConnection, entry_id: str) -> Entry | None:
+async def get_entry(session: Session, entry_id: str) -> Entry | None:
     rows = await session.execute(select(entries.c.entry_id).where(entries.c.entry_id == entry_id))
     if rows.first() is None:
         return None
@@ -214,7 +213,7 @@ async def get_entry(session: AsyncConnection, entry_id: str) -> Entry | None:
 _PERIODS_LOCK = 0x5045_5249_4F44  # "PERIOD": what every finance replica agrees on
 
 
-async def hold_periods(session: AsyncConnection, *, closing: bool) -> None:
+async def hold_periods(session: Session, *, closing: bool) -> None:
     """Until this transaction ends: postings share the ledger's periods, closing one takes
     them alone. A posting that read a month as open commits before that month closes,
     and one that starts while it closes reads it closed (PostgreSQL; SQLite has one
@@ -224,25 +223,25 @@ async def hold_periods(session: AsyncConnection, *, closing: bool) -> None:
         await session.execute(text(f"SELECT {lock}(:key)"), {"key": _PERIODS_LOCK})
 
 
-async def closed_periods(session: AsyncConnection) -> dict[str, Any]:
+async def closed_periods(session: Session) -> dict[str, Any]:
     rows = await session.execute(select(periods))
     return {r.month: r for r in rows}
 
 
-async def close_period(session: AsyncConnection, month: str, at: Any, actor: str) -> bool:
+async def close_period(session: Session, month: str, at: Any, actor: str) -> bool:
     if month in await closed_periods(session):
         return False
     await session.execute(insert(periods).values(month=month, closed_at=at, closed_by=actor))
     return True
 
 
-async def entry_counts(session: AsyncConnection) -> dict[str, int]:
+async def entry_counts(session: Session) -> dict[str, int]:
     rows = await session.execute(select(entries.c.period, func.count()).group_by(
         entries.c.period))
     return {period: count for period, count in rows.all()}
 
 
-async def balances(session: AsyncConnection) -> dict[tuple[str, str], Decimal]:
+async def balances(session: Session) -> dict[tuple[str, str], Decimal]:
     """Debit minus credit per (account, currency), summed exactly in Python."""
     rows = await session.execute(select(lines.c.account, lines.c.debit, lines.c.credit,
                                         entries.c.currency)
@@ -253,7 +252,7 @@ async def balances(session: AsyncConnection) -> dict[tuple[str, str], Decimal]:
     return {key: in_minor_unit(amount, key[1]) for key, amount in found.items()}
 
 
-async def bookings_in(session: AsyncConnection, month: str) -> list[Booking]:
+async def bookings_in(session: Session, month: str) -> list[Booking]:
     """Supplier, service, currency and amount of every entry in ``month``.
 
     Summed in Python: exact Decimal on every dialect (SQLite's SUM would use floats).
@@ -265,7 +264,7 @@ async def bookings_in(session: AsyncConnection, month: str) -> list[Booking]:
             for r in rows]
 
 
-async def add_incidents(session: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+async def add_incidents(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Follow these incidents (``incident_id``, ``service``, ``priority``,
     ``opened_at``); one already followed is left as it is. Two statements for the lot."""
     known = {r.incident_id for r in await select_in(
@@ -276,11 +275,11 @@ async def add_incidents(session: AsyncConnection, rows: Sequence[dict[str, Any]]
         await session.execute(insert(incidents), new)
 
 
-async def update_incident(session: AsyncConnection, incident_id: str, **values: Any) -> None:
+async def update_incident(session: Session, incident_id: str, **values: Any) -> None:
     await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
                           .values(**values))
 
 
-async def get_incident(session: AsyncConnection, incident_id: str) -> Any:
+async def get_incident(session: Session, incident_id: str) -> Any:
     return (await session.execute(select(incidents).where(
         incidents.c.incident_id == incident_id))).first()

@@ -19,10 +19,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import Store, UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 from .domain import Token
 
@@ -65,14 +65,14 @@ def _token(row: Any) -> Token:
                  revoked_at=row.revoked_at, last_used_at=row.last_used_at)
 
 
-async def add_token(session: AsyncConnection, token: Token) -> None:
+async def add_token(session: Session, token: Token) -> None:
     await session.execute(insert(tokens).values(
         token_id=token.token_id, secret_hash=token.secret_hash, name=token.name,
         principal=token.principal, roles=list(token.roles), created_by=token.created_by,
         created_at=token.created_at, expires_at=token.expires_at))
 
 
-async def get_token(session: AsyncConnection, token_id: str) -> Token | None:
+async def get_token(session: Session, token_id: str) -> Token | None:
     row = (await session.execute(select(tokens).where(tokens.c.token_id == token_id))).first()
     return _token(row) if row is not None else None
 
@@ -83,7 +83,7 @@ async def token_of(db: Store, token_id: str) -> Token | None:
     return _token(rows[0]) if rows else None
 
 
-async def find_tokens(session: AsyncConnection, *, principal: str | None,
+async def find_tokens(session: Session, *, principal: str | None,
                       include_revoked: bool) -> list[Token]:
     query = select(tokens).order_by(tokens.c.created_at, tokens.c.token_id)
     if principal is not None:
@@ -93,17 +93,17 @@ async def find_tokens(session: AsyncConnection, *, principal: str | None,
     return [_token(r) for r in await session.execute(query)]
 
 
-async def revoke_token(session: AsyncConnection, token_id: str, at: datetime) -> None:
+async def revoke_token(session: Session, token_id: str, at: datetime) -> None:
     await session.execute(update(tokens).where(tokens.c.token_id == token_id)
                           .values(revoked_at=at))
 
 
-async def touch_token(session: AsyncConnection, token_id: str, at: datetime) -> None:
+async def touch_token(session: Session, token_id: str, at: datetime) -> None:
     await session.execute(update(tokens).where(tokens.c.token_id == token_id)
                           .values(last_used_at=at))
 
 
-async def claim_key(session: AsyncConnection, scope: str, key: str, fingerprint: str,
+async def claim_key(session: Session, scope: str, key: str, fingerprint: str,
                     at: datetime) -> None:
     """Take ``key`` for a request being answered now (raises IntegrityError when another
     request holds it: the caller reads what that one left)."""
@@ -111,23 +111,23 @@ async def claim_key(session: AsyncConnection, scope: str, key: str, fingerprint:
         scope=scope, idempotency_key=key, fingerprint=fingerprint, created_at=at))
 
 
-async def answer_of(session: AsyncConnection, scope: str, key: str) -> Any | None:
+async def answer_of(session: Session, scope: str, key: str) -> Any | None:
     rows = await session.execute(select(answers).where(
         answers.c.scope == scope, answers.c.idempotency_key == key))
     return rows.first()
 
 
-async def keep_answer(session: AsyncConnection, scope: str, key: str, status: int,
+async def keep_answer(session: Session, scope: str, key: str, status: int,
                       content_type: str | None, body: bytes | None) -> None:
     await session.execute(update(answers).where(
         answers.c.scope == scope, answers.c.idempotency_key == key).values(
         status=status, content_type=content_type, body=body))
 
 
-async def release_key(session: AsyncConnection, scope: str, key: str) -> None:
+async def release_key(session: Session, scope: str, key: str) -> None:
     await session.execute(delete(answers).where(
         answers.c.scope == scope, answers.c.idempotency_key == key))
 
 
-async def forget_answers(session: AsyncConnection, before: datetime) -> None:
+async def forget_answers(session: Session, before: datetime) -> None:
     await session.execute(delete(answers).where(answers.c.created_at < before))

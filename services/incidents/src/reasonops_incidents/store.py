@@ -5,9 +5,9 @@ numbers they hand out (INC, PRB, SIL), kept in one table."""
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 metadata = MetaData(info=schema("incidents", "reasonops_incidents:revisions"))
 
@@ -27,7 +27,7 @@ class Numbers:
     """Hands out sequence numbers (INC, PRB, SIL) inside one transaction; ``save`` stores
     the high-water marks."""
 
-    def __init__(self, session: AsyncConnection) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self._loaded: dict[str, int] = {}
         self._value: dict[str, int] = {}

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from reasonops_contracts.ingest import ChangeAccepted
+from reasonops_runtime.store import Session
 
 from . import pagerduty, store
 from .domain import Sender
 from .publishing import Outgoing, accepted
 
 
-async def apply_pagerduty(session: AsyncConnection, event: pagerduty.PagerDutyEvent, *,
+async def apply_pagerduty(session: Session, event: pagerduty.PagerDutyEvent, *,
                           raw: bytes, sender: Sender, now: datetime
                           ) -> tuple[str, list[Outgoing]]:
     """Move the event's dedup_key on and return it with the alert to publish (if any).

@@ -18,11 +18,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.ingest import LabelMapping
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 
 from .integrations import Integration
 
@@ -84,20 +84,20 @@ def _integration(row: Any) -> Integration:
         previous_key_valid_until=row.previous_key_valid_until, revoked_at=row.revoked_at)
 
 
-async def integration_named(session: AsyncConnection, name: str) -> Integration | None:
+async def integration_named(session: Session, name: str) -> Integration | None:
     row = (await session.execute(select(integrations).where(integrations.c.name == name))
            ).first()
     return _integration(row) if row else None
 
 
-async def integration_by_key_hash(session: AsyncConnection, key_hash: str) -> Integration | None:
+async def integration_by_key_hash(session: Session, key_hash: str) -> Integration | None:
     row = (await session.execute(select(integrations).where(or_(
         integrations.c.key_hash == key_hash, integrations.c.previous_key_hash == key_hash)))
     ).first()
     return _integration(row) if row else None
 
 
-async def all_integrations(session: AsyncConnection, *, include_revoked: bool
+async def all_integrations(session: Session, *, include_revoked: bool
                            ) -> list[Integration]:
     query = select(integrations).order_by(integrations.c.name)
     if not include_revoked:
@@ -105,7 +105,7 @@ async def all_integrations(session: AsyncConnection, *, include_revoked: bool
     return [_integration(row) for row in (await session.execute(query)).all()]
 
 
-async def add_integration(session: AsyncConnection, integration: Integration) -> None:
+async def add_integration(session: Session, integration: Integration) -> None:
     await session.execute(insert(integrations).values(
         name=integration.name, key_hash=integration.key_hash,
         key_prefix=integration.key_prefix, formats=list(integration.formats),
@@ -116,19 +116,19 @@ async def add_integration(session: AsyncConnection, integration: Integration) ->
         created_at=integration.created_at))
 
 
-async def update_integration(session: AsyncConnection, name: str, **values: object) -> None:
+async def update_integration(session: Session, name: str, **values: object) -> None:
     await session.execute(update(integrations).where(integrations.c.name == name)
                           .values(**values))
 
 
-async def pagerduty_alert(session: AsyncConnection, integration: str, dedup_key: str
+async def pagerduty_alert(session: Session, integration: str, dedup_key: str
                           ) -> Any | None:
     return (await session.execute(select(pagerduty_alerts).where(
         pagerduty_alerts.c.integration == integration,
         pagerduty_alerts.c.dedup_key == dedup_key).with_for_update())).first()
 
 
-async def save_pagerduty_alert(session: AsyncConnection, *, exists: bool, integration: str,
+async def save_pagerduty_alert(session: Session, *, exists: bool, integration: str,
                                dedup_key: str, generation: int, status: str, request: str,
                                now: datetime) -> None:
     values = {"generation": generation, "status": status, "last_request": request,
@@ -142,13 +142,13 @@ async def save_pagerduty_alert(session: AsyncConnection, *, exists: bool, integr
             integration=integration, dedup_key=dedup_key, **values))
 
 
-async def heartbeat(session: AsyncConnection, integration: str, name: str) -> Any | None:
+async def heartbeat(session: Session, integration: str, name: str) -> Any | None:
     return (await session.execute(select(heartbeats).where(
         heartbeats.c.integration == integration, heartbeats.c.name == name)
         .with_for_update())).first()
 
 
-async def save_heartbeat(session: AsyncConnection, *, exists: bool, integration: str, name: str,
+async def save_heartbeat(session: Session, *, exists: bool, integration: str, name: str,
                          **values: object) -> None:
     if exists:
         await session.execute(update(heartbeats).where(
@@ -158,7 +158,7 @@ async def save_heartbeat(session: AsyncConnection, *, exists: bool, integration:
                                                         **values))
 
 
-async def all_heartbeats(session: AsyncConnection, integration: str | None) -> list[Any]:
+async def all_heartbeats(session: Session, integration: str | None) -> list[Any]:
     query = select(heartbeats).order_by(heartbeats.c.integration, heartbeats.c.name)
     if integration is not None:
         query = query.where(heartbeats.c.integration == integration)

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import Service
 from reasonops_runtime.rpc import NotFound
+from reasonops_runtime.store import Session
 
 from . import store
 from .config import OnCallError, load
@@ -29,7 +29,7 @@ class CurrentRoster:
     def __init__(self, service: Service, file: RosterFile) -> None:
         self.service = service
         self.file = file
-        self._in: tuple[AsyncConnection, Roster, Roster] | None = None
+        self._in: tuple[Session, Roster, Roster] | None = None
         """The last transaction read in, the file's roster then and the roster read: a
         batch's events read it once (overrides change by command, in a transaction of
         their own)."""
@@ -39,7 +39,7 @@ class CurrentRoster:
         which no override changes): no statement."""
         return self.file.current(self.service.clock.now())
 
-    async def read(self, session: AsyncConnection | None = None) -> Roster:
+    async def read(self, session: Session | None = None) -> Roster:
         """The roster now; in ``session`` when given (a transaction's)."""
         now = self.service.clock.now()
         roster = self.file.current(now)

@@ -18,11 +18,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import Session, select_in
 
 from .rotation import Override
 
@@ -77,31 +76,31 @@ def _override(row: Any) -> tuple[str, Override]:
                                   row.created_by, row.created_at, "command")
 
 
-async def add_override(session: AsyncConnection, schedule: str, override: Override) -> None:
+async def add_override(session: Session, schedule: str, override: Override) -> None:
     await session.execute(insert(overrides).values(
         override_id=override.override_id, schedule=schedule, user=override.user,
         start=override.start, end=override.end, reason=override.reason,
         created_by=override.created_by, created_at=override.created_at))
 
 
-async def next_override_id(session: AsyncConnection) -> str:
+async def next_override_id(session: Session) -> str:
     last = (await session.execute(select(func.max(overrides.c.override_id)))).scalar_one()
     return f"OVR{int(last[3:]) + 1 if last else 1:07d}"
 
 
-async def get_override(session: AsyncConnection, override_id: str) -> tuple[str, Override] | None:
+async def get_override(session: Session, override_id: str) -> tuple[str, Override] | None:
     row = (await session.execute(select(overrides).where(
         overrides.c.override_id == override_id, overrides.c.removed_at.is_(None)))).first()
     return _override(row) if row is not None else None
 
 
-async def remove_override(session: AsyncConnection, override_id: str, by: str,
+async def remove_override(session: Session, override_id: str, by: str,
                           at: datetime) -> None:
     await session.execute(update(overrides).where(overrides.c.override_id == override_id)
                           .values(removed_at=at, removed_by=by))
 
 
-async def overrides_until(session: AsyncConnection, after: datetime
+async def overrides_until(session: Session, after: datetime
                           ) -> dict[str, list[Override]]:
     """Overrides by schedule that end after ``after``."""
     found: dict[str, list[Override]] = {}
@@ -114,18 +113,18 @@ async def overrides_until(session: AsyncConnection, after: datetime
     return found
 
 
-async def get_paging(session: AsyncConnection, incident_id: str) -> Any | None:
+async def get_paging(session: Session, incident_id: str) -> Any | None:
     return (await session.execute(select(pagings).where(
         pagings.c.incident_id == incident_id))).first()
 
 
-async def get_pagings(session: AsyncConnection, incident_ids: set[str]) -> dict[str, Any]:
+async def get_pagings(session: Session, incident_ids: set[str]) -> dict[str, Any]:
     """The pagings of ``incident_ids`` that exist, by incident."""
     rows = await select_in(session, select(pagings), pagings.c.incident_id, incident_ids)
     return {row.incident_id: row for row in rows}
 
 
-async def start_paging(session: AsyncConnection, *, incident_id: str, policy: str, title: str,
+async def start_paging(session: Session, *, incident_id: str, policy: str, title: str,
                        service: str | None, priority: int, at: datetime) -> None:
     """Paging from the first level (again, for a reopened incident)."""
     await session.execute(delete(pagings).where(pagings.c.incident_id == incident_id))
@@ -134,12 +133,12 @@ async def start_paging(session: AsyncConnection, *, incident_id: str, policy: st
         priority=priority, level=0, cycle=1, state="paging", started_at=at))
 
 
-async def paged_level(session: AsyncConnection, incident_id: str, level: int, cycle: int) -> None:
+async def paged_level(session: Session, incident_id: str, level: int, cycle: int) -> None:
     await session.execute(update(pagings).where(pagings.c.incident_id == incident_id)
                           .values(level=level, cycle=cycle))
 
 
-async def stop_paging(session: AsyncConnection, incident_id: str, reason: str,
+async def stop_paging(session: Session, incident_id: str, reason: str,
                       at: datetime) -> bool:
     """True when it was paging."""
     done = await session.execute(update(pagings).where(
@@ -148,12 +147,12 @@ async def stop_paging(session: AsyncConnection, incident_id: str, reason: str,
     return bool(getattr(done, "rowcount", 0))
 
 
-async def use_link(session: AsyncConnection, nonce: str, incident_id: str, user: str,
+async def use_link(session: Session, nonce: str, incident_id: str, user: str,
                    action: str, at: datetime) -> None:
     """Raises IntegrityError when the link was used already."""
     await session.execute(insert(links_used).values(
         nonce=nonce, incident_id=incident_id, user=user, action=action, used_at=at))
 
 
-async def release_link(session: AsyncConnection, nonce: str) -> None:
+async def release_link(session: Session, nonce: str) -> None:
     await session.execute(delete(links_used).where(links_used.c.nonce == nonce))

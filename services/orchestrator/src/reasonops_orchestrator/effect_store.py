@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Integer, String, Table, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import Session, select_in
 
 from .store import metadata
 
@@ -50,7 +49,7 @@ reviews = Table(
 
 # -- effects -------------------------------------------------------------------------------
 
-async def add_effects(session: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+async def add_effects(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Owe these effects (``pending``); one already owed under the same id (a re-armed
     round with the same key) is the same effect and is left as it is."""
     if not rows:
@@ -63,7 +62,7 @@ async def add_effects(session: AsyncConnection, rows: Sequence[dict[str, Any]]) 
         await session.execute(insert(effects), new)
 
 
-async def pending_ids(session: AsyncConnection, limit: int) -> list[str]:
+async def pending_ids(session: Session, limit: int) -> list[str]:
     """Up to ``limit`` pending effects, oldest first (read only: an idle runner's poll
     takes no write turn)."""
     return list((await session.execute(
@@ -71,7 +70,7 @@ async def pending_ids(session: AsyncConnection, limit: int) -> list[str]:
         .order_by(effects.c.created_at).limit(limit))).scalars())
 
 
-async def claim(session: AsyncConnection, effect_ids: Sequence[str], at: datetime, *,
+async def claim(session: Session, effect_ids: Sequence[str], at: datetime, *,
                 owner: str, lease_until: datetime) -> list[Any]:
     """Claim those of ``effect_ids`` still pending, in one statement, and return them,
     oldest first: an effect another replica claimed meanwhile is not among them, so two
@@ -85,7 +84,7 @@ async def claim(session: AsyncConnection, effect_ids: Sequence[str], at: datetim
     return sorted(claimed.all(), key=lambda r: r.created_at)
 
 
-async def renew_claims(session: AsyncConnection, effect_ids: Sequence[str], *, owner: str,
+async def renew_claims(session: Session, effect_ids: Sequence[str], *, owner: str,
                        lease_until: datetime) -> None:
     """Extend the leases of effects ``owner`` is still running."""
     if effect_ids:
@@ -94,12 +93,12 @@ async def renew_claims(session: AsyncConnection, effect_ids: Sequence[str], *, o
             effects.c.claimed_by == owner).values(lease_until=lease_until))
 
 
-async def finish_effects(session: AsyncConnection, effect_ids: Sequence[str]) -> None:
+async def finish_effects(session: Session, effect_ids: Sequence[str]) -> None:
     await session.execute(update(effects).where(effects.c.effect_id.in_(list(effect_ids)))
                           .values(state="done"))
 
 
-async def abandoned_effects(session: AsyncConnection, now: datetime) -> list[Any]:
+async def abandoned_effects(session: Session, now: datetime) -> list[Any]:
     """Claimed effects whose lease ran out: their owner stopped before recording a result
     (a claim from before leases has none, and is abandoned too). Locked, so two replicas
     do not both recover one."""
@@ -109,7 +108,7 @@ async def abandoned_effects(session: AsyncConnection, now: datetime) -> list[Any
         .order_by(effects.c.effect_id).with_for_update(skip_locked=True))).all())
 
 
-async def release_effect(session: AsyncConnection, effect_id: str) -> None:
+async def release_effect(session: Session, effect_id: str) -> None:
     await session.execute(update(effects).where(effects.c.effect_id == effect_id)
                           .values(state="pending", claimed_at=None, claimed_by=None,
                                   lease_until=None))
@@ -117,7 +116,7 @@ async def release_effect(session: AsyncConnection, effect_id: str) -> None:
 
 # -- proposals and reviews -----------------------------------------------------------------
 
-async def add_proposal(session: AsyncConnection, payload: dict[str, Any]) -> None:
+async def add_proposal(session: Session, payload: dict[str, Any]) -> None:
     exists = (await session.execute(select(proposals.c.proposal_id).where(
         proposals.c.proposal_id == payload["proposal_id"]))).first()
     if exists is None:
@@ -126,13 +125,13 @@ async def add_proposal(session: AsyncConnection, payload: dict[str, Any]) -> Non
             payload=payload))
 
 
-async def proposals_of(session: AsyncConnection, decision_id: str) -> list[dict[str, Any]]:
+async def proposals_of(session: Session, decision_id: str) -> list[dict[str, Any]]:
     rows = (await session.execute(select(proposals.c.payload).where(
         proposals.c.decision_id == decision_id).order_by(proposals.c.proposal_id))).all()
     return [dict(r.payload) for r in rows]
 
 
-async def review_of(session: AsyncConnection, *, workflow_id: str | None = None,
+async def review_of(session: Session, *, workflow_id: str | None = None,
                     incident_id: str | None = None) -> Any | None:
     """The review row of ``workflow_id``, else the newest of ``incident_id``'s."""
     query = select(reviews)
@@ -144,7 +143,7 @@ async def review_of(session: AsyncConnection, *, workflow_id: str | None = None,
     return (await session.execute(query.limit(1))).first()
 
 
-async def add_review(session: AsyncConnection, workflow_id: str, incident_id: str | None,
+async def add_review(session: Session, workflow_id: str, incident_id: str | None,
                      review: dict[str, Any], at: datetime) -> None:
     await session.execute(delete(reviews).where(reviews.c.workflow_id == workflow_id))
     await session.execute(insert(reviews).values(workflow_id=workflow_id,

@@ -28,11 +28,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
-from reasonops_runtime.store import IN_CHUNK, select_in
+from reasonops_runtime.store import IN_CHUNK, Session, select_in
 
 from .definitions import WorkflowDefinition, definition_of, dumped
 from .domain import Instance, StepRun
@@ -116,7 +115,7 @@ def _step_row(run: StepRun) -> dict[str, Any]:
             "completed_at": run.completed_at, "output": run.output, "error": run.error}
 
 
-async def insert_instances(session: AsyncConnection, batch: Sequence[Instance]) -> None:
+async def insert_instances(session: Session, batch: Sequence[Instance]) -> None:
     """New instances with their steps: two statements for the lot."""
     if not batch:
         return
@@ -129,7 +128,7 @@ async def insert_instances(session: AsyncConnection, batch: Sequence[Instance]) 
         for i in batch for n, run in enumerate(i.steps.values())])
 
 
-async def update_instances(session: AsyncConnection,
+async def update_instances(session: Session,
                            batch: Sequence[tuple[Instance, Sequence[StepRun]]]) -> None:
     """Changed instances and the steps of each that changed: two statements for the lot."""
     if not batch:
@@ -165,7 +164,7 @@ def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:
     return instance
 
 
-async def load(session: AsyncConnection, ids: Iterable[str], *,
+async def load(session: Session, ids: Iterable[str], *,
                lock: bool = False) -> dict[str, Instance]:
     """Instances with their steps; ``lock`` holds their rows (FOR UPDATE on PostgreSQL;
     SQLite serialises writers anyway) so concurrent handlers never lose an update."""
@@ -179,12 +178,12 @@ async def load(session: AsyncConnection, ids: Iterable[str], *,
     return {row.workflow_id: _instance(row, by_id[row.workflow_id]) for row in rows}
 
 
-async def get(session: AsyncConnection, workflow_id: str, *,
+async def get(session: Session, workflow_id: str, *,
               lock: bool = False) -> Instance | None:
     return (await load(session, {workflow_id}, lock=lock)).get(workflow_id)
 
 
-async def find(session: AsyncConnection, *, workflow: str | None = None, state: str | None = None,
+async def find(session: Session, *, workflow: str | None = None, state: str | None = None,
                incident_id: str | None = None, limit: int = 100,
                states: Sequence[str] = ()) -> list[Instance]:
     query = select(instances.c.workflow_id).order_by(instances.c.started_at.desc()).limit(limit)
@@ -201,7 +200,7 @@ async def find(session: AsyncConnection, *, workflow: str | None = None, state: 
     return [loaded[i] for i in ids]
 
 
-async def running_definitions(session: AsyncConnection) -> list[WorkflowDefinition]:
+async def running_definitions(session: Session) -> list[WorkflowDefinition]:
     """One definition per (workflow, version) of the instances not finished yet."""
     firsts = (await session.execute(
         select(func.min(instances.c.workflow_id).label("workflow_id"))
@@ -212,25 +211,25 @@ async def running_definitions(session: AsyncConnection) -> list[WorkflowDefiniti
     return [definition_of(row.definition) for row in rows]
 
 
-async def count_active(session: AsyncConnection, workflow: str) -> int:
+async def count_active(session: Session, workflow: str) -> int:
     return int((await session.execute(select(func.count()).where(
         instances.c.workflow == workflow,
         instances.c.state.in_(["running", "compensating"])))).scalar() or 0)
 
 
-async def oldest_queued(session: AsyncConnection, workflow: str) -> str | None:
+async def oldest_queued(session: Session, workflow: str) -> str | None:
     row = (await session.execute(select(instances.c.workflow_id).where(
         instances.c.workflow == workflow, instances.c.state == "queued")
         .order_by(instances.c.started_at, instances.c.workflow_id).limit(1))).first()
     return None if row is None else str(row.workflow_id)
 
 
-async def ensure_mutex(session: AsyncConnection) -> None:
+async def ensure_mutex(session: Session) -> None:
     if (await session.execute(select(mutex.c.id).where(mutex.c.id == 1))).first() is None:
         await session.execute(insert(mutex).values(id=1))
 
 
-async def serialise(session: AsyncConnection) -> None:
+async def serialise(session: Session) -> None:
     """Hold the orchestrator's one lock row until the transaction ends (PostgreSQL; SQLite
     serialises writers anyway): an event on one stream and the instance it is awaited by,
     started from another, are then never handled side by side, each missing the other.
@@ -241,14 +240,14 @@ async def serialise(session: AsyncConnection) -> None:
 
 # -- waits ---------------------------------------------------------------------------------
 
-async def waits_on(session: AsyncConnection, event_types: Iterable[str],
+async def waits_on(session: Session, event_types: Iterable[str],
                    values: Iterable[str]) -> list[Any]:
     """Wait rows on any of ``event_types`` keyed by one of ``values`` or by none."""
     return await select_in(session, select(waits).where(
         waits.c.event_type.in_(list(event_types))), waits.c.value, {*values, WILDCARD})
 
 
-async def write_waits(session: AsyncConnection, ended: Iterable[str],
+async def write_waits(session: Session, ended: Iterable[str],
                       changed: dict[tuple[str, str], tuple[str, str] | None],
                       fresh: Collection[str] = ()) -> None:
     """Drop every wait of the ``ended`` instances; set each (instance, step) of
@@ -271,7 +270,7 @@ async def write_waits(session: AsyncConnection, ended: Iterable[str],
 
 # -- awaited events, kept for a while ---------------------------------------------------------
 
-async def recent_with(session: AsyncConnection, values: Iterable[str],
+async def recent_with(session: Session, values: Iterable[str],
                       since: datetime) -> list[Any]:
     """Kept events stored under one of ``values``, oldest first."""
     rows = await select_in(session, select(recent).where(recent.c.seen_at >= since),
@@ -279,14 +278,14 @@ async def recent_with(session: AsyncConnection, values: Iterable[str],
     return sorted(rows, key=lambda r: r.seen_at)
 
 
-async def recent_of(session: AsyncConnection, event_type: str, since: datetime) -> list[Any]:
+async def recent_of(session: Session, event_type: str, since: datetime) -> list[Any]:
     """Every kept event of ``event_type`` (for a wait keyed by no single value)."""
     return list((await session.execute(select(recent).where(
         recent.c.event_type == event_type, recent.c.seen_at >= since)
         .order_by(recent.c.seen_at))).all())
 
 
-async def keep_recent(session: AsyncConnection, rows: Sequence[dict[str, Any]],
+async def keep_recent(session: Session, rows: Sequence[dict[str, Any]],
                       keep_since: datetime) -> None:
     """Store this batch's awaited events; forget those older than ``keep_since``, except
     those kept under the key of an instance still queued: it looks for them when it

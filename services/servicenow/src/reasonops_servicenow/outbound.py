@@ -19,9 +19,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from nats.aio.client import Client
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import Clock, Transaction
+from reasonops_runtime.store import Session
 
 from . import events, store
 from .failures import Failures
@@ -46,7 +46,7 @@ class Outbound:
                  nc: Callable[[], Client], metrics: SyncMetrics, failures: Failures,
                  inbound: Inbound,
                  transaction: Callable[[], AbstractAsyncContextManager[Transaction]],
-                 read: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+                 read: Callable[[], AbstractAsyncContextManager[Session]],
                  owner: str, push_delay: timedelta, concurrency: int = 4,
                  lease: timedelta = timedelta(seconds=60)) -> None:
         self.mapping = mapping

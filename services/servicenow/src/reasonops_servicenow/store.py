@@ -25,11 +25,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.servicenow import ServiceNowLink
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
+from reasonops_runtime.store import Session
 from reasonops_runtime.transaction import conflict_insert
 
 metadata = MetaData(info=schema("servicenow", "reasonops_servicenow:revisions"))
@@ -130,7 +130,7 @@ def _link(row: Any) -> Link:
     return Link(**{c: data[c] for c in _COLUMNS}, new=False)
 
 
-async def of_incidents(session: AsyncConnection, incident_ids: list[str], *,
+async def of_incidents(session: Session, incident_ids: list[str], *,
                        lock: bool = False) -> dict[str, Link]:
     """The links of ``incident_ids`` that exist, in one statement."""
     if not incident_ids:
@@ -141,7 +141,7 @@ async def of_incidents(session: AsyncConnection, incident_ids: list[str], *,
     return {row.incident_id: _link(row) for row in (await session.execute(statement)).all()}
 
 
-async def save_all(session: AsyncConnection, changed: list[Link]) -> None:
+async def save_all(session: Session, changed: list[Link]) -> None:
     """Write ``changed`` links: the new ones in one statement, the others in one more
     (executemany)."""
     fresh = [_values(link) for link in changed if link.new]
@@ -162,7 +162,7 @@ def _values(link: Link) -> dict[str, Any]:
     return values
 
 
-async def by_sys_ids(session: AsyncConnection, sys_ids: list[str]) -> dict[str, Link]:
+async def by_sys_ids(session: Session, sys_ids: list[str]) -> dict[str, Link]:
     if not sys_ids:
         return {}
     rows = (await session.execute(select(links).where(links.c.sys_id.in_(sys_ids))
@@ -170,14 +170,14 @@ async def by_sys_ids(session: AsyncConnection, sys_ids: list[str]) -> dict[str, 
     return {row.sys_id: _link(row) for row in rows}
 
 
-async def counts(session: AsyncConnection) -> tuple[int, int]:
+async def counts(session: Session) -> tuple[int, int]:
     """(records linked, links failing)."""
     row = (await session.execute(select(
         func.count(links.c.sys_id), func.count(links.c.failure)))).one()
     return int(row[0]), int(row[1])
 
 
-async def pending(session: AsyncConnection) -> int:
+async def pending(session: Session) -> int:
     """Incidents whose record waits to be brought up to date."""
     return int((await session.execute(select(func.count()).select_from(pushes)))
                .scalar_one())
@@ -191,7 +191,7 @@ class Claim:
     attempts: int
 
 
-async def want_pushes(session: AsyncConnection, incident_ids: list[str], due_at: datetime, *,
+async def want_pushes(session: Session, incident_ids: list[str], due_at: datetime, *,
                       force: bool = False) -> None:
     """Ask for each incident's record to be brought up to date by ``due_at`` (a push
     asked for earlier keeps its time: a burst of changes is one push); ``force``: whether
@@ -211,7 +211,7 @@ async def want_pushes(session: AsyncConnection, incident_ids: list[str], due_at:
                   **({"force": True} if force else {})}))
 
 
-async def claim_due(session: AsyncConnection, now: datetime, *, owner: str,
+async def claim_due(session: Session, now: datetime, *, owner: str,
                     lease_until: datetime, limit: int) -> list[Claim]:
     """Take up to ``limit`` due pushes no live claim holds, oldest first, for ``owner``
     until ``lease_until`` (three statements; a row another replica took meanwhile is
@@ -230,7 +230,7 @@ async def claim_due(session: AsyncConnection, now: datetime, *, owner: str,
     return [Claim(r.incident_id, r.wanted, r.force, r.attempts) for r in rows]
 
 
-async def claim_push(session: AsyncConnection, incident_id: str, now: datetime, *,
+async def claim_push(session: Session, incident_id: str, now: datetime, *,
                      owner: str, lease_until: datetime, any_time: bool = False
                      ) -> Claim | None:
     """Take the incident's push for ``owner`` until ``lease_until``; None when another
@@ -248,7 +248,7 @@ async def claim_push(session: AsyncConnection, incident_id: str, now: datetime, 
     return Claim(row.incident_id, row.wanted, row.force, row.attempts)
 
 
-async def finish_pushes(session: AsyncConnection, claims: list[Claim], now: datetime) -> None:
+async def finish_pushes(session: Session, claims: list[Claim], now: datetime) -> None:
     """Done: gone, unless a change came in meanwhile (then due again, at once); three
     statements whatever the number."""
     if not claims:
@@ -261,13 +261,13 @@ async def finish_pushes(session: AsyncConnection, claims: list[Claim], now: date
                           .values(due_at=now, attempts=0, lease_until=None, owner=None))
 
 
-async def release_push(session: AsyncConnection, claim: Claim, due_at: datetime) -> None:
+async def release_push(session: Session, claim: Claim, due_at: datetime) -> None:
     """Not done (ServiceNow asked to wait): due again at ``due_at``; the attempt counts."""
     await session.execute(update(pushes).where(pushes.c.incident_id == claim.incident_id)
                           .values(due_at=due_at, lease_until=None, owner=None))
 
 
-async def in_flight(session: AsyncConnection, incident_ids: list[str], now: datetime
+async def in_flight(session: Session, incident_ids: list[str], now: datetime
                     ) -> set[str]:
     """Of ``incident_ids``, those whose push a live claim holds."""
     if not incident_ids:
@@ -277,19 +277,19 @@ async def in_flight(session: AsyncConnection, incident_ids: list[str], now: date
     return {r.incident_id for r in rows}
 
 
-async def failing(session: AsyncConnection, limit: int = 50) -> list[Link]:
+async def failing(session: Session, limit: int = 50) -> list[Link]:
     rows = (await session.execute(select(links).where(links.c.failure.is_not(None))
                                   .order_by(links.c.failed_at.desc()).limit(limit))).all()
     return [_link(r) for r in rows]
 
 
-async def mark(session: AsyncConnection, name: str) -> tuple[str | None, datetime | None]:
+async def mark(session: Session, name: str) -> tuple[str | None, datetime | None]:
     row = (await session.execute(select(marks.c.value, marks.c.at)
                                  .where(marks.c.name == name))).first()
     return (row.value, row.at) if row is not None else (None, None)
 
 
-async def set_mark(session: AsyncConnection, name: str, value: str | None, at: datetime) -> None:
+async def set_mark(session: Session, name: str, value: str | None, at: datetime) -> None:
     done = await session.execute(update(marks).where(marks.c.name == name)
                                  .values(value=value, at=at))
     if not getattr(done, "rowcount", 0):

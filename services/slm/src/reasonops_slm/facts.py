@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from reasonops_runtime.store import Session
 
 from .availability import IncidentTimes, Outage
 from .store import incidents, months, outages
 
 
-async def add_incidents(session: AsyncConnection, rows: list[dict[str, object]]) -> None:
+async def add_incidents(session: Session, rows: list[dict[str, object]]) -> None:
     """Record openings; only incidents of a known service count against its availability.
 
     (An empty parameter list would be an ``INSERT ... DEFAULT VALUES``, hence the checks.)
@@ -26,7 +27,7 @@ async def add_incidents(session: AsyncConnection, rows: list[dict[str, object]])
         await session.execute(insert(outages), outage_rows)
 
 
-async def acknowledged(session: AsyncConnection, times: Sequence[tuple[str, datetime]]) -> None:
+async def acknowledged(session: Session, times: Sequence[tuple[str, datetime]]) -> None:
     """First acknowledgement times, (incident id, when), in one statement."""
     if times:
         await session.execute(
@@ -35,7 +36,7 @@ async def acknowledged(session: AsyncConnection, times: Sequence[tuple[str, date
             [{"b_id": i, "acknowledged_at": at} for i, at in times])
 
 
-async def resolved(session: AsyncConnection, times: Sequence[tuple[str, datetime]]) -> None:
+async def resolved(session: Session, times: Sequence[tuple[str, datetime]]) -> None:
     """Resolution times, (incident id, when): the incidents' and their open outages' ends,
     in two statements."""
     if times:
@@ -48,7 +49,7 @@ async def resolved(session: AsyncConnection, times: Sequence[tuple[str, datetime
             [{"b_id": i, "end": at} for i, at in times])
 
 
-async def reopened(session: AsyncConnection, incident_id: str, at: datetime) -> None:
+async def reopened(session: Session, incident_id: str, at: datetime) -> None:
     """A new outage interval from the reopen time (the first one stays as it ended)."""
     row = (await session.execute(select(incidents).where(
         incidents.c.incident_id == incident_id))).first()
@@ -66,14 +67,14 @@ async def reopened(session: AsyncConnection, incident_id: str, at: datetime) -> 
                           .values(resolved_at=None))
 
 
-async def outages_between(session: AsyncConnection, start: datetime, end: datetime
+async def outages_between(session: Session, start: datetime, end: datetime
                           ) -> list[Outage]:
     rows = await session.execute(select(outages).where(
         outages.c.start < end, or_(outages.c.end.is_(None), outages.c.end > start)))
     return [Outage(r.incident_id, r.service, r.impact, r.start, r.end) for r in rows]
 
 
-async def incidents_between(session: AsyncConnection, start: datetime, end: datetime
+async def incidents_between(session: Session, start: datetime, end: datetime
                             ) -> list[IncidentTimes]:
     rows = await session.execute(select(incidents).where(
         incidents.c.service.is_not(None),
@@ -83,23 +84,23 @@ async def incidents_between(session: AsyncConnection, start: datetime, end: date
                           r.resolved_at) for r in rows]
 
 
-async def known_months(session: AsyncConnection, wanted: set[str]) -> set[str]:
+async def known_months(session: Session, wanted: set[str]) -> set[str]:
     rows = await session.execute(select(months.c.month).where(months.c.month.in_(wanted)))
     return {r.month for r in rows}
 
 
-async def add_months(session: AsyncConnection, new: set[str]) -> None:
+async def add_months(session: Session, new: set[str]) -> None:
     if new:
         await session.execute(insert(months), [{"month": m} for m in sorted(new)])
 
 
-async def services_seen(session: AsyncConnection) -> set[str]:
+async def services_seen(session: Session) -> set[str]:
     rows = await session.execute(select(incidents.c.service).distinct()
                                  .where(incidents.c.service.is_not(None)))
     return {r.service for r in rows}
 
 
-async def breach_counts(session: AsyncConnection, start: datetime, end: datetime
+async def breach_counts(session: Session, start: datetime, end: datetime
                         ) -> dict[str, int]:
     from .store import clocks
 

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.slm import GetSlaReport, MonthAssessed, SlaReport
 from reasonops_runtime import Clock, Timer, Transaction
-from reasonops_runtime.store import NewTimer
+from reasonops_runtime.store import NewTimer, Session
 
 from . import facts, store
 from .availability import ServiceMonth, Span, month_bounds, next_month, service_month
@@ -54,7 +53,7 @@ class MonthEnd:
                                    causation_id=cause.id if cause else None))
         await tx.schedule_new(timers)
 
-    async def measure(self, session: AsyncConnection, month: str, service: str | None,
+    async def measure(self, session: Session, month: str, service: str | None,
                       now: datetime, bounds: Span | None = None) -> list[ServiceMonth]:
         """Each service's figures for ``month``, or for ``bounds`` labelled ``month``."""
         start, end = bounds or month_bounds(month)
@@ -95,7 +94,7 @@ class MonthEnd:
                                  .values(assessed_at=self.clock.now()))
         await self.ensure(tx, {next_month(month): None})
 
-    async def report(self, session: AsyncConnection, query: GetSlaReport) -> SlaReport:
+    async def report(self, session: Session, query: GetSlaReport) -> SlaReport:
         now = self.clock.now()
         if query.period_days is not None:
             label, bounds = f"last-{query.period_days}d", (

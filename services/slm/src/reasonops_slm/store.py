@@ -24,12 +24,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import Session, select_in
 
 from .domain import SlaClock
 from .penalties import Penalty
@@ -121,14 +120,14 @@ def _clock(row: Any, calendars: Calendars) -> SlaClock:
     return clock
 
 
-async def clocks_for(session: AsyncConnection, incident_id: str, calendars: Calendars
+async def clocks_for(session: Session, incident_id: str, calendars: Calendars
                      ) -> list[SlaClock]:
     rows = await session.execute(select(clocks).where(clocks.c.incident_id == incident_id)
                                  .order_by(clocks.c.started_at, clocks.c.clock_id))
     return [_clock(r, calendars) for r in rows]
 
 
-async def clocks_of(session: AsyncConnection, incident_ids: Iterable[str], calendars: Calendars
+async def clocks_of(session: Session, incident_ids: Iterable[str], calendars: Calendars
                     ) -> dict[str, list[SlaClock]]:
     """``clocks_for`` of many incidents in one read (an incident without clocks is absent)."""
     found: dict[str, list[SlaClock]] = {}
@@ -138,7 +137,7 @@ async def clocks_of(session: AsyncConnection, incident_ids: Iterable[str], calen
     return found
 
 
-async def open_clocks(session: AsyncConnection, *, attention: str, at_risk_percent: int,
+async def open_clocks(session: Session, *, attention: str, at_risk_percent: int,
                       services: frozenset[str] | None, groups: frozenset[str],
                       limit: int, calendars: Calendars
                       ) -> tuple[list[tuple[SlaClock, str | None]], int]:
@@ -163,26 +162,26 @@ async def open_clocks(session: AsyncConnection, *, attention: str, at_risk_perce
     return found, int(total)
 
 
-async def get_clock(session: AsyncConnection, clock_id: str, calendars: Calendars
+async def get_clock(session: Session, clock_id: str, calendars: Calendars
                     ) -> SlaClock | None:
     row = (await session.execute(select(clocks).where(clocks.c.clock_id == clock_id))).first()
     return None if row is None else _clock(row, calendars)
 
 
-async def add_clocks(session: AsyncConnection, new: list[SlaClock]) -> None:
+async def add_clocks(session: Session, new: list[SlaClock]) -> None:
     if new:
         await session.execute(insert(clocks), [
             {name: getattr(clock, name) for name in _CLOCK_FIELDS} for clock in new])
 
 
-async def incidents_with_clocks(session: AsyncConnection, incident_ids: set[str]) -> set[str]:
+async def incidents_with_clocks(session: Session, incident_ids: set[str]) -> set[str]:
     """Which of ``incident_ids`` already have clocks."""
     rows = await select_in(session, select(incidents.c.incident_id),
                            incidents.c.incident_id, incident_ids)
     return {row.incident_id for row in rows}
 
 
-async def save_clock(session: AsyncConnection, clock: SlaClock) -> None:
+async def save_clock(session: Session, clock: SlaClock) -> None:
     """Write what changes over a clock's life."""
     await session.execute(update(clocks).where(clocks.c.clock_id == clock.clock_id).values(
         state=clock.state, stopped_at=clock.stopped_at, deadline=clock.deadline,
@@ -190,7 +189,7 @@ async def save_clock(session: AsyncConnection, clock: SlaClock) -> None:
         policy=clock.policy, priority=clock.priority, target_seconds=clock.target_seconds))
 
 
-async def save_clocks(session: AsyncConnection, changed: Sequence[SlaClock]) -> None:
+async def save_clocks(session: Session, changed: Sequence[SlaClock]) -> None:
     """``save_clock`` for many clocks, in one statement."""
     if changed:
         await session.execute(update(clocks).where(clocks.c.clock_id == bindparam("b_id")), [
@@ -200,7 +199,7 @@ async def save_clocks(session: AsyncConnection, changed: Sequence[SlaClock]) -> 
              "priority": c.priority, "target_seconds": c.target_seconds} for c in changed])
 
 
-async def add_penalty(session: AsyncConnection, penalty: Penalty) -> bool:
+async def add_penalty(session: Session, penalty: Penalty) -> bool:
     """Record ``penalty`` unless its id is known; False when it was."""
     known = await session.execute(select(penalties.c.penalty_id)
                                   .where(penalties.c.penalty_id == penalty.penalty_id))
@@ -217,19 +216,19 @@ def _penalty(r: Any) -> Penalty:
                    amount=Decimal(r.amount))
 
 
-async def penalties_for(session: AsyncConnection, incident_id: str) -> list[Penalty]:
+async def penalties_for(session: Session, incident_id: str) -> list[Penalty]:
     rows = await session.execute(select(penalties).where(penalties.c.incident_id == incident_id)
                                  .order_by(penalties.c.assessed_at, penalties.c.penalty_id))
     return [_penalty(r) for r in rows]
 
 
-async def penalties_in(session: AsyncConnection, month: str) -> list[Penalty]:
+async def penalties_in(session: Session, month: str) -> list[Penalty]:
     rows = await session.execute(select(penalties).where(penalties.c.month == month)
                                  .order_by(penalties.c.assessed_at, penalties.c.penalty_id))
     return [_penalty(r) for r in rows]
 
 
-async def penalties_between(session: AsyncConnection, start: datetime, end: datetime
+async def penalties_between(session: Session, start: datetime, end: datetime
                             ) -> list[Penalty]:
     rows = await session.execute(select(penalties).where(
         penalties.c.assessed_at >= start, penalties.c.assessed_at < end)
@@ -237,7 +236,7 @@ async def penalties_between(session: AsyncConnection, start: datetime, end: date
     return [_penalty(r) for r in rows]
 
 
-async def charged(session: AsyncConnection, contract_id: str, month: str) -> Decimal:
+async def charged(session: Session, contract_id: str, month: str) -> Decimal:
     """What ``contract_id`` has cost in ``month`` so far, for its cap."""
     rows = await session.execute(select(penalties.c.amount).where(
         penalties.c.contract_id == contract_id, penalties.c.month == month))

@@ -23,10 +23,9 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import Session, select_in
 
 from ..store import metadata
 from .correlation import AlertRecord, Group, Pending
@@ -77,7 +76,7 @@ def _json_list(value: Any) -> list[Any]:
     return list(value or ())
 
 
-async def load_records(session: AsyncConnection, fingerprints: Iterable[str]
+async def load_records(session: Session, fingerprints: Iterable[str]
                        ) -> dict[str, AlertRecord]:
     rows = await select_in(session, _RECORDS, alerts.c.fingerprint, fingerprints, lock=True)
     return {fingerprint: AlertRecord(
@@ -97,7 +96,7 @@ def _record_row(r: AlertRecord) -> dict[str, Any]:
             "service": r.service, "resource": r.resource}
 
 
-async def save_records(session: AsyncConnection, new: Iterable[AlertRecord],
+async def save_records(session: Session, new: Iterable[AlertRecord],
                        changed: Iterable[AlertRecord]) -> None:
     rows = [{"fingerprint": r.fingerprint, **_record_row(r)} for r in new]
     if rows:
@@ -108,7 +107,7 @@ async def save_records(session: AsyncConnection, new: Iterable[AlertRecord],
                               rows)
 
 
-async def load_groups(session: AsyncConnection, keys: Iterable[str]) -> dict[str, Group]:
+async def load_groups(session: Session, keys: Iterable[str]) -> dict[str, Group]:
     rows = await select_in(session, _GROUPS, groups.c.group_key, keys, lock=True)
     return {key: Group(
         key=key, rule=rule, incident_id=incident_id,
@@ -122,7 +121,7 @@ def _group_row(g: Group) -> dict[str, Any]:
             "pending": [[fp, p.at.isoformat(), *p[1:]] for fp, p in g.pending.items()]}
 
 
-async def save_groups(session: AsyncConnection, new: Iterable[Group],
+async def save_groups(session: Session, new: Iterable[Group],
                       changed: Iterable[Group]) -> None:
     rows = [{"group_key": g.key, **_group_row(g)} for g in new]
     if rows:

@@ -21,12 +21,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from reasonops_contracts import Envelope, durables, subjects
 from reasonops_contracts.catalog import ServiceCatalog
 from reasonops_contracts.ingest import EventAccepted
 from reasonops_runtime import Clock, Delivery, Transaction, envelope_of
+from reasonops_runtime.store import Session
 
 from ..access import Access
 from ..metrics import IncidentMetrics
@@ -46,7 +45,7 @@ from .timeline import Timeline, page_entry, sla_entry, time_of
 INTAKE_CONSUMER = durables.INCIDENTS_ALERTS
 
 
-async def load(session: AsyncConnection, arrivals: Sequence[Arrival],
+async def load(session: Session, arrivals: Sequence[Arrival],
                catalog: ServiceCatalog | None, numbers: Numbers) -> Snapshot:
     """Everything ``decide`` can need for ``arrivals``, in at most five reads."""
     groups = await alert_store.load_groups(session, {a.key for a in arrivals})

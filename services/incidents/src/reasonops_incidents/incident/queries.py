@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_contracts.incidents import (
     CountIncidents,
@@ -19,6 +18,7 @@ from reasonops_contracts.incidents import (
 )
 from reasonops_runtime import NotFound, Service, Store
 from reasonops_runtime.policy import Visibility
+from reasonops_runtime.store import Session
 
 from ..access import Access
 from . import store
@@ -97,7 +97,7 @@ async def list_incidents(store_: Store, q: ListIncidents, visible: Visibility | 
                         total=matching, offset=q.offset)
 
 
-async def count_incidents(session: AsyncConnection, q: CountIncidents,
+async def count_incidents(session: Session, q: CountIncidents,
                           visible: Visibility | None = None,
                           access: Access | None = None) -> IncidentCounts:
     query = _filtered(select(t.c.state, t.c.priority, func.count()).select_from(t), q)

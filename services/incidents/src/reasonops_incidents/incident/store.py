@@ -22,10 +22,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
-from reasonops_runtime.store import select_in
+from reasonops_runtime.store import Session, select_in
 
 from ..store import metadata
 from .alert_store import alerts
@@ -133,13 +132,13 @@ def _from_working_row(row: Any) -> Incident:
     return _from_row_values(values)
 
 
-async def load_incidents(session: AsyncConnection, ids: Iterable[str]) -> dict[str, Incident]:
+async def load_incidents(session: Session, ids: Iterable[str]) -> dict[str, Incident]:
     """The incidents a batch touches, locked, without labels and annotations (above)."""
     rows = await select_in(session, _WORKING, incidents.c.incident_id, ids, lock=True)
     return {r.incident_id: _from_working_row(r) for r in rows}
 
 
-async def open_incidents_of(session: AsyncConnection, services: Iterable[str]) -> list[Incident]:
+async def open_incidents_of(session: Session, services: Iterable[str]) -> list[Incident]:
     """Open incidents of these services, locked: an alert of the batch may join one."""
     rows = await select_in(session, _WORKING.where(
         incidents.c.state.in_(("new", "acknowledged", "on_hold"))),
@@ -147,7 +146,7 @@ async def open_incidents_of(session: AsyncConnection, services: Iterable[str]) -
     return [_from_working_row(r) for r in rows]
 
 
-async def bump_counts(session: AsyncConnection, bumps: Mapping[str, int],
+async def bump_counts(session: Session, bumps: Mapping[str, int],
                       last_alert: Mapping[str, datetime], at: datetime) -> None:
     """Add repeats of firing alerts without reading the incidents again."""
     if bumps:
@@ -158,14 +157,14 @@ async def bump_counts(session: AsyncConnection, bumps: Mapping[str, int],
             [{"b_id": i, "b_n": n, "b_at": last_alert[i]} for i, n in bumps.items()])
 
 
-async def get_incident(session: AsyncConnection, incident_id: str, *, lock: bool = False
+async def get_incident(session: Session, incident_id: str, *, lock: bool = False
                        ) -> Incident | None:
     query = select(incidents).where(incidents.c.incident_id == incident_id)
     row = (await session.execute(query.with_for_update() if lock else query)).first()
     return None if row is None else _from_row(row)
 
 
-async def save(session: AsyncConnection, *, created: Sequence[Incident],
+async def save(session: Session, *, created: Sequence[Incident],
                changed: Sequence[Incident]) -> None:
     """Write new and changed incidents."""
     if created:
@@ -177,18 +176,18 @@ async def save(session: AsyncConnection, *, created: Sequence[Incident],
             [{**_to_row(i, _MUTABLE_FIELDS), "b_id": i.incident_id} for i in changed])
 
 
-async def add_timeline(session: AsyncConnection, entries: Sequence[Mapping[str, Any]]) -> None:
+async def add_timeline(session: Session, entries: Sequence[Mapping[str, Any]]) -> None:
     if entries:
         await session.execute(insert(timeline), list(entries))
 
 
-async def timeline_of(session: AsyncConnection, incident_id: str) -> list[Any]:
+async def timeline_of(session: Session, incident_id: str) -> list[Any]:
     return list(await session.execute(
         select(timeline).where(timeline.c.incident_id == incident_id)
         .order_by(timeline.c.entry_id)))
 
 
-async def recurrences(session: AsyncConnection, keys: Iterable[str], since: datetime
+async def recurrences(session: Session, keys: Iterable[str], since: datetime
                       ) -> dict[str, list[str]]:
     """Incidents per correlation group opened since ``since`` (indexed)."""
     rows = await select_in(session, select(incidents.c.group_key, incidents.c.incident_id)
@@ -200,21 +199,21 @@ async def recurrences(session: AsyncConnection, keys: Iterable[str], since: date
     return found
 
 
-async def link_problem(session: AsyncConnection, incident_ids: Sequence[str], problem_id: str
+async def link_problem(session: Session, incident_ids: Sequence[str], problem_id: str
                        ) -> None:
     if incident_ids:
         await session.execute(update(incidents).where(incidents.c.incident_id.in_(incident_ids))
                               .values(problem_id=problem_id))
 
 
-async def alerts_of_silence(session: AsyncConnection, silence_id: str, limit: int = 100
+async def alerts_of_silence(session: Session, silence_id: str, limit: int = 100
                             ) -> list[Any]:
     return list(await session.execute(
         select(alerts).where(alerts.c.silenced_by == silence_id)
         .order_by(alerts.c.last_seen_at.desc()).limit(limit)))
 
 
-async def resources_of(session: AsyncConnection, incident_id: str, limit: int = 200) -> list[str]:
+async def resources_of(session: Session, incident_id: str, limit: int = 200) -> list[str]:
     """The resources the incident's alerts are on, each once, by name."""
     rows = await session.execute(
         select(alerts.c.resource).distinct().where(alerts.c.incident_id == incident_id)

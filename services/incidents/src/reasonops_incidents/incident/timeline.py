@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import TimelineEntry
+from reasonops_runtime.store import Session
 
 from . import store
 
@@ -23,7 +22,7 @@ class Timeline:
         self.entries.append({"incident_id": incident_id, "at": at, "actor": actor,
                              "kind": kind, "detail": detail[:4000], "data": data})
 
-    async def save(self, session: AsyncConnection) -> None:
+    async def save(self, session: Session) -> None:
         await store.add_timeline(session, self.entries)
         self.entries = []
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import Session
 
 from ..incident import store
 from ..store import metadata
@@ -38,13 +38,13 @@ def _from_row(row: Any) -> Problem:
                    resolved_at=row.resolved_at, history=list(row.history or []))
 
 
-async def get_problem(session: AsyncConnection, problem_id: str) -> Problem | None:
+async def get_problem(session: Session, problem_id: str) -> Problem | None:
     row = (await session.execute(select(problems_table).where(
         problems_table.c.problem_id == problem_id))).first()
     return None if row is None else _from_row(row)
 
 
-async def list_problems(session: AsyncConnection, states: Sequence[str] | None, limit: int
+async def list_problems(session: Session, states: Sequence[str] | None, limit: int
                         ) -> list[Problem]:
     query = select(problems_table).order_by(problems_table.c.seq.desc()).limit(limit)
     if states:
@@ -52,14 +52,14 @@ async def list_problems(session: AsyncConnection, states: Sequence[str] | None, 
     return [_from_row(r) for r in await session.execute(query)]
 
 
-async def save_problem(session: AsyncConnection, problem: Problem) -> None:
+async def save_problem(session: Session, problem: Problem) -> None:
     await session.execute(update(problems_table).where(
         problems_table.c.problem_id == problem.problem_id).values(
         state=problem.state, workaround=problem.workaround, updated_at=problem.updated_at,
         resolved_at=problem.resolved_at, history=problem.history))
 
 
-async def incidents_of(session: AsyncConnection, problem_id: str) -> list[str]:
+async def incidents_of(session: Session, problem_id: str) -> list[str]:
     rows = await session.execute(select(store.incidents.c.incident_id).where(
         store.incidents.c.problem_id == problem_id).order_by(store.incidents.c.seq))
     return [r.incident_id for r in rows]

@@ -20,9 +20,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reasonops_runtime import UtcDateTime
+from reasonops_runtime.store import Session
 
 from ..store import metadata
 from .domain import Schedule, Silence, first_match
@@ -56,7 +56,7 @@ def from_row(row: Any) -> Silence:
                    until=row.until, expired_at=row.expired_at, matched=row.matched or 0)
 
 
-async def insert_silence(session: AsyncConnection, silence: Silence) -> None:
+async def insert_silence(session: Session, silence: Silence) -> None:
     await session.execute(insert(silences_table).values(
         silence_id=silence.silence_id, kind=silence.kind, matchers=list(silence.matchers),
         starts_at=silence.starts_at, ends_at=silence.ends_at,
@@ -67,13 +67,13 @@ async def insert_silence(session: AsyncConnection, silence: Silence) -> None:
         created_at=silence.created_at, expired_at=None, matched=0))
 
 
-async def get_silence(session: AsyncConnection, silence_id: str) -> Silence | None:
+async def get_silence(session: Session, silence_id: str) -> Silence | None:
     row = (await session.execute(select(silences_table).where(
         silences_table.c.silence_id == silence_id))).first()
     return None if row is None else from_row(row)
 
 
-async def list_silences(session: AsyncConnection, *, now: datetime, include_expired: bool
+async def list_silences(session: Session, *, now: datetime, include_expired: bool
                         ) -> list[Silence]:
     query = select(silences_table).order_by(silences_table.c.silence_id)
     if not include_expired:
@@ -83,7 +83,7 @@ async def list_silences(session: AsyncConnection, *, now: datetime, include_expi
             if include_expired or s.state(now) != "expired"]
 
 
-async def expire(session: AsyncConnection, silence_id: str, at: datetime) -> None:
+async def expire(session: Session, silence_id: str, at: datetime) -> None:
     await session.execute(update(silences_table).where(
         silences_table.c.silence_id == silence_id).values(expired_at=at))
 
@@ -99,7 +99,7 @@ class SilenceBook:
     def invalidate(self) -> None:
         self._loaded = float("-inf")
 
-    async def refresh(self, session: AsyncConnection) -> None:
+    async def refresh(self, session: Session) -> None:
         if time.monotonic() - self._loaded < REFRESH_SECONDS:
             return
         # Not yet expired by hand or by end time (recurring ones run until "until").
@@ -109,7 +109,7 @@ class SilenceBook:
     def match(self, fields: dict[str, str], at: datetime) -> Silence | None:
         return first_match(self.silences, fields, at) if self.silences else None
 
-    async def count(self, session: AsyncConnection, matched: Mapping[str, int]) -> None:
+    async def count(self, session: Session, matched: Mapping[str, int]) -> None:
         if matched:
             await session.execute(
                 update(silences_table).where(silences_table.c.silence_id == bindparam("b_id"))
