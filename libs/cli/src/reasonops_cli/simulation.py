@@ -191,7 +191,7 @@ class Simulation:
         if not actions:
             return
         if alerts:  # the incidents they act on reflect this step's alerts first
-            await self._settle(nc, PACED)
+            await self._settle(nc, PACED[:1])
         # An incident's actions in their order; different incidents' at once.
         by_incident: dict[str, list[HistoryEvent]] = {}
         for event in actions:

@@ -176,6 +176,7 @@ async def drained(js: JetStreamContext, stream: str, consumer: str, *,
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last: int | None = None
+    pause = 0.001  # most waits are a few milliseconds; a long one asks less often
     while True:
         try:
             if last is None:
@@ -189,7 +190,8 @@ async def drained(js: JetStreamContext, stream: str, consumer: str, *,
         if loop.time() > deadline:
             raise TimeoutError(f"{stream}/{consumer} has not handled up to {last} "
                                f"within {timeout}s")
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.005)
 
 
 async def caught_up(js: JetStreamContext, stream: str, consumer: str, *,
