@@ -1,11 +1,12 @@
 from datetime import UTC, datetime
 
+import greenlet
 import pytest
 from sqlalchemy import func, select
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentClosed
-from reasonops_runtime.store import outbox_table, timers_table
+from reasonops_runtime.store import inbox_table, outbox_table, timers_table
 
 
 def envelope():
@@ -111,3 +112,38 @@ async def test_an_emitted_envelope_is_stamped_by_the_stores_clock(tmp_path):
         assert Envelope.from_bytes(tx.emitted[0].payload).time == then
     finally:
         await store.close()
+
+
+async def test_a_result_is_whole_after_more_statements_and_after_its_unit_of_work(store):
+    """Rows are read as the statement runs (ADR 53): a result read after its session ran
+    other statements, or after the session ended, still has every row."""
+    async with store.transaction() as tx:
+        await tx.claim("svc", ["a", "b", "c"])
+    async with store.read() as session:
+        early = await session.execute(select(inbox_table.c.message_id)
+                                      .order_by(inbox_table.c.message_id))
+        later = await session.execute(select(func.count()).select_from(inbox_table))
+    assert later.scalar_one() == 3
+    assert early.scalars().all() == ["a", "b", "c"]
+    async with store.transaction() as tx:  # a scan in key order meets what is added
+        seen = await tx.session.execute(select(inbox_table.c.message_id)
+                                        .where(inbox_table.c.consumer == "svc"))
+        await tx.claim("svc", ["d"])
+    assert sorted(seen.scalars().all()) == ["a", "b", "c"]
+
+
+async def test_a_sqlite_file_runs_its_units_of_work_without_the_async_layer(store):
+    """On a SQLite file a statement runs where it is awaited: no greenlet of SQLAlchemy's
+    async layer between the handler and SQLite (ADR 53). PostgreSQL keeps asyncpg."""
+    seen = []
+    store.listen("before_cursor_execute",
+                 lambda *_args: seen.append(type(greenlet.getcurrent()).__name__))
+    async with store.transaction() as tx:
+        await tx.claim("svc", ["a"])
+    async with store.read() as session:
+        await session.execute(select(func.count()).select_from(inbox_table))
+    assert len(seen) >= 2  # the claim and the count (and SQLite's BEGIN of a read)
+    if store.url.startswith("sqlite"):
+        assert set(seen) == {"greenlet"}  # the event loop's own
+    else:
+        assert set(seen) == {"_AsyncIoGreenlet"}
