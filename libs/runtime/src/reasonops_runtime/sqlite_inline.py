@@ -17,7 +17,7 @@ Units of work and reads go further (ADR 53): ``engine`` is a synchronous engine 
 file, whose statements ``session.SyncSession`` runs where they are awaited. SQLAlchemy's
 async layer ran each statement in a new greenlet and switched to the event loop and
 back for every call into the driver, though the call returned at once; without it a
-simulated week of history took a third less CPU. ``InlineConnection`` serves the async
+simulated week of history took a quarter less CPU. ``InlineConnection`` serves the async
 engine, which now only migrates and answers the tests.
 """
 
