@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import select
 
-from reasonops_runtime import store as store_module
+from reasonops_runtime import sqlite_inline
 from reasonops_runtime.store import Store, inbox_table
 
 
@@ -22,7 +22,7 @@ async def test_a_store_on_a_file_starts_no_thread(tmp_path):
 
 
 async def test_two_stores_of_one_process_on_one_file_take_turns(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "SQLITE_BUSY_SECONDS", 1)  # a wait would fail fast
+    monkeypatch.setattr(sqlite_inline, "SQLITE_BUSY_SECONDS", 1)  # a wait would fail fast
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     first, second = Store(url), Store(url)
     await first.create_all()

@@ -19,18 +19,23 @@ async layer ran each statement in a new greenlet and switched to the event loop 
 back for every call into the driver, though the call returned at once; without it a
 simulated week of history took a quarter less CPU. ``InlineConnection`` serves the async
 engine, which now only migrates and answers the tests.
+
+The pragmas every connection gets, the busy timeout and the write turn are here too:
+what a store needs of SQLite that PostgreSQL does not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Generator
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import Engine, QueuePool, create_engine
+from sqlalchemy import Engine, QueuePool, create_engine, make_url
 
-__all__ = ["InlineConnection", "connect", "engine"]
+__all__ = ["SQLITE_BUSY_SECONDS", "SYNCHRONOUS", "InlineConnection", "connect", "engine",
+           "file_of", "pragmas", "write_turn"]
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -73,3 +78,43 @@ def engine(database: str, *, timeout: float) -> Engine:
     return create_engine(
         "sqlite://", poolclass=QueuePool, pool_size=5, max_overflow=-1,
         creator=lambda: sqlite3.connect(database, timeout=timeout, check_same_thread=False))
+
+
+def file_of(url: str) -> str | None:
+    """The file a SQLite URL names; None for a database in memory."""
+    database = make_url(url).database
+    return None if not database or database == ":memory:" else database
+
+
+SQLITE_BUSY_SECONDS = 30
+_write_turns: dict[tuple[str, int], asyncio.Lock] = {}
+"""(SQLite file, event loop) -> the turn every store of this process on that file takes
+before writing (``Store._writing``)."""
+
+
+def write_turn(path: str) -> asyncio.Lock:
+    """The turn every store of this process on the file ``path`` takes before writing."""
+    loop = asyncio.get_running_loop()
+    key = (path, id(loop))
+    turn = _write_turns.get(key)
+    if turn is None:
+        for stale in [k for k in _write_turns if k[0] == path]:
+            del _write_turns[stale]  # a closed loop's (tests run a loop each)
+        turn = _write_turns[key] = asyncio.Lock()
+    return turn
+
+
+SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+
+def pragmas(synchronous: str, dbapi_conn: Any, _record: Any) -> None:
+    """Set on every new connection (a ``connect`` event listener)."""
+    # WAL lets readers (queries, readiness) run while a batch writes. NORMAL synchronous
+    # survives a crash of the process (what the tests kill) but a power loss or kernel
+    # panic may lose the last transactions, whose messages were already acknowledged;
+    # FULL syncs the WAL on every commit (see docs/operations.md).
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -54,25 +54,26 @@ class Store:
         self.metadata = (kit_metadata, *metadata)
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         self._sqlite = url.startswith("sqlite")
-        self._file = _sqlite_file(url) if self._sqlite else None
+        self._file = sqlite_inline.file_of(url) if self._sqlite else None
         self._write_turn = asyncio.Lock()
         self.timer_listeners: list[Callable[[datetime], None]] = []
         """Told the earliest due time of the timers each committed transaction armed."""
         self._writer: asyncio.Task[Any] | None = None
         if self._sqlite:
-            if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+            if sqlite_synchronous not in sqlite_inline.SYNCHRONOUS:
                 raise ValueError(f"sqlite_synchronous: {sqlite_synchronous!r} is not one of "
-                                 f"{', '.join(SQLITE_SYNCHRONOUS)}")
+                                 f"{', '.join(sqlite_inline.SYNCHRONOUS)}")
             event.listen(self.engine.sync_engine, "connect",
-                         functools.partial(_sqlite_pragmas, sqlite_synchronous))
+                         functools.partial(sqlite_inline.pragmas, sqlite_synchronous))
         self._inline: Engine | None = None
         """On a SQLite file, the engine units of work and reads run on: synchronous, its
         statements run where they are awaited (``sqlite_inline``, ADR 0053). The async
         engine then only migrates."""
         if self._file is not None:
-            self._inline = sqlite_inline.engine(self._file, timeout=SQLITE_BUSY_SECONDS)
+            self._inline = sqlite_inline.engine(self._file,
+                                                timeout=sqlite_inline.SQLITE_BUSY_SECONDS)
             event.listen(self._inline, "connect",
-                         functools.partial(_sqlite_pragmas, sqlite_synchronous))
+                         functools.partial(sqlite_inline.pragmas, sqlite_synchronous))
         # A query that reads two tables must not see a write land between them (a breach
         # without its penalty, say): PostgreSQL's READ COMMITTED takes a snapshot per
         # statement, so reads run REPEATABLE READ, one snapshot for the whole session.
@@ -190,7 +191,7 @@ class Store:
             callback()
 
     def _turn(self) -> asyncio.Lock:
-        return self._write_turn if self._file is None else _write_turn(self._file)
+        return self._write_turn if self._file is None else sqlite_inline.write_turn(self._file)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -266,45 +267,9 @@ _MIGRATION_LOCK = 0x5245_4153_4F4E  # any constant every ReasonOps process agree
 
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
-        path = _sqlite_file(url)
+        path = sqlite_inline.file_of(url)
         if path is None:  # in memory: aiosqlite's own connections
-            return {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
-        return {"async_creator": sqlite_inline.connect(path, timeout=SQLITE_BUSY_SECONDS)}
+            return {"connect_args": {"timeout": sqlite_inline.SQLITE_BUSY_SECONDS}}
+        return {"async_creator": sqlite_inline.connect(
+            path, timeout=sqlite_inline.SQLITE_BUSY_SECONDS)}
     return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
-
-
-def _sqlite_file(url: str) -> str | None:
-    database = make_url(url).database
-    return None if not database or database == ":memory:" else database
-
-
-SQLITE_BUSY_SECONDS = 30
-_write_turns: dict[tuple[str, int], asyncio.Lock] = {}
-"""(SQLite file, event loop) -> the turn every store of this process on that file takes
-before writing (``Store._writing``)."""
-
-
-def _write_turn(path: str) -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    key = (path, id(loop))
-    turn = _write_turns.get(key)
-    if turn is None:
-        for stale in [k for k in _write_turns if k[0] == path]:
-            del _write_turns[stale]  # a closed loop's (tests run a loop each)
-        turn = _write_turns[key] = asyncio.Lock()
-    return turn
-
-
-SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
-
-
-def _sqlite_pragmas(synchronous: str, dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets readers (queries, readiness) run while a batch writes. NORMAL synchronous
-    # survives a crash of the process (what the tests kill) but a power loss or kernel
-    # panic may lose the last transactions, whose messages were already acknowledged;
-    # FULL syncs the WAL on every commit (see docs/operations.md).
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA synchronous={synchronous}")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
