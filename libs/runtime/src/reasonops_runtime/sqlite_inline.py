@@ -62,12 +62,15 @@ class InlineConnection(aiosqlite.Connection):
             self._connection = None
 
 
+def _opener(database: str, timeout: float) -> Callable[[], sqlite3.Connection]:
+    """Opens a connection to ``database`` that any thread of the process may use."""
+    return lambda: sqlite3.connect(database, timeout=timeout, check_same_thread=False)
+
+
 def connect(database: str, *, timeout: float) -> Callable[[], Any]:
     """An ``async_creator`` for SQLAlchemy: connections to ``database`` (a path)."""
     async def create() -> InlineConnection:
-        return await InlineConnection(
-            lambda: sqlite3.connect(database, timeout=timeout, check_same_thread=False),
-            64)
+        return await InlineConnection(_opener(database, timeout), 64)
     return create
 
 
@@ -77,7 +80,7 @@ def engine(database: str, *, timeout: float) -> Engine:
     holds the connections): beyond five kept, each is opened for its user and closed."""
     return create_engine(
         "sqlite://", poolclass=QueuePool, pool_size=5, max_overflow=-1,
-        creator=lambda: sqlite3.connect(database, timeout=timeout, check_same_thread=False))
+        creator=_opener(database, timeout))
 
 
 def file_of(url: str) -> str | None:
