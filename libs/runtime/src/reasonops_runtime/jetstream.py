@@ -179,15 +179,13 @@ async def drained(js: JetStreamContext, stream: str, consumer: str, *,
     pause = 0.001  # most waits are a few milliseconds; a long one asks less often
     while True:
         try:
-            if last is None and filters is not None:
+            if last is None:
                 # Asked at once: a consumer's state read before the last message still
                 # proves nothing short of it (its delivered sequence would be below).
                 last, info = await asyncio.gather(
                     last_sequence(js, stream, consumer, filters),
                     js.consumer_info(stream, consumer))
             else:
-                if last is None:
-                    last = await last_sequence(js, stream, consumer, filters)
                 info = await js.consumer_info(stream, consumer)
         except NotFoundError:  # not created yet
             info = None
