@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reasonops_runtime.settings import DEFAULT_CPU_NICE
 from tests.e2e.stack import ROOT, Stack, alive, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -80,7 +81,29 @@ def test_alert_to_ledger_and_back(any_stack):
     assert resolved
 
 
+def priorities(pid: int) -> tuple[int, int | None]:
+    """A process's nice value, and its session's where the kernel groups by session."""
+    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    group = Path(f"/proc/{pid}/autogroup")
+    return nice, int(group.read_text().split()[-1]) if group.exists() else None
+
+
 def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp_path):
+    # Each service yields the CPU by its tier, as its session too (ADR 54): the edge
+    # keeps its share, the response path and the rest yield to it.
+    tiers = {s["name"]: (s["pid"], DEFAULT_CPU_NICE[s["name"]])
+             for s in stack.described["services"]}
+    assert {n for n, (_, nice) in tiers.items() if nice == 0} == {"ingest", "incidents",
+                                                                   "gateway"}
+    grouped = Path("/proc/self/autogroup").exists()
+
+    def on_their_tiers() -> bool:  # a session's value is set from a thread, soon after
+        off = {n: priorities(pid) for n, (pid, nice) in tiers.items()
+               if priorities(pid) != (nice, nice if grouped else None)}
+        assert not off, off
+        return True
+
+    wait_until(on_their_tiers)
     assert stack.post("/v1/alertmanager", "alertmanager-firing.json").status_code == 202
     wait_until(lambda: stack.cli("incidents", "list")["items"])
     assert stack.cli("incidents", "ack", "INC0000001")["state"] == "acknowledged"

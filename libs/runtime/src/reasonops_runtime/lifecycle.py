@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import tracing
+from .cpu import yield_cpu
 from .logs import configure_logging
 from .ports import PortUnavailable
 
@@ -68,6 +69,7 @@ def run(service: Service, *, json_logs: bool = True) -> None:
     """Blocking entry point: logs (JSON lines unless told otherwise), uvloop when available,
     serve until signalled. A service that cannot start exits with status 1 at once."""
     configure_logging(service.name, service.settings.log_level, json_lines=json_logs)
+    yield_cpu(service.settings.nice())  # before any thread starts: they inherit it
     traced = tracing.configure_from_env(service.name)
     try:
         _run_loop(serve(service))

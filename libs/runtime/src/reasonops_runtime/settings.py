@@ -31,6 +31,20 @@ DEFAULT_PORTS: dict[str, int] = {
     "gateway": 8080,
 }
 
+# How much of the CPU each service yields to the others when they share a host (a nice
+# value, 0-19; ``ServiceSettings.cpu_nice``). An alert storm saturates a small host: the
+# edge (alerts in, incidents out, people reading them) keeps its full share; the path to a
+# triage decision and a page comes next; bookkeeping and the agents' evidence take what
+# is left and catch up once the storm passes (ADR 54).
+EDGE, RESPONSE, BACKGROUND = 0, 5, 19
+DEFAULT_CPU_NICE: dict[str, int] = {
+    "ingest": EDGE, "incidents": EDGE, "gateway": EDGE,
+    "orchestrator": RESPONSE, "agent-triage": RESPONSE, "oncall": RESPONSE,
+    "slm": BACKGROUND, "finance": BACKGROUND, "agent-rca": BACKGROUND,
+    "agent-security": BACKGROUND, "agent-capacity": BACKGROUND, "agent-slm": BACKGROUND,
+    "servicenow": BACKGROUND, "changes": BACKGROUND,
+}
+
 
 class ServiceSettings(BaseSettings):
     """``REASONOPS_*`` environment variables (``NATS_URL`` and ``DATABASE_URL`` also work)."""
@@ -109,6 +123,13 @@ class ServiceSettings(BaseSettings):
         default=365, ge=1, le=36500,
         description="How long the AUDIT stream keeps every domain event; set the same on "
                     "every service (each one declares the streams at start)")
+    cpu_nice: int | None = Field(
+        default=None, ge=0, le=19, description="REASONOPS_CPU_NICE: this service's CPU "
+        "priority beside the other services of its host, as a nice value (0: full share, "
+        "19: what the others leave); applied by the service process (``reasonops run``, "
+        "``reasonops up``) to itself and, on Linux with autogroup scheduling, to its "
+        "session. Default from DEFAULT_CPU_NICE (the edge 0, the response path 5, the "
+        "rest 19)")
     log_level: str = "INFO"
     instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
@@ -136,6 +157,12 @@ class ServiceSettings(BaseSettings):
         if self.http_port is not None:
             return self.http_port
         return DEFAULT_PORTS.get(self.service_name, 8080)
+
+    def nice(self) -> int:
+        """The CPU priority to run at (``cpu_nice``, else this service's default)."""
+        if self.cpu_nice is not None:
+            return self.cpu_nice
+        return DEFAULT_CPU_NICE.get(self.service_name, EDGE)
 
     def db_url(self) -> str:
         if self.database_url:
