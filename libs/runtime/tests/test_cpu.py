@@ -85,7 +85,7 @@ def test_the_group_is_set_after_the_kernel_was_busy(monkeypatch):
     assert (group.value, group.writes) == (19, 4)
 
 
-def test_a_group_already_lower_is_left_alone(monkeypatch):
+def test_a_group_already_lower_is_left_alone():
     group = Group(busy=0)
     group.value = 19
     cpu._set_group(group, 5)  # type: ignore[arg-type]

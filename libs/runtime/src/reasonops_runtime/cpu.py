@@ -52,30 +52,30 @@ def yield_cpu(nice: int) -> threading.Thread | None:
 
 
 def _set_group(autogroup: Path, nice: int) -> None:
-    for _ in range(TRIES):
-        try:
-            current = int(autogroup.read_text().rsplit("nice", 1)[1])
-            if current >= nice:
-                break
-            autogroup.write_text(str(nice))
-            break
-        except OSError as exc:
-            if exc.errno in (errno.EPERM, errno.EACCES, errno.EROFS):
-                # A container, say: its cgroup's weight (the CPU request) decides instead.
-                log.info("cpu priority of the process group left to the host",
-                         extra={"nice": nice, "error": repr(exc)})
-                return
-            if exc.errno != errno.EAGAIN:
-                log.warning("cpu priority of the process group unchanged",
-                            extra={"nice": nice, "error": repr(exc)})
-                return
-        except (IndexError, ValueError):  # not the format this module knows
-            log.warning("cpu priority of the process group unchanged",
-                        extra={"nice": nice, "error": f"unreadable {autogroup}"})
-            return
-        time.sleep(random.uniform(0.02, 0.12))
+    why = _lower_group(autogroup, nice)
+    if why is None:
+        log.info("cpu priority lowered", extra={"nice": nice, "group": True})
+    elif isinstance(why, OSError) and why.errno in (errno.EPERM, errno.EACCES, errno.EROFS):
+        # A container, say: its cgroup's weight (the CPU request) decides instead.
+        log.info("cpu priority of the process group left to the host",
+                 extra={"nice": nice, "error": repr(why)})
     else:
         log.warning("cpu priority of the process group unchanged",
-                    extra={"nice": nice, "error": "the kernel kept answering EAGAIN"})
-        return
-    log.info("cpu priority lowered", extra={"nice": nice, "group": True})
+                    extra={"nice": nice, "error": repr(why) if isinstance(why, OSError)
+                           else why})
+
+
+def _lower_group(autogroup: Path, nice: int) -> OSError | str | None:
+    """None once the group's value is ``nice`` or lower, else why it is not."""
+    for _ in range(TRIES):
+        try:
+            if int(autogroup.read_text().rsplit("nice", 1)[1]) < nice:
+                autogroup.write_text(str(nice))
+            return None
+        except OSError as exc:
+            if exc.errno != errno.EAGAIN:
+                return exc
+        except (IndexError, ValueError):  # not the format this module knows
+            return f"unreadable {autogroup}"
+        time.sleep(random.uniform(0.02, 0.12))
+    return "the kernel kept answering EAGAIN"
