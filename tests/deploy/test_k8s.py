@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import subprocess
 import sys
@@ -140,6 +141,30 @@ def test_pods_run_as_non_root_on_a_read_only_root_with_limits(overlay):
             problems.append(f"{name}: terminationGracePeriodSeconds "
                             f"{spec['terminationGracePeriodSeconds']} <= drain {drain} + 5")
     assert problems == []
+
+
+def millicores(quantity: str) -> int:
+    return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_cpu_requests_follow_the_services_tiers(overlay):
+    """On a node, a pod's CPU request is its weight when the node is short of CPU, as the
+    nice value of its session is under ``reasonops up`` (ADR 54): every service of a
+    tier asks for more than any service of a lower one."""
+    from reasonops_runtime.settings import DEFAULT_CPU_NICE
+
+    deployments = of_kind(overlay, "Deployment")
+    requested: dict[int, dict[str, int]] = {}
+    for name in service_names():
+        (container,) = deployments[f"reasonops-{name}"]["spec"]["template"]["spec"][
+            "containers"]
+        requested.setdefault(DEFAULT_CPU_NICE[name], {})[name] = millicores(
+            container["resources"]["requests"]["cpu"])
+    tiers = sorted(requested)
+    assert len(tiers) == 3, requested
+    for higher, lower in itertools.pairwise(tiers):
+        assert min(requested[higher].values()) > max(requested[lower].values()), requested
 
 
 def test_state_survives_a_pod_in_every_overlay():
