@@ -137,3 +137,26 @@ async def test_only_the_steps_that_changed_are_written_back(db):
         again = await store.get(session, "demo-INC0000001")
     assert [(s.state, s.output) for s in again.steps.values()] == [
         ("waiting", {}), ("running", {"note": "by hand"})]
+
+
+async def test_each_definition_is_stored_once_and_an_edited_one_apart(db):
+    """Instances name their definition by digest. The same file edited without a new
+    version is another definition: what started on the first keeps running it."""
+    first = Catalog()
+    first.add(parse(V1, "v1.yaml"), "v1.yaml")
+    orchestrator = Orchestrator(first, FrozenClock(T0), Shell(FrozenClock(T0)))
+    await feed(db, orchestrator, opened(1))
+    await feed(db, orchestrator, opened(2))
+    edited = Catalog()
+    edited.add(parse(V1.replace("for: 1h", "for: 2h"), "v1.yaml"), "v1.yaml")
+    await feed(db, Orchestrator(edited, FrozenClock(T0), Shell(FrozenClock(T0))), closed(1),
+               opened(3))
+    async with db.read() as session:
+        stored = (await session.execute(store.definitions.select())).all()
+        rows = {r.workflow_id: r.definition_digest
+                for r in (await session.execute(store.instances.select())).all()}
+        found = await store.find(session)
+    assert [(r.workflow, r.version) for r in stored] == [("demo", 1), ("demo", 1)]
+    assert rows["demo-INC0000001"] == rows["demo-INC0000002"] != rows["demo-INC0000003"]
+    assert {i.key: i.definition.steps[0].for_ for i in found} == {
+        "INC0000001": 3600, "INC0000002": 3600, "INC0000003": 7200}

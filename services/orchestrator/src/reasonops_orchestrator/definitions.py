@@ -3,6 +3,8 @@ checks the graph; ``catalog.py`` reads the files."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -206,26 +208,36 @@ class WorkflowDefinition(_Strict):
         return f"{self.id_prefix or self.name}-{key}"
 
 
-_PARSED: dict[tuple[Any, Any], list[tuple[dict[str, Any], WorkflowDefinition]]] = {}
-_DUMPED: dict[int, tuple[WorkflowDefinition, dict[str, Any]]] = {}
+_PARSED: dict[str, WorkflowDefinition] = {}
+_DUMPED: dict[int, tuple[WorkflowDefinition, str, dict[str, Any]]] = {}
 
 
-def definition_of(raw: dict[str, Any]) -> WorkflowDefinition:
-    """The definition an instance row stores, parsed once per distinct definition (every
-    instance of a version stores the same one)."""
-    known = _PARSED.setdefault((raw.get("name"), raw.get("version")), [])
-    for seen, definition in known:
-        if seen == raw:
-            return definition
-    definition = WorkflowDefinition.model_validate(raw)
-    known.append((raw, definition))
-    return definition
+def digest(raw: dict[str, Any]) -> str:
+    """A stored definition's name: the SHA-256 of its JSON with sorted keys. Two files
+    that define the same name and version differently get two names."""
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def dumped(definition: WorkflowDefinition) -> dict[str, Any]:
-    """``definition`` as an instance row stores it, dumped once per definition."""
+def definition_of(key: str, raw: dict[str, Any]) -> WorkflowDefinition:
+    """The stored definition ``key`` (its digest), parsed once in this process."""
+    found = _PARSED.get(key)
+    if found is None:
+        found = _PARSED[key] = WorkflowDefinition.model_validate(raw)
+    return found
+
+
+def known(key: str) -> WorkflowDefinition | None:
+    """The stored definition ``key`` if this process has parsed or dumped it."""
+    return _PARSED.get(key)
+
+
+def dumped(definition: WorkflowDefinition) -> tuple[str, dict[str, Any]]:
+    """``definition`` as it is stored, with its digest: dumped once per definition."""
     hit = _DUMPED.get(id(definition))
     if hit is None or hit[0] is not definition:
-        hit = _DUMPED[id(definition)] = (definition,
-                                         definition.model_dump(mode="json", by_alias=True))
-    return hit[1]
+        raw = definition.model_dump(mode="json", by_alias=True)
+        key = digest(raw)
+        _PARSED.setdefault(key, definition)
+        hit = _DUMPED[id(definition)] = (definition, key, raw)
+    return hit[1], hit[2]

@@ -33,7 +33,7 @@ from .engine import (
     StopStep,
 )
 from .progress import failed, field_matches
-from .store import WILDCARD
+from .store import WILDCARD, DefinitionBook
 from .workset import Workset
 
 SOURCE = "orchestrator"
@@ -84,6 +84,8 @@ class Shell:
         """(workflow, state) of instances finished in this process (for metrics)."""
         self.wait_fields: dict[str, set[str]] = {}
         """What kept events are stored under (see ``Catalog.wait_fields``)."""
+        self.definitions = DefinitionBook()
+        """The definitions this service's database holds (each stored once)."""
         self.started: Started | None = None
         """Called for each instance started from the queue, with its start's effects and
         when it was queued (the orchestrator looks back for events it waits for that came
@@ -93,7 +95,8 @@ class Shell:
         claims them at once, not at its next look)."""
 
     def workset(self, tx: Transaction) -> Workset:
-        return Workset(tx, self.wait_fields, owed=self.effects_owed)
+        return Workset(tx, self.wait_fields, owed=self.effects_owed,
+                       definitions=self.definitions)
 
     async def apply(self, ws: Workset, instance: Instance, effects: list[Effect],
                     cause: Envelope | None, *, new: bool = False) -> None:

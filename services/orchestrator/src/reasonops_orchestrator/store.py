@@ -1,5 +1,6 @@
-"""The orchestrator's tables: instances (with the definition they run), steps, what they
-wait for, the I/O effects they owe, proposals seen and review records.
+"""The orchestrator's tables: instances (naming the definition they run), the definitions
+by digest, steps, what they wait for, the I/O effects they owe, proposals seen and review
+records.
 
 Every change is written in the transaction of the message that caused it, so a
 restarted orchestrator resumes each instance exactly where it stood.
@@ -32,8 +33,9 @@ from sqlalchemy import (
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import IN_CHUNK, Session, select_in
+from reasonops_runtime.transaction import Transaction, conflict_insert
 
-from .definitions import WorkflowDefinition, definition_of, dumped
+from .definitions import WorkflowDefinition, definition_of, dumped, known
 from .domain import Instance, StepRun
 
 metadata = MetaData(info=schema("orchestrator", "reasonops_orchestrator:revisions"))
@@ -48,7 +50,7 @@ instances = Table(
     Column("incident_ids", JSON, nullable=False),
     Column("correlation_id", String(64), nullable=False),
     Column("state", String(16), nullable=False, index=True),
-    Column("definition", JSON, nullable=False),
+    Column("definition_digest", String(64), nullable=False),
     Column("trigger", JSON, nullable=False),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -59,6 +61,16 @@ instances = Table(
     UniqueConstraint("workflow", "key", name="uq_workflow_key"),
     Index("ix_workflow_instances_queue", "workflow", "state", "started_at"),
 )
+
+definitions = Table(
+    "workflow_definitions", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("workflow", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSON, nullable=False),
+)
+"""Each definition an instance runs, stored once: an instance keeps running the one it
+started with when its file changes (``definitions.digest`` names it)."""
 
 steps = Table(
     "workflow_steps", metadata,
@@ -115,14 +127,43 @@ def _step_row(run: StepRun) -> dict[str, Any]:
             "completed_at": run.completed_at, "output": run.output, "error": run.error}
 
 
+async def store_definitions(session: Session, batch: Iterable[WorkflowDefinition]
+                            ) -> set[str]:
+    """Store the definitions not stored yet (a concurrent replica's copy is the same
+    row); their digests."""
+    rows = {key: {"digest": key, "workflow": d.name, "version": d.version, "definition": raw}
+            for d in batch for key, raw in [dumped(d)]}
+    if rows:
+        await session.execute(conflict_insert(session, definitions)
+                              .on_conflict_do_nothing(index_elements=["digest"]),
+                              list(rows.values()))
+    return set(rows)
+
+
+class DefinitionBook:
+    """The definitions a service has stored in its database, so that each is written
+    once: what a transaction stores counts from its commit on."""
+
+    def __init__(self) -> None:
+        self.stored: set[str] = set()
+
+    async def store(self, tx: Transaction, batch: Iterable[WorkflowDefinition]) -> None:
+        fresh = [d for d in batch if dumped(d)[0] not in self.stored]
+        if fresh:
+            keys = await store_definitions(tx.session, fresh)
+            tx.after_commit(lambda: self.stored.update(keys))
+
+
 async def insert_instances(session: Session, batch: Sequence[Instance]) -> None:
-    """New instances with their steps: two statements for the lot."""
+    """New instances with their steps: two statements for the lot (their definitions are
+    stored: ``store_definitions``)."""
     if not batch:
         return
     await session.execute(insert(instances), [
         {"workflow_id": i.instance_id, "workflow": i.workflow, "version": i.version,
-         "key": i.key, "correlation_id": i.correlation_id, "definition": dumped(i.definition),
-         "trigger": i.trigger, **_progress_row(i)} for i in batch])
+         "key": i.key, "correlation_id": i.correlation_id,
+         "definition_digest": dumped(i.definition)[0], "trigger": i.trigger,
+         **_progress_row(i)} for i in batch])
     await session.execute(insert(steps), [
         {"workflow_id": i.instance_id, "step": run.id, "position": n, **_step_row(run)}
         for i in batch for n, run in enumerate(i.steps.values())])
@@ -150,9 +191,22 @@ def step_signature(run: StepRun) -> tuple[Any, ...]:
             run.error)
 
 
-def _instance(row: Any, step_rows: Sequence[Any]) -> Instance:
+async def _definitions(session: Session, keys: Iterable[str]) -> dict[str, WorkflowDefinition]:
+    """The stored definitions ``keys``; read only those this process has not parsed."""
+    found = {key: d for key in set(keys) if (d := known(key)) is not None}
+    missing = set(keys) - set(found)
+    if missing:
+        for row in await select_in(session, select(definitions.c.digest,
+                                                   definitions.c.definition),
+                                   definitions.c.digest, missing):
+            found[row.digest] = definition_of(row.digest, row.definition)
+    return found
+
+
+def _instance(row: Any, step_rows: Sequence[Any],
+              by_digest: dict[str, WorkflowDefinition]) -> Instance:
     instance = Instance(
-        instance_id=row.workflow_id, definition=definition_of(row.definition), key=row.key,
+        instance_id=row.workflow_id, definition=by_digest[row.definition_digest], key=row.key,
         trigger=row.trigger, correlation_id=row.correlation_id, started_at=row.started_at,
         updated_at=row.updated_at, incident_id=row.incident_id,
         incident_ids=list(row.incident_ids or []), state=row.state,
@@ -175,7 +229,9 @@ async def load(session: Session, ids: Iterable[str], *,
     by_id: dict[str, list[Any]] = {row.workflow_id: [] for row in rows}
     for step in await select_in(session, select(steps), steps.c.workflow_id, by_id):
         by_id[step.workflow_id].append(step)
-    return {row.workflow_id: _instance(row, by_id[row.workflow_id]) for row in rows}
+    by_digest = await _definitions(session, (row.definition_digest for row in rows))
+    return {row.workflow_id: _instance(row, by_id[row.workflow_id], by_digest)
+            for row in rows}
 
 
 async def get(session: Session, workflow_id: str, *,
@@ -201,14 +257,11 @@ async def find(session: Session, *, workflow: str | None = None, state: str | No
 
 
 async def running_definitions(session: Session) -> list[WorkflowDefinition]:
-    """One definition per (workflow, version) of the instances not finished yet."""
-    firsts = (await session.execute(
-        select(func.min(instances.c.workflow_id).label("workflow_id"))
-        .where(instances.c.state.in_(["running", "compensating", "queued"]))
-        .group_by(instances.c.workflow, instances.c.version))).scalars().all()
-    rows = await select_in(session, select(instances.c.definition), instances.c.workflow_id,
-                           firsts)
-    return [definition_of(row.definition) for row in rows]
+    """Each definition an instance not finished yet runs."""
+    keys = (await session.execute(
+        select(instances.c.definition_digest).distinct()
+        .where(instances.c.state.in_(["running", "compensating", "queued"])))).scalars().all()
+    return list((await _definitions(session, keys)).values())
 
 
 async def count_active(session: Session, workflow: str) -> int:

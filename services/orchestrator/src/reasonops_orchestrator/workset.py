@@ -29,8 +29,10 @@ WaitKey = tuple[str, str]
 
 class Workset:
     def __init__(self, tx: Transaction, wait_fields: dict[str, set[str]] | None = None, *,
-                 owed: Callable[[], None] | None = None) -> None:
+                 owed: Callable[[], None] | None = None,
+                 definitions: store.DefinitionBook | None = None) -> None:
         self.tx = tx
+        self.definitions = definitions or store.DefinitionBook()
         self.wait_fields = wait_fields or {}
         self._owed = owed
         self.instances: dict[str, Instance] = {}
@@ -226,6 +228,7 @@ class Workset:
     async def flush(self) -> None:
         session = self.tx.session
         fresh = set(self._new)  # first written now: no wait or timer of theirs to remove
+        await self.definitions.store(self.tx, (i.definition for i in self._new.values()))
         await store.insert_instances(session, list(self._new.values()))
         for instance_id, instance in self._new.items():
             self._remember_steps(instance_id, instance)
