@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from reasonops_runtime.metrics import CountGauge
 
 from .incident import store
-from .incident.domain import Incident
+from .incident.domain import OPEN_STATES, Incident
 
 
 class IncidentMetrics:
@@ -41,5 +41,5 @@ def open_incidents(registry: CollectorRegistry) -> CountGauge:
                       "Incidents not resolved or closed, by state, priority and service",
                       store.incidents, {"state": "state", "priority": "priority",
                                         "service": "service"}, registry,
-                      where=store.incidents.c.state.not_in(("resolved", "closed")),
+                      where=store.incidents.c.state.in_(sorted(OPEN_STATES)),
                       formats={"priority": lambda p: f"P{p}"})

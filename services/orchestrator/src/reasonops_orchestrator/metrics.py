@@ -14,12 +14,19 @@ from reasonops_contracts.workflows import (
 from reasonops_runtime.metrics import CountGauge
 
 from . import store
+from .engine import ACTIVE
+
+UNFINISHED = ("queued", *ACTIVE)
 
 
 def workflow_instances(registry: CollectorRegistry) -> CountGauge:
-    """Workflow instances by workflow and state (``Service.refresh_every``)."""
-    return CountGauge("reasonops_workflow_instances", "Workflow instances, by workflow and state",
-                      store.instances, {"workflow": "workflow", "state": "state"}, registry)
+    """Workflow instances not finished, by workflow and state (``Service.refresh_every``).
+    Finished ones are counted as they finish (``reasonops_workflows_completed_total``,
+    ``..._failed_total``): counting them here read every instance ever started."""
+    return CountGauge("reasonops_workflow_instances",
+                      "Workflow instances queued, running or compensating, by workflow and state",
+                      store.instances, {"workflow": "workflow", "state": "state"}, registry,
+                      where=store.instances.c.state.in_(UNFINISHED))
 
 
 class WorkflowMetrics:
