@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from reasonops_orchestrator import store
+from reasonops_orchestrator import definitions, store
 from reasonops_orchestrator.definitions import dumped
 from reasonops_orchestrator.validation import parse
 from reasonops_runtime import Store
@@ -32,7 +32,7 @@ def row(key: str, text: str) -> dict[str, object]:
 
 
 async def test_the_upgrade_names_each_copy_by_digest_and_the_downgrade_restores_it(
-        database_url):
+        database_url, monkeypatch):
     db = Store(database_url, store.metadata)
     try:
         async with db.engine.begin() as conn:
@@ -42,6 +42,9 @@ async def test_the_upgrade_names_each_copy_by_digest_and_the_downgrade_restores_
             await conn.execute(sa.insert(OLD), copies)
         async with db.engine.begin() as conn:
             await conn.run_sync(migrate, [store.metadata], "head")
+        # read as a process that has not seen these definitions yet (an upgraded one)
+        monkeypatch.setattr(definitions, "_PARSED", {})
+        monkeypatch.setattr(definitions, "_DUMPED", {})
         async with db.read() as session:
             stored = (await session.execute(store.definitions.select())).all()
             found = await store.load(session, {c["workflow_id"] for c in copies})

@@ -193,8 +193,9 @@ def step_signature(run: StepRun) -> tuple[Any, ...]:
 
 async def _definitions(session: Session, keys: Iterable[str]) -> dict[str, WorkflowDefinition]:
     """The stored definitions ``keys``; read only those this process has not parsed."""
-    found = {key: d for key in set(keys) if (d := known(key)) is not None}
-    missing = set(keys) - set(found)
+    wanted = set(keys)
+    found = {key: d for key in wanted if (d := known(key)) is not None}
+    missing = wanted - found.keys()
     if missing:
         for row in await select_in(session, select(definitions.c.digest,
                                                    definitions.c.definition),
