@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from reasonops_orchestrator import definitions, store
+from reasonops_orchestrator import definition_store, definitions, store
 from reasonops_orchestrator.definitions import dumped
 from reasonops_orchestrator.validation import parse
 from reasonops_runtime import Store
@@ -46,7 +46,7 @@ async def test_the_upgrade_names_each_copy_by_digest_and_the_downgrade_restores_
         monkeypatch.setattr(definitions, "_PARSED", {})
         monkeypatch.setattr(definitions, "_DUMPED", {})
         async with db.read() as session:
-            stored = (await session.execute(store.definitions.select())).all()
+            stored = (await session.execute(definition_store.definitions.select())).all()
             found = await store.load(session, {c["workflow_id"] for c in copies})
         assert sorted(r.definition["steps"][0]["for"] for r in stored) == [3600, 7200]
         assert {k: i.definition.steps[0].for_ for k, i in found.items()} == {

@@ -7,7 +7,7 @@ import pytest
 
 from reasonops_contracts import Envelope
 from reasonops_contracts.incidents import IncidentClosed, IncidentOpened
-from reasonops_orchestrator import store
+from reasonops_orchestrator import definition_store, store
 from reasonops_orchestrator.catalog import Catalog
 from reasonops_orchestrator.handlers import Orchestrator
 from reasonops_orchestrator.shell import Shell
@@ -152,7 +152,7 @@ async def test_each_definition_is_stored_once_and_an_edited_one_apart(db):
     await feed(db, Orchestrator(edited, FrozenClock(T0), Shell(FrozenClock(T0))), closed(1),
                opened(3))
     async with db.read() as session:
-        stored = (await session.execute(store.definitions.select())).all()
+        stored = (await session.execute(definition_store.definitions.select())).all()
         rows = {r.workflow_id: r.definition_digest
                 for r in (await session.execute(store.instances.select())).all()}
         found = await store.find(session)

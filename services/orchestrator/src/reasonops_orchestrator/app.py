@@ -18,7 +18,7 @@ from .notify import Notifier
 from .queries import register_queries
 from .runner import EffectRunner
 from .shell import Shell
-from .store import metadata
+from .tables import metadata
 
 
 class OrchestratorSettings(ServiceSettings):

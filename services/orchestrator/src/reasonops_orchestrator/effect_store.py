@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, Integer, String, Table, delete, insert, sel
 from reasonops_runtime import UtcDateTime
 from reasonops_runtime.store import Session, select_in
 
-from .store import metadata
+from .tables import metadata
 
 effects = Table(
     "workflow_effects", metadata,

@@ -21,6 +21,7 @@ from reasonops_runtime import Clock, Transaction
 from reasonops_runtime.store import NewTimer
 
 from . import engine, store
+from .definition_store import DefinitionBook
 from .domain import Instance
 from .engine import (
     ArmTimer,
@@ -33,7 +34,7 @@ from .engine import (
     StopStep,
 )
 from .progress import failed, field_matches
-from .store import WILDCARD, DefinitionBook
+from .store import WILDCARD
 from .workset import Workset
 
 SOURCE = "orchestrator"

@@ -1,6 +1,6 @@
-"""The orchestrator's tables: instances (naming the definition they run), the definitions
-by digest, steps, what they wait for, the I/O effects they owe, proposals seen and review
-records.
+"""The orchestrator's tables: instances (naming the definition they run: see
+``definition_store``), steps, what they wait for, the I/O effects they owe, proposals seen
+and review records.
 
 Every change is written in the transaction of the message that caused it, so a
 restarted orchestrator resumes each instance exactly where it stood.
@@ -17,7 +17,6 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -31,14 +30,12 @@ from sqlalchemy import (
 )
 
 from reasonops_runtime import UtcDateTime
-from reasonops_runtime.migrations import schema
 from reasonops_runtime.store import IN_CHUNK, Session, select_in
-from reasonops_runtime.transaction import Transaction, conflict_insert
 
-from .definitions import WorkflowDefinition, definition_of, dumped, known
+from .definition_store import definitions_of
+from .definitions import WorkflowDefinition, dumped
 from .domain import Instance, StepRun
-
-metadata = MetaData(info=schema("orchestrator", "reasonops_orchestrator:revisions"))
+from .tables import metadata
 
 instances = Table(
     "workflow_instances", metadata,
@@ -61,16 +58,6 @@ instances = Table(
     UniqueConstraint("workflow", "key", name="uq_workflow_key"),
     Index("ix_workflow_instances_queue", "workflow", "state", "started_at"),
 )
-
-definitions = Table(
-    "workflow_definitions", metadata,
-    Column("digest", String(64), primary_key=True),
-    Column("workflow", String(64), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("definition", JSON, nullable=False),
-)
-"""Each definition an instance runs, stored once: an instance keeps running the one it
-started with when its file changes (``definitions.digest`` names it)."""
 
 steps = Table(
     "workflow_steps", metadata,
@@ -127,33 +114,6 @@ def _step_row(run: StepRun) -> dict[str, Any]:
             "completed_at": run.completed_at, "output": run.output, "error": run.error}
 
 
-async def store_definitions(session: Session, batch: Iterable[WorkflowDefinition]
-                            ) -> set[str]:
-    """Store the definitions not stored yet (a concurrent replica's copy is the same
-    row); their digests."""
-    rows = {key: {"digest": key, "workflow": d.name, "version": d.version, "definition": raw}
-            for d in batch for key, raw in [dumped(d)]}
-    if rows:
-        await session.execute(conflict_insert(session, definitions)
-                              .on_conflict_do_nothing(index_elements=["digest"]),
-                              list(rows.values()))
-    return set(rows)
-
-
-class DefinitionBook:
-    """The definitions a service has stored in its database, so that each is written
-    once: what a transaction stores counts from its commit on."""
-
-    def __init__(self) -> None:
-        self.stored: set[str] = set()
-
-    async def store(self, tx: Transaction, batch: Iterable[WorkflowDefinition]) -> None:
-        fresh = [d for d in batch if dumped(d)[0] not in self.stored]
-        if fresh:
-            keys = await store_definitions(tx.session, fresh)
-            tx.after_commit(lambda: self.stored.update(keys))
-
-
 async def insert_instances(session: Session, batch: Sequence[Instance]) -> None:
     """New instances with their steps: two statements for the lot (their definitions are
     stored: ``store_definitions``)."""
@@ -191,19 +151,6 @@ def step_signature(run: StepRun) -> tuple[Any, ...]:
             run.error)
 
 
-async def _definitions(session: Session, keys: Iterable[str]) -> dict[str, WorkflowDefinition]:
-    """The stored definitions ``keys``; read only those this process has not parsed."""
-    wanted = set(keys)
-    found = {key: d for key in wanted if (d := known(key)) is not None}
-    missing = wanted - found.keys()
-    if missing:
-        for row in await select_in(session, select(definitions.c.digest,
-                                                   definitions.c.definition),
-                                   definitions.c.digest, missing):
-            found[row.digest] = definition_of(row.digest, row.definition)
-    return found
-
-
 def _instance(row: Any, step_rows: Sequence[Any],
               by_digest: dict[str, WorkflowDefinition]) -> Instance:
     instance = Instance(
@@ -230,7 +177,7 @@ async def load(session: Session, ids: Iterable[str], *,
     by_id: dict[str, list[Any]] = {row.workflow_id: [] for row in rows}
     for step in await select_in(session, select(steps), steps.c.workflow_id, by_id):
         by_id[step.workflow_id].append(step)
-    by_digest = await _definitions(session, (row.definition_digest for row in rows))
+    by_digest = await definitions_of(session, (row.definition_digest for row in rows))
     return {row.workflow_id: _instance(row, by_id[row.workflow_id], by_digest)
             for row in rows}
 
@@ -262,7 +209,7 @@ async def running_definitions(session: Session) -> list[WorkflowDefinition]:
     keys = (await session.execute(
         select(instances.c.definition_digest).distinct()
         .where(instances.c.state.in_(["running", "compensating", "queued"])))).scalars().all()
-    return list((await _definitions(session, keys)).values())
+    return list((await definitions_of(session, keys)).values())
 
 
 async def count_active(session: Session, workflow: str) -> int:

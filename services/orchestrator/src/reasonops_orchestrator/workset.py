@@ -19,6 +19,7 @@ from reasonops_runtime import Transaction
 from reasonops_runtime.store import NewTimer
 
 from . import effect_store, store
+from .definition_store import DefinitionBook
 from .domain import Instance
 from .engine import ACTIVE
 from .store import WILDCARD
@@ -30,9 +31,9 @@ WaitKey = tuple[str, str]
 class Workset:
     def __init__(self, tx: Transaction, wait_fields: dict[str, set[str]] | None = None, *,
                  owed: Callable[[], None] | None = None,
-                 definitions: store.DefinitionBook | None = None) -> None:
+                 definitions: DefinitionBook | None = None) -> None:
         self.tx = tx
-        self.definitions = definitions or store.DefinitionBook()
+        self.definitions = definitions or DefinitionBook()
         self.wait_fields = wait_fields or {}
         self._owed = owed
         self.instances: dict[str, Instance] = {}
