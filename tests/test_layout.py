@@ -35,6 +35,9 @@ ALLOWED: dict[str, str] = {
     "reasonops_orchestrator/effect_store.py: Table":
         "the effect runner's own tables (claims, proposals): written outside the engine's "
         "transaction, by the runner that carries out a step's I/O once",
+    "reasonops_orchestrator/definition_store.py: Table":
+        "the definitions instances run, each stored once by digest: written when an "
+        "instance starts, read when one loads, beside the instances' store",
     "reasonops_incidents/incident/alert_store.py: Table":
         "what correlation remembers (each alert fingerprint's record, each group): read "
         "and written only by the intake's batch, beside the incidents' own store",
