@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
+import sys
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -65,9 +67,10 @@ async def serve(service: Service) -> None:
     await service.stop()
 
 
-def run(service: Service, *, json_logs: bool = True) -> None:
-    """Blocking entry point: logs (JSON lines unless told otherwise), uvloop when available,
-    serve until signalled. A service that cannot start exits with status 1 at once."""
+def run(service: Service, *, json_logs: bool = True) -> NoReturn:
+    """The process's entry point: logs (JSON lines unless told otherwise), uvloop when
+    available, serve until signalled, then ``leave``. A service that cannot start exits
+    with status 1 at once."""
     configure_logging(service.name, service.settings.log_level, json_lines=json_logs)
     yield_cpu(service.settings.nice())  # before any thread starts: they inherit it
     traced = tracing.configure_from_env(service.name)
@@ -78,6 +81,23 @@ def run(service: Service, *, json_logs: bool = True) -> None:
     finally:
         if traced:
             tracing.shutdown()
+    leave(0)
+
+
+def leave(status: int) -> NoReturn:
+    """End the process now that the service has stopped: flush the logs and stdio, and
+    skip the interpreter's teardown.
+
+    By then the service has drained, flushed its outbox and closed its store and
+    connections; all that teardown would still do is free every module and object one
+    by one. That costs 30-200 ms of CPU a service, and at a lowered priority on a busy
+    machine it stretched into seconds: a stack stopping under load had services killed
+    at the end of their grace period, with nothing left to do."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 def refuse_start(name: str, reason: str, *, json_logs: bool = True) -> NoReturn:
