@@ -203,6 +203,9 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
+                typer.secho(f"{child.name} had not stopped {STOP_GRACE_SECONDS:g}s after "
+                            f"SIGTERM; killed (log: {child.log_path})",
+                            err=True, fg=typer.colors.YELLOW)
             if child.log is not None:
                 child.log.close()
         if self.nats is not None:
