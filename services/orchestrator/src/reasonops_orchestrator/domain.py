@@ -11,6 +11,11 @@ from reasonops_contracts import Event
 
 from .definitions import WorkflowDefinition
 
+ACTIVE = ("running", "compensating")
+"""An instance's states while its steps run."""
+UNFINISHED = ("queued", *ACTIVE)
+"""An instance's states until it completes, fails or is cancelled."""
+
 
 @dataclass
 class StepRun:

@@ -20,7 +20,6 @@ from .definitions import TRIGGER, EventMatch, StepDef, WorkflowDefinition
 from .domain import Instance, StepRun
 from .validation import upstream
 
-ACTIVE = ("running", "compensating")
 TERMINAL_STEP = ("completed", "skipped", "failed", "cancelled")
 
 

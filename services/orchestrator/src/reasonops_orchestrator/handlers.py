@@ -20,7 +20,7 @@ from reasonops_runtime import Clock, EventRouter, Service, Timer, Transaction
 from . import effect_store, engine, events, progress, store
 from .catalog import Catalog, listens_to, waits_of
 from .definitions import Trigger, WorkflowDefinition
-from .domain import Instance
+from .domain import ACTIVE, Instance
 from .shell import TIMER_KIND, Shell, envelope, filter_values, trigger_matches, wait_key
 from .workset import Workset
 
@@ -218,7 +218,7 @@ class Orchestrator:
         except IntegrityError:  # another replica made it first
             pass
         async with service.transaction() as tx:
-            for instance in await store.find(tx.session, states=engine.ACTIVE, limit=100_000):
+            for instance in await store.find(tx.session, states=ACTIVE, limit=100_000):
                 waiting = [r.id for r in instance.steps.values() if r.state == "waiting"]
                 event = WorkflowResumed(
                     **events.about(instance), last_progress_at=instance.updated_at,

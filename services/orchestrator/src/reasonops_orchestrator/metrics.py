@@ -14,9 +14,7 @@ from reasonops_contracts.workflows import (
 from reasonops_runtime.metrics import CountGauge
 
 from . import store
-from .engine import ACTIVE
-
-UNFINISHED = ("queued", *ACTIVE)
+from .domain import UNFINISHED
 
 
 def workflow_instances(registry: CollectorRegistry) -> CountGauge:

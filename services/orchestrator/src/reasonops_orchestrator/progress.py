@@ -12,9 +12,8 @@ from reasonops_contracts.agents import AgentDecisionRecorded
 
 from . import events
 from .definitions import EventMatch
-from .domain import Instance, StepRun
+from .domain import ACTIVE, Instance, StepRun
 from .engine import (
-    ACTIVE,
     ArmTimer,
     Effect,
     Finished,

@@ -34,7 +34,7 @@ from reasonops_runtime.store import IN_CHUNK, Session, select_in
 
 from .definition_store import definitions_of
 from .definitions import WorkflowDefinition, dumped
-from .domain import Instance, StepRun
+from .domain import ACTIVE, UNFINISHED, Instance, StepRun
 from .tables import metadata
 
 instances = Table(
@@ -208,14 +208,14 @@ async def running_definitions(session: Session) -> list[WorkflowDefinition]:
     """Each definition an instance not finished yet runs."""
     keys = (await session.execute(
         select(instances.c.definition_digest).distinct()
-        .where(instances.c.state.in_(["running", "compensating", "queued"])))).scalars().all()
+        .where(instances.c.state.in_(UNFINISHED)))).scalars().all()
     return list((await definitions_of(session, keys)).values())
 
 
 async def count_active(session: Session, workflow: str) -> int:
     return int((await session.execute(select(func.count()).where(
         instances.c.workflow == workflow,
-        instances.c.state.in_(["running", "compensating"])))).scalar() or 0)
+        instances.c.state.in_(ACTIVE)))).scalar() or 0)
 
 
 async def oldest_queued(session: Session, workflow: str) -> str | None:

@@ -20,8 +20,7 @@ from reasonops_runtime.store import NewTimer
 
 from . import effect_store, store
 from .definition_store import DefinitionBook
-from .domain import Instance
-from .engine import ACTIVE
+from .domain import ACTIVE, Instance
 from .store import WILDCARD
 
 WaitKey = tuple[str, str]
