@@ -170,7 +170,8 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
                                  nats_monitor_port=0, ports=_ports(("incidents",))))
         others[-1].start()
         incidents = Profile({c.name: c.process.pid for c in others[-1].children if c.process},
-                            {c.name: c.url for c in others[-1].children}, rate=200)
+                            {c.name: c.url for c in others[-1].children}, rate=200,
+                            sample=args.profile)
         incidents.start()
         started = time.perf_counter()
         await drained(nc, ("INGEST",))
@@ -190,7 +191,7 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
         pids = {c.name: c.process.pid for c in children}  # type: ignore[union-attr]
         if edge.nats is not None and edge.nats.process is not None:
             pids["nats-server"] = edge.nats.process.pid
-        profile = Profile(pids, {c.name: c.url for c in children})
+        profile = Profile(pids, {c.name: c.url for c in children}, sample=args.profile)
         profile.start()
         started = time.perf_counter()
         await drained(nc, ("INGEST", "INCIDENTS", "SLM", "AGENTS", "WORKFLOWS"))
@@ -271,7 +272,8 @@ def main() -> None:
                                  "correlation", "simulate", "gateway", "console",
                                  "paging", "servicenow", "history"))
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
-                        help="sample the chain's services with py-spy and print the busiest")
+                        help="sample the services with py-spy and print the busiest (the "
+                             "chain's phases as they are timed; the storm suite's storm only)")
     parser.add_argument("--simulate-months", default="1,12", help="'' skips the simulate bench")
     parser.add_argument("--auth", default="both", choices=("both", "on", "off"),
                         help="broker authentication for the chain suite (both: on, off, "

@@ -9,7 +9,9 @@ agents included) on one broker with authentication on, as a user runs it:
    -> triage decision recorded at D incidents/s (broker receive times, per message);
 4. the storm: S incidents opened, then resolved by their senders (nobody acknowledges
    or closes them); the workflow instances still running afterwards, and the memory
-   (RSS) and CPU of every service.
+   (RSS) and CPU of every service, with py-spy's top functions for the busiest (unless
+   ``--no-profile``). Only the storm is sampled: samplers attached while a rate is
+   measured would take their share of the same two cores.
 
 Run alone: ``python -m tests.bench.run --suite storm`` (``--storm-incidents 100000``
 for the issue's figure; the default keeps ``make bench`` short).
@@ -273,7 +275,8 @@ async def storm_bench(args: argparse.Namespace, data_dir: Path) -> None:
         await idle(nc)
         await idle_cpu(stack.pids(), args.idle_seconds)
 
-        profile = Profile(stack.pids(), stack.metrics_urls())
+        # Counters only while rates are measured; the storm below is sampled.
+        profile = Profile(stack.pids(), stack.metrics_urls(), sample=False)
         profile.start()
         started = time.perf_counter()
         taken = n / await post(stack.url, stack.key, bodies(alerts("e2e", n), 100))
@@ -302,7 +305,7 @@ async def storm_bench(args: argparse.Namespace, data_dir: Path) -> None:
               f"{percentiles(decided)}")
 
         s = args.storm_incidents
-        profile = Profile(stack.pids(), stack.metrics_urls())
+        profile = Profile(stack.pids(), stack.metrics_urls(), sample=args.profile)
         profile.start()
         started = time.perf_counter()
         await post(stack.url, stack.key, bodies(alerts("storm", s), 100))
