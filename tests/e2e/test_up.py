@@ -140,6 +140,9 @@ def test_cli_lifecycle_then_ctrl_c_stops_everything_and_data_survives(stack, tmp
     try:
         shown = again.cli("incidents", "show", "INC0000001")
         assert (shown["state"], shown["note"]) == ("closed", "rolled back")
+        # A finished instance is read back by an orchestrator that never ran it.
+        assert again.cli("workflows", "show", "MI-INC0000001")["state"] == "completed"
+        assert again.cli("workflows", "review", "INC0000001") == review
     finally:
         again.stop(signal.SIGTERM)
 
