@@ -36,6 +36,7 @@ from . import (
 )
 from .connection import ACTING_AS, CliError, fail
 from .migrate import migrate
+from .natsd import MEMORY_LIMIT, memory_limit
 from .publish import publish
 from .run import installed_services, run_service
 from .simulate import simulate
@@ -109,8 +110,18 @@ def up(
         help="Give every service its own NATS identity with only its own permissions, and "
              "the CLI the operator's (credentials in DATA_DIR/credentials). --no-auth runs "
              "an open server, for measuring what authentication costs.")] = True,
+    broker_memory: Annotated[str, typer.Option(
+        envvar="REASONOPS_BROKER_MEMORY",
+        help="Soft memory limit of the embedded nats-server (Go's GOMEMLIMIT): near it the "
+             "server collects garbage sooner instead of letting its heap double; above it "
+             "it keeps working. 'off' for none; an exported GOMEMLIMIT wins.")]
+    = MEMORY_LIMIT,
 ) -> None:
     """Start everything: an embedded nats-server (unless NATS_URL is set) and every service."""
+    try:
+        memory = memory_limit(broker_memory)
+    except ValueError as exc:
+        raise CliError(f"--broker-memory: {exc}") from None
     names = list(installed_services())
     wanted = service or names
     unknown = sorted(set(wanted) - set(names))
@@ -129,7 +140,7 @@ def up(
     # An external server has its own users (deploy/nats); the keys here are for ours.
     supervisor = Supervisor(data_dir=data_dir, nats_url=external,
                             nats_port=nats_port, nats_monitor_port=nats_monitor_port, ports=ports,
-                            auth=auth and not external)
+                            auth=auth and not external, broker_memory=memory)
     run_up(supervisor, ports.get("ingest", port_base), json_out=json)
 
 

@@ -33,7 +33,7 @@ from .credentials import (
     server_config_file,
     server_pid_file,
 )
-from .natsd import EmbeddedNats, die_with_parent
+from .natsd import MEMORY_LIMIT, EmbeddedNats, die_with_parent
 from .output import table
 from .streams import declare_all
 
@@ -63,7 +63,7 @@ class Child:
 class Supervisor:
     def __init__(self, *, data_dir: Path, nats_url: str | None, nats_port: int,
                  nats_monitor_port: int, ports: dict[str, int], host: str = "127.0.0.1",
-                 auth: bool | None = None) -> None:
+                 auth: bool | None = None, broker_memory: str | None = MEMORY_LIMIT) -> None:
         self.data_dir = data_dir.resolve()
         self.logs = self.data_dir / "logs"
         self.external_nats = nats_url
@@ -74,7 +74,7 @@ class Supervisor:
         self.nats = None if nats_url else EmbeddedNats(
             self.data_dir / "jetstream", port=nats_port, monitor_port=nats_monitor_port,
             host=host, log_file=self.logs / "nats-server.log",
-            pid_file=server_pid_file(self.data_dir))
+            pid_file=server_pid_file(self.data_dir), memory=broker_memory)
         self.host = host
         self.children = [Child(name, port, self.logs / f"{name}.log")
                          for name, port in ports.items()]
