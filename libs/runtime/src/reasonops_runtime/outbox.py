@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry.trace import Span, SpanKind, StatusCode
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from reasonops_contracts import MSG_ID_HEADER
 
@@ -21,6 +21,10 @@ from .metrics import KitMetrics
 from .store import OutboxMessage, Store, outbox_table
 
 log = logging.getLogger(__name__)
+
+_SENT = delete(outbox_table).where(
+    outbox_table.c.message_id.in_(bindparam("b_message_ids", expanding=True)))
+"""Built once, as the unit of work's statements are (``transaction``)."""
 
 
 class OutboxRelay:
@@ -72,8 +76,7 @@ class OutboxRelay:
         async with self.store.transaction() as tx:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                await tx.session.execute(
-                    delete(outbox_table).where(outbox_table.c.message_id.in_(chunk)))
+                await tx.session.execute(_SENT, {"b_message_ids": chunk})
         self.metrics.outbox_published.labels(self.metrics.service).inc(len(messages))
         return True
 

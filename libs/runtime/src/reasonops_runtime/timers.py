@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 
 from . import tracing
 from .clock import Clock
@@ -21,6 +21,16 @@ from .outbox import OutboxRelay
 from .store import OutboxMessage, Store, Transaction, timers_table
 
 log = logging.getLogger(__name__)
+
+# Built once (see ``transaction``): every service's wheel runs them at every look.
+_EARLIEST = select(func.min(timers_table.c.due_at))
+_DUE = (select(timers_table).where(timers_table.c.due_at <= bindparam("b_now"))
+        # One order for every replica (ties by id): two firing the same group lock its
+        # rows in the same order, the second then finds them gone.
+        .order_by(timers_table.c.due_at, timers_table.c.timer_id)
+        .limit(bindparam("b_limit")))
+_CLAIM = delete(timers_table).where(timers_table.c.timer_id == bindparam("b_timer_id"),
+                                    timers_table.c.due_at == bindparam("b_due_at"))
 
 RELAY_EVERY = 100
 """Fired timers' events are relayed once this many are owed, and at the end of a look."""
@@ -111,8 +121,7 @@ class TimerWheel:
             self._known = False
             return fired
         async with self.store.read() as session:
-            earliest = (await session.execute(select(func.min(timers_table.c.due_at))
-                                              )).scalar_one_or_none()
+            earliest = (await session.execute(_EARLIEST)).scalar_one_or_none()
         if self._arms == arms:
             self._next_due, self._known = earliest, True
         else:  # a timer armed meanwhile may have committed after that read: ask again
@@ -124,12 +133,7 @@ class TimerWheel:
         """Fire every timer due now; return how many fired."""
         now = self.clock.now()
         async with self.store.read() as session:
-            rows = (await session.execute(
-                select(timers_table).where(timers_table.c.due_at <= now)
-                # One order for every replica (ties by id): two firing the same group
-                # lock its rows in the same order, the second then finds them gone.
-                .order_by(timers_table.c.due_at, timers_table.c.timer_id).limit(limit)
-            )).all()
+            rows = (await session.execute(_DUE, {"b_now": now, "b_limit": limit})).all()
         timers = [Timer(row.timer_id, row.kind, row.due_at, row.payload, row.correlation_id,
                         row.causation_id, row.trace_context) for row in rows]
         fired = 0
@@ -223,8 +227,7 @@ class TimerWheel:
             if timer.causation_id and timer.trace_context:  # tracing off: forward
                 tx.trace_parents[timer.causation_id] = timer.trace_context
             claimed = await tx.session.execute(
-                delete(timers_table).where(timers_table.c.timer_id == timer.timer_id,
-                                           timers_table.c.due_at == timer.due_at))
+                _CLAIM, {"b_timer_id": timer.timer_id, "b_due_at": timer.due_at})
             if getattr(claimed, "rowcount", 0) != 1:
                 return False  # another replica fired it, or it was re-armed
             await handler(tx, timer)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry.trace import Span
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, bindparam, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reasonops_contracts import Envelope
@@ -29,6 +29,28 @@ def conflict_insert(session: Session, table: Table) -> Any:
     (``on_conflict_do_nothing``, ``on_conflict_do_update``), for the two databases a
     store runs on."""
     return _INSERTS[session.dialect.name](table)
+
+
+# The unit of work's own statements, built once: SQLAlchemy finds a statement object it
+# has seen in its compiled cache without building and hashing it again (about 30 µs of
+# 40 for a one-row statement on SQLite), and every batch of every service runs these.
+_CLAIMS: dict[str, Any] = {}
+_ARM = insert(timers_table)
+_DISARM = delete(timers_table).where(timers_table.c.timer_id == bindparam("b_timer_id"))
+_DISARM_MANY = delete(timers_table).where(
+    timers_table.c.timer_id.in_(bindparam("b_timer_ids", expanding=True)))
+_OUTBOX = insert(outbox_table)
+
+
+def _claim(session: Session) -> Any:
+    """The inbox's claim for the session's database: the ids inserted are the new ones."""
+    name = session.dialect.name
+    statement = _CLAIMS.get(name)
+    if statement is None:
+        statement = _CLAIMS[name] = (conflict_insert(session, inbox_table)
+                                     .on_conflict_do_nothing()
+                                     .returning(inbox_table.c.message_id))
+    return statement
 
 
 @dataclass(frozen=True)
@@ -133,8 +155,7 @@ class Transaction:
             return set()
         now = datetime.now(UTC)
         inserted = await self.session.execute(
-            conflict_insert(self.session, inbox_table).on_conflict_do_nothing()
-            .returning(inbox_table.c.message_id),
+            _claim(self.session),
             [{"consumer": consumer, "message_id": m, "processed_at": now} for m in unique])
         return set(inserted.scalars())
 
@@ -144,17 +165,16 @@ class Transaction:
         """Arm (or re-arm) a durable timer; it fires once, at or after ``due_at``, even
         across restarts."""
         await self.cancel(timer_id)
-        await self.session.execute(insert(timers_table).values(
-            timer_id=timer_id, kind=kind, due_at=due_at, payload=payload,
-            correlation_id=correlation_id, causation_id=causation_id,
-            trace_context=self.trace_of(causation_id),
-        ))
+        await self.session.execute(_ARM, {
+            "timer_id": timer_id, "kind": kind, "due_at": due_at, "payload": payload,
+            "correlation_id": correlation_id, "causation_id": causation_id,
+            "trace_context": self.trace_of(causation_id)})
         self._armed(due_at)
 
     async def schedule_new(self, timers: Sequence[NewTimer]) -> None:
         """Arm many timers whose ids are new by construction, in one statement."""
         if timers:
-            await self.session.execute(insert(timers_table), [
+            await self.session.execute(_ARM, [
                 {"timer_id": t.timer_id, "kind": t.kind, "due_at": t.due_at,
                  "payload": t.payload, "correlation_id": t.correlation_id,
                  "causation_id": t.causation_id, "trace_context": self.trace_of(t.causation_id)}
@@ -168,9 +188,7 @@ class Transaction:
             await self.schedule_new(timers)
 
     async def cancel(self, timer_id: str) -> bool:
-        result = await self.session.execute(
-            delete(timers_table).where(timers_table.c.timer_id == timer_id)
-        )
+        result = await self.session.execute(_DISARM, {"b_timer_id": timer_id})
         return bool(getattr(result, "rowcount", 0))
 
     async def cancel_under(self, prefix: str) -> None:
@@ -182,14 +200,14 @@ class Transaction:
         """Cancel every timer of ``timer_ids`` that is armed, in statements of IN_CHUNK."""
         ids = list(dict.fromkeys(timer_ids))
         for start in range(0, len(ids), IN_CHUNK):
-            await self.session.execute(delete(timers_table).where(
-                timers_table.c.timer_id.in_(ids[start:start + IN_CHUNK])))
+            await self.session.execute(_DISARM_MANY,
+                                       {"b_timer_ids": ids[start:start + IN_CHUNK]})
 
     async def _flush_outbox(self) -> None:
         if self.emitted:
             now = datetime.now(UTC)
             await self.session.execute(
-                insert(outbox_table),
+                _OUTBOX,
                 [{"message_id": m.message_id, "subject": m.subject, "payload": m.payload,
                   "created_at": now, "trace_context": m.trace_context} for m in self.emitted],
             )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
@@ -123,14 +124,21 @@ periods = Table(
 _ENTRY_COLUMNS = [c.name for c in entries.columns]
 
 
+# Read or written for every event, built once: SQLAlchemy finds a statement it has seen
+# in its compiled cache without building and hashing it again.
+_ENTRY_OF_SOURCE = select(entries.c.entry_id).where(entries.c.source_key == bindparam("b_key"))
+_INCIDENT = select(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+_CHANGE_INCIDENT = update(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+_INCIDENT_IDS = select(incidents.c.incident_id)
+
+
 async def has_source(session: Session, source_key: str) -> bool:
     return await entry_of_source(session, source_key) is not None
 
 
 async def entry_of_source(session: Session, source_key: str) -> str | None:
     """The id of the entry booked for ``source_key``, if any."""
-    found = await session.execute(select(entries.c.entry_id)
-                                  .where(entries.c.source_key == source_key))
+    found = await session.execute(_ENTRY_OF_SOURCE, {"b_key": source_key})
     return found.scalar_one_or_none()
 
 
@@ -268,18 +276,15 @@ async def add_incidents(session: Session, rows: Sequence[dict[str, Any]]) -> Non
     """Follow these incidents (``incident_id``, ``service``, ``priority``,
     ``opened_at``); one already followed is left as it is. Two statements for the lot."""
     known = {r.incident_id for r in await select_in(
-        session, select(incidents.c.incident_id), incidents.c.incident_id,
-        [r["incident_id"] for r in rows])}
+        session, _INCIDENT_IDS, incidents.c.incident_id, [r["incident_id"] for r in rows])}
     new = list({r["incident_id"]: r for r in rows if r["incident_id"] not in known}.values())
     if new:
         await session.execute(insert(incidents), new)
 
 
 async def update_incident(session: Session, incident_id: str, **values: Any) -> None:
-    await session.execute(update(incidents).where(incidents.c.incident_id == incident_id)
-                          .values(**values))
+    await session.execute(_CHANGE_INCIDENT, {**values, "b_id": incident_id})
 
 
 async def get_incident(session: Session, incident_id: str) -> Any:
-    return (await session.execute(select(incidents).where(
-        incidents.c.incident_id == incident_id))).first()
+    return (await session.execute(_INCIDENT, {"b_id": incident_id})).first()

@@ -27,26 +27,27 @@ async def add_incidents(session: Session, rows: list[dict[str, object]]) -> None
         await session.execute(insert(outages), outage_rows)
 
 
+# Written for every acknowledgement and resolution, built once (see ``store``).
+_ACKNOWLEDGED = update(incidents).where(incidents.c.incident_id == bindparam("b_id"),
+                                        incidents.c.acknowledged_at.is_(None))
+_RESOLVED = update(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+_OUTAGE_ENDED = update(outages).where(outages.c.incident_id == bindparam("b_id"),
+                                      outages.c.end.is_(None))
+
+
 async def acknowledged(session: Session, times: Sequence[tuple[str, datetime]]) -> None:
     """First acknowledgement times, (incident id, when), in one statement."""
     if times:
-        await session.execute(
-            update(incidents).where(incidents.c.incident_id == bindparam("b_id"),
-                                    incidents.c.acknowledged_at.is_(None)),
-            [{"b_id": i, "acknowledged_at": at} for i, at in times])
+        await session.execute(_ACKNOWLEDGED,
+                              [{"b_id": i, "acknowledged_at": at} for i, at in times])
 
 
 async def resolved(session: Session, times: Sequence[tuple[str, datetime]]) -> None:
     """Resolution times, (incident id, when): the incidents' and their open outages' ends,
     in two statements."""
     if times:
-        await session.execute(
-            update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
-            [{"b_id": i, "resolved_at": at} for i, at in times])
-        await session.execute(
-            update(outages).where(outages.c.incident_id == bindparam("b_id"),
-                                  outages.c.end.is_(None)),
-            [{"b_id": i, "end": at} for i, at in times])
+        await session.execute(_RESOLVED, [{"b_id": i, "resolved_at": at} for i, at in times])
+        await session.execute(_OUTAGE_ENDED, [{"b_id": i, "end": at} for i, at in times])
 
 
 async def reopened(session: Session, incident_id: str, at: datetime) -> None:

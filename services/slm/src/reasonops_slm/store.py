@@ -120,10 +120,21 @@ def _clock(row: Any, calendars: Calendars) -> SlaClock:
     return clock
 
 
+# Statements read or written for every event, built once: SQLAlchemy finds one it has
+# seen in its compiled cache without building and hashing it again.
+_CLOCKS_OF_ONE = (select(clocks).where(clocks.c.incident_id == bindparam("b_incident"))
+                  .order_by(clocks.c.started_at, clocks.c.clock_id))
+_CLOCK = select(clocks).where(clocks.c.clock_id == bindparam("b_id"))
+_ALL_CLOCKS = select(clocks)
+_INCIDENT_IDS = select(incidents.c.incident_id)
+_SAVE_CLOCK = update(clocks).where(clocks.c.clock_id == bindparam("b_id"))
+_CHARGED = select(penalties.c.amount).where(penalties.c.contract_id == bindparam("b_contract"),
+                                            penalties.c.month == bindparam("b_month"))
+
+
 async def clocks_for(session: Session, incident_id: str, calendars: Calendars
                      ) -> list[SlaClock]:
-    rows = await session.execute(select(clocks).where(clocks.c.incident_id == incident_id)
-                                 .order_by(clocks.c.started_at, clocks.c.clock_id))
+    rows = await session.execute(_CLOCKS_OF_ONE, {"b_incident": incident_id})
     return [_clock(r, calendars) for r in rows]
 
 
@@ -131,7 +142,7 @@ async def clocks_of(session: Session, incident_ids: Iterable[str], calendars: Ca
                     ) -> dict[str, list[SlaClock]]:
     """``clocks_for`` of many incidents in one read (an incident without clocks is absent)."""
     found: dict[str, list[SlaClock]] = {}
-    rows = await select_in(session, select(clocks), clocks.c.incident_id, incident_ids)
+    rows = await select_in(session, _ALL_CLOCKS, clocks.c.incident_id, incident_ids)
     for row in sorted(rows, key=lambda r: (r.started_at, r.clock_id)):
         found.setdefault(row.incident_id, []).append(_clock(row, calendars))
     return found
@@ -164,7 +175,7 @@ async def open_clocks(session: Session, *, attention: str, at_risk_percent: int,
 
 async def get_clock(session: Session, clock_id: str, calendars: Calendars
                     ) -> SlaClock | None:
-    row = (await session.execute(select(clocks).where(clocks.c.clock_id == clock_id))).first()
+    row = (await session.execute(_CLOCK, {"b_id": clock_id})).first()
     return None if row is None else _clock(row, calendars)
 
 
@@ -176,27 +187,27 @@ async def add_clocks(session: Session, new: list[SlaClock]) -> None:
 
 async def incidents_with_clocks(session: Session, incident_ids: set[str]) -> set[str]:
     """Which of ``incident_ids`` already have clocks."""
-    rows = await select_in(session, select(incidents.c.incident_id),
-                           incidents.c.incident_id, incident_ids)
+    rows = await select_in(session, _INCIDENT_IDS, incidents.c.incident_id, incident_ids)
     return {row.incident_id for row in rows}
+
+
+def _changes(c: SlaClock) -> dict[str, Any]:
+    """What changes over a clock's life, as ``_SAVE_CLOCK``'s parameters."""
+    return {"b_id": c.clock_id, "state": c.state, "stopped_at": c.stopped_at,
+            "deadline": c.deadline, "paused_seconds": c.paused_seconds,
+            "paused_at": c.paused_at, "warned": c.warned, "policy": c.policy,
+            "priority": c.priority, "target_seconds": c.target_seconds}
 
 
 async def save_clock(session: Session, clock: SlaClock) -> None:
     """Write what changes over a clock's life."""
-    await session.execute(update(clocks).where(clocks.c.clock_id == clock.clock_id).values(
-        state=clock.state, stopped_at=clock.stopped_at, deadline=clock.deadline,
-        paused_seconds=clock.paused_seconds, paused_at=clock.paused_at, warned=clock.warned,
-        policy=clock.policy, priority=clock.priority, target_seconds=clock.target_seconds))
+    await session.execute(_SAVE_CLOCK, _changes(clock))
 
 
 async def save_clocks(session: Session, changed: Sequence[SlaClock]) -> None:
     """``save_clock`` for many clocks, in one statement."""
     if changed:
-        await session.execute(update(clocks).where(clocks.c.clock_id == bindparam("b_id")), [
-            {"b_id": c.clock_id, "state": c.state, "stopped_at": c.stopped_at,
-             "deadline": c.deadline, "paused_seconds": c.paused_seconds,
-             "paused_at": c.paused_at, "warned": c.warned, "policy": c.policy,
-             "priority": c.priority, "target_seconds": c.target_seconds} for c in changed])
+        await session.execute(_SAVE_CLOCK, [_changes(c) for c in changed])
 
 
 async def add_penalty(session: Session, penalty: Penalty) -> bool:
@@ -238,6 +249,5 @@ async def penalties_between(session: Session, start: datetime, end: datetime
 
 async def charged(session: Session, contract_id: str, month: str) -> Decimal:
     """What ``contract_id`` has cost in ``month`` so far, for its cap."""
-    rows = await session.execute(select(penalties.c.amount).where(
-        penalties.c.contract_id == contract_id, penalties.c.month == month))
+    rows = await session.execute(_CHARGED, {"b_contract": contract_id, "b_month": month})
     return sum((Decimal(r.amount) for r in rows), Decimal(0))

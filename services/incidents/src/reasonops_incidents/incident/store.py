@@ -140,9 +140,7 @@ async def load_incidents(session: Session, ids: Iterable[str]) -> dict[str, Inci
 
 async def open_incidents_of(session: Session, services: Iterable[str]) -> list[Incident]:
     """Open incidents of these services, locked: an alert of the batch may join one."""
-    rows = await select_in(session, _WORKING.where(
-        incidents.c.state.in_(("new", "acknowledged", "on_hold"))),
-        incidents.c.service, services, lock=True)
+    rows = await select_in(session, _OPEN_WORKING, incidents.c.service, services, lock=True)
     return [_from_working_row(r) for r in rows]
 
 
@@ -157,10 +155,28 @@ async def bump_counts(session: Session, bumps: Mapping[str, int],
             [{"b_id": i, "b_n": n, "b_at": last_alert[i]} for i, n in bumps.items()])
 
 
+# What every command and event reads or writes, built once: SQLAlchemy finds a statement
+# it has seen in its compiled cache without building and hashing it again.
+_INCIDENT = select(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+_INCIDENT_LOCKED = _INCIDENT.with_for_update()
+_CREATE = insert(incidents)
+_CHANGE = update(incidents).where(incidents.c.incident_id == bindparam("b_id"))
+_ADD_TIMELINE = insert(timeline)
+_TIMELINE = (select(timeline).where(timeline.c.incident_id == bindparam("b_id"))
+             .order_by(timeline.c.entry_id))
+_OPEN_WORKING = _WORKING.where(incidents.c.state.in_(("new", "acknowledged", "on_hold")))
+_RECURRING = (select(incidents.c.group_key, incidents.c.incident_id)
+              .where(incidents.c.opened_at >= bindparam("b_since")).order_by(incidents.c.seq))
+_RESOURCES = (select(alerts.c.resource).distinct()
+              .where(alerts.c.incident_id == bindparam("b_id"))
+              .where(alerts.c.resource.is_not(None)).order_by(alerts.c.resource)
+              .limit(bindparam("b_limit")))
+
+
 async def get_incident(session: Session, incident_id: str, *, lock: bool = False
                        ) -> Incident | None:
-    query = select(incidents).where(incidents.c.incident_id == incident_id)
-    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    row = (await session.execute(_INCIDENT_LOCKED if lock else _INCIDENT,
+                                 {"b_id": incident_id})).first()
     return None if row is None else _from_row(row)
 
 
@@ -168,31 +184,27 @@ async def save(session: Session, *, created: Sequence[Incident],
                changed: Sequence[Incident]) -> None:
     """Write new and changed incidents."""
     if created:
-        await session.execute(insert(incidents), [
+        await session.execute(_CREATE, [
             {**_to_row(i), "seq": int(i.incident_id[3:])} for i in created])
     if changed:
         await session.execute(
-            update(incidents).where(incidents.c.incident_id == bindparam("b_id")),
-            [{**_to_row(i, _MUTABLE_FIELDS), "b_id": i.incident_id} for i in changed])
+            _CHANGE, [{**_to_row(i, _MUTABLE_FIELDS), "b_id": i.incident_id} for i in changed])
 
 
 async def add_timeline(session: Session, entries: Sequence[Mapping[str, Any]]) -> None:
     if entries:
-        await session.execute(insert(timeline), list(entries))
+        await session.execute(_ADD_TIMELINE, list(entries))
 
 
 async def timeline_of(session: Session, incident_id: str) -> list[Any]:
-    return list(await session.execute(
-        select(timeline).where(timeline.c.incident_id == incident_id)
-        .order_by(timeline.c.entry_id)))
+    return list(await session.execute(_TIMELINE, {"b_id": incident_id}))
 
 
 async def recurrences(session: Session, keys: Iterable[str], since: datetime
                       ) -> dict[str, list[str]]:
     """Incidents per correlation group opened since ``since`` (indexed)."""
-    rows = await select_in(session, select(incidents.c.group_key, incidents.c.incident_id)
-                           .where(incidents.c.opened_at >= since)
-                           .order_by(incidents.c.seq), incidents.c.group_key, keys)
+    rows = await select_in(session, _RECURRING, incidents.c.group_key, keys,
+                           parameters={"b_since": since})
     found: dict[str, list[str]] = {}
     for r in rows:
         found.setdefault(r.group_key, []).append(r.incident_id)
@@ -215,7 +227,5 @@ async def alerts_of_silence(session: Session, silence_id: str, limit: int = 100
 
 async def resources_of(session: Session, incident_id: str, limit: int = 200) -> list[str]:
     """The resources the incident's alerts are on, each once, by name."""
-    rows = await session.execute(
-        select(alerts.c.resource).distinct().where(alerts.c.incident_id == incident_id)
-        .where(alerts.c.resource.is_not(None)).order_by(alerts.c.resource).limit(limit))
+    rows = await session.execute(_RESOURCES, {"b_id": incident_id, "b_limit": limit})
     return [r.resource for r in rows]
